@@ -1,0 +1,1156 @@
+#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
+#![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
+
+use async_trait::async_trait;
+use futures::Stream;
+#[cfg(feature = "mock")]
+use mockall::automock;
+use std::error::Error;
+use std::collections::BTreeSet;
+use std::task::{Poll, Context};
+use swagger::{ApiError, ContextWrapper, auth::Authorization};
+use serde::{Serialize, Deserialize};
+
+#[cfg(any(feature = "client", feature = "server"))]
+type ServiceError = Box<dyn Error + Send + Sync + 'static>;
+
+pub const BASE_PATH: &str = "/api";
+pub const API_VERSION: &str = "1.0.0";
+
+mod auth;
+pub use auth::{AuthenticationApi, Claims};
+
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum AddContactResponse {
+    /// Contact added
+    ContactAdded
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// User not found
+    UserNotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum DeleteContactsResponse {
+    /// Contacts removed
+    ContactsRemoved
+    (models::NotDeleted)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListContactsResponse {
+    /// Contact list
+    ContactList
+    (Vec<models::Contact>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum DeleteContactResponse {
+    /// Contact removed
+    ContactRemoved
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Contact not found
+    ContactNotFound
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetContactResponse {
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ManageContactResponse {
+    /// Action done
+    ActionDone
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Contact not found
+    ContactNotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetMessagesResponse {
+    /// Archived messages
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendMessageResponse {
+    /// Message sent
+    MessageSent
+    (models::MessageId)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetMessagesWithResponse {
+    /// Archived messages
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateRoomResponse {
+    /// Room created
+    RoomCreated
+    (models::RoomId)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListRoomsResponse {
+    /// Room list
+    RoomList
+    (Vec<models::RoomSummary>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum PutRoomWithoutIdResponse {
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateRoomWithIdResponse {
+    /// Room created
+    RoomCreated
+    (models::RoomId)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetRoomResponse {
+    /// Room details
+    RoomDetails
+    (models::RoomDetails)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetRoomMessagesResponse {
+    /// Archived room events
+    ArchivedRoomEvents
+    (Vec<models::RoomEvent>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum InviteToRoomResponse {
+    /// User invited
+    UserInvited
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum RemoveFromRoomWithoutUserResponse {
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendRoomMessageResponse {
+    /// Message sent
+    MessageSent
+    (models::MessageId)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SetRoomConfigResponse {
+    /// Config changed
+    ConfigChanged
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum RemoveFromRoomResponse {
+    /// User removed
+    UserRemoved
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Room not found
+    RoomNotFound
+    (String)
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum OpenEventStreamResponse {
+    /// Event stream
+    EventStream
+    (String)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Not implemented
+    NotImplemented
+    (String)
+}
+
+/// API
+#[cfg_attr(feature = "mock", automock)]
+#[async_trait]
+#[allow(clippy::too_many_arguments, clippy::ptr_arg)]
+pub trait Api<C: Send + Sync> {
+    /// Add a contact
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        context: &C) -> Result<AddContactResponse, ApiError>;
+
+    /// Remove several contacts
+    async fn delete_contacts(
+        &self,
+        contacts_to_delete: models::ContactsToDelete,
+        context: &C) -> Result<DeleteContactsResponse, ApiError>;
+
+    /// List contacts
+    async fn list_contacts(
+        &self,
+        context: &C) -> Result<ListContactsResponse, ApiError>;
+
+    /// Remove a contact
+    async fn delete_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>;
+
+    /// Get one contact (not supported)
+    async fn get_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<GetContactResponse, ApiError>;
+
+    /// Invite a contact or accept their invitation
+    async fn manage_contact(
+        &self,
+        jid: String,
+        contact_action: models::ContactAction,
+        context: &C) -> Result<ManageContactResponse, ApiError>;
+
+    /// List archived chat messages
+    async fn get_messages(
+        &self,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &C) -> Result<GetMessagesResponse, ApiError>;
+
+    /// Send a one-to-one chat message
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        context: &C) -> Result<SendMessageResponse, ApiError>;
+
+    /// List archived chat messages with one contact
+    async fn get_messages_with(
+        &self,
+        with: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &C) -> Result<GetMessagesWithResponse, ApiError>;
+
+    /// Create a room
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        context: &C) -> Result<CreateRoomResponse, ApiError>;
+
+    /// List the user's rooms
+    async fn list_rooms(
+        &self,
+        context: &C) -> Result<ListRoomsResponse, ApiError>;
+
+    /// Create a room with a given id (id missing)
+    async fn put_room_without_id(
+        &self,
+        context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>;
+
+    /// Create a room with a given id
+    async fn create_room_with_id(
+        &self,
+        id: String,
+        new_room: models::NewRoom,
+        context: &C) -> Result<CreateRoomWithIdResponse, ApiError>;
+
+    /// Get a room's details
+    async fn get_room(
+        &self,
+        id: String,
+        context: &C) -> Result<GetRoomResponse, ApiError>;
+
+    /// List a room's archive
+    async fn get_room_messages(
+        &self,
+        id: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &C) -> Result<GetRoomMessagesResponse, ApiError>;
+
+    /// Add a user to a room
+    async fn invite_to_room(
+        &self,
+        id: String,
+        room_invite: models::RoomInvite,
+        context: &C) -> Result<InviteToRoomResponse, ApiError>;
+
+    /// Remove a user from a room (user missing)
+    async fn remove_from_room_without_user(
+        &self,
+        id: String,
+        context: &C) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
+
+    /// Send a message to a room
+    async fn send_room_message(
+        &self,
+        id: String,
+        room_message: models::RoomMessage,
+        context: &C) -> Result<SendRoomMessageResponse, ApiError>;
+
+    /// Change a room's name and subject
+    async fn set_room_config(
+        &self,
+        id: String,
+        room_config: models::RoomConfig,
+        context: &C) -> Result<SetRoomConfigResponse, ApiError>;
+
+    /// Remove a user from a room
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        context: &C) -> Result<RemoveFromRoomResponse, ApiError>;
+
+    /// Open a server-sent events stream
+    async fn open_event_stream(
+        &self,
+        context: &C) -> Result<OpenEventStreamResponse, ApiError>;
+
+}
+
+/// API where `Context` isn't passed on every API call
+#[cfg_attr(feature = "mock", automock)]
+#[async_trait]
+#[allow(clippy::too_many_arguments, clippy::ptr_arg)]
+pub trait ApiNoContext<C: Send + Sync> {
+    // The std::task::Context struct houses a reference to std::task::Waker with the lifetime <'a>.
+    // Adding an anonymous lifetime `'a` to allow mockall to create a mock object with the right lifetimes.
+    // This is needed because the compiler is unable to determine the lifetimes on F's trait bound
+    // where F is the closure created by mockall. We use higher-rank trait bounds here to get around this.
+
+    fn context(&self) -> &C;
+
+    /// Add a contact
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>;
+
+    /// Remove several contacts
+    async fn delete_contacts(
+        &self,
+        contacts_to_delete: models::ContactsToDelete,
+        ) -> Result<DeleteContactsResponse, ApiError>;
+
+    /// List contacts
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>;
+
+    /// Remove a contact
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>;
+
+    /// Get one contact (not supported)
+    async fn get_contact(
+        &self,
+        jid: String,
+        ) -> Result<GetContactResponse, ApiError>;
+
+    /// Invite a contact or accept their invitation
+    async fn manage_contact(
+        &self,
+        jid: String,
+        contact_action: models::ContactAction,
+        ) -> Result<ManageContactResponse, ApiError>;
+
+    /// List archived chat messages
+    async fn get_messages(
+        &self,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesResponse, ApiError>;
+
+    /// Send a one-to-one chat message
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        ) -> Result<SendMessageResponse, ApiError>;
+
+    /// List archived chat messages with one contact
+    async fn get_messages_with(
+        &self,
+        with: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesWithResponse, ApiError>;
+
+    /// Create a room
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomResponse, ApiError>;
+
+    /// List the user's rooms
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>;
+
+    /// Create a room with a given id (id missing)
+    async fn put_room_without_id(
+        &self,
+        ) -> Result<PutRoomWithoutIdResponse, ApiError>;
+
+    /// Create a room with a given id
+    async fn create_room_with_id(
+        &self,
+        id: String,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomWithIdResponse, ApiError>;
+
+    /// Get a room's details
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>;
+
+    /// List a room's archive
+    async fn get_room_messages(
+        &self,
+        id: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetRoomMessagesResponse, ApiError>;
+
+    /// Add a user to a room
+    async fn invite_to_room(
+        &self,
+        id: String,
+        room_invite: models::RoomInvite,
+        ) -> Result<InviteToRoomResponse, ApiError>;
+
+    /// Remove a user from a room (user missing)
+    async fn remove_from_room_without_user(
+        &self,
+        id: String,
+        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
+
+    /// Send a message to a room
+    async fn send_room_message(
+        &self,
+        id: String,
+        room_message: models::RoomMessage,
+        ) -> Result<SendRoomMessageResponse, ApiError>;
+
+    /// Change a room's name and subject
+    async fn set_room_config(
+        &self,
+        id: String,
+        room_config: models::RoomConfig,
+        ) -> Result<SetRoomConfigResponse, ApiError>;
+
+    /// Remove a user from a room
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>;
+
+    /// Open a server-sent events stream
+    async fn open_event_stream(
+        &self,
+        ) -> Result<OpenEventStreamResponse, ApiError>;
+
+}
+
+/// Trait to extend an API to make it easy to bind it to a context.
+pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
+{
+    /// Binds this API to a context.
+    fn with_context(self, context: C) -> ContextWrapper<Self, C>;
+}
+
+impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
+    fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
+         ContextWrapper::<T, C>::new(self, context)
+    }
+}
+
+#[async_trait]
+impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for ContextWrapper<T, C> {
+    fn context(&self) -> &C {
+        ContextWrapper::context(self)
+    }
+
+    /// Add a contact
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().add_contact(new_contact, &context).await
+    }
+
+    /// Remove several contacts
+    async fn delete_contacts(
+        &self,
+        contacts_to_delete: models::ContactsToDelete,
+        ) -> Result<DeleteContactsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().delete_contacts(contacts_to_delete, &context).await
+    }
+
+    /// List contacts
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_contacts(&context).await
+    }
+
+    /// Remove a contact
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().delete_contact(jid, &context).await
+    }
+
+    /// Get one contact (not supported)
+    async fn get_contact(
+        &self,
+        jid: String,
+        ) -> Result<GetContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_contact(jid, &context).await
+    }
+
+    /// Invite a contact or accept their invitation
+    async fn manage_contact(
+        &self,
+        jid: String,
+        contact_action: models::ContactAction,
+        ) -> Result<ManageContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().manage_contact(jid, contact_action, &context).await
+    }
+
+    /// List archived chat messages
+    async fn get_messages(
+        &self,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_messages(limit, before, &context).await
+    }
+
+    /// Send a one-to-one chat message
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        ) -> Result<SendMessageResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_message(new_message, &context).await
+    }
+
+    /// List archived chat messages with one contact
+    async fn get_messages_with(
+        &self,
+        with: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesWithResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_messages_with(with, limit, before, &context).await
+    }
+
+    /// Create a room
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_room(new_room, &context).await
+    }
+
+    /// List the user's rooms
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_rooms(&context).await
+    }
+
+    /// Create a room with a given id (id missing)
+    async fn put_room_without_id(
+        &self,
+        ) -> Result<PutRoomWithoutIdResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().put_room_without_id(&context).await
+    }
+
+    /// Create a room with a given id
+    async fn create_room_with_id(
+        &self,
+        id: String,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomWithIdResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_room_with_id(id, new_room, &context).await
+    }
+
+    /// Get a room's details
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_room(id, &context).await
+    }
+
+    /// List a room's archive
+    async fn get_room_messages(
+        &self,
+        id: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetRoomMessagesResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_room_messages(id, limit, before, &context).await
+    }
+
+    /// Add a user to a room
+    async fn invite_to_room(
+        &self,
+        id: String,
+        room_invite: models::RoomInvite,
+        ) -> Result<InviteToRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().invite_to_room(id, room_invite, &context).await
+    }
+
+    /// Remove a user from a room (user missing)
+    async fn remove_from_room_without_user(
+        &self,
+        id: String,
+        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().remove_from_room_without_user(id, &context).await
+    }
+
+    /// Send a message to a room
+    async fn send_room_message(
+        &self,
+        id: String,
+        room_message: models::RoomMessage,
+        ) -> Result<SendRoomMessageResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_room_message(id, room_message, &context).await
+    }
+
+    /// Change a room's name and subject
+    async fn set_room_config(
+        &self,
+        id: String,
+        room_config: models::RoomConfig,
+        ) -> Result<SetRoomConfigResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().set_room_config(id, room_config, &context).await
+    }
+
+    /// Remove a user from a room
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().remove_from_room(id, user, &context).await
+    }
+
+    /// Open a server-sent events stream
+    async fn open_event_stream(
+        &self,
+        ) -> Result<OpenEventStreamResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().open_event_stream(&context).await
+    }
+
+}
+
+
+#[cfg(feature = "client")]
+pub mod client;
+
+// Re-export Client as a top-level name
+#[cfg(feature = "client")]
+pub use client::Client;
+
+#[cfg(feature = "server")]
+pub mod server;
+
+// Re-export router() as a top-level name
+#[cfg(feature = "server")]
+pub use self::server::Service;
+
+#[cfg(feature = "server")]
+pub mod context;
+
+pub mod models;
+
+#[cfg(any(feature = "client", feature = "server"))]
+pub(crate) mod header;

@@ -1,0 +1,137 @@
+//! The `meerkat` command line.
+//!
+//! ```text
+//! meerkat [--config FILE] [serve]
+//! meerkat [--config FILE] register JID PASSWORD
+//! meerkat [--config FILE] unregister JID
+//! meerkat [--config FILE] passwd JID PASSWORD
+//! ```
+//!
+//! `--config` may come before or after the subcommand; `MEERKAT_CONFIG` sets it too.
+//! Account commands open the database directly (SQLite in WAL mode), so they work whether
+//! or not a server runs on the same data directory; a running server notices the change
+//! within `auth.sync_interval_ms`.
+//!
+//! Exit codes: 0 success, 1 the operation failed (e.g. the user exists), 2 bad usage or
+//! configuration.
+
+use crate::config::{Config, Loaded};
+use crate::core::accounts::{AccountError, Accounts};
+use crate::store::SqliteStore;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "meerkat", version, about = "An XMPP server with a spec-first client REST API")]
+struct Cli {
+    /// Configuration file (TOML); without one, the documented defaults apply.
+    #[arg(long, short = 'c', global = true, env = "MEERKAT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Create an account.
+    Register { jid: String, password: String },
+    /// Remove an account.
+    Unregister { jid: String },
+    /// Change an account's password.
+    Passwd { jid: String, password: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Loaded { config, unknown_keys } = match Config::load(cli.config.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("meerkat: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    for key in &unknown_keys {
+        tracing::warn!(key = %key, "unknown config key ignored");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("meerkat: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => match crate::server::serve(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("meerkat: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            command => account_command(config, command).await,
+        }
+    })
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.general.loglevel));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn account_command(config: Config, command: Command) -> ExitCode {
+    let store = match SqliteStore::open(&config.general.data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("meerkat: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ctx = match crate::server::Context::from_store(config, store) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("meerkat: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let accounts: &Accounts = &ctx.accounts;
+    let (jid_text, verb) = match &command {
+        Command::Register { jid, .. } => (jid, "registered"),
+        Command::Unregister { jid } => (jid, "unregistered"),
+        Command::Passwd { jid, .. } => (jid, "changed the password of"),
+        Command::Serve => unreachable!("serve is handled by the caller"),
+    };
+    let result = match accounts.parse_local_jid(jid_text) {
+        Err(e) => Err(e),
+        Ok(jid) => match &command {
+            Command::Register { password, .. } => accounts.register(&jid, password).await,
+            Command::Unregister { .. } => accounts.unregister(&jid).await,
+            Command::Passwd { password, .. } => accounts.set_password(&jid, password).await,
+            Command::Serve => unreachable!("serve is handled by the caller"),
+        }
+        .map(|()| jid),
+    };
+    match result {
+        Ok(jid) => {
+            println!("{verb} {jid}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("meerkat: {jid_text}: {e}");
+            match e {
+                AccountError::InvalidJid | AccountError::UnknownDomain | AccountError::InvalidUsername => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! Server configuration: a TOML file that reads like MongooseIM's `mongooseim.toml`.
+//!
+//! Contract:
+//! - No file at all gives a working server (see [`Config::default`]).
+//! - A key we do not know is reported as a warning naming its full path; the server starts.
+//! - A value of the wrong type or out of range is an error naming the key and what was
+//!   expected; the caller exits non-zero.
+//! - When the file has a `[listen]` table, it defines every listener; without one the
+//!   default listeners are used.
+//!
+//! Every key is documented in `docs/config.md`.
+
+use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Errors that stop the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file is not valid TOML: {0}")]
+    Syntax(String),
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// The whole configuration, with defaults filled in and values validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub general: General,
+    pub auth: Auth,
+    pub listen: Listen,
+    pub modules: Modules,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct General {
+    /// XMPP domains served; the first one names the self-signed certificate.
+    pub hosts: Vec<String>,
+    /// Where the database (and a generated certificate) live, relative to the working directory.
+    pub data_dir: PathBuf,
+    /// Value of the `Server` header on every HTTP response.
+    pub http_server_name: String,
+    /// Default tracing filter (overridden by `RUST_LOG`).
+    pub loglevel: String,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            hosts: vec!["localhost".into()],
+            data_dir: PathBuf::from("data"),
+            http_server_name: "meerkat".into(),
+            loglevel: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Auth {
+    /// PBKDF2 iterations for newly stored SCRAM credentials.
+    pub scram_iterations: u32,
+    /// How many verified REST credentials are remembered (keyed hash per account).
+    pub cache_size: usize,
+    /// How often the server looks for account changes made by another process
+    /// (e.g. `meerkat passwd` while it runs), in milliseconds.
+    pub sync_interval_ms: u64,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            scram_iterations: 4096,
+            cache_size: 10_000,
+            sync_interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Listen {
+    pub http: Vec<HttpListener>,
+    pub c2s: Vec<C2sListener>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpListener {
+    pub port: u16,
+    #[serde(default = "any_address")]
+    pub ip_address: IpAddr,
+    /// Present: HTTPS. Files absent: a self-signed certificate in the data dir.
+    #[serde(default)]
+    pub tls: Option<HttpTls>,
+    /// Largest accepted request body in bytes; larger ones get `413`.
+    #[serde(default = "default_max_body_size")]
+    pub max_body_size: usize,
+    /// Connections served at once; more wait in the accept backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    #[serde(default)]
+    pub handlers: Handlers,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HttpTls {
+    pub certfile: Option<PathBuf>,
+    pub keyfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Handlers {
+    pub mongoose_client_api: Vec<ClientApiHandler>,
+    pub mongoose_admin_api: Vec<AdminApiHandler>,
+    pub mongoose_websocket_handler: Vec<WebsocketHandler>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClientApiHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_api_path")]
+    pub path: String,
+    /// Serve the spec and a browsable page at `/api-docs`.
+    #[serde(default = "yes")]
+    pub docs: bool,
+    /// Origins answered with CORS headers; `"*"` allows any.
+    #[serde(default = "any_origin")]
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminApiHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_api_path")]
+    pub path: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebsocketHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_ws_path")]
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct C2sListener {
+    pub port: u16,
+    #[serde(default = "any_address")]
+    pub ip_address: IpAddr,
+    #[serde(default)]
+    pub tls: C2sTls,
+    /// Largest stanza accepted, in bytes; larger ones end the stream with `<policy-violation/>`.
+    #[serde(default = "default_max_stanza_size")]
+    pub max_stanza_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct C2sTls {
+    #[serde(default)]
+    pub mode: TlsMode,
+    pub certfile: Option<PathBuf>,
+    pub keyfile: Option<PathBuf>,
+}
+
+impl Default for C2sTls {
+    fn default() -> Self {
+        C2sTls {
+            mode: TlsMode::Starttls,
+            certfile: None,
+            keyfile: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// STARTTLS offered, not required.
+    #[default]
+    Starttls,
+    /// STARTTLS must happen before authentication.
+    StarttlsRequired,
+    /// Direct TLS from the first byte.
+    Tls,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Modules {
+    pub mod_mam: Option<ModMam>,
+    pub mod_muc_light: Option<ModMucLight>,
+    pub mod_roster: Option<ModRoster>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ModMam {}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModMucLight {
+    /// Service domain; `@HOST@` stands for each served host.
+    pub host: String,
+    pub all_can_configure: bool,
+    pub all_can_invite: bool,
+}
+
+impl Default for ModMucLight {
+    fn default() -> Self {
+        ModMucLight {
+            host: "muclight.@HOST@".into(),
+            all_can_configure: false,
+            all_can_invite: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ModRoster {}
+
+fn any_address() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+}
+fn any_host() -> String {
+    "_".into()
+}
+fn any_origin() -> Vec<String> {
+    vec!["*".into()]
+}
+fn default_api_path() -> String {
+    "/api".into()
+}
+fn default_ws_path() -> String {
+    "/ws-xmpp".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_max_body_size() -> usize {
+    1024 * 1024
+}
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_max_stanza_size() -> usize {
+    65_536
+}
+
+/// The file as written: every section optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawConfig {
+    general: General,
+    auth: Auth,
+    listen: Option<Listen>,
+    modules: Modules,
+}
+
+impl Default for Config {
+    /// What `meerkat` serves with no config file: `localhost`, `./data`, the client API over
+    /// HTTPS (self-signed) on 8089, the admin API on 127.0.0.1:8088, c2s on 5222 and XMPP
+    /// over WebSocket on 5280.
+    fn default() -> Self {
+        Config {
+            general: General::default(),
+            auth: Auth::default(),
+            listen: default_listeners(),
+            modules: Modules {
+                mod_mam: Some(ModMam::default()),
+                mod_muc_light: Some(ModMucLight::default()),
+                mod_roster: Some(ModRoster::default()),
+            },
+        }
+    }
+}
+
+fn default_listeners() -> Listen {
+    let http = |port, ip, tls, handlers| HttpListener {
+        port,
+        ip_address: ip,
+        tls,
+        max_body_size: default_max_body_size(),
+        max_connections: default_max_connections(),
+        handlers,
+    };
+    Listen {
+        http: vec![
+            http(
+                8089,
+                any_address(),
+                Some(HttpTls::default()),
+                Handlers {
+                    mongoose_client_api: vec![ClientApiHandler {
+                        host: any_host(),
+                        path: default_api_path(),
+                        docs: true,
+                        allowed_origins: any_origin(),
+                    }],
+                    ..Handlers::default()
+                },
+            ),
+            http(
+                8088,
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                None,
+                Handlers {
+                    mongoose_admin_api: vec![AdminApiHandler {
+                        host: any_host(),
+                        path: default_api_path(),
+                        username: None,
+                        password: None,
+                    }],
+                    ..Handlers::default()
+                },
+            ),
+            http(
+                5280,
+                any_address(),
+                None,
+                Handlers {
+                    mongoose_websocket_handler: vec![WebsocketHandler {
+                        host: any_host(),
+                        path: default_ws_path(),
+                    }],
+                    ..Handlers::default()
+                },
+            ),
+        ],
+        c2s: vec![C2sListener {
+            port: 5222,
+            ip_address: any_address(),
+            tls: C2sTls::default(),
+            max_stanza_size: default_max_stanza_size(),
+        }],
+    }
+}
+
+/// A parsed config plus the keys we ignored, for the caller to log.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub unknown_keys: Vec<String>,
+}
+
+impl Config {
+    /// Reads `path`, or gives the defaults when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
+        match path {
+            None => Ok(Loaded {
+                config: Config::default(),
+                unknown_keys: Vec::new(),
+            }),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Config::parse(&text)
+            }
+        }
+    }
+
+    /// Parses config text; see the module docs for the rules.
+    pub fn parse(text: &str) -> Result<Loaded, ConfigError> {
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.message().to_owned()))?;
+        let mut unknown_keys = Vec::new();
+        // serde_ignored reports keys our types do not have; serde_path_to_error names the
+        // key whose value is malformed. Two passes over a small tree.
+        let _: Result<RawConfig, _> = serde_ignored::deserialize(value.clone(), |path| {
+            // Optional sections show up as `?` in the path; users never write that.
+            unknown_keys.push(path.to_string().replace(".?", "").replace("?.", ""))
+        });
+        let raw: RawConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+            let key = e.path().to_string();
+            invalid(key, e.into_inner().to_string())
+        })?;
+        let config = Config {
+            general: raw.general,
+            auth: raw.auth,
+            listen: raw.listen.unwrap_or_else(default_listeners),
+            modules: raw.modules,
+        };
+        config.validate()?;
+        Ok(Loaded {
+            config,
+            unknown_keys,
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.general.hosts.is_empty() {
+            return Err(invalid("general.hosts", "expected at least one host"));
+        }
+        for (i, host) in self.general.hosts.iter().enumerate() {
+            let prepped = jid::BareJid::new(host)
+                .map_err(|e| invalid(format!("general.hosts[{i}]"), format!("not a valid domain: {e}")))?;
+            if prepped.node().is_some() {
+                return Err(invalid(format!("general.hosts[{i}]"), "expected a domain, not a JID"));
+            }
+        }
+        if self.auth.scram_iterations < 1 {
+            return Err(invalid("auth.scram_iterations", "expected a positive integer"));
+        }
+        if self.auth.sync_interval_ms < 1 {
+            return Err(invalid("auth.sync_interval_ms", "expected a positive integer"));
+        }
+        for (i, l) in self.listen.http.iter().enumerate() {
+            let key = |k: &str| format!("listen.http[{i}].{k}");
+            if let Some(tls) = &l.tls {
+                if tls.certfile.is_some() != tls.keyfile.is_some() {
+                    return Err(invalid(key("tls"), "expected both certfile and keyfile, or neither"));
+                }
+            }
+            if l.max_body_size == 0 {
+                return Err(invalid(key("max_body_size"), "expected a positive integer"));
+            }
+            if l.max_connections == 0 {
+                return Err(invalid(key("max_connections"), "expected a positive integer"));
+            }
+            let h = &l.handlers;
+            let paths = h
+                .mongoose_client_api
+                .iter()
+                .map(|x| ("mongoose_client_api", &x.path))
+                .chain(h.mongoose_admin_api.iter().map(|x| ("mongoose_admin_api", &x.path)))
+                .chain(h.mongoose_websocket_handler.iter().map(|x| ("mongoose_websocket_handler", &x.path)));
+            for (name, path) in paths {
+                if !path.starts_with('/') {
+                    return Err(invalid(
+                        key(&format!("handlers.{name}.path")),
+                        "expected a path starting with '/'",
+                    ));
+                }
+            }
+            for a in &h.mongoose_admin_api {
+                if a.username.is_some() != a.password.is_some() {
+                    return Err(invalid(
+                        key("handlers.mongoose_admin_api"),
+                        "expected both username and password, or neither",
+                    ));
+                }
+            }
+        }
+        for (i, l) in self.listen.c2s.iter().enumerate() {
+            if l.tls.certfile.is_some() != l.tls.keyfile.is_some() {
+                return Err(invalid(
+                    format!("listen.c2s[{i}].tls"),
+                    "expected both certfile and keyfile, or neither",
+                ));
+            }
+            if l.max_stanza_size < 1024 {
+                return Err(invalid(
+                    format!("listen.c2s[{i}].max_stanza_size"),
+                    "expected at least 1024 bytes",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The MUC Light service domain for `host`, when the module is on.
+    pub fn muc_light_domain(&self, host: &str) -> Option<String> {
+        self.modules
+            .mod_muc_light
+            .as_ref()
+            .map(|m| m.host.replace("@HOST@", host))
+    }
+}
+
+impl HttpListener {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip_address, self.port)
+    }
+}
+
+impl C2sListener {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip_address, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_the_documented_defaults() {
+        let c = Config::load(None).unwrap().config;
+        assert_eq!(c.general.hosts, ["localhost"]);
+        assert_eq!(c.general.data_dir, PathBuf::from("data"));
+        let ports: Vec<u16> = c.listen.http.iter().map(|l| l.port).collect();
+        assert_eq!(ports, [8089, 8088, 5280]);
+        assert!(c.listen.http[0].tls.is_some());
+        assert_eq!(c.listen.http[1].ip_address, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(c.listen.c2s[0].port, 5222);
+        assert_eq!(c.listen.c2s[0].max_stanza_size, 65536);
+    }
+
+    #[test]
+    fn a_mongooseim_style_file_parses() {
+        let text = r#"
+            [general]
+            hosts = ["example.com", "Other.Example"]
+            data_dir = "/var/lib/meerkat"
+            http_server_name = "chat"
+
+            [[listen.http]]
+            port = 0
+            ip_address = "127.0.0.1"
+            tls.certfile = "cert.pem"
+            tls.keyfile = "key.pem"
+
+              [[listen.http.handlers.mongoose_client_api]]
+              host = "_"
+              path = "/api"
+              docs = false
+
+            [[listen.c2s]]
+            port = 5222
+            tls.mode = "starttls_required"
+            max_stanza_size = 100000
+
+            [modules.mod_mam]
+            [modules.mod_muc_light]
+            host = "rooms.@HOST@"
+            all_can_invite = true
+            [modules.mod_roster]
+        "#;
+        let loaded = Config::parse(text).unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let c = loaded.config;
+        assert_eq!(c.general.http_server_name, "chat");
+        assert_eq!(c.listen.http.len(), 1);
+        assert!(!c.listen.http[0].handlers.mongoose_client_api[0].docs);
+        assert_eq!(c.listen.c2s[0].tls.mode, TlsMode::StarttlsRequired);
+        assert_eq!(c.muc_light_domain("example.com").unwrap(), "rooms.example.com");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_not_fatal() {
+        let loaded = Config::parse(
+            "[general]\nhostz = [\"x\"]\n[shaper.normal]\nmax_rate = 1\n[modules.mod_mam]\nbackend = \"rdbms\"\n",
+        )
+        .unwrap();
+        assert_eq!(loaded.unknown_keys, ["general.hostz", "modules.mod_mam.backend", "shaper"]);
+    }
+
+    #[test]
+    fn a_malformed_value_names_the_key_and_the_expected_type() {
+        let err = Config::parse("[[listen.http]]\nport = \"eighty\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("listen.http[0].port"), "{text}");
+        assert!(text.contains("u16"), "{text}");
+
+        let err = Config::parse("[[listen.c2s]]\nport = 5222\ntls.mode = \"sometimes\"\n").unwrap_err();
+        assert!(err.to_string().contains("listen.c2s[0].tls.mode"), "{err}");
+
+        let err = Config::parse("[[listen.http]]\nport = 1\nip_address = \"nowhere\"\n").unwrap_err();
+        assert!(err.to_string().contains("listen.http[0].ip_address"), "{err}");
+    }
+
+    #[test]
+    fn half_a_certificate_is_an_error() {
+        let err = Config::parse("[[listen.http]]\nport = 1\ntls.certfile = \"c.pem\"\n").unwrap_err();
+        assert!(err.to_string().contains("listen.http[0].tls"), "{err}");
+    }
+
+    #[test]
+    fn bad_toml_is_an_error() {
+        assert!(matches!(Config::parse("[general"), Err(ConfigError::Syntax(_))));
+    }
+}

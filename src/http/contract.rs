@@ -1,0 +1,566 @@
+//! The request contract, read from the OpenAPI yaml itself.
+//!
+//! The generated router parses requests, but answers malformed ones with its own plain
+//! texts. Our API promises specific JSON error strings (`"Missing message body"`,
+//! `"Invalid limit"`, …), and those texts live in the yaml next to the field they are
+//! about, as vendor extensions:
+//!
+//! - `x-invalid-body-error` on an operation: the body is not a JSON object;
+//! - `x-missing-error` on a property: a required property is absent or `null`;
+//! - `x-invalid-error` on a property or query parameter: a value of the wrong type, not in
+//!   its enum, or out of range (inside a nested object, the nearest enclosing text wins).
+//!
+//! Before a request reaches the generated router, [`Operation::check`] applies these rules,
+//! so the router only ever sees requests it can parse, and every rejection carries the
+//! text the yaml documents. An unknown query parameter is `"Invalid query string"`.
+
+use hyper::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+/// A request the contract refuses, with the documented status and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rejection {
+    pub status: StatusCode,
+    pub text: String,
+}
+
+fn bad_request(text: impl Into<String>) -> Rejection {
+    Rejection {
+        status: StatusCode::BAD_REQUEST,
+        text: text.into(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ContractError {
+    #[error("the spec is not valid YAML: {0}")]
+    Yaml(String),
+    #[error("the spec has no usable `{0}`")]
+    Missing(String),
+    #[error("unresolvable reference {0}")]
+    Reference(String),
+}
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Object { properties: Vec<(String, Schema)>, required: Vec<String> },
+    Array(Box<Schema>),
+    String { allowed: Option<Vec<String>> },
+    Integer { min: Option<i64>, max: Option<i64> },
+    Number,
+    Boolean,
+    Any,
+}
+
+#[derive(Debug, Clone)]
+struct Schema {
+    kind: Kind,
+    missing_error: Option<String>,
+    invalid_error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct QueryParam {
+    name: String,
+    schema: Schema,
+}
+
+#[derive(Debug, Clone)]
+struct RequestBody {
+    schema: Schema,
+    invalid_error: String,
+}
+
+/// One operation of the spec.
+#[derive(Debug, Clone)]
+pub(crate) struct Operation {
+    pub id: String,
+    method: Method,
+    segments: Vec<Segment>,
+    query: Vec<QueryParam>,
+    body: Option<RequestBody>,
+}
+
+/// All operations of one spec, with the server's base path (e.g. `/api`).
+#[derive(Debug, Clone)]
+pub(crate) struct Contract {
+    pub base_path: String,
+    operations: Vec<Operation>,
+}
+
+/// YAML keys may be numbers (`200:`); JSON object keys are strings.
+fn to_json(v: serde_yaml::Value) -> Value {
+    match v {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml::Value::Number(n) => serde_json::to_value(n).unwrap_or(Value::Null),
+        serde_yaml::Value::String(s) => Value::String(s),
+        serde_yaml::Value::Sequence(s) => Value::Array(s.into_iter().map(to_json).collect()),
+        serde_yaml::Value::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        serde_yaml::Value::String(s) => s,
+                        other => serde_yaml::to_string(&other).unwrap_or_default().trim().to_owned(),
+                    };
+                    (key, to_json(v))
+                })
+                .collect(),
+        ),
+        serde_yaml::Value::Tagged(t) => to_json(t.value),
+    }
+}
+
+/// Parses a spec into JSON form.
+pub(crate) fn spec_json(yaml: &str) -> Result<Value, ContractError> {
+    let v: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| ContractError::Yaml(e.to_string()))?;
+    Ok(to_json(v))
+}
+
+struct Resolver<'a> {
+    root: &'a Value,
+}
+
+impl Resolver<'_> {
+    fn deref<'v>(&'v self, v: &'v Value, depth: usize) -> Result<&'v Value, ContractError> {
+        match v.get("$ref").and_then(Value::as_str) {
+            None => Ok(v),
+            Some(r) if depth < 16 => {
+                let target = r
+                    .strip_prefix("#/")
+                    .and_then(|p| self.root.pointer(&format!("/{p}")))
+                    .ok_or_else(|| ContractError::Reference(r.to_owned()))?;
+                self.deref(target, depth + 1)
+            }
+            Some(r) => Err(ContractError::Reference(r.to_owned())),
+        }
+    }
+
+    fn schema(&self, v: &Value, depth: usize) -> Result<Schema, ContractError> {
+        // Extensions on the referring property win over those of the referenced schema.
+        let text = |key: &str| -> Option<String> { v.get(key).and_then(Value::as_str).map(str::to_owned) };
+        let (missing, invalid) = (text("x-missing-error"), text("x-invalid-error"));
+        let mut s = self.deref(v, 0)?;
+        // `allOf: [$ref]` is how a property puts texts next to a shared schema.
+        if let Some(first) = s.get("allOf").and_then(Value::as_array).and_then(|a| a.first()) {
+            s = self.deref(first, 0)?;
+        }
+        let text_of = |key: &str| s.get(key).and_then(Value::as_str).map(str::to_owned);
+        let kind = if depth > 16 {
+            Kind::Any
+        } else {
+            match s.get("type").and_then(Value::as_str) {
+                Some("object") => {
+                    let mut properties = Vec::new();
+                    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                        for (name, p) in props {
+                            properties.push((name.clone(), self.schema(p, depth + 1)?));
+                        }
+                    }
+                    let required = s
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                        .unwrap_or_default();
+                    Kind::Object { properties, required }
+                }
+                Some("array") => match s.get("items") {
+                    Some(items) => Kind::Array(Box::new(self.schema(items, depth + 1)?)),
+                    None => Kind::Array(Box::new(Schema {
+                        kind: Kind::Any,
+                        missing_error: None,
+                        invalid_error: None,
+                    })),
+                },
+                Some("string") => Kind::String {
+                    allowed: s
+                        .get("enum")
+                        .and_then(Value::as_array)
+                        .map(|e| e.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+                },
+                Some("integer") => Kind::Integer {
+                    min: s.get("minimum").and_then(Value::as_i64),
+                    max: s.get("maximum").and_then(Value::as_i64),
+                },
+                Some("number") => Kind::Number,
+                Some("boolean") => Kind::Boolean,
+                _ => Kind::Any,
+            }
+        };
+        Ok(Schema {
+            kind,
+            missing_error: missing.or_else(|| text_of("x-missing-error")),
+            invalid_error: invalid.or_else(|| text_of("x-invalid-error")),
+        })
+    }
+}
+
+impl Contract {
+    pub(crate) fn from_yaml(yaml: &str) -> Result<Self, ContractError> {
+        let root = spec_json(yaml)?;
+        Contract::from_json(&root)
+    }
+
+    pub(crate) fn from_json(root: &Value) -> Result<Self, ContractError> {
+        let r = Resolver { root };
+        let base_path = root
+            .pointer("/servers/0/url")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned();
+        let paths = root
+            .get("paths")
+            .and_then(Value::as_object)
+            .ok_or_else(|| ContractError::Missing("paths".into()))?;
+        let mut operations = Vec::new();
+        for (path, item) in paths {
+            let segments = path
+                .trim_matches('/')
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    if s.starts_with('{') && s.ends_with('}') {
+                        Segment::Param
+                    } else {
+                        Segment::Literal(s.to_owned())
+                    }
+                })
+                .collect::<Vec<_>>();
+            let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                if !op.is_object() || method == Method::OPTIONS {
+                    continue;
+                }
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ContractError::Missing(format!("operationId of {method} {path}")))?
+                    .to_owned();
+                let mut query = Vec::new();
+                let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+                for p in shared_params.iter().chain(own.iter()) {
+                    let p = r.deref(p, 0)?;
+                    if p.get("in").and_then(Value::as_str) != Some("query") {
+                        continue;
+                    }
+                    let name = p.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let mut schema = match p.get("schema") {
+                        Some(s) => r.schema(s, 0)?,
+                        None => Schema {
+                            kind: Kind::Any,
+                            missing_error: None,
+                            invalid_error: None,
+                        },
+                    };
+                    if let Some(text) = p.get("x-invalid-error").and_then(Value::as_str) {
+                        schema.invalid_error = Some(text.to_owned());
+                    }
+                    query.push(QueryParam { name, schema });
+                }
+                let body = match op.get("requestBody") {
+                    None => None,
+                    Some(rb) => {
+                        let rb = r.deref(rb, 0)?;
+                        match rb.pointer("/content/application~1json/schema") {
+                            None => None,
+                            Some(s) => Some(RequestBody {
+                                schema: r.schema(s, 0)?,
+                                invalid_error: op
+                                    .get("x-invalid-body-error")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("Invalid request body")
+                                    .to_owned(),
+                            }),
+                        }
+                    }
+                };
+                operations.push(Operation {
+                    id,
+                    method,
+                    segments: segments.clone(),
+                    query,
+                    body,
+                });
+            }
+        }
+        Ok(Contract { base_path, operations })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations.iter()
+    }
+
+    /// The operation for `method` on `path` (a full request path, base path included).
+    /// Otherwise the methods the path has (none: no such path), for a `405`'s `Allow`.
+    pub(crate) fn find(&self, method: &Method, path: &str) -> Result<&Operation, Vec<Method>> {
+        let Some(rest) = path.strip_prefix(self.base_path.as_str()) else {
+            return Err(Vec::new());
+        };
+        if !rest.is_empty() && !rest.starts_with('/') {
+            return Err(Vec::new());
+        }
+        let parts: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let mut allowed = Vec::new();
+        let mut best: Option<(&Operation, usize)> = None;
+        for op in &self.operations {
+            if op.segments.len() != parts.len() {
+                continue;
+            }
+            let mut literals = 0;
+            let matches = op.segments.iter().zip(&parts).all(|(seg, part)| match seg {
+                Segment::Literal(l) => {
+                    literals += 1;
+                    l == part
+                }
+                Segment::Param => true,
+            });
+            if !matches {
+                continue;
+            }
+            if !allowed.contains(&op.method) {
+                allowed.push(op.method.clone());
+            }
+            if &op.method == method && best.is_none_or(|(_, n)| literals > n) {
+                best = Some((op, literals));
+            }
+        }
+        best.map(|(op, _)| op).ok_or(allowed)
+    }
+}
+
+impl Operation {
+    /// Checks the query string and body against the spec; see the module docs.
+    pub(crate) fn check(&self, query: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let Some(param) = self.query.iter().find(|p| p.name == name) else {
+                return Err(bad_request("Invalid query string"));
+            };
+            check_query_value(&param.schema, &value)
+                .map_err(|()| bad_request(invalid_text(&param.schema, None, &param.name)))?;
+        }
+        if let Some(rb) = &self.body {
+            let value: Value = serde_json::from_slice(body).map_err(|_| bad_request(&rb.invalid_error))?;
+            if !value.is_object() {
+                return Err(bad_request(&rb.invalid_error));
+            }
+            check_value(&rb.schema, &value, None, "body")?;
+        }
+        Ok(())
+    }
+}
+
+fn invalid_text(schema: &Schema, inherited: Option<&str>, name: &str) -> String {
+    schema
+        .invalid_error
+        .clone()
+        .or_else(|| inherited.map(str::to_owned))
+        .unwrap_or_else(|| format!("Invalid value of '{name}'"))
+}
+
+fn check_query_value(schema: &Schema, value: &str) -> Result<(), ()> {
+    match &schema.kind {
+        Kind::Integer { min, max } => {
+            let n: i64 = value.parse().map_err(|_| ())?;
+            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                return Err(());
+            }
+            Ok(())
+        }
+        Kind::Boolean => matches!(value, "true" | "false").then_some(()).ok_or(()),
+        Kind::String { allowed: Some(a) } => a.iter().any(|x| x == value).then_some(()).ok_or(()),
+        _ => Ok(()),
+    }
+}
+
+fn check_value(schema: &Schema, value: &Value, inherited: Option<&str>, name: &str) -> Result<(), Rejection> {
+    // A text may quote the offending value: "Invalid JID: <given>".
+    let invalid = || {
+        let given = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        bad_request(invalid_text(schema, inherited, name).replace("<given>", &given))
+    };
+    let here = schema.invalid_error.as_deref().or(inherited);
+    match (&schema.kind, value) {
+        (Kind::Object { properties, required }, Value::Object(map)) => check_object(properties, required, map, here),
+        (Kind::Array(items), Value::Array(values)) => {
+            for v in values {
+                check_value(items, v, here, name)?;
+            }
+            Ok(())
+        }
+        (Kind::String { allowed }, Value::String(s)) => match allowed {
+            Some(a) if !a.iter().any(|x| x == s) => Err(invalid()),
+            _ => Ok(()),
+        },
+        (Kind::Integer { min, max }, Value::Number(n)) => match n.as_i64() {
+            Some(i) if !min.is_some_and(|m| i < m) && !max.is_some_and(|m| i > m) => Ok(()),
+            _ => Err(invalid()),
+        },
+        (Kind::Number, Value::Number(_)) | (Kind::Boolean, Value::Bool(_)) | (Kind::Any, _) => Ok(()),
+        _ => Err(invalid()),
+    }
+}
+
+fn check_object(
+    properties: &[(String, Schema)],
+    required: &[String],
+    map: &Map<String, Value>,
+    inherited: Option<&str>,
+) -> Result<(), Rejection> {
+    // Missing fields are reported before malformed ones, in the spec's property order,
+    // so one request always gets the same answer.
+    for (name, schema) in properties {
+        let absent = map.get(name).is_none_or(Value::is_null);
+        if absent && required.contains(name) {
+            let text = schema
+                .missing_error
+                .clone()
+                .or_else(|| inherited.map(str::to_owned))
+                .unwrap_or_else(|| format!("Missing {name}"));
+            return Err(bad_request(text));
+        }
+    }
+    for (name, schema) in properties {
+        match map.get(name) {
+            None | Some(Value::Null) => {}
+            Some(v) => check_value(schema, v, inherited, name)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: /api}]
+paths:
+  /messages:
+    get:
+      operationId: getMessages
+      parameters:
+        - {name: limit, in: query, x-invalid-error: "Invalid limit", schema: {type: integer, minimum: 0, maximum: 500}}
+        - {name: before, in: query, x-invalid-error: "Invalid value of 'before'", schema: {type: integer, format: int64}}
+      responses: {200: {description: ok}}
+    post:
+      operationId: sendMessage
+      x-invalid-body-error: "Invalid request body"
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/NewMessage'}
+      responses: {200: {description: ok}}
+  /rooms/{id}/messages:
+    post:
+      operationId: sendRoomMessage
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                body: {type: string, x-invalid-error: "Invalid message body"}
+                chat_marker:
+                  $ref: '#/components/schemas/ChatMarker'
+                  x-invalid-error: "Invalid chat marker"
+      responses: {200: {description: ok}}
+  /rooms/config:
+    put:
+      operationId: literalWins
+      responses: {204: {description: ok}}
+  /rooms/{id}:
+    put:
+      operationId: createRoomWithId
+      responses: {201: {description: ok}}
+components:
+  schemas:
+    NewMessage:
+      type: object
+      required: [to, body]
+      properties:
+        to: {type: string, x-missing-error: "Missing recipient JID", x-invalid-error: "Invalid recipient JID"}
+        body: {type: string, x-missing-error: "Missing message body"}
+    ChatMarker:
+      type: object
+      required: [type, id]
+      properties:
+        type: {type: string, enum: [received, displayed, acknowledged]}
+        id: {type: string}
+"#;
+
+    fn contract() -> Contract {
+        Contract::from_yaml(SPEC).unwrap()
+    }
+
+    fn check(method: Method, path: &str, query: Option<&str>, body: &str) -> Result<(), String> {
+        let c = contract();
+        let op = c.find(&method, path).unwrap();
+        op.check(query, body.as_bytes()).map_err(|r| r.text)
+    }
+
+    #[test]
+    fn operations_are_found_by_method_and_path() {
+        let c = contract();
+        assert_eq!(c.find(&Method::GET, "/api/messages").unwrap().id, "getMessages");
+        assert_eq!(c.find(&Method::POST, "/api/rooms/abc/messages").unwrap().id, "sendRoomMessage");
+        assert_eq!(c.find(&Method::PUT, "/api/rooms/config").unwrap().id, "literalWins");
+        assert_eq!(c.find(&Method::PUT, "/api/rooms/x").unwrap().id, "createRoomWithId");
+        let mut allowed = c.find(&Method::DELETE, "/api/messages").unwrap_err();
+        allowed.sort_by_key(|m| m.to_string());
+        assert_eq!(allowed, [Method::GET, Method::POST]);
+        assert!(c.find(&Method::GET, "/api/nothing").unwrap_err().is_empty());
+        assert!(c.find(&Method::GET, "/apimessages").unwrap_err().is_empty());
+    }
+
+    #[test]
+    fn query_parameters_get_their_documented_texts() {
+        let get = |q| check(Method::GET, "/api/messages", Some(q), "");
+        assert_eq!(get("limit=10&before=1700000000000"), Ok(()));
+        assert_eq!(get("limit=501").unwrap_err(), "Invalid limit");
+        assert_eq!(get("limit=-1").unwrap_err(), "Invalid limit");
+        assert_eq!(get("limit=ten").unwrap_err(), "Invalid limit");
+        assert_eq!(get("before=yesterday").unwrap_err(), "Invalid value of 'before'");
+        assert_eq!(get("sort=asc").unwrap_err(), "Invalid query string");
+        assert_eq!(get(""), Ok(()));
+    }
+
+    #[test]
+    fn body_fields_get_their_documented_texts() {
+        let post = |b| check(Method::POST, "/api/messages", None, b);
+        assert_eq!(post(r#"{"to":"bob@localhost","body":"hi"}"#), Ok(()));
+        assert_eq!(post(r#"{"to":"bob@localhost"}"#).unwrap_err(), "Missing message body");
+        assert_eq!(post(r#"{"body":"hi"}"#).unwrap_err(), "Missing recipient JID");
+        assert_eq!(post(r#"{"to":null,"body":"hi"}"#).unwrap_err(), "Missing recipient JID");
+        assert_eq!(post(r#"{"to":5,"body":"hi"}"#).unwrap_err(), "Invalid recipient JID");
+        assert_eq!(post(r#"{"to":"b","body":[]}"#).unwrap_err(), "Invalid value of 'body'");
+        assert_eq!(post("[1]").unwrap_err(), "Invalid request body");
+        assert_eq!(post("not json").unwrap_err(), "Invalid request body");
+        assert_eq!(post("").unwrap_err(), "Invalid request body");
+    }
+
+    #[test]
+    fn nested_objects_fall_back_to_the_enclosing_text() {
+        let post = |b| check(Method::POST, "/api/rooms/r1/messages", None, b);
+        assert_eq!(post(r#"{"chat_marker":{"type":"displayed","id":"m1"}}"#), Ok(()));
+        assert_eq!(post(r#"{"chat_marker":{"type":"seen","id":"m1"}}"#).unwrap_err(), "Invalid chat marker");
+        assert_eq!(post(r#"{"chat_marker":{"type":"displayed"}}"#).unwrap_err(), "Invalid chat marker");
+        assert_eq!(post(r#"{"chat_marker":"x"}"#).unwrap_err(), "Invalid chat marker");
+        assert_eq!(post(r#"{"body":1}"#).unwrap_err(), "Invalid message body");
+    }
+}

@@ -1,0 +1,319 @@
+//! HTTP listeners: plain or TLS, HTTP/1.1 keep-alive and HTTP/2, each serving the
+//! handlers its `[[listen.http]]` table names (client API, admin API, XMPP over
+//! WebSocket) plus the API docs.
+//!
+//! Every response carries the configured `Server` header. Error bodies are JSON strings.
+
+mod admin_api;
+mod basic_auth;
+mod client_api;
+pub(crate) mod contract;
+mod cors;
+mod docs;
+
+use crate::config::HttpListener;
+use crate::server::Context;
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use swagger::auth::{Authorization, Scopes};
+use swagger::{Has, XSpanIdString};
+
+pub(crate) type Body = BoxBody<Bytes, Infallible>;
+
+/// How long a TLS handshake or the headers of a request may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    BoxBody::new(Full::new(bytes.into()))
+}
+
+/// A JSON-string error body, the shape every error of the API has.
+pub(crate) fn json_error(status: StatusCode, text: &str) -> Response<Body> {
+    let body = serde_json::to_string(text).expect("a string always serializes");
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .body(full(body))
+        .expect("static response parts are valid")
+}
+
+/// What the generated routers need from a request (a span id, the authorization they
+/// check for) plus what our `Api` implementations need (`user`).
+#[derive(Clone, Debug)]
+pub(crate) struct RequestContext<U> {
+    span: XSpanIdString,
+    authorization: Option<Authorization>,
+    #[allow(dead_code)] // read by the client operations that land with the core
+    pub user: U,
+}
+
+impl<U> RequestContext<U> {
+    /// A context for a request already authenticated as `subject`.
+    pub(crate) fn new(headers: &hyper::HeaderMap, subject: String, user: U) -> Self {
+        let span = headers
+            .get("x-span-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| XSpanIdString(s.to_owned()))
+            .unwrap_or_default();
+        RequestContext {
+            span,
+            authorization: Some(Authorization {
+                subject,
+                scopes: Scopes::All,
+                issuer: None,
+            }),
+            user,
+        }
+    }
+}
+
+impl<U> Has<XSpanIdString> for RequestContext<U> {
+    fn get(&self) -> &XSpanIdString {
+        &self.span
+    }
+    fn get_mut(&mut self) -> &mut XSpanIdString {
+        &mut self.span
+    }
+    fn set(&mut self, value: XSpanIdString) {
+        self.span = value;
+    }
+}
+
+impl<U> Has<Option<Authorization>> for RequestContext<U> {
+    fn get(&self) -> &Option<Authorization> {
+        &self.authorization
+    }
+    fn get_mut(&mut self) -> &mut Option<Authorization> {
+        &mut self.authorization
+    }
+    fn set(&mut self, value: Option<Authorization>) {
+        self.authorization = value;
+    }
+}
+
+/// Why a request body could not be read.
+pub(crate) enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads the whole body, refusing more than `limit` bytes before buffering them.
+pub(crate) async fn read_body(body: Incoming, headers: &hyper::HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
+    if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+        if len > limit as u64 {
+            return Err(BodyError::TooLarge);
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+pub(crate) fn body_error_response(e: BodyError) -> Response<Body> {
+    match e {
+        BodyError::TooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
+        BodyError::Broken => json_error(StatusCode::BAD_REQUEST, "Invalid request body"),
+    }
+}
+
+/// `path` is `prefix` itself or below it.
+pub(crate) fn under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    path == prefix || (path.starts_with(prefix) && path.as_bytes().get(prefix.len()) == Some(&b'/'))
+}
+
+/// The common tail of both API doors, after authentication: read the body within
+/// `max_body`, find the operation, answer `501` for one not built yet, check the request
+/// against the spec, and hand it to the generated `router` at its base path.
+pub(crate) async fn dispatch<S, C>(
+    router: &S,
+    contract: &contract::Contract,
+    mount: &str,
+    req: Request<Incoming>,
+    max_body: usize,
+    context: C,
+    not_implemented: fn(&contract::Operation) -> bool,
+) -> Response<Body>
+where
+    S: hyper::service::Service<(Request<Full<Bytes>>, C), Response = Response<Body>>,
+    S::Error: std::fmt::Display,
+{
+    // The body limit holds for every request, whatever it turns out to address.
+    let (mut parts, body) = req.into_parts();
+    let body = match read_body(body, &parts.headers, max_body).await {
+        Ok(b) => b,
+        Err(e) => return body_error_response(e),
+    };
+    // The generated router matches paths under the spec's base path (`/api`); a handler
+    // mounted elsewhere is rewritten to it.
+    let routed_path = format!("{}{}", contract.base_path, &parts.uri.path()[mount.len()..]);
+    let op = match contract.find(&parts.method, &routed_path) {
+        Ok(op) => op,
+        Err(allowed) if allowed.is_empty() => return json_error(StatusCode::NOT_FOUND, "Not found"),
+        Err(allowed) => {
+            let mut response = json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+            let mut list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            list.push("OPTIONS");
+            if let Ok(v) = HeaderValue::from_str(&list.join(", ")) {
+                response.headers_mut().insert(hyper::header::ALLOW, v);
+            }
+            return response;
+        }
+    };
+    if not_implemented(op) {
+        return json_error(StatusCode::NOT_IMPLEMENTED, "Not implemented");
+    }
+    if let Err(rejection) = op.check(parts.uri.query(), &body) {
+        return json_error(rejection.status, &rejection.text);
+    }
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("{routed_path}?{q}"),
+        None => routed_path,
+    };
+    parts.uri = match path_and_query.parse::<hyper::Uri>() {
+        Ok(uri) => uri,
+        Err(_) => return json_error(StatusCode::BAD_REQUEST, "Invalid request path"),
+    };
+    match router.call((Request::from_parts(parts, Full::new(body)), context)).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "API handler failed");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable")
+        }
+    }
+}
+
+/// What one listener serves.
+pub(crate) struct Routes {
+    server_name: HeaderValue,
+    client_api: Vec<client_api::ClientApi>,
+    admin_api: Vec<admin_api::AdminApi>,
+    websocket_paths: Vec<String>,
+}
+
+impl Routes {
+    pub(crate) fn new(ctx: Arc<Context>, listener: &HttpListener) -> Result<Self, String> {
+        let server_name = HeaderValue::from_str(&ctx.config.general.http_server_name)
+            .map_err(|_| "general.http_server_name: not a valid header value".to_owned())?;
+        let h = &listener.handlers;
+        Ok(Routes {
+            client_api: h
+                .mongoose_client_api
+                .iter()
+                .map(|c| client_api::ClientApi::new(ctx.clone(), c, listener.max_body_size))
+                .collect(),
+            admin_api: h
+                .mongoose_admin_api
+                .iter()
+                .map(|c| admin_api::AdminApi::new(ctx.clone(), c, listener.max_body_size))
+                .collect(),
+            websocket_paths: h.mongoose_websocket_handler.iter().map(|w| w.path.clone()).collect(),
+            server_name,
+        })
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        let path = req.uri().path().to_owned();
+        let mut response = if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
+            api.serve_docs(&req)
+        } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
+            api.serve(req).await
+        } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {
+            api.serve(req).await
+        } else if self.websocket_paths.iter().any(|p| under(&path, p)) {
+            json_error(StatusCode::NOT_IMPLEMENTED, "XMPP over WebSocket is not served yet")
+        } else {
+            json_error(StatusCode::NOT_FOUND, "Not found")
+        };
+        response.headers_mut().insert(SERVER, self.server_name.clone());
+        response
+    }
+}
+
+/// Binds one `[[listen.http]]` table; the returned future serves it forever.
+pub(crate) async fn bind(
+    ctx: Arc<Context>,
+    listener: &HttpListener,
+) -> Result<(std::net::SocketAddr, impl std::future::Future<Output = ()>), String> {
+    let routes = Arc::new(Routes::new(ctx.clone(), listener)?);
+    let tls = match &listener.tls {
+        None => None,
+        Some(t) => {
+            let source = crate::tls::CertSource::new(
+                t.certfile.as_deref(),
+                t.keyfile.as_deref(),
+                &ctx.config.general.data_dir,
+                &ctx.config.general.hosts[0],
+            );
+            let acceptor = source.acceptor(&["h2", "http/1.1"]).map_err(|e| e.to_string())?;
+            Some(tokio_native_tls::TlsAcceptor::from(acceptor))
+        }
+    };
+    let tcp = TcpListener::bind(listener.addr())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", listener.addr()))?;
+    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
+    let limit = Arc::new(Semaphore::new(listener.max_connections));
+    let serve = async move {
+        loop {
+            let Ok(permit) = limit.clone().acquire_owned().await else {
+                return;
+            };
+            let (stream, peer) = match tcp.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let routes = routes.clone();
+            let tls = tls.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                match tls {
+                    None => serve_connection(routes, stream).await,
+                    Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(routes, stream).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    },
+                }
+            });
+        }
+    };
+    Ok((addr, serve))
+}
+
+async fn serve_connection<S>(routes: Arc<Routes>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let routes = routes.clone();
+        async move { Ok::<_, Infallible>(routes.handle(req).await) }
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+        tracing::debug!(error = %e, "HTTP connection ended with an error");
+    }
+}

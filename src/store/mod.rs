@@ -1,0 +1,60 @@
+//! Storage behind a trait, so the core never speaks SQL.
+//!
+//! The embedded implementation is SQLite ([`sqlite::SqliteStore`]); a shared database
+//! (PostgreSQL) is the planned second one, so the trait keeps to plain data types and
+//! says nothing about connections or SQL dialects.
+
+pub(crate) mod sqlite;
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+/// Failures of the storage layer. Callers turn them into an HTTP 500-free answer
+/// (usually a `503`-like internal error) or a stream error; they never panic.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("database schema version {found} is newer than this build understands ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+/// One SCRAM credential (RFC 5802 §3): what is needed to verify a client proof
+/// and to prove the server's identity, never the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScramCredential {
+    pub salt: Vec<u8>,
+    pub iterations: u32,
+    pub stored_key: Vec<u8>,
+    pub server_key: Vec<u8>,
+}
+
+/// The stored credentials of one account, one per supported hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub sha1: ScramCredential,
+    pub sha256: ScramCredential,
+}
+
+/// Account persistence.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates `jid` (bare, prepped); [`StoreError::AlreadyExists`] if present.
+    async fn create_account(&self, jid: &str, credentials: &Credentials) -> Result<(), StoreError>;
+    async fn credentials(&self, jid: &str) -> Result<Option<Credentials>, StoreError>;
+    /// Replaces the credentials; `false` when there is no such account.
+    async fn set_credentials(&self, jid: &str, credentials: &Credentials) -> Result<bool, StoreError>;
+    /// `false` when there is no such account.
+    async fn delete_account(&self, jid: &str) -> Result<bool, StoreError>;
+    /// Bare JIDs of the accounts of `domain`, sorted.
+    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError>;
+    /// Accounts created, changed or deleted after change number `after`, by any process
+    /// sharing the database, with the newest change number. Lets a running server drop
+    /// cached credentials that a command-line `passwd` made stale.
+    async fn account_changes(&self, after: i64) -> Result<(i64, Vec<String>), StoreError>;
+}

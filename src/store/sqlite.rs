@@ -1,0 +1,322 @@
+//! SQLite storage: one file (`meerkat.db`) in the data directory, WAL mode, so a server
+//! and a command-line `meerkat register` can use it at the same time.
+//!
+//! Schema changes are numbered migrations applied at open, each in its own transaction;
+//! the number reached is kept in `PRAGMA user_version`.
+
+use super::{Credentials, ScramCredential, Store, StoreError};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts and a change log for cross-process cache invalidation.
+    "CREATE TABLE accounts (
+        jid TEXT PRIMARY KEY NOT NULL,
+        domain TEXT NOT NULL,
+        sha1_salt BLOB NOT NULL,
+        sha1_iterations INTEGER NOT NULL,
+        sha1_stored_key BLOB NOT NULL,
+        sha1_server_key BLOB NOT NULL,
+        sha256_salt BLOB NOT NULL,
+        sha256_iterations INTEGER NOT NULL,
+        sha256_stored_key BLOB NOT NULL,
+        sha256_server_key BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX accounts_by_domain ON accounts (domain, jid);
+     CREATE TABLE account_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        jid TEXT NOT NULL
+     );",
+];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The file name inside the data directory.
+pub const DB_FILE: &str = "meerkat.db";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", data_dir.display())))?;
+        let conn = Connection::open(data_dir.join(DB_FILE)).map_err(db_err)?;
+        // Another process (a CLI command, a second server by mistake) may hold the write
+        // lock briefly; wait rather than fail.
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+        let mut store = SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().expect("store mutex poisoned by a panic");
+        // IMMEDIATE: two processes opening a fresh database must not both migrate.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        let mut version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        while version < SCHEMA_VERSION {
+            tx.execute_batch(MIGRATIONS[version as usize]).map_err(db_err)?;
+            version += 1;
+            tx.pragma_update(None, "user_version", version).map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().expect("store mutex poisoned by a panic");
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+fn domain_of(jid: &str) -> &str {
+    jid.rsplit_once('@').map(|(_, d)| d).unwrap_or(jid)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn read_credentials(row: &rusqlite::Row<'_>) -> rusqlite::Result<Credentials> {
+    let cred = |base: usize| -> rusqlite::Result<ScramCredential> {
+        Ok(ScramCredential {
+            salt: row.get(base)?,
+            iterations: row.get(base + 1)?,
+            stored_key: row.get(base + 2)?,
+            server_key: row.get(base + 3)?,
+        })
+    };
+    Ok(Credentials {
+        sha1: cred(0)?,
+        sha256: cred(4)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_account(&self, jid: &str, c: &Credentials) -> Result<(), StoreError> {
+        let jid = jid.to_owned();
+        let c = c.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let inserted = tx
+                .execute(
+                    "INSERT INTO accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT (jid) DO NOTHING",
+                    params![
+                        jid,
+                        domain_of(&jid),
+                        c.sha1.salt,
+                        c.sha1.iterations,
+                        c.sha1.stored_key,
+                        c.sha1.server_key,
+                        c.sha256.salt,
+                        c.sha256.iterations,
+                        c.sha256.stored_key,
+                        c.sha256.server_key,
+                        now_ms()
+                    ],
+                )
+                .map_err(db_err)?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists);
+            }
+            tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
+                .map_err(db_err)?;
+            tx.commit().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn credentials(&self, jid: &str) -> Result<Option<Credentials>, StoreError> {
+        let jid = jid.to_owned();
+        self.with_conn(move |conn| {
+            conn.prepare_cached(
+                "SELECT sha1_salt, sha1_iterations, sha1_stored_key, sha1_server_key,
+                        sha256_salt, sha256_iterations, sha256_stored_key, sha256_server_key
+                 FROM accounts WHERE jid = ?1",
+            )
+            .and_then(|mut s| s.query_row([&jid], read_credentials).optional())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn set_credentials(&self, jid: &str, c: &Credentials) -> Result<bool, StoreError> {
+        let jid = jid.to_owned();
+        let c = c.clone();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let changed = tx
+                .execute(
+                    "UPDATE accounts SET sha1_salt = ?2, sha1_iterations = ?3, sha1_stored_key = ?4,
+                        sha1_server_key = ?5, sha256_salt = ?6, sha256_iterations = ?7,
+                        sha256_stored_key = ?8, sha256_server_key = ?9
+                     WHERE jid = ?1",
+                    params![
+                        jid,
+                        c.sha1.salt,
+                        c.sha1.iterations,
+                        c.sha1.stored_key,
+                        c.sha1.server_key,
+                        c.sha256.salt,
+                        c.sha256.iterations,
+                        c.sha256.stored_key,
+                        c.sha256.server_key
+                    ],
+                )
+                .map_err(db_err)?;
+            if changed > 0 {
+                tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
+                    .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn delete_account(&self, jid: &str) -> Result<bool, StoreError> {
+        let jid = jid.to_owned();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(db_err)?;
+            let deleted = tx
+                .execute("DELETE FROM accounts WHERE jid = ?1", [&jid])
+                .map_err(db_err)?;
+            if deleted > 0 {
+                tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
+                    .map_err(db_err)?;
+            }
+            tx.commit().map_err(db_err)?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+        let domain = domain.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT jid FROM accounts WHERE domain = ?1 ORDER BY jid")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map([&domain], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn account_changes(&self, after: i64) -> Result<(i64, Vec<String>), StoreError> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT seq, jid FROM account_changes WHERE seq > ?1 ORDER BY seq")
+                .map_err(db_err)?;
+            let mut newest = after;
+            let mut jids = Vec::new();
+            let rows = stmt
+                .query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_err)?;
+            for row in rows {
+                let (seq, jid) = row.map_err(db_err)?;
+                newest = seq;
+                jids.push(jid);
+            }
+            Ok((newest, jids))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(tag: u8) -> Credentials {
+        let c = ScramCredential {
+            salt: vec![tag; 16],
+            iterations: 4096,
+            stored_key: vec![tag; 20],
+            server_key: vec![tag; 20],
+        };
+        Credentials {
+            sha1: c.clone(),
+            sha256: c,
+        }
+    }
+
+    #[tokio::test]
+    async fn accounts_round_trip_and_log_their_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let (start, _) = store.account_changes(0).await.unwrap();
+        store.create_account("alice@localhost", &creds(1)).await.unwrap();
+        assert!(matches!(
+            store.create_account("alice@localhost", &creds(2)).await,
+            Err(StoreError::AlreadyExists)
+        ));
+        assert_eq!(store.credentials("alice@localhost").await.unwrap(), Some(creds(1)));
+        assert!(store.set_credentials("alice@localhost", &creds(3)).await.unwrap());
+        assert!(!store.set_credentials("bob@localhost", &creds(3)).await.unwrap());
+        assert_eq!(store.list_accounts("localhost").await.unwrap(), ["alice@localhost"]);
+        assert!(store.delete_account("alice@localhost").await.unwrap());
+        assert!(!store.delete_account("alice@localhost").await.unwrap());
+        let (newest, jids) = store.account_changes(start).await.unwrap();
+        assert_eq!(jids, ["alice@localhost"; 3]);
+        assert_eq!(store.account_changes(newest).await.unwrap().1.len(), 0);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(dir.path()),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+    }
+}

@@ -1,0 +1,296 @@
+//! Starts the real `meerkat` binary on ephemeral loopback ports with a temporary data
+//! directory, and gives tests the generated REST clients pointed at it.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use meerkat_admin_api::ApiNoContext as _;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use swagger::{AuthData, ContextBuilder, EmptyContext, Push, XSpanIdString};
+
+pub type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Option<AuthData>, XSpanIdString);
+
+/// A client context carrying `auth`, as the generated clients expect.
+pub fn context(auth: Option<AuthData>) -> ClientContext {
+    swagger::make_context!(ContextBuilder, EmptyContext, auth, XSpanIdString::default())
+}
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_meerkat");
+
+/// Two plain-HTTP listeners on 127.0.0.1:0: the client API (allowing one CORS origin, a
+/// 4 KiB body limit) and the admin API. `extra` is appended to the config.
+pub fn default_config(data_dir: &Path, extra: &str) -> String {
+    format!(
+        r#"
+[general]
+hosts = ["localhost", "example.com"]
+data_dir = "{data}"
+http_server_name = "meerkat-test"
+
+[auth]
+scram_iterations = 4096
+sync_interval_ms = 100
+
+[[listen.http]]
+port = 0
+ip_address = "127.0.0.1"
+max_body_size = 4096
+  [[listen.http.handlers.mongoose_client_api]]
+  path = "/api"
+  allowed_origins = ["https://app.example"]
+
+[[listen.http]]
+port = 0
+ip_address = "127.0.0.1"
+max_body_size = 4096
+  [[listen.http.handlers.mongoose_admin_api]]
+  path = "/api"
+{extra}
+"#,
+        data = data_dir.display()
+    )
+}
+
+pub struct TestServer {
+    child: Child,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    /// handler name (`mongoose_client_api`, …) → (address, scheme)
+    pub listeners: HashMap<String, (SocketAddr, String)>,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::start_with(|dir| default_config(dir, ""))
+    }
+
+    /// Starts with the config `make_config(data_dir)` returns.
+    pub fn start_with(make_config: impl FnOnce(&Path) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let config_path = dir.path().join("meerkat.toml");
+        std::fs::write(&config_path, make_config(&data)).expect("write config");
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn meerkat");
+        let stdout = child.stdout.take().expect("piped stdout");
+        // Drain stderr continuously so the server never blocks on a full pipe.
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut child_err = child.stderr.take().expect("piped stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = child_err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut listeners = HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match rx.recv_timeout(left) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    std::thread::sleep(Duration::from_millis(100));
+                    panic!("meerkat did not become ready; stderr:\n{}", stderr.lock().unwrap());
+                }
+            };
+            if line == "meerkat ready" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("listening ") {
+                let fields: HashMap<&str, &str> = rest.split(' ').filter_map(|kv| kv.split_once('=')).collect();
+                let addr: SocketAddr = fields["addr"].parse().expect("addr");
+                for h in fields.get("handlers").copied().unwrap_or("").split(',') {
+                    let name = h.split(':').next().unwrap_or_default().to_owned();
+                    listeners.insert(name, (addr, fields.get("scheme").copied().unwrap_or("tcp").to_owned()));
+                }
+            }
+        }
+        TestServer {
+            child,
+            stderr,
+            dir,
+            config_path,
+            listeners,
+        }
+    }
+
+    pub fn addr(&self, handler: &str) -> SocketAddr {
+        self.listeners[handler].0
+    }
+
+    pub fn base_url(&self, handler: &str) -> String {
+        let (addr, scheme) = &self.listeners[handler];
+        format!("{scheme}://{addr}")
+    }
+
+    /// The generated client API client, authenticated as `user`/`password`.
+    pub fn client_as(&self, user: &str, password: &str) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
+        use meerkat_client_api::ContextWrapperExt;
+        let client = meerkat_client_api::Client::try_new_http(&self.base_url("mongoose_client_api"))
+            .expect("client API client");
+        let context: ClientContext = swagger::make_context!(
+            ContextBuilder,
+            EmptyContext,
+            Some(AuthData::basic(user, password)),
+            XSpanIdString::default()
+        );
+        client.with_context(context)
+    }
+
+    /// The generated client API client sending no credentials at all.
+    pub fn anonymous_client(&self) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
+        use meerkat_client_api::ContextWrapperExt;
+        let client = meerkat_client_api::Client::try_new_http(&self.base_url("mongoose_client_api"))
+            .expect("client API client");
+        let context: ClientContext =
+            swagger::make_context!(ContextBuilder, EmptyContext, None as Option<AuthData>, XSpanIdString::default());
+        client.with_context(context)
+    }
+
+    /// The generated admin API client (`auth`: Basic credentials, if the handler wants them).
+    pub fn admin(&self, auth: Option<(&str, &str)>) -> impl meerkat_admin_api::ApiNoContext<ClientContext> {
+        use meerkat_admin_api::ContextWrapperExt;
+        let client = meerkat_admin_api::Client::try_new_http(&self.base_url("mongoose_admin_api"))
+            .expect("admin API client");
+        let context: ClientContext = swagger::make_context!(
+            ContextBuilder,
+            EmptyContext,
+            auth.map(|(u, p)| AuthData::basic(u, p)),
+            XSpanIdString::default()
+        );
+        client.with_context(context)
+    }
+
+    /// Registers `user@localhost` through the admin API.
+    pub async fn register(&self, user: &str, password: &str) {
+        let r = self
+            .admin(None)
+            .register_user(
+                "localhost".into(),
+                meerkat_admin_api::models::NewUser::new(user.into(), password.into()),
+            )
+            .await
+            .expect("admin call");
+        assert!(
+            matches!(r, meerkat_admin_api::RegisterUserResponse::UserRegistered(_)),
+            "{r:?}"
+        );
+    }
+
+    /// Runs the binary with `args` against this server's config and data dir.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .env("MEERKAT_CONFIG", &self.config_path)
+            .env("RUST_LOG", "warn")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run meerkat")
+    }
+
+    /// Stops the server and returns everything it logged.
+    pub fn take_stderr_after_kill(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw HTTP/1.1 exchange, for what the generated client cannot express (malformed
+/// headers, CORS preflights) or does not expose (response headers).
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn raw_request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> RawResponse {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" || method == "PUT" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    RawResponse {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
