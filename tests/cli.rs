@@ -152,3 +152,34 @@ fn a_port_in_use_is_reported_with_the_listener() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
 }
+
+#[tokio::test]
+async fn with_no_config_file_the_client_api_is_https_on_8089() {
+    // The defaults use fixed ports; where something else holds them, this cannot run.
+    for port in [8089, 8088, 5280] {
+        if std::net::TcpListener::bind(("0.0.0.0", port)).is_err() {
+            eprintln!("skipped: port {port} is in use on this machine");
+            return;
+        }
+    }
+    let server = TestServer::start_without_config();
+    assert_eq!(server.addr("mongoose_client_api").port(), 8089);
+    assert_eq!(server.listeners["mongoose_client_api"].1, "https");
+    assert_eq!(server.addr("mongoose_admin_api").to_string(), "127.0.0.1:8088");
+    assert_eq!(server.addr("mongoose_websocket_handler").port(), 5280);
+    let out = server.cli(&["register", "alice@localhost", "wonderland"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let cert = server.dir.path().join("data/self-signed-cert.pem");
+    use meerkat_client_api::ContextWrapperExt;
+    let https = |auth| {
+        meerkat_client_api::Client::try_new_https_pinned("https://localhost:8089", &cert)
+            .unwrap()
+            .with_context(common::context(auth))
+    };
+    let r = https(None).get_messages(None, None).await.unwrap();
+    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::Unauthorized { .. }), "{r:?}");
+    let alice = https(Some(swagger::AuthData::basic("alice@localhost", "wonderland")));
+    let r = alice.get_messages(None, None).await.unwrap();
+    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)), "{r:?}");
+}

@@ -323,3 +323,27 @@ async fn https_with_no_certificate_files_uses_a_generated_self_signed_one() {
     let r = alice.get_messages(None, None).await.unwrap();
     assert!(matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)), "{r:?}");
 }
+
+#[tokio::test]
+async fn http2_is_served_to_clients_that_ask_for_it() {
+    use http_body_util::{BodyExt, Empty};
+    let server = TestServer::start();
+    server.register("alice", "wonderland").await;
+    // Prior-knowledge HTTP/2 over plain TCP; over TLS it is offered by ALPN.
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Empty<bytes::Bytes>>();
+    let uri: hyper::Uri = format!("{}/api/contacts/bob@localhost", server.base_url("mongoose_client_api"))
+        .parse()
+        .unwrap();
+    let req = hyper::Request::get(uri)
+        .header("authorization", basic("alice@localhost", "wonderland"))
+        .body(Empty::new())
+        .unwrap();
+    let response = client.request(req).await.unwrap();
+    assert_eq!(response.version(), hyper::Version::HTTP_2);
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["server"], "meerkat-test");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"\"JID provided but not supported\"");
+}

@@ -59,7 +59,7 @@ pub struct TestServer {
     child: Child,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
     pub dir: tempfile::TempDir,
-    pub config_path: PathBuf,
+    pub config_path: Option<PathBuf>,
     /// handler name (`mongoose_client_api`, …) → (address, scheme)
     pub listeners: HashMap<String, (SocketAddr, String)>,
 }
@@ -75,9 +75,21 @@ impl TestServer {
         let data = dir.path().join("data");
         let config_path = dir.path().join("meerkat.toml");
         std::fs::write(&config_path, make_config(&data)).expect("write config");
-        let mut child = Command::new(BIN)
-            .arg("--config")
-            .arg(&config_path)
+        Self::spawn(dir, Some(config_path))
+    }
+
+    /// Starts with no config file at all, in a fresh working directory.
+    pub fn start_without_config() -> Self {
+        Self::spawn(tempfile::tempdir().expect("temp dir"), None)
+    }
+
+    fn spawn(dir: tempfile::TempDir, config_path: Option<PathBuf>) -> Self {
+        let mut command = Command::new(BIN);
+        if let Some(path) = &config_path {
+            command.arg("--config").arg(path);
+        }
+        let mut child = command
+            .env_remove("MEERKAT_CONFIG")
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -206,9 +218,13 @@ impl TestServer {
 
     /// Runs the binary with `args` against this server's config and data dir.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
+        let mut command = Command::new(BIN);
+        match &self.config_path {
+            Some(path) => command.env("MEERKAT_CONFIG", path),
+            None => command.env_remove("MEERKAT_CONFIG"),
+        };
+        command
             .args(args)
-            .env("MEERKAT_CONFIG", &self.config_path)
             .env("RUST_LOG", "warn")
             .current_dir(self.dir.path())
             .output()

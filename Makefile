@@ -1,0 +1,90 @@
+# meerkat developer commands. `make help` lists them.
+#
+# Everything a target needs is installed by the project itself: Python tools go into
+# .tools/venv (git-ignored), Java (only for regenerating generated/) comes from Debian.
+
+SHELL := /bin/sh
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := .tools/venv
+GENERATOR_VERSION := 7.26.0
+SCHEMATHESIS_VERSION := 4.32.5
+GENERATOR := $(VENV)/bin/openapi-generator-cli
+SCHEMATHESIS := $(VENV)/bin/schemathesis
+
+.PHONY: help run build test unit integration contract tools java generate check-generated \
+        check-stale-guard ci clean
+
+help:
+	@echo "make run                build and run meerkat with its defaults (no config file)"
+	@echo "make test               unit + integration + contract tests"
+	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
+	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
+	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
+	@echo "make ci                 everything CI runs"
+
+run:
+	$(CARGO) run --release --bin meerkat -- $(ARGS)
+
+build:
+	$(CARGO) build --release --bin meerkat
+
+test: unit integration contract
+
+unit:
+	$(CARGO) test --lib
+
+integration:
+	$(CARGO) test --test '*'
+
+contract: $(SCHEMATHESIS)
+	$(CARGO) build --bin meerkat
+	sh tests/contract.sh target/debug/meerkat $(SCHEMATHESIS)
+
+# --- tools -----------------------------------------------------------------------------
+
+$(VENV)/bin/pip:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(SCHEMATHESIS): $(VENV)/bin/pip
+	$(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
+	@touch $@
+
+$(GENERATOR): $(VENV)/bin/pip
+	$(VENV)/bin/pip install -q "openapi-generator-cli==$(GENERATOR_VERSION)"
+	@touch $@
+
+# The generator is a Java program; Debian's JRE is enough.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime (needed only to regenerate generated/)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+tools: $(GENERATOR) $(SCHEMATHESIS) java
+
+# --- the spec-first pipeline ----------------------------------------------------------
+
+generate: $(GENERATOR) java
+	sh api/generate.sh
+
+check-generated: $(GENERATOR) java
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	sh api/generate.sh "$$tmp" && \
+	if diff -r generated "$$tmp" >"$$tmp.diff" 2>&1; then \
+	  echo "generated/ is exactly what api/*.yaml produce"; rm -f "$$tmp.diff"; \
+	else \
+	  cat "$$tmp.diff"; rm -f "$$tmp.diff"; \
+	  echo "generated/ differs from what api/*.yaml produce; run: make generate" >&2; exit 1; \
+	fi
+
+check-stale-guard: $(GENERATOR) java
+	sh tests/stale_guard.sh
+
+# --- CI ----------------------------------------------------------------------------------
+
+ci: test check-generated check-stale-guard
+
+clean:
+	$(CARGO) clean
+	rm -rf .tools
