@@ -33,7 +33,10 @@ fn main() {
     }
 
     let generator = root.join(".tools/venv/bin/openapi-generator-cli");
-    let java = Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success());
+    let java = Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !generator.exists() || !java {
         fail(
             "api/*.yaml changed since generated/ was made, and the pinned generator is not \

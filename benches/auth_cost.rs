@@ -17,7 +17,10 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
@@ -33,7 +36,11 @@ fn main() {
             let before = cached.derivations();
             let t = Instant::now();
             for _ in 0..N {
-                assert!(cached.check_password("alice@localhost", "wonderland").await.unwrap().is_some());
+                assert!(cached
+                    .check_password("alice@localhost", "wonderland")
+                    .await
+                    .unwrap()
+                    .is_some());
             }
             hit.push(t.elapsed().as_secs_f64() * 1e6 / N as f64);
             assert!(cached.derivations() - before <= 1, "cached checks derived keys");
@@ -41,14 +48,20 @@ fn main() {
             const M: u32 = 50;
             let t = Instant::now();
             for _ in 0..M {
-                assert!(uncached.check_password("alice@localhost", "wonderland").await.unwrap().is_some());
+                assert!(uncached
+                    .check_password("alice@localhost", "wonderland")
+                    .await
+                    .unwrap()
+                    .is_some());
             }
             miss.push(t.elapsed().as_secs_f64() * 1e6 / M as f64);
         }
         let (h, hmin, hmax) = median(hit);
         let (m, mmin, mmax) = median(miss);
         println!("auth check, cached credentials:   median {h:8.2} µs (min {hmin:.2}, max {hmax:.2})");
-        println!("auth check, verifying password:   median {m:8.2} µs (min {mmin:.2}, max {mmax:.2}), SCRAM 4096 iterations");
+        println!(
+            "auth check, verifying password:   median {m:8.2} µs (min {mmin:.2}, max {mmax:.2}), SCRAM 4096 iterations"
+        );
         println!("ratio: {:.0}x", m / h);
     });
 }

@@ -24,7 +24,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "meerkat", version, about = "An XMPP server with a spec-first client REST API")]
+#[command(
+    name = "meerkat",
+    version,
+    about = "An XMPP server with a spec-first client REST API"
+)]
 struct Cli {
     /// Configuration file (TOML); without one, the documented defaults apply.
     #[arg(long, short = 'c', global = true, env = "MEERKAT_CONFIG", value_name = "FILE")]
@@ -129,7 +133,9 @@ async fn account_command(config: Config, command: Command) -> ExitCode {
         Err(e) => {
             eprintln!("meerkat: {jid_text}: {e}");
             match e {
-                AccountError::InvalidJid | AccountError::UnknownDomain | AccountError::InvalidUsername => ExitCode::from(2),
+                AccountError::InvalidJid | AccountError::UnknownDomain | AccountError::InvalidUsername => {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::FAILURE,
             }
         }

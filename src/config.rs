@@ -18,10 +18,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("config file is not valid TOML: {0}")]
     Syntax(String),
     #[error("config key `{key}`: {message}")]
@@ -382,8 +379,7 @@ impl Config {
 
     /// Parses config text; see the module docs for the rules.
     pub fn parse(text: &str) -> Result<Loaded, ConfigError> {
-        let value: toml::Value =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.message().to_owned()))?;
+        let value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Syntax(e.message().to_owned()))?;
         let mut unknown_keys = Vec::new();
         // serde_ignored reports keys our types do not have; serde_path_to_error names the
         // key whose value is malformed. Two passes over a small tree.
@@ -402,10 +398,7 @@ impl Config {
             modules: raw.modules,
         };
         config.validate()?;
-        Ok(Loaded {
-            config,
-            unknown_keys,
-        })
+        Ok(Loaded { config, unknown_keys })
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -444,7 +437,11 @@ impl Config {
                 .iter()
                 .map(|x| ("mongoose_client_api", &x.path))
                 .chain(h.mongoose_admin_api.iter().map(|x| ("mongoose_admin_api", &x.path)))
-                .chain(h.mongoose_websocket_handler.iter().map(|x| ("mongoose_websocket_handler", &x.path)));
+                .chain(
+                    h.mongoose_websocket_handler
+                        .iter()
+                        .map(|x| ("mongoose_websocket_handler", &x.path)),
+                );
             for (name, path) in paths {
                 if !path.starts_with('/') {
                     return Err(invalid(
@@ -563,7 +560,10 @@ mod tests {
             "[general]\nhostz = [\"x\"]\n[shaper.normal]\nmax_rate = 1\n[modules.mod_mam]\nbackend = \"rdbms\"\n",
         )
         .unwrap();
-        assert_eq!(loaded.unknown_keys, ["general.hostz", "modules.mod_mam.backend", "shaper"]);
+        assert_eq!(
+            loaded.unknown_keys,
+            ["general.hostz", "modules.mod_mam.backend", "shaper"]
+        );
     }
 
     #[test]

@@ -73,26 +73,35 @@ impl Context {
 /// Binds every listener, announces them, and serves until the process is stopped.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
     let ctx = Context::open(config)?;
-    ctx.accounts.sync_external_changes().await.map_err(|e| ServeError::Listener {
-        kind: "store",
-        index: 0,
-        message: e.to_string(),
-    })?;
+    ctx.accounts
+        .sync_external_changes()
+        .await
+        .map_err(|e| ServeError::Listener {
+            kind: "store",
+            index: 0,
+            message: e.to_string(),
+        })?;
 
     let mut announcements = Vec::new();
     let mut tasks = Vec::new();
     for (index, l) in ctx.config.listen.http.iter().enumerate() {
-        let (addr, task) = crate::http::bind(ctx.clone(), l).await.map_err(|message| ServeError::Listener {
-            kind: "http",
-            index,
-            message,
-        })?;
+        let (addr, task) = crate::http::bind(ctx.clone(), l)
+            .await
+            .map_err(|message| ServeError::Listener {
+                kind: "http",
+                index,
+                message,
+            })?;
         let h = &l.handlers;
         let handlers: Vec<String> = h
             .mongoose_client_api
             .iter()
             .map(|c| format!("mongoose_client_api:{}", c.path))
-            .chain(h.mongoose_admin_api.iter().map(|a| format!("mongoose_admin_api:{}", a.path)))
+            .chain(
+                h.mongoose_admin_api
+                    .iter()
+                    .map(|a| format!("mongoose_admin_api:{}", a.path)),
+            )
             .chain(
                 h.mongoose_websocket_handler
                     .iter()

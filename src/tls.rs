@@ -70,7 +70,12 @@ impl CertSource {
                 (certfile, keyfile)
             }
         };
-        let read = |p: &PathBuf| std::fs::read(p).map_err(|source| TlsError::Read { path: p.clone(), source });
+        let read = |p: &PathBuf| {
+            std::fs::read(p).map_err(|source| TlsError::Read {
+                path: p.clone(),
+                source,
+            })
+        };
         Ok((read(&certfile)?, read(&keyfile)?))
     }
 

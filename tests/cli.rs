@@ -44,7 +44,10 @@ async fn register_works_before_the_server_starts() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "registered alice@localhost");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "registered alice@localhost"
+    );
 
     let server = TestServer::start_with(|_| std::fs::read_to_string(&config).unwrap());
     // The server got its own temp dir for the config, but reads the same data dir.
@@ -125,7 +128,10 @@ fn a_malformed_config_value_stops_the_server_naming_the_key() {
 
 #[test]
 fn a_missing_config_file_is_an_error() {
-    let out = Command::new(BIN).args(["--config", "/nonexistent/meerkat.toml"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--config", "/nonexistent/meerkat.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/meerkat.toml"));
 }
@@ -133,7 +139,10 @@ fn a_missing_config_file_is_an_error() {
 #[tokio::test]
 async fn unknown_config_keys_are_named_in_a_warning_and_the_server_starts() {
     let mut server = TestServer::start_with(|dir| {
-        common::default_config(dir, "[modules.mod_mam]\nbackend = \"rdbms\"\n[shaper.normal]\nmax_rate = 1000\n")
+        common::default_config(
+            dir,
+            "[modules.mod_mam]\nbackend = \"rdbms\"\n[shaper.normal]\nmax_rate = 1000\n",
+        )
     });
     assert!(server.is_running());
     let log = server.take_stderr_after_kill();
@@ -178,8 +187,14 @@ async fn with_no_config_file_the_client_api_is_https_on_8089() {
             .with_context(common::context(auth))
     };
     let r = https(None).get_messages(None, None).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::Unauthorized { .. }), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetMessagesResponse::Unauthorized { .. }),
+        "{r:?}"
+    );
     let alice = https(Some(swagger::AuthData::basic("alice@localhost", "wonderland")));
     let r = alice.get_messages(None, None).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)),
+        "{r:?}"
+    );
 }

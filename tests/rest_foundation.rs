@@ -14,13 +14,25 @@ async fn alice_authenticates_and_sees_answers_and_interim_501s() {
     let alice = server.client_as("alice@localhost", "wonderland");
 
     let r = alice.get_messages(None, None).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(ref t) if t == "Not implemented"), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(ref t) if t == "Not implemented"),
+        "{r:?}"
+    );
     let r = alice.get_contact("bob@localhost".into()).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::GetContactResponse::NotFound(_)), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetContactResponse::NotFound(_)),
+        "{r:?}"
+    );
     let r = alice.put_room_without_id().await.unwrap();
-    assert!(matches!(r, meerkat_client_api::PutRoomWithoutIdResponse::BadRequest(ref t) if t == "Missing room ID"), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::PutRoomWithoutIdResponse::BadRequest(ref t) if t == "Missing room ID"),
+        "{r:?}"
+    );
     let r = alice.remove_from_room_without_user("room1".into()).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::RemoveFromRoomWithoutUserResponse::BadRequest(ref t) if t == "Missing JID"), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::RemoveFromRoomWithoutUserResponse::BadRequest(ref t) if t == "Missing JID"),
+        "{r:?}"
+    );
 }
 
 #[tokio::test]
@@ -32,7 +44,10 @@ async fn the_user_part_of_the_login_is_case_insensitive() {
         .get_contact("x@localhost".into())
         .await
         .unwrap();
-    assert!(matches!(r, meerkat_client_api::GetContactResponse::NotFound(_)), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetContactResponse::NotFound(_)),
+        "{r:?}"
+    );
 }
 
 #[tokio::test]
@@ -41,9 +56,21 @@ async fn an_unknown_user_and_a_wrong_password_look_the_same() {
     let server = TestServer::start();
     server.register("alice", "wonderland").await;
 
-    let unknown = server.client_as("nobody@localhost", "wonderland").list_contacts().await.unwrap();
-    let wrong = server.client_as("alice@localhost", "looking-glass").list_contacts().await.unwrap();
-    let foreign = server.client_as("alice@elsewhere.org", "wonderland").list_contacts().await.unwrap();
+    let unknown = server
+        .client_as("nobody@localhost", "wonderland")
+        .list_contacts()
+        .await
+        .unwrap();
+    let wrong = server
+        .client_as("alice@localhost", "looking-glass")
+        .list_contacts()
+        .await
+        .unwrap();
+    let foreign = server
+        .client_as("alice@elsewhere.org", "wonderland")
+        .list_contacts()
+        .await
+        .unwrap();
     for r in [&unknown, &wrong, &foreign] {
         match r {
             Unauthorized { body, www_authenticate } => {
@@ -80,11 +107,21 @@ async fn malformed_authorization_headers_get_401_with_a_challenge() {
     ] {
         let r = raw_request(addr, "GET", "/api/contacts", &[("Authorization", header)], "");
         assert_eq!(r.status, 401, "{header}: {}", r.body);
-        assert!(r.header("www-authenticate").is_some_and(|v| v.starts_with("Basic realm=")), "{header}");
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|v| v.starts_with("Basic realm=")),
+            "{header}"
+        );
         assert_eq!(r.body, "\"Invalid credentials\"");
     }
     // The same credentials well-formed are accepted.
-    let ok = raw_request(addr, "GET", "/api/contacts/x@localhost", &[("Authorization", &basic("alice@localhost", "wonderland"))], "");
+    let ok = raw_request(
+        addr,
+        "GET",
+        "/api/contacts/x@localhost",
+        &[("Authorization", &basic("alice@localhost", "wonderland"))],
+        "",
+    );
     assert_eq!(ok.status, 404);
 }
 
@@ -111,9 +148,18 @@ async fn options_answers_without_auth_with_cors_headers_for_allowed_origins() {
         assert!(methods.contains(m), "{methods}");
     }
     let headers = r.header("access-control-allow-headers").unwrap().to_lowercase();
-    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
 
-    let other = raw_request(addr, "OPTIONS", "/api/messages", &[("Origin", "https://evil.example")], "");
+    let other = raw_request(
+        addr,
+        "OPTIONS",
+        "/api/messages",
+        &[("Origin", "https://evil.example")],
+        "",
+    );
     assert!(other.status == 200 || other.status == 204);
     assert_eq!(other.header("access-control-allow-origin"), None);
 
@@ -142,29 +188,47 @@ async fn every_response_carries_the_configured_server_header() {
 
 #[tokio::test]
 async fn the_admin_api_manages_accounts() {
-    use meerkat_admin_api::{ChangePasswordResponse as Pw, ListUsersResponse as List, RegisterUserResponse as Reg, UnregisterUserResponse as Del};
+    use meerkat_admin_api::{
+        ChangePasswordResponse as Pw, ListUsersResponse as List, RegisterUserResponse as Reg,
+        UnregisterUserResponse as Del,
+    };
     let server = TestServer::start();
     let admin = server.admin(None);
     let new_user = |u: &str, p: &str| admin_models::NewUser::new(u.into(), p.into());
 
     assert_eq!(
-        admin.register_user("LocalHost".into(), new_user("Alice", "pw1")).await.unwrap(),
+        admin
+            .register_user("LocalHost".into(), new_user("Alice", "pw1"))
+            .await
+            .unwrap(),
         Reg::UserRegistered("alice@localhost".into())
     );
     assert_eq!(
-        admin.register_user("localhost".into(), new_user("alice", "pw2")).await.unwrap(),
+        admin
+            .register_user("localhost".into(), new_user("alice", "pw2"))
+            .await
+            .unwrap(),
         Reg::UserAlreadyExists("User already exists".into())
     );
     assert_eq!(
-        admin.register_user("localhost".into(), new_user("al ice", "pw")).await.unwrap(),
+        admin
+            .register_user("localhost".into(), new_user("al ice", "pw"))
+            .await
+            .unwrap(),
         Reg::BadRequest("Invalid username".into())
     );
     assert_eq!(
-        admin.register_user("nowhere.example".into(), new_user("bob", "pw")).await.unwrap(),
+        admin
+            .register_user("nowhere.example".into(), new_user("bob", "pw"))
+            .await
+            .unwrap(),
         Reg::BadRequest("Unknown domain".into())
     );
     assert_eq!(
-        admin.register_user("example.com".into(), new_user("carol", "pw")).await.unwrap(),
+        admin
+            .register_user("example.com".into(), new_user("carol", "pw"))
+            .await
+            .unwrap(),
         Reg::UserRegistered("carol@example.com".into())
     );
     assert_eq!(
@@ -182,27 +246,50 @@ async fn the_admin_api_manages_accounts() {
 
     // A new password replaces the old one at once, cache or not.
     let alice_old = server.client_as("alice@localhost", "pw1");
-    assert!(matches!(alice_old.get_contact("x@localhost".into()).await.unwrap(), meerkat_client_api::GetContactResponse::NotFound(_)));
+    assert!(matches!(
+        alice_old.get_contact("x@localhost".into()).await.unwrap(),
+        meerkat_client_api::GetContactResponse::NotFound(_)
+    ));
     assert_eq!(
         admin
-            .change_password("localhost".into(), "alice".into(), admin_models::NewPassword::new("pw3".into()))
+            .change_password(
+                "localhost".into(),
+                "alice".into(),
+                admin_models::NewPassword::new("pw3".into())
+            )
             .await
             .unwrap(),
         Pw::PasswordChanged
     );
-    assert!(matches!(alice_old.get_contact("x@localhost".into()).await.unwrap(), meerkat_client_api::GetContactResponse::Unauthorized { .. }));
+    assert!(matches!(
+        alice_old.get_contact("x@localhost".into()).await.unwrap(),
+        meerkat_client_api::GetContactResponse::Unauthorized { .. }
+    ));
     let alice_new = server.client_as("alice@localhost", "pw3");
-    assert!(matches!(alice_new.get_contact("x@localhost".into()).await.unwrap(), meerkat_client_api::GetContactResponse::NotFound(_)));
+    assert!(matches!(
+        alice_new.get_contact("x@localhost".into()).await.unwrap(),
+        meerkat_client_api::GetContactResponse::NotFound(_)
+    ));
     assert_eq!(
         admin
-            .change_password("localhost".into(), "zed".into(), admin_models::NewPassword::new("x".into()))
+            .change_password(
+                "localhost".into(),
+                "zed".into(),
+                admin_models::NewPassword::new("x".into())
+            )
             .await
             .unwrap(),
         Pw::UserNotFound("User not found".into())
     );
 
-    assert_eq!(admin.unregister_user("localhost".into(), "alice".into()).await.unwrap(), Del::UserRemoved);
-    assert!(matches!(alice_new.get_contact("x@localhost".into()).await.unwrap(), meerkat_client_api::GetContactResponse::Unauthorized { .. }));
+    assert_eq!(
+        admin.unregister_user("localhost".into(), "alice".into()).await.unwrap(),
+        Del::UserRemoved
+    );
+    assert!(matches!(
+        alice_new.get_contact("x@localhost".into()).await.unwrap(),
+        meerkat_client_api::GetContactResponse::Unauthorized { .. }
+    ));
     assert_eq!(
         admin.unregister_user("localhost".into(), "alice".into()).await.unwrap(),
         Del::UserNotFound("User not found".into())
@@ -228,10 +315,24 @@ async fn an_admin_api_with_credentials_refuses_anyone_else() {
         )
     });
     let r = server.admin(None).list_users("localhost".into()).await.unwrap();
-    assert!(matches!(r, meerkat_admin_api::ListUsersResponse::Unauthorized { .. }), "{r:?}");
-    let r = server.admin(Some(("ops", "wrong"))).list_users("localhost".into()).await.unwrap();
-    assert!(matches!(r, meerkat_admin_api::ListUsersResponse::Unauthorized { .. }), "{r:?}");
-    let r = server.admin(Some(("ops", "hunter2"))).list_users("localhost".into()).await.unwrap();
+    assert!(
+        matches!(r, meerkat_admin_api::ListUsersResponse::Unauthorized { .. }),
+        "{r:?}"
+    );
+    let r = server
+        .admin(Some(("ops", "wrong")))
+        .list_users("localhost".into())
+        .await
+        .unwrap();
+    assert!(
+        matches!(r, meerkat_admin_api::ListUsersResponse::Unauthorized { .. }),
+        "{r:?}"
+    );
+    let r = server
+        .admin(Some(("ops", "hunter2")))
+        .list_users("localhost".into())
+        .await
+        .unwrap();
     assert_eq!(r, meerkat_admin_api::ListUsersResponse::UserList(vec![]));
 }
 
@@ -243,17 +344,26 @@ async fn a_body_over_the_limit_gets_413() {
 
     let r = server
         .admin(None)
-        .register_user("localhost".into(), admin_models::NewUser::new("bob".into(), big.clone()))
+        .register_user(
+            "localhost".into(),
+            admin_models::NewUser::new("bob".into(), big.clone()),
+        )
         .await
         .unwrap();
-    assert_eq!(r, meerkat_admin_api::RegisterUserResponse::PayloadTooLarge("Request body too large".into()));
+    assert_eq!(
+        r,
+        meerkat_admin_api::RegisterUserResponse::PayloadTooLarge("Request body too large".into())
+    );
 
     let r = server
         .client_as("alice@localhost", "wonderland")
         .send_message(models::NewMessage::new("bob@localhost".into(), big))
         .await
         .unwrap();
-    assert_eq!(r, meerkat_client_api::SendMessageResponse::PayloadTooLarge("Request body too large".into()));
+    assert_eq!(
+        r,
+        meerkat_client_api::SendMessageResponse::PayloadTooLarge("Request body too large".into())
+    );
 
     // Without a Content-Length the limit holds while streaming.
     use std::io::{Read, Write};
@@ -295,7 +405,10 @@ async fn the_running_server_serves_its_spec_and_a_browsable_page() {
     let addr = server.addr("mongoose_client_api");
     let yaml = raw_request(addr, "GET", "/api-docs/client.yaml", &[], "");
     assert_eq!(yaml.status, 200);
-    assert_eq!(yaml.body, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api/client.yaml")).unwrap());
+    assert_eq!(
+        yaml.body,
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api/client.yaml")).unwrap()
+    );
     let page = raw_request(addr, "GET", "/api-docs", &[], "");
     assert_eq!(page.status, 200);
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
@@ -319,9 +432,15 @@ async fn https_with_no_certificate_files_uses_a_generated_self_signed_one() {
     use meerkat_client_api::ContextWrapperExt;
     let url = format!("https://localhost:{}", server.addr("mongoose_client_api").port());
     let client = meerkat_client_api::Client::try_new_https_pinned(&url, &cert).unwrap();
-    let alice = client.with_context(common::context(Some(swagger::AuthData::basic("alice@localhost", "wonderland"))));
+    let alice = client.with_context(common::context(Some(swagger::AuthData::basic(
+        "alice@localhost",
+        "wonderland",
+    ))));
     let r = alice.get_messages(None, None).await.unwrap();
-    assert!(matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)), "{r:?}");
+    assert!(
+        matches!(r, meerkat_client_api::GetMessagesResponse::NotImplemented(_)),
+        "{r:?}"
+    );
 }
 
 #[tokio::test]

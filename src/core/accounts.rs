@@ -275,7 +275,10 @@ mod tests {
         a.register(&alice, "pw").await.unwrap();
         let after_register = a.derivations();
 
-        assert_eq!(a.check_password("Alice@LocalHost", "pw").await.unwrap(), Some(alice.clone()));
+        assert_eq!(
+            a.check_password("Alice@LocalHost", "pw").await.unwrap(),
+            Some(alice.clone())
+        );
         assert_eq!(a.derivations(), after_register + 1);
         for _ in 0..100 {
             assert!(a.check_password("alice@localhost", "pw").await.unwrap().is_some());
@@ -333,9 +336,21 @@ mod tests {
         let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
         let a = Accounts::new(store, vec!["localhost".into()], 64, 10);
         assert_eq!(a.user_jid("Alice", "LOCALHOST").unwrap().as_str(), "alice@localhost");
-        assert!(matches!(a.user_jid("a@b", "localhost"), Err(AccountError::InvalidUsername)));
-        assert!(matches!(a.user_jid("", "localhost"), Err(AccountError::InvalidUsername)));
-        assert!(matches!(a.user_jid("a b", "localhost"), Err(AccountError::InvalidUsername)));
-        assert!(matches!(a.user_jid("alice", "example.com"), Err(AccountError::UnknownDomain)));
+        assert!(matches!(
+            a.user_jid("a@b", "localhost"),
+            Err(AccountError::InvalidUsername)
+        ));
+        assert!(matches!(
+            a.user_jid("", "localhost"),
+            Err(AccountError::InvalidUsername)
+        ));
+        assert!(matches!(
+            a.user_jid("a b", "localhost"),
+            Err(AccountError::InvalidUsername)
+        ));
+        assert!(matches!(
+            a.user_jid("alice", "example.com"),
+            Err(AccountError::UnknownDomain)
+        ));
     }
 }

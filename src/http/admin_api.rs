@@ -63,7 +63,16 @@ impl AdminApi {
             }
         };
         let context = RequestContext::new(req.headers(), subject, ());
-        super::dispatch(&self.router, contract(), &self.path, req, self.max_body, context, |_: &Operation| false).await
+        super::dispatch(
+            &self.router,
+            contract(),
+            &self.path,
+            req,
+            self.max_body,
+            context,
+            |_: &Operation| false,
+        )
+        .await
     }
 }
 
@@ -158,7 +167,13 @@ mod tests {
         let op = c.find(&Method::POST, "/api/users/localhost").unwrap();
         assert_eq!(op.id, "registerUser");
         let err = op.check(None, br#"{"password":"x"}"#).unwrap_err();
-        assert_eq!((err.status, err.text.as_str()), (StatusCode::BAD_REQUEST, "Missing username"));
-        assert_eq!(c.find(&Method::PUT, "/api/users/localhost/alice").unwrap().id, "changePassword");
+        assert_eq!(
+            (err.status, err.text.as_str()),
+            (StatusCode::BAD_REQUEST, "Missing username")
+        );
+        assert_eq!(
+            c.find(&Method::PUT, "/api/users/localhost/alice").unwrap().id,
+            "changePassword"
+        );
     }
 }

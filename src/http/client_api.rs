@@ -47,7 +47,8 @@ pub(crate) type ApiContext = RequestContext<jid::BareJid>;
 pub(crate) struct ClientApi {
     ctx: Arc<Context>,
     path: String,
-    docs: bool,
+    /// `<path>-docs` when docs are served.
+    docs: Option<String>,
     cors: Cors,
     max_body: usize,
     router: api::server::Service<ClientApiImpl, ApiContext>,
@@ -59,7 +60,9 @@ impl ClientApi {
             router: api::server::Service::new(ClientApiImpl { ctx: ctx.clone() }, false),
             ctx,
             path: handler.path.trim_end_matches('/').to_owned(),
-            docs: handler.docs,
+            docs: handler
+                .docs
+                .then(|| format!("{}-docs", handler.path.trim_end_matches('/'))),
             cors: Cors::new(&handler.allowed_origins),
             max_body,
         }
@@ -71,11 +74,11 @@ impl ClientApi {
 
     /// Whether `path` is this handler's documentation (`/api-docs…`, beside the API).
     pub(crate) fn docs_path(&self, path: &str) -> bool {
-        self.docs && super::under(path, &format!("{}-docs", self.path))
+        self.docs.as_deref().is_some_and(|docs| super::under(path, docs))
     }
 
     pub(crate) fn serve_docs(&self, req: &Request<Incoming>) -> Response<Body> {
-        super::docs::serve(req, &format!("{}-docs", self.path))
+        super::docs::serve(req, self.docs.as_deref().unwrap_or_default())
     }
 
     pub(crate) async fn serve(&self, req: Request<Incoming>) -> Response<Body> {
@@ -107,7 +110,16 @@ impl ClientApi {
         };
 
         let context = RequestContext::new(req.headers(), user.to_string(), user);
-        super::dispatch(&self.router, contract(), &self.path, req, self.max_body, context, is_not_implemented).await
+        super::dispatch(
+            &self.router,
+            contract(),
+            &self.path,
+            req,
+            self.max_body,
+            context,
+            is_not_implemented,
+        )
+        .await
     }
 }
 
@@ -128,7 +140,11 @@ fn not_implemented() -> String {
 
 #[async_trait]
 impl api::Api<ApiContext> for ClientApiImpl {
-    async fn add_contact(&self, _: api::models::NewContact, _: &ApiContext) -> Result<api::AddContactResponse, ApiError> {
+    async fn add_contact(
+        &self,
+        _: api::models::NewContact,
+        _: &ApiContext,
+    ) -> Result<api::AddContactResponse, ApiError> {
         Ok(api::AddContactResponse::NotImplemented(not_implemented()))
     }
 
@@ -150,7 +166,9 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     /// A single contact is not a resource of this API (MongooseIM behaves the same).
     async fn get_contact(&self, _: String, _: &ApiContext) -> Result<api::GetContactResponse, ApiError> {
-        Ok(api::GetContactResponse::NotFound("JID provided but not supported".to_owned()))
+        Ok(api::GetContactResponse::NotFound(
+            "JID provided but not supported".to_owned(),
+        ))
     }
 
     async fn manage_contact(
@@ -171,7 +189,11 @@ impl api::Api<ApiContext> for ClientApiImpl {
         Ok(api::GetMessagesResponse::NotImplemented(not_implemented()))
     }
 
-    async fn send_message(&self, _: api::models::NewMessage, _: &ApiContext) -> Result<api::SendMessageResponse, ApiError> {
+    async fn send_message(
+        &self,
+        _: api::models::NewMessage,
+        _: &ApiContext,
+    ) -> Result<api::SendMessageResponse, ApiError> {
         Ok(api::SendMessageResponse::NotImplemented(not_implemented()))
     }
 
@@ -234,7 +256,9 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _: String,
         _: &ApiContext,
     ) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-        Ok(api::RemoveFromRoomWithoutUserResponse::BadRequest("Missing JID".to_owned()))
+        Ok(api::RemoveFromRoomWithoutUserResponse::BadRequest(
+            "Missing JID".to_owned(),
+        ))
     }
 
     async fn send_room_message(
@@ -255,7 +279,12 @@ impl api::Api<ApiContext> for ClientApiImpl {
         Ok(api::SetRoomConfigResponse::NotImplemented(not_implemented()))
     }
 
-    async fn remove_from_room(&self, _: String, _: String, _: &ApiContext) -> Result<api::RemoveFromRoomResponse, ApiError> {
+    async fn remove_from_room(
+        &self,
+        _: String,
+        _: String,
+        _: &ApiContext,
+    ) -> Result<api::RemoveFromRoomResponse, ApiError> {
         Ok(api::RemoveFromRoomResponse::NotImplemented(not_implemented()))
     }
 
@@ -273,7 +302,10 @@ mod tests {
         let ids: Vec<&str> = contract().operations().map(|o| o.id.as_str()).collect();
         assert!(ids.len() >= 21, "{ids:?}");
         for id in not_implemented_ids() {
-            assert!(ids.contains(&id), "{id} is listed as not implemented but is not in the spec");
+            assert!(
+                ids.contains(&id),
+                "{id} is listed as not implemented but is not in the spec"
+            );
         }
     }
 

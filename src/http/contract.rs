@@ -49,10 +49,18 @@ enum Segment {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Object { properties: Vec<(String, Schema)>, required: Vec<String> },
+    Object {
+        properties: Vec<(String, Schema)>,
+        required: Vec<String>,
+    },
     Array(Box<Schema>),
-    String { allowed: Option<Vec<String>> },
-    Integer { min: Option<i64>, max: Option<i64> },
+    String {
+        allowed: Option<Vec<String>>,
+    },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     Number,
     Boolean,
     Any,
@@ -233,7 +241,11 @@ impl Contract {
                     }
                 })
                 .collect::<Vec<_>>();
-            let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared_params = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for (method, op) in item.as_object().into_iter().flatten() {
                 let Ok(method) = method.to_uppercase().parse::<Method>() else {
                     continue;
@@ -247,7 +259,11 @@ impl Contract {
                     .ok_or_else(|| ContractError::Missing(format!("operationId of {method} {path}")))?
                     .to_owned();
                 let mut query = Vec::new();
-                let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+                let own = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 for p in shared_params.iter().chain(own.iter()) {
                     let p = r.deref(p, 0)?;
                     if p.get("in").and_then(Value::as_str) != Some("query") {
@@ -331,7 +347,7 @@ impl Contract {
             if !allowed.contains(&op.method) {
                 allowed.push(op.method.clone());
             }
-            if &op.method == method && best.is_none_or(|(_, n)| literals > n) {
+            if op.method == *method && best.is_none_or(|(_, n)| literals > n) {
                 best = Some((op, literals));
             }
         }
@@ -518,7 +534,10 @@ components:
     fn operations_are_found_by_method_and_path() {
         let c = contract();
         assert_eq!(c.find(&Method::GET, "/api/messages").unwrap().id, "getMessages");
-        assert_eq!(c.find(&Method::POST, "/api/rooms/abc/messages").unwrap().id, "sendRoomMessage");
+        assert_eq!(
+            c.find(&Method::POST, "/api/rooms/abc/messages").unwrap().id,
+            "sendRoomMessage"
+        );
         assert_eq!(c.find(&Method::PUT, "/api/rooms/config").unwrap().id, "literalWins");
         assert_eq!(c.find(&Method::PUT, "/api/rooms/x").unwrap().id, "createRoomWithId");
         let mut allowed = c.find(&Method::DELETE, "/api/messages").unwrap_err();
@@ -558,8 +577,14 @@ components:
     fn nested_objects_fall_back_to_the_enclosing_text() {
         let post = |b| check(Method::POST, "/api/rooms/r1/messages", None, b);
         assert_eq!(post(r#"{"chat_marker":{"type":"displayed","id":"m1"}}"#), Ok(()));
-        assert_eq!(post(r#"{"chat_marker":{"type":"seen","id":"m1"}}"#).unwrap_err(), "Invalid chat marker");
-        assert_eq!(post(r#"{"chat_marker":{"type":"displayed"}}"#).unwrap_err(), "Invalid chat marker");
+        assert_eq!(
+            post(r#"{"chat_marker":{"type":"seen","id":"m1"}}"#).unwrap_err(),
+            "Invalid chat marker"
+        );
+        assert_eq!(
+            post(r#"{"chat_marker":{"type":"displayed"}}"#).unwrap_err(),
+            "Invalid chat marker"
+        );
         assert_eq!(post(r#"{"chat_marker":"x"}"#).unwrap_err(), "Invalid chat marker");
         assert_eq!(post(r#"{"body":1}"#).unwrap_err(), "Invalid message body");
     }

@@ -82,6 +82,10 @@ mod tests {
         let cors = Cors::new(&["*".into()]);
         let r = cors.preflight(&origin("http://localhost:3000"));
         assert_eq!(r.headers()[ACCESS_CONTROL_ALLOW_ORIGIN], "http://localhost:3000");
-        assert!(cors.preflight(&HeaderMap::new()).headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        assert!(cors
+            .preflight(&HeaderMap::new())
+            .headers()
+            .get(ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none());
     }
 }

@@ -22,7 +22,9 @@ pub(crate) fn serve<B>(req: &Request<B>, mount: &str) -> Response<Body> {
         _ => return json_error(StatusCode::NOT_FOUND, "Not found"),
     };
     let mut response = Response::new(full(body));
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -33,7 +35,10 @@ fn page() -> &'static str {
     static PAGE: OnceLock<String> = OnceLock::new();
     PAGE.get_or_init(|| match spec_json(SPEC) {
         Ok(spec) => render(&spec),
-        Err(e) => format!("<!doctype html><p>The spec could not be read: {}</p>", escape(&e.to_string())),
+        Err(e) => format!(
+            "<!doctype html><p>The spec could not be read: {}</p>",
+            escape(&e.to_string())
+        ),
     })
 }
 
@@ -90,7 +95,12 @@ fn render(spec: &Value) -> String {
     let paths = spec["paths"].as_object().cloned().unwrap_or_default();
     for tag in tags {
         let name = text(tag, "name");
-        let _ = write!(h, "<h2 id=\"{0}\">{0}</h2><p>{1}</p>", escape(name), escape(text(tag, "description")));
+        let _ = write!(
+            h,
+            "<h2 id=\"{0}\">{0}</h2><p>{1}</p>",
+            escape(name),
+            escape(text(tag, "description"))
+        );
         for (path, item) in &paths {
             for method in ["get", "post", "put", "delete", "patch"] {
                 let Some(op) = item.get(method) else { continue };
@@ -206,7 +216,11 @@ fn render_properties(h: &mut String, schema: &Value) {
             h,
             "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td></tr>",
             escape(name),
-            if required.contains(&name.as_str()) { " (required)" } else { "" },
+            if required.contains(&name.as_str()) {
+                " (required)"
+            } else {
+                ""
+            },
             escape(&ty),
             escape(text(p, "description"))
         );
@@ -225,7 +239,10 @@ mod tests {
         for item in spec["paths"].as_object().unwrap().values() {
             for op in item.as_object().unwrap().values() {
                 if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                    assert!(page.contains(&format!("<code>{id}</code>")), "{id} missing from the docs page");
+                    assert!(
+                        page.contains(&format!("<code>{id}</code>")),
+                        "{id} missing from the docs page"
+                    );
                 }
             }
         }

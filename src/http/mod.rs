@@ -22,10 +22,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use swagger::auth::{Authorization, Scopes};
 use swagger::{Has, XSpanIdString};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
@@ -109,7 +109,10 @@ pub(crate) enum BodyError {
 
 /// Reads the whole body, refusing more than `limit` bytes before buffering them.
 pub(crate) async fn read_body(body: Incoming, headers: &hyper::HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
-    if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+    if let Some(len) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    {
         if len > limit as u64 {
             return Err(BodyError::TooLarge);
         }
@@ -186,7 +189,10 @@ where
         Ok(uri) => uri,
         Err(_) => return json_error(StatusCode::BAD_REQUEST, "Invalid request path"),
     };
-    match router.call((Request::from_parts(parts, Full::new(body)), context)).await {
+    match router
+        .call((Request::from_parts(parts, Full::new(body)), context))
+        .await
+    {
         Ok(response) => response,
         Err(e) => {
             tracing::error!(error = %e, "API handler failed");
@@ -318,7 +324,10 @@ where
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10));
-    if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+    if let Err(e) = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .await
+    {
         tracing::debug!(error = %e, "HTTP connection ended with an error");
     }
 }

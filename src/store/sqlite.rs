@@ -74,7 +74,9 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db_err)?;
-        let mut version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(db_err)?;
+        let mut version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew {
                 found: version,
@@ -116,6 +118,24 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Runs one statement on the account `jid` in a transaction and, when it touched a row,
+/// logs the change for other processes sharing the database. Returns whether it did.
+fn change_account(
+    conn: &mut Connection,
+    jid: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction().map_err(db_err)?;
+    let changed = tx.execute(sql, params).map_err(db_err)? > 0;
+    if changed {
+        tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [jid])
+            .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(changed)
+}
+
 fn read_credentials(row: &rusqlite::Row<'_>) -> rusqlite::Result<Credentials> {
     let cred = |base: usize| -> rusqlite::Result<ScramCredential> {
         Ok(ScramCredential {
@@ -137,32 +157,29 @@ impl Store for SqliteStore {
         let jid = jid.to_owned();
         let c = c.clone();
         self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
-            let inserted = tx
-                .execute(
-                    "INSERT INTO accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            let inserted = change_account(
+                conn,
+                &jid,
+                "INSERT INTO accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT (jid) DO NOTHING",
-                    params![
-                        jid,
-                        domain_of(&jid),
-                        c.sha1.salt,
-                        c.sha1.iterations,
-                        c.sha1.stored_key,
-                        c.sha1.server_key,
-                        c.sha256.salt,
-                        c.sha256.iterations,
-                        c.sha256.stored_key,
-                        c.sha256.server_key,
-                        now_ms()
-                    ],
-                )
-                .map_err(db_err)?;
-            if inserted == 0 {
+                params![
+                    jid,
+                    domain_of(&jid),
+                    c.sha1.salt,
+                    c.sha1.iterations,
+                    c.sha1.stored_key,
+                    c.sha1.server_key,
+                    c.sha256.salt,
+                    c.sha256.iterations,
+                    c.sha256.stored_key,
+                    c.sha256.server_key,
+                    now_ms()
+                ],
+            )?;
+            if !inserted {
                 return Err(StoreError::AlreadyExists);
             }
-            tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
-                .map_err(db_err)?;
-            tx.commit().map_err(db_err)
+            Ok(())
         })
         .await
     }
@@ -185,51 +202,33 @@ impl Store for SqliteStore {
         let jid = jid.to_owned();
         let c = c.clone();
         self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
-            let changed = tx
-                .execute(
-                    "UPDATE accounts SET sha1_salt = ?2, sha1_iterations = ?3, sha1_stored_key = ?4,
+            change_account(
+                conn,
+                &jid,
+                "UPDATE accounts SET sha1_salt = ?2, sha1_iterations = ?3, sha1_stored_key = ?4,
                         sha1_server_key = ?5, sha256_salt = ?6, sha256_iterations = ?7,
                         sha256_stored_key = ?8, sha256_server_key = ?9
                      WHERE jid = ?1",
-                    params![
-                        jid,
-                        c.sha1.salt,
-                        c.sha1.iterations,
-                        c.sha1.stored_key,
-                        c.sha1.server_key,
-                        c.sha256.salt,
-                        c.sha256.iterations,
-                        c.sha256.stored_key,
-                        c.sha256.server_key
-                    ],
-                )
-                .map_err(db_err)?;
-            if changed > 0 {
-                tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
-                    .map_err(db_err)?;
-            }
-            tx.commit().map_err(db_err)?;
-            Ok(changed > 0)
+                params![
+                    jid,
+                    c.sha1.salt,
+                    c.sha1.iterations,
+                    c.sha1.stored_key,
+                    c.sha1.server_key,
+                    c.sha256.salt,
+                    c.sha256.iterations,
+                    c.sha256.stored_key,
+                    c.sha256.server_key
+                ],
+            )
         })
         .await
     }
 
     async fn delete_account(&self, jid: &str) -> Result<bool, StoreError> {
         let jid = jid.to_owned();
-        self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(db_err)?;
-            let deleted = tx
-                .execute("DELETE FROM accounts WHERE jid = ?1", [&jid])
-                .map_err(db_err)?;
-            if deleted > 0 {
-                tx.execute("INSERT INTO account_changes (jid) VALUES (?1)", [&jid])
-                    .map_err(db_err)?;
-            }
-            tx.commit().map_err(db_err)?;
-            Ok(deleted > 0)
-        })
-        .await
+        self.with_conn(move |conn| change_account(conn, &jid, "DELETE FROM accounts WHERE jid = ?1", [&jid]))
+            .await
     }
 
     async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
@@ -238,9 +237,7 @@ impl Store for SqliteStore {
             let mut stmt = conn
                 .prepare_cached("SELECT jid FROM accounts WHERE domain = ?1 ORDER BY jid")
                 .map_err(db_err)?;
-            let rows = stmt
-                .query_map([&domain], |r| r.get::<_, String>(0))
-                .map_err(db_err)?;
+            let rows = stmt.query_map([&domain], |r| r.get::<_, String>(0)).map_err(db_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
         })
         .await

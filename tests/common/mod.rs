@@ -164,40 +164,27 @@ impl TestServer {
 
     /// The generated client API client, authenticated as `user`/`password`.
     pub fn client_as(&self, user: &str, password: &str) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
-        use meerkat_client_api::ContextWrapperExt;
-        let client = meerkat_client_api::Client::try_new_http(&self.base_url("mongoose_client_api"))
-            .expect("client API client");
-        let context: ClientContext = swagger::make_context!(
-            ContextBuilder,
-            EmptyContext,
-            Some(AuthData::basic(user, password)),
-            XSpanIdString::default()
-        );
-        client.with_context(context)
+        self.client_api(Some(AuthData::basic(user, password)))
     }
 
     /// The generated client API client sending no credentials at all.
     pub fn anonymous_client(&self) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
+        self.client_api(None)
+    }
+
+    fn client_api(&self, auth: Option<AuthData>) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
         use meerkat_client_api::ContextWrapperExt;
-        let client = meerkat_client_api::Client::try_new_http(&self.base_url("mongoose_client_api"))
-            .expect("client API client");
-        let context: ClientContext =
-            swagger::make_context!(ContextBuilder, EmptyContext, None as Option<AuthData>, XSpanIdString::default());
-        client.with_context(context)
+        meerkat_client_api::Client::try_new_http(&self.base_url("mongoose_client_api"))
+            .expect("client API client")
+            .with_context(context(auth))
     }
 
     /// The generated admin API client (`auth`: Basic credentials, if the handler wants them).
     pub fn admin(&self, auth: Option<(&str, &str)>) -> impl meerkat_admin_api::ApiNoContext<ClientContext> {
         use meerkat_admin_api::ContextWrapperExt;
-        let client = meerkat_admin_api::Client::try_new_http(&self.base_url("mongoose_admin_api"))
-            .expect("admin API client");
-        let context: ClientContext = swagger::make_context!(
-            ContextBuilder,
-            EmptyContext,
-            auth.map(|(u, p)| AuthData::basic(u, p)),
-            XSpanIdString::default()
-        );
-        client.with_context(context)
+        meerkat_admin_api::Client::try_new_http(&self.base_url("mongoose_admin_api"))
+            .expect("admin API client")
+            .with_context(context(auth.map(|(u, p)| AuthData::basic(u, p))))
     }
 
     /// Registers `user@localhost` through the admin API.
