@@ -11,3 +11,4 @@ mod http;
 pub mod server;
 pub mod store;
 pub(crate) mod tls;
+pub mod xml;

@@ -1,0 +1,521 @@
+//! Reading XMPP XML: a streaming reader for an RFC 6120 XML stream (TCP), and a parser
+//! for the one-element documents of XMPP over WebSocket (RFC 7395).
+//!
+//! Both build [`Element`]s from quick-xml events through one [`TreeBuilder`]. RFC 6120
+//! §11.1 restrictions are enforced: comments, processing instructions, DTDs (and so entity
+//! declarations) and references to undeclared entities end the stream with
+//! `<restricted-xml/>`.
+//!
+//! `max_stanza_size` is enforced while reading: the socket is read through a byte budget
+//! that allows at most `max_stanza_size` bytes past the end of the previous top-level
+//! element, so an oversized stanza is refused before more of it is buffered than that.
+
+use super::element::{Element, Node};
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+use std::io;
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader, Take};
+#[cfg(test)]
+use std::pin::Pin;
+#[cfg(test)]
+use std::task::{Context, Poll};
+#[cfg(test)]
+use tokio::io::ReadBuf;
+
+/// The namespace of `<stream:stream>` and `<stream:features>`.
+pub const STREAM_NS: &str = "http://etherx.jabber.org/streams";
+
+/// How much the reader buffers ahead of the parser.
+const READ_AHEAD: usize = 8 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// The stream header; its attributes include `xmlns` (the stream's default namespace).
+    Open(Element),
+    /// A complete top-level element.
+    Stanza(Element),
+    /// Whitespace between stanzas (a keepalive).
+    KeepAlive,
+    /// `</stream:stream>`.
+    Close,
+}
+
+/// Why the XML input cannot be accepted. Each maps to one RFC 6120 stream error.
+#[derive(Debug, thiserror::Error)]
+pub enum XmlError {
+    #[error("a stanza exceeded {0} bytes")]
+    TooLarge(usize),
+    #[error("restricted XML: {0}")]
+    Restricted(&'static str),
+    #[error("not well-formed: {0}")]
+    NotWellFormed(String),
+    #[error("undeclared namespace prefix")]
+    BadNamespacePrefix,
+    #[error("the peer closed the connection")]
+    Eof,
+    #[error("read failed: {0}")]
+    Io(io::Error),
+}
+
+impl XmlError {
+    /// The RFC 6120 §4.9.3 condition to send for this error (none for a closed socket).
+    pub fn stream_condition(&self) -> Option<&'static str> {
+        match self {
+            XmlError::TooLarge(_) => Some("policy-violation"),
+            XmlError::Restricted(_) => Some("restricted-xml"),
+            XmlError::NotWellFormed(_) => Some("not-well-formed"),
+            XmlError::BadNamespacePrefix => Some("bad-namespace-prefix"),
+            XmlError::Eof | XmlError::Io(_) => None,
+        }
+    }
+}
+
+/// What one event did to the tree.
+enum Built {
+    Nothing,
+    Open(Element),
+    Top(Element),
+    KeepAlive,
+    Close,
+}
+
+/// Turns quick-xml events into elements. `depth_offset` is 1 for a stream (top-level
+/// elements live inside `<stream:stream>`) and 0 for a WebSocket message.
+struct TreeBuilder {
+    stack: Vec<Element>,
+    in_stream: bool,
+    stream_level: bool,
+}
+
+fn unbound_or(ns: ResolveResult<'_>, default_ns: &str) -> Result<String, XmlError> {
+    match ns {
+        ResolveResult::Bound(n) => Ok(n.0.to_owned()),
+        ResolveResult::Unbound => Ok(default_ns.to_owned()),
+        ResolveResult::Unknown(_) => Err(XmlError::BadNamespacePrefix),
+    }
+}
+
+fn element_from(start: &quick_xml::events::BytesStart<'_>, ns: String, keep_xmlns: bool) -> Result<Element, XmlError> {
+    let mut el = Element::new(start.local_name().into_inner().to_owned(), ns);
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| XmlError::NotWellFormed(e.to_string()))?;
+        let key = attr.key.0;
+        if (key == "xmlns" && !keep_xmlns) || key.starts_with("xmlns:") {
+            continue;
+        }
+        let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| match e {
+            quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
+                XmlError::Restricted("entity reference")
+            }
+            other => XmlError::NotWellFormed(other.to_string()),
+        })?;
+        el.attrs.push((key.to_owned(), value.into_owned()));
+    }
+    Ok(el)
+}
+
+impl TreeBuilder {
+    fn new(stream_level: bool) -> Self {
+        TreeBuilder {
+            stack: Vec::new(),
+            in_stream: !stream_level,
+            stream_level,
+        }
+    }
+
+    fn push_text(&mut self, text: &str) -> Result<Built, XmlError> {
+        match self.stack.last_mut() {
+            Some(top) => {
+                if let Some(Node::Text(t)) = top.children.last_mut() {
+                    t.push_str(text);
+                } else {
+                    top.children.push(Node::Text(text.to_owned()));
+                }
+                Ok(Built::Nothing)
+            }
+            None if text.chars().all(|c| c.is_ascii_whitespace()) => Ok(Built::KeepAlive),
+            None => Err(XmlError::NotWellFormed("character data outside a stanza".into())),
+        }
+    }
+
+    fn finish(&mut self, el: Element) -> Built {
+        match self.stack.last_mut() {
+            Some(parent) => {
+                parent.children.push(Node::Element(el));
+                Built::Nothing
+            }
+            None => Built::Top(el),
+        }
+    }
+
+    fn feed(&mut self, ns: ResolveResult<'_>, event: Event<'_>) -> Result<Built, XmlError> {
+        let default_ns = self.stack.last().map(|e| e.ns.as_str()).unwrap_or("jabber:client");
+        match event {
+            Event::Start(start) | Event::Empty(start) if self.stream_level && !self.in_stream => {
+                let ns = unbound_or(ns, "")?;
+                let el = element_from(&start, ns, true)?;
+                if el.name != "stream" || el.ns != STREAM_NS {
+                    return Err(XmlError::NotWellFormed("expected <stream:stream>".into()));
+                }
+                self.in_stream = true;
+                Ok(Built::Open(el))
+            }
+            Event::Start(start) => {
+                let ns = unbound_or(ns, default_ns)?;
+                let el = element_from(&start, ns, false)?;
+                self.stack.push(el);
+                Ok(Built::Nothing)
+            }
+            Event::Empty(start) => {
+                let ns = unbound_or(ns, default_ns)?;
+                let el = element_from(&start, ns, false)?;
+                Ok(self.finish(el))
+            }
+            Event::End(_) => match self.stack.pop() {
+                Some(el) => Ok(self.finish(el)),
+                None if self.stream_level => Ok(Built::Close),
+                None => Err(XmlError::NotWellFormed("unexpected end tag".into())),
+            },
+            Event::Text(text) => self.push_text(&text.xml10_content()),
+            Event::CData(data) => {
+                let text: &str = &data;
+                self.push_text(text)
+            }
+            Event::GeneralRef(r) => {
+                let c = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => match &*r.xml10_content() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        _ => return Err(XmlError::Restricted("entity reference")),
+                    },
+                    Err(e) => return Err(XmlError::NotWellFormed(e.to_string())),
+                };
+                self.push_text(c.encode_utf8(&mut [0; 4]))
+            }
+            Event::Decl(_) if self.stack.is_empty() && !self.in_stream => Ok(Built::Nothing),
+            Event::Decl(_) | Event::PI(_) => Err(XmlError::Restricted("processing instruction")),
+            Event::Comment(_) => Err(XmlError::Restricted("comment")),
+            Event::DocType(_) => Err(XmlError::Restricted("DTD")),
+            Event::Eof => Err(XmlError::Eof),
+        }
+    }
+}
+
+/// Reads an XML stream from a byte source, one top-level element at a time.
+pub struct XmlReader<R> {
+    /// The socket is read through `Take`: its limit is the byte budget.
+    reader: NsReader<BufReader<Take<R>>>,
+    buf: Vec<u8>,
+    tree: TreeBuilder,
+    max_stanza: usize,
+    /// Absolute stream offset up to which reading is allowed.
+    granted_until: u64,
+}
+
+impl<R: AsyncRead + Unpin> XmlReader<R> {
+    pub fn new(inner: R, max_stanza: usize) -> Self {
+        let budget = inner.take(max_stanza as u64);
+        let mut reader = NsReader::from_reader(BufReader::with_capacity(READ_AHEAD, budget));
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.expand_empty_elements = false;
+        XmlReader {
+            reader,
+            buf: Vec::with_capacity(1024),
+            tree: TreeBuilder::new(true),
+            max_stanza,
+            granted_until: max_stanza as u64,
+        }
+    }
+
+    /// Bytes handed to the parser's buffer so far.
+    fn delivered(&self) -> u64 {
+        self.granted_until - self.reader.get_ref().get_ref().limit()
+    }
+
+    /// The next stream-level event.
+    pub async fn next(&mut self) -> Result<StreamEvent, XmlError> {
+        loop {
+            self.buf.clear();
+            let result = self.reader.read_resolved_event_into_async(&mut self.buf).await;
+            let (ns, event) = match result {
+                Ok(pair) => pair,
+                Err(quick_xml::Error::Io(e)) => return Err(XmlError::Io(io::Error::new(e.kind(), e.to_string()))),
+                Err(quick_xml::Error::Namespace(_)) => return Err(XmlError::BadNamespacePrefix),
+                Err(quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..))) => {
+                    return Err(XmlError::Restricted("entity reference"))
+                }
+                Err(e) => return Err(XmlError::NotWellFormed(e.to_string())),
+            };
+            // Copy out of the resolver's borrow before touching the tree.
+            let ns = match ns {
+                ResolveResult::Bound(n) => OwnedNs::Bound(n.0.to_owned()),
+                ResolveResult::Unbound => OwnedNs::Unbound,
+                ResolveResult::Unknown(_) => OwnedNs::Unknown,
+            };
+            let event = event.into_owned();
+            if matches!(event, Event::Eof) && self.reader.get_ref().get_ref().limit() == 0 {
+                // The budget ran out, not the socket: the element needs more than allowed.
+                return Err(XmlError::TooLarge(self.max_stanza));
+            }
+            let built = self.tree.feed(ns.as_resolve(), event)?;
+            if self.tree.stack.is_empty() {
+                // Between top-level elements: the next one gets a fresh budget.
+                let delivered = self.delivered();
+                self.granted_until = self.reader.buffer_position() + self.max_stanza as u64;
+                let limit = self.granted_until.saturating_sub(delivered);
+                self.granted_until = delivered + limit;
+                self.reader.get_mut().get_mut().set_limit(limit);
+            }
+            match built {
+                Built::Nothing => continue,
+                Built::Open(el) => return Ok(StreamEvent::Open(el)),
+                Built::Top(el) => return Ok(StreamEvent::Stanza(el)),
+                Built::KeepAlive => return Ok(StreamEvent::KeepAlive),
+                Built::Close => return Ok(StreamEvent::Close),
+            }
+        }
+    }
+
+    /// Whether bytes have been read from the socket that the parser has not used yet.
+    /// After `<starttls/>` a client must wait for `<proceed/>`; data already sent is a
+    /// protocol violation (and could be an injection attempt).
+    pub fn has_buffered_input(&self) -> bool {
+        self.delivered() > self.reader.buffer_position()
+    }
+
+    /// The byte source, for STARTTLS. Any unread buffered input is dropped; check
+    /// [`has_buffered_input`](Self::has_buffered_input) first.
+    pub fn into_inner(self) -> R {
+        self.reader.into_inner().into_inner().into_inner()
+    }
+}
+
+enum OwnedNs {
+    Bound(String),
+    Unbound,
+    Unknown,
+}
+
+impl OwnedNs {
+    fn as_resolve(&self) -> ResolveResult<'_> {
+        match self {
+            OwnedNs::Bound(s) => ResolveResult::Bound(quick_xml::name::Namespace(s)),
+            OwnedNs::Unbound => ResolveResult::Unbound,
+            OwnedNs::Unknown => ResolveResult::Unknown(String::new()),
+        }
+    }
+}
+
+/// Parses one complete element, as an XMPP-over-WebSocket message carries (RFC 7395 §3.3).
+/// Unprefixed elements without a namespace are taken as `jabber:client`.
+pub fn parse_element(text: &str) -> Result<Element, XmlError> {
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    reader.config_mut().check_comments = true;
+    let mut tree = TreeBuilder::new(false);
+    let mut result = None;
+    loop {
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok(pair) => pair,
+            Err(quick_xml::Error::Namespace(_)) => return Err(XmlError::BadNamespacePrefix),
+            Err(quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..))) => {
+                return Err(XmlError::Restricted("entity reference"))
+            }
+            Err(e) => return Err(XmlError::NotWellFormed(e.to_string())),
+        };
+        if let Event::Eof = event {
+            return result.ok_or_else(|| XmlError::NotWellFormed("no element".into()));
+        }
+        match tree.feed(ns, event)? {
+            Built::Top(el) if result.is_none() => result = Some(el),
+            Built::Top(_) => return Err(XmlError::NotWellFormed("more than one element".into())),
+            Built::KeepAlive | Built::Nothing => {}
+            Built::Open(_) | Built::Close => unreachable!("stream events only at stream level"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Delivers `data` in the given chunk sizes, one read at a time.
+    struct Chunked {
+        data: Vec<u8>,
+        pos: usize,
+        sizes: Vec<usize>,
+        i: usize,
+    }
+
+    impl AsyncRead for Chunked {
+        fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+            if self.pos >= self.data.len() {
+                return Poll::Ready(Ok(()));
+            }
+            let size = self.sizes[self.i % self.sizes.len()].max(1);
+            self.i += 1;
+            let end = (self.pos + size).min(self.data.len()).min(self.pos + buf.remaining());
+            buf.put_slice(&self.data[self.pos..end]);
+            self.pos = end;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    const STREAM: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+        xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'> \
+        <message to='bob@localhost' type='chat' id='m1'><body>a &lt;b&gt; &amp; &#x263A; &quot;</body>\
+        <thread parent='p1'>t1</thread><x:ext xmlns:x='urn:example' x:flag='1'/></message>\n\
+        <iq type='get' id='i1'><ping xmlns='urn:xmpp:ping'/></iq><![CDATA[]]></stream:stream>";
+
+    async fn read_all(sizes: Vec<usize>, input: &str) -> Vec<StreamEvent> {
+        let src = Chunked {
+            data: input.as_bytes().to_vec(),
+            pos: 0,
+            sizes,
+            i: 0,
+        };
+        let mut r = XmlReader::new(src, 65536);
+        let mut out = Vec::new();
+        loop {
+            match r.next().await {
+                Ok(StreamEvent::Close) => {
+                    out.push(StreamEvent::Close);
+                    return out;
+                }
+                Ok(e) => out.push(e),
+                Err(e) => panic!("{e} after {out:?}"),
+            }
+        }
+    }
+
+    fn check(events: &[StreamEvent]) {
+        let StreamEvent::Open(open) = &events[0] else { panic!("{events:?}") };
+        assert_eq!(open.attr("to"), Some("localhost"));
+        assert_eq!(open.attr("xmlns"), Some("jabber:client"));
+        let stanzas: Vec<&Element> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Stanza(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stanzas.len(), 2);
+        let m = stanzas[0];
+        assert!(m.is("message", "jabber:client"));
+        assert_eq!(m.child("body", "jabber:client").unwrap().text(), "a <b> & \u{263A} \"");
+        assert_eq!(m.child("thread", "jabber:client").unwrap().attr("parent"), Some("p1"));
+        assert!(m.child("ext", "urn:example").is_some());
+        assert!(stanzas[1].child("ping", "urn:xmpp:ping").is_some());
+        assert_eq!(events.last(), Some(&StreamEvent::Close));
+    }
+
+    #[tokio::test]
+    async fn a_stream_parses_whole() {
+        check(&read_all(vec![usize::MAX], STREAM).await);
+    }
+
+    #[tokio::test]
+    async fn a_stream_parses_fed_byte_by_byte() {
+        check(&read_all(vec![1], STREAM).await);
+    }
+
+    #[tokio::test]
+    async fn a_stream_parses_fed_in_random_chunks() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6120);
+        for _ in 0..50 {
+            let sizes: Vec<usize> = (0..32).map(|_| rng.gen_range(1..40)).collect();
+            check(&read_all(sizes, STREAM).await);
+        }
+    }
+
+    async fn first_error(input: &str, max: usize) -> XmlError {
+        let src = Chunked {
+            data: input.as_bytes().to_vec(),
+            pos: 0,
+            sizes: vec![7],
+            i: 0,
+        };
+        let mut r = XmlReader::new(src, max);
+        loop {
+            if let Err(e) = r.next().await {
+                return e;
+            }
+        }
+    }
+
+    const OPEN: &str = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+
+    #[tokio::test]
+    async fn an_oversized_stanza_is_refused_before_it_is_buffered() {
+        let big = format!("{OPEN}<message><body>{}</body></message>", "x".repeat(100_000));
+        assert!(matches!(first_error(&big, 4096).await, XmlError::TooLarge(4096)));
+        // Many small stanzas add up to far more than the limit and are fine.
+        let many = format!("{OPEN}{}</stream:stream>", "<presence/> ".repeat(2000));
+        let src = Chunked {
+            data: many.into_bytes(),
+            pos: 0,
+            sizes: vec![3000],
+            i: 0,
+        };
+        let mut r = XmlReader::new(src, 1024);
+        let mut n = 0;
+        while let Ok(ev) = r.next().await {
+            if ev == StreamEvent::Close {
+                break;
+            }
+            n += matches!(ev, StreamEvent::Stanza(_)) as usize;
+        }
+        assert_eq!(n, 2000);
+    }
+
+    #[tokio::test]
+    async fn restricted_xml_is_refused() {
+        for (input, what) in [
+            (format!("{OPEN}<!-- hi --><presence/>"), "comment"),
+            (format!("{OPEN}<?php echo 1 ?><presence/>"), "processing instruction"),
+            ("<!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream/>".to_owned(), "DTD"),
+            (format!("{OPEN}<message><body>&lol;</body></message>"), "entity reference"),
+            (format!("{OPEN}<message to='&lol;'/>"), "entity reference"),
+        ] {
+            match first_error(&input, 65536).await {
+                XmlError::Restricted(w) => assert_eq!(w, what, "{input}"),
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_input_is_not_well_formed_or_a_bad_prefix() {
+        let e = first_error(&format!("{OPEN}<message></iq>"), 65536).await;
+        assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+        let e = first_error(&format!("{OPEN}hello<presence/>"), 65536).await;
+        assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+        let e = first_error(&format!("{OPEN}<foo:message/>"), 65536).await;
+        assert_eq!(e.stream_condition(), Some("bad-namespace-prefix"), "{e:?}");
+        let e = first_error("<html>", 65536).await;
+        assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+    }
+
+    #[test]
+    fn websocket_messages_parse_as_single_elements() {
+        let open = parse_element(
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
+        )
+        .unwrap();
+        assert!(open.is("open", "urn:ietf:params:xml:ns:xmpp-framing"));
+        let m = parse_element("<message xmlns='jabber:client' to='a@b'><body>x</body></message>").unwrap();
+        assert!(m.child("body", "jabber:client").is_some());
+        let bare = parse_element("<presence/>").unwrap();
+        assert_eq!(bare.ns, "jabber:client");
+        assert!(matches!(parse_element("<a/><b/>"), Err(XmlError::NotWellFormed(_))));
+        assert!(matches!(parse_element("<!-- c --><a/>"), Err(XmlError::Restricted(_))));
+    }
+}
