@@ -12,3 +12,4 @@ pub mod server;
 pub mod store;
 pub(crate) mod tls;
 pub mod xml;
+mod xmpp;

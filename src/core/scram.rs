@@ -57,6 +57,50 @@ fn derive_sha256(password: &[u8], salt: &[u8], iterations: u32) -> ScramCredenti
     derive_with!(Sha256, password, salt, iterations)
 }
 
+/// The hash a SCRAM mechanism is built on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScramHash {
+    Sha1,
+    Sha256,
+}
+
+impl ScramHash {
+    pub(crate) fn hmac(self, key: &[u8], msg: &[u8]) -> Vec<u8> {
+        fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+            let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+            mac.update(msg);
+            mac.finalize().into_bytes().to_vec()
+        }
+        match self {
+            ScramHash::Sha1 => run::<Hmac<Sha1>>(key, msg),
+            ScramHash::Sha256 => run::<Hmac<Sha256>>(key, msg),
+        }
+    }
+
+    pub(crate) fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            ScramHash::Sha1 => Sha1::digest(data).to_vec(),
+            ScramHash::Sha256 => Sha256::digest(data).to_vec(),
+        }
+    }
+
+    /// The credential this hash uses out of an account's set.
+    pub(crate) fn pick(self, credentials: &Credentials) -> &ScramCredential {
+        match self {
+            ScramHash::Sha1 => &credentials.sha1,
+            ScramHash::Sha256 => &credentials.sha256,
+        }
+    }
+
+    /// A credential for `password` with the given salt (also used to fake one).
+    pub(crate) fn derive(self, password: &[u8], salt: &[u8], iterations: u32) -> ScramCredential {
+        match self {
+            ScramHash::Sha1 => derive_sha1(password, salt, iterations),
+            ScramHash::Sha256 => derive_sha256(password, salt, iterations),
+        }
+    }
+}
+
 /// Fresh credentials (new random salts) for `password`.
 pub(crate) fn new_credentials(password: &str, iterations: u32) -> Result<Credentials, ScramError> {
     let prepared = prepare(password)?;

@@ -1,0 +1,5 @@
+//! The XMPP doors: client-to-server streams over TCP (RFC 6120, with STARTTLS or direct
+//! TLS) and over WebSocket (RFC 7395). Both run the same negotiation (TLS, SASL, resource
+//! binding) and then hand stanzas to the core router.
+
+pub(crate) mod sasl;
