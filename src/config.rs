@@ -52,6 +52,8 @@ pub struct General {
     pub http_server_name: String,
     /// Default tracing filter (overridden by `RUST_LOG`).
     pub loglevel: String,
+    /// Stanzas queued for one session before it counts as too slow and is closed.
+    pub max_session_queue: usize,
 }
 
 impl Default for General {
@@ -61,6 +63,7 @@ impl Default for General {
             data_dir: PathBuf::from("data"),
             http_server_name: "meerkat".into(),
             loglevel: "info".into(),
+            max_session_queue: 1000,
         }
     }
 }
@@ -75,6 +78,10 @@ pub struct Auth {
     /// How often the server looks for account changes made by another process
     /// (e.g. `meerkat passwd` while it runs), in milliseconds.
     pub sync_interval_ms: u64,
+    /// Failed XMPP authentications allowed per source address within `failure_window_s`;
+    /// beyond that, attempts are refused with `temporary-auth-failure`.
+    pub max_failures_per_ip: u32,
+    pub failure_window_s: u64,
 }
 
 impl Default for Auth {
@@ -83,6 +90,8 @@ impl Default for Auth {
             scram_iterations: 4096,
             cache_size: 10_000,
             sync_interval_ms: 1000,
+            max_failures_per_ip: 10,
+            failure_window_s: 60,
         }
     }
 }
@@ -168,6 +177,22 @@ pub struct C2sListener {
     /// Largest stanza accepted, in bytes; larger ones end the stream with `<policy-violation/>`.
     #[serde(default = "default_max_stanza_size")]
     pub max_stanza_size: usize,
+    /// Seconds without any data from the client (whitespace keepalives count) before the
+    /// stream is closed with `<connection-timeout/>`.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: u64,
+    /// Seconds a client has to open its stream, secure it and authenticate.
+    #[serde(default = "default_negotiation_timeout")]
+    pub negotiation_timeout: u64,
+    /// Seconds of silence after which the server sends a whitespace keepalive.
+    #[serde(default = "default_keepalive_interval")]
+    pub keepalive_interval: u64,
+    /// Connections served at once.
+    #[serde(default = "default_c2s_connections")]
+    pub max_connections: usize,
+    /// Offer SASL PLAIN on connections without TLS (off: PLAIN only after TLS).
+    #[serde(default)]
+    pub allow_plain_without_tls: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -262,6 +287,18 @@ fn default_max_connections() -> usize {
 fn default_max_stanza_size() -> usize {
     65_536
 }
+fn default_idle_timeout() -> u64 {
+    600
+}
+fn default_negotiation_timeout() -> u64 {
+    30
+}
+fn default_keepalive_interval() -> u64 {
+    60
+}
+fn default_c2s_connections() -> usize {
+    100_000
+}
 
 /// The file as written: every section optional.
 #[derive(Debug, Default, Deserialize)]
@@ -348,6 +385,11 @@ fn default_listeners() -> Listen {
             ip_address: any_address(),
             tls: C2sTls::default(),
             max_stanza_size: default_max_stanza_size(),
+            idle_timeout: default_idle_timeout(),
+            negotiation_timeout: default_negotiation_timeout(),
+            keepalive_interval: default_keepalive_interval(),
+            max_connections: default_c2s_connections(),
+            allow_plain_without_tls: false,
         }],
     }
 }
@@ -415,6 +457,12 @@ impl Config {
         if self.auth.scram_iterations < 1 {
             return Err(invalid("auth.scram_iterations", "expected a positive integer"));
         }
+        if self.general.max_session_queue < 1 {
+            return Err(invalid("general.max_session_queue", "expected a positive integer"));
+        }
+        if self.auth.failure_window_s < 1 {
+            return Err(invalid("auth.failure_window_s", "expected a positive integer"));
+        }
         if self.auth.sync_interval_ms < 1 {
             return Err(invalid("auth.sync_interval_ms", "expected a positive integer"));
         }
@@ -465,6 +513,16 @@ impl Config {
                     format!("listen.c2s[{i}].tls"),
                     "expected both certfile and keyfile, or neither",
                 ));
+            }
+            for (key, v) in [
+                ("idle_timeout", l.idle_timeout),
+                ("negotiation_timeout", l.negotiation_timeout),
+                ("keepalive_interval", l.keepalive_interval),
+                ("max_connections", l.max_connections as u64),
+            ] {
+                if v == 0 {
+                    return Err(invalid(format!("listen.c2s[{i}].{key}"), "expected a positive integer"));
+                }
             }
             if l.max_stanza_size < 1024 {
                 return Err(invalid(

@@ -13,6 +13,8 @@
 
 use crate::config::Config;
 use crate::core::accounts::Accounts;
+use crate::core::router::Router;
+use crate::core::throttle::AuthThrottle;
 use crate::store::{SqliteStore, Store};
 use std::io::Write;
 use std::sync::Arc;
@@ -23,6 +25,14 @@ pub struct Context {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub accounts: Accounts,
+    pub router: Router,
+    /// Serializes roster read-modify-write cycles (subscription state changes touch two
+    /// users' items and must not interleave).
+    pub roster_lock: tokio::sync::Mutex<()>,
+    /// Failed XMPP logins per source address.
+    pub throttle: AuthThrottle,
+    /// Keys the fake SCRAM salts of unknown users (per process).
+    pub scram_secret: [u8; 32],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +73,16 @@ impl Context {
             config.auth.cache_size,
         );
         Ok(Arc::new(Context {
-            config,
             store,
             accounts,
+            router: Router::new(),
+            roster_lock: tokio::sync::Mutex::new(()),
+            throttle: AuthThrottle::new(
+                config.auth.max_failures_per_ip,
+                Duration::from_secs(config.auth.failure_window_s),
+            ),
+            scram_secret: rand::random(),
+            config,
         }))
     }
 }
@@ -115,11 +132,23 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         ));
         tasks.push(tokio::spawn(task));
     }
-    if !ctx.config.listen.c2s.is_empty() {
-        tracing::warn!(
-            count = ctx.config.listen.c2s.len(),
-            "c2s listeners are configured; XMPP over TCP is not served by this version"
-        );
+    for (index, l) in ctx.config.listen.c2s.iter().enumerate() {
+        let (addr, task) = crate::xmpp::c2s::bind(ctx.clone(), l)
+            .await
+            .map_err(|message| ServeError::Listener {
+                kind: "c2s",
+                index,
+                message,
+            })?;
+        let tls = match l.tls.mode {
+            crate::config::TlsMode::Starttls => "starttls",
+            crate::config::TlsMode::StarttlsRequired => "starttls_required",
+            crate::config::TlsMode::Tls => "tls",
+        };
+        announcements.push(format!(
+            "listening kind=c2s addr={addr} scheme=xmpp tls={tls} handlers=c2s_{tls}"
+        ));
+        tasks.push(tokio::spawn(task));
     }
 
     let sync_ctx = ctx.clone();
@@ -146,6 +175,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
     shutdown_signal().await;
     tracing::info!("shutting down");
+    ctx.router.kick_all(crate::core::router::Kick::Shutdown);
+    // Give sessions a moment to send their stream errors.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     for t in tasks {
         t.abort();
     }

@@ -135,7 +135,9 @@ fn self_signed(host: &str) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
     builder.set_pubkey(&key)?;
     builder.set_not_before(&*Asn1Time::days_from_now(0)?)?;
     builder.set_not_after(&*Asn1Time::days_from_now(3650)?)?;
-    builder.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+    // An end-entity certificate (CA:FALSE): TLS stacks such as rustls refuse a CA
+    // certificate presented as a server's own. Clients pin it directly.
+    builder.append_extension(BasicConstraints::new().critical().build()?)?;
     builder.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
     let san = SubjectAlternativeName::new()
         .dns(host)

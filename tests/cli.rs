@@ -165,7 +165,7 @@ fn a_port_in_use_is_reported_with_the_listener() {
 #[tokio::test]
 async fn with_no_config_file_the_client_api_is_https_on_8089() {
     // The defaults use fixed ports; where something else holds them, this cannot run.
-    for port in [8089, 8088, 5280] {
+    for port in [8089, 8088, 5280, 5222] {
         if std::net::TcpListener::bind(("0.0.0.0", port)).is_err() {
             eprintln!("skipped: port {port} is in use on this machine");
             return;

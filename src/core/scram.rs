@@ -92,7 +92,8 @@ impl ScramHash {
         }
     }
 
-    /// A credential for `password` with the given salt (also used to fake one).
+    /// A credential for `password` with the given salt.
+    #[cfg(test)]
     pub(crate) fn derive(self, password: &[u8], salt: &[u8], iterations: u32) -> ScramCredential {
         match self {
             ScramHash::Sha1 => derive_sha1(password, salt, iterations),

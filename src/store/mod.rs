@@ -41,7 +41,68 @@ pub struct Credentials {
     pub sha256: ScramCredential,
 }
 
-/// Account persistence.
+/// A user's subscription to and from a contact (RFC 6121 §2.1.2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subscription {
+    #[default]
+    None,
+    To,
+    From,
+    Both,
+}
+
+impl Subscription {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subscription::None => "none",
+            Subscription::To => "to",
+            Subscription::From => "from",
+            Subscription::Both => "both",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Subscription::None,
+            "to" => Subscription::To,
+            "from" => Subscription::From,
+            "both" => Subscription::Both,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of a user's roster, or a pending inbound request (`in_roster` false).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterItem {
+    /// The contact's bare JID.
+    pub contact: String,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    pub subscription: Subscription,
+    /// The user asked to subscribe and the contact has not answered (`ask='subscribe'`).
+    pub ask_out: bool,
+    /// The contact asked to subscribe and the user has not answered.
+    pub pending_in: bool,
+    /// Shown in the user's roster (false for a bare pending inbound request).
+    pub in_roster: bool,
+}
+
+impl RosterItem {
+    pub fn new(contact: &str) -> Self {
+        RosterItem {
+            contact: contact.to_owned(),
+            name: None,
+            groups: Vec::new(),
+            subscription: Subscription::None,
+            ask_out: false,
+            pending_in: false,
+            in_roster: true,
+        }
+    }
+}
+
+/// Account and roster persistence.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates `jid` (bare, prepped); [`StoreError::AlreadyExists`] if present.
@@ -57,4 +118,12 @@ pub trait Store: Send + Sync + 'static {
     /// sharing the database, with the newest change number. Lets a running server drop
     /// cached credentials that a command-line `passwd` made stale.
     async fn account_changes(&self, after: i64) -> Result<(i64, Vec<String>), StoreError>;
+
+    /// Every item of `owner`'s roster (including bare pending requests), by contact.
+    async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError>;
+    async fn roster_item(&self, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError>;
+    /// Inserts or replaces the item for `item.contact`.
+    async fn put_roster_item(&self, owner: &str, item: &RosterItem) -> Result<(), StoreError>;
+    /// `false` when there was no such item.
+    async fn delete_roster_item(&self, owner: &str, contact: &str) -> Result<bool, StoreError>;
 }

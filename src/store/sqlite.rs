@@ -4,7 +4,7 @@
 //! Schema changes are numbered migrations applied at open, each in its own transaction;
 //! the number reached is kept in `PRAGMA user_version`.
 
-use super::{Credentials, ScramCredential, Store, StoreError};
+use super::{Credentials, RosterItem, ScramCredential, Store, StoreError, Subscription};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -32,6 +32,18 @@ const MIGRATIONS: &[&str] = &[
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         jid TEXT NOT NULL
      );",
+    // 2: rosters, with pending subscription requests in both directions.
+    "CREATE TABLE roster (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        name TEXT,
+        groups TEXT NOT NULL DEFAULT '[]',
+        subscription TEXT NOT NULL DEFAULT 'none',
+        ask_out INTEGER NOT NULL DEFAULT 0,
+        pending_in INTEGER NOT NULL DEFAULT 0,
+        in_roster INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (owner, contact)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -136,6 +148,23 @@ fn change_account(
     Ok(changed)
 }
 
+const ROSTER_COLUMNS: &str = "contact, name, groups, subscription, ask_out, pending_in, in_roster";
+
+fn read_roster_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterItem> {
+    let groups: String = row.get(2)?;
+    let subscription: String = row.get(3)?;
+    Ok(RosterItem {
+        contact: row.get(0)?,
+        name: row.get(1)?,
+        // Written by us as a JSON array; anything else reads as no groups.
+        groups: serde_json::from_str(&groups).unwrap_or_default(),
+        subscription: Subscription::parse(&subscription).unwrap_or_default(),
+        ask_out: row.get(4)?,
+        pending_in: row.get(5)?,
+        in_roster: row.get(6)?,
+    })
+}
+
 fn read_credentials(row: &rusqlite::Row<'_>) -> rusqlite::Result<Credentials> {
     let cred = |base: usize| -> rusqlite::Result<ScramCredential> {
         Ok(ScramCredential {
@@ -227,8 +256,15 @@ impl Store for SqliteStore {
 
     async fn delete_account(&self, jid: &str) -> Result<bool, StoreError> {
         let jid = jid.to_owned();
-        self.with_conn(move |conn| change_account(conn, &jid, "DELETE FROM accounts WHERE jid = ?1", [&jid]))
-            .await
+        self.with_conn(move |conn| {
+            let deleted = change_account(conn, &jid, "DELETE FROM accounts WHERE jid = ?1", [&jid])?;
+            if deleted {
+                conn.execute("DELETE FROM roster WHERE owner = ?1", [&jid])
+                    .map_err(db_err)?;
+            }
+            Ok(deleted)
+        })
+        .await
     }
 
     async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
@@ -261,6 +297,108 @@ impl Store for SqliteStore {
             Ok((newest, jids))
         })
         .await
+    }
+
+    async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError> {
+        let owner = owner.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ROSTER_COLUMNS} FROM roster WHERE owner = ?1 ORDER BY contact"
+                ))
+                .map_err(db_err)?;
+            let rows = stmt.query_map([&owner], read_roster_item).map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn roster_item(&self, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError> {
+        let (owner, contact) = (owner.to_owned(), contact.to_owned());
+        self.with_conn(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {ROSTER_COLUMNS} FROM roster WHERE owner = ?1 AND contact = ?2"
+            ))
+            .and_then(|mut s| s.query_row([&owner, &contact], read_roster_item).optional())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn put_roster_item(&self, owner: &str, item: &RosterItem) -> Result<(), StoreError> {
+        let owner = owner.to_owned();
+        let item = item.clone();
+        self.with_conn(move |conn| {
+            let groups = serde_json::to_string(&item.groups).unwrap_or_else(|_| "[]".into());
+            conn.prepare_cached(
+                "INSERT INTO roster (owner, contact, name, groups, subscription, ask_out, pending_in, in_roster)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (owner, contact) DO UPDATE SET name = excluded.name, groups = excluded.groups,
+                    subscription = excluded.subscription, ask_out = excluded.ask_out,
+                    pending_in = excluded.pending_in, in_roster = excluded.in_roster",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    owner,
+                    item.contact,
+                    item.name,
+                    groups,
+                    item.subscription.as_str(),
+                    item.ask_out,
+                    item.pending_in,
+                    item.in_roster
+                ])
+            })
+            .map(|_| ())
+            .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn delete_roster_item(&self, owner: &str, contact: &str) -> Result<bool, StoreError> {
+        let (owner, contact) = (owner.to_owned(), contact.to_owned());
+        self.with_conn(move |conn| {
+            conn.execute(
+                "DELETE FROM roster WHERE owner = ?1 AND contact = ?2",
+                [&owner, &contact],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod roster_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn roster_items_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut item = RosterItem::new("bob@localhost");
+        item.name = Some("Bob".into());
+        item.groups = vec!["Friends".into(), "Work".into()];
+        item.subscription = Subscription::To;
+        item.pending_in = true;
+        store.put_roster_item("alice@localhost", &item).await.unwrap();
+        assert_eq!(
+            store.roster_item("alice@localhost", "bob@localhost").await.unwrap(),
+            Some(item.clone())
+        );
+        item.subscription = Subscription::Both;
+        store.put_roster_item("alice@localhost", &item).await.unwrap();
+        assert_eq!(store.roster("alice@localhost").await.unwrap(), vec![item]);
+        assert!(store.roster("bob@localhost").await.unwrap().is_empty());
+        assert!(store
+            .delete_roster_item("alice@localhost", "bob@localhost")
+            .await
+            .unwrap());
+        assert!(!store
+            .delete_roster_item("alice@localhost", "bob@localhost")
+            .await
+            .unwrap());
     }
 }
 

@@ -185,14 +185,20 @@ mod tests {
             "<message to='bob@localhost' id='a&apos;b&quot;&lt;c&gt;&amp;'>\
              <body>1 &lt; 2 &amp; 3 &gt; 2</body><ping xmlns='urn:xmpp:ping'/></message>"
         );
-        assert!(msg.to_xml("jabber:server").starts_with("<message xmlns='jabber:client'"));
+        assert!(msg
+            .to_xml("jabber:server")
+            .starts_with("<message xmlns='jabber:client'"));
     }
 
     #[test]
     fn accessors_find_children_text_and_attributes() {
         let mut m = Element::new("message", "jabber:client")
             .with_attr("type", "chat")
-            .with_child(Element::new("body", "jabber:client").with_text("hi ").with_text("there"));
+            .with_child(
+                Element::new("body", "jabber:client")
+                    .with_text("hi ")
+                    .with_text("there"),
+            );
         assert_eq!(m.attr("type"), Some("chat"));
         m.set_attr("type", "normal");
         assert_eq!(m.attr("type"), Some("normal"));

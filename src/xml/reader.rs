@@ -15,13 +15,13 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use std::io;
-use tokio::io::{AsyncRead, AsyncReadExt, BufReader, Take};
 #[cfg(test)]
 use std::pin::Pin;
 #[cfg(test)]
 use std::task::{Context, Poll};
 #[cfg(test)]
 use tokio::io::ReadBuf;
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader, Take};
 
 /// The namespace of `<stream:stream>` and `<stream:features>`.
 pub const STREAM_NS: &str = "http://etherx.jabber.org/streams";
@@ -104,12 +104,14 @@ fn element_from(start: &quick_xml::events::BytesStart<'_>, ns: String, keep_xmln
         if (key == "xmlns" && !keep_xmlns) || key.starts_with("xmlns:") {
             continue;
         }
-        let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| match e {
-            quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
-                XmlError::Restricted("entity reference")
-            }
-            other => XmlError::NotWellFormed(other.to_string()),
-        })?;
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| match e {
+                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
+                    XmlError::Restricted("entity reference")
+                }
+                other => XmlError::NotWellFormed(other.to_string()),
+            })?;
         el.attrs.push((key.to_owned(), value.into_owned()));
     }
     Ok(el)
@@ -215,23 +217,28 @@ pub struct XmlReader<R> {
     max_stanza: usize,
     /// Absolute stream offset up to which reading is allowed.
     granted_until: u64,
+    /// Bytes consumed by parsers before the current one (stream restarts).
+    base: u64,
 }
 
 impl<R: AsyncRead + Unpin> XmlReader<R> {
     pub fn new(inner: R, max_stanza: usize) -> Self {
         let budget = inner.take(max_stanza as u64);
         let mut reader = NsReader::from_reader(BufReader::with_capacity(READ_AHEAD, budget));
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.check_comments = true;
-        config.expand_empty_elements = false;
+        configure(&mut reader);
         XmlReader {
             reader,
             buf: Vec::with_capacity(1024),
             tree: TreeBuilder::new(true),
             max_stanza,
             granted_until: max_stanza as u64,
+            base: 0,
         }
+    }
+
+    /// Bytes the parser has consumed since the connection started.
+    fn consumed(&self) -> u64 {
+        self.base + self.reader.buffer_position()
     }
 
     /// Bytes handed to the parser's buffer so far.
@@ -268,7 +275,7 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
             if self.tree.stack.is_empty() {
                 // Between top-level elements: the next one gets a fresh budget.
                 let delivered = self.delivered();
-                self.granted_until = self.reader.buffer_position() + self.max_stanza as u64;
+                self.granted_until = self.consumed() + self.max_stanza as u64;
                 let limit = self.granted_until.saturating_sub(delivered);
                 self.granted_until = delivered + limit;
                 self.reader.get_mut().get_mut().set_limit(limit);
@@ -283,11 +290,27 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
         }
     }
 
+    /// A fresh parser for a restarted stream (after SASL success, RFC 6120 §6.4.6), keeping
+    /// whatever the client already sent.
+    pub fn restart(self) -> Self {
+        let base = self.consumed();
+        let mut reader = NsReader::from_reader(self.reader.into_inner());
+        configure(&mut reader);
+        XmlReader {
+            reader,
+            buf: self.buf,
+            tree: TreeBuilder::new(true),
+            max_stanza: self.max_stanza,
+            granted_until: self.granted_until,
+            base,
+        }
+    }
+
     /// Whether bytes have been read from the socket that the parser has not used yet.
     /// After `<starttls/>` a client must wait for `<proceed/>`; data already sent is a
     /// protocol violation (and could be an injection attempt).
     pub fn has_buffered_input(&self) -> bool {
-        self.delivered() > self.reader.buffer_position()
+        self.delivered() > self.consumed()
     }
 
     /// The byte source, for STARTTLS. Any unread buffered input is dropped; check
@@ -295,6 +318,13 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
     pub fn into_inner(self) -> R {
         self.reader.into_inner().into_inner().into_inner()
     }
+}
+
+fn configure<R>(reader: &mut NsReader<R>) {
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = true;
+    config.expand_empty_elements = false;
 }
 
 enum OwnedNs {
@@ -397,7 +427,9 @@ mod tests {
     }
 
     fn check(events: &[StreamEvent]) {
-        let StreamEvent::Open(open) = &events[0] else { panic!("{events:?}") };
+        let StreamEvent::Open(open) = &events[0] else {
+            panic!("{events:?}")
+        };
         assert_eq!(open.attr("to"), Some("localhost"));
         assert_eq!(open.attr("xmlns"), Some("jabber:client"));
         let stanzas: Vec<&Element> = events
@@ -482,7 +514,10 @@ mod tests {
             (format!("{OPEN}<!-- hi --><presence/>"), "comment"),
             (format!("{OPEN}<?php echo 1 ?><presence/>"), "processing instruction"),
             ("<!DOCTYPE x [<!ENTITY a 'b'>]><stream:stream/>".to_owned(), "DTD"),
-            (format!("{OPEN}<message><body>&lol;</body></message>"), "entity reference"),
+            (
+                format!("{OPEN}<message><body>&lol;</body></message>"),
+                "entity reference",
+            ),
             (format!("{OPEN}<message to='&lol;'/>"), "entity reference"),
         ] {
             match first_error(&input, 65536).await {
@@ -504,12 +539,30 @@ mod tests {
         assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
     }
 
+    #[tokio::test]
+    async fn a_restarted_stream_keeps_what_the_client_already_sent() {
+        let input = format!("{OPEN}<auth/>{OPEN}<iq type='set' id='b'/></stream:stream>");
+        let src = Chunked {
+            data: input.into_bytes(),
+            pos: 0,
+            sizes: vec![usize::MAX],
+            i: 0,
+        };
+        let mut r = XmlReader::new(src, 65536);
+        assert!(matches!(r.next().await.unwrap(), StreamEvent::Open(_)));
+        assert!(matches!(r.next().await.unwrap(), StreamEvent::Stanza(ref e) if e.name == "auth"));
+        assert!(r.has_buffered_input());
+        let mut r = r.restart();
+        assert!(matches!(r.next().await.unwrap(), StreamEvent::Open(_)));
+        assert!(matches!(r.next().await.unwrap(), StreamEvent::Stanza(ref e) if e.name == "iq"));
+        assert_eq!(r.next().await.unwrap(), StreamEvent::Close);
+        assert!(!r.has_buffered_input());
+    }
+
     #[test]
     fn websocket_messages_parse_as_single_elements() {
-        let open = parse_element(
-            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>",
-        )
-        .unwrap();
+        let open =
+            parse_element("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>").unwrap();
         assert!(open.is("open", "urn:ietf:params:xml:ns:xmpp-framing"));
         let m = parse_element("<message xmlns='jabber:client' to='a@b'><body>x</body></message>").unwrap();
         assert!(m.child("body", "jabber:client").is_some());

@@ -2,4 +2,6 @@
 //! TLS) and over WebSocket (RFC 7395). Both run the same negotiation (TLS, SASL, resource
 //! binding) and then hand stanzas to the core router.
 
+pub(crate) mod c2s;
 pub(crate) mod sasl;
+pub(crate) mod stream;

@@ -136,7 +136,9 @@ impl ScramServer {
         let (authzid, bare) = rest.split_once(',').ok_or(SaslFailure::MalformedRequest)?;
         let authzid = match authzid {
             "" => None,
-            a => Some(unescape_saslname(a.strip_prefix("a=").ok_or(SaslFailure::MalformedRequest)?)?),
+            a => Some(unescape_saslname(
+                a.strip_prefix("a=").ok_or(SaslFailure::MalformedRequest)?,
+            )?),
         };
         let mut fields = bare.split(',');
         let username = fields
@@ -178,7 +180,11 @@ impl ScramServer {
             stored_key: Vec::new(),
             server_key: Vec::new(),
         });
-        let server_first = format!("r={nonce},s={},i={}", B64.encode(&credential.salt), credential.iterations);
+        let server_first = format!(
+            "r={nonce},s={},i={}",
+            B64.encode(&credential.salt),
+            credential.iterations
+        );
         let auth_message_prefix = format!("{},{server_first},", self.client_first_bare);
         (
             server_first.into_bytes(),
@@ -332,7 +338,11 @@ mod tests {
             b"n,,n=a=zz,r=x",
             b"n,n=a,r=x",
         ] {
-            assert!(ScramServer::start(ScramHash::Sha1, bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                ScramServer::start(ScramHash::Sha1, bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let s = ScramServer::start(ScramHash::Sha1, b"n,a=alice@localhost,n=al=2Cice,r=x").unwrap();
         assert_eq!(s.username, "al,ice");

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod xmpp;
+
 use meerkat_admin_api::ApiNoContext as _;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,6 +51,16 @@ ip_address = "127.0.0.1"
 max_body_size = 4096
   [[listen.http.handlers.mongoose_admin_api]]
   path = "/api"
+
+[[listen.c2s]]
+port = 0
+ip_address = "127.0.0.1"
+max_stanza_size = 8192
+
+[[listen.c2s]]
+port = 0
+ip_address = "127.0.0.1"
+tls.mode = "tls"
 {extra}
 "#,
         data = data_dir.display()

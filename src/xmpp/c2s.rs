@@ -1,0 +1,259 @@
+//! XMPP client connections over TCP (`[[listen.c2s]]`): STARTTLS offered or required, or
+//! TLS from the first byte, on the certificate the listener names (or the generated one).
+
+use super::stream::{self, Connection, Framing, Settings, StreamRead, StreamWrite};
+use crate::config::{C2sListener, TlsMode};
+use crate::server::Context;
+use crate::xml::{StreamEvent, XmlError, XmlReader};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_native_tls::{TlsAcceptor, TlsStream};
+
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A TCP connection, plain or after TLS.
+pub(crate) enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+pub(crate) struct TcpReader(XmlReader<ReadHalf<Conn>>);
+
+pub(crate) struct TcpWriter(WriteHalf<Conn>);
+
+/// A client stream on TCP during negotiation.
+pub(crate) struct TcpConnection {
+    reader: Option<XmlReader<ReadHalf<Conn>>>,
+    writer: Option<WriteHalf<Conn>>,
+    secure: bool,
+    tls: Option<TlsAcceptor>,
+    starttls: bool,
+    peer: SocketAddr,
+    max_stanza: usize,
+}
+
+impl TcpConnection {
+    fn new(
+        conn: Conn,
+        secure: bool,
+        tls: Option<TlsAcceptor>,
+        starttls: bool,
+        peer: SocketAddr,
+        max_stanza: usize,
+    ) -> Self {
+        let (r, w) = tokio::io::split(conn);
+        TcpConnection {
+            reader: Some(XmlReader::new(r, max_stanza)),
+            writer: Some(w),
+            secure,
+            tls,
+            starttls,
+            peer,
+            max_stanza,
+        }
+    }
+}
+
+impl StreamRead for TcpReader {
+    async fn next(&mut self) -> Result<StreamEvent, XmlError> {
+        self.0.next().await
+    }
+}
+
+impl StreamWrite for TcpWriter {
+    async fn send(&mut self, frames: Vec<String>) -> io::Result<()> {
+        write_frames(&mut self.0, frames).await
+    }
+    async fn shutdown(&mut self) {
+        let _ = self.0.shutdown().await;
+    }
+}
+
+async fn write_frames(w: &mut WriteHalf<Conn>, frames: Vec<String>) -> io::Result<()> {
+    if frames.len() == 1 {
+        w.write_all(frames[0].as_bytes()).await?;
+    } else {
+        w.write_all(frames.concat().as_bytes()).await?;
+    }
+    w.flush().await
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "connection already closed")
+}
+
+impl StreamRead for TcpConnection {
+    async fn next(&mut self) -> Result<StreamEvent, XmlError> {
+        match self.reader.as_mut() {
+            Some(r) => r.next().await,
+            None => Err(XmlError::Eof),
+        }
+    }
+}
+
+impl StreamWrite for TcpConnection {
+    async fn send(&mut self, frames: Vec<String>) -> io::Result<()> {
+        match self.writer.as_mut() {
+            Some(w) => write_frames(w, frames).await,
+            None => Err(gone()),
+        }
+    }
+    async fn shutdown(&mut self) {
+        if let Some(w) = self.writer.as_mut() {
+            let _ = w.shutdown().await;
+        }
+    }
+}
+
+impl Connection for TcpConnection {
+    type Read = TcpReader;
+    type Write = TcpWriter;
+    const FRAMING: Framing = Framing::Tcp;
+
+    fn is_secure(&self) -> bool {
+        self.secure
+    }
+
+    fn can_starttls(&self) -> bool {
+        self.starttls && self.tls.is_some()
+    }
+
+    async fn starttls(&mut self) -> Result<(), String> {
+        let (Some(reader), Some(writer), Some(acceptor)) = (self.reader.take(), self.writer.take(), self.tls.clone())
+        else {
+            return Err("connection already closed".into());
+        };
+        if reader.has_buffered_input() {
+            // RFC 6120 §5.4.3.3: nothing may follow <starttls/> before <proceed/>.
+            return Err("data sent after <starttls/>".into());
+        }
+        let conn = reader.into_inner().unsplit(writer);
+        let Conn::Plain(tcp) = conn else {
+            return Err("TLS already active".into());
+        };
+        let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+            .await
+            .map_err(|_| "TLS handshake timed out".to_owned())?
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        let (r, w) = tokio::io::split(Conn::Tls(Box::new(tls)));
+        self.reader = Some(XmlReader::new(r, self.max_stanza));
+        self.writer = Some(w);
+        self.secure = true;
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.reader = self.reader.take().map(XmlReader::restart);
+    }
+
+    fn peer(&self) -> IpAddr {
+        self.peer.ip()
+    }
+
+    fn split(mut self) -> (TcpReader, TcpWriter) {
+        let reader = self.reader.take().expect("split once, after negotiation");
+        let writer = self.writer.take().expect("split once, after negotiation");
+        (TcpReader(reader), TcpWriter(writer))
+    }
+}
+
+/// Binds one `[[listen.c2s]]`; the returned future serves it forever.
+pub(crate) async fn bind(
+    ctx: Arc<Context>,
+    listener: &C2sListener,
+) -> Result<(SocketAddr, impl std::future::Future<Output = ()>), String> {
+    let source = crate::tls::CertSource::new(
+        listener.tls.certfile.as_deref(),
+        listener.tls.keyfile.as_deref(),
+        &ctx.config.general.data_dir,
+        &ctx.config.general.hosts[0],
+    );
+    let acceptor = TlsAcceptor::from(source.acceptor(&[]).map_err(|e| e.to_string())?);
+    let tcp = TcpListener::bind(listener.addr())
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", listener.addr()))?;
+    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
+    let mode = listener.tls.mode;
+    let settings = Settings {
+        starttls_required: mode == TlsMode::StarttlsRequired,
+        allow_plain_without_tls: listener.allow_plain_without_tls,
+        idle_timeout: Duration::from_secs(listener.idle_timeout),
+        negotiation_timeout: Duration::from_secs(listener.negotiation_timeout),
+        keepalive_interval: Duration::from_secs(listener.keepalive_interval),
+    };
+    let max_stanza = listener.max_stanza_size;
+    let limit = Arc::new(Semaphore::new(listener.max_connections));
+    let serve = async move {
+        loop {
+            let Ok(permit) = limit.clone().acquire_owned().await else {
+                return;
+            };
+            let (socket, peer) = match tcp.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "c2s accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = socket.set_nodelay(true);
+            let ctx = ctx.clone();
+            let acceptor = acceptor.clone();
+            let settings = settings.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                let conn = match mode {
+                    TlsMode::Tls => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+                        Ok(Ok(tls)) => {
+                            TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, max_stanza)
+                        }
+                        _ => {
+                            tracing::debug!(%peer, "TLS handshake failed");
+                            return;
+                        }
+                    },
+                    _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, max_stanza),
+                };
+                stream::serve(ctx, conn, settings).await;
+            });
+        }
+    };
+    Ok((addr, serve))
+}

@@ -1,0 +1,710 @@
+//! One client stream, whatever carries it (RFC 6120 §4–§7; RFC 7395 for WebSocket):
+//! stream headers, STARTTLS, SASL, resource binding, then the session loop that feeds
+//! stanzas to the core and writes what the router queues for it.
+//!
+//! Transports implement [`Connection`] (bytes or WebSocket messages in, framed text out);
+//! the [`Framing`] decides how headers, stream-level elements and errors are written.
+
+use super::sasl::{self, SaslFailure, ScramServer};
+use crate::core::delivery::CLIENT_NS;
+use crate::core::router::{Kick, Outbound, Session};
+use crate::core::scram::ScramHash;
+use crate::server::Context;
+use crate::xml::{escape_attr, Element, StreamEvent, XmlError, STREAM_NS};
+use jid::{BareJid, FullJid};
+use rand::Rng;
+use std::future::Future;
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+pub(crate) const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+pub(crate) const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+pub(crate) const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
+pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+pub(crate) const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+pub(crate) const FRAMING_NS: &str = "urn:ietf:params:xml:ns:xmpp-framing";
+
+/// SASL attempts allowed on one stream (RFC 6120 §6.4.5).
+const MAX_AUTH_ATTEMPTS: u32 = 3;
+/// Stanzas written in one go when several are queued.
+const WRITE_BATCH: usize = 64;
+/// How long a write may block before the peer counts as gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How stream-level constructs are written on a transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// RFC 6120: one XML document per direction, `stream:` prefix declared on the header.
+    Tcp,
+    /// RFC 7395: one element per message, `<open/>`/`<close/>`.
+    WebSocket,
+}
+
+impl Framing {
+    pub(crate) fn header(self, id: &str, from: &str) -> String {
+        let mut from_attr = String::new();
+        escape_attr(from, &mut from_attr);
+        match self {
+            Framing::Tcp => format!(
+                "<?xml version='1.0'?><stream:stream xmlns='{CLIENT_NS}' xmlns:stream='{STREAM_NS}' \
+                 id='{id}' from='{from_attr}' version='1.0' xml:lang='en'>"
+            ),
+            Framing::WebSocket => {
+                format!("<open xmlns='{FRAMING_NS}' id='{id}' from='{from_attr}' version='1.0' xml:lang='en'/>")
+            }
+        }
+    }
+
+    /// A `stream:`-prefixed element (`features`, `error`).
+    pub(crate) fn stream_element(self, name: &str, children: &[Element]) -> String {
+        let mut out = format!("<stream:{name}");
+        if self == Framing::WebSocket {
+            out.push_str(&format!(" xmlns:stream='{STREAM_NS}'"));
+        }
+        out.push('>');
+        for c in children {
+            c.write_to(&mut out, STREAM_NS);
+        }
+        out.push_str(&format!("</stream:{name}>"));
+        out
+    }
+
+    pub(crate) fn stanza(self, el: &Element) -> String {
+        match self {
+            Framing::Tcp => el.to_xml(CLIENT_NS),
+            Framing::WebSocket => el.to_xml(""),
+        }
+    }
+
+    pub(crate) fn close(self) -> String {
+        match self {
+            Framing::Tcp => "</stream:stream>".to_owned(),
+            Framing::WebSocket => format!("<close xmlns='{FRAMING_NS}'/>"),
+        }
+    }
+
+    /// A stream error and the end of the stream, as separate frames.
+    pub(crate) fn error(self, condition: &str, text: Option<&str>) -> Vec<String> {
+        let mut children = vec![Element::new(condition, STREAM_ERRORS_NS)];
+        if let Some(t) = text {
+            children.push(Element::new("text", STREAM_ERRORS_NS).with_text(t));
+        }
+        vec![self.stream_element("error", &children), self.close()]
+    }
+}
+
+/// Reads stream events from a split connection.
+pub(crate) trait StreamRead: Send + 'static {
+    fn next(&mut self) -> impl Future<Output = Result<StreamEvent, XmlError>> + Send;
+}
+
+/// Writes frames to a split connection.
+pub(crate) trait StreamWrite: Send + 'static {
+    /// Writes each frame (one WebSocket message each; concatenated on TCP).
+    fn send(&mut self, frames: Vec<String>) -> impl Future<Output = io::Result<()>> + Send;
+    fn shutdown(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// A client connection during negotiation.
+pub(crate) trait Connection: StreamRead + StreamWrite + Sized {
+    type Read: StreamRead;
+    type Write: StreamWrite;
+    const FRAMING: Framing;
+    fn is_secure(&self) -> bool;
+    fn can_starttls(&self) -> bool;
+    /// Upgrades to TLS after `<proceed/>` was written.
+    fn starttls(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+    /// Starts a new stream on the same connection (after SASL success).
+    fn restart(&mut self);
+    fn peer(&self) -> IpAddr;
+    fn split(self) -> (Self::Read, Self::Write);
+}
+
+/// Per-listener stream settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub starttls_required: bool,
+    pub allow_plain_without_tls: bool,
+    pub idle_timeout: Duration,
+    pub negotiation_timeout: Duration,
+    pub keepalive_interval: Duration,
+}
+
+/// Why a stream ends with an error.
+#[derive(Debug)]
+struct StreamError {
+    condition: &'static str,
+    text: Option<String>,
+}
+
+fn stream_error(condition: &'static str) -> StreamError {
+    StreamError { condition, text: None }
+}
+
+impl From<XmlError> for StreamError {
+    fn from(e: XmlError) -> Self {
+        StreamError {
+            condition: e.stream_condition().unwrap_or("undefined-condition"),
+            text: match e {
+                XmlError::TooLarge(n) => Some(format!("stanza larger than {n} bytes")),
+                _ => None,
+            },
+        }
+    }
+}
+
+enum Negotiated {
+    /// The client closed the stream before binding.
+    Closed,
+    /// The connection went away.
+    Gone,
+    Bound(Arc<Session>, mpsc::Receiver<Outbound>),
+}
+
+/// Serves one client stream from its first byte to its end.
+pub(crate) async fn serve<C: Connection>(ctx: Arc<Context>, mut conn: C, settings: Settings) {
+    let mut header_sent = false;
+    let deadline = Instant::now() + settings.negotiation_timeout;
+    let result = tokio::time::timeout_at(deadline, negotiate(&ctx, &mut conn, &settings, &mut header_sent)).await;
+    let failure = match result {
+        Ok(Ok(Negotiated::Bound(session, rx))) => return active(ctx, conn, session, rx, settings).await,
+        Ok(Ok(Negotiated::Closed)) => None,
+        Ok(Ok(Negotiated::Gone)) => return conn.shutdown().await,
+        Ok(Err(e)) => Some(e),
+        Err(_) => Some(stream_error("connection-timeout")),
+    };
+    let mut frames = Vec::new();
+    if !header_sent {
+        // RFC 6120 §4.9.1.1: an error before our header still opens the stream first.
+        frames.push(C::FRAMING.header(&new_id(), &ctx.config.general.hosts[0]));
+    }
+    match failure {
+        Some(e) => frames.extend(C::FRAMING.error(e.condition, e.text.as_deref())),
+        None => frames.push(C::FRAMING.close()),
+    }
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(frames)).await;
+    conn.shutdown().await;
+}
+
+fn new_id() -> String {
+    let bytes: [u8; 12] = rand::thread_rng().gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a stream header and returns the host it asks for.
+fn check_open<C: Connection>(ctx: &Context, open: &Element) -> Result<String, StreamError> {
+    if C::FRAMING == Framing::Tcp && open.attr("xmlns") != Some(CLIENT_NS) {
+        return Err(stream_error("invalid-namespace"));
+    }
+    if C::FRAMING == Framing::WebSocket && !open.is("open", FRAMING_NS) {
+        return Err(stream_error("invalid-namespace"));
+    }
+    let host = match open.attr("to") {
+        None => ctx.config.general.hosts[0].clone(),
+        Some(to) => {
+            let host = ctx.accounts.domain(to).map_err(|_| stream_error("host-unknown"))?;
+            host.to_string()
+        }
+    };
+    let major = open
+        .attr("version")
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok());
+    if major != Some(1) {
+        return Err(stream_error("unsupported-version"));
+    }
+    Ok(host)
+}
+
+fn features<C: Connection>(conn: &C, settings: &Settings, authenticated: bool) -> Vec<Element> {
+    let mut features = Vec::new();
+    if authenticated {
+        features.push(Element::new("bind", BIND_NS));
+        features.push(Element::new("session", SESSION_NS).with_child(Element::new("optional", SESSION_NS)));
+        return features;
+    }
+    let tls_pending = conn.can_starttls() && !conn.is_secure();
+    if tls_pending {
+        let mut starttls = Element::new("starttls", TLS_NS);
+        if settings.starttls_required {
+            starttls = starttls.with_child(Element::new("required", TLS_NS));
+        }
+        features.push(starttls);
+        if settings.starttls_required {
+            return features;
+        }
+    }
+    let mut mechanisms = Element::new("mechanisms", SASL_NS);
+    for m in sasl::MECHANISMS {
+        if m == "PLAIN" && !conn.is_secure() && !settings.allow_plain_without_tls {
+            continue;
+        }
+        mechanisms = mechanisms.with_child(Element::new("mechanism", SASL_NS).with_text(m));
+    }
+    features.push(mechanisms);
+    features
+}
+
+fn sasl_failure(f: SaslFailure) -> Element {
+    Element::new("failure", SASL_NS).with_child(Element::new(f.condition(), SASL_NS))
+}
+
+async fn negotiate<C: Connection>(
+    ctx: &Arc<Context>,
+    conn: &mut C,
+    settings: &Settings,
+    header_sent: &mut bool,
+) -> Result<Negotiated, StreamError> {
+    let mut authenticated: Option<BareJid> = None;
+    let mut auth_attempts = 0;
+    'stream: loop {
+        let open = loop {
+            match conn.next().await {
+                Ok(StreamEvent::Open(open)) => break open,
+                Ok(StreamEvent::KeepAlive) => continue,
+                Ok(_) => return Err(stream_error("not-well-formed")),
+                Err(XmlError::Eof | XmlError::Io(_)) => return Ok(Negotiated::Gone),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let host = check_open::<C>(ctx, &open)?;
+        let features = features(conn, settings, authenticated.is_some());
+        let frames = vec![
+            C::FRAMING.header(&new_id(), &host),
+            C::FRAMING.stream_element("features", &features),
+        ];
+        *header_sent = true;
+        if conn.send(frames).await.is_err() {
+            return Ok(Negotiated::Gone);
+        }
+        loop {
+            let el = match conn.next().await {
+                Ok(StreamEvent::Stanza(el)) => el,
+                Ok(StreamEvent::KeepAlive) => continue,
+                Ok(StreamEvent::Close) => return Ok(Negotiated::Closed),
+                Ok(StreamEvent::Open(_)) => return Err(stream_error("not-well-formed")),
+                Err(XmlError::Eof | XmlError::Io(_)) => return Ok(Negotiated::Gone),
+                Err(e) => return Err(e.into()),
+            };
+            let tls_pending = conn.can_starttls() && !conn.is_secure();
+            match (el.ns.as_str(), el.name.as_str()) {
+                (TLS_NS, "starttls") if tls_pending && authenticated.is_none() => {
+                    let proceed = C::FRAMING.stanza(&Element::new("proceed", TLS_NS));
+                    if conn.send(vec![proceed]).await.is_err() {
+                        return Ok(Negotiated::Gone);
+                    }
+                    conn.starttls().await.map_err(|text| StreamError {
+                        condition: "policy-violation",
+                        text: Some(text),
+                    })?;
+                    continue 'stream;
+                }
+                (SASL_NS, "auth") if authenticated.is_none() => {
+                    if tls_pending && settings.starttls_required {
+                        let f = C::FRAMING.stanza(
+                            &Element::new("failure", SASL_NS).with_child(Element::new("encryption-required", SASL_NS)),
+                        );
+                        let _ = conn.send(vec![f]).await;
+                        continue;
+                    }
+                    auth_attempts += 1;
+                    match authenticate(ctx, conn, settings, &host, &el).await? {
+                        Some(jid) => {
+                            authenticated = Some(jid);
+                            conn.restart();
+                            continue 'stream;
+                        }
+                        None if auth_attempts >= MAX_AUTH_ATTEMPTS => {
+                            return Err(StreamError {
+                                condition: "policy-violation",
+                                text: Some("too many authentication attempts".into()),
+                            })
+                        }
+                        None => continue,
+                    }
+                }
+                (CLIENT_NS, "iq") if authenticated.is_some() => {
+                    let account = authenticated.clone().expect("checked just above");
+                    if let Some(bound) = bind_or_session(ctx, conn, &account, &el).await? {
+                        return Ok(bound);
+                    }
+                }
+                _ => return Err(stream_error("not-authorized")),
+            }
+        }
+    }
+}
+
+/// Runs one SASL exchange. `Some(jid)` on success; `None` when it failed and a
+/// `<failure/>` was sent.
+async fn authenticate<C: Connection>(
+    ctx: &Context,
+    conn: &mut C,
+    settings: &Settings,
+    host: &str,
+    auth: &Element,
+) -> Result<Option<BareJid>, StreamError> {
+    let peer = conn.peer();
+    let mechanism = auth.attr("mechanism").unwrap_or_default().to_owned();
+    let offered = sasl::MECHANISMS.contains(&mechanism.as_str())
+        && (mechanism != "PLAIN" || conn.is_secure() || settings.allow_plain_without_tls);
+    let outcome = if !offered {
+        Err(SaslFailure::InvalidMechanism)
+    } else if !ctx.throttle.allowed(peer) {
+        Err(SaslFailure::TemporaryAuthFailure)
+    } else {
+        match mechanism.as_str() {
+            "PLAIN" => plain(ctx, host, &auth.text()).await.map(|jid| (jid, None)),
+            "SCRAM-SHA-1" => scram(ctx, conn, ScramHash::Sha1, host, &auth.text()).await?,
+            _ => scram(ctx, conn, ScramHash::Sha256, host, &auth.text()).await?,
+        }
+    };
+    match outcome {
+        Ok((jid, additional)) => {
+            ctx.throttle.succeeded(peer);
+            let mut success = Element::new("success", SASL_NS);
+            if let Some(data) = additional {
+                success = success.with_text(sasl::encode_payload(&data));
+            }
+            conn.send(vec![C::FRAMING.stanza(&success)])
+                .await
+                .map_err(|_| stream_error("connection-timeout"))?;
+            tracing::debug!(%jid, mechanism, "authenticated");
+            Ok(Some(jid))
+        }
+        Err(failure) => {
+            if matches!(failure, SaslFailure::NotAuthorized) {
+                ctx.throttle.failed(peer);
+            }
+            conn.send(vec![C::FRAMING.stanza(&sasl_failure(failure))])
+                .await
+                .map_err(|_| stream_error("connection-timeout"))?;
+            Ok(None)
+        }
+    }
+}
+
+/// The account a SASL username names: a localpart on `host`, or a bare JID of `host`.
+fn account_for(ctx: &Context, host: &str, username: &str) -> Result<BareJid, SaslFailure> {
+    let jid = if username.contains('@') {
+        BareJid::new(username).map_err(|_| SaslFailure::NotAuthorized)?
+    } else {
+        ctx.accounts
+            .user_jid(username, host)
+            .map_err(|_| SaslFailure::NotAuthorized)?
+    };
+    if jid.domain().as_str() != host {
+        return Err(SaslFailure::NotAuthorized);
+    }
+    Ok(jid)
+}
+
+/// An authorization identity must be the account itself (we do not act for others).
+fn check_authzid(authzid: Option<&str>, account: &BareJid) -> Result<(), SaslFailure> {
+    match authzid {
+        None => Ok(()),
+        Some(a) if BareJid::new(a).ok().as_ref() == Some(account) => Ok(()),
+        Some(_) => Err(SaslFailure::InvalidAuthzid),
+    }
+}
+
+async fn plain(ctx: &Context, host: &str, payload: &str) -> Result<BareJid, SaslFailure> {
+    let message = sasl::decode_payload(payload)?;
+    let creds = sasl::parse_plain(&message)?;
+    let account = account_for(ctx, host, &creds.authcid)?;
+    check_authzid(creds.authzid.as_deref(), &account)?;
+    match ctx.accounts.check_password(account.as_str(), &creds.password).await {
+        Ok(Some(jid)) => Ok(jid),
+        Ok(None) => Err(SaslFailure::NotAuthorized),
+        Err(_) => Err(SaslFailure::TemporaryAuthFailure),
+    }
+}
+
+/// The next SASL element from the client: a `<response/>` payload, or `None` on `<abort/>`.
+async fn next_response<C: Connection>(conn: &mut C) -> Result<Option<String>, StreamError> {
+    loop {
+        match conn.next().await {
+            Ok(StreamEvent::KeepAlive) => continue,
+            Ok(StreamEvent::Stanza(el)) if el.is("response", SASL_NS) => return Ok(Some(el.text())),
+            Ok(StreamEvent::Stanza(el)) if el.is("abort", SASL_NS) => return Ok(None),
+            Ok(_) => return Err(stream_error("not-authorized")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+type ScramOutcome = Result<(BareJid, Option<Vec<u8>>), SaslFailure>;
+
+async fn scram<C: Connection>(
+    ctx: &Context,
+    conn: &mut C,
+    hash: ScramHash,
+    host: &str,
+    initial: &str,
+) -> Result<ScramOutcome, StreamError> {
+    let mut first = match sasl::decode_payload(initial) {
+        Ok(m) => m,
+        Err(f) => return Ok(Err(f)),
+    };
+    if first.is_empty() {
+        // No initial response: ask for it with an empty challenge.
+        let challenge = Element::new("challenge", SASL_NS).with_text("=");
+        conn.send(vec![C::FRAMING.stanza(&challenge)])
+            .await
+            .map_err(|_| stream_error("connection-timeout"))?;
+        match next_response(conn).await? {
+            None => return Ok(Err(SaslFailure::Aborted)),
+            Some(text) => match sasl::decode_payload(&text) {
+                Ok(m) => first = m,
+                Err(f) => return Ok(Err(f)),
+            },
+        }
+    }
+    let server = match ScramServer::start(hash, &first) {
+        Ok(s) => s,
+        Err(f) => return Ok(Err(f)),
+    };
+    let account = match account_for(ctx, host, &server.username) {
+        Ok(a) => a,
+        Err(_) => BareJid::new(&format!("unknown@{host}")).map_err(|_| stream_error("internal-server-error"))?,
+    };
+    let known_name = account_for(ctx, host, &server.username).is_ok();
+    if let Err(f) = check_authzid(server.authzid.as_deref(), &account) {
+        return Ok(Err(f));
+    }
+    let credential = if known_name {
+        match ctx.store.credentials(account.as_str()).await {
+            Ok(c) => c.map(|c| hash.pick(&c).clone()),
+            Err(_) => return Ok(Err(SaslFailure::TemporaryAuthFailure)),
+        }
+    } else {
+        None
+    };
+    // A stable fake salt for unknown users, so probing reveals nothing.
+    let fake_salt = hash.hmac(&ctx.scram_secret, server.username.as_bytes())[..16].to_vec();
+    let (challenge, waiting) = server.challenge(credential, fake_salt, ctx.config.auth.scram_iterations);
+    let challenge = Element::new("challenge", SASL_NS).with_text(sasl::encode_payload(&challenge));
+    conn.send(vec![C::FRAMING.stanza(&challenge)])
+        .await
+        .map_err(|_| stream_error("connection-timeout"))?;
+    let Some(response) = next_response(conn).await? else {
+        return Ok(Err(SaslFailure::Aborted));
+    };
+    let response = match sasl::decode_payload(&response) {
+        Ok(r) => r,
+        Err(f) => return Ok(Err(f)),
+    };
+    Ok(waiting
+        .finish(&response)
+        .map(|server_final| (account, Some(server_final))))
+}
+
+/// Handles an IQ between authentication and binding: the bind request (RFC 6120 §7) or
+/// the legacy session request. Anything else there is refused.
+async fn bind_or_session<C: Connection>(
+    ctx: &Arc<Context>,
+    conn: &mut C,
+    account: &BareJid,
+    iq: &Element,
+) -> Result<Option<Negotiated>, StreamError> {
+    let id = iq.attr("id").unwrap_or_default().to_owned();
+    let reply = |payload: Option<Element>| {
+        let mut r = Element::new("iq", CLIENT_NS)
+            .with_attr("type", "result")
+            .with_attr("id", id.clone());
+        if let Some(p) = payload {
+            r = r.with_child(p);
+        }
+        r
+    };
+    let error = |kind: &str, condition: &str| crate::core::delivery::error_reply(iq, kind, condition);
+    let send = |el: Element| C::FRAMING.stanza(&el);
+    if iq.attr("type") != Some("set") {
+        let _ = conn.send(vec![send(error("cancel", "not-allowed"))]).await;
+        return Ok(None);
+    }
+    if iq.child("session", SESSION_NS).is_some() {
+        let _ = conn.send(vec![send(reply(None))]).await;
+        return Ok(None);
+    }
+    let Some(bind) = iq.child("bind", BIND_NS) else {
+        return Err(stream_error("not-authorized"));
+    };
+    let requested = bind.child("resource", BIND_NS).map(|r| r.text()).unwrap_or_default();
+    let resource = if requested.trim().is_empty() {
+        let bytes: [u8; 8] = rand::thread_rng().gen();
+        format!(
+            "meerkat-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    } else {
+        requested
+    };
+    let full: FullJid = match account.with_resource_str(&resource) {
+        Ok(f) => f,
+        Err(_) => {
+            let _ = conn.send(vec![send(error("modify", "bad-request"))]).await;
+            return Ok(None);
+        }
+    };
+    let (session, rx) = ctx.router.register(full.clone(), ctx.config.general.max_session_queue);
+    let result = reply(Some(
+        Element::new("bind", BIND_NS).with_child(Element::new("jid", BIND_NS).with_text(full.to_string())),
+    ));
+    if conn.send(vec![send(result)]).await.is_err() {
+        ctx.router.unregister(&session.jid, session.id);
+        return Ok(Some(Negotiated::Gone));
+    }
+    tracing::debug!(jid = %full, "bound");
+    Ok(Some(Negotiated::Bound(session, rx)))
+}
+
+/// How the session loop ended, and so what the writer sends last.
+#[derive(Debug)]
+enum Ending {
+    ClientClosed,
+    Gone,
+    Error(StreamError),
+    Kicked(Kick),
+}
+
+/// The bound session: read and route client stanzas here, write queued ones in a task.
+async fn active<C: Connection>(
+    ctx: Arc<Context>,
+    conn: C,
+    session: Arc<Session>,
+    rx: mpsc::Receiver<Outbound>,
+    settings: Settings,
+) {
+    let (mut reader, writer) = conn.split();
+    let (end_tx, end_rx) = oneshot::channel();
+    let writer = tokio::spawn(write_loop::<C>(
+        writer,
+        rx,
+        session.clone(),
+        end_rx,
+        settings.keepalive_interval,
+    ));
+    let ending = read_loop(&ctx, &mut reader, &session, settings.idle_timeout).await;
+    ctx.router.unregister(&session.jid, session.id);
+    crate::core::presence::session_ended(&ctx, &session).await;
+    tracing::debug!(jid = %session.jid, ?ending, "session ended");
+    let _ = end_tx.send(ending);
+    let _ = writer.await;
+}
+
+async fn read_loop<R: StreamRead>(
+    ctx: &Arc<Context>,
+    reader: &mut R,
+    session: &Arc<Session>,
+    idle: Duration,
+) -> Ending {
+    loop {
+        let event = tokio::select! {
+            kick = session.kicked() => return Ending::Kicked(kick),
+            event = tokio::time::timeout(idle, reader.next()) => event,
+        };
+        let stanza = match event {
+            Err(_) => return Ending::Error(stream_error("connection-timeout")),
+            Ok(Ok(StreamEvent::Stanza(el))) => el,
+            Ok(Ok(StreamEvent::KeepAlive)) => continue,
+            Ok(Ok(StreamEvent::Close)) => return Ending::ClientClosed,
+            Ok(Ok(StreamEvent::Open(_))) => return Ending::Error(stream_error("not-well-formed")),
+            Ok(Err(XmlError::Eof | XmlError::Io(_))) => return Ending::Gone,
+            Ok(Err(e)) => return Ending::Error(e.into()),
+        };
+        if stanza.ns != CLIENT_NS || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
+            return Ending::Error(stream_error("unsupported-stanza-type"));
+        }
+        let mut stanza = stanza;
+        stanza.set_attr("from", session.jid.to_string());
+        crate::core::delivery::route(ctx, &session.jid, stanza).await;
+    }
+}
+
+async fn write_loop<C: Connection>(
+    mut writer: C::Write,
+    mut rx: mpsc::Receiver<Outbound>,
+    session: Arc<Session>,
+    mut end_rx: oneshot::Receiver<Ending>,
+    keepalive: Duration,
+) {
+    let framing = C::FRAMING;
+    let last_frames = loop {
+        tokio::select! {
+            biased;
+            ending = &mut end_rx => {
+                break match ending {
+                    Ok(Ending::Error(e)) => framing.error(e.condition, e.text.as_deref()),
+                    Ok(Ending::Kicked(k)) => framing.error(k.condition(), None),
+                    Ok(Ending::ClientClosed) => vec![framing.close()],
+                    Ok(Ending::Gone) | Err(_) => Vec::new(),
+                };
+            }
+            kick = session.kicked() => break framing.error(kick.condition(), None),
+            first = rx.recv() => {
+                let Some(Outbound::Stanza(first)) = first else { break Vec::new() };
+                let mut frames = vec![framing.stanza(&first)];
+                while frames.len() < WRITE_BATCH {
+                    match rx.try_recv() {
+                        Ok(Outbound::Stanza(el)) => frames.push(framing.stanza(&el)),
+                        Err(_) => break,
+                    }
+                }
+                match tokio::time::timeout(WRITE_TIMEOUT, writer.send(frames)).await {
+                    Ok(Ok(())) => {}
+                    _ => {
+                        session.kick(Kick::TooSlow);
+                        break Vec::new();
+                    }
+                }
+            }
+            _ = tokio::time::sleep(keepalive) => {
+                if framing == Framing::Tcp {
+                    let _ = tokio::time::timeout(WRITE_TIMEOUT, writer.send(vec![" ".to_owned()])).await;
+                }
+            }
+        }
+    };
+    if !last_frames.is_empty() {
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, writer.send(last_frames)).await;
+    }
+    writer.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_and_websocket_framings_write_what_their_rfcs_say() {
+        let h = Framing::Tcp.header("abc", "localhost");
+        assert!(h.starts_with("<?xml version='1.0'?><stream:stream xmlns='jabber:client'"));
+        assert!(h.contains("xmlns:stream='http://etherx.jabber.org/streams'") && h.contains("from='localhost'"));
+        let w = Framing::WebSocket.header("abc", "localhost");
+        assert_eq!(
+            w,
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='abc' from='localhost' version='1.0' xml:lang='en'/>"
+        );
+        let f = Framing::Tcp.stream_element("features", &[Element::new("bind", BIND_NS)]);
+        assert_eq!(
+            f,
+            "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>"
+        );
+        let e = Framing::WebSocket.error("conflict", Some("replaced"));
+        assert_eq!(
+            e[0],
+            "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>replaced</text></stream:error>"
+        );
+        assert_eq!(e[1], "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+        let m = Element::new("message", CLIENT_NS).with_attr("to", "a@b");
+        assert_eq!(Framing::Tcp.stanza(&m), "<message to='a@b'/>");
+        assert_eq!(
+            Framing::WebSocket.stanza(&m),
+            "<message xmlns='jabber:client' to='a@b'/>"
+        );
+    }
+}
