@@ -96,66 +96,7 @@ impl TestServer {
     }
 
     fn spawn(dir: tempfile::TempDir, config_path: Option<PathBuf>) -> Self {
-        let mut command = Command::new(BIN);
-        if let Some(path) = &config_path {
-            command.arg("--config").arg(path);
-        }
-        let mut child = command
-            .env_remove("MEERKAT_CONFIG")
-            .current_dir(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn meerkat");
-        let stdout = child.stdout.take().expect("piped stdout");
-        // Drain stderr continuously so the server never blocks on a full pipe.
-        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let mut child_err = child.stderr.take().expect("piped stderr");
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = child_err.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut listeners = HashMap::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = match rx.recv_timeout(left) {
-                Ok(line) => line,
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    std::thread::sleep(Duration::from_millis(100));
-                    panic!("meerkat did not become ready; stderr:\n{}", stderr.lock().unwrap());
-                }
-            };
-            if line == "meerkat ready" {
-                break;
-            }
-            if let Some(rest) = line.strip_prefix("listening ") {
-                let fields: HashMap<&str, &str> = rest.split(' ').filter_map(|kv| kv.split_once('=')).collect();
-                let addr: SocketAddr = fields["addr"].parse().expect("addr");
-                for h in fields.get("handlers").copied().unwrap_or("").split(',') {
-                    let name = h.split(':').next().unwrap_or_default().to_owned();
-                    listeners.insert(name, (addr, fields.get("scheme").copied().unwrap_or("tcp").to_owned()));
-                }
-            }
-        }
+        let (child, stderr, listeners) = launch(dir.path(), config_path.as_deref());
         TestServer {
             child,
             stderr,
@@ -230,6 +171,16 @@ impl TestServer {
             .expect("run meerkat")
     }
 
+    /// Kills the server (SIGKILL) and starts it again on the same config and data dir.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, stderr, listeners) = launch(self.dir.path(), self.config_path.as_deref());
+        self.child = child;
+        self.stderr = stderr;
+        self.listeners = listeners;
+    }
+
     /// Stops the server and returns everything it logged.
     pub fn take_stderr_after_kill(&mut self) -> String {
         let _ = self.child.kill();
@@ -242,6 +193,73 @@ impl TestServer {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+}
+
+type Listeners = HashMap<String, (SocketAddr, String)>;
+
+/// Starts the binary and waits for `meerkat ready`.
+fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std::sync::Mutex<String>>, Listeners) {
+    let mut command = Command::new(BIN);
+    if let Some(path) = config_path {
+        command.arg("--config").arg(path);
+    }
+    let mut child = command
+        .env_remove("MEERKAT_CONFIG")
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn meerkat");
+    let stdout = child.stdout.take().expect("piped stdout");
+    // Drain stderr continuously so the server never blocks on a full pipe.
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut child_err = child.stderr.take().expect("piped stderr");
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = child_err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut listeners = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match rx.recv_timeout(left) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                panic!("meerkat did not become ready; stderr:\n{}", stderr.lock().unwrap());
+            }
+        };
+        if line == "meerkat ready" {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix("listening ") {
+            let fields: HashMap<&str, &str> = rest.split(' ').filter_map(|kv| kv.split_once('=')).collect();
+            let addr: SocketAddr = fields["addr"].parse().expect("addr");
+            for h in fields.get("handlers").copied().unwrap_or("").split(',') {
+                let name = h.split(':').next().unwrap_or_default().to_owned();
+                listeners.insert(name, (addr, fields.get("scheme").copied().unwrap_or("tcp").to_owned()));
+            }
+        }
+    }
+    (child, stderr, listeners)
 }
 
 impl Drop for TestServer {
