@@ -12,7 +12,9 @@ use super::contract::{Contract, Operation};
 use super::cors::Cors;
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
+use crate::core::roster::{self, RosterError, SubscriptionAction};
 use crate::server::Context;
+use crate::store::Subscription;
 use async_trait::async_trait;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -130,7 +132,6 @@ fn is_not_implemented(op: &Operation) -> bool {
 /// The `Api` implementation. Operations still in `not_implemented.txt` never reach it.
 #[derive(Clone)]
 pub(crate) struct ClientApiImpl {
-    #[allow(dead_code)] // used by every operation once the core serves them
     ctx: Arc<Context>,
 }
 
@@ -138,30 +139,119 @@ fn not_implemented() -> String {
     "Not implemented".to_owned()
 }
 
+/// A failure of ours, not the client's: logged, and answered by the generated router.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "client API operation failed");
+    ApiError(format!("internal error: {e}"))
+}
+
+/// A contact JID as given in a path or body (any letter case), in canonical bare form.
+fn parse_contact(given: &str) -> Result<jid::BareJid, ()> {
+    jid::BareJid::new(given.trim()).map_err(|_| ())
+}
+
+fn subscription_model(s: Subscription) -> api::models::Subscription {
+    match s {
+        Subscription::None => api::models::Subscription::None,
+        Subscription::To => api::models::Subscription::To,
+        Subscription::From => api::models::Subscription::From,
+        Subscription::Both => api::models::Subscription::Both,
+    }
+}
+
+fn ask_model(ask: &str) -> api::models::SubscriptionAsk {
+    match ask {
+        "in" => api::models::SubscriptionAsk::In,
+        "out" => api::models::SubscriptionAsk::Out,
+        "both" => api::models::SubscriptionAsk::Both,
+        _ => api::models::SubscriptionAsk::None,
+    }
+}
+
+impl ClientApiImpl {
+    /// Whether `jid` is an account on this server (contacts elsewhere need federation).
+    async fn is_local_user(&self, jid: &jid::BareJid) -> Result<bool, ApiError> {
+        if jid.node().is_none() || !self.ctx.accounts.serves(jid.domain().as_str()) {
+            return Ok(false);
+        }
+        self.ctx.accounts.exists(jid).await.map_err(internal)
+    }
+}
+
 #[async_trait]
 impl api::Api<ApiContext> for ClientApiImpl {
     async fn add_contact(
         &self,
-        _: api::models::NewContact,
-        _: &ApiContext,
+        new_contact: api::models::NewContact,
+        context: &ApiContext,
     ) -> Result<api::AddContactResponse, ApiError> {
-        Ok(api::AddContactResponse::NotImplemented(not_implemented()))
+        use api::AddContactResponse as R;
+        let contact = match parse_contact(&new_contact.jid) {
+            Ok(c) if c != context.user => c,
+            _ => return Ok(R::BadRequest(format!("Invalid JID: {}", new_contact.jid))),
+        };
+        if !self.is_local_user(&contact).await? {
+            return Ok(R::UserNotFound(format!("The user {contact} does not exist")));
+        }
+        roster::set_item(&self.ctx, &context.user, &contact, None, Vec::new())
+            .await
+            .map_err(internal)?;
+        Ok(R::ContactAdded)
     }
 
     async fn delete_contacts(
         &self,
-        _: api::models::ContactsToDelete,
-        _: &ApiContext,
+        request: api::models::ContactsToDelete,
+        context: &ApiContext,
     ) -> Result<api::DeleteContactsResponse, ApiError> {
-        Ok(api::DeleteContactsResponse::NotImplemented(not_implemented()))
+        let mut not_deleted = Vec::new();
+        for given in request.to_delete {
+            let removed = match parse_contact(&given) {
+                Ok(contact) => match roster::remove_item(&self.ctx, &context.user, &contact).await {
+                    Ok(()) => true,
+                    Err(RosterError::NotFound) => false,
+                    Err(e) => return Err(internal(e)),
+                },
+                Err(()) => false,
+            };
+            if !removed {
+                not_deleted.push(given);
+            }
+        }
+        Ok(api::DeleteContactsResponse::ContactsRemoved(
+            api::models::NotDeleted::new(not_deleted),
+        ))
     }
 
-    async fn list_contacts(&self, _: &ApiContext) -> Result<api::ListContactsResponse, ApiError> {
-        Ok(api::ListContactsResponse::NotImplemented(not_implemented()))
+    async fn list_contacts(&self, context: &ApiContext) -> Result<api::ListContactsResponse, ApiError> {
+        let items = self.ctx.store.roster(context.user.as_str()).await.map_err(internal)?;
+        let contacts = items
+            .into_iter()
+            .filter(|i| i.in_roster || i.pending_in)
+            .map(|i| {
+                let state = roster::State {
+                    subscription: i.subscription,
+                    pending_out: i.ask_out,
+                    pending_in: i.pending_in,
+                };
+                api::models::Contact::new(i.contact, subscription_model(i.subscription), ask_model(state.ask()))
+            })
+            .collect();
+        Ok(api::ListContactsResponse::ContactList(contacts))
     }
 
-    async fn delete_contact(&self, _: String, _: &ApiContext) -> Result<api::DeleteContactResponse, ApiError> {
-        Ok(api::DeleteContactResponse::NotImplemented(not_implemented()))
+    async fn delete_contact(&self, jid: String, context: &ApiContext) -> Result<api::DeleteContactResponse, ApiError> {
+        use api::DeleteContactResponse as R;
+        let Ok(contact) = parse_contact(&jid) else {
+            return Ok(R::BadRequest(format!("Invalid JID: {jid}")));
+        };
+        match roster::remove_item(&self.ctx, &context.user, &contact).await {
+            Ok(()) => Ok(R::ContactRemoved),
+            Err(RosterError::NotFound) => Ok(R::ContactNotFound(format!(
+                "Cannot remove {contact} contact that does not exist"
+            ))),
+            Err(e) => Err(internal(e)),
+        }
     }
 
     /// A single contact is not a resource of this API (MongooseIM behaves the same).
@@ -173,11 +263,32 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn manage_contact(
         &self,
-        _: String,
-        _: api::models::ContactAction,
-        _: &ApiContext,
+        jid: String,
+        action: api::models::ContactAction,
+        context: &ApiContext,
     ) -> Result<api::ManageContactResponse, ApiError> {
-        Ok(api::ManageContactResponse::NotImplemented(not_implemented()))
+        use api::ManageContactResponse as R;
+        let Ok(contact) = parse_contact(&jid) else {
+            return Ok(R::BadRequest(format!("Invalid JID: {jid}")));
+        };
+        let known = self
+            .ctx
+            .store
+            .roster_item(context.user.as_str(), contact.as_str())
+            .await
+            .map_err(internal)?
+            .is_some_and(|i| i.in_roster || i.pending_in);
+        if !known {
+            return Ok(R::ContactNotFound("Given contact does not exist".into()));
+        }
+        let action = match action.action {
+            api::models::ContactActionType::Invite => SubscriptionAction::Subscribe,
+            api::models::ContactActionType::Accept => SubscriptionAction::Subscribed,
+        };
+        roster::outbound(&self.ctx, &context.user, &contact, action, None)
+            .await
+            .map_err(internal)?;
+        Ok(R::ActionDone)
     }
 
     async fn get_messages(

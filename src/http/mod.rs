@@ -53,7 +53,6 @@ pub(crate) fn json_error(status: StatusCode, text: &str) -> Response<Body> {
 pub(crate) struct RequestContext<U> {
     span: XSpanIdString,
     authorization: Option<Authorization>,
-    #[allow(dead_code)] // read by the client operations that land with the core
     pub user: U,
 }
 
