@@ -10,6 +10,8 @@ VENV := .tools/venv
 GENERATOR_VERSION := 7.26.0
 SCHEMATHESIS_VERSION := 4.32.5
 GENERATOR := $(VENV)/bin/openapi-generator-cli
+# xmpp.js, the WebSocket client of the integration tests (Node.js and npm).
+WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 
 .PHONY: help run build test unit integration contract tools java generate check-generated \
@@ -34,7 +36,7 @@ test: unit integration contract
 unit:
 	$(CARGO) test --lib
 
-integration:
+integration: $(WS_CLIENT)
 	$(CARGO) test --test '*'
 
 contract: $(SCHEMATHESIS)
@@ -53,6 +55,13 @@ $(SCHEMATHESIS): $(VENV)/bin/pip
 
 $(GENERATOR): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "openapi-generator-cli==$(GENERATOR_VERSION)"
+	@touch $@
+
+$(WS_CLIENT): tests/ws-client/package.json tests/ws-client/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the WebSocket tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/ws-client && npm ci --no-audit --no-fund
 	@touch $@
 
 # The generator is a Java program; Debian's JRE is enough.

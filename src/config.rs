@@ -165,6 +165,9 @@ pub struct WebsocketHandler {
     pub host: String,
     #[serde(default = "default_ws_path")]
     pub path: String,
+    /// Largest WebSocket message (one stanza) accepted, in bytes.
+    #[serde(default = "default_max_stanza_size")]
+    pub max_stanza_size: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -375,6 +378,7 @@ fn default_listeners() -> Listen {
                     mongoose_websocket_handler: vec![WebsocketHandler {
                         host: any_host(),
                         path: default_ws_path(),
+                        max_stanza_size: default_max_stanza_size(),
                     }],
                     ..Handlers::default()
                 },

@@ -202,10 +202,11 @@ where
 
 /// What one listener serves.
 pub(crate) struct Routes {
+    ctx: Arc<Context>,
     server_name: HeaderValue,
     client_api: Vec<client_api::ClientApi>,
     admin_api: Vec<admin_api::AdminApi>,
-    websocket_paths: Vec<String>,
+    websockets: Vec<(String, crate::xmpp::websocket::WsSettings)>,
 }
 
 impl Routes {
@@ -224,12 +225,23 @@ impl Routes {
                 .iter()
                 .map(|c| admin_api::AdminApi::new(ctx.clone(), c, listener.max_body_size))
                 .collect(),
-            websocket_paths: h.mongoose_websocket_handler.iter().map(|w| w.path.clone()).collect(),
+            websockets: h
+                .mongoose_websocket_handler
+                .iter()
+                .map(|w| {
+                    let settings = crate::xmpp::websocket::WsSettings {
+                        max_stanza_size: w.max_stanza_size,
+                        secure: listener.tls.is_some(),
+                    };
+                    (w.path.clone(), settings)
+                })
+                .collect(),
+            ctx,
             server_name,
         })
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, peer: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
         let mut response = if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
@@ -237,8 +249,8 @@ impl Routes {
             api.serve(req).await
         } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req).await
-        } else if self.websocket_paths.iter().any(|p| under(&path, p)) {
-            json_error(StatusCode::NOT_IMPLEMENTED, "XMPP over WebSocket is not served yet")
+        } else if let Some((_, ws)) = self.websockets.iter().find(|(p, _)| under(&path, p)) {
+            crate::xmpp::websocket::upgrade(self.ctx.clone(), req, peer, ws.clone())
         } else {
             json_error(StatusCode::NOT_FOUND, "Not found")
         };
@@ -291,9 +303,9 @@ pub(crate) async fn bind(
             tokio::spawn(async move {
                 let _permit = permit;
                 match tls {
-                    None => serve_connection(routes, stream).await,
+                    None => serve_connection(routes, stream, peer).await,
                     Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => serve_connection(routes, stream).await,
+                        Ok(Ok(stream)) => serve_connection(routes, stream, peer).await,
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     },
@@ -304,13 +316,13 @@ pub(crate) async fn bind(
     Ok((addr, serve))
 }
 
-async fn serve_connection<S>(routes: Arc<Routes>, stream: S)
+async fn serve_connection<S>(routes: Arc<Routes>, stream: S, peer: std::net::SocketAddr)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |req| {
         let routes = routes.clone();
-        async move { Ok::<_, Infallible>(routes.handle(req).await) }
+        async move { Ok::<_, Infallible>(routes.handle(req, peer).await) }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder

@@ -5,3 +5,4 @@
 pub(crate) mod c2s;
 pub(crate) mod sasl;
 pub(crate) mod stream;
+pub(crate) mod websocket;

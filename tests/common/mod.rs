@@ -44,6 +44,8 @@ max_body_size = 4096
   [[listen.http.handlers.mongoose_client_api]]
   path = "/api"
   allowed_origins = ["https://app.example"]
+  [[listen.http.handlers.mongoose_websocket_handler]]
+  path = "/ws-xmpp"
 
 [[listen.http]]
 port = 0
