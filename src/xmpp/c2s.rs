@@ -1,7 +1,7 @@
 //! XMPP client connections over TCP (`[[listen.c2s]]`): STARTTLS offered or required, or
 //! TLS from the first byte, on the certificate the listener names (or the generated one).
 
-use super::stream::{self, Connection, Framing, Settings, StreamRead, StreamWrite};
+use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite};
 use crate::config::{C2sListener, TlsMode};
 use crate::server::Context;
 use crate::xml::{StreamEvent, XmlError, XmlReader};
@@ -54,13 +54,33 @@ impl AsyncWrite for Conn {
     }
 }
 
-pub(crate) struct TcpReader(XmlReader<ReadHalf<Conn>>);
+/// The socket's read half, touching the activity clock on every byte received.
+pub(crate) struct Touching {
+    inner: ReadHalf<Conn>,
+    activity: Activity,
+}
+
+impl AsyncRead for Touching {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        poll
+    }
+}
+
+type Reader = XmlReader<Touching>;
+
+pub(crate) struct TcpReader(Reader, Activity);
 
 pub(crate) struct TcpWriter(WriteHalf<Conn>);
 
 /// A client stream on TCP during negotiation.
 pub(crate) struct TcpConnection {
-    reader: Option<XmlReader<ReadHalf<Conn>>>,
+    reader: Option<Reader>,
+    activity: Activity,
     writer: Option<WriteHalf<Conn>>,
     secure: bool,
     tls: Option<TlsAcceptor>,
@@ -79,8 +99,14 @@ impl TcpConnection {
         max_stanza: usize,
     ) -> Self {
         let (r, w) = tokio::io::split(conn);
+        let activity = Activity::new();
+        let touching = Touching {
+            inner: r,
+            activity: activity.clone(),
+        };
         TcpConnection {
-            reader: Some(XmlReader::new(r, max_stanza)),
+            reader: Some(XmlReader::new(touching, max_stanza)),
+            activity,
             writer: Some(w),
             secure,
             tls,
@@ -94,6 +120,9 @@ impl TcpConnection {
 impl StreamRead for TcpReader {
     async fn next(&mut self) -> Result<StreamEvent, XmlError> {
         self.0.next().await
+    }
+    fn activity(&self) -> Activity {
+        self.1.clone()
     }
 }
 
@@ -125,6 +154,9 @@ impl StreamRead for TcpConnection {
             Some(r) => r.next().await,
             None => Err(XmlError::Eof),
         }
+    }
+    fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 }
 
@@ -164,7 +196,7 @@ impl Connection for TcpConnection {
             // RFC 6120 §5.4.3.3: nothing may follow <starttls/> before <proceed/>.
             return Err("data sent after <starttls/>".into());
         }
-        let conn = reader.into_inner().unsplit(writer);
+        let conn = reader.into_inner().inner.unsplit(writer);
         let Conn::Plain(tcp) = conn else {
             return Err("TLS already active".into());
         };
@@ -173,7 +205,11 @@ impl Connection for TcpConnection {
             .map_err(|_| "TLS handshake timed out".to_owned())?
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
         let (r, w) = tokio::io::split(Conn::Tls(Box::new(tls)));
-        self.reader = Some(XmlReader::new(r, self.max_stanza));
+        let touching = Touching {
+            inner: r,
+            activity: self.activity.clone(),
+        };
+        self.reader = Some(XmlReader::new(touching, self.max_stanza));
         self.writer = Some(w);
         self.secure = true;
         Ok(())
@@ -190,7 +226,7 @@ impl Connection for TcpConnection {
     fn split(mut self) -> (TcpReader, TcpWriter) {
         let reader = self.reader.take().expect("split once, after negotiation");
         let writer = self.writer.take().expect("split once, after negotiation");
-        (TcpReader(reader), TcpWriter(writer))
+        (TcpReader(reader, self.activity.clone()), TcpWriter(writer))
     }
 }
 

@@ -97,9 +97,39 @@ impl Framing {
     }
 }
 
+/// When the client last sent anything. Whitespace keepalives only become parser events
+/// once the next element starts, so idleness is judged on bytes (or WebSocket frames)
+/// received, not on events.
+#[derive(Debug, Clone)]
+pub(crate) struct Activity {
+    base: std::time::Instant,
+    last_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Activity {
+    pub(crate) fn new() -> Self {
+        Activity {
+            base: std::time::Instant::now(),
+            last_ms: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        let now = self.base.elapsed().as_millis() as u64;
+        self.last_ms.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.last_ms.load(std::sync::atomic::Ordering::Relaxed));
+        self.base.elapsed().saturating_sub(last)
+    }
+}
+
 /// Reads stream events from a split connection.
 pub(crate) trait StreamRead: Send + 'static {
     fn next(&mut self) -> impl Future<Output = Result<StreamEvent, XmlError>> + Send;
+    /// The activity clock this reader touches.
+    fn activity(&self) -> Activity;
 }
 
 /// Writes frames to a split connection.
@@ -602,19 +632,32 @@ async fn read_loop<R: StreamRead>(
     session: &Arc<Session>,
     idle: Duration,
 ) -> Ending {
+    let activity = reader.activity();
+    activity.touch();
     loop {
-        let event = tokio::select! {
-            kick = session.kicked() => return Ending::Kicked(kick),
-            event = tokio::time::timeout(idle, reader.next()) => event,
+        let next = reader.next();
+        tokio::pin!(next);
+        // The read is never cancelled while the stream goes on: the idle check re-arms
+        // around it, and only a kick or a real timeout abandons it.
+        let event = loop {
+            let left = idle.saturating_sub(activity.idle_for());
+            tokio::select! {
+                kick = session.kicked() => return Ending::Kicked(kick),
+                event = &mut next => break event,
+                _ = tokio::time::sleep(left) => {
+                    if activity.idle_for() >= idle {
+                        return Ending::Error(stream_error("connection-timeout"));
+                    }
+                }
+            }
         };
         let stanza = match event {
-            Err(_) => return Ending::Error(stream_error("connection-timeout")),
-            Ok(Ok(StreamEvent::Stanza(el))) => el,
-            Ok(Ok(StreamEvent::KeepAlive)) => continue,
-            Ok(Ok(StreamEvent::Close)) => return Ending::ClientClosed,
-            Ok(Ok(StreamEvent::Open(_))) => return Ending::Error(stream_error("not-well-formed")),
-            Ok(Err(XmlError::Eof | XmlError::Io(_))) => return Ending::Gone,
-            Ok(Err(e)) => return Ending::Error(e.into()),
+            Ok(StreamEvent::Stanza(el)) => el,
+            Ok(StreamEvent::KeepAlive) => continue,
+            Ok(StreamEvent::Close) => return Ending::ClientClosed,
+            Ok(StreamEvent::Open(_)) => return Ending::Error(stream_error("not-well-formed")),
+            Err(XmlError::Eof | XmlError::Io(_)) => return Ending::Gone,
+            Err(e) => return Ending::Error(e.into()),
         };
         if stanza.ns != CLIENT_NS || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             return Ending::Error(stream_error("unsupported-stanza-type"));

@@ -2,7 +2,7 @@
 //! the HTTP upgrade with the `xmpp` subprotocol, then one complete XML element per text
 //! message (`<open/>`, stanzas, `<close/>`), through the same stream logic as TCP.
 
-use super::stream::{self, Connection, Framing, Settings, StreamRead, StreamWrite, FRAMING_NS};
+use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite, FRAMING_NS};
 use crate::http::{json_error, Body};
 use crate::server::Context;
 use crate::xml::{parse_element, StreamEvent, XmlError};
@@ -104,6 +104,7 @@ pub(crate) fn upgrade(
             reader: WsReader {
                 stream,
                 max: ws.max_stanza_size,
+                activity: Activity::new(),
             },
             writer: WsWriter { sink },
             secure: ws.secure,
@@ -124,6 +125,7 @@ pub(crate) fn upgrade(
 pub(crate) struct WsReader {
     stream: SplitStream<Ws>,
     max: usize,
+    activity: Activity,
 }
 
 pub(crate) struct WsWriter {
@@ -142,7 +144,10 @@ impl StreamRead for WsReader {
         loop {
             let message = match self.stream.next().await {
                 None => return Err(XmlError::Eof),
-                Some(Ok(m)) => m,
+                Some(Ok(m)) => {
+                    self.activity.touch();
+                    m
+                }
                 Some(Err(WsError::Capacity(_))) => return Err(XmlError::TooLarge(self.max)),
                 Some(Err(e)) => return Err(XmlError::Io(io::Error::other(e.to_string()))),
             };
@@ -166,6 +171,10 @@ impl StreamRead for WsReader {
             return Ok(StreamEvent::Stanza(el));
         }
     }
+
+    fn activity(&self) -> Activity {
+        self.activity.clone()
+    }
 }
 
 impl StreamWrite for WsWriter {
@@ -188,6 +197,9 @@ impl StreamWrite for WsWriter {
 impl StreamRead for WsConnection {
     async fn next(&mut self) -> Result<StreamEvent, XmlError> {
         self.reader.next().await
+    }
+    fn activity(&self) -> Activity {
+        self.reader.activity.clone()
     }
 }
 

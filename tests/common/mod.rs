@@ -208,7 +208,11 @@ fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std:
     let mut child = command
         .env_remove("MEERKAT_CONFIG")
         .current_dir(dir)
-        .env("RUST_LOG", "warn")
+        // MEERKAT_TEST_LOG=debug shows the server's log while a test runs.
+        .env(
+            "RUST_LOG",
+            std::env::var("MEERKAT_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -225,7 +229,11 @@ fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std:
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            let text = String::from_utf8_lossy(&buf[..n]);
+            if std::env::var_os("MEERKAT_TEST_LOG").is_some() {
+                eprint!("{text}");
+            }
+            sink.lock().unwrap().push_str(&text);
         }
     });
     let (tx, rx) = std::sync::mpsc::channel();
