@@ -275,6 +275,14 @@ async fn the_server_answers_ping_version_and_service_discovery() {
     let account = DiscoInfoResult::try_from(payload).unwrap();
     assert!(account.identities.iter().any(|i| i.category == "account"));
 
+    // A namespace the server knows, used in a way it does not support.
+    let r = alice
+        .send_iq(Some(domain.clone()), IqRequest::Set(Element::builder("ping", "urn:xmpp:ping").build()))
+        .await
+        .await
+        .unwrap();
+    assert!(matches!(r, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::FeatureNotImplemented), "{r:?}");
+
     // A payload nobody here understands.
     let unknown = Element::builder("query", "urn:example:unknown").build();
     let r = alice
@@ -321,4 +329,17 @@ async fn an_iq_between_two_sessions_reaches_the_other_client() {
         "{got:?}"
     );
     assert!(!arrives(&mut alice, Duration::from_millis(200), |s| matches!(s, Stanza::Iq(_))).await);
+}
+
+#[tokio::test]
+async fn removing_an_account_ends_its_sessions() {
+    let server = server_with(&["alice"]).await;
+    let c = xmpp::connector(&server, Transport::StartTls);
+    let jid: Jid = "alice@localhost/r".parse().unwrap();
+    let (_, mut stream) = raw_login(&c, &jid, "secret", None).await.unwrap();
+    raw_bind(&mut stream, "r").await.unwrap();
+    use meerkat_admin_api::ApiNoContext as _;
+    let r = server.admin(None).unregister_user("localhost".into(), "alice".into()).await.unwrap();
+    assert_eq!(r, meerkat_admin_api::UnregisterUserResponse::UserRemoved);
+    assert_eq!(raw_stream_error(&mut stream).await, StreamCondition::Reset);
 }

@@ -89,8 +89,10 @@ fn event(name: &'static str) -> impl FnMut(&Value) -> bool {
 #[tokio::test]
 async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
     let server = TestServer::start();
-    server.register("alice", "secret").await;
-    server.register("bob", "secret").await;
+    // Accounts made the way an operator makes them.
+    for user in ["alice@localhost", "bob@localhost"] {
+        assert!(server.cli(&["register", user, "secret"]).status.success());
+    }
 
     let mut alice = WsClient::start(&server, "alice", "secret", "browser");
     let online_event = alice.expect(event("online"));

@@ -68,6 +68,10 @@ async fn answer(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: &Element) 
             super::roster::handle_iq(ctx, from, stanza, payload).await
         }
         (ROSTER_NS, "query") => error_reply(stanza, "cancel", "forbidden"),
+        // A namespace we know, used in a way we do not support (RFC 6120 §8.3.3.3).
+        (PING_NS | DISCO_INFO_NS | DISCO_ITEMS_NS | VERSION_NS | SESSION_NS, _) => {
+            error_reply(stanza, "cancel", "feature-not-implemented")
+        }
         _ => error_reply(stanza, "cancel", "service-unavailable"),
     }
 }

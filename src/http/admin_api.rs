@@ -8,6 +8,7 @@ use super::contract::{Contract, Operation};
 use super::{Body, RequestContext};
 use crate::config::AdminApiHandler;
 use crate::core::accounts::AccountError;
+use crate::core::router::Kick;
 use crate::server::Context;
 use async_trait::async_trait;
 use hyper::body::Incoming;
@@ -149,7 +150,11 @@ impl api::Api<AdminContext> for AdminApiImpl {
             return Ok(R::UserNotFound("User not found".into()));
         };
         match accounts.unregister(&jid).await {
-            Ok(()) => Ok(R::UserRemoved),
+            Ok(()) => {
+                // Its XMPP sessions end now rather than at their next reconnect.
+                self.ctx.router.kick_account(&jid, Kick::Reset);
+                Ok(R::UserRemoved)
+            }
             Err(AccountError::NotFound) => Ok(R::UserNotFound("User not found".into())),
             Err(e) => Err(internal(e)),
         }
