@@ -101,7 +101,7 @@ async fn account_command(config: Config, command: Command) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ctx = match crate::server::Context::from_store(config, store) {
+    let ctx = match crate::server::Context::from_store(config, store).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("meerkat: {e}");

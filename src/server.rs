@@ -13,6 +13,7 @@
 
 use crate::config::Config;
 use crate::core::accounts::Accounts;
+use crate::core::archive::Archive;
 use crate::core::router::Router;
 use crate::core::throttle::AuthThrottle;
 use crate::store::{SqliteStore, Store};
@@ -26,6 +27,7 @@ pub struct Context {
     pub store: Arc<dyn Store>,
     pub accounts: Accounts,
     pub router: Router,
+    pub archive: Archive,
     /// Serializes roster read-modify-write cycles (subscription state changes touch two
     /// users' items and must not interleave).
     pub roster_lock: tokio::sync::Mutex<()>,
@@ -49,13 +51,14 @@ pub enum ServeError {
 
 impl Context {
     /// Opens the data directory and builds the shared services.
-    pub fn open(config: Config) -> Result<Arc<Self>, crate::store::StoreError> {
+    pub async fn open(config: Config) -> Result<Arc<Self>, crate::store::StoreError> {
         let store = Arc::new(SqliteStore::open(&config.general.data_dir)?);
-        Self::from_store(config, store)
+        Self::from_store(config, store).await
     }
 
     /// Builds the services over an already opened store.
-    pub fn from_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<Self>, crate::store::StoreError> {
+    pub async fn from_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<Self>, crate::store::StoreError> {
+        let archive = Archive::open(&*store).await?;
         let hosts = config
             .general
             .hosts
@@ -76,6 +79,7 @@ impl Context {
             store,
             accounts,
             router: Router::new(),
+            archive,
             roster_lock: tokio::sync::Mutex::new(()),
             throttle: AuthThrottle::new(
                 config.auth.max_failures_per_ip,
@@ -89,7 +93,7 @@ impl Context {
 
 /// Binds every listener, announces them, and serves until the process is stopped.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let ctx = Context::open(config)?;
+    let ctx = Context::open(config).await?;
     ctx.accounts
         .sync_external_changes()
         .await

@@ -12,9 +12,11 @@
 //!   errors are dropped silently, as the RFC requires).
 //! - IQ requests always get an answer.
 
+use super::archive::{archivable, Archived, STANZA_ID_NS};
 use super::router::Session;
 use crate::server::Context;
-use crate::xml::Element;
+use crate::store::StoreError;
+use crate::xml::{Element, Node};
 use jid::{FullJid, Jid};
 use std::sync::Arc;
 
@@ -109,18 +111,61 @@ async fn route_message(ctx: &Arc<Context>, from: &FullJid, to: Option<Jid>, stan
         // Messages to the server itself: nothing here handles them.
         return bounce(ctx, from, &stanza, "cancel", "service-unavailable");
     }
-    deliver_message(ctx, Some(from), &to, stanza).await;
+    // Enough of the stanza to answer it if archiving fails.
+    let mut stub = Element::new("message", CLIENT_NS);
+    for a in ["id", "from", "to"] {
+        if let Some(v) = stanza.attr(a) {
+            stub.set_attr(a, v);
+        }
+    }
+    if let Err(e) = deliver_message(ctx, Some(from), &to, stanza).await {
+        // Not archived, so not delivered either (nothing is delivered that the archive
+        // might lose); the sender learns it failed and may retry.
+        tracing::error!(error = %e, "archiving a message failed");
+        bounce(ctx, from, &stub, "wait", "internal-server-error");
+    }
 }
 
-/// Delivers a message to a local JID per RFC 6121 §8.5; `sender` gets errors back.
-pub async fn deliver_message(ctx: &Context, sender: Option<&FullJid>, to: &Jid, stanza: Element) {
+/// Delivers a message to a local JID per RFC 6121 §8.5, archiving it first (both owners)
+/// when it is a chat message. `sender` is the sending session, which gets errors back; it
+/// is `None` for REST, whose caller answers the HTTP request instead. The stanza's `from`
+/// must already be set.
+pub async fn deliver_message(
+    ctx: &Context,
+    sender: Option<&FullJid>,
+    to: &Jid,
+    mut stanza: Element,
+) -> Result<Option<Archived>, StoreError> {
     let kind = stanza_type(&stanza).to_owned();
     let bare = to.to_bare();
     let sessions = ctx.router.sessions_of(&bare);
+    let local = ctx.accounts.serves(bare.domain().as_str()) && bare.node().is_some();
+    let account_exists = local && (!sessions.is_empty() || ctx.accounts.exists(&bare).await.unwrap_or(true));
+
+    let mut archived = None;
+    let from = stanza.attr("from").and_then(|f| Jid::new(f).ok()).map(|j| j.to_bare());
+    if let (Some(from), true, true) = (from, archivable(&stanza), ctx.config.modules.mod_mam.is_some()) {
+        let a = ctx.archive.store(&*ctx.store, &from, &bare, account_exists, &stanza).await?;
+        // XEP-0359: the recipient learns the id of its archived copy; ids a client put
+        // there itself are not trusted.
+        stanza.children.retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", STANZA_ID_NS)));
+        if let Some(id) = a.recipient_id {
+            stanza = stanza.with_child(
+                Element::new("stanza-id", STANZA_ID_NS)
+                    .with_attr("id", id.to_string())
+                    .with_attr("by", bare.to_string()),
+            );
+        }
+        archived = Some(a);
+    }
+    if !local {
+        return Ok(archived);
+    }
+
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             s.send(stanza);
-            return;
+            return Ok(archived);
         }
         if !matches!(kind.as_str(), "chat" | "normal" | "headline") {
             if kind != "error" {
@@ -128,33 +173,33 @@ pub async fn deliver_message(ctx: &Context, sender: Option<&FullJid>, to: &Jid, 
                     bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
                 }
             }
-            return;
+            return Ok(archived);
         }
     }
     if kind == "groupchat" {
         if let Some(sender) = sender {
             bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
         }
-        return;
+        return Ok(archived);
     }
     if kind == "error" {
-        return;
+        return Ok(archived);
     }
     let targets: Vec<&Arc<Session>> = sessions.iter().filter(|s| s.available() && s.priority() >= 0).collect();
     if !targets.is_empty() {
         for s in targets {
             s.send(stanza.clone());
         }
-        return;
+        return Ok(archived);
     }
-    // No available session. If the account exists the message is kept (the archive holds
-    // it for later); otherwise the sender learns the address is wrong.
-    let account_exists = !sessions.is_empty() || ctx.accounts.exists(&bare).await.unwrap_or(true);
+    // No available session: an existing account finds the message in its archive later;
+    // otherwise the sender learns the address is wrong.
     if !account_exists && kind != "headline" {
         if let Some(sender) = sender {
             bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
         }
     }
+    Ok(archived)
 }
 
 async fn route_iq(ctx: &Arc<Context>, from: &FullJid, to: Option<Jid>, stanza: Element) {

@@ -3,12 +3,13 @@
 //!
 //! - XEP-0030 service discovery (`disco#info`, `disco#items`) for the server and accounts;
 //! - XEP-0199 ping; XEP-0092 software version (server only);
-//! - the roster (RFC 6121 §2) for the sender's own account;
+//! - the roster (RFC 6121 §2) and the message archive (XEP-0313) of the sender's own account;
 //! - the legacy session IQ (RFC 3921), which needs no action;
 //! - anything else: `service-unavailable`. A request without exactly one payload
 //!   element is a `bad-request`.
 
 use super::delivery::{error_reply, iq_result};
+use super::mam::MAM_NS;
 use crate::server::Context;
 use crate::xml::Element;
 use jid::{FullJid, Jid};
@@ -53,7 +54,10 @@ async fn answer(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: &Element) 
     }
     match (payload.ns.as_str(), payload.name.as_str()) {
         (PING_NS, "ping") if is_get => iq_result(stanza, None),
-        (DISCO_INFO_NS, "query") if is_get => iq_result(stanza, Some(disco_info(for_server, payload))),
+        (DISCO_INFO_NS, "query") if is_get => {
+            let mam = ctx.config.modules.mod_mam.is_some();
+            iq_result(stanza, Some(disco_info(for_server, mam, payload)))
+        }
         (DISCO_ITEMS_NS, "query") if is_get => iq_result(stanza, Some(disco_items(payload))),
         (VERSION_NS, "query") if is_get && for_server => iq_result(
             stanza,
@@ -68,6 +72,13 @@ async fn answer(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: &Element) 
             super::roster::handle_iq(ctx, from, stanza, payload).await
         }
         (ROSTER_NS, "query") => error_reply(stanza, "cancel", "forbidden"),
+        (MAM_NS, "query") if own_account || (for_server && stanza.attr("to").is_none()) => {
+            if ctx.config.modules.mod_mam.is_none() {
+                return error_reply(stanza, "cancel", "service-unavailable");
+            }
+            super::mam::handle_iq(ctx, from, stanza, payload).await
+        }
+        (MAM_NS, "query") => error_reply(stanza, "cancel", "forbidden"),
         // A namespace we know, used in a way we do not support (RFC 6120 §8.3.3.3).
         (PING_NS | DISCO_INFO_NS | DISCO_ITEMS_NS | VERSION_NS | SESSION_NS, _) => {
             error_reply(stanza, "cancel", "feature-not-implemented")
@@ -76,7 +87,7 @@ async fn answer(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: &Element) 
     }
 }
 
-fn disco_info(for_server: bool, request: &Element) -> Element {
+fn disco_info(for_server: bool, mam: bool, request: &Element) -> Element {
     let mut query = Element::new("query", DISCO_INFO_NS);
     if let Some(node) = request.attr("node") {
         query.set_attr("node", node);
@@ -95,6 +106,10 @@ fn disco_info(for_server: bool, request: &Element) -> Element {
     query = query.with_child(identity);
     for f in features {
         query = query.with_child(Element::new("feature", DISCO_INFO_NS).with_attr("var", *f));
+    }
+    // XEP-0313: the user archive is advertised on the account's bare JID.
+    if mam && !for_server {
+        query = query.with_child(Element::new("feature", DISCO_INFO_NS).with_attr("var", MAM_NS));
     }
     query
 }

@@ -2,8 +2,10 @@
 //! presence; the archive and rooms as they land.
 
 pub mod accounts;
+pub mod archive;
 pub mod delivery;
 pub mod iq;
+pub mod mam;
 pub mod presence;
 pub mod roster;
 pub mod router;

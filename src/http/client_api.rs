@@ -12,7 +12,11 @@ use super::contract::{Contract, Operation};
 use super::cors::Cors;
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
+use crate::core::archive::ChatItem;
+use crate::core::delivery::{self, CLIENT_NS};
 use crate::core::roster::{self, RosterError, SubscriptionAction};
+use crate::store::ArchiveQuery;
+use crate::xml::Element;
 use crate::server::Context;
 use crate::store::Subscription;
 use async_trait::async_trait;
@@ -49,6 +53,8 @@ pub(crate) type ApiContext = RequestContext<jid::BareJid>;
 pub(crate) struct ClientApi {
     ctx: Arc<Context>,
     path: String,
+    /// `<path>/sse`, the hand-written event stream.
+    sse_path: String,
     /// `<path>-docs` when docs are served.
     docs: Option<String>,
     cors: Cors,
@@ -62,6 +68,7 @@ impl ClientApi {
             router: api::server::Service::new(ClientApiImpl { ctx: ctx.clone() }, false),
             ctx,
             path: handler.path.trim_end_matches('/').to_owned(),
+            sse_path: format!("{}/sse", handler.path.trim_end_matches('/')),
             docs: handler
                 .docs
                 .then(|| format!("{}-docs", handler.path.trim_end_matches('/'))),
@@ -111,6 +118,17 @@ impl ClientApi {
             }
         };
 
+        if req.method() == Method::GET && req.uri().path() == self.sse_path {
+            // The event stream is hand-written; its query string still follows the spec.
+            let checked = contract()
+                .find(&Method::GET, &format!("{}/sse", contract().base_path))
+                .map_err(|_| ())
+                .and_then(|op| op.check(req.uri().query(), b"").map_err(|_| ()));
+            if checked.is_err() {
+                return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
+            }
+            return super::sse::open(self.ctx.clone(), user);
+        }
         let context = RequestContext::new(req.headers(), user.to_string(), user);
         super::dispatch(
             &self.router,
@@ -168,7 +186,51 @@ fn ask_model(ask: &str) -> api::models::SubscriptionAsk {
     }
 }
 
+/// A fresh message id: 128 random bits, hex.
+fn new_message_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn chat_message_model(item: ChatItem) -> api::models::ChatMessage {
+    let mut m = api::models::ChatMessage::new(item.id, item.from, item.to, item.timestamp, item.body);
+    m.thread = item.thread;
+    m.parent = item.parent;
+    m.properties = item.properties.map(|p| p.into_iter().collect());
+    m
+}
+
 impl ClientApiImpl {
+    /// The newest `limit` (default 50) archived messages of `owner`, optionally only with
+    /// `with`, sent before `before` (Unix ms), oldest first.
+    async fn history(
+        &self,
+        owner: &jid::BareJid,
+        with: Option<&jid::BareJid>,
+        limit: Option<u16>,
+        before: Option<i64>,
+    ) -> Result<Vec<api::models::ChatMessage>, ApiError> {
+        let limit = limit.unwrap_or(50) as usize;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let query = ArchiveQuery {
+            owner: owner.to_string(),
+            with: with.map(|w| w.to_string()),
+            before_ms: before,
+            limit,
+            newest_first: true,
+            ..Default::default()
+        };
+        let mut rows = self.ctx.store.archive_query(query).await.map_err(internal)?;
+        rows.reverse();
+        Ok(rows
+            .iter()
+            .filter_map(ChatItem::from_archived)
+            .map(chat_message_model)
+            .collect())
+    }
+
     /// Whether `jid` is an account on this server (contacts elsewhere need federation).
     async fn is_local_user(&self, jid: &jid::BareJid) -> Result<bool, ApiError> {
         if jid.node().is_none() || !self.ctx.accounts.serves(jid.domain().as_str()) {
@@ -293,29 +355,50 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn get_messages(
         &self,
-        _: Option<u16>,
-        _: Option<i64>,
-        _: &ApiContext,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
-        Ok(api::GetMessagesResponse::NotImplemented(not_implemented()))
+        let items = self.history(&context.user, None, limit, before).await?;
+        Ok(api::GetMessagesResponse::ArchivedMessages(items))
     }
 
     async fn send_message(
         &self,
-        _: api::models::NewMessage,
-        _: &ApiContext,
+        message: api::models::NewMessage,
+        context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
-        Ok(api::SendMessageResponse::NotImplemented(not_implemented()))
+        use api::SendMessageResponse as R;
+        let to = match jid::Jid::new(message.to.trim()) {
+            Ok(to) if to.node().is_some() => to,
+            _ => return Ok(R::BadRequest("Invalid recipient JID".into())),
+        };
+        let id = new_message_id();
+        let stanza = Element::new("message", CLIENT_NS)
+            .with_attr("from", context.user.to_string())
+            .with_attr("to", to.to_string())
+            .with_attr("type", "chat")
+            .with_attr("id", id.clone())
+            .with_child(Element::new("body", CLIENT_NS).with_text(message.body));
+        delivery::deliver_message(&self.ctx, None, &to, stanza)
+            .await
+            .map_err(internal)?;
+        Ok(R::MessageSent(api::models::MessageId::new(id)))
     }
 
     async fn get_messages_with(
         &self,
-        _: String,
-        _: Option<u16>,
-        _: Option<i64>,
-        _: &ApiContext,
+        with: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        Ok(api::GetMessagesWithResponse::NotImplemented(not_implemented()))
+        let with = match jid::BareJid::new(with.trim()) {
+            Ok(w) => w,
+            Err(_) => return Ok(api::GetMessagesWithResponse::BadRequest("Invalid interlocutor JID".into())),
+        };
+        let items = self.history(&context.user, Some(&with), limit, before).await?;
+        Ok(api::GetMessagesWithResponse::ArchivedMessages(items))
     }
 
     async fn create_room(&self, _: api::models::NewRoom, _: &ApiContext) -> Result<api::CreateRoomResponse, ApiError> {

@@ -10,6 +10,7 @@ mod client_api;
 pub(crate) mod contract;
 mod cors;
 mod docs;
+mod sse;
 
 use crate::config::HttpListener;
 use crate::server::Context;

@@ -12,7 +12,7 @@ pub use sqlite::SqliteStore;
 
 /// Failures of the storage layer. Callers turn them into an HTTP 500-free answer
 /// (usually a `503`-like internal error) or a stream error; they never panic.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("already exists")]
     AlreadyExists,
@@ -102,6 +102,37 @@ impl RosterItem {
     }
 }
 
+/// One message as archived for one owner (XEP-0313 user archive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedMessage {
+    /// Server-assigned, unique and increasing with time.
+    pub id: i64,
+    /// Whose archive this copy is in (bare JID).
+    pub owner: String,
+    /// The other party (bare JID).
+    pub with: String,
+    /// When it was archived, Unix milliseconds.
+    pub timestamp_ms: i64,
+    /// The message stanza as XML.
+    pub stanza: String,
+}
+
+/// What to read from one owner's archive. Bounds are exclusive for ids and `before_ms`,
+/// inclusive for `start_ms`/`end_ms`.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveQuery {
+    pub owner: String,
+    pub with: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub before_ms: Option<i64>,
+    pub after_id: Option<i64>,
+    pub before_id: Option<i64>,
+    pub limit: usize,
+    /// Newest first (for "the last N"); otherwise oldest first.
+    pub newest_first: bool,
+}
+
 /// Account and roster persistence.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -126,4 +157,14 @@ pub trait Store: Send + Sync + 'static {
     async fn put_roster_item(&self, owner: &str, item: &RosterItem) -> Result<(), StoreError>;
     /// `false` when there was no such item.
     async fn delete_roster_item(&self, owner: &str, contact: &str) -> Result<bool, StoreError>;
+
+    /// Stores messages; when this returns `Ok` they are on disk (they survive the process
+    /// being killed). Concurrent calls are committed together.
+    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError>;
+    /// Messages matching `query`, in the order it asks for, at most `query.limit`.
+    async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
+    /// How many messages match `query`, ignoring its id bounds and limit.
+    async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
+    /// The highest archive id in use (0 when empty), so new ids keep increasing.
+    async fn archive_max_id(&self) -> Result<i64, StoreError>;
 }

@@ -4,7 +4,7 @@
 //! Schema changes are numbered migrations applied at open, each in its own transaction;
 //! the number reached is kept in `PRAGMA user_version`.
 
-use super::{Credentials, RosterItem, ScramCredential, Store, StoreError, Subscription};
+use super::{ArchiveQuery, ArchivedMessage, Credentials, RosterItem, ScramCredential, Store, StoreError, Subscription};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -44,6 +44,16 @@ const MIGRATIONS: &[&str] = &[
         in_roster INTEGER NOT NULL DEFAULT 1,
         PRIMARY KEY (owner, contact)
      ) WITHOUT ROWID;",
+    // 3: the message archive, one row per owner of each message.
+    "CREATE TABLE archive (
+        id INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        with_jid TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        stanza TEXT NOT NULL,
+        PRIMARY KEY (owner, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX archive_by_with ON archive (owner, with_jid, id);",
 ];
 
 /// The schema version this build writes.
@@ -55,6 +65,94 @@ pub const DB_FILE: &str = "meerkat.db";
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Archive reads get their own connection (WAL lets them run beside the writer).
+    archive_reader: Arc<Mutex<Connection>>,
+    /// The archive writer thread (group commit).
+    archive_writer: std::sync::mpsc::SyncSender<ArchiveBatch>,
+}
+
+/// Messages to write and where to say they are durable.
+type ArchiveBatch = (Vec<ArchivedMessage>, tokio::sync::oneshot::Sender<Result<(), StoreError>>);
+
+/// Most messages committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 4096;
+/// Batches waiting for the writer before appends wait themselves.
+const WRITER_QUEUE: usize = 16 * 1024;
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(db_err)?;
+    // Another process (a CLI command, a second server by mistake) may hold the write
+    // lock briefly; wait rather than fail.
+    conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+    // NORMAL in WAL mode: a commit is in the OS once it returns, so it survives the
+    // process being killed; only a power loss can take the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+    Ok(conn)
+}
+
+/// The group-commit loop: takes every batch waiting, writes them in one transaction,
+/// then acknowledges them all.
+fn archive_writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<ArchiveBatch>) {
+    while let Ok(first) = rx.recv() {
+        let mut batches = vec![first];
+        let mut count = batches[0].0.len();
+        while count < GROUP_COMMIT_MAX {
+            match rx.try_recv() {
+                Ok(b) => {
+                    count += b.0.len();
+                    batches.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_archive(&mut conn, &batches);
+        for (_, ack) in batches {
+            let _ = ack.send(result.clone());
+        }
+    }
+}
+
+fn write_archive(conn: &mut Connection, batches: &[ArchiveBatch]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(db_err)?;
+    {
+        let mut stmt = tx
+            .prepare_cached("INSERT INTO archive (id, owner, with_jid, ts, stanza) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .map_err(db_err)?;
+        for (messages, _) in batches {
+            for m in messages {
+                stmt.execute(params![m.id, m.owner, m.with, m.timestamp_ms, m.stanza])
+                    .map_err(db_err)?;
+            }
+        }
+    }
+    tx.commit().map_err(db_err)
+}
+
+/// The WHERE clause and parameters shared by archive queries and counts.
+fn archive_filter(q: &ArchiveQuery, with_ids: bool) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from("owner = ?");
+    let mut params = vec![Value::Text(q.owner.clone())];
+    if let Some(w) = &q.with {
+        sql.push_str(" AND with_jid = ?");
+        params.push(Value::Text(w.clone()));
+    }
+    let mut bound = |clause: &str, v: Option<i64>| {
+        if let Some(v) = v {
+            sql.push_str(clause);
+            params.push(Value::Integer(v));
+        }
+    };
+    bound(" AND ts >= ?", q.start_ms);
+    bound(" AND ts <= ?", q.end_ms);
+    bound(" AND ts < ?", q.before_ms);
+    if with_ids {
+        bound(" AND id > ?", q.after_id);
+        bound(" AND id < ?", q.before_id);
+    }
+    (sql, params)
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -66,17 +164,20 @@ impl SqliteStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", data_dir.display())))?;
-        let conn = Connection::open(data_dir.join(DB_FILE)).map_err(db_err)?;
-        // Another process (a CLI command, a second server by mistake) may hold the write
-        // lock briefly; wait rather than fail.
-        conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+        let path = data_dir.join(DB_FILE);
+        let conn = open_connection(&path)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(WRITER_QUEUE);
         let mut store = SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            archive_reader: Arc::new(Mutex::new(open_connection(&path)?)),
+            archive_writer: tx,
         };
         store.migrate()?;
+        let writer = open_connection(&path)?;
+        std::thread::Builder::new()
+            .name("archive-writer".into())
+            .spawn(move || archive_writer_loop(writer, rx))
+            .map_err(|e| StoreError::Database(format!("cannot start the archive writer: {e}")))?;
         Ok(store)
     }
 
@@ -366,6 +467,135 @@ impl Store for SqliteStore {
             .map_err(db_err)
         })
         .await
+    }
+
+    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let (ack, done) = tokio::sync::oneshot::channel();
+        let writer = self.archive_writer.clone();
+        // A full queue blocks: keep that off the async threads.
+        tokio::task::spawn_blocking(move || writer.send((messages, ack)))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+            .map_err(|_| StoreError::Database("the archive writer stopped".into()))?;
+        done.await
+            .map_err(|_| StoreError::Database("the archive writer stopped".into()))?
+    }
+
+    async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {
+        let conn = self.archive_reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().expect("store mutex poisoned by a panic");
+            let (filter, mut params) = archive_filter(&q, true);
+            let order = if q.newest_first { "DESC" } else { "ASC" };
+            let sql = format!(
+                "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE {filter} ORDER BY id {order} LIMIT ?"
+            );
+            params.push(rusqlite::types::Value::Integer(q.limit as i64));
+            let mut stmt = conn.prepare_cached(&sql).map_err(db_err)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    Ok(ArchivedMessage {
+                        id: r.get(0)?,
+                        owner: r.get(1)?,
+                        with: r.get(2)?,
+                        timestamp_ms: r.get(3)?,
+                        stanza: r.get(4)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn archive_count(&self, q: ArchiveQuery) -> Result<u64, StoreError> {
+        let conn = self.archive_reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().expect("store mutex poisoned by a panic");
+            let (filter, params) = archive_filter(&q, false);
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM archive WHERE {filter}"))
+                .map_err(db_err)?;
+            stmt.query_row(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(db_err)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn archive_max_id(&self) -> Result<i64, StoreError> {
+        let conn = self.archive_reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().expect("store mutex poisoned by a panic");
+            conn.query_row("SELECT COALESCE(MAX(id), 0) FROM archive", [], |r| r.get(0))
+                .map_err(db_err)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+#[cfg(test)]
+mod archive_tests {
+    use super::*;
+
+    fn msg(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage {
+        ArchivedMessage {
+            id,
+            owner: owner.into(),
+            with: with.into(),
+            timestamp_ms: ts,
+            stanza: format!("<message id='m{id}'/>"),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_are_committed_and_queried_by_owner_peer_time_and_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..20i64 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let with = if i % 2 == 0 { "bob@localhost" } else { "carol@localhost" };
+                store
+                    .archive_append(vec![msg(i + 1, "alice@localhost", with, 1000 + i), msg(i + 1, with, "alice@localhost", 1000 + i)])
+                    .await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(store.archive_max_id().await.unwrap(), 20);
+        let q = ArchiveQuery {
+            owner: "alice@localhost".into(),
+            limit: 5,
+            newest_first: true,
+            ..Default::default()
+        };
+        let newest: Vec<i64> = store.archive_query(q.clone()).await.unwrap().iter().map(|m| m.id).collect();
+        assert_eq!(newest, [20, 19, 18, 17, 16]);
+        assert_eq!(store.archive_count(q.clone()).await.unwrap(), 20);
+        let with_bob = ArchiveQuery {
+            with: Some("bob@localhost".into()),
+            before_ms: Some(1010),
+            ..q.clone()
+        };
+        let ids: Vec<i64> = store.archive_query(with_bob.clone()).await.unwrap().iter().map(|m| m.id).collect();
+        assert_eq!(ids, [9, 7, 5, 3, 1]);
+        assert_eq!(store.archive_count(with_bob).await.unwrap(), 5);
+        let after = ArchiveQuery {
+            after_id: Some(17),
+            newest_first: false,
+            ..q
+        };
+        let ids: Vec<i64> = store.archive_query(after).await.unwrap().iter().map(|m| m.id).collect();
+        assert_eq!(ids, [18, 19, 20]);
     }
 }
 

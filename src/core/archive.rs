@@ -1,0 +1,245 @@
+//! The message archive (`mod_mam`): every one-to-one chat message routed between local
+//! users is stored once for each owner (sender and recipient) before it is delivered or
+//! acknowledged, so nothing acknowledged is lost (writes are group-committed by the store).
+//!
+//! Archive ids are server-assigned and time-ordered: the millisecond timestamp shifted
+//! left 16 bits plus a counter, never decreasing across restarts. They are the XEP-0313
+//! result ids and XEP-0359 stanza ids.
+//!
+//! Also here: reading an archived stanza back as the REST/SSE item (`from`, `to`, `body`,
+//! `thread`/`parent`, Smack `properties`).
+
+use super::delivery::CLIENT_NS;
+use crate::store::{ArchivedMessage, Store, StoreError};
+use crate::xml::{parse_element, Element};
+use jid::BareJid;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+pub const STANZA_ID_NS: &str = "urn:xmpp:sid:0";
+pub const SMACK_PROPERTIES_NS: &str = "http://www.jivesoftware.com/xmlns/xmpp/properties";
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Issues archive ids that increase with time and never repeat.
+pub struct IdGen {
+    last: Mutex<i64>,
+}
+
+impl IdGen {
+    pub fn new(max_existing: i64) -> Self {
+        IdGen {
+            last: Mutex::new(max_existing),
+        }
+    }
+
+    pub fn next(&self, now_ms: i64) -> i64 {
+        let mut last = self.last.lock().expect("id mutex poisoned");
+        let id = (now_ms << 16).max(*last + 1);
+        *last = id;
+        id
+    }
+}
+
+/// The millisecond timestamp an archive id was issued at.
+pub fn id_timestamp(id: i64) -> i64 {
+    id >> 16
+}
+
+/// Whether a message belongs in the archive: chat or normal, with a body.
+pub fn archivable(stanza: &Element) -> bool {
+    matches!(stanza.attr("type").unwrap_or("normal"), "chat" | "normal") && stanza.child("body", CLIENT_NS).is_some()
+}
+
+/// The archive of one server.
+pub struct Archive {
+    ids: IdGen,
+}
+
+/// Where a message was archived.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Archived {
+    pub sender_id: Option<i64>,
+    pub recipient_id: Option<i64>,
+    pub timestamp_ms: i64,
+}
+
+impl Archive {
+    pub async fn open(store: &dyn Store) -> Result<Self, StoreError> {
+        Ok(Archive {
+            ids: IdGen::new(store.archive_max_id().await?),
+        })
+    }
+
+    /// Archives `stanza` for `sender` and, when it is a local account, `recipient`;
+    /// returns once both copies are durable.
+    pub async fn store(
+        &self,
+        store: &dyn Store,
+        sender: &BareJid,
+        recipient: &BareJid,
+        recipient_is_local: bool,
+        stanza: &Element,
+    ) -> Result<Archived, StoreError> {
+        let ts = now_ms();
+        let xml = stanza.to_xml(CLIENT_NS);
+        let mut out = Archived {
+            timestamp_ms: ts,
+            ..Default::default()
+        };
+        let mut rows = Vec::with_capacity(2);
+        let id = self.ids.next(ts);
+        out.sender_id = Some(id);
+        rows.push(ArchivedMessage {
+            id,
+            owner: sender.to_string(),
+            with: recipient.to_string(),
+            timestamp_ms: ts,
+            stanza: xml.clone(),
+        });
+        if recipient_is_local && recipient != sender {
+            let id = self.ids.next(ts);
+            out.recipient_id = Some(id);
+            rows.push(ArchivedMessage {
+                id,
+                owner: recipient.to_string(),
+                with: sender.to_string(),
+                timestamp_ms: ts,
+                stanza: xml,
+            });
+        } else if recipient == sender {
+            out.recipient_id = out.sender_id;
+        }
+        store.archive_append(rows).await?;
+        Ok(out)
+    }
+}
+
+/// A one-to-one chat message as REST and SSE show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChatItem {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub timestamp: i64,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, String>>,
+}
+
+fn bare_of(jid: &str) -> String {
+    jid::Jid::new(jid)
+        .map(|j| j.to_bare().to_string())
+        .unwrap_or_else(|_| jid.to_owned())
+}
+
+impl ChatItem {
+    /// Reads a message stanza; `archive_id` names it when the stanza has no `id`.
+    pub fn from_stanza(stanza: &Element, timestamp: i64, archive_id: i64) -> ChatItem {
+        let thread = stanza.child("thread", CLIENT_NS);
+        ChatItem {
+            id: stanza
+                .attr("id")
+                .map(str::to_owned)
+                .unwrap_or_else(|| archive_id.to_string()),
+            from: bare_of(stanza.attr("from").unwrap_or_default()),
+            to: bare_of(stanza.attr("to").unwrap_or_default()),
+            timestamp,
+            body: stanza.child("body", CLIENT_NS).map(Element::text).unwrap_or_default(),
+            thread: thread.map(Element::text),
+            parent: thread.and_then(|t| t.attr("parent")).map(str::to_owned),
+            properties: smack_properties(stanza),
+        }
+    }
+
+    /// Reads an archive row; `None` if its XML no longer parses.
+    pub fn from_archived(m: &ArchivedMessage) -> Option<ChatItem> {
+        let stanza = parse_element(&m.stanza).ok()?;
+        Some(ChatItem::from_stanza(&stanza, m.timestamp_ms, m.id))
+    }
+}
+
+/// Smack stanza properties as a flat map of name to value text, whatever the declared
+/// type. A property without a name or value is skipped; the rest are kept.
+fn smack_properties(stanza: &Element) -> Option<BTreeMap<String, String>> {
+    let props = stanza.child("properties", SMACK_PROPERTIES_NS)?;
+    let mut out = BTreeMap::new();
+    for p in props.elements().filter(|e| e.is("property", SMACK_PROPERTIES_NS)) {
+        let name = p.child("name", SMACK_PROPERTIES_NS).map(Element::text);
+        let value = p.child("value", SMACK_PROPERTIES_NS).map(Element::text);
+        if let (Some(name), Some(value)) = (name, value) {
+            if !name.is_empty() {
+                out.insert(name, value);
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_increase_with_time_and_never_repeat() {
+        let g = IdGen::new(0);
+        let a = g.next(1_000);
+        let b = g.next(1_000);
+        let c = g.next(999); // the clock went back
+        assert!(a < b && b < c);
+        assert_eq!(id_timestamp(a), 1_000);
+        let resumed = IdGen::new(c);
+        assert!(resumed.next(900) > c);
+    }
+
+    #[test]
+    fn an_archived_stanza_reads_back_with_thread_parent_and_properties() {
+        let xml = "<message xmlns='jabber:client' from='Alice@localhost/phone' to='bob@localhost' type='chat' id='m1'>\
+            <body>hi</body><thread parent='p0'>t1</thread>\
+            <properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>\
+              <property><name>flag</name><value type='boolean'>true</value></property>\
+              <property><name>count</name><value type='integer'>42</value></property>\
+              <property><value type='string'>no name</value></property>\
+              <property><name>no value</name></property>\
+              <junk/>\
+            </properties></message>";
+        let m = ArchivedMessage {
+            id: 7,
+            owner: "bob@localhost".into(),
+            with: "alice@localhost".into(),
+            timestamp_ms: 1234,
+            stanza: xml.into(),
+        };
+        let item = ChatItem::from_archived(&m).unwrap();
+        assert_eq!(item.id, "m1");
+        assert_eq!(item.from, "alice@localhost");
+        assert_eq!(item.to, "bob@localhost");
+        assert_eq!(item.timestamp, 1234);
+        assert_eq!(item.thread.as_deref(), Some("t1"));
+        assert_eq!(item.parent.as_deref(), Some("p0"));
+        let props = item.properties.unwrap();
+        assert_eq!(props.len(), 2);
+        assert_eq!(props["flag"], "true");
+        assert_eq!(props["count"], "42");
+    }
+
+    #[test]
+    fn only_chat_and_normal_messages_with_a_body_are_archived() {
+        let body = || Element::new("body", CLIENT_NS).with_text("x");
+        assert!(archivable(&Element::new("message", CLIENT_NS).with_attr("type", "chat").with_child(body())));
+        assert!(archivable(&Element::new("message", CLIENT_NS).with_child(body())));
+        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "chat")));
+        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "error").with_child(body())));
+        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "groupchat").with_child(body())));
+    }
+}
