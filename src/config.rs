@@ -6,7 +6,7 @@
 //! - A value of the wrong type or out of range is an error naming the key and what was
 //!   expected; the caller exits non-zero.
 //! - When the file has a `[listen]` table, it defines every listener; without one the
-//!   default listeners are used.
+//!   default listeners are used. `[modules]` works the same way.
 //!
 //! Every key is documented in `docs/config.md`.
 
@@ -310,7 +310,7 @@ struct RawConfig {
     general: General,
     auth: Auth,
     listen: Option<Listen>,
-    modules: Modules,
+    modules: Option<Modules>,
 }
 
 impl Default for Config {
@@ -322,12 +322,16 @@ impl Default for Config {
             general: General::default(),
             auth: Auth::default(),
             listen: default_listeners(),
-            modules: Modules {
-                mod_mam: Some(ModMam::default()),
-                mod_muc_light: Some(ModMucLight::default()),
-                mod_roster: Some(ModRoster::default()),
-            },
+            modules: default_modules(),
         }
+    }
+}
+
+fn default_modules() -> Modules {
+    Modules {
+        mod_mam: Some(ModMam::default()),
+        mod_muc_light: Some(ModMucLight::default()),
+        mod_roster: Some(ModRoster::default()),
     }
 }
 
@@ -441,7 +445,7 @@ impl Config {
             general: raw.general,
             auth: raw.auth,
             listen: raw.listen.unwrap_or_else(default_listeners),
-            modules: raw.modules,
+            modules: raw.modules.unwrap_or_else(default_modules),
         };
         config.validate()?;
         Ok(Loaded { config, unknown_keys })
@@ -574,6 +578,14 @@ mod tests {
         assert_eq!(c.listen.http[1].ip_address, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(c.listen.c2s[0].port, 5222);
         assert_eq!(c.listen.c2s[0].max_stanza_size, 65536);
+    }
+
+    #[test]
+    fn modules_default_to_all_unless_the_file_lists_them() {
+        let c = Config::parse("[general]\nhosts = [\"localhost\"]\n").unwrap().config;
+        assert!(c.modules.mod_mam.is_some() && c.modules.mod_muc_light.is_some());
+        let c = Config::parse("[modules.mod_roster]\n").unwrap().config;
+        assert!(c.modules.mod_mam.is_none() && c.modules.mod_roster.is_some());
     }
 
     #[test]

@@ -63,6 +63,6 @@ echo "contract: testing $(grep -c 'operationId:' api/client.yaml) operations min
   --exclude-checks positive_data_acceptance,ensure_resource_availability,use_after_free,object_level_authorization \
   --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
   --seed "${CONTRACT_SEED:-20261125}" \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 10 \
   $excludes

@@ -277,11 +277,17 @@ async fn the_server_answers_ping_version_and_service_discovery() {
 
     // A namespace the server knows, used in a way it does not support.
     let r = alice
-        .send_iq(Some(domain.clone()), IqRequest::Set(Element::builder("ping", "urn:xmpp:ping").build()))
+        .send_iq(
+            Some(domain.clone()),
+            IqRequest::Set(Element::builder("ping", "urn:xmpp:ping").build()),
+        )
         .await
         .await
         .unwrap();
-    assert!(matches!(r, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::FeatureNotImplemented), "{r:?}");
+    assert!(
+        matches!(r, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::FeatureNotImplemented),
+        "{r:?}"
+    );
 
     // A payload nobody here understands.
     let unknown = Element::builder("query", "urn:example:unknown").build();
@@ -339,7 +345,11 @@ async fn removing_an_account_ends_its_sessions() {
     let (_, mut stream) = raw_login(&c, &jid, "secret", None).await.unwrap();
     raw_bind(&mut stream, "r").await.unwrap();
     use meerkat_admin_api::ApiNoContext as _;
-    let r = server.admin(None).unregister_user("localhost".into(), "alice".into()).await.unwrap();
+    let r = server
+        .admin(None)
+        .unregister_user("localhost".into(), "alice".into())
+        .await
+        .unwrap();
     assert_eq!(r, meerkat_admin_api::UnregisterUserResponse::UserRemoved);
     assert_eq!(raw_stream_error(&mut stream).await, StreamCondition::Reset);
 }

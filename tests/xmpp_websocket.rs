@@ -116,6 +116,26 @@ async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
     assert_eq!(got["body"], "hello over TCP");
     assert_eq!(got["from"], "bob@localhost/desk");
 
+    // And a message sent over REST reaches the WebSocket session too.
+    use meerkat_client_api::ApiNoContext as _;
+    let r = server
+        .client_as("bob@localhost", "secret")
+        .send_message(meerkat_client_api::models::NewMessage::new(
+            "alice@localhost".into(),
+            "hello over REST".into(),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(r, meerkat_client_api::SendMessageResponse::MessageSent(_)),
+        "{r:?}"
+    );
+    let got = alice.expect(event("message"));
+    assert_eq!(
+        (got["body"].as_str(), got["from"].as_str()),
+        (Some("hello over REST"), Some("bob@localhost"))
+    );
+
     alice.command(json!({"quit": true}));
     bob.send_end().await.unwrap();
 }

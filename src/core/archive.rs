@@ -236,10 +236,24 @@ mod tests {
     #[test]
     fn only_chat_and_normal_messages_with_a_body_are_archived() {
         let body = || Element::new("body", CLIENT_NS).with_text("x");
-        assert!(archivable(&Element::new("message", CLIENT_NS).with_attr("type", "chat").with_child(body())));
+        assert!(archivable(
+            &Element::new("message", CLIENT_NS)
+                .with_attr("type", "chat")
+                .with_child(body())
+        ));
         assert!(archivable(&Element::new("message", CLIENT_NS).with_child(body())));
-        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "chat")));
-        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "error").with_child(body())));
-        assert!(!archivable(&Element::new("message", CLIENT_NS).with_attr("type", "groupchat").with_child(body())));
+        assert!(!archivable(
+            &Element::new("message", CLIENT_NS).with_attr("type", "chat")
+        ));
+        assert!(!archivable(
+            &Element::new("message", CLIENT_NS)
+                .with_attr("type", "error")
+                .with_child(body())
+        ));
+        assert!(!archivable(
+            &Element::new("message", CLIENT_NS)
+                .with_attr("type", "groupchat")
+                .with_child(body())
+        ));
     }
 }

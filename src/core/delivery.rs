@@ -145,10 +145,15 @@ pub async fn deliver_message(
     let mut archived = None;
     let from = stanza.attr("from").and_then(|f| Jid::new(f).ok()).map(|j| j.to_bare());
     if let (Some(from), true, true) = (from, archivable(&stanza), ctx.config.modules.mod_mam.is_some()) {
-        let a = ctx.archive.store(&*ctx.store, &from, &bare, account_exists, &stanza).await?;
+        let a = ctx
+            .archive
+            .store(&*ctx.store, &from, &bare, account_exists, &stanza)
+            .await?;
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
-        stanza.children.retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", STANZA_ID_NS)));
+        stanza
+            .children
+            .retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", STANZA_ID_NS)));
         if let Some(id) = a.recipient_id {
             stanza = stanza.with_child(
                 Element::new("stanza-id", STANZA_ID_NS)

@@ -61,7 +61,10 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
     };
     if let Some(form) = query.child("x", DATA_FORMS_NS) {
         for field in form.elements().filter(|f| f.is("field", DATA_FORMS_NS)) {
-            let value = field.child("value", DATA_FORMS_NS).map(Element::text).unwrap_or_default();
+            let value = field
+                .child("value", DATA_FORMS_NS)
+                .map(Element::text)
+                .unwrap_or_default();
             match field.attr("var").unwrap_or_default() {
                 "FORM_TYPE" if value == MAM_NS => {}
                 "FORM_TYPE" => return Err(("modify", "bad-request")),
@@ -89,7 +92,11 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
         }
         if let Some(before) = set.child("before", RSM_NS) {
             let text = before.text();
-            q.before = Some(if text.trim().is_empty() { None } else { Some(parse_id(&text)?) });
+            q.before = Some(if text.trim().is_empty() {
+                None
+            } else {
+                Some(parse_id(&text)?)
+            });
         }
     }
     Ok(q)
@@ -97,7 +104,11 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
 
 /// The form a client may fill in (IQ get).
 fn form() -> Element {
-    let field = |var: &str, kind: &str| Element::new("field", DATA_FORMS_NS).with_attr("var", var).with_attr("type", kind);
+    let field = |var: &str, kind: &str| {
+        Element::new("field", DATA_FORMS_NS)
+            .with_attr("var", var)
+            .with_attr("type", kind)
+    };
     Element::new("query", MAM_NS).with_child(
         Element::new("x", DATA_FORMS_NS)
             .with_attr("type", "form")
@@ -226,7 +237,10 @@ mod tests {
         };
         assert_eq!(query(&field("start", "yesterday")), Err(("modify", "bad-request")));
         assert_eq!(query(&field("with", "@@")), Err(("modify", "jid-malformed")));
-        assert_eq!(query(&field("fulltext", "x")), Err(("cancel", "feature-not-implemented")));
+        assert_eq!(
+            query(&field("fulltext", "x")),
+            Err(("cancel", "feature-not-implemented"))
+        );
         assert_eq!(
             query("<query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><after>abc</after></set></query>"),
             Err(("cancel", "item-not-found"))

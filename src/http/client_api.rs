@@ -15,10 +15,10 @@ use crate::config::ClientApiHandler;
 use crate::core::archive::ChatItem;
 use crate::core::delivery::{self, CLIENT_NS};
 use crate::core::roster::{self, RosterError, SubscriptionAction};
-use crate::store::ArchiveQuery;
-use crate::xml::Element;
 use crate::server::Context;
+use crate::store::ArchiveQuery;
 use crate::store::Subscription;
+use crate::xml::Element;
 use async_trait::async_trait;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -395,7 +395,11 @@ impl api::Api<ApiContext> for ClientApiImpl {
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
         let with = match jid::BareJid::new(with.trim()) {
             Ok(w) => w,
-            Err(_) => return Ok(api::GetMessagesWithResponse::BadRequest("Invalid interlocutor JID".into())),
+            Err(_) => {
+                return Ok(api::GetMessagesWithResponse::BadRequest(
+                    "Invalid interlocutor JID".into(),
+                ))
+            }
         };
         let items = self.history(&context.user, Some(&with), limit, before).await?;
         Ok(api::GetMessagesWithResponse::ArchivedMessages(items))

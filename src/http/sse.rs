@@ -135,7 +135,8 @@ mod tests {
         let text = event_for(&m, &owner, 7).unwrap();
         assert!(text.starts_with("event: message\nid: 7\ndata: {"), "{text}");
         assert!(text.ends_with("}\n\n"));
-        let data: serde_json::Value = serde_json::from_str(text.lines().nth(2).unwrap().strip_prefix("data: ").unwrap()).unwrap();
+        let data: serde_json::Value =
+            serde_json::from_str(text.lines().nth(2).unwrap().strip_prefix("data: ").unwrap()).unwrap();
         assert_eq!(data["from"], "alice@localhost");
         assert_eq!(data["timestamp"], 1_700_000_000_000i64);
         assert_eq!(data["id"], "m1");

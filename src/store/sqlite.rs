@@ -72,7 +72,10 @@ pub struct SqliteStore {
 }
 
 /// Messages to write and where to say they are durable.
-type ArchiveBatch = (Vec<ArchivedMessage>, tokio::sync::oneshot::Sender<Result<(), StoreError>>);
+type ArchiveBatch = (
+    Vec<ArchivedMessage>,
+    tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+);
 
 /// Most messages committed in one transaction.
 const GROUP_COMMIT_MAX: usize = 4096;
@@ -564,7 +567,10 @@ mod archive_tests {
             tasks.push(tokio::spawn(async move {
                 let with = if i % 2 == 0 { "bob@localhost" } else { "carol@localhost" };
                 store
-                    .archive_append(vec![msg(i + 1, "alice@localhost", with, 1000 + i), msg(i + 1, with, "alice@localhost", 1000 + i)])
+                    .archive_append(vec![
+                        msg(i + 1, "alice@localhost", with, 1000 + i),
+                        msg(i + 1, with, "alice@localhost", 1000 + i),
+                    ])
                     .await
             }));
         }
@@ -578,7 +584,13 @@ mod archive_tests {
             newest_first: true,
             ..Default::default()
         };
-        let newest: Vec<i64> = store.archive_query(q.clone()).await.unwrap().iter().map(|m| m.id).collect();
+        let newest: Vec<i64> = store
+            .archive_query(q.clone())
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
         assert_eq!(newest, [20, 19, 18, 17, 16]);
         assert_eq!(store.archive_count(q.clone()).await.unwrap(), 20);
         let with_bob = ArchiveQuery {
@@ -586,7 +598,13 @@ mod archive_tests {
             before_ms: Some(1010),
             ..q.clone()
         };
-        let ids: Vec<i64> = store.archive_query(with_bob.clone()).await.unwrap().iter().map(|m| m.id).collect();
+        let ids: Vec<i64> = store
+            .archive_query(with_bob.clone())
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
         assert_eq!(ids, [9, 7, 5, 3, 1]);
         assert_eq!(store.archive_count(with_bob).await.unwrap(), 5);
         let after = ArchiveQuery {
