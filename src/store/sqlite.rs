@@ -477,14 +477,20 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let (ack, done) = tokio::sync::oneshot::channel();
-        let writer = self.archive_writer.clone();
-        // A full queue blocks: keep that off the async threads.
-        tokio::task::spawn_blocking(move || writer.send((messages, ack)))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
-            .map_err(|_| StoreError::Database("the archive writer stopped".into()))?;
-        done.await
-            .map_err(|_| StoreError::Database("the archive writer stopped".into()))?
+        let stopped = || StoreError::Database("the archive writer stopped".into());
+        match self.archive_writer.try_send((messages, ack)) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+            Err(std::sync::mpsc::TrySendError::Full(batch)) => {
+                // The writer is behind: wait for room off the async threads.
+                let writer = self.archive_writer.clone();
+                tokio::task::spawn_blocking(move || writer.send(batch))
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?
+                    .map_err(|_| stopped())?;
+            }
+        }
+        done.await.map_err(|_| stopped())?
     }
 
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {

@@ -1,0 +1,616 @@
+//! `meerkat-bench`: the load generator and measurements behind `make bench`.
+//!
+//! Each subcommand runs one workload once against a running server and prints one JSON
+//! line of figures; `bench/run.sh` starts the servers, repeats the runs and calls
+//! `report` to turn the lines into medians and ratios.
+//!
+//! ```text
+//! meerkat-bench register  --target T --http ADDR --prefix P --users N --password PW
+//! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R]
+//! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S
+//! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID
+//! meerkat-bench archive-fill --data-dir DIR --count N
+//! meerkat-bench archive-read --http ADDR --requests N
+//! meerkat-bench auth-cost
+//! meerkat-bench report FILE
+//! ```
+//!
+//! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth) and
+//! `ejabberd` (REST send is mod_http_api's `send_message`). Loads touch loopback only and
+//! stop by themselves.
+
+mod xmpp;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+
+const DOMAIN: &str = "localhost";
+const PASSWORD: &str = "bench-secret";
+
+fn epoch() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+fn now_ns() -> u64 {
+    epoch().elapsed().as_nanos() as u64
+}
+
+struct Args(HashMap<String, String>);
+
+impl Args {
+    fn parse(args: &[String]) -> Args {
+        let mut map = HashMap::new();
+        let mut i = 0;
+        while i < args.len() {
+            if let Some(k) = args[i].strip_prefix("--") {
+                map.insert(k.to_owned(), args.get(i + 1).cloned().unwrap_or_default());
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        Args(map)
+    }
+    fn get(&self, k: &str) -> String {
+        self.0.get(k).cloned().unwrap_or_else(|| panic!("missing --{k}"))
+    }
+    fn num(&self, k: &str, default: u64) -> u64 {
+        self.0.get(k).map(|v| v.parse().expect("a number")).unwrap_or(default)
+    }
+    fn addr(&self, k: &str) -> SocketAddr {
+        self.get(k).parse().expect("an address")
+    }
+}
+
+type HttpClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+fn http_client(pool: usize) -> HttpClient {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_max_idle_per_host(pool)
+        .build_http()
+}
+
+fn basic(user: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}@{DOMAIN}:{PASSWORD}"))
+    )
+}
+
+async fn post(client: &HttpClient, url: &str, auth: Option<&str>, body: String) -> Result<u16, String> {
+    let mut req = hyper::Request::post(url).header("content-type", "application/json");
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let req = req.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    resp.into_body().collect().await.map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
+/// Creates `users` accounts `PREFIX0..` on the target.
+async fn register(a: &Args) -> Value {
+    let target = a.get("target");
+    let http = a.get("http");
+    let prefix = a.get("prefix");
+    let users = a.num("users", 100);
+    let client = http_client(32);
+    let limit = Arc::new(Semaphore::new(16));
+    let mut tasks = Vec::new();
+    let t = Instant::now();
+    for i in 0..users {
+        let permit = limit.clone().acquire_owned().await.unwrap();
+        let (client, target, http, prefix) = (client.clone(), target.clone(), http.clone(), prefix.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit;
+            let user = format!("{prefix}{i}");
+            let (url, body) = if target == "ejabberd" {
+                (
+                    format!("http://{http}/api/register"),
+                    json!({"user": user, "host": DOMAIN, "password": PASSWORD}).to_string(),
+                )
+            } else {
+                (
+                    format!("http://{http}/api/users/{DOMAIN}"),
+                    json!({"username": user, "password": PASSWORD}).to_string(),
+                )
+            };
+            match post(&client, &url, None, body).await {
+                Ok(200 | 201 | 409) => true,
+                Ok(other) => {
+                    eprintln!("register {user}: HTTP {other}");
+                    false
+                }
+                Err(e) => {
+                    eprintln!("register {user}: {e}");
+                    false
+                }
+            }
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await.unwrap() as u64;
+    }
+    json!({"workload": "register", "users": users, "ok": ok, "seconds": t.elapsed().as_secs_f64()})
+}
+
+/// Latency samples (µs) and the delivered count, shared by receivers.
+#[derive(Default)]
+struct Receipts {
+    delivered: AtomicU64,
+    measuring: AtomicBool,
+    latencies_us: Mutex<Vec<u32>>,
+}
+
+/// Logs in `n` receivers `PREFIXi/r` and counts `<body>t=…</body>` arrivals.
+async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts>) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let session = xmpp::login(c2s, None, DOMAIN, &format!("{prefix}{i}"), PASSWORD, "r")
+            .await
+            .unwrap_or_else(|e| panic!("receiver {prefix}{i} login: {e}"));
+        let receipts = receipts.clone();
+        handles.push(tokio::spawn(async move {
+            let xmpp::Session { mut reader, writer } = session;
+            let _keep = writer;
+            let mut scanner = xmpp::BodyScanner::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let Ok(n) = reader.read(&mut buf).await else { return };
+                if n == 0 {
+                    return;
+                }
+                let now = now_ns();
+                scanner.feed(&buf[..n], |sent| {
+                    if receipts.measuring.load(Ordering::Relaxed) {
+                        receipts.delivered.fetch_add(1, Ordering::Relaxed);
+                        let us = now.saturating_sub(sent) / 1000;
+                        receipts
+                            .latencies_us
+                            .lock()
+                            .unwrap()
+                            .push(us.min(u32::MAX as u64) as u32);
+                    }
+                });
+            }
+        }));
+    }
+    handles
+}
+
+fn percentiles(mut v: Vec<u32>) -> (f64, f64) {
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    v.sort_unstable();
+    let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+    (p(0.5), p(0.99))
+}
+
+/// REST send → XMPP delivery. Closed loop (as fast as answers come) unless `--rate`
+/// (messages/s in total) is given.
+async fn rest_send(a: &Args) -> Value {
+    let target = a.get("target");
+    let http = a.get("http");
+    let c2s = a.addr("c2s");
+    let prefix = a.get("prefix");
+    let users = a.num("users", 50);
+    let senders = a.num("senders", 64);
+    let seconds = a.num("seconds", 10);
+    let rate = a.num("rate", 0);
+    let receipts = Arc::new(Receipts::default());
+    let handles = receivers(c2s, &prefix, users, receipts.clone()).await;
+    let client = http_client(senders as usize);
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for s in 0..senders {
+        let (client, target, http, prefix, stop, sent, errors) = (
+            client.clone(),
+            target.clone(),
+            http.clone(),
+            prefix.clone(),
+            stop.clone(),
+            sent.clone(),
+            errors.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            // Senders are users too (they send to the receivers); sender s is receiver s's peer.
+            let me = format!("{prefix}{}", s % users);
+            let auth = basic(&me);
+            let url = if target == "ejabberd" {
+                format!("http://{http}/api/send_message")
+            } else {
+                format!("http://{http}/api/messages")
+            };
+            let mut ticker = (rate > 0).then(|| {
+                let every = Duration::from_secs_f64(senders as f64 / rate as f64);
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                t
+            });
+            let mut i = s;
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(t) = ticker.as_mut() {
+                    t.tick().await;
+                }
+                let to = format!("{prefix}{}@{DOMAIN}", (i + 1) % users);
+                i += senders;
+                let body = format!("t={}", now_ns());
+                let (payload, auth) = if target == "ejabberd" {
+                    (
+                        json!({"type": "chat", "from": format!("{me}@{DOMAIN}"), "to": to, "subject": "", "body": body}).to_string(),
+                        None,
+                    )
+                } else {
+                    (json!({"to": to, "body": body}).to_string(), Some(auth.as_str()))
+                };
+                match post(&client, &url, auth, payload).await {
+                    Ok(200) => {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    // Warm up, then measure a fixed window.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    receipts.measuring.store(true, Ordering::Relaxed);
+    let sent_before = sent.load(Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    receipts.measuring.store(false, Ordering::Relaxed);
+    let window = t.elapsed().as_secs_f64();
+    let sent_in_window = sent.load(Ordering::Relaxed) - sent_before;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    for h in handles {
+        h.abort();
+    }
+    let delivered = receipts.delivered.load(Ordering::Relaxed);
+    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    json!({
+        "workload": if rate > 0 { "rest-send-paced" } else { "rest-send" },
+        "target": target,
+        "delivered_per_s": delivered as f64 / window,
+        "acked_per_s": sent_in_window as f64 / window,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "errors": errors.load(Ordering::Relaxed),
+        "rate": rate,
+        "senders": senders,
+        "users": users,
+    })
+}
+
+/// c2s → c2s: `pairs` senders each keep up to `window` messages in flight to their own
+/// receiver.
+async fn c2s(a: &Args) -> Value {
+    let c2s = a.addr("c2s");
+    let prefix = a.get("prefix");
+    let pairs = a.num("pairs", 50);
+    let window = a.num("window", 16) as usize;
+    let seconds = a.num("seconds", 10);
+    let target = a.0.get("target").cloned().unwrap_or_default();
+    let receipts = Arc::new(Receipts::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for p in 0..pairs {
+        let sender_name = format!("{prefix}{}", 2 * p);
+        let receiver_name = format!("{prefix}{}", 2 * p + 1);
+        let sender = xmpp::login(c2s, None, DOMAIN, &sender_name, PASSWORD, "s")
+            .await
+            .unwrap_or_else(|e| panic!("{sender_name}: {e}"));
+        let receiver = xmpp::login(c2s, None, DOMAIN, &receiver_name, PASSWORD, "r")
+            .await
+            .unwrap_or_else(|e| panic!("{receiver_name}: {e}"));
+        let credit = Arc::new(Semaphore::new(window));
+        // Receiver: count, and give the sender credit back.
+        let (r, rc, rr) = (receiver, credit.clone(), receipts.clone());
+        tasks.push(tokio::spawn(async move {
+            let xmpp::Session { mut reader, writer } = r;
+            let _keep = writer;
+            let mut scanner = xmpp::BodyScanner::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let Ok(n) = reader.read(&mut buf).await else { return };
+                if n == 0 {
+                    return;
+                }
+                let now = now_ns();
+                let mut got = 0;
+                scanner.feed(&buf[..n], |sent| {
+                    got += 1;
+                    if rr.measuring.load(Ordering::Relaxed) {
+                        rr.delivered.fetch_add(1, Ordering::Relaxed);
+                        let us = now.saturating_sub(sent) / 1000;
+                        rr.latencies_us.lock().unwrap().push(us.min(u32::MAX as u64) as u32);
+                    }
+                });
+                rc.add_permits(got);
+            }
+        }));
+        let (s, sc, stop) = (sender, credit, stop.clone());
+        let to = format!("{receiver_name}@{DOMAIN}");
+        tasks.push(tokio::spawn(async move {
+            let xmpp::Session { reader, mut writer } = s;
+            let _keep = reader;
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(permit) = sc.acquire().await else { return };
+                permit.forget();
+                let stanza = format!("<message to='{to}' type='chat'><body>t={}</body></message>", now_ns());
+                if writer.write_all(stanza.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    receipts.measuring.store(true, Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    receipts.measuring.store(false, Ordering::Relaxed);
+    let window_s = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.abort();
+    }
+    let delivered = receipts.delivered.load(Ordering::Relaxed);
+    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    json!({"workload": "c2s", "target": target, "delivered_per_s": delivered as f64 / window_s, "p50_ms": p50, "p99_ms": p99, "pairs": pairs, "window": window})
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Memory per idle session: RSS growth of `pid` after `sessions` logins (authenticated,
+/// bound, available), divided by their number.
+async fn idle(a: &Args) -> Value {
+    let c2s = a.addr("c2s");
+    let prefix = a.get("prefix");
+    let sessions = a.num("sessions", 10_000);
+    let pid = a.num("pid", 0) as u32;
+    let target = a.0.get("target").cloned().unwrap_or_default();
+    let before = rss_kb(pid);
+    let limit = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::new();
+    let t = Instant::now();
+    for i in 0..sessions {
+        let permit = limit.clone().acquire_owned().await.unwrap();
+        let prefix = prefix.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = permit;
+            // Spread over 127.0.0.2..51 so source ports never run short.
+            let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i % 50) as u8));
+            xmpp::login(c2s, Some(source), DOMAIN, &format!("{prefix}{i}"), PASSWORD, "idle").await
+        }));
+    }
+    let mut held = Vec::with_capacity(sessions as usize);
+    let mut failed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(s) => held.push(s),
+            Err(e) => {
+                failed += 1;
+                if failed < 5 {
+                    eprintln!("idle login failed: {e}");
+                }
+            }
+        }
+    }
+    let login_s = t.elapsed().as_secs_f64();
+    // Let the server settle (presence, allocations) before reading its size.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kb(pid);
+    let per_session_kb = (after.saturating_sub(before)) as f64 / held.len().max(1) as f64;
+    drop(held);
+    json!({"workload": "idle", "target": target, "sessions": sessions, "failed": failed,
+           "rss_before_kb": before, "rss_after_kb": after, "per_session_kb": per_session_kb, "login_s": login_s})
+}
+
+/// Fills alice@localhost's archive (with bob@localhost) in DIR before the server starts.
+async fn archive_fill(a: &Args) -> Value {
+    use meerkat::store::{ArchivedMessage, SqliteStore, Store};
+    let dir = a.get("data-dir");
+    let count = a.num("count", 1_000_000) as usize;
+    let store = SqliteStore::open(std::path::Path::new(&dir)).expect("open the store");
+    let t = Instant::now();
+    let base: i64 = 1_764_000_000_000;
+    for start in (0..count).step_by(10_000) {
+        let rows: Vec<ArchivedMessage> = (start..(start + 10_000).min(count))
+            .map(|i| {
+                let ts = base + i as i64;
+                let (from, to) = if i % 2 == 0 { ("alice", "bob") } else { ("bob", "alice") };
+                ArchivedMessage {
+                    id: (ts << 16) | (i as i64 & 0xffff),
+                    owner: "alice@localhost".into(),
+                    with: "bob@localhost".into(),
+                    timestamp_ms: ts,
+                    stanza: format!("<message xmlns='jabber:client' from='{from}@localhost' to='{to}@localhost' type='chat' id='m{i}'><body>archived message number {i}</body></message>"),
+                }
+            })
+            .collect();
+        store.archive_append(rows).await.expect("append");
+    }
+    json!({"workload": "archive-fill", "count": count, "seconds": t.elapsed().as_secs_f64()})
+}
+
+/// `GET /api/messages/bob@localhost?limit=50` as alice, sequentially over keep-alive.
+async fn archive_read(a: &Args) -> Value {
+    let http = a.get("http");
+    let requests = a.num("requests", 2000);
+    let client = http_client(1);
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("alice@{DOMAIN}:{PASSWORD}"))
+    );
+    let url = format!("http://{http}/api/messages/bob@{DOMAIN}?limit=50");
+    let mut samples = Vec::with_capacity(requests as usize);
+    for i in 0..requests + 50 {
+        let req = hyper::Request::get(&url)
+            .header("authorization", &auth)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let t = Instant::now();
+        let resp = client.request(req).await.expect("request");
+        assert_eq!(resp.status(), 200);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let us = t.elapsed().as_micros() as u32;
+        if i >= 50 {
+            samples.push(us);
+        }
+        if i == 0 {
+            let items: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(items.as_array().map(Vec::len), Some(50));
+        }
+    }
+    let (p50, p99) = percentiles(samples);
+    json!({"workload": "archive-read", "target": "meerkat", "p50_ms": p50, "p99_ms": p99, "requests": requests})
+}
+
+/// Server-side cost of REST Basic auth, measured in process on the server's own code.
+async fn auth_cost() -> Value {
+    use meerkat::core::accounts::Accounts;
+    use meerkat::store::SqliteStore;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let cached = Accounts::new(store.clone(), vec![DOMAIN.into()], 4096, 10_000);
+    let uncached = Accounts::new(store, vec![DOMAIN.into()], 4096, 0);
+    let jid = cached.user_jid("alice", DOMAIN).unwrap();
+    cached.register(&jid, PASSWORD).await.unwrap();
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        assert!(cached
+            .check_password("alice@localhost", PASSWORD)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    let cached_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let m = 50;
+    let t = Instant::now();
+    for _ in 0..m {
+        assert!(uncached
+            .check_password("alice@localhost", PASSWORD)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    let uncached_us = t.elapsed().as_secs_f64() * 1e6 / m as f64;
+    json!({"workload": "auth-cost", "target": "meerkat", "cached_us": cached_us, "verify_us": uncached_us})
+}
+
+fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+/// Medians (min–max) per workload, target and figure, and meerkat/ejabberd ratios.
+fn report(path: &str) {
+    let text = std::fs::read_to_string(path).expect("results file");
+    let mut runs: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
+    for line in text.lines().filter(|l| l.starts_with('{')) {
+        let v: Value = serde_json::from_str(line).expect("JSON line");
+        let workload = v["workload"].as_str().unwrap_or_default().to_owned();
+        let target = v["target"].as_str().unwrap_or_default().to_owned();
+        for figure in [
+            "delivered_per_s",
+            "p50_ms",
+            "p99_ms",
+            "per_session_kb",
+            "cached_us",
+            "verify_us",
+        ] {
+            if let Some(x) = v[figure].as_f64() {
+                runs.entry((workload.clone(), target.clone(), figure.to_owned()))
+                    .or_default()
+                    .push(x);
+            }
+        }
+    }
+    let mut keys: Vec<_> = runs.keys().cloned().collect();
+    keys.sort();
+    println!("| workload | figure | target | median | min | max | runs |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut medians = HashMap::new();
+    for k in &keys {
+        let (med, min, max) = median_min_max(runs[k].clone());
+        medians.insert(k.clone(), med);
+        println!(
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
+            k.0,
+            k.2,
+            k.1,
+            med,
+            min,
+            max,
+            runs[k].len()
+        );
+    }
+    println!();
+    println!("| workload | figure | meerkat / ejabberd |");
+    println!("| --- | --- | --- |");
+    for k in keys.iter().filter(|k| k.1 == "meerkat") {
+        if let Some(e) = medians.get(&(k.0.clone(), "ejabberd".into(), k.2.clone())) {
+            println!("| {} | {} | {:.2} |", k.0, k.2, medians[k] / e);
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(cmd) = args.get(1) else {
+        eprintln!("usage: meerkat-bench COMMAND [--key value ...] (see the source header)");
+        std::process::exit(2);
+    };
+    let a = Args::parse(&args[2..]);
+    epoch();
+    let out = match cmd.as_str() {
+        "register" => register(&a).await,
+        "rest-send" => rest_send(&a).await,
+        "c2s" => c2s(&a).await,
+        "idle" => idle(&a).await,
+        "archive-fill" => archive_fill(&a).await,
+        "archive-read" => archive_read(&a).await,
+        "auth-cost" => auth_cost().await,
+        "report" => {
+            report(&args.get(2).cloned().unwrap_or_default());
+            return;
+        }
+        other => {
+            eprintln!("unknown command {other}");
+            std::process::exit(2);
+        }
+    };
+    println!("{out}");
+}

@@ -1,0 +1,155 @@
+//! A minimal XMPP client for load: plain TCP, SASL PLAIN, bind, presence, then raw
+//! stanza writes and a byte scanner for `<body>t=NANOS</body>` on the receiving side.
+//! Deliberately not a general client: the measuring side must cost next to nothing.
+
+use base64::Engine;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Session {
+    pub reader: OwnedReadHalf,
+    pub writer: OwnedWriteHalf,
+}
+
+fn err(msg: impl Into<String>) -> io::Error {
+    io::Error::other(msg.into())
+}
+
+/// Reads until `needle` (or `fail`) appears; returns what was read.
+async fn read_until(stream: &mut TcpStream, buf: &mut Vec<u8>, needle: &str, fail: &str) -> io::Result<String> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(buf);
+        if let Some(i) = text.find(needle) {
+            let end = i + needle.len();
+            let out = text[..end].to_owned();
+            buf.drain(..end);
+            return Ok(out);
+        }
+        if !fail.is_empty() && text.contains(fail) {
+            return Err(err(format!("server said: {text}")));
+        }
+        let n = tokio::time::timeout(STEP_TIMEOUT, stream.read(&mut chunk))
+            .await
+            .map_err(|_| err(format!("timed out waiting for {needle}")))??;
+        if n == 0 {
+            return Err(err(format!("connection closed waiting for {needle}: {text}")));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn header(domain: &str) -> String {
+    format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0'>"
+    )
+}
+
+/// Connects from `source` (any port), logs in as `user@domain/resource` with PLAIN,
+/// binds, and sends initial presence.
+pub async fn login(
+    server: SocketAddr,
+    source: Option<std::net::IpAddr>,
+    domain: &str,
+    user: &str,
+    password: &str,
+    resource: &str,
+) -> io::Result<Session> {
+    let socket = TcpSocket::new_v4()?;
+    if let Some(ip) = source {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
+    let mut stream = tokio::time::timeout(STEP_TIMEOUT, socket.connect(server))
+        .await
+        .map_err(|_| err("connect timed out"))??;
+    stream.set_nodelay(true)?;
+    let mut buf = Vec::new();
+    stream.write_all(header(domain).as_bytes()).await?;
+    read_until(&mut stream, &mut buf, "</stream:features>", "stream:error").await?;
+    let creds = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    stream
+        .write_all(
+            format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{creds}</auth>").as_bytes(),
+        )
+        .await?;
+    read_until(&mut stream, &mut buf, "<success", "<failure").await?;
+    read_until(&mut stream, &mut buf, ">", "").await?;
+    stream.write_all(header(domain).as_bytes()).await?;
+    read_until(&mut stream, &mut buf, "</stream:features>", "stream:error").await?;
+    stream
+        .write_all(
+            format!(
+                "<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}</resource></bind></iq>"
+            )
+            .as_bytes(),
+        )
+        .await?;
+    read_until(&mut stream, &mut buf, "</iq>", "type='error'").await?;
+    stream.write_all(b"<presence/>").await?;
+    let (reader, writer) = stream.into_split();
+    Ok(Session { reader, writer })
+}
+
+/// Finds `<body>t=NANOS</body>` markers in a byte stream split arbitrarily into chunks.
+#[derive(Default)]
+pub struct BodyScanner {
+    pending: Vec<u8>,
+}
+
+impl BodyScanner {
+    /// Feeds bytes; calls `found` with each timestamp.
+    pub fn feed(&mut self, bytes: &[u8], mut found: impl FnMut(u64)) {
+        self.pending.extend_from_slice(bytes);
+        let data = &self.pending;
+        let mut consumed = 0;
+        let open = b"<body>t=";
+        while let Some(start) = find(&data[consumed..], open) {
+            let digits_at = consumed + start + open.len();
+            let Some(len) = data[digits_at..].iter().position(|b| !b.is_ascii_digit()) else {
+                // The number may continue in the next chunk.
+                consumed += start;
+                break;
+            };
+            if let Ok(n) = std::str::from_utf8(&data[digits_at..digits_at + len])
+                .unwrap_or("x")
+                .parse()
+            {
+                found(n);
+            }
+            consumed = digits_at + len;
+        }
+        if find(&data[consumed..], open).is_none() {
+            // Keep a tail that could be the start of a split marker.
+            let keep = data.len().saturating_sub(open.len()).max(consumed);
+            consumed = keep;
+        }
+        self.pending.drain(..consumed);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_found_across_any_split() {
+        let text = b"<message><body>t=123</body></message><message to='x'><body>t=4567</body></message>";
+        for split in 1..text.len() {
+            let mut s = BodyScanner::default();
+            let mut got = Vec::new();
+            s.feed(&text[..split], |n| got.push(n));
+            s.feed(&text[split..], |n| got.push(n));
+            assert_eq!(got, [123, 4567], "split at {split}");
+        }
+    }
+}
