@@ -6,16 +6,38 @@ use log::{debug, info};
 // models may be unused if all inputs are primitive types
 #[allow(unused_imports)]
 use meerkat_client_api::{
-    models, AddContactResponse, ApiNoContext, Client, ContextWrapperExt, CreateRoomResponse, CreateRoomWithIdResponse,
-    DeleteContactResponse, DeleteContactsResponse, GetContactResponse, GetMessagesResponse, GetMessagesWithResponse,
-    GetRoomMessagesResponse, GetRoomResponse, InviteToRoomResponse, ListContactsResponse, ListRoomsResponse,
-    ManageContactResponse, OpenEventStreamResponse, PutRoomWithoutIdResponse, RemoveFromRoomResponse,
-    RemoveFromRoomWithoutUserResponse, SendMessageResponse, SendRoomMessageResponse, SetRoomConfigResponse,
+    models, ApiNoContext, Client, ContextWrapperExt,
+    AddContactResponse,
+    DeleteContactsResponse,
+    ListContactsResponse,
+    DeleteContactResponse,
+    GetContactResponse,
+    ManageContactResponse,
+    GetMessagesResponse,
+    SendMessageResponse,
+    GetMessagesWithResponse,
+    CreateRoomResponse,
+    ListRoomsResponse,
+    PutRoomWithoutIdResponse,
+    CreateRoomWithIdResponse,
+    GetRoomResponse,
+    GetRoomMessagesResponse,
+    InviteToRoomResponse,
+    RemoveFromRoomWithoutUserResponse,
+    SendRoomMessageResponse,
+    SetRoomConfigResponse,
+    RemoveFromRoomResponse,
+    OpenEventStreamResponse,
 };
 use simple_logger::SimpleLogger;
 use swagger::{AuthData, ContextBuilder, EmptyContext, Push, XSpanIdString};
 
-type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Option<AuthData>, XSpanIdString);
+type ClientContext = swagger::make_context_ty!(
+    ContextBuilder,
+    EmptyContext,
+    Option<AuthData>,
+    XSpanIdString
+);
 
 #[derive(Parser, Debug)]
 #[clap(
@@ -32,26 +54,17 @@ struct Cli {
     server_address: String,
 
     /// Path to the client private key if using client-side TLS authentication
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long, requires_all(&["client_certificate", "server_certificate"]))]
     client_key: Option<String>,
 
     /// Path to the client's public certificate associated with the private key
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long, requires_all(&["client_key", "server_certificate"]))]
     client_certificate: Option<String>,
 
     /// Path to CA certificate used to authenticate the server
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long)]
     server_certificate: Option<String>,
 
@@ -81,7 +94,8 @@ enum Operation {
         contacts_to_delete: models::ContactsToDelete,
     },
     /// List contacts
-    ListContacts {},
+    ListContacts {
+    },
     /// Remove a contact
     DeleteContact {
         /// Bare JID of the contact, in any letter case.
@@ -126,24 +140,26 @@ enum Operation {
         new_room: models::NewRoom,
     },
     /// List the user's rooms
-    ListRooms {},
+    ListRooms {
+    },
     /// Create a room with a given id (id missing)
-    PutRoomWithoutId {},
+    PutRoomWithoutId {
+    },
     /// Create a room with a given id
     CreateRoomWithId {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::NewRoom>)]
         new_room: models::NewRoom,
     },
     /// Get a room's details
     GetRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
     },
     /// List a room's archive
     GetRoomMessages {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
@@ -152,46 +168,44 @@ enum Operation {
     },
     /// Add a user to a room
     InviteToRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomInvite>)]
         room_invite: models::RoomInvite,
     },
     /// Remove a user from a room (user missing)
     RemoveFromRoomWithoutUser {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
     },
     /// Send a message to a room
     SendRoomMessage {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomMessage>)]
         room_message: models::RoomMessage,
     },
     /// Change a room's name and subject
     SetRoomConfig {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomConfig>)]
         room_config: models::RoomConfig,
     },
     /// Remove a user from a room
     RemoveFromRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`.
+        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         /// Bare JID of the user to remove, in any letter case.
         user: String,
     },
     /// Open a server-sent events stream
-    OpenEventStream {},
+    OpenEventStream {
+    },
 }
 
 // On Linux/Unix with OpenSSL (client-tls feature), support certificate pinning and mutual TLS
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
 fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoContext<ClientContext>>> {
     if args.client_certificate.is_some() {
         debug!("Using mutual TLS");
@@ -205,12 +219,14 @@ fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoCont
         Ok(Box::new(client.with_context(context)))
     } else if args.server_certificate.is_some() {
         debug!("Using TLS with pinned server certificate");
-        let client = Client::try_new_https_pinned(&args.server_address, args.server_certificate.clone().unwrap())
-            .context("Failed to create HTTPS client")?;
+        let client =
+            Client::try_new_https_pinned(&args.server_address, args.server_certificate.clone().unwrap())
+                .context("Failed to create HTTPS client")?;
         Ok(Box::new(client.with_context(context)))
     } else {
         debug!("Using client without certificates");
-        let client = Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
+        let client =
+            Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
         Ok(Box::new(client.with_context(context)))
     }
 }
@@ -218,16 +234,14 @@ fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoCont
 // On macOS/Windows/iOS or without client-tls feature, use simple client (no cert pinning/mutual TLS)
 #[cfg(any(
     not(feature = "client-tls"),
-    all(
-        feature = "client-tls",
-        any(target_os = "macos", target_os = "windows", target_os = "ios")
-    )
+    all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios"))
 ))]
 fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoContext<ClientContext>>> {
     // Client::try_new() automatically detects the URL scheme (http:// or https://)
     // and creates the appropriate client.
     // Note: Certificate pinning and mutual TLS are only available on Linux/Unix with OpenSSL
-    let client = Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
+    let client =
+        Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
     Ok(Box::new(client.with_context(context)))
 }
 
@@ -243,605 +257,995 @@ async fn main() -> Result<()> {
     let auth_data: Option<AuthData> = None;
 
     #[allow(trivial_casts)]
-    let context = swagger::make_context!(ContextBuilder, EmptyContext, auth_data, XSpanIdString::default());
+    let context = swagger::make_context!(
+        ContextBuilder,
+        EmptyContext,
+        auth_data,
+        XSpanIdString::default()
+    );
 
     let client = create_client(&args, context)?;
 
     let result = match args.operation {
-        Operation::AddContact { new_contact } => {
+        Operation::AddContact {
+            new_contact,
+        } => {
             info!("Performing a AddContact request");
 
-            let result = client.add_contact(new_contact).await?;
+            let result = client.add_contact(
+                new_contact,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                AddContactResponse::ContactAdded => "ContactAdded\n".to_string(),
-                AddContactResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                AddContactResponse::ContactAdded
+                => "ContactAdded\n".to_string()
+                    ,
+                AddContactResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                AddContactResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                AddContactResponse::UserNotFound(body) => {
-                    "UserNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                AddContactResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                AddContactResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                AddContactResponse::UserNotFound
+                (body)
+                => "UserNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::DeleteContacts { contacts_to_delete } => {
+        Operation::DeleteContacts {
+            contacts_to_delete,
+        } => {
             prompt(args.force, "This will delete the given entry, are you sure?")?;
             info!("Performing a DeleteContacts request");
 
-            let result = client.delete_contacts(contacts_to_delete).await?;
+            let result = client.delete_contacts(
+                contacts_to_delete,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                DeleteContactsResponse::ContactsRemoved(body) => {
-                    "ContactsRemoved\n".to_string() + &serde_json::to_string_pretty(&body)?
+                DeleteContactsResponse::ContactsRemoved
+                (body)
+                => "ContactsRemoved\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                DeleteContactsResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                DeleteContactsResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                DeleteContactsResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                DeleteContactsResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                DeleteContactsResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactsResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::ListContacts {} => {
+        Operation::ListContacts {
+        } => {
             info!("Performing a ListContacts request");
 
-            let result = client.list_contacts().await?;
+            let result = client.list_contacts(
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                ListContactsResponse::ContactList(body) => {
-                    "ContactList\n".to_string() + &serde_json::to_string_pretty(&body)?
+                ListContactsResponse::ContactList
+                (body)
+                => "ContactList\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                ListContactsResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                ListContactsResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                ListContactsResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListContactsResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::DeleteContact { jid } => {
+        Operation::DeleteContact {
+            jid,
+        } => {
             prompt(args.force, "This will delete the given entry, are you sure?")?;
-            info!("Performing a DeleteContact request on {:?}", (&jid));
+            info!("Performing a DeleteContact request on {:?}", (
+                &jid
+            ));
 
-            let result = client.delete_contact(jid).await?;
+            let result = client.delete_contact(
+                jid,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                DeleteContactResponse::ContactRemoved => "ContactRemoved\n".to_string(),
-                DeleteContactResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                DeleteContactResponse::ContactRemoved
+                => "ContactRemoved\n".to_string()
+                    ,
+                DeleteContactResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                DeleteContactResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                DeleteContactResponse::ContactNotFound(body) => {
-                    "ContactNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                DeleteContactResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                DeleteContactResponse::ContactNotFound
+                (body)
+                => "ContactNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::GetContact { jid } => {
-            info!("Performing a GetContact request on {:?}", (&jid));
+        Operation::GetContact {
+            jid,
+        } => {
+            info!("Performing a GetContact request on {:?}", (
+                &jid
+            ));
 
-            let result = client.get_contact(jid).await?;
+            let result = client.get_contact(
+                jid,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                GetContactResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
+                GetContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                GetContactResponse::NotFound(body) => "NotFound\n".to_string() + &serde_json::to_string_pretty(&body)?,
-                GetContactResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetContactResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetContactResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::ManageContact { jid, contact_action } => {
-            info!("Performing a ManageContact request on {:?}", (&jid));
+        Operation::ManageContact {
+            jid,
+            contact_action,
+        } => {
+            info!("Performing a ManageContact request on {:?}", (
+                &jid
+            ));
 
-            let result = client.manage_contact(jid, contact_action).await?;
+            let result = client.manage_contact(
+                jid,
+                contact_action,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                ManageContactResponse::ActionDone => "ActionDone\n".to_string(),
-                ManageContactResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                ManageContactResponse::ActionDone
+                => "ActionDone\n".to_string()
+                    ,
+                ManageContactResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                ManageContactResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                ManageContactResponse::ContactNotFound(body) => {
-                    "ContactNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                ManageContactResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                ManageContactResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ManageContactResponse::ContactNotFound
+                (body)
+                => "ContactNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::GetMessages { limit, before } => {
+        Operation::GetMessages {
+            limit,
+            before,
+        } => {
             info!("Performing a GetMessages request");
 
-            let result = client.get_messages(limit, before).await?;
+            let result = client.get_messages(
+                limit,
+                before,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                GetMessagesResponse::ArchivedMessages(body) => {
-                    "ArchivedMessages\n".to_string() + &serde_json::to_string_pretty(&body)?
+                GetMessagesResponse::ArchivedMessages
+                (body)
+                => "ArchivedMessages\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                GetMessagesResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetMessagesResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                GetMessagesResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetMessagesResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::SendMessage { new_message } => {
+        Operation::SendMessage {
+            new_message,
+        } => {
             info!("Performing a SendMessage request");
 
-            let result = client.send_message(new_message).await?;
+            let result = client.send_message(
+                new_message,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                SendMessageResponse::MessageSent(body) => {
-                    "MessageSent\n".to_string() + &serde_json::to_string_pretty(&body)?
+                SendMessageResponse::MessageSent
+                (body)
+                => "MessageSent\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                SendMessageResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendMessageResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                SendMessageResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendMessageResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendMessageResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::GetMessagesWith { with, limit, before } => {
-            info!("Performing a GetMessagesWith request on {:?}", (&with));
+        Operation::GetMessagesWith {
+            with,
+            limit,
+            before,
+        } => {
+            info!("Performing a GetMessagesWith request on {:?}", (
+                &with
+            ));
 
-            let result = client.get_messages_with(with, limit, before).await?;
+            let result = client.get_messages_with(
+                with,
+                limit,
+                before,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                GetMessagesWithResponse::ArchivedMessages(body) => {
-                    "ArchivedMessages\n".to_string() + &serde_json::to_string_pretty(&body)?
+                GetMessagesWithResponse::ArchivedMessages
+                (body)
+                => "ArchivedMessages\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesWithResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesWithResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                GetMessagesWithResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetMessagesWithResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                GetMessagesWithResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetMessagesWithResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::CreateRoom { new_room } => {
+        Operation::CreateRoom {
+            new_room,
+        } => {
             info!("Performing a CreateRoom request");
 
-            let result = client.create_room(new_room).await?;
+            let result = client.create_room(
+                new_room,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                CreateRoomResponse::RoomCreated(body) => {
-                    "RoomCreated\n".to_string() + &serde_json::to_string_pretty(&body)?
+                CreateRoomResponse::RoomCreated
+                (body)
+                => "RoomCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                CreateRoomResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                CreateRoomResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                CreateRoomResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                CreateRoomResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::ListRooms {} => {
+        Operation::ListRooms {
+        } => {
             info!("Performing a ListRooms request");
 
-            let result = client.list_rooms().await?;
+            let result = client.list_rooms(
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                ListRoomsResponse::RoomList(body) => "RoomList\n".to_string() + &serde_json::to_string_pretty(&body)?,
-                ListRoomsResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                ListRoomsResponse::RoomList
+                (body)
+                => "RoomList\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListRoomsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListRoomsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                ListRoomsResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                ListRoomsResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListRoomsResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::PutRoomWithoutId {} => {
+        Operation::PutRoomWithoutId {
+        } => {
             info!("Performing a PutRoomWithoutId request");
 
-            let result = client.put_room_without_id().await?;
+            let result = client.put_room_without_id(
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                PutRoomWithoutIdResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                PutRoomWithoutIdResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                PutRoomWithoutIdResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                PutRoomWithoutIdResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                PutRoomWithoutIdResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                PutRoomWithoutIdResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::CreateRoomWithId { id, new_room } => {
-            info!("Performing a CreateRoomWithId request on {:?}", (&id));
+        Operation::CreateRoomWithId {
+            id,
+            new_room,
+        } => {
+            info!("Performing a CreateRoomWithId request on {:?}", (
+                &id
+            ));
 
-            let result = client.create_room_with_id(id, new_room).await?;
+            let result = client.create_room_with_id(
+                id,
+                new_room,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                CreateRoomWithIdResponse::RoomCreated(body) => {
-                    "RoomCreated\n".to_string() + &serde_json::to_string_pretty(&body)?
+                CreateRoomWithIdResponse::RoomCreated
+                (body)
+                => "RoomCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                CreateRoomWithIdResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                CreateRoomWithIdResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                CreateRoomWithIdResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                CreateRoomWithIdResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                CreateRoomWithIdResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateRoomWithIdResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::GetRoom { id } => {
-            info!("Performing a GetRoom request on {:?}", (&id));
+        Operation::GetRoom {
+            id,
+        } => {
+            info!("Performing a GetRoom request on {:?}", (
+                &id
+            ));
 
-            let result = client.get_room(id).await?;
+            let result = client.get_room(
+                id,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                GetRoomResponse::RoomDetails(body) => {
-                    "RoomDetails\n".to_string() + &serde_json::to_string_pretty(&body)?
+                GetRoomResponse::RoomDetails
+                (body)
+                => "RoomDetails\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                GetRoomResponse::BadRequest(body) => "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?,
-                GetRoomResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                GetRoomResponse::Forbidden(body) => "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?,
-                GetRoomResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetRoomResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::GetRoomMessages { id, limit, before } => {
-            info!("Performing a GetRoomMessages request on {:?}", (&id));
+        Operation::GetRoomMessages {
+            id,
+            limit,
+            before,
+        } => {
+            info!("Performing a GetRoomMessages request on {:?}", (
+                &id
+            ));
 
-            let result = client.get_room_messages(id, limit, before).await?;
+            let result = client.get_room_messages(
+                id,
+                limit,
+                before,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                GetRoomMessagesResponse::ArchivedRoomEvents(body) => {
-                    "ArchivedRoomEvents\n".to_string() + &serde_json::to_string_pretty(&body)?
+                GetRoomMessagesResponse::ArchivedRoomEvents
+                (body)
+                => "ArchivedRoomEvents\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                GetRoomMessagesResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetRoomMessagesResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                GetRoomMessagesResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetRoomMessagesResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                GetRoomMessagesResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetRoomMessagesResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::InviteToRoom { id, room_invite } => {
-            info!("Performing a InviteToRoom request on {:?}", (&id));
+        Operation::InviteToRoom {
+            id,
+            room_invite,
+        } => {
+            info!("Performing a InviteToRoom request on {:?}", (
+                &id
+            ));
 
-            let result = client.invite_to_room(id, room_invite).await?;
+            let result = client.invite_to_room(
+                id,
+                room_invite,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                InviteToRoomResponse::UserInvited => "UserInvited\n".to_string(),
-                InviteToRoomResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                InviteToRoomResponse::UserInvited
+                => "UserInvited\n".to_string()
+                    ,
+                InviteToRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                InviteToRoomResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                InviteToRoomResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                InviteToRoomResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                InviteToRoomResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                InviteToRoomResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                InviteToRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToRoomResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToRoomResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::RemoveFromRoomWithoutUser { id } => {
+        Operation::RemoveFromRoomWithoutUser {
+            id,
+        } => {
             prompt(args.force, "This will delete the given entry, are you sure?")?;
-            info!("Performing a RemoveFromRoomWithoutUser request on {:?}", (&id));
+            info!("Performing a RemoveFromRoomWithoutUser request on {:?}", (
+                &id
+            ));
 
-            let result = client.remove_from_room_without_user(id).await?;
+            let result = client.remove_from_room_without_user(
+                id,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                RemoveFromRoomWithoutUserResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                RemoveFromRoomWithoutUserResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomWithoutUserResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                RemoveFromRoomWithoutUserResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                RemoveFromRoomWithoutUserResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                RemoveFromRoomWithoutUserResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::SendRoomMessage { id, room_message } => {
-            info!("Performing a SendRoomMessage request on {:?}", (&id));
+        Operation::SendRoomMessage {
+            id,
+            room_message,
+        } => {
+            info!("Performing a SendRoomMessage request on {:?}", (
+                &id
+            ));
 
-            let result = client.send_room_message(id, room_message).await?;
+            let result = client.send_room_message(
+                id,
+                room_message,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                SendRoomMessageResponse::MessageSent(body) => {
-                    "MessageSent\n".to_string() + &serde_json::to_string_pretty(&body)?
+                SendRoomMessageResponse::MessageSent
+                (body)
+                => "MessageSent\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                SendRoomMessageResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendRoomMessageResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                SendRoomMessageResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendRoomMessageResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendRoomMessageResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SendRoomMessageResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendRoomMessageResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::SetRoomConfig { id, room_config } => {
-            info!("Performing a SetRoomConfig request on {:?}", (&id));
+        Operation::SetRoomConfig {
+            id,
+            room_config,
+        } => {
+            info!("Performing a SetRoomConfig request on {:?}", (
+                &id
+            ));
 
-            let result = client.set_room_config(id, room_config).await?;
+            let result = client.set_room_config(
+                id,
+                room_config,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                SetRoomConfigResponse::ConfigChanged => "ConfigChanged\n".to_string(),
-                SetRoomConfigResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                SetRoomConfigResponse::ConfigChanged
+                => "ConfigChanged\n".to_string()
+                    ,
+                SetRoomConfigResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                SetRoomConfigResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                SetRoomConfigResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SetRoomConfigResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SetRoomConfigResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                SetRoomConfigResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SetRoomConfigResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::RemoveFromRoom { id, user } => {
+        Operation::RemoveFromRoom {
+            id,
+            user,
+        } => {
             prompt(args.force, "This will delete the given entry, are you sure?")?;
-            info!("Performing a RemoveFromRoom request on {:?}", (&id, &user));
+            info!("Performing a RemoveFromRoom request on {:?}", (
+                &id,
+                &user
+            ));
 
-            let result = client.remove_from_room(id, user).await?;
+            let result = client.remove_from_room(
+                id,
+                user,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                RemoveFromRoomResponse::UserRemoved => "UserRemoved\n".to_string(),
-                RemoveFromRoomResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                RemoveFromRoomResponse::UserRemoved
+                => "UserRemoved\n".to_string()
+                    ,
+                RemoveFromRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                RemoveFromRoomResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                RemoveFromRoomResponse::Forbidden(body) => {
-                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                RemoveFromRoomResponse::RoomNotFound(body) => {
-                    "RoomNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                RemoveFromRoomResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                RemoveFromRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::RoomNotFound
+                (body)
+                => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::OpenEventStream {} => {
+        Operation::OpenEventStream {
+        } => {
             info!("Performing a OpenEventStream request");
 
-            let result = client.open_event_stream().await?;
+            let result = client.open_event_stream(
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                OpenEventStreamResponse::EventStream(body) => {
-                    "EventStream\n".to_string() + &serde_json::to_string_pretty(&body)?
+                OpenEventStreamResponse::EventStream
+                (body)
+                => "EventStream\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                OpenEventStreamResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                OpenEventStreamResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                OpenEventStreamResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                OpenEventStreamResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                OpenEventStreamResponse::NotImplemented(body) => {
-                    "NotImplemented\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                OpenEventStreamResponse::NotImplemented
+                (body)
+                => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
     };

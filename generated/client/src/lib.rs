@@ -1,24 +1,15 @@
-#![allow(
-    missing_docs,
-    trivial_casts,
-    unused_variables,
-    unused_mut,
-    unused_imports,
-    unused_extern_crates,
-    unused_attributes,
-    non_camel_case_types
-)]
+#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
 #![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
 
 use async_trait::async_trait;
 use futures::Stream;
 #[cfg(feature = "mock")]
 use mockall::automock;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::error::Error;
-use std::task::{Context, Poll};
-use swagger::{auth::Authorization, ApiError, ContextWrapper};
+use std::collections::BTreeSet;
+use std::task::{Poll, Context};
+use swagger::{ApiError, ContextWrapper, auth::Authorization};
+use serde::{Serialize, Deserialize};
 
 #[cfg(any(feature = "client", feature = "server"))]
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
@@ -29,321 +20,591 @@ pub const API_VERSION: &str = "1.0.0";
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
+
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum AddContactResponse {
     /// Contact added
-    ContactAdded,
+    ContactAdded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// User not found
-    UserNotFound(String),
+    UserNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactsResponse {
     /// Contacts removed
-    ContactsRemoved(models::NotDeleted),
+    ContactsRemoved
+    (models::NotDeleted)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListContactsResponse {
     /// Contact list
-    ContactList(Vec<models::Contact>),
+    ContactList
+    (Vec<models::Contact>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactResponse {
     /// Contact removed
-    ContactRemoved,
+    ContactRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Contact not found
-    ContactNotFound(String),
+    ContactNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetContactResponse {
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ManageContactResponse {
     /// Action done
-    ActionDone,
+    ActionDone
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Contact not found
-    ContactNotFound(String),
+    ContactNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetMessagesResponse {
     /// Archived messages
-    ArchivedMessages(Vec<models::ChatMessage>),
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMessageResponse {
     /// Message sent
-    MessageSent(models::MessageId),
+    MessageSent
+    (models::MessageId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetMessagesWithResponse {
     /// Archived messages
-    ArchivedMessages(Vec<models::ChatMessage>),
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateRoomResponse {
     /// Room created
-    RoomCreated(models::RoomId),
+    RoomCreated
+    (models::RoomId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListRoomsResponse {
     /// Room list
-    RoomList(Vec<models::RoomSummary>),
+    RoomList
+    (Vec<models::RoomSummary>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum PutRoomWithoutIdResponse {
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateRoomWithIdResponse {
     /// Room created
-    RoomCreated(models::RoomId),
+    RoomCreated
+    (models::RoomId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetRoomResponse {
     /// Room details
-    RoomDetails(models::RoomDetails),
+    RoomDetails
+    (models::RoomDetails)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetRoomMessagesResponse {
     /// Archived room events
-    ArchivedRoomEvents(Vec<models::RoomEvent>),
+    ArchivedRoomEvents
+    (Vec<models::RoomEvent>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToRoomResponse {
     /// User invited
-    UserInvited,
+    UserInvited
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RemoveFromRoomWithoutUserResponse {
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendRoomMessageResponse {
     /// Message sent
-    MessageSent(models::MessageId),
+    MessageSent
+    (models::MessageId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SetRoomConfigResponse {
     /// Config changed
-    ConfigChanged,
+    ConfigChanged
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RemoveFromRoomResponse {
     /// User removed
-    UserRemoved,
+    UserRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum OpenEventStreamResponse {
     /// Event stream
-    EventStream(String),
+    EventStream
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
 }
 
 /// API
@@ -352,43 +613,53 @@ pub enum OpenEventStreamResponse {
 #[allow(clippy::too_many_arguments, clippy::ptr_arg)]
 pub trait Api<C: Send + Sync> {
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact, context: &C) -> Result<AddContactResponse, ApiError>;
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        context: &C) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-        context: &C,
-    ) -> Result<DeleteContactsResponse, ApiError>;
+        context: &C) -> Result<DeleteContactsResponse, ApiError>;
 
     /// List contacts
-    async fn list_contacts(&self, context: &C) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        context: &C) -> Result<ListContactsResponse, ApiError>;
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String, context: &C) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>;
 
     /// Get one contact (not supported)
-    async fn get_contact(&self, jid: String, context: &C) -> Result<GetContactResponse, ApiError>;
+    async fn get_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<GetContactResponse, ApiError>;
 
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
         jid: String,
         contact_action: models::ContactAction,
-        context: &C,
-    ) -> Result<ManageContactResponse, ApiError>;
+        context: &C) -> Result<ManageContactResponse, ApiError>;
 
     /// List archived chat messages
     async fn get_messages(
         &self,
         limit: Option<u16>,
         before: Option<i64>,
-        context: &C,
-    ) -> Result<GetMessagesResponse, ApiError>;
+        context: &C) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
-    async fn send_message(&self, new_message: models::NewMessage, context: &C)
-        -> Result<SendMessageResponse, ApiError>;
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        context: &C) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
@@ -396,28 +667,36 @@ pub trait Api<C: Send + Sync> {
         with: String,
         limit: Option<u16>,
         before: Option<i64>,
-        context: &C,
-    ) -> Result<GetMessagesWithResponse, ApiError>;
+        context: &C) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
-    async fn create_room(&self, new_room: models::NewRoom, context: &C) -> Result<CreateRoomResponse, ApiError>;
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        context: &C) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
-    async fn list_rooms(&self, context: &C) -> Result<ListRoomsResponse, ApiError>;
+    async fn list_rooms(
+        &self,
+        context: &C) -> Result<ListRoomsResponse, ApiError>;
 
     /// Create a room with a given id (id missing)
-    async fn put_room_without_id(&self, context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>;
+    async fn put_room_without_id(
+        &self,
+        context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
         &self,
         id: String,
         new_room: models::NewRoom,
-        context: &C,
-    ) -> Result<CreateRoomWithIdResponse, ApiError>;
+        context: &C) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
-    async fn get_room(&self, id: String, context: &C) -> Result<GetRoomResponse, ApiError>;
+    async fn get_room(
+        &self,
+        id: String,
+        context: &C) -> Result<GetRoomResponse, ApiError>;
 
     /// List a room's archive
     async fn get_room_messages(
@@ -425,46 +704,47 @@ pub trait Api<C: Send + Sync> {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
-        context: &C,
-    ) -> Result<GetRoomMessagesResponse, ApiError>;
+        context: &C) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
     async fn invite_to_room(
         &self,
         id: String,
         room_invite: models::RoomInvite,
-        context: &C,
-    ) -> Result<InviteToRoomResponse, ApiError>;
+        context: &C) -> Result<InviteToRoomResponse, ApiError>;
 
     /// Remove a user from a room (user missing)
     async fn remove_from_room_without_user(
         &self,
         id: String,
-        context: &C,
-    ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
+        context: &C) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
 
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
-        context: &C,
-    ) -> Result<SendRoomMessageResponse, ApiError>;
+        context: &C) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
     async fn set_room_config(
         &self,
         id: String,
         room_config: models::RoomConfig,
-        context: &C,
-    ) -> Result<SetRoomConfigResponse, ApiError>;
+        context: &C) -> Result<SetRoomConfigResponse, ApiError>;
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String, context: &C)
-        -> Result<RemoveFromRoomResponse, ApiError>;
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        context: &C) -> Result<RemoveFromRoomResponse, ApiError>;
 
     /// Open a server-sent events stream
-    async fn open_event_stream(&self, context: &C) -> Result<OpenEventStreamResponse, ApiError>;
+    async fn open_event_stream(
+        &self,
+        context: &C) -> Result<OpenEventStreamResponse, ApiError>;
+
 }
 
 /// API where `Context` isn't passed on every API call
@@ -480,35 +760,53 @@ pub trait ApiNoContext<C: Send + Sync> {
     fn context(&self) -> &C;
 
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact) -> Result<AddContactResponse, ApiError>;
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-    ) -> Result<DeleteContactsResponse, ApiError>;
+        ) -> Result<DeleteContactsResponse, ApiError>;
 
     /// List contacts
-    async fn list_contacts(&self) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>;
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>;
 
     /// Get one contact (not supported)
-    async fn get_contact(&self, jid: String) -> Result<GetContactResponse, ApiError>;
+    async fn get_contact(
+        &self,
+        jid: String,
+        ) -> Result<GetContactResponse, ApiError>;
 
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
         jid: String,
         contact_action: models::ContactAction,
-    ) -> Result<ManageContactResponse, ApiError>;
+        ) -> Result<ManageContactResponse, ApiError>;
 
     /// List archived chat messages
-    async fn get_messages(&self, limit: Option<u16>, before: Option<i64>) -> Result<GetMessagesResponse, ApiError>;
+    async fn get_messages(
+        &self,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
-    async fn send_message(&self, new_message: models::NewMessage) -> Result<SendMessageResponse, ApiError>;
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        ) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
@@ -516,26 +814,36 @@ pub trait ApiNoContext<C: Send + Sync> {
         with: String,
         limit: Option<u16>,
         before: Option<i64>,
-    ) -> Result<GetMessagesWithResponse, ApiError>;
+        ) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
-    async fn create_room(&self, new_room: models::NewRoom) -> Result<CreateRoomResponse, ApiError>;
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
-    async fn list_rooms(&self) -> Result<ListRoomsResponse, ApiError>;
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>;
 
     /// Create a room with a given id (id missing)
-    async fn put_room_without_id(&self) -> Result<PutRoomWithoutIdResponse, ApiError>;
+    async fn put_room_without_id(
+        &self,
+        ) -> Result<PutRoomWithoutIdResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
         &self,
         id: String,
         new_room: models::NewRoom,
-    ) -> Result<CreateRoomWithIdResponse, ApiError>;
+        ) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
-    async fn get_room(&self, id: String) -> Result<GetRoomResponse, ApiError>;
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>;
 
     /// List a room's archive
     async fn get_room_messages(
@@ -543,43 +851,51 @@ pub trait ApiNoContext<C: Send + Sync> {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
-    ) -> Result<GetRoomMessagesResponse, ApiError>;
+        ) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
     async fn invite_to_room(
         &self,
         id: String,
         room_invite: models::RoomInvite,
-    ) -> Result<InviteToRoomResponse, ApiError>;
+        ) -> Result<InviteToRoomResponse, ApiError>;
 
     /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(&self, id: String) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
+    async fn remove_from_room_without_user(
+        &self,
+        id: String,
+        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
 
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
-    ) -> Result<SendRoomMessageResponse, ApiError>;
+        ) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
     async fn set_room_config(
         &self,
         id: String,
         room_config: models::RoomConfig,
-    ) -> Result<SetRoomConfigResponse, ApiError>;
+        ) -> Result<SetRoomConfigResponse, ApiError>;
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String) -> Result<RemoveFromRoomResponse, ApiError>;
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>;
 
     /// Open a server-sent events stream
-    async fn open_event_stream(&self) -> Result<OpenEventStreamResponse, ApiError>;
+    async fn open_event_stream(
+        &self,
+        ) -> Result<OpenEventStreamResponse, ApiError>;
+
 }
 
 /// Trait to extend an API to make it easy to bind it to a context.
-pub trait ContextWrapperExt<C: Send + Sync>
-where
-    Self: Sized,
+pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
 {
     /// Binds this API to a context.
     fn with_context(self, context: C) -> ContextWrapper<Self, C>;
@@ -587,7 +903,7 @@ where
 
 impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
     fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
-        ContextWrapper::<T, C>::new(self, context)
+         ContextWrapper::<T, C>::new(self, context)
     }
 }
 
@@ -598,7 +914,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     }
 
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact) -> Result<AddContactResponse, ApiError> {
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().add_contact(new_contact, &context).await
     }
@@ -607,25 +927,37 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-    ) -> Result<DeleteContactsResponse, ApiError> {
+        ) -> Result<DeleteContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_contacts(contacts_to_delete, &context).await
     }
 
     /// List contacts
-    async fn list_contacts(&self) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_contacts(&context).await
     }
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String) -> Result<DeleteContactResponse, ApiError> {
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_contact(jid, &context).await
     }
 
     /// Get one contact (not supported)
-    async fn get_contact(&self, jid: String) -> Result<GetContactResponse, ApiError> {
+    async fn get_contact(
+        &self,
+        jid: String,
+        ) -> Result<GetContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_contact(jid, &context).await
     }
@@ -635,19 +967,29 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         jid: String,
         contact_action: models::ContactAction,
-    ) -> Result<ManageContactResponse, ApiError> {
+        ) -> Result<ManageContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().manage_contact(jid, contact_action, &context).await
     }
 
     /// List archived chat messages
-    async fn get_messages(&self, limit: Option<u16>, before: Option<i64>) -> Result<GetMessagesResponse, ApiError> {
+    async fn get_messages(
+        &self,
+        limit: Option<u16>,
+        before: Option<i64>,
+        ) -> Result<GetMessagesResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_messages(limit, before, &context).await
     }
 
     /// Send a one-to-one chat message
-    async fn send_message(&self, new_message: models::NewMessage) -> Result<SendMessageResponse, ApiError> {
+    async fn send_message(
+        &self,
+        new_message: models::NewMessage,
+        ) -> Result<SendMessageResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().send_message(new_message, &context).await
     }
@@ -658,25 +1000,36 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         with: String,
         limit: Option<u16>,
         before: Option<i64>,
-    ) -> Result<GetMessagesWithResponse, ApiError> {
+        ) -> Result<GetMessagesWithResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_messages_with(with, limit, before, &context).await
     }
 
     /// Create a room
-    async fn create_room(&self, new_room: models::NewRoom) -> Result<CreateRoomResponse, ApiError> {
+    async fn create_room(
+        &self,
+        new_room: models::NewRoom,
+        ) -> Result<CreateRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_room(new_room, &context).await
     }
 
     /// List the user's rooms
-    async fn list_rooms(&self) -> Result<ListRoomsResponse, ApiError> {
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_rooms(&context).await
     }
 
     /// Create a room with a given id (id missing)
-    async fn put_room_without_id(&self) -> Result<PutRoomWithoutIdResponse, ApiError> {
+    async fn put_room_without_id(
+        &self,
+        ) -> Result<PutRoomWithoutIdResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().put_room_without_id(&context).await
     }
@@ -686,13 +1039,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         new_room: models::NewRoom,
-    ) -> Result<CreateRoomWithIdResponse, ApiError> {
+        ) -> Result<CreateRoomWithIdResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_room_with_id(id, new_room, &context).await
     }
 
     /// Get a room's details
-    async fn get_room(&self, id: String) -> Result<GetRoomResponse, ApiError> {
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_room(id, &context).await
     }
@@ -703,7 +1061,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
-    ) -> Result<GetRoomMessagesResponse, ApiError> {
+        ) -> Result<GetRoomMessagesResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_room_messages(id, limit, before, &context).await
     }
@@ -713,13 +1072,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         room_invite: models::RoomInvite,
-    ) -> Result<InviteToRoomResponse, ApiError> {
+        ) -> Result<InviteToRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().invite_to_room(id, room_invite, &context).await
     }
 
     /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(&self, id: String) -> Result<RemoveFromRoomWithoutUserResponse, ApiError> {
+    async fn remove_from_room_without_user(
+        &self,
+        id: String,
+        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().remove_from_room_without_user(id, &context).await
     }
@@ -729,7 +1093,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         room_message: models::RoomMessage,
-    ) -> Result<SendRoomMessageResponse, ApiError> {
+        ) -> Result<SendRoomMessageResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().send_room_message(id, room_message, &context).await
     }
@@ -739,23 +1104,34 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         room_config: models::RoomConfig,
-    ) -> Result<SetRoomConfigResponse, ApiError> {
+        ) -> Result<SetRoomConfigResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().set_room_config(id, room_config, &context).await
     }
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String) -> Result<RemoveFromRoomResponse, ApiError> {
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().remove_from_room(id, user, &context).await
     }
 
     /// Open a server-sent events stream
-    async fn open_event_stream(&self) -> Result<OpenEventStreamResponse, ApiError> {
+    async fn open_event_stream(
+        &self,
+        ) -> Result<OpenEventStreamResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().open_event_stream(&context).await
     }
+
 }
+
 
 #[cfg(feature = "client")]
 pub mod client;

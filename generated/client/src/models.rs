@@ -2,9 +2,9 @@
 #[cfg(not(feature = "validate"))]
 use validator::Validate;
 
+use crate::models;
 #[cfg(any(feature = "client", feature = "server"))]
 use crate::header;
-use crate::models;
 #[cfg(feature = "validate")]
 use serde_valid::Validate;
 
@@ -58,10 +58,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Affiliation>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<Affiliation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Affiliation - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Affiliation - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -72,15 +71,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Affiliation as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into Affiliation - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Affiliation as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Affiliation - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -90,17 +89,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Affiliation>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Affiliation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -112,26 +107,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Affiliation> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Affiliation as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Affiliation - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Affiliation> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Affiliation as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Affiliation - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -141,12 +132,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ChatMarker {
     #[serde(rename = "type")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub r#type: models::ChatMarkerType,
 
     /// The `id` of the message being marked.
     #[serde(rename = "id")]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -169,10 +163,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ChatMarker {
     }
 }
 
+
 impl ChatMarker {
     #[allow(clippy::new_without_default)]
-    pub fn new(r#type: models::ChatMarkerType, id: String) -> ChatMarker {
-        ChatMarker { r#type, id }
+    pub fn new(r#type: models::ChatMarkerType, id: String, ) -> ChatMarker {
+        ChatMarker {
+            r#type,
+            id,
+        }
     }
 }
 
@@ -215,21 +213,17 @@ impl std::str::FromStr for ChatMarker {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ChatMarker".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ChatMarker".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "type" => intermediate_rep
-                        .r#type
-                        .push(<models::ChatMarkerType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "type" => intermediate_rep.r#type.push(<models::ChatMarkerType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMarker".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMarker".to_string())
                 }
             }
 
@@ -239,16 +233,8 @@ impl std::str::FromStr for ChatMarker {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ChatMarker {
-            r#type: intermediate_rep
-                .r#type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "type missing in ChatMarker".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in ChatMarker".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in ChatMarker".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ChatMarker".to_string())?,
         })
     }
 }
@@ -262,10 +248,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMarker>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMarker>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMarker - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMarker - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -276,15 +261,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMarker as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMarker - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMarker as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMarker - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -294,17 +279,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMarker>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMarker>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -316,26 +297,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMarker> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMarker as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMarker - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMarker> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMarker as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMarker - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -390,10 +367,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMarkerType>> for hyper::h
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMarkerType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMarkerType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMarkerType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -404,15 +380,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMarkerType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMarkerType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMarkerType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMarkerType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -422,17 +398,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMarkerType>>> for hyp
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMarkerType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -444,26 +416,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMarkerType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMarkerType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMarkerType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMarkerType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMarkerType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMarkerType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -474,38 +442,47 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct ChatMessage {
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender, as stored on the stanza.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// Bare JID of the recipient, as stored on the stanza.
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// When the message was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
 
     /// Text of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "thread")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub thread: Option<String>,
 
     /// The `parent` attribute of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "parent")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub parent: Option<String>,
 
-    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out.
+    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out. 
     #[serde(rename = "properties")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub properties: Option<std::collections::HashMap<String, String>>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -528,9 +505,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ChatMessage {
     }
 }
 
+
 impl ChatMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, from: String, to: String, timestamp: i64, body: String) -> ChatMessage {
+    pub fn new(id: String, from: String, to: String, timestamp: i64, body: String, ) -> ChatMessage {
         ChatMessage {
             id,
             from,
@@ -560,12 +538,18 @@ impl std::fmt::Display for ChatMessage {
             Some(self.timestamp.to_string()),
             Some("body".to_string()),
             Some(self.body.to_string()),
-            self.thread
-                .as_ref()
-                .map(|thread| ["thread".to_string(), thread.to_string()].join(",")),
-            self.parent
-                .as_ref()
-                .map(|parent| ["parent".to_string(), parent.to_string()].join(",")),
+            self.thread.as_ref().map(|thread| {
+                [
+                    "thread".to_string(),
+                    thread.to_string(),
+                ].join(",")
+            }),
+            self.parent.as_ref().map(|parent| {
+                [
+                    "parent".to_string(),
+                    parent.to_string(),
+                ].join(",")
+            }),
             // Skipping map properties in query parameter serialization
         ];
 
@@ -603,46 +587,28 @@ impl std::str::FromStr for ChatMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ChatMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ChatMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "thread" => intermediate_rep
-                        .thread
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "thread" => intermediate_rep.thread.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "parent" => intermediate_rep
-                        .parent
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "properties" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in ChatMessage".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMessage".to_string()),
+                    "parent" => intermediate_rep.parent.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "properties" => return std::result::Result::Err("Parsing a container in this style is not supported in ChatMessage".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMessage".to_string())
                 }
             }
 
@@ -652,31 +618,11 @@ impl std::str::FromStr for ChatMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ChatMessage {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in ChatMessage".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in ChatMessage".to_string())?,
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in ChatMessage".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in ChatMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in ChatMessage".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ChatMessage".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in ChatMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in ChatMessage".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in ChatMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in ChatMessage".to_string())?,
             thread: intermediate_rep.thread.into_iter().next(),
             parent: intermediate_rep.parent.into_iter().next(),
             properties: intermediate_rep.properties.into_iter().next(),
@@ -693,10 +639,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMessage>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -707,15 +652,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -725,17 +670,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMessage>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -747,26 +688,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -777,15 +714,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Contact {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "subscription")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub subscription: models::Subscription,
 
     #[serde(rename = "ask")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub ask: models::SubscriptionAsk,
+
 }
 
 #[cfg(feature = "validate")]
@@ -808,10 +749,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Contact {
     }
 }
 
+
 impl Contact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, subscription: models::Subscription, ask: models::SubscriptionAsk) -> Contact {
-        Contact { jid, subscription, ask }
+    pub fn new(jid: String, subscription: models::Subscription, ask: models::SubscriptionAsk, ) -> Contact {
+        Contact {
+            jid,
+            subscription,
+            ask,
+        }
     }
 }
 
@@ -856,25 +802,19 @@ impl std::str::FromStr for Contact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Contact".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Contact".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subscription" => intermediate_rep
-                        .subscription
-                        .push(<models::Subscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "subscription" => intermediate_rep.subscription.push(<models::Subscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "ask" => intermediate_rep.ask.push(
-                        <models::SubscriptionAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string()),
+                    "ask" => intermediate_rep.ask.push(<models::SubscriptionAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string())
                 }
             }
 
@@ -884,21 +824,9 @@ impl std::str::FromStr for Contact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Contact {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in Contact".to_string())?,
-            subscription: intermediate_rep
-                .subscription
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subscription missing in Contact".to_string())?,
-            ask: intermediate_rep
-                .ask
-                .into_iter()
-                .next()
-                .ok_or_else(|| "ask missing in Contact".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Contact".to_string())?,
+            subscription: intermediate_rep.subscription.into_iter().next().ok_or_else(|| "subscription missing in Contact".to_string())?,
+            ask: intermediate_rep.ask.into_iter().next().ok_or_else(|| "ask missing in Contact".to_string())?,
         })
     }
 }
@@ -912,10 +840,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Contact>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Contact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Contact - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Contact - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -926,15 +853,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Contact as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Contact - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Contact as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Contact - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -944,17 +871,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Contact>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Contact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -966,26 +889,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Contact> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Contact as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Contact - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Contact> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Contact as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Contact - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -995,8 +914,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactAction {
     #[serde(rename = "action")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::ContactActionType,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1019,10 +940,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactAction {
     }
 }
 
+
 impl ContactAction {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::ContactActionType) -> ContactAction {
-        ContactAction { action }
+    pub fn new(action: models::ContactActionType, ) -> ContactAction {
+        ContactAction {
+            action,
+        }
     }
 }
 
@@ -1062,17 +986,15 @@ impl std::str::FromStr for ContactAction {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactAction".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactAction".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(
-                        <models::ContactActionType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactAction".to_string()),
+                    "action" => intermediate_rep.action.push(<models::ContactActionType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactAction".to_string())
                 }
             }
 
@@ -1082,11 +1004,7 @@ impl std::str::FromStr for ContactAction {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactAction {
-            action: intermediate_rep
-                .action
-                .into_iter()
-                .next()
-                .ok_or_else(|| "action missing in ContactAction".to_string())?,
+            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in ContactAction".to_string())?,
         })
     }
 }
@@ -1100,10 +1018,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactAction>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<ContactAction>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactAction - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactAction - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1114,15 +1031,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactAction as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactAction - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactAction as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactAction - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1132,17 +1049,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactAction>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactAction>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1154,26 +1067,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactAction> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactAction as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactAction - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactAction> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactAction as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactAction - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1224,10 +1133,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactActionType>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<ContactActionType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactActionType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactActionType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1238,15 +1146,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactActionType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactActionType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactActionType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactActionType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1256,17 +1164,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactActionType>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactActionType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1278,26 +1182,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactActionType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactActionType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactActionType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactActionType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactActionType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactActionType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1306,9 +1206,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactsToDelete {
-    /// Bare JIDs of the contacts to remove. A JID that cannot be parsed gets `400 \"Invalid JID: <given>\"`.
+    /// Bare JIDs of the contacts to remove. A JID that cannot be parsed gets `400 \"Invalid JID: <given>\"`. 
     #[serde(rename = "to_delete")]
+
     pub to_delete: Vec<String>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1331,10 +1233,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactsToDelete {
     }
 }
 
+
 impl ContactsToDelete {
     #[allow(clippy::new_without_default)]
-    pub fn new(to_delete: Vec<String>) -> ContactsToDelete {
-        ContactsToDelete { to_delete }
+    pub fn new(to_delete: Vec<String>, ) -> ContactsToDelete {
+        ContactsToDelete {
+            to_delete,
+        }
     }
 }
 
@@ -1345,13 +1250,7 @@ impl std::fmt::Display for ContactsToDelete {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
             Some("to_delete".to_string()),
-            Some(
-                self.to_delete
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            Some(self.to_delete.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")),
         ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
@@ -1381,18 +1280,14 @@ impl std::str::FromStr for ContactsToDelete {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactsToDelete".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactsToDelete".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
-                    "to_delete" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in ContactsToDelete".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsToDelete".to_string()),
+                    "to_delete" => return std::result::Result::Err("Parsing a container in this style is not supported in ContactsToDelete".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsToDelete".to_string())
                 }
             }
 
@@ -1402,11 +1297,7 @@ impl std::str::FromStr for ContactsToDelete {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactsToDelete {
-            to_delete: intermediate_rep
-                .to_delete
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to_delete missing in ContactsToDelete".to_string())?,
+            to_delete: intermediate_rep.to_delete.into_iter().next().ok_or_else(|| "to_delete missing in ContactsToDelete".to_string())?,
         })
     }
 }
@@ -1420,10 +1311,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsToDelete>> for hyper:
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsToDelete>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactsToDelete - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactsToDelete - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1434,15 +1324,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactsToDelete as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactsToDelete - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactsToDelete as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactsToDelete - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1452,17 +1342,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsToDelete>>> for h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsToDelete>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1474,26 +1360,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactsToDelete> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactsToDelete as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactsToDelete - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactsToDelete> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactsToDelete as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactsToDelete - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1502,7 +1384,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct Error(String);
+pub struct Error(
+    String
+);
 
 impl std::convert::From<String> for Error {
     fn from(x: String) -> Self {
@@ -1570,10 +1454,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Error>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Error>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Error - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Error - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1584,15 +1467,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Error as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Error - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Error as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Error - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1602,17 +1485,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Error>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1624,26 +1503,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Error> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Error as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Error - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Error> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Error as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Error - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1654,7 +1529,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MessageId {
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1677,10 +1554,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MessageId {
     }
 }
 
+
 impl MessageId {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String) -> MessageId {
-        MessageId { id }
+    pub fn new(id: String, ) -> MessageId {
+        MessageId {
+            id,
+        }
     }
 }
 
@@ -1689,7 +1569,10 @@ impl MessageId {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for MessageId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("id".to_string()), Some(self.id.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1718,17 +1601,15 @@ impl std::str::FromStr for MessageId {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MessageId".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MessageId".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MessageId".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MessageId".to_string())
                 }
             }
 
@@ -1738,11 +1619,7 @@ impl std::str::FromStr for MessageId {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MessageId {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in MessageId".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MessageId".to_string())?,
         })
     }
 }
@@ -1756,10 +1633,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MessageId>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<MessageId>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MessageId - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MessageId - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1770,15 +1646,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MessageId as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MessageId - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MessageId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MessageId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1788,17 +1664,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MessageId>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MessageId>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1810,26 +1682,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MessageId> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MessageId as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MessageId - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MessageId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MessageId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MessageId - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1838,9 +1706,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewContact {
-    /// Bare JID of the contact. A value that is not a string, or a string that is not a valid JID, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given.
+    /// Bare JID of the contact. A value that is not a string, or a string that is not a valid JID, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given. 
     #[serde(rename = "jid")]
+
     pub jid: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1863,10 +1733,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewContact {
     }
 }
 
+
 impl NewContact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String) -> NewContact {
-        NewContact { jid }
+    pub fn new(jid: String, ) -> NewContact {
+        NewContact {
+            jid,
+        }
     }
 }
 
@@ -1875,7 +1748,10 @@ impl NewContact {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for NewContact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("jid".to_string()), Some(self.jid.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("jid".to_string()),
+            Some(self.jid.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1904,17 +1780,15 @@ impl std::str::FromStr for NewContact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewContact".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewContact".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewContact".to_string()),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewContact".to_string())
                 }
             }
 
@@ -1924,11 +1798,7 @@ impl std::str::FromStr for NewContact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewContact {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in NewContact".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in NewContact".to_string())?,
         })
     }
 }
@@ -1942,10 +1812,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewContact>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NewContact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewContact - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewContact - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1956,15 +1825,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewContact as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewContact - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewContact as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewContact - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1974,17 +1843,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewContact>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewContact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1996,26 +1861,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewContact> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewContact as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewContact - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewContact> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewContact as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewContact - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2026,11 +1887,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewMessage {
     /// Bare JID of the recipient.
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2053,10 +1917,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewMessage {
     }
 }
 
+
 impl NewMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(to: String, body: String) -> NewMessage {
-        NewMessage { to, body }
+    pub fn new(to: String, body: String, ) -> NewMessage {
+        NewMessage {
+            to,
+            body,
+        }
     }
 }
 
@@ -2100,21 +1968,17 @@ impl std::str::FromStr for NewMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewMessage".to_string()),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewMessage".to_string())
                 }
             }
 
@@ -2124,16 +1988,8 @@ impl std::str::FromStr for NewMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewMessage {
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in NewMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in NewMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in NewMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in NewMessage".to_string())?,
         })
     }
 }
@@ -2147,10 +2003,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewMessage>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NewMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2161,15 +2016,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2179,17 +2034,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewMessage>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2201,26 +2052,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2231,11 +2078,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewRoom {
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2258,10 +2108,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewRoom {
     }
 }
 
+
 impl NewRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String) -> NewRoom {
-        NewRoom { name, subject }
+    pub fn new(name: String, subject: String, ) -> NewRoom {
+        NewRoom {
+            name,
+            subject,
+        }
     }
 }
 
@@ -2305,21 +2159,17 @@ impl std::str::FromStr for NewRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewRoom".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewRoom".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewRoom".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewRoom".to_string())
                 }
             }
 
@@ -2329,16 +2179,8 @@ impl std::str::FromStr for NewRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewRoom {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in NewRoom".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in NewRoom".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in NewRoom".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in NewRoom".to_string())?,
         })
     }
 }
@@ -2352,10 +2194,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewRoom>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<NewRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewRoom - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewRoom - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2366,15 +2207,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewRoom as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into NewRoom - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewRoom as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewRoom - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2384,17 +2225,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewRoom>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2406,26 +2243,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewRoom> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewRoom as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewRoom - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewRoom> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewRoom as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewRoom - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2436,7 +2269,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NotDeleted {
     /// JIDs that were not removed because they were not in the roster.
     #[serde(rename = "not_deleted")]
+
     pub not_deleted: Vec<String>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2459,10 +2294,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NotDeleted {
     }
 }
 
+
 impl NotDeleted {
     #[allow(clippy::new_without_default)]
-    pub fn new(not_deleted: Vec<String>) -> NotDeleted {
-        NotDeleted { not_deleted }
+    pub fn new(not_deleted: Vec<String>, ) -> NotDeleted {
+        NotDeleted {
+            not_deleted,
+        }
     }
 }
 
@@ -2473,13 +2311,7 @@ impl std::fmt::Display for NotDeleted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
             Some("not_deleted".to_string()),
-            Some(
-                self.not_deleted
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            Some(self.not_deleted.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")),
         ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
@@ -2509,18 +2341,14 @@ impl std::str::FromStr for NotDeleted {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NotDeleted".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NotDeleted".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
-                    "not_deleted" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in NotDeleted".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing NotDeleted".to_string()),
+                    "not_deleted" => return std::result::Result::Err("Parsing a container in this style is not supported in NotDeleted".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NotDeleted".to_string())
                 }
             }
 
@@ -2530,11 +2358,7 @@ impl std::str::FromStr for NotDeleted {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NotDeleted {
-            not_deleted: intermediate_rep
-                .not_deleted
-                .into_iter()
-                .next()
-                .ok_or_else(|| "not_deleted missing in NotDeleted".to_string())?,
+            not_deleted: intermediate_rep.not_deleted.into_iter().next().ok_or_else(|| "not_deleted missing in NotDeleted".to_string())?,
         })
     }
 }
@@ -2548,10 +2372,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NotDeleted>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NotDeleted>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NotDeleted - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NotDeleted - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2562,15 +2385,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NotDeleted as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NotDeleted - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NotDeleted as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NotDeleted - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2580,17 +2403,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NotDeleted>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NotDeleted>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2602,26 +2421,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NotDeleted> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NotDeleted as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NotDeleted - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NotDeleted> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NotDeleted as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NotDeleted - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2632,11 +2447,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomConfig {
     /// The room's new name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's new subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2659,10 +2477,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomConfig {
     }
 }
 
+
 impl RoomConfig {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String) -> RoomConfig {
-        RoomConfig { name, subject }
+    pub fn new(name: String, subject: String, ) -> RoomConfig {
+        RoomConfig {
+            name,
+            subject,
+        }
     }
 }
 
@@ -2706,21 +2528,17 @@ impl std::str::FromStr for RoomConfig {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomConfig".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomConfig".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomConfig".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomConfig".to_string())
                 }
             }
 
@@ -2730,16 +2548,8 @@ impl std::str::FromStr for RoomConfig {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomConfig {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomConfig".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomConfig".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomConfig".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomConfig".to_string())?,
         })
     }
 }
@@ -2753,10 +2563,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomConfig>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<RoomConfig>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomConfig - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomConfig - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2767,15 +2576,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomConfig as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomConfig - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomConfig as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomConfig - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2785,17 +2594,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomConfig>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomConfig>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2807,26 +2612,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomConfig> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomConfig as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomConfig - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomConfig> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomConfig as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomConfig - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2837,16 +2638,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomDetails {
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
 
     /// Everyone affiliated with the room.
     #[serde(rename = "participants")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub participants: Vec<models::RoomParticipant>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2869,9 +2674,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomDetails {
     }
 }
 
+
 impl RoomDetails {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String, participants: Vec<models::RoomParticipant>) -> RoomDetails {
+    pub fn new(name: String, subject: String, participants: Vec<models::RoomParticipant>, ) -> RoomDetails {
         RoomDetails {
             name,
             subject,
@@ -2922,26 +2728,18 @@ impl std::str::FromStr for RoomDetails {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomDetails".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomDetails".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "participants" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in RoomDetails".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomDetails".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "participants" => return std::result::Result::Err("Parsing a container in this style is not supported in RoomDetails".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomDetails".to_string())
                 }
             }
 
@@ -2951,21 +2749,9 @@ impl std::str::FromStr for RoomDetails {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomDetails {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomDetails".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomDetails".to_string())?,
-            participants: intermediate_rep
-                .participants
-                .into_iter()
-                .next()
-                .ok_or_else(|| "participants missing in RoomDetails".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomDetails".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomDetails".to_string())?,
+            participants: intermediate_rep.participants.into_iter().next().ok_or_else(|| "participants missing in RoomDetails".to_string())?,
         })
     }
 }
@@ -2979,10 +2765,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomDetails>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomDetails>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomDetails - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomDetails - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2993,15 +2778,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomDetails as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomDetails - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomDetails as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomDetails - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3011,17 +2796,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomDetails>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomDetails>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3033,74 +2814,80 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomDetails> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomDetails as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomDetails - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomDetails> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomDetails as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomDetails - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// An item of a room's archive: a groupchat message (`type: message`, with `body`, `markable` and `chat_marker` as sent) or an affiliation change (`type: affiliation`, with `user` and `affiliation`).
+/// An item of a room's archive: a groupchat message (`type: message`, with `body`, `markable` and `chat_marker` as sent) or an affiliation change (`type: affiliation`, with `user` and `affiliation`). 
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomEvent {
     #[serde(rename = "type")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub r#type: models::RoomEventType,
 
     /// The `id` attribute of the archived stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender of a message; the room JID for an affiliation change.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// When the item was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text (messages only, when present).
     #[serde(rename = "body")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<String>,
 
     /// Present and `true` when the message is markable (messages only).
     #[serde(rename = "markable")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub markable: Option<bool>,
 
     #[serde(rename = "chat_marker")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<models::ChatMarker>,
 
     /// Bare JID of the user whose affiliation changed (affiliation changes only).
     #[serde(rename = "user")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub user: Option<String>,
 
     #[serde(rename = "affiliation")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub affiliation: Option<models::Affiliation>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3123,9 +2910,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomEvent {
     }
 }
 
+
 impl RoomEvent {
     #[allow(clippy::new_without_default)]
-    pub fn new(r#type: models::RoomEventType, id: String, from: String, timestamp: i64) -> RoomEvent {
+    pub fn new(r#type: models::RoomEventType, id: String, from: String, timestamp: i64, ) -> RoomEvent {
         RoomEvent {
             r#type,
             id,
@@ -3153,16 +2941,25 @@ impl std::fmt::Display for RoomEvent {
             Some(self.from.to_string()),
             Some("timestamp".to_string()),
             Some(self.timestamp.to_string()),
-            self.body
-                .as_ref()
-                .map(|body| ["body".to_string(), body.to_string()].join(",")),
-            self.markable
-                .as_ref()
-                .map(|markable| ["markable".to_string(), markable.to_string()].join(",")),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type chat_marker in query parameter serialization
-            self.user
-                .as_ref()
-                .map(|user| ["user".to_string(), user.to_string()].join(",")),
+            self.user.as_ref().map(|user| {
+                [
+                    "user".to_string(),
+                    user.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type affiliation in query parameter serialization
         ];
 
@@ -3201,49 +2998,31 @@ impl std::str::FromStr for RoomEvent {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomEvent".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomEvent".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "type" => intermediate_rep
-                        .r#type
-                        .push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "type" => intermediate_rep.r#type.push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "markable" => intermediate_rep
-                        .markable
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "affiliation" => intermediate_rep
-                        .affiliation
-                        .push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomEvent".to_string()),
+                    "affiliation" => intermediate_rep.affiliation.push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomEvent".to_string())
                 }
             }
 
@@ -3253,26 +3032,10 @@ impl std::str::FromStr for RoomEvent {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomEvent {
-            r#type: intermediate_rep
-                .r#type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "type missing in RoomEvent".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomEvent".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in RoomEvent".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in RoomEvent".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in RoomEvent".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomEvent".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in RoomEvent".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in RoomEvent".to_string())?,
             body: intermediate_rep.body.into_iter().next(),
             markable: intermediate_rep.markable.into_iter().next(),
             chat_marker: intermediate_rep.chat_marker.into_iter().next(),
@@ -3291,10 +3054,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomEvent>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<RoomEvent>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomEvent - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomEvent - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3305,15 +3067,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomEvent as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomEvent - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomEvent as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomEvent - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3323,17 +3085,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomEvent>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomEvent>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3345,26 +3103,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomEvent> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomEvent as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomEvent - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomEvent> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomEvent as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomEvent - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3415,10 +3169,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomEventType>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<RoomEventType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomEventType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomEventType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3429,15 +3182,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomEventType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomEventType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomEventType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomEventType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3447,17 +3200,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomEventType>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomEventType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3469,26 +3218,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomEventType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomEventType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomEventType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomEventType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomEventType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomEventType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3499,7 +3244,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomId {
     /// The room id (the local part of the room JID).
     #[serde(rename = "id")]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3522,10 +3269,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomId {
     }
 }
 
+
 impl RoomId {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String) -> RoomId {
-        RoomId { id }
+    pub fn new(id: String, ) -> RoomId {
+        RoomId {
+            id,
+        }
     }
 }
 
@@ -3534,7 +3284,10 @@ impl RoomId {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for RoomId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("id".to_string()), Some(self.id.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -3563,17 +3316,15 @@ impl std::str::FromStr for RoomId {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomId".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomId".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomId".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomId".to_string())
                 }
             }
 
@@ -3583,11 +3334,7 @@ impl std::str::FromStr for RoomId {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomId {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomId".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomId".to_string())?,
         })
     }
 }
@@ -3601,10 +3348,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomId>> for hyper::header::H
     fn try_from(hdr_value: header::IntoHeaderValue<RoomId>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomId - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomId - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3615,15 +3361,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomId as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into RoomId - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3633,17 +3379,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomId>>> for hyper::head
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomId>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3655,26 +3397,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomId> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomId as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomId - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomId - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3683,9 +3421,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomInvite {
-    /// Bare JID of the user to add. A value that is not a string, or a string that is not a valid JID, gets `400 \"Invalid user JID: <given>\"`, `<given>` being the value as given.
+    /// Bare JID of the user to add. A value that is not a string, or a string that is not a valid JID, gets `400 \"Invalid user JID: <given>\"`, `<given>` being the value as given. 
     #[serde(rename = "user")]
+
     pub user: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3708,10 +3448,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomInvite {
     }
 }
 
+
 impl RoomInvite {
     #[allow(clippy::new_without_default)]
-    pub fn new(user: String) -> RoomInvite {
-        RoomInvite { user }
+    pub fn new(user: String, ) -> RoomInvite {
+        RoomInvite {
+            user,
+        }
     }
 }
 
@@ -3720,7 +3463,10 @@ impl RoomInvite {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for RoomInvite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("user".to_string()), Some(self.user.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("user".to_string()),
+            Some(self.user.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -3749,17 +3495,15 @@ impl std::str::FromStr for RoomInvite {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomInvite".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomInvite".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomInvite".to_string()),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomInvite".to_string())
                 }
             }
 
@@ -3769,11 +3513,7 @@ impl std::str::FromStr for RoomInvite {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomInvite {
-            user: intermediate_rep
-                .user
-                .into_iter()
-                .next()
-                .ok_or_else(|| "user missing in RoomInvite".to_string())?,
+            user: intermediate_rep.user.into_iter().next().ok_or_else(|| "user missing in RoomInvite".to_string())?,
         })
     }
 }
@@ -3787,10 +3527,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomInvite>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<RoomInvite>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomInvite - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomInvite - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3801,15 +3540,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomInvite as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomInvite - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomInvite as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomInvite - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3819,17 +3558,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomInvite>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomInvite>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3841,48 +3576,48 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomInvite> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomInvite as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomInvite - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomInvite> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomInvite as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomInvite - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// A message to send to a room. At least one of `body` and `chat_marker` must be given, otherwise `400 \"No valid message elements\"`. `markable` counts only together with `body`.
+/// A message to send to a room. At least one of `body` and `chat_marker` must be given, otherwise `400 \"No valid message elements\"`. `markable` counts only together with `body`. 
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomMessage {
     /// The message text.
     #[serde(rename = "body")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<String>,
 
     /// Mark the message as markable (XEP-0333), so recipients may send chat markers for it.
     #[serde(rename = "markable")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub markable: Option<bool>,
 
     #[serde(rename = "chat_marker")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<models::ChatMarker>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3905,6 +3640,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomMessage {
     }
 }
 
+
 impl RoomMessage {
     #[allow(clippy::new_without_default)]
     pub fn new() -> RoomMessage {
@@ -3922,12 +3658,18 @@ impl RoomMessage {
 impl std::fmt::Display for RoomMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
-            self.body
-                .as_ref()
-                .map(|body| ["body".to_string(), body.to_string()].join(",")),
-            self.markable
-                .as_ref()
-                .map(|markable| ["markable".to_string(), markable.to_string()].join(",")),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type chat_marker in query parameter serialization
         ];
 
@@ -3960,25 +3702,19 @@ impl std::str::FromStr for RoomMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "markable" => intermediate_rep
-                        .markable
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessage".to_string()),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessage".to_string())
                 }
             }
 
@@ -4004,10 +3740,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessage>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4018,15 +3753,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4036,17 +3771,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessage>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4058,26 +3789,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4088,11 +3815,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomParticipant {
     /// Bare JID of the participant.
     #[serde(rename = "user")]
+
     pub user: String,
 
     #[serde(rename = "role")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub role: models::RoomRole,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4115,10 +3845,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomParticipant {
     }
 }
 
+
 impl RoomParticipant {
     #[allow(clippy::new_without_default)]
-    pub fn new(user: String, role: models::RoomRole) -> RoomParticipant {
-        RoomParticipant { user, role }
+    pub fn new(user: String, role: models::RoomRole, ) -> RoomParticipant {
+        RoomParticipant {
+            user,
+            role,
+        }
     }
 }
 
@@ -4161,21 +3895,17 @@ impl std::str::FromStr for RoomParticipant {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomParticipant".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomParticipant".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "role" => intermediate_rep
-                        .role
-                        .push(<models::RoomRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomParticipant".to_string()),
+                    "role" => intermediate_rep.role.push(<models::RoomRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomParticipant".to_string())
                 }
             }
 
@@ -4185,16 +3915,8 @@ impl std::str::FromStr for RoomParticipant {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomParticipant {
-            user: intermediate_rep
-                .user
-                .into_iter()
-                .next()
-                .ok_or_else(|| "user missing in RoomParticipant".to_string())?,
-            role: intermediate_rep
-                .role
-                .into_iter()
-                .next()
-                .ok_or_else(|| "role missing in RoomParticipant".to_string())?,
+            user: intermediate_rep.user.into_iter().next().ok_or_else(|| "user missing in RoomParticipant".to_string())?,
+            role: intermediate_rep.role.into_iter().next().ok_or_else(|| "role missing in RoomParticipant".to_string())?,
         })
     }
 }
@@ -4208,10 +3930,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomParticipant>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<RoomParticipant>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomParticipant - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomParticipant - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4222,15 +3943,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomParticipant as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomParticipant - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomParticipant as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomParticipant - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4240,17 +3961,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomParticipant>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomParticipant>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4262,26 +3979,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomParticipant> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomParticipant as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomParticipant - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomParticipant> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomParticipant as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomParticipant - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4332,10 +4045,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomRole>> for hyper::header:
     fn try_from(hdr_value: header::IntoHeaderValue<RoomRole>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomRole - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomRole - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4346,15 +4058,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomRole as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomRole - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomRole as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomRole - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4364,17 +4076,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomRole>>> for hyper::he
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomRole>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4386,26 +4094,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomRole> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomRole as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomRole - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomRole> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomRole as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomRole - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4416,15 +4120,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomSummary {
     /// The room id (the local part of the room JID).
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4447,10 +4155,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomSummary {
     }
 }
 
+
 impl RoomSummary {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, name: String, subject: String) -> RoomSummary {
-        RoomSummary { id, name, subject }
+    pub fn new(id: String, name: String, subject: String, ) -> RoomSummary {
+        RoomSummary {
+            id,
+            name,
+            subject,
+        }
     }
 }
 
@@ -4497,25 +4210,19 @@ impl std::str::FromStr for RoomSummary {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomSummary".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomSummary".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomSummary".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomSummary".to_string())
                 }
             }
 
@@ -4525,21 +4232,9 @@ impl std::str::FromStr for RoomSummary {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomSummary {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomSummary".to_string())?,
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomSummary".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomSummary".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomSummary".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomSummary".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomSummary".to_string())?,
         })
     }
 }
@@ -4553,10 +4248,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomSummary>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomSummary>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomSummary - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomSummary - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4567,15 +4261,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomSummary as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomSummary - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomSummary as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomSummary - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4585,17 +4279,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomSummary>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomSummary>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4607,26 +4297,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomSummary> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomSummary as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomSummary - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomSummary> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomSummary as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomSummary - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4685,10 +4371,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Subscription>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<Subscription>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Subscription - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Subscription - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4699,15 +4384,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Subscription as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into Subscription - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Subscription as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Subscription - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4717,17 +4402,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Subscription>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Subscription>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4739,26 +4420,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Subscription> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Subscription as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Subscription - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Subscription> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Subscription as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Subscription - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4817,10 +4494,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionAsk>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionAsk>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for SubscriptionAsk - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for SubscriptionAsk - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4831,15 +4507,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <SubscriptionAsk as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into SubscriptionAsk - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <SubscriptionAsk as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into SubscriptionAsk - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4849,17 +4525,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionAsk>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionAsk>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4871,26 +4543,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<SubscriptionAsk> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <SubscriptionAsk as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into SubscriptionAsk - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<SubscriptionAsk> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <SubscriptionAsk as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into SubscriptionAsk - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }

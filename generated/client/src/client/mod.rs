@@ -1,42 +1,35 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::{future, future::BoxFuture, future::FutureExt, future::TryFutureExt, stream, stream::StreamExt, Stream};
+use futures::{Stream, future, future::BoxFuture, stream, future::TryFutureExt, future::FutureExt, stream::StreamExt};
 use http_body_util::{combinators::BoxBody, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use hyper::{
-    body::{Body, Incoming},
-    service::Service,
-    Request, Response, Uri,
-};
+use hyper::{body::{Body, Incoming}, Request, Response, service::Service, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet};
 use std::borrow::Cow;
-use std::convert::{Infallible, TryInto};
-use std::error::Error;
-use std::fmt;
-use std::future::Future;
+use std::convert::{TryInto, Infallible};
 use std::io::{ErrorKind, Read};
+use std::error::Error;
+use std::future::Future;
+use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::str;
 use std::str::FromStr;
 use std::string::ToString;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use swagger::{ApiError, AuthData, BodyExt, Connector, DropContextService, Has, XSpanIdString};
-use tower_service::Service as _;
 use url::form_urlencoded;
+use tower_service::Service as _;
 
-use crate::header;
+
 use crate::models;
+use crate::header;
 
 /// https://url.spec.whatwg.org/#fragment-percent-encode-set
 #[allow(dead_code)]
 const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`');
+    .add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
 
 /// This encode set is used for object IDs
 ///
@@ -45,19 +38,32 @@ const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
 #[allow(dead_code)]
 const ID_ENCODE_SET: &AsciiSet = &FRAGMENT_ENCODE_SET.add(b'|');
 
-use crate::{
-    AddContactResponse, Api, CreateRoomResponse, CreateRoomWithIdResponse, DeleteContactResponse,
-    DeleteContactsResponse, GetContactResponse, GetMessagesResponse, GetMessagesWithResponse, GetRoomMessagesResponse,
-    GetRoomResponse, InviteToRoomResponse, ListContactsResponse, ListRoomsResponse, ManageContactResponse,
-    OpenEventStreamResponse, PutRoomWithoutIdResponse, RemoveFromRoomResponse, RemoveFromRoomWithoutUserResponse,
-    SendMessageResponse, SendRoomMessageResponse, SetRoomConfigResponse,
-};
+use crate::{Api,
+     AddContactResponse,
+     DeleteContactsResponse,
+     ListContactsResponse,
+     DeleteContactResponse,
+     GetContactResponse,
+     ManageContactResponse,
+     GetMessagesResponse,
+     SendMessageResponse,
+     GetMessagesWithResponse,
+     CreateRoomResponse,
+     ListRoomsResponse,
+     PutRoomWithoutIdResponse,
+     CreateRoomWithIdResponse,
+     GetRoomResponse,
+     GetRoomMessagesResponse,
+     InviteToRoomResponse,
+     RemoveFromRoomWithoutUserResponse,
+     SendRoomMessageResponse,
+     SetRoomConfigResponse,
+     RemoveFromRoomResponse,
+     OpenEventStreamResponse
+     };
 
 /// Convert input into a base path, e.g. "http://example:123". Also checks the scheme as it goes.
-fn into_base_path(
-    input: impl TryInto<Uri, Error = hyper::http::uri::InvalidUri>,
-    correct_scheme: Option<&'static str>,
-) -> Result<String, ClientInitError> {
+fn into_base_path(input: impl TryInto<Uri, Error=hyper::http::uri::InvalidUri>, correct_scheme: Option<&'static str>) -> Result<String, ClientInitError> {
     // First convert to Uri, since a base path is a subset of Uri.
     let uri = input.try_into()?;
 
@@ -76,12 +82,12 @@ fn into_base_path(
 }
 
 /// A client that implements the API by making HTTP calls out to a server.
-pub struct Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+pub struct Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Inner service
     client_service: S,
@@ -93,24 +99,24 @@ where
     marker: PhantomData<fn(C)>,
 }
 
-impl<S, C> fmt::Debug for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> fmt::Debug for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Client {{ base_path: {} }}", self.base_path)
     }
 }
 
-impl<S, C> Clone for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Clone for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn clone(&self) -> Self {
         Self {
@@ -121,17 +127,18 @@ where
     }
 }
 
-impl<Connector, C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<Connector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<Connector, C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                Connector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
+        C
+    >,
+    C
+> where
     Connector: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
     C: Clone + Send + Sync + 'static,
 {
@@ -153,9 +160,9 @@ where
         base_path: &str,
         protocol: Option<&'static str>,
         connector: Connector,
-    ) -> Result<Self, ClientInitError> {
-        let client_service =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    ) -> Result<Self, ClientInitError>
+    {
+        let client_service = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         let client_service = DropContextService::new(hyper_util::service::TowerToHyperService::new(client_service));
 
         Ok(Self {
@@ -166,27 +173,15 @@ where
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HyperHttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
-type HyperHttpsConnector =
-    hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
+type HyperHttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[derive(Debug, Clone)]
 pub enum HyperClient {
-    Http(
-        hyper_util::client::legacy::Client<
-            hyper_util::client::legacy::connect::HttpConnector,
-            BoxBody<Bytes, Infallible>,
-        >,
-    ),
+    Http(hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, BoxBody<Bytes, Infallible>>),
     #[cfg(feature = "client-tls")]
     Https(hyper_util::client::legacy::Client<HyperHttpsConnector, BoxBody<Bytes, Infallible>>),
 }
@@ -197,23 +192,24 @@ impl Service<Request<BoxBody<Bytes, Infallible>>> for HyperClient {
     type Future = hyper_util::client::legacy::ResponseFuture;
 
     fn call(&self, req: Request<BoxBody<Bytes, Infallible>>) -> Self::Future {
-        match self {
-            HyperClient::Http(client) => client.request(req),
-            #[cfg(feature = "client-tls")]
-            HyperClient::Https(client) => client.request(req),
-        }
+       match self {
+          HyperClient::Http(client) => client.request(req),
+          #[cfg(feature = "client-tls")]
+          HyperClient::Https(client) => client.request(req),
+       }
     }
 }
 
-impl<C> Client<DropContextService<HyperClient, C>, C>
-where
+impl<C> Client<DropContextService<HyperClient, C>, C> where
     C: Clone + Send + Sync + 'static,
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let uri = Uri::from_str(base_path)?;
 
         let scheme = uri.scheme_str().ok_or(ClientInitError::InvalidScheme)?;
@@ -222,22 +218,21 @@ where
         let connector = Connector::builder();
 
         let client_service = match scheme.as_str() {
-            "http" => HyperClient::Http(
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build(connector.build()),
-            ),
+            "http" => {
+                HyperClient::Http(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.build()))
+            },
             #[cfg(feature = "client-tls")]
             "https" => {
-                let https_connector = connector.https().build().map_err(ClientInitError::SslError)?;
-                HyperClient::Https(
-                    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                        .build(https_connector),
-                )
-            }
+                let https_connector = connector
+                    .https()
+                    .build()
+                    .map_err(ClientInitError::SslError)?;
+                HyperClient::Https(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https_connector))
+            },
             #[cfg(not(feature = "client-tls"))]
             "https" => {
                 return Err(ClientInitError::TlsNotEnabled);
-            }
+            },
             _ => {
                 return Err(ClientInitError::InvalidScheme);
             }
@@ -253,65 +248,61 @@ where
     }
 }
 
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<
-                    hyper_util::client::legacy::connect::HttpConnector,
-                    BoxBody<Bytes, Infallible>,
-                >,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                hyper_util::client::legacy::connect::HttpConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new_http(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_http(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let http_connector = Connector::builder().build();
 
         Self::try_new_with_connector(base_path, Some("http"), http_connector)
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
 type HttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[cfg(feature = "client-tls")]
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<HttpsConnector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                HttpsConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create a client with a TLS connection to the server.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -324,7 +315,8 @@ where
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -338,7 +330,10 @@ where
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     /// * `ca_certificate` - Path to CA certificate used to authenticate the server
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https_pinned<CA>(base_path: &str, ca_certificate: CA) -> Result<Self, ClientInitError>
+    pub fn try_new_https_pinned<CA>(
+        base_path: &str,
+        ca_certificate: CA,
+    ) -> Result<Self, ClientInitError>
     where
         CA: AsRef<Path>,
     {
@@ -379,18 +374,22 @@ where
     }
 }
 
-impl<S, C> Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Constructor for creating a `Client` by passing in a pre-made `hyper::service::Service` /
     /// `tower::Service`
     ///
     /// This allows adding custom wrappers around the underlying transport, for example for logging.
-    pub fn try_new_with_client_service(client_service: S, base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_with_client_service(
+        client_service: S,
+        base_path: &str,
+    ) -> Result<Self, ClientInitError>
+    {
         Ok(Self {
             client_service,
             base_path: into_base_path(base_path, None)?,
@@ -415,17 +414,11 @@ pub enum ClientInitError {
     TlsNotEnabled,
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        any(target_os = "macos", target_os = "windows", target_os = "ios")
-    ))]
+    #[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
     SslError(native_tls::Error),
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     SslError(openssl::error::ErrorStack),
 }
 
@@ -459,9 +452,10 @@ fn body_from_bytes(b: Vec<u8>) -> BoxBody<Bytes, Infallible> {
 }
 
 #[async_trait]
-impl<S, C, B> Api<C> for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C), Response = Response<B>> + Clone + Sync + Send + 'static,
+impl<S, C, B> Api<C> for Client<S, C> where
+    S: Service<
+       (Request<BoxBody<Bytes, Infallible>>, C),
+       Response=Response<B>> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
     C: Has<XSpanIdString> + Has<Option<AuthData>> + Clone + Send + Sync + 'static,
@@ -469,15 +463,19 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
 {
+
     #[allow(clippy::vec_init_then_push)]
     async fn add_contact(
         &self,
         param_new_contact: models::NewContact,
-        context: &C,
-    ) -> Result<AddContactResponse, ApiError> {
+        context: &C) -> Result<AddContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/contacts", self.base_path);
+        let mut uri = format!(
+            "{}/api/contacts",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -497,10 +495,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -509,18 +506,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -531,113 +523,128 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(AddContactResponse::ContactAdded),
+            204 => {
+                Ok(
+                    AddContactResponse::ContactAdded
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::BadRequest(body))
+                Ok(AddContactResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(AddContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::UserNotFound(body))
+                Ok(AddContactResponse::UserNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::PayloadTooLarge(body))
+                Ok(AddContactResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::NotImplemented(body))
+                Ok(AddContactResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -654,11 +661,14 @@ where
     async fn delete_contacts(
         &self,
         param_contacts_to_delete: models::ContactsToDelete,
-        context: &C,
-    ) -> Result<DeleteContactsResponse, ApiError> {
+        context: &C) -> Result<DeleteContactsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/contacts", self.base_path);
+        let mut uri = format!(
+            "{}/api/contacts",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -678,10 +688,9 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -690,18 +699,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -712,112 +716,123 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::NotDeleted>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactsResponse::ContactsRemoved(body))
+                Ok(DeleteContactsResponse::ContactsRemoved
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactsResponse::BadRequest(body))
+                Ok(DeleteContactsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(DeleteContactsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactsResponse::PayloadTooLarge(body))
+                Ok(DeleteContactsResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactsResponse::NotImplemented(body))
+                Ok(DeleteContactsResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -831,10 +846,16 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_contacts(&self, context: &C) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        context: &C) -> Result<ListContactsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/contacts", self.base_path);
+        let mut uri = format!(
+            "{}/api/contacts",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -854,20 +875,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -878,100 +895,107 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Contact>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::ContactList(body))
+                Ok(ListContactsResponse::ContactList
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::BadRequest(body))
+                Ok(ListContactsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListContactsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::NotImplemented(body))
+                Ok(ListContactsResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -985,13 +1009,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn delete_contact(&self, param_jid: String, context: &C) -> Result<DeleteContactResponse, ApiError> {
+    async fn delete_contact(
+        &self,
+        param_jid: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{jid}",
-            self.base_path,
-            jid = utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,jid=utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1012,20 +1040,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1036,101 +1060,112 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(DeleteContactResponse::ContactRemoved),
+            204 => {
+                Ok(
+                    DeleteContactResponse::ContactRemoved
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::BadRequest(body))
+                Ok(DeleteContactResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(DeleteContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::ContactNotFound(body))
+                Ok(DeleteContactResponse::ContactNotFound
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::NotImplemented(body))
+                Ok(DeleteContactResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1144,13 +1179,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn get_contact(&self, param_jid: String, context: &C) -> Result<GetContactResponse, ApiError> {
+    async fn get_contact(
+        &self,
+        param_jid: String,
+        context: &C) -> Result<GetContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{jid}",
-            self.base_path,
-            jid = utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,jid=utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1171,20 +1210,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1195,18 +1230,16 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             401 => {
@@ -1214,69 +1247,74 @@ where
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetContactResponse::NotFound(body))
+                Ok(GetContactResponse::NotFound
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetContactResponse::NotImplemented(body))
+                Ok(GetContactResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1294,14 +1332,14 @@ where
         &self,
         param_jid: String,
         param_contact_action: models::ContactAction,
-        context: &C,
-    ) -> Result<ManageContactResponse, ApiError> {
+        context: &C) -> Result<ManageContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{jid}",
-            self.base_path,
-            jid = utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,jid=utf8_percent_encode(&param_jid.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1322,10 +1360,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -1334,18 +1371,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1356,113 +1388,128 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(ManageContactResponse::ActionDone),
+            204 => {
+                Ok(
+                    ManageContactResponse::ActionDone
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactResponse::BadRequest(body))
+                Ok(ManageContactResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ManageContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactResponse::ContactNotFound(body))
+                Ok(ManageContactResponse::ContactNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactResponse::PayloadTooLarge(body))
+                Ok(ManageContactResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactResponse::NotImplemented(body))
+                Ok(ManageContactResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1480,20 +1527,25 @@ where
         &self,
         param_limit: Option<u16>,
         param_before: Option<i64>,
-        context: &C,
-    ) -> Result<GetMessagesResponse, ApiError> {
+        context: &C) -> Result<GetMessagesResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/messages", self.base_path);
+        let mut uri = format!(
+            "{}/api/messages",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before", &param_before.to_string());
+                query_string.append_pair("before",
+                    &param_before.to_string());
             }
             query_string.finish()
         };
@@ -1510,20 +1562,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1534,100 +1582,107 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ChatMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesResponse::ArchivedMessages(body))
+                Ok(GetMessagesResponse::ArchivedMessages
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesResponse::BadRequest(body))
+                Ok(GetMessagesResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetMessagesResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesResponse::NotImplemented(body))
+                Ok(GetMessagesResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1644,11 +1699,14 @@ where
     async fn send_message(
         &self,
         param_new_message: models::NewMessage,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError> {
+        context: &C) -> Result<SendMessageResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/messages", self.base_path);
+        let mut uri = format!(
+            "{}/api/messages",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -1668,10 +1726,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -1680,18 +1737,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1702,112 +1754,123 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::MessageId>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::MessageSent(body))
+                Ok(SendMessageResponse::MessageSent
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::BadRequest(body))
+                Ok(SendMessageResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendMessageResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::PayloadTooLarge(body))
+                Ok(SendMessageResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::NotImplemented(body))
+                Ok(SendMessageResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1826,24 +1889,26 @@ where
         param_with: String,
         param_limit: Option<u16>,
         param_before: Option<i64>,
-        context: &C,
-    ) -> Result<GetMessagesWithResponse, ApiError> {
+        context: &C) -> Result<GetMessagesWithResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/messages/{with}",
-            self.base_path,
-            with = utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,with=utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before", &param_before.to_string());
+                query_string.append_pair("before",
+                    &param_before.to_string());
             }
             query_string.finish()
         };
@@ -1860,20 +1925,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1884,100 +1945,107 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ChatMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesWithResponse::ArchivedMessages(body))
+                Ok(GetMessagesWithResponse::ArchivedMessages
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesWithResponse::BadRequest(body))
+                Ok(GetMessagesWithResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesWithResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetMessagesWithResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetMessagesWithResponse::NotImplemented(body))
+                Ok(GetMessagesWithResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1991,10 +2059,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn create_room(&self, param_new_room: models::NewRoom, context: &C) -> Result<CreateRoomResponse, ApiError> {
+    async fn create_room(
+        &self,
+        param_new_room: models::NewRoom,
+        context: &C) -> Result<CreateRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/rooms", self.base_path);
+        let mut uri = format!(
+            "{}/api/rooms",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -2014,10 +2089,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -2026,18 +2100,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2048,112 +2117,123 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::RoomId>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomResponse::RoomCreated(body))
+                Ok(CreateRoomResponse::RoomCreated
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomResponse::BadRequest(body))
+                Ok(CreateRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CreateRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomResponse::PayloadTooLarge(body))
+                Ok(CreateRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomResponse::NotImplemented(body))
+                Ok(CreateRoomResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2167,10 +2247,16 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_rooms(&self, context: &C) -> Result<ListRoomsResponse, ApiError> {
+    async fn list_rooms(
+        &self,
+        context: &C) -> Result<ListRoomsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/rooms", self.base_path);
+        let mut uri = format!(
+            "{}/api/rooms",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -2190,20 +2276,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2214,100 +2296,107 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::RoomSummary>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListRoomsResponse::RoomList(body))
+                Ok(ListRoomsResponse::RoomList
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListRoomsResponse::BadRequest(body))
+                Ok(ListRoomsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListRoomsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListRoomsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListRoomsResponse::NotImplemented(body))
+                Ok(ListRoomsResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2321,10 +2410,16 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn put_room_without_id(&self, context: &C) -> Result<PutRoomWithoutIdResponse, ApiError> {
+    async fn put_room_without_id(
+        &self,
+        context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/rooms", self.base_path);
+        let mut uri = format!(
+            "{}/api/rooms",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -2344,20 +2439,16 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2368,88 +2459,91 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(PutRoomWithoutIdResponse::BadRequest(body))
+                Ok(PutRoomWithoutIdResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(PutRoomWithoutIdResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(PutRoomWithoutIdResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(PutRoomWithoutIdResponse::NotImplemented(body))
+                Ok(PutRoomWithoutIdResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2467,14 +2561,14 @@ where
         &self,
         param_id: String,
         param_new_room: models::NewRoom,
-        context: &C,
-    ) -> Result<CreateRoomWithIdResponse, ApiError> {
+        context: &C) -> Result<CreateRoomWithIdResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2495,10 +2589,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -2507,18 +2600,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2529,124 +2617,139 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::RoomId>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::RoomCreated(body))
+                Ok(CreateRoomWithIdResponse::RoomCreated
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::BadRequest(body))
+                Ok(CreateRoomWithIdResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CreateRoomWithIdResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::Forbidden(body))
+                Ok(CreateRoomWithIdResponse::Forbidden
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::PayloadTooLarge(body))
+                Ok(CreateRoomWithIdResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateRoomWithIdResponse::NotImplemented(body))
+                Ok(CreateRoomWithIdResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2660,13 +2763,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn get_room(&self, param_id: String, context: &C) -> Result<GetRoomResponse, ApiError> {
+    async fn get_room(
+        &self,
+        param_id: String,
+        context: &C) -> Result<GetRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2687,20 +2794,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2711,124 +2814,139 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::RoomDetails>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::RoomDetails(body))
+                Ok(GetRoomResponse::RoomDetails
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::BadRequest(body))
+                Ok(GetRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::Forbidden(body))
+                Ok(GetRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::RoomNotFound(body))
+                Ok(GetRoomResponse::RoomNotFound
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomResponse::NotImplemented(body))
+                Ok(GetRoomResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2847,24 +2965,26 @@ where
         param_id: String,
         param_limit: Option<u16>,
         param_before: Option<i64>,
-        context: &C,
-    ) -> Result<GetRoomMessagesResponse, ApiError> {
+        context: &C) -> Result<GetRoomMessagesResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/messages",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before", &param_before.to_string());
+                query_string.append_pair("before",
+                    &param_before.to_string());
             }
             query_string.finish()
         };
@@ -2881,20 +3001,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2905,124 +3021,139 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::RoomEvent>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::ArchivedRoomEvents(body))
+                Ok(GetRoomMessagesResponse::ArchivedRoomEvents
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::BadRequest(body))
+                Ok(GetRoomMessagesResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetRoomMessagesResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::Forbidden(body))
+                Ok(GetRoomMessagesResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::RoomNotFound(body))
+                Ok(GetRoomMessagesResponse::RoomNotFound
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetRoomMessagesResponse::NotImplemented(body))
+                Ok(GetRoomMessagesResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3040,14 +3171,14 @@ where
         &self,
         param_id: String,
         param_room_invite: models::RoomInvite,
-        context: &C,
-    ) -> Result<InviteToRoomResponse, ApiError> {
+        context: &C) -> Result<InviteToRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/users",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3068,10 +3199,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -3080,18 +3210,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3102,125 +3227,144 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(InviteToRoomResponse::UserInvited),
+            204 => {
+                Ok(
+                    InviteToRoomResponse::UserInvited
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::BadRequest(body))
+                Ok(InviteToRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(InviteToRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::Forbidden(body))
+                Ok(InviteToRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::RoomNotFound(body))
+                Ok(InviteToRoomResponse::RoomNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::PayloadTooLarge(body))
+                Ok(InviteToRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToRoomResponse::NotImplemented(body))
+                Ok(InviteToRoomResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3237,14 +3381,14 @@ where
     async fn remove_from_room_without_user(
         &self,
         param_id: String,
-        context: &C,
-    ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError> {
+        context: &C) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/users",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3265,20 +3409,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3289,88 +3429,91 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomWithoutUserResponse::BadRequest(body))
+                Ok(RemoveFromRoomWithoutUserResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomWithoutUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(RemoveFromRoomWithoutUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomWithoutUserResponse::NotImplemented(body))
+                Ok(RemoveFromRoomWithoutUserResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3388,14 +3531,14 @@ where
         &self,
         param_id: String,
         param_room_message: models::RoomMessage,
-        context: &C,
-    ) -> Result<SendRoomMessageResponse, ApiError> {
+        context: &C) -> Result<SendRoomMessageResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/messages",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3416,10 +3559,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -3428,18 +3570,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3450,136 +3587,155 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::MessageId>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::MessageSent(body))
+                Ok(SendRoomMessageResponse::MessageSent
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::BadRequest(body))
+                Ok(SendRoomMessageResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendRoomMessageResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::Forbidden(body))
+                Ok(SendRoomMessageResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::RoomNotFound(body))
+                Ok(SendRoomMessageResponse::RoomNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::PayloadTooLarge(body))
+                Ok(SendRoomMessageResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendRoomMessageResponse::NotImplemented(body))
+                Ok(SendRoomMessageResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3597,14 +3753,14 @@ where
         &self,
         param_id: String,
         param_room_config: models::RoomConfig,
-        context: &C,
-    ) -> Result<SetRoomConfigResponse, ApiError> {
+        context: &C) -> Result<SetRoomConfigResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/config",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3625,10 +3781,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -3637,18 +3792,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3659,125 +3809,144 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SetRoomConfigResponse::ConfigChanged),
+            204 => {
+                Ok(
+                    SetRoomConfigResponse::ConfigChanged
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::BadRequest(body))
+                Ok(SetRoomConfigResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SetRoomConfigResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::Forbidden(body))
+                Ok(SetRoomConfigResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::RoomNotFound(body))
+                Ok(SetRoomConfigResponse::RoomNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::PayloadTooLarge(body))
+                Ok(SetRoomConfigResponse::PayloadTooLarge
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetRoomConfigResponse::NotImplemented(body))
+                Ok(SetRoomConfigResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3795,15 +3964,15 @@ where
         &self,
         param_id: String,
         param_user: String,
-        context: &C,
-    ) -> Result<RemoveFromRoomResponse, ApiError> {
+        context: &C) -> Result<RemoveFromRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/rooms/{id}/users/{user}",
-            self.base_path,
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET),
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3824,20 +3993,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3848,113 +4013,128 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(RemoveFromRoomResponse::UserRemoved),
+            204 => {
+                Ok(
+                    RemoveFromRoomResponse::UserRemoved
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomResponse::BadRequest(body))
+                Ok(RemoveFromRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(RemoveFromRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomResponse::Forbidden(body))
+                Ok(RemoveFromRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomResponse::RoomNotFound(body))
+                Ok(RemoveFromRoomResponse::RoomNotFound
+                    (body)
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveFromRoomResponse::NotImplemented(body))
+                Ok(RemoveFromRoomResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3968,10 +4148,16 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn open_event_stream(&self, context: &C) -> Result<OpenEventStreamResponse, ApiError> {
+    async fn open_event_stream(
+        &self,
+        context: &C) -> Result<OpenEventStreamResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/sse", self.base_path);
+        let mut uri = format!(
+            "{}/api/sse",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -3991,20 +4177,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4015,99 +4197,106 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = body.to_string();
 
-                Ok(OpenEventStreamResponse::EventStream(body))
+                Ok(OpenEventStreamResponse::EventStream
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(OpenEventStreamResponse::BadRequest(body))
+                Ok(OpenEventStreamResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(OpenEventStreamResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(OpenEventStreamResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             501 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(OpenEventStreamResponse::NotImplemented(body))
+                Ok(OpenEventStreamResponse::NotImplemented
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4119,4 +4308,5 @@ where
             }
         }
     }
+
 }
