@@ -607,6 +607,23 @@ async fn main() {
             report(&args.get(2).cloned().unwrap_or_default());
             return;
         }
+        "median" => {
+            // median FILE WORKLOAD TARGET FIGURE: one number, for the script.
+            let text = std::fs::read_to_string(&args[2]).expect("results file");
+            let values: Vec<f64> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|v| v["workload"] == args[3].as_str() && v["target"] == args[4].as_str())
+                .filter_map(|v| v[args[5].as_str()].as_f64())
+                .collect();
+            println!("{:.0}", median_min_max(values).0);
+            return;
+        }
+        "free-port" => {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            println!("{}", l.local_addr().unwrap().port());
+            return;
+        }
         other => {
             eprintln!("unknown command {other}");
             std::process::exit(2);

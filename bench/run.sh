@@ -1,0 +1,176 @@
+#!/bin/bash
+# `make bench`: meerkat against ejabberd on this machine, same workloads, same run.
+#
+# Starts each server with a temporary data dir on loopback ports, runs every workload
+# BENCH_RUNS times (median, min, max), and prints the figures and the meerkat/ejabberd
+# ratios. Loops are bounded in count and time and touch 127.0.0.0/8 only.
+#
+# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SESSIONS (10000),
+# BENCH_ARCHIVE (1000000), BENCH_OUT (bench/results.md), BENCH_SMOKE=1 for a short run
+# that only checks the machinery (meerkat only, tiny loads).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+runs=${BENCH_RUNS:-3}
+seconds=${BENCH_SECONDS:-10}
+sessions=${BENCH_SESSIONS:-10000}
+archive=${BENCH_ARCHIVE:-1000000}
+out=${BENCH_OUT:-bench/results.md}
+smoke=${BENCH_SMOKE:-0}
+if [ "$smoke" = 1 ]; then
+  runs=1 seconds=2 sessions=50 archive=2000
+fi
+users=100
+senders=64
+pairs=50
+
+# Every connection is a file descriptor, on both sides: take the hard limit.
+fd_limit=$(ulimit -Hn)
+[ "$fd_limit" = unlimited ] && fd_limit=1048576
+ulimit -n "$fd_limit"
+if [ "$fd_limit" -lt $(( ${BENCH_SESSIONS:-10000} + 1000 )) ]; then
+  echo "bench: the open-file limit ($fd_limit) is too low for ${BENCH_SESSIONS:-10000} sessions" >&2
+  exit 1
+fi
+
+cargo build --release -q -p meerkat -p meerkat-bench
+bin="$root/target/release/meerkat"
+load="$root/target/release/meerkat-bench"
+
+work="$(mktemp -d /tmp/meerkat-bench.XXXXXX)"
+chmod 755 "$work"
+results="$work/results.jsonl"
+: > "$results"
+meerkat_pid=""
+ejabberd_ctl=()
+cleanup() {
+  [ -n "$meerkat_pid" ] && kill "$meerkat_pid" 2>/dev/null || true
+  if [ ${#ejabberd_ctl[@]} -gt 0 ]; then "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true; fi
+  pkill -f "ejabberd-bench@localhost" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+record() { tee -a "$results"; }
+say() { echo "bench: $*" >&2; }
+
+# ---------------------------------------------------------------- meerkat --------------
+say "meerkat: starting (data in $work/meerkat)"
+cat > "$work/meerkat.toml" <<EOF
+[general]
+hosts = ["localhost"]
+data_dir = "$work/meerkat"
+loglevel = "warn"
+max_session_queue = 10000
+
+[[listen.http]]
+port = 0
+ip_address = "127.0.0.1"
+max_connections = 100000
+  [[listen.http.handlers.mongoose_client_api]]
+  path = "/api"
+
+[[listen.http]]
+port = 0
+ip_address = "127.0.0.1"
+  [[listen.http.handlers.mongoose_admin_api]]
+  path = "/api"
+
+[[listen.c2s]]
+port = 0
+ip_address = "127.0.0.1"
+allow_plain_without_tls = true
+max_connections = 100000
+EOF
+"$bin" --config "$work/meerkat.toml" register alice@localhost bench-secret >/dev/null
+"$bin" --config "$work/meerkat.toml" register bob@localhost bench-secret >/dev/null
+say "meerkat: filling alice's archive with $archive messages"
+"$load" archive-fill --data-dir "$work/meerkat" --count "$archive" >&2
+"$bin" --config "$work/meerkat.toml" > "$work/meerkat.out" 2> "$work/meerkat.err" &
+meerkat_pid=$!
+for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && break; sleep 0.1; done
+grep -q '^meerkat ready' "$work/meerkat.out" || { cat "$work/meerkat.err" >&2; exit 1; }
+api=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_client_api.*/\1/p' "$work/meerkat.out")
+admin=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_admin_api.*/\1/p' "$work/meerkat.out")
+c2s=$(sed -n 's/^listening kind=c2s addr=\([^ ]*\) .*/\1/p' "$work/meerkat.out")
+accounts=$(( sessions > users ? sessions : users ))
+say "meerkat: registering $accounts accounts"
+"$load" register --target meerkat --http "$admin" --prefix u --users "$accounts" >&2
+
+run_common() { # target http c2s pid
+  local target=$1 http=$2 xmpp=$3 pid=$4
+  for r in $(seq "$runs"); do
+    say "$target: REST send → XMPP, run $r"
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+  done
+  local max
+  max=$("$load" median "$results" rest-send "$target" delivered_per_s)
+  for r in $(seq "$runs"); do
+    say "$target: REST send paced at half of $max/s, run $r"
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
+  done
+  for r in $(seq "$runs"); do
+    say "$target: c2s → c2s, run $r"
+    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+  done
+  for r in $(seq "$runs"); do
+    say "$target: $sessions idle sessions, run $r"
+    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$pid" | record
+    sleep 2
+  done
+}
+
+run_common meerkat "$api" "$c2s" "$meerkat_pid"
+for r in $(seq "$runs"); do
+  say "meerkat: archive read, run $r"
+  "$load" archive-read --http "$api" --requests 2000 | record
+  "$load" auth-cost | record
+done
+kill "$meerkat_pid"; wait "$meerkat_pid" 2>/dev/null || true; meerkat_pid=""
+
+# ---------------------------------------------------------------- ejabberd -------------
+if [ "$smoke" != 1 ]; then
+  if ! command -v ejabberdctl >/dev/null 2>&1; then
+    say "installing ejabberd (Debian package), without starting the system service"
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ejabberd >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  fi
+  ej="$work/ejabberd"
+  mkdir -p "$ej/spool" "$ej/logs"
+  ej_c2s=$("$load" free-port)
+  ej_http=$("$load" free-port)
+  sed "s/@C2S_PORT@/$ej_c2s/; s/@HTTP_PORT@/$ej_http/" bench/ejabberd.yml > "$ej/ejabberd.yml"
+  # The packaged ctl config names the system config file, which would override ours.
+  grep -v '^EJABBERD_CONFIG_PATH=' /etc/ejabberd/ejabberdctl.cfg > "$ej/ejabberdctl.cfg"
+  echo 'ERL_MAX_PORTS=250000' >> "$ej/ejabberdctl.cfg"
+  chown -R ejabberd: "$ej"
+  ejabberd_ctl=(ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/ejabberd.yml" --spool "$ej/spool" --logs "$ej/logs" --node ejabberd-bench@localhost)
+  say "ejabberd: starting"
+  "${ejabberd_ctl[@]}" start
+  ejabberd_pid=""
+  for _ in $(seq 120); do
+    ejabberd_pid=$(pgrep -f 'beam.*ejabberd-bench@localhost' | head -n1 || true)
+    if [ -n "$ejabberd_pid" ] && "${ejabberd_ctl[@]}" status >/dev/null 2>&1; then break; fi
+    sleep 1
+  done
+  [ -n "$ejabberd_pid" ] || { cat "$ej/logs/"*.log >&2 || true; exit 1; }
+  # ejabberdctl starts the node as the ejabberd user with 1024 open files; raise it.
+  prlimit --pid "$ejabberd_pid" --nofile="$fd_limit:$fd_limit"
+  grep 'Max open files' "/proc/$ejabberd_pid/limits" >&2
+  say "ejabberd: registering $accounts accounts"
+  "$load" register --target ejabberd --http "127.0.0.1:$ej_http" --prefix u --users "$accounts" >&2
+  run_common ejabberd "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ejabberd_pid"
+  "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true
+  ejabberd_ctl=()
+fi
+
+# ---------------------------------------------------------------- report ---------------
+{
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "Runs per figure: $runs; window: ${seconds}s; sessions: $sessions; archive: $archive"
+  echo
+  "$load" report "$results"
+} | tee "$out"
+cp "$results" "${out%.md}.jsonl"
