@@ -5,7 +5,8 @@
 # BENCH_RUNS times (median, min, max), and prints the figures and the meerkat/ejabberd
 # ratios. Loops are bounded in count and time and touch 127.0.0.0/8 only.
 #
-# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SESSIONS (10000),
+# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SESSIONS (10000), BENCH_ONLY
+# (meerkat or ejabberd),
 # BENCH_ARCHIVE (1000000), BENCH_OUT (bench/results.md), BENCH_SMOKE=1 for a short run
 # that only checks the machinery (meerkat only, tiny loads).
 set -euo pipefail
@@ -55,7 +56,35 @@ trap cleanup EXIT
 record() { tee -a "$results"; }
 say() { echo "bench: $*" >&2; }
 
+only=${BENCH_ONLY:-}
+accounts=$(( sessions > users ? sessions : users ))
+
+run_common() { # target http c2s pid
+  local target=$1 http=$2 xmpp=$3 pid=$4
+  for r in $(seq "$runs"); do
+    say "$target: REST send → XMPP, run $r"
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+  done
+  local max
+  max=$("$load" median "$results" rest-send "$target" delivered_per_s)
+  for r in $(seq "$runs"); do
+    say "$target: REST send paced at half of $max/s, run $r"
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
+  done
+  for r in $(seq "$runs"); do
+    say "$target: c2s → c2s, run $r"
+    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+  done
+  for r in $(seq "$runs"); do
+    say "$target: $sessions idle sessions, run $r"
+    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$pid" | record
+    sleep 2
+  done
+}
+
+
 # ---------------------------------------------------------------- meerkat --------------
+if [ "$only" != ejabberd ]; then
 say "meerkat: starting (data in $work/meerkat)"
 cat > "$work/meerkat.toml" <<EOF
 [general]
@@ -94,32 +123,8 @@ grep -q '^meerkat ready' "$work/meerkat.out" || { cat "$work/meerkat.err" >&2; e
 api=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_client_api.*/\1/p' "$work/meerkat.out")
 admin=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_admin_api.*/\1/p' "$work/meerkat.out")
 c2s=$(sed -n 's/^listening kind=c2s addr=\([^ ]*\) .*/\1/p' "$work/meerkat.out")
-accounts=$(( sessions > users ? sessions : users ))
 say "meerkat: registering $accounts accounts"
 "$load" register --target meerkat --http "$admin" --prefix u --users "$accounts" >&2
-
-run_common() { # target http c2s pid
-  local target=$1 http=$2 xmpp=$3 pid=$4
-  for r in $(seq "$runs"); do
-    say "$target: REST send → XMPP, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" | record
-  done
-  local max
-  max=$("$load" median "$results" rest-send "$target" delivered_per_s)
-  for r in $(seq "$runs"); do
-    say "$target: REST send paced at half of $max/s, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
-  done
-  for r in $(seq "$runs"); do
-    say "$target: c2s → c2s, run $r"
-    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
-  done
-  for r in $(seq "$runs"); do
-    say "$target: $sessions idle sessions, run $r"
-    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$pid" | record
-    sleep 2
-  done
-}
 
 run_common meerkat "$api" "$c2s" "$meerkat_pid"
 for r in $(seq "$runs"); do
@@ -128,9 +133,10 @@ for r in $(seq "$runs"); do
   "$load" auth-cost | record
 done
 kill "$meerkat_pid"; wait "$meerkat_pid" 2>/dev/null || true; meerkat_pid=""
+fi
 
 # ---------------------------------------------------------------- ejabberd -------------
-if [ "$smoke" != 1 ]; then
+if [ "$smoke" != 1 ] && [ "$only" != meerkat ]; then
   if ! command -v ejabberdctl >/dev/null 2>&1; then
     say "installing ejabberd (Debian package), without starting the system service"
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
@@ -146,7 +152,11 @@ if [ "$smoke" != 1 ]; then
   grep -v '^EJABBERD_CONFIG_PATH=' /etc/ejabberd/ejabberdctl.cfg > "$ej/ejabberdctl.cfg"
   echo 'ERL_MAX_PORTS=250000' >> "$ej/ejabberdctl.cfg"
   chown -R ejabberd: "$ej"
-  ejabberd_ctl=(ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/ejabberd.yml" --spool "$ej/spool" --logs "$ej/logs" --node ejabberd-bench@localhost)
+  # Run ejabberdctl as the ejabberd user ourselves: started by root it switches user
+  # and the node gets 1024 open files, which ruins the figures past ~1,000 sessions.
+  ejabberd_ctl=(su -s /bin/sh -c "ulimit -n $fd_limit && exec \"\$0\" \"\$@\"" ejabberd --
+    ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/ejabberd.yml" --spool "$ej/spool"
+    --logs "$ej/logs" --node ejabberd-bench@localhost)
   say "ejabberd: starting"
   "${ejabberd_ctl[@]}" start
   ejabberd_pid=""
@@ -156,8 +166,6 @@ if [ "$smoke" != 1 ]; then
     sleep 1
   done
   [ -n "$ejabberd_pid" ] || { cat "$ej/logs/"*.log >&2 || true; exit 1; }
-  # ejabberdctl starts the node as the ejabberd user with 1024 open files; raise it.
-  prlimit --pid "$ejabberd_pid" --nofile="$fd_limit:$fd_limit"
   grep 'Max open files' "/proc/$ejabberd_pid/limits" >&2
   say "ejabberd: registering $accounts accounts"
   "$load" register --target ejabberd --http "127.0.0.1:$ej_http" --prefix u --users "$accounts" >&2
