@@ -15,7 +15,7 @@ WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 
 .PHONY: help run build test unit integration contract tools java generate check-generated \
-        check-stale-guard ci clean
+        check-stale-guard ci clean bench bench-smoke fmt
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -23,6 +23,8 @@ help:
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
+	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
+	@echo "make fmt                format the hand-written crates (never generated/)"
 	@echo "make ci                 everything CI runs"
 
 run:
@@ -31,7 +33,7 @@ run:
 build:
 	$(CARGO) build --release --bin meerkat
 
-test: unit integration contract
+test: unit integration contract bench-smoke
 
 unit:
 	$(CARGO) test --lib
@@ -42,6 +44,17 @@ integration: $(WS_CLIENT)
 contract: $(SCHEMATHESIS)
 	$(CARGO) build --bin meerkat
 	sh tests/contract.sh target/debug/meerkat $(SCHEMATHESIS)
+
+# The full comparison; see docs/performance.md. Not part of `make test`.
+bench:
+	bash bench/run.sh
+
+# The same machinery with tiny loads, meerkat only, so the benchmark cannot rot.
+bench-smoke:
+	BENCH_SMOKE=1 BENCH_OUT=target/bench-smoke.md bash bench/run.sh
+
+fmt:
+	$(CARGO) fmt -p meerkat -p meerkat-bench
 
 # --- tools -----------------------------------------------------------------------------
 

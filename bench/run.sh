@@ -30,8 +30,8 @@ pairs=50
 fd_limit=$(ulimit -Hn)
 [ "$fd_limit" = unlimited ] && fd_limit=1048576
 ulimit -n "$fd_limit"
-if [ "$fd_limit" -lt $(( ${BENCH_SESSIONS:-10000} + 1000 )) ]; then
-  echo "bench: the open-file limit ($fd_limit) is too low for ${BENCH_SESSIONS:-10000} sessions" >&2
+if [ "$fd_limit" -lt $(( sessions + 1000 )) ]; then
+  echo "bench: the open-file limit ($fd_limit) is too low for $sessions sessions" >&2
   exit 1
 fi
 
