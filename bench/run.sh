@@ -6,9 +6,8 @@
 # ratios. Loops are bounded in count and time and touch 127.0.0.0/8 only.
 #
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SESSIONS (10000), BENCH_ONLY
-# (meerkat or ejabberd),
-# BENCH_ARCHIVE (1000000), BENCH_OUT (bench/results.md), BENCH_SMOKE=1 for a short run
-# that only checks the machinery (meerkat only, tiny loads).
+# (meerkat or ejabberd), BENCH_ARCHIVE (1000000), BENCH_OUT (bench/results.md),
+# BENCH_SMOKE=1 for a short run that only checks the machinery (meerkat, tiny loads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -19,12 +18,14 @@ sessions=${BENCH_SESSIONS:-10000}
 archive=${BENCH_ARCHIVE:-1000000}
 out=${BENCH_OUT:-bench/results.md}
 smoke=${BENCH_SMOKE:-0}
+only=${BENCH_ONLY:-}
 if [ "$smoke" = 1 ]; then
-  runs=1 seconds=2 sessions=50 archive=2000
+  runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
 fi
 users=100
 senders=64
 pairs=50
+accounts=$(( sessions > users ? sessions : users ))
 
 # Every connection is a file descriptor, on both sides: take the hard limit.
 fd_limit=$(ulimit -Hn)
@@ -43,10 +44,10 @@ work="$(mktemp -d /tmp/meerkat-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results.jsonl"
 : > "$results"
-meerkat_pid=""
+server_pid=""
 ejabberd_ctl=()
 cleanup() {
-  [ -n "$meerkat_pid" ] && kill "$meerkat_pid" 2>/dev/null || true
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   if [ ${#ejabberd_ctl[@]} -gt 0 ]; then "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true; fi
   pkill -f "ejabberd-bench@localhost" 2>/dev/null || true
   rm -rf "$work"
@@ -56,11 +57,11 @@ trap cleanup EXIT
 record() { tee -a "$results"; }
 say() { echo "bench: $*" >&2; }
 
-only=${BENCH_ONLY:-}
-accounts=$(( sessions > users ? sessions : users ))
-
-run_common() { # target http c2s pid
-  local target=$1 http=$2 xmpp=$3 pid=$4
+# Runs the shared workloads against a started server. `restart_TARGET` must restart it
+# (same ports, same data) and set server_pid: each memory run gets a fresh process, since
+# neither allocator gives freed memory back and a second run would measure nothing.
+run_common() { # target http c2s
+  local target=$1 http=$2 xmpp=$3
   for r in $(seq "$runs"); do
     say "$target: REST send → XMPP, run $r"
     "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" | record
@@ -76,17 +77,29 @@ run_common() { # target http c2s pid
     "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
   done
   for r in $(seq "$runs"); do
-    say "$target: $sessions idle sessions, run $r"
-    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$pid" | record
+    "restart_$target"
     sleep 2
+    say "$target: $sessions idle sessions, run $r"
+    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$server_pid" | record
   done
 }
 
-
 # ---------------------------------------------------------------- meerkat --------------
+start_meerkat() {
+  "$bin" --config "$work/meerkat.toml" > "$work/meerkat.out" 2> "$work/meerkat.err" &
+  server_pid=$!
+  for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
+  cat "$work/meerkat.err" >&2
+  exit 1
+}
+restart_meerkat() {
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  start_meerkat
+}
+
 if [ "$only" != ejabberd ]; then
-say "meerkat: starting (data in $work/meerkat)"
-cat > "$work/meerkat.toml" <<EOF
+  m_api=$("$load" free-port); m_admin=$("$load" free-port); m_c2s=$("$load" free-port)
+  cat > "$work/meerkat.toml" <<EOF
 [general]
 hosts = ["localhost"]
 data_dir = "$work/meerkat"
@@ -94,49 +107,60 @@ loglevel = "warn"
 max_session_queue = 10000
 
 [[listen.http]]
-port = 0
+port = $m_api
 ip_address = "127.0.0.1"
 max_connections = 100000
   [[listen.http.handlers.mongoose_client_api]]
   path = "/api"
 
 [[listen.http]]
-port = 0
+port = $m_admin
 ip_address = "127.0.0.1"
   [[listen.http.handlers.mongoose_admin_api]]
   path = "/api"
 
 [[listen.c2s]]
-port = 0
+port = $m_c2s
 ip_address = "127.0.0.1"
 allow_plain_without_tls = true
 max_connections = 100000
 EOF
-"$bin" --config "$work/meerkat.toml" register alice@localhost bench-secret >/dev/null
-"$bin" --config "$work/meerkat.toml" register bob@localhost bench-secret >/dev/null
-say "meerkat: filling alice's archive with $archive messages"
-"$load" archive-fill --data-dir "$work/meerkat" --count "$archive" >&2
-"$bin" --config "$work/meerkat.toml" > "$work/meerkat.out" 2> "$work/meerkat.err" &
-meerkat_pid=$!
-for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && break; sleep 0.1; done
-grep -q '^meerkat ready' "$work/meerkat.out" || { cat "$work/meerkat.err" >&2; exit 1; }
-api=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_client_api.*/\1/p' "$work/meerkat.out")
-admin=$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*mongoose_admin_api.*/\1/p' "$work/meerkat.out")
-c2s=$(sed -n 's/^listening kind=c2s addr=\([^ ]*\) .*/\1/p' "$work/meerkat.out")
-say "meerkat: registering $accounts accounts"
-"$load" register --target meerkat --http "$admin" --prefix u --users "$accounts" >&2
-
-run_common meerkat "$api" "$c2s" "$meerkat_pid"
-for r in $(seq "$runs"); do
-  say "meerkat: archive read, run $r"
-  "$load" archive-read --http "$api" --requests 2000 | record
-  "$load" auth-cost | record
-done
-kill "$meerkat_pid"; wait "$meerkat_pid" 2>/dev/null || true; meerkat_pid=""
+  "$bin" --config "$work/meerkat.toml" register alice@localhost bench-secret >/dev/null
+  "$bin" --config "$work/meerkat.toml" register bob@localhost bench-secret >/dev/null
+  say "meerkat: filling alice's archive with $archive messages"
+  "$load" archive-fill --data-dir "$work/meerkat" --count "$archive" >&2
+  say "meerkat: starting (data in $work/meerkat)"
+  start_meerkat
+  say "meerkat: registering $accounts accounts"
+  "$load" register --target meerkat --http "127.0.0.1:$m_admin" --prefix u --users "$accounts" >&2
+  for r in $(seq "$runs"); do
+    say "meerkat: archive read and auth cost, run $r"
+    "$load" archive-read --http "127.0.0.1:$m_api" --requests 2000 | record
+    "$load" auth-cost | record
+  done
+  run_common meerkat "127.0.0.1:$m_api" "127.0.0.1:$m_c2s"
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 fi
 
 # ---------------------------------------------------------------- ejabberd -------------
-if [ "$smoke" != 1 ] && [ "$only" != meerkat ]; then
+start_ejabberd() {
+  "${ejabberd_ctl[@]}" start
+  server_pid=""
+  for _ in $(seq 120); do
+    server_pid=$(pgrep -f 'beam.*ejabberd-bench@localhost' | head -n1 || true)
+    if [ -n "$server_pid" ] && "${ejabberd_ctl[@]}" status >/dev/null 2>&1; then return; fi
+    sleep 1
+  done
+  cat "$ej/logs/"*.log >&2 || true
+  exit 1
+}
+restart_ejabberd() {
+  "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true
+  for _ in $(seq 60); do pgrep -f 'beam.*ejabberd-bench@localhost' >/dev/null || break; sleep 1; done
+  start_ejabberd
+}
+
+if [ "$only" != meerkat ]; then
   if ! command -v ejabberdctl >/dev/null 2>&1; then
     say "installing ejabberd (Debian package), without starting the system service"
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
@@ -158,20 +182,14 @@ if [ "$smoke" != 1 ] && [ "$only" != meerkat ]; then
     ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/ejabberd.yml" --spool "$ej/spool"
     --logs "$ej/logs" --node ejabberd-bench@localhost)
   say "ejabberd: starting"
-  "${ejabberd_ctl[@]}" start
-  ejabberd_pid=""
-  for _ in $(seq 120); do
-    ejabberd_pid=$(pgrep -f 'beam.*ejabberd-bench@localhost' | head -n1 || true)
-    if [ -n "$ejabberd_pid" ] && "${ejabberd_ctl[@]}" status >/dev/null 2>&1; then break; fi
-    sleep 1
-  done
-  [ -n "$ejabberd_pid" ] || { cat "$ej/logs/"*.log >&2 || true; exit 1; }
-  grep 'Max open files' "/proc/$ejabberd_pid/limits" >&2
+  start_ejabberd
+  grep 'Max open files' "/proc/$server_pid/limits" >&2
   say "ejabberd: registering $accounts accounts"
   "$load" register --target ejabberd --http "127.0.0.1:$ej_http" --prefix u --users "$accounts" >&2
-  run_common ejabberd "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ejabberd_pid"
+  run_common ejabberd "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s"
   "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true
   ejabberd_ctl=()
+  server_pid=""
 fi
 
 # ---------------------------------------------------------------- report ---------------

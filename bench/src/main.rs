@@ -238,7 +238,10 @@ async fn rest_send(a: &Args) -> Value {
             };
             let mut ticker = (rate > 0).then(|| {
                 let every = Duration::from_secs_f64(senders as f64 / rate as f64);
-                let mut t = tokio::time::interval(every);
+                // Senders start out of phase, so arrivals are spread over each period
+                // instead of landing together.
+                let offset = every.mul_f64(s as f64 / senders as f64);
+                let mut t = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
                 t
             });
@@ -423,8 +426,9 @@ async fn idle(a: &Args) -> Value {
         }
     }
     let login_s = t.elapsed().as_secs_f64();
-    // Let the server settle (presence, allocations) before reading its size.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Let the server settle (presence, allocations, a garbage collector) before reading
+    // its size.
+    tokio::time::sleep(Duration::from_secs(10)).await;
     let after = rss_kb(pid);
     let per_session_kb = (after.saturating_sub(before)) as f64 / held.len().max(1) as f64;
     drop(held);
