@@ -37,6 +37,7 @@ test: unit integration contract bench-smoke
 
 unit:
 	$(CARGO) test --lib
+	$(CARGO) test -p meerkat-bench
 
 integration: $(WS_CLIENT)
 	$(CARGO) test --test '*'

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::xmpp::{next_stanza, online, Jid, Transport};
+use common::xmpp::{next_stanza, online, roster_of, Jid, Transport};
 use common::{basic, raw_request, TestServer};
 use meerkat_client_api::models::{
     ContactAction, ContactActionType, ContactsToDelete, NewContact, Subscription, SubscriptionAsk,
@@ -17,7 +17,7 @@ use tokio_xmpp::parsers::{
     presence::{Presence, Type as PresenceType},
     roster::{Roster, Subscription as XmppSubscription},
 };
-use tokio_xmpp::{IqRequest, Stanza};
+use tokio_xmpp::Stanza;
 
 async fn server() -> TestServer {
     let server = TestServer::start();
@@ -126,20 +126,7 @@ async fn a_rest_invite_reaches_the_xmpp_client_and_its_answer_comes_back() {
     let server = server().await;
     let alice_rest = server.client_as("alice@localhost", "secret");
     let (mut alice_xmpp, _) = online(&server, "alice@localhost/desk", "secret", Transport::StartTls).await;
-    alice_xmpp
-        .send_iq(
-            None,
-            IqRequest::Get(
-                Roster {
-                    ver: None,
-                    items: vec![],
-                }
-                .into(),
-            ),
-        )
-        .await
-        .await
-        .unwrap();
+    roster_of(&mut alice_xmpp).await;
     let (mut bob, _) = online(&server, "bob@localhost/phone", "secret", Transport::StartTls).await;
     bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::xmpp::{arrives, next_stanza, online, Jid, Transport};
+use common::xmpp::{arrives, next_stanza, online, roster_of, Jid, Transport};
 use common::TestServer;
 use std::time::Duration;
 use tokio_xmpp::parsers::{
@@ -10,28 +10,7 @@ use tokio_xmpp::parsers::{
     presence::{Presence, Type as PresenceType},
     roster::{Ask, Item, Roster, Subscription},
 };
-use tokio_xmpp::{Client, IqRequest, IqResponse, Stanza};
-
-async fn roster_of(client: &mut Client) -> Vec<Item> {
-    let r = client
-        .send_iq(
-            None,
-            IqRequest::Get(
-                Roster {
-                    ver: None,
-                    items: vec![],
-                }
-                .into(),
-            ),
-        )
-        .await
-        .await
-        .unwrap();
-    match r {
-        IqResponse::Result(Some(el)) => Roster::try_from(el).unwrap().items,
-        other => panic!("roster get failed: {other:?}"),
-    }
-}
+use tokio_xmpp::{IqRequest, IqResponse, Stanza};
 
 fn item_for<'a>(items: &'a [Item], jid: &str) -> Option<&'a Item> {
     items.iter().find(|i| i.jid.to_string() == jid)

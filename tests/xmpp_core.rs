@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::xmpp::{self, arrives, next_stanza, online, raw_bind, raw_login, raw_stream_error, Jid, Transport};
+use common::xmpp::{
+    self, arrives, next_stanza, online, ping_error, raw_bind, raw_login, raw_stream_error, Jid, Transport,
+};
 use common::TestServer;
 use futures::SinkExt;
 use std::time::Duration;
@@ -188,26 +190,13 @@ async fn a_message_to_an_unknown_user_or_a_foreign_domain_comes_back_as_an_error
         .and_then(|e| e.children().next().map(|c| c.name().to_owned()));
     assert_eq!(condition.as_deref(), Some("service-unavailable"));
 
-    let pong = alice
-        .send_iq(Some("ghost@localhost".parse().unwrap()), IqRequest::Get(Ping.into()))
-        .await
-        .await
-        .unwrap();
-    assert!(
-        matches!(pong, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::ServiceUnavailable),
-        "{pong:?}"
+    assert_eq!(
+        ping_error(&mut alice, "ghost@localhost").await,
+        Some(StanzaCondition::ServiceUnavailable)
     );
-    let far = alice
-        .send_iq(
-            Some("someone@elsewhere.example".parse().unwrap()),
-            IqRequest::Get(Ping.into()),
-        )
-        .await
-        .await
-        .unwrap();
-    assert!(
-        matches!(far, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::RemoteServerNotFound),
-        "{far:?}"
+    assert_eq!(
+        ping_error(&mut alice, "someone@elsewhere.example").await,
+        Some(StanzaCondition::RemoteServerNotFound)
     );
     alice.send_end().await.unwrap();
 }
@@ -307,17 +296,9 @@ async fn the_server_answers_ping_version_and_service_discovery() {
 async fn an_iq_to_an_offline_full_jid_is_answered_with_an_error() {
     let server = server_with(&["alice", "bob"]).await;
     let (mut alice, _) = online(&server, "alice@localhost/a", "secret", Transport::StartTls).await;
-    let r = alice
-        .send_iq(
-            Some("bob@localhost/nowhere".parse().unwrap()),
-            IqRequest::Get(Ping.into()),
-        )
-        .await
-        .await
-        .unwrap();
-    assert!(
-        matches!(r, IqResponse::Error(ref e) if e.defined_condition == StanzaCondition::ServiceUnavailable),
-        "{r:?}"
+    assert_eq!(
+        ping_error(&mut alice, "bob@localhost/nowhere").await,
+        Some(StanzaCondition::ServiceUnavailable)
     );
     alice.send_end().await.unwrap();
 }

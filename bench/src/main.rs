@@ -154,6 +154,36 @@ struct Receipts {
     latencies_us: Mutex<Vec<u32>>,
 }
 
+/// Reads a receiver's stream until it ends, recording each `<body>t=…</body>` arrival
+/// while measuring; `arrived` hears how many came in each read.
+async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: impl Fn(usize)) {
+    let xmpp::Session { mut reader, writer } = session;
+    let _keep = writer;
+    let mut scanner = xmpp::BodyScanner::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let Ok(n) = reader.read(&mut buf).await else { return };
+        if n == 0 {
+            return;
+        }
+        let now = now_ns();
+        let mut got = 0;
+        scanner.feed(&buf[..n], |sent| {
+            got += 1;
+            if receipts.measuring.load(Ordering::Relaxed) {
+                receipts.delivered.fetch_add(1, Ordering::Relaxed);
+                let us = now.saturating_sub(sent) / 1000;
+                receipts
+                    .latencies_us
+                    .lock()
+                    .unwrap()
+                    .push(us.min(u32::MAX as u64) as u32);
+            }
+        });
+        arrived(got);
+    }
+}
+
 /// Logs in `n` receivers `PREFIXi/r` and counts `<body>t=…</body>` arrivals.
 async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts>) -> Vec<tokio::task::JoinHandle<()>> {
     let mut handles = Vec::new();
@@ -161,31 +191,7 @@ async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts
         let session = xmpp::login(c2s, None, DOMAIN, &format!("{prefix}{i}"), PASSWORD, "r")
             .await
             .unwrap_or_else(|e| panic!("receiver {prefix}{i} login: {e}"));
-        let receipts = receipts.clone();
-        handles.push(tokio::spawn(async move {
-            let xmpp::Session { mut reader, writer } = session;
-            let _keep = writer;
-            let mut scanner = xmpp::BodyScanner::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let Ok(n) = reader.read(&mut buf).await else { return };
-                if n == 0 {
-                    return;
-                }
-                let now = now_ns();
-                scanner.feed(&buf[..n], |sent| {
-                    if receipts.measuring.load(Ordering::Relaxed) {
-                        receipts.delivered.fetch_add(1, Ordering::Relaxed);
-                        let us = now.saturating_sub(sent) / 1000;
-                        receipts
-                            .latencies_us
-                            .lock()
-                            .unwrap()
-                            .push(us.min(u32::MAX as u64) as u32);
-                    }
-                });
-            }
-        }));
+        handles.push(tokio::spawn(receive_loop(session, receipts.clone(), |_| {})));
     }
     handles
 }
@@ -327,30 +333,10 @@ async fn c2s(a: &Args) -> Value {
             .unwrap_or_else(|e| panic!("{receiver_name}: {e}"));
         let credit = Arc::new(Semaphore::new(window));
         // Receiver: count, and give the sender credit back.
-        let (r, rc, rr) = (receiver, credit.clone(), receipts.clone());
-        tasks.push(tokio::spawn(async move {
-            let xmpp::Session { mut reader, writer } = r;
-            let _keep = writer;
-            let mut scanner = xmpp::BodyScanner::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let Ok(n) = reader.read(&mut buf).await else { return };
-                if n == 0 {
-                    return;
-                }
-                let now = now_ns();
-                let mut got = 0;
-                scanner.feed(&buf[..n], |sent| {
-                    got += 1;
-                    if rr.measuring.load(Ordering::Relaxed) {
-                        rr.delivered.fetch_add(1, Ordering::Relaxed);
-                        let us = now.saturating_sub(sent) / 1000;
-                        rr.latencies_us.lock().unwrap().push(us.min(u32::MAX as u64) as u32);
-                    }
-                });
-                rc.add_permits(got);
-            }
-        }));
+        let rc = credit.clone();
+        tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), move |got| {
+            rc.add_permits(got)
+        })));
         let (s, sc, stop) = (sender, credit, stop.clone());
         let to = format!("{receiver_name}@{DOMAIN}");
         tasks.push(tokio::spawn(async move {

@@ -256,3 +256,42 @@ pub async fn raw_stream_error(stream: &mut RawStream) -> tokio_xmpp::parsers::st
         }
     }
 }
+
+/// The user's roster items, fetched with an IQ get.
+pub async fn roster_of(client: &mut Client) -> Vec<tokio_xmpp::parsers::roster::Item> {
+    use tokio_xmpp::parsers::roster::Roster;
+    let r = client
+        .send_iq(
+            None,
+            tokio_xmpp::IqRequest::Get(
+                Roster {
+                    ver: None,
+                    items: vec![],
+                }
+                .into(),
+            ),
+        )
+        .await
+        .await
+        .expect("roster answer");
+    match r {
+        tokio_xmpp::IqResponse::Result(Some(el)) => Roster::try_from(el).expect("a roster").items,
+        other => panic!("roster get failed: {other:?}"),
+    }
+}
+
+/// Pings `to` and returns the error condition of the answer, if it is an error.
+pub async fn ping_error(client: &mut Client, to: &str) -> Option<tokio_xmpp::parsers::stanza_error::DefinedCondition> {
+    let r = client
+        .send_iq(
+            Some(to.parse().expect("JID")),
+            tokio_xmpp::IqRequest::Get(tokio_xmpp::parsers::ping::Ping.into()),
+        )
+        .await
+        .await
+        .expect("ping answer");
+    match r {
+        tokio_xmpp::IqResponse::Error(e) => Some(e.defined_condition),
+        tokio_xmpp::IqResponse::Result(_) => None,
+    }
+}
