@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 mod http;
+mod listener;
 pub mod server;
 pub mod store;
 pub(crate) mod tls;

@@ -25,8 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use swagger::auth::{Authorization, Scopes};
 use swagger::{Has, XSpanIdString};
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
@@ -279,42 +277,21 @@ pub(crate) async fn bind(
             Some(tokio_native_tls::TlsAcceptor::from(acceptor))
         }
     };
-    let tcp = TcpListener::bind(listener.addr())
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", listener.addr()))?;
-    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
-    let limit = Arc::new(Semaphore::new(listener.max_connections));
-    let serve = async move {
-        loop {
-            let Ok(permit) = limit.clone().acquire_owned().await else {
-                return;
-            };
-            let (stream, peer) = match tcp.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            let routes = routes.clone();
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                match tls {
-                    None => serve_connection(routes, stream, peer).await,
-                    Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => serve_connection(routes, stream, peer).await,
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    },
-                }
-            });
+    crate::listener::bind(listener.addr(), listener.max_connections, move |stream, peer| {
+        let routes = routes.clone();
+        let tls = tls.clone();
+        async move {
+            match tls {
+                None => serve_connection(routes, stream, peer).await,
+                Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_connection(routes, stream, peer).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
+            }
         }
-    };
-    Ok((addr, serve))
+    })
+    .await
 }
 
 async fn serve_connection<S>(routes: Arc<Routes>, stream: S, peer: std::net::SocketAddr)

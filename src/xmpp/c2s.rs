@@ -12,8 +12,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::net::TcpStream;
 use tokio_native_tls::{TlsAcceptor, TlsStream};
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -242,10 +241,6 @@ pub(crate) async fn bind(
         &ctx.config.general.hosts[0],
     );
     let acceptor = TlsAcceptor::from(source.acceptor(&[]).map_err(|e| e.to_string())?);
-    let tcp = TcpListener::bind(listener.addr())
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", listener.addr()))?;
-    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let mode = listener.tls.mode;
     let settings = Settings {
         starttls_required: mode == TlsMode::StarttlsRequired,
@@ -255,41 +250,23 @@ pub(crate) async fn bind(
         keepalive_interval: Duration::from_secs(listener.keepalive_interval),
     };
     let max_stanza = listener.max_stanza_size;
-    let limit = Arc::new(Semaphore::new(listener.max_connections));
-    let serve = async move {
-        loop {
-            let Ok(permit) = limit.clone().acquire_owned().await else {
-                return;
+    crate::listener::bind(listener.addr(), listener.max_connections, move |socket, peer| {
+        let ctx = ctx.clone();
+        let acceptor = acceptor.clone();
+        let settings = settings.clone();
+        async move {
+            let conn = match mode {
+                TlsMode::Tls => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+                    Ok(Ok(tls)) => TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, max_stanza),
+                    _ => {
+                        tracing::debug!(%peer, "TLS handshake failed");
+                        return;
+                    }
+                },
+                _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, max_stanza),
             };
-            let (socket, peer) = match tcp.accept().await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "c2s accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            let _ = socket.set_nodelay(true);
-            let ctx = ctx.clone();
-            let acceptor = acceptor.clone();
-            let settings = settings.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                let conn = match mode {
-                    TlsMode::Tls => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-                        Ok(Ok(tls)) => {
-                            TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, max_stanza)
-                        }
-                        _ => {
-                            tracing::debug!(%peer, "TLS handshake failed");
-                            return;
-                        }
-                    },
-                    _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, max_stanza),
-                };
-                stream::serve(ctx, conn, settings).await;
-            });
+            stream::serve(ctx, conn, settings).await;
         }
-    };
-    Ok((addr, serve))
+    })
+    .await
 }
