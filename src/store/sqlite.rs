@@ -607,6 +607,10 @@ mod archive_tests {
         }
     }
 
+    async fn ids(store: &SqliteStore, q: ArchiveQuery) -> Vec<i64> {
+        store.archive_query(q).await.unwrap().iter().map(|m| m.id).collect()
+    }
+
     #[tokio::test]
     async fn concurrent_appends_are_committed_and_queried_by_owner_peer_time_and_id() {
         let dir = tempfile::tempdir().unwrap();
@@ -634,36 +638,21 @@ mod archive_tests {
             newest_first: true,
             ..Default::default()
         };
-        let newest: Vec<i64> = store
-            .archive_query(q.clone())
-            .await
-            .unwrap()
-            .iter()
-            .map(|m| m.id)
-            .collect();
-        assert_eq!(newest, [200, 190, 180, 170, 160]);
+        assert_eq!(ids(&store, q.clone()).await, [200, 190, 180, 170, 160]);
         assert_eq!(store.archive_count(q.clone()).await.unwrap(), 20);
         let with_bob = ArchiveQuery {
             with: Some("bob@localhost".into()),
             before_ms: Some(1010),
             ..q.clone()
         };
-        let ids: Vec<i64> = store
-            .archive_query(with_bob.clone())
-            .await
-            .unwrap()
-            .iter()
-            .map(|m| m.id)
-            .collect();
-        assert_eq!(ids, [90, 70, 50, 30, 10]);
+        assert_eq!(ids(&store, with_bob.clone()).await, [90, 70, 50, 30, 10]);
         assert_eq!(store.archive_count(with_bob).await.unwrap(), 5);
         let after = ArchiveQuery {
             after_id: Some(170),
             newest_first: false,
             ..q
         };
-        let ids: Vec<i64> = store.archive_query(after).await.unwrap().iter().map(|m| m.id).collect();
-        assert_eq!(ids, [180, 190, 200]);
+        assert_eq!(ids(&store, after).await, [180, 190, 200]);
     }
 }
 
