@@ -4,7 +4,7 @@
 //!
 //!     cargo bench --bench archive_read [-- MESSAGES]
 
-use meerkat::store::{ArchiveQuery, ArchivedMessage, SqliteStore, Store};
+use meerkat::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, SqliteStore};
 use std::time::Instant;
 
 const QUERIES: usize = 2000;

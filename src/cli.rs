@@ -8,20 +8,20 @@
 //! ```
 //!
 //! `--config` may come before or after the subcommand; `MEERKAT_CONFIG` sets it too.
-//! Account commands open the database directly (SQLite in WAL mode), so they work whether
-//! or not a server runs on the same data directory; a running server notices the change
-//! within `auth.sync_interval_ms`.
+//! Account commands open the storage directly (SQLite in WAL mode), so they work whether
+//! or not a server runs on the same data directory. The change is logged with it; a
+//! running server applies it within `auth.sync_interval_ms` (ending the account's
+//! sessions, purging what depended on a removed account), and a server started later
+//! applies it at start.
 //!
 //! Exit codes: 0 success, 1 the operation failed (e.g. the user exists), 2 bad usage or
 //! configuration.
 
 use crate::config::{Config, Loaded};
 use crate::core::accounts::{AccountError, Accounts};
-use crate::store::SqliteStore;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,21 +94,20 @@ fn init_logging(config: &Config) {
 }
 
 async fn account_command(config: Config, command: Command) -> ExitCode {
-    let store = match SqliteStore::open(&config.general.data_dir) {
-        Ok(s) => Arc::new(s),
+    let stores = match crate::store::open(config.general.storage, &config.general.data_dir) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("meerkat: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let ctx = match crate::server::Context::from_store(config, store).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("meerkat: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let accounts: &Accounts = &ctx.accounts;
+    let settings = crate::server::core_settings(&config);
+    let accounts = &Accounts::new(
+        stores.accounts,
+        settings.hosts,
+        settings.scram_iterations,
+        settings.auth_cache_size,
+    );
     let (jid_text, verb) = match &command {
         Command::Register { jid, .. } => (jid, "registered"),
         Command::Unregister { jid } => (jid, "unregistered"),

@@ -54,6 +54,8 @@ pub struct General {
     pub loglevel: String,
     /// Stanzas queued for one session before it counts as too slow and is closed.
     pub max_session_queue: usize,
+    /// The storage backend (only `sqlite` for now).
+    pub storage: crate::store::Backend,
 }
 
 impl Default for General {
@@ -64,6 +66,7 @@ impl Default for General {
             http_server_name: "meerkat".into(),
             loglevel: "info".into(),
             max_session_queue: 1000,
+            storage: crate::store::Backend::default(),
         }
     }
 }

@@ -1,16 +1,22 @@
 //! meerkat: an XMPP server with a spec-first client REST API.
 //!
-//! Doors (`http`; XMPP over TCP and WebSocket to come) turn requests into operations on
-//! one core (`core`), which keeps its state through the storage trait (`store`).
-//! See `README.md` and `docs/` for the user-facing description.
+//! Layers, each pointing only down:
+//! - doors: `http` (the client and admin REST APIs, SSE, the WebSocket upgrade) and
+//!   `xmpp` (client streams over TCP and WebSocket), on `transport` (accept loop, TLS,
+//!   WebSocket hand-over);
+//! - [`core`]: routing by destination domain, sessions, accounts, rosters and presence,
+//!   the archive; typed operations every door calls;
+//! - [`store`] (one trait per feature; SQLite and in-memory backends) and [`xml`].
+//!
+//! `server` is the composition root that builds the core from [`config`] and wires the
+//! doors to it; [`cli`] is the command line. See `docs/architecture.md`.
 
 pub mod cli;
 pub mod config;
 pub mod core;
 mod http;
-mod listener;
 pub mod server;
 pub mod store;
-pub(crate) mod tls;
+pub(crate) mod transport;
 pub mod xml;
 mod xmpp;

@@ -1,4 +1,6 @@
-//! The running server: one [`Context`] shared by every door, and the listeners.
+//! The composition root: builds the core from the configuration and the storage it
+//! names, connects the doors to it (and the HTTP door's WebSocket handlers to the XMPP
+//! door), binds every listener, and follows the account change log.
 //!
 //! When every listener is bound, the server prints one line per listener to stdout,
 //! then `meerkat ready`:
@@ -11,36 +13,20 @@
 //!
 //! so that scripts and tests starting it with `port = 0` learn the real ports.
 
-use crate::config::Config;
-use crate::core::accounts::Accounts;
-use crate::core::archive::Archive;
-use crate::core::router::Router;
-use crate::core::throttle::AuthThrottle;
-use crate::store::{SqliteStore, Store};
+use crate::config::{Config, TlsMode};
+use crate::core::{Core, Settings};
+use crate::store::StoreError;
+use crate::transport::websocket::WebSocketService;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every door of the server shares. Passed explicitly; there is no global state.
-pub struct Context {
-    pub config: Config,
-    pub store: Arc<dyn Store>,
-    pub accounts: Accounts,
-    pub router: Router,
-    pub archive: Archive,
-    /// Serializes roster read-modify-write cycles (subscription state changes touch two
-    /// users' items and must not interleave).
-    pub roster_lock: tokio::sync::Mutex<()>,
-    /// Failed XMPP logins per source address.
-    pub throttle: AuthThrottle,
-    /// Keys the fake SCRAM salts of unknown users (per process).
-    pub scram_secret: [u8; 32],
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("storage: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
+    #[error("account changes: {0}")]
+    Lifecycle(#[from] crate::core::router::RouteError),
     #[error("listener {index} ({kind}): {message}")]
     Listener {
         kind: &'static str,
@@ -49,64 +35,45 @@ pub enum ServeError {
     },
 }
 
-impl Context {
-    /// Opens the data directory and builds the shared services.
-    pub async fn open(config: Config) -> Result<Arc<Self>, crate::store::StoreError> {
-        let store = Arc::new(SqliteStore::open(&config.general.data_dir)?);
-        Self::from_store(config, store).await
+/// What the core needs of `config`.
+pub fn core_settings(config: &Config) -> Settings {
+    let hosts = config
+        .general
+        .hosts
+        .iter()
+        .map(|h| {
+            jid::BareJid::new(h)
+                .map(|j| j.domain().as_str().to_owned())
+                .unwrap_or_else(|_| h.to_lowercase())
+        })
+        .collect();
+    Settings {
+        hosts,
+        max_session_queue: config.general.max_session_queue,
+        archive: config.modules.mod_mam.is_some(),
+        scram_iterations: config.auth.scram_iterations,
+        auth_cache_size: config.auth.cache_size,
+        max_auth_failures: config.auth.max_failures_per_ip,
+        auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
     }
+}
 
-    /// Builds the services over an already opened store.
-    pub async fn from_store(config: Config, store: Arc<dyn Store>) -> Result<Arc<Self>, crate::store::StoreError> {
-        let archive = Archive::open(&*store).await?;
-        let hosts = config
-            .general
-            .hosts
-            .iter()
-            .map(|h| {
-                jid::BareJid::new(h)
-                    .map(|j| j.domain().as_str().to_owned())
-                    .unwrap_or_else(|_| h.to_lowercase())
-            })
-            .collect();
-        let accounts = Accounts::new(
-            store.clone(),
-            hosts,
-            config.auth.scram_iterations,
-            config.auth.cache_size,
-        );
-        Ok(Arc::new(Context {
-            store,
-            accounts,
-            router: Router::new(),
-            archive,
-            roster_lock: tokio::sync::Mutex::new(()),
-            throttle: AuthThrottle::new(
-                config.auth.max_failures_per_ip,
-                Duration::from_secs(config.auth.failure_window_s),
-            ),
-            scram_secret: rand::random(),
-            config,
-        }))
-    }
+/// Opens the configured storage and builds the core over it.
+pub async fn open_core(config: &Config) -> Result<Arc<Core>, StoreError> {
+    let stores = crate::store::open(config.general.storage, &config.general.data_dir)?;
+    Core::new(core_settings(config), stores).await
 }
 
 /// Binds every listener, announces them, and serves until the process is stopped.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let ctx = Context::open(config).await?;
-    ctx.accounts
-        .sync_external_changes()
-        .await
-        .map_err(|e| ServeError::Listener {
-            kind: "store",
-            index: 0,
-            message: e.to_string(),
-        })?;
+    let core = open_core(&config).await?;
+    core.start_lifecycle().await?;
+    let websockets: Arc<dyn WebSocketService> = Arc::new(crate::xmpp::websocket::XmppOverWebSocket::new(core.clone()));
 
     let mut announcements = Vec::new();
     let mut tasks = Vec::new();
-    for (index, l) in ctx.config.listen.http.iter().enumerate() {
-        let (addr, task) = crate::http::bind(ctx.clone(), l)
+    for (index, l) in config.listen.http.iter().enumerate() {
+        let (addr, task) = crate::http::bind(core.clone(), &config, l, websockets.clone())
             .await
             .map_err(|message| ServeError::Listener {
                 kind: "http",
@@ -136,8 +103,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         ));
         tasks.push(tokio::spawn(task));
     }
-    for (index, l) in ctx.config.listen.c2s.iter().enumerate() {
-        let (addr, task) = crate::xmpp::c2s::bind(ctx.clone(), l)
+    for (index, l) in config.listen.c2s.iter().enumerate() {
+        let (addr, task) = crate::xmpp::c2s::bind(core.clone(), &config, l)
             .await
             .map_err(|message| ServeError::Listener {
                 kind: "c2s",
@@ -145,9 +112,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                 message,
             })?;
         let tls = match l.tls.mode {
-            crate::config::TlsMode::Starttls => "starttls",
-            crate::config::TlsMode::StarttlsRequired => "starttls_required",
-            crate::config::TlsMode::Tls => "tls",
+            TlsMode::Starttls => "starttls",
+            TlsMode::StarttlsRequired => "starttls_required",
+            TlsMode::Tls => "tls",
         };
         announcements.push(format!(
             "listening kind=c2s addr={addr} scheme=xmpp tls={tls} handlers=c2s_{tls}"
@@ -155,17 +122,9 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         tasks.push(tokio::spawn(task));
     }
 
-    let sync_ctx = ctx.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(sync_ctx.config.auth.sync_interval_ms));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = sync_ctx.accounts.sync_external_changes().await {
-                tracing::warn!(error = %e, "cannot read account changes");
-            }
-        }
-    });
+    // Account changes made by other processes (the command line) reach this server here.
+    let every = Duration::from_millis(config.auth.sync_interval_ms);
+    tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));
 
     {
         let mut out = std::io::stdout().lock();
@@ -179,7 +138,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
     shutdown_signal().await;
     tracing::info!("shutting down");
-    ctx.router.kick_all(crate::core::router::Kick::Shutdown);
+    core.shutdown();
     // Give sessions a moment to send their stream errors.
     tokio::time::sleep(Duration::from_millis(200)).await;
     for t in tasks {

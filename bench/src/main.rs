@@ -424,7 +424,7 @@ async fn idle(a: &Args) -> Value {
 
 /// Fills alice@localhost's archive (with bob@localhost) in DIR before the server starts.
 async fn archive_fill(a: &Args) -> Value {
-    use meerkat::store::{ArchivedMessage, SqliteStore, Store};
+    use meerkat::store::{ArchiveStore, ArchivedMessage, SqliteStore};
     let dir = a.get("data-dir");
     let count = a.num("count", 1_000_000) as usize;
     let store = SqliteStore::open(std::path::Path::new(&dir)).expect("open the store");

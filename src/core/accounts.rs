@@ -5,11 +5,11 @@
 //! hash (HMAC-SHA-256 under a per-process random key) of the JID and password. A later
 //! request with the same credentials is answered from that cache in about a microsecond;
 //! a different password for the same JID misses and is checked for real. Changing or
-//! removing the account drops the entry, in this process at once and in other processes
-//! sharing the database within `auth.sync_interval_ms`.
+//! removing the account drops the entry, in this process at once and in a server sharing
+//! the storage when it reads the account change log ([`super::lifecycle`]).
 
-use super::scram::{self, ScramError};
-use crate::store::{Store, StoreError};
+use super::scram::{self, ScramError, ScramHash};
+use crate::store::{AccountStore, ScramCredential, StoreError};
 use hmac::{Hmac, Mac};
 use jid::BareJid;
 use rand::RngCore;
@@ -40,7 +40,8 @@ pub enum AccountError {
 impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::AlreadyExists => AccountError::AlreadyExists,
+            StoreError::Conflict => AccountError::AlreadyExists,
+            StoreError::NotFound => AccountError::NotFound,
             other => AccountError::Store(other),
         }
     }
@@ -108,26 +109,35 @@ impl AuthCache {
     }
 }
 
+/// What a SASL SCRAM exchange needs of an account (RFC 5802 §5.1): its credential
+/// for the hash, or, for an unknown user, a salt that looks real and stays the same.
+pub struct ScramLookup {
+    pub credential: Option<ScramCredential>,
+    pub fake_salt: Vec<u8>,
+    pub iterations: u32,
+}
+
 /// The account service shared by the REST doors, the admin API, SASL and the CLI.
 pub struct Accounts {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AccountStore>,
     hosts: Vec<String>,
     iterations: u32,
     cache: AuthCache,
     derivations: AtomicU64,
-    seen_change: AtomicU64,
+    /// Keys the fake SCRAM salts of unknown users (per process).
+    scram_secret: [u8; 32],
 }
 
 impl Accounts {
     /// `hosts` must already be prepped (lower-case domains).
-    pub fn new(store: Arc<dyn Store>, hosts: Vec<String>, iterations: u32, cache_size: usize) -> Self {
+    pub fn new(store: Arc<dyn AccountStore>, hosts: Vec<String>, iterations: u32, cache_size: usize) -> Self {
         Accounts {
             store,
             hosts,
             iterations,
             cache: AuthCache::new(cache_size),
             derivations: AtomicU64::new(0),
-            seen_change: AtomicU64::new(0),
+            scram_secret: rand::random(),
         }
     }
 
@@ -182,7 +192,7 @@ impl Accounts {
         let iterations = self.iterations;
         tokio::task::spawn_blocking(move || scram::new_credentials(&password, iterations))
             .await
-            .map_err(|e| AccountError::Store(StoreError::Task(e.to_string())))?
+            .map_err(task_failed)?
             .map_err(AccountError::from)
     }
 
@@ -193,21 +203,26 @@ impl Accounts {
         Ok(())
     }
 
+    /// Replaces the password. Ending the account's sessions follows from the logged
+    /// change ([`super::lifecycle`]).
     pub async fn set_password(&self, jid: &BareJid, password: &str) -> Result<(), AccountError> {
         let credentials = self.derive(password).await?;
         self.cache.invalidate(jid.as_str());
-        if !self.store.set_credentials(jid.as_str(), &credentials).await? {
-            return Err(AccountError::NotFound);
-        }
+        self.store.set_credentials(jid.as_str(), &credentials).await?;
         Ok(())
     }
 
+    /// Removes the account. Ending its sessions and purging what depends on it follow
+    /// from the logged change ([`super::lifecycle`]).
     pub async fn unregister(&self, jid: &BareJid) -> Result<(), AccountError> {
         self.cache.invalidate(jid.as_str());
-        if !self.store.delete_account(jid.as_str()).await? {
-            return Err(AccountError::NotFound);
-        }
+        self.store.delete_account(jid.as_str()).await?;
         Ok(())
+    }
+
+    /// Drops any cached password check of `jid` (it changed elsewhere).
+    pub(crate) fn forget(&self, jid: &str) {
+        self.cache.invalidate(jid);
     }
 
     pub async fn list(&self, domain: &str) -> Result<Vec<String>, AccountError> {
@@ -215,7 +230,7 @@ impl Accounts {
         Ok(self.store.list_accounts(&domain).await?)
     }
 
-    pub async fn exists(&self, jid: &BareJid) -> Result<bool, AccountError> {
+    pub async fn exists(&self, jid: &BareJid) -> Result<bool, StoreError> {
         Ok(self.store.credentials(jid.as_str()).await?.is_some())
     }
 
@@ -237,7 +252,7 @@ impl Accounts {
         let pw = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || scram::verify_password(&credentials, &pw))
             .await
-            .map_err(|e| AccountError::Store(StoreError::Task(e.to_string())))?;
+            .map_err(task_failed)?;
         if !ok {
             return Ok(None);
         }
@@ -245,32 +260,47 @@ impl Accounts {
         Ok(Some(jid))
     }
 
-    /// Drops cached checks for accounts another process changed since the last call.
-    pub async fn sync_external_changes(&self) -> Result<(), AccountError> {
-        let after = self.seen_change.load(Ordering::Acquire) as i64;
-        let (newest, jids) = self.store.account_changes(after).await?;
-        for jid in jids {
-            self.cache.invalidate(&jid);
-        }
-        self.seen_change.store(newest as u64, Ordering::Release);
-        Ok(())
+    /// What a SCRAM exchange with `hash` needs for the SASL `username`, which names
+    /// `account` when it names a possible local account at all.
+    pub(crate) async fn scram_lookup(
+        &self,
+        hash: ScramHash,
+        account: Option<&BareJid>,
+        username: &str,
+    ) -> Result<ScramLookup, AccountError> {
+        let credential = match account {
+            Some(jid) => self
+                .store
+                .credentials(jid.as_str())
+                .await?
+                .map(|c| hash.pick(&c).clone()),
+            None => None,
+        };
+        Ok(ScramLookup {
+            credential,
+            fake_salt: hash.hmac(&self.scram_secret, username.as_bytes())[..16].to_vec(),
+            iterations: self.iterations,
+        })
     }
+}
+
+/// A blocking key derivation that did not finish (the runtime is shutting down).
+fn task_failed(e: tokio::task::JoinError) -> AccountError {
+    AccountError::Store(StoreError::Unavailable(crate::store::Cause::new(e)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SqliteStore;
+    use crate::store::Stores;
 
-    async fn accounts(dir: &std::path::Path, cache: usize) -> Accounts {
-        let store = Arc::new(SqliteStore::open(dir).unwrap());
-        Accounts::new(store, vec!["localhost".into()], 64, cache)
+    fn accounts(cache: usize) -> Accounts {
+        Accounts::new(Stores::memory().accounts, vec!["localhost".into()], 64, cache)
     }
 
     #[tokio::test]
     async fn a_cached_check_pays_no_key_derivation() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = accounts(dir.path(), 10).await;
+        let a = accounts(10);
         let alice = a.user_jid("alice", "localhost").unwrap();
         a.register(&alice, "pw").await.unwrap();
         let after_register = a.derivations();
@@ -292,36 +322,29 @@ mod tests {
 
     #[tokio::test]
     async fn changing_or_removing_the_account_invalidates_the_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = accounts(dir.path(), 10).await;
+        let a = accounts(10);
         let alice = a.user_jid("alice", "localhost").unwrap();
         a.register(&alice, "old").await.unwrap();
+        assert!(matches!(
+            a.register(&alice, "again").await,
+            Err(AccountError::AlreadyExists)
+        ));
         assert!(a.check_password("alice@localhost", "old").await.unwrap().is_some());
         a.set_password(&alice, "new").await.unwrap();
         assert!(a.check_password("alice@localhost", "old").await.unwrap().is_none());
         assert!(a.check_password("alice@localhost", "new").await.unwrap().is_some());
         a.unregister(&alice).await.unwrap();
         assert!(a.check_password("alice@localhost", "new").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_change_made_by_another_process_reaches_the_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let server = accounts(dir.path(), 10).await;
-        let cli = accounts(dir.path(), 10).await;
-        let alice = server.user_jid("alice", "localhost").unwrap();
-        server.register(&alice, "old").await.unwrap();
-        server.sync_external_changes().await.unwrap();
-        assert!(server.check_password("alice@localhost", "old").await.unwrap().is_some());
-        cli.set_password(&alice, "new").await.unwrap();
-        server.sync_external_changes().await.unwrap();
-        assert!(server.check_password("alice@localhost", "old").await.unwrap().is_none());
+        assert!(matches!(a.unregister(&alice).await, Err(AccountError::NotFound)));
+        assert!(matches!(
+            a.set_password(&alice, "x").await,
+            Err(AccountError::NotFound)
+        ));
     }
 
     #[tokio::test]
     async fn the_cache_stays_within_its_bound() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = accounts(dir.path(), 2).await;
+        let a = accounts(2);
         for name in ["a", "b", "c", "d"] {
             let jid = a.user_jid(name, "localhost").unwrap();
             a.register(&jid, "pw").await.unwrap();
@@ -330,11 +353,25 @@ mod tests {
         assert_eq!(a.cache.entries.lock().unwrap().len(), 2);
     }
 
+    #[tokio::test]
+    async fn scram_lookups_of_unknown_users_get_a_stable_fake_salt() {
+        let a = accounts(0);
+        let alice = a.user_jid("alice", "localhost").unwrap();
+        a.register(&alice, "pw").await.unwrap();
+        let known = a.scram_lookup(ScramHash::Sha256, Some(&alice), "alice").await.unwrap();
+        assert_eq!(known.credential.unwrap().iterations, 64);
+        let nobody = BareJid::new("nobody@localhost").unwrap();
+        let first = a.scram_lookup(ScramHash::Sha256, Some(&nobody), "nobody").await.unwrap();
+        let second = a.scram_lookup(ScramHash::Sha256, None, "nobody").await.unwrap();
+        assert!(first.credential.is_none() && second.credential.is_none());
+        assert_eq!(first.fake_salt, second.fake_salt);
+        assert_eq!(first.fake_salt.len(), 16);
+        assert_eq!(first.iterations, 64);
+    }
+
     #[test]
     fn usernames_and_domains_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-        let a = Accounts::new(store, vec!["localhost".into()], 64, 10);
+        let a = accounts(10);
         assert_eq!(a.user_jid("Alice", "LOCALHOST").unwrap().as_str(), "alice@localhost");
         assert!(matches!(
             a.user_jid("a@b", "localhost"),

@@ -6,19 +6,22 @@
 //! left 16 bits plus a counter, never decreasing across restarts. They are the XEP-0313
 //! result ids and XEP-0359 stanza ids.
 //!
-//! Also here: reading an archived stanza back as the REST/SSE item (`from`, `to`, `body`,
-//! `thread`/`parent`, Smack `properties`).
+//! Also here: the REST history ([`history`]) and reading a stanza back as the REST/SSE
+//! item (`from`, `to`, `body`, `thread`/`parent`, Smack `properties`). When an account is
+//! removed, its archive goes with it ([`DeleteRemovedArchive`]); the copies in other
+//! users' archives stay theirs.
 
-use super::delivery::CLIENT_NS;
-use crate::store::{ArchivedMessage, Store, StoreError};
+use super::lifecycle::{AccountEvent, Subscriber};
+use super::router::RouteError;
+use super::stanza::ns;
+use super::Core;
+use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, StoreError};
 use crate::xml::{parse_element, Element};
+use async_trait::async_trait;
 use jid::BareJid;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-
-pub const STANZA_ID_NS: &str = "urn:xmpp:sid:0";
-pub const SMACK_PROPERTIES_NS: &str = "http://www.jivesoftware.com/xmlns/xmpp/properties";
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -54,7 +57,7 @@ pub fn id_timestamp(id: i64) -> i64 {
 
 /// Whether a message belongs in the archive: chat or normal, with a body.
 pub fn archivable(stanza: &Element) -> bool {
-    matches!(stanza.attr("type").unwrap_or("normal"), "chat" | "normal") && stanza.child("body", CLIENT_NS).is_some()
+    matches!(stanza.attr("type").unwrap_or("normal"), "chat" | "normal") && stanza.child("body", ns::CLIENT).is_some()
 }
 
 /// The archive of one server.
@@ -71,7 +74,7 @@ pub struct Archived {
 }
 
 impl Archive {
-    pub async fn open(store: &dyn Store) -> Result<Self, StoreError> {
+    pub async fn open(store: &dyn ArchiveStore) -> Result<Self, StoreError> {
         Ok(Archive {
             ids: IdGen::new(store.archive_max_id().await?),
         })
@@ -81,14 +84,14 @@ impl Archive {
     /// returns once both copies are durable.
     pub async fn store(
         &self,
-        store: &dyn Store,
+        store: &dyn ArchiveStore,
         sender: &BareJid,
         recipient: &BareJid,
         recipient_is_local: bool,
         stanza: &Element,
     ) -> Result<Archived, StoreError> {
         let ts = now_ms();
-        let xml = stanza.to_xml(CLIENT_NS);
+        let xml = stanza.to_xml(ns::CLIENT);
         let mut out = Archived {
             timestamp_ms: ts,
             ..Default::default()
@@ -146,7 +149,7 @@ fn bare_of(jid: &str) -> String {
 impl ChatItem {
     /// Reads a message stanza; `archive_id` names it when the stanza has no `id`.
     pub fn from_stanza(stanza: &Element, timestamp: i64, archive_id: i64) -> ChatItem {
-        let thread = stanza.child("thread", CLIENT_NS);
+        let thread = stanza.child("thread", ns::CLIENT);
         ChatItem {
             id: stanza
                 .attr("id")
@@ -155,7 +158,7 @@ impl ChatItem {
             from: bare_of(stanza.attr("from").unwrap_or_default()),
             to: bare_of(stanza.attr("to").unwrap_or_default()),
             timestamp,
-            body: stanza.child("body", CLIENT_NS).map(Element::text).unwrap_or_default(),
+            body: stanza.child("body", ns::CLIENT).map(Element::text).unwrap_or_default(),
             thread: thread.map(Element::text),
             parent: thread.and_then(|t| t.attr("parent")).map(str::to_owned),
             properties: smack_properties(stanza),
@@ -167,16 +170,69 @@ impl ChatItem {
         let stanza = parse_element(&m.stanza).ok()?;
         Some(ChatItem::from_stanza(&stanza, m.timestamp_ms, m.id))
     }
+
+    /// A message as delivered to `owner`'s session, if it is a one-to-one chat item: its
+    /// timestamp comes from the stanza id of `owner`'s archived copy.
+    pub fn from_delivered(stanza: &Element, owner: &BareJid) -> Option<ChatItem> {
+        if stanza.name != "message" || !archivable(stanza) {
+            return None;
+        }
+        let archive_id = stanza
+            .elements()
+            .find(|e| e.is("stanza-id", ns::STANZA_ID) && e.attr("by") == Some(owner.as_str()))
+            .and_then(|e| e.attr("id")?.parse::<i64>().ok());
+        let timestamp = archive_id.map(id_timestamp).unwrap_or_else(now_ms);
+        Some(ChatItem::from_stanza(stanza, timestamp, archive_id.unwrap_or_default()))
+    }
+}
+
+/// The newest `limit` archived messages of `owner`, optionally only with `with`, sent
+/// before `before_ms`; returned oldest first.
+pub async fn history(
+    core: &Core,
+    owner: &BareJid,
+    with: Option<&BareJid>,
+    limit: usize,
+    before_ms: Option<i64>,
+) -> Result<Vec<ChatItem>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let query = ArchiveQuery {
+        owner: owner.to_string(),
+        with: with.map(|w| w.to_string()),
+        before_ms,
+        limit,
+        newest_first: true,
+        ..Default::default()
+    };
+    let mut rows = core.stores.archive.archive_query(query).await?;
+    rows.reverse();
+    Ok(rows.iter().filter_map(ChatItem::from_archived).collect())
+}
+
+/// Deletes a removed account's own archive.
+pub(crate) struct DeleteRemovedArchive;
+
+#[async_trait]
+impl Subscriber for DeleteRemovedArchive {
+    async fn on_account_event(&self, core: &Core, event: &AccountEvent) -> Result<(), RouteError> {
+        if let AccountEvent::Removed(jid) = event {
+            let n = core.stores.archive.delete_archive(jid.as_str()).await?;
+            tracing::info!(%jid, messages = n, "removed account's archive deleted");
+        }
+        Ok(())
+    }
 }
 
 /// Smack stanza properties as a flat map of name to value text, whatever the declared
 /// type. A property without a name or value is skipped; the rest are kept.
 fn smack_properties(stanza: &Element) -> Option<BTreeMap<String, String>> {
-    let props = stanza.child("properties", SMACK_PROPERTIES_NS)?;
+    let props = stanza.child("properties", ns::SMACK_PROPERTIES)?;
     let mut out = BTreeMap::new();
-    for p in props.elements().filter(|e| e.is("property", SMACK_PROPERTIES_NS)) {
-        let name = p.child("name", SMACK_PROPERTIES_NS).map(Element::text);
-        let value = p.child("value", SMACK_PROPERTIES_NS).map(Element::text);
+    for p in props.elements().filter(|e| e.is("property", ns::SMACK_PROPERTIES)) {
+        let name = p.child("name", ns::SMACK_PROPERTIES).map(Element::text);
+        let value = p.child("value", ns::SMACK_PROPERTIES).map(Element::text);
         if let (Some(name), Some(value)) = (name, value) {
             if !name.is_empty() {
                 out.insert(name, value);
@@ -235,23 +291,23 @@ mod tests {
 
     #[test]
     fn only_chat_and_normal_messages_with_a_body_are_archived() {
-        let body = || Element::new("body", CLIENT_NS).with_text("x");
+        let body = || Element::new("body", ns::CLIENT).with_text("x");
         assert!(archivable(
-            &Element::new("message", CLIENT_NS)
+            &Element::new("message", ns::CLIENT)
                 .with_attr("type", "chat")
                 .with_child(body())
         ));
-        assert!(archivable(&Element::new("message", CLIENT_NS).with_child(body())));
+        assert!(archivable(&Element::new("message", ns::CLIENT).with_child(body())));
         assert!(!archivable(
-            &Element::new("message", CLIENT_NS).with_attr("type", "chat")
+            &Element::new("message", ns::CLIENT).with_attr("type", "chat")
         ));
         assert!(!archivable(
-            &Element::new("message", CLIENT_NS)
+            &Element::new("message", ns::CLIENT)
                 .with_attr("type", "error")
                 .with_child(body())
         ));
         assert!(!archivable(
-            &Element::new("message", CLIENT_NS)
+            &Element::new("message", ns::CLIENT)
                 .with_attr("type", "groupchat")
                 .with_child(body())
         ));

@@ -1,238 +1,245 @@
-//! Where a stanza goes: RFC 6120 §10 and RFC 6121 §8 server rules, for stanzas from a
-//! local session (XMPP or REST alike).
+//! The account domains' service: where a stanza for a local JID goes (RFC 6121 §8.5),
+//! whoever sent it (an XMPP session, a REST call, another service).
 //!
-//! - A stanza for a domain we do not serve gets `remote-server-not-found` (there is no
-//!   server-to-server yet).
-//! - A stanza for the server itself, or an IQ for an account's bare JID, is answered by the
-//!   server ([`super::iq`]).
-//! - A message for a bare JID goes to the account's available sessions with non-negative
-//!   priority; for a full JID to that session, or, for `chat`/`normal`/`headline` when it
-//!   is gone, by the bare-JID rules.
-//! - Anything for an account that does not exist gets `service-unavailable` (presence and
-//!   errors are dropped silently, as the RFC requires).
-//! - IQ requests always get an answer.
+//! - A message to the domain itself gets `service-unavailable`. A message to an account
+//!   is archived first (chat/normal with a body, both owners, when the archive is on):
+//!   nothing is delivered that the archive might lose. Then, to a full JID: that session,
+//!   or, for `chat`/`normal`/`headline` when it is gone, the bare-JID rules; to a bare
+//!   JID: every available session with non-negative priority. No such session: an
+//!   existing account finds the message in its archive; otherwise `service-unavailable`
+//!   (not for `headline`). `groupchat` to an account is refused; `error` is dropped.
+//! - An IQ to a full JID goes to that session (`service-unavailable` if there is none);
+//!   an IQ request to the domain or to an account's bare JID is answered by the server
+//!   from an [`IqTable`] (the account must exist).
+//! - Presence: subscription stanzas go to [`super::roster::inbound`]; probes are answered
+//!   from the sessions' last presence when the prober may see it; other presence goes to
+//!   the session or available sessions addressed. Presence to a missing account is
+//!   dropped silently, as RFC 6121 §4.5.3 asks.
 
-use super::archive::{archivable, Archived, STANZA_ID_NS};
-use super::router::Session;
-use crate::server::Context;
-use crate::store::StoreError;
+use super::iq::{Identity, IqTable};
+use super::roster::{self, SubscriptionAction};
+use super::router::{RouteError, Routed, Service};
+use super::session::Session;
+use super::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
+use super::{disco, mam, server_iq, Core, Settings};
+use crate::store::Subscription;
 use crate::xml::{Element, Node};
-use jid::{FullJid, Jid};
+use async_trait::async_trait;
+use jid::{BareJid, Jid};
 use std::sync::Arc;
 
-pub const CLIENT_NS: &str = "jabber:client";
-pub const STANZAS_NS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
-
-/// An error reply to `stanza` (RFC 6120 §8.3): addresses swapped, `type='error'`.
-pub fn error_reply(stanza: &Element, error_type: &str, condition: &str) -> Element {
-    let mut reply = Element::new(stanza.name.clone(), CLIENT_NS).with_attr("type", "error");
-    if let Some(id) = stanza.attr("id") {
-        reply.set_attr("id", id);
-    }
-    if let Some(from) = stanza.attr("from") {
-        reply.set_attr("to", from);
-    }
-    if let Some(to) = stanza.attr("to") {
-        reply.set_attr("from", to);
-    }
-    reply.with_child(
-        Element::new("error", CLIENT_NS)
-            .with_attr("type", error_type)
-            .with_child(Element::new(condition, STANZAS_NS)),
-    )
+/// The service owning every configured host.
+pub(crate) struct AccountDomains {
+    /// IQs to the domain itself.
+    server: IqTable,
+    /// IQs to an account's bare JID, answered on the account's behalf.
+    account: IqTable,
 }
 
-/// An IQ result for `request`, with an optional payload.
-pub fn iq_result(request: &Element, payload: Option<Element>) -> Element {
-    let mut reply = Element::new("iq", CLIENT_NS).with_attr("type", "result");
-    if let Some(id) = request.attr("id") {
-        reply.set_attr("id", id);
-    }
-    if let Some(from) = request.attr("from") {
-        reply.set_attr("to", from);
-    }
-    if let Some(to) = request.attr("to") {
-        reply.set_attr("from", to);
-    }
-    if let Some(p) = payload {
-        reply = reply.with_child(p);
-    }
-    reply
-}
-
-fn stanza_type(stanza: &Element) -> &str {
-    stanza.attr("type").unwrap_or(match stanza.name.as_str() {
-        "message" => "normal",
-        "presence" => "available",
-        _ => "",
-    })
-}
-
-/// Sends `stanza` back to its sender, an error for it.
-fn bounce(ctx: &Context, from: &FullJid, stanza: &Element, error_type: &str, condition: &str) {
-    if stanza_type(stanza) == "error" || (stanza.name == "iq" && matches!(stanza_type(stanza), "result")) {
-        return;
-    }
-    let reply = error_reply(stanza, error_type, condition);
-    if let Some(s) = ctx.router.session(from) {
-        s.send(reply);
+impl AccountDomains {
+    pub fn new(settings: &Settings) -> Self {
+        let server = IqTable::new(Identity {
+            category: "server",
+            kind: "im",
+            name: Some("meerkat"),
+        })
+        .unlisted(ns::DISCO_ITEMS, "query", disco::ServerItems)
+        .with(ns::PING, "ping", server_iq::Ping)
+        .with(ns::VERSION, "query", server_iq::Version)
+        // Listed: the server keeps rosters. Asked of the domain rather than of one's own
+        // account, the handler refuses.
+        .with(ns::ROSTER, "query", roster::RosterIq)
+        .unlisted(ns::SESSION, "session", server_iq::LegacySession);
+        let mut account = IqTable::new(Identity {
+            category: "account",
+            kind: "registered",
+            name: None,
+        })
+        .with(ns::PING, "ping", server_iq::Ping)
+        .unlisted(ns::ROSTER, "query", roster::RosterIq)
+        .unlisted(ns::SESSION, "session", server_iq::LegacySession);
+        if settings.archive {
+            // XEP-0313 §7: the user archive is advertised on the account's bare JID.
+            account = account.with(ns::MAM, "query", mam::MamIq);
+        }
+        AccountDomains { server, account }
     }
 }
 
-/// Routes a stanza sent by the local session `from`. `stanza` must already carry
-/// `from` (stamped by the session) and, when given, a `to` that parsed as a JID.
-pub async fn route(ctx: &Arc<Context>, from: &FullJid, stanza: Element) {
-    let to = match stanza.attr("to") {
-        None => None,
-        Some(t) => match Jid::new(t) {
-            Ok(j) => Some(j),
-            Err(_) => return bounce(ctx, from, &stanza, "modify", "jid-malformed"),
-        },
-    };
-    match stanza.name.as_str() {
-        "message" => route_message(ctx, from, to, stanza).await,
-        "iq" => route_iq(ctx, from, to, stanza).await,
-        "presence" => super::presence::handle(ctx, from, to, stanza).await,
-        _ => {}
-    }
-}
-
-fn served_domain(ctx: &Context, jid: &Jid) -> bool {
-    ctx.accounts.serves(jid.domain().as_str())
-}
-
-async fn route_message(ctx: &Arc<Context>, from: &FullJid, to: Option<Jid>, stanza: Element) {
-    // A message without `to` is for the sender's own account.
-    let to = to.unwrap_or_else(|| Jid::from(from.to_bare()));
-    if !served_domain(ctx, &to) {
-        return bounce(ctx, from, &stanza, "cancel", "remote-server-not-found");
-    }
-    if to.node().is_none() {
-        // Messages to the server itself: nothing here handles them.
-        return bounce(ctx, from, &stanza, "cancel", "service-unavailable");
-    }
-    // Enough of the stanza to answer it if archiving fails.
-    let mut stub = Element::new("message", CLIENT_NS);
-    for a in ["id", "from", "to"] {
-        if let Some(v) = stanza.attr(a) {
-            stub.set_attr(a, v);
+#[async_trait]
+impl Service for AccountDomains {
+    async fn handle(&self, core: &Core, routed: Routed) -> Result<(), RouteError> {
+        match routed.stanza.name.as_str() {
+            "message" => message(core, routed).await,
+            "iq" => self.iq(core, routed).await,
+            "presence" => presence(core, routed).await,
+            _ => Ok(()),
         }
     }
-    if let Err(e) = deliver_message(ctx, Some(from), &to, stanza).await {
-        // Not archived, so not delivered either (nothing is delivered that the archive
-        // might lose); the sender learns it failed and may retry.
-        tracing::error!(error = %e, "archiving a message failed");
-        bounce(ctx, from, &stub, "wait", "internal-server-error");
+}
+
+impl AccountDomains {
+    async fn iq(&self, core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
+        let is_request = IqType::of(&stanza).is_some_and(IqType::is_request);
+        if let (Some(_), Ok(full)) = (to.node(), to.try_as_full()) {
+            match core.sessions.session(full) {
+                Some(s) => {
+                    s.send(stanza);
+                }
+                None if is_request => {
+                    core.bounce(&to, &stanza, StanzaError::new(Condition::ServiceUnavailable))
+                        .await
+                }
+                None => {}
+            }
+            return Ok(());
+        }
+        if !is_request {
+            // Responses to the server or to a bare JID: nobody waits for them.
+            return Ok(());
+        }
+        let table = if to.node().is_none() {
+            &self.server
+        } else if core.accounts.exists(&to.to_bare()).await? {
+            &self.account
+        } else {
+            core.bounce(&to, &stanza, StanzaError::new(Condition::ServiceUnavailable))
+                .await;
+            return Ok(());
+        };
+        let reply = table.dispatch(core, &from, &to, &stanza).await;
+        core.route(to, reply).await
     }
 }
 
-/// Delivers a message to a local JID per RFC 6121 §8.5, archiving it first (both owners)
-/// when it is a chat message. `sender` is the sending session, which gets errors back; it
-/// is `None` for REST, whose caller answers the HTTP request instead. The stanza's `from`
-/// must already be set.
-pub async fn deliver_message(
-    ctx: &Context,
-    sender: Option<&FullJid>,
-    to: &Jid,
-    mut stanza: Element,
-) -> Result<Option<Archived>, StoreError> {
-    let kind = stanza_type(&stanza).to_owned();
-    let bare = to.to_bare();
-    let sessions = ctx.router.sessions_of(&bare);
-    let local = ctx.accounts.serves(bare.domain().as_str()) && bare.node().is_some();
-    let account_exists = local && (!sessions.is_empty() || ctx.accounts.exists(&bare).await.unwrap_or(true));
+async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
+    if routed.to.node().is_none() {
+        // Messages to the server itself: nothing here handles them.
+        core.bounce(&routed.to, &routed.stanza, StanzaError::new(Condition::ServiceUnavailable))
+            .await;
+        return Ok(());
+    }
+    deliver_message(core, routed).await
+}
 
-    let mut archived = None;
-    let from = stanza.attr("from").and_then(|f| Jid::new(f).ok()).map(|j| j.to_bare());
-    if let (Some(from), true, true) = (from, archivable(&stanza), ctx.config.modules.mod_mam.is_some()) {
-        let a = ctx
+/// RFC 6121 §8.5 for a message to a JID with a local part; archives first.
+async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -> Result<(), RouteError> {
+    let kind = MessageType::of(&stanza);
+    let bare = to.to_bare();
+    let sessions = core.sessions.sessions_of(&bare);
+    let account_exists = !sessions.is_empty() || core.accounts.exists(&bare).await?;
+    let refuse = StanzaError::new(Condition::ServiceUnavailable);
+
+    if core.settings.archive && super::archive::archivable(&stanza) {
+        let archived = core
             .archive
-            .store(&*ctx.store, &from, &bare, account_exists, &stanza)
+            .store(&*core.stores.archive, &from.to_bare(), &bare, account_exists, &stanza)
             .await?;
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
         stanza
             .children
-            .retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", STANZA_ID_NS)));
-        if let Some(id) = a.recipient_id {
+            .retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", ns::STANZA_ID)));
+        if let Some(id) = archived.recipient_id {
             stanza = stanza.with_child(
-                Element::new("stanza-id", STANZA_ID_NS)
+                Element::new("stanza-id", ns::STANZA_ID)
                     .with_attr("id", id.to_string())
                     .with_attr("by", bare.to_string()),
             );
         }
-        archived = Some(a);
-    }
-    if !local {
-        return Ok(archived);
     }
 
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             s.send(stanza);
-            return Ok(archived);
+            return Ok(());
         }
-        if !matches!(kind.as_str(), "chat" | "normal" | "headline") {
-            if kind != "error" {
-                if let Some(sender) = sender {
-                    bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
-                }
-            }
-            return Ok(archived);
+        if !matches!(kind, MessageType::Chat | MessageType::Normal | MessageType::Headline) {
+            core.bounce(&to, &stanza, refuse).await;
+            return Ok(());
         }
     }
-    if kind == "groupchat" {
-        if let Some(sender) = sender {
-            bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
+    match kind {
+        MessageType::Groupchat => {
+            core.bounce(&to, &stanza, refuse).await;
+            return Ok(());
         }
-        return Ok(archived);
-    }
-    if kind == "error" {
-        return Ok(archived);
+        MessageType::Error => return Ok(()),
+        _ => {}
     }
     let targets: Vec<&Arc<Session>> = sessions.iter().filter(|s| s.available() && s.priority() >= 0).collect();
     if !targets.is_empty() {
         for s in targets {
             s.send(stanza.clone());
         }
-        return Ok(archived);
+        return Ok(());
     }
     // No available session: an existing account finds the message in its archive later;
     // otherwise the sender learns the address is wrong.
-    if !account_exists && kind != "headline" {
-        if let Some(sender) = sender {
-            bounce(ctx, sender, &stanza, "cancel", "service-unavailable");
-        }
+    if !account_exists && kind != MessageType::Headline {
+        core.bounce(&to, &stanza, refuse).await;
     }
-    Ok(archived)
+    Ok(())
 }
 
-async fn route_iq(ctx: &Arc<Context>, from: &FullJid, to: Option<Jid>, stanza: Element) {
-    let kind = stanza_type(&stanza).to_owned();
-    if !matches!(kind.as_str(), "get" | "set" | "result" | "error") {
-        return bounce(ctx, from, &stanza, "modify", "bad-request");
-    }
-    let is_request = matches!(kind.as_str(), "get" | "set");
-    let Some(to) = to else {
-        // No `to`: for the sender's own account (RFC 6120 §10.3.3).
-        if is_request {
-            let account = Jid::from(from.to_bare());
-            return super::iq::handle(ctx, from, &account, stanza).await;
-        }
-        return;
+async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
+    let Some(kind) = PresenceType::of(&stanza) else {
+        return Ok(());
     };
-    if !served_domain(ctx, &to) {
-        return bounce(ctx, from, &stanza, "cancel", "remote-server-not-found");
+    if to.node().is_none() {
+        // Presence to the server itself carries nothing for us.
+        return Ok(());
     }
+    if let Some(action) = SubscriptionAction::of(kind) {
+        return Ok(roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await?);
+    }
+    match kind {
+        PresenceType::Probe => answer_probe(core, &from, &to.to_bare()).await,
+        _ => {
+            deliver_presence(core, &from, &to, stanza);
+            Ok(())
+        }
+    }
+}
+
+/// Available, unavailable or error presence to a local JID: to the full JID's session,
+/// or to every available session of the bare JID except the sender's own.
+pub(crate) fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Element) {
     match to.try_as_full() {
-        Ok(full) if to.node().is_some() => match ctx.router.session(full) {
-            Some(s) => {
+        Ok(full) => {
+            if let Some(s) = core.sessions.session(full) {
                 s.send(stanza);
             }
-            None if is_request => bounce(ctx, from, &stanza, "cancel", "service-unavailable"),
-            None => {}
-        },
-        _ if is_request => super::iq::handle(ctx, from, &to, stanza).await,
-        _ => {}
+        }
+        Err(bare) => {
+            for s in core.sessions.sessions_of(bare) {
+                if s.available() && from.try_as_full().ok() != Some(&s.jid) {
+                    let mut p = stanza.clone();
+                    p.set_attr("to", s.jid.to_string());
+                    s.send(p);
+                }
+            }
+        }
     }
+}
+
+/// RFC 6121 §4.3.2: a probe of `owner` by `prober` is answered with the last presence of
+/// each of `owner`'s available sessions, when `prober` is the owner (another resource)
+/// or subscribed to the owner's presence. Otherwise nothing is sent.
+async fn answer_probe(core: &Core, prober: &Jid, owner: &BareJid) -> Result<(), RouteError> {
+    let own = &prober.to_bare() == owner;
+    if !own {
+        let item = core.stores.roster.roster_item(owner.as_str(), prober.to_bare().as_str()).await?;
+        if !item.is_some_and(|i| matches!(i.subscription, Subscription::From | Subscription::Both)) {
+            return Ok(());
+        }
+    }
+    for s in core.sessions.sessions_of(owner) {
+        let last = s.last_presence();
+        if let (true, Some(mut p)) = (prober.try_as_full().ok() != Some(&s.jid), last) {
+            p.set_attr("to", prober.to_string());
+            core.route(Jid::from(s.jid.clone()), p).await?;
+        }
+    }
+    Ok(())
 }

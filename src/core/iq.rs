@@ -1,124 +1,147 @@
-//! IQs the server answers itself: for its own domain, and for an account's bare JID on
-//! the account's behalf (RFC 6120 §10.3.3, §8.4).
+//! IQ handler tables (RFC 6120 §8.2.3, §10.3.3). Each addressable entity a service
+//! answers for (the server domain, an account's bare JID, a room…) has one table keyed
+//! by the payload's (namespace, element name). The table answers disco#info itself, from
+//! its identity and the features its handlers list (XEP-0030), so what is advertised is
+//! exactly what is handled.
 //!
-//! - XEP-0030 service discovery (`disco#info`, `disco#items`) for the server and accounts;
-//! - XEP-0199 ping; XEP-0092 software version (server only);
-//! - the roster (RFC 6121 §2) and the message archive (XEP-0313) of the sender's own account;
-//! - the legacy session IQ (RFC 3921), which needs no action;
-//! - anything else: `service-unavailable`. A request without exactly one payload
-//!   element is a `bad-request`.
+//! Dispatch rules: a request without exactly one payload element is a `bad-request`; a
+//! payload with a handler goes to it; one in a namespace the table knows, under another
+//! element name, is `feature-not-implemented`; anything else `service-unavailable`.
 
-use super::delivery::{error_reply, iq_result};
-use super::mam::MAM_NS;
-use crate::server::Context;
+use super::stanza::{error_reply, iq_result, ns, Condition, IqType, StanzaError};
+use super::Core;
 use crate::xml::Element;
-use jid::{FullJid, Jid};
+use async_trait::async_trait;
+use jid::Jid;
 use std::sync::Arc;
 
-pub const DISCO_INFO_NS: &str = "http://jabber.org/protocol/disco#info";
-pub const DISCO_ITEMS_NS: &str = "http://jabber.org/protocol/disco#items";
-pub const PING_NS: &str = "urn:xmpp:ping";
-pub const VERSION_NS: &str = "jabber:iq:version";
-pub const ROSTER_NS: &str = "jabber:iq:roster";
-pub const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
+/// One IQ request, as a handler sees it.
+pub(crate) struct IqRequest<'a> {
+    /// The requester.
+    pub from: &'a Jid,
+    /// The entity addressed (the sender's bare JID when the IQ had no `to`).
+    pub to: &'a Jid,
+    pub kind: IqType,
+    /// The `<iq/>`'s one child element.
+    pub payload: &'a Element,
+}
 
-/// Features the server advertises for its domain.
-const SERVER_FEATURES: &[&str] = &[DISCO_INFO_NS, DISCO_ITEMS_NS, PING_NS, VERSION_NS, ROSTER_NS];
+impl IqRequest<'_> {
+    /// Whether the request concerns the requester's own account (a roster get, a MAM
+    /// query on the user's own archive).
+    pub fn for_own_account(&self) -> bool {
+        self.to.node().is_some() && self.to.to_bare() == self.from.to_bare()
+    }
 
-/// Features advertised for an account's bare JID (answered by the server).
-const ACCOUNT_FEATURES: &[&str] = &[DISCO_INFO_NS, DISCO_ITEMS_NS, PING_NS];
-
-fn send(ctx: &Context, to: &FullJid, stanza: Element) {
-    if let Some(s) = ctx.router.session(to) {
-        s.send(stanza);
+    pub fn is_get(&self) -> bool {
+        self.kind == IqType::Get
     }
 }
 
-/// Answers the IQ request `stanza` from `from`, addressed to `to` (our domain or an
-/// account's bare JID).
-pub async fn handle(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: Element) {
-    let reply = answer(ctx, from, to, &stanza).await;
-    send(ctx, from, reply);
+/// The payload of the result, or the error.
+pub(crate) type IqAnswer = Result<Option<Element>, StanzaError>;
+
+#[async_trait]
+pub(crate) trait IqHandler: Send + Sync {
+    async fn handle(&self, core: &Core, request: IqRequest<'_>) -> IqAnswer;
 }
 
-async fn answer(ctx: &Arc<Context>, from: &FullJid, to: &Jid, stanza: &Element) -> Element {
-    let is_get = stanza.attr("type") == Some("get");
-    let mut payloads = stanza.elements();
-    let (Some(payload), None) = (payloads.next(), payloads.next()) else {
-        return error_reply(stanza, "modify", "bad-request");
-    };
-    let for_server = to.node().is_none();
-    let own_account = to.node().is_some() && to.to_bare() == from.to_bare();
-    if !for_server && !ctx.accounts.exists(&to.to_bare()).await.unwrap_or(false) {
-        return error_reply(stanza, "cancel", "service-unavailable");
-    }
-    match (payload.ns.as_str(), payload.name.as_str()) {
-        (PING_NS, "ping") if is_get => iq_result(stanza, None),
-        (DISCO_INFO_NS, "query") if is_get => {
-            let mam = ctx.config.modules.mod_mam.is_some();
-            iq_result(stanza, Some(disco_info(for_server, mam, payload)))
-        }
-        (DISCO_ITEMS_NS, "query") if is_get => iq_result(stanza, Some(disco_items(payload))),
-        (VERSION_NS, "query") if is_get && for_server => iq_result(
-            stanza,
-            Some(
-                Element::new("query", VERSION_NS)
-                    .with_child(Element::new("name", VERSION_NS).with_text("meerkat"))
-                    .with_child(Element::new("version", VERSION_NS).with_text(env!("CARGO_PKG_VERSION"))),
-            ),
-        ),
-        (SESSION_NS, "session") if !is_get => iq_result(stanza, None),
-        (ROSTER_NS, "query") if own_account || (for_server && stanza.attr("to").is_none()) => {
-            super::roster::handle_iq(ctx, from, stanza, payload).await
-        }
-        (ROSTER_NS, "query") => error_reply(stanza, "cancel", "forbidden"),
-        (MAM_NS, "query") if own_account || (for_server && stanza.attr("to").is_none()) => {
-            if ctx.config.modules.mod_mam.is_none() {
-                return error_reply(stanza, "cancel", "service-unavailable");
-            }
-            super::mam::handle_iq(ctx, from, stanza, payload).await
-        }
-        (MAM_NS, "query") => error_reply(stanza, "cancel", "forbidden"),
-        // A namespace we know, used in a way we do not support (RFC 6120 §8.3.3.3).
-        (PING_NS | DISCO_INFO_NS | DISCO_ITEMS_NS | VERSION_NS | SESSION_NS, _) => {
-            error_reply(stanza, "cancel", "feature-not-implemented")
-        }
-        _ => error_reply(stanza, "cancel", "service-unavailable"),
-    }
+/// A XEP-0030 identity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity {
+    pub category: &'static str,
+    pub kind: &'static str,
+    pub name: Option<&'static str>,
 }
 
-fn disco_info(for_server: bool, mam: bool, request: &Element) -> Element {
-    let mut query = Element::new("query", DISCO_INFO_NS);
-    if let Some(node) = request.attr("node") {
-        query.set_attr("node", node);
-    }
-    let (category, kind, features) = if for_server {
-        ("server", "im", SERVER_FEATURES)
-    } else {
-        ("account", "registered", ACCOUNT_FEATURES)
-    };
-    let mut identity = Element::new("identity", DISCO_INFO_NS)
-        .with_attr("category", category)
-        .with_attr("type", kind);
-    if for_server {
-        identity.set_attr("name", "meerkat");
-    }
-    query = query.with_child(identity);
-    for f in features {
-        query = query.with_child(Element::new("feature", DISCO_INFO_NS).with_attr("var", *f));
-    }
-    // XEP-0313: the user archive is advertised on the account's bare JID.
-    if mam && !for_server {
-        query = query.with_child(Element::new("feature", DISCO_INFO_NS).with_attr("var", MAM_NS));
-    }
-    query
+struct Entry {
+    ns: &'static str,
+    name: &'static str,
+    handler: Arc<dyn IqHandler>,
 }
 
-/// No items yet: the MUC Light service is listed here once it is served.
-fn disco_items(request: &Element) -> Element {
-    let mut query = Element::new("query", DISCO_ITEMS_NS);
-    if let Some(node) = request.attr("node") {
-        query.set_attr("node", node);
+/// The IQ handlers of one addressable entity.
+pub(crate) struct IqTable {
+    identity: Identity,
+    entries: Vec<Entry>,
+    features: Vec<&'static str>,
+}
+
+impl IqTable {
+    /// A table answering disco#info (listed) and, until a handler replaces it, an empty
+    /// disco#items (listed).
+    pub fn new(identity: Identity) -> Self {
+        IqTable {
+            identity,
+            entries: Vec::new(),
+            features: vec![ns::DISCO_INFO],
+        }
+        .with(ns::DISCO_ITEMS, "query", super::disco::NoItems)
     }
-    query
+
+    /// Adds a handler and lists its namespace among the features.
+    pub fn with(mut self, ns: &'static str, name: &'static str, handler: impl IqHandler + 'static) -> Self {
+        if !self.features.contains(&ns) {
+            self.features.push(ns);
+        }
+        self.unlisted(ns, name, handler)
+    }
+
+    /// Adds (or replaces) a handler without advertising it.
+    pub fn unlisted(mut self, ns: &'static str, name: &'static str, handler: impl IqHandler + 'static) -> Self {
+        self.entries.retain(|e| !(e.ns == ns && e.name == name));
+        self.entries.push(Entry {
+            ns,
+            name,
+            handler: Arc::new(handler),
+        });
+        self
+    }
+
+    /// Answers the IQ request `stanza` from `from` to `to`; returns the reply.
+    pub async fn dispatch(&self, core: &Core, from: &Jid, to: &Jid, stanza: &Element) -> Element {
+        let Some(kind) = IqType::of(stanza).filter(|k| k.is_request()) else {
+            return error_reply(stanza, Condition::BadRequest);
+        };
+        let mut payloads = stanza.elements();
+        let (Some(payload), None) = (payloads.next(), payloads.next()) else {
+            return error_reply(stanza, Condition::BadRequest);
+        };
+        let request = IqRequest { from, to, kind, payload };
+        let answer = if payload.is("query", ns::DISCO_INFO) {
+            self.disco_info(&request)
+        } else if let Some(e) = self.entries.iter().find(|e| payload.is(e.name, e.ns)) {
+            e.handler.handle(core, request).await
+        } else if payload.ns == ns::DISCO_INFO || self.entries.iter().any(|e| e.ns == payload.ns) {
+            // A namespace we know, used in a way we do not support (RFC 6120 §8.3.3.3).
+            Err(Condition::FeatureNotImplemented.into())
+        } else {
+            Err(Condition::ServiceUnavailable.into())
+        };
+        match answer {
+            Ok(payload) => iq_result(stanza, payload),
+            Err(e) => error_reply(stanza, e),
+        }
+    }
+
+    fn disco_info(&self, request: &IqRequest<'_>) -> IqAnswer {
+        if !request.is_get() {
+            return Err(Condition::FeatureNotImplemented.into());
+        }
+        let mut query = Element::new("query", ns::DISCO_INFO);
+        if let Some(node) = request.payload.attr("node") {
+            query.set_attr("node", node);
+        }
+        let mut identity = Element::new("identity", ns::DISCO_INFO)
+            .with_attr("category", self.identity.category)
+            .with_attr("type", self.identity.kind);
+        if let Some(name) = self.identity.name {
+            identity.set_attr("name", name);
+        }
+        query = query.with_child(identity);
+        for f in &self.features {
+            query = query.with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", *f));
+        }
+        Ok(Some(query))
+    }
 }

@@ -3,18 +3,18 @@
 //! `after`, `before` including the empty `<before/>` for the last page, `first`/`last`,
 //! `count`), results as forwarded messages with a `<delay/>`, then `<fin/>`.
 
-use super::delivery::{error_reply, iq_result, CLIENT_NS};
-use crate::server::Context;
+use super::iq::{IqAnswer, IqHandler, IqRequest};
+use super::stanza::{ns, Condition, ErrorType, StanzaError};
+use super::Core;
 use crate::store::ArchiveQuery;
 use crate::xml::{parse_element, Element};
+use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use jid::{BareJid, FullJid};
+use jid::{BareJid, Jid};
 
-pub const MAM_NS: &str = "urn:xmpp:mam:2";
-pub const RSM_NS: &str = "http://jabber.org/protocol/rsm";
-pub const DATA_FORMS_NS: &str = "jabber:x:data";
-pub const FORWARD_NS: &str = "urn:xmpp:forward:0";
-pub const DELAY_NS: &str = "urn:xmpp:delay";
+const MAM_NS: &str = ns::MAM;
+const RSM_NS: &str = ns::RSM;
+const DATA_FORMS_NS: &str = ns::DATA_FORMS;
 
 /// Page size when the client gives none, and the most it may ask for.
 const DEFAULT_MAX: usize = 50;
@@ -33,13 +33,21 @@ pub struct MamQuery {
     pub before: Option<Option<i64>>,
 }
 
-/// Why a query is refused, as `(type, condition)` of the IQ error.
-type Refusal = (&'static str, &'static str);
+/// Why a query is refused.
+type Refusal = StanzaError;
+
+fn refusal(kind: ErrorType, condition: Condition) -> Refusal {
+    StanzaError::with_type(kind, condition)
+}
+
+fn bad_request() -> Refusal {
+    refusal(ErrorType::Modify, Condition::BadRequest)
+}
 
 fn parse_time(text: &str) -> Result<i64, Refusal> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.timestamp_millis())
-        .map_err(|_| ("modify", "bad-request"))
+        .map_err(|_| bad_request())
 }
 
 pub fn format_time(ms: i64) -> String {
@@ -49,7 +57,9 @@ pub fn format_time(ms: i64) -> String {
 }
 
 fn parse_id(text: &str) -> Result<i64, Refusal> {
-    text.trim().parse::<i64>().map_err(|_| ("cancel", "item-not-found"))
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| refusal(ErrorType::Cancel, Condition::ItemNotFound))
 }
 
 /// Reads a `<query xmlns='urn:xmpp:mam:2'>` of an IQ set.
@@ -67,14 +77,14 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
                 .unwrap_or_default();
             match field.attr("var").unwrap_or_default() {
                 "FORM_TYPE" if value == MAM_NS => {}
-                "FORM_TYPE" => return Err(("modify", "bad-request")),
+                "FORM_TYPE" => return Err(bad_request()),
                 "with" => {
-                    let jid = jid::Jid::new(value.trim()).map_err(|_| ("modify", "jid-malformed"))?;
+                    let jid = Jid::new(value.trim()).map_err(|_| refusal(ErrorType::Modify, Condition::JidMalformed))?;
                     q.with = Some(jid.to_bare());
                 }
                 "start" => q.start_ms = Some(parse_time(&value)?),
                 "end" => q.end_ms = Some(parse_time(&value)?),
-                _ => return Err(("cancel", "feature-not-implemented")),
+                _ => return Err(refusal(ErrorType::Cancel, Condition::FeatureNotImplemented)),
             }
         }
     }
@@ -84,7 +94,7 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
                 .text()
                 .trim()
                 .parse::<usize>()
-                .map_err(|_| ("modify", "bad-request"))?
+                .map_err(|_| bad_request())?
                 .min(LIMIT_MAX);
         }
         if let Some(after) = set.child("after", RSM_NS) {
@@ -119,17 +129,27 @@ fn form() -> Element {
     )
 }
 
-/// Answers a MAM IQ from `from` on its own archive: the result messages are queued to
-/// the session first, then the returned IQ result.
-pub async fn handle_iq(ctx: &Context, from: &FullJid, stanza: &Element, query: &Element) -> Element {
-    if stanza.attr("type") == Some("get") {
-        return iq_result(stanza, Some(form()));
+/// `urn:xmpp:mam:2` queries on the requester's own archive.
+pub(crate) struct MamIq;
+
+#[async_trait]
+impl IqHandler for MamIq {
+    async fn handle(&self, core: &Core, request: IqRequest<'_>) -> IqAnswer {
+        if !request.for_own_account() {
+            return Err(Condition::Forbidden.into());
+        }
+        if request.is_get() {
+            return Ok(Some(form()));
+        }
+        let q = parse_query(request.payload)?;
+        query(core, request.from, &q).await
     }
-    let q = match parse_query(query) {
-        Ok(q) => q,
-        Err((kind, condition)) => return error_reply(stanza, kind, condition),
-    };
-    let owner = from.to_bare();
+}
+
+/// Runs `q` on `requester`'s archive: the result messages are routed to the requester
+/// first, then the `<fin/>` for the IQ result is returned.
+async fn query(core: &Core, requester: &Jid, q: &MamQuery) -> IqAnswer {
+    let owner = requester.to_bare();
     let base = ArchiveQuery {
         owner: owner.to_string(),
         with: q.with.as_ref().map(|w| w.to_string()),
@@ -145,19 +165,17 @@ pub async fn handle_iq(ctx: &Context, from: &FullJid, stanza: &Element, query: &
         newest_first: backwards,
         ..base.clone()
     };
-    let (rows, count) = match tokio::try_join!(ctx.store.archive_query(page), ctx.store.archive_count(base)) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "archive query failed");
-            return error_reply(stanza, "wait", "internal-server-error");
-        }
+    let store = &core.stores.archive;
+    let failed = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "archive query failed");
+        StanzaError::new(Condition::InternalServerError)
     };
+    let (rows, count) = tokio::try_join!(store.archive_query(page), store.archive_count(base)).map_err(failed)?;
     let complete = rows.len() <= q.max;
     let mut rows: Vec<_> = rows.into_iter().take(q.max).collect();
     if backwards {
         rows.reverse();
     }
-    let session = ctx.router.session(from);
     for row in &rows {
         let Ok(original) = parse_element(&row.stanza) else {
             continue;
@@ -167,17 +185,18 @@ pub async fn handle_iq(ctx: &Context, from: &FullJid, stanza: &Element, query: &
             result.set_attr("queryid", id.clone());
         }
         let result = result.with_child(
-            Element::new("forwarded", FORWARD_NS)
-                .with_child(Element::new("delay", DELAY_NS).with_attr("stamp", format_time(row.timestamp_ms)))
+            Element::new("forwarded", ns::FORWARD)
+                .with_child(Element::new("delay", ns::DELAY).with_attr("stamp", format_time(row.timestamp_ms)))
                 .with_child(original),
         );
-        let message = Element::new("message", CLIENT_NS)
-            .with_attr("to", from.to_string())
+        let message = Element::new("message", ns::CLIENT)
+            .with_attr("to", requester.to_string())
             .with_attr("from", owner.to_string())
             .with_child(result);
-        if let Some(s) = &session {
-            s.send(message);
-        }
+        core.route(Jid::from(owner.clone()), message).await.map_err(|e| {
+            tracing::error!(error = %e, "a MAM result could not be routed");
+            StanzaError::new(Condition::InternalServerError)
+        })?;
     }
     let mut set = Element::new("set", RSM_NS);
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
@@ -193,7 +212,7 @@ pub async fn handle_iq(ctx: &Context, from: &FullJid, stanza: &Element, query: &
     if let Some(id) = &q.query_id {
         fin.set_attr("queryid", id.clone());
     }
-    iq_result(stanza, Some(fin))
+    Ok(Some(fin))
 }
 
 #[cfg(test)]
@@ -235,15 +254,22 @@ mod tests {
         let field = |var: &str, v: &str| {
             format!("<query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'><field var='{var}'><value>{v}</value></field></x></query>")
         };
-        assert_eq!(query(&field("start", "yesterday")), Err(("modify", "bad-request")));
-        assert_eq!(query(&field("with", "@@")), Err(("modify", "jid-malformed")));
+        let refused = |kind, condition| Err(StanzaError::with_type(kind, condition));
+        assert_eq!(
+            query(&field("start", "yesterday")),
+            refused(ErrorType::Modify, Condition::BadRequest)
+        );
+        assert_eq!(
+            query(&field("with", "@@")),
+            refused(ErrorType::Modify, Condition::JidMalformed)
+        );
         assert_eq!(
             query(&field("fulltext", "x")),
-            Err(("cancel", "feature-not-implemented"))
+            refused(ErrorType::Cancel, Condition::FeatureNotImplemented)
         );
         assert_eq!(
             query("<query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><after>abc</after></set></query>"),
-            Err(("cancel", "item-not-found"))
+            refused(ErrorType::Cancel, Condition::ItemNotFound)
         );
     }
 

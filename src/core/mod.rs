@@ -1,13 +1,211 @@
-//! The core every door leads to: accounts, the router and its delivery rules, rosters and
-//! presence; the archive and rooms as they land.
+//! The core every door leads to. A door (REST, SSE, c2s over TCP or WebSocket) holds an
+//! `Arc<Core>` and calls typed operations on it; it never builds routing decisions or
+//! touches storage itself.
+//!
+//! - [`router`]: every stanza goes to the service that owns its destination domain
+//!   (the account domains, [`delivery`]; later component services such as MUC Light);
+//! - [`session`]: the table of connected resources and their bounded queues;
+//! - [`iq`]: IQ handler tables, one per addressable entity, which also answer disco#info;
+//! - [`presence`], [`roster`], [`archive`] and [`mam`], [`messages`]: the features;
+//! - [`accounts`] and [`lifecycle`]: accounts, password checks, and what follows when an
+//!   account is removed or its password changed, whichever process did it;
+//! - [`stanza`]: namespaces, stanza types, errors and reply builders.
+//!
+//! The core imports nothing above it (no door, no composition root); what it needs from
+//! the configuration arrives as [`Settings`], its storage as [`crate::store::Stores`].
 
 pub mod accounts;
 pub mod archive;
-pub mod delivery;
-pub mod iq;
-pub mod mam;
-pub mod presence;
-pub mod roster;
-pub mod router;
+pub(crate) mod delivery;
+pub(crate) mod disco;
+pub(crate) mod iq;
+pub(crate) mod lifecycle;
+pub(crate) mod mam;
+pub(crate) mod messages;
+pub(crate) mod presence;
+pub(crate) mod roster;
+pub(crate) mod router;
 pub(crate) mod scram;
+pub(crate) mod server_iq;
+pub mod session;
+pub mod stanza;
 pub mod throttle;
+
+#[cfg(test)]
+mod routing_tests;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use crate::store::{StoreError, Stores};
+use crate::xml::Element;
+use accounts::Accounts;
+use archive::Archive;
+use jid::{BareJid, FullJid, Jid};
+use router::{RouteError, Router};
+use session::{Kick, Outbound, Session, Sessions};
+use stanza::{Condition, StanzaError};
+use std::sync::Arc;
+use std::time::Duration;
+use throttle::AuthThrottle;
+use tokio::sync::mpsc;
+
+/// What the core needs to know of the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The account domains served, prepped; the first is the default host.
+    pub hosts: Vec<String>,
+    /// Stanzas queued for one session before it counts as too slow and is closed.
+    pub max_session_queue: usize,
+    /// Whether one-to-one messages are archived (`mod_mam`).
+    pub archive: bool,
+    /// PBKDF2 iterations of new SCRAM credentials.
+    pub scram_iterations: u32,
+    /// Successful password checks remembered (0 turns the cache off).
+    pub auth_cache_size: usize,
+    /// Failed logins per source address within `auth_failure_window`, then refusal.
+    pub max_auth_failures: u32,
+    pub auth_failure_window: Duration,
+}
+
+/// The core context: built once by the composition root, shared by every door.
+pub struct Core {
+    settings: Settings,
+    stores: Stores,
+    accounts: Accounts,
+    sessions: Sessions,
+    router: Router,
+    archive: Archive,
+    throttle: AuthThrottle,
+    lifecycle: lifecycle::Lifecycle,
+}
+
+impl Core {
+    /// Builds the core over opened storage: the account domains' service, the
+    /// subscribers to account events, the archive id generator.
+    pub async fn new(settings: Settings, stores: Stores) -> Result<Arc<Core>, StoreError> {
+        Self::with_components(settings, stores, Vec::new()).await
+    }
+
+    /// [`Core::new`], plus component services owning their own domains.
+    pub(crate) async fn with_components(
+        settings: Settings,
+        stores: Stores,
+        components: Vec<(String, Arc<dyn router::Service>)>,
+    ) -> Result<Arc<Core>, StoreError> {
+        let archive = Archive::open(&*stores.archive).await?;
+        let accounts = Accounts::new(
+            stores.accounts.clone(),
+            settings.hosts.clone(),
+            settings.scram_iterations,
+            settings.auth_cache_size,
+        );
+        let mut router = Router::default();
+        let local = Arc::new(delivery::AccountDomains::new(&settings));
+        for host in &settings.hosts {
+            router.register(host, local.clone());
+        }
+        for (domain, service) in components {
+            router.register(&domain, service);
+        }
+        Ok(Arc::new(Core {
+            throttle: AuthThrottle::new(settings.max_auth_failures, settings.auth_failure_window),
+            lifecycle: lifecycle::Lifecycle::new(),
+            sessions: Sessions::new(),
+            settings,
+            stores,
+            accounts,
+            router,
+            archive,
+        }))
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Failed logins per source address, shared by every door that checks passwords.
+    pub fn throttle(&self) -> &AuthThrottle {
+        &self.throttle
+    }
+
+    /// The first configured host: names the server where no host was asked for.
+    pub fn default_host(&self) -> &str {
+        &self.settings.hosts[0]
+    }
+
+    /// Registers a bound XMPP session. A session already bound to the same full JID is
+    /// replaced (it gets `<conflict/>`).
+    pub fn open_session(&self, jid: FullJid) -> (Arc<Session>, mpsc::Receiver<Outbound>) {
+        self.sessions.register(jid, self.settings.max_session_queue)
+    }
+
+    /// Registers an event stream (SSE) for `user`: a resource of its own, available for
+    /// routing from the start, that never sends presence.
+    pub fn open_event_stream(&self, user: &BareJid) -> Option<(Arc<Session>, mpsc::Receiver<Outbound>)> {
+        let suffix: [u8; 8] = rand::random();
+        let resource = format!("sse-{}", hex(&suffix));
+        let full = user.with_resource_str(&resource).ok()?;
+        let (session, rx) = self.open_session(full);
+        session.mark_available(0);
+        Some((session, rx))
+    }
+
+    /// Ends a session: removes it from the table and tells whoever saw it available.
+    pub async fn close_session(&self, session: &Arc<Session>) {
+        self.sessions.unregister(&session.jid, session.id);
+        if let Err(e) = presence::session_ended(self, session).await {
+            tracing::error!(jid = %session.jid, error = %e, "presence after the session ended failed");
+        }
+    }
+
+    /// A stanza a bound client session sent: stamped with the session's JID and routed.
+    /// Failures the sender must hear of come back to it as stanza errors.
+    pub async fn from_client(&self, session: &Arc<Session>, mut stanza: Element) {
+        stanza.set_attr("from", session.jid.to_string());
+        let from = Jid::from(session.jid.clone());
+        let result = if stanza.name == "presence" {
+            presence::from_client(self, session, stanza.clone()).await
+        } else {
+            self.route(from, stanza.clone()).await
+        };
+        if let Err(e) = result {
+            // E.g. the archive could not take a message: it was not delivered either (nothing
+            // is delivered that the archive might lose), and the sender may retry.
+            tracing::error!(jid = %session.jid, error = %e, "routing a client stanza failed");
+            self.bounce(&Jid::from(session.jid.to_bare()), &stanza, StanzaError::new(Condition::InternalServerError))
+                .await;
+        }
+    }
+
+    /// Routes `stanza` from `from` to the service owning its destination domain (the
+    /// sender's own account when it has no `to`, RFC 6120 §10.3). An `Err` means the
+    /// stanza was not accepted (not archived, not delivered).
+    pub(crate) async fn route(&self, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        self.router.route(self, from, stanza).await
+    }
+
+    /// Answers `stanza` with `error`, from `replier`, unless it is itself an error or a
+    /// response (RFC 6120 §8.3.1). Failing to deliver an error is only logged.
+    pub(crate) async fn bounce(&self, replier: &Jid, stanza: &Element, error: StanzaError) {
+        if stanza::is_error_or_response(stanza) || stanza.attr("from").is_none() {
+            return;
+        }
+        let reply = stanza::error_reply(stanza, error);
+        if let Err(e) = Box::pin(self.route(replier.clone(), reply)).await {
+            tracing::warn!(error = %e, "an error reply could not be routed");
+        }
+    }
+
+    /// Ends every session (shutdown).
+    pub fn shutdown(&self) {
+        self.sessions.kick_all(Kick::Shutdown);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,208 +1,153 @@
-//! Presence (RFC 6121 §4): availability broadcasts to subscribers, probes answered from
-//! the router's presence state, directed presence, and subscription stanzas handed to
-//! [`super::roster`].
+//! Presence from a user's own sessions (RFC 6121 §4): availability broadcasts, probes on
+//! login, directed presence, and subscription stanzas handed to [`super::roster`].
 //!
-//! - Initial presence (no `to`, available) marks the session available, goes to the
-//!   user's other resources and to every contact with a `from`/`both` subscription, and
-//!   brings back the presence of the user's other resources and of every contact the user
-//!   is subscribed to (`to`/`both`), plus any pending inbound subscription requests.
+//! Every presence leaving a session is routed like any stanza, so it reaches contacts
+//! wherever their service is; what arrives for a local account is delivered by
+//! [`super::delivery`].
+//!
+//! - Initial presence (no `to`, available) marks the session available and goes to the
+//!   user's other resources and to every contact with a `from`/`both` subscription; the
+//!   server then probes the user's own account and every contact the user is subscribed
+//!   to (`to`/`both`), and re-delivers pending inbound subscription requests.
 //! - Unavailable presence (sent, or implied by the session ending) goes to the same
 //!   audience and to every JID the session sent directed presence to.
-//! - Directed presence (with `to`) goes to that JID only.
+//! - Directed presence (with `to`) goes to that JID only, and is remembered.
+//! - Probes and errors sent by clients are not acted on.
 
-use super::delivery::CLIENT_NS;
 use super::roster::{self, SubscriptionAction};
-use super::router::Session;
-use crate::server::Context;
+use super::router::RouteError;
+use super::session::Session;
+use super::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
+use super::Core;
 use crate::store::Subscription;
 use crate::xml::Element;
 use jid::{BareJid, FullJid, Jid};
 use std::sync::Arc;
 
-fn kind(stanza: &Element) -> &str {
-    stanza.attr("type").unwrap_or("available")
-}
-
-/// Delivers `presence` to every available session of `bare`.
-pub fn deliver_to_available(ctx: &Context, bare: &BareJid, presence: Element) {
-    for s in ctx.router.sessions_of(bare) {
-        if s.available() {
-            let mut p = presence.clone();
-            p.set_attr("to", s.jid.to_string());
-            s.send(p);
-        }
-    }
-}
-
-/// Sends the current presence of every available session of `owner` to `contact`.
-pub fn send_current_presence(ctx: &Context, owner: &BareJid, contact: &BareJid) {
-    for s in ctx.router.sessions_of(owner) {
-        let last = s.presence.lock().expect("presence mutex poisoned").last.clone();
-        if let (true, Some(p)) = (s.available(), last) {
-            deliver_to_available(ctx, contact, p);
-        }
-    }
-}
-
-/// Sends unavailable presence from every available session of `owner` to `contact`.
-pub fn send_unavailable_to(ctx: &Context, owner: &BareJid, contact: &BareJid) {
-    for s in ctx.router.sessions_of(owner) {
-        if s.available() {
-            let p = Element::new("presence", CLIENT_NS)
-                .with_attr("type", "unavailable")
-                .with_attr("from", s.jid.to_string());
-            deliver_to_available(ctx, contact, p);
-        }
-    }
-}
-
-/// Contacts of `owner` whose subscription matches `wanted`.
-async fn contacts_with(ctx: &Context, owner: &BareJid, wanted: &[Subscription]) -> Vec<BareJid> {
-    match ctx.store.roster(owner.as_str()).await {
-        Ok(items) => items
-            .into_iter()
-            .filter(|i| wanted.contains(&i.subscription))
-            .filter_map(|i| BareJid::new(&i.contact).ok())
-            .collect(),
-        Err(e) => {
-            tracing::error!(error = %e, "roster read failed");
-            Vec::new()
-        }
-    }
-}
-
-/// Sends `presence` (from `from`) to the user's other resources and to subscribers.
-async fn broadcast(ctx: &Context, from: &FullJid, presence: &Element) {
-    let owner = from.to_bare();
-    for s in ctx.router.sessions_of(&owner) {
-        if &s.jid != from && s.available() {
-            let mut p = presence.clone();
-            p.set_attr("to", s.jid.to_string());
-            s.send(p);
-        }
-    }
-    for contact in contacts_with(ctx, &owner, &[Subscription::From, Subscription::Both]).await {
-        deliver_to_available(ctx, &contact, presence.clone());
-    }
-}
-
-/// A presence stanza from the local session `from` (already stamped with `from`).
-pub async fn handle(ctx: &Arc<Context>, from: &FullJid, to: Option<Jid>, mut stanza: Element) {
-    let kind = kind(&stanza).to_owned();
-    if let Some(action) = SubscriptionAction::parse(&kind) {
-        let Some(contact) = to.map(|t| t.to_bare()) else {
-            return;
-        };
-        // Subscription stanzas are between bare JIDs (RFC 6121 3.1.2).
-        stanza.set_attr("from", from.to_bare().to_string());
-        stanza.set_attr("to", contact.to_string());
-        if let Err(e) = roster::outbound(ctx, &from.to_bare(), &contact, action, Some(stanza)).await {
-            tracing::warn!(error = %e, "subscription stanza failed");
-        }
-        return;
-    }
-    let Some(session) = ctx.router.session(from) else {
-        return;
+/// A presence stanza from `session` (already stamped with its `from`).
+pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+    let Some(kind) = PresenceType::of(&stanza) else {
+        return Ok(());
     };
-    match (to, kind.as_str()) {
-        (None, "available") => available(ctx, &session, stanza).await,
-        (None, "unavailable") => unavailable(ctx, &session, Some(stanza)).await,
-        (Some(to), "available" | "unavailable") => directed(ctx, &session, &to, stanza),
-        // Probes and errors from clients are not for us to act on.
-        _ => {}
+    let to = match stanza.attr("to").map(Jid::new) {
+        None => None,
+        Some(Ok(to)) => Some(to),
+        Some(Err(_)) => {
+            let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
+            core.bounce(&Jid::from(session.jid.to_bare()), &stanza, error).await;
+            return Ok(());
+        }
+    };
+    if let Some(action) = SubscriptionAction::of(kind) {
+        let Some(contact) = to.map(|t| t.to_bare()) else {
+            return Ok(());
+        };
+        return Ok(roster::outbound(core, &session.jid.to_bare(), &contact, action, Some(stanza)).await?);
+    }
+    match (to, kind) {
+        (None, PresenceType::Available) => available(core, session, stanza).await,
+        (None, PresenceType::Unavailable) => unavailable(core, session, Some(stanza)).await,
+        (Some(to), PresenceType::Available | PresenceType::Unavailable) => {
+            session.note_directed(&to, kind == PresenceType::Available);
+            core.route(Jid::from(session.jid.clone()), stanza).await
+        }
+        _ => Ok(()),
     }
 }
 
-async fn available(ctx: &Arc<Context>, session: &Arc<Session>, stanza: Element) {
+/// Contacts of `owner` whose subscription is one of `wanted`.
+async fn contacts_with(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
+    Ok(core
+        .stores
+        .roster
+        .roster(owner.as_str())
+        .await?
+        .into_iter()
+        .filter(|i| wanted.contains(&i.subscription))
+        .filter_map(|i| BareJid::new(&i.contact).ok())
+        .collect())
+}
+
+/// Routes `presence` from `from` to `to`.
+async fn send_to(core: &Core, from: &FullJid, to: &BareJid, presence: &Element) -> Result<(), RouteError> {
+    let mut p = presence.clone();
+    p.set_attr("to", to.to_string());
+    core.route(Jid::from(from.clone()), p).await
+}
+
+/// Sends `presence` from `from` to the user's other resources and to subscribers.
+async fn broadcast(core: &Core, from: &FullJid, presence: &Element) -> Result<(), RouteError> {
+    let owner = from.to_bare();
+    send_to(core, from, &owner, presence).await?;
+    for contact in contacts_with(core, &owner, &[Subscription::From, Subscription::Both]).await? {
+        send_to(core, from, &contact, presence).await?;
+    }
+    Ok(())
+}
+
+async fn available(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
     let priority = stanza
-        .child("priority", CLIENT_NS)
+        .child("priority", ns::CLIENT)
         .and_then(|p| p.text().trim().parse::<i8>().ok())
         .unwrap_or(0);
-    let initial = {
-        let mut state = session.presence.lock().expect("presence mutex poisoned");
-        let initial = !state.available;
-        state.available = true;
-        state.priority = priority;
-        state.last = Some(stanza.clone());
-        initial
-    };
-    broadcast(ctx, &session.jid, &stanza).await;
+    let initial = session.set_available(priority, stanza.clone());
+    broadcast(core, &session.jid, &stanza).await?;
     if !initial {
-        return;
+        return Ok(());
     }
-    let owner = session.jid.to_bare();
     // Bring the new resource up to date: its siblings, its contacts, pending requests.
-    for s in ctx.router.sessions_of(&owner) {
-        let last = s.presence.lock().expect("presence mutex poisoned").last.clone();
-        if let (true, false, Some(mut p)) = (s.available(), s.id == session.id, last) {
-            p.set_attr("to", session.jid.to_string());
-            session.send(p);
-        }
+    let owner = session.jid.to_bare();
+    let probe = stanza::presence(PresenceType::Probe, &session.jid.to_string(), owner.as_str());
+    send_to(core, &session.jid, &owner, &probe).await?;
+    for contact in contacts_with(core, &owner, &[Subscription::To, Subscription::Both]).await? {
+        send_to(core, &session.jid, &contact, &probe).await?;
     }
-    for contact in contacts_with(ctx, &owner, &[Subscription::To, Subscription::Both]).await {
-        for s in ctx.router.sessions_of(&contact) {
-            let last = s.presence.lock().expect("presence mutex poisoned").last.clone();
-            if let (true, Some(mut p)) = (s.available(), last) {
-                p.set_attr("to", session.jid.to_string());
-                session.send(p);
-            }
-        }
-    }
-    for request in roster::pending_requests(ctx, &owner).await {
+    for request in roster::pending_requests(core, &owner).await? {
         session.send(request);
     }
+    Ok(())
 }
 
-async fn unavailable(ctx: &Arc<Context>, session: &Arc<Session>, stanza: Option<Element>) {
-    let (was_available, directed) = {
-        let mut state = session.presence.lock().expect("presence mutex poisoned");
-        let was = state.available;
-        state.available = false;
-        state.last = None;
-        (was, std::mem::take(&mut state.directed))
-    };
+async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element>) -> Result<(), RouteError> {
+    let (was_available, directed) = session.set_unavailable();
     let presence = stanza.unwrap_or_else(|| {
-        Element::new("presence", CLIENT_NS)
+        Element::new("presence", ns::CLIENT)
             .with_attr("type", "unavailable")
             .with_attr("from", session.jid.to_string())
     });
     if was_available {
-        broadcast(ctx, &session.jid, &presence).await;
+        broadcast(core, &session.jid, &presence).await?;
     }
     for to in directed {
         let mut p = presence.clone();
         p.set_attr("to", to.to_string());
-        route_directed(ctx, &to, p);
+        core.route(Jid::from(session.jid.clone()), p).await?;
     }
+    Ok(())
 }
 
-fn directed(ctx: &Context, session: &Arc<Session>, to: &Jid, stanza: Element) {
-    {
-        let mut state = session.presence.lock().expect("presence mutex poisoned");
-        if kind(&stanza) == "unavailable" {
-            state.directed.retain(|j| j != to);
-        } else if !state.directed.contains(to) {
-            state.directed.push(to.clone());
+/// The current presence of every available session of `owner`, to `contact`.
+pub(crate) async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+    for s in core.sessions.sessions_of(owner) {
+        if let Some(p) = s.last_presence() {
+            send_to(core, &s.jid, contact, &p).await?;
         }
     }
-    route_directed(ctx, to, stanza);
+    Ok(())
 }
 
-fn route_directed(ctx: &Context, to: &Jid, stanza: Element) {
-    if !ctx.accounts.serves(to.domain().as_str()) || to.node().is_none() {
-        return;
-    }
-    match to.try_as_full() {
-        Ok(full) => {
-            if let Some(s) = ctx.router.session(full) {
-                s.send(stanza);
-            }
+/// Unavailable presence from every available session of `owner`, to `contact`.
+pub(crate) async fn send_unavailable(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+    for s in core.sessions.sessions_of(owner) {
+        if s.available() {
+            let p = stanza::presence(PresenceType::Unavailable, &s.jid.to_string(), contact.as_str());
+            core.route(Jid::from(s.jid.clone()), p).await?;
         }
-        Err(bare) => deliver_to_available(ctx, bare, stanza),
     }
+    Ok(())
 }
 
 /// The session is going away: unavailable presence to whoever saw it available.
-pub async fn session_ended(ctx: &Arc<Context>, session: &Arc<Session>) {
-    unavailable(ctx, session, None).await;
+pub(crate) async fn session_ended(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+    unavailable(core, session, None).await
 }

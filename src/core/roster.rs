@@ -2,23 +2,30 @@
 //!
 //! Each user's item for a contact has a subscription (`none`, `to`, `from`, `both`) and
 //! two pending flags: an outbound request awaiting the contact (`ask='subscribe'`) and an
-//! inbound request awaiting the user. [`Item::apply`] is the Appendix A state machine,
-//! for both the sending and the receiving side of each subscription stanza; the async
-//! functions around it load and store items, push changes to the user's interested
-//! resources, and deliver the stanza to the other party, the same way whether the user
-//! acts over XMPP or over REST.
+//! inbound request awaiting the user. [`State::apply`] is the Appendix A state machine,
+//! for both the sending and the receiving side of each subscription stanza. The functions
+//! around it change items atomically in the store, push changes to the user's interested
+//! resources, and route the stanza to the other party, the same way whether the user acts
+//! over XMPP or over REST: [`outbound`] on the sender's side, [`inbound`] on the
+//! recipient's (reached through the router, wherever the recipient is served).
 //!
 //! An inbound request from someone not in the roster is kept (across restarts) without
 //! creating a roster item; it is re-delivered on the user's next initial presence and
 //! shown to REST clients as a contact with `ask: "in"`.
+//!
+//! When an account is removed, [`PurgeRemovedAccount`] takes it out of every roster
+//! (with pushes, and unavailable presence to those who saw it) and deletes its own.
 
-use super::delivery::{error_reply, iq_result, CLIENT_NS};
-use super::iq::ROSTER_NS;
-use crate::server::Context;
-use crate::store::{RosterItem, Subscription};
+use super::iq::{IqAnswer, IqHandler, IqRequest};
+use super::lifecycle::{AccountEvent, Subscriber};
+use super::router::RouteError;
+use super::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
+use super::{presence, Core};
+use crate::store::{RosterEdit, RosterItem, StoreError};
+pub use crate::store::Subscription;
 use crate::xml::Element;
-use jid::{BareJid, FullJid};
-use std::sync::Arc;
+use async_trait::async_trait;
+use jid::{BareJid, Jid};
 
 /// A subscription stanza's effect (the `type` of a `<presence/>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,22 +37,23 @@ pub enum SubscriptionAction {
 }
 
 impl SubscriptionAction {
-    pub fn parse(kind: &str) -> Option<Self> {
+    /// The action of a presence type, if it is a subscription type.
+    pub fn of(kind: PresenceType) -> Option<Self> {
         Some(match kind {
-            "subscribe" => Self::Subscribe,
-            "subscribed" => Self::Subscribed,
-            "unsubscribe" => Self::Unsubscribe,
-            "unsubscribed" => Self::Unsubscribed,
+            PresenceType::Subscribe => Self::Subscribe,
+            PresenceType::Subscribed => Self::Subscribed,
+            PresenceType::Unsubscribe => Self::Unsubscribe,
+            PresenceType::Unsubscribed => Self::Unsubscribed,
             _ => return None,
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn presence_type(self) -> PresenceType {
         match self {
-            Self::Subscribe => "subscribe",
-            Self::Subscribed => "subscribed",
-            Self::Unsubscribe => "unsubscribe",
-            Self::Unsubscribed => "unsubscribed",
+            Self::Subscribe => PresenceType::Subscribe,
+            Self::Subscribed => PresenceType::Subscribed,
+            Self::Unsubscribe => PresenceType::Unsubscribe,
+            Self::Unsubscribed => PresenceType::Unsubscribed,
         }
     }
 }
@@ -70,7 +78,8 @@ pub struct State {
 impl State {
     /// The new state after `action` on `side`, or `None` when the stanza changes nothing
     /// (RFC 6121 A.2 and A.3). Delivery rules follow from the result: a changed state is
-    /// always delivered; see [`deliver_unchanged`] for the rest.
+    /// always delivered; outbound `subscribe` and `unsubscribe` are delivered even when
+    /// they change nothing.
     pub fn apply(self, side: Side, action: SubscriptionAction) -> Option<State> {
         use Subscription::*;
         use SubscriptionAction::*;
@@ -123,13 +132,13 @@ impl State {
         Some(result)
     }
 
-    /// `ask` for REST: `none`, `in`, `out` or `both`.
-    pub fn ask(self) -> &'static str {
+    /// Pending requests, as REST shows them (`ask`).
+    pub fn ask(self) -> Ask {
         match (self.pending_in, self.pending_out) {
-            (false, false) => "none",
-            (true, false) => "in",
-            (false, true) => "out",
-            (true, true) => "both",
+            (false, false) => Ask::None,
+            (true, false) => Ask::In,
+            (false, true) => Ask::Out,
+            (true, true) => Ask::Both,
         }
     }
 }
@@ -154,9 +163,32 @@ fn state_of(item: &RosterItem) -> State {
     }
 }
 
+/// Pending subscription requests of a contact: from the user (`out`), from the contact
+/// (`in`), or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    None,
+    In,
+    Out,
+    Both,
+}
+
+/// `item` in `state`, or its deletion when nothing is left of it.
+fn keep_or_delete(mut item: RosterItem, state: State) -> RosterEdit {
+    item.subscription = state.subscription;
+    item.ask_out = state.pending_out;
+    item.pending_in = state.pending_in;
+    let empty = !item.in_roster && !item.pending_in && !item.ask_out && item.subscription == Subscription::None;
+    if empty {
+        RosterEdit::Delete
+    } else {
+        RosterEdit::Put(item)
+    }
+}
+
 /// A roster item as `<item/>` for pushes and results.
-pub fn item_element(item: &RosterItem) -> Element {
-    let mut el = Element::new("item", ROSTER_NS)
+fn item_element(item: &RosterItem) -> Element {
+    let mut el = Element::new("item", ns::ROSTER)
         .with_attr("jid", item.contact.clone())
         .with_attr("subscription", item.subscription.as_str());
     if let Some(name) = &item.name {
@@ -166,36 +198,38 @@ pub fn item_element(item: &RosterItem) -> Element {
         el.set_attr("ask", "subscribe");
     }
     for g in &item.groups {
-        el = el.with_child(Element::new("group", ROSTER_NS).with_text(g.clone()));
+        el = el.with_child(Element::new("group", ns::ROSTER).with_text(g.clone()));
     }
     el
 }
 
-/// Sends a roster push for `item` (or its removal) to `owner`'s interested resources.
-fn push(ctx: &Context, owner: &BareJid, item: Element) {
-    for s in ctx.router.sessions_of(owner) {
+/// Sends a roster push for `item` (or its removal) to `owner`'s interested resources
+/// (RFC 6121 §2.1.6).
+fn push(core: &Core, owner: &BareJid, item: Element) {
+    for s in core.sessions.sessions_of(owner) {
         if s.wants_roster() {
-            let iq = Element::new("iq", CLIENT_NS)
+            let iq = Element::new("iq", ns::CLIENT)
                 .with_attr("type", "set")
                 .with_attr("id", format!("push{}", rand::random::<u32>()))
                 .with_attr("to", s.jid.to_string())
-                .with_child(Element::new("query", ROSTER_NS).with_child(item.clone()));
+                .with_child(Element::new("query", ns::ROSTER).with_child(item.clone()));
             s.send(iq);
         }
     }
 }
 
-fn push_item(ctx: &Context, owner: &BareJid, item: &RosterItem) {
-    if item.in_roster {
-        push(ctx, owner, item_element(item));
+/// Pushes the item as it is now, when it is one the roster shows.
+fn push_item(core: &Core, owner: &BareJid, item: Option<&RosterItem>) {
+    if let Some(item) = item.filter(|i| i.in_roster) {
+        push(core, owner, item_element(item));
     }
 }
 
-fn push_removal(ctx: &Context, owner: &BareJid, contact: &str) {
+fn push_removal(core: &Core, owner: &BareJid, contact: &str) {
     push(
-        ctx,
+        core,
         owner,
-        Element::new("item", ROSTER_NS)
+        Element::new("item", ns::ROSTER)
             .with_attr("jid", contact)
             .with_attr("subscription", "remove"),
     );
@@ -208,16 +242,68 @@ pub enum RosterError {
     NotFound,
     #[error("no such user")]
     NoSuchUser,
-    #[error("invalid item")]
-    BadRequest,
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Route(#[from] RouteError),
+}
+
+impl From<StoreError> for RosterError {
+    fn from(e: StoreError) -> Self {
+        RosterError::Route(e.into())
+    }
+}
+
+/// A contact as REST shows it: shown in the roster, or asking to subscribe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub jid: String,
+    pub subscription: Subscription,
+    pub ask: Ask,
+}
+
+/// `owner`'s contacts for REST: roster items plus pending inbound requests.
+pub async fn contacts(core: &Core, owner: &BareJid) -> Result<Vec<Contact>, RosterError> {
+    Ok(core
+        .stores
+        .roster
+        .roster(owner.as_str())
+        .await?
+        .into_iter()
+        .filter(|i| i.in_roster || i.pending_in)
+        .map(|i| Contact {
+            ask: state_of(&i).ask(),
+            subscription: i.subscription,
+            jid: i.contact,
+        })
+        .collect())
+}
+
+/// Whether `contact` is one of `owner`'s contacts as REST shows them.
+pub async fn is_contact(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<bool, RosterError> {
+    Ok(core
+        .stores
+        .roster
+        .roster_item(owner.as_str(), contact.as_str())
+        .await?
+        .is_some_and(|i| i.in_roster || i.pending_in))
+}
+
+/// Adds a local user to `owner`'s roster (REST); [`RosterError::NoSuchUser`] for anyone
+/// else (contacts elsewhere need federation).
+pub async fn add_contact(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RosterError> {
+    if contact.node().is_none()
+        || !core.accounts.serves(contact.domain().as_str())
+        || !core.accounts.exists(contact).await?
+    {
+        return Err(RosterError::NoSuchUser);
+    }
+    set_item(core, owner, contact, None, Vec::new()).await
 }
 
 /// The items of `owner`'s roster as XMPP shows it (not bare pending requests).
-pub async fn visible_items(ctx: &Context, owner: &BareJid) -> Result<Vec<RosterItem>, RosterError> {
-    Ok(ctx
-        .store
+async fn visible_items(core: &Core, owner: &BareJid) -> Result<Vec<RosterItem>, StoreError> {
+    Ok(core
+        .stores
+        .roster
         .roster(owner.as_str())
         .await?
         .into_iter()
@@ -227,233 +313,269 @@ pub async fn visible_items(ctx: &Context, owner: &BareJid) -> Result<Vec<RosterI
 
 /// Adds or updates an item (roster set without `subscription='remove'`).
 pub async fn set_item(
-    ctx: &Context,
+    core: &Core,
     owner: &BareJid,
     contact: &BareJid,
     name: Option<String>,
     groups: Vec<String>,
 ) -> Result<(), RosterError> {
-    let _guard = ctx.roster_lock.lock().await;
-    let mut item = ctx
-        .store
-        .roster_item(owner.as_str(), contact.as_str())
-        .await?
-        .unwrap_or_else(|| RosterItem::new(contact.as_str()));
-    item.name = name.filter(|n| !n.is_empty());
-    item.groups = groups;
-    item.in_roster = true;
-    ctx.store.put_roster_item(owner.as_str(), &item).await?;
-    push_item(ctx, owner, &item);
+    let jid = contact.to_string();
+    let update = core
+        .stores
+        .roster
+        .update_roster_item(
+            owner.as_str(),
+            contact.as_str(),
+            Box::new(move |old| {
+                let mut item = old.cloned().unwrap_or_else(|| RosterItem::new(&jid));
+                item.name = name.filter(|n| !n.is_empty());
+                item.groups = groups;
+                item.in_roster = true;
+                RosterEdit::Put(item)
+            }),
+        )
+        .await?;
+    push_item(core, owner, update.after.as_ref());
     Ok(())
 }
 
 /// Removes an item, cancelling subscriptions both ways (RFC 6121 2.5.2).
-pub async fn remove_item(ctx: &Arc<Context>, owner: &BareJid, contact: &BareJid) -> Result<(), RosterError> {
-    let item = {
-        let _guard = ctx.roster_lock.lock().await;
-        let Some(item) = ctx.store.roster_item(owner.as_str(), contact.as_str()).await? else {
-            return Err(RosterError::NotFound);
-        };
-        ctx.store.delete_roster_item(owner.as_str(), contact.as_str()).await?;
-        item
+pub async fn remove_item(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RosterError> {
+    let update = core
+        .stores
+        .roster
+        .update_roster_item(
+            owner.as_str(),
+            contact.as_str(),
+            Box::new(|old| match old {
+                Some(_) => RosterEdit::Delete,
+                None => RosterEdit::Keep,
+            }),
+        )
+        .await?;
+    let Some(item) = update.before else {
+        return Err(RosterError::NotFound);
     };
     if item.in_roster {
-        push_removal(ctx, owner, contact.as_str());
+        push_removal(core, owner, contact.as_str());
     }
-    let state = state_of(&item);
-    let subscribed_to = matches!(item.subscription, Subscription::To | Subscription::Both) || state.pending_out;
-    let subscribed_from = matches!(item.subscription, Subscription::From | Subscription::Both) || state.pending_in;
+    let subscribed_to = matches!(item.subscription, Subscription::To | Subscription::Both) || item.ask_out;
+    let subscribed_from = matches!(item.subscription, Subscription::From | Subscription::Both) || item.pending_in;
     if subscribed_to {
-        inbound(ctx, owner, contact, SubscriptionAction::Unsubscribe, None).await?;
+        send_subscription(core, owner, contact, SubscriptionAction::Unsubscribe, None).await?;
     }
     if subscribed_from {
-        inbound(ctx, owner, contact, SubscriptionAction::Unsubscribed, None).await?;
-        super::presence::send_unavailable_to(ctx, owner, contact);
+        send_subscription(core, owner, contact, SubscriptionAction::Unsubscribed, None).await?;
+        presence::send_unavailable(core, owner, contact).await?;
     }
     Ok(())
+}
+
+/// Routes a subscription stanza from `from` to `to` (bare JIDs, RFC 6121 3.1.2), keeping
+/// what the original presence carried (a status text).
+async fn send_subscription(
+    core: &Core,
+    from: &BareJid,
+    to: &BareJid,
+    action: SubscriptionAction,
+    original: Option<Element>,
+) -> Result<(), RouteError> {
+    let mut presence = original.unwrap_or_else(|| Element::new("presence", ns::CLIENT));
+    let kind = action.presence_type().as_str().unwrap_or_default();
+    presence.set_attr("type", kind);
+    presence.set_attr("from", from.to_string());
+    presence.set_attr("to", to.to_string());
+    core.route(Jid::from(from.clone()), presence).await
 }
 
 /// `owner` sends a subscription stanza to `contact` (from XMPP or REST). `stanza` is the
 /// original presence, if any, so that status texts travel along.
 pub async fn outbound(
-    ctx: &Arc<Context>,
+    core: &Core,
     owner: &BareJid,
     contact: &BareJid,
     action: SubscriptionAction,
     stanza: Option<Element>,
-) -> Result<(), RosterError> {
-    let changed = {
-        let _guard = ctx.roster_lock.lock().await;
-        let existing = ctx.store.roster_item(owner.as_str(), contact.as_str()).await?;
-        let mut item = existing.clone().unwrap_or_else(|| RosterItem::new(contact.as_str()));
-        match state_of(&item).apply(Side::Outbound, action) {
-            Some(next) => {
-                item.subscription = next.subscription;
-                item.ask_out = next.pending_out;
-                item.pending_in = next.pending_in;
-                // Asking to subscribe (or approving) puts the contact in the roster.
-                if matches!(action, SubscriptionAction::Subscribe | SubscriptionAction::Subscribed) {
-                    item.in_roster = true;
+) -> Result<(), RouteError> {
+    let jid = contact.to_string();
+    let update = core
+        .stores
+        .roster
+        .update_roster_item(
+            owner.as_str(),
+            contact.as_str(),
+            Box::new(move |old| {
+                let mut item = old.cloned().unwrap_or_else(|| RosterItem::new(&jid));
+                match state_of(&item).apply(Side::Outbound, action) {
+                    Some(next) => {
+                        // Asking to subscribe (or approving) puts the contact in the roster.
+                        if matches!(action, SubscriptionAction::Subscribe | SubscriptionAction::Subscribed) {
+                            item.in_roster = true;
+                        }
+                        keep_or_delete(item, next)
+                    }
+                    None => RosterEdit::Keep,
                 }
-                save(ctx, owner, &item).await?;
-                if existing.as_ref().is_none_or(|e| e.in_roster || item.in_roster) {
-                    push_item(ctx, owner, &item);
-                }
-                true
-            }
-            None => false,
-        }
-    };
+            }),
+        )
+        .await?;
+    let changed = update.changed();
+    if changed {
+        push_item(core, owner, update.after.as_ref());
+    }
     if changed || deliver_unchanged(action) {
-        inbound(ctx, owner, contact, action, stanza).await?;
+        send_subscription(core, owner, contact, action, stanza).await?;
     }
     if changed {
         match action {
             // The contact's presence now flows to the user (RFC 6121 3.1.5).
-            SubscriptionAction::Subscribed => super::presence::send_current_presence(ctx, owner, contact),
-            SubscriptionAction::Unsubscribed => super::presence::send_unavailable_to(ctx, owner, contact),
+            SubscriptionAction::Subscribed => presence::send_current(core, owner, contact).await?,
+            SubscriptionAction::Unsubscribed => presence::send_unavailable(core, owner, contact).await?,
             _ => {}
         }
     }
     Ok(())
 }
 
-/// `contact` receives a subscription stanza from `sender`.
-async fn inbound(
-    ctx: &Arc<Context>,
+/// `contact`, a local JID, receives a subscription stanza from `sender`.
+pub(crate) async fn inbound(
+    core: &Core,
     sender: &BareJid,
     contact: &BareJid,
     action: SubscriptionAction,
-    stanza: Option<Element>,
-) -> Result<(), RosterError> {
-    if !ctx.accounts.serves(contact.domain().as_str()) {
-        return Ok(());
-    }
-    if !ctx.accounts.exists(contact).await.unwrap_or(false) {
+    stanza: Element,
+) -> Result<(), RouteError> {
+    if !core.accounts.exists(contact).await? {
         if action == SubscriptionAction::Subscribe {
             // RFC 6121 3.1.3: answer for a user that does not exist.
-            let reply = Box::pin(inbound(ctx, contact, sender, SubscriptionAction::Unsubscribed, None));
-            reply.await?;
+            send_subscription(core, contact, sender, SubscriptionAction::Unsubscribed, None).await?;
         }
         return Ok(());
     }
-    let (changed, auto) = {
-        let _guard = ctx.roster_lock.lock().await;
-        let existing = ctx.store.roster_item(contact.as_str(), sender.as_str()).await?;
-        let mut item = existing.clone().unwrap_or_else(|| {
-            let mut i = RosterItem::new(sender.as_str());
-            i.in_roster = false;
-            i
-        });
-        let before = state_of(&item);
-        match before.apply(Side::Inbound, action) {
-            Some(next) => {
-                item.subscription = next.subscription;
-                item.ask_out = next.pending_out;
-                item.pending_in = next.pending_in;
-                save(ctx, contact, &item).await?;
-                push_item(ctx, contact, &item);
-                (true, false)
-            }
-            None => (false, existing.is_some() && auto_approves(before, action)),
-        }
-    };
-    if auto {
-        // Already approved: answer on the contact's behalf, deliver nothing.
-        let approve = Box::pin(inbound(ctx, contact, sender, SubscriptionAction::Subscribed, None));
-        approve.await?;
-        super::presence::send_current_presence(ctx, contact, sender);
-        return Ok(());
-    }
-    if changed {
-        let mut presence = stanza.unwrap_or_else(|| Element::new("presence", CLIENT_NS));
-        presence.set_attr("type", action.as_str());
-        presence.set_attr("from", sender.to_string());
+    let jid = sender.to_string();
+    let update = core
+        .stores
+        .roster
+        .update_roster_item(
+            contact.as_str(),
+            sender.as_str(),
+            Box::new(move |old| {
+                let item = old.cloned().unwrap_or_else(|| {
+                    let mut i = RosterItem::new(&jid);
+                    i.in_roster = false;
+                    i
+                });
+                match state_of(&item).apply(Side::Inbound, action) {
+                    Some(next) => keep_or_delete(item, next),
+                    None => RosterEdit::Keep,
+                }
+            }),
+        )
+        .await?;
+    if update.changed() {
+        push_item(core, contact, update.after.as_ref());
+        let mut presence = stanza;
         presence.set_attr("to", contact.to_string());
-        super::presence::deliver_to_available(ctx, contact, presence);
+        super::delivery::deliver_presence(core, &Jid::from(sender.clone()), &Jid::from(contact.clone()), presence);
+        return Ok(());
     }
-    Ok(())
-}
-
-/// Stores an item, or deletes it when nothing is left of it.
-async fn save(ctx: &Context, owner: &BareJid, item: &RosterItem) -> Result<(), RosterError> {
-    let empty = !item.in_roster && !item.pending_in && !item.ask_out && item.subscription == Subscription::None;
-    if empty {
-        ctx.store.delete_roster_item(owner.as_str(), &item.contact).await?;
-    } else {
-        ctx.store.put_roster_item(owner.as_str(), item).await?;
+    if update.before.as_ref().is_some_and(|i| auto_approves(state_of(i), action)) {
+        // Already approved: answer on the contact's behalf, deliver nothing.
+        send_subscription(core, contact, sender, SubscriptionAction::Subscribed, None).await?;
+        presence::send_current(core, contact, sender).await?;
     }
     Ok(())
 }
 
 /// Pending inbound requests of `owner`, as `subscribe` presences to re-deliver.
-pub async fn pending_requests(ctx: &Context, owner: &BareJid) -> Vec<Element> {
-    let items = ctx.store.roster(owner.as_str()).await.unwrap_or_default();
-    items
+pub(crate) async fn pending_requests(core: &Core, owner: &BareJid) -> Result<Vec<Element>, StoreError> {
+    let items = core.stores.roster.roster(owner.as_str()).await?;
+    Ok(items
         .into_iter()
         .filter(|i| i.pending_in)
-        .map(|i| {
-            Element::new("presence", CLIENT_NS)
-                .with_attr("type", "subscribe")
-                .with_attr("from", i.contact)
-                .with_attr("to", owner.to_string())
-        })
-        .collect()
+        .map(|i| stanza::presence(PresenceType::Subscribe, &i.contact, owner.as_str()))
+        .collect())
 }
 
-/// Answers a `jabber:iq:roster` IQ from the account's own session.
-pub async fn handle_iq(ctx: &Arc<Context>, from: &FullJid, stanza: &Element, query: &Element) -> Element {
-    let owner = from.to_bare();
-    match stanza.attr("type") {
-        Some("get") => {
-            if let Some(s) = ctx.router.session(from) {
-                s.set_wants_roster();
+/// `jabber:iq:roster` for the requester's own account (RFC 6121 §2.1.3, §2.3).
+pub(crate) struct RosterIq;
+
+#[async_trait]
+impl IqHandler for RosterIq {
+    async fn handle(&self, core: &Core, request: IqRequest<'_>) -> IqAnswer {
+        if !request.for_own_account() {
+            return Err(Condition::Forbidden.into());
+        }
+        let owner = request.from.to_bare();
+        let failed = |e: &dyn std::fmt::Display| {
+            tracing::error!(error = %e, "roster operation failed");
+            StanzaError::new(Condition::InternalServerError)
+        };
+        if request.is_get() {
+            if let Ok(full) = request.from.try_as_full() {
+                if let Some(s) = core.sessions.session(full) {
+                    s.set_wants_roster();
+                }
             }
-            match visible_items(ctx, &owner).await {
-                Ok(items) => {
-                    let mut q = Element::new("query", ROSTER_NS);
-                    for i in &items {
-                        q = q.with_child(item_element(i));
-                    }
-                    iq_result(stanza, Some(q))
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "roster read failed");
-                    error_reply(stanza, "wait", "internal-server-error")
-                }
+            let items = visible_items(core, &owner).await.map_err(|e| failed(&e))?;
+            let mut q = Element::new("query", ns::ROSTER);
+            for i in &items {
+                q = q.with_child(item_element(i));
+            }
+            return Ok(Some(q));
+        }
+        let mut items = request.payload.elements().filter(|e| e.is("item", ns::ROSTER));
+        let (Some(item), None) = (items.next(), items.next()) else {
+            return Err(Condition::BadRequest.into());
+        };
+        let Some(contact) = item.attr("jid").and_then(|j| BareJid::new(j).ok()) else {
+            return Err(Condition::BadRequest.into());
+        };
+        if contact == owner {
+            return Err(StanzaError::with_type(ErrorType::Modify, Condition::NotAllowed));
+        }
+        let result = if item.attr("subscription") == Some("remove") {
+            remove_item(core, &owner, &contact).await
+        } else {
+            let groups = item
+                .elements()
+                .filter(|g| g.is("group", ns::ROSTER))
+                .map(Element::text)
+                .collect();
+            set_item(core, &owner, &contact, item.attr("name").map(str::to_owned), groups).await
+        };
+        match result {
+            Ok(()) => Ok(None),
+            Err(RosterError::NotFound) => Err(Condition::ItemNotFound.into()),
+            Err(e) => Err(failed(&e)),
+        }
+    }
+}
+
+/// Takes a removed account out of every roster, with a push to each owner's interested
+/// resources and unavailable presence to those who received its presence, then deletes
+/// its own roster.
+pub(crate) struct PurgeRemovedAccount;
+
+#[async_trait]
+impl Subscriber for PurgeRemovedAccount {
+    async fn on_account_event(&self, core: &Core, event: &AccountEvent) -> Result<(), RouteError> {
+        let AccountEvent::Removed(removed) = event else {
+            return Ok(());
+        };
+        for (owner, item) in core.stores.roster.remove_contact_everywhere(removed.as_str()).await? {
+            let Ok(owner) = BareJid::new(&owner) else {
+                continue;
+            };
+            if item.in_roster {
+                push_removal(core, &owner, removed.as_str());
+            }
+            if matches!(item.subscription, Subscription::To | Subscription::Both) {
+                presence::send_unavailable(core, removed, &owner).await?;
             }
         }
-        Some("set") => {
-            let mut items = query.elements().filter(|e| e.is("item", ROSTER_NS));
-            let (Some(item), None) = (items.next(), items.next()) else {
-                return error_reply(stanza, "modify", "bad-request");
-            };
-            let Some(contact) = item.attr("jid").and_then(|j| BareJid::new(j).ok()) else {
-                return error_reply(stanza, "modify", "bad-request");
-            };
-            if contact == owner {
-                return error_reply(stanza, "modify", "not-allowed");
-            }
-            let result = if item.attr("subscription") == Some("remove") {
-                remove_item(ctx, &owner, &contact).await
-            } else {
-                let groups = item
-                    .elements()
-                    .filter(|g| g.is("group", ROSTER_NS))
-                    .map(Element::text)
-                    .collect();
-                set_item(ctx, &owner, &contact, item.attr("name").map(str::to_owned), groups).await
-            };
-            match result {
-                Ok(()) => iq_result(stanza, None),
-                Err(RosterError::NotFound) => error_reply(stanza, "cancel", "item-not-found"),
-                Err(e) => {
-                    tracing::error!(error = %e, "roster update failed");
-                    error_reply(stanza, "wait", "internal-server-error")
-                }
-            }
-        }
-        _ => error_reply(stanza, "modify", "bad-request"),
+        core.stores.roster.delete_roster(removed.as_str()).await?;
+        Ok(())
     }
 }
 
@@ -488,7 +610,7 @@ mod tests {
         alice = alice.apply(Side::Outbound, Subscribed).unwrap();
         bob = bob.apply(Side::Inbound, Subscribed).unwrap();
         assert_eq!((alice, bob), (st(Both, false, false), st(Both, false, false)));
-        assert_eq!(alice.ask(), "none");
+        assert_eq!(alice.ask(), Ask::None);
     }
 
     #[test]
@@ -526,8 +648,8 @@ mod tests {
 
     #[test]
     fn rest_shows_pending_flags_as_ask() {
-        assert_eq!(st(None, true, true).ask(), "both");
-        assert_eq!(st(None, false, true).ask(), "in");
-        assert_eq!(st(None, true, false).ask(), "out");
+        assert_eq!(st(None, true, true).ask(), Ask::Both);
+        assert_eq!(st(None, false, true).ask(), Ask::In);
+        assert_eq!(st(None, true, false).ask(), Ask::Out);
     }
 }

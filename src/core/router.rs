@@ -1,261 +1,89 @@
-//! Sessions and the one routing table every door uses.
+//! Routing by destination domain (RFC 6120 §10): the router finds the service that owns
+//! the domain of a stanza's `to` and hands the stanza to it; what happens next is that
+//! service's business. The account domains are one service ([`super::delivery`]);
+//! a component (MUC Light on `muclight.<host>`, later upload or pubsub) is another,
+//! registered with [`Router::register`] — no delivery rule changes for it.
 //!
-//! A session (an XMPP stream over TCP or WebSocket, later an SSE stream) registers its
-//! full JID and a bounded outbound queue. Delivering to a session never waits: when its
-//! queue is full the session cannot keep up, and it is told to close with a stream error,
-//! so a slow reader never makes the server's memory grow.
-//!
-//! Which sessions a stanza goes to is decided in [`super::stanza_router`] (RFC 6121 §8);
-//! this module only keeps the table and moves stanzas into queues.
+//! The router itself only refuses what no service could take: a `to` that is not a JID
+//! (`jid-malformed`), an IQ without a valid `type` (`bad-request`), and a domain nobody
+//! here serves (`remote-server-not-found`; there is no server-to-server yet).
 
+use super::stanza::{Condition, ErrorType, IqType, StanzaError};
+use super::Core;
+use crate::store::StoreError;
 use crate::xml::Element;
-use jid::{BareJid, FullJid};
+use async_trait::async_trait;
+use jid::Jid;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::{mpsc, Notify};
+use std::sync::Arc;
 
-/// What a session's writer receives.
+/// A stanza on its way to a service, with its addresses parsed.
 #[derive(Debug, Clone)]
-pub enum Outbound {
-    Stanza(Element),
+pub(crate) struct Routed {
+    /// Who sent it (a session's full JID, a REST user's bare JID, a service's JID).
+    pub from: Jid,
+    /// Where it goes; the sender's bare JID when the stanza had no `to`.
+    pub to: Jid,
+    pub stanza: Element,
 }
 
-/// Why a session must end, sent to it out of band (its queue may be full).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kick {
-    /// Another session bound the same full JID (RFC 6120 §7.7.2.2).
-    Conflict,
-    /// The session's outbound queue overflowed.
-    TooSlow,
-    /// The account was removed or its password changed.
-    Reset,
-    /// The server is shutting down.
-    Shutdown,
+/// Why a stanza was not accepted. Delivery problems the sender should hear of travel back
+/// as stanza errors instead; this is for failures that leave the stanza unhandled.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-impl Kick {
-    /// The RFC 6120 §4.9.3 stream error condition.
-    pub fn condition(self) -> &'static str {
-        match self {
-            Kick::Conflict => "conflict",
-            Kick::TooSlow => "resource-constraint",
-            Kick::Reset => "reset",
-            Kick::Shutdown => "system-shutdown",
-        }
-    }
+/// A service owning one or more domains.
+#[async_trait]
+pub(crate) trait Service: Send + Sync {
+    /// Takes a stanza addressed to one of the service's domains or a JID in it.
+    async fn handle(&self, core: &Core, stanza: Routed) -> Result<(), RouteError>;
 }
 
-/// Presence state the router needs for delivery decisions.
-#[derive(Debug, Clone, Default)]
-pub struct PresenceState {
-    /// Initial presence sent and not yet unavailable.
-    pub available: bool,
-    pub priority: i8,
-    /// The last available presence, to answer probes.
-    pub last: Option<Element>,
-    /// JIDs sent directed presence, owed an unavailable one when the session ends.
-    pub directed: Vec<jid::Jid>,
-}
-
-/// A registered session.
-#[derive(Debug)]
-pub struct Session {
-    pub id: u64,
-    pub jid: FullJid,
-    queue: mpsc::Sender<Outbound>,
-    kick: Mutex<Option<Kick>>,
-    kicked: Notify,
-    pub presence: Mutex<PresenceState>,
-    /// Requested the roster, so it gets roster pushes (RFC 6121 2.1.6).
-    wants_roster: std::sync::atomic::AtomicBool,
-}
-
-impl Session {
-    /// Queues `stanza`; a full queue kicks the session (it cannot keep up).
-    pub fn send(&self, stanza: Element) -> bool {
-        match self.queue.try_send(Outbound::Stanza(stanza)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(jid = %self.jid, "outbound queue full; closing the session");
-                self.kick(Kick::TooSlow);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
-    }
-
-    /// Tells the session to end with `reason` (the first reason wins).
-    pub fn kick(&self, reason: Kick) {
-        let mut k = self.kick.lock().expect("kick mutex poisoned");
-        if k.is_none() {
-            *k = Some(reason);
-            self.kicked.notify_one();
-        }
-    }
-
-    /// Waits until the session is kicked, then says why.
-    pub async fn kicked(&self) -> Kick {
-        loop {
-            if let Some(k) = *self.kick.lock().expect("kick mutex poisoned") {
-                return k;
-            }
-            self.kicked.notified().await;
-        }
-    }
-
-    pub fn wants_roster(&self) -> bool {
-        self.wants_roster.load(Ordering::Relaxed)
-    }
-
-    pub fn set_wants_roster(&self) {
-        self.wants_roster.store(true, Ordering::Relaxed);
-    }
-
-    pub fn available(&self) -> bool {
-        self.presence.lock().expect("presence mutex poisoned").available
-    }
-
-    pub fn priority(&self) -> i8 {
-        self.presence.lock().expect("presence mutex poisoned").priority
-    }
-}
-
-/// The routing table: bare JID → that account's sessions.
+/// Domain → the service that owns it.
 #[derive(Default)]
-pub struct Router {
-    sessions: RwLock<HashMap<BareJid, Vec<Arc<Session>>>>,
-    next_id: AtomicU64,
+pub(crate) struct Router {
+    services: HashMap<String, Arc<dyn Service>>,
 }
 
 impl Router {
-    pub fn new() -> Self {
-        Self::default()
+    /// Makes `service` the owner of `domain` (prepped). The last registration wins.
+    pub fn register(&mut self, domain: &str, service: Arc<dyn Service>) {
+        self.services.insert(domain.to_owned(), service);
     }
 
-    /// Registers a session for `jid` with an outbound queue of `queue_len` stanzas. A
-    /// session already bound to the same full JID is kicked with `<conflict/>`.
-    pub fn register(&self, jid: FullJid, queue_len: usize) -> (Arc<Session>, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(queue_len.max(1));
-        let session = Arc::new(Session {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
-            jid: jid.clone(),
-            queue: tx,
-            kick: Mutex::new(None),
-            kicked: Notify::new(),
-            presence: Mutex::new(PresenceState::default()),
-            wants_roster: std::sync::atomic::AtomicBool::new(false),
-        });
-        let replaced = {
-            let mut table = self.sessions.write().expect("router lock poisoned");
-            let list = table.entry(jid.to_bare()).or_default();
-            let old = list.iter().position(|s| s.jid == jid).map(|i| list.remove(i));
-            list.push(session.clone());
-            old
+    /// Every domain with an owner, sorted.
+    pub fn domains(&self) -> Vec<&str> {
+        let mut d: Vec<&str> = self.services.keys().map(String::as_str).collect();
+        d.sort_unstable();
+        d
+    }
+
+    pub async fn route(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        let to = match stanza.attr("to") {
+            None => Jid::from(from.to_bare()),
+            Some(t) => match Jid::new(t) {
+                Ok(j) => j,
+                Err(_) => {
+                    let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
+                    core.bounce(&Jid::from(from.to_bare()), &stanza, error).await;
+                    return Ok(());
+                }
+            },
         };
-        if let Some(old) = replaced {
-            old.kick(Kick::Conflict);
+        if stanza.name == "iq" && IqType::of(&stanza).is_none() {
+            core.bounce(&to, &stanza, StanzaError::new(Condition::BadRequest)).await;
+            return Ok(());
         }
-        (session, rx)
-    }
-
-    /// Removes the session `id` of `jid`'s account (a no-op if it was replaced already).
-    pub fn unregister(&self, jid: &FullJid, id: u64) {
-        let mut table = self.sessions.write().expect("router lock poisoned");
-        let bare = jid.to_bare();
-        if let Some(list) = table.get_mut(&bare) {
-            list.retain(|s| s.id != id);
-            if list.is_empty() {
-                table.remove(&bare);
+        match self.services.get(to.domain().as_str()) {
+            Some(service) => service.handle(core, Routed { from, to, stanza }).await,
+            None => {
+                core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
+                    .await;
+                Ok(())
             }
         }
-    }
-
-    /// Every session of the account.
-    pub fn sessions_of(&self, bare: &BareJid) -> Vec<Arc<Session>> {
-        self.sessions
-            .read()
-            .expect("router lock poisoned")
-            .get(bare)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The session bound to exactly `jid`.
-    pub fn session(&self, jid: &FullJid) -> Option<Arc<Session>> {
-        self.sessions
-            .read()
-            .expect("router lock poisoned")
-            .get(&jid.to_bare())
-            .and_then(|l| l.iter().find(|s| &s.jid == jid).cloned())
-    }
-
-    /// Kicks every session of `bare` (account removed or password changed).
-    pub fn kick_account(&self, bare: &BareJid, reason: Kick) {
-        for s in self.sessions_of(bare) {
-            s.kick(reason);
-        }
-    }
-
-    /// Kicks every session (shutdown).
-    pub fn kick_all(&self, reason: Kick) {
-        let all: Vec<Arc<Session>> = self
-            .sessions
-            .read()
-            .expect("router lock poisoned")
-            .values()
-            .flatten()
-            .cloned()
-            .collect();
-        for s in all {
-            s.kick(reason);
-        }
-    }
-
-    pub fn session_count(&self) -> usize {
-        self.sessions
-            .read()
-            .expect("router lock poisoned")
-            .values()
-            .map(Vec::len)
-            .sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn full(s: &str) -> FullJid {
-        FullJid::new(s).unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_second_session_on_the_same_full_jid_replaces_the_first() {
-        let router = Router::new();
-        let (first, _rx1) = router.register(full("alice@localhost/phone"), 8);
-        let (other, _rx2) = router.register(full("alice@localhost/laptop"), 8);
-        let (second, _rx3) = router.register(full("alice@localhost/phone"), 8);
-        assert_eq!(first.kicked().await, Kick::Conflict);
-        assert_eq!(router.session(&full("alice@localhost/phone")).unwrap().id, second.id);
-        assert_eq!(router.sessions_of(&BareJid::new("alice@localhost").unwrap()).len(), 2);
-        // The replaced session leaving does not remove its successor.
-        router.unregister(&first.jid, first.id);
-        assert!(router.session(&full("alice@localhost/phone")).is_some());
-        router.unregister(&second.jid, second.id);
-        router.unregister(&other.jid, other.id);
-        assert_eq!(router.session_count(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_session_that_cannot_keep_up_is_kicked_not_buffered() {
-        let router = Router::new();
-        let (s, mut rx) = router.register(full("bob@localhost/r"), 2);
-        let m = Element::new("message", "jabber:client");
-        assert!(s.send(m.clone()));
-        assert!(s.send(m.clone()));
-        assert!(!s.send(m.clone()), "a third stanza overflows a queue of two");
-        assert_eq!(s.kicked().await, Kick::TooSlow);
-        assert!(rx.recv().await.is_some());
     }
 }

@@ -2,7 +2,8 @@
 //! password against them. Used when an account is created or its password changed, by
 //! REST Basic auth and by SASL PLAIN; the SASL SCRAM exchange itself uses the same keys.
 
-use crate::store::{Credentials, ScramCredential};
+use crate::store::Credentials;
+pub use crate::store::ScramCredential;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha1::Sha1;

@@ -8,8 +8,7 @@ use super::contract::{Contract, Operation};
 use super::{Body, RequestContext};
 use crate::config::AdminApiHandler;
 use crate::core::accounts::AccountError;
-use crate::core::router::Kick;
-use crate::server::Context;
+use crate::core::Core;
 use async_trait::async_trait;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -35,9 +34,9 @@ pub(crate) struct AdminApi {
 }
 
 impl AdminApi {
-    pub(crate) fn new(ctx: Arc<Context>, handler: &AdminApiHandler, max_body: usize) -> Self {
+    pub(crate) fn new(core: Arc<Core>, handler: &AdminApiHandler, max_body: usize) -> Self {
         AdminApi {
-            router: api::server::Service::new(AdminApiImpl { ctx }, false),
+            router: api::server::Service::new(AdminApiImpl { core }, false),
             path: handler.path.trim_end_matches('/').to_owned(),
             credentials: handler.username.clone().zip(handler.password.clone()),
             max_body,
@@ -79,7 +78,7 @@ impl AdminApi {
 
 #[derive(Clone)]
 struct AdminApiImpl {
-    ctx: Arc<Context>,
+    core: Arc<Core>,
 }
 
 fn internal(e: AccountError) -> ApiError {
@@ -90,7 +89,7 @@ fn internal(e: AccountError) -> ApiError {
 #[async_trait]
 impl api::Api<AdminContext> for AdminApiImpl {
     async fn list_users(&self, domain: String, _: &AdminContext) -> Result<api::ListUsersResponse, ApiError> {
-        match self.ctx.accounts.list(&domain).await {
+        match self.core.accounts().list(&domain).await {
             Ok(users) => Ok(api::ListUsersResponse::UserList(users)),
             Err(AccountError::UnknownDomain) => Ok(api::ListUsersResponse::BadRequest("Unknown domain".into())),
             Err(e) => Err(internal(e)),
@@ -104,7 +103,7 @@ impl api::Api<AdminContext> for AdminApiImpl {
         _: &AdminContext,
     ) -> Result<api::RegisterUserResponse, ApiError> {
         use api::RegisterUserResponse as R;
-        let accounts = &self.ctx.accounts;
+        let accounts = self.core.accounts();
         let jid = match accounts.user_jid(&new_user.username, &domain) {
             Ok(jid) => jid,
             Err(AccountError::UnknownDomain) => return Ok(R::BadRequest("Unknown domain".into())),
@@ -126,11 +125,12 @@ impl api::Api<AdminContext> for AdminApiImpl {
         _: &AdminContext,
     ) -> Result<api::ChangePasswordResponse, ApiError> {
         use api::ChangePasswordResponse as R;
-        let accounts = &self.ctx.accounts;
+        let accounts = self.core.accounts();
         let Ok(jid) = accounts.user_jid(&username, &domain) else {
             return Ok(R::UserNotFound("User not found".into()));
         };
-        match accounts.set_password(&jid, &new_password.newpass).await {
+        // The account's sessions end before the answer (the core applies the change).
+        match self.core.change_password(&jid, &new_password.newpass).await {
             Ok(()) => Ok(R::PasswordChanged),
             Err(AccountError::NotFound) => Ok(R::UserNotFound("User not found".into())),
             Err(AccountError::InvalidPassword(_)) => Ok(R::BadRequest("Invalid password".into())),
@@ -145,16 +145,13 @@ impl api::Api<AdminContext> for AdminApiImpl {
         _: &AdminContext,
     ) -> Result<api::UnregisterUserResponse, ApiError> {
         use api::UnregisterUserResponse as R;
-        let accounts = &self.ctx.accounts;
+        let accounts = self.core.accounts();
         let Ok(jid) = accounts.user_jid(&username, &domain) else {
             return Ok(R::UserNotFound("User not found".into()));
         };
-        match accounts.unregister(&jid).await {
-            Ok(()) => {
-                // Its XMPP sessions end now rather than at their next reconnect.
-                self.ctx.router.kick_account(&jid, Kick::Reset);
-                Ok(R::UserRemoved)
-            }
+        // Its sessions end and its data is purged before the answer.
+        match self.core.remove_account(&jid).await {
+            Ok(()) => Ok(R::UserRemoved),
             Err(AccountError::NotFound) => Ok(R::UserNotFound("User not found".into())),
             Err(e) => Err(internal(e)),
         }

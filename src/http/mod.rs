@@ -3,6 +3,9 @@
 //! WebSocket) plus the API docs.
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
+//!
+//! The doors here call the core's typed operations; a WebSocket handler hands its
+//! upgraded connections to the [`WebSocketService`] the composition root supplies.
 
 mod admin_api;
 mod basic_auth;
@@ -10,10 +13,11 @@ mod client_api;
 pub(crate) mod contract;
 mod cors;
 mod docs;
-mod sse;
+mod websocket;
 
-use crate::config::HttpListener;
-use crate::server::Context;
+use crate::config::{Config, HttpListener};
+use crate::core::Core;
+use crate::transport::websocket::{Peer, WebSocketService};
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -122,6 +126,11 @@ pub(crate) async fn read_body(body: Incoming, headers: &hyper::HeaderMap, limit:
     }
 }
 
+/// `503`: the request was fine, the server could not carry it out now.
+pub(crate) fn unavailable() -> Response<Body> {
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable")
+}
+
 pub(crate) fn body_error_response(e: BodyError) -> Response<Body> {
     match e {
         BodyError::TooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
@@ -191,56 +200,69 @@ where
         .call((Request::from_parts(parts, Full::new(body)), context))
         .await
     {
+        // The generated router answers 500 when an operation failed on our side (the
+        // failure is logged where it happened); to the client that is a temporary state.
+        Ok(response) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => unavailable(),
         Ok(response) => response,
         Err(e) => {
             tracing::error!(error = %e, "API handler failed");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable")
+            unavailable()
         }
     }
 }
 
+/// A WebSocket handler: its path and message limit.
+struct WebSocketRoute {
+    path: String,
+    max_message: usize,
+}
+
 /// What one listener serves.
 pub(crate) struct Routes {
-    ctx: Arc<Context>,
     server_name: HeaderValue,
     client_api: Vec<client_api::ClientApi>,
     admin_api: Vec<admin_api::AdminApi>,
-    websockets: Vec<(String, crate::xmpp::websocket::WsSettings)>,
+    websockets: Vec<WebSocketRoute>,
+    websocket_service: Arc<dyn WebSocketService>,
+    secure: bool,
 }
 
 impl Routes {
-    pub(crate) fn new(ctx: Arc<Context>, listener: &HttpListener) -> Result<Self, String> {
-        let server_name = HeaderValue::from_str(&ctx.config.general.http_server_name)
+    fn new(
+        core: Arc<Core>,
+        config: &Config,
+        listener: &HttpListener,
+        websocket_service: Arc<dyn WebSocketService>,
+    ) -> Result<Self, String> {
+        let server_name = HeaderValue::from_str(&config.general.http_server_name)
             .map_err(|_| "general.http_server_name: not a valid header value".to_owned())?;
         let h = &listener.handlers;
         Ok(Routes {
             client_api: h
                 .mongoose_client_api
                 .iter()
-                .map(|c| client_api::ClientApi::new(ctx.clone(), c, listener.max_body_size))
+                .map(|c| client_api::ClientApi::new(core.clone(), c, listener.max_body_size))
                 .collect(),
             admin_api: h
                 .mongoose_admin_api
                 .iter()
-                .map(|c| admin_api::AdminApi::new(ctx.clone(), c, listener.max_body_size))
+                .map(|c| admin_api::AdminApi::new(core.clone(), c, listener.max_body_size))
                 .collect(),
             websockets: h
                 .mongoose_websocket_handler
                 .iter()
-                .map(|w| {
-                    let settings = crate::xmpp::websocket::WsSettings {
-                        max_stanza_size: w.max_stanza_size,
-                        secure: listener.tls.is_some(),
-                    };
-                    (w.path.clone(), settings)
+                .map(|w| WebSocketRoute {
+                    path: w.path.clone(),
+                    max_message: w.max_stanza_size,
                 })
                 .collect(),
-            ctx,
+            websocket_service,
+            secure: listener.tls.is_some(),
             server_name,
         })
     }
 
-    async fn handle(&self, req: Request<Incoming>, peer: std::net::SocketAddr) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
         let mut response = if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
@@ -248,8 +270,13 @@ impl Routes {
             api.serve(req).await
         } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req).await
-        } else if let Some((_, ws)) = self.websockets.iter().find(|(p, _)| under(&path, p)) {
-            crate::xmpp::websocket::upgrade(self.ctx.clone(), req, peer, ws.clone())
+        } else if let Some(ws) = self.websockets.iter().find(|w| under(&path, &w.path)) {
+            let peer = Peer {
+                addr,
+                secure: self.secure,
+                max_message: ws.max_message,
+            };
+            websocket::upgrade(self.websocket_service.clone(), req, peer)
         } else {
             json_error(StatusCode::NOT_FOUND, "Not found")
         };
@@ -258,26 +285,29 @@ impl Routes {
     }
 }
 
-/// Binds one `[[listen.http]]` table; the returned future serves it forever.
+/// Binds one `[[listen.http]]` table; the returned future serves it forever. Its
+/// WebSocket handlers hand their connections to `websocket_service`.
 pub(crate) async fn bind(
-    ctx: Arc<Context>,
+    core: Arc<Core>,
+    config: &Config,
     listener: &HttpListener,
+    websocket_service: Arc<dyn WebSocketService>,
 ) -> Result<(std::net::SocketAddr, impl std::future::Future<Output = ()>), String> {
-    let routes = Arc::new(Routes::new(ctx.clone(), listener)?);
+    let routes = Arc::new(Routes::new(core, config, listener, websocket_service)?);
     let tls = match &listener.tls {
         None => None,
         Some(t) => {
-            let source = crate::tls::CertSource::new(
+            let source = crate::transport::tls::CertSource::new(
                 t.certfile.as_deref(),
                 t.keyfile.as_deref(),
-                &ctx.config.general.data_dir,
-                &ctx.config.general.hosts[0],
+                &config.general.data_dir,
+                &config.general.hosts[0],
             );
             let acceptor = source.acceptor(&["h2", "http/1.1"]).map_err(|e| e.to_string())?;
             Some(tokio_native_tls::TlsAcceptor::from(acceptor))
         }
     };
-    crate::listener::bind(listener.addr(), listener.max_connections, move |stream, peer| {
+    crate::transport::listener::bind(listener.addr(), listener.max_connections, move |stream, peer| {
         let routes = routes.clone();
         let tls = tls.clone();
         async move {

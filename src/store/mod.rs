@@ -1,170 +1,131 @@
-//! Storage behind a trait, so the core never speaks SQL.
+//! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`].
 //!
-//! The embedded implementation is SQLite ([`sqlite::SqliteStore`]); a shared database
-//! (PostgreSQL) is the planned second one, so the trait keeps to plain data types and
-//! says nothing about connections or SQL dialects.
+//! The core only sees these traits and plain data types; it never speaks SQL. Two
+//! backends implement all of them:
+//! - [`sqlite`]: the embedded default, one file in the data directory;
+//! - [`memory`]: everything in process memory, for tests (never offered to a server, it
+//!   would lose acknowledged messages).
+//!
+//! Contract every backend keeps:
+//! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
+//!   atomic, also against other processes sharing the storage;
+//! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
+//! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
+//!   is unavailable for now (retryable), or a failure that retrying will not cure.
+//!
+//! Which backend a server uses is decided in exactly one place, [`open`].
 
-pub(crate) mod sqlite;
+mod accounts;
+mod archive;
+pub mod memory;
+mod roster;
+pub mod sqlite;
 
-use async_trait::async_trait;
-
+pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
+pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
+pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
 
-/// Failures of the storage layer. Callers turn them into an HTTP 500-free answer
-/// (usually a `503`-like internal error) or a stream error; they never panic.
+use std::path::Path;
+use std::sync::Arc;
+
+/// The storage backends a configuration may name (`[general] storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// One SQLite file in the data directory.
+    #[default]
+    Sqlite,
+}
+
+/// The storage of every feature, as the core receives it.
+#[derive(Clone)]
+pub struct Stores {
+    pub accounts: Arc<dyn AccountStore>,
+    pub roster: Arc<dyn RosterStore>,
+    pub archive: Arc<dyn ArchiveStore>,
+}
+
+impl Stores {
+    /// Every feature on one value implementing all the traits.
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore>(store: Arc<S>) -> Self {
+        Stores {
+            accounts: store.clone(),
+            roster: store.clone(),
+            archive: store,
+        }
+    }
+
+    /// Fresh, empty in-memory storage.
+    pub fn memory() -> Self {
+        Self::all_in(Arc::new(memory::MemoryStore::default()))
+    }
+}
+
+/// Opens the configured backend over `data_dir`: the one place a backend is chosen.
+pub fn open(backend: Backend, data_dir: &Path) -> Result<Stores, StoreError> {
+    match backend {
+        Backend::Sqlite => Ok(Stores::all_in(Arc::new(SqliteStore::open(data_dir)?))),
+    }
+}
+
+/// What went wrong underneath, kept for logs and `source()` chains.
+#[derive(Debug, Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Cause(Arc::new(e))
+    }
+
+    /// A cause that is only a description (no underlying error value).
+    pub fn msg(text: impl Into<String>) -> Self {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Message(String);
+        Cause::new(Message(text.into()))
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// Failures of the storage layer. Callers turn them into an answer once, at their
+/// boundary (an IQ error, a stream error, an HTTP status); they never panic on them.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
+    /// The row the operation needs does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A row with the same key exists already.
     #[error("already exists")]
-    AlreadyExists,
-    #[error("database error: {0}")]
-    Database(String),
+    Conflict,
+    /// The storage cannot answer now (busy, locked, out of space, I/O, its worker gone);
+    /// the same operation may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[source] Cause),
+    /// The storage answered, but with a failure retrying will not cure.
+    #[error("storage failure: {0}")]
+    Failed(#[source] Cause),
     #[error("database schema version {found} is newer than this build understands ({known})")]
     SchemaTooNew { found: i64, known: i64 },
-    #[error("storage task failed: {0}")]
-    Task(String),
 }
 
-/// One SCRAM credential (RFC 5802 §3): what is needed to verify a client proof
-/// and to prove the server's identity, never the password.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScramCredential {
-    pub salt: Vec<u8>,
-    pub iterations: u32,
-    pub stored_key: Vec<u8>,
-    pub server_key: Vec<u8>,
-}
-
-/// The stored credentials of one account, one per supported hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
-    pub sha1: ScramCredential,
-    pub sha256: ScramCredential,
-}
-
-/// A user's subscription to and from a contact (RFC 6121 §2.1.2.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Subscription {
-    #[default]
-    None,
-    To,
-    From,
-    Both,
-}
-
-impl Subscription {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Subscription::None => "none",
-            Subscription::To => "to",
-            Subscription::From => "from",
-            Subscription::Both => "both",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "none" => Subscription::None,
-            "to" => Subscription::To,
-            "from" => Subscription::From,
-            "both" => Subscription::Both,
-            _ => return None,
-        })
+impl StoreError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 
-/// One entry of a user's roster, or a pending inbound request (`in_roster` false).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RosterItem {
-    /// The contact's bare JID.
-    pub contact: String,
-    pub name: Option<String>,
-    pub groups: Vec<String>,
-    pub subscription: Subscription,
-    /// The user asked to subscribe and the contact has not answered (`ask='subscribe'`).
-    pub ask_out: bool,
-    /// The contact asked to subscribe and the user has not answered.
-    pub pending_in: bool,
-    /// Shown in the user's roster (false for a bare pending inbound request).
-    pub in_roster: bool,
-}
-
-impl RosterItem {
-    pub fn new(contact: &str) -> Self {
-        RosterItem {
-            contact: contact.to_owned(),
-            name: None,
-            groups: Vec::new(),
-            subscription: Subscription::None,
-            ask_out: false,
-            pending_in: false,
-            in_roster: true,
-        }
-    }
-}
-
-/// One message as archived for one owner (XEP-0313 user archive).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchivedMessage {
-    /// Server-assigned, unique and increasing with time.
-    pub id: i64,
-    /// Whose archive this copy is in (bare JID).
-    pub owner: String,
-    /// The other party (bare JID).
-    pub with: String,
-    /// When it was archived, Unix milliseconds.
-    pub timestamp_ms: i64,
-    /// The message stanza as XML.
-    pub stanza: String,
-}
-
-/// What to read from one owner's archive. Bounds are exclusive for ids and `before_ms`,
-/// inclusive for `start_ms`/`end_ms`.
-#[derive(Debug, Clone, Default)]
-pub struct ArchiveQuery {
-    pub owner: String,
-    pub with: Option<String>,
-    pub start_ms: Option<i64>,
-    pub end_ms: Option<i64>,
-    pub before_ms: Option<i64>,
-    pub after_id: Option<i64>,
-    pub before_id: Option<i64>,
-    pub limit: usize,
-    /// Newest first (for "the last N"); otherwise oldest first.
-    pub newest_first: bool,
-}
-
-/// Account and roster persistence.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Creates `jid` (bare, prepped); [`StoreError::AlreadyExists`] if present.
-    async fn create_account(&self, jid: &str, credentials: &Credentials) -> Result<(), StoreError>;
-    async fn credentials(&self, jid: &str) -> Result<Option<Credentials>, StoreError>;
-    /// Replaces the credentials; `false` when there is no such account.
-    async fn set_credentials(&self, jid: &str, credentials: &Credentials) -> Result<bool, StoreError>;
-    /// `false` when there is no such account.
-    async fn delete_account(&self, jid: &str) -> Result<bool, StoreError>;
-    /// Bare JIDs of the accounts of `domain`, sorted.
-    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError>;
-    /// Accounts created, changed or deleted after change number `after`, by any process
-    /// sharing the database, with the newest change number. Lets a running server drop
-    /// cached credentials that a command-line `passwd` made stale.
-    async fn account_changes(&self, after: i64) -> Result<(i64, Vec<String>), StoreError>;
-
-    /// Every item of `owner`'s roster (including bare pending requests), by contact.
-    async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError>;
-    async fn roster_item(&self, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError>;
-    /// Inserts or replaces the item for `item.contact`.
-    async fn put_roster_item(&self, owner: &str, item: &RosterItem) -> Result<(), StoreError>;
-    /// `false` when there was no such item.
-    async fn delete_roster_item(&self, owner: &str, contact: &str) -> Result<bool, StoreError>;
-
-    /// Stores messages; when this returns `Ok` they are on disk (they survive the process
-    /// being killed). Concurrent calls are committed together.
-    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError>;
-    /// Messages matching `query`, in the order it asks for, at most `query.limit`.
-    async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
-    /// How many messages match `query`, ignoring its id bounds and limit.
-    async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
-    /// The highest archive id in use (0 when empty), so new ids keep increasing.
-    async fn archive_max_id(&self) -> Result<i64, StoreError>;
-}
+#[cfg(test)]
+mod conformance;

@@ -2,8 +2,8 @@
 //! TLS from the first byte, on the certificate the listener names (or the generated one).
 
 use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite};
-use crate::config::{C2sListener, TlsMode};
-use crate::server::Context;
+use crate::config::{C2sListener, Config, TlsMode};
+use crate::core::Core;
 use crate::xml::{StreamEvent, XmlError, XmlReader};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -231,14 +231,15 @@ impl Connection for TcpConnection {
 
 /// Binds one `[[listen.c2s]]`; the returned future serves it forever.
 pub(crate) async fn bind(
-    ctx: Arc<Context>,
+    core: Arc<Core>,
+    config: &Config,
     listener: &C2sListener,
 ) -> Result<(SocketAddr, impl std::future::Future<Output = ()>), String> {
-    let source = crate::tls::CertSource::new(
+    let source = crate::transport::tls::CertSource::new(
         listener.tls.certfile.as_deref(),
         listener.tls.keyfile.as_deref(),
-        &ctx.config.general.data_dir,
-        &ctx.config.general.hosts[0],
+        &config.general.data_dir,
+        &config.general.hosts[0],
     );
     let acceptor = TlsAcceptor::from(source.acceptor(&[]).map_err(|e| e.to_string())?);
     let mode = listener.tls.mode;
@@ -250,8 +251,8 @@ pub(crate) async fn bind(
         keepalive_interval: Duration::from_secs(listener.keepalive_interval),
     };
     let max_stanza = listener.max_stanza_size;
-    crate::listener::bind(listener.addr(), listener.max_connections, move |socket, peer| {
-        let ctx = ctx.clone();
+    crate::transport::listener::bind(listener.addr(), listener.max_connections, move |socket, peer| {
+        let core = core.clone();
         let acceptor = acceptor.clone();
         let settings = settings.clone();
         async move {
@@ -265,7 +266,7 @@ pub(crate) async fn bind(
                 },
                 _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, max_stanza),
             };
-            stream::serve(ctx, conn, settings).await;
+            stream::serve(core, conn, settings).await;
         }
     })
     .await

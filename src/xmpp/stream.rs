@@ -6,11 +6,11 @@
 //! the [`Framing`] decides how headers, stream-level elements and errors are written.
 
 use super::sasl::{self, SaslFailure, ScramServer};
-use crate::core::delivery::CLIENT_NS;
-use crate::core::router::{Kick, Outbound, Session};
 use crate::core::scram::ScramHash;
-use crate::server::Context;
-use crate::xml::{escape_attr, Element, StreamEvent, XmlError, STREAM_NS};
+use crate::core::session::{Kick, Outbound, Session};
+use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
+use crate::core::Core;
+use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
 use jid::{BareJid, FullJid};
 use rand::Rng;
 use std::future::Future;
@@ -21,12 +21,14 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-pub(crate) const TLS_NS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-pub(crate) const SASL_NS: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
-pub(crate) const BIND_NS: &str = "urn:ietf:params:xml:ns:xmpp-bind";
-pub(crate) const SESSION_NS: &str = "urn:ietf:params:xml:ns:xmpp-session";
-pub(crate) const STREAM_ERRORS_NS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
-pub(crate) const FRAMING_NS: &str = "urn:ietf:params:xml:ns:xmpp-framing";
+const CLIENT_NS: &str = ns::CLIENT;
+const STREAM_NS: &str = ns::STREAM;
+const TLS_NS: &str = ns::TLS;
+const SASL_NS: &str = ns::SASL;
+const BIND_NS: &str = ns::BIND;
+const SESSION_NS: &str = ns::SESSION;
+const STREAM_ERRORS_NS: &str = ns::STREAM_ERRORS;
+pub(crate) const FRAMING_NS: &str = ns::FRAMING;
 
 /// SASL attempts allowed on one stream (RFC 6120 §6.4.5).
 const MAX_AUTH_ATTEMPTS: u32 = 3;
@@ -196,12 +198,12 @@ enum Negotiated {
 }
 
 /// Serves one client stream from its first byte to its end.
-pub(crate) async fn serve<C: Connection>(ctx: Arc<Context>, mut conn: C, settings: Settings) {
+pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings: Settings) {
     let mut header_sent = false;
     let deadline = Instant::now() + settings.negotiation_timeout;
-    let result = tokio::time::timeout_at(deadline, negotiate(&ctx, &mut conn, &settings, &mut header_sent)).await;
+    let result = tokio::time::timeout_at(deadline, negotiate(&core, &mut conn, &settings, &mut header_sent)).await;
     let failure = match result {
-        Ok(Ok(Negotiated::Bound(session, rx))) => return active(ctx, conn, session, rx, settings).await,
+        Ok(Ok(Negotiated::Bound(session, rx))) => return active(core, conn, session, rx, settings).await,
         Ok(Ok(Negotiated::Closed)) => None,
         Ok(Ok(Negotiated::Gone)) => return conn.shutdown().await,
         Ok(Err(e)) => Some(e),
@@ -210,7 +212,7 @@ pub(crate) async fn serve<C: Connection>(ctx: Arc<Context>, mut conn: C, setting
     let mut frames = Vec::new();
     if !header_sent {
         // RFC 6120 §4.9.1.1: an error before our header still opens the stream first.
-        frames.push(C::FRAMING.header(&new_id(), &ctx.config.general.hosts[0]));
+        frames.push(C::FRAMING.header(&new_id(), core.default_host()));
     }
     match failure {
         Some(e) => frames.extend(C::FRAMING.error(e.condition, e.text.as_deref())),
@@ -226,7 +228,7 @@ fn new_id() -> String {
 }
 
 /// Checks a stream header and returns the host it asks for.
-fn check_open<C: Connection>(ctx: &Context, open: &Element) -> Result<String, StreamError> {
+fn check_open<C: Connection>(core: &Core, open: &Element) -> Result<String, StreamError> {
     if C::FRAMING == Framing::Tcp && open.attr("xmlns") != Some(CLIENT_NS) {
         return Err(stream_error("invalid-namespace"));
     }
@@ -234,11 +236,8 @@ fn check_open<C: Connection>(ctx: &Context, open: &Element) -> Result<String, St
         return Err(stream_error("invalid-namespace"));
     }
     let host = match open.attr("to") {
-        None => ctx.config.general.hosts[0].clone(),
-        Some(to) => {
-            let host = ctx.accounts.domain(to).map_err(|_| stream_error("host-unknown"))?;
-            host.to_string()
-        }
+        None => core.default_host().to_owned(),
+        Some(to) => core.accounts().domain(to).map_err(|_| stream_error("host-unknown"))?,
     };
     let major = open
         .attr("version")
@@ -283,7 +282,7 @@ fn sasl_failure(f: SaslFailure) -> Element {
 }
 
 async fn negotiate<C: Connection>(
-    ctx: &Arc<Context>,
+    core: &Arc<Core>,
     conn: &mut C,
     settings: &Settings,
     header_sent: &mut bool,
@@ -300,7 +299,7 @@ async fn negotiate<C: Connection>(
                 Err(e) => return Err(e.into()),
             }
         };
-        let host = check_open::<C>(ctx, &open)?;
+        let host = check_open::<C>(core, &open)?;
         let features = features(conn, settings, authenticated.is_some());
         let frames = vec![
             C::FRAMING.header(&new_id(), &host),
@@ -341,7 +340,7 @@ async fn negotiate<C: Connection>(
                         continue;
                     }
                     auth_attempts += 1;
-                    match authenticate(ctx, conn, settings, &host, &el).await? {
+                    match authenticate(core, conn, settings, &host, &el).await? {
                         Some(jid) => {
                             authenticated = Some(jid);
                             conn.restart();
@@ -358,7 +357,7 @@ async fn negotiate<C: Connection>(
                 }
                 (CLIENT_NS, "iq") if authenticated.is_some() => {
                     let account = authenticated.clone().expect("checked just above");
-                    if let Some(bound) = bind_or_session(ctx, conn, &account, &el).await? {
+                    if let Some(bound) = bind_or_session(core, conn, &account, &el).await? {
                         return Ok(bound);
                     }
                 }
@@ -371,7 +370,7 @@ async fn negotiate<C: Connection>(
 /// Runs one SASL exchange. `Some(jid)` on success; `None` when it failed and a
 /// `<failure/>` was sent.
 async fn authenticate<C: Connection>(
-    ctx: &Context,
+    core: &Core,
     conn: &mut C,
     settings: &Settings,
     host: &str,
@@ -383,18 +382,18 @@ async fn authenticate<C: Connection>(
         && (mechanism != "PLAIN" || conn.is_secure() || settings.allow_plain_without_tls);
     let outcome = if !offered {
         Err(SaslFailure::InvalidMechanism)
-    } else if !ctx.throttle.allowed(peer) {
+    } else if !core.throttle().allowed(peer) {
         Err(SaslFailure::TemporaryAuthFailure)
     } else {
         match mechanism.as_str() {
-            "PLAIN" => plain(ctx, host, &auth.text()).await.map(|jid| (jid, None)),
-            "SCRAM-SHA-1" => scram(ctx, conn, ScramHash::Sha1, host, &auth.text()).await?,
-            _ => scram(ctx, conn, ScramHash::Sha256, host, &auth.text()).await?,
+            "PLAIN" => plain(core, host, &auth.text()).await.map(|jid| (jid, None)),
+            "SCRAM-SHA-1" => scram(core, conn, ScramHash::Sha1, host, &auth.text()).await?,
+            _ => scram(core, conn, ScramHash::Sha256, host, &auth.text()).await?,
         }
     };
     match outcome {
         Ok((jid, additional)) => {
-            ctx.throttle.succeeded(peer);
+            core.throttle().succeeded(peer);
             let mut success = Element::new("success", SASL_NS);
             if let Some(data) = additional {
                 success = success.with_text(sasl::encode_payload(&data));
@@ -407,7 +406,7 @@ async fn authenticate<C: Connection>(
         }
         Err(failure) => {
             if matches!(failure, SaslFailure::NotAuthorized) {
-                ctx.throttle.failed(peer);
+                core.throttle().failed(peer);
             }
             conn.send(vec![C::FRAMING.stanza(&sasl_failure(failure))])
                 .await
@@ -418,11 +417,11 @@ async fn authenticate<C: Connection>(
 }
 
 /// The account a SASL username names: a localpart on `host`, or a bare JID of `host`.
-fn account_for(ctx: &Context, host: &str, username: &str) -> Result<BareJid, SaslFailure> {
+fn account_for(core: &Core, host: &str, username: &str) -> Result<BareJid, SaslFailure> {
     let jid = if username.contains('@') {
         BareJid::new(username).map_err(|_| SaslFailure::NotAuthorized)?
     } else {
-        ctx.accounts
+        core.accounts()
             .user_jid(username, host)
             .map_err(|_| SaslFailure::NotAuthorized)?
     };
@@ -441,12 +440,12 @@ fn check_authzid(authzid: Option<&str>, account: &BareJid) -> Result<(), SaslFai
     }
 }
 
-async fn plain(ctx: &Context, host: &str, payload: &str) -> Result<BareJid, SaslFailure> {
+async fn plain(core: &Core, host: &str, payload: &str) -> Result<BareJid, SaslFailure> {
     let message = sasl::decode_payload(payload)?;
     let creds = sasl::parse_plain(&message)?;
-    let account = account_for(ctx, host, &creds.authcid)?;
+    let account = account_for(core, host, &creds.authcid)?;
     check_authzid(creds.authzid.as_deref(), &account)?;
-    match ctx.accounts.check_password(account.as_str(), &creds.password).await {
+    match core.accounts().check_password(account.as_str(), &creds.password).await {
         Ok(Some(jid)) => Ok(jid),
         Ok(None) => Err(SaslFailure::NotAuthorized),
         Err(_) => Err(SaslFailure::TemporaryAuthFailure),
@@ -469,7 +468,7 @@ async fn next_response<C: Connection>(conn: &mut C) -> Result<Option<String>, St
 type ScramOutcome = Result<(BareJid, Option<Vec<u8>>), SaslFailure>;
 
 async fn scram<C: Connection>(
-    ctx: &Context,
+    core: &Core,
     conn: &mut C,
     hash: ScramHash,
     host: &str,
@@ -497,25 +496,20 @@ async fn scram<C: Connection>(
         Ok(s) => s,
         Err(f) => return Ok(Err(f)),
     };
-    let account = match account_for(ctx, host, &server.username) {
-        Ok(a) => a,
-        Err(_) => BareJid::new(&format!("unknown@{host}")).map_err(|_| stream_error("internal-server-error"))?,
+    let known = account_for(core, host, &server.username).ok();
+    let account = match &known {
+        Some(a) => a.clone(),
+        None => BareJid::new(&format!("unknown@{host}")).map_err(|_| stream_error("internal-server-error"))?,
     };
-    let known_name = account_for(ctx, host, &server.username).is_ok();
     if let Err(f) = check_authzid(server.authzid.as_deref(), &account) {
         return Ok(Err(f));
     }
-    let credential = if known_name {
-        match ctx.store.credentials(account.as_str()).await {
-            Ok(c) => c.map(|c| hash.pick(&c).clone()),
-            Err(_) => return Ok(Err(SaslFailure::TemporaryAuthFailure)),
-        }
-    } else {
-        None
+    let lookup = match core.accounts().scram_lookup(hash, known.as_ref(), &server.username).await {
+        Ok(l) => l,
+        Err(_) => return Ok(Err(SaslFailure::TemporaryAuthFailure)),
     };
-    // A stable fake salt for unknown users, so probing reveals nothing.
-    let fake_salt = hash.hmac(&ctx.scram_secret, server.username.as_bytes())[..16].to_vec();
-    let (challenge, waiting) = server.challenge(credential, fake_salt, ctx.config.auth.scram_iterations);
+    // Unknown users get a stable fake salt, so probing reveals nothing.
+    let (challenge, waiting) = server.challenge(lookup.credential, lookup.fake_salt, lookup.iterations);
     let challenge = Element::new("challenge", SASL_NS).with_text(sasl::encode_payload(&challenge));
     conn.send(vec![C::FRAMING.stanza(&challenge)])
         .await
@@ -535,7 +529,7 @@ async fn scram<C: Connection>(
 /// Handles an IQ between authentication and binding: the bind request (RFC 6120 §7) or
 /// the legacy session request. Anything else there is refused.
 async fn bind_or_session<C: Connection>(
-    ctx: &Arc<Context>,
+    core: &Arc<Core>,
     conn: &mut C,
     account: &BareJid,
     iq: &Element,
@@ -550,10 +544,10 @@ async fn bind_or_session<C: Connection>(
         }
         r
     };
-    let error = |kind: &str, condition: &str| crate::core::delivery::error_reply(iq, kind, condition);
+    let error = |kind: ErrorType, condition: Condition| stanza::error_reply(iq, StanzaError::with_type(kind, condition));
     let send = |el: Element| C::FRAMING.stanza(&el);
     if iq.attr("type") != Some("set") {
-        let _ = conn.send(vec![send(error("cancel", "not-allowed"))]).await;
+        let _ = conn.send(vec![send(error(ErrorType::Cancel, Condition::NotAllowed))]).await;
         return Ok(None);
     }
     if iq.child("session", SESSION_NS).is_some() {
@@ -576,16 +570,16 @@ async fn bind_or_session<C: Connection>(
     let full: FullJid = match account.with_resource_str(&resource) {
         Ok(f) => f,
         Err(_) => {
-            let _ = conn.send(vec![send(error("modify", "bad-request"))]).await;
+            let _ = conn.send(vec![send(error(ErrorType::Modify, Condition::BadRequest))]).await;
             return Ok(None);
         }
     };
-    let (session, rx) = ctx.router.register(full.clone(), ctx.config.general.max_session_queue);
+    let (session, rx) = core.open_session(full.clone());
     let result = reply(Some(
         Element::new("bind", BIND_NS).with_child(Element::new("jid", BIND_NS).with_text(full.to_string())),
     ));
     if conn.send(vec![send(result)]).await.is_err() {
-        ctx.router.unregister(&session.jid, session.id);
+        core.sessions().unregister(&session.jid, session.id);
         return Ok(Some(Negotiated::Gone));
     }
     tracing::debug!(jid = %full, "bound");
@@ -603,7 +597,7 @@ enum Ending {
 
 /// The bound session: read and route client stanzas here, write queued ones in a task.
 async fn active<C: Connection>(
-    ctx: Arc<Context>,
+    core: Arc<Core>,
     conn: C,
     session: Arc<Session>,
     rx: mpsc::Receiver<Outbound>,
@@ -618,16 +612,15 @@ async fn active<C: Connection>(
         end_rx,
         settings.keepalive_interval,
     ));
-    let ending = read_loop(&ctx, &mut reader, &session, settings.idle_timeout).await;
-    ctx.router.unregister(&session.jid, session.id);
-    crate::core::presence::session_ended(&ctx, &session).await;
+    let ending = read_loop(&core, &mut reader, &session, settings.idle_timeout).await;
+    core.close_session(&session).await;
     tracing::debug!(jid = %session.jid, ?ending, "session ended");
     let _ = end_tx.send(ending);
     let _ = writer.await;
 }
 
 async fn read_loop<R: StreamRead>(
-    ctx: &Arc<Context>,
+    core: &Arc<Core>,
     reader: &mut R,
     session: &Arc<Session>,
     idle: Duration,
@@ -662,9 +655,7 @@ async fn read_loop<R: StreamRead>(
         if stanza.ns != CLIENT_NS || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             return Ending::Error(stream_error("unsupported-stanza-type"));
         }
-        let mut stanza = stanza;
-        stanza.set_attr("from", session.jid.to_string());
-        crate::core::delivery::route(ctx, &session.jid, stanza).await;
+        core.from_client(session, stanza).await;
     }
 }
 

@@ -1,125 +1,67 @@
 //! XMPP over WebSocket (RFC 7395) on an HTTP listener (`mongoose_websocket_handler`):
-//! the HTTP upgrade with the `xmpp` subprotocol, then one complete XML element per text
-//! message (`<open/>`, stanzas, `<close/>`), through the same stream logic as TCP.
+//! once the HTTP door has upgraded the connection with the `xmpp` subprotocol, one
+//! complete XML element per text message (`<open/>`, stanzas, `<close/>`), through the
+//! same stream logic as TCP.
 
 use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite, FRAMING_NS};
-use crate::http::{json_error, Body};
-use crate::server::Context;
+use crate::core::Core;
+use crate::transport::websocket::{Peer, WebSocket, WebSocketService};
 use crate::xml::{parse_element, StreamEvent, XmlError};
+use futures::future::BoxFuture;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
-use hyper::body::Incoming;
-use hyper::header::{
-    HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
-    UPGRADE,
-};
-use hyper::upgrade::Upgraded;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 
-type Ws = WebSocketStream<TokioIo<Upgraded>>;
+type Ws = WebSocket;
 
-/// Stream settings of WebSocket sessions.
-#[derive(Debug, Clone)]
-pub(crate) struct WsSettings {
-    pub max_stanza_size: usize,
-    pub secure: bool,
+/// RFC 7395 streams on the WebSockets an HTTP listener upgrades (subprotocol `xmpp`).
+pub(crate) struct XmppOverWebSocket {
+    core: Arc<Core>,
 }
 
-fn header_has(req: &Request<Incoming>, name: hyper::header::HeaderName, token: &str) -> bool {
-    req.headers()
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+impl XmppOverWebSocket {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        XmppOverWebSocket { core }
+    }
 }
 
-/// Answers the upgrade request and, once upgraded, serves the stream.
-pub(crate) fn upgrade(
-    ctx: Arc<Context>,
-    mut req: Request<Incoming>,
-    peer: SocketAddr,
-    ws: WsSettings,
-) -> Response<Body> {
-    if !header_has(&req, UPGRADE, "websocket") || !header_has(&req, CONNECTION, "upgrade") {
-        let mut r = json_error(
-            StatusCode::UPGRADE_REQUIRED,
-            "XMPP over WebSocket needs a WebSocket upgrade",
-        );
-        r.headers_mut().insert(UPGRADE, HeaderValue::from_static("websocket"));
-        return r;
+impl WebSocketService for XmppOverWebSocket {
+    fn name(&self) -> &'static str {
+        "XMPP over WebSocket"
     }
-    if req.headers().get(SEC_WEBSOCKET_VERSION).and_then(|v| v.to_str().ok()) != Some("13") {
-        let mut r = json_error(StatusCode::BAD_REQUEST, "Unsupported WebSocket version");
-        r.headers_mut()
-            .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        return r;
+
+    fn subprotocol(&self) -> &'static str {
+        "xmpp"
     }
-    if !header_has(&req, SEC_WEBSOCKET_PROTOCOL, "xmpp") {
-        return json_error(StatusCode::BAD_REQUEST, "The WebSocket subprotocol must be xmpp");
+
+    fn serve(&self, socket: WebSocket, peer: Peer) -> BoxFuture<'static, ()> {
+        let core = self.core.clone();
+        Box::pin(async move {
+            let settings = Settings {
+                starttls_required: false,
+                allow_plain_without_tls: false,
+                idle_timeout: Duration::from_secs(600),
+                negotiation_timeout: Duration::from_secs(30),
+                keepalive_interval: Duration::from_secs(60),
+            };
+            let (sink, stream) = socket.split();
+            let conn = WsConnection {
+                reader: WsReader {
+                    stream,
+                    max: peer.max_message,
+                    activity: Activity::new(),
+                },
+                writer: WsWriter { sink },
+                secure: peer.secure,
+                peer: peer.addr.ip(),
+            };
+            stream::serve(core, conn, settings).await;
+        })
     }
-    let Some(key) = req
-        .headers()
-        .get(SEC_WEBSOCKET_KEY)
-        .map(|k| derive_accept_key(k.as_bytes()))
-    else {
-        return json_error(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key");
-    };
-    let Ok(accept) = HeaderValue::from_str(&key) else {
-        return json_error(StatusCode::BAD_REQUEST, "Invalid Sec-WebSocket-Key");
-    };
-    let on_upgrade = hyper::upgrade::on(&mut req);
-    tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "WebSocket upgrade failed");
-                return;
-            }
-        };
-        let config = WebSocketConfig::default()
-            .read_buffer_size(8 * 1024)
-            .write_buffer_size(0)
-            .max_message_size(Some(ws.max_stanza_size))
-            .max_frame_size(Some(ws.max_stanza_size));
-        let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-        let settings = Settings {
-            starttls_required: false,
-            allow_plain_without_tls: false,
-            idle_timeout: Duration::from_secs(600),
-            negotiation_timeout: Duration::from_secs(30),
-            keepalive_interval: Duration::from_secs(60),
-        };
-        let (sink, stream) = socket.split();
-        let conn = WsConnection {
-            reader: WsReader {
-                stream,
-                max: ws.max_stanza_size,
-                activity: Activity::new(),
-            },
-            writer: WsWriter { sink },
-            secure: ws.secure,
-            peer: peer.ip(),
-        };
-        stream::serve(ctx, conn, settings).await;
-    });
-    Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header(UPGRADE, "websocket")
-        .header(CONNECTION, "Upgrade")
-        .header(SEC_WEBSOCKET_ACCEPT, accept)
-        .header(SEC_WEBSOCKET_PROTOCOL, "xmpp")
-        .body(crate::http::full(""))
-        .expect("static response parts are valid")
 }
 
 pub(crate) struct WsReader {

@@ -6,19 +6,21 @@
 //! (`401`), the body read within the limit (`413`), the operation looked up and checked
 //! against `api/client.yaml` (`400` with the documented text, or `501` for an operation
 //! listed in `not_implemented.txt`), and only then handed to the generated router.
+//!
+//! The operations themselves live one file per resource family: [`messages`],
+//! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router).
+
+mod contacts;
+mod events;
+mod messages;
+mod rooms;
 
 use super::basic_auth;
 use super::contract::{Contract, Operation};
 use super::cors::Cors;
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
-use crate::core::archive::ChatItem;
-use crate::core::delivery::{self, CLIENT_NS};
-use crate::core::roster::{self, RosterError, SubscriptionAction};
-use crate::server::Context;
-use crate::store::ArchiveQuery;
-use crate::store::Subscription;
-use crate::xml::Element;
+use crate::core::Core;
 use async_trait::async_trait;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -27,11 +29,11 @@ use std::sync::{Arc, OnceLock};
 use swagger::ApiError;
 
 /// The spec this door implements, served at `/api-docs` too.
-pub(crate) const SPEC: &str = include_str!("../../api/client.yaml");
+pub(crate) const SPEC: &str = include_str!("../../../api/client.yaml");
 
 /// Operations the server cannot back yet; each answers `501` until its feature lands.
 /// The contract test skips exactly these.
-const NOT_IMPLEMENTED: &str = include_str!("not_implemented.txt");
+const NOT_IMPLEMENTED: &str = include_str!("../not_implemented.txt");
 
 pub(crate) fn not_implemented_ids() -> impl Iterator<Item = &'static str> {
     NOT_IMPLEMENTED
@@ -51,7 +53,9 @@ fn contract() -> &'static Contract {
 pub(crate) type ApiContext = RequestContext<jid::BareJid>;
 
 pub(crate) struct ClientApi {
-    ctx: Arc<Context>,
+    core: Arc<Core>,
+    /// The Basic auth realm: the server's default host.
+    realm: String,
     path: String,
     /// `<path>/sse`, the hand-written event stream.
     sse_path: String,
@@ -63,10 +67,11 @@ pub(crate) struct ClientApi {
 }
 
 impl ClientApi {
-    pub(crate) fn new(ctx: Arc<Context>, handler: &ClientApiHandler, max_body: usize) -> Self {
+    pub(crate) fn new(core: Arc<Core>, handler: &ClientApiHandler, max_body: usize) -> Self {
         ClientApi {
-            router: api::server::Service::new(ClientApiImpl { ctx: ctx.clone() }, false),
-            ctx,
+            router: api::server::Service::new(ClientApiImpl { core: core.clone() }, false),
+            realm: core.default_host().to_owned(),
+            core,
             path: handler.path.trim_end_matches('/').to_owned(),
             sse_path: format!("{}/sse", handler.path.trim_end_matches('/')),
             docs: handler
@@ -107,14 +112,14 @@ impl ClientApi {
             } else {
                 "Authentication required"
             };
-            return basic_auth::unauthorized(&self.ctx.config.general.hosts[0], text);
+            return basic_auth::unauthorized(&self.realm, text);
         };
-        let user = match self.ctx.accounts.check_password(&creds.user, &creds.password).await {
+        let user = match self.core.accounts().check_password(&creds.user, &creds.password).await {
             Ok(Some(user)) => user,
-            Ok(None) => return basic_auth::unauthorized(&self.ctx.config.general.hosts[0], "Invalid credentials"),
+            Ok(None) => return basic_auth::unauthorized(&self.realm, "Invalid credentials"),
             Err(e) => {
                 tracing::error!(error = %e, "credential check failed");
-                return json_error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable");
+                return super::unavailable();
             }
         };
 
@@ -127,7 +132,7 @@ impl ClientApi {
             if checked.is_err() {
                 return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
             }
-            return super::sse::open(self.ctx.clone(), user);
+            return events::open(&self.core, user);
         }
         let context = RequestContext::new(req.headers(), user.to_string(), user);
         super::dispatch(
@@ -147,97 +152,22 @@ fn is_not_implemented(op: &Operation) -> bool {
     not_implemented_ids().any(|id| id == op.id)
 }
 
-/// The `Api` implementation. Operations still in `not_implemented.txt` never reach it.
+/// The `Api` implementation: each operation is a call into the file of its resource.
+/// Operations still in `not_implemented.txt` never reach it.
 #[derive(Clone)]
 pub(crate) struct ClientApiImpl {
-    ctx: Arc<Context>,
+    core: Arc<Core>,
 }
 
+/// The text of the interim `501` answers.
 fn not_implemented() -> String {
     "Not implemented".to_owned()
 }
 
-/// A failure of ours, not the client's: logged, and answered by the generated router.
+/// A failure of ours, not the client's: logged, and answered `503` by [`super::dispatch`].
 fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "client API operation failed");
     ApiError(format!("internal error: {e}"))
-}
-
-/// A contact JID as given in a path or body (any letter case), in canonical bare form.
-fn parse_contact(given: &str) -> Result<jid::BareJid, ()> {
-    jid::BareJid::new(given.trim()).map_err(|_| ())
-}
-
-fn subscription_model(s: Subscription) -> api::models::Subscription {
-    match s {
-        Subscription::None => api::models::Subscription::None,
-        Subscription::To => api::models::Subscription::To,
-        Subscription::From => api::models::Subscription::From,
-        Subscription::Both => api::models::Subscription::Both,
-    }
-}
-
-fn ask_model(ask: &str) -> api::models::SubscriptionAsk {
-    match ask {
-        "in" => api::models::SubscriptionAsk::In,
-        "out" => api::models::SubscriptionAsk::Out,
-        "both" => api::models::SubscriptionAsk::Both,
-        _ => api::models::SubscriptionAsk::None,
-    }
-}
-
-/// A fresh message id: 128 random bits, hex.
-fn new_message_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn chat_message_model(item: ChatItem) -> api::models::ChatMessage {
-    let mut m = api::models::ChatMessage::new(item.id, item.from, item.to, item.timestamp, item.body);
-    m.thread = item.thread;
-    m.parent = item.parent;
-    m.properties = item.properties.map(|p| p.into_iter().collect());
-    m
-}
-
-impl ClientApiImpl {
-    /// The newest `limit` (default 50) archived messages of `owner`, optionally only with
-    /// `with`, sent before `before` (Unix ms), oldest first.
-    async fn history(
-        &self,
-        owner: &jid::BareJid,
-        with: Option<&jid::BareJid>,
-        limit: Option<u16>,
-        before: Option<i64>,
-    ) -> Result<Vec<api::models::ChatMessage>, ApiError> {
-        let limit = limit.unwrap_or(50) as usize;
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let query = ArchiveQuery {
-            owner: owner.to_string(),
-            with: with.map(|w| w.to_string()),
-            before_ms: before,
-            limit,
-            newest_first: true,
-            ..Default::default()
-        };
-        let mut rows = self.ctx.store.archive_query(query).await.map_err(internal)?;
-        rows.reverse();
-        Ok(rows
-            .iter()
-            .filter_map(ChatItem::from_archived)
-            .map(chat_message_model)
-            .collect())
-    }
-
-    /// Whether `jid` is an account on this server (contacts elsewhere need federation).
-    async fn is_local_user(&self, jid: &jid::BareJid) -> Result<bool, ApiError> {
-        if jid.node().is_none() || !self.ctx.accounts.serves(jid.domain().as_str()) {
-            return Ok(false);
-        }
-        self.ctx.accounts.exists(jid).await.map_err(internal)
-    }
 }
 
 #[async_trait]
@@ -247,18 +177,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         new_contact: api::models::NewContact,
         context: &ApiContext,
     ) -> Result<api::AddContactResponse, ApiError> {
-        use api::AddContactResponse as R;
-        let contact = match parse_contact(&new_contact.jid) {
-            Ok(c) if c != context.user => c,
-            _ => return Ok(R::BadRequest(format!("Invalid JID: {}", new_contact.jid))),
-        };
-        if !self.is_local_user(&contact).await? {
-            return Ok(R::UserNotFound(format!("The user {contact} does not exist")));
-        }
-        roster::set_item(&self.ctx, &context.user, &contact, None, Vec::new())
-            .await
-            .map_err(internal)?;
-        Ok(R::ContactAdded)
+        contacts::add(&self.core, &context.user, new_contact).await
     }
 
     async fn delete_contacts(
@@ -266,61 +185,19 @@ impl api::Api<ApiContext> for ClientApiImpl {
         request: api::models::ContactsToDelete,
         context: &ApiContext,
     ) -> Result<api::DeleteContactsResponse, ApiError> {
-        let mut not_deleted = Vec::new();
-        for given in request.to_delete {
-            let removed = match parse_contact(&given) {
-                Ok(contact) => match roster::remove_item(&self.ctx, &context.user, &contact).await {
-                    Ok(()) => true,
-                    Err(RosterError::NotFound) => false,
-                    Err(e) => return Err(internal(e)),
-                },
-                Err(()) => false,
-            };
-            if !removed {
-                not_deleted.push(given);
-            }
-        }
-        Ok(api::DeleteContactsResponse::ContactsRemoved(
-            api::models::NotDeleted::new(not_deleted),
-        ))
+        contacts::delete_many(&self.core, &context.user, request).await
     }
 
     async fn list_contacts(&self, context: &ApiContext) -> Result<api::ListContactsResponse, ApiError> {
-        let items = self.ctx.store.roster(context.user.as_str()).await.map_err(internal)?;
-        let contacts = items
-            .into_iter()
-            .filter(|i| i.in_roster || i.pending_in)
-            .map(|i| {
-                let state = roster::State {
-                    subscription: i.subscription,
-                    pending_out: i.ask_out,
-                    pending_in: i.pending_in,
-                };
-                api::models::Contact::new(i.contact, subscription_model(i.subscription), ask_model(state.ask()))
-            })
-            .collect();
-        Ok(api::ListContactsResponse::ContactList(contacts))
+        contacts::list(&self.core, &context.user).await
     }
 
     async fn delete_contact(&self, jid: String, context: &ApiContext) -> Result<api::DeleteContactResponse, ApiError> {
-        use api::DeleteContactResponse as R;
-        let Ok(contact) = parse_contact(&jid) else {
-            return Ok(R::BadRequest(format!("Invalid JID: {jid}")));
-        };
-        match roster::remove_item(&self.ctx, &context.user, &contact).await {
-            Ok(()) => Ok(R::ContactRemoved),
-            Err(RosterError::NotFound) => Ok(R::ContactNotFound(format!(
-                "Cannot remove {contact} contact that does not exist"
-            ))),
-            Err(e) => Err(internal(e)),
-        }
+        contacts::delete(&self.core, &context.user, &jid).await
     }
 
-    /// A single contact is not a resource of this API (MongooseIM behaves the same).
     async fn get_contact(&self, _: String, _: &ApiContext) -> Result<api::GetContactResponse, ApiError> {
-        Ok(api::GetContactResponse::NotFound(
-            "JID provided but not supported".to_owned(),
-        ))
+        Ok(contacts::get())
     }
 
     async fn manage_contact(
@@ -329,28 +206,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         action: api::models::ContactAction,
         context: &ApiContext,
     ) -> Result<api::ManageContactResponse, ApiError> {
-        use api::ManageContactResponse as R;
-        let Ok(contact) = parse_contact(&jid) else {
-            return Ok(R::BadRequest(format!("Invalid JID: {jid}")));
-        };
-        let known = self
-            .ctx
-            .store
-            .roster_item(context.user.as_str(), contact.as_str())
-            .await
-            .map_err(internal)?
-            .is_some_and(|i| i.in_roster || i.pending_in);
-        if !known {
-            return Ok(R::ContactNotFound("Given contact does not exist".into()));
-        }
-        let action = match action.action {
-            api::models::ContactActionType::Invite => SubscriptionAction::Subscribe,
-            api::models::ContactActionType::Accept => SubscriptionAction::Subscribed,
-        };
-        roster::outbound(&self.ctx, &context.user, &contact, action, None)
-            .await
-            .map_err(internal)?;
-        Ok(R::ActionDone)
+        contacts::manage(&self.core, &context.user, &jid, action).await
     }
 
     async fn get_messages(
@@ -359,8 +215,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         before: Option<i64>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
-        let items = self.history(&context.user, None, limit, before).await?;
-        Ok(api::GetMessagesResponse::ArchivedMessages(items))
+        messages::history(&self.core, &context.user, limit, before).await
     }
 
     async fn send_message(
@@ -368,22 +223,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         message: api::models::NewMessage,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
-        use api::SendMessageResponse as R;
-        let to = match jid::Jid::new(message.to.trim()) {
-            Ok(to) if to.node().is_some() => to,
-            _ => return Ok(R::BadRequest("Invalid recipient JID".into())),
-        };
-        let id = new_message_id();
-        let stanza = Element::new("message", CLIENT_NS)
-            .with_attr("from", context.user.to_string())
-            .with_attr("to", to.to_string())
-            .with_attr("type", "chat")
-            .with_attr("id", id.clone())
-            .with_child(Element::new("body", CLIENT_NS).with_text(message.body));
-        delivery::deliver_message(&self.ctx, None, &to, stanza)
-            .await
-            .map_err(internal)?;
-        Ok(R::MessageSent(api::models::MessageId::new(id)))
+        messages::send(&self.core, &context.user, message).await
     }
 
     async fn get_messages_with(
@@ -393,16 +233,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         before: Option<i64>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        let with = match jid::BareJid::new(with.trim()) {
-            Ok(w) => w,
-            Err(_) => {
-                return Ok(api::GetMessagesWithResponse::BadRequest(
-                    "Invalid interlocutor JID".into(),
-                ))
-            }
-        };
-        let items = self.history(&context.user, Some(&with), limit, before).await?;
-        Ok(api::GetMessagesWithResponse::ArchivedMessages(items))
+        messages::history_with(&self.core, &context.user, &with, limit, before).await
     }
 
     async fn create_room(&self, _: api::models::NewRoom, _: &ApiContext) -> Result<api::CreateRoomResponse, ApiError> {
@@ -414,7 +245,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
     }
 
     async fn put_room_without_id(&self, _: &ApiContext) -> Result<api::PutRoomWithoutIdResponse, ApiError> {
-        Ok(api::PutRoomWithoutIdResponse::BadRequest("Missing room ID".to_owned()))
+        Ok(rooms::put_without_id())
     }
 
     async fn create_room_with_id(
@@ -454,9 +285,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _: String,
         _: &ApiContext,
     ) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-        Ok(api::RemoveFromRoomWithoutUserResponse::BadRequest(
-            "Missing JID".to_owned(),
-        ))
+        Ok(rooms::remove_without_user())
     }
 
     async fn send_room_message(
@@ -486,6 +315,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         Ok(api::RemoveFromRoomResponse::NotImplemented(not_implemented()))
     }
 
+    /// Served by [`events`] before the generated router; listed in the spec only.
     async fn open_event_stream(&self, _: &ApiContext) -> Result<api::OpenEventStreamResponse, ApiError> {
         Ok(api::OpenEventStreamResponse::NotImplemented(not_implemented()))
     }

@@ -1,17 +1,18 @@
 //! `GET /api/sse`: server-sent events (a hand-written route beside the generated router;
 //! documented in the spec as `text/event-stream`).
 //!
-//! While the response is open the stream is a session in the router, available for
+//! While the response is open the stream is a session of the core, available for
 //! routing like one more resource of the user (it sends no presence): one-to-one chat
 //! messages addressed to the user arrive as `event: message` with the archive item as
 //! data. Every event has an increasing `id:`. A comment is sent every 30 seconds to keep
-//! proxies and clients from timing out; the server never ends the stream for idleness.
+//! proxies and clients from timing out; the server never ends the stream for idleness,
+//! only when the session is ended (the account removed, its password changed, shutdown).
 //! When the client goes away the response body is dropped, and so is the session.
 
-use super::Body;
-use crate::core::archive::{self, ChatItem, STANZA_ID_NS};
-use crate::core::router::{Outbound, Session};
-use crate::server::Context;
+use crate::core::archive::ChatItem;
+use crate::core::session::{Outbound, Session};
+use crate::core::Core;
+use crate::http::{json_error, Body};
 use crate::xml::Element;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -29,13 +30,13 @@ const KEEPALIVE: Duration = Duration::from_secs(30);
 
 /// Unregisters the session when the response body is dropped.
 struct Registration {
-    ctx: Arc<Context>,
+    core: Arc<Core>,
     session: Arc<Session>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.ctx.router.unregister(&self.session.jid, self.session.id);
+        self.core.sessions().unregister(&self.session.jid, self.session.id);
         tracing::debug!(jid = %self.session.jid, "event stream closed");
     }
 }
@@ -48,35 +49,22 @@ struct State {
 }
 
 /// The SSE text for one routed stanza, if it is something the stream reports.
-pub(crate) fn event_for(stanza: &Element, owner: &BareJid, event_id: u64) -> Option<String> {
-    if stanza.name != "message" || !archive::archivable(stanza) {
-        return None;
-    }
-    let archive_id = stanza
-        .elements()
-        .find(|e| e.is("stanza-id", STANZA_ID_NS) && e.attr("by") == Some(owner.as_str()))
-        .and_then(|e| e.attr("id")?.parse::<i64>().ok());
-    let timestamp = archive_id.map(archive::id_timestamp).unwrap_or_else(archive::now_ms);
-    let item = ChatItem::from_stanza(stanza, timestamp, archive_id.unwrap_or_default());
+fn event_for(stanza: &Element, owner: &BareJid, event_id: u64) -> Option<String> {
+    let item = ChatItem::from_delivered(stanza, owner)?;
     let data = serde_json::to_string(&item).ok()?;
     Some(format!("event: message\nid: {event_id}\ndata: {data}\n\n"))
 }
 
 /// Opens the stream for the authenticated `user`.
-pub(crate) fn open(ctx: Arc<Context>, user: BareJid) -> Response<Body> {
-    let suffix: [u8; 8] = rand::random();
-    let resource = format!("sse-{}", suffix.iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let Ok(full) = user.with_resource_str(&resource) else {
-        return super::json_error(hyper::StatusCode::BAD_REQUEST, "Invalid user");
+pub(super) fn open(core: &Arc<Core>, user: BareJid) -> Response<Body> {
+    let Some((session, rx)) = core.open_event_stream(&user) else {
+        return json_error(hyper::StatusCode::BAD_REQUEST, "Invalid user");
     };
-    let (session, rx) = ctx.router.register(full, ctx.config.general.max_session_queue);
-    {
-        let mut presence = session.presence.lock().expect("presence mutex poisoned");
-        presence.available = true;
-        presence.priority = 0;
-    }
     let state = State {
-        registration: Registration { ctx, session },
+        registration: Registration {
+            core: core.clone(),
+            session,
+        },
         rx,
         next_id: 1,
         started: false,
@@ -115,20 +103,20 @@ pub(crate) fn open(ctx: Arc<Context>, user: BareJid) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::delivery::CLIENT_NS;
+    use crate::core::stanza::ns;
 
     #[test]
     fn chat_messages_become_message_events_and_others_are_skipped() {
         let owner = BareJid::new("bob@localhost").unwrap();
         let id: i64 = 1_700_000_000_000 << 16;
-        let m = Element::new("message", CLIENT_NS)
+        let m = Element::new("message", ns::CLIENT)
             .with_attr("from", "alice@localhost/phone")
             .with_attr("to", "bob@localhost")
             .with_attr("type", "chat")
             .with_attr("id", "m1")
-            .with_child(Element::new("body", CLIENT_NS).with_text("hi\\nthere"))
+            .with_child(Element::new("body", ns::CLIENT).with_text("hi\\nthere"))
             .with_child(
-                Element::new("stanza-id", STANZA_ID_NS)
+                Element::new("stanza-id", ns::STANZA_ID)
                     .with_attr("id", id.to_string())
                     .with_attr("by", "bob@localhost"),
             );
@@ -140,9 +128,9 @@ mod tests {
         assert_eq!(data["from"], "alice@localhost");
         assert_eq!(data["timestamp"], 1_700_000_000_000i64);
         assert_eq!(data["id"], "m1");
-        let presence = Element::new("presence", CLIENT_NS);
+        let presence = Element::new("presence", ns::CLIENT);
         assert!(event_for(&presence, &owner, 1).is_none());
-        let no_body = Element::new("message", CLIENT_NS).with_attr("type", "chat");
+        let no_body = Element::new("message", ns::CLIENT).with_attr("type", "chat");
         assert!(event_for(&no_body, &owner, 1).is_none());
     }
 }

@@ -1,0 +1,42 @@
+//! One-to-one messages sent through the REST door: the same `<message type='chat'/>` an
+//! XMPP client would send, routed the same way (archived for both parties first, then
+//! delivered to every session of the recipient, SSE streams included).
+
+use super::router::RouteError;
+use super::stanza::ns;
+use super::Core;
+use crate::xml::Element;
+use jid::{BareJid, Jid};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Not a JID, or one without a local part.
+    #[error("invalid recipient")]
+    InvalidRecipient,
+    #[error(transparent)]
+    Route(#[from] RouteError),
+}
+
+/// Sends a chat message with `body` from `from` to `to` (any letter case); returns the
+/// new message's id once it is archived.
+pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> Result<String, SendError> {
+    let to = match Jid::new(to.trim()) {
+        Ok(to) if to.node().is_some() => to,
+        _ => return Err(SendError::InvalidRecipient),
+    };
+    let id = new_message_id();
+    let stanza = Element::new("message", ns::CLIENT)
+        .with_attr("from", from.to_string())
+        .with_attr("to", to.to_string())
+        .with_attr("type", "chat")
+        .with_attr("id", id.clone())
+        .with_child(Element::new("body", ns::CLIENT).with_text(body));
+    core.route(Jid::from(from.clone()), stanza).await?;
+    Ok(id)
+}
+
+/// A fresh message id: 128 random bits, hex.
+fn new_message_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    super::hex(&bytes)
+}

@@ -1,0 +1,136 @@
+//! The real core on in-memory storage, for unit tests: sessions are registered directly
+//! and read through their queues, so routing rules are tested without sockets or files.
+//! Every routing step is awaited, so once a `send` returns, everything it caused is
+//! queued.
+
+use super::router::Service;
+use super::session::{Kick, Outbound, Session};
+use super::{Core, Settings};
+use crate::store::Stores;
+use crate::xml::{parse_element, Element};
+use jid::{BareJid, FullJid};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+pub(crate) fn settings() -> Settings {
+    Settings {
+        hosts: vec!["localhost".into(), "example.com".into()],
+        max_session_queue: 100,
+        archive: true,
+        scram_iterations: 1,
+        auth_cache_size: 100,
+        max_auth_failures: 5,
+        auth_failure_window: Duration::from_secs(60),
+    }
+}
+
+pub(crate) struct Harness {
+    pub core: Arc<Core>,
+    pub stores: Stores,
+}
+
+/// A bound session and what was queued for it.
+pub(crate) struct Client {
+    pub session: Arc<Session>,
+    rx: mpsc::Receiver<Outbound>,
+}
+
+/// Parses a stanza; unprefixed elements are `jabber:client`.
+pub(crate) fn xml(text: &str) -> Element {
+    parse_element(text).unwrap_or_else(|e| panic!("bad test XML {text}: {e}"))
+}
+
+/// The defined condition of an error stanza.
+pub(crate) fn condition(stanza: &Element) -> Option<String> {
+    let error = stanza.child("error", super::stanza::ns::CLIENT)?;
+    error.elements().next().map(|c| c.name.clone())
+}
+
+impl Harness {
+    /// `users` (local parts on `localhost`) registered with password `pw`.
+    pub async fn new(users: &[&str]) -> Self {
+        Self::with(settings(), users, Vec::new()).await
+    }
+
+    pub async fn with(settings: Settings, users: &[&str], components: Vec<(String, Arc<dyn Service>)>) -> Self {
+        let stores = Stores::memory();
+        let core = Core::with_components(settings, stores.clone(), components)
+            .await
+            .expect("memory storage opens");
+        core.start_lifecycle().await.expect("an empty log applies");
+        let h = Harness { core, stores };
+        for u in users {
+            h.register(u).await;
+        }
+        h
+    }
+
+    pub async fn register(&self, user: &str) {
+        let jid = BareJid::new(&format!("{user}@localhost")).unwrap();
+        self.core.accounts().register(&jid, "pw").await.unwrap();
+    }
+
+    /// A session bound to `jid` that has sent no presence.
+    pub fn bind(&self, jid: &str) -> Client {
+        let (session, rx) = self.core.open_session(FullJid::new(jid).unwrap());
+        Client { session, rx }
+    }
+
+    /// A session that sent initial presence with `priority`; its queue is emptied.
+    pub async fn online_with(&self, jid: &str, priority: i8) -> Client {
+        let mut c = self.bind(jid);
+        self.send(&c, &format!("<presence><priority>{priority}</priority></presence>"))
+            .await;
+        c.take();
+        c
+    }
+
+    pub async fn online(&self, jid: &str) -> Client {
+        self.online_with(jid, 0).await
+    }
+
+    /// `client` sends `stanza`.
+    pub async fn send(&self, client: &Client, stanza: &str) {
+        self.core.from_client(&client.session, xml(stanza)).await;
+    }
+
+    /// Ends the session as a door would when the connection goes away.
+    pub async fn close(&self, client: Client) {
+        self.core.close_session(&client.session).await;
+    }
+
+    /// `a` and `b` (bare JIDs) subscribed to each other, through the real handshake.
+    pub async fn befriend(&self, a: &str, b: &str) {
+        use super::roster::{outbound, SubscriptionAction::*};
+        let (a, b) = (BareJid::new(a).unwrap(), BareJid::new(b).unwrap());
+        for (x, y) in [(&a, &b), (&b, &a)] {
+            outbound(&self.core, x, y, Subscribe, None).await.unwrap();
+            outbound(&self.core, y, x, Subscribed, None).await.unwrap();
+        }
+    }
+}
+
+impl Client {
+    /// Everything queued so far, in order.
+    pub fn take(&mut self) -> Vec<Element> {
+        let mut out = Vec::new();
+        while let Ok(Outbound::Stanza(s)) = self.rx.try_recv() {
+            out.push(s);
+        }
+        out
+    }
+
+    /// Exactly one queued stanza.
+    pub fn take_one(&mut self) -> Element {
+        let mut all = self.take();
+        assert_eq!(all.len(), 1, "expected one stanza, got {all:#?}");
+        all.remove(0)
+    }
+
+    /// Why the session was told to end, if it was.
+    pub fn kicked(&self) -> Option<Kick> {
+        let kicked = self.session.kicked();
+        futures::FutureExt::now_or_never(kicked)
+    }
+}

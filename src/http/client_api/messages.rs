@@ -1,0 +1,75 @@
+//! One-to-one messages over REST: send (`POST /messages`) and the archive listing
+//! (`GET /messages`, `GET /messages/{with}`), on the core's message and archive
+//! operations.
+
+use super::internal;
+use crate::core::archive::{self, ChatItem};
+use crate::core::messages::{self, SendError};
+use crate::core::Core;
+use jid::BareJid;
+use meerkat_client_api as api;
+use swagger::ApiError;
+
+/// Listings return this many items unless the request says otherwise.
+const DEFAULT_LIMIT: u16 = 50;
+
+pub(super) fn chat_message_model(item: ChatItem) -> api::models::ChatMessage {
+    let mut m = api::models::ChatMessage::new(item.id, item.from, item.to, item.timestamp, item.body);
+    m.thread = item.thread;
+    m.parent = item.parent;
+    m.properties = item.properties.map(|p| p.into_iter().collect());
+    m
+}
+
+async fn items(
+    core: &Core,
+    owner: &BareJid,
+    with: Option<&BareJid>,
+    limit: Option<u16>,
+    before: Option<i64>,
+) -> Result<Vec<api::models::ChatMessage>, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT) as usize;
+    let items = archive::history(core, owner, with, limit, before)
+        .await
+        .map_err(internal)?;
+    Ok(items.into_iter().map(chat_message_model).collect())
+}
+
+pub(super) async fn history(
+    core: &Core,
+    user: &BareJid,
+    limit: Option<u16>,
+    before: Option<i64>,
+) -> Result<api::GetMessagesResponse, ApiError> {
+    let items = items(core, user, None, limit, before).await?;
+    Ok(api::GetMessagesResponse::ArchivedMessages(items))
+}
+
+pub(super) async fn history_with(
+    core: &Core,
+    user: &BareJid,
+    with: &str,
+    limit: Option<u16>,
+    before: Option<i64>,
+) -> Result<api::GetMessagesWithResponse, ApiError> {
+    let Ok(with) = BareJid::new(with.trim()) else {
+        return Ok(api::GetMessagesWithResponse::BadRequest(
+            "Invalid interlocutor JID".into(),
+        ));
+    };
+    let items = items(core, user, Some(&with), limit, before).await?;
+    Ok(api::GetMessagesWithResponse::ArchivedMessages(items))
+}
+
+pub(super) async fn send(
+    core: &Core,
+    user: &BareJid,
+    message: api::models::NewMessage,
+) -> Result<api::SendMessageResponse, ApiError> {
+    use api::SendMessageResponse as R;
+    match messages::send_chat(core, user, &message.to, message.body).await {
+        Ok(id) => Ok(R::MessageSent(api::models::MessageId::new(id))),
+        Err(SendError::InvalidRecipient) => Ok(R::BadRequest("Invalid recipient JID".into())),
+        Err(e) => Err(internal(e)),
+    }
+}

@@ -1,0 +1,64 @@
+//! Archive storage (XEP-0313 user archives): one row per owner of each message, ids
+//! assigned by the core (time-ordered, unique), appends durable before they return.
+
+use super::StoreError;
+use async_trait::async_trait;
+
+/// One message as archived for one owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivedMessage {
+    /// Server-assigned, unique and increasing with time.
+    pub id: i64,
+    /// Whose archive this copy is in (bare JID).
+    pub owner: String,
+    /// The other party (bare JID).
+    pub with: String,
+    /// When it was archived, Unix milliseconds.
+    pub timestamp_ms: i64,
+    /// The message stanza as XML.
+    pub stanza: String,
+}
+
+/// What to read from one owner's archive. Bounds are exclusive for ids and `before_ms`,
+/// inclusive for `start_ms`/`end_ms`.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveQuery {
+    pub owner: String,
+    pub with: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub before_ms: Option<i64>,
+    pub after_id: Option<i64>,
+    pub before_id: Option<i64>,
+    pub limit: usize,
+    /// Newest first (for "the last N"); otherwise oldest first.
+    pub newest_first: bool,
+}
+
+impl ArchiveQuery {
+    /// Whether `m` passes the filters (ids too when `with_ids`).
+    pub(crate) fn matches(&self, m: &ArchivedMessage, with_ids: bool) -> bool {
+        m.owner == self.owner
+            && self.with.as_ref().is_none_or(|w| &m.with == w)
+            && self.start_ms.is_none_or(|t| m.timestamp_ms >= t)
+            && self.end_ms.is_none_or(|t| m.timestamp_ms <= t)
+            && self.before_ms.is_none_or(|t| m.timestamp_ms < t)
+            && (!with_ids || self.after_id.is_none_or(|id| m.id > id))
+            && (!with_ids || self.before_id.is_none_or(|id| m.id < id))
+    }
+}
+
+#[async_trait]
+pub trait ArchiveStore: Send + Sync + 'static {
+    /// Stores messages; when this returns `Ok` they are durable (they survive the process
+    /// being killed). Concurrent calls may be committed together.
+    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError>;
+    /// Messages matching `query`, in the order it asks for, at most `query.limit`.
+    async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
+    /// How many messages match `query`, ignoring its id bounds and limit.
+    async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
+    /// The highest archive id in use (0 when empty), so new ids keep increasing.
+    async fn archive_max_id(&self) -> Result<i64, StoreError>;
+    /// Deletes every message of `owner`'s archive; returns how many.
+    async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError>;
+}

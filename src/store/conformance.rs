@@ -1,0 +1,306 @@
+//! The storage contract, tested once and run against every backend.
+
+use super::*;
+
+/// A backend under test; keeps its directory alive for as long as the test runs.
+struct Under {
+    stores: Stores,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn memory() -> Under {
+    Under {
+        stores: Stores::memory(),
+        _dir: None,
+    }
+}
+
+fn sqlite() -> Under {
+    let dir = tempfile::tempdir().unwrap();
+    Under {
+        stores: open(Backend::Sqlite, dir.path()).unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+macro_rules! for_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod in_memory {
+            $( #[tokio::test] async fn $name() { super::$name(super::memory()).await } )*
+        }
+        mod on_sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::sqlite()).await } )*
+        }
+    };
+}
+
+for_every_backend!(
+    accounts_round_trip_and_log_their_changes,
+    removals_and_password_changes_wait_to_be_applied,
+    roster_items_round_trip_through_updates,
+    concurrent_updates_of_one_item_never_lose_a_change,
+    a_removed_contact_leaves_every_roster,
+    archives_are_queried_by_owner_peer_time_and_id,
+    an_archive_is_deleted_with_its_owner_only,
+);
+
+fn creds(tag: u8) -> Credentials {
+    let c = ScramCredential {
+        salt: vec![tag; 16],
+        iterations: 4096,
+        stored_key: vec![tag; 20],
+        server_key: vec![tag; 20],
+    };
+    Credentials {
+        sha1: c.clone(),
+        sha256: c,
+    }
+}
+
+async fn accounts_round_trip_and_log_their_changes(b: Under) {
+    let a = &b.stores.accounts;
+    let start = a.last_account_change().await.unwrap();
+    a.create_account("alice@localhost", &creds(1)).await.unwrap();
+    assert!(matches!(
+        a.create_account("alice@localhost", &creds(2)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(a.credentials("alice@localhost").await.unwrap(), Some(creds(1)));
+    a.set_credentials("alice@localhost", &creds(3)).await.unwrap();
+    assert_eq!(a.credentials("alice@localhost").await.unwrap(), Some(creds(3)));
+    assert!(matches!(
+        a.set_credentials("bob@localhost", &creds(3)).await,
+        Err(StoreError::NotFound)
+    ));
+    a.create_account("carol@example.com", &creds(4)).await.unwrap();
+    assert_eq!(a.list_accounts("localhost").await.unwrap(), ["alice@localhost"]);
+    a.delete_account("alice@localhost").await.unwrap();
+    assert!(matches!(
+        a.delete_account("alice@localhost").await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(a.credentials("alice@localhost").await.unwrap(), None);
+    let kinds: Vec<(String, AccountChangeKind)> = a
+        .account_changes(start)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.jid, c.kind))
+        .collect();
+    use AccountChangeKind::*;
+    let alice = || "alice@localhost".to_owned();
+    assert_eq!(
+        kinds,
+        [
+            (alice(), Created),
+            (alice(), PasswordChanged),
+            ("carol@example.com".to_owned(), Created),
+            (alice(), Removed)
+        ]
+    );
+    let newest = a.last_account_change().await.unwrap();
+    assert!(a.account_changes(newest).await.unwrap().is_empty());
+}
+
+async fn removals_and_password_changes_wait_to_be_applied(b: Under) {
+    let a = &b.stores.accounts;
+    a.create_account("alice@localhost", &creds(1)).await.unwrap();
+    a.set_credentials("alice@localhost", &creds(2)).await.unwrap();
+    a.delete_account("alice@localhost").await.unwrap();
+    let pending = a.unapplied_account_changes().await.unwrap();
+    let kinds: Vec<AccountChangeKind> = pending.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [AccountChangeKind::PasswordChanged, AccountChangeKind::Removed]
+    );
+    a.mark_account_change_applied(pending[0].seq).await.unwrap();
+    let left = a.unapplied_account_changes().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].kind, AccountChangeKind::Removed);
+    assert!(matches!(
+        a.mark_account_change_applied(-1).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn put(item: RosterItem) -> EditFn {
+    Box::new(move |_| RosterEdit::Put(item))
+}
+
+async fn roster_items_round_trip_through_updates(b: Under) {
+    let r = &b.stores.roster;
+    let mut item = RosterItem::new("bob@localhost");
+    item.name = Some("Bob".into());
+    item.groups = vec!["Friends".into(), "Work".into()];
+    item.subscription = Subscription::To;
+    item.pending_in = true;
+    let u = r
+        .update_roster_item("alice@localhost", "bob@localhost", put(item.clone()))
+        .await
+        .unwrap();
+    assert_eq!((u.before, u.after.as_ref()), (None, Some(&item)));
+    assert_eq!(
+        r.roster_item("alice@localhost", "bob@localhost").await.unwrap(),
+        Some(item.clone())
+    );
+    let kept = r
+        .update_roster_item("alice@localhost", "bob@localhost", Box::new(|_| RosterEdit::Keep))
+        .await
+        .unwrap();
+    assert!(!kept.changed());
+    let mut both = item.clone();
+    both.subscription = Subscription::Both;
+    r.update_roster_item("alice@localhost", "bob@localhost", put(both.clone()))
+        .await
+        .unwrap();
+    assert_eq!(r.roster("alice@localhost").await.unwrap(), vec![both.clone()]);
+    assert!(r.roster("bob@localhost").await.unwrap().is_empty());
+    let wrong = r
+        .update_roster_item("alice@localhost", "carol@localhost", put(both.clone()))
+        .await;
+    assert!(matches!(wrong, Err(StoreError::Failed(_))), "{wrong:?}");
+    let gone = r
+        .update_roster_item("alice@localhost", "bob@localhost", Box::new(|_| RosterEdit::Delete))
+        .await
+        .unwrap();
+    assert_eq!((gone.before, gone.after), (Some(both), None));
+    assert!(r.roster("alice@localhost").await.unwrap().is_empty());
+}
+
+async fn concurrent_updates_of_one_item_never_lose_a_change(b: Under) {
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let r = b.stores.roster.clone();
+        tasks.push(tokio::spawn(async move {
+            r.update_roster_item(
+                "alice@localhost",
+                "bob@localhost",
+                Box::new(move |old| {
+                    let mut item = old.cloned().unwrap_or_else(|| RosterItem::new("bob@localhost"));
+                    item.groups.push(format!("g{i}"));
+                    RosterEdit::Put(item)
+                }),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let item = b
+        .stores
+        .roster
+        .roster_item("alice@localhost", "bob@localhost")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.groups.len(), 20, "{:?}", item.groups);
+}
+
+async fn a_removed_contact_leaves_every_roster(b: Under) {
+    let r = &b.stores.roster;
+    for owner in ["alice@localhost", "bob@localhost"] {
+        r.update_roster_item(owner, "carol@localhost", put(RosterItem::new("carol@localhost")))
+            .await
+            .unwrap();
+        r.update_roster_item(owner, "dave@localhost", put(RosterItem::new("dave@localhost")))
+            .await
+            .unwrap();
+    }
+    let mut removed = r.remove_contact_everywhere("carol@localhost").await.unwrap();
+    removed.sort_by(|a, b| a.0.cmp(&b.0));
+    let owners: Vec<&str> = removed.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(owners, ["alice@localhost", "bob@localhost"]);
+    assert!(removed.iter().all(|(_, i)| i.contact == "carol@localhost"));
+    assert_eq!(r.roster("alice@localhost").await.unwrap().len(), 1);
+    r.delete_roster("alice@localhost").await.unwrap();
+    assert!(r.roster("alice@localhost").await.unwrap().is_empty());
+    assert_eq!(r.roster("bob@localhost").await.unwrap().len(), 1);
+}
+
+fn msg(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage {
+    ArchivedMessage {
+        id,
+        owner: owner.into(),
+        with: with.into(),
+        timestamp_ms: ts,
+        stanza: format!("<message id='m{id}'/>"),
+    }
+}
+
+async fn ids(store: &dyn ArchiveStore, q: ArchiveQuery) -> Vec<i64> {
+    store.archive_query(q).await.unwrap().iter().map(|m| m.id).collect()
+}
+
+async fn archives_are_queried_by_owner_peer_time_and_id(b: Under) {
+    let store = b.stores.archive.clone();
+    let mut tasks = Vec::new();
+    for i in 0..20i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let with = if i % 2 == 0 { "bob@localhost" } else { "carol@localhost" };
+            store
+                .archive_append(vec![
+                    msg((i + 1) * 10, "alice@localhost", with, 1000 + i),
+                    msg((i + 1) * 10 + 1, with, "alice@localhost", 1000 + i),
+                ])
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(store.archive_max_id().await.unwrap(), 201);
+    let q = ArchiveQuery {
+        owner: "alice@localhost".into(),
+        limit: 5,
+        newest_first: true,
+        ..Default::default()
+    };
+    assert_eq!(ids(&*store, q.clone()).await, [200, 190, 180, 170, 160]);
+    assert_eq!(store.archive_count(q.clone()).await.unwrap(), 20);
+    let with_bob = ArchiveQuery {
+        with: Some("bob@localhost".into()),
+        before_ms: Some(1010),
+        ..q.clone()
+    };
+    assert_eq!(ids(&*store, with_bob.clone()).await, [90, 70, 50, 30, 10]);
+    assert_eq!(store.archive_count(with_bob).await.unwrap(), 5);
+    let window = ArchiveQuery {
+        start_ms: Some(1002),
+        end_ms: Some(1004),
+        newest_first: false,
+        ..q.clone()
+    };
+    assert_eq!(ids(&*store, window).await, [30, 40, 50]);
+    let after = ArchiveQuery {
+        after_id: Some(170),
+        newest_first: false,
+        ..q
+    };
+    assert_eq!(ids(&*store, after).await, [180, 190, 200]);
+    assert!(matches!(
+        store.archive_append(vec![msg(10, "x@localhost", "y@localhost", 1)]).await,
+        Err(StoreError::Conflict)
+    ));
+}
+
+async fn an_archive_is_deleted_with_its_owner_only(b: Under) {
+    let store = &b.stores.archive;
+    store
+        .archive_append(vec![
+            msg(1, "alice@localhost", "bob@localhost", 1),
+            msg(2, "bob@localhost", "alice@localhost", 1),
+            msg(3, "alice@localhost", "carol@localhost", 2),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.delete_archive("alice@localhost").await.unwrap(), 2);
+    let q = |owner: &str| ArchiveQuery {
+        owner: owner.into(),
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(ids(&**store, q("alice@localhost")).await.is_empty());
+    assert_eq!(ids(&**store, q("bob@localhost")).await, [2]);
+}

@@ -1,0 +1,204 @@
+//! Every store trait over plain maps behind one mutex: what the routing unit tests run
+//! on, and the model the other backends are tested against (`conformance`). Nothing
+//! survives the process, so a server never uses it.
+
+use super::{
+    AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, Credentials, EditFn,
+    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
+};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Data {
+    accounts: BTreeMap<String, Credentials>,
+    changes: Vec<AccountChange>,
+    /// owner → contact → item
+    rosters: BTreeMap<String, BTreeMap<String, RosterItem>>,
+    /// id → message
+    archive: BTreeMap<i64, ArchivedMessage>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+}
+
+impl MemoryStore {
+    fn data(&self) -> MutexGuard<'_, Data> {
+        // A panic while holding the lock leaves plain maps that are still consistent
+        // enough for tests; keep going rather than cascade the panic.
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Data {
+    fn log(&mut self, jid: &str, kind: AccountChangeKind) {
+        let seq = self.changes.last().map_or(0, |c| c.seq) + 1;
+        self.changes.push(AccountChange {
+            seq,
+            jid: jid.to_owned(),
+            kind,
+            applied: !kind.needs_applying(),
+        });
+    }
+}
+
+#[async_trait]
+impl AccountStore for MemoryStore {
+    async fn create_account(&self, jid: &str, credentials: &Credentials) -> Result<(), StoreError> {
+        let mut d = self.data();
+        if d.accounts.contains_key(jid) {
+            return Err(StoreError::Conflict);
+        }
+        d.accounts.insert(jid.to_owned(), credentials.clone());
+        d.log(jid, AccountChangeKind::Created);
+        Ok(())
+    }
+
+    async fn credentials(&self, jid: &str) -> Result<Option<Credentials>, StoreError> {
+        Ok(self.data().accounts.get(jid).cloned())
+    }
+
+    async fn set_credentials(&self, jid: &str, credentials: &Credentials) -> Result<(), StoreError> {
+        let mut d = self.data();
+        let slot = d.accounts.get_mut(jid).ok_or(StoreError::NotFound)?;
+        *slot = credentials.clone();
+        d.log(jid, AccountChangeKind::PasswordChanged);
+        Ok(())
+    }
+
+    async fn delete_account(&self, jid: &str) -> Result<(), StoreError> {
+        let mut d = self.data();
+        d.accounts.remove(jid).ok_or(StoreError::NotFound)?;
+        d.log(jid, AccountChangeKind::Removed);
+        Ok(())
+    }
+
+    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+        let suffix = format!("@{domain}");
+        Ok(self
+            .data()
+            .accounts
+            .keys()
+            .filter(|j| j.ends_with(&suffix))
+            .cloned()
+            .collect())
+    }
+
+    async fn account_changes(&self, after: i64) -> Result<Vec<AccountChange>, StoreError> {
+        Ok(self.data().changes.iter().filter(|c| c.seq > after).cloned().collect())
+    }
+
+    async fn unapplied_account_changes(&self) -> Result<Vec<AccountChange>, StoreError> {
+        Ok(self.data().changes.iter().filter(|c| !c.applied).cloned().collect())
+    }
+
+    async fn mark_account_change_applied(&self, seq: i64) -> Result<(), StoreError> {
+        let mut d = self.data();
+        let change = d.changes.iter_mut().find(|c| c.seq == seq).ok_or(StoreError::NotFound)?;
+        change.applied = true;
+        Ok(())
+    }
+
+    async fn last_account_change(&self) -> Result<i64, StoreError> {
+        Ok(self.data().changes.last().map_or(0, |c| c.seq))
+    }
+}
+
+#[async_trait]
+impl RosterStore for MemoryStore {
+    async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError> {
+        Ok(self
+            .data()
+            .rosters
+            .get(owner)
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn roster_item(&self, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError> {
+        Ok(self.data().rosters.get(owner).and_then(|r| r.get(contact)).cloned())
+    }
+
+    async fn update_roster_item(&self, owner: &str, contact: &str, edit: EditFn) -> Result<RosterUpdate, StoreError> {
+        let mut d = self.data();
+        let roster = d.rosters.entry(owner.to_owned()).or_default();
+        let before = roster.get(contact).cloned();
+        let after = match edit(before.as_ref()) {
+            RosterEdit::Keep => before.clone(),
+            RosterEdit::Put(item) if item.contact != contact => {
+                return Err(StoreError::Failed(super::Cause::msg("roster edit changed the contact")))
+            }
+            RosterEdit::Put(item) => {
+                roster.insert(contact.to_owned(), item.clone());
+                Some(item)
+            }
+            RosterEdit::Delete => {
+                roster.remove(contact);
+                None
+            }
+        };
+        if roster.is_empty() {
+            d.rosters.remove(owner);
+        }
+        Ok(RosterUpdate { before, after })
+    }
+
+    async fn remove_contact_everywhere(&self, contact: &str) -> Result<Vec<(String, RosterItem)>, StoreError> {
+        let mut d = self.data();
+        let mut removed = Vec::new();
+        for (owner, roster) in d.rosters.iter_mut() {
+            if let Some(item) = roster.remove(contact) {
+                removed.push((owner.clone(), item));
+            }
+        }
+        d.rosters.retain(|_, r| !r.is_empty());
+        Ok(removed)
+    }
+
+    async fn delete_roster(&self, owner: &str) -> Result<(), StoreError> {
+        self.data().rosters.remove(owner);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ArchiveStore for MemoryStore {
+    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+        let mut d = self.data();
+        if messages.iter().any(|m| d.archive.contains_key(&m.id)) {
+            return Err(StoreError::Conflict);
+        }
+        for m in messages {
+            d.archive.insert(m.id, m);
+        }
+        Ok(())
+    }
+
+    async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {
+        let d = self.data();
+        let matching = d.archive.values().filter(|m| q.matches(m, true));
+        Ok(if q.newest_first {
+            matching.rev().take(q.limit).cloned().collect()
+        } else {
+            matching.take(q.limit).cloned().collect()
+        })
+    }
+
+    async fn archive_count(&self, q: ArchiveQuery) -> Result<u64, StoreError> {
+        Ok(self.data().archive.values().filter(|m| q.matches(m, false)).count() as u64)
+    }
+
+    async fn archive_max_id(&self) -> Result<i64, StoreError> {
+        Ok(self.data().archive.keys().next_back().copied().unwrap_or(0))
+    }
+
+    async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError> {
+        let mut d = self.data();
+        let before = d.archive.len();
+        d.archive.retain(|_, m| m.owner != owner);
+        Ok((before - d.archive.len()) as u64)
+    }
+}

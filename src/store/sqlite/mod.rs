@@ -1,0 +1,289 @@
+//! SQLite storage: one file (`meerkat.db`) in the data directory, WAL mode, so a server
+//! and a command-line `meerkat register` can use it at the same time.
+//!
+//! Schema changes are numbered migrations applied at open, each in its own transaction;
+//! the number reached is kept in `PRAGMA user_version`. The trait implementations live
+//! beside this file, one per feature.
+
+mod accounts;
+mod archive;
+mod roster;
+
+use super::{Cause, StoreError};
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts and a change log for cross-process cache invalidation.
+    "CREATE TABLE accounts (
+        jid TEXT PRIMARY KEY NOT NULL,
+        domain TEXT NOT NULL,
+        sha1_salt BLOB NOT NULL,
+        sha1_iterations INTEGER NOT NULL,
+        sha1_stored_key BLOB NOT NULL,
+        sha1_server_key BLOB NOT NULL,
+        sha256_salt BLOB NOT NULL,
+        sha256_iterations INTEGER NOT NULL,
+        sha256_stored_key BLOB NOT NULL,
+        sha256_server_key BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX accounts_by_domain ON accounts (domain, jid);
+     CREATE TABLE account_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        jid TEXT NOT NULL
+     );",
+    // 2: rosters, with pending subscription requests in both directions.
+    "CREATE TABLE roster (
+        owner TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        name TEXT,
+        groups TEXT NOT NULL DEFAULT '[]',
+        subscription TEXT NOT NULL DEFAULT 'none',
+        ask_out INTEGER NOT NULL DEFAULT 0,
+        pending_in INTEGER NOT NULL DEFAULT 0,
+        in_roster INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (owner, contact)
+     ) WITHOUT ROWID;",
+    // 3: the message archive, one row per owner of each message.
+    // Rows are appended in id order (ids grow with time), so a commit touches the last
+    // pages of the table plus index entries; the indexes serve "newest N of an owner"
+    // and "newest N with one peer".
+    "CREATE TABLE archive (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        with_jid TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        stanza TEXT NOT NULL
+     );
+     CREATE INDEX archive_by_owner ON archive (owner, id);
+     CREATE INDEX archive_by_with ON archive (owner, with_jid, id);",
+    // 4: account changes say what happened and whether its consequences (ending
+    // sessions, purging what depends on the account) were carried out; entries logged
+    // before this version count as carried out. Rosters are searchable by contact, for
+    // purging a removed account from everyone's roster.
+    "ALTER TABLE account_changes ADD COLUMN kind TEXT NOT NULL DEFAULT 'changed';
+     ALTER TABLE account_changes ADD COLUMN applied INTEGER NOT NULL DEFAULT 1;
+     CREATE INDEX account_changes_unapplied ON account_changes (seq) WHERE applied = 0;
+     CREATE INDEX roster_by_contact ON roster (contact, owner);",
+];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The file name inside the data directory.
+pub const DB_FILE: &str = "meerkat.db";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    /// Archive reads get their own connection (WAL lets them run beside the writer).
+    archive_reader: Arc<Mutex<Connection>>,
+    /// The archive writer thread (group commit).
+    archive_writer: std::sync::mpsc::SyncSender<archive::Batch>,
+}
+
+/// Maps a SQLite failure onto the storage error kinds.
+pub(super) fn db_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode as C;
+    let code = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(
+            C::DatabaseBusy
+            | C::DatabaseLocked
+            | C::SystemIoFailure
+            | C::DiskFull
+            | C::CannotOpen
+            | C::OutOfMemory
+            | C::FileLockingProtocolFailed
+            | C::OperationInterrupted,
+        ) => StoreError::Unavailable(Cause::new(e)),
+        Some(C::ConstraintViolation) => StoreError::Conflict,
+        _ => StoreError::Failed(Cause::new(e)),
+    }
+}
+
+/// A blocking task that did not finish (it panicked, or the runtime is shutting down).
+fn task_err(e: tokio::task::JoinError) -> StoreError {
+    StoreError::Unavailable(Cause::new(e))
+}
+
+/// A lock poisoned by a panic in another task: the connection may be mid-transaction.
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
+    StoreError::Failed(Cause::msg("a storage connection was poisoned by a panic"))
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(db_err)?;
+    // Small pages: a commit writes every page it dirtied to the WAL, and an archive commit
+    // dirties one index leaf per owner it touches, so 1 KiB pages write a quarter of the
+    // bytes 4 KiB pages would. Takes effect when the file is created.
+    conn.pragma_update(None, "page_size", 1024).map_err(db_err)?;
+    // Another process (a CLI command, a second server by mistake) may hold the write
+    // lock briefly; wait rather than fail.
+    conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+    // NORMAL in WAL mode: a commit is in the OS once it returns, so it survives the
+    // process being killed; only a power loss can take the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
+    // A bigger page cache: the archive's hot index pages stay in memory.
+    conn.pragma_update(None, "cache_size", -65_536).map_err(db_err)?;
+    // Checkpoints run in their own thread (see `checkpoint_loop`), never in a commit.
+    conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_err)?;
+    Ok(conn)
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Copies committed WAL frames into the database without blocking writers (PASSIVE), so a
+/// commit never waits for a checkpoint and hot pages are written back once per round
+/// rather than once per commit.
+fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>) {
+    while alive.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display())))
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let conn = open_connection(&path)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(archive::WRITER_QUEUE);
+        let mut store = SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            archive_reader: Arc::new(Mutex::new(open_connection(&path)?)),
+            archive_writer: tx,
+        };
+        store.migrate()?;
+        let writer = open_connection(&path)?;
+        let thread_err = |what: &str, e: std::io::Error| StoreError::Unavailable(Cause::msg(format!("cannot start the {what}: {e}")));
+        std::thread::Builder::new()
+            .name("archive-writer".into())
+            .spawn(move || archive::writer_loop(writer, rx))
+            .map_err(|e| thread_err("archive writer", e))?;
+        let checkpointer = open_connection(&path)?;
+        let alive = Arc::downgrade(&store.conn);
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, alive))
+            .map_err(|e| thread_err("checkpointer", e))?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let mut conn = self.conn.lock().map_err(poisoned)?;
+        // IMMEDIATE: two processes opening a fresh database must not both migrate.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        let mut version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        while version < SCHEMA_VERSION {
+            tx.execute_batch(MIGRATIONS[version as usize]).map_err(db_err)?;
+            version += 1;
+            tx.pragma_update(None, "user_version", version).map_err(db_err)?;
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    /// Runs `f` on the main connection off the async threads.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&mut *conn.lock().map_err(poisoned)?))
+            .await
+            .map_err(task_err)?
+    }
+
+    /// Runs `f` on the archive reader connection off the async threads.
+    async fn with_reader<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.archive_reader.clone();
+        tokio::task::spawn_blocking(move || f(&*conn.lock().map_err(poisoned)?))
+            .await
+            .map_err(task_err)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_keeps_data_and_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(dir.path()),
+            Err(StoreError::SchemaTooNew { .. })
+        ));
+    }
+
+    #[test]
+    fn sqlite_failures_map_to_the_storage_error_kinds() {
+        let failure = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(db_err(failure(rusqlite::ffi::SQLITE_BUSY)).is_retryable());
+        assert!(db_err(failure(rusqlite::ffi::SQLITE_FULL)).is_retryable());
+        assert!(matches!(
+            db_err(failure(rusqlite::ffi::SQLITE_CONSTRAINT)),
+            StoreError::Conflict
+        ));
+        let corrupt = db_err(failure(rusqlite::ffi::SQLITE_CORRUPT));
+        assert!(matches!(corrupt, StoreError::Failed(_)) && !corrupt.is_retryable());
+    }
+
+    #[test]
+    fn a_database_of_schema_3_gains_the_change_kinds_and_keeps_its_log_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for m in &MIGRATIONS[..3] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute("INSERT INTO account_changes (jid) VALUES ('old@localhost')", [])
+                .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let (kind, applied): (String, bool) = conn
+            .query_row("SELECT kind, applied FROM account_changes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((kind.as_str(), applied), ("changed", true));
+    }
+}
