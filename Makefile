@@ -14,8 +14,11 @@ GENERATOR := $(VENV)/bin/openapi-generator-cli
 WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 
+# The hand-written crates; generated/ is the generator's and is never formatted or linted.
+OWN_CRATES := -p meerkat -p meerkat-bench
+
 .PHONY: help run build test unit integration contract tools java generate check-generated \
-        check-stale-guard ci clean bench bench-smoke fmt
+        check-stale-guard ci clean bench bench-smoke fmt lint
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -25,6 +28,7 @@ help:
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
 	@echo "make fmt                format the hand-written crates (never generated/)"
+	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings"
 	@echo "make ci                 everything CI runs"
 
 run:
@@ -55,7 +59,15 @@ bench-smoke:
 	BENCH_SMOKE=1 BENCH_OUT=target/bench-smoke.md bash bench/run.sh
 
 fmt:
-	$(CARGO) fmt -p meerkat -p meerkat-bench
+	$(CARGO) fmt $(OWN_CRATES)
+
+# The gates CI runs before the tests: formatting, lints (every target, warnings are
+# errors) and the API docs with broken or private links refused.
+lint:
+	$(CARGO) fmt $(OWN_CRATES) --check
+	$(CARGO) clippy $(OWN_CRATES) --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p meerkat
+	@echo "lint: passed"
 
 # --- tools -----------------------------------------------------------------------------
 
@@ -106,7 +118,7 @@ check-stale-guard: $(GENERATOR) java
 
 # --- CI ----------------------------------------------------------------------------------
 
-ci: test check-generated check-stale-guard
+ci: lint test check-generated check-stale-guard
 
 clean:
 	$(CARGO) clean

@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::sse::EventStream;
 use common::xmpp::{next_stanza, online, Jid, Transport};
 use common::{basic, raw_request, TestServer};
 use futures::StreamExt;
-use http_body_util::BodyExt;
 use meerkat_client_api::models::{ChatMessage, NewMessage};
 use meerkat_client_api::{ApiNoContext as _, GetMessagesResponse, GetMessagesWithResponse, SendMessageResponse};
 use std::time::Duration;
@@ -51,70 +51,6 @@ async fn history_with(
     {
         GetMessagesWithResponse::ArchivedMessages(m) => m,
         other => panic!("{other:?}"),
-    }
-}
-
-/// An open SSE stream, read incrementally.
-struct EventStream {
-    body: hyper::body::Incoming,
-    buffer: String,
-}
-
-impl EventStream {
-    async fn open(server: &TestServer, user: &str) -> EventStream {
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http::<http_body_util::Empty<bytes::Bytes>>();
-        let uri: hyper::Uri = format!("{}/api/sse", server.base_url("mongoose_client_api"))
-            .parse()
-            .unwrap();
-        let req = hyper::Request::get(uri)
-            .header("authorization", basic(user, "secret"))
-            .body(http_body_util::Empty::new())
-            .unwrap();
-        let response = client.request(req).await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        let mut stream = EventStream {
-            body: response.into_body(),
-            buffer: String::new(),
-        };
-        // The stream announces itself at once; after that the session is registered.
-        stream.read_until(|b| b.contains(": connected")).await;
-        stream
-    }
-
-    async fn read_until(&mut self, mut done: impl FnMut(&str) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !done(&self.buffer) {
-            let frame = tokio::time::timeout_at(deadline, self.body.frame())
-                .await
-                .expect("no event within 10 s")
-                .expect("stream ended")
-                .unwrap();
-            if let Ok(data) = frame.into_data() {
-                self.buffer.push_str(&String::from_utf8_lossy(&data));
-            }
-        }
-    }
-
-    /// The next `event: message` (id and JSON data).
-    async fn next_message(&mut self) -> (u64, serde_json::Value) {
-        self.read_until(|b| {
-            b.contains("event: message\n") && b[b.find("event: message\n").unwrap()..].contains("\n\n")
-        })
-        .await;
-        let start = self.buffer.find("event: message\n").unwrap();
-        let end = start + self.buffer[start..].find("\n\n").unwrap() + 2;
-        let block: String = self.buffer[start..end].to_owned();
-        self.buffer.replace_range(..end, "");
-        let id = block
-            .lines()
-            .find_map(|l| l.strip_prefix("id: "))
-            .unwrap()
-            .parse()
-            .unwrap();
-        let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-        (id, serde_json::from_str(data).unwrap())
     }
 }
 

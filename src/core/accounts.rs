@@ -6,7 +6,7 @@
 //! request with the same credentials is answered from that cache in about a microsecond;
 //! a different password for the same JID misses and is checked for real. Changing or
 //! removing the account drops the entry, in this process at once and in a server sharing
-//! the storage when it reads the account change log ([`super::lifecycle`]).
+//! the storage when it reads the account change log (`core::lifecycle`).
 
 use super::scram::{self, ScramError, ScramHash};
 use crate::store::{AccountStore, ScramCredential, StoreError};
@@ -204,7 +204,7 @@ impl Accounts {
     }
 
     /// Replaces the password. Ending the account's sessions follows from the logged
-    /// change ([`super::lifecycle`]).
+    /// change (`core::lifecycle`).
     pub async fn set_password(&self, jid: &BareJid, password: &str) -> Result<(), AccountError> {
         let credentials = self.derive(password).await?;
         self.cache.invalidate(jid.as_str());
@@ -213,7 +213,7 @@ impl Accounts {
     }
 
     /// Removes the account. Ending its sessions and purging what depends on it follow
-    /// from the logged change ([`super::lifecycle`]).
+    /// from the logged change (`core::lifecycle`).
     pub async fn unregister(&self, jid: &BareJid) -> Result<(), AccountError> {
         self.cache.invalidate(jid.as_str());
         self.store.delete_account(jid.as_str()).await?;
@@ -336,10 +336,7 @@ mod tests {
         a.unregister(&alice).await.unwrap();
         assert!(a.check_password("alice@localhost", "new").await.unwrap().is_none());
         assert!(matches!(a.unregister(&alice).await, Err(AccountError::NotFound)));
-        assert!(matches!(
-            a.set_password(&alice, "x").await,
-            Err(AccountError::NotFound)
-        ));
+        assert!(matches!(a.set_password(&alice, "x").await, Err(AccountError::NotFound)));
     }
 
     #[tokio::test]
@@ -361,7 +358,10 @@ mod tests {
         let known = a.scram_lookup(ScramHash::Sha256, Some(&alice), "alice").await.unwrap();
         assert_eq!(known.credential.unwrap().iterations, 64);
         let nobody = BareJid::new("nobody@localhost").unwrap();
-        let first = a.scram_lookup(ScramHash::Sha256, Some(&nobody), "nobody").await.unwrap();
+        let first = a
+            .scram_lookup(ScramHash::Sha256, Some(&nobody), "nobody")
+            .await
+            .unwrap();
         let second = a.scram_lookup(ScramHash::Sha256, None, "nobody").await.unwrap();
         assert!(first.credential.is_none() && second.credential.is_none());
         assert_eq!(first.fake_salt, second.fake_salt);

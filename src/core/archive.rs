@@ -8,7 +8,7 @@
 //!
 //! Also here: the REST history ([`history`]) and reading a stanza back as the REST/SSE
 //! item (`from`, `to`, `body`, `thread`/`parent`, Smack `properties`). When an account is
-//! removed, its archive goes with it ([`DeleteRemovedArchive`]); the copies in other
+//! removed, its archive goes with it (`DeleteRemovedArchive`); the copies in other
 //! users' archives stay theirs.
 
 use super::lifecycle::{AccountEvent, Subscriber};

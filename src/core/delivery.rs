@@ -115,8 +115,12 @@ impl AccountDomains {
 async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
     if routed.to.node().is_none() {
         // Messages to the server itself: nothing here handles them.
-        core.bounce(&routed.to, &routed.stanza, StanzaError::new(Condition::ServiceUnavailable))
-            .await;
+        core.bounce(
+            &routed.to,
+            &routed.stanza,
+            StanzaError::new(Condition::ServiceUnavailable),
+        )
+        .await;
         return Ok(());
     }
     deliver_message(core, routed).await
@@ -191,7 +195,7 @@ async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<()
         return Ok(());
     }
     if let Some(action) = SubscriptionAction::of(kind) {
-        return Ok(roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await?);
+        return roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await;
     }
     match kind {
         PresenceType::Probe => answer_probe(core, &from, &to.to_bare()).await,
@@ -229,7 +233,11 @@ pub(crate) fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Elemen
 async fn answer_probe(core: &Core, prober: &Jid, owner: &BareJid) -> Result<(), RouteError> {
     let own = &prober.to_bare() == owner;
     if !own {
-        let item = core.stores.roster.roster_item(owner.as_str(), prober.to_bare().as_str()).await?;
+        let item = core
+            .stores
+            .roster
+            .roster_item(owner.as_str(), prober.to_bare().as_str())
+            .await?;
         if !item.is_some_and(|i| matches!(i.subscription, Subscription::From | Subscription::Both)) {
             return Ok(());
         }

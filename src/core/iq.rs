@@ -107,7 +107,12 @@ impl IqTable {
         let (Some(payload), None) = (payloads.next(), payloads.next()) else {
             return error_reply(stanza, Condition::BadRequest);
         };
-        let request = IqRequest { from, to, kind, payload };
+        let request = IqRequest {
+            from,
+            to,
+            kind,
+            payload,
+        };
         let answer = if payload.is("query", ns::DISCO_INFO) {
             self.disco_info(&request)
         } else if let Some(e) = self.entries.iter().find(|e| payload.is(e.name, e.ns)) {

@@ -1,6 +1,10 @@
 //! One-to-one messages sent through the REST door: the same `<message type='chat'/>` an
 //! XMPP client would send, routed the same way (archived for both parties first, then
 //! delivered to every session of the recipient, SSE streams included).
+//!
+//! A REST caller has no session to receive an error stanza, so a message to a domain no
+//! service here owns (there is no federation yet) is kept in the sender's archive, where
+//! the sender can see it went out, instead of being bounced.
 
 use super::router::RouteError;
 use super::stanza::ns;
@@ -31,7 +35,14 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
         .with_attr("type", "chat")
         .with_attr("id", id.clone())
         .with_child(Element::new("body", ns::CLIENT).with_text(body));
-    core.route(Jid::from(from.clone()), stanza).await?;
+    if core.router.serves(to.domain().as_str()) {
+        core.route(Jid::from(from.clone()), stanza).await?;
+    } else if core.settings.archive {
+        core.archive
+            .store(&*core.stores.archive, from, &to.to_bare(), false, &stanza)
+            .await
+            .map_err(RouteError::from)?;
+    }
     Ok(id)
 }
 

@@ -2,12 +2,12 @@
 //! `Arc<Core>` and calls typed operations on it; it never builds routing decisions or
 //! touches storage itself.
 //!
-//! - [`router`]: every stanza goes to the service that owns its destination domain
-//!   (the account domains, [`delivery`]; later component services such as MUC Light);
+//! - `router`: every stanza goes to the service that owns its destination domain
+//!   (the account domains, `delivery`; later component services such as MUC Light);
 //! - [`session`]: the table of connected resources and their bounded queues;
-//! - [`iq`]: IQ handler tables, one per addressable entity, which also answer disco#info;
-//! - [`presence`], [`roster`], [`archive`] and [`mam`], [`messages`]: the features;
-//! - [`accounts`] and [`lifecycle`]: accounts, password checks, and what follows when an
+//! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
+//! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
+//! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders.
 //!
@@ -176,8 +176,12 @@ impl Core {
             // E.g. the archive could not take a message: it was not delivered either (nothing
             // is delivered that the archive might lose), and the sender may retry.
             tracing::error!(jid = %session.jid, error = %e, "routing a client stanza failed");
-            self.bounce(&Jid::from(session.jid.to_bare()), &stanza, StanzaError::new(Condition::InternalServerError))
-                .await;
+            self.bounce(
+                &Jid::from(session.jid.to_bare()),
+                &stanza,
+                StanzaError::new(Condition::InternalServerError),
+            )
+            .await;
         }
     }
 

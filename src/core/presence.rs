@@ -42,7 +42,7 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
         let Some(contact) = to.map(|t| t.to_bare()) else {
             return Ok(());
         };
-        return Ok(roster::outbound(core, &session.jid.to_bare(), &contact, action, Some(stanza)).await?);
+        return roster::outbound(core, &session.jid.to_bare(), &contact, action, Some(stanza)).await;
     }
     match (to, kind) {
         (None, PresenceType::Available) => available(core, session, stanza).await,

@@ -21,8 +21,8 @@ use super::lifecycle::{AccountEvent, Subscriber};
 use super::router::RouteError;
 use super::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
 use super::{presence, Core};
-use crate::store::{RosterEdit, RosterItem, StoreError};
 pub use crate::store::Subscription;
+use crate::store::{RosterEdit, RosterItem, StoreError};
 use crate::xml::Element;
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
@@ -479,7 +479,11 @@ pub(crate) async fn inbound(
         super::delivery::deliver_presence(core, &Jid::from(sender.clone()), &Jid::from(contact.clone()), presence);
         return Ok(());
     }
-    if update.before.as_ref().is_some_and(|i| auto_approves(state_of(i), action)) {
+    if update
+        .before
+        .as_ref()
+        .is_some_and(|i| auto_approves(state_of(i), action))
+    {
         // Already approved: answer on the contact's behalf, deliver nothing.
         send_subscription(core, contact, sender, SubscriptionAction::Subscribed, None).await?;
         presence::send_current(core, contact, sender).await?;

@@ -54,6 +54,10 @@ impl Router {
         self.services.insert(domain.to_owned(), service);
     }
 
+    pub fn serves(&self, domain: &str) -> bool {
+        self.services.contains_key(domain)
+    }
+
     /// Every domain with an owner, sorted.
     pub fn domains(&self) -> Vec<&str> {
         let mut d: Vec<&str> = self.services.keys().map(String::as_str).collect();

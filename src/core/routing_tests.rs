@@ -44,12 +44,21 @@ async fn a_message_to_a_bare_jid_reaches_every_available_resource_with_non_negat
     for c in [&mut phone, &mut laptop, &mut hidden] {
         c.take();
     }
-    h.send(&alice, "<message to='bob@localhost' type='chat'><body>hi</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='bob@localhost' type='chat'><body>hi</body></message>",
+    )
+    .await;
     assert_eq!(body(&phone.take_one()).as_deref(), Some("hi"));
     assert_eq!(body(&laptop.take_one()).as_deref(), Some("hi"));
-    assert!(hidden.take().is_empty(), "negative priority gets nothing for the bare JID");
-    assert!(silent.take().is_empty(), "a resource that sent no presence is not available");
+    assert!(
+        hidden.take().is_empty(),
+        "negative priority gets nothing for the bare JID"
+    );
+    assert!(
+        silent.take().is_empty(),
+        "a resource that sent no presence is not available"
+    );
 }
 
 #[tokio::test]
@@ -59,8 +68,11 @@ async fn a_message_to_a_full_jid_goes_to_that_resource_only_whatever_its_priorit
     let mut hidden = h.online_with("bob@localhost/hidden", -1).await;
     let mut other = h.online("bob@localhost/other").await;
     hidden.take();
-    h.send(&alice, "<message to='bob@localhost/hidden' type='chat'><body>psst</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='bob@localhost/hidden' type='chat'><body>psst</body></message>",
+    )
+    .await;
     let got = hidden.take_one();
     assert_eq!(body(&got).as_deref(), Some("psst"));
     assert_eq!(got.attr("from"), Some("alice@localhost/a"));
@@ -105,14 +117,20 @@ async fn groupchat_to_an_account_is_refused() {
 async fn a_message_to_a_user_that_does_not_exist_comes_back_except_a_headline() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<message id='m1' to='nobody@localhost' type='chat'><body>x</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message id='m1' to='nobody@localhost' type='chat'><body>x</body></message>",
+    )
+    .await;
     let error = alice.take_one();
     assert_eq!(condition(&error).as_deref(), Some("service-unavailable"));
     assert_eq!(error.attr("from"), Some("nobody@localhost"));
     assert_eq!(error.attr("to"), Some("alice@localhost/a"));
-    h.send(&alice, "<message to='nobody@localhost' type='headline'><body>x</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='nobody@localhost' type='headline'><body>x</body></message>",
+    )
+    .await;
     assert!(alice.take().is_empty(), "headlines are dropped silently");
 }
 
@@ -120,8 +138,11 @@ async fn a_message_to_a_user_that_does_not_exist_comes_back_except_a_headline() 
 async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<message to='bob@localhost' type='chat'><body>later</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='bob@localhost' type='chat'><body>later</body></message>",
+    )
+    .await;
     assert!(alice.take().is_empty());
     let items = archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
         .await
@@ -135,12 +156,12 @@ async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
 async fn a_foreign_domain_is_remote_server_not_found_and_the_server_itself_service_unavailable() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<message to='bob@elsewhere.example' type='chat'><body>x</body></message>")
-        .await;
-    assert_eq!(
-        condition(&alice.take_one()).as_deref(),
-        Some("remote-server-not-found")
-    );
+    h.send(
+        &alice,
+        "<message to='bob@elsewhere.example' type='chat'><body>x</body></message>",
+    )
+    .await;
+    assert_eq!(condition(&alice.take_one()).as_deref(), Some("remote-server-not-found"));
     h.send(&alice, "<message to='localhost' type='chat'><body>x</body></message>")
         .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
@@ -153,8 +174,11 @@ async fn a_second_served_host_is_routed_like_the_first() {
     h.core.accounts().register(&jid, "pw").await.unwrap();
     let alice = h.online("alice@localhost/a").await;
     let mut carol = h.online("carol@example.com/r").await;
-    h.send(&alice, "<message to='Carol@Example.com' type='chat'><body>hi</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='Carol@Example.com' type='chat'><body>hi</body></message>",
+    )
+    .await;
     assert_eq!(body(&carol.take_one()).as_deref(), Some("hi"));
 }
 
@@ -205,7 +229,9 @@ async fn a_delivered_message_carries_the_recipients_archive_id_and_not_the_sende
     assert_eq!(ids.len(), 1);
     assert_ne!(ids[0].attr("id"), Some("forged"));
     let item = archive::ChatItem::from_delivered(&got, &bare("bob@localhost")).unwrap();
-    let stored = archive::history(&h.core, &bare("bob@localhost"), None, 1, None).await.unwrap();
+    let stored = archive::history(&h.core, &bare("bob@localhost"), None, 1, None)
+        .await
+        .unwrap();
     assert_eq!(stored[0].timestamp, item.timestamp);
 }
 
@@ -216,8 +242,11 @@ async fn with_the_archive_off_messages_are_delivered_and_nothing_is_kept() {
     let h = Harness::with(s, &["alice", "bob"], Vec::new()).await;
     let alice = h.online("alice@localhost/a").await;
     let mut bob = h.online("bob@localhost/b").await;
-    h.send(&alice, "<message to='bob@localhost' type='chat'><body>x</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='bob@localhost' type='chat'><body>x</body></message>",
+    )
+    .await;
     let got = bob.take_one();
     assert!(got.child("stanza-id", ns::STANZA_ID).is_none());
     assert!(archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
@@ -241,15 +270,20 @@ async fn a_rest_message_reaches_every_session_and_an_unparsable_recipient_is_ref
     let got = bob.take_one();
     assert_eq!(got.attr("id"), Some(id.as_str()));
     assert_eq!(got.attr("from"), Some("alice@localhost"));
-    assert!(stream.1.try_recv().is_ok(), "the SSE session is a session like any other");
+    assert!(
+        stream.1.try_recv().is_ok(),
+        "the SSE session is a session like any other"
+    );
     assert!(matches!(
         send_chat(&h.core, &bare("alice@localhost"), "localhost", "x".into()).await,
         Err(SendError::InvalidRecipient)
     ));
     // A REST sender has no session to bounce to: the unknown user is just archived away.
-    assert!(send_chat(&h.core, &bare("alice@localhost"), "nobody@localhost", "x".into())
-        .await
-        .is_ok());
+    assert!(
+        send_chat(&h.core, &bare("alice@localhost"), "nobody@localhost", "x".into())
+            .await
+            .is_ok()
+    );
 }
 
 // --- IQs (RFC 6120 §8.2.3, §10.3.3; RFC 6121 §8.5) --------------------------------------
@@ -259,10 +293,16 @@ async fn an_iq_to_a_full_jid_reaches_that_session_and_its_result_comes_back() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
     let mut bob = h.online("bob@localhost/b").await;
-    h.send(&alice, "<iq id='q1' to='bob@localhost/b' type='get'><ping xmlns='urn:xmpp:ping'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='q1' to='bob@localhost/b' type='get'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
+    .await;
     let got = bob.take_one();
-    assert_eq!((got.attr("id"), got.attr("from")), (Some("q1"), Some("alice@localhost/a")));
+    assert_eq!(
+        (got.attr("id"), got.attr("from")),
+        (Some("q1"), Some("alice@localhost/a"))
+    );
     h.send(&bob, "<iq id='q1' to='alice@localhost/a' type='result'/>").await;
     assert_eq!(alice.take_one().attr("type"), Some("result"));
 }
@@ -271,10 +311,14 @@ async fn an_iq_to_a_full_jid_reaches_that_session_and_its_result_comes_back() {
 async fn an_iq_request_to_a_missing_resource_is_refused_and_a_response_dropped() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<iq id='q1' to='bob@localhost/none' type='get'><ping xmlns='urn:xmpp:ping'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='q1' to='bob@localhost/none' type='get'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
+    .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
-    h.send(&alice, "<iq id='q2' to='bob@localhost/none' type='result'/>").await;
+    h.send(&alice, "<iq id='q2' to='bob@localhost/none' type='result'/>")
+        .await;
     assert!(alice.take().is_empty());
 }
 
@@ -282,8 +326,11 @@ async fn an_iq_request_to_a_missing_resource_is_refused_and_a_response_dropped()
 async fn an_iq_without_a_valid_type_or_with_two_payloads_is_a_bad_request() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<iq id='q1' to='localhost' type='fetch'><ping xmlns='urn:xmpp:ping'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='q1' to='localhost' type='fetch'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
+    .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("bad-request"));
     h.send(
         &alice,
@@ -300,8 +347,11 @@ async fn the_server_and_accounts_answer_ping_and_refuse_what_they_do_not_handle(
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
     for to in ["localhost", "bob@localhost"] {
-        h.send(&alice, &format!("<iq id='p' to='{to}' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"))
-            .await;
+        h.send(
+            &alice,
+            &format!("<iq id='p' to='{to}' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        )
+        .await;
         let pong = alice.take_one();
         assert_eq!((pong.attr("type"), pong.attr("from")), (Some("result"), Some(to)));
     }
@@ -311,8 +361,11 @@ async fn the_server_and_accounts_answer_ping_and_refuse_what_they_do_not_handle(
         ("<query xmlns='urn:example:unknown'/>", "get", "service-unavailable"),
     ];
     for (payload, kind, expected) in cases {
-        h.send(&alice, &format!("<iq id='x' to='localhost' type='{kind}'>{payload}</iq>"))
-            .await;
+        h.send(
+            &alice,
+            &format!("<iq id='x' to='localhost' type='{kind}'>{payload}</iq>"),
+        )
+        .await;
         assert_eq!(condition(&alice.take_one()).as_deref(), Some(expected), "{payload}");
     }
 }
@@ -321,15 +374,21 @@ async fn the_server_and_accounts_answer_ping_and_refuse_what_they_do_not_handle(
 async fn disco_info_lists_exactly_what_each_table_handles() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<iq id='d' to='localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='d' to='localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    )
+    .await;
     let server = features(&alice.take_one());
     for f in [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, ns::VERSION, ns::ROSTER] {
         assert!(server.iter().any(|x| x == f), "server lists {f}");
     }
     assert!(!server.iter().any(|x| x == ns::MAM));
-    h.send(&alice, "<iq id='d' to='bob@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='d' to='bob@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    )
+    .await;
     let account = features(&alice.take_one());
     assert_eq!(account, [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, ns::MAM]);
 
@@ -337,10 +396,14 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     s.archive = false;
     let h = Harness::with(s, &["alice", "bob"], Vec::new()).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<iq id='d' to='bob@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='d' to='bob@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    )
+    .await;
     assert!(!features(&alice.take_one()).iter().any(|x| x == ns::MAM));
-    h.send(&alice, "<iq id='m' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>").await;
+    h.send(&alice, "<iq id='m' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>")
+        .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
 }
 
@@ -348,8 +411,11 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
 async fn an_iq_to_an_account_that_does_not_exist_is_service_unavailable() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<iq id='d' to='nobody@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='d' to='nobody@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+    )
+    .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
 }
 
@@ -363,12 +429,18 @@ async fn the_roster_is_answered_for_ones_own_account_only() {
     assert_eq!(own.attr("type"), Some("result"));
     assert!(own.child("query", ns::ROSTER).is_some());
     for to in ["bob@localhost", "localhost"] {
-        h.send(&alice, &format!("<iq id='r2' to='{to}' type='get'><query xmlns='jabber:iq:roster'/></iq>"))
-            .await;
+        h.send(
+            &alice,
+            &format!("<iq id='r2' to='{to}' type='get'><query xmlns='jabber:iq:roster'/></iq>"),
+        )
+        .await;
         assert_eq!(condition(&alice.take_one()).as_deref(), Some("forbidden"), "{to}");
     }
-    h.send(&alice, "<iq id='r3' type='set'><query xmlns='jabber:iq:roster'><item jid='alice@localhost'/></query></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='r3' type='set'><query xmlns='jabber:iq:roster'><item jid='alice@localhost'/></query></iq>",
+    )
+    .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("not-allowed"));
     h.send(&alice, "<iq id='r4' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>")
         .await;
@@ -380,8 +452,11 @@ async fn mam_results_arrive_before_the_fin_and_only_for_ones_own_archive() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
     for i in 0..3 {
-        h.send(&alice, &format!("<message to='bob@localhost' type='chat'><body>m{i}</body></message>"))
-            .await;
+        h.send(
+            &alice,
+            &format!("<message to='bob@localhost' type='chat'><body>m{i}</body></message>"),
+        )
+        .await;
     }
     h.send(&alice, "<iq id='q' type='set'><query xmlns='urn:xmpp:mam:2' queryid='x'><set xmlns='http://jabber.org/protocol/rsm'><max>2</max></set></query></iq>")
         .await;
@@ -390,8 +465,11 @@ async fn mam_results_arrive_before_the_fin_and_only_for_ones_own_archive() {
     assert!(got[0].child("result", ns::MAM).is_some() && got[1].child("result", ns::MAM).is_some());
     let fin = got[2].child("fin", ns::MAM).expect("the IQ result comes last");
     assert_eq!(fin.attr("complete"), None, "a third message is left");
-    h.send(&alice, "<iq id='q' to='bob@localhost' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>")
-        .await;
+    h.send(
+        &alice,
+        "<iq id='q' to='bob@localhost' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>",
+    )
+    .await;
     assert_eq!(condition(&alice.take_one()).as_deref(), Some("forbidden"));
 }
 
@@ -434,7 +512,10 @@ async fn a_session_that_ends_tells_subscribers_and_those_it_sent_directed_presen
     h.close(alice).await;
     for c in [&mut bob, &mut carol] {
         let p = c.take_one();
-        assert_eq!((p.attr("type"), p.attr("from")), (Some("unavailable"), Some("alice@localhost/a")));
+        assert_eq!(
+            (p.attr("type"), p.attr("from")),
+            (Some("unavailable"), Some("alice@localhost/a"))
+        );
     }
 }
 
@@ -453,26 +534,52 @@ async fn the_subscription_handshake_pushes_every_change_to_interested_resources(
     let mut alice = h.online("alice@localhost/a").await;
     let mut bob = h.online("bob@localhost/b").await;
     for c in [&alice, &bob] {
-        h.send(c, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>").await;
+        h.send(c, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+            .await;
     }
     alice.take();
     bob.take();
     h.send(&alice, "<presence to='bob@localhost' type='subscribe'/>").await;
     let pushes = alice.take();
-    let item = pushes[0].child("query", ns::ROSTER).unwrap().elements().next().unwrap().clone();
-    assert_eq!((item.attr("subscription"), item.attr("ask")), (Some("none"), Some("subscribe")));
+    let item = pushes[0]
+        .child("query", ns::ROSTER)
+        .unwrap()
+        .elements()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (item.attr("subscription"), item.attr("ask")),
+        (Some("none"), Some("subscribe"))
+    );
     let request = bob.take_one();
-    assert_eq!((request.attr("type"), request.attr("from")), (Some("subscribe"), Some("alice@localhost")));
+    assert_eq!(
+        (request.attr("type"), request.attr("from")),
+        (Some("subscribe"), Some("alice@localhost"))
+    );
     h.send(&bob, "<presence to='alice@localhost' type='subscribed'/>").await;
     let bob_side = bob.take();
-    assert!(bob_side.iter().any(|s| s.name == "iq"), "bob's roster gains alice (from)");
-    let alice_side = alice.take();
-    assert!(alice_side.iter().any(|s| s.name == "presence" && s.attr("type") == Some("subscribed")));
     assert!(
-        alice_side.iter().any(|s| s.name == "presence" && s.attr("from") == Some("bob@localhost/b")),
+        bob_side.iter().any(|s| s.name == "iq"),
+        "bob's roster gains alice (from)"
+    );
+    let alice_side = alice.take();
+    assert!(alice_side
+        .iter()
+        .any(|s| s.name == "presence" && s.attr("type") == Some("subscribed")));
+    assert!(
+        alice_side
+            .iter()
+            .any(|s| s.name == "presence" && s.attr("from") == Some("bob@localhost/b")),
         "bob's presence flows once alice is subscribed"
     );
-    let roster = h.stores.roster.roster_item("alice@localhost", "bob@localhost").await.unwrap().unwrap();
+    let roster = h
+        .stores
+        .roster
+        .roster_item("alice@localhost", "bob@localhost")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((roster.subscription, roster.ask_out), (Subscription::To, false));
 }
 
@@ -480,10 +587,24 @@ async fn the_subscription_handshake_pushes_every_change_to_interested_resources(
 async fn a_request_to_someone_who_does_not_exist_is_answered_with_unsubscribed() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<presence to='nobody@localhost' type='subscribe'/>").await;
-    let answer = alice.take().into_iter().find(|s| s.name == "presence").expect("an answer");
-    assert_eq!((answer.attr("type"), answer.attr("from")), (Some("unsubscribed"), Some("nobody@localhost")));
-    let item = h.stores.roster.roster_item("alice@localhost", "nobody@localhost").await.unwrap().unwrap();
+    h.send(&alice, "<presence to='nobody@localhost' type='subscribe'/>")
+        .await;
+    let answer = alice
+        .take()
+        .into_iter()
+        .find(|s| s.name == "presence")
+        .expect("an answer");
+    assert_eq!(
+        (answer.attr("type"), answer.attr("from")),
+        (Some("unsubscribed"), Some("nobody@localhost"))
+    );
+    let item = h
+        .stores
+        .roster
+        .roster_item("alice@localhost", "nobody@localhost")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!item.ask_out, "the pending request was cancelled");
 }
 
@@ -500,7 +621,10 @@ async fn an_already_approved_request_is_answered_by_the_server_on_the_contacts_b
     // The server's `subscribed` changes nothing on alice's side (RFC 6121 3.1.6), but
     // bob's presence is sent again.
     let got = alice.take_one();
-    assert_eq!((got.name.as_str(), got.attr("from")), ("presence", Some("bob@localhost/b")));
+    assert_eq!(
+        (got.name.as_str(), got.attr("from")),
+        ("presence", Some("bob@localhost/b"))
+    );
 }
 
 #[tokio::test]
@@ -511,7 +635,9 @@ async fn a_pending_request_waits_for_the_next_initial_presence() {
     let mut bob = h.bind("bob@localhost/b");
     h.send(&bob, "<presence/>").await;
     let got = bob.take();
-    assert!(got.iter().any(|s| s.attr("type") == Some("subscribe") && s.attr("from") == Some("alice@localhost")));
+    assert!(got
+        .iter()
+        .any(|s| s.attr("type") == Some("subscribe") && s.attr("from") == Some("alice@localhost")));
 }
 
 #[tokio::test]
@@ -520,7 +646,8 @@ async fn removing_a_contact_cancels_both_ways_and_the_contact_sees_it_go() {
     h.befriend("alice@localhost", "bob@localhost").await;
     let mut alice = h.online("alice@localhost/a").await;
     let mut bob = h.online("bob@localhost/b").await;
-    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>").await;
+    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+        .await;
     bob.take();
     alice.take();
     h.send(&alice, "<iq id='rm' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>")
@@ -528,7 +655,13 @@ async fn removing_a_contact_cancels_both_ways_and_the_contact_sees_it_go() {
     assert!(alice.take().iter().any(|s| s.attr("type") == Some("result")));
     let got = bob.take();
     assert!(got.iter().any(|s| s.attr("type") == Some("unavailable")), "{got:#?}");
-    let item = h.stores.roster.roster_item("bob@localhost", "alice@localhost").await.unwrap().unwrap();
+    let item = h
+        .stores
+        .roster
+        .roster_item("bob@localhost", "alice@localhost")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(item.subscription, Subscription::None);
 }
 
@@ -553,12 +686,21 @@ async fn a_registered_service_gets_its_domain_and_is_listed_without_delivery_cha
     let component: (String, Arc<dyn Service>) = ("echo.localhost".into(), Arc::new(Echo));
     let h = Harness::with(settings(), &["alice"], vec![component]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(&alice, "<message to='room@echo.localhost' type='groupchat'><body>x</body></message>")
-        .await;
+    h.send(
+        &alice,
+        "<message to='room@echo.localhost' type='groupchat'><body>x</body></message>",
+    )
+    .await;
     let echo = alice.take_one();
-    assert_eq!((echo.attr("from"), body(&echo).as_deref()), (Some("room@echo.localhost"), Some("echo")));
-    h.send(&alice, "<iq id='i' to='localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
-        .await;
+    assert_eq!(
+        (echo.attr("from"), body(&echo).as_deref()),
+        (Some("room@echo.localhost"), Some("echo"))
+    );
+    h.send(
+        &alice,
+        "<iq id='i' to='localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>",
+    )
+    .await;
     let items = alice.take_one();
     let listed: Vec<_> = items
         .child("query", ns::DISCO_ITEMS)
@@ -579,23 +721,45 @@ async fn removing_an_account_ends_its_sessions_and_takes_it_out_of_every_roster(
     let alice = h.online("alice@localhost/a").await;
     let (sse, _rx) = h.core.open_event_stream(&bare("alice@localhost")).unwrap();
     let mut bob = h.online("bob@localhost/b").await;
-    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>").await;
-    bob.take();
-    h.send(&bob, "<message to='alice@localhost' type='chat'><body>x</body></message>")
+    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
         .await;
+    bob.take();
+    h.send(
+        &bob,
+        "<message to='alice@localhost' type='chat'><body>x</body></message>",
+    )
+    .await;
     h.core.remove_account(&bare("alice@localhost")).await.unwrap();
 
     assert_eq!(alice.kicked(), Some(Kick::Reset));
-    assert!(futures::FutureExt::now_or_never(sse.kicked()).is_some(), "the SSE stream ends too");
+    assert!(
+        futures::FutureExt::now_or_never(sse.kicked()).is_some(),
+        "the SSE stream ends too"
+    );
     let got = bob.take();
     let push = got.iter().find(|s| s.name == "iq").expect("a roster push");
     let item = push.child("query", ns::ROSTER).unwrap().elements().next().unwrap();
-    assert_eq!((item.attr("jid"), item.attr("subscription")), (Some("alice@localhost"), Some("remove")));
-    assert!(got.iter().any(|s| s.attr("type") == Some("unavailable") && s.attr("from") == Some("alice@localhost/a")));
+    assert_eq!(
+        (item.attr("jid"), item.attr("subscription")),
+        (Some("alice@localhost"), Some("remove"))
+    );
+    assert!(got
+        .iter()
+        .any(|s| s.attr("type") == Some("unavailable") && s.attr("from") == Some("alice@localhost/a")));
     assert!(h.stores.roster.roster("bob@localhost").await.unwrap().is_empty());
     assert!(h.stores.roster.roster("alice@localhost").await.unwrap().is_empty());
-    assert!(archive::history(&h.core, &bare("alice@localhost"), None, 10, None).await.unwrap().is_empty());
-    assert_eq!(archive::history(&h.core, &bare("bob@localhost"), None, 10, None).await.unwrap().len(), 1, "bob keeps his copy");
+    assert!(archive::history(&h.core, &bare("alice@localhost"), None, 10, None)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "bob keeps his copy"
+    );
 }
 
 #[tokio::test]
@@ -604,7 +768,8 @@ async fn a_change_made_by_another_process_is_applied_once_when_the_log_is_read()
     h.befriend("alice@localhost", "bob@localhost").await;
     let alice = h.online("alice@localhost/a").await;
     let mut bob = h.online("bob@localhost/b").await;
-    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>").await;
+    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+        .await;
     bob.take();
     // The command line: its own account service on the same storage, no core.
     let cli = Accounts::new(h.stores.accounts.clone(), vec!["localhost".into()], 1, 0);
@@ -622,13 +787,31 @@ async fn a_change_made_by_another_process_is_applied_once_when_the_log_is_read()
 async fn a_password_change_ends_the_sessions_and_the_old_password_stops_working() {
     let h = Harness::new(&["alice"]).await;
     let alice = h.online("alice@localhost/a").await;
-    assert!(h.core.accounts().check_password("alice@localhost", "pw").await.unwrap().is_some());
+    assert!(h
+        .core
+        .accounts()
+        .check_password("alice@localhost", "pw")
+        .await
+        .unwrap()
+        .is_some());
     let cli = Accounts::new(h.stores.accounts.clone(), vec!["localhost".into()], 1, 0);
     cli.set_password(&bare("alice@localhost"), "new").await.unwrap();
     h.core.sync_account_changes().await.unwrap();
     assert_eq!(alice.kicked(), Some(Kick::Reset));
-    assert!(h.core.accounts().check_password("alice@localhost", "pw").await.unwrap().is_none());
-    assert!(h.core.accounts().check_password("alice@localhost", "new").await.unwrap().is_some());
+    assert!(h
+        .core
+        .accounts()
+        .check_password("alice@localhost", "pw")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(h
+        .core
+        .accounts()
+        .check_password("alice@localhost", "new")
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]

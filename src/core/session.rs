@@ -5,8 +5,8 @@
 //! never waits: when its queue is full the session cannot keep up, and it is told to
 //! close with a stream error, so a slow reader never makes the server's memory grow.
 //!
-//! Which sessions a stanza goes to is decided by the services of [`super::router`]
-//! (for accounts, [`super::delivery`], RFC 6121 §8); this module only keeps the table and
+//! Which sessions a stanza goes to is decided by the services of `router`
+//! (for accounts, `delivery`, RFC 6121 §8); this module only keeps the table and
 //! moves stanzas into queues.
 
 use crate::xml::Element;

@@ -193,10 +193,9 @@ impl Condition {
     /// The error type RFC 6120 §8.3.3 suggests for the condition.
     pub fn default_type(self) -> ErrorType {
         match self {
-            Condition::BadRequest
-            | Condition::JidMalformed
-            | Condition::NotAcceptable
-            | Condition::PolicyViolation => ErrorType::Modify,
+            Condition::BadRequest | Condition::JidMalformed | Condition::NotAcceptable | Condition::PolicyViolation => {
+                ErrorType::Modify
+            }
             Condition::Forbidden => ErrorType::Auth,
             Condition::InternalServerError | Condition::ResourceConstraint => ErrorType::Wait,
             Condition::Conflict

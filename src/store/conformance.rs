@@ -109,10 +109,7 @@ async fn removals_and_password_changes_wait_to_be_applied(b: Under) {
     a.delete_account("alice@localhost").await.unwrap();
     let pending = a.unapplied_account_changes().await.unwrap();
     let kinds: Vec<AccountChangeKind> = pending.iter().map(|c| c.kind).collect();
-    assert_eq!(
-        kinds,
-        [AccountChangeKind::PasswordChanged, AccountChangeKind::Removed]
-    );
+    assert_eq!(kinds, [AccountChangeKind::PasswordChanged, AccountChangeKind::Removed]);
     a.mark_account_change_applied(pending[0].seq).await.unwrap();
     let left = a.unapplied_account_changes().await.unwrap();
     assert_eq!(left.len(), 1);
@@ -280,7 +277,9 @@ async fn archives_are_queried_by_owner_peer_time_and_id(b: Under) {
     };
     assert_eq!(ids(&*store, after).await, [180, 190, 200]);
     assert!(matches!(
-        store.archive_append(vec![msg(10, "x@localhost", "y@localhost", 1)]).await,
+        store
+            .archive_append(vec![msg(10, "x@localhost", "y@localhost", 1)])
+            .await,
         Err(StoreError::Conflict)
     ));
 }

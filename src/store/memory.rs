@@ -97,7 +97,11 @@ impl AccountStore for MemoryStore {
 
     async fn mark_account_change_applied(&self, seq: i64) -> Result<(), StoreError> {
         let mut d = self.data();
-        let change = d.changes.iter_mut().find(|c| c.seq == seq).ok_or(StoreError::NotFound)?;
+        let change = d
+            .changes
+            .iter_mut()
+            .find(|c| c.seq == seq)
+            .ok_or(StoreError::NotFound)?;
         change.applied = true;
         Ok(())
     }

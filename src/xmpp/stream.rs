@@ -504,7 +504,11 @@ async fn scram<C: Connection>(
     if let Err(f) = check_authzid(server.authzid.as_deref(), &account) {
         return Ok(Err(f));
     }
-    let lookup = match core.accounts().scram_lookup(hash, known.as_ref(), &server.username).await {
+    let lookup = match core
+        .accounts()
+        .scram_lookup(hash, known.as_ref(), &server.username)
+        .await
+    {
         Ok(l) => l,
         Err(_) => return Ok(Err(SaslFailure::TemporaryAuthFailure)),
     };
@@ -544,10 +548,13 @@ async fn bind_or_session<C: Connection>(
         }
         r
     };
-    let error = |kind: ErrorType, condition: Condition| stanza::error_reply(iq, StanzaError::with_type(kind, condition));
+    let error =
+        |kind: ErrorType, condition: Condition| stanza::error_reply(iq, StanzaError::with_type(kind, condition));
     let send = |el: Element| C::FRAMING.stanza(&el);
     if iq.attr("type") != Some("set") {
-        let _ = conn.send(vec![send(error(ErrorType::Cancel, Condition::NotAllowed))]).await;
+        let _ = conn
+            .send(vec![send(error(ErrorType::Cancel, Condition::NotAllowed))])
+            .await;
         return Ok(None);
     }
     if iq.child("session", SESSION_NS).is_some() {
@@ -570,7 +577,9 @@ async fn bind_or_session<C: Connection>(
     let full: FullJid = match account.with_resource_str(&resource) {
         Ok(f) => f,
         Err(_) => {
-            let _ = conn.send(vec![send(error(ErrorType::Modify, Condition::BadRequest))]).await;
+            let _ = conn
+                .send(vec![send(error(ErrorType::Modify, Condition::BadRequest))])
+                .await;
             return Ok(None);
         }
     };
@@ -619,12 +628,7 @@ async fn active<C: Connection>(
     let _ = writer.await;
 }
 
-async fn read_loop<R: StreamRead>(
-    core: &Arc<Core>,
-    reader: &mut R,
-    session: &Arc<Session>,
-    idle: Duration,
-) -> Ending {
+async fn read_loop<R: StreamRead>(core: &Arc<Core>, reader: &mut R, session: &Arc<Session>, idle: Duration) -> Ending {
     let activity = reader.activity();
     activity.touch();
     loop {

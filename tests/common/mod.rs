@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod sse;
 pub mod xmpp;
 
 use meerkat_admin_api::ApiNoContext as _;

@@ -9,7 +9,10 @@ use rusqlite::{params, Connection};
 use std::time::{Duration, Instant};
 
 /// Messages to write and where to say they are durable.
-pub(super) type Batch = (Vec<ArchivedMessage>, tokio::sync::oneshot::Sender<Result<(), StoreError>>);
+pub(super) type Batch = (
+    Vec<ArchivedMessage>,
+    tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+);
 
 /// Most messages committed in one transaction.
 const GROUP_COMMIT_MAX: usize = 4096;

@@ -158,9 +158,8 @@ fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>) 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display())))
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display()))))?;
         let path = data_dir.join(DB_FILE);
         let conn = open_connection(&path)?;
         let (tx, rx) = std::sync::mpsc::sync_channel(archive::WRITER_QUEUE);
@@ -171,7 +170,9 @@ impl SqliteStore {
         };
         store.migrate()?;
         let writer = open_connection(&path)?;
-        let thread_err = |what: &str, e: std::io::Error| StoreError::Unavailable(Cause::msg(format!("cannot start the {what}: {e}")));
+        let thread_err = |what: &str, e: std::io::Error| {
+            StoreError::Unavailable(Cause::msg(format!("cannot start the {what}: {e}")))
+        };
         std::thread::Builder::new()
             .name("archive-writer".into())
             .spawn(move || archive::writer_loop(writer, rx))

@@ -91,7 +91,12 @@ impl RosterStore for SqliteStore {
                 .map_err(db_err)?;
             let before = get_item(&tx, &owner, &contact)?;
             let after = match edit(before.as_ref()) {
-                RosterEdit::Keep => return Ok(RosterUpdate { after: before.clone(), before }),
+                RosterEdit::Keep => {
+                    return Ok(RosterUpdate {
+                        after: before.clone(),
+                        before,
+                    })
+                }
                 RosterEdit::Put(item) if item.contact != contact => {
                     return Err(StoreError::Failed(Cause::msg("roster edit changed the contact")))
                 }
