@@ -57,13 +57,9 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
 
 /// Contacts of `owner` whose subscription is one of `wanted`.
 async fn contacts_with(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
-    Ok(core
-        .stores
-        .roster
-        .roster(owner.as_str())
+    Ok(roster::items_where(core, owner, |i| wanted.contains(&i.subscription))
         .await?
         .into_iter()
-        .filter(|i| wanted.contains(&i.subscription))
         .filter_map(|i| BareJid::new(&i.contact).ok())
         .collect())
 }

@@ -22,7 +22,7 @@ use super::router::RouteError;
 use super::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
 use super::{presence, Core};
 pub use crate::store::Subscription;
-use crate::store::{RosterEdit, RosterItem, StoreError};
+use crate::store::{RosterEdit, RosterItem, RosterUpdate, StoreError};
 use crate::xml::Element;
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
@@ -48,12 +48,12 @@ impl SubscriptionAction {
         })
     }
 
-    pub fn presence_type(self) -> PresenceType {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Self::Subscribe => PresenceType::Subscribe,
-            Self::Subscribed => PresenceType::Subscribed,
-            Self::Unsubscribe => PresenceType::Unsubscribe,
-            Self::Unsubscribed => PresenceType::Unsubscribed,
+            Self::Subscribe => "subscribe",
+            Self::Subscribed => "subscribed",
+            Self::Unsubscribe => "unsubscribe",
+            Self::Unsubscribed => "unsubscribed",
         }
     }
 }
@@ -262,13 +262,9 @@ pub struct Contact {
 
 /// `owner`'s contacts for REST: roster items plus pending inbound requests.
 pub async fn contacts(core: &Core, owner: &BareJid) -> Result<Vec<Contact>, RosterError> {
-    Ok(core
-        .stores
-        .roster
-        .roster(owner.as_str())
+    Ok(items_where(core, owner, |i| i.in_roster || i.pending_in)
         .await?
         .into_iter()
-        .filter(|i| i.in_roster || i.pending_in)
         .map(|i| Contact {
             ask: state_of(&i).ask(),
             subscription: i.subscription,
@@ -299,16 +295,56 @@ pub async fn add_contact(core: &Core, owner: &BareJid, contact: &BareJid) -> Res
     set_item(core, owner, contact, None, Vec::new()).await
 }
 
-/// The items of `owner`'s roster as XMPP shows it (not bare pending requests).
-async fn visible_items(core: &Core, owner: &BareJid) -> Result<Vec<RosterItem>, StoreError> {
-    Ok(core
-        .stores
+/// The items of `owner`'s roster that `keep` accepts, by contact.
+pub(crate) async fn items_where(
+    core: &Core,
+    owner: &BareJid,
+    keep: impl Fn(&RosterItem) -> bool,
+) -> Result<Vec<RosterItem>, StoreError> {
+    let mut items = core.stores.roster.roster(owner.as_str()).await?;
+    items.retain(keep);
+    Ok(items)
+}
+
+/// Runs `edit` on `owner`'s item for `contact`, atomically in the store.
+async fn update(
+    core: &Core,
+    owner: &BareJid,
+    contact: &BareJid,
+    edit: impl FnOnce(Option<&RosterItem>) -> RosterEdit + Send + 'static,
+) -> Result<RosterUpdate, StoreError> {
+    core.stores
         .roster
-        .roster(owner.as_str())
-        .await?
-        .into_iter()
-        .filter(|i| i.in_roster)
-        .collect())
+        .update_roster_item(owner.as_str(), contact.as_str(), Box::new(edit))
+        .await
+}
+
+/// Applies the subscription stanza `action` to `owner`'s item for `contact`, on `side`
+/// (RFC 6121 Appendix A). Asking to subscribe or approving puts the contact in the
+/// sender's roster; a request received from someone new is kept outside it.
+async fn transition(
+    core: &Core,
+    owner: &BareJid,
+    contact: &BareJid,
+    side: Side,
+    action: SubscriptionAction,
+) -> Result<RosterUpdate, StoreError> {
+    let jid = contact.to_string();
+    update(core, owner, contact, move |old| {
+        let mut item = old.cloned().unwrap_or_else(|| {
+            let mut i = RosterItem::new(&jid);
+            i.in_roster = side == Side::Outbound;
+            i
+        });
+        let Some(next) = state_of(&item).apply(side, action) else {
+            return RosterEdit::Keep;
+        };
+        if side == Side::Outbound && matches!(action, SubscriptionAction::Subscribe | SubscriptionAction::Subscribed) {
+            item.in_roster = true;
+        }
+        keep_or_delete(item, next)
+    })
+    .await
 }
 
 /// Adds or updates an item (roster set without `subscription='remove'`).
@@ -320,39 +356,25 @@ pub async fn set_item(
     groups: Vec<String>,
 ) -> Result<(), RosterError> {
     let jid = contact.to_string();
-    let update = core
-        .stores
-        .roster
-        .update_roster_item(
-            owner.as_str(),
-            contact.as_str(),
-            Box::new(move |old| {
-                let mut item = old.cloned().unwrap_or_else(|| RosterItem::new(&jid));
-                item.name = name.filter(|n| !n.is_empty());
-                item.groups = groups;
-                item.in_roster = true;
-                RosterEdit::Put(item)
-            }),
-        )
-        .await?;
+    let update = update(core, owner, contact, move |old| {
+        let mut item = old.cloned().unwrap_or_else(|| RosterItem::new(&jid));
+        item.name = name.filter(|n| !n.is_empty());
+        item.groups = groups;
+        item.in_roster = true;
+        RosterEdit::Put(item)
+    })
+    .await?;
     push_item(core, owner, update.after.as_ref());
     Ok(())
 }
 
 /// Removes an item, cancelling subscriptions both ways (RFC 6121 2.5.2).
 pub async fn remove_item(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RosterError> {
-    let update = core
-        .stores
-        .roster
-        .update_roster_item(
-            owner.as_str(),
-            contact.as_str(),
-            Box::new(|old| match old {
-                Some(_) => RosterEdit::Delete,
-                None => RosterEdit::Keep,
-            }),
-        )
-        .await?;
+    let update = update(core, owner, contact, |old| match old {
+        Some(_) => RosterEdit::Delete,
+        None => RosterEdit::Keep,
+    })
+    .await?;
     let Some(item) = update.before else {
         return Err(RosterError::NotFound);
     };
@@ -381,8 +403,7 @@ async fn send_subscription(
     original: Option<Element>,
 ) -> Result<(), RouteError> {
     let mut presence = original.unwrap_or_else(|| Element::new("presence", ns::CLIENT));
-    let kind = action.presence_type().as_str().unwrap_or_default();
-    presence.set_attr("type", kind);
+    presence.set_attr("type", action.as_str());
     presence.set_attr("from", from.to_string());
     presence.set_attr("to", to.to_string());
     core.route(Jid::from(from.clone()), presence).await
@@ -397,28 +418,7 @@ pub async fn outbound(
     action: SubscriptionAction,
     stanza: Option<Element>,
 ) -> Result<(), RouteError> {
-    let jid = contact.to_string();
-    let update = core
-        .stores
-        .roster
-        .update_roster_item(
-            owner.as_str(),
-            contact.as_str(),
-            Box::new(move |old| {
-                let mut item = old.cloned().unwrap_or_else(|| RosterItem::new(&jid));
-                match state_of(&item).apply(Side::Outbound, action) {
-                    Some(next) => {
-                        // Asking to subscribe (or approving) puts the contact in the roster.
-                        if matches!(action, SubscriptionAction::Subscribe | SubscriptionAction::Subscribed) {
-                            item.in_roster = true;
-                        }
-                        keep_or_delete(item, next)
-                    }
-                    None => RosterEdit::Keep,
-                }
-            }),
-        )
-        .await?;
+    let update = transition(core, owner, contact, Side::Outbound, action).await?;
     let changed = update.changed();
     if changed {
         push_item(core, owner, update.after.as_ref());
@@ -452,26 +452,7 @@ pub(crate) async fn inbound(
         }
         return Ok(());
     }
-    let jid = sender.to_string();
-    let update = core
-        .stores
-        .roster
-        .update_roster_item(
-            contact.as_str(),
-            sender.as_str(),
-            Box::new(move |old| {
-                let item = old.cloned().unwrap_or_else(|| {
-                    let mut i = RosterItem::new(&jid);
-                    i.in_roster = false;
-                    i
-                });
-                match state_of(&item).apply(Side::Inbound, action) {
-                    Some(next) => keep_or_delete(item, next),
-                    None => RosterEdit::Keep,
-                }
-            }),
-        )
-        .await?;
+    let update = transition(core, contact, sender, Side::Inbound, action).await?;
     if update.changed() {
         push_item(core, contact, update.after.as_ref());
         let mut presence = stanza;
@@ -493,10 +474,9 @@ pub(crate) async fn inbound(
 
 /// Pending inbound requests of `owner`, as `subscribe` presences to re-deliver.
 pub(crate) async fn pending_requests(core: &Core, owner: &BareJid) -> Result<Vec<Element>, StoreError> {
-    let items = core.stores.roster.roster(owner.as_str()).await?;
-    Ok(items
+    Ok(items_where(core, owner, |i| i.pending_in)
+        .await?
         .into_iter()
-        .filter(|i| i.pending_in)
         .map(|i| stanza::presence(PresenceType::Subscribe, &i.contact, owner.as_str()))
         .collect())
 }
@@ -521,7 +501,10 @@ impl IqHandler for RosterIq {
                     s.set_wants_roster();
                 }
             }
-            let items = visible_items(core, &owner).await.map_err(|e| failed(&e))?;
+            // The roster as XMPP shows it: not bare pending requests.
+            let items = items_where(core, &owner, |i| i.in_roster)
+                .await
+                .map_err(|e| failed(&e))?;
             let mut q = Element::new("query", ns::ROSTER);
             for i in &items {
                 q = q.with_child(item_element(i));

@@ -156,15 +156,24 @@ async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
 async fn a_foreign_domain_is_remote_server_not_found_and_the_server_itself_service_unavailable() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(
-        &alice,
-        "<message to='bob@elsewhere.example' type='chat'><body>x</body></message>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("remote-server-not-found"));
-    h.send(&alice, "<message to='localhost' type='chat'><body>x</body></message>")
-        .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<message to='bob@elsewhere.example' type='chat'><body>x</body></message>"
+        )
+        .await
+        .as_deref(),
+        Some("remote-server-not-found")
+    );
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<message to='localhost' type='chat'><body>x</body></message>"
+        )
+        .await
+        .as_deref(),
+        Some("service-unavailable")
+    );
 }
 
 #[tokio::test]
@@ -311,12 +320,15 @@ async fn an_iq_to_a_full_jid_reaches_that_session_and_its_result_comes_back() {
 async fn an_iq_request_to_a_missing_resource_is_refused_and_a_response_dropped() {
     let h = Harness::new(&["alice", "bob"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(
-        &alice,
-        "<iq id='q1' to='bob@localhost/none' type='get'><ping xmlns='urn:xmpp:ping'/></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='q1' to='bob@localhost/none' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("service-unavailable")
+    );
     h.send(&alice, "<iq id='q2' to='bob@localhost/none' type='result'/>")
         .await;
     assert!(alice.take().is_empty());
@@ -326,20 +338,30 @@ async fn an_iq_request_to_a_missing_resource_is_refused_and_a_response_dropped()
 async fn an_iq_without_a_valid_type_or_with_two_payloads_is_a_bad_request() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(
-        &alice,
-        "<iq id='q1' to='localhost' type='fetch'><ping xmlns='urn:xmpp:ping'/></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("bad-request"));
-    h.send(
-        &alice,
-        "<iq id='q2' to='localhost' type='get'><ping xmlns='urn:xmpp:ping'/><ping xmlns='urn:xmpp:ping'/></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("bad-request"));
-    h.send(&alice, "<iq id='q3' to='localhost' type='get'/>").await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("bad-request"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='q1' to='localhost' type='fetch'><ping xmlns='urn:xmpp:ping'/></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("bad-request")
+    );
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='q2' to='localhost' type='get'><ping xmlns='urn:xmpp:ping'/><ping xmlns='urn:xmpp:ping'/></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("bad-request")
+    );
+    assert_eq!(
+        h.error_for(&mut alice, "<iq id='q3' to='localhost' type='get'/>")
+            .await
+            .as_deref(),
+        Some("bad-request")
+    );
 }
 
 #[tokio::test]
@@ -402,21 +424,27 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     )
     .await;
     assert!(!features(&alice.take_one()).iter().any(|x| x == ns::MAM));
-    h.send(&alice, "<iq id='m' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>")
-        .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
+    assert_eq!(
+        h.error_for(&mut alice, "<iq id='m' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>")
+            .await
+            .as_deref(),
+        Some("service-unavailable")
+    );
 }
 
 #[tokio::test]
 async fn an_iq_to_an_account_that_does_not_exist_is_service_unavailable() {
     let h = Harness::new(&["alice"]).await;
     let mut alice = h.online("alice@localhost/a").await;
-    h.send(
-        &alice,
-        "<iq id='d' to='nobody@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("service-unavailable"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='d' to='nobody@localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("service-unavailable")
+    );
 }
 
 #[tokio::test]
@@ -429,22 +457,27 @@ async fn the_roster_is_answered_for_ones_own_account_only() {
     assert_eq!(own.attr("type"), Some("result"));
     assert!(own.child("query", ns::ROSTER).is_some());
     for to in ["bob@localhost", "localhost"] {
-        h.send(
-            &alice,
-            &format!("<iq id='r2' to='{to}' type='get'><query xmlns='jabber:iq:roster'/></iq>"),
-        )
-        .await;
-        assert_eq!(condition(&alice.take_one()).as_deref(), Some("forbidden"), "{to}");
+        assert_eq!(
+            h.error_for(
+                &mut alice,
+                &format!("<iq id='r2' to='{to}' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+            )
+            .await
+            .as_deref(),
+            Some("forbidden"),
+            "{to}"
+        );
     }
-    h.send(
-        &alice,
-        "<iq id='r3' type='set'><query xmlns='jabber:iq:roster'><item jid='alice@localhost'/></query></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("not-allowed"));
-    h.send(&alice, "<iq id='r4' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>")
-        .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("item-not-found"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='r3' type='set'><query xmlns='jabber:iq:roster'><item jid='alice@localhost'/></query></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("not-allowed")
+    );
+    assert_eq!(h.error_for(&mut alice, "<iq id='r4' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>").await.as_deref(), Some("item-not-found"));
 }
 
 #[tokio::test]
@@ -465,12 +498,15 @@ async fn mam_results_arrive_before_the_fin_and_only_for_ones_own_archive() {
     assert!(got[0].child("result", ns::MAM).is_some() && got[1].child("result", ns::MAM).is_some());
     let fin = got[2].child("fin", ns::MAM).expect("the IQ result comes last");
     assert_eq!(fin.attr("complete"), None, "a third message is left");
-    h.send(
-        &alice,
-        "<iq id='q' to='bob@localhost' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>",
-    )
-    .await;
-    assert_eq!(condition(&alice.take_one()).as_deref(), Some("forbidden"));
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<iq id='q' to='bob@localhost' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>"
+        )
+        .await
+        .as_deref(),
+        Some("forbidden")
+    );
 }
 
 // --- presence (RFC 6121 §3, §4) ----------------------------------------------------------

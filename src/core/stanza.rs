@@ -7,7 +7,7 @@ use crate::xml::Element;
 /// XML namespaces, each defined once.
 pub mod ns {
     /// RFC 6120 §4.8.3: the stream's default namespace for client connections.
-    pub const CLIENT: &str = "jabber:client";
+    pub const CLIENT: &str = crate::xml::CLIENT_NS;
     pub const STREAM: &str = crate::xml::STREAM_NS;
     pub const STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
     pub const STANZA_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";

@@ -95,6 +95,12 @@ impl Harness {
         self.core.from_client(&client.session, xml(stanza)).await;
     }
 
+    /// `client` sends `stanza`, which comes back as the one error it gets: its condition.
+    pub async fn error_for(&self, client: &mut Client, stanza: &str) -> Option<String> {
+        self.send(client, stanza).await;
+        condition(&client.take_one())
+    }
+
     /// Ends the session as a door would when the connection goes away.
     pub async fn close(&self, client: Client) {
         self.core.close_session(&client.session).await;

@@ -5,4 +5,4 @@ mod element;
 mod reader;
 
 pub use element::{escape_attr, escape_text, Element, Node};
-pub use reader::{parse_element, StreamEvent, XmlError, XmlReader, STREAM_NS};
+pub use reader::{parse_element, StreamEvent, XmlError, XmlReader, CLIENT_NS, STREAM_NS};

@@ -25,6 +25,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, BufReader, Take};
 
 /// The namespace of `<stream:stream>` and `<stream:features>`.
 pub const STREAM_NS: &str = "http://etherx.jabber.org/streams";
+/// What unprefixed elements without a namespace declaration belong to (RFC 6120 §4.8.3:
+/// the default namespace of a client stream).
+pub const CLIENT_NS: &str = "jabber:client";
 
 /// How much the reader buffers ahead of the parser.
 const READ_AHEAD: usize = 8 * 1024;
@@ -152,7 +155,7 @@ impl TreeBuilder {
     }
 
     fn feed(&mut self, ns: ResolveResult<'_>, event: Event<'_>) -> Result<Built, XmlError> {
-        let default_ns = self.stack.last().map(|e| e.ns.as_str()).unwrap_or("jabber:client");
+        let default_ns = self.stack.last().map(|e| e.ns.as_str()).unwrap_or(CLIENT_NS);
         match event {
             Event::Start(start) | Event::Empty(start) if self.stream_level && !self.in_stream => {
                 let ns = unbound_or(ns, "")?;
