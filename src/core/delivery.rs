@@ -43,7 +43,7 @@ impl AccountDomains {
             kind: "im",
             name: Some("meerkat"),
         })
-        .unlisted(ns::DISCO_ITEMS, "query", disco::ServerItems)
+        .with(ns::DISCO_ITEMS, "query", disco::ServerItems)
         .with(ns::PING, "ping", server_iq::Ping)
         .with(ns::VERSION, "query", server_iq::Version)
         // Listed: the server keeps rosters. Asked of the domain rather than of one's own
@@ -55,6 +55,7 @@ impl AccountDomains {
             kind: "registered",
             name: None,
         })
+        .with(ns::DISCO_ITEMS, "query", disco::NoItems)
         .with(ns::PING, "ping", server_iq::Ping)
         .unlisted(ns::ROSTER, "query", roster::RosterIq)
         .unlisted(ns::SESSION, "session", server_iq::LegacySession);

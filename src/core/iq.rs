@@ -68,15 +68,13 @@ pub(crate) struct IqTable {
 }
 
 impl IqTable {
-    /// A table answering disco#info (listed) and, until a handler replaces it, an empty
-    /// disco#items (listed).
+    /// A table answering disco#info (listed); handlers are added with [`IqTable::with`].
     pub fn new(identity: Identity) -> Self {
         IqTable {
             identity,
             entries: Vec::new(),
             features: vec![ns::DISCO_INFO],
         }
-        .with(ns::DISCO_ITEMS, "query", super::disco::NoItems)
     }
 
     /// Adds a handler and lists its namespace among the features.

@@ -75,14 +75,12 @@ pub(crate) struct Lifecycle {
 }
 
 impl Lifecycle {
-    pub fn new() -> Self {
+    /// `subscribers` run in the given order; [`EndSessions`] runs after them all, so
+    /// that they can still say goodbye from the account's sessions.
+    pub fn new(mut subscribers: Vec<Box<dyn Subscriber>>) -> Self {
+        subscribers.push(Box::new(EndSessions));
         Lifecycle {
-            // Data first, while the account's sessions still exist to say goodbye from.
-            subscribers: vec![
-                Box::new(super::roster::PurgeRemovedAccount),
-                Box::new(super::archive::DeleteRemovedArchive),
-                Box::new(EndSessions),
-            ],
+            subscribers,
             seen: tokio::sync::Mutex::new(0),
         }
     }

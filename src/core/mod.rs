@@ -109,7 +109,11 @@ impl Core {
         }
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(settings.max_auth_failures, settings.auth_failure_window),
-            lifecycle: lifecycle::Lifecycle::new(),
+            // What follows an account's removal, data first.
+            lifecycle: lifecycle::Lifecycle::new(vec![
+                Box::new(roster::PurgeRemovedAccount),
+                Box::new(archive::DeleteRemovedArchive),
+            ]),
             sessions: Sessions::new(),
             settings,
             stores,
