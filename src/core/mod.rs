@@ -170,22 +170,20 @@ impl Core {
     /// Failures the sender must hear of come back to it as stanza errors.
     pub async fn from_client(&self, session: &Arc<Session>, mut stanza: Element) {
         stanza.set_attr("from", session.jid.to_string());
+        // Enough of the stanza to answer it should routing fail.
+        let stub = stanza::stub(&stanza);
         let from = Jid::from(session.jid.clone());
         let result = if stanza.name == "presence" {
-            presence::from_client(self, session, stanza.clone()).await
+            presence::from_client(self, session, stanza).await
         } else {
-            self.route(from, stanza.clone()).await
+            self.route(from, stanza).await
         };
         if let Err(e) = result {
             // E.g. the archive could not take a message: it was not delivered either (nothing
             // is delivered that the archive might lose), and the sender may retry.
             tracing::error!(jid = %session.jid, error = %e, "routing a client stanza failed");
-            self.bounce(
-                &Jid::from(session.jid.to_bare()),
-                &stanza,
-                StanzaError::new(Condition::InternalServerError),
-            )
-            .await;
+            let error = StanzaError::new(Condition::InternalServerError);
+            self.bounce(&Jid::from(session.jid.to_bare()), &stub, error).await;
         }
     }
 

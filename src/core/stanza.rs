@@ -244,6 +244,18 @@ impl From<Condition> for StanzaError {
     }
 }
 
+/// The element name and the addressing attributes of `stanza` (`id`, `from`, `to`,
+/// `type`), without its payload: what an error reply to it needs.
+pub fn stub(stanza: &Element) -> Element {
+    let mut stub = Element::new(stanza.name.clone(), stanza.ns.clone());
+    for a in ["id", "from", "to", "type"] {
+        if let Some(v) = stanza.attr(a) {
+            stub.set_attr(a, v);
+        }
+    }
+    stub
+}
+
 /// The reply skeleton: same element name and `id`, addresses swapped.
 fn reply_to(stanza: &Element, name: &str, kind: &str) -> Element {
     let mut reply = Element::new(name, ns::CLIENT).with_attr("type", kind);
