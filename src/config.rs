@@ -248,8 +248,14 @@ pub struct ModMam {}
 pub struct ModMucLight {
     /// Service domain; `@HOST@` stands for each served host.
     pub host: String,
+    /// Members may change a room's configuration, not only its owner.
     pub all_can_configure: bool,
+    /// Members may add members, not only the owner.
     pub all_can_invite: bool,
+    /// Most occupants of one room, the owner included.
+    pub max_occupants: usize,
+    /// Most rooms one user may occupy.
+    pub rooms_per_user: usize,
 }
 
 impl Default for ModMucLight {
@@ -258,6 +264,8 @@ impl Default for ModMucLight {
             host: "muclight.@HOST@".into(),
             all_can_configure: false,
             all_can_invite: false,
+            max_occupants: 100,
+            rooms_per_user: 1000,
         }
     }
 }
@@ -516,6 +524,30 @@ impl Config {
                         "expected both username and password, or neither",
                     ));
                 }
+            }
+        }
+        if let Some(m) = &self.modules.mod_muc_light {
+            let key = |k: &str| format!("modules.mod_muc_light.{k}");
+            for (k, v) in [("max_occupants", m.max_occupants), ("rooms_per_user", m.rooms_per_user)] {
+                if v == 0 {
+                    return Err(invalid(key(k), "expected a positive integer"));
+                }
+            }
+            let sample = m.host.replace("@HOST@", "example.com");
+            let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+            if domain.is_none() {
+                return Err(invalid(
+                    key("host"),
+                    "expected a domain, with @HOST@ for each served host",
+                ));
+            }
+            if self
+                .general
+                .hosts
+                .iter()
+                .any(|h| m.host.replace("@HOST@", h).eq_ignore_ascii_case(h))
+            {
+                return Err(invalid(key("host"), "expected a domain other than the served hosts"));
             }
         }
         for (i, l) in self.listen.c2s.iter().enumerate() {

@@ -55,6 +55,19 @@ pub fn core_settings(config: &Config) -> Settings {
         auth_cache_size: config.auth.cache_size,
         max_auth_failures: config.auth.max_failures_per_ip,
         auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
+        muc_light: config
+            .modules
+            .mod_muc_light
+            .as_ref()
+            .map(|m| crate::core::muc_light::MucLightSettings {
+                host: m.host.clone(),
+                rules: crate::core::muc_light::Rules {
+                    all_can_configure: m.all_can_configure,
+                    all_can_invite: m.all_can_invite,
+                    max_occupants: m.max_occupants,
+                    rooms_per_user: m.rooms_per_user,
+                },
+            }),
     }
 }
 

@@ -122,6 +122,29 @@ impl Archive {
         store.archive_append(rows).await?;
         Ok(out)
     }
+
+    /// Archives one stanza per entry (owner, other party, stanza), committed together;
+    /// returns their ids once durable, and the timestamp they share.
+    pub(crate) async fn append(
+        &self,
+        store: &dyn ArchiveStore,
+        entries: Vec<(String, String, &Element)>,
+    ) -> Result<(Vec<i64>, i64), StoreError> {
+        let ts = now_ms();
+        let rows: Vec<ArchivedMessage> = entries
+            .into_iter()
+            .map(|(owner, with, stanza)| ArchivedMessage {
+                id: self.ids.next(ts),
+                owner,
+                with,
+                timestamp_ms: ts,
+                stanza: stanza.to_xml(ns::CLIENT),
+            })
+            .collect();
+        let ids = rows.iter().map(|r| r.id).collect();
+        store.archive_append(rows).await?;
+        Ok((ids, ts))
+    }
 }
 
 /// A one-to-one chat message as REST and SSE show it.

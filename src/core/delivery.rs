@@ -7,7 +7,8 @@
 //!   or, for `chat`/`normal`/`headline` when it is gone, the bare-JID rules; to a bare
 //!   JID: every available session with non-negative priority. No such session: an
 //!   existing account finds the message in its archive; otherwise `service-unavailable`
-//!   (not for `headline`). `groupchat` to an account is refused; `error` is dropped.
+//!   (not for `headline`). `groupchat` is delivered like `chat` when a room of a
+//!   component service sends it, and refused from anyone else; `error` is dropped.
 //! - An IQ to a full JID goes to that session (`service-unavailable` if there is none);
 //!   an IQ request to the domain or to an account's bare JID is answered by the server
 //!   from an [`IqTable`] (the account must exist).
@@ -154,18 +155,23 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
         }
     }
 
+    // Group chat reaches users from the rooms of a component service (MUC Light sends
+    // each occupant's copy to the bare JID); from anyone else it is refused.
+    let from_room = kind == MessageType::Groupchat
+        && core.router.serves(from.domain().as_str())
+        && !core.accounts.serves(from.domain().as_str());
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             s.send(stanza);
             return Ok(());
         }
-        if !matches!(kind, MessageType::Chat | MessageType::Normal | MessageType::Headline) {
+        if !matches!(kind, MessageType::Chat | MessageType::Normal | MessageType::Headline) && !from_room {
             core.bounce(&to, &stanza, refuse).await;
             return Ok(());
         }
     }
     match kind {
-        MessageType::Groupchat => {
+        MessageType::Groupchat if !from_room => {
             core.bounce(&to, &stanza, refuse).await;
             return Ok(());
         }

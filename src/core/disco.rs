@@ -28,9 +28,8 @@ impl IqHandler for NoItems {
     }
 }
 
-/// The server domain: its items are the component services the router knows (every
-/// routed domain that is not an account domain), so a new service is listed without
-/// touching this code.
+/// The server domain: its items are the component services registered for it, so a new
+/// service is listed without touching this code.
 pub(crate) struct ServerItems;
 
 #[async_trait]
@@ -41,10 +40,8 @@ impl IqHandler for ServerItems {
         }
         let mut query = items_query(&request);
         if request.payload.attr("node").is_none() {
-            for domain in core.router.domains() {
-                if !core.accounts.serves(domain) {
-                    query = query.with_child(Element::new("item", ns::DISCO_ITEMS).with_attr("jid", domain));
-                }
+            for domain in core.router.components_of(request.to.domain().as_str()) {
+                query = query.with_child(Element::new("item", ns::DISCO_ITEMS).with_attr("jid", domain));
             }
         }
         Ok(Some(query))

@@ -22,6 +22,8 @@ pub(crate) struct IqRequest<'a> {
     /// The entity addressed (the sender's bare JID when the IQ had no `to`).
     pub to: &'a Jid,
     pub kind: IqType,
+    /// The `<iq/>`'s `id`; what the request causes (a room notification) carries it too.
+    pub id: Option<&'a str>,
     /// The `<iq/>`'s one child element.
     pub payload: &'a Element,
 }
@@ -109,6 +111,7 @@ impl IqTable {
             from,
             to,
             kind,
+            id: stanza.attr("id"),
             payload,
         };
         let answer = if payload.is("query", ns::DISCO_INFO) {

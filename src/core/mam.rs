@@ -139,18 +139,25 @@ impl IqHandler for MamIq {
         if !request.for_own_account() {
             return Err(Condition::Forbidden.into());
         }
-        if request.is_get() {
-            return Ok(Some(form()));
-        }
-        let q = parse_query(request.payload)?;
-        query(core, request.from, &q).await
+        answer(core, &request.from.to_bare(), &request).await
     }
 }
 
-/// Runs `q` on `requester`'s archive: the result messages are routed to the requester
-/// first, then the `<fin/>` for the IQ result is returned.
-async fn query(core: &Core, requester: &Jid, q: &MamQuery) -> IqAnswer {
-    let owner = requester.to_bare();
+/// Answers a MAM request on the archive of `owner` (the requester's own, or a room the
+/// requester occupies; the caller has checked which): the form for a get, the query for
+/// a set.
+pub(crate) async fn answer(core: &Core, owner: &BareJid, request: &IqRequest<'_>) -> IqAnswer {
+    if request.is_get() {
+        return Ok(Some(form()));
+    }
+    let q = parse_query(request.payload)?;
+    query(core, owner, request.from, &q).await
+}
+
+/// Runs `q` on `owner`'s archive: the result messages are routed to the requester first,
+/// then the `<fin/>` for the IQ result is returned.
+async fn query(core: &Core, owner: &BareJid, requester: &Jid, q: &MamQuery) -> IqAnswer {
+    let owner = owner.clone();
     let base = ArchiveQuery {
         owner: owner.to_string(),
         with: q.with.as_ref().map(|w| w.to_string()),

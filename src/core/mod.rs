@@ -22,6 +22,7 @@ pub(crate) mod iq;
 pub(crate) mod lifecycle;
 pub(crate) mod mam;
 pub(crate) mod messages;
+pub mod muc_light;
 pub(crate) mod presence;
 pub(crate) mod roster;
 pub(crate) mod router;
@@ -65,6 +66,8 @@ pub struct Settings {
     /// Failed logins per source address within `auth_failure_window`, then refusal.
     pub max_auth_failures: u32,
     pub auth_failure_window: Duration,
+    /// Rooms (`mod_muc_light`), when on.
+    pub muc_light: Option<muc_light::MucLightSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -77,6 +80,7 @@ pub struct Core {
     archive: Archive,
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
+    muc_light: Option<Arc<muc_light::MucLight>>,
 }
 
 impl Core {
@@ -104,16 +108,31 @@ impl Core {
         for host in &settings.hosts {
             router.register(host, local.clone());
         }
+        let muc_light = settings
+            .muc_light
+            .as_ref()
+            .map(|m| Arc::new(muc_light::MucLight::new(m, &settings.hosts)));
+        if let Some(m) = &muc_light {
+            for (host, domain) in m.domains() {
+                router.register_component(domain, Some(host), m.clone());
+            }
+        }
         for (domain, service) in components {
-            router.register(&domain, service);
+            router.register_component(&domain, None, service);
+        }
+        // What follows an account's removal, data first.
+        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = vec![
+            Box::new(muc_light::LeaveRoomsOfRemovedAccount),
+            Box::new(roster::PurgeRemovedAccount),
+            Box::new(archive::DeleteRemovedArchive),
+        ];
+        if muc_light.is_none() {
+            on_removal.remove(0);
         }
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(settings.max_auth_failures, settings.auth_failure_window),
-            // What follows an account's removal, data first.
-            lifecycle: lifecycle::Lifecycle::new(vec![
-                Box::new(roster::PurgeRemovedAccount),
-                Box::new(archive::DeleteRemovedArchive),
-            ]),
+            lifecycle: lifecycle::Lifecycle::new(on_removal),
+            muc_light,
             sessions: Sessions::new(),
             settings,
             stores,

@@ -46,6 +46,9 @@ pub(crate) trait Service: Send + Sync {
 #[derive(Default)]
 pub(crate) struct Router {
     services: HashMap<String, Arc<dyn Service>>,
+    /// Component domain → the served host it belongs to (listed in that host's
+    /// disco#items), if any.
+    components: HashMap<String, Option<String>>,
 }
 
 impl Router {
@@ -54,15 +57,27 @@ impl Router {
         self.services.insert(domain.to_owned(), service);
     }
 
-    pub fn serves(&self, domain: &str) -> bool {
-        self.services.contains_key(domain)
+    /// Registers a component service on `domain`, belonging to the served `host`
+    /// (`None`: to no host in particular).
+    pub fn register_component(&mut self, domain: &str, host: Option<&str>, service: Arc<dyn Service>) {
+        self.register(domain, service);
+        self.components.insert(domain.to_owned(), host.map(str::to_owned));
     }
 
-    /// Every domain with an owner, sorted.
-    pub fn domains(&self) -> Vec<&str> {
-        let mut d: Vec<&str> = self.services.keys().map(String::as_str).collect();
+    /// The component domains a server `host` lists as its items, sorted.
+    pub fn components_of(&self, host: &str) -> Vec<&str> {
+        let mut d: Vec<&str> = self
+            .components
+            .iter()
+            .filter(|(_, h)| h.as_deref().is_none_or(|h| h == host))
+            .map(|(d, _)| d.as_str())
+            .collect();
         d.sort_unstable();
         d
+    }
+
+    pub fn serves(&self, domain: &str) -> bool {
+        self.services.contains_key(domain)
     }
 
     pub async fn route(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {

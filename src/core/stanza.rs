@@ -32,6 +32,15 @@ pub mod ns {
     pub const STANZA_ID: &str = "urn:xmpp:sid:0";
     /// Smack's stanza properties (not a XEP; widely used by Smack clients).
     pub const SMACK_PROPERTIES: &str = "http://www.jivesoftware.com/xmlns/xmpp/properties";
+    /// XEP-0333 chat markers.
+    pub const CHAT_MARKERS: &str = "urn:xmpp:chat-markers:0";
+    /// MUC Light (MongooseIM's lightweight group chat) and its sub-namespaces.
+    pub const MUCLIGHT: &str = "urn:xmpp:muclight:0";
+    pub const MUCLIGHT_CREATE: &str = "urn:xmpp:muclight:0#create";
+    pub const MUCLIGHT_CONFIGURATION: &str = "urn:xmpp:muclight:0#configuration";
+    pub const MUCLIGHT_AFFILIATIONS: &str = "urn:xmpp:muclight:0#affiliations";
+    pub const MUCLIGHT_INFO: &str = "urn:xmpp:muclight:0#info";
+    pub const MUCLIGHT_DESTROY: &str = "urn:xmpp:muclight:0#destroy";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -208,11 +217,13 @@ impl Condition {
     }
 }
 
-/// A stanza error to send back: its type and defined condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A stanza error to send back: its type, defined condition and an optional
+/// human-readable text (RFC 6120 §8.3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
     pub kind: ErrorType,
     pub condition: Condition,
+    pub text: Option<String>,
 }
 
 impl StanzaError {
@@ -224,17 +235,35 @@ impl StanzaError {
             Condition::Forbidden => ErrorType::Cancel,
             c => c.default_type(),
         };
-        StanzaError { kind, condition }
+        StanzaError {
+            kind,
+            condition,
+            text: None,
+        }
     }
 
     pub fn with_type(kind: ErrorType, condition: Condition) -> Self {
-        StanzaError { kind, condition }
+        StanzaError {
+            kind,
+            condition,
+            text: None,
+        }
     }
 
-    pub fn to_element(self) -> Element {
-        Element::new("error", ns::CLIENT)
+    /// Adds a `<text/>` saying what went wrong.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
+        self
+    }
+
+    pub fn to_element(&self) -> Element {
+        let mut error = Element::new("error", ns::CLIENT)
             .with_attr("type", self.kind.as_str())
-            .with_child(Element::new(self.condition.as_str(), ns::STANZA_ERRORS))
+            .with_child(Element::new(self.condition.as_str(), ns::STANZA_ERRORS));
+        if let Some(t) = &self.text {
+            error = error.with_child(Element::new("text", ns::STANZA_ERRORS).with_text(t.clone()));
+        }
+        error
     }
 }
 

@@ -22,6 +22,15 @@ pub(crate) fn settings() -> Settings {
         auth_cache_size: 100,
         max_auth_failures: 5,
         auth_failure_window: Duration::from_secs(60),
+        muc_light: Some(super::muc_light::MucLightSettings {
+            host: "muclight.@HOST@".into(),
+            rules: super::muc_light::Rules {
+                all_can_configure: false,
+                all_can_invite: false,
+                max_occupants: 5,
+                rooms_per_user: 3,
+            },
+        }),
     }
 }
 

@@ -3,8 +3,8 @@
 //! survives the process, so a server never uses it.
 
 use super::{
-    AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, Credentials, EditFn,
-    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
+    AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, Cause, Credentials,
+    EditFn, Room, RoomStore, RoomSummary, RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -18,6 +18,8 @@ struct Data {
     rosters: BTreeMap<String, BTreeMap<String, RosterItem>>,
     /// id → message
     archive: BTreeMap<i64, ArchivedMessage>,
+    /// room JID → room
+    rooms: BTreeMap<String, Room>,
 }
 
 #[derive(Default)]
@@ -133,7 +135,7 @@ impl RosterStore for MemoryStore {
         let after = match edit(before.as_ref()) {
             RosterEdit::Keep => before.clone(),
             RosterEdit::Put(item) if item.contact != contact => {
-                return Err(StoreError::Failed(super::Cause::msg("roster edit changed the contact")))
+                return Err(StoreError::Failed(Cause::msg("roster edit changed the contact")))
             }
             RosterEdit::Put(item) => {
                 roster.insert(contact.to_owned(), item.clone());
@@ -204,5 +206,69 @@ impl ArchiveStore for MemoryStore {
         let before = d.archive.len();
         d.archive.retain(|_, m| m.owner != owner);
         Ok((before - d.archive.len()) as u64)
+    }
+}
+
+impl Data {
+    /// The stored room `jid` if it is still at `expected_version`.
+    fn room_at(&mut self, jid: &str, expected_version: &str) -> Result<&mut Room, StoreError> {
+        let room = self.rooms.get_mut(jid).ok_or(StoreError::NotFound)?;
+        if room.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        Ok(room)
+    }
+
+    fn rooms_of<'a>(&'a self, user: &'a str) -> impl Iterator<Item = &'a Room> + 'a {
+        self.rooms
+            .values()
+            .filter(move |r| r.occupants.iter().any(|o| o.user == user))
+    }
+}
+
+#[async_trait]
+impl RoomStore for MemoryStore {
+    async fn create_room(&self, room: &Room) -> Result<(), StoreError> {
+        room.check()?;
+        let mut d = self.data();
+        if d.rooms.contains_key(&room.jid) {
+            return Err(StoreError::Conflict);
+        }
+        d.rooms.insert(room.jid.clone(), room.clone());
+        Ok(())
+    }
+
+    async fn room(&self, jid: &str) -> Result<Option<Room>, StoreError> {
+        Ok(self.data().rooms.get(jid).cloned())
+    }
+
+    async fn update_room(&self, expected_version: &str, room: &Room) -> Result<(), StoreError> {
+        room.check()?;
+        *self.data().room_at(&room.jid, expected_version)? = room.clone();
+        Ok(())
+    }
+
+    async fn delete_room(&self, jid: &str, expected_version: &str) -> Result<(), StoreError> {
+        let mut d = self.data();
+        d.room_at(jid, expected_version)?;
+        d.rooms.remove(jid);
+        Ok(())
+    }
+
+    async fn rooms_of(&self, user: &str) -> Result<Vec<RoomSummary>, StoreError> {
+        Ok(self
+            .data()
+            .rooms_of(user)
+            .map(|r| RoomSummary {
+                jid: r.jid.clone(),
+                name: r.name.clone(),
+                subject: r.subject.clone(),
+                version: r.version.clone(),
+            })
+            .collect())
+    }
+
+    async fn count_rooms_of(&self, user: &str) -> Result<usize, StoreError> {
+        Ok(self.data().rooms_of(user).count())
     }
 }

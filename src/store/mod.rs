@@ -1,4 +1,5 @@
-//! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`].
+//! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
+//! [`RoomStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -8,7 +9,8 @@
 //!
 //! Contract every backend keeps:
 //! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
-//!   atomic, also against other processes sharing the storage;
+//!   atomic, also against other processes sharing the storage; a room changes only if it
+//!   is still at the version the change was computed from ([`RoomStore::update_room`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure.
@@ -18,11 +20,13 @@
 mod accounts;
 mod archive;
 pub mod memory;
+mod rooms;
 mod roster;
 pub mod sqlite;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
+pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
 
@@ -44,15 +48,17 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     pub roster: Arc<dyn RosterStore>,
     pub archive: Arc<dyn ArchiveStore>,
+    pub rooms: Arc<dyn RoomStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore>(store: Arc<S>) -> Self {
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore>(store: Arc<S>) -> Self {
         Stores {
             accounts: store.clone(),
             roster: store.clone(),
-            archive: store,
+            archive: store.clone(),
+            rooms: store,
         }
     }
 

@@ -700,6 +700,11 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                CreateRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 CreateRoomResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -985,9 +990,9 @@ async fn main() -> Result<()> {
                 => "Forbidden\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-                InviteToRoomResponse::RoomNotFound
+                InviteToRoomResponse::RoomOrUserNotFound
                 (body)
-                => "RoomNotFound\n".to_string()
+                => "RoomOrUserNotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 InviteToRoomResponse::PayloadTooLarge

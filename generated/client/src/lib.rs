@@ -277,6 +277,10 @@ pub enum CreateRoomResponse {
         String
     }
     ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -448,8 +452,8 @@ pub enum InviteToRoomResponse {
     Forbidden
     (String)
     ,
-    /// Room not found
-    RoomNotFound
+    /// Room or user not found
+    RoomOrUserNotFound
     (String)
     ,
     /// Payload too large

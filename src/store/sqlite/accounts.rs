@@ -1,20 +1,13 @@
 //! [`AccountStore`] on SQLite: the `accounts` table and the `account_changes` log, each
 //! change written in the transaction that makes it.
 
-use super::{db_err, SqliteStore};
+use super::{db_err, now_ms, SqliteStore};
 use crate::store::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 
 fn domain_of(jid: &str) -> &str {
     jid.rsplit_once('@').map(|(_, d)| d).unwrap_or(jid)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Runs one statement on the account `jid` in a transaction and, when it touched a row,

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+mod rooms;
 mod roster;
 
 use super::{Cause, StoreError};
@@ -69,6 +70,23 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE account_changes ADD COLUMN applied INTEGER NOT NULL DEFAULT 1;
      CREATE INDEX account_changes_unapplied ON account_changes (seq) WHERE applied = 0;
      CREATE INDEX roster_by_contact ON roster (contact, owner);",
+    // 5: rooms (MUC Light) and their occupants, `position` keeping the order they joined;
+    // occupants are searchable by user, for listing a user's rooms.
+    "CREATE TABLE rooms (
+        jid TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        version TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE room_occupants (
+        room TEXT NOT NULL,
+        user TEXT NOT NULL,
+        affiliation TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (room, user)
+     ) WITHOUT ROWID;
+     CREATE INDEX room_occupants_by_user ON room_occupants (user, room);",
 ];
 
 /// The schema version this build writes.
@@ -107,6 +125,14 @@ pub(super) fn db_err(e: rusqlite::Error) -> StoreError {
         Some(C::ConstraintViolation) => StoreError::Conflict,
         _ => StoreError::Failed(Cause::new(e)),
     }
+}
+
+/// Wall-clock Unix milliseconds, for `created_at` columns.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// A blocking task that did not finish (it panicked, or the runtime is shutting down).
