@@ -7,6 +7,7 @@
 //!
 //! - `x-invalid-body-error` on an operation: the body is not a JSON object;
 //! - `x-missing-error` on a property: a required property is absent or `null`;
+//!   an optional one that is `null` is invalid (no schema of ours is nullable);
 //! - `x-invalid-error` on a property or query parameter: a value of the wrong type, not in
 //!   its enum, or out of range (inside a nested object, the nearest enclosing text wins).
 //!
@@ -449,10 +450,11 @@ fn check_object(
             return Err(bad_request(text));
         }
     }
+    // A `null` for an optional property is a value of the wrong type (no schema here is
+    // nullable), not an absent one.
     for (name, schema) in properties {
-        match map.get(name) {
-            None | Some(Value::Null) => {}
-            Some(v) => check_value(schema, v, inherited, name)?,
+        if let Some(v) = map.get(name) {
+            check_value(schema, v, inherited, name)?;
         }
     }
     Ok(())
@@ -587,5 +589,11 @@ components:
         );
         assert_eq!(post(r#"{"chat_marker":"x"}"#).unwrap_err(), "Invalid chat marker");
         assert_eq!(post(r#"{"body":1}"#).unwrap_err(), "Invalid message body");
+        // Optional is not nullable.
+        assert_eq!(
+            post(r#"{"body":"hi","chat_marker":null}"#).unwrap_err(),
+            "Invalid chat marker"
+        );
+        assert_eq!(post(r#"{"body":null}"#).unwrap_err(), "Invalid message body");
     }
 }

@@ -4,12 +4,14 @@
 //! While the response is open the stream is a session of the core, available for
 //! routing like one more resource of the user (it sends no presence): one-to-one chat
 //! messages addressed to the user arrive as `event: message` with the archive item as
-//! data. Every event has an increasing `id:`. A comment is sent every 30 seconds to keep
+//! data; messages and affiliation changes of the user's rooms as `event: room.message`
+//! with the room event (and its `room` id) as data. Every event has an increasing `id:`. A comment is sent every 30 seconds to keep
 //! proxies and clients from timing out; the server never ends the stream for idleness,
 //! only when the session is ended (the account removed, its password changed, shutdown).
 //! When the client goes away the response body is dropped, and so is the session.
 
 use crate::core::archive::ChatItem;
+use crate::core::muc_light::RoomItem;
 use crate::core::session::{Outbound, Session};
 use crate::core::Core;
 use crate::http::{json_error, Body};
@@ -48,11 +50,25 @@ struct State {
     started: bool,
 }
 
-/// The SSE text for one routed stanza, if it is something the stream reports.
-fn event_for(stanza: &Element, owner: &BareJid, event_id: u64) -> Option<String> {
-    let item = ChatItem::from_delivered(stanza, owner)?;
-    let data = serde_json::to_string(&item).ok()?;
-    Some(format!("event: message\nid: {event_id}\ndata: {data}\n\n"))
+/// The SSE text for one routed stanza: what the stream reports of it (a one-to-one
+/// message, a room message, one event per user of a room's affiliation change), with
+/// ids from `next_id` on; empty for anything else.
+fn events_for(stanza: &Element, owner: &BareJid, next_id: &mut u64) -> String {
+    let mut out = String::new();
+    let mut push = |event: &str, data: Option<String>| {
+        if let Some(data) = data {
+            out.push_str(&format!("event: {event}\nid: {next_id}\ndata: {data}\n\n"));
+            *next_id += 1;
+        }
+    };
+    if let Some(item) = ChatItem::from_delivered(stanza, owner) {
+        push("message", serde_json::to_string(&item).ok());
+    } else {
+        for item in RoomItem::from_delivered(stanza) {
+            push("room.message", serde_json::to_string(&item).ok());
+        }
+    }
+    out
 }
 
 /// Opens the stream for the authenticated `user`.
@@ -82,8 +98,8 @@ pub(super) fn open(core: &Arc<Core>, user: BareJid) -> Response<Body> {
                 msg = st.rx.recv() => {
                     let Some(Outbound::Stanza(stanza)) = msg else { return None };
                     let owner = session.jid.to_bare();
-                    if let Some(text) = event_for(&stanza, &owner, st.next_id) {
-                        st.next_id += 1;
+                    let text = events_for(&stanza, &owner, &mut st.next_id);
+                    if !text.is_empty() {
                         return Some((Bytes::from(text), st));
                     }
                 }
@@ -120,7 +136,9 @@ mod tests {
                     .with_attr("id", id.to_string())
                     .with_attr("by", "bob@localhost"),
             );
-        let text = event_for(&m, &owner, 7).unwrap();
+        let mut next = 7;
+        let text = events_for(&m, &owner, &mut next);
+        assert_eq!(next, 8);
         assert!(text.starts_with("event: message\nid: 7\ndata: {"), "{text}");
         assert!(text.ends_with("}\n\n"));
         let data: serde_json::Value =
@@ -129,8 +147,31 @@ mod tests {
         assert_eq!(data["timestamp"], 1_700_000_000_000i64);
         assert_eq!(data["id"], "m1");
         let presence = Element::new("presence", ns::CLIENT);
-        assert!(event_for(&presence, &owner, 1).is_none());
+        assert!(events_for(&presence, &owner, &mut next).is_empty());
         let no_body = Element::new("message", ns::CLIENT).with_attr("type", "chat");
-        assert!(event_for(&no_body, &owner, 1).is_none());
+        assert!(events_for(&no_body, &owner, &mut next).is_empty());
+        assert_eq!(next, 8);
+    }
+
+    #[test]
+    fn a_rooms_affiliation_change_becomes_one_room_event_per_user() {
+        let owner = BareJid::new("bob@localhost").unwrap();
+        let notice = crate::xml::parse_element(
+            "<message from='r1@muclight.localhost' type='groupchat' id='n1'>\
+             <x xmlns='urn:xmpp:muclight:0#affiliations'><user affiliation='none'>alice@localhost</user>\
+             <user affiliation='owner'>bob@localhost</user></x><body/></message>",
+        )
+        .unwrap();
+        let mut next = 1;
+        let text = events_for(&notice, &owner, &mut next);
+        assert_eq!(next, 3);
+        let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+        assert_eq!(events.len(), 2);
+        assert!(events[1].starts_with("event: room.message\nid: 2\ndata: "), "{text}");
+        let data: serde_json::Value =
+            serde_json::from_str(events[1].lines().nth(2).unwrap().strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["room"], "r1");
+        assert_eq!(data["affiliation"], "owner");
+        assert_eq!(data["from"], "r1@muclight.localhost");
     }
 }

@@ -236,12 +236,16 @@ impl api::Api<ApiContext> for ClientApiImpl {
         messages::history_with(&self.core, &context.user, &with, limit, before).await
     }
 
-    async fn create_room(&self, _: api::models::NewRoom, _: &ApiContext) -> Result<api::CreateRoomResponse, ApiError> {
-        Ok(api::CreateRoomResponse::NotImplemented(not_implemented()))
+    async fn create_room(
+        &self,
+        new_room: api::models::NewRoom,
+        context: &ApiContext,
+    ) -> Result<api::CreateRoomResponse, ApiError> {
+        rooms::create(&self.core, &context.user, new_room).await
     }
 
-    async fn list_rooms(&self, _: &ApiContext) -> Result<api::ListRoomsResponse, ApiError> {
-        Ok(api::ListRoomsResponse::NotImplemented(not_implemented()))
+    async fn list_rooms(&self, context: &ApiContext) -> Result<api::ListRoomsResponse, ApiError> {
+        rooms::list(&self.core, &context.user).await
     }
 
     async fn put_room_without_id(&self, _: &ApiContext) -> Result<api::PutRoomWithoutIdResponse, ApiError> {
@@ -250,69 +254,69 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn create_room_with_id(
         &self,
-        _: String,
-        _: api::models::NewRoom,
-        _: &ApiContext,
+        id: String,
+        new_room: api::models::NewRoom,
+        context: &ApiContext,
     ) -> Result<api::CreateRoomWithIdResponse, ApiError> {
-        Ok(api::CreateRoomWithIdResponse::NotImplemented(not_implemented()))
+        rooms::create_with_id(&self.core, &context.user, &id, new_room).await
     }
 
-    async fn get_room(&self, _: String, _: &ApiContext) -> Result<api::GetRoomResponse, ApiError> {
-        Ok(api::GetRoomResponse::NotImplemented(not_implemented()))
+    async fn get_room(&self, id: String, context: &ApiContext) -> Result<api::GetRoomResponse, ApiError> {
+        rooms::get(&self.core, &context.user, &id).await
     }
 
     async fn get_room_messages(
         &self,
-        _: String,
-        _: Option<u16>,
-        _: Option<i64>,
-        _: &ApiContext,
+        id: String,
+        limit: Option<u16>,
+        before: Option<i64>,
+        context: &ApiContext,
     ) -> Result<api::GetRoomMessagesResponse, ApiError> {
-        Ok(api::GetRoomMessagesResponse::NotImplemented(not_implemented()))
+        rooms::history(&self.core, &context.user, &id, limit, before).await
     }
 
     async fn invite_to_room(
         &self,
-        _: String,
-        _: api::models::RoomInvite,
-        _: &ApiContext,
+        id: String,
+        invite: api::models::RoomInvite,
+        context: &ApiContext,
     ) -> Result<api::InviteToRoomResponse, ApiError> {
-        Ok(api::InviteToRoomResponse::NotImplemented(not_implemented()))
+        rooms::invite(&self.core, &context.user, &id, invite).await
     }
 
     async fn remove_from_room_without_user(
         &self,
-        _: String,
-        _: &ApiContext,
+        id: String,
+        context: &ApiContext,
     ) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-        Ok(rooms::remove_without_user())
+        Ok(rooms::remove_without_user(&self.core, &context.user, &id))
     }
 
     async fn send_room_message(
         &self,
-        _: String,
-        _: api::models::RoomMessage,
-        _: &ApiContext,
+        id: String,
+        message: api::models::RoomMessage,
+        context: &ApiContext,
     ) -> Result<api::SendRoomMessageResponse, ApiError> {
-        Ok(api::SendRoomMessageResponse::NotImplemented(not_implemented()))
+        rooms::send(&self.core, &context.user, &id, message).await
     }
 
     async fn set_room_config(
         &self,
-        _: String,
-        _: api::models::RoomConfig,
-        _: &ApiContext,
+        id: String,
+        config: api::models::RoomConfig,
+        context: &ApiContext,
     ) -> Result<api::SetRoomConfigResponse, ApiError> {
-        Ok(api::SetRoomConfigResponse::NotImplemented(not_implemented()))
+        rooms::set_config(&self.core, &context.user, &id, config).await
     }
 
     async fn remove_from_room(
         &self,
-        _: String,
-        _: String,
-        _: &ApiContext,
+        id: String,
+        user: String,
+        context: &ApiContext,
     ) -> Result<api::RemoveFromRoomResponse, ApiError> {
-        Ok(api::RemoveFromRoomResponse::NotImplemented(not_implemented()))
+        rooms::remove(&self.core, &context.user, &id, &user).await
     }
 
     /// Served by [`events`] before the generated router; listed in the spec only.
