@@ -49,11 +49,16 @@ impl EventStream {
 
     /// The next `event: message` (id and JSON data).
     pub async fn next_message(&mut self) -> (u64, serde_json::Value) {
-        self.read_until(|b| {
-            b.contains("event: message\n") && b[b.find("event: message\n").unwrap()..].contains("\n\n")
-        })
-        .await;
-        let start = self.buffer.find("event: message\n").unwrap();
+        self.next_event("message").await
+    }
+
+    /// The next event named `name` (id and JSON data); earlier events of other names are
+    /// skipped.
+    pub async fn next_event(&mut self, name: &str) -> (u64, serde_json::Value) {
+        let marker = format!("event: {name}\n");
+        self.read_until(|b| b.find(&marker).is_some_and(|i| b[i..].contains("\n\n")))
+            .await;
+        let start = self.buffer.find(&marker).unwrap();
         let end = start + self.buffer[start..].find("\n\n").unwrap() + 2;
         let block: String = self.buffer[start..end].to_owned();
         self.buffer.replace_range(..end, "");

@@ -3,7 +3,7 @@
 //! the typed operations the REST door calls. Both doors run the same code.
 //!
 //! - A room has a name, a subject, occupants (`owner` or `member`, in the order they
-//!   joined) and a version that changes with every change. Rules: [`rules`].
+//!   joined) and a version that changes with every change. Rules: `rules`.
 //! - XMPP: `#create` (to a new room JID, or to the service for a generated id),
 //!   `#configuration` and `#affiliations` get/set, `#info` get, `#destroy`, with the
 //!   MUC Light `version` (a get naming the current version gets an empty result);
@@ -437,7 +437,7 @@ pub async fn configure(
     Err(too_busy())
 }
 
-/// Applies affiliation changes requested by `actor` (see [`rules::change_affiliations`]),
+/// Applies affiliation changes requested by `actor` (see `rules::change_affiliations`),
 /// archives them, and notifies who is concerned; destroys the room when it empties.
 pub async fn change_affiliations(
     core: &Core,
