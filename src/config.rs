@@ -535,7 +535,7 @@ impl Config {
             }
             let sample = m.host.replace("@HOST@", "example.com");
             let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
-            if domain.is_none() {
+            if domain.is_none() || sample.contains(char::is_whitespace) {
                 return Err(invalid(
                     key("host"),
                     "expected a domain, with @HOST@ for each served host",
@@ -687,6 +687,26 @@ mod tests {
 
         let err = Config::parse("[[listen.http]]\nport = 1\nip_address = \"nowhere\"\n").unwrap_err();
         assert!(err.to_string().contains("listen.http[0].ip_address"), "{err}");
+    }
+
+    #[test]
+    fn room_limits_and_the_room_service_domain_are_checked() {
+        let c = Config::parse("[modules.mod_muc_light]\nmax_occupants = 5\n")
+            .unwrap()
+            .config;
+        let m = c.modules.mod_muc_light.unwrap();
+        assert_eq!((m.max_occupants, m.rooms_per_user), (5, 1000));
+        for (bad, key) in [
+            ("max_occupants = 0", "modules.mod_muc_light.max_occupants"),
+            ("rooms_per_user = 0", "modules.mod_muc_light.rooms_per_user"),
+            ("host = \"a b\"", "modules.mod_muc_light.host"),
+            ("host = \"@HOST@\"", "modules.mod_muc_light.host"),
+        ] {
+            let err = Config::parse(&format!("[modules.mod_muc_light]\n{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+        let err = Config::parse("[general]\nstorage = \"postgres\"\n").unwrap_err();
+        assert!(err.to_string().contains("general.storage"), "{err}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::router::{RouteError, Routed, Service};
 use super::session::Session;
 use super::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
 use super::{disco, mam, server_iq, Core, Settings};
-use crate::store::Subscription;
+use crate::store::{StoreError, Subscription};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
@@ -133,13 +133,18 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     let kind = MessageType::of(&stanza);
     let bare = to.to_bare();
     let sessions = core.sessions.sessions_of(&bare);
-    let account_exists = !sessions.is_empty() || core.accounts.exists(&bare).await?;
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
-
     if core.settings.archive && super::archive::archivable(&stanza) {
+        let recipient_is_local = account_exists(core, &sessions, &bare).await?;
         let archived = core
             .archive
-            .store(&*core.stores.archive, &from.to_bare(), &bare, account_exists, &stanza)
+            .store(
+                &*core.stores.archive,
+                &from.to_bare(),
+                &bare,
+                recipient_is_local,
+                &stanza,
+            )
             .await?;
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
@@ -186,11 +191,21 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
         return Ok(());
     }
     // No available session: an existing account finds the message in its archive later;
-    // otherwise the sender learns the address is wrong.
-    if !account_exists && kind != MessageType::Headline {
+    // otherwise the sender learns the address is wrong. A room's copy for an occupant who
+    // is offline is simply not delivered (the room's archive keeps it).
+    if from_room || kind == MessageType::Headline {
+        return Ok(());
+    }
+    if !account_exists(core, &sessions, &bare).await? {
         core.bounce(&to, &stanza, refuse).await;
     }
     Ok(())
+}
+
+/// Whether `bare` is an account here. Asked only when it matters (archiving, or nobody
+/// to deliver to), so a room fanning out to its occupants costs no lookups.
+async fn account_exists(core: &Core, sessions: &[Arc<Session>], bare: &BareJid) -> Result<bool, StoreError> {
+    Ok(!sessions.is_empty() || core.accounts.exists(bare).await?)
 }
 
 async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
