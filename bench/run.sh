@@ -19,13 +19,18 @@ archive=${BENCH_ARCHIVE:-1000000}
 out=${BENCH_OUT:-bench/results.md}
 smoke=${BENCH_SMOKE:-0}
 only=${BENCH_ONLY:-}
-if [ "$smoke" = 1 ]; then
-  runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
-fi
 users=100
 senders=64
 pairs=50
+# Room fan-out (meerkat only): one room of room_members (at most the server's default
+# max_occupants, 100), room_online of them reading over XMPP, room_senders posting.
+room_members=100 room_online=50 room_senders=8 room_seconds=$seconds
+if [ "$smoke" = 1 ]; then
+  runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
+  room_members=4 room_online=2 room_senders=2 room_seconds=1
+fi
 accounts=$(( sessions > users ? sessions : users ))
+accounts=$(( room_members > accounts ? room_members : accounts ))
 
 # Every connection is a file descriptor, on both sides: take the hard limit.
 fd_limit=$(ulimit -Hn)
@@ -139,6 +144,12 @@ EOF
     "$load" auth-cost | record
   done
   run_common meerkat "127.0.0.1:$m_api" "127.0.0.1:$m_c2s"
+  # Room fan-out is meerkat only: ejabberd has no MUC Light (its rooms are XEP-0045 MUC),
+  # so the ejabberd side skips it and the figures have no ratio. A new room per run.
+  for r in $(seq "$runs"); do
+    say "meerkat: room fan-out, $room_senders REST senders → $room_online of $room_members members online, run $r"
+    "$load" room-fanout --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --members $room_members --online $room_online --senders $room_senders --seconds "$room_seconds" | record
+  done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 fi
 
@@ -196,6 +207,9 @@ fi
 {
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Runs per figure: $runs; window: ${seconds}s; sessions: $sessions; archive: $archive"
+  if [ "$only" != ejabberd ]; then
+    echo "Room fan-out: $room_members members, $room_online online, $room_senders senders, window ${room_seconds}s"
+  fi
   echo
   "$load" report "$results"
 } | tee "$out"

@@ -8,6 +8,7 @@
 //! meerkat-bench register  --target T --http ADDR --prefix P --users N --password PW
 //! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R]
 //! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S
+//! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S
 //! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID
 //! meerkat-bench archive-fill --data-dir DIR --count N
 //! meerkat-bench archive-read --http ADDR --requests N
@@ -16,8 +17,8 @@
 //! ```
 //!
 //! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth) and
-//! `ejabberd` (REST send is mod_http_api's `send_message`). Loads touch loopback only and
-//! stop by themselves.
+//! `ejabberd` (REST send is mod_http_api's `send_message`); `room-fanout` is meerkat only
+//! (MUC Light rooms over its REST API). Loads touch loopback only and stop by themselves.
 
 mod xmpp;
 
@@ -88,6 +89,16 @@ fn basic(user: &str) -> String {
 }
 
 async fn post(client: &HttpClient, url: &str, auth: Option<&str>, body: String) -> Result<u16, String> {
+    Ok(post_for_body(client, url, auth, body).await?.0)
+}
+
+/// `post`, keeping the answer's body.
+async fn post_for_body(
+    client: &HttpClient,
+    url: &str,
+    auth: Option<&str>,
+    body: String,
+) -> Result<(u16, Bytes), String> {
     let mut req = hyper::Request::post(url).header("content-type", "application/json");
     if let Some(a) = auth {
         req = req.header("authorization", a);
@@ -95,8 +106,8 @@ async fn post(client: &HttpClient, url: &str, auth: Option<&str>, body: String) 
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
     let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
-    resp.into_body().collect().await.map_err(|e| e.to_string())?;
-    Ok(status)
+    let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, body))
 }
 
 /// Creates `users` accounts `PREFIX0..` on the target.
@@ -146,12 +157,35 @@ async fn register(a: &Args) -> Value {
     json!({"workload": "register", "users": users, "ok": ok, "seconds": t.elapsed().as_secs_f64()})
 }
 
-/// Latency samples (µs) and the delivered count, shared by receivers.
-#[derive(Default)]
+/// Latency samples (µs) and the delivered count, shared by receivers. An arrival counts
+/// while `measuring`, if it was sent in `[sent_from, sent_until)` (by default: any time).
 struct Receipts {
     delivered: AtomicU64,
     measuring: AtomicBool,
+    sent_from: AtomicU64,
+    sent_until: AtomicU64,
     latencies_us: Mutex<Vec<u32>>,
+}
+
+impl Default for Receipts {
+    fn default() -> Self {
+        Receipts {
+            delivered: AtomicU64::new(0),
+            measuring: AtomicBool::new(false),
+            sent_from: AtomicU64::new(0),
+            sent_until: AtomicU64::new(u64::MAX),
+            latencies_us: Mutex::default(),
+        }
+    }
+}
+
+impl Receipts {
+    /// Whether a message sent at `sent` (ns since the epoch) counts now.
+    fn counts(&self, sent: u64) -> bool {
+        self.measuring.load(Ordering::Acquire)
+            && sent >= self.sent_from.load(Ordering::Acquire)
+            && sent < self.sent_until.load(Ordering::Acquire)
+    }
 }
 
 /// Reads a receiver's stream until it ends, recording each `<body>t=…</body>` arrival
@@ -170,7 +204,7 @@ async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: 
         let mut got = 0;
         scanner.feed(&buf[..n], |sent| {
             got += 1;
-            if receipts.measuring.load(Ordering::Relaxed) {
+            if receipts.counts(sent) {
                 receipts.delivered.fetch_add(1, Ordering::Relaxed);
                 let us = now.saturating_sub(sent) / 1000;
                 receipts
@@ -367,6 +401,125 @@ async fn c2s(a: &Args) -> Value {
     json!({"workload": "c2s", "target": target, "delivered_per_s": delivered as f64 / window_s, "p50_ms": p50, "p99_ms": p99, "pairs": pairs, "window": window})
 }
 
+/// Longest wait after a room-fanout window for the answers and deliveries still under way.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Room fan-out: one MUC Light room of `members` users (`PREFIX0` owns it), the first
+/// `online` of them reading it over XMPP, and `senders` REST clients (members too) posting
+/// to it in a closed loop. Every message goes to every online member, so deliveries are
+/// `online` times the accepted messages. Only messages sent inside the window count, and
+/// their deliveries are awaited for up to [`DRAIN`] after it.
+async fn room_fanout(a: &Args) -> Value {
+    let http = a.get("http");
+    let c2s = a.addr("c2s");
+    let prefix = a.get("prefix");
+    let members = a.num("members", 100);
+    let online = a.num("online", 50);
+    let senders = a.num("senders", 8);
+    let seconds = a.num("seconds", 10);
+    assert!(members >= 1 && online <= members, "need 1 <= --online <= --members");
+    let client = http_client(senders as usize);
+
+    // Setup, not timed: the room with every member in it, then the readers.
+    let owner = basic(&format!("{prefix}0"));
+    let create = json!({"name": "bench fan-out", "subject": "load"}).to_string();
+    let (status, body) = post_for_body(&client, &format!("http://{http}/api/rooms"), Some(&owner), create)
+        .await
+        .unwrap_or_else(|e| panic!("create room: {e}"));
+    let room = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned))
+        .filter(|_| status == 201)
+        .unwrap_or_else(|| panic!("create room: HTTP {status} {}", String::from_utf8_lossy(&body)));
+    let users_url = format!("http://{http}/api/rooms/{room}/users");
+    for i in 1..members {
+        let user = format!("{prefix}{i}@{DOMAIN}");
+        let add = json!({"user": user}).to_string();
+        match post_for_body(&client, &users_url, Some(&owner), add).await {
+            Ok((204, _)) => {}
+            Ok((other, body)) => panic!("add {user}: HTTP {other} {}", String::from_utf8_lossy(&body)),
+            Err(e) => panic!("add {user}: {e}"),
+        }
+    }
+    let receipts = Arc::new(Receipts::default());
+    let handles = receivers(c2s, &prefix, online, receipts.clone()).await;
+
+    let url = format!("http://{http}/api/rooms/{room}/messages");
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for s in 0..senders {
+        let (client, url, prefix, stop, accepted, errors, receipts) = (
+            client.clone(),
+            url.clone(),
+            prefix.clone(),
+            stop.clone(),
+            accepted.clone(),
+            errors.clone(),
+            receipts.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let auth = basic(&format!("{prefix}{}", s % members));
+            while !stop.load(Ordering::Relaxed) {
+                let sent = now_ns();
+                let payload = json!({"body": format!("t={sent}")}).to_string();
+                match post(&client, &url, Some(&auth), payload).await {
+                    Ok(200) => {
+                        if receipts.counts(sent) {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    // Warm up (the readers' presence lands, connections open), then a window counted by
+    // send time.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start = now_ns();
+    receipts.sent_from.store(start, Ordering::Release);
+    receipts.measuring.store(true, Ordering::Release);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let end = now_ns();
+    receipts.sent_until.store(end, Ordering::Release);
+    stop.store(true, Ordering::Relaxed);
+    let window = (end - start) as f64 / 1e9;
+    // Drain: the answers in flight, then the deliveries of every accepted message.
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    for mut t in tasks {
+        if tokio::time::timeout_at(deadline, &mut t).await.is_err() {
+            t.abort();
+        }
+    }
+    let expected = accepted.load(Ordering::Relaxed) * online;
+    while receipts.delivered.load(Ordering::Relaxed) < expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    receipts.measuring.store(false, Ordering::Release);
+    for h in handles {
+        h.abort();
+    }
+    let delivered = receipts.delivered.load(Ordering::Relaxed);
+    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    json!({
+        "workload": "room-fanout",
+        "target": "meerkat",
+        "members": members,
+        "online": online,
+        "senders": senders,
+        "accepted_per_s": accepted.load(Ordering::Relaxed) as f64 / window,
+        "deliveries_per_s": delivered as f64 / window,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "errors": errors.load(Ordering::Relaxed),
+        "undelivered": expected.saturating_sub(delivered),
+    })
+}
+
 fn rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -534,6 +687,8 @@ fn report(path: &str) {
         let target = v["target"].as_str().unwrap_or_default().to_owned();
         for figure in [
             "delivered_per_s",
+            "accepted_per_s",
+            "deliveries_per_s",
             "p50_ms",
             "p99_ms",
             "per_session_kb",
@@ -589,6 +744,7 @@ async fn main() {
         "register" => register(&a).await,
         "rest-send" => rest_send(&a).await,
         "c2s" => c2s(&a).await,
+        "room-fanout" => room_fanout(&a).await,
         "idle" => idle(&a).await,
         "archive-fill" => archive_fill(&a).await,
         "archive-read" => archive_read(&a).await,
