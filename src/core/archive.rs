@@ -218,6 +218,19 @@ pub async fn history(
     limit: usize,
     before_ms: Option<i64>,
 ) -> Result<Vec<ChatItem>, StoreError> {
+    let rows = newest(core, owner, with, limit, before_ms).await?;
+    Ok(rows.iter().filter_map(ChatItem::from_archived).collect())
+}
+
+/// The rows behind a history listing (a user's archive or a room's): the newest `limit`,
+/// optionally only with `with`, before `before_ms`, oldest first.
+pub(crate) async fn newest(
+    core: &Core,
+    owner: &BareJid,
+    with: Option<&BareJid>,
+    limit: usize,
+    before_ms: Option<i64>,
+) -> Result<Vec<ArchivedMessage>, StoreError> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -231,7 +244,7 @@ pub async fn history(
     };
     let mut rows = core.stores.archive.archive_query(query).await?;
     rows.reverse();
-    Ok(rows.iter().filter_map(ChatItem::from_archived).collect())
+    Ok(rows)
 }
 
 /// Deletes a removed account's own archive.

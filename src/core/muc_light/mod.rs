@@ -36,7 +36,7 @@ use super::lifecycle::{AccountEvent, Subscriber};
 use super::router::{RouteError, Routed, Service};
 use super::stanza::{ns, Condition, ErrorType, IqType, MessageType, StanzaError};
 use super::{mam, Core};
-use crate::store::{ArchiveQuery, Room, RoomSummary, StoreError};
+use crate::store::{Room, RoomSummary, StoreError};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
@@ -575,18 +575,7 @@ pub async fn history(
 ) -> Result<Vec<RoomItem>, RoomError> {
     muc(core)?;
     load_for(core, room, user).await?;
-    if limit == 0 {
-        return Ok(Vec::new());
-    }
-    let query = ArchiveQuery {
-        owner: room.to_string(),
-        before_ms,
-        limit,
-        newest_first: true,
-        ..Default::default()
-    };
-    let mut rows = core.stores.archive.archive_query(query).await?;
-    rows.reverse();
+    let rows = super::archive::newest(core, room, None, limit, before_ms).await?;
     Ok(rows.iter().filter_map(RoomItem::from_archived).collect())
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::core::testkit::{Client, Harness};
-use crate::store::Affiliation;
+use crate::store::{Affiliation, ArchiveQuery};
 
 const ROOM: &str = "coven@muclight.localhost";
 

@@ -289,7 +289,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         id: String,
         context: &ApiContext,
     ) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-        Ok(rooms::remove_without_user(&self.core, &context.user, &id))
+        rooms::remove_without_user(&self.core, &context.user, &id)
     }
 
     async fn send_room_message(

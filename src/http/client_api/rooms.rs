@@ -7,6 +7,7 @@
 use super::{internal, not_implemented};
 use crate::core::muc_light::{self, ChatMarker, ConfigFields, Refusal, RoomError, RoomIdError, RoomItem, MARKERS};
 use crate::core::Core;
+use crate::store::Affiliation;
 use jid::BareJid;
 use meerkat_client_api as api;
 use meerkat_client_api::models;
@@ -15,76 +16,93 @@ use swagger::ApiError;
 /// Listings return this many items unless the request says otherwise.
 const DEFAULT_LIMIT: u16 = 50;
 
-/// `PUT /rooms/` without an id.
-pub(super) fn put_without_id() -> api::PutRoomWithoutIdResponse {
-    api::PutRoomWithoutIdResponse::BadRequest("Missing room ID".to_owned())
+/// Why a room operation did not succeed: the path named no room, or the core refused.
+enum Failure {
+    RoomId(RoomIdError),
+    Room(RoomError),
 }
 
-/// `DELETE /rooms/{id}/users/` without a user (the room id is still checked first).
-pub(super) fn remove_without_user(core: &Core, user: &BareJid, id: &str) -> api::RemoveFromRoomWithoutUserResponse {
-    use api::RemoveFromRoomWithoutUserResponse as R;
-    match muc_light::resolve_room(core, user, id) {
-        Err(RoomIdError::Disabled) => R::NotImplemented(not_implemented()),
-        Err(e) => R::BadRequest(room_id_text(e).to_owned()),
-        Ok(_) => R::BadRequest("Missing JID".to_owned()),
+impl From<RoomIdError> for Failure {
+    fn from(e: RoomIdError) -> Self {
+        Failure::RoomId(e)
     }
 }
 
-fn room_id_text(e: RoomIdError) -> &'static str {
-    match e {
-        RoomIdError::InvalidDomain => "Invalid MUC Light domain",
-        RoomIdError::InvalidId | RoomIdError::Disabled => "Invalid room ID",
+impl From<RoomError> for Failure {
+    fn from(e: RoomError) -> Self {
+        Failure::Room(e)
     }
 }
 
-/// How a failed room operation is answered: each operation maps the refusals it can
-/// meet onto its response variants; storage failures are ours (`503`).
-enum Answer {
-    BadRequest(String),
-    Forbidden(String),
-    NotFound(String),
-    NotImplemented,
+/// The error answers every room operation's response type has (the generated names
+/// differ per operation).
+trait RoomResponse: Sized {
+    fn bad_request(text: String) -> Self;
+    fn forbidden(text: String) -> Self;
+    fn not_found(text: String) -> Self;
+    fn not_implemented() -> Self;
 }
 
-fn answer(e: RoomError) -> Result<Answer, ApiError> {
-    let r = match e {
-        RoomError::Refused(r) => r,
-        RoomError::Route(e) => return Err(internal(e)),
+macro_rules! room_response {
+    ($($r:ident { $bad:ident, $forbidden:ident, $not_found:ident })*) => {$(
+        impl RoomResponse for api::$r {
+            fn bad_request(text: String) -> Self {
+                api::$r::$bad(text)
+            }
+            fn forbidden(text: String) -> Self {
+                api::$r::$forbidden(text)
+            }
+            fn not_found(text: String) -> Self {
+                api::$r::$not_found(text)
+            }
+            fn not_implemented() -> Self {
+                api::$r::NotImplemented(not_implemented())
+            }
+        }
+    )*};
+}
+
+// Where an operation documents no 404 (creating, listing), "not found" cannot happen; it
+// would be a bad request.
+room_response! {
+    CreateRoomResponse { BadRequest, Forbidden, BadRequest }
+    CreateRoomWithIdResponse { BadRequest, Forbidden, BadRequest }
+    ListRoomsResponse { BadRequest, BadRequest, BadRequest }
+    GetRoomResponse { BadRequest, Forbidden, RoomNotFound }
+    SetRoomConfigResponse { BadRequest, Forbidden, RoomNotFound }
+    InviteToRoomResponse { BadRequest, Forbidden, RoomOrUserNotFound }
+    RemoveFromRoomResponse { BadRequest, Forbidden, RoomNotFound }
+    SendRoomMessageResponse { BadRequest, Forbidden, RoomNotFound }
+    GetRoomMessagesResponse { BadRequest, Forbidden, RoomNotFound }
+    RemoveFromRoomWithoutUserResponse { BadRequest, BadRequest, BadRequest }
+}
+
+/// The answer to an operation's outcome; failures of ours are `503` (through
+/// [`internal`]).
+fn respond<R: RoomResponse>(outcome: Result<R, Failure>) -> Result<R, ApiError> {
+    let refusal = match outcome {
+        Ok(r) => return Ok(r),
+        Err(Failure::RoomId(RoomIdError::Disabled)) => return Ok(R::not_implemented()),
+        Err(Failure::RoomId(RoomIdError::InvalidDomain)) => {
+            return Ok(R::bad_request("Invalid MUC Light domain".into()))
+        }
+        Err(Failure::RoomId(RoomIdError::InvalidId)) => return Ok(R::bad_request("Invalid room ID".into())),
+        Err(Failure::Room(RoomError::Route(e))) => return Err(internal(e)),
+        Err(Failure::Room(RoomError::Refused(r))) => r,
     };
-    let text = r.to_string();
-    Ok(match r {
-        Refusal::Disabled => Answer::NotImplemented,
-        Refusal::NotFound | Refusal::NoSuchUser(_) => Answer::NotFound(text),
+    let text = refusal.to_string();
+    Ok(match refusal {
+        Refusal::Disabled => R::not_implemented(),
+        Refusal::NotFound | Refusal::NoSuchUser(_) => R::not_found(text),
         Refusal::NotOccupant
         | Refusal::NotAllowedAffiliations
         | Refusal::NotAllowedConfig
         | Refusal::AlreadyExists
         | Refusal::RoomFull { .. }
         | Refusal::TooManyRooms { .. }
-        | Refusal::UserInTooManyRooms { .. } => Answer::Forbidden(text),
-        Refusal::NoChange | Refusal::BadRequest(_) => Answer::BadRequest(text),
+        | Refusal::UserInTooManyRooms { .. } => R::forbidden(text),
+        Refusal::NoChange | Refusal::BadRequest(_) => R::bad_request(text),
     })
-}
-
-/// Resolves the path's room, or says why it cannot be named.
-fn room(core: &Core, user: &BareJid, id: &str) -> Result<BareJid, Answer> {
-    muc_light::resolve_room(core, user, id).map_err(|e| match e {
-        RoomIdError::Disabled => Answer::NotImplemented,
-        e => Answer::BadRequest(room_id_text(e).to_owned()),
-    })
-}
-
-/// Maps an [`Answer`] onto an operation's response type; a variant the operation does
-/// not have (none of the refusals it can meet lead there) falls back to `403`.
-macro_rules! respond {
-    ($answer:expr, $r:ident { bad: $bad:ident, forbidden: $forbidden:ident, not_found: $nf:ident }) => {
-        match $answer {
-            Answer::BadRequest(t) => $r::$bad(t),
-            Answer::Forbidden(t) => $r::$forbidden(t),
-            Answer::NotFound(t) => $r::$nf(t),
-            Answer::NotImplemented => $r::NotImplemented(not_implemented()),
-        }
-    };
 }
 
 fn config(name: String, subject: String) -> ConfigFields {
@@ -94,20 +112,48 @@ fn config(name: String, subject: String) -> ConfigFields {
     }
 }
 
+/// A room's id: the local part of its JID.
+fn node_of(jid: &str) -> String {
+    jid.split_once('@').map_or(jid, |(n, _)| n).to_owned()
+}
+
+/// A user JID from a body or path: bare, with a local part.
+fn user_jid(given: &str) -> Option<BareJid> {
+    BareJid::new(given.trim()).ok().filter(|j| j.node().is_some())
+}
+
+/// `PUT /rooms/` without an id.
+pub(super) fn put_without_id() -> api::PutRoomWithoutIdResponse {
+    api::PutRoomWithoutIdResponse::BadRequest("Missing room ID".to_owned())
+}
+
+/// `DELETE /rooms/{id}/users/` without a user (the room id is still checked first).
+pub(super) fn remove_without_user(
+    core: &Core,
+    user: &BareJid,
+    id: &str,
+) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
+    respond(
+        muc_light::resolve_room(core, user, id)
+            .map(|_| api::RemoveFromRoomWithoutUserResponse::BadRequest("Missing JID".to_owned()))
+            .map_err(Failure::from),
+    )
+}
+
 pub(super) async fn create(
     core: &Core,
     user: &BareJid,
     new: models::NewRoom,
 ) -> Result<api::CreateRoomResponse, ApiError> {
-    use api::CreateRoomResponse as R;
-    match muc_light::create(core, user, None, config(new.name, new.subject), &[], None).await {
-        Ok(room) => Ok(R::RoomCreated(models::RoomId::new(node_of(&room.jid)))),
-        Err(e) => Ok(match answer(e)? {
-            Answer::BadRequest(t) | Answer::NotFound(t) => R::BadRequest(t),
-            Answer::Forbidden(t) => R::Forbidden(t),
-            Answer::NotImplemented => R::NotImplemented(not_implemented()),
-        }),
-    }
+    respond(
+        async {
+            let room = muc_light::create(core, user, None, config(new.name, new.subject), &[], None).await?;
+            Ok(api::CreateRoomResponse::RoomCreated(models::RoomId::new(node_of(
+                &room.jid,
+            ))))
+        }
+        .await,
+    )
 }
 
 pub(super) async fn create_with_id(
@@ -116,97 +162,57 @@ pub(super) async fn create_with_id(
     id: &str,
     new: models::NewRoom,
 ) -> Result<api::CreateRoomWithIdResponse, ApiError> {
-    use api::CreateRoomWithIdResponse as R;
-    let result = match room(core, user, id) {
-        Ok(room) => muc_light::create(core, user, Some(&room), config(new.name, new.subject), &[], None).await,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: BadRequest
-                }
-            ))
+    respond(
+        async {
+            let room = muc_light::resolve_room(core, user, id)?;
+            let room = muc_light::create(core, user, Some(&room), config(new.name, new.subject), &[], None).await?;
+            Ok(api::CreateRoomWithIdResponse::RoomCreated(models::RoomId::new(
+                node_of(&room.jid),
+            )))
         }
-    };
-    match result {
-        Ok(room) => Ok(R::RoomCreated(models::RoomId::new(node_of(&room.jid)))),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: BadRequest
-            }
-        )),
-    }
-}
-
-/// A room's id: the local part of its JID.
-fn node_of(jid: &str) -> String {
-    jid.split_once('@').map_or(jid, |(n, _)| n).to_owned()
+        .await,
+    )
 }
 
 pub(super) async fn list(core: &Core, user: &BareJid) -> Result<api::ListRoomsResponse, ApiError> {
-    use api::ListRoomsResponse as R;
-    match muc_light::rooms_of(core, user).await {
-        Ok(rooms) => Ok(R::RoomList(
-            rooms
-                .into_iter()
-                .map(|r| models::RoomSummary::new(node_of(&r.jid), r.name, r.subject))
-                .collect(),
-        )),
-        Err(e) => Ok(match answer(e)? {
-            Answer::NotImplemented => R::NotImplemented(not_implemented()),
-            Answer::BadRequest(t) | Answer::Forbidden(t) | Answer::NotFound(t) => R::BadRequest(t),
-        }),
-    }
+    respond(
+        async {
+            let rooms = muc_light::rooms_of(core, user).await?;
+            Ok(api::ListRoomsResponse::RoomList(
+                rooms
+                    .into_iter()
+                    .map(|r| models::RoomSummary::new(node_of(&r.jid), r.name, r.subject))
+                    .collect(),
+            ))
+        }
+        .await,
+    )
 }
 
 pub(super) async fn get(core: &Core, user: &BareJid, id: &str) -> Result<api::GetRoomResponse, ApiError> {
-    use api::GetRoomResponse as R;
-    let result = match room(core, user, id) {
-        Ok(room) => muc_light::details(core, user, &room).await,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomNotFound
-                }
-            ))
-        }
-    };
-    match result {
-        Ok(room) => {
+    respond(
+        async {
+            let room = muc_light::resolve_room(core, user, id)?;
+            let room = muc_light::details(core, user, &room).await?;
             let participants = room
                 .occupants
                 .iter()
                 .map(|o| {
                     let role = match o.affiliation {
-                        crate::store::Affiliation::Owner => models::RoomRole::Owner,
-                        crate::store::Affiliation::Member => models::RoomRole::Member,
+                        Affiliation::Owner => models::RoomRole::Owner,
+                        Affiliation::Member => models::RoomRole::Member,
                     };
                     models::RoomParticipant::new(o.user.clone(), role)
                 })
                 .collect();
-            Ok(R::RoomDetails(models::RoomDetails::new(
+            Ok(api::GetRoomResponse::RoomDetails(models::RoomDetails::new(
                 room.name,
                 room.subject,
                 participants,
             )))
         }
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomNotFound
-            }
-        )),
-    }
+        .await,
+    )
 }
 
 pub(super) async fn set_config(
@@ -215,36 +221,33 @@ pub(super) async fn set_config(
     id: &str,
     new: models::RoomConfig,
 ) -> Result<api::SetRoomConfigResponse, ApiError> {
-    use api::SetRoomConfigResponse as R;
-    let result = match room(core, user, id) {
-        Ok(room) => muc_light::configure(core, user, &room, config(new.name, new.subject), None).await,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomNotFound
-                }
-            ))
+    respond(
+        async {
+            let room = muc_light::resolve_room(core, user, id)?;
+            muc_light::configure(core, user, &room, config(new.name, new.subject), None).await?;
+            Ok(api::SetRoomConfigResponse::ConfigChanged)
         }
-    };
-    match result {
-        Ok(()) => Ok(R::ConfigChanged),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomNotFound
-            }
-        )),
-    }
+        .await,
+    )
 }
 
-/// A user JID from a body or path: bare, with a local part.
-fn user_jid(given: &str) -> Option<BareJid> {
-    BareJid::new(given.trim()).ok().filter(|j| j.node().is_some())
+/// Changes `target`'s affiliation on behalf of `user`; asking for what already is
+/// (inviting a member, removing a stranger) is no error over REST.
+async fn change(
+    core: &Core,
+    user: &BareJid,
+    id: &str,
+    target: &str,
+    to: Option<Affiliation>,
+) -> Result<Option<String>, Failure> {
+    let room = muc_light::resolve_room(core, user, id)?;
+    let Some(target) = user_jid(target) else {
+        return Ok(Some(format!("Invalid user JID: {target}")));
+    };
+    match muc_light::change_affiliations(core, user, &room, &[(target.to_string(), to)], None).await {
+        Ok(()) | Err(RoomError::Refused(Refusal::NoChange)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(super) async fn invite(
@@ -254,35 +257,8 @@ pub(super) async fn invite(
     invite: models::RoomInvite,
 ) -> Result<api::InviteToRoomResponse, ApiError> {
     use api::InviteToRoomResponse as R;
-    let room = match room(core, user, id) {
-        Ok(room) => room,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomOrUserNotFound
-                }
-            ))
-        }
-    };
-    let Some(invitee) = user_jid(&invite.user) else {
-        return Ok(R::BadRequest(format!("Invalid user JID: {}", invite.user)));
-    };
-    let change = [(invitee.to_string(), Some(crate::store::Affiliation::Member))];
-    match muc_light::change_affiliations(core, user, &room, &change, None).await {
-        // Already in the room: nothing to do.
-        Ok(()) | Err(RoomError::Refused(Refusal::NoChange)) => Ok(R::UserInvited),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomOrUserNotFound
-            }
-        )),
-    }
+    let outcome = change(core, user, id, &invite.user, Some(Affiliation::Member)).await;
+    respond(outcome.map(|bad| bad.map_or(R::UserInvited, R::BadRequest)))
 }
 
 pub(super) async fn remove(
@@ -292,34 +268,8 @@ pub(super) async fn remove(
     target: &str,
 ) -> Result<api::RemoveFromRoomResponse, ApiError> {
     use api::RemoveFromRoomResponse as R;
-    let room = match room(core, user, id) {
-        Ok(room) => room,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomNotFound
-                }
-            ))
-        }
-    };
-    let Some(target) = user_jid(target) else {
-        return Ok(R::BadRequest(format!("Invalid user JID: {target}")));
-    };
-    match muc_light::change_affiliations(core, user, &room, &[(target.to_string(), None)], None).await {
-        // Not in the room: nothing to do.
-        Ok(()) | Err(RoomError::Refused(Refusal::NoChange)) => Ok(R::UserRemoved),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomNotFound
-            }
-        )),
-    }
+    let outcome = change(core, user, id, target, None).await;
+    respond(outcome.map(|bad| bad.map_or(R::UserRemoved, R::BadRequest)))
 }
 
 fn marker_kind(kind: models::ChatMarkerType) -> &'static str {
@@ -337,38 +287,22 @@ pub(super) async fn send(
     message: models::RoomMessage,
 ) -> Result<api::SendRoomMessageResponse, ApiError> {
     use api::SendRoomMessageResponse as R;
-    let room = match room(core, user, id) {
-        Ok(room) => room,
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomNotFound
-                }
-            ))
-        }
-    };
-    if message.body.is_none() && message.chat_marker.is_none() {
-        return Ok(R::BadRequest("No valid message elements".into()));
-    }
-    let marker = message.chat_marker.map(|m| ChatMarker {
-        kind: marker_kind(m.r#type).to_owned(),
-        id: m.id,
-    });
-    let stanza = muc_light::room_message(message.body, message.markable.unwrap_or(false), marker.as_ref());
-    match muc_light::send(core, user, &room, &stanza).await {
-        Ok(id) => Ok(R::MessageSent(models::MessageId::new(id))),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomNotFound
+    respond(
+        async {
+            let room = muc_light::resolve_room(core, user, id)?;
+            if message.body.is_none() && message.chat_marker.is_none() {
+                return Ok(R::BadRequest("No valid message elements".into()));
             }
-        )),
-    }
+            let marker = message.chat_marker.map(|m| ChatMarker {
+                kind: marker_kind(m.r#type).to_owned(),
+                id: m.id,
+            });
+            let stanza = muc_light::room_message(message.body, message.markable.unwrap_or(false), marker.as_ref());
+            let id = muc_light::send(core, user, &room, &stanza).await?;
+            Ok(R::MessageSent(models::MessageId::new(id)))
+        }
+        .await,
+    )
 }
 
 fn event_model(item: RoomItem) -> models::RoomEvent {
@@ -404,32 +338,15 @@ pub(super) async fn history(
     limit: Option<u16>,
     before: Option<i64>,
 ) -> Result<api::GetRoomMessagesResponse, ApiError> {
-    use api::GetRoomMessagesResponse as R;
-    let result = match room(core, user, id) {
-        Ok(room) => {
+    respond(
+        async {
+            let room = muc_light::resolve_room(core, user, id)?;
             let limit = limit.unwrap_or(DEFAULT_LIMIT) as usize;
-            muc_light::history(core, user, &room, limit, before).await
-        }
-        Err(a) => {
-            return Ok(respond!(
-                a,
-                R {
-                    bad: BadRequest,
-                    forbidden: Forbidden,
-                    not_found: RoomNotFound
-                }
+            let items = muc_light::history(core, user, &room, limit, before).await?;
+            Ok(api::GetRoomMessagesResponse::ArchivedRoomEvents(
+                items.into_iter().map(event_model).collect(),
             ))
         }
-    };
-    match result {
-        Ok(items) => Ok(R::ArchivedRoomEvents(items.into_iter().map(event_model).collect())),
-        Err(e) => Ok(respond!(
-            answer(e)?,
-            R {
-                bad: BadRequest,
-                forbidden: Forbidden,
-                not_found: RoomNotFound
-            }
-        )),
-    }
+        .await,
+    )
 }
