@@ -5,7 +5,7 @@
 //!   `xmpp` (client streams over TCP and WebSocket), on `transport` (accept loop, TLS,
 //!   WebSocket hand-over);
 //! - [`core`]: routing by destination domain, sessions, accounts, rosters and presence,
-//!   the archive; typed operations every door calls;
+//!   the archive, rooms (MUC Light); typed operations every door calls;
 //! - [`store`] (one trait per feature; SQLite and in-memory backends) and [`xml`].
 //!
 //! `server` is the composition root that builds the core from [`config`] and wires the

@@ -3,7 +3,7 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; later component services such as MUC Light);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`]);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
