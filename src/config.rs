@@ -54,6 +54,10 @@ pub struct General {
     pub loglevel: String,
     /// Stanzas queued for one session before it counts as too slow and is closed.
     pub max_session_queue: usize,
+    /// The same bound in bytes (approximate size of the queued stanzas).
+    pub max_session_queue_bytes: usize,
+    /// Sessions one account may have at once (XMPP streams and SSE streams together).
+    pub max_user_sessions: usize,
     /// The storage backend (only `sqlite` for now).
     pub storage: crate::store::Backend,
 }
@@ -66,6 +70,8 @@ impl Default for General {
             http_server_name: "meerkat".into(),
             loglevel: "info".into(),
             max_session_queue: 1000,
+            max_session_queue_bytes: 1024 * 1024,
+            max_user_sessions: 10,
             storage: crate::store::Backend::default(),
         }
     }
@@ -120,6 +126,17 @@ pub struct HttpListener {
     /// Connections served at once; more wait in the accept backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Connections from one IP address at once; more are closed on accept.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Seconds from accepting a connection (TLS included) to its first complete request
+    /// header, and for each later header; a connection that says nothing is closed.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: u64,
+    /// Seconds a response (or an event stream) may wait for the client to take any of
+    /// it before the connection is closed.
+    #[serde(default = "default_send_timeout")]
+    pub send_timeout: u64,
     #[serde(default)]
     pub handlers: Handlers,
 }
@@ -196,6 +213,9 @@ pub struct C2sListener {
     /// Connections served at once.
     #[serde(default = "default_c2s_connections")]
     pub max_connections: usize,
+    /// Connections from one IP address at once; more are closed on accept.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
     /// Offer SASL PLAIN on connections without TLS (off: PLAIN only after TLS).
     #[serde(default)]
     pub allow_plain_without_tls: bool,
@@ -295,6 +315,15 @@ fn yes() -> bool {
 fn default_max_body_size() -> usize {
     1024 * 1024
 }
+fn default_max_connections_per_ip() -> usize {
+    100
+}
+fn default_request_timeout() -> u64 {
+    30
+}
+fn default_send_timeout() -> u64 {
+    30
+}
 fn default_max_connections() -> usize {
     10_000
 }
@@ -353,6 +382,9 @@ fn default_listeners() -> Listen {
         tls,
         max_body_size: default_max_body_size(),
         max_connections: default_max_connections(),
+        max_connections_per_ip: default_max_connections_per_ip(),
+        request_timeout: default_request_timeout(),
+        send_timeout: default_send_timeout(),
         handlers,
     };
     Listen {
@@ -408,6 +440,7 @@ fn default_listeners() -> Listen {
             negotiation_timeout: default_negotiation_timeout(),
             keepalive_interval: default_keepalive_interval(),
             max_connections: default_c2s_connections(),
+            max_connections_per_ip: default_max_connections_per_ip(),
             allow_plain_without_tls: false,
         }],
     }
@@ -476,8 +509,14 @@ impl Config {
         if self.auth.scram_iterations < 1 {
             return Err(invalid("auth.scram_iterations", "expected a positive integer"));
         }
-        if self.general.max_session_queue < 1 {
-            return Err(invalid("general.max_session_queue", "expected a positive integer"));
+        for (key, v) in [
+            ("max_session_queue", self.general.max_session_queue),
+            ("max_session_queue_bytes", self.general.max_session_queue_bytes),
+            ("max_user_sessions", self.general.max_user_sessions),
+        ] {
+            if v < 1 {
+                return Err(invalid(format!("general.{key}"), "expected a positive integer"));
+            }
         }
         if self.auth.failure_window_s < 1 {
             return Err(invalid("auth.failure_window_s", "expected a positive integer"));
@@ -495,8 +534,15 @@ impl Config {
             if l.max_body_size == 0 {
                 return Err(invalid(key("max_body_size"), "expected a positive integer"));
             }
-            if l.max_connections == 0 {
-                return Err(invalid(key("max_connections"), "expected a positive integer"));
+            for (k, v) in [
+                ("max_connections", l.max_connections as u64),
+                ("max_connections_per_ip", l.max_connections_per_ip as u64),
+                ("request_timeout", l.request_timeout),
+                ("send_timeout", l.send_timeout),
+            ] {
+                if v == 0 {
+                    return Err(invalid(key(k), "expected a positive integer"));
+                }
             }
             let h = &l.handlers;
             let paths = h
@@ -562,6 +608,7 @@ impl Config {
                 ("negotiation_timeout", l.negotiation_timeout),
                 ("keepalive_interval", l.keepalive_interval),
                 ("max_connections", l.max_connections as u64),
+                ("max_connections_per_ip", l.max_connections_per_ip as u64),
             ] {
                 if v == 0 {
                     return Err(invalid(format!("listen.c2s[{i}].{key}"), "expected a positive integer"));

@@ -49,7 +49,11 @@ pub fn core_settings(config: &Config) -> Settings {
         .collect();
     Settings {
         hosts,
-        max_session_queue: config.general.max_session_queue,
+        sessions: crate::core::session::Limits {
+            queue_len: config.general.max_session_queue,
+            queue_bytes: config.general.max_session_queue_bytes,
+            max_per_user: config.general.max_user_sessions,
+        },
         archive: config.modules.mod_mam.is_some(),
         scram_iterations: config.auth.scram_iterations,
         auth_cache_size: config.auth.cache_size,

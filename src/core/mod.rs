@@ -43,20 +43,19 @@ use accounts::Accounts;
 use archive::Archive;
 use jid::{BareJid, FullJid, Jid};
 use router::{RouteError, Router};
-use session::{Kick, Outbound, Session, Sessions};
+use session::{Inbox, Kick, OpenError, Session, Sessions};
 use stanza::{Condition, StanzaError};
 use std::sync::Arc;
 use std::time::Duration;
 use throttle::AuthThrottle;
-use tokio::sync::mpsc;
 
 /// What the core needs to know of the configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The account domains served, prepped; the first is the default host.
     pub hosts: Vec<String>,
-    /// Stanzas queued for one session before it counts as too slow and is closed.
-    pub max_session_queue: usize,
+    /// How much a session may have queued, and how many sessions an account may have.
+    pub sessions: session::Limits,
     /// Whether one-to-one messages are archived (`mod_mam`).
     pub archive: bool,
     /// PBKDF2 iterations of new SCRAM credentials.
@@ -161,20 +160,22 @@ impl Core {
     }
 
     /// Registers a bound XMPP session. A session already bound to the same full JID is
-    /// replaced (it gets `<conflict/>`).
-    pub fn open_session(&self, jid: FullJid) -> (Arc<Session>, mpsc::Receiver<Outbound>) {
-        self.sessions.register(jid, self.settings.max_session_queue)
+    /// replaced (it gets `<conflict/>`); an account at its session limit gets no more.
+    pub fn open_session(&self, jid: FullJid) -> Result<(Arc<Session>, Inbox), OpenError> {
+        self.sessions.register(jid, self.settings.sessions)
     }
 
     /// Registers an event stream (SSE) for `user`: a resource of its own, available for
     /// routing from the start, that never sends presence.
-    pub fn open_event_stream(&self, user: &BareJid) -> Option<(Arc<Session>, mpsc::Receiver<Outbound>)> {
+    pub fn open_event_stream(&self, user: &BareJid) -> Result<(Arc<Session>, Inbox), OpenError> {
         let suffix: [u8; 8] = rand::random();
         let resource = format!("sse-{}", hex(&suffix));
-        let full = user.with_resource_str(&resource).ok()?;
-        let (session, rx) = self.open_session(full);
+        let full = user
+            .with_resource_str(&resource)
+            .expect("a bare JID with an ASCII hex resource is a valid full JID");
+        let (session, inbox) = self.open_session(full)?;
         session.mark_available(0);
-        Some((session, rx))
+        Ok((session, inbox))
     }
 
     /// Ends a session: removes it from the table and tells whoever saw it available.

@@ -1,9 +1,11 @@
 //! Sessions: the table of every connected resource, whatever door it came through (an
 //! XMPP stream over TCP or WebSocket, an SSE stream).
 //!
-//! A session registers its full JID and a bounded outbound queue. Delivering to a session
-//! never waits: when its queue is full the session cannot keep up, and it is told to
-//! close with a stream error, so a slow reader never makes the server's memory grow.
+//! A session registers its full JID and an outbound queue bounded in stanzas and in bytes
+//! ([`Limits`]). Delivering to a session never waits: when its queue is full the session
+//! cannot keep up; it is told to close (once, with one log line) and gets nothing more,
+//! so a slow reader never makes the server's memory grow. An account has at most
+//! `max_per_user` sessions at once.
 //!
 //! Which sessions a stanza goes to is decided by the services of `router`
 //! (for accounts, `delivery`, RFC 6121 §8); this module only keeps the table and
@@ -12,14 +14,49 @@
 use crate::xml::Element;
 use jid::{BareJid, FullJid};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{mpsc, Notify};
 
-/// What a session's writer receives.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    Stanza(Element),
+/// How much a session may hold and how many an account may have.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Stanzas waiting for the session's writer.
+    pub queue_len: usize,
+    /// Their approximate size in bytes ([`Element::approx_size`]).
+    pub queue_bytes: usize,
+    /// Sessions one account may have at once (XMPP and SSE together).
+    pub max_per_user: usize,
+}
+
+/// The receiving end of a session's queue, read by its door's writer.
+#[derive(Debug)]
+pub struct Inbox {
+    rx: mpsc::Receiver<(Element, usize)>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+impl Inbox {
+    /// The next stanza; `None` once the session is gone.
+    pub async fn recv(&mut self) -> Option<Element> {
+        let (stanza, size) = self.rx.recv().await?;
+        self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+        Some(stanza)
+    }
+
+    /// A stanza already waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Element> {
+        let (stanza, size) = self.rx.try_recv().ok()?;
+        self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+        Some(stanza)
+    }
+}
+
+/// Why a session could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("the account has too many sessions (at most {max})")]
+    TooManySessions { max: usize },
 }
 
 /// Why a session must end, sent to it out of band (its queue may be full).
@@ -65,7 +102,11 @@ struct PresenceState {
 pub struct Session {
     pub id: u64,
     pub jid: FullJid,
-    queue: mpsc::Sender<Outbound>,
+    queue: mpsc::Sender<(Element, usize)>,
+    queued_bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
+    /// Set with the first kick: nothing more is queued after it.
+    ended: AtomicBool,
     kick: Mutex<Option<Kick>>,
     kicked: Notify,
     presence: Mutex<PresenceState>,
@@ -74,26 +115,48 @@ pub struct Session {
 }
 
 impl Session {
-    /// Queues `stanza`; a full queue kicks the session (it cannot keep up).
+    /// Queues `stanza`. A queue full in stanzas or bytes kicks the session (it cannot
+    /// keep up); a session that was kicked takes nothing more. `false`: not queued.
     pub fn send(&self, stanza: Element) -> bool {
-        match self.queue.try_send(Outbound::Stanza(stanza)) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(jid = %self.jid, "outbound queue full; closing the session");
-                self.kick(Kick::TooSlow);
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        if self.ended.load(Ordering::Acquire) {
+            return false;
         }
+        let size = stanza.approx_size();
+        let queued = self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
+        let over_bytes = queued > self.max_bytes;
+        let result = if over_bytes {
+            Err(())
+        } else {
+            match self.queue.try_send((stanza, size)) {
+                Ok(()) => Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => Err(()),
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+                    return false;
+                }
+            }
+        };
+        if result.is_err() {
+            self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+            if self.kick(Kick::TooSlow) {
+                tracing::warn!(jid = %self.jid, queued_bytes = queued - size, "outbound queue full; closing the session");
+            }
+            return false;
+        }
+        true
     }
 
-    /// Tells the session to end with `reason` (the first reason wins).
-    pub fn kick(&self, reason: Kick) {
+    /// Tells the session to end with `reason` (the first reason wins); `true` when this
+    /// call was the first.
+    pub fn kick(&self, reason: Kick) -> bool {
         let mut k = self.kick.lock().expect("kick mutex poisoned");
-        if k.is_none() {
-            *k = Some(reason);
-            self.kicked.notify_one();
+        if k.is_some() {
+            return false;
         }
+        *k = Some(reason);
+        self.ended.store(true, Ordering::Release);
+        self.kicked.notify_one();
+        true
     }
 
     /// Waits until the session is kicked, then says why.
@@ -182,14 +245,19 @@ impl Sessions {
         Self::default()
     }
 
-    /// Registers a session for `jid` with an outbound queue of `queue_len` stanzas. A
-    /// session already bound to the same full JID is kicked with `<conflict/>`.
-    pub fn register(&self, jid: FullJid, queue_len: usize) -> (Arc<Session>, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(queue_len.max(1));
+    /// Registers a session for `jid` with an outbound queue within `limits`. A session
+    /// already bound to the same full JID is kicked with `<conflict/>`; an account with
+    /// `max_per_user` other sessions gets no more.
+    pub fn register(&self, jid: FullJid, limits: Limits) -> Result<(Arc<Session>, Inbox), OpenError> {
+        let (tx, rx) = mpsc::channel(limits.queue_len.max(1));
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let session = Arc::new(Session {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             jid: jid.clone(),
             queue: tx,
+            queued_bytes: queued_bytes.clone(),
+            max_bytes: limits.queue_bytes,
+            ended: AtomicBool::new(false),
             kick: Mutex::new(None),
             kicked: Notify::new(),
             presence: Mutex::new(PresenceState::default()),
@@ -198,14 +266,20 @@ impl Sessions {
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");
             let list = table.entry(jid.to_bare()).or_default();
-            let old = list.iter().position(|s| s.jid == jid).map(|i| list.remove(i));
+            let old = list.iter().position(|s| s.jid == jid);
+            if old.is_none() && list.len() >= limits.max_per_user {
+                return Err(OpenError::TooManySessions {
+                    max: limits.max_per_user,
+                });
+            }
+            let old = old.map(|i| list.remove(i));
             list.push(session.clone());
             old
         };
         if let Some(old) = replaced {
             old.kick(Kick::Conflict);
         }
-        (session, rx)
+        Ok((session, Inbox { rx, queued_bytes }))
     }
 
     /// Removes the session `id` of `jid`'s account (a no-op if it was replaced already).
@@ -279,12 +353,20 @@ mod tests {
         FullJid::new(s).unwrap()
     }
 
+    fn limits(queue_len: usize) -> Limits {
+        Limits {
+            queue_len,
+            queue_bytes: 1 << 20,
+            max_per_user: 10,
+        }
+    }
+
     #[tokio::test]
     async fn a_second_session_on_the_same_full_jid_replaces_the_first() {
         let table = Sessions::new();
-        let (first, _rx1) = table.register(full("alice@localhost/phone"), 8);
-        let (other, _rx2) = table.register(full("alice@localhost/laptop"), 8);
-        let (second, _rx3) = table.register(full("alice@localhost/phone"), 8);
+        let (first, _rx1) = table.register(full("alice@localhost/phone"), limits(8)).unwrap();
+        let (other, _rx2) = table.register(full("alice@localhost/laptop"), limits(8)).unwrap();
+        let (second, _rx3) = table.register(full("alice@localhost/phone"), limits(8)).unwrap();
         assert_eq!(first.kicked().await, Kick::Conflict);
         assert_eq!(table.session(&full("alice@localhost/phone")).unwrap().id, second.id);
         assert_eq!(table.sessions_of(&BareJid::new("alice@localhost").unwrap()).len(), 2);
@@ -297,14 +379,54 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_session_that_cannot_keep_up_is_kicked_not_buffered() {
+    async fn a_session_that_cannot_keep_up_is_kicked_once_and_then_takes_nothing() {
         let table = Sessions::new();
-        let (s, mut rx) = table.register(full("bob@localhost/r"), 2);
+        let (s, mut inbox) = table.register(full("bob@localhost/r"), limits(2)).unwrap();
         let m = Element::new("message", "jabber:client");
         assert!(s.send(m.clone()));
         assert!(s.send(m.clone()));
         assert!(!s.send(m.clone()), "a third stanza overflows a queue of two");
         assert_eq!(s.kicked().await, Kick::TooSlow);
-        assert!(rx.recv().await.is_some());
+        assert!(!s.kick(Kick::TooSlow), "kicked once");
+        assert!(inbox.recv().await.is_some());
+        assert!(!s.send(m), "room in the queue again, but the session is over");
+    }
+
+    #[tokio::test]
+    async fn the_queue_is_bounded_in_bytes_too() {
+        let table = Sessions::new();
+        let small = Limits {
+            queue_len: 1000,
+            queue_bytes: 4096,
+            max_per_user: 10,
+        };
+        let (s, mut inbox) = table.register(full("bob@localhost/r"), small).unwrap();
+        let big = Element::new("message", "jabber:client").with_text("x".repeat(1500));
+        assert!(s.send(big.clone()));
+        assert!(s.send(big.clone()));
+        assert!(inbox.try_recv().is_some(), "reading frees its bytes");
+        assert!(s.send(big.clone()));
+        assert!(!s.send(big.clone()), "three of them exceed 4 KiB");
+        assert_eq!(s.kicked().await, Kick::TooSlow);
+    }
+
+    #[test]
+    fn an_account_has_at_most_max_per_user_sessions_but_may_replace_one() {
+        let table = Sessions::new();
+        let two = Limits {
+            max_per_user: 2,
+            ..limits(8)
+        };
+        let _a = table.register(full("alice@localhost/a"), two).unwrap();
+        let _b = table.register(full("alice@localhost/b"), two).unwrap();
+        assert_eq!(
+            table.register(full("alice@localhost/c"), two).unwrap_err(),
+            OpenError::TooManySessions { max: 2 }
+        );
+        assert!(
+            table.register(full("alice@localhost/a"), two).is_ok(),
+            "a replacement is no new session"
+        );
+        assert!(table.register(full("bob@localhost/a"), two).is_ok());
     }
 }

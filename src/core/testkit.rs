@@ -4,19 +4,22 @@
 //! queued.
 
 use super::router::Service;
-use super::session::{Kick, Outbound, Session};
+use super::session::{Inbox, Kick, Session};
 use super::{Core, Settings};
 use crate::store::Stores;
 use crate::xml::{parse_element, Element};
 use jid::{BareJid, FullJid};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 pub(crate) fn settings() -> Settings {
     Settings {
         hosts: vec!["localhost".into(), "example.com".into()],
-        max_session_queue: 100,
+        sessions: super::session::Limits {
+            queue_len: 100,
+            queue_bytes: 1 << 20,
+            max_per_user: 10,
+        },
         archive: true,
         scram_iterations: 1,
         auth_cache_size: 100,
@@ -42,7 +45,7 @@ pub(crate) struct Harness {
 /// A bound session and what was queued for it.
 pub(crate) struct Client {
     pub session: Arc<Session>,
-    rx: mpsc::Receiver<Outbound>,
+    inbox: Inbox,
 }
 
 /// Parses a stanza; unprefixed elements are `jabber:client`.
@@ -82,8 +85,8 @@ impl Harness {
 
     /// A session bound to `jid` that has sent no presence.
     pub fn bind(&self, jid: &str) -> Client {
-        let (session, rx) = self.core.open_session(FullJid::new(jid).unwrap());
-        Client { session, rx }
+        let (session, inbox) = self.core.open_session(FullJid::new(jid).unwrap()).unwrap();
+        Client { session, inbox }
     }
 
     /// A session that sent initial presence with `priority`; its queue is emptied.
@@ -130,7 +133,7 @@ impl Client {
     /// Everything queued so far, in order.
     pub fn take(&mut self) -> Vec<Element> {
         let mut out = Vec::new();
-        while let Ok(Outbound::Stanza(s)) = self.rx.try_recv() {
+        while let Some(s) = self.inbox.try_recv() {
             out.push(s);
         }
         out

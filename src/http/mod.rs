@@ -32,9 +32,8 @@ use swagger::{Has, XSpanIdString};
 
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
-/// How long a TLS handshake or the headers of a request may take.
+/// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
     BoxBody::new(Full::new(bytes.into()))
@@ -307,14 +306,23 @@ pub(crate) async fn bind(
             Some(tokio_native_tls::TlsAcceptor::from(acceptor))
         }
     };
-    crate::transport::listener::bind(listener.addr(), listener.max_connections, move |stream, peer| {
+    let caps = crate::transport::listener::Caps {
+        max_connections: listener.max_connections,
+        max_per_address: listener.max_connections_per_ip,
+    };
+    let timing = Timing {
+        request: Duration::from_secs(listener.request_timeout),
+        send: Duration::from_secs(listener.send_timeout),
+    };
+    crate::transport::listener::bind(listener.addr(), caps, move |stream, peer| {
         let routes = routes.clone();
         let tls = tls.clone();
+        let deadline = tokio::time::Instant::now() + timing.request;
         async move {
             match tls {
-                None => serve_connection(routes, stream, peer).await,
+                None => serve_connection(routes, stream, peer, timing, deadline).await,
                 Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(stream)) => serve_connection(routes, stream, peer).await,
+                    Ok(Ok(stream)) => serve_connection(routes, stream, peer, timing, deadline).await,
                     Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                 },
@@ -324,11 +332,31 @@ pub(crate) async fn bind(
     .await
 }
 
-async fn serve_connection<S>(routes: Arc<Routes>, stream: S, peer: std::net::SocketAddr)
-where
+/// A listener's time limits.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// For each request header, and from accept to the first one.
+    request: Duration,
+    /// For the client to take any part of what is written to it.
+    send: Duration,
+}
+
+/// Serves one connection. A connection with no complete request header by
+/// `first_request` (counted from accept, TLS included) is closed: silent connections do
+/// not hold a slot.
+async fn serve_connection<S>(
+    routes: Arc<Routes>,
+    stream: S,
+    peer: std::net::SocketAddr,
+    timing: Timing,
+    first_request: tokio::time::Instant,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let requested = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = requested.clone();
     let service = hyper::service::service_fn(move |req| {
+        seen.store(true, std::sync::atomic::Ordering::Relaxed);
         let routes = routes.clone();
         async move { Ok::<_, Infallible>(routes.handle(req, peer).await) }
     });
@@ -336,17 +364,27 @@ where
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(timing.request);
     // HTTP/2 has no per-request idle timer; pings find peers that went away.
     builder
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10));
-    if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-        .await
-    {
+    let io = TokioIo::new(crate::transport::stall::WriteDeadline::new(stream, timing.send));
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        r = &mut connection => r,
+        _ = tokio::time::sleep_until(first_request) => {
+            if !requested.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::debug!(%peer, "no request in time; connection closed");
+                return;
+            }
+            connection.await
+        }
+    };
+    if let Err(e) = result {
         tracing::debug!(error = %e, "HTTP connection ended with an error");
     }
 }

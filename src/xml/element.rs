@@ -131,6 +131,23 @@ impl Element {
         out.push('>');
     }
 
+    /// About how many bytes the element takes, serialized or in memory (names, values,
+    /// text, and a fixed cost per node): what outbound queues are bounded by, without
+    /// serializing.
+    pub fn approx_size(&self) -> usize {
+        const PER_NODE: usize = 32;
+        let attrs: usize = self.attrs.iter().map(|(k, v)| k.len() + v.len() + PER_NODE).sum();
+        let children: usize = self
+            .children
+            .iter()
+            .map(|n| match n {
+                Node::Element(e) => e.approx_size(),
+                Node::Text(t) => t.len() + PER_NODE,
+            })
+            .sum();
+        PER_NODE + self.name.len() + self.ns.len() + attrs + children
+    }
+
     /// Serialized as a top-level element of a stream whose default namespace is
     /// `stream_ns` (`jabber:client`): the stanza itself carries no `xmlns` then.
     pub fn to_xml(&self, stream_ns: &str) -> String {

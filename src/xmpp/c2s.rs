@@ -251,7 +251,11 @@ pub(crate) async fn bind(
         keepalive_interval: Duration::from_secs(listener.keepalive_interval),
     };
     let max_stanza = listener.max_stanza_size;
-    crate::transport::listener::bind(listener.addr(), listener.max_connections, move |socket, peer| {
+    let caps = crate::transport::listener::Caps {
+        max_connections: listener.max_connections,
+        max_per_address: listener.max_connections_per_ip,
+    };
+    crate::transport::listener::bind(listener.addr(), caps, move |socket, peer| {
         let core = core.clone();
         let acceptor = acceptor.clone();
         let settings = settings.clone();

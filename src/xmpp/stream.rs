@@ -7,7 +7,7 @@
 
 use super::sasl::{self, SaslFailure, ScramServer};
 use crate::core::scram::ScramHash;
-use crate::core::session::{Kick, Outbound, Session};
+use crate::core::session::{Inbox, Kick, OpenError, Session};
 use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
 use crate::core::Core;
 use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
@@ -18,7 +18,7 @@ use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 const CLIENT_NS: &str = ns::CLIENT;
@@ -194,7 +194,7 @@ enum Negotiated {
     Closed,
     /// The connection went away.
     Gone,
-    Bound(Arc<Session>, mpsc::Receiver<Outbound>),
+    Bound(Arc<Session>, Inbox),
 }
 
 /// Serves one client stream from its first byte to its end.
@@ -203,7 +203,7 @@ pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings:
     let deadline = Instant::now() + settings.negotiation_timeout;
     let result = tokio::time::timeout_at(deadline, negotiate(&core, &mut conn, &settings, &mut header_sent)).await;
     let failure = match result {
-        Ok(Ok(Negotiated::Bound(session, rx))) => return active(core, conn, session, rx, settings).await,
+        Ok(Ok(Negotiated::Bound(session, inbox))) => return active(core, conn, session, inbox, settings).await,
         Ok(Ok(Negotiated::Closed)) => None,
         Ok(Ok(Negotiated::Gone)) => return conn.shutdown().await,
         Ok(Err(e)) => Some(e),
@@ -583,7 +583,18 @@ async fn bind_or_session<C: Connection>(
             return Ok(None);
         }
     };
-    let (session, rx) = core.open_session(full.clone());
+    let (session, inbox) = match core.open_session(full.clone()) {
+        Ok(opened) => opened,
+        Err(e @ OpenError::TooManySessions { .. }) => {
+            // RFC 6120 §7.6.2.1: the account cannot have another resource now.
+            let refused = stanza::error_reply(
+                iq,
+                StanzaError::with_type(ErrorType::Wait, Condition::ResourceConstraint).with_text(e.to_string()),
+            );
+            let _ = conn.send(vec![send(refused)]).await;
+            return Ok(None);
+        }
+    };
     let result = reply(Some(
         Element::new("bind", BIND_NS).with_child(Element::new("jid", BIND_NS).with_text(full.to_string())),
     ));
@@ -592,7 +603,7 @@ async fn bind_or_session<C: Connection>(
         return Ok(Some(Negotiated::Gone));
     }
     tracing::debug!(jid = %full, "bound");
-    Ok(Some(Negotiated::Bound(session, rx)))
+    Ok(Some(Negotiated::Bound(session, inbox)))
 }
 
 /// How the session loop ended, and so what the writer sends last.
@@ -605,18 +616,12 @@ enum Ending {
 }
 
 /// The bound session: read and route client stanzas here, write queued ones in a task.
-async fn active<C: Connection>(
-    core: Arc<Core>,
-    conn: C,
-    session: Arc<Session>,
-    rx: mpsc::Receiver<Outbound>,
-    settings: Settings,
-) {
+async fn active<C: Connection>(core: Arc<Core>, conn: C, session: Arc<Session>, inbox: Inbox, settings: Settings) {
     let (mut reader, writer) = conn.split();
     let (end_tx, end_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop::<C>(
         writer,
-        rx,
+        inbox,
         session.clone(),
         end_rx,
         settings.keepalive_interval,
@@ -665,7 +670,7 @@ async fn read_loop<R: StreamRead>(core: &Arc<Core>, reader: &mut R, session: &Ar
 
 async fn write_loop<C: Connection>(
     mut writer: C::Write,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut inbox: Inbox,
     session: Arc<Session>,
     mut end_rx: oneshot::Receiver<Ending>,
     keepalive: Duration,
@@ -683,13 +688,13 @@ async fn write_loop<C: Connection>(
                 };
             }
             kick = session.kicked() => break framing.error(kick.condition(), None),
-            first = rx.recv() => {
-                let Some(Outbound::Stanza(first)) = first else { break Vec::new() };
+            first = inbox.recv() => {
+                let Some(first) = first else { break Vec::new() };
                 let mut frames = vec![framing.stanza(&first)];
                 while frames.len() < WRITE_BATCH {
-                    match rx.try_recv() {
-                        Ok(Outbound::Stanza(el)) => frames.push(framing.stanza(&el)),
-                        Err(_) => break,
+                    match inbox.try_recv() {
+                        Some(el) => frames.push(framing.stanza(&el)),
+                        None => break,
                     }
                 }
                 match tokio::time::timeout(WRITE_TIMEOUT, writer.send(frames)).await {

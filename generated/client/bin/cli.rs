@@ -298,6 +298,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                AddContactResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 AddContactResponse::UserNotFound
                 (body)
                 => "UserNotFound\n".to_string()
@@ -349,6 +361,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                DeleteContactsResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 DeleteContactsResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -392,6 +416,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                ListContactsResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 ListContactsResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
@@ -433,6 +469,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                DeleteContactResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 DeleteContactResponse::ContactNotFound
                 (body)
                 => "ContactNotFound\n".to_string()
@@ -469,6 +517,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetContactResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 GetContactResponse::NotFound
                 (body)
@@ -516,6 +576,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ManageContactResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 ManageContactResponse::ContactNotFound
                 (body)
@@ -569,6 +641,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                GetMessagesResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 GetMessagesResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
@@ -608,6 +692,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendMessageResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 SendMessageResponse::PayloadTooLarge
                 (body)
@@ -660,6 +756,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                GetMessagesWithResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 GetMessagesWithResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
@@ -699,6 +807,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateRoomResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 CreateRoomResponse::Forbidden
                 (body)
@@ -748,6 +868,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                ListRoomsResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 ListRoomsResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
@@ -780,6 +912,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                PutRoomWithoutIdResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 PutRoomWithoutIdResponse::NotImplemented
                 (body)
@@ -824,6 +968,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateRoomWithIdResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 CreateRoomWithIdResponse::Forbidden
                 (body)
@@ -876,6 +1032,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetRoomResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 GetRoomResponse::Forbidden
                 (body)
@@ -933,6 +1101,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                GetRoomMessagesResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 GetRoomMessagesResponse::Forbidden
                 (body)
                 => "Forbidden\n".to_string()
@@ -984,6 +1164,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                InviteToRoomResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 InviteToRoomResponse::Forbidden
                 (body)
@@ -1038,6 +1230,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                RemoveFromRoomWithoutUserResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 RemoveFromRoomWithoutUserResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
@@ -1081,6 +1285,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendRoomMessageResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 SendRoomMessageResponse::Forbidden
                 (body)
@@ -1138,6 +1354,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SetRoomConfigResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 SetRoomConfigResponse::Forbidden
                 (body)
@@ -1198,6 +1426,18 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                RemoveFromRoomResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
                 RemoveFromRoomResponse::Forbidden
                 (body)
                 => "Forbidden\n".to_string()
@@ -1245,6 +1485,18 @@ async fn main() -> Result<()> {
                     &format!(
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                OpenEventStreamResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
                     ),
                 OpenEventStreamResponse::NotImplemented
                 (body)

@@ -39,6 +39,16 @@ pub enum AddContactResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// User not found
     UserNotFound
     (String)
@@ -71,6 +81,16 @@ pub enum DeleteContactsResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -99,6 +119,16 @@ pub enum ListContactsResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
     NotImplemented
     (String)
@@ -122,6 +152,16 @@ pub enum DeleteContactResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Contact not found
     ContactNotFound
     (String)
@@ -140,6 +180,16 @@ pub enum GetContactResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Not found
@@ -167,6 +217,16 @@ pub enum ManageContactResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Contact not found
@@ -201,6 +261,16 @@ pub enum GetMessagesResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
     NotImplemented
     (String)
@@ -223,6 +293,16 @@ pub enum SendMessageResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Payload too large
@@ -253,6 +333,16 @@ pub enum GetMessagesWithResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
     NotImplemented
     (String)
@@ -275,6 +365,16 @@ pub enum CreateRoomResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Forbidden
@@ -309,6 +409,16 @@ pub enum ListRoomsResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
     NotImplemented
     (String)
@@ -327,6 +437,16 @@ pub enum PutRoomWithoutIdResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Not implemented
@@ -351,6 +471,16 @@ pub enum CreateRoomWithIdResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Forbidden
@@ -385,6 +515,16 @@ pub enum GetRoomResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
     Forbidden
     (String)
@@ -417,6 +557,16 @@ pub enum GetRoomMessagesResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
     Forbidden
     (String)
@@ -446,6 +596,16 @@ pub enum InviteToRoomResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Forbidden
@@ -480,6 +640,16 @@ pub enum RemoveFromRoomWithoutUserResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
     NotImplemented
     (String)
@@ -502,6 +672,16 @@ pub enum SendRoomMessageResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Forbidden
@@ -539,6 +719,16 @@ pub enum SetRoomConfigResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
     Forbidden
     (String)
@@ -574,6 +764,16 @@ pub enum RemoveFromRoomResponse {
         String
     }
     ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
     Forbidden
     (String)
@@ -604,6 +804,16 @@ pub enum OpenEventStreamResponse {
         body: String,
         www_authenticate:
         String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
     }
     ,
     /// Not implemented

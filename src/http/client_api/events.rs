@@ -12,7 +12,7 @@
 
 use crate::core::archive::ChatItem;
 use crate::core::muc_light::RoomItem;
-use crate::core::session::{Outbound, Session};
+use crate::core::session::{Inbox, Session};
 use crate::core::Core;
 use crate::http::{json_error, Body};
 use crate::xml::Element;
@@ -26,7 +26,6 @@ use jid::BareJid;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 const KEEPALIVE: Duration = Duration::from_secs(30);
 
@@ -45,7 +44,7 @@ impl Drop for Registration {
 
 struct State {
     registration: Registration,
-    rx: mpsc::Receiver<Outbound>,
+    inbox: Inbox,
     next_id: u64,
     started: bool,
 }
@@ -71,17 +70,18 @@ fn events_for(stanza: &Element, owner: &BareJid, next_id: &mut u64) -> String {
     out
 }
 
-/// Opens the stream for the authenticated `user`.
-pub(super) fn open(core: &Arc<Core>, user: BareJid) -> Response<Body> {
-    let Some((session, rx)) = core.open_event_stream(&user) else {
-        return json_error(hyper::StatusCode::BAD_REQUEST, "Invalid user");
+/// Opens the stream for the authenticated `user`, on an HTTP/1 connection when `http1`.
+pub(super) fn open(core: &Arc<Core>, user: BareJid, http1: bool) -> Response<Body> {
+    let (session, inbox) = match core.open_event_stream(&user) {
+        Ok(opened) => opened,
+        Err(e) => return json_error(hyper::StatusCode::TOO_MANY_REQUESTS, &e.to_string()),
     };
     let state = State {
         registration: Registration {
             core: core.clone(),
             session,
         },
-        rx,
+        inbox,
         next_id: 1,
         started: false,
     };
@@ -95,8 +95,8 @@ pub(super) fn open(core: &Arc<Core>, user: BareJid) -> Response<Body> {
             let session = st.registration.session.clone();
             tokio::select! {
                 _ = session.kicked() => return None,
-                msg = st.rx.recv() => {
-                    let Some(Outbound::Stanza(stanza)) = msg else { return None };
+                msg = st.inbox.recv() => {
+                    let stanza = msg?;
                     let owner = session.jid.to_bare();
                     let text = events_for(&stanza, &owner, &mut st.next_id);
                     if !text.is_empty() {
@@ -113,6 +113,11 @@ pub(super) fn open(core: &Arc<Core>, user: BareJid) -> Response<Body> {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    if http1 {
+        // The stream holds its connection to the end: nothing else is sent on it after.
+        // (HTTP/2 streams end on their own and forbid the header.)
+        h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 

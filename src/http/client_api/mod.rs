@@ -132,7 +132,8 @@ impl ClientApi {
             if checked.is_err() {
                 return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
             }
-            return events::open(&self.core, user);
+            let http1 = req.version() < hyper::Version::HTTP_2;
+            return events::open(&self.core, user, http1);
         }
         let context = RequestContext::new(req.headers(), user.to_string(), user);
         super::dispatch(
