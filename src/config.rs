@@ -87,9 +87,13 @@ pub struct Auth {
     /// How often the server looks for account changes made by another process
     /// (e.g. `meerkat passwd` while it runs), in milliseconds.
     pub sync_interval_ms: u64,
-    /// Failed XMPP authentications allowed per source address within `failure_window_s`;
-    /// beyond that, attempts are refused with `temporary-auth-failure`.
+    /// Failed logins (REST and XMPP alike) allowed per source address within
+    /// `failure_window_s`; then everything from that address is refused until the window
+    /// has passed.
     pub max_failures_per_ip: u32,
+    /// Failed logins to one account from one address within the window; then that
+    /// account is refused from that address (its owner elsewhere is not).
+    pub max_failures_per_account: u32,
     pub failure_window_s: u64,
 }
 
@@ -99,7 +103,8 @@ impl Default for Auth {
             scram_iterations: 4096,
             cache_size: 10_000,
             sync_interval_ms: 1000,
-            max_failures_per_ip: 10,
+            max_failures_per_ip: 100,
+            max_failures_per_account: 10,
             failure_window_s: 60,
         }
     }

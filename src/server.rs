@@ -58,6 +58,7 @@ pub fn core_settings(config: &Config) -> Settings {
         scram_iterations: config.auth.scram_iterations,
         auth_cache_size: config.auth.cache_size,
         max_auth_failures: config.auth.max_failures_per_ip,
+        max_auth_failures_per_account: config.auth.max_failures_per_account,
         auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
         muc_light: config
             .modules

@@ -15,16 +15,21 @@ use std::time::{Duration, Instant};
 /// a c2s listener; `extra` goes into `[general]`, `listener` into the client API's
 /// `[[listen.http]]`, and the archive is off so that memory shows the queues alone.
 fn config(data: &std::path::Path, general: &str, listener: &str) -> String {
+    // `general` lines starting with `auth.` go to `[auth]`.
+    let (auth, general): (Vec<&str>, Vec<&str>) = general.lines().partition(|l| l.starts_with("auth."));
+    let auth: Vec<&str> = auth.iter().map(|l| &l["auth.".len()..]).collect();
+    let (auth, general) = (auth.join("\n"), general.join("\n"));
     format!(
         r#"
+[auth]
+scram_iterations = 4096
+sync_interval_ms = 100
+{auth}
+
 [general]
 hosts = ["localhost"]
 data_dir = "{data}"
 {general}
-
-[auth]
-scram_iterations = 4096
-sync_interval_ms = 100
 
 [[listen.http]]
 port = 0
@@ -221,4 +226,67 @@ async fn an_account_at_its_session_limit_cannot_bind_another_resource() {
     // Replacing a bound resource is no new session.
     let (_, jid) = online(&server, "alice@localhost/a", "secret", Transport::StartTls).await;
     assert_eq!(jid.to_string(), "alice@localhost/a");
+}
+
+/// A raw HTTP/1.1 GET of `path` with Basic credentials, from the local address `from`:
+/// the status and the `Retry-After` header.
+async fn get_from(from: &str, addr: SocketAddr, path: &str, user: &str, password: &str) -> (u16, Option<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let mut s = socket.connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: {}\r\n\r\n",
+        basic(user, password)
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let retry = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("retry-after: ")
+                .or_else(|| l.strip_prefix("Retry-After: "))
+        })
+        .map(str::to_owned);
+    (status, retry)
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_for_every_door_and_the_owner_elsewhere_still_gets_in() {
+    let server = server("auth.max_failures_per_account = 3", "").await;
+    let api = server.addr("mongoose_client_api");
+    for _ in 0..3 {
+        let (status, _) = get_from("127.0.0.1", api, "/api/contacts", "alice@localhost", "guess").await;
+        assert_eq!(status, 401);
+    }
+    let (status, retry) = get_from("127.0.0.1", api, "/api/contacts", "Alice@LocalHost", "secret").await;
+    assert_eq!(status, 429, "even the right password, from the guessing address");
+    let retry: u64 = retry.expect("Retry-After").trim().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // The XMPP door counts the same failures.
+    let connector = xmpp::connector(&server, Transport::StartTls);
+    let jid: Jid = "alice@localhost".parse().unwrap();
+    match raw_login(&connector, &jid, "secret", None).await {
+        Err(tokio_xmpp::Error::Auth(tokio_xmpp::error::AuthError::Fail(condition))) => assert_eq!(
+            condition,
+            tokio_xmpp::parsers::sasl::DefinedCondition::TemporaryAuthFailure
+        ),
+        other => panic!("expected a temporary failure, got {:?}", other.map(|_| ())),
+    }
+    // Someone else behind the same address, and alice from elsewhere, are fine.
+    assert_eq!(
+        get_from("127.0.0.1", api, "/api/contacts", "bob@localhost", "secret")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        get_from("127.0.0.2", api, "/api/contacts", "alice@localhost", "secret")
+            .await
+            .0,
+        200
+    );
 }

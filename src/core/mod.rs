@@ -64,6 +64,9 @@ pub struct Settings {
     pub auth_cache_size: usize,
     /// Failed logins per source address within `auth_failure_window`, then refusal.
     pub max_auth_failures: u32,
+    /// Failed logins to one account from one address within the window, then refusal of
+    /// that account from that address.
+    pub max_auth_failures_per_account: u32,
     pub auth_failure_window: Duration,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
@@ -129,7 +132,11 @@ impl Core {
             on_removal.remove(0);
         }
         Ok(Arc::new(Core {
-            throttle: AuthThrottle::new(settings.max_auth_failures, settings.auth_failure_window),
+            throttle: AuthThrottle::new(
+                settings.max_auth_failures,
+                settings.max_auth_failures_per_account,
+                settings.auth_failure_window,
+            ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
             sessions: Sessions::new(),

@@ -24,6 +24,7 @@ pub(crate) fn settings() -> Settings {
         scram_iterations: 1,
         auth_cache_size: 100,
         max_auth_failures: 5,
+        max_auth_failures_per_account: 5,
         auth_failure_window: Duration::from_secs(60),
         muc_light: Some(super::muc_light::MucLightSettings {
             host: "muclight.@HOST@".into(),

@@ -1,53 +1,119 @@
-//! Failed-authentication throttling per source address: after `max` failures within a
-//! window, further attempts from that address are refused until the window has passed.
-//! Bounded in memory: expired entries are swept when the table grows.
+//! Failed logins, counted for every door alike (REST Basic auth, SASL over TCP and
+//! WebSocket), per source address and per account from that address, over a sliding
+//! window:
+//! - an address with `max_per_address` failures (any accounts) is refused until its
+//!   window has passed, even with the right password (it is guessing);
+//! - an account with `max_per_account` failures from one address is refused from that
+//!   address only: its owner, elsewhere, still logs in with the right password, and many
+//!   users behind one address are not locked out by one of them.
+//!
+//! A success clears the account's count from that address, not the address's count (a
+//! valid account of the attacker's cannot wipe it). Bounded in memory: expired entries
+//! are swept when a table grows.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const SWEEP_AT: usize = 10_000;
 
-pub struct AuthThrottle {
-    max: u32,
-    window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+/// Failures of one key since `since`.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    count: u32,
+    since: Instant,
 }
 
-impl AuthThrottle {
-    pub fn new(max: u32, window: Duration) -> Self {
-        AuthThrottle {
+struct Counter<K> {
+    max: u32,
+    window: Duration,
+    failures: Mutex<HashMap<K, Window>>,
+}
+
+impl<K: Hash + Eq + Clone> Counter<K> {
+    fn new(max: u32, window: Duration) -> Self {
+        Counter {
             max,
             window,
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Whether `ip` may try to authenticate now.
-    pub fn allowed(&self, ip: IpAddr) -> bool {
-        let failures = self.failures.lock().expect("throttle mutex poisoned");
-        match failures.get(&ip) {
-            Some((count, since)) => *count < self.max || since.elapsed() >= self.window,
-            None => true,
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<K, Window>> {
+        // Counters stay meaningful even if a holder panicked.
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `Err(wait)` while `key` is over its limit.
+    fn check(&self, key: &K) -> Result<(), Duration> {
+        match self.table().get(key) {
+            Some(w) if w.count >= self.max && w.since.elapsed() < self.window => {
+                Err(self.window.saturating_sub(w.since.elapsed()))
+            }
+            _ => Ok(()),
         }
     }
 
-    pub fn failed(&self, ip: IpAddr) {
-        let mut failures = self.failures.lock().expect("throttle mutex poisoned");
-        if failures.len() >= SWEEP_AT {
+    fn failed(&self, key: K) {
+        let mut table = self.table();
+        if table.len() >= SWEEP_AT {
             let window = self.window;
-            failures.retain(|_, (_, since)| since.elapsed() < window);
+            table.retain(|_, w| w.since.elapsed() < window);
         }
-        let entry = failures.entry(ip).or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, Instant::now());
+        let w = table.entry(key).or_insert(Window {
+            count: 0,
+            since: Instant::now(),
+        });
+        if w.since.elapsed() >= self.window {
+            *w = Window {
+                count: 0,
+                since: Instant::now(),
+            };
         }
-        entry.0 += 1;
+        w.count += 1;
     }
 
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.failures.lock().expect("throttle mutex poisoned").remove(&ip);
+    fn clear(&self, key: &K) {
+        self.table().remove(key);
+    }
+}
+
+pub struct AuthThrottle {
+    by_address: Counter<IpAddr>,
+    by_account: Counter<(String, IpAddr)>,
+}
+
+impl AuthThrottle {
+    pub fn new(max_per_address: u32, max_per_account: u32, window: Duration) -> Self {
+        AuthThrottle {
+            by_address: Counter::new(max_per_address, window),
+            by_account: Counter::new(max_per_account, window),
+        }
+    }
+
+    /// Whether `ip` may try to log in now (to `account`, when known); `Err` says how long
+    /// to wait.
+    pub fn check(&self, ip: IpAddr, account: Option<&str>) -> Result<(), Duration> {
+        self.by_address.check(&ip)?;
+        match account {
+            Some(a) => self.by_account.check(&(a.to_owned(), ip)),
+            None => Ok(()),
+        }
+    }
+
+    /// A failed login from `ip` (to `account`, when the attempt named one).
+    pub fn failed(&self, ip: IpAddr, account: Option<&str>) {
+        self.by_address.failed(ip);
+        if let Some(a) = account {
+            self.by_account.failed((a.to_owned(), ip));
+        }
+    }
+
+    /// `account` logged in from `ip`: its failures from there are forgiven.
+    pub fn succeeded(&self, ip: IpAddr, account: &str) {
+        self.by_account.clear(&(account.to_owned(), ip));
     }
 }
 
@@ -55,21 +121,48 @@ impl AuthThrottle {
 mod tests {
     use super::*;
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn an_address_is_refused_after_too_many_failures_and_forgiven_later() {
-        let t = AuthThrottle::new(3, Duration::from_millis(50));
-        let ip: IpAddr = "127.0.0.9".parse().unwrap();
-        let other: IpAddr = "127.0.0.10".parse().unwrap();
-        for _ in 0..3 {
-            assert!(t.allowed(ip));
-            t.failed(ip);
+    fn an_address_that_keeps_failing_is_refused_until_its_window_passes() {
+        let t = AuthThrottle::new(3, 100, Duration::from_millis(50));
+        for user in ["a", "b", "c"] {
+            assert!(t.check(ip("127.0.0.9"), Some(user)).is_ok());
+            t.failed(ip("127.0.0.9"), Some(user));
         }
-        assert!(!t.allowed(ip));
-        assert!(t.allowed(other));
+        let wait = t.check(ip("127.0.0.9"), Some("d")).unwrap_err();
+        assert!(wait <= Duration::from_millis(50));
+        assert!(t.check(ip("127.0.0.10"), Some("d")).is_ok(), "other addresses are not");
         std::thread::sleep(Duration::from_millis(60));
-        assert!(t.allowed(ip));
-        t.failed(ip);
-        t.succeeded(ip);
-        assert!(t.allowed(ip));
+        assert!(t.check(ip("127.0.0.9"), Some("d")).is_ok());
+    }
+
+    #[test]
+    fn an_account_guessed_from_one_address_still_logs_in_from_another() {
+        let t = AuthThrottle::new(100, 2, Duration::from_secs(60));
+        t.failed(ip("10.0.0.1"), Some("alice"));
+        t.failed(ip("10.0.0.1"), Some("alice"));
+        assert!(t.check(ip("10.0.0.1"), Some("alice")).is_err());
+        assert!(
+            t.check(ip("10.0.0.1"), Some("bob")).is_ok(),
+            "bob behind the same address is fine"
+        );
+        assert!(
+            t.check(ip("10.0.0.2"), Some("alice")).is_ok(),
+            "alice elsewhere is fine"
+        );
+        t.succeeded(ip("10.0.0.1"), "alice");
+        assert!(t.check(ip("10.0.0.1"), Some("alice")).is_ok());
+    }
+
+    #[test]
+    fn logging_into_another_account_does_not_wipe_an_addresss_failures() {
+        let t = AuthThrottle::new(2, 100, Duration::from_secs(60));
+        t.failed(ip("10.0.0.1"), Some("alice"));
+        t.succeeded(ip("10.0.0.1"), "mallory");
+        t.failed(ip("10.0.0.1"), Some("alice"));
+        assert!(t.check(ip("10.0.0.1"), None).is_err());
     }
 }

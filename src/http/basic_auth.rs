@@ -1,4 +1,5 @@
-//! HTTP Basic credentials (RFC 7617): parsing the header and the `401` answer.
+//! HTTP Basic credentials (RFC 7617): parsing the header, the `401` answer, and the
+//! `429` for addresses that failed to log in too often.
 
 use super::{json_error, Body};
 use base64::Engine;
@@ -38,6 +39,17 @@ pub(crate) fn unauthorized(realm: &str, text: &str) -> Response<Body> {
     let challenge = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\""))
         .unwrap_or_else(|_| HeaderValue::from_static("Basic realm=\"meerkat\""));
     response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+    response
+}
+
+/// `429` for an address (or an account from it) that failed to log in too often, with
+/// `Retry-After` in whole seconds.
+pub(crate) fn too_many_failures(wait: std::time::Duration) -> Response<Body> {
+    let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "Too many failed logins");
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response
+        .headers_mut()
+        .insert(hyper::header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
 }
 

@@ -266,7 +266,7 @@ impl Routes {
         let mut response = if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
-            api.serve(req).await
+            api.serve(req, addr.ip()).await
         } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req).await
         } else if let Some(ws) = self.websockets.iter().find(|w| under(&path, &w.path)) {

@@ -380,20 +380,24 @@ async fn authenticate<C: Connection>(
     let mechanism = auth.attr("mechanism").unwrap_or_default().to_owned();
     let offered = sasl::MECHANISMS.contains(&mechanism.as_str())
         && (mechanism != "PLAIN" || conn.is_secure() || settings.allow_plain_without_tls);
+    // The account the client tries, once the exchange names it (for the throttle).
+    let mut attempted = None;
     let outcome = if !offered {
         Err(SaslFailure::InvalidMechanism)
-    } else if !core.throttle().allowed(peer) {
+    } else if core.throttle().check(peer, None).is_err() {
         Err(SaslFailure::TemporaryAuthFailure)
     } else {
         match mechanism.as_str() {
-            "PLAIN" => plain(core, host, &auth.text()).await.map(|jid| (jid, None)),
-            "SCRAM-SHA-1" => scram(core, conn, ScramHash::Sha1, host, &auth.text()).await?,
-            _ => scram(core, conn, ScramHash::Sha256, host, &auth.text()).await?,
+            "PLAIN" => plain(core, peer, host, &auth.text(), &mut attempted)
+                .await
+                .map(|jid| (jid, None)),
+            "SCRAM-SHA-1" => scram(core, conn, ScramHash::Sha1, host, &auth.text(), &mut attempted).await?,
+            _ => scram(core, conn, ScramHash::Sha256, host, &auth.text(), &mut attempted).await?,
         }
     };
     match outcome {
         Ok((jid, additional)) => {
-            core.throttle().succeeded(peer);
+            core.throttle().succeeded(peer, jid.as_str());
             let mut success = Element::new("success", SASL_NS);
             if let Some(data) = additional {
                 success = success.with_text(sasl::encode_payload(&data));
@@ -406,7 +410,7 @@ async fn authenticate<C: Connection>(
         }
         Err(failure) => {
             if matches!(failure, SaslFailure::NotAuthorized) {
-                core.throttle().failed(peer);
+                core.throttle().failed(peer, attempted.as_deref());
             }
             conn.send(vec![C::FRAMING.stanza(&sasl_failure(failure))])
                 .await
@@ -440,10 +444,31 @@ fn check_authzid(authzid: Option<&str>, account: &BareJid) -> Result<(), SaslFai
     }
 }
 
-async fn plain(core: &Core, host: &str, payload: &str) -> Result<BareJid, SaslFailure> {
+/// Notes the account an exchange names, and refuses it when it was guessed at too often
+/// from `peer`.
+fn note_attempt(
+    core: &Core,
+    peer: IpAddr,
+    account: &BareJid,
+    attempted: &mut Option<String>,
+) -> Result<(), SaslFailure> {
+    *attempted = Some(account.to_string());
+    core.throttle()
+        .check(peer, Some(account.as_str()))
+        .map_err(|_| SaslFailure::TemporaryAuthFailure)
+}
+
+async fn plain(
+    core: &Core,
+    peer: IpAddr,
+    host: &str,
+    payload: &str,
+    attempted: &mut Option<String>,
+) -> Result<BareJid, SaslFailure> {
     let message = sasl::decode_payload(payload)?;
     let creds = sasl::parse_plain(&message)?;
     let account = account_for(core, host, &creds.authcid)?;
+    note_attempt(core, peer, &account, attempted)?;
     check_authzid(creds.authzid.as_deref(), &account)?;
     match core.accounts().check_password(account.as_str(), &creds.password).await {
         Ok(Some(jid)) => Ok(jid),
@@ -473,6 +498,7 @@ async fn scram<C: Connection>(
     hash: ScramHash,
     host: &str,
     initial: &str,
+    attempted: &mut Option<String>,
 ) -> Result<ScramOutcome, StreamError> {
     let mut first = match sasl::decode_payload(initial) {
         Ok(m) => m,
@@ -501,6 +527,9 @@ async fn scram<C: Connection>(
         Some(a) => a.clone(),
         None => BareJid::new(&format!("unknown@{host}")).map_err(|_| stream_error("internal-server-error"))?,
     };
+    if let Err(f) = note_attempt(core, conn.peer(), &account, attempted) {
+        return Ok(Err(f));
+    }
     if let Err(f) = check_authzid(server.authzid.as_deref(), &account) {
         return Ok(Err(f));
     }

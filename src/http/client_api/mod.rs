@@ -95,17 +95,18 @@ impl ClientApi {
         super::docs::serve(req, self.docs.as_deref().unwrap_or_default())
     }
 
-    pub(crate) async fn serve(&self, req: Request<Incoming>) -> Response<Body> {
+    /// Serves a request from `peer`.
+    pub(crate) async fn serve(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
         if req.method() == Method::OPTIONS {
             return self.cors.preflight(req.headers());
         }
         let request_headers = req.headers().clone();
-        let mut response = self.serve_authenticated(req).await;
+        let mut response = self.serve_authenticated(req, peer).await;
         self.cors.decorate(&request_headers, &mut response);
         response
     }
 
-    async fn serve_authenticated(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn serve_authenticated(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
         let Some(creds) = basic_auth::credentials(req.headers()) else {
             let text = if req.headers().contains_key(hyper::header::AUTHORIZATION) {
                 "Invalid credentials"
@@ -114,9 +115,21 @@ impl ClientApi {
             };
             return basic_auth::unauthorized(&self.realm, text);
         };
+        // Failed logins count for every door alike (the XMPP ones too).
+        let account = jid::BareJid::new(&creds.user).map_or_else(|_| creds.user.to_lowercase(), |j| j.to_string());
+        let throttle = self.core.throttle();
+        if let Err(wait) = throttle.check(peer, Some(&account)) {
+            return basic_auth::too_many_failures(wait);
+        }
         let user = match self.core.accounts().check_password(&creds.user, &creds.password).await {
-            Ok(Some(user)) => user,
-            Ok(None) => return basic_auth::unauthorized(&self.realm, "Invalid credentials"),
+            Ok(Some(user)) => {
+                throttle.succeeded(peer, &account);
+                user
+            }
+            Ok(None) => {
+                throttle.failed(peer, Some(&account));
+                return basic_auth::unauthorized(&self.realm, "Invalid credentials");
+            }
             Err(e) => {
                 tracing::error!(error = %e, "credential check failed");
                 return super::unavailable();
