@@ -397,6 +397,13 @@ async fn requests_outside_the_contract_get_its_error_texts() {
     let r = raw_request(addr, "GET", "/api/nothing-here", &h, "");
     assert_eq!((r.status, r.body.as_str()), (404, "\"Not found\""));
     assert_eq!(r.header("content-type"), Some("application/json"));
+    // What only the generated parser refuses still gets a documented text, as JSON.
+    let dup = r#"{"to":"bob@localhost","body":"a","body":"b"}"#;
+    let r = raw_request(addr, "POST", "/api/messages", &h, dup);
+    assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid request body\""));
+    let r = raw_request(addr, "DELETE", "/api/contacts/%C3%28", &h, "");
+    assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid request path\""));
+    assert_eq!(r.header("content-type"), Some("application/json"));
 }
 
 #[tokio::test]

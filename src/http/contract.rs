@@ -357,6 +357,13 @@ impl Contract {
 }
 
 impl Operation {
+    /// The text for a body this operation cannot take.
+    pub(crate) fn invalid_body_text(&self) -> &str {
+        self.body
+            .as_ref()
+            .map_or("Invalid request body", |b| b.invalid_error.as_str())
+    }
+
     /// Checks the query string and body against the spec; see the module docs.
     pub(crate) fn check(&self, query: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {

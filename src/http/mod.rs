@@ -202,12 +202,42 @@ where
         // The generated router answers 500 when an operation failed on our side (the
         // failure is logged where it happened); to the client that is a temporary state.
         Ok(response) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => unavailable(),
+        Ok(response) if response.status().is_client_error() && !is_json(&response) => own_rejection(op, response).await,
         Ok(response) => response,
         Err(e) => {
             tracing::error!(error = %e, "API handler failed");
             unavailable()
         }
     }
+}
+
+fn is_json(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The generated router refused the request with a plain-text text of its own (a body
+/// our contract check let through but its parser did not take, a path parameter it
+/// cannot decode): answer with the spec's text for that part of the request instead, so
+/// every error body is one the spec documents and none shows the parser's internals.
+async fn own_rejection(op: &contract::Operation, response: Response<Body>) -> Response<Body> {
+    let status = response.status();
+    let said = match http_body_util::Limited::new(response.into_body(), 4096).collect().await {
+        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+        Err(_) => String::new(),
+    };
+    tracing::debug!(operation = %op.id, said, "generated router refused a request");
+    let text = if said.contains("body") {
+        op.invalid_body_text()
+    } else if said.contains("query") {
+        "Invalid query string"
+    } else {
+        "Invalid request path"
+    };
+    json_error(status, text)
 }
 
 /// A WebSocket handler: its path and message limit.
