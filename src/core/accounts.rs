@@ -237,9 +237,15 @@ impl Accounts {
     /// Checks `password` for the account `jid` (any letter case). `Ok(None)` for an
     /// unknown user and for a wrong password alike.
     pub async fn check_password(&self, jid: &str, password: &str) -> Result<Option<BareJid>, AccountError> {
-        let Ok(jid) = self.parse_local_jid(jid) else {
-            return Ok(None);
-        };
+        match self.parse_local_jid(jid) {
+            Ok(jid) => self.check_account_password(jid, password).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// [`Accounts::check_password`] for a JID already parsed with
+    /// [`Accounts::parse_local_jid`] (the REST door parses it once for its throttle too).
+    pub async fn check_account_password(&self, jid: BareJid, password: &str) -> Result<Option<BareJid>, AccountError> {
         let tag = self.cache.tag(jid.as_str(), password);
         if self.cache.hit(jid.as_str(), &tag) {
             return Ok(Some(jid));

@@ -123,14 +123,12 @@ impl Core {
             router.register_component(&domain, None, service);
         }
         // What follows an account's removal, data first.
-        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = vec![
-            Box::new(muc_light::LeaveRoomsOfRemovedAccount),
-            Box::new(roster::PurgeRemovedAccount),
-            Box::new(archive::DeleteRemovedArchive),
-        ];
-        if muc_light.is_none() {
-            on_removal.remove(0);
+        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = Vec::new();
+        if muc_light.is_some() {
+            on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
         }
+        on_removal.push(Box::new(roster::PurgeRemovedAccount));
+        on_removal.push(Box::new(archive::DeleteRemovedArchive));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,

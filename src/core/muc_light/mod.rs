@@ -465,11 +465,7 @@ pub async fn change_affiliations(
             // The last occupant left: the room and its archive go.
             let n = core.stores.archive.delete_archive(room.as_str()).await?;
             tracing::info!(%room, messages = n, "empty room destroyed with its archive");
-            for user in &outcome.removed {
-                let notice = protocol::affiliation_notice(room.as_str(), &id, None, None, &[(user.clone(), None)]);
-                send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
-            }
-            return Ok(());
+            return tell_removed(core, room, &id, &outcome.removed).await;
         };
         archive_changes(core, room.as_str(), &id, &after.version, &outcome.changes).await?;
         let staying: Vec<String> = after
@@ -491,13 +487,20 @@ pub async fn change_affiliations(
             let notice = protocol::affiliation_notice(room.as_str(), &id, None, Some(&after.version), own.as_slice());
             send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
         }
-        for user in &outcome.removed {
-            let notice = protocol::affiliation_notice(room.as_str(), &id, None, None, &[(user.clone(), None)]);
-            send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
-        }
-        return Ok(());
+        return tell_removed(core, room, &id, &outcome.removed).await;
     }
     Err(too_busy())
+}
+
+/// Tells each user who left `room` (or was removed) of it: their own `none` item, no
+/// version (MUC Light's short form).
+async fn tell_removed(core: &Core, room: &BareJid, id: &str, removed: &[String]) -> Result<(), RoomError> {
+    let from = Jid::from(room.clone());
+    for user in removed {
+        let notice = protocol::affiliation_notice(room.as_str(), id, None, None, &[(user.clone(), None)]);
+        send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
+    }
+    Ok(())
 }
 
 /// Destroys the room (its owner only): every occupant is told, the archive is deleted.

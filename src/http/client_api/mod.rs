@@ -115,13 +115,22 @@ impl ClientApi {
             };
             return basic_auth::unauthorized(&self.realm, text);
         };
-        // Failed logins count for every door alike (the XMPP ones too).
-        let account = jid::BareJid::new(&creds.user).map_or_else(|_| creds.user.to_lowercase(), |j| j.to_string());
+        // Failed logins count for every door alike (the XMPP ones too). The JID is parsed
+        // once, for the throttle's key and the password check.
+        let accounts = self.core.accounts();
+        let parsed = accounts.parse_local_jid(&creds.user).ok();
+        let account = parsed
+            .as_ref()
+            .map_or_else(|| creds.user.to_lowercase(), |j| j.to_string());
         let throttle = self.core.throttle();
         if let Err(wait) = throttle.check(peer, Some(&account)) {
             return basic_auth::too_many_failures(wait);
         }
-        let user = match self.core.accounts().check_password(&creds.user, &creds.password).await {
+        let checked = match parsed {
+            Some(jid) => accounts.check_account_password(jid, &creds.password).await,
+            None => Ok(None),
+        };
+        let user = match checked {
             Ok(Some(user)) => {
                 throttle.succeeded(peer, &account);
                 user
