@@ -253,8 +253,18 @@ pub(crate) fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Elemen
 /// each of `owner`'s available sessions, when `prober` is the owner (another resource)
 /// or subscribed to the owner's presence. Otherwise nothing is sent.
 async fn answer_probe(core: &Core, prober: &Jid, owner: &BareJid) -> Result<(), RouteError> {
-    let own = &prober.to_bare() == owner;
-    if !own {
+    // The sessions first (in memory): an owner with none available needs no roster read.
+    let present: Vec<(Jid, Element)> = core
+        .sessions
+        .sessions_of(owner)
+        .iter()
+        .filter(|s| prober.try_as_full().ok() != Some(&s.jid))
+        .filter_map(|s| Some((Jid::from(s.jid.clone()), s.last_presence()?)))
+        .collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    if &prober.to_bare() != owner {
         let item = core
             .stores
             .roster
@@ -264,12 +274,9 @@ async fn answer_probe(core: &Core, prober: &Jid, owner: &BareJid) -> Result<(), 
             return Ok(());
         }
     }
-    for s in core.sessions.sessions_of(owner) {
-        let last = s.last_presence();
-        if let (true, Some(mut p)) = (prober.try_as_full().ok() != Some(&s.jid), last) {
-            p.set_attr("to", prober.to_string());
-            core.route(Jid::from(s.jid.clone()), p).await?;
-        }
+    for (from, mut p) in present {
+        p.set_attr("to", prober.to_string());
+        core.route(from, p).await?;
     }
     Ok(())
 }
