@@ -295,9 +295,18 @@ impl Default for ModMucLight {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
-pub struct ModRoster {}
+pub struct ModRoster {
+    /// Items one roster may hold (contacts and pending requests from strangers).
+    pub max_items: usize,
+}
+
+impl Default for ModRoster {
+    fn default() -> Self {
+        ModRoster { max_items: 1000 }
+    }
+}
 
 fn any_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
@@ -576,6 +585,9 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.modules.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
+            return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));
         }
         if let Some(m) = &self.modules.mod_muc_light {
             let key = |k: &str| format!("modules.mod_muc_light.{k}");

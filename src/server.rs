@@ -55,6 +55,7 @@ pub fn core_settings(config: &Config) -> Settings {
             max_per_user: config.general.max_user_sessions,
         },
         archive: config.modules.mod_mam.is_some(),
+        roster_max_items: config.modules.mod_roster.clone().unwrap_or_default().max_items,
         scram_iterations: config.auth.scram_iterations,
         auth_cache_size: config.auth.cache_size,
         max_auth_failures: config.auth.max_failures_per_ip,

@@ -233,3 +233,72 @@ async fn an_xmpp_request_shows_as_ask_in_and_is_accepted_over_rest() {
     .await;
     bob.send_end().await.unwrap();
 }
+
+/// Sends a roster set for `jid` (with `name`) and returns the error condition, if any.
+async fn roster_set(client: &mut tokio_xmpp::Client, jid: &str, name: &str) -> Option<String> {
+    let query: tokio_xmpp::minidom::Element =
+        format!("<query xmlns='jabber:iq:roster'><item jid='{jid}' name='{name}'/></query>")
+            .parse()
+            .unwrap();
+    let answer = client
+        .send_iq(None, tokio_xmpp::IqRequest::Set(query))
+        .await
+        .await
+        .expect("roster set answer");
+    match answer {
+        tokio_xmpp::IqResponse::Error(e) => Some(format!("{:?}", e.defined_condition)),
+        tokio_xmpp::IqResponse::Result(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn a_full_roster_takes_no_new_contact_from_any_door_but_its_contacts_still_change() {
+    let server = TestServer::start_with(|dir| {
+        common::default_config(dir, "[modules.mod_roster]\nmax_items = 3\n[modules.mod_mam]\n")
+    });
+    for u in ["alice", "bob", "carol", "dave", "erin"] {
+        server.register(u, "secret").await;
+    }
+    let alice = server.client_as("alice@localhost", "secret");
+    for c in ["bob", "carol", "dave"] {
+        let added = alice
+            .add_contact(NewContact::new(format!("{c}@localhost")))
+            .await
+            .unwrap();
+        assert_eq!(added, AddContactResponse::ContactAdded, "{c}");
+    }
+    assert_eq!(
+        alice
+            .add_contact(NewContact::new("erin@localhost".into()))
+            .await
+            .unwrap(),
+        AddContactResponse::TheRosterIsFull("The roster is full (at most 3 contacts)".into())
+    );
+
+    let (mut alice_xmpp, _) = online(&server, "alice@localhost/pc", "secret", Transport::StartTls).await;
+    assert_eq!(
+        roster_set(&mut alice_xmpp, "erin@localhost", "Erin").await.as_deref(),
+        Some("PolicyViolation")
+    );
+    // Items already there still change.
+    assert_eq!(roster_set(&mut alice_xmpp, "bob@localhost", "Bobby").await, None);
+
+    // A subscription request from someone new is refused, not kept as a pending item.
+    let erin = server.client_as("erin@localhost", "secret");
+    assert_eq!(
+        erin.add_contact(NewContact::new("alice@localhost".into()))
+            .await
+            .unwrap(),
+        AddContactResponse::ContactAdded
+    );
+    let invite = ContactAction::new(ContactActionType::Invite);
+    assert_eq!(
+        erin.manage_contact("alice@localhost".into(), invite).await.unwrap(),
+        ManageContactResponse::ActionDone
+    );
+    let listed = contacts(alice.list_contacts().await.unwrap());
+    let jids: Vec<&str> = listed.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(jids.len(), 3, "{jids:?}");
+    assert!(!jids.contains(&"erin@localhost"), "{jids:?}");
+    alice_xmpp.send_end().await.unwrap();
+}

@@ -200,3 +200,60 @@ async fn the_legacy_session_iq_is_accepted_and_unknown_top_level_elements_are_no
     let out = String::from_utf8_lossy(&out);
     assert!(out.contains("<unsupported-stanza-type"), "{out}");
 }
+
+#[tokio::test]
+async fn input_xml_forbids_gets_its_stream_error_at_once_and_oversized_input_a_policy_violation() {
+    let server = TestServer::start();
+    // The default test listener allows 8 KiB stanzas.
+    let cases = [
+        (
+            format!("{OPEN}<message><body>a\u{0}b</body></message>"),
+            "not-well-formed",
+        ),
+        (
+            format!("{OPEN}<message><body>\u{1}</body></message>"),
+            "not-well-formed",
+        ),
+        (
+            format!("{OPEN}<message><body>\u{1b}[31m</body></message>"),
+            "not-well-formed",
+        ),
+        (
+            format!("{OPEN}<message><body>\u{fffe}</body></message>"),
+            "not-well-formed",
+        ),
+        (
+            format!("{OPEN}<message><body>&#x1;</body></message>"),
+            "not-well-formed",
+        ),
+        (format!("{OPEN}<message a='1'b='2'/>"), "not-well-formed"),
+        // The stray quote leaves the tag open: refused without waiting for more input.
+        (format!("{OPEN}<message to=\"b\"ob@localhost\">"), "not-well-formed"),
+        (format!("{OPEN}<message :a='1'/>"), "not-well-formed"),
+        (format!("{OPEN}<message z:a='1'/>"), "bad-namespace-prefix"),
+        (
+            format!("{OPEN}<message to='{}'/>", "x".repeat(8200)),
+            "policy-violation",
+        ),
+        (
+            format!("{OPEN}<message><body>{}</body></message>", "y".repeat(8200)),
+            "policy-violation",
+        ),
+        (format!("{OPEN}{}", " ".repeat(66_000)), "policy-violation"),
+    ];
+    for (input, condition) in cases {
+        let started = std::time::Instant::now();
+        let out = exchange(&server, &input).await;
+        let shown: String = input.chars().take(120).collect();
+        assert!(
+            out.contains(&format!("<{condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>")),
+            "{shown:?}: {out}"
+        );
+        assert!(out.ends_with("</stream:stream>"), "{shown:?}: {out}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{shown:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -79,8 +79,8 @@ pub fn parse_query(query: &Element) -> Result<MamQuery, Refusal> {
                 "FORM_TYPE" if value == MAM_NS => {}
                 "FORM_TYPE" => return Err(bad_request()),
                 "with" => {
-                    let jid =
-                        Jid::new(value.trim()).map_err(|_| refusal(ErrorType::Modify, Condition::JidMalformed))?;
+                    let jid = super::jid::parse(value.trim())
+                        .map_err(|_| refusal(ErrorType::Modify, Condition::JidMalformed))?;
                     q.with = Some(jid.to_bare());
                 }
                 "start" => q.start_ms = Some(parse_time(&value)?),

@@ -24,7 +24,7 @@ pub enum SendError {
 /// Sends a chat message with `body` from `from` to `to` (any letter case); returns the
 /// new message's id once it is archived.
 pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> Result<String, SendError> {
-    let to = match Jid::new(to.trim()) {
+    let to = match super::jid::parse(to.trim()) {
         Ok(to) if to.node().is_some() => to,
         _ => return Err(SendError::InvalidRecipient),
     };

@@ -19,6 +19,7 @@ pub mod archive;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod iq;
+pub mod jid;
 pub(crate) mod lifecycle;
 pub(crate) mod mam;
 pub(crate) mod messages;
@@ -39,9 +40,9 @@ pub(crate) mod testkit;
 
 use crate::store::{StoreError, Stores};
 use crate::xml::Element;
+use ::jid::{BareJid, FullJid, Jid};
 use accounts::Accounts;
 use archive::Archive;
-use jid::{BareJid, FullJid, Jid};
 use router::{RouteError, Router};
 use session::{Inbox, Kick, OpenError, Session, Sessions};
 use stanza::{Condition, StanzaError};
@@ -68,6 +69,8 @@ pub struct Settings {
     /// that account from that address.
     pub max_auth_failures_per_account: u32,
     pub auth_failure_window: Duration,
+    /// Items one roster may hold.
+    pub roster_max_items: usize,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
 }

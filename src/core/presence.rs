@@ -29,7 +29,7 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
     let Some(kind) = PresenceType::of(&stanza) else {
         return Ok(());
     };
-    let to = match stanza.attr("to").map(Jid::new) {
+    let to = match stanza.attr("to").map(super::jid::parse) {
         None => None,
         Some(Ok(to)) => Some(to),
         Some(Err(_)) => {
@@ -55,13 +55,18 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
     }
 }
 
-/// Contacts of `owner` whose subscription is one of `wanted`.
-async fn contacts_with(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
-    Ok(roster::items_where(core, owner, |i| wanted.contains(&i.subscription))
-        .await?
-        .into_iter()
-        .filter_map(|i| BareJid::new(&i.contact).ok())
-        .collect())
+/// Contacts of `owner` whose subscription is one of `wanted` and who have an available
+/// session now. Presence to anyone else would reach nobody (a local contact offline gets
+/// current presence by probing when it comes online), so a presence costs one roster read
+/// plus a table lookup per item, and routing work only for the contacts present.
+async fn present_contacts(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
+    Ok(roster::items_where(core, owner, |i| {
+        wanted.contains(&i.subscription) && core.sessions.any_available(&i.contact)
+    })
+    .await?
+    .into_iter()
+    .filter_map(|i| BareJid::new(&i.contact).ok())
+    .collect())
 }
 
 /// Routes `presence` from `from` to `to`.
@@ -75,7 +80,7 @@ async fn send_to(core: &Core, from: &FullJid, to: &BareJid, presence: &Element) 
 async fn broadcast(core: &Core, from: &FullJid, presence: &Element) -> Result<(), RouteError> {
     let owner = from.to_bare();
     send_to(core, from, &owner, presence).await?;
-    for contact in contacts_with(core, &owner, &[Subscription::From, Subscription::Both]).await? {
+    for contact in present_contacts(core, &owner, &[Subscription::From, Subscription::Both]).await? {
         send_to(core, from, &contact, presence).await?;
     }
     Ok(())
@@ -95,7 +100,7 @@ async fn available(core: &Core, session: &Arc<Session>, stanza: Element) -> Resu
     let owner = session.jid.to_bare();
     let probe = stanza::presence(PresenceType::Probe, &session.jid.to_string(), owner.as_str());
     send_to(core, &session.jid, &owner, &probe).await?;
-    for contact in contacts_with(core, &owner, &[Subscription::To, Subscription::Both]).await? {
+    for contact in present_contacts(core, &owner, &[Subscription::To, Subscription::Both]).await? {
         send_to(core, &session.jid, &contact, &probe).await?;
     }
     for request in roster::pending_requests(core, &owner).await? {

@@ -242,6 +242,9 @@ pub enum RosterError {
     NotFound,
     #[error("no such user")]
     NoSuchUser,
+    /// The roster holds `modules.mod_roster.max_items` items already.
+    #[error("the roster is full (at most {0} items)")]
+    Full(usize),
     #[error(transparent)]
     Route(#[from] RouteError),
 }
@@ -250,6 +253,14 @@ impl From<StoreError> for RosterError {
     fn from(e: StoreError) -> Self {
         RosterError::Route(e.into())
     }
+}
+
+/// What a subscription that would add an item to a full roster gets (RFC 6120 §8.3.3.12).
+fn roster_full(core: &Core) -> StanzaError {
+    StanzaError::with_type(ErrorType::Modify, Condition::PolicyViolation).with_text(format!(
+        "The roster is full (at most {} items)",
+        core.settings.roster_max_items
+    ))
 }
 
 /// A contact as REST shows it: shown in the roster, or asking to subscribe.
@@ -315,7 +326,12 @@ async fn update(
 ) -> Result<RosterUpdate, StoreError> {
     core.stores
         .roster
-        .update_roster_item(owner.as_str(), contact.as_str(), Box::new(edit))
+        .update_roster_item(
+            owner.as_str(),
+            contact.as_str(),
+            core.settings.roster_max_items,
+            Box::new(edit),
+        )
         .await
 }
 
@@ -363,7 +379,11 @@ pub async fn set_item(
         item.in_roster = true;
         RosterEdit::Put(item)
     })
-    .await?;
+    .await
+    .map_err(|e| match e {
+        StoreError::LimitReached => RosterError::Full(core.settings.roster_max_items),
+        other => other.into(),
+    })?;
     push_item(core, owner, update.after.as_ref());
     Ok(())
 }
@@ -418,7 +438,16 @@ pub async fn outbound(
     action: SubscriptionAction,
     stanza: Option<Element>,
 ) -> Result<(), RouteError> {
-    let update = transition(core, owner, contact, Side::Outbound, action).await?;
+    let update = match transition(core, owner, contact, Side::Outbound, action).await {
+        Ok(update) => update,
+        Err(StoreError::LimitReached) => {
+            if let Some(stanza) = &stanza {
+                core.bounce(&Jid::from(owner.clone()), stanza, roster_full(core)).await;
+            }
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let changed = update.changed();
     if changed {
         push_item(core, owner, update.after.as_ref());
@@ -452,7 +481,16 @@ pub(crate) async fn inbound(
         }
         return Ok(());
     }
-    let update = transition(core, contact, sender, Side::Inbound, action).await?;
+    let update = match transition(core, contact, sender, Side::Inbound, action).await {
+        Ok(update) => update,
+        // A request from someone new to a full roster is refused, not kept.
+        Err(StoreError::LimitReached) => {
+            core.bounce(&Jid::from(contact.clone()), &stanza, roster_full(core))
+                .await;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if update.changed() {
         push_item(core, contact, update.after.as_ref());
         let mut presence = stanza;
@@ -515,7 +553,7 @@ impl IqHandler for RosterIq {
         let (Some(item), None) = (items.next(), items.next()) else {
             return Err(Condition::BadRequest.into());
         };
-        let Some(contact) = item.attr("jid").and_then(|j| BareJid::new(j).ok()) else {
+        let Some(contact) = item.attr("jid").and_then(|j| super::jid::parse_bare(j).ok()) else {
             return Err(Condition::BadRequest.into());
         };
         if contact == owner {
@@ -534,6 +572,7 @@ impl IqHandler for RosterIq {
         match result {
             Ok(()) => Ok(None),
             Err(RosterError::NotFound) => Err(Condition::ItemNotFound.into()),
+            Err(RosterError::Full(_)) => Err(roster_full(core)),
             Err(e) => Err(failed(&e)),
         }
     }

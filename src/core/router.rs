@@ -80,11 +80,18 @@ impl Router {
         self.services.contains_key(domain)
     }
 
-    pub async fn route(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+    pub async fn route(&self, core: &Core, from: Jid, mut stanza: Element) -> Result<(), RouteError> {
         let to = match stanza.attr("to") {
             None => Jid::from(from.to_bare()),
-            Some(t) => match Jid::new(t) {
-                Ok(j) => j,
+            Some(t) => match super::jid::parse(t) {
+                Ok(j) => {
+                    // The recipient sees the address it is known by (`Bob@LocalHost.` is
+                    // delivered as `bob@localhost`).
+                    if j.as_str() != t {
+                        stanza.set_attr("to", j.to_string());
+                    }
+                    j
+                }
                 Err(_) => {
                     let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
                     core.bounce(&Jid::from(from.to_bare()), &stanza, error).await;

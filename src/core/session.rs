@@ -236,7 +236,9 @@ impl Session {
 /// The session table: bare JID → that account's sessions.
 #[derive(Default)]
 pub struct Sessions {
-    sessions: RwLock<HashMap<BareJid, Vec<Arc<Session>>>>,
+    /// Keyed by the bare JID's canonical text, so a roster's stored contacts can be
+    /// looked up without preparing each as a JID.
+    sessions: RwLock<HashMap<String, Vec<Arc<Session>>>>,
     next_id: AtomicU64,
 }
 
@@ -265,7 +267,7 @@ impl Sessions {
         });
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");
-            let list = table.entry(jid.to_bare()).or_default();
+            let list = table.entry(bare_of(&jid).to_owned()).or_default();
             let old = list.iter().position(|s| s.jid == jid);
             if old.is_none() && list.len() >= limits.max_per_user {
                 return Err(OpenError::TooManySessions {
@@ -285,11 +287,11 @@ impl Sessions {
     /// Removes the session `id` of `jid`'s account (a no-op if it was replaced already).
     pub fn unregister(&self, jid: &FullJid, id: u64) {
         let mut table = self.sessions.write().expect("session table poisoned");
-        let bare = jid.to_bare();
-        if let Some(list) = table.get_mut(&bare) {
+        let bare = bare_of(jid);
+        if let Some(list) = table.get_mut(bare) {
             list.retain(|s| s.id != id);
             if list.is_empty() {
-                table.remove(&bare);
+                table.remove(bare);
             }
         }
     }
@@ -299,9 +301,19 @@ impl Sessions {
         self.sessions
             .read()
             .expect("session table poisoned")
-            .get(bare)
+            .get(bare.as_str())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Whether the account whose canonical bare JID is `bare` has an available session:
+    /// a hash lookup, so a presence broadcast pays little for contacts who are offline.
+    pub fn any_available(&self, bare: &str) -> bool {
+        self.sessions
+            .read()
+            .expect("session table poisoned")
+            .get(bare)
+            .is_some_and(|l| l.iter().any(|s| s.available()))
     }
 
     /// The session bound to exactly `jid`.
@@ -309,7 +321,7 @@ impl Sessions {
         self.sessions
             .read()
             .expect("session table poisoned")
-            .get(&jid.to_bare())
+            .get(bare_of(jid))
             .and_then(|l| l.iter().find(|s| &s.jid == jid).cloned())
     }
 
@@ -343,6 +355,13 @@ impl Sessions {
             .map(Vec::len)
             .sum()
     }
+}
+
+/// The bare part of a full JID's text: everything before the first `/` (a localpart or
+/// domainpart never contains one, RFC 7622 §3.1).
+fn bare_of(jid: &FullJid) -> &str {
+    let text = jid.as_str();
+    text.split_once('/').map_or(text, |(bare, _)| bare)
 }
 
 #[cfg(test)]

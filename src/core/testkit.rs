@@ -21,6 +21,7 @@ pub(crate) fn settings() -> Settings {
             max_per_user: 10,
         },
         archive: true,
+        roster_max_items: 1000,
         scram_iterations: 1,
         auth_cache_size: 100,
         max_auth_failures: 5,

@@ -14,6 +14,8 @@
 //! Before a request reaches the generated router, [`Operation::check`] applies these rules,
 //! so the router only ever sees requests it can parse, and every rejection carries the
 //! text the yaml documents. An unknown query parameter is `"Invalid query string"`.
+//! A string carrying a character XML 1.0 cannot (U+0000, most C0 controls, U+FFFE, …)
+//! is an invalid value of its field: everything a client sends may end up in a stanza.
 
 use hyper::{Method, StatusCode};
 use serde_json::{Map, Value};
@@ -425,16 +427,30 @@ fn check_value(schema: &Schema, value: &Value, inherited: Option<&str>, name: &s
             }
             Ok(())
         }
+        // Every string ends up in XML (a stanza, the archive), which cannot carry some
+        // characters at all: such a value is invalid, not silently altered.
+        (Kind::String { .. }, Value::String(s)) if !crate::xml::is_xml_text(s) => Err(invalid()),
         (Kind::String { allowed }, Value::String(s)) => match allowed {
             Some(a) if !a.iter().any(|x| x == s) => Err(invalid()),
             _ => Ok(()),
         },
+        (Kind::Any, v) if !xml_safe(v) => Err(invalid()),
         (Kind::Integer { min, max }, Value::Number(n)) => match n.as_i64() {
             Some(i) if !min.is_some_and(|m| i < m) && !max.is_some_and(|m| i > m) => Ok(()),
             _ => Err(invalid()),
         },
         (Kind::Number, Value::Number(_)) | (Kind::Boolean, Value::Bool(_)) | (Kind::Any, _) => Ok(()),
         _ => Err(invalid()),
+    }
+}
+
+/// Whether every string in `v` (keys included) can be written as XML.
+fn xml_safe(v: &Value) -> bool {
+    match v {
+        Value::String(s) => crate::xml::is_xml_text(s),
+        Value::Array(a) => a.iter().all(xml_safe),
+        Value::Object(m) => m.iter().all(|(k, v)| crate::xml::is_xml_text(k) && xml_safe(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => true,
     }
 }
 
@@ -580,6 +596,26 @@ components:
         assert_eq!(post("[1]").unwrap_err(), "Invalid request body");
         assert_eq!(post("not json").unwrap_err(), "Invalid request body");
         assert_eq!(post("").unwrap_err(), "Invalid request body");
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_make_a_value_invalid() {
+        let post = |b: &str| check(Method::POST, "/api/messages", None, b);
+        for body in [r"a\u0000b", r"\u001b[31m", r"\uFFFE", r"\uffff", r"x\u0008"] {
+            let request = format!(r#"{{"to":"bob@localhost","body":"{body}"}}"#);
+            assert_eq!(post(&request).unwrap_err(), "Invalid value of 'body'", "{request}");
+        }
+        let request = r#"{"to":"bob\u0000@localhost","body":"hi"}"#;
+        assert_eq!(post(request).unwrap_err(), "Invalid recipient JID");
+        // Tabs, newlines, emoji and the last plane are fine.
+        assert_eq!(
+            post(r#"{"to":"bob@localhost","body":"a\tb\n\r\ud83d\ude00\udbff\udffd"}"#),
+            Ok(())
+        );
+        // A lone surrogate is not even JSON text serde accepts as a string.
+        assert!(post(r#"{"to":"bob@localhost","body":"\ud800"}"#).is_err());
+        let post = |b: &str| check(Method::POST, "/api/rooms/r1/messages", None, b);
+        assert_eq!(post("{\"body\":\"\\u0001\"}").unwrap_err(), "Invalid message body");
     }
 
     #[test]

@@ -128,7 +128,13 @@ impl RosterStore for MemoryStore {
         Ok(self.data().rosters.get(owner).and_then(|r| r.get(contact)).cloned())
     }
 
-    async fn update_roster_item(&self, owner: &str, contact: &str, edit: EditFn) -> Result<RosterUpdate, StoreError> {
+    async fn update_roster_item(
+        &self,
+        owner: &str,
+        contact: &str,
+        max_items: usize,
+        edit: EditFn,
+    ) -> Result<RosterUpdate, StoreError> {
         let mut d = self.data();
         let roster = d.rosters.entry(owner.to_owned()).or_default();
         let before = roster.get(contact).cloned();
@@ -136,6 +142,9 @@ impl RosterStore for MemoryStore {
             RosterEdit::Keep => before.clone(),
             RosterEdit::Put(item) if item.contact != contact => {
                 return Err(StoreError::Failed(Cause::msg("roster edit changed the contact")))
+            }
+            RosterEdit::Put(_) if before.is_none() && roster.len() >= max_items => {
+                return Err(StoreError::LimitReached);
             }
             RosterEdit::Put(item) => {
                 roster.insert(contact.to_owned(), item.clone());

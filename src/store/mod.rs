@@ -122,6 +122,9 @@ pub enum StoreError {
     /// The storage answered, but with a failure retrying will not cure.
     #[error("storage failure: {0}")]
     Failed(#[source] Cause),
+    /// Writing would take a collection past the size the caller allows.
+    #[error("limit reached")]
+    LimitReached,
     #[error("database schema version {found} is newer than this build understands ({known})")]
     SchemaTooNew { found: i64, known: i64 },
 }

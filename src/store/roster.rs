@@ -98,8 +98,16 @@ pub trait RosterStore: Send + Sync + 'static {
     async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError>;
     async fn roster_item(&self, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError>;
     /// Atomically reads the item, applies `edit`, and writes what it decided. A `Put`
-    /// whose `contact` differs from `contact` is a bug of the caller and is refused.
-    async fn update_roster_item(&self, owner: &str, contact: &str, edit: EditFn) -> Result<RosterUpdate, StoreError>;
+    /// whose `contact` differs from `contact` is a bug of the caller and is refused. A
+    /// `Put` of a new item into a roster that already holds `max_items` items is refused
+    /// with [`StoreError::LimitReached`], inside the same transaction.
+    async fn update_roster_item(
+        &self,
+        owner: &str,
+        contact: &str,
+        max_items: usize,
+        edit: EditFn,
+    ) -> Result<RosterUpdate, StoreError>;
     /// Removes `contact` from every roster it is in; returns each owner with the item
     /// that was removed.
     async fn remove_contact_everywhere(&self, contact: &str) -> Result<Vec<(String, RosterItem)>, StoreError>;

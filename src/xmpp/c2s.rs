@@ -16,6 +16,9 @@ use tokio::net::TcpStream;
 use tokio_native_tls::{TlsAcceptor, TlsStream};
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, and how much, a closing stream reads of what its client still sends.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1 << 20;
 
 /// A TCP connection, plain or after TLS.
 pub(crate) enum Conn {
@@ -123,6 +126,9 @@ impl StreamRead for TcpReader {
     fn activity(&self) -> Activity {
         self.1.clone()
     }
+    async fn linger(&mut self) {
+        self.0.linger(LINGER_BYTES, LINGER_TIME).await;
+    }
 }
 
 impl StreamWrite for TcpWriter {
@@ -169,6 +175,9 @@ impl StreamWrite for TcpConnection {
     async fn shutdown(&mut self) {
         if let Some(w) = self.writer.as_mut() {
             let _ = w.shutdown().await;
+        }
+        if let Some(r) = self.reader.as_mut() {
+            r.linger(LINGER_BYTES, LINGER_TIME).await;
         }
     }
 }

@@ -132,6 +132,11 @@ pub(crate) trait StreamRead: Send + 'static {
     fn next(&mut self) -> impl Future<Output = Result<StreamEvent, XmlError>> + Send;
     /// The activity clock this reader touches.
     fn activity(&self) -> Activity;
+    /// Once the stream is over: takes in what the peer still sends for a bounded time,
+    /// so that closing does not reset a connection whose last words are unread.
+    fn linger(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Writes frames to a split connection.
@@ -423,7 +428,7 @@ async fn authenticate<C: Connection>(
 /// The account a SASL username names: a localpart on `host`, or a bare JID of `host`.
 fn account_for(core: &Core, host: &str, username: &str) -> Result<BareJid, SaslFailure> {
     let jid = if username.contains('@') {
-        BareJid::new(username).map_err(|_| SaslFailure::NotAuthorized)?
+        crate::core::jid::parse_account(username).map_err(|_| SaslFailure::NotAuthorized)?
     } else {
         core.accounts()
             .user_jid(username, host)
@@ -439,7 +444,7 @@ fn account_for(core: &Core, host: &str, username: &str) -> Result<BareJid, SaslF
 fn check_authzid(authzid: Option<&str>, account: &BareJid) -> Result<(), SaslFailure> {
     match authzid {
         None => Ok(()),
-        Some(a) if BareJid::new(a).ok().as_ref() == Some(account) => Ok(()),
+        Some(a) if crate::core::jid::parse_bare(a).ok().as_ref() == Some(account) => Ok(()),
         Some(_) => Err(SaslFailure::InvalidAuthzid),
     }
 }
@@ -660,6 +665,7 @@ async fn active<C: Connection>(core: Arc<Core>, conn: C, session: Arc<Session>, 
     tracing::debug!(jid = %session.jid, ?ending, "session ended");
     let _ = end_tx.send(ending);
     let _ = writer.await;
+    reader.linger().await;
 }
 
 async fn read_loop<R: StreamRead>(core: &Arc<Core>, reader: &mut R, session: &Arc<Session>, idle: Duration) -> Ending {

@@ -310,6 +310,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                AddContactResponse::TheRosterIsFull
+                (body)
+                => "TheRosterIsFull\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 AddContactResponse::UserNotFound
                 (body)
                 => "UserNotFound\n".to_string()

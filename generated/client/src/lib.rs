@@ -49,6 +49,10 @@ pub enum AddContactResponse {
         >
     }
     ,
+    /// The roster is full
+    TheRosterIsFull
+    (String)
+    ,
     /// User not found
     UserNotFound
     (String)

@@ -224,7 +224,7 @@ pub fn resolve_room(core: &Core, user: &BareJid, given: &str) -> Result<BareJid,
         return Err(RoomIdError::InvalidId);
     }
     if given.contains('@') {
-        let jid = BareJid::new(given).map_err(|_| RoomIdError::InvalidId)?;
+        let jid = crate::core::jid::parse_bare(given).map_err(|_| RoomIdError::InvalidId)?;
         if jid.node().is_none() {
             return Err(RoomIdError::InvalidId);
         }
@@ -233,10 +233,7 @@ pub fn resolve_room(core: &Core, user: &BareJid, given: &str) -> Result<BareJid,
         }
         return Ok(jid);
     }
-    BareJid::new(&format!("{given}@{service}"))
-        .ok()
-        .filter(|j| j.node().is_some())
-        .ok_or(RoomIdError::InvalidId)
+    crate::core::jid::parse_account(&format!("{given}@{service}")).map_err(|_| RoomIdError::InvalidId)
 }
 
 async fn load(core: &Core, room: &BareJid) -> Result<Room, RoomError> {
@@ -286,7 +283,7 @@ async fn send_to_each(core: &Core, from: &Jid, stanza: &Element, to: &[String]) 
 /// Checks users about to join: they must be accounts here, and below their room limit.
 async fn check_newcomers(core: &Core, muc: &MucLight, users: &[String]) -> Result<(), RoomError> {
     for user in users {
-        let jid = BareJid::new(user).map_err(|_| Refusal::NoSuchUser(user.clone()))?;
+        let jid = crate::core::jid::parse_bare(user).map_err(|_| Refusal::NoSuchUser(user.clone()))?;
         if !core.accounts.serves(jid.domain().as_str()) || !core.accounts.exists(&jid).await? {
             return Err(Refusal::NoSuchUser(user.clone()).into());
         }

@@ -7,7 +7,6 @@ use super::Refusal;
 use crate::core::stanza::ns;
 use crate::store::{Affiliation, Room};
 use crate::xml::Element;
-use jid::BareJid;
 
 /// Configuration fields a request sets (MUC Light's default schema: `roomname`,
 /// `subject`); absent ones stay as they are.
@@ -44,9 +43,8 @@ pub(crate) fn parse_users(el: &Element) -> Result<Vec<Change>, Refusal> {
             return Err(Refusal::BadRequest(format!("Unexpected element {}", user.name)));
         }
         let text = user.text();
-        let jid = BareJid::new(text.trim())
+        let jid = crate::core::jid::parse_account(text.trim())
             .ok()
-            .filter(|j| j.node().is_some())
             .ok_or_else(|| Refusal::BadRequest(format!("Invalid user JID: {text}")))?;
         let affiliation = match user.attr("affiliation") {
             Some("none") => None,

@@ -11,7 +11,7 @@ use swagger::ApiError;
 
 /// A contact JID as given in a path or body (any letter case), in canonical bare form.
 fn parse_contact(given: &str) -> Option<BareJid> {
-    BareJid::new(given.trim()).ok()
+    crate::core::jid::parse_bare(given.trim()).ok()
 }
 
 fn subscription_model(s: Subscription) -> api::models::Subscription {
@@ -55,6 +55,9 @@ pub(super) async fn add(
     match roster::add_contact(core, user, &contact).await {
         Ok(()) => Ok(R::ContactAdded),
         Err(RosterError::NoSuchUser) => Ok(R::UserNotFound(format!("The user {contact} does not exist"))),
+        Err(RosterError::Full(max)) => Ok(R::TheRosterIsFull(format!(
+            "The roster is full (at most {max} contacts)"
+        ))),
         Err(e) => Err(internal(e)),
     }
 }

@@ -52,7 +52,7 @@ pub(super) async fn history_with(
     limit: Option<u16>,
     before: Option<i64>,
 ) -> Result<api::GetMessagesWithResponse, ApiError> {
-    let Ok(with) = BareJid::new(with.trim()) else {
+    let Ok(with) = crate::core::jid::parse_bare(with.trim()) else {
         return Ok(api::GetMessagesWithResponse::BadRequest(
             "Invalid interlocutor JID".into(),
         ));

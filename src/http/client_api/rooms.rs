@@ -119,7 +119,7 @@ fn node_of(jid: &str) -> String {
 
 /// A user JID from a body or path: bare, with a local part.
 fn user_jid(given: &str) -> Option<BareJid> {
-    BareJid::new(given.trim()).ok().filter(|j| j.node().is_some())
+    crate::core::jid::parse_account(given.trim()).ok()
 }
 
 /// `PUT /rooms/` without an id.

@@ -29,6 +29,14 @@ fn read_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<RosterItem> {
     read_item_at(row, 0)
 }
 
+fn count_items(conn: &Connection, owner: &str) -> Result<usize, StoreError> {
+    conn.query_row("SELECT COUNT(*) FROM roster WHERE owner = ?1", [owner], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as usize)
+    .map_err(db_err)
+}
+
 fn get_item(conn: &Connection, owner: &str, contact: &str) -> Result<Option<RosterItem>, StoreError> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM roster WHERE owner = ?1 AND contact = ?2"
@@ -83,7 +91,13 @@ impl RosterStore for SqliteStore {
         self.with_conn(move |conn| get_item(conn, &owner, &contact)).await
     }
 
-    async fn update_roster_item(&self, owner: &str, contact: &str, edit: EditFn) -> Result<RosterUpdate, StoreError> {
+    async fn update_roster_item(
+        &self,
+        owner: &str,
+        contact: &str,
+        max_items: usize,
+        edit: EditFn,
+    ) -> Result<RosterUpdate, StoreError> {
         let (owner, contact) = (owner.to_owned(), contact.to_owned());
         self.with_conn(move |conn| {
             let tx = conn
@@ -99,6 +113,9 @@ impl RosterStore for SqliteStore {
                 }
                 RosterEdit::Put(item) if item.contact != contact => {
                     return Err(StoreError::Failed(Cause::msg("roster edit changed the contact")))
+                }
+                RosterEdit::Put(_) if before.is_none() && count_items(&tx, &owner)? >= max_items => {
+                    return Err(StoreError::LimitReached);
                 }
                 RosterEdit::Put(item) => {
                     put_item(&tx, &owner, &item)?;
