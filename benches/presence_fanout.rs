@@ -6,7 +6,7 @@
 //!
 //!     cargo bench --bench presence_fanout [-- ROSTER]
 
-use meerkat::core::session::Limits;
+use meerkat::core::session::{Limits, SessionKind};
 use meerkat::core::{Core, Settings};
 use meerkat::store::{self, Backend, RosterEdit, RosterItem, Subscription};
 use meerkat::xml::Element;
@@ -62,7 +62,9 @@ fn main() {
                 .unwrap();
         }
         let core = Core::new(settings(roster), stores).await.unwrap();
-        let (alice, mut alice_inbox) = core.open_session("alice@localhost/bench".parse().unwrap()).unwrap();
+        let (alice, mut alice_inbox) = core
+            .open_session("alice@localhost/bench".parse().unwrap(), SessionKind::XmppTcp)
+            .unwrap();
         let mut inboxes = Vec::new();
         let mut present = 0;
         println!("roster of {roster} contacts, {PRESENCES} presences each");
@@ -71,7 +73,10 @@ fn main() {
         for target in [0usize, 10, 100, 1000.min(roster)] {
             while present < target {
                 let (s, inbox) = core
-                    .open_session(format!("user{present}@localhost/r").parse().unwrap())
+                    .open_session(
+                        format!("user{present}@localhost/r").parse().unwrap(),
+                        SessionKind::XmppTcp,
+                    )
                     .unwrap();
                 core.from_client(&s, presence()).await;
                 inboxes.push((s, inbox));

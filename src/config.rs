@@ -158,6 +158,7 @@ pub struct Handlers {
     pub mongoose_client_api: Vec<ClientApiHandler>,
     pub mongoose_admin_api: Vec<AdminApiHandler>,
     pub mongoose_websocket_handler: Vec<WebsocketHandler>,
+    pub mongoose_prometheus_handler: Vec<PrometheusHandler>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +194,16 @@ pub struct WebsocketHandler {
     /// Largest WebSocket message (one stanza) accepted, in bytes.
     #[serde(default = "default_max_stanza_size")]
     pub max_stanza_size: usize,
+}
+
+/// The metrics endpoint (Prometheus text format). It has no authentication of its own:
+/// it belongs on a loopback or otherwise private listener, as an open admin API does.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrometheusHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_metrics_path")]
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -322,6 +333,9 @@ fn default_api_path() -> String {
 }
 fn default_ws_path() -> String {
     "/ws-xmpp".into()
+}
+fn default_metrics_path() -> String {
+    "/metrics".into()
 }
 fn yes() -> bool {
     true
@@ -568,6 +582,11 @@ impl Config {
                     h.mongoose_websocket_handler
                         .iter()
                         .map(|x| ("mongoose_websocket_handler", &x.path)),
+                )
+                .chain(
+                    h.mongoose_prometheus_handler
+                        .iter()
+                        .map(|x| ("mongoose_prometheus_handler", &x.path)),
                 );
             for (name, path) in paths {
                 if !path.starts_with('/') {
@@ -771,6 +790,26 @@ mod tests {
         }
         let err = Config::parse("[general]\nstorage = \"postgres\"\n").unwrap_err();
         assert!(err.to_string().contains("general.storage"), "{err}");
+    }
+
+    #[test]
+    fn a_metrics_handler_parses_with_its_default_path_and_a_bad_path_is_named() {
+        let text = "[[listen.http]]\nport = 9091\nip_address = \"127.0.0.1\"\n\
+                    [[listen.http.handlers.mongoose_prometheus_handler]]\n";
+        let loaded = Config::parse(text).unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let handlers = &loaded.config.listen.http[0].handlers.mongoose_prometheus_handler;
+        assert_eq!(handlers.len(), 1);
+        assert_eq!(handlers[0].path, "/metrics");
+        let err = Config::parse(
+            "[[listen.http]]\nport = 1\n[[listen.http.handlers.mongoose_prometheus_handler]]\npath = \"metrics\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("listen.http[0].handlers.mongoose_prometheus_handler.path"),
+            "{err}"
+        );
     }
 
     #[test]

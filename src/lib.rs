@@ -1,11 +1,11 @@
 //! meerkat: an XMPP server with a spec-first client REST API.
 //!
 //! Layers, each pointing only down:
-//! - doors: `http` (the client and admin REST APIs, SSE, the WebSocket upgrade) and
-//!   `xmpp` (client streams over TCP and WebSocket), on `transport` (accept loop, TLS,
-//!   WebSocket hand-over);
+//! - doors: `http` (the client and admin REST APIs, SSE, the WebSocket upgrade,
+//!   Prometheus metrics) and `xmpp` (client streams over TCP and WebSocket), on
+//!   `transport` (accept loop, TLS, WebSocket hand-over);
 //! - [`core`]: routing by destination domain, sessions, accounts, rosters and presence,
-//!   the archive, rooms (MUC Light); typed operations every door calls;
+//!   the archive, rooms (MUC Light), metrics; typed operations every door calls;
 //! - [`store`] (one trait per feature; SQLite and in-memory backends) and [`xml`].
 //!
 //! `server` is the composition root that builds the core from [`config`] and wires the

@@ -114,6 +114,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                     .iter()
                     .map(|w| format!("mongoose_websocket_handler:{}", w.path)),
             )
+            .chain(
+                h.mongoose_prometheus_handler
+                    .iter()
+                    .map(|p| format!("mongoose_prometheus_handler:{}", p.path)),
+            )
             .collect();
         let scheme = if l.tls.is_some() { "https" } else { "http" };
         announcements.push(format!(

@@ -10,8 +10,13 @@
 //! item (`from`, `to`, `body`, `thread`/`parent`, Smack `properties`). When an account is
 //! removed, its archive goes with it (`DeleteRemovedArchive`); the copies in other
 //! users' archives stay theirs.
+//!
+//! Every append is timed from the call to the store until it is durable (the
+//! `meerkat_archive_commit_seconds` histogram): that is what a sender waits for before
+//! its message is acknowledged, whatever the backend, waiting for a group commit included.
 
 use super::lifecycle::{AccountEvent, Subscriber};
+use super::metrics::Metrics;
 use super::router::RouteError;
 use super::stanza::ns;
 use super::Core;
@@ -21,7 +26,8 @@ use async_trait::async_trait;
 use jid::BareJid;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -63,6 +69,8 @@ pub fn archivable(stanza: &Element) -> bool {
 /// The archive of one server.
 pub struct Archive {
     ids: IdGen,
+    /// Where commit latencies are recorded.
+    metrics: Arc<Metrics>,
 }
 
 /// Where a message was archived.
@@ -74,10 +82,20 @@ pub struct Archived {
 }
 
 impl Archive {
-    pub async fn open(store: &dyn ArchiveStore) -> Result<Self, StoreError> {
+    pub(crate) async fn open(store: &dyn ArchiveStore, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         Ok(Archive {
             ids: IdGen::new(store.archive_max_id().await?),
+            metrics,
         })
+    }
+
+    /// Hands `rows` to the store and returns once they are durable, timing the commit
+    /// (successful ones only: a failure's duration says nothing about commits).
+    async fn commit(&self, store: &dyn ArchiveStore, rows: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+        let started = Instant::now();
+        store.archive_append(rows).await?;
+        self.metrics.archive_committed(started.elapsed());
+        Ok(())
     }
 
     /// Archives `stanza` for `sender` and, when it is a local account, `recipient`;
@@ -119,7 +137,7 @@ impl Archive {
         } else if recipient == sender {
             out.recipient_id = out.sender_id;
         }
-        store.archive_append(rows).await?;
+        self.commit(store, rows).await?;
         Ok(out)
     }
 
@@ -142,7 +160,7 @@ impl Archive {
             })
             .collect();
         let ids = rows.iter().map(|r| r.id).collect();
-        store.archive_append(rows).await?;
+        self.commit(store, rows).await?;
         Ok((ids, ts))
     }
 }

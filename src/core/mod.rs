@@ -9,7 +9,9 @@
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
-//! - [`stanza`]: namespaces, stanza types, errors and reply builders.
+//! - [`stanza`]: namespaces, stanza types, errors and reply builders;
+//! - `metrics`: counters of what the core sees (sessions, routed stanzas, archive
+//!   commits, queue overflows, logins), exposed to Prometheus by the HTTP door.
 //!
 //! The core imports nothing above it (no door, no composition root); what it needs from
 //! the configuration arrives as [`Settings`], its storage as [`crate::store::Stores`].
@@ -23,6 +25,7 @@ pub mod jid;
 pub(crate) mod lifecycle;
 pub(crate) mod mam;
 pub(crate) mod messages;
+pub(crate) mod metrics;
 pub mod muc_light;
 pub(crate) mod presence;
 pub(crate) mod roster;
@@ -43,8 +46,9 @@ use crate::xml::Element;
 use ::jid::{BareJid, FullJid, Jid};
 use accounts::Accounts;
 use archive::Archive;
+use metrics::Metrics;
 use router::{RouteError, Router};
-use session::{Inbox, Kick, OpenError, Session, Sessions};
+use session::{Inbox, Kick, OpenError, Session, SessionKind, Sessions};
 use stanza::{Condition, StanzaError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +90,9 @@ pub struct Core {
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
+    /// Counters of this core only (no process-wide state): shared with the session
+    /// table, the throttle and the archive, which count what they see.
+    metrics: Arc<Metrics>,
 }
 
 impl Core {
@@ -101,7 +108,8 @@ impl Core {
         stores: Stores,
         components: Vec<(String, Arc<dyn router::Service>)>,
     ) -> Result<Arc<Core>, StoreError> {
-        let archive = Archive::open(&*stores.archive).await?;
+        let metrics = Arc::new(Metrics::new());
+        let archive = Archive::open(&*stores.archive, metrics.clone()).await?;
         let accounts = Accounts::new(
             stores.accounts.clone(),
             settings.hosts.clone(),
@@ -137,10 +145,12 @@ impl Core {
                 settings.max_auth_failures,
                 settings.max_auth_failures_per_account,
                 settings.auth_failure_window,
+                metrics.clone(),
             ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
-            sessions: Sessions::new(),
+            sessions: Sessions::new(metrics.clone()),
+            metrics,
             settings,
             stores,
             accounts,
@@ -167,10 +177,16 @@ impl Core {
         &self.settings.hosts[0]
     }
 
-    /// Registers a bound XMPP session. A session already bound to the same full JID is
-    /// replaced (it gets `<conflict/>`); an account at its session limit gets no more.
-    pub fn open_session(&self, jid: FullJid) -> Result<(Arc<Session>, Inbox), OpenError> {
-        self.sessions.register(jid, self.settings.sessions)
+    /// Every metric, in the Prometheus text format ([`metrics::CONTENT_TYPE`]).
+    pub(crate) fn metrics_text(&self) -> String {
+        self.metrics.render(self.sessions.count_by_kind())
+    }
+
+    /// Registers a bound XMPP session carried by `kind`. A session already bound to the
+    /// same full JID is replaced (it gets `<conflict/>`); an account at its session limit
+    /// gets no more.
+    pub fn open_session(&self, jid: FullJid, kind: SessionKind) -> Result<(Arc<Session>, Inbox), OpenError> {
+        self.sessions.register(jid, kind, self.settings.sessions)
     }
 
     /// Registers an event stream (SSE) for `user`: a resource of its own, available for
@@ -181,7 +197,7 @@ impl Core {
         let full = user
             .with_resource_str(&resource)
             .expect("a bare JID with an ASCII hex resource is a valid full JID");
-        let (session, inbox) = self.open_session(full)?;
+        let (session, inbox) = self.open_session(full, SessionKind::EventStream)?;
         session.mark_available(0);
         Ok((session, inbox))
     }

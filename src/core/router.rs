@@ -7,7 +7,11 @@
 //! The router itself only refuses what no service could take: a `to` that is not a JID
 //! (`jid-malformed`), an IQ without a valid `type` (`bad-request`), and a domain nobody
 //! here serves (`remote-server-not-found`; there is no server-to-server yet).
+//!
+//! Each stanza a service accepts is counted by kind (`meerkat_routed_stanzas_total`):
+//! the one place every stanza passes, whatever door or service sent it.
 
+use super::metrics::StanzaKind;
 use super::stanza::{Condition, ErrorType, IqType, StanzaError};
 use super::Core;
 use crate::store::StoreError;
@@ -104,7 +108,14 @@ impl Router {
             return Ok(());
         }
         match self.services.get(to.domain().as_str()) {
-            Some(service) => service.handle(core, Routed { from, to, stanza }).await,
+            Some(service) => {
+                let kind = StanzaKind::of(&stanza.name);
+                service.handle(core, Routed { from, to, stanza }).await?;
+                if let Some(kind) = kind {
+                    core.metrics.routed(kind);
+                }
+                Ok(())
+            }
             None => {
                 core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
                     .await;

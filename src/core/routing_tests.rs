@@ -176,6 +176,59 @@ async fn a_foreign_domain_is_remote_server_not_found_and_the_server_itself_servi
     );
 }
 
+/// The value of one series (name and labels exactly as written) in the core's metrics.
+fn metric(h: &Harness, series: &str) -> f64 {
+    let text = h.core.metrics_text();
+    text.lines()
+        .find_map(|l| l.rsplit_once(' ').filter(|(s, _)| *s == series))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
+#[tokio::test]
+async fn the_router_counts_what_services_accept_by_kind_and_not_what_it_refuses() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let mut alice = h.bind("alice@localhost/a");
+    let _bob = h.bind("bob@localhost/b");
+    h.send(
+        &alice,
+        "<message to='bob@localhost' type='chat'><body>hi</body></message>",
+    )
+    .await;
+    assert_eq!(metric(&h, "meerkat_routed_stanzas_total{kind=\"message\"}"), 1.0);
+    assert_eq!(
+        metric(&h, "meerkat_archive_commit_seconds_count"),
+        1.0,
+        "one append, both copies"
+    );
+    // Refused by the router itself: not counted; the error it sends back is.
+    assert_eq!(
+        h.error_for(
+            &mut alice,
+            "<message to='bob@elsewhere.example' type='chat'><body>x</body></message>"
+        )
+        .await
+        .as_deref(),
+        Some("remote-server-not-found")
+    );
+    assert_eq!(metric(&h, "meerkat_routed_stanzas_total{kind=\"message\"}"), 2.0);
+    // A ping to the server and its result: two IQs through the router.
+    h.send(
+        &alice,
+        "<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
+    )
+    .await;
+    assert_eq!(alice.take_one().attr("type"), Some("result"));
+    assert_eq!(metric(&h, "meerkat_routed_stanzas_total{kind=\"iq\"}"), 2.0);
+    assert_eq!(metric(&h, "meerkat_routed_stanzas_total{kind=\"presence\"}"), 0.0);
+    assert_eq!(
+        metric(&h, "meerkat_archive_commit_seconds_count"),
+        1.0,
+        "errors are not archived"
+    );
+    assert_eq!(metric(&h, "meerkat_sessions{kind=\"xmpp_tcp\"}"), 2.0);
+}
+
 #[tokio::test]
 async fn a_second_served_host_is_routed_like_the_first() {
     let h = Harness::new(&["alice"]).await;

@@ -4,13 +4,14 @@
 //! A session registers its full JID and an outbound queue bounded in stanzas and in bytes
 //! ([`Limits`]). Delivering to a session never waits: when its queue is full the session
 //! cannot keep up; it is told to close (once, with one log line) and gets nothing more,
-//! so a slow reader never makes the server's memory grow. An account has at most
-//! `max_per_user` sessions at once.
+//! so a slow reader never makes the server's memory grow (and the metrics count it, by
+//! the bound reached). An account has at most `max_per_user` sessions at once.
 //!
 //! Which sessions a stanza goes to is decided by the services of `router`
 //! (for accounts, `delivery`, RFC 6121 §8); this module only keeps the table and
 //! moves stanzas into queues.
 
+use super::metrics::{Metrics, QueueLimit, SessionCounts};
 use crate::xml::Element;
 use jid::{BareJid, FullJid};
 use std::collections::HashMap;
@@ -50,6 +51,18 @@ impl Inbox {
         self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
         Some(stanza)
     }
+}
+
+/// What carries a session: told by the door that opens it, counted per kind by
+/// [`Sessions::count_by_kind`] for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// An XMPP stream over TCP (RFC 6120).
+    XmppTcp,
+    /// An XMPP stream over WebSocket (RFC 7395).
+    XmppWebSocket,
+    /// A server-sent events stream of the REST API.
+    EventStream,
 }
 
 /// Why a session could not be opened.
@@ -102,6 +115,7 @@ struct PresenceState {
 pub struct Session {
     pub id: u64,
     pub jid: FullJid,
+    pub(crate) kind: SessionKind,
     queue: mpsc::Sender<(Element, usize)>,
     queued_bytes: Arc<AtomicUsize>,
     max_bytes: usize,
@@ -112,6 +126,8 @@ pub struct Session {
     presence: Mutex<PresenceState>,
     /// Requested the roster, so it gets roster pushes (RFC 6121 2.1.6).
     wants_roster: std::sync::atomic::AtomicBool,
+    /// Counts the session's closing should its queue overflow.
+    metrics: Arc<Metrics>,
 }
 
 impl Session {
@@ -125,20 +141,21 @@ impl Session {
         let queued = self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
         let over_bytes = queued > self.max_bytes;
         let result = if over_bytes {
-            Err(())
+            Err(QueueLimit::Bytes)
         } else {
             match self.queue.try_send((stanza, size)) {
                 Ok(()) => Ok(()),
-                Err(mpsc::error::TrySendError::Full(_)) => Err(()),
+                Err(mpsc::error::TrySendError::Full(_)) => Err(QueueLimit::Stanzas),
                 Err(mpsc::error::TrySendError::Closed(_)) => {
                     self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
                     return false;
                 }
             }
         };
-        if result.is_err() {
+        if let Err(limit) = result {
             self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
             if self.kick(Kick::TooSlow) {
+                self.metrics.queue_full(limit);
                 tracing::warn!(jid = %self.jid, queued_bytes = queued - size, "outbound queue full; closing the session");
             }
             return false;
@@ -234,28 +251,39 @@ impl Session {
 }
 
 /// The session table: bare JID → that account's sessions.
-#[derive(Default)]
 pub struct Sessions {
     /// Keyed by the bare JID's canonical text, so a roster's stored contacts can be
     /// looked up without preparing each as a JID.
     sessions: RwLock<HashMap<String, Vec<Arc<Session>>>>,
     next_id: AtomicU64,
+    /// Handed to every session, which counts its own closing for a full queue.
+    metrics: Arc<Metrics>,
 }
 
 impl Sessions {
-    pub fn new() -> Self {
-        Self::default()
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
+        Sessions {
+            sessions: RwLock::default(),
+            next_id: AtomicU64::new(0),
+            metrics,
+        }
     }
 
-    /// Registers a session for `jid` with an outbound queue within `limits`. A session
-    /// already bound to the same full JID is kicked with `<conflict/>`; an account with
-    /// `max_per_user` other sessions gets no more.
-    pub fn register(&self, jid: FullJid, limits: Limits) -> Result<(Arc<Session>, Inbox), OpenError> {
+    /// Registers a session of `kind` for `jid` with an outbound queue within `limits`. A
+    /// session already bound to the same full JID is kicked with `<conflict/>`; an
+    /// account with `max_per_user` other sessions gets no more.
+    pub(crate) fn register(
+        &self,
+        jid: FullJid,
+        kind: SessionKind,
+        limits: Limits,
+    ) -> Result<(Arc<Session>, Inbox), OpenError> {
         let (tx, rx) = mpsc::channel(limits.queue_len.max(1));
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let session = Arc::new(Session {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             jid: jid.clone(),
+            kind,
             queue: tx,
             queued_bytes: queued_bytes.clone(),
             max_bytes: limits.queue_bytes,
@@ -264,6 +292,7 @@ impl Sessions {
             kicked: Notify::new(),
             presence: Mutex::new(PresenceState::default()),
             wants_roster: std::sync::atomic::AtomicBool::new(false),
+            metrics: self.metrics.clone(),
         });
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");
@@ -347,6 +376,17 @@ impl Sessions {
         }
     }
 
+    /// Sessions in the table now, by kind. Walks the table under its read lock: meant
+    /// for a scrape every few seconds, not for a hot path.
+    pub(crate) fn count_by_kind(&self) -> SessionCounts {
+        let mut counts = SessionCounts::default();
+        let table = self.sessions.read().expect("session table poisoned");
+        for s in table.values().flatten() {
+            counts.add(s.kind);
+        }
+        counts
+    }
+
     pub fn session_count(&self) -> usize {
         self.sessions
             .read()
@@ -372,6 +412,19 @@ mod tests {
         FullJid::new(s).unwrap()
     }
 
+    fn table() -> (Sessions, Arc<Metrics>) {
+        let metrics = Arc::new(Metrics::new());
+        (Sessions::new(metrics.clone()), metrics)
+    }
+
+    /// Whether the metrics say `n` sessions were closed for reaching `limit`.
+    fn closed_for(metrics: &Metrics, limit: &str, n: u64) -> bool {
+        let text = metrics.render(SessionCounts::default());
+        text.contains(&format!(
+            "meerkat_sessions_closed_queue_full_total{{limit=\"{limit}\"}} {n}\n"
+        ))
+    }
+
     fn limits(queue_len: usize) -> Limits {
         Limits {
             queue_len,
@@ -382,10 +435,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_second_session_on_the_same_full_jid_replaces_the_first() {
-        let table = Sessions::new();
-        let (first, _rx1) = table.register(full("alice@localhost/phone"), limits(8)).unwrap();
-        let (other, _rx2) = table.register(full("alice@localhost/laptop"), limits(8)).unwrap();
-        let (second, _rx3) = table.register(full("alice@localhost/phone"), limits(8)).unwrap();
+        let (table, _) = table();
+        let (first, _rx1) = table
+            .register(full("alice@localhost/phone"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        let (other, _rx2) = table
+            .register(full("alice@localhost/laptop"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        let (second, _rx3) = table
+            .register(full("alice@localhost/phone"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
         assert_eq!(first.kicked().await, Kick::Conflict);
         assert_eq!(table.session(&full("alice@localhost/phone")).unwrap().id, second.id);
         assert_eq!(table.sessions_of(&BareJid::new("alice@localhost").unwrap()).len(), 2);
@@ -399,27 +458,32 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_that_cannot_keep_up_is_kicked_once_and_then_takes_nothing() {
-        let table = Sessions::new();
-        let (s, mut inbox) = table.register(full("bob@localhost/r"), limits(2)).unwrap();
+        let (table, metrics) = table();
+        let (s, mut inbox) = table
+            .register(full("bob@localhost/r"), SessionKind::XmppTcp, limits(2))
+            .unwrap();
         let m = Element::new("message", "jabber:client");
         assert!(s.send(m.clone()));
         assert!(s.send(m.clone()));
         assert!(!s.send(m.clone()), "a third stanza overflows a queue of two");
         assert_eq!(s.kicked().await, Kick::TooSlow);
         assert!(!s.kick(Kick::TooSlow), "kicked once");
+        assert!(closed_for(&metrics, "stanzas", 1) && closed_for(&metrics, "bytes", 0));
         assert!(inbox.recv().await.is_some());
         assert!(!s.send(m), "room in the queue again, but the session is over");
     }
 
     #[tokio::test]
     async fn the_queue_is_bounded_in_bytes_too() {
-        let table = Sessions::new();
+        let (table, metrics) = table();
         let small = Limits {
             queue_len: 1000,
             queue_bytes: 4096,
             max_per_user: 10,
         };
-        let (s, mut inbox) = table.register(full("bob@localhost/r"), small).unwrap();
+        let (s, mut inbox) = table
+            .register(full("bob@localhost/r"), SessionKind::XmppTcp, small)
+            .unwrap();
         let big = Element::new("message", "jabber:client").with_text("x".repeat(1500));
         assert!(s.send(big.clone()));
         assert!(s.send(big.clone()));
@@ -427,25 +491,71 @@ mod tests {
         assert!(s.send(big.clone()));
         assert!(!s.send(big.clone()), "three of them exceed 4 KiB");
         assert_eq!(s.kicked().await, Kick::TooSlow);
+        assert!(!s.send(big), "nothing more once kicked, and not counted twice");
+        assert!(closed_for(&metrics, "bytes", 1) && closed_for(&metrics, "stanzas", 0));
     }
 
     #[test]
     fn an_account_has_at_most_max_per_user_sessions_but_may_replace_one() {
-        let table = Sessions::new();
+        let (table, _) = table();
         let two = Limits {
             max_per_user: 2,
             ..limits(8)
         };
-        let _a = table.register(full("alice@localhost/a"), two).unwrap();
-        let _b = table.register(full("alice@localhost/b"), two).unwrap();
+        let _a = table
+            .register(full("alice@localhost/a"), SessionKind::XmppTcp, two)
+            .unwrap();
+        let _b = table
+            .register(full("alice@localhost/b"), SessionKind::XmppTcp, two)
+            .unwrap();
         assert_eq!(
-            table.register(full("alice@localhost/c"), two).unwrap_err(),
+            table
+                .register(full("alice@localhost/c"), SessionKind::XmppTcp, two)
+                .unwrap_err(),
             OpenError::TooManySessions { max: 2 }
         );
         assert!(
-            table.register(full("alice@localhost/a"), two).is_ok(),
+            table
+                .register(full("alice@localhost/a"), SessionKind::XmppTcp, two)
+                .is_ok(),
             "a replacement is no new session"
         );
-        assert!(table.register(full("bob@localhost/a"), two).is_ok());
+        assert!(table
+            .register(full("bob@localhost/a"), SessionKind::XmppTcp, two)
+            .is_ok());
+    }
+
+    #[test]
+    fn sessions_are_counted_by_kind_and_a_replaced_or_ended_one_no_longer_counts() {
+        let (table, _) = table();
+        let l = limits(8);
+        let (tcp, _r1) = table
+            .register(full("alice@localhost/a"), SessionKind::XmppTcp, l)
+            .unwrap();
+        let _r2 = table
+            .register(full("alice@localhost/b"), SessionKind::XmppWebSocket, l)
+            .unwrap();
+        let _r3 = table
+            .register(full("bob@localhost/sse-1"), SessionKind::EventStream, l)
+            .unwrap();
+        let _r4 = table
+            .register(full("bob@localhost/sse-2"), SessionKind::EventStream, l)
+            .unwrap();
+        let counts = |t: &Sessions| {
+            let c = t.count_by_kind();
+            (c.xmpp_tcp, c.xmpp_websocket, c.event_streams)
+        };
+        assert_eq!(counts(&table), (1, 1, 2));
+        // alice/a comes back over WebSocket: the TCP session it replaces is gone.
+        let _r5 = table
+            .register(full("alice@localhost/a"), SessionKind::XmppWebSocket, l)
+            .unwrap();
+        assert_eq!(counts(&table), (0, 2, 2));
+        table.unregister(&tcp.jid, tcp.id);
+        assert_eq!(
+            counts(&table),
+            (0, 2, 2),
+            "the replaced session leaving changes nothing"
+        );
     }
 }

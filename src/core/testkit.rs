@@ -87,7 +87,10 @@ impl Harness {
 
     /// A session bound to `jid` that has sent no presence.
     pub fn bind(&self, jid: &str) -> Client {
-        let (session, inbox) = self.core.open_session(FullJid::new(jid).unwrap()).unwrap();
+        let (session, inbox) = self
+            .core
+            .open_session(FullJid::new(jid).unwrap(), super::session::SessionKind::XmppTcp)
+            .unwrap();
         Client { session, inbox }
     }
 

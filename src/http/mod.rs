@@ -1,6 +1,6 @@
 //! HTTP listeners: plain or TLS, HTTP/1.1 keep-alive and HTTP/2, each serving the
 //! handlers its `[[listen.http]]` table names (client API, admin API, XMPP over
-//! WebSocket) plus the API docs.
+//! WebSocket, Prometheus metrics) plus the API docs.
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
 //!
@@ -13,6 +13,7 @@ mod client_api;
 pub(crate) mod contract;
 mod cors;
 mod docs;
+mod prometheus;
 mod websocket;
 
 use crate::config::{Config, HttpListener};
@@ -248,7 +249,11 @@ struct WebSocketRoute {
 
 /// What one listener serves.
 pub(crate) struct Routes {
+    /// Read by the metrics handler; the API handlers hold their own.
+    core: Arc<Core>,
     server_name: HeaderValue,
+    /// Paths of the metrics handlers, matched exactly.
+    metrics: Vec<String>,
     client_api: Vec<client_api::ClientApi>,
     admin_api: Vec<admin_api::AdminApi>,
     websockets: Vec<WebSocketRoute>,
@@ -267,6 +272,7 @@ impl Routes {
             .map_err(|_| "general.http_server_name: not a valid header value".to_owned())?;
         let h = &listener.handlers;
         Ok(Routes {
+            metrics: h.mongoose_prometheus_handler.iter().map(|p| p.path.clone()).collect(),
             client_api: h
                 .mongoose_client_api
                 .iter()
@@ -288,12 +294,16 @@ impl Routes {
             websocket_service,
             secure: listener.tls.is_some(),
             server_name,
+            core,
         })
     }
 
     async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
-        let mut response = if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
+        // An exact path first: it may sit under an API's mount point.
+        let mut response = if self.metrics.contains(&path) {
+            prometheus::serve(&self.core, req.method())
+        } else if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req, addr.ip()).await

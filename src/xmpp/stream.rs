@@ -7,8 +7,9 @@
 
 use super::sasl::{self, SaslFailure, ScramServer};
 use crate::core::scram::ScramHash;
-use crate::core::session::{Inbox, Kick, OpenError, Session};
+use crate::core::session::{Inbox, Kick, OpenError, Session, SessionKind};
 use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
+use crate::core::throttle::Door;
 use crate::core::Core;
 use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
 use jid::{BareJid, FullJid};
@@ -47,6 +48,22 @@ pub(crate) enum Framing {
 }
 
 impl Framing {
+    /// The door logins on this transport come through, for the throttle's counts.
+    fn door(self) -> Door {
+        match self {
+            Framing::Tcp => Door::C2s,
+            Framing::WebSocket => Door::WebSocket,
+        }
+    }
+
+    /// What carries the sessions bound on this transport.
+    fn session_kind(self) -> SessionKind {
+        match self {
+            Framing::Tcp => SessionKind::XmppTcp,
+            Framing::WebSocket => SessionKind::XmppWebSocket,
+        }
+    }
+
     pub(crate) fn header(self, id: &str, from: &str) -> String {
         let mut from_attr = String::new();
         escape_attr(from, &mut from_attr);
@@ -389,11 +406,11 @@ async fn authenticate<C: Connection>(
     let mut attempted = None;
     let outcome = if !offered {
         Err(SaslFailure::InvalidMechanism)
-    } else if core.throttle().check(peer, None).is_err() {
+    } else if core.throttle().check(peer, None, C::FRAMING.door()).is_err() {
         Err(SaslFailure::TemporaryAuthFailure)
     } else {
         match mechanism.as_str() {
-            "PLAIN" => plain(core, peer, host, &auth.text(), &mut attempted)
+            "PLAIN" => plain(core, peer, C::FRAMING.door(), host, &auth.text(), &mut attempted)
                 .await
                 .map(|jid| (jid, None)),
             "SCRAM-SHA-1" => scram(core, conn, ScramHash::Sha1, host, &auth.text(), &mut attempted).await?,
@@ -415,7 +432,7 @@ async fn authenticate<C: Connection>(
         }
         Err(failure) => {
             if matches!(failure, SaslFailure::NotAuthorized) {
-                core.throttle().failed(peer, attempted.as_deref());
+                core.throttle().failed(peer, attempted.as_deref(), C::FRAMING.door());
             }
             conn.send(vec![C::FRAMING.stanza(&sasl_failure(failure))])
                 .await
@@ -454,18 +471,20 @@ fn check_authzid(authzid: Option<&str>, account: &BareJid) -> Result<(), SaslFai
 fn note_attempt(
     core: &Core,
     peer: IpAddr,
+    door: Door,
     account: &BareJid,
     attempted: &mut Option<String>,
 ) -> Result<(), SaslFailure> {
     *attempted = Some(account.to_string());
     core.throttle()
-        .check(peer, Some(account.as_str()))
+        .check(peer, Some(account.as_str()), door)
         .map_err(|_| SaslFailure::TemporaryAuthFailure)
 }
 
 async fn plain(
     core: &Core,
     peer: IpAddr,
+    door: Door,
     host: &str,
     payload: &str,
     attempted: &mut Option<String>,
@@ -473,7 +492,7 @@ async fn plain(
     let message = sasl::decode_payload(payload)?;
     let creds = sasl::parse_plain(&message)?;
     let account = account_for(core, host, &creds.authcid)?;
-    note_attempt(core, peer, &account, attempted)?;
+    note_attempt(core, peer, door, &account, attempted)?;
     check_authzid(creds.authzid.as_deref(), &account)?;
     match core.accounts().check_password(account.as_str(), &creds.password).await {
         Ok(Some(jid)) => Ok(jid),
@@ -532,7 +551,7 @@ async fn scram<C: Connection>(
         Some(a) => a.clone(),
         None => BareJid::new(&format!("unknown@{host}")).map_err(|_| stream_error("internal-server-error"))?,
     };
-    if let Err(f) = note_attempt(core, conn.peer(), &account, attempted) {
+    if let Err(f) = note_attempt(core, conn.peer(), C::FRAMING.door(), &account, attempted) {
         return Ok(Err(f));
     }
     if let Err(f) = check_authzid(server.authzid.as_deref(), &account) {
@@ -617,7 +636,7 @@ async fn bind_or_session<C: Connection>(
             return Ok(None);
         }
     };
-    let (session, inbox) = match core.open_session(full.clone()) {
+    let (session, inbox) = match core.open_session(full.clone(), C::FRAMING.session_kind()) {
         Ok(opened) => opened,
         Err(e @ OpenError::TooManySessions { .. }) => {
             // RFC 6120 §7.6.2.1: the account cannot have another resource now.

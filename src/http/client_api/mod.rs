@@ -20,6 +20,7 @@ use super::contract::{Contract, Operation};
 use super::cors::Cors;
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
+use crate::core::throttle::Door;
 use crate::core::Core;
 use async_trait::async_trait;
 use hyper::body::Incoming;
@@ -123,7 +124,7 @@ impl ClientApi {
             .as_ref()
             .map_or_else(|| creds.user.to_lowercase(), |j| j.to_string());
         let throttle = self.core.throttle();
-        if let Err(wait) = throttle.check(peer, Some(&account)) {
+        if let Err(wait) = throttle.check(peer, Some(&account), Door::Rest) {
             return basic_auth::too_many_failures(wait);
         }
         let checked = match parsed {
@@ -136,7 +137,7 @@ impl ClientApi {
                 user
             }
             Ok(None) => {
-                throttle.failed(peer, Some(&account));
+                throttle.failed(peer, Some(&account), Door::Rest);
                 return basic_auth::unauthorized(&self.realm, "Invalid credentials");
             }
             Err(e) => {
