@@ -39,6 +39,15 @@ pub struct Config {
     pub auth: Auth,
     pub listen: Listen,
     pub modules: Modules,
+    /// Named traffic shapers (`[shaper.<name>]`), used by listeners that name one.
+    pub shaper: std::collections::BTreeMap<String, Shaper>,
+}
+
+/// A traffic shaper: what one connection may send, on average, per second.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shaper {
+    pub max_rate: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +203,9 @@ pub struct WebsocketHandler {
     /// Largest WebSocket message (one stanza) accepted, in bytes.
     #[serde(default = "default_max_stanza_size")]
     pub max_stanza_size: usize,
+    /// The `[shaper.<name>]` limiting what each connection may send (none: unshaped).
+    #[serde(default)]
+    pub shaper: Option<String>,
 }
 
 /// The metrics endpoint (Prometheus text format). It has no authentication of its own:
@@ -235,6 +247,9 @@ pub struct C2sListener {
     /// Offer SASL PLAIN on connections without TLS (off: PLAIN only after TLS).
     #[serde(default)]
     pub allow_plain_without_tls: bool,
+    /// The `[shaper.<name>]` limiting what each connection may send (none: unshaped).
+    #[serde(default)]
+    pub shaper: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -379,6 +394,7 @@ struct RawConfig {
     auth: Auth,
     listen: Option<Listen>,
     modules: Option<Modules>,
+    shaper: std::collections::BTreeMap<String, Shaper>,
 }
 
 impl Default for Config {
@@ -391,6 +407,7 @@ impl Default for Config {
             auth: Auth::default(),
             listen: default_listeners(),
             modules: default_modules(),
+            shaper: Default::default(),
         }
     }
 }
@@ -454,6 +471,7 @@ fn default_listeners() -> Listen {
                         host: any_host(),
                         path: default_ws_path(),
                         max_stanza_size: default_max_stanza_size(),
+                        shaper: None,
                     }],
                     ..Handlers::default()
                 },
@@ -470,6 +488,7 @@ fn default_listeners() -> Listen {
             max_connections: default_c2s_connections(),
             max_connections_per_ip: default_max_connections_per_ip(),
             allow_plain_without_tls: false,
+            shaper: None,
         }],
     }
 }
@@ -518,12 +537,41 @@ impl Config {
             auth: raw.auth,
             listen: raw.listen.unwrap_or_else(default_listeners),
             modules: raw.modules.unwrap_or_else(default_modules),
+            shaper: raw.shaper,
         };
         config.validate()?;
         Ok(Loaded { config, unknown_keys })
     }
 
+    /// The byte rate of the shaper `name` (validated to exist), if any.
+    pub fn shaper_rate(&self, name: Option<&str>) -> Option<u64> {
+        name.and_then(|n| self.shaper.get(n)).map(|s| s.max_rate)
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
+        for (name, s) in &self.shaper {
+            if s.max_rate == 0 {
+                return Err(invalid(
+                    format!("shaper.{name}.max_rate"),
+                    "expected a positive integer",
+                ));
+            }
+        }
+        let named = |key: String, name: &Option<String>| match name {
+            Some(n) if !self.shaper.contains_key(n) => Err(invalid(key, format!("no [shaper.{n}] is defined"))),
+            _ => Ok(()),
+        };
+        for (i, l) in self.listen.c2s.iter().enumerate() {
+            named(format!("listen.c2s[{i}].shaper"), &l.shaper)?;
+        }
+        for (i, l) in self.listen.http.iter().enumerate() {
+            for w in &l.handlers.mongoose_websocket_handler {
+                named(
+                    format!("listen.http[{i}].handlers.mongoose_websocket_handler.shaper"),
+                    &w.shaper,
+                )?;
+            }
+        }
         if self.general.hosts.is_empty() {
             return Err(invalid("general.hosts", "expected at least one host"));
         }
@@ -749,13 +797,31 @@ mod tests {
     #[test]
     fn unknown_keys_are_named_not_fatal() {
         let loaded = Config::parse(
-            "[general]\nhostz = [\"x\"]\n[shaper.normal]\nmax_rate = 1\n[modules.mod_mam]\nbackend = \"rdbms\"\n",
+            "[general]\nhostz = [\"x\"]\n[acl.local]\nmatch = \"current_domain\"\n[modules.mod_mam]\nbackend = \"rdbms\"\n",
         )
         .unwrap();
-        assert_eq!(
-            loaded.unknown_keys,
-            ["general.hostz", "modules.mod_mam.backend", "shaper"]
+        assert_eq!(loaded.unknown_keys, ["acl", "general.hostz", "modules.mod_mam.backend"]);
+    }
+
+    #[test]
+    fn listeners_name_shapers_that_exist() {
+        let listener = "[[listen.c2s]]\nport = 5222\nshaper = \"normal\"\n";
+        let c = Config::parse(&format!("[shaper.normal]\nmax_rate = 1000\n{listener}"))
+            .unwrap()
+            .config;
+        assert_eq!(c.shaper_rate(c.listen.c2s[0].shaper.as_deref()), Some(1000));
+        assert_eq!(c.shaper_rate(None), None);
+        let missing = Config::parse(listener).unwrap_err().to_string();
+        assert!(
+            missing.contains("listen.c2s[0].shaper") && missing.contains("no [shaper.normal]"),
+            "{missing}"
         );
+        let zero = Config::parse(&format!("[shaper.normal]\nmax_rate = 0\n{listener}"))
+            .unwrap_err()
+            .to_string();
+        assert!(zero.contains("shaper.normal.max_rate"), "{zero}");
+        let unknown = Config::parse("[shaper.normal]\nmax_rte = 5\n").unwrap_err().to_string();
+        assert!(unknown.contains("shaper.normal"), "{unknown}");
     }
 
     #[test]

@@ -257,3 +257,40 @@ async fn input_xml_forbids_gets_its_stream_error_at_once_and_oversized_input_a_p
         );
     }
 }
+
+#[tokio::test]
+async fn a_shaped_connection_is_slowed_to_its_rate_and_loses_nothing() {
+    // 8,000 bytes per second; the first second's worth is a burst.
+    let server = with_c2s_options("shaper = \"slow\"\n[shaper.slow]\nmax_rate = 8000");
+    server.register("alice", "secret").await;
+    let c = xmpp::connector(&server, Transport::StartTls);
+    let jid: Jid = "alice@localhost/shaped".parse().unwrap();
+    let (_, mut stream) = raw_login(&c, &jid, "secret", None).await.unwrap();
+    raw_bind(&mut stream, "shaped").await.unwrap();
+    let mut tcp = stream.into_inner();
+    // 40 pings of about 1 KB each: about 40 KB, four seconds' worth beyond the burst.
+    let pad = "p".repeat(950);
+    let mut input = String::new();
+    for i in 0..40 {
+        input.push_str(&format!(
+            "<iq type='get' id='{pad}{i}' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ));
+    }
+    let started = std::time::Instant::now();
+    tcp.write_all(input.as_bytes()).await.unwrap();
+    tcp.flush().await.unwrap();
+    let mut seen = String::new();
+    let mut buf = vec![0u8; 16384];
+    let last = format!("id='{pad}39'");
+    while !seen.contains(&last) {
+        let n = tokio::time::timeout(Duration::from_secs(20), tcp.read(&mut buf))
+            .await
+            .expect("answers within 20 s")
+            .unwrap();
+        assert!(n > 0, "closed after {:?}", started.elapsed());
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let took = started.elapsed();
+    assert_eq!(seen.matches("type='result'").count(), 40, "every ping answered");
+    assert!(took >= Duration::from_secs(3), "40 KB at 8 KB/s took only {took:?}");
+}

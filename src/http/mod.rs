@@ -245,6 +245,7 @@ async fn own_rejection(op: &contract::Operation, response: Response<Body>) -> Re
 struct WebSocketRoute {
     path: String,
     max_message: usize,
+    max_rate: Option<u64>,
 }
 
 /// What one listener serves.
@@ -289,6 +290,7 @@ impl Routes {
                 .map(|w| WebSocketRoute {
                     path: w.path.clone(),
                     max_message: w.max_stanza_size,
+                    max_rate: config.shaper_rate(w.shaper.as_deref()),
                 })
                 .collect(),
             websocket_service,
@@ -314,6 +316,7 @@ impl Routes {
                 addr,
                 secure: self.secure,
                 max_message: ws.max_message,
+                max_rate: ws.max_rate,
             };
             websocket::upgrade(self.websocket_service.clone(), req, peer)
         } else {

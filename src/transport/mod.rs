@@ -5,6 +5,7 @@
 //! root (`server`) connects them.
 
 pub(crate) mod listener;
+pub(crate) mod shaper;
 pub(crate) mod stall;
 pub(crate) mod tls;
 pub(crate) mod websocket;

@@ -19,6 +19,8 @@ pub(crate) struct Peer {
     pub secure: bool,
     /// The largest message accepted (also the WebSocket message limit).
     pub max_message: usize,
+    /// Bytes per second the peer may send (`[shaper]`), if limited.
+    pub max_rate: Option<u64>,
 }
 
 /// Serves upgraded WebSockets of one subprotocol.

@@ -4,6 +4,7 @@
 use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite};
 use crate::config::{C2sListener, Config, TlsMode};
 use crate::core::Core;
+use crate::transport::shaper::Shaped;
 use crate::xml::{StreamEvent, XmlError, XmlReader};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -58,7 +59,7 @@ impl AsyncWrite for Conn {
 
 /// The socket's read half, touching the activity clock on every byte received.
 pub(crate) struct Touching {
-    inner: ReadHalf<Conn>,
+    inner: Shaped<ReadHalf<Conn>>,
     activity: Activity,
 }
 
@@ -88,7 +89,14 @@ pub(crate) struct TcpConnection {
     tls: Option<TlsAcceptor>,
     starttls: bool,
     peer: SocketAddr,
+    limits: ReadLimits,
+}
+
+/// What one connection may send: the largest stanza, and bytes per second if shaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadLimits {
     max_stanza: usize,
+    max_rate: Option<u64>,
 }
 
 impl TcpConnection {
@@ -98,23 +106,23 @@ impl TcpConnection {
         tls: Option<TlsAcceptor>,
         starttls: bool,
         peer: SocketAddr,
-        max_stanza: usize,
+        limits: ReadLimits,
     ) -> Self {
         let (r, w) = tokio::io::split(conn);
         let activity = Activity::new();
         let touching = Touching {
-            inner: r,
+            inner: Shaped::new(r, limits.max_rate),
             activity: activity.clone(),
         };
         TcpConnection {
-            reader: Some(XmlReader::new(touching, max_stanza)),
+            reader: Some(XmlReader::new(touching, limits.max_stanza)),
             activity,
             writer: Some(w),
             secure,
             tls,
             starttls,
             peer,
-            max_stanza,
+            limits,
         }
     }
 }
@@ -204,7 +212,7 @@ impl Connection for TcpConnection {
             // RFC 6120 §5.4.3.3: nothing may follow <starttls/> before <proceed/>.
             return Err("data sent after <starttls/>".into());
         }
-        let conn = reader.into_inner().inner.unsplit(writer);
+        let conn = reader.into_inner().inner.into_inner().unsplit(writer);
         let Conn::Plain(tcp) = conn else {
             return Err("TLS already active".into());
         };
@@ -214,10 +222,10 @@ impl Connection for TcpConnection {
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
         let (r, w) = tokio::io::split(Conn::Tls(Box::new(tls)));
         let touching = Touching {
-            inner: r,
+            inner: Shaped::new(r, self.limits.max_rate),
             activity: self.activity.clone(),
         };
-        self.reader = Some(XmlReader::new(touching, self.max_stanza));
+        self.reader = Some(XmlReader::new(touching, self.limits.max_stanza));
         self.writer = Some(w);
         self.secure = true;
         Ok(())
@@ -259,7 +267,10 @@ pub(crate) async fn bind(
         negotiation_timeout: Duration::from_secs(listener.negotiation_timeout),
         keepalive_interval: Duration::from_secs(listener.keepalive_interval),
     };
-    let max_stanza = listener.max_stanza_size;
+    let limits = ReadLimits {
+        max_stanza: listener.max_stanza_size,
+        max_rate: config.shaper_rate(listener.shaper.as_deref()),
+    };
     let caps = crate::transport::listener::Caps {
         max_connections: listener.max_connections,
         max_per_address: listener.max_connections_per_ip,
@@ -271,13 +282,13 @@ pub(crate) async fn bind(
         async move {
             let conn = match mode {
                 TlsMode::Tls => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-                    Ok(Ok(tls)) => TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, max_stanza),
+                    Ok(Ok(tls)) => TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, limits),
                     _ => {
                         tracing::debug!(%peer, "TLS handshake failed");
                         return;
                     }
                 },
-                _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, max_stanza),
+                _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, limits),
             };
             stream::serve(core, conn, settings).await;
         }

@@ -5,6 +5,7 @@
 
 use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite, FRAMING_NS};
 use crate::core::Core;
+use crate::transport::shaper::TokenBucket;
 use crate::transport::websocket::{Peer, WebSocket, WebSocketService};
 use crate::xml::{parse_element, StreamEvent, XmlError};
 use futures::future::BoxFuture;
@@ -14,6 +15,7 @@ use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 type Ws = WebSocket;
@@ -54,6 +56,7 @@ impl WebSocketService for XmppOverWebSocket {
                     stream,
                     max: peer.max_message,
                     activity: Activity::new(),
+                    bucket: peer.max_rate.map(|r| TokenBucket::new(r, Instant::now())),
                 },
                 writer: WsWriter { sink },
                 secure: peer.secure,
@@ -68,6 +71,8 @@ pub(crate) struct WsReader {
     stream: SplitStream<Ws>,
     max: usize,
     activity: Activity,
+    /// The traffic shaper: reading pauses once the peer has sent its share.
+    bucket: Option<TokenBucket>,
 }
 
 pub(crate) struct WsWriter {
@@ -93,6 +98,12 @@ impl StreamRead for WsReader {
                 Some(Err(WsError::Capacity(_))) => return Err(XmlError::TooLarge(self.max)),
                 Some(Err(e)) => return Err(XmlError::Io(io::Error::other(e.to_string()))),
             };
+            if let Some(bucket) = self.bucket.as_mut() {
+                let wait = bucket.take(message.len(), Instant::now());
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
             let text = match message {
                 Message::Text(t) => t,
                 Message::Close(_) => return Ok(StreamEvent::Close),

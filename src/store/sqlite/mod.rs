@@ -12,7 +12,7 @@ mod roster;
 
 use super::{Cause, StoreError};
 use rusqlite::Connection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -163,8 +163,16 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "cache_size", -65_536).map_err(db_err)?;
     // Checkpoints run in their own thread (see `checkpoint_loop`), never in a commit.
     conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_err)?;
+    // A WAL that grew under load is cut back to this size whenever it starts over.
+    conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)
+        .map_err(db_err)?;
     Ok(conn)
 }
+
+/// The WAL size the store keeps to: past it, the checkpointer waits for a full
+/// checkpoint and truncates the file (writers wait for that moment), so a sustained
+/// write flood costs disk up to about this much plus what arrives meanwhile.
+pub(crate) const WAL_LIMIT: u64 = 64 << 20;
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -172,11 +180,13 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// Copies committed WAL frames into the database without blocking writers (PASSIVE), so a
 /// commit never waits for a checkpoint and hot pages are written back once per round
 /// rather than once per commit.
-fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>) {
+fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>, wal: PathBuf, limit: u64) {
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed");
+        let over = std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit);
+        let mode = if over { "TRUNCATE" } else { "PASSIVE" };
+        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+            tracing::warn!(error = %e, mode, "WAL checkpoint failed");
         }
     }
 }
@@ -184,6 +194,11 @@ fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>) 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_wal_limit(data_dir, WAL_LIMIT)
+    }
+
+    /// [`open`](Self::open) with another WAL bound (tests use a small one).
+    pub(crate) fn open_with_wal_limit(data_dir: &Path, wal_limit: u64) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display()))))?;
         let path = data_dir.join(DB_FILE);
@@ -207,7 +222,7 @@ impl SqliteStore {
         let alive = Arc::downgrade(&store.conn);
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, alive))
+            .spawn(move || checkpoint_loop(checkpointer, alive, path.with_extension("db-wal"), wal_limit))
             .map_err(|e| thread_err("checkpointer", e))?;
         Ok(store)
     }
@@ -277,6 +292,38 @@ mod tests {
             SqliteStore::open(dir.path()),
             Err(StoreError::SchemaTooNew { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_cut_back_to_its_limit_after_a_write_flood() {
+        use crate::store::{ArchiveStore, ArchivedMessage};
+        let dir = tempfile::tempdir().unwrap();
+        let limit = 1 << 20;
+        let store = SqliteStore::open_with_wal_limit(dir.path(), limit).unwrap();
+        let wal = dir.path().join(DB_FILE).with_extension("db-wal");
+        let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        let body = "b".repeat(2000);
+        let mut largest = 0;
+        for batch in 0..40 {
+            let rows = (0..250)
+                .map(|i| {
+                    let n = batch * 250 + i;
+                    ArchivedMessage {
+                        id: n,
+                        owner: format!("user{}@localhost", n % 50),
+                        with: "bob@localhost".into(),
+                        timestamp_ms: n,
+                        stanza: format!("<message id='{n}'><body>{body}</body></message>"),
+                    }
+                })
+                .collect();
+            store.archive_append(rows).await.unwrap();
+            largest = largest.max(wal_size());
+        }
+        // About 20 MB went through the WAL.
+        assert!(largest > limit, "the flood never filled the WAL ({largest} bytes)");
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        assert!(wal_size() <= limit, "the WAL stayed at {} bytes", wal_size());
     }
 
     #[test]
