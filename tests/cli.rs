@@ -141,13 +141,13 @@ async fn unknown_config_keys_are_named_in_a_warning_and_the_server_starts() {
     let mut server = TestServer::start_with(|dir| {
         common::default_config(
             dir,
-            "[modules.mod_mam]\nbackend = \"rdbms\"\n[shaper.normal]\nmax_rate = 1000\n",
+            "[modules.mod_mam]\nbackend = \"rdbms\"\n[acl.local]\nmatch = \"current_domain\"\n",
         )
     });
     assert!(server.is_running());
     let log = server.take_stderr_after_kill();
     assert!(log.contains("modules.mod_mam.backend"), "{log}");
-    assert!(log.contains("shaper"), "{log}");
+    assert!(log.contains("key=acl"), "{log}");
 }
 
 #[test]
