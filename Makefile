@@ -13,6 +13,8 @@ GENERATOR := $(VENV)/bin/openapi-generator-cli
 # xmpp.js, the WebSocket client of the integration tests (Node.js and npm).
 WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
+# slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
+SLIXMPP := $(VENV)/.slixmpp-installed
 
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
@@ -43,7 +45,7 @@ unit:
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: $(WS_CLIENT)
+integration: $(WS_CLIENT) $(SLIXMPP)
 	$(CARGO) test --test '*'
 
 contract: $(SCHEMATHESIS)
@@ -74,6 +76,10 @@ lint:
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
+
+$(SLIXMPP): $(VENV)/bin/pip tests/slixmpp/requirements.txt
+	$(VENV)/bin/pip install -q -r tests/slixmpp/requirements.txt
+	@touch $@
 
 $(SCHEMATHESIS): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"

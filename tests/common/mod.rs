@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod slix;
 pub mod sse;
 pub mod xmpp;
 
