@@ -24,6 +24,7 @@ fn settings(roster: usize) -> Settings {
         },
         archive: false,
         roster_max_items: roster + 1,
+        offline: None,
         scram_iterations: 4096,
         auth_cache_size: 0,
         max_auth_failures: 100,

@@ -288,6 +288,7 @@ pub struct Modules {
     pub mod_mam: Option<ModMam>,
     pub mod_muc_light: Option<ModMucLight>,
     pub mod_roster: Option<ModRoster>,
+    pub mod_offline: Option<ModOffline>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -318,6 +319,20 @@ impl Default for ModMucLight {
             max_occupants: 100,
             rooms_per_user: 1000,
         }
+    }
+}
+
+/// Offline messages (XEP-0160).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModOffline {
+    /// Messages held for one user; more are refused (the archive keeps them).
+    pub max_messages: usize,
+}
+
+impl Default for ModOffline {
+    fn default() -> Self {
+        ModOffline { max_messages: 1000 }
     }
 }
 
@@ -417,6 +432,7 @@ fn default_modules() -> Modules {
         mod_mam: Some(ModMam::default()),
         mod_muc_light: Some(ModMucLight::default()),
         mod_roster: Some(ModRoster::default()),
+        mod_offline: Some(ModOffline::default()),
     }
 }
 
@@ -652,6 +668,12 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.modules.mod_offline.as_ref().is_some_and(|o| o.max_messages == 0) {
+            return Err(invalid(
+                "modules.mod_offline.max_messages",
+                "expected a positive integer",
+            ));
         }
         if self.modules.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
             return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));

@@ -56,6 +56,13 @@ pub fn core_settings(config: &Config) -> Settings {
         },
         archive: config.modules.mod_mam.is_some(),
         roster_max_items: config.modules.mod_roster.clone().unwrap_or_default().max_items,
+        offline: config
+            .modules
+            .mod_offline
+            .as_ref()
+            .map(|m| crate::core::offline::OfflineSettings {
+                max_messages: m.max_messages,
+            }),
         scram_iterations: config.auth.scram_iterations,
         auth_cache_size: config.auth.cache_size,
         max_auth_failures: config.auth.max_failures_per_ip,

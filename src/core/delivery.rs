@@ -22,7 +22,7 @@ use super::roster::{self, SubscriptionAction};
 use super::router::{RouteError, Routed, Service};
 use super::session::Session;
 use super::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
-use super::{disco, mam, server_iq, Core, Settings};
+use super::{blocking, carbons, disco, mam, server_iq, Core, Settings};
 use crate::store::{StoreError, Subscription};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
@@ -50,6 +50,11 @@ impl AccountDomains {
         // Listed: the server keeps rosters. Asked of the domain rather than of one's own
         // account, the handler refuses.
         .with(ns::ROSTER, "query", roster::RosterIq)
+        .with(carbons::NS, "enable", carbons::CarbonsIq)
+        .unlisted(carbons::NS, "disable", carbons::CarbonsIq)
+        .with(blocking::NS, "blocklist", blocking::BlockingIq)
+        .unlisted(blocking::NS, "block", blocking::BlockingIq)
+        .unlisted(blocking::NS, "unblock", blocking::BlockingIq)
         .unlisted(ns::SESSION, "session", server_iq::LegacySession);
         let mut account = IqTable::new(Identity {
             category: "account",
@@ -59,6 +64,11 @@ impl AccountDomains {
         .with(ns::DISCO_ITEMS, "query", disco::NoItems)
         .with(ns::PING, "ping", server_iq::Ping)
         .unlisted(ns::ROSTER, "query", roster::RosterIq)
+        .unlisted(carbons::NS, "enable", carbons::CarbonsIq)
+        .unlisted(carbons::NS, "disable", carbons::CarbonsIq)
+        .unlisted(blocking::NS, "blocklist", blocking::BlockingIq)
+        .unlisted(blocking::NS, "block", blocking::BlockingIq)
+        .unlisted(blocking::NS, "unblock", blocking::BlockingIq)
         .unlisted(ns::SESSION, "session", server_iq::LegacySession);
         if settings.archive {
             // XEP-0313 §7: the user archive is advertised on the account's bare JID.
@@ -71,6 +81,9 @@ impl AccountDomains {
 #[async_trait]
 impl Service for AccountDomains {
     async fn handle(&self, core: &Core, routed: Routed) -> Result<(), RouteError> {
+        if routed.to.node().is_some() && blocking::blocks(core, &routed.to.to_bare(), &routed.from).await? {
+            return refuse_blocked(core, routed).await;
+        }
         match routed.stanza.name.as_str() {
             "message" => message(core, routed).await,
             "iq" => self.iq(core, routed).await,
@@ -112,6 +125,30 @@ impl AccountDomains {
         let reply = table.dispatch(core, &from, &to, &stanza).await;
         core.route(to, reply).await
     }
+}
+
+/// A stanza from someone the recipient blocked (XEP-0191 §3.3): answered as if the
+/// recipient had no account, so the sender cannot tell the difference.
+async fn refuse_blocked(core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
+    match stanza.name.as_str() {
+        "message" => {
+            if core.settings.archive && super::archive::archivable(&stanza) {
+                core.archive
+                    .store(&*core.stores.archive, &from.to_bare(), &to.to_bare(), false, &stanza)
+                    .await?;
+            }
+            if MessageType::of(&stanza) != MessageType::Headline {
+                core.bounce(&to, &stanza, StanzaError::new(Condition::ServiceUnavailable))
+                    .await;
+            }
+        }
+        "iq" if IqType::of(&stanza).is_some_and(IqType::is_request) => {
+            core.bounce(&to, &stanza, StanzaError::new(Condition::ServiceUnavailable))
+                .await
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
@@ -167,6 +204,7 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
         && !core.accounts.serves(from.domain().as_str());
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
+            carbons::copy_received(&bare, &sessions, &[s.id], &stanza);
             s.send(stanza);
             return Ok(());
         }
@@ -185,6 +223,8 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     }
     let targets: Vec<&Arc<Session>> = sessions.iter().filter(|s| s.available() && s.priority() >= 0).collect();
     if !targets.is_empty() {
+        let delivered: Vec<u64> = targets.iter().map(|s| s.id).collect();
+        carbons::copy_received(&bare, &sessions, &delivered, &stanza);
         for s in targets {
             s.send(stanza.clone());
         }
@@ -198,6 +238,8 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     }
     if !account_exists(core, &sessions, &bare).await? {
         core.bounce(&to, &stanza, refuse).await;
+    } else if super::offline::holds(&stanza) && !super::offline::hold(core, &bare, &stanza).await? {
+        core.bounce(&to, &stanza, super::offline::queue_full(core)).await;
     }
     Ok(())
 }

@@ -17,6 +17,9 @@ pub enum SendError {
     /// Not a JID, or one without a local part.
     #[error("invalid recipient")]
     InvalidRecipient,
+    /// The sender blocked the recipient (XEP-0191 §3.4).
+    #[error("the recipient is blocked")]
+    Blocked,
     #[error(transparent)]
     Route(#[from] RouteError),
 }
@@ -28,6 +31,12 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
         Ok(to) if to.node().is_some() => to,
         _ => return Err(SendError::InvalidRecipient),
     };
+    if super::blocking::blocks(core, from, &to)
+        .await
+        .map_err(RouteError::from)?
+    {
+        return Err(SendError::Blocked);
+    }
     let id = new_message_id();
     let stanza = Element::new("message", ns::CLIENT)
         .with_attr("from", from.to_string())
@@ -35,6 +44,7 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
         .with_attr("type", "chat")
         .with_attr("id", id.clone())
         .with_child(Element::new("body", ns::CLIENT).with_text(body));
+    let copy = super::carbons::wanted(core, from).then(|| stanza.clone());
     if core.router.serves(to.domain().as_str()) {
         core.route(Jid::from(from.clone()), stanza).await?;
     } else if core.settings.archive {
@@ -42,6 +52,10 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
             .store(&*core.stores.archive, from, &to.to_bare(), false, &stanza)
             .await
             .map_err(RouteError::from)?;
+    }
+    // The user's own clients see what was sent in their name (XEP-0280 §6).
+    if let Some(copy) = copy {
+        super::carbons::copy_sent(core, from, None, &copy);
     }
     Ok(id)
 }

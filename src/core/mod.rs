@@ -18,6 +18,8 @@
 
 pub mod accounts;
 pub mod archive;
+pub(crate) mod blocking;
+pub(crate) mod carbons;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod iq;
@@ -27,6 +29,7 @@ pub(crate) mod mam;
 pub(crate) mod messages;
 pub(crate) mod metrics;
 pub mod muc_light;
+pub mod offline;
 pub(crate) mod presence;
 pub(crate) mod roster;
 pub(crate) mod router;
@@ -75,6 +78,8 @@ pub struct Settings {
     pub auth_failure_window: Duration,
     /// Items one roster may hold.
     pub roster_max_items: usize,
+    /// Offline messages (`mod_offline`), when on.
+    pub offline: Option<offline::OfflineSettings>,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
 }
@@ -93,6 +98,8 @@ pub struct Core {
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
+    /// Blocklists read so far (XEP-0191).
+    blocklists: blocking::BlockLists,
 }
 
 impl Core {
@@ -140,6 +147,8 @@ impl Core {
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
+        on_removal.push(Box::new(offline::DeleteRemovedOffline));
+        on_removal.push(Box::new(blocking::DeleteRemovedBlocklist));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
@@ -151,6 +160,7 @@ impl Core {
             muc_light,
             sessions: Sessions::new(metrics.clone()),
             metrics,
+            blocklists: blocking::BlockLists::default(),
             settings,
             stores,
             accounts,
@@ -217,8 +227,33 @@ impl Core {
         // Enough of the stanza to answer it should routing fail.
         let stub = stanza::stub(&stanza);
         let from = Jid::from(session.jid.clone());
+        match self.blocked_recipient(&session.jid.to_bare(), &stanza).await {
+            Ok(false) => {}
+            Ok(true) => {
+                // XEP-0191 §3.4: nothing goes to someone the user blocked.
+                self.bounce(&Jid::from(session.jid.to_bare()), &stub, blocking::blocked_error())
+                    .await;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(jid = %session.jid, error = %e, "reading a blocklist failed");
+                let error = StanzaError::new(Condition::InternalServerError);
+                self.bounce(&Jid::from(session.jid.to_bare()), &stub, error).await;
+                return;
+            }
+        }
         let result = if stanza.name == "presence" {
             presence::from_client(self, session, stanza).await
+        } else if stanza.name == "message"
+            && carbons::eligible(&stanza)
+            && carbons::wanted(self, &session.jid.to_bare())
+        {
+            let copy = stanza.clone();
+            let routed = self.route(from, stanza).await;
+            if routed.is_ok() {
+                carbons::copy_sent(self, &session.jid.to_bare(), Some(session.id), &copy);
+            }
+            routed
         } else {
             self.route(from, stanza).await
         };
@@ -228,6 +263,14 @@ impl Core {
             tracing::error!(jid = %session.jid, error = %e, "routing a client stanza failed");
             let error = StanzaError::new(Condition::InternalServerError);
             self.bounce(&Jid::from(session.jid.to_bare()), &stub, error).await;
+        }
+    }
+
+    /// Whether `stanza` from `owner` is addressed to someone `owner` blocked.
+    async fn blocked_recipient(&self, owner: &BareJid, stanza: &Element) -> Result<bool, StoreError> {
+        match stanza.attr("to").map(jid::parse) {
+            Some(Ok(to)) => blocking::blocks(self, owner, &to).await,
+            _ => Ok(false),
         }
     }
 

@@ -106,7 +106,7 @@ async fn available(core: &Core, session: &Arc<Session>, stanza: Element) -> Resu
     for request in roster::pending_requests(core, &owner).await? {
         session.send(request);
     }
-    Ok(())
+    super::offline::deliver_held(core, session).await
 }
 
 async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element>) -> Result<(), RouteError> {

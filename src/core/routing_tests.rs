@@ -10,6 +10,7 @@ use super::stanza::ns;
 use super::testkit::{condition, settings, Harness};
 use super::Core;
 use crate::store::Subscription;
+use crate::xml::Element;
 use async_trait::async_trait;
 use jid::BareJid;
 use std::sync::Arc;
@@ -150,6 +151,217 @@ async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].body, "later");
     assert_eq!(items[0].from, "alice@localhost");
+}
+
+#[tokio::test]
+async fn messages_held_offline_arrive_with_their_delay_on_initial_presence_up_to_the_limit() {
+    // The test settings hold at most three messages per user.
+    let h = Harness::new(&["alice", "bob"]).await;
+    let mut alice = h.online("alice@localhost/a").await;
+    for n in 0..4 {
+        h.send(
+            &alice,
+            &format!("<message to='bob@localhost' type='chat' id='m{n}'><body>n{n}</body></message>"),
+        )
+        .await;
+    }
+    // Chat states and headlines are not held.
+    h.send(
+        &alice,
+        "<message to='bob@localhost' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>",
+    )
+    .await;
+    let refused = alice.take_one();
+    assert_eq!(refused.attr("id"), Some("m3"));
+    assert_eq!(condition(&refused).as_deref(), Some("resource-constraint"));
+
+    let mut bob = h.bind("bob@localhost/phone");
+    h.send(&bob, "<presence/>").await;
+    let held: Vec<Element> = bob.take().into_iter().filter(|s| s.name == "message").collect();
+    let ids: Vec<&str> = held.iter().filter_map(|m| m.attr("id")).collect();
+    assert_eq!(ids, ["m0", "m1", "m2"]);
+    for m in &held {
+        let delay = m.child("delay", ns::DELAY).expect("a delay element");
+        assert_eq!(delay.attr("from"), Some("localhost"));
+        assert!(delay.attr("stamp").is_some_and(|s| s.ends_with('Z')));
+    }
+    // Delivered once: a second resource coming online gets nothing held.
+    let mut tablet = h.bind("bob@localhost/tablet");
+    h.send(&tablet, "<presence/>").await;
+    assert!(tablet
+        .take()
+        .iter()
+        .all(|s| s.name != "message" || s.attr("id").is_none()));
+    // The archive kept every message, the refused one too.
+    let items = archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 4);
+}
+
+#[tokio::test]
+async fn carbon_enabled_resources_see_what_their_siblings_send_and_receive() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let mut a1 = h.online("alice@localhost/a1").await;
+    let mut a2 = h.online("alice@localhost/a2").await;
+    let mut a3 = h.online("alice@localhost/a3").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    // Siblings' presence, out of the way.
+    for c in [&mut a1, &mut a2, &mut a3] {
+        c.take();
+    }
+    for c in [&mut a1, &mut a2] {
+        h.send(c, "<iq type='set' id='c1'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+            .await;
+        assert_eq!(c.take_one().attr("type"), Some("result"));
+    }
+    let forwarded = |m: &Element, direction: &str| {
+        m.child(direction, "urn:xmpp:carbons:2")
+            .and_then(|d| d.child("forwarded", ns::FORWARD))
+            .and_then(|f| f.child("message", ns::CLIENT))
+            .and_then(|m| m.child("body", ns::CLIENT))
+            .map(|b| b.text())
+    };
+
+    // Received by a1: a2 gets a copy, a3 (no carbons) nothing.
+    h.send(
+        &bob,
+        "<message to='alice@localhost/a1' type='chat'><body>to a1</body></message>",
+    )
+    .await;
+    assert_eq!(
+        a1.take_one().child("body", ns::CLIENT).map(|b| b.text()).as_deref(),
+        Some("to a1")
+    );
+    let copy = a2.take_one();
+    assert_eq!(copy.attr("from"), Some("alice@localhost"));
+    assert_eq!(forwarded(&copy, "received").as_deref(), Some("to a1"));
+    assert!(a3.take().is_empty());
+
+    // Sent from a1: a2 gets a copy, a1 none.
+    h.send(
+        &a1,
+        "<message to='bob@localhost' type='chat'><body>from a1</body></message>",
+    )
+    .await;
+    bob.take();
+    assert_eq!(forwarded(&a2.take_one(), "sent").as_deref(), Some("from a1"));
+    assert!(a1.take().is_empty() && a3.take().is_empty());
+
+    // Sent over REST: every carbon-enabled session gets a copy.
+    super::messages::send_chat(&h.core, &bare("alice@localhost"), "bob@localhost", "over rest".into())
+        .await
+        .unwrap();
+    for c in [&mut a1, &mut a2] {
+        assert_eq!(forwarded(&c.take_one(), "sent").as_deref(), Some("over rest"));
+    }
+    // Private messages and disabled sessions get none.
+    h.send(
+        &a1,
+        "<message to='bob@localhost' type='chat'><body>p</body><private xmlns='urn:xmpp:carbons:2'/></message>",
+    )
+    .await;
+    assert!(a2.take().is_empty());
+    h.send(&a2, "<iq type='set' id='c2'><disable xmlns='urn:xmpp:carbons:2'/></iq>")
+        .await;
+    a2.take();
+    h.send(
+        &bob,
+        "<message to='alice@localhost/a1' type='chat'><body>again</body></message>",
+    )
+    .await;
+    assert!(a2.take().is_empty());
+}
+
+#[tokio::test]
+async fn a_blocked_user_is_answered_as_if_there_were_no_account_and_the_blocker_cannot_write_to_them() {
+    let h = Harness::new(&["alice", "mallory", "bob"]).await;
+    let mut alice = h.online("alice@localhost/a").await;
+    let mut alice2 = h.online("alice@localhost/b").await;
+    let mut mallory = h.online("mallory@localhost/m").await;
+    for c in [&mut alice, &mut alice2, &mut mallory] {
+        c.take();
+    }
+    h.send(
+        &alice2,
+        "<iq type='get' id='l1'><blocklist xmlns='urn:xmpp:blocking'/></iq>",
+    )
+    .await;
+    assert_eq!(alice2.take_one().attr("type"), Some("result"));
+    h.send(
+        &alice,
+        "<iq type='set' id='b1'><block xmlns='urn:xmpp:blocking'><item jid='Mallory@LocalHost'/></block></iq>",
+    )
+    .await;
+    assert_eq!(alice.take_one().attr("type"), Some("result"));
+    // The sibling that asked for the list hears of the change.
+    let pushed = alice2.take_one();
+    let item = pushed
+        .child("block", "urn:xmpp:blocking")
+        .and_then(|b| b.elements().next())
+        .unwrap();
+    assert_eq!(item.attr("jid"), Some("mallory@localhost"));
+
+    // Mallory's message and IQ: service-unavailable, as for a JID without an account.
+    let e = h
+        .error_for(
+            &mut mallory,
+            "<message to='alice@localhost' type='chat'><body>hi</body></message>",
+        )
+        .await;
+    assert_eq!(e.as_deref(), Some("service-unavailable"));
+    let e = h
+        .error_for(
+            &mut mallory,
+            "<iq to='alice@localhost/a' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>",
+        )
+        .await;
+    assert_eq!(e.as_deref(), Some("service-unavailable"));
+    // Over REST too, the same as a recipient without an account: accepted and archived
+    // for the sender, never delivered.
+    super::messages::send_chat(&h.core, &bare("mallory@localhost"), "alice@localhost", "rest".into())
+        .await
+        .unwrap();
+    let to_nobody =
+        super::messages::send_chat(&h.core, &bare("mallory@localhost"), "nobody@localhost", "x".into()).await;
+    assert!(to_nobody.is_ok());
+    assert!(mallory.take().is_empty());
+    assert!(alice.take().is_empty() && alice2.take().is_empty());
+    let alice_history = archive::history(&h.core, &bare("alice@localhost"), None, 10, None)
+        .await
+        .unwrap();
+    assert!(alice_history.is_empty(), "{alice_history:?}");
+
+    // Alice cannot write to mallory, over XMPP or REST.
+    h.send(
+        &alice,
+        "<message to='mallory@localhost' type='chat'><body>x</body></message>",
+    )
+    .await;
+    let refused = alice.take_one();
+    assert_eq!(condition(&refused).as_deref(), Some("not-acceptable"));
+    let error = refused.child("error", ns::CLIENT).unwrap();
+    assert!(error.child("blocked", "urn:xmpp:blocking:errors").is_some());
+    let rest = super::messages::send_chat(&h.core, &bare("alice@localhost"), "mallory@localhost", "x".into()).await;
+    assert!(matches!(rest, Err(super::messages::SendError::Blocked)), "{rest:?}");
+    assert!(mallory.take().is_empty());
+
+    // Unblocking everyone lets messages through again.
+    h.send(
+        &alice,
+        "<iq type='set' id='u1'><unblock xmlns='urn:xmpp:blocking'/></iq>",
+    )
+    .await;
+    alice.take();
+    h.send(
+        &mallory,
+        "<message to='alice@localhost' type='chat'><body>back</body></message>",
+    )
+    .await;
+    assert_eq!(
+        alice.take_one().child("body", ns::CLIENT).map(|b| b.text()).as_deref(),
+        Some("back")
+    );
 }
 
 #[tokio::test]

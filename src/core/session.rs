@@ -126,6 +126,10 @@ pub struct Session {
     presence: Mutex<PresenceState>,
     /// Requested the roster, so it gets roster pushes (RFC 6121 2.1.6).
     wants_roster: std::sync::atomic::AtomicBool,
+    /// Asked for message carbons (XEP-0280).
+    carbons: AtomicBool,
+    /// Asked for the blocklist, so it gets blocklist pushes (XEP-0191 §3.2).
+    wants_blocklist: AtomicBool,
     /// Counts the session's closing should its queue overflow.
     metrics: Arc<Metrics>,
 }
@@ -188,6 +192,22 @@ impl Session {
 
     pub fn wants_roster(&self) -> bool {
         self.wants_roster.load(Ordering::Relaxed)
+    }
+
+    pub fn carbons(&self) -> bool {
+        self.carbons.load(Ordering::Relaxed)
+    }
+
+    pub fn set_carbons(&self, on: bool) {
+        self.carbons.store(on, Ordering::Relaxed);
+    }
+
+    pub fn wants_blocklist(&self) -> bool {
+        self.wants_blocklist.load(Ordering::Relaxed)
+    }
+
+    pub fn set_wants_blocklist(&self) {
+        self.wants_blocklist.store(true, Ordering::Relaxed);
     }
 
     pub fn set_wants_roster(&self) {
@@ -292,6 +312,8 @@ impl Sessions {
             kicked: Notify::new(),
             presence: Mutex::new(PresenceState::default()),
             wants_roster: std::sync::atomic::AtomicBool::new(false),
+            carbons: AtomicBool::new(false),
+            wants_blocklist: AtomicBool::new(false),
             metrics: self.metrics.clone(),
         });
         let replaced = {

@@ -224,6 +224,8 @@ pub struct StanzaError {
     pub kind: ErrorType,
     pub condition: Condition,
     pub text: Option<String>,
+    /// An application-specific condition (RFC 6120 §8.3.4), e.g. XEP-0191's `<blocked/>`.
+    pub extra: Option<Box<Element>>,
 }
 
 impl StanzaError {
@@ -239,6 +241,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            extra: None,
         }
     }
 
@@ -247,6 +250,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            extra: None,
         }
     }
 
@@ -262,6 +266,9 @@ impl StanzaError {
             .with_child(Element::new(self.condition.as_str(), ns::STANZA_ERRORS));
         if let Some(t) = &self.text {
             error = error.with_child(Element::new("text", ns::STANZA_ERRORS).with_text(t.clone()));
+        }
+        if let Some(extra) = &self.extra {
+            error = error.with_child((**extra).clone());
         }
         error
     }

@@ -22,6 +22,7 @@ pub(crate) fn settings() -> Settings {
         },
         archive: true,
         roster_max_items: 1000,
+        offline: Some(super::offline::OfflineSettings { max_messages: 3 }),
         scram_iterations: 1,
         auth_cache_size: 100,
         max_auth_failures: 5,

@@ -49,7 +49,56 @@ for_every_backend!(
     a_deleted_room_leaves_its_occupants_room_lists,
     concurrent_room_changes_retried_on_conflict_never_lose_a_member,
     a_room_listing_a_user_twice_is_refused,
+    offline_messages_are_taken_once_in_order_up_to_a_limit,
+    blocklists_keep_each_jid_once_and_clear,
 );
+
+async fn offline_messages_are_taken_once_in_order_up_to_a_limit(b: Under) {
+    let o = &b.stores.offline;
+    let msg = |n: i64| OfflineMessage {
+        timestamp_ms: 1_000 + n,
+        stanza: format!("<message id='m{n}'/>"),
+    };
+    for n in 0..3 {
+        o.push_offline("bob@localhost", &msg(n), 3).await.unwrap();
+    }
+    let full = o.push_offline("bob@localhost", &msg(3), 3).await;
+    assert!(matches!(full, Err(StoreError::LimitReached)), "{full:?}");
+    o.push_offline("carol@localhost", &msg(9), 3).await.unwrap();
+    assert_eq!(o.count_offline("bob@localhost").await.unwrap(), 3);
+    assert_eq!(
+        o.take_offline("bob@localhost").await.unwrap(),
+        vec![msg(0), msg(1), msg(2)]
+    );
+    assert!(o.take_offline("bob@localhost").await.unwrap().is_empty());
+    assert_eq!(o.count_offline("carol@localhost").await.unwrap(), 1);
+    o.delete_offline("carol@localhost").await.unwrap();
+    assert_eq!(o.count_offline("carol@localhost").await.unwrap(), 0);
+}
+
+async fn blocklists_keep_each_jid_once_and_clear(b: Under) {
+    let bl = &b.stores.blocking;
+    let jids = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    bl.block("alice@localhost", &jids(&["mallory@localhost", "spam.example"]))
+        .await
+        .unwrap();
+    bl.block("alice@localhost", &jids(&["mallory@localhost"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        bl.blocklist("alice@localhost").await.unwrap(),
+        jids(&["mallory@localhost", "spam.example"])
+    );
+    assert!(bl.blocklist("bob@localhost").await.unwrap().is_empty());
+    bl.unblock("alice@localhost", &jids(&["spam.example"])).await.unwrap();
+    assert_eq!(
+        bl.blocklist("alice@localhost").await.unwrap(),
+        jids(&["mallory@localhost"])
+    );
+    bl.block("alice@localhost", &jids(&["eve@localhost"])).await.unwrap();
+    bl.unblock("alice@localhost", &[]).await.unwrap();
+    assert!(bl.blocklist("alice@localhost").await.unwrap().is_empty());
+}
 
 fn creds(tag: u8) -> Credentials {
     let c = ScramCredential {

@@ -3,8 +3,9 @@
 //! survives the process, so a server never uses it.
 
 use super::{
-    AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, Cause, Credentials,
-    EditFn, Room, RoomStore, RoomSummary, RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
+    AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
+    Credentials, EditFn, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
+    RosterStore, RosterUpdate, StoreError,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -20,6 +21,10 @@ struct Data {
     archive: BTreeMap<i64, ArchivedMessage>,
     /// room JID → room
     rooms: BTreeMap<String, Room>,
+    /// owner → messages held, oldest first
+    offline: BTreeMap<String, Vec<OfflineMessage>>,
+    /// owner → blocked JIDs
+    blocklists: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -279,5 +284,67 @@ impl RoomStore for MemoryStore {
 
     async fn count_rooms_of(&self, user: &str) -> Result<usize, StoreError> {
         Ok(self.data().rooms_of(user).count())
+    }
+}
+
+#[async_trait]
+impl OfflineStore for MemoryStore {
+    async fn push_offline(&self, owner: &str, message: &OfflineMessage, max: usize) -> Result<(), StoreError> {
+        let mut d = self.data();
+        let held = d.offline.entry(owner.to_owned()).or_default();
+        if held.len() >= max {
+            return Err(StoreError::LimitReached);
+        }
+        held.push(message.clone());
+        Ok(())
+    }
+
+    async fn take_offline(&self, owner: &str) -> Result<Vec<OfflineMessage>, StoreError> {
+        Ok(self.data().offline.remove(owner).unwrap_or_default())
+    }
+
+    async fn count_offline(&self, owner: &str) -> Result<usize, StoreError> {
+        Ok(self.data().offline.get(owner).map_or(0, Vec::len))
+    }
+
+    async fn delete_offline(&self, owner: &str) -> Result<(), StoreError> {
+        self.data().offline.remove(owner);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlockStore for MemoryStore {
+    async fn blocklist(&self, owner: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .data()
+            .blocklists
+            .get(owner)
+            .map(|b| b.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn block(&self, owner: &str, jids: &[String]) -> Result<(), StoreError> {
+        self.data()
+            .blocklists
+            .entry(owner.to_owned())
+            .or_default()
+            .extend(jids.iter().cloned());
+        Ok(())
+    }
+
+    async fn unblock(&self, owner: &str, jids: &[String]) -> Result<(), StoreError> {
+        let mut d = self.data();
+        if jids.is_empty() {
+            d.blocklists.remove(owner);
+        } else if let Some(list) = d.blocklists.get_mut(owner) {
+            for jid in jids {
+                list.remove(jid);
+            }
+            if list.is_empty() {
+                d.blocklists.remove(owner);
+            }
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`].
+//! [`RoomStore`], [`OfflineStore`], [`BlockStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -19,13 +19,17 @@
 
 mod accounts;
 mod archive;
+mod blocking;
 pub mod memory;
+mod offline;
 mod rooms;
 mod roster;
 pub mod sqlite;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
+pub use blocking::BlockStore;
+pub use offline::{OfflineMessage, OfflineStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
@@ -49,16 +53,22 @@ pub struct Stores {
     pub roster: Arc<dyn RosterStore>,
     pub archive: Arc<dyn ArchiveStore>,
     pub rooms: Arc<dyn RoomStore>,
+    pub offline: Arc<dyn OfflineStore>,
+    pub blocking: Arc<dyn BlockStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore>(store: Arc<S>) -> Self {
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore>(
+        store: Arc<S>,
+    ) -> Self {
         Stores {
             accounts: store.clone(),
             roster: store.clone(),
             archive: store.clone(),
-            rooms: store,
+            rooms: store.clone(),
+            offline: store.clone(),
+            blocking: store,
         }
     }
 

@@ -710,6 +710,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                SendMessageResponse::TheUserBlockedTheRecipient
+                (body)
+                => "TheUserBlockedTheRecipient\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 SendMessageResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()

@@ -309,6 +309,10 @@ pub enum SendMessageResponse {
         >
     }
     ,
+    /// The user blocked the recipient
+    TheUserBlockedTheRecipient
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)

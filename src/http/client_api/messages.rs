@@ -70,6 +70,7 @@ pub(super) async fn send(
     match messages::send_chat(core, user, &message.to, message.body).await {
         Ok(id) => Ok(R::MessageSent(api::models::MessageId::new(id))),
         Err(SendError::InvalidRecipient) => Ok(R::BadRequest("Invalid recipient JID".into())),
+        Err(SendError::Blocked) => Ok(R::TheUserBlockedTheRecipient("You have blocked this recipient".into())),
         Err(e) => Err(internal(e)),
     }
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+mod offline;
 mod rooms;
 mod roster;
 
@@ -87,6 +88,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (room, user)
      ) WITHOUT ROWID;
      CREATE INDEX room_occupants_by_user ON room_occupants (user, room);",
+    // 6: messages held for users who were offline (XEP-0160), and blocklists (XEP-0191).
+    "CREATE TABLE offline (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        stanza TEXT NOT NULL
+     );
+     CREATE INDEX offline_by_owner ON offline (owner, seq);
+     CREATE TABLE blocklist (
+        owner TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        PRIMARY KEY (owner, jid)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -2129,6 +2129,22 @@ impl<S, C, B> Api<C> for Client<S, C> where
                     }
                 )
             }
+            403 => {
+
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = serde_json::from_str::<String>(body)
+                    .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
+
+                Ok(SendMessageResponse::TheUserBlockedTheRecipient
+                    (body)
+                )
+            }
             413 => {
 
                 let body = http_body_util::BodyExt::collect(response.into_body())

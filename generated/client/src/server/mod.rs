@@ -1991,6 +1991,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                SendMessageResponse::TheUserBlockedTheRecipient
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                                 SendMessageResponse::PayloadTooLarge
                                                     (body)
                                                 => {

@@ -1,0 +1,127 @@
+//! Offline messages (XEP-0160): a chat or normal message with a body, for an account with
+//! no available session, is held until that account next sends initial presence, then
+//! delivered with `<delay/>` (XEP-0203) saying when the server received it.
+//!
+//! The archive keeps its own copy (MAM, the REST history) either way; this queue is what
+//! a client that does not query the archive sees on login. An event stream (SSE) is an
+//! available session: a user with one open is online, so nothing is held for them.
+//! At most `max_messages` are held per user; past that a message is refused with
+//! `<resource-constraint/>` (it stays in the archive). Messages marked `<no-store/>`
+//! (XEP-0334) or carrying no body (chat states, receipts) are not held.
+
+use super::lifecycle::{AccountEvent, Subscriber};
+use super::router::RouteError;
+use super::session::Session;
+use super::stanza::{ns, Condition, ErrorType, MessageType, StanzaError};
+use super::Core;
+use crate::store::{OfflineMessage, StoreError};
+use crate::xml::{parse_element, Element};
+use async_trait::async_trait;
+use jid::BareJid;
+use std::sync::Arc;
+
+/// XEP-0334 message processing hints.
+const HINTS: &str = "urn:xmpp:hints";
+
+/// How many messages are held for one user (`modules.mod_offline.max_messages`).
+#[derive(Debug, Clone, Copy)]
+pub struct OfflineSettings {
+    pub max_messages: usize,
+}
+
+/// Whether a message undelivered for lack of a session is worth holding (XEP-0160 §3).
+pub(crate) fn holds(stanza: &Element) -> bool {
+    matches!(MessageType::of(stanza), MessageType::Chat | MessageType::Normal)
+        && stanza.child("body", ns::CLIENT).is_some()
+        && stanza.child("no-store", HINTS).is_none()
+}
+
+/// Holds `stanza` for `owner`. `Ok(false)`: the user's queue is full (the caller tells
+/// the sender).
+pub(crate) async fn hold(core: &Core, owner: &BareJid, stanza: &Element) -> Result<bool, RouteError> {
+    let Some(settings) = core.settings.offline else {
+        return Ok(true);
+    };
+    let message = OfflineMessage {
+        timestamp_ms: now_ms(),
+        stanza: stanza.to_xml(ns::CLIENT),
+    };
+    match core
+        .stores
+        .offline
+        .push_offline(owner.as_str(), &message, settings.max_messages)
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::LimitReached) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a sender gets when the recipient's queue is full.
+pub(crate) fn queue_full(core: &Core) -> StanzaError {
+    let max = core.settings.offline.map_or(0, |s| s.max_messages);
+    StanzaError::with_type(ErrorType::Wait, Condition::ResourceConstraint)
+        .with_text(format!("The recipient has too many offline messages (at most {max})"))
+}
+
+/// Delivers what is held for the session's account to `session`, with `<delay/>`, and
+/// forgets it. Called on the session's initial presence.
+pub(crate) async fn deliver_held(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+    if core.settings.offline.is_none() {
+        return Ok(());
+    }
+    let owner = session.jid.to_bare();
+    for held in core.stores.offline.take_offline(owner.as_str()).await? {
+        let Ok(mut stanza) = parse_element(&held.stanza) else {
+            tracing::warn!(owner = %owner, "an offline message could not be read back; skipped");
+            continue;
+        };
+        stanza.children.push(crate::xml::Node::Element(
+            Element::new("delay", ns::DELAY)
+                .with_attr("from", owner.domain().as_str())
+                .with_attr("stamp", super::mam::format_time(held.timestamp_ms)),
+        ));
+        session.send(stanza);
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Forgets a removed account's held messages.
+pub(crate) struct DeleteRemovedOffline;
+
+#[async_trait]
+impl Subscriber for DeleteRemovedOffline {
+    async fn on_account_event(&self, core: &Core, event: &AccountEvent) -> Result<(), RouteError> {
+        if let AccountEvent::Removed(removed) = event {
+            core.stores.offline.delete_offline(removed.as_str()).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_chat_and_normal_messages_with_a_body_are_held() {
+        let m = |xml: &str| parse_element(xml).unwrap();
+        assert!(holds(&m("<message type='chat'><body>hi</body></message>")));
+        assert!(holds(&m("<message><body>hi</body></message>")));
+        assert!(!holds(&m("<message type='headline'><body>hi</body></message>")));
+        assert!(!holds(&m("<message type='groupchat'><body>hi</body></message>")));
+        assert!(!holds(&m(
+            "<message type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+        )));
+        assert!(!holds(&m(
+            "<message type='chat'><body>hi</body><no-store xmlns='urn:xmpp:hints'/></message>"
+        )));
+    }
+}
