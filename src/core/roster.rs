@@ -203,36 +203,67 @@ fn item_element(item: &RosterItem) -> Element {
     el
 }
 
+/// The roster's version (XEP-0237): a digest of what the roster shows, so a client that
+/// cached the roster at this version needs nothing resent. Items come sorted by contact.
+pub(crate) fn version_of(items: &[RosterItem]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for i in items.iter().filter(|i| i.in_roster) {
+        digest.update(item_element(i).to_xml(ns::ROSTER));
+        digest.update([0]);
+    }
+    digest.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Sends a roster push for `item` (or its removal) to `owner`'s interested resources
-/// (RFC 6121 §2.1.6).
-fn push(core: &Core, owner: &BareJid, item: Element) {
-    for s in core.sessions.sessions_of(owner) {
-        if s.wants_roster() {
-            let iq = Element::new("iq", ns::CLIENT)
-                .with_attr("type", "set")
-                .with_attr("id", format!("push{}", rand::random::<u32>()))
-                .with_attr("to", s.jid.to_string())
-                .with_child(Element::new("query", ns::ROSTER).with_child(item.clone()));
-            s.send(iq);
+/// (RFC 6121 §2.1.6), with the roster's version after the change.
+async fn push(core: &Core, owner: &BareJid, item: Element) {
+    let interested: Vec<_> = core
+        .sessions
+        .sessions_of(owner)
+        .into_iter()
+        .filter(|s| s.wants_roster())
+        .collect();
+    if interested.is_empty() {
+        return;
+    }
+    let version = match items_where(core, owner, |i| i.in_roster).await {
+        Ok(items) => Some(version_of(&items)),
+        Err(e) => {
+            tracing::warn!(error = %e, "roster version unknown for a push");
+            None
         }
+    };
+    for s in interested {
+        let mut query = Element::new("query", ns::ROSTER).with_child(item.clone());
+        if let Some(v) = &version {
+            query.set_attr("ver", v.clone());
+        }
+        let iq = Element::new("iq", ns::CLIENT)
+            .with_attr("type", "set")
+            .with_attr("id", format!("push{}", rand::random::<u32>()))
+            .with_attr("to", s.jid.to_string())
+            .with_child(query);
+        s.send(iq);
     }
 }
 
 /// Pushes the item as it is now, when it is one the roster shows.
-fn push_item(core: &Core, owner: &BareJid, item: Option<&RosterItem>) {
+async fn push_item(core: &Core, owner: &BareJid, item: Option<&RosterItem>) {
     if let Some(item) = item.filter(|i| i.in_roster) {
-        push(core, owner, item_element(item));
+        push(core, owner, item_element(item)).await;
     }
 }
 
-fn push_removal(core: &Core, owner: &BareJid, contact: &str) {
+async fn push_removal(core: &Core, owner: &BareJid, contact: &str) {
     push(
         core,
         owner,
         Element::new("item", ns::ROSTER)
             .with_attr("jid", contact)
             .with_attr("subscription", "remove"),
-    );
+    )
+    .await;
 }
 
 /// Errors of roster operations that callers turn into IQ errors or HTTP statuses.
@@ -384,7 +415,7 @@ pub async fn set_item(
         StoreError::LimitReached => RosterError::Full(core.settings.roster_max_items),
         other => other.into(),
     })?;
-    push_item(core, owner, update.after.as_ref());
+    push_item(core, owner, update.after.as_ref()).await;
     Ok(())
 }
 
@@ -399,7 +430,7 @@ pub async fn remove_item(core: &Core, owner: &BareJid, contact: &BareJid) -> Res
         return Err(RosterError::NotFound);
     };
     if item.in_roster {
-        push_removal(core, owner, contact.as_str());
+        push_removal(core, owner, contact.as_str()).await;
     }
     let subscribed_to = matches!(item.subscription, Subscription::To | Subscription::Both) || item.ask_out;
     let subscribed_from = matches!(item.subscription, Subscription::From | Subscription::Both) || item.pending_in;
@@ -450,7 +481,7 @@ pub async fn outbound(
     };
     let changed = update.changed();
     if changed {
-        push_item(core, owner, update.after.as_ref());
+        push_item(core, owner, update.after.as_ref()).await;
     }
     if changed || deliver_unchanged(action) {
         send_subscription(core, owner, contact, action, stanza).await?;
@@ -492,7 +523,7 @@ pub(crate) async fn inbound(
         Err(e) => return Err(e.into()),
     };
     if update.changed() {
-        push_item(core, contact, update.after.as_ref());
+        push_item(core, contact, update.after.as_ref()).await;
         let mut presence = stanza;
         presence.set_attr("to", contact.to_string());
         super::delivery::deliver_presence(core, &Jid::from(sender.clone()), &Jid::from(contact.clone()), presence);
@@ -543,7 +574,13 @@ impl IqHandler for RosterIq {
             let items = items_where(core, &owner, |i| i.in_roster)
                 .await
                 .map_err(|e| failed(&e))?;
-            let mut q = Element::new("query", ns::ROSTER);
+            // XEP-0237 §2.3: a client whose cached version is current gets an empty result
+            // and then the pushes.
+            let version = version_of(&items);
+            if request.payload.attr("ver") == Some(version.as_str()) {
+                return Ok(None);
+            }
+            let mut q = Element::new("query", ns::ROSTER).with_attr("ver", version);
             for i in &items {
                 q = q.with_child(item_element(i));
             }
@@ -594,7 +631,7 @@ impl Subscriber for PurgeRemovedAccount {
                 continue;
             };
             if item.in_roster {
-                push_removal(core, &owner, removed.as_str());
+                push_removal(core, &owner, removed.as_str()).await;
             }
             if matches!(item.subscription, Subscription::To | Subscription::Both) {
                 presence::send_unavailable(core, removed, &owner).await?;

@@ -275,6 +275,8 @@ fn features<C: Connection>(conn: &C, settings: &Settings, authenticated: bool) -
     if authenticated {
         features.push(Element::new("bind", BIND_NS));
         features.push(Element::new("session", SESSION_NS).with_child(Element::new("optional", SESSION_NS)));
+        // XEP-0237 roster versioning.
+        features.push(Element::new("ver", "urn:xmpp:features:rosterver"));
         return features;
     }
     let tls_pending = conn.can_starttls() && !conn.is_secure();

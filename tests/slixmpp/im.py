@@ -1,5 +1,6 @@
 """Instant-messaging extensions a modern client relies on, each scenario named on the
-command line: `offline` (XEP-0160), `carbons` (XEP-0280), `blocking` (XEP-0191)."""
+command line: `offline` (XEP-0160), `carbons` (XEP-0280), `blocking` (XEP-0191),
+`roster_versioning` (XEP-0237)."""
 
 import asyncio
 import sys
@@ -91,4 +92,38 @@ async def blocking():
         await c.offline()
 
 
-run({"offline": offline, "carbons": carbons, "blocking": blocking}[sys.argv[1]])
+async def roster_versioning():
+    bob = await Client("bob").online(presence=False)
+    expect("rosterver" in bob.features, f"stream features {bob.features}")
+
+    async def roster_get(ver):
+        iq = bob.make_iq_get(queryxmlns="jabber:iq:roster")
+        iq["roster"]["ver"] = ver
+        return await iq.send(timeout=10)
+
+    first = await roster_get("")
+    version = first["roster"]["ver"]
+    expect(version, "a full roster carries its version")
+    # Unchanged since that version: an empty result.
+    same = await roster_get(version)
+    expect(same.xml.find("{jabber:iq:roster}query") is None, "no roster resent for a current version")
+    # A change comes as a push with the new version; the old one gets the full roster.
+    pushes = asyncio.Queue()
+    bob.add_event_handler("roster_update", pushes.put_nowait)
+    status, _ = rest("POST", "/contacts", user="bob", body={"jid": "alice@localhost"})
+    expect(status == 204, f"add contact answered {status}")
+    push = await asyncio.wait_for(pushes.get(), 10)
+    new_version = push["roster"]["ver"]
+    expect(new_version and new_version != version, f"push version {new_version!r} after {version!r}")
+    stale = await roster_get(version)
+    expect(stale["roster"]["ver"] == new_version, "the full roster at the new version")
+    expect("alice@localhost" in [str(j) for j in stale["roster"]["items"]], "with the new contact")
+    expect((await roster_get(new_version)).xml.find("{jabber:iq:roster}query") is None, "current again")
+    await bob.offline()
+
+
+run(
+    {"offline": offline, "carbons": carbons, "blocking": blocking, "roster_versioning": roster_versioning}[
+        sys.argv[1]
+    ]
+)
