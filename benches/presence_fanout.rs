@@ -25,6 +25,7 @@ fn settings(roster: usize) -> Settings {
         archive: false,
         roster_max_items: roster + 1,
         offline: None,
+        push: None,
         scram_iterations: 4096,
         auth_cache_size: 0,
         max_auth_failures: 100,

@@ -289,6 +289,7 @@ pub struct Modules {
     pub mod_muc_light: Option<ModMucLight>,
     pub mod_roster: Option<ModRoster>,
     pub mod_offline: Option<ModOffline>,
+    pub mod_event_pusher: Option<ModEventPusher>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -318,6 +319,32 @@ impl Default for ModMucLight {
             all_can_invite: false,
             max_occupants: 100,
             rooms_per_user: 1000,
+        }
+    }
+}
+
+/// Event pushers; only the XEP-0357 `push` backend exists.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ModEventPusher {
+    pub push: Option<PushBackend>,
+}
+
+/// Push notifications (XEP-0357) to app servers the clients register.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PushBackend {
+    /// Registrations one user may have.
+    pub max_registrations: usize,
+    /// Whether a notification carries the last message's body.
+    pub include_body: bool,
+}
+
+impl Default for PushBackend {
+    fn default() -> Self {
+        PushBackend {
+            max_registrations: 10,
+            include_body: false,
         }
     }
 }
@@ -433,6 +460,9 @@ fn default_modules() -> Modules {
         mod_muc_light: Some(ModMucLight::default()),
         mod_roster: Some(ModRoster::default()),
         mod_offline: Some(ModOffline::default()),
+        mod_event_pusher: Some(ModEventPusher {
+            push: Some(PushBackend::default()),
+        }),
     }
 }
 
@@ -667,6 +697,14 @@ impl Config {
                         "expected both username and password, or neither",
                     ));
                 }
+            }
+        }
+        if let Some(p) = self.modules.mod_event_pusher.as_ref().and_then(|m| m.push.as_ref()) {
+            if p.max_registrations == 0 {
+                return Err(invalid(
+                    "modules.mod_event_pusher.push.max_registrations",
+                    "expected a positive integer",
+                ));
             }
         }
         if self.modules.mod_offline.as_ref().is_some_and(|o| o.max_messages == 0) {

@@ -56,6 +56,15 @@ pub fn core_settings(config: &Config) -> Settings {
         },
         archive: config.modules.mod_mam.is_some(),
         roster_max_items: config.modules.mod_roster.clone().unwrap_or_default().max_items,
+        push: config
+            .modules
+            .mod_event_pusher
+            .as_ref()
+            .and_then(|m| m.push.as_ref())
+            .map(|p| crate::core::push::PushSettings {
+                max_registrations: p.max_registrations,
+                include_body: p.include_body,
+            }),
         offline: config
             .modules
             .mod_offline

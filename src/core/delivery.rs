@@ -22,7 +22,7 @@ use super::roster::{self, SubscriptionAction};
 use super::router::{RouteError, Routed, Service};
 use super::session::Session;
 use super::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
-use super::{blocking, carbons, disco, mam, server_iq, Core, Settings};
+use super::{blocking, carbons, disco, mam, push, server_iq, Core, Settings};
 use crate::store::{StoreError, Subscription};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
@@ -66,10 +66,15 @@ impl AccountDomains {
         .unlisted(ns::ROSTER, "query", roster::RosterIq)
         .unlisted(carbons::NS, "enable", carbons::CarbonsIq)
         .unlisted(carbons::NS, "disable", carbons::CarbonsIq)
+        .unlisted(push::NS, "disable", push::PushIq)
         .unlisted(blocking::NS, "blocklist", blocking::BlockingIq)
         .unlisted(blocking::NS, "block", blocking::BlockingIq)
         .unlisted(blocking::NS, "unblock", blocking::BlockingIq)
         .unlisted(ns::SESSION, "session", server_iq::LegacySession);
+        if settings.push.is_some() {
+            // XEP-0357 §5: advertised on the account's bare JID.
+            account = account.with(push::NS, "enable", push::PushIq);
+        }
         if settings.archive {
             // XEP-0313 §7: the user archive is advertised on the account's bare JID.
             account = account.with(ns::MAM, "query", mam::MamIq);
@@ -238,8 +243,12 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     }
     if !account_exists(core, &sessions, &bare).await? {
         core.bounce(&to, &stanza, refuse).await;
-    } else if super::offline::holds(&stanza) && !super::offline::hold(core, &bare, &stanza).await? {
-        core.bounce(&to, &stanza, super::offline::queue_full(core)).await;
+    } else if super::offline::holds(&stanza) {
+        if super::offline::hold(core, &bare, &stanza).await? {
+            push::message_held(core, &bare, &stanza).await;
+        } else {
+            core.bounce(&to, &stanza, super::offline::queue_full(core)).await;
+        }
     }
     Ok(())
 }

@@ -31,6 +31,7 @@ pub(crate) mod metrics;
 pub mod muc_light;
 pub mod offline;
 pub(crate) mod presence;
+pub mod push;
 pub(crate) mod roster;
 pub(crate) mod router;
 pub(crate) mod scram;
@@ -80,6 +81,8 @@ pub struct Settings {
     pub roster_max_items: usize,
     /// Offline messages (`mod_offline`), when on.
     pub offline: Option<offline::OfflineSettings>,
+    /// Push notifications (`mod_event_pusher.push`), when on.
+    pub push: Option<push::PushSettings>,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
 }
@@ -149,6 +152,7 @@ impl Core {
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
         on_removal.push(Box::new(offline::DeleteRemovedOffline));
         on_removal.push(Box::new(blocking::DeleteRemovedBlocklist));
+        on_removal.push(Box::new(push::DeleteRemovedRegistrations));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,

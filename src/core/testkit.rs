@@ -23,6 +23,10 @@ pub(crate) fn settings() -> Settings {
         archive: true,
         roster_max_items: 1000,
         offline: Some(super::offline::OfflineSettings { max_messages: 3 }),
+        push: Some(super::push::PushSettings {
+            max_registrations: 2,
+            include_body: false,
+        }),
         scram_iterations: 1,
         auth_cache_size: 100,
         max_auth_failures: 5,

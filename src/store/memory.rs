@@ -4,8 +4,8 @@
 
 use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
-    Credentials, EditFn, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
-    RosterStore, RosterUpdate, StoreError,
+    Credentials, EditFn, OfflineMessage, OfflineStore, PushRegistration, PushStore, Room, RoomStore, RoomSummary,
+    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -23,6 +23,8 @@ struct Data {
     rooms: BTreeMap<String, Room>,
     /// owner → messages held, oldest first
     offline: BTreeMap<String, Vec<OfflineMessage>>,
+    /// owner → push registrations, oldest first
+    push: BTreeMap<String, Vec<PushRegistration>>,
     /// owner → blocked JIDs
     blocklists: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
@@ -345,6 +347,47 @@ impl BlockStore for MemoryStore {
                 d.blocklists.remove(owner);
             }
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl PushStore for MemoryStore {
+    async fn push_registrations(&self, owner: &str) -> Result<Vec<PushRegistration>, StoreError> {
+        Ok(self.data().push.get(owner).cloned().unwrap_or_default())
+    }
+
+    async fn enable_push(&self, owner: &str, registration: &PushRegistration, max: usize) -> Result<(), StoreError> {
+        let mut d = self.data();
+        let list = d.push.entry(owner.to_owned()).or_default();
+        let same = |r: &PushRegistration| r.jid == registration.jid && r.node == registration.node;
+        if let Some(existing) = list.iter_mut().find(|r| same(r)) {
+            existing.options = registration.options.clone();
+            return Ok(());
+        }
+        if list.len() >= max {
+            return Err(StoreError::LimitReached);
+        }
+        list.push(registration.clone());
+        Ok(())
+    }
+
+    async fn disable_push(&self, owner: &str, jid: &str, node: Option<&str>) -> Result<usize, StoreError> {
+        let mut d = self.data();
+        let Some(list) = d.push.get_mut(owner) else {
+            return Ok(0);
+        };
+        let before = list.len();
+        list.retain(|r| !(r.jid == jid && node.is_none_or(|n| r.node == n)));
+        let removed = before - list.len();
+        if list.is_empty() {
+            d.push.remove(owner);
+        }
+        Ok(removed)
+    }
+
+    async fn delete_push(&self, owner: &str) -> Result<(), StoreError> {
+        self.data().push.remove(owner);
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`], [`OfflineStore`], [`BlockStore`].
+//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -22,6 +22,7 @@ mod archive;
 mod blocking;
 pub mod memory;
 mod offline;
+mod push;
 mod rooms;
 mod roster;
 pub mod sqlite;
@@ -30,6 +31,7 @@ pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, 
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use blocking::BlockStore;
 pub use offline::{OfflineMessage, OfflineStore};
+pub use push::{PushRegistration, PushStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
@@ -55,20 +57,23 @@ pub struct Stores {
     pub rooms: Arc<dyn RoomStore>,
     pub offline: Arc<dyn OfflineStore>,
     pub blocking: Arc<dyn BlockStore>,
+    pub push: Arc<dyn PushStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore>(
-        store: Arc<S>,
-    ) -> Self {
+    pub fn all_in<S>(store: Arc<S>) -> Self
+    where
+        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + PushStore,
+    {
         Stores {
             accounts: store.clone(),
             roster: store.clone(),
             archive: store.clone(),
             rooms: store.clone(),
             offline: store.clone(),
-            blocking: store,
+            blocking: store.clone(),
+            push: store,
         }
     }
 

@@ -101,6 +101,15 @@ const MIGRATIONS: &[&str] = &[
         jid TEXT NOT NULL,
         PRIMARY KEY (owner, jid)
      ) WITHOUT ROWID;",
+    // 7: push registrations (XEP-0357).
+    "CREATE TABLE push_registrations (
+        owner TEXT NOT NULL,
+        jid TEXT NOT NULL,
+        node TEXT NOT NULL,
+        options TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        PRIMARY KEY (owner, jid, node)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
