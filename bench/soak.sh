@@ -98,7 +98,8 @@ status=0
 "$load" soak --http "127.0.0.1:$api" --c2s "127.0.0.1:$c2s" --pid "$server_pid" \
   --prefix soak --users "$users" --seconds "$seconds" --rate "$rate" --mix "$mix" \
   ${SOAK_SAMPLE_MS:+--sample-ms "$SOAK_SAMPLE_MS"} --send-timeout "$send_timeout" --server-log "$work/meerkat.err" \
-  --out "$out" --csv "${out%.md}.csv" --command "$command" &
+  --out "$out" --csv "${out%.md}.csv" --command "$command" \
+  --when "$(date -u +%Y-%m-%dT%H:%MZ)" &
 soak_pid=$!
 wait "$soak_pid" || status=$?
 soak_pid=""

@@ -21,11 +21,12 @@
 //! - Recipients: XMPP receivers reading everything (whitespace keepalives every minute),
 //!   fast SSE readers, SSE readers that reconnect every few seconds, accounts nobody
 //!   reads, and slow SSE readers on sockets with a 4 KiB receive buffer and 1 KiB
-//!   segments ([`sse::SLOW`]), one kind per defence of the server: "stalled" readers take
-//!   nothing for a while (the server's `send_timeout` must end their stream); "trickle"
-//!   readers take 512 bytes a second while three times the average traffic comes in, in
-//!   small messages (the queue's bound in stanzas); "bulk" readers read as slowly while a
-//!   REST sender of its own posts them messages of 8 to 24 KB (the bound in bytes).
+//!   segments ([`sse::SLOW`]), one kind per defence of the server: "stalled" readers are
+//!   sent about 160 KB and then take nothing (the server's `send_timeout` must end their
+//!   stream); "trickle" readers take a few KB a second, enough for the server's writes to
+//!   keep moving, while several shares of the small messages come in (the queue's bound in
+//!   stanzas); "bulk" readers read as slowly while a REST sender of its own posts them
+//!   messages of 8 to 24 KB (the bound in bytes).
 //!
 //! Every `--sample-ms` the server process is read from `/proc/<pid>` (VmRSS, open file
 //! descriptors, threads). At the end: every acknowledged id is looked up in its sender's
@@ -253,6 +254,8 @@ struct Params {
     out: PathBuf,
     csv: PathBuf,
     command: String,
+    /// When the run started, as the caller writes it (the report's heading).
+    when: String,
     seed: u64,
 }
 
@@ -304,8 +307,9 @@ impl Params {
             mix,
             server_log: opt(a, "server-log").map(PathBuf::from),
             out: PathBuf::from(opt(a, "out").unwrap_or("target/soak.md")),
-            csv: PathBuf::from(opt(a, "csv").unwrap_or("target/soak-samples.csv")),
+            csv: PathBuf::from(opt(a, "csv").unwrap_or("target/soak.csv")),
             command: opt(a, "command").unwrap_or("meerkat-bench soak").to_owned(),
+            when: opt(a, "when").unwrap_or("-").to_owned(),
             seed: num(a, "seed", 1)?,
         };
         if p.pid == 0 {
@@ -1254,52 +1258,8 @@ fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-async fn soak(a: &Args) -> Result<bool, SoakError> {
-    let p = Params::parse(a)?;
-    let l = layout(&p.prefix, &p.mix);
-    if l.accounts as u64 > p.users {
-        return Err(SoakError::TooFewAccounts {
-            needed: l.accounts,
-            have: p.users,
-        });
-    }
-    let exe = std::env::current_exe().map_err(SoakError::Exe)?;
-    let env = Arc::new(Env {
-        http: p.http,
-        c2s: p.c2s,
-        targets: l.targets.clone(),
-        primer: l.bulk_sender.first().cloned(),
-        counters: Counters::default(),
-        ledger: Mutex::default(),
-        statuses: Mutex::default(),
-        notes: Mutex::default(),
-    });
-    let load_before = loadavg();
-    let started_at = std::time::SystemTime::now();
-    let t0 = Instant::now();
-    let since = |t: Instant| t.duration_since(t0).as_secs_f64();
-    let baseline = read_proc(p.pid)?;
-    let cpu_before = cpu_seconds(p.pid);
-    let mut samples = vec![Sample {
-        t_s: 0.0,
-        phase: Phase::Before,
-        reading: baseline,
-        acked: 0,
-    }];
-    say(format!(
-        "{} s, {} messages/s, mix {}, {} accounts; server RSS {:.1} MiB, {} fds, {} threads",
-        p.seconds,
-        p.rate,
-        p.mix.name,
-        l.accounts,
-        mib(baseline.rss_kb),
-        baseline.fds,
-        baseline.threads
-    ));
-
-    // The clients.
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stop = Stop(stop_rx);
+/// Starts every client of the mix; they run until `stop`.
+fn spawn_clients(p: &Params, l: &Layout, env: &Arc<Env>, exe: &Path, stop: &Stop) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let mut seed = Rng::new(p.seed);
     let rest_each = (p.rate as f64 / 2.0) / l.rest.len().max(1) as f64;
@@ -1367,7 +1327,7 @@ async fn soak(a: &Args) -> Result<bool, SoakError> {
     for me in &l.killed {
         tasks.spawn(killer(
             env.clone(),
-            exe.clone(),
+            exe.to_path_buf(),
             me.clone(),
             p.mix.child_life_ms,
             stop.clone(),
@@ -1396,6 +1356,70 @@ async fn soak(a: &Args) -> Result<bool, SoakError> {
             ));
         }
     }
+    tasks
+}
+
+/// Reads the server every second until its descriptors are at most `fds` or [`SETTLE`]
+/// has passed: the last reading, and how long it took if they came down.
+async fn settle(pid: u32, fds: u64) -> Result<(Reading, Option<f64>), SoakError> {
+    let from = Instant::now();
+    loop {
+        let r = read_proc(pid)?;
+        if r.fds <= fds {
+            return Ok((r, Some(from.elapsed().as_secs_f64())));
+        }
+        if from.elapsed() >= SETTLE {
+            return Ok((r, None));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn soak(a: &Args) -> Result<bool, SoakError> {
+    let p = Params::parse(a)?;
+    let l = layout(&p.prefix, &p.mix);
+    if l.accounts as u64 > p.users {
+        return Err(SoakError::TooFewAccounts {
+            needed: l.accounts,
+            have: p.users,
+        });
+    }
+    let exe = std::env::current_exe().map_err(SoakError::Exe)?;
+    let env = Arc::new(Env {
+        http: p.http,
+        c2s: p.c2s,
+        targets: l.targets.clone(),
+        primer: l.bulk_sender.first().cloned(),
+        counters: Counters::default(),
+        ledger: Mutex::default(),
+        statuses: Mutex::default(),
+        notes: Mutex::default(),
+    });
+    let load_before = loadavg();
+    let t0 = Instant::now();
+    let since = |t: Instant| t.duration_since(t0).as_secs_f64();
+    let baseline = read_proc(p.pid)?;
+    let cpu_before = cpu_seconds(p.pid);
+    let mut samples = vec![Sample {
+        t_s: 0.0,
+        phase: Phase::Before,
+        reading: baseline,
+        acked: 0,
+    }];
+    say(format!(
+        "{} s, {} messages/s, mix {}, {} accounts; server RSS {:.1} MiB, {} fds, {} threads",
+        p.seconds,
+        p.rate,
+        p.mix.name,
+        l.accounts,
+        mib(baseline.rss_kb),
+        baseline.fds,
+        baseline.threads
+    ));
+
+    // The clients.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = spawn_clients(&p, &l, &env, &exe, &Stop(stop_rx));
 
     // The load runs; the server is read every sample period.
     let load_until = t0 + Duration::from_secs(p.seconds);
@@ -1452,31 +1476,13 @@ async fn soak(a: &Args) -> Result<bool, SoakError> {
     tasks.shutdown().await;
 
     // The descriptors must come back once the clients are gone.
-    let mut after = None;
-    let settled_at = if gone.is_none() {
-        let settle_until = Instant::now() + SETTLE;
-        let settle_from = Instant::now();
-        loop {
-            match read_proc(p.pid) {
-                Ok(r) => {
-                    after = Some(r);
-                    if r.fds <= baseline.fds + FD_SLACK {
-                        break Some(settle_from.elapsed().as_secs_f64());
-                    }
-                }
-                Err(e) => {
-                    gone = Some(e.to_string());
-                    break None;
-                }
-            }
-            if Instant::now() >= settle_until {
-                break None;
-            }
-            tokio::time::sleep(Duration::from_secs(1)).await;
+    let (mut after, mut settled_at) = (None, None);
+    if gone.is_none() {
+        match settle(p.pid, baseline.fds + FD_SLACK).await {
+            Ok((r, t)) => (after, settled_at) = (Some(r), t),
+            Err(e) => gone = Some(e.to_string()),
         }
-    } else {
-        None
-    };
+    }
     if let Some(r) = after {
         samples.push(Sample {
             t_s: since(Instant::now()),
@@ -1552,7 +1558,6 @@ async fn soak(a: &Args) -> Result<bool, SoakError> {
         server_cpu_s: cpu_before.zip(cpu_after).map(|(b, a)| a - b),
         load_before,
         load_after: loadavg(),
-        started_at,
     };
     let (report, checks) = run.report();
     write(&p.out, &report)?;
@@ -1603,7 +1608,6 @@ struct Run<'a> {
     server_cpu_s: Option<f64>,
     load_before: String,
     load_after: String,
-    started_at: std::time::SystemTime,
 }
 
 impl Run<'_> {
@@ -1614,17 +1618,12 @@ impl Run<'_> {
         let count = |label: &str| counters.get(label).copied().unwrap_or(0);
         let mut checks: Vec<(String, bool)> = Vec::new();
         let mut r = String::new();
-        let unix = self
-            .started_at
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         let _ = writeln!(r, "# Soak run\n");
         let _ = writeln!(r, "- command: `{}`", p.command);
         let _ = writeln!(
             r,
-            "- started: Unix time {unix}; load for {:.0} s at {} messages/s requested (half REST, half XMPP), mix `{}`, {} accounts",
-            self.load_s, p.rate, p.mix.name, l.accounts
+            "- started: {}; load for {:.0} s at {} messages/s requested (half REST, half XMPP), mix `{}`, {} accounts",
+            p.when, self.load_s, p.rate, p.mix.name, l.accounts
         );
         let _ = writeln!(
             r,
@@ -1717,6 +1716,7 @@ impl Run<'_> {
         for (status, n) in statuses.iter() {
             let _ = writeln!(r, "| REST sends answered `{status}` | {n} |");
         }
+        checks.push(("no client task failed".into(), self.panicked == 0));
         if self.panicked > 0 || self.stragglers > 0 {
             let _ = writeln!(
                 r,
@@ -1762,21 +1762,21 @@ impl Run<'_> {
                 // Each defence must have done its work at least once.
                 if !l.stall.is_empty() {
                     checks.push((
-                        format!("send_timeout cut off stalled SSE readers ({by_timeout} times)"),
+                        format!("send_timeout cut off stalled SSE readers ({by_timeout} cut-offs)"),
                         by_timeout > 0,
                     ));
                 }
                 if !l.trickle.is_empty() {
                     let n = on(&l.trickle).1;
                     checks.push((
-                        format!("the queue bound in stanzas cut off trickle SSE readers ({n} times)"),
+                        format!("the queue bound in stanzas cut off trickle SSE readers ({n} cut-offs)"),
                         n > 0,
                     ));
                 }
                 if !l.bulk.is_empty() {
                     let b = on(&l.bulk).0;
                     checks.push((
-                        format!("the queue bound in bytes cut off bulk SSE readers ({b} times)"),
+                        format!("the queue bound in bytes cut off bulk SSE readers ({b} cut-offs)"),
                         b > 0,
                     ));
                 }
