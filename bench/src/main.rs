@@ -14,12 +14,18 @@
 //! meerkat-bench archive-read --http ADDR --requests N
 //! meerkat-bench auth-cost
 //! meerkat-bench report FILE
+//! meerkat-bench soak      --http ADDR --c2s ADDR --pid PID --users N --seconds S --rate R [--mix full|smoke] ...
 //! ```
+//!
+//! `soak` (see `soak.rs`) is the long mixed-load run behind `make soak`; it exits nonzero
+//! when an acknowledged message is missing from the archive or the server did not stay
+//! flat.
 //!
 //! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth) and
 //! `ejabberd` (REST send is mod_http_api's `send_message`); `room-fanout` is meerkat only
 //! (MUC Light rooms over its REST API). Loads touch loopback only and stop by themselves.
 
+mod soak;
 mod xmpp;
 
 use base64::Engine;
@@ -749,6 +755,8 @@ async fn main() {
         "archive-fill" => archive_fill(&a).await,
         "archive-read" => archive_read(&a).await,
         "auth-cost" => auth_cost().await,
+        "soak" => std::process::exit(soak::run(&a).await),
+        "soak-child" => std::process::exit(soak::child(&a).await),
         "report" => {
             report(&args.get(2).cloned().unwrap_or_default());
             return;

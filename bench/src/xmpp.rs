@@ -96,6 +96,74 @@ pub async fn login(
     Ok(Session { reader, writer })
 }
 
+/// Writes `stanzas` (messages with the `ids` as their `id`s), then a ping to the server,
+/// and reads until the ping's answer. The server handles a stream's stanzas in order and
+/// archives a message before it reads the next stanza, so the answer means each message
+/// before it was archived, unless it came back as an error: those ids are returned.
+pub async fn send_and_ping(
+    session: &mut Session,
+    domain: &str,
+    stanzas: &str,
+    ids: &[String],
+    ping_id: &str,
+    timeout: Duration,
+) -> io::Result<Vec<String>> {
+    let ping = format!("<iq type='get' to='{domain}' id='{ping_id}'><ping xmlns='urn:xmpp:ping'/></iq>");
+    session.writer.write_all(format!("{stanzas}{ping}").as_bytes()).await?;
+    let answered = [format!("id='{ping_id}'"), format!("id=\"{ping_id}\"")];
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let text = String::from_utf8_lossy(&seen);
+        if let Some(end) = answered.iter().filter_map(|a| text.find(a.as_str())).min() {
+            let before = &text[..end];
+            return Ok(ids
+                .iter()
+                .filter(|id| before.contains(&format!("id='{id}'")) || before.contains(&format!("id=\"{id}\"")))
+                .cloned()
+                .collect());
+        }
+        if text.contains("</stream:stream>") || text.contains("<stream:error") {
+            return Err(err(format!("the server ended the stream: {text}")));
+        }
+        let n = tokio::time::timeout_at(deadline, session.reader.read(&mut chunk))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("no answer to ping {ping_id}")))??;
+        if n == 0 {
+            return Err(err(format!("connection closed waiting for ping {ping_id}")));
+        }
+        seen.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Ends the stream properly: `</stream:stream>`, then waits (bounded) for the server's.
+pub async fn close(mut session: Session) -> io::Result<()> {
+    session.writer.write_all(b"</stream:stream>").await?;
+    let mut chunk = [0u8; 4096];
+    let wait = async {
+        loop {
+            match session.reader.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    tokio::time::timeout(STEP_TIMEOUT, wait)
+        .await
+        .map_err(|_| err("the server did not close the stream"))
+}
+
+/// Drops the connection without closing the stream: with `reset`, an RST (no FIN, unsent
+/// data discarded), otherwise a plain close of the socket.
+pub fn drop_abruptly(session: Session, reset: bool) {
+    if let Ok(stream) = session.reader.reunite(session.writer) {
+        if reset {
+            let _ = stream.set_zero_linger();
+        }
+    }
+}
+
 /// Finds `<body>t=NANOS</body>` markers in a byte stream split arbitrarily into chunks.
 #[derive(Default)]
 pub struct BodyScanner {
