@@ -7,6 +7,9 @@
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
+//! - [`stream_management`] and [`resumption`] (XEP-0198: acks, and sessions that outlive
+//!   their connection for a while), [`csi`] (XEP-0352: what an inactive client's session
+//!   holds back);
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders;
@@ -18,6 +21,7 @@
 
 pub mod accounts;
 pub mod archive;
+pub mod csi;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod iq;
@@ -28,12 +32,14 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub mod muc_light;
 pub(crate) mod presence;
+pub mod resumption;
 pub(crate) mod roster;
 pub(crate) mod router;
 pub(crate) mod scram;
 pub(crate) mod server_iq;
 pub mod session;
 pub mod stanza;
+pub mod stream_management;
 pub mod throttle;
 
 #[cfg(test)]
@@ -77,6 +83,10 @@ pub struct Settings {
     pub roster_max_items: usize,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
+    /// XEP-0198 stream management (`mod_stream_management`), when on.
+    pub stream_management: Option<stream_management::SmSettings>,
+    /// XEP-0352 client state indication (`mod_csi`), when on.
+    pub csi: Option<csi::CsiSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -93,6 +103,8 @@ pub struct Core {
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
+    /// Sessions a client may resume (XEP-0198), by SM-ID.
+    resumptions: resumption::Resumptions,
 }
 
 impl Core {
@@ -156,6 +168,7 @@ impl Core {
             accounts,
             router,
             archive,
+            resumptions: resumption::Resumptions::default(),
         }))
     }
 
@@ -207,6 +220,45 @@ impl Core {
         self.sessions.unregister(&session.jid, session.id);
         if let Err(e) = presence::session_ended(self, session).await {
             tracing::error!(jid = %session.jid, error = %e, "presence after the session ended failed");
+        }
+    }
+
+    /// A session ended without delivering `stanzas`: queued and never written, or
+    /// written and never acknowledged (XEP-0198 §4: treat them as sent to an unavailable
+    /// resource). Only chat and normal messages with a body matter here, and those are in
+    /// the archive already (it is written before delivery), so nothing is lost; this gets
+    /// each to the user's other available sessions when it was addressed to this
+    /// resource (a message to the bare JID reached them with their own copy). With no
+    /// other session it is left to the archive. Never re-archived.
+    pub(crate) fn redeliver_undelivered(&self, session: &Session, stanzas: Vec<Element>) {
+        let others: Vec<Arc<Session>> = self
+            .sessions
+            .sessions_of(&session.jid.to_bare())
+            .into_iter()
+            .filter(|s| s.id != session.id && s.available() && s.priority() >= 0)
+            .collect();
+        let this = Jid::from(session.jid.clone());
+        for stanza in stanzas
+            .into_iter()
+            .filter(|s| s.name == "message" && archive::archivable(s))
+        {
+            let to_this_resource = stanza.attr("to").and_then(|t| jid::parse(t).ok()).as_ref() == Some(&this);
+            if others.is_empty() {
+                tracing::debug!(jid = %session.jid, id = ?stanza.attr("id"), "undelivered message left to the archive: no other session");
+            } else if to_this_resource {
+                for other in &others {
+                    other.send(stanza.clone());
+                }
+            }
+        }
+    }
+
+    /// XEP-0352: the client of `session` says it is active (`true`) or inactive.
+    pub(crate) fn set_client_state(&self, session: &Session, active: bool) {
+        match (active, &self.settings.csi) {
+            (true, _) => session.set_active(),
+            (false, Some(csi)) => session.set_inactive(csi.buffer_max),
+            (false, None) => {}
         }
     }
 
