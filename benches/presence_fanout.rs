@@ -32,6 +32,8 @@ fn settings(roster: usize) -> Settings {
         max_auth_failures_per_account: 10,
         auth_failure_window: Duration::from_secs(60),
         muc_light: None,
+        stream_management: None,
+        csi: None,
     }
 }
 

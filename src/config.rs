@@ -290,6 +290,44 @@ pub struct Modules {
     pub mod_roster: Option<ModRoster>,
     pub mod_offline: Option<ModOffline>,
     pub mod_event_pusher: Option<ModEventPusher>,
+    pub mod_stream_management: Option<ModStreamManagement>,
+    pub mod_csi: Option<ModCsi>,
+}
+
+/// XEP-0198 stream management.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModStreamManagement {
+    /// Seconds a session whose connection was lost stays resumable.
+    pub resume_timeout: u64,
+    /// Stanzas sent and not yet acknowledged, at most.
+    pub buffer_max: usize,
+    /// An ack is requested every this many stanzas sent.
+    pub ack_freq: u32,
+}
+
+impl Default for ModStreamManagement {
+    fn default() -> Self {
+        ModStreamManagement {
+            resume_timeout: 300,
+            buffer_max: 100,
+            ack_freq: 1,
+        }
+    }
+}
+
+/// XEP-0352 client state indication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModCsi {
+    /// Presence updates and chat states held for an inactive client, at most.
+    pub buffer_max: usize,
+}
+
+impl Default for ModCsi {
+    fn default() -> Self {
+        ModCsi { buffer_max: 100 }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -463,6 +501,8 @@ fn default_modules() -> Modules {
         mod_event_pusher: Some(ModEventPusher {
             push: Some(PushBackend::default()),
         }),
+        mod_stream_management: Some(ModStreamManagement::default()),
+        mod_csi: Some(ModCsi::default()),
     }
 }
 
@@ -716,6 +756,23 @@ impl Config {
         if self.modules.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
             return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));
         }
+        if let Some(m) = &self.modules.mod_stream_management {
+            for (k, v) in [
+                ("resume_timeout", m.resume_timeout),
+                ("buffer_max", m.buffer_max as u64),
+                ("ack_freq", u64::from(m.ack_freq)),
+            ] {
+                if v == 0 {
+                    return Err(invalid(
+                        format!("modules.mod_stream_management.{k}"),
+                        "expected a positive integer",
+                    ));
+                }
+            }
+        }
+        if self.modules.mod_csi.as_ref().is_some_and(|c| c.buffer_max == 0) {
+            return Err(invalid("modules.mod_csi.buffer_max", "expected a positive integer"));
+        }
         if let Some(m) = &self.modules.mod_muc_light {
             let key = |k: &str| format!("modules.mod_muc_light.{k}");
             for (k, v) in [("max_occupants", m.max_occupants), ("rooms_per_user", m.rooms_per_user)] {
@@ -936,6 +993,45 @@ mod tests {
                 .contains("listen.http[0].handlers.mongoose_prometheus_handler.path"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn stream_management_and_csi_are_on_by_default_with_mongooseim_keys() {
+        let c = Config::load(None).unwrap().config;
+        let sm = c.modules.mod_stream_management.unwrap();
+        assert_eq!((sm.resume_timeout, sm.buffer_max, sm.ack_freq), (300, 100, 1));
+        assert_eq!(c.modules.mod_csi.unwrap().buffer_max, 100);
+        let loaded = Config::parse(
+            "[modules.mod_stream_management]\nresume_timeout = 2\nbuffer_max = 30\nack_freq = 3\n[modules.mod_csi]\nbuffer_max = 40\n",
+        )
+        .unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let sm = loaded.config.modules.mod_stream_management.unwrap();
+        assert_eq!((sm.resume_timeout, sm.buffer_max, sm.ack_freq), (2, 30, 3));
+        assert!(Config::parse("[modules.mod_roster]\n")
+            .unwrap()
+            .config
+            .modules
+            .mod_stream_management
+            .is_none());
+        for (bad, key) in [
+            (
+                "[modules.mod_stream_management]\nresume_timeout = 0",
+                "modules.mod_stream_management.resume_timeout",
+            ),
+            (
+                "[modules.mod_stream_management]\nbuffer_max = 0",
+                "modules.mod_stream_management.buffer_max",
+            ),
+            (
+                "[modules.mod_stream_management]\nack_freq = 0",
+                "modules.mod_stream_management.ack_freq",
+            ),
+            ("[modules.mod_csi]\nbuffer_max = 0", "modules.mod_csi.buffer_max"),
+        ] {
+            let err = Config::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]

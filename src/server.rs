@@ -90,6 +90,16 @@ pub fn core_settings(config: &Config) -> Settings {
                     rooms_per_user: m.rooms_per_user,
                 },
             }),
+        stream_management: config.modules.mod_stream_management.as_ref().map(|m| {
+            crate::core::stream_management::SmSettings {
+                resume_timeout: Duration::from_secs(m.resume_timeout),
+                buffer_max: m.buffer_max,
+                ack_freq: m.ack_freq,
+            }
+        }),
+        csi: config.modules.mod_csi.as_ref().map(|m| crate::core::csi::CsiSettings {
+            buffer_max: m.buffer_max,
+        }),
     }
 }
 

@@ -210,6 +210,9 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             carbons::copy_received(&bare, &sessions, &[s.id], &stanza);
+            if s.is_detached() && super::offline::holds(&stanza) {
+                push::message_held(core, &bare, &stanza).await;
+            }
             s.send(stanza);
             return Ok(());
         }
@@ -230,6 +233,11 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     if !targets.is_empty() {
         let delivered: Vec<u64> = targets.iter().map(|s| s.id).collect();
         carbons::copy_received(&bare, &sessions, &delivered, &stanza);
+        // Every session waiting to be resumed: the devices sleep, wake them (XEP-0357).
+        let asleep = targets.iter().all(|s| s.is_detached());
+        if asleep && super::offline::holds(&stanza) {
+            push::message_held(core, &bare, &stanza).await;
+        }
         for s in targets {
             s.send(stanza.clone());
         }

@@ -7,6 +7,9 @@
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
+//! - [`stream_management`] and [`resumption`] (XEP-0198: acks, and sessions that outlive
+//!   their connection for a while), [`csi`] (XEP-0352: what an inactive client's session
+//!   holds back);
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders;
@@ -20,6 +23,7 @@ pub mod accounts;
 pub mod archive;
 pub(crate) mod blocking;
 pub(crate) mod carbons;
+pub mod csi;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod iq;
@@ -32,12 +36,14 @@ pub mod muc_light;
 pub mod offline;
 pub(crate) mod presence;
 pub mod push;
+pub mod resumption;
 pub(crate) mod roster;
 pub(crate) mod router;
 pub(crate) mod scram;
 pub(crate) mod server_iq;
 pub mod session;
 pub mod stanza;
+pub mod stream_management;
 pub mod throttle;
 
 #[cfg(test)]
@@ -85,6 +91,10 @@ pub struct Settings {
     pub push: Option<push::PushSettings>,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
+    /// XEP-0198 stream management (`mod_stream_management`), when on.
+    pub stream_management: Option<stream_management::SmSettings>,
+    /// XEP-0352 client state indication (`mod_csi`), when on.
+    pub csi: Option<csi::CsiSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -103,6 +113,8 @@ pub struct Core {
     metrics: Arc<Metrics>,
     /// Blocklists read so far (XEP-0191).
     blocklists: blocking::BlockLists,
+    /// Sessions a client may resume (XEP-0198), by SM-ID.
+    resumptions: resumption::Resumptions,
 }
 
 impl Core {
@@ -170,6 +182,7 @@ impl Core {
             accounts,
             router,
             archive,
+            resumptions: resumption::Resumptions::default(),
         }))
     }
 
@@ -221,6 +234,54 @@ impl Core {
         self.sessions.unregister(&session.jid, session.id);
         if let Err(e) = presence::session_ended(self, session).await {
             tracing::error!(jid = %session.jid, error = %e, "presence after the session ended failed");
+        }
+    }
+
+    /// A session ended with messages it never delivered (unacknowledged under stream
+    /// management, or still queued). Those addressed to this very resource go to the
+    /// user's other available sessions; with none left, every such chat message is held
+    /// offline (XEP-0160) and push notifications go out, as for any message that found
+    /// nobody. Messages to the bare JID already reached the other sessions on their own.
+    pub(crate) async fn redeliver_undelivered(&self, session: &Session, stanzas: Vec<Element>) {
+        let owner = session.jid.to_bare();
+        let others: Vec<Arc<Session>> = self
+            .sessions
+            .sessions_of(&owner)
+            .into_iter()
+            .filter(|s| s.id != session.id && s.available() && s.priority() >= 0)
+            .collect();
+        let this = Jid::from(session.jid.clone());
+        for stanza in stanzas
+            .into_iter()
+            .filter(|s| s.name == "message" && archive::archivable(s))
+        {
+            if others.is_empty() {
+                if !offline::holds(&stanza) {
+                    continue;
+                }
+                match offline::hold(self, &owner, &stanza).await {
+                    Ok(true) => push::message_held(self, &owner, &stanza).await,
+                    Ok(false) => {
+                        tracing::debug!(jid = %session.jid, "offline queue full; an undelivered message stays in the archive")
+                    }
+                    Err(e) => {
+                        tracing::warn!(jid = %session.jid, error = %e, "an undelivered message could not be held; it stays in the archive")
+                    }
+                }
+            } else if stanza.attr("to").and_then(|t| jid::parse(t).ok()).as_ref() == Some(&this) {
+                for other in &others {
+                    other.send(stanza.clone());
+                }
+            }
+        }
+    }
+
+    /// XEP-0352: the client of `session` says it is active (`true`) or inactive.
+    pub(crate) fn set_client_state(&self, session: &Session, active: bool) {
+        match (active, &self.settings.csi) {
+            (true, _) => session.set_active(),
+            (false, Some(csi)) => session.set_inactive(csi.buffer_max),
+            (false, None) => {}
         }
     }
 

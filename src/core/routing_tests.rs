@@ -674,7 +674,10 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     )
     .await;
     let account = features(&alice.take_one());
-    assert_eq!(account, [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, "urn:xmpp:push:0", ns::MAM]);
+    assert_eq!(
+        account,
+        [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, "urn:xmpp:push:0", ns::MAM]
+    );
     for f in ["urn:xmpp:carbons:2", "urn:xmpp:blocking"] {
         assert!(server.iter().any(|x| x == f), "server lists {f}");
     }
@@ -690,7 +693,10 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     )
     .await;
     let account = features(&alice.take_one());
-    assert!(!account.iter().any(|x| x == ns::MAM || x == "urn:xmpp:push:0"), "{account:?}");
+    assert!(
+        !account.iter().any(|x| x == ns::MAM || x == "urn:xmpp:push:0"),
+        "{account:?}"
+    );
     assert_eq!(
         h.error_for(&mut alice, "<iq id='m' type='set'><query xmlns='urn:xmpp:mam:2'/></iq>")
             .await

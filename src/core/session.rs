@@ -7,10 +7,14 @@
 //! so a slow reader never makes the server's memory grow (and the metrics count it, by
 //! the bound reached). An account has at most `max_per_user` sessions at once.
 //!
+//! While its client says it is inactive (XEP-0352), a session holds presence updates and
+//! chat states back ([`csi`]); what it holds counts against the same bounds.
+//!
 //! Which sessions a stanza goes to is decided by the services of `router`
 //! (for accounts, `delivery`, RFC 6121 §8); this module only keeps the table and
 //! moves stanzas into queues.
 
+use super::csi;
 use super::metrics::{Metrics, QueueLimit, SessionCounts};
 use crate::xml::Element;
 use jid::{BareJid, FullJid};
@@ -54,7 +58,7 @@ impl Inbox {
 }
 
 /// What carries a session: told by the door that opens it, counted per kind by
-/// [`Sessions::count_by_kind`] for the metrics.
+/// `Sessions::count_by_kind` for the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
     /// An XMPP stream over TCP (RFC 6120).
@@ -128,10 +132,26 @@ pub struct Session {
     wants_roster: std::sync::atomic::AtomicBool,
     /// Asked for message carbons (XEP-0280).
     carbons: AtomicBool,
+    /// No connection carries it now; it waits to be resumed (XEP-0198).
+    detached: AtomicBool,
     /// Asked for the blocklist, so it gets blocklist pushes (XEP-0191 §3.2).
     wants_blocklist: AtomicBool,
     /// Counts the session's closing should its queue overflow.
     metrics: Arc<Metrics>,
+    /// The client said it is inactive (XEP-0352): checked before taking the lock below.
+    inactive: AtomicBool,
+    /// What is held back while inactive; counted in `queued_bytes` and against the queue
+    /// length.
+    csi: Mutex<ClientState>,
+}
+
+/// XEP-0352 state of a session.
+#[derive(Debug, Default)]
+struct ClientState {
+    inactive: bool,
+    /// Held stanzas at most, then they are released.
+    buffer_max: usize,
+    held: csi::Held,
 }
 
 impl Session {
@@ -141,6 +161,13 @@ impl Session {
         if self.ended.load(Ordering::Acquire) {
             return false;
         }
+        if self.inactive.load(Ordering::Acquire) {
+            return self.send_while_inactive(stanza);
+        }
+        self.enqueue(stanza)
+    }
+
+    fn enqueue(&self, stanza: Element) -> bool {
         let size = stanza.approx_size();
         let queued = self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
         let over_bytes = queued > self.max_bytes;
@@ -158,13 +185,110 @@ impl Session {
         };
         if let Err(limit) = result {
             self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
-            if self.kick(Kick::TooSlow) {
-                self.metrics.queue_full(limit);
-                tracing::warn!(jid = %self.jid, queued_bytes = queued - size, "outbound queue full; closing the session");
-            }
+            self.overflowed(limit, queued - size);
             return false;
         }
         true
+    }
+
+    /// The queue cannot take more: the session cannot keep up.
+    fn overflowed(&self, limit: QueueLimit, queued_bytes: usize) {
+        if self.kick(Kick::TooSlow) {
+            self.metrics.queue_full(limit);
+            tracing::warn!(jid = %self.jid, queued_bytes, "outbound queue full; closing the session");
+        }
+    }
+
+    /// XEP-0352: holds what may wait (see [`csi`]), queues the rest.
+    fn send_while_inactive(&self, stanza: Element) -> bool {
+        let mut state = self.client_state();
+        if !state.inactive {
+            drop(state);
+            return self.enqueue(stanza);
+        }
+        match csi::classify(&stanza) {
+            csi::Verdict::Hold(key) => {
+                let size = stanza.approx_size();
+                let replaced = state.held.hold(key, stanza, size);
+                let queued = if size >= replaced {
+                    self.queued_bytes.fetch_add(size - replaced, Ordering::AcqRel) + (size - replaced)
+                } else {
+                    self.queued_bytes.fetch_sub(replaced - size, Ordering::AcqRel) - (replaced - size)
+                };
+                let in_queue = self.queue.max_capacity() - self.queue.capacity();
+                if queued > self.max_bytes {
+                    self.overflowed(QueueLimit::Bytes, queued);
+                    return false;
+                }
+                if in_queue + state.held.len() > self.queue.max_capacity() {
+                    self.overflowed(QueueLimit::Stanzas, queued);
+                    return false;
+                }
+                if state.held.len() >= state.buffer_max {
+                    self.release(&mut state);
+                }
+                true
+            }
+            csi::Verdict::Pass {
+                supersedes_chat_states_of,
+            } => {
+                if let Some(bare) = supersedes_chat_states_of {
+                    let freed = state.held.drop_chat_states_of(&bare);
+                    self.queued_bytes.fetch_sub(freed, Ordering::AcqRel);
+                }
+                drop(state);
+                self.enqueue(stanza)
+            }
+        }
+    }
+
+    /// Moves every held stanza into the queue (their bytes are counted already).
+    fn release(&self, state: &mut ClientState) {
+        for (stanza, size) in state.held.take() {
+            match self.queue.try_send((stanza, size)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+                    let queued = self.queued_bytes.load(Ordering::Acquire);
+                    self.overflowed(QueueLimit::Stanzas, queued);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+                }
+            }
+        }
+    }
+
+    fn client_state(&self) -> std::sync::MutexGuard<'_, ClientState> {
+        self.csi.lock().expect("client state mutex poisoned")
+    }
+
+    /// The client is inactive (XEP-0352): presence updates and chat states wait, up to
+    /// `buffer_max` of them.
+    pub(crate) fn set_inactive(&self, buffer_max: usize) {
+        let mut state = self.client_state();
+        state.inactive = true;
+        state.buffer_max = buffer_max.max(1);
+        self.inactive.store(true, Ordering::Release);
+    }
+
+    /// The client is active: what was held is queued now, before anything sent later.
+    pub(crate) fn set_active(&self) {
+        let mut state = self.client_state();
+        state.inactive = false;
+        self.inactive.store(false, Ordering::Release);
+        self.release(&mut state);
+    }
+
+    /// Whether the session was told to end (nothing more is queued for it).
+    pub fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Nothing more is queued, without telling the session to end: it is ending anyway
+    /// (a detached session whose time ran out).
+    pub(crate) fn stop_queueing(&self) {
+        self.ended.store(true, Ordering::Release);
     }
 
     /// Tells the session to end with `reason` (the first reason wins); `true` when this
@@ -192,6 +316,15 @@ impl Session {
 
     pub fn wants_roster(&self) -> bool {
         self.wants_roster.load(Ordering::Relaxed)
+    }
+
+    /// Whether the session waits for its client to resume it (a phone asleep, usually).
+    pub fn is_detached(&self) -> bool {
+        self.detached.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_detached(&self, detached: bool) {
+        self.detached.store(detached, Ordering::Relaxed);
     }
 
     pub fn carbons(&self) -> bool {
@@ -313,8 +446,11 @@ impl Sessions {
             presence: Mutex::new(PresenceState::default()),
             wants_roster: std::sync::atomic::AtomicBool::new(false),
             carbons: AtomicBool::new(false),
+            detached: AtomicBool::new(false),
             wants_blocklist: AtomicBool::new(false),
             metrics: self.metrics.clone(),
+            inactive: AtomicBool::new(false),
+            csi: Mutex::new(ClientState::default()),
         });
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");
@@ -515,6 +651,117 @@ mod tests {
         assert_eq!(s.kicked().await, Kick::TooSlow);
         assert!(!s.send(big), "nothing more once kicked, and not counted twice");
         assert!(closed_for(&metrics, "bytes", 1) && closed_for(&metrics, "stanzas", 0));
+    }
+
+    fn xml(text: &str) -> Element {
+        crate::xml::parse_element(text).unwrap()
+    }
+
+    fn names(inbox: &mut Inbox) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(s) = inbox.try_recv() {
+            let show = s.child("show", "jabber:client").map(|c| c.text());
+            out.push(format!("{}:{}", s.name, show.unwrap_or_default()));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn an_inactive_session_holds_presence_updates_until_it_is_active_again() {
+        let (table, _) = table();
+        let (s, mut inbox) = table
+            .register(full("alice@localhost/r"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        s.set_inactive(100);
+        assert!(s.send(xml("<presence from='bob@localhost/a'><show>away</show></presence>")));
+        assert!(s.send(xml("<presence from='bob@localhost/a'><show>dnd</show></presence>")));
+        assert!(s.send(xml(
+            "<message from='bob@localhost/a'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>"
+        )));
+        assert!(s.send(xml("<presence from='bob@localhost' type='subscribe'/>")));
+        assert!(s.send(xml("<message from='carol@localhost/a'><body>hi</body></message>")));
+        assert_eq!(
+            names(&mut inbox),
+            ["presence:", "message:"],
+            "the subscription request and the message went through at once"
+        );
+        s.set_active();
+        assert_eq!(
+            names(&mut inbox),
+            ["presence:dnd", "message:"],
+            "the latest presence and the chat state, once active"
+        );
+        assert!(s.send(xml("<presence from='bob@localhost/a'/>")));
+        assert_eq!(names(&mut inbox), ["presence:"], "active again: nothing waits");
+        assert_eq!(
+            s.queued_bytes.load(Ordering::Acquire),
+            0,
+            "every held byte was released"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_with_a_body_makes_held_chat_states_of_its_sender_moot() {
+        let (table, _) = table();
+        let (s, mut inbox) = table
+            .register(full("alice@localhost/r"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        s.set_inactive(100);
+        let typing =
+            "<message from='bob@localhost/a'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>";
+        assert!(s.send(xml(typing)));
+        assert!(s.send(xml("<message from='bob@localhost/b'><body>hi</body></message>")));
+        s.set_active();
+        assert_eq!(names(&mut inbox), ["message:"], "only the message with a body");
+        assert_eq!(s.queued_bytes.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test]
+    async fn held_stanzas_count_against_the_queue_and_buffer_max_releases_them() {
+        let (table, metrics) = table();
+        let (s, mut inbox) = table
+            .register(full("alice@localhost/r"), SessionKind::XmppTcp, limits(3))
+            .unwrap();
+        s.set_inactive(2);
+        assert!(s.send(xml("<presence from='a@localhost/1'/>")));
+        assert!(inbox.try_recv().is_none(), "held");
+        assert!(s.send(xml("<presence from='b@localhost/1'/>")));
+        assert_eq!(names(&mut inbox).len(), 2, "two held: buffer_max reached, released");
+
+        s.set_inactive(100);
+        assert!(s.send(xml("<message><body>1</body></message>")));
+        assert!(s.send(xml("<presence from='a@localhost/1'/>")));
+        assert!(s.send(xml("<presence from='b@localhost/1'/>")));
+        assert!(
+            !s.send(xml("<presence from='c@localhost/1'/>")),
+            "one queued and three held exceed a queue of three"
+        );
+        assert_eq!(s.kicked().await, Kick::TooSlow);
+        assert!(closed_for(&metrics, "stanzas", 1));
+    }
+
+    #[tokio::test]
+    async fn held_stanzas_count_against_the_queue_bytes() {
+        let (table, metrics) = table();
+        let small = Limits {
+            queue_len: 1000,
+            queue_bytes: 4096,
+            max_per_user: 10,
+        };
+        let (s, _inbox) = table
+            .register(full("alice@localhost/r"), SessionKind::XmppTcp, small)
+            .unwrap();
+        s.set_inactive(100);
+        let status = |from: &str| {
+            Element::new("presence", "jabber:client")
+                .with_attr("from", from)
+                .with_child(Element::new("status", "jabber:client").with_text("x".repeat(1500)))
+        };
+        assert!(s.send(status("a@localhost/1")));
+        assert!(s.send(status("a@localhost/1")), "a replacement takes no more room");
+        assert!(s.send(status("b@localhost/1")));
+        assert!(!s.send(status("c@localhost/1")), "three held exceed 4 KiB");
+        assert!(closed_for(&metrics, "bytes", 1));
     }
 
     #[test]

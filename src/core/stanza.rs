@@ -41,6 +41,14 @@ pub mod ns {
     pub const MUCLIGHT_AFFILIATIONS: &str = "urn:xmpp:muclight:0#affiliations";
     pub const MUCLIGHT_INFO: &str = "urn:xmpp:muclight:0#info";
     pub const MUCLIGHT_DESTROY: &str = "urn:xmpp:muclight:0#destroy";
+    /// XEP-0198 stream management, version 3.
+    pub const SM: &str = "urn:xmpp:sm:3";
+    /// XEP-0352 client state indication.
+    pub const CSI: &str = "urn:xmpp:csi:0";
+    /// XEP-0085 chat state notifications.
+    pub const CHAT_STATES: &str = "http://jabber.org/protocol/chatstates";
+    /// XEP-0334 message processing hints.
+    pub const HINTS: &str = "urn:xmpp:hints";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.

@@ -41,6 +41,12 @@ pub(crate) fn settings() -> Settings {
                 rooms_per_user: 3,
             },
         }),
+        stream_management: Some(super::stream_management::SmSettings {
+            resume_timeout: Duration::from_secs(300),
+            buffer_max: 100,
+            ack_freq: 1,
+        }),
+        csi: Some(super::csi::CsiSettings { buffer_max: 100 }),
     }
 }
 
@@ -154,6 +160,16 @@ impl Client {
         let mut all = self.take();
         assert_eq!(all.len(), 1, "expected one stanza, got {all:#?}");
         all.remove(0)
+    }
+
+    /// The session and its queue, for a test that carries them as a door would.
+    pub fn into_parts(self) -> (Arc<Session>, Inbox) {
+        (self.session, self.inbox)
+    }
+
+    /// A client for a session and queue a test carried.
+    pub fn from_parts(session: Arc<Session>, inbox: Inbox) -> Self {
+        Client { session, inbox }
     }
 
     /// Why the session was told to end, if it was.

@@ -2,13 +2,26 @@
 //! stream headers, STARTTLS, SASL, resource binding, then the session loop that feeds
 //! stanzas to the core and writes what the router queues for it.
 //!
+//! XEP-0198 stream management runs here too: the reader counts what it handles and
+//! answers `<r/>`, the writer counts what it writes, keeps it until acknowledged
+//! ([`SmState`]), asks for acks (every `ack_freq` stanzas, when `buffer_max` are
+//! unacknowledged, and after `keepalive_interval` of silence) and stops writing at
+//! `buffer_max` until the client acknowledges. A resumable session whose connection is
+//! lost (or idles out, or is taken over by a resuming stream) is detached, not ended
+//! (`Core::detach_session`); `<resume/>` before binding takes it back, retransmitting what
+//! was not acknowledged. XEP-0352 `<active/>`/`<inactive/>` go to the core in order with
+//! the stanzas around them.
+//!
 //! Transports implement [`Connection`] (bytes or WebSocket messages in, framed text out);
 //! the [`Framing`] decides how headers, stream-level elements and errors are written.
 
+use super::nonza::{self, Nonza};
 use super::sasl::{self, SaslFailure, ScramServer};
+use crate::core::resumption::{Parked, Takeover};
 use crate::core::scram::ScramHash;
 use crate::core::session::{Inbox, Kick, OpenError, Session, SessionKind};
 use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
+use crate::core::stream_management::{self as sm, SmSettings, SmState};
 use crate::core::throttle::Door;
 use crate::core::Core;
 use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
@@ -17,9 +30,9 @@ use rand::Rng;
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 
 const CLIENT_NS: &str = ns::CLIENT;
@@ -28,6 +41,8 @@ const TLS_NS: &str = ns::TLS;
 const SASL_NS: &str = ns::SASL;
 const BIND_NS: &str = ns::BIND;
 const SESSION_NS: &str = ns::SESSION;
+const SM_NS: &str = ns::SM;
+const CSI_NS: &str = ns::CSI;
 const STREAM_ERRORS_NS: &str = ns::STREAM_ERRORS;
 pub(crate) const FRAMING_NS: &str = ns::FRAMING;
 
@@ -37,6 +52,11 @@ const MAX_AUTH_ATTEMPTS: u32 = 3;
 const WRITE_BATCH: usize = 64;
 /// How long a write may block before the peer counts as gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the last words to a connection taken over by a resumed stream may take: it is
+/// most likely dead.
+const TAKEOVER_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Messages from the reader to the writer waiting at once (the reader waits beyond).
+const CONTROL_QUEUE: usize = 64;
 
 /// How stream-level constructs are written on a transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +128,17 @@ impl Framing {
 
     /// A stream error and the end of the stream, as separate frames.
     pub(crate) fn error(self, condition: &str, text: Option<&str>) -> Vec<String> {
+        self.error_with(condition, text, None)
+    }
+
+    /// [`Framing::error`] with an application-specific condition (RFC 6120 §4.9.4).
+    pub(crate) fn error_with(self, condition: &str, text: Option<&str>, app: Option<&Element>) -> Vec<String> {
         let mut children = vec![Element::new(condition, STREAM_ERRORS_NS)];
         if let Some(t) = text {
             children.push(Element::new("text", STREAM_ERRORS_NS).with_text(t));
+        }
+        if let Some(a) = app {
+            children.push(a.clone());
         }
         vec![self.stream_element("error", &children), self.close()]
     }
@@ -193,10 +221,30 @@ pub(crate) struct Settings {
 struct StreamError {
     condition: &'static str,
     text: Option<String>,
+    /// An application-specific condition (XEP-0198 `<handled-count-too-high/>`).
+    app: Option<Box<Element>>,
 }
 
 fn stream_error(condition: &'static str) -> StreamError {
-    StreamError { condition, text: None }
+    StreamError {
+        condition,
+        text: None,
+        app: None,
+    }
+}
+
+impl StreamError {
+    fn with_text(condition: &'static str, text: impl Into<String>) -> Self {
+        StreamError {
+            condition,
+            text: Some(text.into()),
+            app: None,
+        }
+    }
+
+    fn frames(&self, framing: Framing) -> Vec<String> {
+        framing.error_with(self.condition, self.text.as_deref(), self.app.as_deref())
+    }
 }
 
 impl From<XmlError> for StreamError {
@@ -207,8 +255,31 @@ impl From<XmlError> for StreamError {
                 XmlError::TooLarge(n) => Some(format!("stanza larger than {n} bytes")),
                 _ => None,
             },
+            app: None,
         }
     }
+}
+
+/// XEP-0198 §4: the client acknowledged more than it was sent.
+fn handled_too_high(e: sm::HandledTooHigh) -> StreamError {
+    StreamError {
+        condition: "undefined-condition",
+        text: Some(e.to_string()),
+        app: Some(Box::new(nonza::handled_count_too_high(e.h, e.sent))),
+    }
+}
+
+/// The stream management state of a session taken back by `<resume/>` (XEP-0198 §5),
+/// for the stream to carry on with.
+struct ResumedSm {
+    sm: SmState,
+    settings: SmSettings,
+    /// The SM-ID, which stays the session's.
+    id: String,
+    /// What the client says it handled of what was sent on the former stream.
+    h: u32,
+    /// Set when yet another stream resumes the session.
+    takeover: watch::Receiver<bool>,
 }
 
 enum Negotiated {
@@ -217,6 +288,7 @@ enum Negotiated {
     /// The connection went away.
     Gone,
     Bound(Arc<Session>, Inbox),
+    Resumed(Arc<Session>, Inbox, Box<ResumedSm>),
 }
 
 /// Serves one client stream from its first byte to its end.
@@ -225,7 +297,10 @@ pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings:
     let deadline = Instant::now() + settings.negotiation_timeout;
     let result = tokio::time::timeout_at(deadline, negotiate(&core, &mut conn, &settings, &mut header_sent)).await;
     let failure = match result {
-        Ok(Ok(Negotiated::Bound(session, inbox))) => return active(core, conn, session, inbox, settings).await,
+        Ok(Ok(Negotiated::Bound(session, inbox))) => return active(core, conn, session, inbox, settings, None).await,
+        Ok(Ok(Negotiated::Resumed(session, inbox, resumed))) => {
+            return active(core, conn, session, inbox, settings, Some(*resumed)).await
+        }
         Ok(Ok(Negotiated::Closed)) => None,
         Ok(Ok(Negotiated::Gone)) => return conn.shutdown().await,
         Ok(Err(e)) => Some(e),
@@ -237,7 +312,7 @@ pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings:
         frames.push(C::FRAMING.header(&new_id(), core.default_host()));
     }
     match failure {
-        Some(e) => frames.extend(C::FRAMING.error(e.condition, e.text.as_deref())),
+        Some(e) => frames.extend(e.frames(C::FRAMING)),
         None => frames.push(C::FRAMING.close()),
     }
     let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(frames)).await;
@@ -270,13 +345,14 @@ fn check_open<C: Connection>(core: &Core, open: &Element) -> Result<String, Stre
     Ok(host)
 }
 
-fn features<C: Connection>(conn: &C, settings: &Settings, authenticated: bool) -> Vec<Element> {
+fn features<C: Connection>(core: &Core, conn: &C, settings: &Settings, authenticated: bool) -> Vec<Element> {
     let mut features = Vec::new();
     if authenticated {
         features.push(Element::new("bind", BIND_NS));
         features.push(Element::new("session", SESSION_NS).with_child(Element::new("optional", SESSION_NS)));
         // XEP-0237 roster versioning.
         features.push(Element::new("ver", "urn:xmpp:features:rosterver"));
+        features.extend(nonza::features(core.stream_management().is_some(), core.csi_enabled()));
         return features;
     }
     let tls_pending = conn.can_starttls() && !conn.is_secure();
@@ -324,7 +400,7 @@ async fn negotiate<C: Connection>(
             }
         };
         let host = check_open::<C>(core, &open)?;
-        let features = features(conn, settings, authenticated.is_some());
+        let features = features(core, conn, settings, authenticated.is_some());
         let frames = vec![
             C::FRAMING.header(&new_id(), &host),
             C::FRAMING.stream_element("features", &features),
@@ -349,10 +425,9 @@ async fn negotiate<C: Connection>(
                     if conn.send(vec![proceed]).await.is_err() {
                         return Ok(Negotiated::Gone);
                     }
-                    conn.starttls().await.map_err(|text| StreamError {
-                        condition: "policy-violation",
-                        text: Some(text),
-                    })?;
+                    conn.starttls()
+                        .await
+                        .map_err(|text| StreamError::with_text("policy-violation", text))?;
                     continue 'stream;
                 }
                 (SASL_NS, "auth") if authenticated.is_none() => {
@@ -371,10 +446,10 @@ async fn negotiate<C: Connection>(
                             continue 'stream;
                         }
                         None if auth_attempts >= MAX_AUTH_ATTEMPTS => {
-                            return Err(StreamError {
-                                condition: "policy-violation",
-                                text: Some("too many authentication attempts".into()),
-                            })
+                            return Err(StreamError::with_text(
+                                "policy-violation",
+                                "too many authentication attempts",
+                            ))
                         }
                         None => continue,
                     }
@@ -385,6 +460,22 @@ async fn negotiate<C: Connection>(
                         return Ok(bound);
                     }
                 }
+                (SM_NS, "resume" | "enable") if authenticated.is_some() && core.stream_management().is_some() => {
+                    let account = authenticated.clone().expect("checked just above");
+                    match resume(core, &account, &el).await {
+                        Ok(resumed) => return Ok(resumed),
+                        Err(condition) => {
+                            // XEP-0198 §5: the client may bind a new session instead.
+                            let failed = C::FRAMING.stanza(&nonza::failed(condition));
+                            if conn.send(vec![failed]).await.is_err() {
+                                return Ok(Negotiated::Gone);
+                            }
+                        }
+                    }
+                }
+                // XEP-0352 before binding: there is no session yet to be (in)active; every
+                // stream starts active anyway.
+                (CSI_NS, "active" | "inactive") if authenticated.is_some() && core.csi_enabled() => {}
                 _ => return Err(stream_error("not-authorized")),
             }
         }
@@ -585,6 +676,40 @@ async fn scram<C: Connection>(
         .map(|server_final| (account, Some(server_final))))
 }
 
+/// `<resume/>` (or a premature `<enable/>`) between authentication and binding. Returns
+/// the session taken back, or the `<failed/>` condition. Nothing is awaited once the
+/// session is taken (the negotiation deadline may cancel this future at any await), so
+/// it is never lost between here and the stream that carries it on.
+async fn resume(core: &Core, account: &BareJid, el: &Element) -> Result<Negotiated, &'static str> {
+    let (previd, h) = match nonza::parse(el) {
+        Some(Ok(Nonza::Resume { previd, h })) => (previd, h),
+        // XEP-0198 §3: stream management is enabled after binding.
+        Some(Ok(_)) => return Err("unexpected-request"),
+        _ => return Err("bad-request"),
+    };
+    let Some(settings) = core.stream_management().copied() else {
+        return Err("feature-not-implemented");
+    };
+    let (tx, rx) = watch::channel(false);
+    match core.resume_session(&previd, account, tx).await {
+        Ok((session, parked)) => Ok(Negotiated::Resumed(
+            session,
+            parked.inbox,
+            Box::new(ResumedSm {
+                sm: parked.sm,
+                settings,
+                id: previd,
+                h,
+                takeover: rx,
+            }),
+        )),
+        Err(e) => {
+            tracing::debug!(%account, error = %e, "resumption refused");
+            Err("item-not-found")
+        }
+    }
+}
+
 /// Handles an IQ between authentication and binding: the bind request (RFC 6120 §7) or
 /// the legacy session request. Anything else there is refused.
 async fn bind_or_session<C: Connection>(
@@ -668,39 +793,232 @@ enum Ending {
     Gone,
     Error(StreamError),
     Kicked(Kick),
+    /// Another stream resumed the session (XEP-0198 §5: the old stream is terminated).
+    Replaced,
+}
+
+impl Ending {
+    /// Whether a resumable session outlives this ending (XEP-0198 §7): its connection was
+    /// lost, idled out or was taken over; it was not closed, and not told to end.
+    fn detaches(&self) -> bool {
+        match self {
+            Ending::Gone | Ending::Replaced => true,
+            Ending::Error(e) => e.condition == "connection-timeout",
+            Ending::ClientClosed | Ending::Kicked(_) => false,
+        }
+    }
+
+    /// What the writer sends last, and how long it may take.
+    fn last_words(&self, framing: Framing) -> (Vec<String>, Duration) {
+        match self {
+            Ending::Error(e) => (e.frames(framing), WRITE_TIMEOUT),
+            Ending::Kicked(k) => (framing.error(k.condition(), None), WRITE_TIMEOUT),
+            Ending::ClientClosed => (vec![framing.close()], WRITE_TIMEOUT),
+            Ending::Replaced => (replaced(framing), TAKEOVER_WRITE_TIMEOUT),
+            Ending::Gone => (Vec::new(), WRITE_TIMEOUT),
+        }
+    }
+}
+
+/// The stream error a stream gets when another one resumes its session.
+fn replaced(framing: Framing) -> Vec<String> {
+    framing.error("conflict", Some("another stream resumed the session"))
+}
+
+/// Stream management on a stream, once enabled or resumed: shared by the reader (which
+/// counts handled stanzas and takes acks) and the writer (which counts and keeps what it
+/// writes).
+#[derive(Debug, Clone)]
+struct SmLink {
+    state: Arc<Mutex<SmState>>,
+    settings: SmSettings,
+    /// The SM-ID, when the session is resumable.
+    id: Option<String>,
+}
+
+impl SmLink {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SmState> {
+        self.state.lock().expect("stream management state poisoned")
+    }
+}
+
+/// What the reader asks of the writer, in stream order.
+enum Control {
+    /// Write these (an `<a/>` answering `<r/>`, a `<failed/>`).
+    Frames(Vec<String>),
+    /// Write `<enabled/>`, then count and keep every stanza written after it.
+    Enable(String, SmLink),
+    /// The client acknowledged stanzas: there may be room to write again.
+    Acked,
+}
+
+/// The reader's side of the session loop.
+struct Reading {
+    framing: Framing,
+    sm: Option<SmLink>,
+    /// Given to the core when the session becomes resumable; the core sets it when
+    /// another stream resumes the session.
+    takeover_tx: Option<Takeover>,
+    takeover: watch::Receiver<bool>,
+    /// Notified by the writer when the connection cannot be written to.
+    broken: Arc<Notify>,
+    control: mpsc::Sender<Control>,
+}
+
+impl Reading {
+    /// Hands `control` to the writer; an ending when the writer is gone.
+    async fn send(&self, control: Control) -> Option<Ending> {
+        self.control.send(control).await.err().map(|_| Ending::Gone)
+    }
+
+    async fn write(&self, el: &Element) -> Option<Ending> {
+        self.send(Control::Frames(vec![self.framing.stanza(el)])).await
+    }
+}
+
+/// The writer's side of the session loop.
+struct Writing {
+    keepalive: Duration,
+    sm: Option<SmLink>,
+    /// Written before anything else (a resumption's `<resumed/>` and retransmissions).
+    first_frames: Vec<String>,
+    takeover: watch::Receiver<bool>,
+    broken: Arc<Notify>,
 }
 
 /// The bound session: read and route client stanzas here, write queued ones in a task.
-async fn active<C: Connection>(core: Arc<Core>, conn: C, session: Arc<Session>, inbox: Inbox, settings: Settings) {
+/// `resumed`: the session was taken back with `<resume/>` (XEP-0198 §5).
+async fn active<C: Connection>(
+    core: Arc<Core>,
+    conn: C,
+    session: Arc<Session>,
+    inbox: Inbox,
+    settings: Settings,
+    resumed: Option<ResumedSm>,
+) {
+    let framing = C::FRAMING;
+    let domain = session.jid.domain().as_str().to_owned();
+    let (takeover_tx, takeover, sm, first_frames) = match resumed {
+        None => {
+            let (tx, rx) = watch::channel(false);
+            (Some(tx), rx, None, Vec::new())
+        }
+        Some(ResumedSm {
+            mut sm,
+            settings: sm_settings,
+            id,
+            h,
+            takeover,
+        }) => {
+            if let Err(e) = sm.ack(h) {
+                // The client's count cannot be trusted: the session ends here.
+                core.forget_resumable(&id);
+                core.end_detached(&session, Parked { inbox, sm }).await;
+                let mut conn = conn;
+                let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(handled_too_high(e).frames(framing))).await;
+                conn.shutdown().await;
+                return;
+            }
+            let mut frames = vec![framing.stanza(&nonza::resumed(&id, sm.handled()))];
+            frames.extend(sm.retransmission(&domain).iter().map(|s| framing.stanza(s)));
+            if sm.unacked_len() > 0 {
+                frames.push(framing.stanza(&nonza::request()));
+            }
+            let link = SmLink {
+                state: Arc::new(Mutex::new(sm)),
+                settings: sm_settings,
+                id: Some(id),
+            };
+            (None, takeover, Some(link), frames)
+        }
+    };
     let (mut reader, writer) = conn.split();
+    let broken = Arc::new(Notify::new());
     let (end_tx, end_rx) = oneshot::channel();
+    let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
+    let writing = Writing {
+        keepalive: settings.keepalive_interval,
+        sm: sm.clone(),
+        first_frames,
+        takeover: takeover.clone(),
+        broken: broken.clone(),
+    };
     let writer = tokio::spawn(write_loop::<C>(
         writer,
         inbox,
         session.clone(),
         end_rx,
-        settings.keepalive_interval,
+        control_rx,
+        writing,
     ));
-    let ending = read_loop(&core, &mut reader, &session, settings.idle_timeout).await;
-    core.close_session(&session).await;
-    tracing::debug!(jid = %session.jid, ?ending, "session ended");
+    let mut reading = Reading {
+        framing,
+        sm,
+        takeover_tx,
+        takeover,
+        broken,
+        control: control_tx,
+    };
+    let ending = read_loop(&core, &mut reader, &session, settings.idle_timeout, &mut reading).await;
+    let sm = reading.sm.take();
+    drop(reading);
+    let resumable = sm.as_ref().and_then(|l| l.id.clone());
+    let detach = resumable.is_some() && ending.detaches() && !session.is_ended();
+    if !detach {
+        if let Some(id) = &resumable {
+            core.forget_resumable(id);
+        }
+        core.close_session(&session).await;
+    }
+    tracing::debug!(jid = %session.jid, ?ending, detach, "stream ended");
     let _ = end_tx.send(ending);
-    let _ = writer.await;
+    let inbox = writer.await;
+    let state = sm.map(|l| std::mem::take(&mut *l.lock())).unwrap_or_default();
+    match (inbox, resumable) {
+        (Ok(inbox), Some(id)) if detach => {
+            core.detach_session(&id, session, Parked { inbox, sm: state });
+        }
+        (inbox, resumable) => {
+            if detach {
+                // The writer failed, and the queue with it: nothing to resume.
+                if let Some(id) = &resumable {
+                    core.forget_resumable(id);
+                }
+                core.close_session(&session).await;
+            }
+            let mut undelivered = state.into_unacked(&domain);
+            if let Ok(mut inbox) = inbox {
+                while let Some(stanza) = inbox.try_recv() {
+                    undelivered.push(stanza);
+                }
+            }
+            core.redeliver_undelivered(&session, undelivered).await;
+        }
+    }
     reader.linger().await;
 }
 
-async fn read_loop<R: StreamRead>(core: &Arc<Core>, reader: &mut R, session: &Arc<Session>, idle: Duration) -> Ending {
+async fn read_loop<R: StreamRead>(
+    core: &Arc<Core>,
+    reader: &mut R,
+    session: &Arc<Session>,
+    idle: Duration,
+    io: &mut Reading,
+) -> Ending {
     let activity = reader.activity();
     activity.touch();
     loop {
         let next = reader.next();
         tokio::pin!(next);
         // The read is never cancelled while the stream goes on: the idle check re-arms
-        // around it, and only a kick or a real timeout abandons it.
+        // around it, and only a kick, a broken connection, a takeover or a real timeout
+        // abandons it.
         let event = loop {
             let left = idle.saturating_sub(activity.idle_for());
             tokio::select! {
                 kick = session.kicked() => return Ending::Kicked(kick),
+                _ = io.broken.notified() => return Ending::Gone,
+                Ok(_) = io.takeover.wait_for(|taken| *taken) => return Ending::Replaced,
                 event = &mut next => break event,
                 _ = tokio::time::sleep(left) => {
                     if activity.idle_for() >= idle {
@@ -717,61 +1035,197 @@ async fn read_loop<R: StreamRead>(core: &Arc<Core>, reader: &mut R, session: &Ar
             Err(XmlError::Eof | XmlError::Io(_)) => return Ending::Gone,
             Err(e) => return Ending::Error(e.into()),
         };
+        if let Some(parsed) = nonza::parse(&stanza) {
+            match on_nonza(core, session, io, parsed).await {
+                Some(ending) => return ending,
+                None => continue,
+            }
+        }
         if stanza.ns != CLIENT_NS || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             return Ending::Error(stream_error("unsupported-stanza-type"));
         }
         core.from_client(session, stanza).await;
+        if let Some(link) = &io.sm {
+            link.lock().handled_one();
+        }
     }
 }
 
+/// A stream management or client state nonza on a bound session; an ending when it
+/// ends the stream.
+async fn on_nonza(
+    core: &Arc<Core>,
+    session: &Arc<Session>,
+    io: &mut Reading,
+    parsed: Result<Nonza, nonza::NonzaError>,
+) -> Option<Ending> {
+    let unsupported = |text: &str| Some(Ending::Error(StreamError::with_text("unsupported-stanza-type", text)));
+    let nonza = match parsed {
+        Ok(n) => n,
+        Err(e) => return Some(Ending::Error(StreamError::with_text("bad-format", e.to_string()))),
+    };
+    match nonza {
+        Nonza::Active | Nonza::Inactive => {
+            if !core.csi_enabled() {
+                return unsupported("client state indication is not offered");
+            }
+            core.set_client_state(session, nonza == Nonza::Active);
+            None
+        }
+        Nonza::Enable { resume, max } => {
+            let Some(settings) = core.stream_management().copied() else {
+                return unsupported("stream management is not offered");
+            };
+            if io.sm.is_some() {
+                return io.write(&nonza::failed("unexpected-request")).await;
+            }
+            let resumable = if resume {
+                io.takeover_tx
+                    .take()
+                    .and_then(|tx| core.make_resumable(session, max, tx))
+            } else {
+                None
+            };
+            let enabled = nonza::enabled(resumable.as_ref().map(|(id, t)| (id.as_str(), t.as_secs())));
+            let link = SmLink {
+                state: Arc::default(),
+                settings,
+                id: resumable.map(|(id, _)| id),
+            };
+            io.sm = Some(link.clone());
+            io.send(Control::Enable(io.framing.stanza(&enabled), link)).await
+        }
+        // XEP-0198 §5: resumption happens before binding, on a new stream.
+        Nonza::Resume { .. } => io.write(&nonza::failed("unexpected-request")).await,
+        Nonza::Request => match &io.sm {
+            Some(link) => {
+                let h = link.lock().handled();
+                io.write(&nonza::ack(h)).await
+            }
+            None => unsupported("stream management is not enabled"),
+        },
+        Nonza::Ack { h } => match &io.sm {
+            Some(link) => {
+                let acked = link.lock().ack(h);
+                match acked {
+                    Err(e) => Some(Ending::Error(handled_too_high(e))),
+                    Ok(()) => {
+                        // A full control queue wakes the writer anyway.
+                        let _ = io.control.try_send(Control::Acked);
+                        None
+                    }
+                }
+            }
+            None => unsupported("stream management is not enabled"),
+        },
+    }
+}
+
+/// Writes `frames`; `false` when the write failed, took longer than `WRITE_TIMEOUT`, or
+/// another stream took the session over meanwhile (what was being written then is still
+/// unacknowledged, and retransmitted by the stream that resumed).
+async fn write_or_let_go<W: StreamWrite>(
+    writer: &mut W,
+    frames: Vec<String>,
+    takeover: &mut watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        result = tokio::time::timeout(WRITE_TIMEOUT, writer.send(frames)) => matches!(result, Ok(Ok(()))),
+        Ok(_) = takeover.wait_for(|taken| *taken) => false,
+    }
+}
+
+/// Writes what the session is sent until the stream ends; gives the queue back (with what
+/// was never written) for the session to be detached or ended.
 async fn write_loop<C: Connection>(
     mut writer: C::Write,
     mut inbox: Inbox,
     session: Arc<Session>,
     mut end_rx: oneshot::Receiver<Ending>,
-    keepalive: Duration,
-) {
+    mut control: mpsc::Receiver<Control>,
+    mut w: Writing,
+) -> Inbox {
     let framing = C::FRAMING;
-    let last_frames = loop {
-        tokio::select! {
-            biased;
-            ending = &mut end_rx => {
-                break match ending {
-                    Ok(Ending::Error(e)) => framing.error(e.condition, e.text.as_deref()),
-                    Ok(Ending::Kicked(k)) => framing.error(k.condition(), None),
-                    Ok(Ending::ClientClosed) => vec![framing.close()],
-                    Ok(Ending::Gone) | Err(_) => Vec::new(),
-                };
-            }
-            kick = session.kicked() => break framing.error(kick.condition(), None),
-            first = inbox.recv() => {
-                let Some(first) = first else { break Vec::new() };
-                let mut frames = vec![framing.stanza(&first)];
-                while frames.len() < WRITE_BATCH {
-                    match inbox.try_recv() {
-                        Some(el) => frames.push(framing.stanza(&el)),
-                        None => break,
+    let mut control_open = true;
+    let (last_frames, last_timeout) = 'run: {
+        let first = std::mem::take(&mut w.first_frames);
+        if !first.is_empty() && !write_or_let_go(&mut writer, first, &mut w.takeover).await {
+            w.broken.notify_one();
+            break 'run (Vec::new(), WRITE_TIMEOUT);
+        }
+        loop {
+            // XEP-0198: at `buffer_max` unacknowledged, wait for an ack before writing on.
+            let full = w.sm.as_ref().is_some_and(|l| l.lock().is_full(&l.settings));
+            let frames = tokio::select! {
+                biased;
+                ending = &mut end_rx => {
+                    break 'run match ending {
+                        Ok(ending) => ending.last_words(framing),
+                        Err(_) => (Vec::new(), WRITE_TIMEOUT),
+                    };
+                }
+                kick = session.kicked() => break 'run (framing.error(kick.condition(), None), WRITE_TIMEOUT),
+                Ok(_) = w.takeover.wait_for(|taken| *taken) => break 'run (replaced(framing), TAKEOVER_WRITE_TIMEOUT),
+                c = control.recv(), if control_open => match c {
+                    // The reader is done; its ending follows.
+                    None => {
+                        control_open = false;
+                        continue;
+                    }
+                    Some(Control::Frames(frames)) => frames,
+                    Some(Control::Enable(enabled, link)) => {
+                        w.sm = Some(link);
+                        vec![enabled]
+                    }
+                    Some(Control::Acked) => continue,
+                },
+                first = inbox.recv(), if !full => {
+                    let Some(first) = first else { break 'run (Vec::new(), WRITE_TIMEOUT) };
+                    let room = w.sm.as_ref().map_or(WRITE_BATCH, |l| {
+                        l.settings.buffer_max.saturating_sub(l.lock().unacked_len()).clamp(1, WRITE_BATCH)
+                    });
+                    let mut batch = vec![first];
+                    while batch.len() < room {
+                        match inbox.try_recv() {
+                            Some(el) => batch.push(el),
+                            None => break,
+                        }
+                    }
+                    let mut frames: Vec<String> = batch.iter().map(|el| framing.stanza(el)).collect();
+                    if let Some(link) = &w.sm {
+                        let mut state = link.lock();
+                        let now = sm::now_ms();
+                        for el in batch {
+                            state.sent_one(el, now);
+                        }
+                        if state.request_due(&link.settings) {
+                            frames.push(framing.stanza(&nonza::request()));
+                        }
+                    }
+                    frames
+                }
+                _ = tokio::time::sleep(w.keepalive) => {
+                    // Silence: ask for what is unacknowledged, or keep a TCP stream alive.
+                    if w.sm.as_ref().is_some_and(|l| l.lock().unacked_len() > 0) {
+                        vec![framing.stanza(&nonza::request())]
+                    } else if framing == Framing::Tcp {
+                        vec![" ".to_owned()]
+                    } else {
+                        continue;
                     }
                 }
-                match tokio::time::timeout(WRITE_TIMEOUT, writer.send(frames)).await {
-                    Ok(Ok(())) => {}
-                    _ => {
-                        session.kick(Kick::TooSlow);
-                        break Vec::new();
-                    }
-                }
-            }
-            _ = tokio::time::sleep(keepalive) => {
-                if framing == Framing::Tcp {
-                    let _ = tokio::time::timeout(WRITE_TIMEOUT, writer.send(vec![" ".to_owned()])).await;
-                }
+            };
+            if !write_or_let_go(&mut writer, frames, &mut w.takeover).await {
+                w.broken.notify_one();
+                break 'run (Vec::new(), WRITE_TIMEOUT);
             }
         }
     };
     if !last_frames.is_empty() {
-        let _ = tokio::time::timeout(WRITE_TIMEOUT, writer.send(last_frames)).await;
+        let _ = tokio::time::timeout(last_timeout, writer.send(last_frames)).await;
     }
-    writer.shutdown().await;
+    let _ = tokio::time::timeout(last_timeout, writer.shutdown()).await;
+    inbox
 }
 
 #[cfg(test)]
