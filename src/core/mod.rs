@@ -3,7 +3,8 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`]);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`];
+//!   HTTP File Upload, [`uploads`]);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -35,6 +36,7 @@ pub(crate) mod server_iq;
 pub mod session;
 pub mod stanza;
 pub mod throttle;
+pub mod uploads;
 
 #[cfg(test)]
 mod routing_tests;
@@ -77,6 +79,8 @@ pub struct Settings {
     pub roster_max_items: usize,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
+    /// HTTP File Upload (`mod_http_upload`), when on.
+    pub uploads: Option<uploads::UploadSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -90,6 +94,7 @@ pub struct Core {
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
+    uploads: Option<Arc<uploads::Uploads>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -130,6 +135,19 @@ impl Core {
                 router.register_component(domain, Some(host), m.clone());
             }
         }
+        let uploads = match &settings.uploads {
+            None => None,
+            Some(u) => Some(Arc::new(uploads::Uploads::open(u, &settings.hosts).map_err(|e| {
+                StoreError::Unavailable(crate::store::Cause::msg(format!(
+                    "cannot open the upload directory or key: {e}"
+                )))
+            })?)),
+        };
+        if let Some(u) = &uploads {
+            for (host, domain) in u.domains() {
+                router.register_component(domain, Some(host), u.clone());
+            }
+        }
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
@@ -137,6 +155,9 @@ impl Core {
         let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = Vec::new();
         if muc_light.is_some() {
             on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
+        }
+        if uploads.is_some() {
+            on_removal.push(Box::new(uploads::DeleteUploadsOfRemovedAccount));
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
@@ -149,6 +170,7 @@ impl Core {
             ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
+            uploads,
             sessions: Sessions::new(metrics.clone()),
             metrics,
             settings,

@@ -41,6 +41,8 @@ pub mod ns {
     pub const MUCLIGHT_AFFILIATIONS: &str = "urn:xmpp:muclight:0#affiliations";
     pub const MUCLIGHT_INFO: &str = "urn:xmpp:muclight:0#info";
     pub const MUCLIGHT_DESTROY: &str = "urn:xmpp:muclight:0#destroy";
+    /// XEP-0363 HTTP File Upload.
+    pub const HTTP_UPLOAD: &str = "urn:xmpp:http:upload:0";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -217,13 +219,17 @@ impl Condition {
     }
 }
 
-/// A stanza error to send back: its type, defined condition and an optional
-/// human-readable text (RFC 6120 §8.3.2).
+/// A stanza error to send back: its type, defined condition, an optional
+/// human-readable text and an optional application-specific condition (RFC 6120 §8.3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
     pub kind: ErrorType,
     pub condition: Condition,
     pub text: Option<String>,
+    /// An element in the extension's own namespace that says more than the defined
+    /// condition can (XEP-0363's `<file-too-large/>`). Boxed: errors travel in
+    /// `Result`s, which stay small without it.
+    pub app_condition: Option<Box<Element>>,
 }
 
 impl StanzaError {
@@ -239,6 +245,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            app_condition: None,
         }
     }
 
@@ -247,6 +254,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            app_condition: None,
         }
     }
 
@@ -256,12 +264,21 @@ impl StanzaError {
         self
     }
 
+    /// Adds an application-specific condition (RFC 6120 §8.3.4).
+    pub fn with_app_condition(mut self, condition: Element) -> Self {
+        self.app_condition = Some(Box::new(condition));
+        self
+    }
+
     pub fn to_element(&self) -> Element {
         let mut error = Element::new("error", ns::CLIENT)
             .with_attr("type", self.kind.as_str())
             .with_child(Element::new(self.condition.as_str(), ns::STANZA_ERRORS));
         if let Some(t) = &self.text {
             error = error.with_child(Element::new("text", ns::STANZA_ERRORS).with_text(t.clone()));
+        }
+        if let Some(c) = &self.app_condition {
+            error = error.with_child((**c).clone());
         }
         error
     }

@@ -36,6 +36,7 @@ pub(crate) fn settings() -> Settings {
                 rooms_per_user: 3,
             },
         }),
+        uploads: None,
     }
 }
 

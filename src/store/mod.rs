@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`].
+//! [`RoomStore`], [`UploadStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -11,6 +11,8 @@
 //! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
 //!   atomic, also against other processes sharing the storage; a room changes only if it
 //!   is still at the version the change was computed from ([`RoomStore::update_room`]);
+//!   an upload slot is recorded only within its owner's quota
+//!   ([`UploadStore::reserve_upload`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure.
@@ -23,12 +25,14 @@ pub mod memory;
 mod rooms;
 mod roster;
 pub mod sqlite;
+mod uploads;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
+pub use uploads::{DueUploads, Upload, UploadStore};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,16 +53,18 @@ pub struct Stores {
     pub roster: Arc<dyn RosterStore>,
     pub archive: Arc<dyn ArchiveStore>,
     pub rooms: Arc<dyn RoomStore>,
+    pub uploads: Arc<dyn UploadStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore>(store: Arc<S>) -> Self {
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + UploadStore>(store: Arc<S>) -> Self {
         Stores {
             accounts: store.clone(),
             roster: store.clone(),
             archive: store.clone(),
-            rooms: store,
+            rooms: store.clone(),
+            uploads: store,
         }
     }
 

@@ -9,6 +9,7 @@ mod accounts;
 mod archive;
 mod rooms;
 mod roster;
+mod uploads;
 
 use super::{Cause, StoreError};
 use rusqlite::Connection;
@@ -87,6 +88,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (room, user)
      ) WITHOUT ROWID;
      CREATE INDEX room_occupants_by_user ON room_occupants (user, room);",
+    // 6: HTTP File Upload slots and uploads (the files live in the upload directory);
+    // searchable by owner (quota, account removal), pending slots by deadline and
+    // finished uploads by age (the expiry sweep).
+    "CREATE TABLE uploads (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        put_until_ms INTEGER NOT NULL,
+        uploaded_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE INDEX uploads_by_owner ON uploads (owner);
+     CREATE INDEX uploads_pending ON uploads (put_until_ms) WHERE uploaded_ms IS NULL;
+     CREATE INDEX uploads_by_age ON uploads (uploaded_ms) WHERE uploaded_ms IS NOT NULL;",
 ];
 
 /// The schema version this build writes.
