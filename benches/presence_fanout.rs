@@ -34,6 +34,7 @@ fn settings(roster: usize) -> Settings {
         muc_light: None,
         stream_management: None,
         csi: None,
+        uploads: None,
     }
 }
 

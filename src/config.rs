@@ -168,6 +168,7 @@ pub struct Handlers {
     pub mongoose_admin_api: Vec<AdminApiHandler>,
     pub mongoose_websocket_handler: Vec<WebsocketHandler>,
     pub mongoose_prometheus_handler: Vec<PrometheusHandler>,
+    pub mod_http_upload: Vec<UploadHandler>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +216,15 @@ pub struct PrometheusHandler {
     #[serde(default = "any_host")]
     pub host: String,
     #[serde(default = "default_metrics_path")]
+    pub path: String,
+}
+
+/// Where uploaded files are received (PUT) and served (GET), for `[modules.mod_http_upload]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_upload_path")]
     pub path: String,
 }
 
@@ -292,6 +302,7 @@ pub struct Modules {
     pub mod_event_pusher: Option<ModEventPusher>,
     pub mod_stream_management: Option<ModStreamManagement>,
     pub mod_csi: Option<ModCsi>,
+    pub mod_http_upload: Option<ModHttpUpload>,
 }
 
 /// XEP-0198 stream management.
@@ -387,6 +398,47 @@ impl Default for PushBackend {
     }
 }
 
+/// HTTP File Upload (XEP-0363), files kept in a local directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModHttpUpload {
+    /// Service domain; `@HOST@` stands for each served host.
+    pub host: String,
+    /// Largest file accepted, in bytes.
+    pub max_file_size: u64,
+    /// Seconds a PUT URL stays valid.
+    pub expiration_time: u64,
+    /// Random bytes in a slot id (twice as many hex digits in the URL).
+    pub token_bytes: usize,
+    /// Bytes one user may have stored at once (pending slots included).
+    pub user_quota: u64,
+    /// Days an upload is kept; 0 keeps uploads for ever.
+    pub expire_after_days: u64,
+    /// For tests: seconds an upload is kept, instead of `expire_after_days` (0: for ever).
+    pub expire_after_seconds: Option<u64>,
+    /// Where the files live; default `<data_dir>/uploads`.
+    pub dir: Option<PathBuf>,
+    /// The URL files are served under (`@HOST@` for each host); default: derived from
+    /// the first HTTP listener serving `mod_http_upload`.
+    pub base_url: Option<String>,
+}
+
+impl Default for ModHttpUpload {
+    fn default() -> Self {
+        ModHttpUpload {
+            host: "upload.@HOST@".into(),
+            max_file_size: 10 * 1024 * 1024,
+            expiration_time: 300,
+            token_bytes: 32,
+            user_quota: 1024 * 1024 * 1024,
+            expire_after_days: 30,
+            expire_after_seconds: None,
+            dir: None,
+            base_url: None,
+        }
+    }
+}
+
 /// Offline messages (XEP-0160).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -398,6 +450,16 @@ pub struct ModOffline {
 impl Default for ModOffline {
     fn default() -> Self {
         ModOffline { max_messages: 1000 }
+    }
+}
+
+impl ModHttpUpload {
+    /// How long an upload is kept; `None`: for ever.
+    pub fn expire_after(&self) -> Option<std::time::Duration> {
+        let seconds = self
+            .expire_after_seconds
+            .unwrap_or(self.expire_after_days.saturating_mul(86_400));
+        (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
     }
 }
 
@@ -431,6 +493,9 @@ fn default_ws_path() -> String {
 }
 fn default_metrics_path() -> String {
     "/metrics".into()
+}
+fn default_upload_path() -> String {
+    "/upload".into()
 }
 fn yes() -> bool {
     true
@@ -503,6 +568,7 @@ fn default_modules() -> Modules {
         }),
         mod_stream_management: Some(ModStreamManagement::default()),
         mod_csi: Some(ModCsi::default()),
+        mod_http_upload: Some(ModHttpUpload::default()),
     }
 }
 
@@ -530,6 +596,10 @@ fn default_listeners() -> Listen {
                         path: default_api_path(),
                         docs: true,
                         allowed_origins: any_origin(),
+                    }],
+                    mod_http_upload: vec![UploadHandler {
+                        host: any_host(),
+                        path: default_upload_path(),
                     }],
                     ..Handlers::default()
                 },
@@ -618,13 +688,20 @@ impl Config {
             let key = e.path().to_string();
             invalid(key, e.into_inner().to_string())
         })?;
-        let config = Config {
+        let modules_listed = raw.modules.is_some();
+        let mut config = Config {
             general: raw.general,
             auth: raw.auth,
             listen: raw.listen.unwrap_or_else(default_listeners),
             modules: raw.modules.unwrap_or_else(default_modules),
             shaper: raw.shaper,
         };
+        // Uploads on by default need somewhere to receive files: a listener naming the
+        // handler. Listeners without one leave them off unless `[modules]` asks for them
+        // (then the missing handler is an error, below).
+        if !modules_listed && config.upload_handler().is_none() {
+            config.modules.mod_http_upload = None;
+        }
         config.validate()?;
         Ok(Loaded { config, unknown_keys })
     }
@@ -721,7 +798,8 @@ impl Config {
                     h.mongoose_prometheus_handler
                         .iter()
                         .map(|x| ("mongoose_prometheus_handler", &x.path)),
-                );
+                )
+                .chain(h.mod_http_upload.iter().map(|x| ("mod_http_upload", &x.path)));
             for (name, path) in paths {
                 if !path.starts_with('/') {
                     return Err(invalid(
@@ -797,6 +875,9 @@ impl Config {
                 return Err(invalid(key("host"), "expected a domain other than the served hosts"));
             }
         }
+        if let Some(m) = &self.modules.mod_http_upload {
+            self.validate_uploads(m)?;
+        }
         for (i, l) in self.listen.c2s.iter().enumerate() {
             if l.tls.certfile.is_some() != l.tls.keyfile.is_some() {
                 return Err(invalid(
@@ -823,6 +904,75 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_uploads(&self, m: &ModHttpUpload) -> Result<(), ConfigError> {
+        let key = |k: &str| format!("modules.mod_http_upload.{k}");
+        for (k, v) in [
+            ("max_file_size", m.max_file_size),
+            ("expiration_time", m.expiration_time),
+            ("user_quota", m.user_quota),
+        ] {
+            if v == 0 {
+                return Err(invalid(key(k), "expected a positive integer"));
+            }
+        }
+        // Sizes are kept as SQLite integers.
+        if m.max_file_size > i64::MAX as u64 {
+            return Err(invalid(key("max_file_size"), "too large"));
+        }
+        if !(16..=128).contains(&m.token_bytes) {
+            return Err(invalid(key("token_bytes"), "expected 16 to 128"));
+        }
+        let sample = m.host.replace("@HOST@", "example.com");
+        let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+        if domain.is_none() || sample.contains(char::is_whitespace) {
+            return Err(invalid(
+                key("host"),
+                "expected a domain, with @HOST@ for each served host",
+            ));
+        }
+        for h in &self.general.hosts {
+            let upload = m.host.replace("@HOST@", h);
+            if upload.eq_ignore_ascii_case(h) {
+                return Err(invalid(key("host"), "expected a domain other than the served hosts"));
+            }
+            if self
+                .muc_light_domain(h)
+                .is_some_and(|rooms| rooms.eq_ignore_ascii_case(&upload))
+            {
+                return Err(invalid(
+                    key("host"),
+                    "expected a domain other than the MUC Light service's",
+                ));
+            }
+        }
+        if let Some(base) = &m.base_url {
+            let sample = base.replace("@HOST@", "example.com");
+            let ok = url::Url::parse(&sample)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none());
+            if !ok {
+                return Err(invalid(
+                    key("base_url"),
+                    "expected an http:// or https:// URL without query, with @HOST@ for each served host",
+                ));
+            }
+        }
+        if self.upload_handler().is_none() {
+            return Err(invalid(
+                "modules.mod_http_upload",
+                "no HTTP listener serves the files: add [[listen.http.handlers.mod_http_upload]]",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first HTTP listener serving uploads, and its handler.
+    pub fn upload_handler(&self) -> Option<(&HttpListener, &UploadHandler)> {
+        self.listen
+            .http
+            .iter()
+            .find_map(|l| l.handlers.mod_http_upload.first().map(|h| (l, h)))
     }
 
     /// The MUC Light service domain for `host`, when the module is on.
@@ -1030,6 +1180,67 @@ mod tests {
             ("[modules.mod_csi]\nbuffer_max = 0", "modules.mod_csi.buffer_max"),
         ] {
             let err = Config::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn uploads_are_on_by_default_where_a_listener_serves_them() {
+        let c = Config::load(None).unwrap().config;
+        let m = c.modules.mod_http_upload.as_ref().unwrap();
+        assert_eq!(
+            (m.max_file_size, m.expiration_time, m.token_bytes),
+            (10_485_760, 300, 32)
+        );
+        assert_eq!(m.expire_after(), Some(std::time::Duration::from_secs(30 * 86_400)));
+        let (listener, handler) = c.upload_handler().unwrap();
+        assert_eq!((listener.port, handler.path.as_str()), (8089, "/upload"));
+        // Listeners of one's own without the handler: uploads stay off.
+        let c = Config::parse("[[listen.http]]\nport = 1\n").unwrap().config;
+        assert!(c.modules.mod_http_upload.is_none());
+        let with = "[[listen.http]]\nport = 1\n[[listen.http.handlers.mod_http_upload]]\n";
+        let c = Config::parse(with).unwrap().config;
+        assert!(c.modules.mod_http_upload.is_some());
+        // Asked for by name without a handler: an error naming what is missing.
+        let err = Config::parse("[[listen.http]]\nport = 1\n[modules.mod_http_upload]\n").unwrap_err();
+        assert!(
+            err.to_string().contains("listen.http.handlers.mod_http_upload"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn upload_settings_are_checked() {
+        let with = |module: &str| {
+            Config::parse(&format!(
+                "[[listen.http]]\nport = 1\n[[listen.http.handlers.mod_http_upload]]\n\
+                 [modules.mod_muc_light]\n[modules.mod_http_upload]\n{module}\n"
+            ))
+        };
+        let c = with("expire_after_days = 0\nbase_url = \"https://files.@HOST@/up\"")
+            .unwrap()
+            .config;
+        let m = c.modules.mod_http_upload.unwrap();
+        assert_eq!(m.expire_after(), None);
+        let m = with("expire_after_seconds = 5")
+            .unwrap()
+            .config
+            .modules
+            .mod_http_upload
+            .unwrap();
+        assert_eq!(m.expire_after(), Some(std::time::Duration::from_secs(5)));
+        for (bad, key) in [
+            ("max_file_size = 0", "modules.mod_http_upload.max_file_size"),
+            ("user_quota = 0", "modules.mod_http_upload.user_quota"),
+            ("expiration_time = 0", "modules.mod_http_upload.expiration_time"),
+            ("token_bytes = 4", "modules.mod_http_upload.token_bytes"),
+            ("host = \"@HOST@\"", "modules.mod_http_upload.host"),
+            ("host = \"muclight.@HOST@\"", "modules.mod_http_upload.host"),
+            ("base_url = \"ftp://x\"", "modules.mod_http_upload.base_url"),
+            ("base_url = \"https://x/?a=b\"", "modules.mod_http_upload.base_url"),
+            ("max_file_size = -1", "modules.mod_http_upload.max_file_size"),
+        ] {
+            let err = with(bad).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");
         }
     }

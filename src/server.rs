@@ -100,8 +100,26 @@ pub fn core_settings(config: &Config) -> Settings {
         csi: config.modules.mod_csi.as_ref().map(|m| crate::core::csi::CsiSettings {
             buffer_max: m.buffer_max,
         }),
+        uploads: config
+            .modules
+            .mod_http_upload
+            .as_ref()
+            .map(|m| crate::core::uploads::UploadSettings {
+                host: m.host.clone(),
+                max_file_size: m.max_file_size,
+                user_quota: m.user_quota,
+                put_window: Duration::from_secs(m.expiration_time),
+                token_bytes: m.token_bytes,
+                expire_after: m.expire_after(),
+                dir: m.dir.clone().unwrap_or_else(|| config.general.data_dir.join("uploads")),
+                key_file: config.general.data_dir.join(UPLOAD_KEY_FILE),
+                base_url: m.base_url.clone(),
+            }),
     }
 }
+
+/// The PUT URL signing key of uploads, in the data directory.
+pub const UPLOAD_KEY_FILE: &str = "upload.key";
 
 /// Opens the configured storage and builds the core over it.
 pub async fn open_core(config: &Config) -> Result<Arc<Core>, StoreError> {
@@ -117,6 +135,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
     let mut announcements = Vec::new();
     let mut tasks = Vec::new();
+    let uploads_derive_base = config
+        .modules
+        .mod_http_upload
+        .as_ref()
+        .is_some_and(|m| m.base_url.is_none());
     for (index, l) in config.listen.http.iter().enumerate() {
         let (addr, task) = crate::http::bind(core.clone(), &config, l, websockets.clone())
             .await
@@ -145,8 +168,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                     .iter()
                     .map(|p| format!("mongoose_prometheus_handler:{}", p.path)),
             )
+            .chain(h.mod_http_upload.iter().map(|u| format!("mod_http_upload:{}", u.path)))
             .collect();
         let scheme = if l.tls.is_some() { "https" } else { "http" };
+        // Slots name files under the first listener serving them, by each host's name.
+        if let (true, Some(u)) = (uploads_derive_base, h.mod_http_upload.first()) {
+            if config.upload_handler().is_some_and(|(first, _)| std::ptr::eq(first, l)) {
+                let path = u.path.trim_end_matches('/');
+                core.set_upload_base_url(&format!("{scheme}://@HOST@:{}{path}", addr.port()));
+            }
+        }
         announcements.push(format!(
             "listening kind=http addr={addr} scheme={scheme} handlers={}",
             handlers.join(",")
@@ -175,6 +206,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     // Account changes made by other processes (the command line) reach this server here.
     let every = Duration::from_millis(config.auth.sync_interval_ms);
     tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));
+    // Expired uploads and abandoned upload slots are deleted in the background.
+    if config.modules.mod_http_upload.is_some() {
+        tasks.push(tokio::spawn(core.clone().expire_uploads()));
+    }
 
     {
         let mut out = std::io::stdout().lock();

@@ -176,6 +176,7 @@ async fn with_no_config_file_the_client_api_is_https_on_8089() {
     assert_eq!(server.listeners["mongoose_client_api"].1, "https");
     assert_eq!(server.addr("mongoose_admin_api").to_string(), "127.0.0.1:8088");
     assert_eq!(server.addr("mongoose_websocket_handler").port(), 5280);
+    assert_eq!(server.addr("mod_http_upload").port(), 8089, "uploads are on by default");
     let out = server.cli(&["register", "alice@localhost", "wonderland"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 

@@ -87,7 +87,7 @@ pub(crate) async fn blocks(core: &Core, owner: &BareJid, other: &Jid) -> Result<
 /// The error for a stanza the user sent to someone they blocked.
 pub(crate) fn blocked_error() -> StanzaError {
     let mut e = StanzaError::with_type(ErrorType::Cancel, Condition::NotAcceptable);
-    e.extra = Some(Box::new(Element::new("blocked", ERRORS_NS)));
+    e.app_condition = Some(Box::new(Element::new("blocked", ERRORS_NS)));
     e
 }
 

@@ -67,6 +67,8 @@ pub(crate) struct IqTable {
     identity: Identity,
     entries: Vec<Entry>,
     features: Vec<&'static str>,
+    /// XEP-0128 data forms appended to disco#info (a service's limits).
+    info_forms: Vec<Element>,
 }
 
 impl IqTable {
@@ -76,7 +78,15 @@ impl IqTable {
             identity,
             entries: Vec::new(),
             features: vec![ns::DISCO_INFO],
+            info_forms: Vec::new(),
         }
+    }
+
+    /// Adds a XEP-0128 extended information form (`<x xmlns='jabber:x:data'
+    /// type='result'/>`) to disco#info.
+    pub fn with_info_form(mut self, form: Element) -> Self {
+        self.info_forms.push(form);
+        self
     }
 
     /// Adds a handler and lists its namespace among the features.
@@ -147,6 +157,9 @@ impl IqTable {
         query = query.with_child(identity);
         for f in &self.features {
             query = query.with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", *f));
+        }
+        for form in &self.info_forms {
+            query = query.with_child(form.clone());
         }
         Ok(Some(query))
     }

@@ -3,7 +3,8 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`]);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`];
+//!   HTTP File Upload, [`uploads`]);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -45,6 +46,7 @@ pub mod session;
 pub mod stanza;
 pub mod stream_management;
 pub mod throttle;
+pub mod uploads;
 
 #[cfg(test)]
 mod routing_tests;
@@ -95,6 +97,8 @@ pub struct Settings {
     pub stream_management: Option<stream_management::SmSettings>,
     /// XEP-0352 client state indication (`mod_csi`), when on.
     pub csi: Option<csi::CsiSettings>,
+    /// HTTP File Upload (`mod_http_upload`), when on.
+    pub uploads: Option<uploads::UploadSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -108,6 +112,7 @@ pub struct Core {
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
+    uploads: Option<Arc<uploads::Uploads>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -152,6 +157,19 @@ impl Core {
                 router.register_component(domain, Some(host), m.clone());
             }
         }
+        let uploads = match &settings.uploads {
+            None => None,
+            Some(u) => Some(Arc::new(uploads::Uploads::open(u, &settings.hosts).map_err(|e| {
+                StoreError::Unavailable(crate::store::Cause::msg(format!(
+                    "cannot open the upload directory or key: {e}"
+                )))
+            })?)),
+        };
+        if let Some(u) = &uploads {
+            for (host, domain) in u.domains() {
+                router.register_component(domain, Some(host), u.clone());
+            }
+        }
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
@@ -159,6 +177,9 @@ impl Core {
         let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = Vec::new();
         if muc_light.is_some() {
             on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
+        }
+        if uploads.is_some() {
+            on_removal.push(Box::new(uploads::DeleteUploadsOfRemovedAccount));
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
@@ -174,6 +195,7 @@ impl Core {
             ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
+            uploads,
             sessions: Sessions::new(metrics.clone()),
             metrics,
             blocklists: blocking::BlockLists::default(),

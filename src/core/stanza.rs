@@ -49,6 +49,8 @@ pub mod ns {
     pub const CHAT_STATES: &str = "http://jabber.org/protocol/chatstates";
     /// XEP-0334 message processing hints.
     pub const HINTS: &str = "urn:xmpp:hints";
+    /// XEP-0363 HTTP File Upload.
+    pub const HTTP_UPLOAD: &str = "urn:xmpp:http:upload:0";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -225,15 +227,17 @@ impl Condition {
     }
 }
 
-/// A stanza error to send back: its type, defined condition and an optional
-/// human-readable text (RFC 6120 §8.3.2).
+/// A stanza error to send back: its type, defined condition, an optional
+/// human-readable text and an optional application-specific condition (RFC 6120 §8.3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
     pub kind: ErrorType,
     pub condition: Condition,
     pub text: Option<String>,
-    /// An application-specific condition (RFC 6120 §8.3.4), e.g. XEP-0191's `<blocked/>`.
-    pub extra: Option<Box<Element>>,
+    /// An element in the extension's own namespace that says more than the defined
+    /// condition can (XEP-0363's `<file-too-large/>`). Boxed: errors travel in
+    /// `Result`s, which stay small without it.
+    pub app_condition: Option<Box<Element>>,
 }
 
 impl StanzaError {
@@ -249,7 +253,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
-            extra: None,
+            app_condition: None,
         }
     }
 
@@ -258,13 +262,19 @@ impl StanzaError {
             kind,
             condition,
             text: None,
-            extra: None,
+            app_condition: None,
         }
     }
 
     /// Adds a `<text/>` saying what went wrong.
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
+        self
+    }
+
+    /// Adds an application-specific condition (RFC 6120 §8.3.4).
+    pub fn with_app_condition(mut self, condition: Element) -> Self {
+        self.app_condition = Some(Box::new(condition));
         self
     }
 
@@ -275,8 +285,8 @@ impl StanzaError {
         if let Some(t) = &self.text {
             error = error.with_child(Element::new("text", ns::STANZA_ERRORS).with_text(t.clone()));
         }
-        if let Some(extra) = &self.extra {
-            error = error.with_child((**extra).clone());
+        if let Some(c) = &self.app_condition {
+            error = error.with_child((**c).clone());
         }
         error
     }

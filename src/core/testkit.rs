@@ -47,6 +47,7 @@ pub(crate) fn settings() -> Settings {
             ack_freq: 1,
         }),
         csi: Some(super::csi::CsiSettings { buffer_max: 100 }),
+        uploads: None,
     }
 }
 

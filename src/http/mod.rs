@@ -1,6 +1,10 @@
 //! HTTP listeners: plain or TLS, HTTP/1.1 keep-alive and HTTP/2, each serving the
 //! handlers its `[[listen.http]]` table names (client API, admin API, XMPP over
-//! WebSocket, Prometheus metrics) plus the API docs.
+//! WebSocket, Prometheus metrics, HTTP File Upload) plus the API docs.
+//!
+//! The listener's `max_body_size` is applied by the JSON API doors ([`dispatch`]), not
+//! here for every request: the upload handler streams bodies to disk within the size
+//! of their upload slot instead.
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
 //!
@@ -14,6 +18,7 @@ pub(crate) mod contract;
 mod cors;
 mod docs;
 mod prometheus;
+mod upload;
 mod websocket;
 
 use crate::config::{Config, HttpListener};
@@ -258,6 +263,7 @@ pub(crate) struct Routes {
     client_api: Vec<client_api::ClientApi>,
     admin_api: Vec<admin_api::AdminApi>,
     websockets: Vec<WebSocketRoute>,
+    uploads: Vec<upload::UploadRoute>,
     websocket_service: Arc<dyn WebSocketService>,
     secure: bool,
 }
@@ -293,6 +299,14 @@ impl Routes {
                     max_rate: config.shaper_rate(w.shaper.as_deref()),
                 })
                 .collect(),
+            uploads: h
+                .mod_http_upload
+                .iter()
+                .map(|u| upload::UploadRoute {
+                    path: u.path.trim_end_matches('/').to_owned(),
+                    idle: Duration::from_secs(listener.request_timeout),
+                })
+                .collect(),
             websocket_service,
             secure: listener.tls.is_some(),
             server_name,
@@ -305,6 +319,8 @@ impl Routes {
         // An exact path first: it may sit under an API's mount point.
         let mut response = if self.metrics.contains(&path) {
             prometheus::serve(&self.core, req.method())
+        } else if let Some(u) = self.uploads.iter().find(|u| under(&path, &u.path)) {
+            upload::serve(&self.core, u, req).await
         } else if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {

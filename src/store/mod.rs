@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`].
+//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -11,6 +11,8 @@
 //! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
 //!   atomic, also against other processes sharing the storage; a room changes only if it
 //!   is still at the version the change was computed from ([`RoomStore::update_room`]);
+//!   an upload slot is recorded only within its owner's quota
+//!   ([`UploadStore::reserve_upload`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure.
@@ -26,6 +28,7 @@ mod push;
 mod rooms;
 mod roster;
 pub mod sqlite;
+mod uploads;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
@@ -35,6 +38,7 @@ pub use push::{PushRegistration, PushStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
+pub use uploads::{DueUploads, Upload, UploadStore};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -58,13 +62,14 @@ pub struct Stores {
     pub offline: Arc<dyn OfflineStore>,
     pub blocking: Arc<dyn BlockStore>,
     pub push: Arc<dyn PushStore>,
+    pub uploads: Arc<dyn UploadStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
     pub fn all_in<S>(store: Arc<S>) -> Self
     where
-        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + PushStore,
+        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + PushStore + UploadStore,
     {
         Stores {
             accounts: store.clone(),
@@ -73,7 +78,8 @@ impl Stores {
             rooms: store.clone(),
             offline: store.clone(),
             blocking: store.clone(),
-            push: store,
+            push: store.clone(),
+            uploads: store,
         }
     }
 

@@ -10,6 +10,7 @@ mod archive;
 mod offline;
 mod rooms;
 mod roster;
+mod uploads;
 
 use super::{Cause, StoreError};
 use rusqlite::Connection;
@@ -110,6 +111,22 @@ const MIGRATIONS: &[&str] = &[
         created INTEGER NOT NULL,
         PRIMARY KEY (owner, jid, node)
      ) WITHOUT ROWID;",
+    // 8: HTTP File Upload slots and uploads (the files live in the upload directory);
+    // searchable by owner (quota, account removal), pending slots by deadline and
+    // finished uploads by age (the expiry sweep).
+    "CREATE TABLE uploads (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        put_until_ms INTEGER NOT NULL,
+        uploaded_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE INDEX uploads_by_owner ON uploads (owner);
+     CREATE INDEX uploads_pending ON uploads (put_until_ms) WHERE uploaded_ms IS NULL;
+     CREATE INDEX uploads_by_age ON uploads (uploaded_ms) WHERE uploaded_ms IS NOT NULL;",
 ];
 
 /// The schema version this build writes.
