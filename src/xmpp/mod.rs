@@ -1,7 +1,8 @@
 //! The XMPP doors: client-to-server streams over TCP (RFC 6120, with STARTTLS or direct
-//! TLS) and over WebSocket (RFC 7395). Both run the same negotiation (TLS, SASL, resource
-//! binding) and then hand stanzas to the core router.
+//! TLS), over WebSocket (RFC 7395) and over BOSH (XEP-0124, XEP-0206). All run the same
+//! negotiation (TLS, SASL, resource binding) and then hand stanzas to the core router.
 
+pub(crate) mod bosh;
 pub(crate) mod c2s;
 pub(crate) mod sasl;
 pub(crate) mod stream;
