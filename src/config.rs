@@ -378,6 +378,8 @@ impl Default for ModRoster {
 /// The most requests a BOSH session may have held at once (`modules.mod_bosh.hold`):
 /// browsers keep few connections per server, and each held request is one of them.
 pub const MAX_BOSH_HOLD: u64 = 4;
+/// The longest BOSH timer (`inactivity`, `max_wait`, `max_pause`): a day.
+pub const MAX_BOSH_SECONDS: u64 = 86_400;
 
 fn any_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
@@ -736,6 +738,12 @@ impl Config {
                 if v == 0 {
                     return Err(invalid(format!("modules.mod_bosh.{k}"), "expected a positive integer"));
                 }
+                if k != "hold" && v > MAX_BOSH_SECONDS {
+                    return Err(invalid(
+                        format!("modules.mod_bosh.{k}"),
+                        format!("expected at most {MAX_BOSH_SECONDS} seconds"),
+                    ));
+                }
             }
             if b.hold > MAX_BOSH_HOLD {
                 return Err(invalid(
@@ -991,6 +999,7 @@ mod tests {
             ("max_pause = -1", "modules.mod_bosh.max_pause"),
             ("hold = 0", "modules.mod_bosh.hold"),
             ("hold = 5", "modules.mod_bosh.hold"),
+            ("max_wait = 86401", "modules.mod_bosh.max_wait"),
         ] {
             let err = Config::parse(&format!("[modules.mod_bosh]\n{bad}\n")).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");

@@ -696,6 +696,35 @@ async fn a_terminate_request_ends_the_session_and_the_contact_sees_unavailable()
 }
 
 #[tokio::test]
+async fn a_session_replaced_by_another_login_is_told_why_in_the_held_request() {
+    let server = bosh_server("");
+    server.register("alice", "secret").await;
+    let addr = server.addr("mod_bosh");
+    let mut alice = Raw::login(addr, "alice", "secret", "same", 20).await;
+    let waiting = alice.body("", "");
+    let held = tokio::spawn(async move { post(addr, &waiting).await.1 });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The same full JID binds over TCP: the BOSH stream ends with <conflict/>.
+    let (_tcp, _) = online(&server, "alice@localhost/same", "secret", Transport::StartTls).await;
+    let body = tokio::time::timeout(Duration::from_secs(5), held)
+        .await
+        .expect("the held request returns at once")
+        .unwrap();
+    assert!(is_terminate(&body, "remote-stream-error"), "{body}");
+    let error = parse(&body);
+    let stream_error = error
+        .get_child("error", "http://etherx.jabber.org/streams")
+        .expect("the stream error inside");
+    assert!(
+        stream_error.has_child("conflict", "urn:ietf:params:xml:ns:xmpp-streams"),
+        "{body}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = alice.body("", "");
+    assert!(is_terminate(&post(addr, &after).await.1, "item-not-found"));
+}
+
+#[tokio::test]
 async fn a_pause_is_answered_at_once_and_the_session_waits_for_the_client() {
     let server = bosh_server(&modules_with_bosh("inactivity = 1\nmax_pause = 4"));
     server.register("alice", "secret").await;

@@ -95,14 +95,15 @@ pub(crate) struct Machine<T> {
 }
 
 impl<T> Machine<T> {
-    /// A session whose creation request `rid` was answered with `response`.
-    pub(crate) fn new(limits: Limits, rid: u64, response: String, now: Instant) -> Self {
+    /// A session created by request `rid` (whose response is then noted with
+    /// [`Machine::answered`]).
+    pub(crate) fn new(limits: Limits, rid: u64, now: Instant) -> Self {
         Machine {
             limits,
             last: rid,
             parked: BTreeMap::new(),
             held: VecDeque::new(),
-            answered: VecDeque::from([(rid, response)]),
+            answered: VecDeque::new(),
             idle_since: Some(now),
             inactivity: limits.inactivity,
         }
@@ -141,7 +142,7 @@ impl<T> Machine<T> {
         }
         let mut take = vec![(rid, item)];
         self.last = rid;
-        while let Some(w) = self.parked.remove(&(self.last + 1)) {
+        while let Some(w) = self.last.checked_add(1).and_then(|next| self.parked.remove(&next)) {
             self.last = w.rid;
             take.push((w.rid, w.item));
         }
@@ -237,7 +238,9 @@ mod tests {
     }
 
     fn machine(now: Instant) -> Machine<&'static str> {
-        Machine::new(limits(), 100, "<created/>".into(), now)
+        let mut m = Machine::new(limits(), 100, now);
+        m.answered(100, "<created/>".into(), now);
+        m
     }
 
     fn taken(a: Arrival<&'static str>) -> Vec<(u64, &'static str)> {
@@ -286,6 +289,13 @@ mod tests {
         assert!(matches!(m.arrive(103, "bye", true, t0), Arrival::Parked));
         assert!(matches!(m.arrive(104, "y", true, t0), Arrival::Refused("y")));
         assert!(matches!(m.arrive(u64::MAX, "z", false, t0), Arrival::Refused("z")));
+        // The largest rid there is ends nothing badly.
+        let mut edge: Machine<&str> = Machine::new(limits(), u64::MAX - 1, t0);
+        assert_eq!(taken(edge.arrive(u64::MAX, "last", false, t0)), [(u64::MAX, "last")]);
+        assert!(matches!(
+            edge.arrive(u64::MAX, "again", false, t0),
+            Arrival::Refused("again")
+        ));
     }
 
     #[test]
@@ -375,7 +385,7 @@ mod tests {
             ..limits()
         };
         assert_eq!(polling.requests(), 1);
-        let mut m: Machine<&str> = Machine::new(polling, 1, String::new(), t0);
+        let mut m: Machine<&str> = Machine::new(polling, 1, t0);
         taken(m.arrive(2, "poll", false, t0));
         m.hold(2, "poll", t0);
         assert!(m.over_hold());

@@ -162,7 +162,7 @@ pub(crate) async fn run(core: Arc<Core>, settings: BoshSettings, start: Start, c
     ];
     let mut actor = Actor {
         sid: start.sid,
-        machine: Machine::new(limits, start.rid, String::new(), Instant::now()),
+        machine: Machine::new(limits, start.rid, Instant::now()),
         outbox,
         events: Some(events_tx),
         activity,
@@ -171,7 +171,7 @@ pub(crate) async fn run(core: Arc<Core>, settings: BoshSettings, start: Start, c
         finished: false,
     };
     let response = actor.compose(Some(created));
-    actor.machine = Machine::new(limits, start.rid, response.clone(), Instant::now());
+    actor.machine.answered(start.rid, response.clone(), Instant::now());
     let _ = start.reply.send(response);
     if actor.ended.is_none() {
         actor.serve(commands).await;
