@@ -725,6 +725,42 @@ async fn a_session_replaced_by_another_login_is_told_why_in_the_held_request() {
 }
 
 #[tokio::test]
+async fn what_waits_for_a_client_that_stops_asking_is_bounded_by_the_session_queue() {
+    let server = TestServer::start_with(|dir| {
+        common::default_config(
+            dir,
+            "[[listen.http]]\nport = 0\nip_address = \"127.0.0.1\"\n  [[listen.http.handlers.mod_bosh]]\n",
+        )
+        .replace("http_server_name", "max_session_queue_bytes = 4096\nhttp_server_name")
+    });
+    server.register("alice", "secret").await;
+    server.register("bob", "secret").await;
+    let addr = server.addr("mod_bosh");
+    let mut alice = Raw::login(addr, "alice", "secret", "web", 1).await;
+    alice.send("<presence xmlns='jabber:client'/>").await;
+    // The client goes quiet for a while (within its pause), and messages keep coming.
+    let (_, body) = post(addr, &alice.body("pause='60'", "")).await;
+    assert_eq!(body, format!("<body xmlns='{HTTPBIND}'/>"));
+    let bob = server.client_as("bob@localhost", "secret");
+    for i in 0..12 {
+        let r = bob
+            .send_message(NewMessage::new(
+                "alice@localhost".into(),
+                format!("{i} {}", "x".repeat(500)),
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");
+    }
+    // Past 4 KiB waiting, the session was ended as any too slow reader's is; the client
+    // learns it with its next request.
+    let back = alice.body("", "");
+    let body = post(addr, &back).await.1;
+    assert!(is_terminate(&body, "remote-stream-error"), "{body}");
+    assert!(body.contains("resource-constraint"), "{body}");
+}
+
+#[tokio::test]
 async fn a_pause_is_answered_at_once_and_the_session_waits_for_the_client() {
     let server = bosh_server(&modules_with_bosh("inactivity = 1\nmax_pause = 4"));
     server.register("alice", "secret").await;

@@ -7,8 +7,9 @@
 //! Writing never waits for the client (a request may not come for a while): the outbox
 //! takes frames at once, up to the session queue bounds (`max_session_queue`,
 //! `max_session_queue_bytes`); beyond them a write fails, and the stream ends as any too
-//! slow reader's does (`<resource-constraint/>`). The end of the stream (an error and
-//! the end frame) is always taken.
+//! slow reader's does: the outbox ends with `<resource-constraint/>` for the client's
+//! next request, and takes nothing more. The end of the stream (an error and the end
+//! frame) is always taken.
 
 use crate::xml::{StreamEvent, XmlError};
 use crate::xmpp::stream::{Activity, Connection, Framing, StreamRead, StreamWrite};
@@ -25,6 +26,8 @@ struct Pending {
     bytes: usize,
     /// The stream is over: nothing more will come.
     closed: bool,
+    /// The client let too much pile up: the stream error is queued, nothing else is.
+    overflowed: bool,
 }
 
 /// Frames between the stream and the session's responses, bounded.
@@ -35,6 +38,10 @@ pub(crate) struct Outbox {
     ready: Notify,
     max_frames: usize,
     max_bytes: usize,
+}
+
+fn too_slow() -> io::Error {
+    io::Error::other("the BOSH client collects nothing")
 }
 
 impl Outbox {
@@ -56,18 +63,27 @@ impl Outbox {
     /// the stream.
     fn push(&self, frames: Vec<String>) -> io::Result<()> {
         let ending = frames.last().is_some_and(|f| *f == Framing::Bosh.close());
-        {
+        let result = {
             let mut p = self.lock();
-            if !ending && (p.frames.len() >= self.max_frames || p.bytes >= self.max_bytes) {
-                return Err(io::Error::other("the BOSH client collects nothing"));
+            if p.overflowed {
+                // The stream already ended here; the session is being closed.
+                return if ending { Ok(()) } else { Err(too_slow()) };
             }
+            let full = p.frames.len() >= self.max_frames || p.bytes >= self.max_bytes;
+            let (frames, result) = if full && !ending {
+                p.overflowed = true;
+                (Framing::Bosh.error("resource-constraint", None), Err(too_slow()))
+            } else {
+                (frames, Ok(()))
+            };
             for f in frames {
                 p.bytes += f.len();
                 p.frames.push_back(f);
             }
-        }
+            result
+        };
         self.ready.notify_one();
-        Ok(())
+        result
     }
 
     fn close(&self) {
@@ -199,22 +215,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_outbox_is_bounded_but_always_takes_the_end_of_the_stream() {
+    fn an_outbox_over_its_bound_ends_the_stream_with_resource_constraint() {
         let out = Outbox::new(2, 1000);
         out.push(vec!["<a/>".into()]).unwrap();
         out.push(vec!["<b/>".into()]).unwrap();
         assert!(out.push(vec!["<c/>".into()]).is_err());
-        out.push(Framing::Bosh.error("resource-constraint", None)).unwrap();
+        // Nothing more is taken, but the stream's own end is not refused.
+        assert!(out.push(vec!["<d/>".into()]).is_err());
+        out.push(Framing::Bosh.error("conflict", None)).unwrap();
+        out.close();
         let (frames, closed) = out.take();
-        assert_eq!(frames.len(), 4);
-        assert!(!closed);
-        assert!(!out.has_news());
-        out.push(vec!["<d/>".into()]).unwrap();
+        let mut want = vec!["<a/>".to_owned(), "<b/>".to_owned()];
+        want.extend(Framing::Bosh.error("resource-constraint", None));
+        assert_eq!((frames, closed), (want, true));
+
         let bytes = Outbox::new(100, 8);
         bytes.push(vec!["<0123456789/>".into()]).unwrap();
         assert!(bytes.push(vec!["<e/>".into()]).is_err());
-        bytes.close();
         assert!(bytes.has_news());
-        assert_eq!(bytes.take(), (vec!["<0123456789/>".to_owned()], true));
+    }
+
+    #[test]
+    fn the_end_of_the_stream_is_taken_even_when_the_outbox_is_full() {
+        let out = Outbox::new(1, 1000);
+        out.push(vec!["<a/>".into()]).unwrap();
+        out.push(Framing::Bosh.error("system-shutdown", None)).unwrap();
+        let (frames, closed) = out.take();
+        assert_eq!(frames.len(), 3);
+        assert!(!closed && !out.has_news());
+        out.push(vec!["<b/>".into()]).unwrap();
     }
 }
