@@ -12,6 +12,8 @@ SCHEMATHESIS_VERSION := 4.32.5
 GENERATOR := $(VENV)/bin/openapi-generator-cli
 # xmpp.js, the WebSocket client of the integration tests (Node.js and npm).
 WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
+# Strophe.js, the BOSH client of the integration tests (Node.js and npm).
+BOSH_CLIENT := tests/bosh-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
@@ -46,7 +48,7 @@ unit:
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: $(WS_CLIENT) $(SLIXMPP)
+integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP)
 	$(CARGO) test --test '*'
 
 contract: $(SCHEMATHESIS)
@@ -105,6 +107,13 @@ $(WS_CLIENT): tests/ws-client/package.json tests/ws-client/package-lock.json
 	  echo "installing Node.js and npm (needed by the WebSocket tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/ws-client && npm ci --no-audit --no-fund
+	@touch $@
+
+$(BOSH_CLIENT): tests/bosh-client/package.json tests/bosh-client/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the BOSH tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/bosh-client && npm ci --no-audit --no-fund
 	@touch $@
 
 # The generator is a Java program; Debian's JRE is enough.

@@ -169,6 +169,8 @@ pub struct Handlers {
     pub mongoose_websocket_handler: Vec<WebsocketHandler>,
     pub mongoose_prometheus_handler: Vec<PrometheusHandler>,
     pub mod_http_upload: Vec<UploadHandler>,
+    /// XMPP over BOSH (XEP-0124, XEP-0206); its options are `[modules.mod_bosh]`.
+    pub mod_bosh: Vec<BoshHandler>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -226,6 +228,18 @@ pub struct UploadHandler {
     pub host: String,
     #[serde(default = "default_upload_path")]
     pub path: String,
+}
+
+/// The BOSH endpoint (`mod_bosh` in MongooseIM's listener tables).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BoshHandler {
+    #[serde(default = "any_host")]
+    pub host: String,
+    #[serde(default = "default_bosh_path")]
+    pub path: String,
+    /// Origins answered with CORS headers; `"*"` allows any.
+    #[serde(default = "any_origin")]
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,6 +317,33 @@ pub struct Modules {
     pub mod_stream_management: Option<ModStreamManagement>,
     pub mod_csi: Option<ModCsi>,
     pub mod_http_upload: Option<ModHttpUpload>,
+    pub mod_bosh: Option<ModBosh>,
+}
+
+/// BOSH session options (XEP-0124), in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModBosh {
+    /// How long a session may go without a request from its client before it ends.
+    pub inactivity: u64,
+    /// The longest a request is held waiting for something to send; a client's `wait`
+    /// is lowered to it.
+    pub max_wait: u64,
+    /// The longest inactivity a client may ask for with `pause`.
+    pub max_pause: u64,
+    /// Requests held at once per session; a client's `hold` is lowered to it.
+    pub hold: u64,
+}
+
+impl Default for ModBosh {
+    fn default() -> Self {
+        ModBosh {
+            inactivity: 30,
+            max_wait: 60,
+            max_pause: 120,
+            hold: 1,
+        }
+    }
 }
 
 /// XEP-0198 stream management.
@@ -476,6 +517,12 @@ impl Default for ModRoster {
     }
 }
 
+/// The most requests a BOSH session may have held at once (`modules.mod_bosh.hold`):
+/// browsers keep few connections per server, and each held request is one of them.
+pub const MAX_BOSH_HOLD: u64 = 4;
+/// The longest BOSH timer (`inactivity`, `max_wait`, `max_pause`): a day.
+pub const MAX_BOSH_SECONDS: u64 = 86_400;
+
 fn any_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
@@ -490,6 +537,9 @@ fn default_api_path() -> String {
 }
 fn default_ws_path() -> String {
     "/ws-xmpp".into()
+}
+fn default_bosh_path() -> String {
+    "/http-bind".into()
 }
 fn default_metrics_path() -> String {
     "/metrics".into()
@@ -569,6 +619,7 @@ fn default_modules() -> Modules {
         mod_stream_management: Some(ModStreamManagement::default()),
         mod_csi: Some(ModCsi::default()),
         mod_http_upload: Some(ModHttpUpload::default()),
+        mod_bosh: Some(ModBosh::default()),
     }
 }
 
@@ -628,6 +679,11 @@ fn default_listeners() -> Listen {
                         path: default_ws_path(),
                         max_stanza_size: default_max_stanza_size(),
                         shaper: None,
+                    }],
+                    mod_bosh: vec![BoshHandler {
+                        host: any_host(),
+                        path: default_bosh_path(),
+                        allowed_origins: any_origin(),
                     }],
                     ..Handlers::default()
                 },
@@ -689,11 +745,23 @@ impl Config {
             invalid(key, e.into_inner().to_string())
         })?;
         let modules_listed = raw.modules.is_some();
+        let modules = raw.modules.unwrap_or_else(default_modules);
+        let listen = raw.listen.unwrap_or_else(|| {
+            let mut listen = default_listeners();
+            // The default BOSH endpoint follows the module: off when the file's
+            // [modules] table does not list it.
+            if modules.mod_bosh.is_none() {
+                for l in &mut listen.http {
+                    l.handlers.mod_bosh.clear();
+                }
+            }
+            listen
+        });
         let mut config = Config {
             general: raw.general,
             auth: raw.auth,
-            listen: raw.listen.unwrap_or_else(default_listeners),
-            modules: raw.modules.unwrap_or_else(default_modules),
+            listen,
+            modules,
             shaper: raw.shaper,
         };
         // Uploads on by default need somewhere to receive files: a listener naming the
@@ -799,7 +867,8 @@ impl Config {
                         .iter()
                         .map(|x| ("mongoose_prometheus_handler", &x.path)),
                 )
-                .chain(h.mod_http_upload.iter().map(|x| ("mod_http_upload", &x.path)));
+                .chain(h.mod_http_upload.iter().map(|x| ("mod_http_upload", &x.path)))
+                .chain(h.mod_bosh.iter().map(|x| ("mod_bosh", &x.path)));
             for (name, path) in paths {
                 if !path.starts_with('/') {
                     return Err(invalid(
@@ -807,6 +876,12 @@ impl Config {
                         "expected a path starting with '/'",
                     ));
                 }
+            }
+            if !h.mod_bosh.is_empty() && self.modules.mod_bosh.is_none() {
+                return Err(invalid(
+                    key("handlers.mod_bosh"),
+                    "the BOSH handler needs [modules.mod_bosh] in the [modules] table",
+                ));
             }
             for a in &h.mongoose_admin_api {
                 if a.username.is_some() != a.password.is_some() {
@@ -830,6 +905,30 @@ impl Config {
                 "modules.mod_offline.max_messages",
                 "expected a positive integer",
             ));
+        }
+        if let Some(b) = &self.modules.mod_bosh {
+            for (k, v) in [
+                ("inactivity", b.inactivity),
+                ("max_wait", b.max_wait),
+                ("max_pause", b.max_pause),
+                ("hold", b.hold),
+            ] {
+                if v == 0 {
+                    return Err(invalid(format!("modules.mod_bosh.{k}"), "expected a positive integer"));
+                }
+                if k != "hold" && v > MAX_BOSH_SECONDS {
+                    return Err(invalid(
+                        format!("modules.mod_bosh.{k}"),
+                        format!("expected at most {MAX_BOSH_SECONDS} seconds"),
+                    ));
+                }
+            }
+            if b.hold > MAX_BOSH_HOLD {
+                return Err(invalid(
+                    "modules.mod_bosh.hold",
+                    format!("expected at most {MAX_BOSH_HOLD}"),
+                ));
+            }
         }
         if self.modules.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
             return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));
@@ -1243,6 +1342,49 @@ mod tests {
             let err = with(bad).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_bosh_handler_and_its_module_parse_with_their_defaults_and_bad_values_are_named() {
+        let text = "[[listen.http]]\nport = 5280\n[[listen.http.handlers.mod_bosh]]\nhost = \"_\"\n";
+        let loaded = Config::parse(text).unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let c = loaded.config;
+        assert_eq!(c.listen.http[0].handlers.mod_bosh[0].path, "/http-bind");
+        let m = c.modules.mod_bosh.unwrap();
+        assert_eq!((m.inactivity, m.max_wait, m.max_pause, m.hold), (30, 60, 120, 1));
+        let m = Config::parse("[modules.mod_bosh]\ninactivity = 5\nmax_wait = 20\nhold = 2\n")
+            .unwrap()
+            .config
+            .modules
+            .mod_bosh
+            .unwrap();
+        assert_eq!((m.inactivity, m.max_wait, m.max_pause, m.hold), (5, 20, 120, 2));
+        for (bad, key) in [
+            ("inactivity = 0", "modules.mod_bosh.inactivity"),
+            ("max_wait = 0", "modules.mod_bosh.max_wait"),
+            ("max_pause = -1", "modules.mod_bosh.max_pause"),
+            ("hold = 0", "modules.mod_bosh.hold"),
+            ("hold = 5", "modules.mod_bosh.hold"),
+            ("max_wait = 86401", "modules.mod_bosh.max_wait"),
+        ] {
+            let err = Config::parse(&format!("[modules.mod_bosh]\n{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+        // A handler whose module the [modules] table leaves out cannot work: said at once.
+        let err = Config::parse(&format!("{text}[modules.mod_roster]\n")).unwrap_err();
+        assert!(err.to_string().contains("handlers.mod_bosh"), "{err}");
+        let err =
+            Config::parse("[[listen.http]]\nport = 1\n[[listen.http.handlers.mod_bosh]]\npath = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("handlers.mod_bosh.path"), "{err}");
+    }
+
+    #[test]
+    fn the_default_bosh_endpoint_follows_the_module() {
+        let with = Config::default();
+        assert_eq!(with.listen.http[2].handlers.mod_bosh[0].path, "/http-bind");
+        let without = Config::parse("[modules.mod_roster]\n").unwrap().config;
+        assert!(without.listen.http.iter().all(|l| l.handlers.mod_bosh.is_empty()));
     }
 
     #[test]

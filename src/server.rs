@@ -1,6 +1,6 @@
 //! The composition root: builds the core from the configuration and the storage it
-//! names, connects the doors to it (and the HTTP door's WebSocket handlers to the XMPP
-//! door), binds every listener, and follows the account change log.
+//! names, connects the doors to it (and the HTTP door's WebSocket and BOSH handlers to
+//! the XMPP door), binds every listener, and follows the account change log.
 //!
 //! When every listener is bound, the server prints one line per listener to stdout,
 //! then `meerkat ready`:
@@ -16,6 +16,7 @@
 use crate::config::{Config, TlsMode};
 use crate::core::{Core, Settings};
 use crate::store::StoreError;
+use crate::transport::bosh::BoshService;
 use crate::transport::websocket::WebSocketService;
 use std::io::Write;
 use std::sync::Arc;
@@ -120,6 +121,19 @@ pub fn core_settings(config: &Config) -> Settings {
 
 /// The PUT URL signing key of uploads, in the data directory.
 pub const UPLOAD_KEY_FILE: &str = "upload.key";
+/// What BOSH sessions need of `config`: `[modules.mod_bosh]` (its defaults when the
+/// module is off, since then no handler can name it) and the session queue bounds.
+fn bosh_settings(config: &Config) -> crate::xmpp::bosh::BoshSettings {
+    let m = config.modules.mod_bosh.clone().unwrap_or_default();
+    crate::xmpp::bosh::BoshSettings {
+        inactivity: Duration::from_secs(m.inactivity),
+        max_wait: Duration::from_secs(m.max_wait),
+        max_pause: Duration::from_secs(m.max_pause),
+        hold: usize::try_from(m.hold).unwrap_or(1),
+        queue_len: config.general.max_session_queue,
+        queue_bytes: config.general.max_session_queue_bytes,
+    }
+}
 
 /// Opens the configured storage and builds the core over it.
 pub async fn open_core(config: &Config) -> Result<Arc<Core>, StoreError> {
@@ -132,6 +146,14 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let core = open_core(&config).await?;
     core.start_lifecycle().await?;
     let websockets: Arc<dyn WebSocketService> = Arc::new(crate::xmpp::websocket::XmppOverWebSocket::new(core.clone()));
+    let bosh: Arc<dyn BoshService> = Arc::new(crate::xmpp::bosh::XmppOverBosh::new(
+        core.clone(),
+        bosh_settings(&config),
+    ));
+    let services = crate::http::Services {
+        websocket: websockets,
+        bosh,
+    };
 
     let mut announcements = Vec::new();
     let mut tasks = Vec::new();
@@ -141,7 +163,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .as_ref()
         .is_some_and(|m| m.base_url.is_none());
     for (index, l) in config.listen.http.iter().enumerate() {
-        let (addr, task) = crate::http::bind(core.clone(), &config, l, websockets.clone())
+        let (addr, task) = crate::http::bind(core.clone(), &config, l, services.clone())
             .await
             .map_err(|message| ServeError::Listener {
                 kind: "http",
@@ -169,6 +191,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
                     .map(|p| format!("mongoose_prometheus_handler:{}", p.path)),
             )
             .chain(h.mod_http_upload.iter().map(|u| format!("mod_http_upload:{}", u.path)))
+            .chain(h.mod_bosh.iter().map(|b| format!("mod_bosh:{}", b.path)))
             .collect();
         let scheme = if l.tls.is_some() { "https" } else { "http" };
         // Slots name files under the first listener serving them, by each host's name.

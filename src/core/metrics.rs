@@ -75,21 +75,23 @@ impl QueueLimit {
 }
 
 impl Door {
-    const ALL: [Door; 3] = [Door::Rest, Door::C2s, Door::WebSocket];
+    const ALL: [Door; 4] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Bosh];
 
     fn label(self) -> &'static str {
         match self {
             Door::Rest => "rest",
             Door::C2s => "c2s",
             Door::WebSocket => "websocket",
+            Door::Bosh => "bosh",
         }
     }
 }
 
 impl SessionKind {
-    const ALL: [SessionKind; 3] = [
+    const ALL: [SessionKind; 4] = [
         SessionKind::XmppTcp,
         SessionKind::XmppWebSocket,
+        SessionKind::XmppBosh,
         SessionKind::EventStream,
     ];
 
@@ -97,6 +99,7 @@ impl SessionKind {
         match self {
             SessionKind::XmppTcp => "xmpp_tcp",
             SessionKind::XmppWebSocket => "xmpp_websocket",
+            SessionKind::XmppBosh => "xmpp_bosh",
             SessionKind::EventStream => "sse",
         }
     }
@@ -178,6 +181,7 @@ impl<const N: usize> Counters<N> {
 pub(crate) struct SessionCounts {
     pub xmpp_tcp: usize,
     pub xmpp_websocket: usize,
+    pub xmpp_bosh: usize,
     pub event_streams: usize,
 }
 
@@ -186,6 +190,7 @@ impl SessionCounts {
         match kind {
             SessionKind::XmppTcp => self.xmpp_tcp += 1,
             SessionKind::XmppWebSocket => self.xmpp_websocket += 1,
+            SessionKind::XmppBosh => self.xmpp_bosh += 1,
             SessionKind::EventStream => self.event_streams += 1,
         }
     }
@@ -194,6 +199,7 @@ impl SessionCounts {
         match kind {
             SessionKind::XmppTcp => self.xmpp_tcp,
             SessionKind::XmppWebSocket => self.xmpp_websocket,
+            SessionKind::XmppBosh => self.xmpp_bosh,
             SessionKind::EventStream => self.event_streams,
         }
     }
@@ -258,7 +264,7 @@ impl Metrics {
         out.family(
             "meerkat_sessions",
             "gauge",
-            "Sessions open now, by what carries them (XMPP over TCP, XMPP over WebSocket, server-sent events).",
+            "Sessions open now, by what carries them (XMPP over TCP, XMPP over WebSocket, XMPP over BOSH, server-sent events).",
         );
         for kind in SessionKind::ALL {
             out.sample("meerkat_sessions", &[("kind", kind.label())], sessions.of(kind));
@@ -400,6 +406,7 @@ mod tests {
         for series in [
             "meerkat_sessions{kind=\"xmpp_tcp\"}",
             "meerkat_sessions{kind=\"xmpp_websocket\"}",
+            "meerkat_sessions{kind=\"xmpp_bosh\"}",
             "meerkat_sessions{kind=\"sse\"}",
             "meerkat_routed_stanzas_total{kind=\"message\"}",
             "meerkat_routed_stanzas_total{kind=\"presence\"}",
@@ -411,9 +418,11 @@ mod tests {
             "meerkat_login_failures_total{door=\"rest\"}",
             "meerkat_login_failures_total{door=\"c2s\"}",
             "meerkat_login_failures_total{door=\"websocket\"}",
+            "meerkat_login_failures_total{door=\"bosh\"}",
             "meerkat_login_throttled_total{door=\"rest\"}",
             "meerkat_login_throttled_total{door=\"c2s\"}",
             "meerkat_login_throttled_total{door=\"websocket\"}",
+            "meerkat_login_throttled_total{door=\"bosh\"}",
         ] {
             assert_eq!(value(&text, series), Some(0.0), "{series} in\n{text}");
         }
@@ -446,15 +455,18 @@ mod tests {
         m.login_failed(Door::WebSocket);
         m.login_failed(Door::WebSocket);
         m.login_throttled(Door::C2s);
+        m.login_failed(Door::Bosh);
         let sessions = SessionCounts {
             xmpp_tcp: 3,
             xmpp_websocket: 1,
+            xmpp_bosh: 4,
             event_streams: 2,
         };
         let text = m.render(sessions);
         for (series, want) in [
             ("meerkat_sessions{kind=\"xmpp_tcp\"}", 3.0),
             ("meerkat_sessions{kind=\"xmpp_websocket\"}", 1.0),
+            ("meerkat_sessions{kind=\"xmpp_bosh\"}", 4.0),
             ("meerkat_sessions{kind=\"sse\"}", 2.0),
             ("meerkat_routed_stanzas_total{kind=\"message\"}", 2.0),
             ("meerkat_routed_stanzas_total{kind=\"presence\"}", 0.0),
@@ -463,6 +475,7 @@ mod tests {
             ("meerkat_sessions_closed_queue_full_total{limit=\"bytes\"}", 1.0),
             ("meerkat_login_failures_total{door=\"rest\"}", 1.0),
             ("meerkat_login_failures_total{door=\"websocket\"}", 2.0),
+            ("meerkat_login_failures_total{door=\"bosh\"}", 1.0),
             ("meerkat_login_throttled_total{door=\"c2s\"}", 1.0),
             ("meerkat_login_throttled_total{door=\"rest\"}", 0.0),
         ] {

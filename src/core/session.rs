@@ -65,6 +65,8 @@ pub enum SessionKind {
     XmppTcp,
     /// An XMPP stream over WebSocket (RFC 7395).
     XmppWebSocket,
+    /// An XMPP stream over BOSH (XEP-0124, XEP-0206).
+    XmppBosh,
     /// A server-sent events stream of the REST API.
     EventStream,
 }

@@ -18,6 +18,10 @@ pub mod ns {
     pub const SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
     /// RFC 7395: XMPP over WebSocket framing.
     pub const FRAMING: &str = "urn:ietf:params:xml:ns:xmpp-framing";
+    /// XEP-0124: the `<body/>` wrapper of BOSH.
+    pub const HTTPBIND: &str = "http://jabber.org/protocol/httpbind";
+    /// XEP-0206: XMPP's attributes on the BOSH wrapper (`xmpp:version`, `xmpp:restart`).
+    pub const XBOSH: &str = "urn:xmpp:xbosh";
     pub const ROSTER: &str = "jabber:iq:roster";
     pub const DISCO_INFO: &str = "http://jabber.org/protocol/disco#info";
     pub const DISCO_ITEMS: &str = "http://jabber.org/protocol/disco#items";

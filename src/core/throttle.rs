@@ -94,6 +94,8 @@ pub(crate) enum Door {
     C2s,
     /// SASL on an XMPP stream over WebSocket.
     WebSocket,
+    /// SASL on an XMPP stream over BOSH (XEP-0206).
+    Bosh,
 }
 
 pub struct AuthThrottle {

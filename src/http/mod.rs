@@ -1,6 +1,6 @@
 //! HTTP listeners: plain or TLS, HTTP/1.1 keep-alive and HTTP/2, each serving the
 //! handlers its `[[listen.http]]` table names (client API, admin API, XMPP over
-//! WebSocket, Prometheus metrics, HTTP File Upload) plus the API docs.
+//! WebSocket, XMPP over BOSH, Prometheus metrics, HTTP File Upload) plus the API docs.
 //!
 //! The listener's `max_body_size` is applied by the JSON API doors ([`dispatch`]), not
 //! here for every request: the upload handler streams bodies to disk within the size
@@ -9,10 +9,12 @@
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
 //!
 //! The doors here call the core's typed operations; a WebSocket handler hands its
-//! upgraded connections to the [`WebSocketService`] the composition root supplies.
+//! upgraded connections to the [`WebSocketService`] the composition root supplies, a
+//! BOSH handler its request bodies to the [`BoshService`].
 
 mod admin_api;
 mod basic_auth;
+mod bosh;
 mod client_api;
 pub(crate) mod contract;
 mod cors;
@@ -23,6 +25,7 @@ mod websocket;
 
 use crate::config::{Config, HttpListener};
 use crate::core::Core;
+use crate::transport::bosh::{BoshPeer, BoshService};
 use crate::transport::websocket::{Peer, WebSocketService};
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
@@ -265,16 +268,16 @@ pub(crate) struct Routes {
     websockets: Vec<WebSocketRoute>,
     uploads: Vec<upload::UploadRoute>,
     websocket_service: Arc<dyn WebSocketService>,
+    bosh: Vec<bosh::BoshRoute>,
+    bosh_service: Arc<dyn BoshService>,
+    max_body_size: usize,
+    max_connections: usize,
+    max_connections_per_ip: usize,
     secure: bool,
 }
 
 impl Routes {
-    fn new(
-        core: Arc<Core>,
-        config: &Config,
-        listener: &HttpListener,
-        websocket_service: Arc<dyn WebSocketService>,
-    ) -> Result<Self, String> {
+    fn new(core: Arc<Core>, config: &Config, listener: &HttpListener, services: Services) -> Result<Self, String> {
         let server_name = HeaderValue::from_str(&config.general.http_server_name)
             .map_err(|_| "general.http_server_name: not a valid header value".to_owned())?;
         let h = &listener.handlers;
@@ -307,7 +310,19 @@ impl Routes {
                     idle: Duration::from_secs(listener.request_timeout),
                 })
                 .collect(),
-            websocket_service,
+            websocket_service: services.websocket,
+            bosh: h
+                .mod_bosh
+                .iter()
+                .map(|b| bosh::BoshRoute {
+                    path: b.path.clone(),
+                    cors: cors::Cors::new(&b.allowed_origins),
+                })
+                .collect(),
+            bosh_service: services.bosh,
+            max_body_size: listener.max_body_size,
+            max_connections: listener.max_connections,
+            max_connections_per_ip: listener.max_connections_per_ip,
             secure: listener.tls.is_some(),
             server_name,
             core,
@@ -316,11 +331,23 @@ impl Routes {
 
     async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
-        // An exact path first: it may sit under an API's mount point.
+        // Exact paths first: they may sit under an API's mount point.
         let mut response = if self.metrics.contains(&path) {
             prometheus::serve(&self.core, req.method())
         } else if let Some(u) = self.uploads.iter().find(|u| under(&path, &u.path)) {
             upload::serve(&self.core, u, req).await
+        } else if let Some(route) = self
+            .bosh
+            .iter()
+            .find(|b| path.trim_end_matches('/') == b.path.trim_end_matches('/'))
+        {
+            let peer = BoshPeer {
+                addr: addr.ip(),
+                secure: self.secure,
+                max_sessions_per_ip: self.max_connections_per_ip,
+                max_sessions: self.max_connections,
+            };
+            bosh::serve(&self.bosh_service, route, req, peer, self.max_body_size).await
         } else if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
             api.serve_docs(&req)
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
@@ -343,15 +370,25 @@ impl Routes {
     }
 }
 
+/// The protocols an HTTP listener hands requests over to, supplied by the composition
+/// root.
+#[derive(Clone)]
+pub(crate) struct Services {
+    /// Takes the connections WebSocket handlers upgrade.
+    pub websocket: Arc<dyn WebSocketService>,
+    /// Answers the bodies BOSH handlers receive.
+    pub bosh: Arc<dyn BoshService>,
+}
+
 /// Binds one `[[listen.http]]` table; the returned future serves it forever. Its
-/// WebSocket handlers hand their connections to `websocket_service`.
+/// WebSocket and BOSH handlers hand their connections and requests to `services`.
 pub(crate) async fn bind(
     core: Arc<Core>,
     config: &Config,
     listener: &HttpListener,
-    websocket_service: Arc<dyn WebSocketService>,
+    services: Services,
 ) -> Result<(std::net::SocketAddr, impl std::future::Future<Output = ()>), String> {
-    let routes = Arc::new(Routes::new(core, config, listener, websocket_service)?);
+    let routes = Arc::new(Routes::new(core, config, listener, services)?);
     let tls = match &listener.tls {
         None => None,
         Some(t) => {

@@ -1,8 +1,10 @@
 //! The XMPP doors: client-to-server streams over TCP (RFC 6120, with STARTTLS or direct
-//! TLS) and over WebSocket (RFC 7395). Both run the same negotiation (TLS, SASL, resource
-//! binding) and then hand stanzas to the core router; stream management (XEP-0198) and
-//! client state indication (XEP-0352) ride on the same streams (`nonza`).
+//! TLS), over WebSocket (RFC 7395) and over BOSH (XEP-0124, XEP-0206). All run the same
+//! negotiation (TLS, SASL, resource binding) and then hand stanzas to the core router;
+//! stream management (XEP-0198) and client state indication (XEP-0352) ride on the same
+//! streams (`nonza`).
 
+pub(crate) mod bosh;
 pub(crate) mod c2s;
 pub(crate) mod nonza;
 pub(crate) mod sasl;

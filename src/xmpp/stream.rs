@@ -1,4 +1,5 @@
-//! One client stream, whatever carries it (RFC 6120 §4–§7; RFC 7395 for WebSocket):
+//! One client stream, whatever carries it (RFC 6120 §4–§7; RFC 7395 for WebSocket;
+//! XEP-0206 for BOSH):
 //! stream headers, STARTTLS, SASL, resource binding, then the session loop that feeds
 //! stanzas to the core and writes what the router queues for it.
 //!
@@ -45,6 +46,7 @@ const SM_NS: &str = ns::SM;
 const CSI_NS: &str = ns::CSI;
 const STREAM_ERRORS_NS: &str = ns::STREAM_ERRORS;
 pub(crate) const FRAMING_NS: &str = ns::FRAMING;
+const HTTPBIND_NS: &str = ns::HTTPBIND;
 
 /// SASL attempts allowed on one stream (RFC 6120 §6.4.5).
 const MAX_AUTH_ATTEMPTS: u32 = 3;
@@ -65,6 +67,11 @@ pub(crate) enum Framing {
     Tcp,
     /// RFC 7395: one element per message, `<open/>`/`<close/>`.
     WebSocket,
+    /// XEP-0206: stanzas travel inside BOSH `<body/>` wrappers. The stream header is the
+    /// attributes a session creation response carries (`from`, `authid`,
+    /// `xmpp:version`), written as an empty wrapper the BOSH session reads them from;
+    /// the end of the stream is the terminating wrapper.
+    Bosh,
 }
 
 impl Framing {
@@ -73,6 +80,7 @@ impl Framing {
         match self {
             Framing::Tcp => Door::C2s,
             Framing::WebSocket => Door::WebSocket,
+            Framing::Bosh => Door::Bosh,
         }
     }
 
@@ -81,6 +89,7 @@ impl Framing {
         match self {
             Framing::Tcp => SessionKind::XmppTcp,
             Framing::WebSocket => SessionKind::XmppWebSocket,
+            Framing::Bosh => SessionKind::XmppBosh,
         }
     }
 
@@ -95,13 +104,17 @@ impl Framing {
             Framing::WebSocket => {
                 format!("<open xmlns='{FRAMING_NS}' id='{id}' from='{from_attr}' version='1.0' xml:lang='en'/>")
             }
+            Framing::Bosh => format!(
+                "<body xmlns='{HTTPBIND_NS}' xmlns:xmpp='{}' authid='{id}' from='{from_attr}' xmpp:version='1.0'/>",
+                ns::XBOSH
+            ),
         }
     }
 
     /// A `stream:`-prefixed element (`features`, `error`).
     pub(crate) fn stream_element(self, name: &str, children: &[Element]) -> String {
         let mut out = format!("<stream:{name}");
-        if self == Framing::WebSocket {
+        if self != Framing::Tcp {
             out.push_str(&format!(" xmlns:stream='{STREAM_NS}'"));
         }
         out.push('>');
@@ -115,7 +128,7 @@ impl Framing {
     pub(crate) fn stanza(self, el: &Element) -> String {
         match self {
             Framing::Tcp => el.to_xml(CLIENT_NS),
-            Framing::WebSocket => el.to_xml(""),
+            Framing::WebSocket | Framing::Bosh => el.to_xml(""),
         }
     }
 
@@ -123,6 +136,7 @@ impl Framing {
         match self {
             Framing::Tcp => "</stream:stream>".to_owned(),
             Framing::WebSocket => format!("<close xmlns='{FRAMING_NS}'/>"),
+            Framing::Bosh => format!("<body xmlns='{HTTPBIND_NS}' type='terminate'/>"),
         }
     }
 
@@ -330,6 +344,9 @@ fn check_open<C: Connection>(core: &Core, open: &Element) -> Result<String, Stre
         return Err(stream_error("invalid-namespace"));
     }
     if C::FRAMING == Framing::WebSocket && !open.is("open", FRAMING_NS) {
+        return Err(stream_error("invalid-namespace"));
+    }
+    if C::FRAMING == Framing::Bosh && !open.is("body", HTTPBIND_NS) {
         return Err(stream_error("invalid-namespace"));
     }
     let host = match open.attr("to") {
