@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`].
+//! [`RoomStore`], [`PepStore`], [`UserDataStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -13,22 +13,31 @@
 //!   is still at the version the change was computed from ([`RoomStore::update_room`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
-//!   is unavailable for now (retryable), or a failure that retrying will not cure.
+//!   is unavailable for now (retryable), or a failure that retrying will not cure;
+//! - a PEP publication ([`PepStore::publish_pep_item`]) checks its precondition and the
+//!   account's limits and writes the node and the item in one atomic step.
 //!
 //! Which backend a server uses is decided in exactly one place, [`open`].
 
 mod accounts;
 mod archive;
 pub mod memory;
+mod pep;
 mod rooms;
 mod roster;
 pub mod sqlite;
+mod user_data;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
+pub use pep::{
+    AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
+    SendLastItem,
+};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
+pub use user_data::{UserDataKind, UserDataStore};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,16 +58,22 @@ pub struct Stores {
     pub roster: Arc<dyn RosterStore>,
     pub archive: Arc<dyn ArchiveStore>,
     pub rooms: Arc<dyn RoomStore>,
+    pub pep: Arc<dyn PepStore>,
+    pub user_data: Arc<dyn UserDataStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore>(store: Arc<S>) -> Self {
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + PepStore + UserDataStore>(
+        store: Arc<S>,
+    ) -> Self {
         Stores {
             accounts: store.clone(),
             roster: store.clone(),
             archive: store.clone(),
-            rooms: store,
+            rooms: store.clone(),
+            pep: store.clone(),
+            user_data: store,
         }
     }
 

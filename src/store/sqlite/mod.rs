@@ -7,8 +7,10 @@
 
 mod accounts;
 mod archive;
+mod pep;
 mod rooms;
 mod roster;
+mod user_data;
 
 use super::{Cause, StoreError};
 use rusqlite::Connection;
@@ -87,6 +89,34 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (room, user)
      ) WITHOUT ROWID;
      CREATE INDEX room_occupants_by_user ON room_occupants (user, room);",
+    // 6: PEP nodes (configuration as JSON) and their items, `seq` keeping the order they
+    // were published in; small per-account documents (vCards, private XML).
+    "CREATE TABLE pep_nodes (
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        config TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, node)
+     ) WITHOUT ROWID;
+     CREATE TABLE pep_items (
+        seq INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        published_at INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX pep_items_by_id ON pep_items (owner, node, item_id);
+     CREATE INDEX pep_items_by_node ON pep_items (owner, node, seq);
+     CREATE TABLE user_data (
+        owner TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, kind, key)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
