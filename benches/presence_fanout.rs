@@ -30,6 +30,10 @@ fn settings(roster: usize) -> Settings {
         max_auth_failures_per_account: 10,
         auth_failure_window: Duration::from_secs(60),
         muc_light: None,
+        pep: None,
+        caps_cache_size: 1,
+        vcard: None,
+        private: None,
     }
 }
 

@@ -64,7 +64,7 @@ struct Entry {
 
 /// The IQ handlers of one addressable entity.
 pub(crate) struct IqTable {
-    identity: Identity,
+    identities: Vec<Identity>,
     entries: Vec<Entry>,
     features: Vec<&'static str>,
 }
@@ -73,10 +73,27 @@ impl IqTable {
     /// A table answering disco#info (listed); handlers are added with [`IqTable::with`].
     pub fn new(identity: Identity) -> Self {
         IqTable {
-            identity,
+            identities: vec![identity],
             entries: Vec::new(),
             features: vec![ns::DISCO_INFO],
         }
+    }
+
+    /// Adds an identity the entity also has (an account is also a PEP service).
+    pub fn also(mut self, identity: Identity) -> Self {
+        self.identities.push(identity);
+        self
+    }
+
+    /// Lists features a handler implements beyond its namespace (XEP-0060's
+    /// `pubsub#publish`…).
+    pub fn with_features(mut self, features: &[&'static str]) -> Self {
+        for f in features {
+            if !self.features.contains(f) {
+                self.features.push(f);
+            }
+        }
+        self
     }
 
     /// Adds a handler and lists its namespace among the features.
@@ -138,13 +155,15 @@ impl IqTable {
         if let Some(node) = request.payload.attr("node") {
             query.set_attr("node", node);
         }
-        let mut identity = Element::new("identity", ns::DISCO_INFO)
-            .with_attr("category", self.identity.category)
-            .with_attr("type", self.identity.kind);
-        if let Some(name) = self.identity.name {
-            identity.set_attr("name", name);
+        for id in &self.identities {
+            let mut identity = Element::new("identity", ns::DISCO_INFO)
+                .with_attr("category", id.category)
+                .with_attr("type", id.kind);
+            if let Some(name) = id.name {
+                identity.set_attr("name", name);
+            }
+            query = query.with_child(identity);
         }
-        query = query.with_child(identity);
         for f in &self.features {
             query = query.with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", *f));
         }

@@ -7,6 +7,8 @@
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
+//! - [`pep`] (with `caps`, entity capabilities), [`vcard`] and [`private`]: what each
+//!   account keeps and publishes on its bare JID;
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders;
@@ -18,8 +20,10 @@
 
 pub mod accounts;
 pub mod archive;
+pub(crate) mod caps;
 pub(crate) mod delivery;
 pub(crate) mod disco;
+pub(crate) mod forms;
 pub(crate) mod iq;
 pub mod jid;
 pub(crate) mod lifecycle;
@@ -27,7 +31,9 @@ pub(crate) mod mam;
 pub(crate) mod messages;
 pub(crate) mod metrics;
 pub mod muc_light;
+pub mod pep;
 pub(crate) mod presence;
+pub mod private;
 pub(crate) mod roster;
 pub(crate) mod router;
 pub(crate) mod scram;
@@ -35,6 +41,7 @@ pub(crate) mod server_iq;
 pub mod session;
 pub mod stanza;
 pub mod throttle;
+pub mod vcard;
 
 #[cfg(test)]
 mod routing_tests;
@@ -77,6 +84,14 @@ pub struct Settings {
     pub roster_max_items: usize,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
+    /// The PEP service of every account (`mod_pep`), when on.
+    pub pep: Option<pep::PepSettings>,
+    /// Capability `ver` strings remembered (`mod_caps`, used by PEP).
+    pub caps_cache_size: usize,
+    /// vCards (`mod_vcard`), when on.
+    pub vcard: Option<vcard::VcardSettings>,
+    /// Private XML storage (`mod_private`), when on.
+    pub private: Option<private::PrivateSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -90,6 +105,8 @@ pub struct Core {
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
+    /// What clients' capabilities mean, for PEP notifications.
+    caps: caps::Caps,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -140,6 +157,8 @@ impl Core {
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
+        on_removal.push(Box::new(pep::DeletePepOfRemovedAccount));
+        on_removal.push(Box::new(private::DeleteUserDataOfRemovedAccount));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
@@ -149,6 +168,7 @@ impl Core {
             ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
+            caps: caps::Caps::new(settings.caps_cache_size),
             sessions: Sessions::new(metrics.clone()),
             metrics,
             settings,

@@ -462,7 +462,10 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     )
     .await;
     let account = features(&alice.take_one());
-    assert_eq!(account, [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, ns::MAM]);
+    let mut expected = vec![ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, ns::MAM];
+    expected.extend(super::pep::FEATURES);
+    expected.extend([ns::VCARD, ns::PRIVATE]);
+    assert_eq!(account, expected);
 
     let mut s = settings();
     s.archive = false;

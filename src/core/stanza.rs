@@ -41,6 +41,19 @@ pub mod ns {
     pub const MUCLIGHT_AFFILIATIONS: &str = "urn:xmpp:muclight:0#affiliations";
     pub const MUCLIGHT_INFO: &str = "urn:xmpp:muclight:0#info";
     pub const MUCLIGHT_DESTROY: &str = "urn:xmpp:muclight:0#destroy";
+    /// XEP-0060 publish-subscribe, as PEP (XEP-0163) uses it.
+    pub const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
+    pub const PUBSUB_OWNER: &str = "http://jabber.org/protocol/pubsub#owner";
+    pub const PUBSUB_EVENT: &str = "http://jabber.org/protocol/pubsub#event";
+    pub const PUBSUB_ERRORS: &str = "http://jabber.org/protocol/pubsub#errors";
+    pub const PUBSUB_NODE_CONFIG: &str = "http://jabber.org/protocol/pubsub#node_config";
+    pub const PUBSUB_PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
+    /// XEP-0115 entity capabilities.
+    pub const CAPS: &str = "http://jabber.org/protocol/caps";
+    /// XEP-0054 vcard-temp.
+    pub const VCARD: &str = "vcard-temp";
+    /// XEP-0049 private XML storage.
+    pub const PRIVATE: &str = "jabber:iq:private";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -174,6 +187,7 @@ pub enum Condition {
     JidMalformed,
     NotAcceptable,
     NotAllowed,
+    NotAuthorized,
     PolicyViolation,
     RemoteServerNotFound,
     ResourceConstraint,
@@ -192,6 +206,7 @@ impl Condition {
             Condition::JidMalformed => "jid-malformed",
             Condition::NotAcceptable => "not-acceptable",
             Condition::NotAllowed => "not-allowed",
+            Condition::NotAuthorized => "not-authorized",
             Condition::PolicyViolation => "policy-violation",
             Condition::RemoteServerNotFound => "remote-server-not-found",
             Condition::ResourceConstraint => "resource-constraint",
@@ -205,7 +220,7 @@ impl Condition {
             Condition::BadRequest | Condition::JidMalformed | Condition::NotAcceptable | Condition::PolicyViolation => {
                 ErrorType::Modify
             }
-            Condition::Forbidden => ErrorType::Auth,
+            Condition::Forbidden | Condition::NotAuthorized => ErrorType::Auth,
             Condition::InternalServerError | Condition::ResourceConstraint => ErrorType::Wait,
             Condition::Conflict
             | Condition::FeatureNotImplemented
@@ -217,13 +232,16 @@ impl Condition {
     }
 }
 
-/// A stanza error to send back: its type, defined condition and an optional
-/// human-readable text (RFC 6120 §8.3.2).
+/// A stanza error to send back: its type, defined condition, an optional
+/// human-readable text and an optional application-specific condition (RFC 6120 §8.3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StanzaError {
     pub kind: ErrorType,
     pub condition: Condition,
     pub text: Option<String>,
+    /// An application-specific condition element (XEP-0060's `pubsub#errors`); boxed
+    /// to keep errors small.
+    pub app: Option<Box<Element>>,
 }
 
 impl StanzaError {
@@ -239,6 +257,7 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            app: None,
         }
     }
 
@@ -247,7 +266,14 @@ impl StanzaError {
             kind,
             condition,
             text: None,
+            app: None,
         }
+    }
+
+    /// Adds an application-specific condition.
+    pub fn with_app(mut self, app: Element) -> Self {
+        self.app = Some(Box::new(app));
+        self
     }
 
     /// Adds a `<text/>` saying what went wrong.
@@ -262,6 +288,9 @@ impl StanzaError {
             .with_child(Element::new(self.condition.as_str(), ns::STANZA_ERRORS));
         if let Some(t) = &self.text {
             error = error.with_child(Element::new("text", ns::STANZA_ERRORS).with_text(t.clone()));
+        }
+        if let Some(app) = &self.app {
+            error = error.with_child((**app).clone());
         }
         error
     }
