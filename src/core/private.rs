@@ -10,7 +10,7 @@
 //! - Bounds: `max_size` bytes per namespace, `max_entries` namespaces per account
 //!   (`not-acceptable` beyond either).
 //!
-//! An account's vCard and private XML are deleted with it ([`DeleteUserDataOfRemovedAccount`]).
+//! An account's vCard and private XML are deleted with it (`DeleteUserDataOfRemovedAccount`).
 
 use super::iq::{IqAnswer, IqHandler, IqRequest};
 use super::lifecycle::{AccountEvent, Subscriber};

@@ -12,7 +12,7 @@
 //! - Notifications (§4.3) go from the bare JID as `headline` messages to the owner's
 //!   available resources and, unless the node is `whitelist`, to every available
 //!   resource of the contacts with a presence subscription to the owner; only to
-//!   resources with non-negative priority whose entity capabilities ([`super::caps`])
+//!   resources with non-negative priority whose entity capabilities (`core::caps`)
 //!   list `<node>+notify` (`filtered-notifications`). There are no explicit
 //!   subscriptions (`subscribe` is `feature-not-implemented`).
 //! - The last item of each node (`send_last_published_item`) goes to a resource when
@@ -22,7 +22,7 @@
 //! - Limits ([`PepSettings`]): payload size (avatar data has its own), nodes per account,
 //!   items per node, bytes per account.
 //!
-//! What an account publishes is deleted with it ([`DeletePepOfRemovedAccount`]).
+//! What an account publishes is deleted with it (`DeletePepOfRemovedAccount`).
 
 pub(crate) mod config;
 pub(crate) mod protocol;
