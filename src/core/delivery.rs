@@ -76,7 +76,8 @@ impl AccountDomains {
                 .with_features(pep::FEATURES)
                 .unlisted(ns::PUBSUB, "pubsub", pep::PubsubIq)
                 .unlisted(ns::PUBSUB_OWNER, "pubsub", pep::PubsubOwnerIq)
-                .with(ns::DISCO_ITEMS, "query", pep::NodeItems);
+                .with(ns::DISCO_ITEMS, "query", pep::NodeItems)
+                .with_node_info(pep::NodeInfo);
         }
         if settings.vcard.is_some() {
             account = account.with(ns::VCARD, "vCard", vcard::VcardIq);

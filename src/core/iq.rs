@@ -2,7 +2,9 @@
 //! answers for (the server domain, an account's bare JID, a room…) has one table keyed
 //! by the payload's (namespace, element name). The table answers disco#info itself, from
 //! its identity and the features its handlers list (XEP-0030), so what is advertised is
-//! exactly what is handled.
+//! exactly what is handled. An entity may have several identities (an account is also a
+//! PEP service) and list features beyond its handlers' namespaces; disco#info about one
+//! of its `node`s goes to a handler of its own when the table has one.
 //!
 //! Dispatch rules: a request without exactly one payload element is a `bad-request`; a
 //! payload with a handler goes to it; one in a namespace the table knows, under another
@@ -67,6 +69,8 @@ pub(crate) struct IqTable {
     identities: Vec<Identity>,
     entries: Vec<Entry>,
     features: Vec<&'static str>,
+    /// Answers disco#info about a `node` of the entity (PEP nodes), when set.
+    node_info: Option<Arc<dyn IqHandler>>,
 }
 
 impl IqTable {
@@ -76,7 +80,15 @@ impl IqTable {
             identities: vec![identity],
             entries: Vec::new(),
             features: vec![ns::DISCO_INFO],
+            node_info: None,
         }
+    }
+
+    /// Hands disco#info requests naming a `node` to `handler` (XEP-0030 §3.2); without
+    /// one, the table answers them as for the entity itself.
+    pub fn with_node_info(mut self, handler: impl IqHandler + 'static) -> Self {
+        self.node_info = Some(Arc::new(handler));
+        self
     }
 
     /// Adds an identity the entity also has (an account is also a PEP service).
@@ -132,7 +144,10 @@ impl IqTable {
             payload,
         };
         let answer = if payload.is("query", ns::DISCO_INFO) {
-            self.disco_info(&request)
+            match (&self.node_info, payload.attr("node")) {
+                (Some(handler), Some(_)) if request.is_get() => handler.handle(core, request).await,
+                _ => self.disco_info(&request),
+            }
         } else if let Some(e) = self.entries.iter().find(|e| payload.is(e.name, e.ns)) {
             e.handler.handle(core, request).await
         } else if payload.ns == ns::DISCO_INFO || self.entries.iter().any(|e| e.ns == payload.ns) {

@@ -253,6 +253,26 @@ pub(crate) fn config_form(config: &NodeConfig, max_items: usize) -> Element {
         ))
 }
 
+/// The `pubsub#meta-data` form of a node's disco#info (XEP-0060 §5.4).
+pub(crate) fn meta_data_form(config: &NodeConfig) -> Element {
+    let mut x = forms::new_form("result", "http://jabber.org/protocol/pubsub#meta-data");
+    for (var, value) in [
+        ("pubsub#title", config.title.as_str()),
+        ("pubsub#description", config.description.as_str()),
+        ("pubsub#type", config.payload_type.as_str()),
+    ] {
+        if !value.is_empty() {
+            x = x.with_child(forms::field(var, "text-single", None, &[value]));
+        }
+    }
+    x.with_child(forms::field(
+        "pubsub#access_model",
+        "list-single",
+        None,
+        &[access_model_name(config.access_model)],
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

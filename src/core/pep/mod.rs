@@ -215,7 +215,14 @@ impl IqHandler for PubsubIq {
     async fn handle(&self, core: &Core, request: IqRequest<'_>) -> IqAnswer {
         let pep = settings(core)?;
         let owner = request.to.to_bare();
-        let Some(action) = request.payload.elements().find(|e| e.ns == ns::PUBSUB) else {
+        // The action, whatever the order of the elements that qualify it.
+        let elements: Vec<&Element> = request.payload.elements().filter(|e| e.ns == ns::PUBSUB).collect();
+        let Some(action) = elements
+            .iter()
+            .find(|e| !matches!(e.name.as_str(), "publish-options" | "configure"))
+            .or_else(|| elements.first())
+            .copied()
+        else {
             return Err(StanzaError::with_type(ErrorType::Modify, Condition::BadRequest));
         };
         match (request.kind, action.name.as_str()) {
@@ -527,6 +534,34 @@ impl IqHandler for NodeItems {
             }
         }
         Ok(Some(query))
+    }
+}
+
+/// disco#info about one node of an account (XEP-0060 §5.3, §5.4): a leaf node and its
+/// meta-data, for those who may read it.
+pub(crate) struct NodeInfo;
+
+#[async_trait]
+impl IqHandler for NodeInfo {
+    async fn handle(&self, core: &Core, request: IqRequest<'_>) -> IqAnswer {
+        let owner = request.to.to_bare();
+        let Some(node) = request.payload.attr("node") else {
+            return Err(Condition::BadRequest.into());
+        };
+        let config = existing(core, &owner, node).await?;
+        let who = reader(core, &owner, &request.from.to_bare()).await.map_err(failed)?;
+        may_read(who, &config)?;
+        Ok(Some(
+            Element::new("query", ns::DISCO_INFO)
+                .with_attr("node", node)
+                .with_child(
+                    Element::new("identity", ns::DISCO_INFO)
+                        .with_attr("category", "pubsub")
+                        .with_attr("type", "leaf"),
+                )
+                .with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", ns::PUBSUB))
+                .with_child(config::meta_data_form(&config)),
+        ))
     }
 }
 

@@ -465,6 +465,35 @@ async fn bookmarks_published_with_whitelist_options_stay_with_the_owner() {
         [AVATAR_META, BOOKMARKS]
     );
     assert_eq!(nodes(&h.iq(&mut bob, &disco("alice@localhost")).await), [AVATAR_META]);
+    // disco#info on a node: a leaf with its meta-data, for those who may read it.
+    let node_info = |node: &str| {
+        format!(
+            "<iq type='get' id='d' to='alice@localhost'><query xmlns='{}' node='{node}'/></iq>",
+            ns::DISCO_INFO
+        )
+    };
+    let info = h.iq(&mut bob, &node_info(AVATAR_META)).await;
+    let query = info.child("query", ns::DISCO_INFO).expect("node info");
+    assert_eq!(query.attr("node"), Some(AVATAR_META));
+    let identity = query.child("identity", ns::DISCO_INFO).unwrap();
+    assert_eq!(
+        (identity.attr("category"), identity.attr("type")),
+        (Some("pubsub"), Some("leaf"))
+    );
+    assert!(query.child("x", ns::DATA_FORMS).is_some(), "the meta-data form");
+    let refused = h.iq(&mut bob, &node_info(BOOKMARKS)).await;
+    assert_eq!(pubsub_condition(&refused).as_deref(), Some("closed-node"));
+    ok(&h.iq(&mut alice, &node_info(BOOKMARKS)).await);
+    let missing = h.iq(&mut bob, &node_info("urn:example:none")).await;
+    assert_eq!(condition(&missing).as_deref(), Some("item-not-found"));
+    // The publish-options form may come before the publication it qualifies.
+    let reordered = format!(
+        "<iq type='set' id='p'><pubsub xmlns='{}'><publish-options><x xmlns='jabber:x:data' type='submit'>\
+         <field var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>\
+         <publish node='{BOOKMARKS}'><item id='z@muc.localhost'><conference xmlns='{BOOKMARKS}'/></item></publish></pubsub></iq>",
+        ns::PUBSUB
+    );
+    ok(&h.iq(&mut alice, &reordered).await);
 }
 
 #[tokio::test]
