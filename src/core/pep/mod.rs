@@ -483,13 +483,42 @@ async fn items(core: &Core, request: &IqRequest<'_>, owner: &BareJid, action: &E
     if !ids.is_empty() && found.is_empty() {
         return Err(StanzaError::new(Condition::ItemNotFound));
     }
+    let total = found.len();
+    let kept = newest_within(found, ITEMS_RESULT_BUDGET);
     let mut list = Element::new("items", ns::PUBSUB).with_attr("node", node);
-    for item in &found {
+    for item in &kept {
         if let Some(payload) = payload_of(owner, node, item) {
             list = list.with_child(protocol::item(ns::PUBSUB, &item.id, Some(payload)));
         }
     }
-    Ok(Some(Element::new("pubsub", ns::PUBSUB).with_child(list)))
+    let mut result = Element::new("pubsub", ns::PUBSUB).with_child(list);
+    if kept.len() < total {
+        // XEP-0060 §6.5.4: some items only; the count says how many there are.
+        result = result.with_child(
+            Element::new("set", ns::RSM).with_child(Element::new("count", ns::RSM).with_text(total.to_string())),
+        );
+    }
+    Ok(Some(result))
+}
+
+/// Payload bytes one items result carries at most (the newest items first, at least
+/// one), so that a result stays well within a session's queue (`max_session_queue_bytes`).
+pub(crate) const ITEMS_RESULT_BUDGET: usize = 256 * 1024;
+
+/// The newest of `items` (oldest first) whose payloads fit in `budget` bytes, at least
+/// one, still oldest first.
+fn newest_within(mut items: Vec<PepItem>, budget: usize) -> Vec<PepItem> {
+    let mut used = 0;
+    let mut keep = 0;
+    for item in items.iter().rev() {
+        if keep > 0 && used + item.payload.len() > budget {
+            break;
+        }
+        used += item.payload.len();
+        keep += 1;
+    }
+    items.drain(..items.len() - keep);
+    items
 }
 
 /// disco#items of an account's bare JID (XEP-0060 §5.2, §5.5): the nodes the requester

@@ -904,3 +904,18 @@ async fn removing_an_account_removes_its_nodes_vcard_and_private_xml() {
         .await;
     assert_eq!(private.unwrap(), None);
 }
+
+#[test]
+fn an_items_result_keeps_the_newest_items_within_its_budget() {
+    let item = |id: &str, size: usize| crate::store::PepItem {
+        id: id.into(),
+        payload: "x".repeat(size),
+        published_ms: 0,
+    };
+    let ids = |v: Vec<crate::store::PepItem>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let items = vec![item("a", 40), item("b", 30), item("c", 30), item("d", 30)];
+    assert_eq!(ids(super::newest_within(items.clone(), 100)), ["b", "c", "d"]);
+    assert_eq!(ids(super::newest_within(items.clone(), 1000)), ["a", "b", "c", "d"]);
+    assert_eq!(ids(super::newest_within(items, 10)), ["d"], "at least the newest");
+    assert!(super::newest_within(Vec::new(), 10).is_empty());
+}
