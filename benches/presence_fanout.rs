@@ -35,6 +35,10 @@ fn settings(roster: usize) -> Settings {
         stream_management: None,
         csi: None,
         uploads: None,
+        pep: None,
+        caps_cache_size: 1,
+        vcard: None,
+        private: None,
     }
 }
 

@@ -318,6 +318,12 @@ pub struct Modules {
     pub mod_csi: Option<ModCsi>,
     pub mod_http_upload: Option<ModHttpUpload>,
     pub mod_bosh: Option<ModBosh>,
+    pub mod_pep: Option<ModPep>,
+    /// Entity capabilities; started with `mod_pep` whether listed or not (PEP needs it),
+    /// as MongooseIM starts a module's dependencies.
+    pub mod_caps: Option<ModCaps>,
+    pub mod_vcard: Option<ModVcard>,
+    pub mod_private: Option<ModPrivate>,
 }
 
 /// BOSH session options (XEP-0124), in seconds.
@@ -523,6 +529,85 @@ pub const MAX_BOSH_HOLD: u64 = 4;
 /// The longest BOSH timer (`inactivity`, `max_wait`, `max_pause`): a day.
 pub const MAX_BOSH_SECONDS: u64 = 86_400;
 
+/// The PEP service of every account (XEP-0163).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModPep {
+    /// Largest item payload, serialized, in bytes.
+    pub max_payload_size: usize,
+    /// The same for avatar images (`urn:xmpp:avatar:data`).
+    pub max_avatar_size: usize,
+    /// Nodes one account may have.
+    pub max_nodes: usize,
+    /// Items one node may keep (what `pubsub#max_items = max` means).
+    pub max_items_node: usize,
+    /// Payload bytes all of one account's items may take together.
+    pub max_user_bytes: usize,
+}
+
+impl Default for ModPep {
+    fn default() -> Self {
+        let d = crate::core::pep::PepSettings::default();
+        ModPep {
+            max_payload_size: d.max_payload_size,
+            max_avatar_size: d.max_avatar_size,
+            max_nodes: d.max_nodes,
+            max_items_node: d.max_items,
+            max_user_bytes: d.max_bytes,
+        }
+    }
+}
+
+/// Entity capabilities (XEP-0115), as PEP uses them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModCaps {
+    /// Capability `ver` strings remembered.
+    pub cache_size: usize,
+}
+
+impl Default for ModCaps {
+    fn default() -> Self {
+        ModCaps { cache_size: 1000 }
+    }
+}
+
+/// vCards (XEP-0054).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModVcard {
+    /// Largest vCard, serialized, in bytes.
+    pub max_size: usize,
+}
+
+impl Default for ModVcard {
+    fn default() -> Self {
+        ModVcard {
+            max_size: crate::core::vcard::VcardSettings::default().max_size,
+        }
+    }
+}
+
+/// Private XML storage (XEP-0049).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModPrivate {
+    /// Largest document of one namespace, serialized, in bytes.
+    pub max_size: usize,
+    /// Namespaces one account may keep.
+    pub max_entries: usize,
+}
+
+impl Default for ModPrivate {
+    fn default() -> Self {
+        let d = crate::core::private::PrivateSettings::default();
+        ModPrivate {
+            max_size: d.max_size,
+            max_entries: d.max_entries,
+        }
+    }
+}
+
 fn any_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
@@ -620,6 +705,10 @@ fn default_modules() -> Modules {
         mod_csi: Some(ModCsi::default()),
         mod_http_upload: Some(ModHttpUpload::default()),
         mod_bosh: Some(ModBosh::default()),
+        mod_pep: Some(ModPep::default()),
+        mod_caps: Some(ModCaps::default()),
+        mod_vcard: Some(ModVcard::default()),
+        mod_private: Some(ModPrivate::default()),
     }
 }
 
@@ -929,6 +1018,30 @@ impl Config {
                     format!("expected at most {MAX_BOSH_HOLD}"),
                 ));
             }
+        }
+        let positive = |key: &str, v: usize| match v {
+            0 => Err(invalid(key, "expected a positive integer")),
+            _ => Ok(()),
+        };
+        if let Some(p) = &self.modules.mod_pep {
+            positive("modules.mod_pep.max_payload_size", p.max_payload_size)?;
+            positive("modules.mod_pep.max_avatar_size", p.max_avatar_size)?;
+            positive("modules.mod_pep.max_nodes", p.max_nodes)?;
+            positive("modules.mod_pep.max_items_node", p.max_items_node)?;
+            positive("modules.mod_pep.max_user_bytes", p.max_user_bytes)?;
+            if p.max_items_node > u32::MAX as usize {
+                return Err(invalid("modules.mod_pep.max_items_node", "expected at most 4294967295"));
+            }
+        }
+        if let Some(c) = &self.modules.mod_caps {
+            positive("modules.mod_caps.cache_size", c.cache_size)?;
+        }
+        if let Some(v) = &self.modules.mod_vcard {
+            positive("modules.mod_vcard.max_size", v.max_size)?;
+        }
+        if let Some(p) = &self.modules.mod_private {
+            positive("modules.mod_private.max_size", p.max_size)?;
+            positive("modules.mod_private.max_entries", p.max_entries)?;
         }
         if self.modules.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
             return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));
@@ -1277,6 +1390,44 @@ mod tests {
                 "modules.mod_stream_management.ack_freq",
             ),
             ("[modules.mod_csi]\nbuffer_max = 0", "modules.mod_csi.buffer_max"),
+        ] {
+            let err = Config::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn pep_vcard_and_private_storage_are_on_by_default_with_their_limits() {
+        let m = Config::load(None).unwrap().config.modules;
+        let pep = m.mod_pep.unwrap();
+        assert_eq!(
+            (
+                pep.max_payload_size,
+                pep.max_avatar_size,
+                pep.max_nodes,
+                pep.max_items_node
+            ),
+            (65536, 131072, 100, 256)
+        );
+        assert_eq!(pep.max_user_bytes, 10 * 1024 * 1024);
+        assert_eq!(m.mod_caps.unwrap().cache_size, 1000);
+        assert_eq!(m.mod_vcard.unwrap().max_size, 65536);
+        let private = m.mod_private.unwrap();
+        assert_eq!((private.max_size, private.max_entries), (65536, 100));
+
+        let loaded = Config::parse("[modules.mod_pep]\nmax_items_node = 10\n[modules.mod_vcard]\n").unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let m = loaded.config.modules;
+        assert_eq!(m.mod_pep.unwrap().max_items_node, 10);
+        assert!(m.mod_private.is_none() && m.mod_caps.is_none() && m.mod_vcard.is_some());
+        for (bad, key) in [
+            ("[modules.mod_pep]\nmax_nodes = 0", "modules.mod_pep.max_nodes"),
+            ("[modules.mod_caps]\ncache_size = 0", "modules.mod_caps.cache_size"),
+            (
+                "[modules.mod_private]\nmax_entries = 0",
+                "modules.mod_private.max_entries",
+            ),
+            ("[modules.mod_vcard]\nmax_size = 0", "modules.mod_vcard.max_size"),
         ] {
             let err = Config::parse(bad).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");

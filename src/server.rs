@@ -116,6 +116,27 @@ pub fn core_settings(config: &Config) -> Settings {
                 key_file: config.general.data_dir.join(UPLOAD_KEY_FILE),
                 base_url: m.base_url.clone(),
             }),
+        pep: config.modules.mod_pep.as_ref().map(|p| crate::core::pep::PepSettings {
+            max_payload_size: p.max_payload_size,
+            max_avatar_size: p.max_avatar_size,
+            max_nodes: p.max_nodes,
+            max_items: p.max_items_node,
+            max_bytes: p.max_user_bytes,
+        }),
+        caps_cache_size: config.modules.mod_caps.clone().unwrap_or_default().cache_size,
+        vcard: config
+            .modules
+            .mod_vcard
+            .as_ref()
+            .map(|v| crate::core::vcard::VcardSettings { max_size: v.max_size }),
+        private: config
+            .modules
+            .mod_private
+            .as_ref()
+            .map(|p| crate::core::private::PrivateSettings {
+                max_size: p.max_size,
+                max_entries: p.max_entries,
+            }),
     }
 }
 

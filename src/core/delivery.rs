@@ -22,7 +22,7 @@ use super::roster::{self, SubscriptionAction};
 use super::router::{RouteError, Routed, Service};
 use super::session::Session;
 use super::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
-use super::{blocking, carbons, disco, mam, push, server_iq, Core, Settings};
+use super::{blocking, carbons, disco, mam, pep, private, push, server_iq, vcard, Core, Settings};
 use crate::store::{StoreError, Subscription};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
@@ -56,6 +56,11 @@ impl AccountDomains {
         .unlisted(blocking::NS, "block", blocking::BlockingIq)
         .unlisted(blocking::NS, "unblock", blocking::BlockingIq)
         .unlisted(ns::SESSION, "session", server_iq::LegacySession);
+        let server = match settings.vcard {
+            // XEP-0054 §7: vcard-temp is advertised by the server.
+            Some(_) => server.with(ns::VCARD, "vCard", vcard::ServerVcard),
+            None => server,
+        };
         let mut account = IqTable::new(Identity {
             category: "account",
             kind: "registered",
@@ -78,6 +83,22 @@ impl AccountDomains {
         if settings.archive {
             // XEP-0313 §7: the user archive is advertised on the account's bare JID.
             account = account.with(ns::MAM, "query", mam::MamIq);
+        }
+        if settings.pep.is_some() {
+            // XEP-0163 §6: the bare JID is also a PEP service; its nodes are its items.
+            account = account
+                .also(pep::IDENTITY)
+                .with_features(pep::FEATURES)
+                .unlisted(ns::PUBSUB, "pubsub", pep::PubsubIq)
+                .unlisted(ns::PUBSUB_OWNER, "pubsub", pep::PubsubOwnerIq)
+                .with(ns::DISCO_ITEMS, "query", pep::NodeItems)
+                .with_node_info(pep::NodeInfo);
+        }
+        if settings.vcard.is_some() {
+            account = account.with(ns::VCARD, "vCard", vcard::VcardIq);
+        }
+        if settings.private.is_some() {
+            account = account.with(ns::PRIVATE, "query", private::PrivateIq);
         }
         AccountDomains { server, account }
     }
@@ -115,7 +136,11 @@ impl AccountDomains {
             return Ok(());
         }
         if !is_request {
-            // Responses to the server or to a bare JID: nobody waits for them.
+            // Responses to the server answer its capability queries (XEP-0115); responses
+            // to a bare JID: nobody waits for them.
+            if to.node().is_none() {
+                core.caps.response(core, &from, &stanza).await?;
+            }
             return Ok(());
         }
         let table = if to.node().is_none() {

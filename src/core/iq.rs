@@ -2,7 +2,9 @@
 //! answers for (the server domain, an account's bare JID, a room…) has one table keyed
 //! by the payload's (namespace, element name). The table answers disco#info itself, from
 //! its identity and the features its handlers list (XEP-0030), so what is advertised is
-//! exactly what is handled.
+//! exactly what is handled. An entity may have several identities (an account is also a
+//! PEP service) and list features beyond its handlers' namespaces; disco#info about one
+//! of its `node`s goes to a handler of its own when the table has one.
 //!
 //! Dispatch rules: a request without exactly one payload element is a `bad-request`; a
 //! payload with a handler goes to it; one in a namespace the table knows, under another
@@ -64,21 +66,24 @@ struct Entry {
 
 /// The IQ handlers of one addressable entity.
 pub(crate) struct IqTable {
-    identity: Identity,
+    identities: Vec<Identity>,
     entries: Vec<Entry>,
     features: Vec<&'static str>,
     /// XEP-0128 data forms appended to disco#info (a service's limits).
     info_forms: Vec<Element>,
+    /// Answers disco#info about a `node` of the entity (PEP nodes), when set.
+    node_info: Option<Arc<dyn IqHandler>>,
 }
 
 impl IqTable {
     /// A table answering disco#info (listed); handlers are added with [`IqTable::with`].
     pub fn new(identity: Identity) -> Self {
         IqTable {
-            identity,
+            identities: vec![identity],
             entries: Vec::new(),
             features: vec![ns::DISCO_INFO],
             info_forms: Vec::new(),
+            node_info: None,
         }
     }
 
@@ -86,6 +91,30 @@ impl IqTable {
     /// type='result'/>`) to disco#info.
     pub fn with_info_form(mut self, form: Element) -> Self {
         self.info_forms.push(form);
+        self
+    }
+
+    /// Hands disco#info requests naming a `node` to `handler` (XEP-0030 §3.2); without
+    /// one, the table answers them as for the entity itself.
+    pub fn with_node_info(mut self, handler: impl IqHandler + 'static) -> Self {
+        self.node_info = Some(Arc::new(handler));
+        self
+    }
+
+    /// Adds an identity the entity also has (an account is also a PEP service).
+    pub fn also(mut self, identity: Identity) -> Self {
+        self.identities.push(identity);
+        self
+    }
+
+    /// Lists features a handler implements beyond its namespace (XEP-0060's
+    /// `pubsub#publish`…).
+    pub fn with_features(mut self, features: &[&'static str]) -> Self {
+        for f in features {
+            if !self.features.contains(f) {
+                self.features.push(f);
+            }
+        }
         self
     }
 
@@ -125,7 +154,10 @@ impl IqTable {
             payload,
         };
         let answer = if payload.is("query", ns::DISCO_INFO) {
-            self.disco_info(&request)
+            match (&self.node_info, payload.attr("node")) {
+                (Some(handler), Some(_)) if request.is_get() => handler.handle(core, request).await,
+                _ => self.disco_info(&request),
+            }
         } else if let Some(e) = self.entries.iter().find(|e| payload.is(e.name, e.ns)) {
             e.handler.handle(core, request).await
         } else if payload.ns == ns::DISCO_INFO || self.entries.iter().any(|e| e.ns == payload.ns) {
@@ -148,13 +180,15 @@ impl IqTable {
         if let Some(node) = request.payload.attr("node") {
             query.set_attr("node", node);
         }
-        let mut identity = Element::new("identity", ns::DISCO_INFO)
-            .with_attr("category", self.identity.category)
-            .with_attr("type", self.identity.kind);
-        if let Some(name) = self.identity.name {
-            identity.set_attr("name", name);
+        for id in &self.identities {
+            let mut identity = Element::new("identity", ns::DISCO_INFO)
+                .with_attr("category", id.category)
+                .with_attr("type", id.kind);
+            if let Some(name) = id.name {
+                identity.set_attr("name", name);
+            }
+            query = query.with_child(identity);
         }
-        query = query.with_child(identity);
         for f in &self.features {
             query = query.with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", *f));
         }

@@ -11,6 +11,8 @@
 //! - [`stream_management`] and [`resumption`] (XEP-0198: acks, and sessions that outlive
 //!   their connection for a while), [`csi`] (XEP-0352: what an inactive client's session
 //!   holds back);
+//! - [`pep`] (with `caps`, entity capabilities), [`vcard`] and [`private`]: what each
+//!   account keeps and publishes on its bare JID;
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders;
@@ -23,10 +25,12 @@
 pub mod accounts;
 pub mod archive;
 pub(crate) mod blocking;
+pub(crate) mod caps;
 pub(crate) mod carbons;
 pub mod csi;
 pub(crate) mod delivery;
 pub(crate) mod disco;
+pub(crate) mod forms;
 pub(crate) mod iq;
 pub mod jid;
 pub(crate) mod lifecycle;
@@ -35,7 +39,9 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub mod muc_light;
 pub mod offline;
+pub mod pep;
 pub(crate) mod presence;
+pub mod private;
 pub mod push;
 pub mod resumption;
 pub(crate) mod roster;
@@ -47,6 +53,7 @@ pub mod stanza;
 pub mod stream_management;
 pub mod throttle;
 pub mod uploads;
+pub mod vcard;
 
 #[cfg(test)]
 mod routing_tests;
@@ -99,6 +106,14 @@ pub struct Settings {
     pub csi: Option<csi::CsiSettings>,
     /// HTTP File Upload (`mod_http_upload`), when on.
     pub uploads: Option<uploads::UploadSettings>,
+    /// The PEP service of every account (`mod_pep`), when on.
+    pub pep: Option<pep::PepSettings>,
+    /// Capability `ver` strings remembered (`mod_caps`, used by PEP).
+    pub caps_cache_size: usize,
+    /// vCards (`mod_vcard`), when on.
+    pub vcard: Option<vcard::VcardSettings>,
+    /// Private XML storage (`mod_private`), when on.
+    pub private: Option<private::PrivateSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -113,6 +128,8 @@ pub struct Core {
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
     uploads: Option<Arc<uploads::Uploads>>,
+    /// What clients' capabilities mean, for PEP notifications.
+    caps: caps::Caps,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -186,6 +203,8 @@ impl Core {
         on_removal.push(Box::new(offline::DeleteRemovedOffline));
         on_removal.push(Box::new(blocking::DeleteRemovedBlocklist));
         on_removal.push(Box::new(push::DeleteRemovedRegistrations));
+        on_removal.push(Box::new(pep::DeletePepOfRemovedAccount));
+        on_removal.push(Box::new(private::DeleteUserDataOfRemovedAccount));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
@@ -196,6 +215,7 @@ impl Core {
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
             uploads,
+            caps: caps::Caps::new(settings.caps_cache_size),
             sessions: Sessions::new(metrics.clone()),
             metrics,
             blocklists: blocking::BlockLists::default(),

@@ -91,8 +91,11 @@ async fn available(core: &Core, session: &Arc<Session>, stanza: Element) -> Resu
         .child("priority", ns::CLIENT)
         .and_then(|p| p.text().trim().parse::<i8>().ok())
         .unwrap_or(0);
+    let before = session.last_presence();
     let initial = session.set_available(priority, stanza.clone());
     broadcast(core, &session.jid, &stanza).await?;
+    // PEP (XEP-0163 §4.3.3): the resource's capabilities, and the last items it asks for.
+    super::pep::presence_changed(core, session, before.as_ref(), &stanza, initial).await;
     if !initial {
         return Ok(());
     }

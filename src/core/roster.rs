@@ -489,7 +489,11 @@ pub async fn outbound(
     if changed {
         match action {
             // The contact's presence now flows to the user (RFC 6121 3.1.5).
-            SubscriptionAction::Subscribed => presence::send_current(core, owner, contact).await?,
+            SubscriptionAction::Subscribed => {
+                presence::send_current(core, owner, contact).await?;
+                // The contact is now a PEP subscriber of the owner (XEP-0163 §4.1).
+                super::pep::subscription_approved(core, owner, contact).await;
+            }
             SubscriptionAction::Unsubscribed => presence::send_unavailable(core, owner, contact).await?,
             _ => {}
         }

@@ -674,10 +674,16 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     )
     .await;
     let account = features(&alice.take_one());
-    assert_eq!(
-        account,
-        [ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, "urn:xmpp:push:0", ns::MAM]
+    let mut expected = vec![ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, "urn:xmpp:push:0", ns::MAM];
+    expected.extend(super::pep::FEATURES);
+    expected.extend([ns::VCARD, ns::PRIVATE]);
+    let (mut got, mut want) = (
+        account.clone(),
+        expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     );
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
     for f in ["urn:xmpp:carbons:2", "urn:xmpp:blocking"] {
         assert!(server.iter().any(|x| x == f), "server lists {f}");
     }

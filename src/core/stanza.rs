@@ -55,6 +55,19 @@ pub mod ns {
     pub const HINTS: &str = "urn:xmpp:hints";
     /// XEP-0363 HTTP File Upload.
     pub const HTTP_UPLOAD: &str = "urn:xmpp:http:upload:0";
+    /// XEP-0060 publish-subscribe, as PEP (XEP-0163) uses it.
+    pub const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
+    pub const PUBSUB_OWNER: &str = "http://jabber.org/protocol/pubsub#owner";
+    pub const PUBSUB_EVENT: &str = "http://jabber.org/protocol/pubsub#event";
+    pub const PUBSUB_ERRORS: &str = "http://jabber.org/protocol/pubsub#errors";
+    pub const PUBSUB_NODE_CONFIG: &str = "http://jabber.org/protocol/pubsub#node_config";
+    pub const PUBSUB_PUBLISH_OPTIONS: &str = "http://jabber.org/protocol/pubsub#publish-options";
+    /// XEP-0115 entity capabilities.
+    pub const CAPS: &str = "http://jabber.org/protocol/caps";
+    /// XEP-0054 vcard-temp.
+    pub const VCARD: &str = "vcard-temp";
+    /// XEP-0049 private XML storage.
+    pub const PRIVATE: &str = "jabber:iq:private";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -188,6 +201,7 @@ pub enum Condition {
     JidMalformed,
     NotAcceptable,
     NotAllowed,
+    NotAuthorized,
     PolicyViolation,
     RemoteServerNotFound,
     ResourceConstraint,
@@ -206,6 +220,7 @@ impl Condition {
             Condition::JidMalformed => "jid-malformed",
             Condition::NotAcceptable => "not-acceptable",
             Condition::NotAllowed => "not-allowed",
+            Condition::NotAuthorized => "not-authorized",
             Condition::PolicyViolation => "policy-violation",
             Condition::RemoteServerNotFound => "remote-server-not-found",
             Condition::ResourceConstraint => "resource-constraint",
@@ -219,7 +234,7 @@ impl Condition {
             Condition::BadRequest | Condition::JidMalformed | Condition::NotAcceptable | Condition::PolicyViolation => {
                 ErrorType::Modify
             }
-            Condition::Forbidden => ErrorType::Auth,
+            Condition::Forbidden | Condition::NotAuthorized => ErrorType::Auth,
             Condition::InternalServerError | Condition::ResourceConstraint => ErrorType::Wait,
             Condition::Conflict
             | Condition::FeatureNotImplemented
@@ -268,6 +283,12 @@ impl StanzaError {
             text: None,
             app_condition: None,
         }
+    }
+
+    /// Adds an application-specific condition.
+    pub fn with_app(mut self, app: Element) -> Self {
+        self.app_condition = Some(Box::new(app));
+        self
     }
 
     /// Adds a `<text/>` saying what went wrong.

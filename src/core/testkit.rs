@@ -48,6 +48,19 @@ pub(crate) fn settings() -> Settings {
         }),
         csi: Some(super::csi::CsiSettings { buffer_max: 100 }),
         uploads: None,
+        pep: Some(super::pep::PepSettings {
+            max_payload_size: 2048,
+            max_avatar_size: 4096,
+            max_nodes: 4,
+            max_items: 5,
+            max_bytes: 16 * 1024,
+        }),
+        caps_cache_size: 100,
+        vcard: Some(super::vcard::VcardSettings { max_size: 2048 }),
+        private: Some(super::private::PrivateSettings {
+            max_size: 2048,
+            max_entries: 3,
+        }),
     }
 }
 

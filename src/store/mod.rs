@@ -1,5 +1,6 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`].
+//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
+//! [`PepStore`], [`UserDataStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -15,7 +16,9 @@
 //!   ([`UploadStore::reserve_upload`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
-//!   is unavailable for now (retryable), or a failure that retrying will not cure.
+//!   is unavailable for now (retryable), or a failure that retrying will not cure;
+//! - a PEP publication ([`PepStore::publish_pep_item`]) checks its precondition and the
+//!   account's limits and writes the node and the item in one atomic step.
 //!
 //! Which backend a server uses is decided in exactly one place, [`open`].
 
@@ -24,21 +27,28 @@ mod archive;
 mod blocking;
 pub mod memory;
 mod offline;
+mod pep;
 mod push;
 mod rooms;
 mod roster;
 pub mod sqlite;
 mod uploads;
+mod user_data;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use blocking::BlockStore;
 pub use offline::{OfflineMessage, OfflineStore};
+pub use pep::{
+    AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
+    SendLastItem,
+};
 pub use push::{PushRegistration, PushStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
 pub use uploads::{DueUploads, Upload, UploadStore};
+pub use user_data::{UserDataKind, UserDataStore};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -63,13 +73,24 @@ pub struct Stores {
     pub blocking: Arc<dyn BlockStore>,
     pub push: Arc<dyn PushStore>,
     pub uploads: Arc<dyn UploadStore>,
+    pub pep: Arc<dyn PepStore>,
+    pub user_data: Arc<dyn UserDataStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
     pub fn all_in<S>(store: Arc<S>) -> Self
     where
-        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + PushStore + UploadStore,
+        S: AccountStore
+            + RosterStore
+            + ArchiveStore
+            + RoomStore
+            + OfflineStore
+            + BlockStore
+            + PushStore
+            + UploadStore
+            + PepStore
+            + UserDataStore,
     {
         Stores {
             accounts: store.clone(),
@@ -79,7 +100,9 @@ impl Stores {
             offline: store.clone(),
             blocking: store.clone(),
             push: store.clone(),
-            uploads: store,
+            uploads: store.clone(),
+            pep: store.clone(),
+            user_data: store,
         }
     }
 

@@ -8,9 +8,11 @@
 mod accounts;
 mod archive;
 mod offline;
+mod pep;
 mod rooms;
 mod roster;
 mod uploads;
+mod user_data;
 
 use super::{Cause, StoreError};
 use rusqlite::Connection;
@@ -127,6 +129,34 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX uploads_by_owner ON uploads (owner);
      CREATE INDEX uploads_pending ON uploads (put_until_ms) WHERE uploaded_ms IS NULL;
      CREATE INDEX uploads_by_age ON uploads (uploaded_ms) WHERE uploaded_ms IS NOT NULL;",
+    // 9: PEP nodes (configuration as JSON) and their items, `seq` keeping the order they
+    // were published in; small per-account documents (vCards, private XML).
+    "CREATE TABLE pep_nodes (
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        config TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, node)
+     ) WITHOUT ROWID;
+     CREATE TABLE pep_items (
+        seq INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        node TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        published_at INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX pep_items_by_id ON pep_items (owner, node, item_id);
+     CREATE INDEX pep_items_by_node ON pep_items (owner, node, seq);
+     CREATE TABLE user_data (
+        owner TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (owner, kind, key)
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
