@@ -75,13 +75,14 @@ impl QueueLimit {
 }
 
 impl Door {
-    const ALL: [Door; 3] = [Door::Rest, Door::C2s, Door::WebSocket];
+    const ALL: [Door; 4] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Component];
 
     fn label(self) -> &'static str {
         match self {
             Door::Rest => "rest",
             Door::C2s => "c2s",
             Door::WebSocket => "websocket",
+            Door::Component => "component",
         }
     }
 }

@@ -3,7 +3,8 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`]);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`];
+//!   external components while they are connected, `component`);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -20,6 +21,7 @@ pub mod accounts;
 pub mod archive;
 pub(crate) mod blocking;
 pub(crate) mod carbons;
+pub(crate) mod component;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod iq;
@@ -293,9 +295,10 @@ impl Core {
         }
     }
 
-    /// Ends every session (shutdown).
+    /// Ends every session and external component (shutdown).
     pub fn shutdown(&self) {
         self.sessions.kick_all(Kick::Shutdown);
+        self.router.displace_all(Kick::Shutdown);
     }
 }
 
