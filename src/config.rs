@@ -124,6 +124,8 @@ impl Default for Auth {
 pub struct Listen {
     pub http: Vec<HttpListener>,
     pub c2s: Vec<C2sListener>,
+    /// External components (XEP-0114); none by default.
+    pub service: Vec<ServiceListener>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -274,6 +276,66 @@ pub struct C2sListener {
     /// The `[shaper.<name>]` limiting what each connection may send (none: unshaped).
     #[serde(default)]
     pub shaper: Option<String>,
+}
+
+/// External component connections (XEP-0114, `jabber:component:accept`), as
+/// MongooseIM's `[[listen.service]]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceListener {
+    pub port: u16,
+    /// Loopback by default: the protocol has no TLS, and a recorded handshake lets its
+    /// secret be guessed offline.
+    #[serde(default = "loopback_address")]
+    pub ip_address: IpAddr,
+    /// The secret every component on this listener proves in its handshake.
+    pub password: String,
+    /// Stanzas from a component must come from its own domain.
+    #[serde(default = "yes")]
+    pub check_from: bool,
+    /// Components on this listener are left out of the servers' disco#items.
+    #[serde(default)]
+    pub hidden_components: bool,
+    /// What a connection for a domain already connected gets.
+    #[serde(default)]
+    pub conflict_behaviour: ConflictBehaviour,
+    /// The `[shaper.<name>]` limiting what each component may send (none: unshaped).
+    #[serde(default, alias = "shaper")]
+    pub shaper_rule: Option<String>,
+    /// Largest stanza accepted, in bytes.
+    #[serde(default = "default_max_stanza_size")]
+    pub max_stanza_size: usize,
+    /// Stanzas queued towards one component before it counts as too slow.
+    #[serde(default = "default_component_queue")]
+    pub max_fsm_queue: usize,
+    /// The same bound in bytes.
+    #[serde(default = "default_component_queue_bytes")]
+    pub max_queue_bytes: usize,
+    /// Seconds to send the stream header and the handshake.
+    #[serde(default = "default_negotiation_timeout")]
+    pub negotiation_timeout: u64,
+    /// Seconds without any data from the component before it is disconnected.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: u64,
+    /// Seconds of silence after which the server sends a whitespace keepalive.
+    #[serde(default = "default_keepalive_interval")]
+    pub keepalive_interval: u64,
+    /// Connections served at once.
+    #[serde(default = "default_service_connections")]
+    pub max_connections: usize,
+    /// Connections from one IP address at once; more are closed on accept.
+    #[serde(default = "default_max_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+}
+
+/// MongooseIM's `conflict_behaviour`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictBehaviour {
+    /// The new connection is refused with `<conflict/>`; the connected one stays.
+    #[default]
+    Disconnect,
+    /// The connected one is closed with `<conflict/>`; the new one takes the domain.
+    KickOld,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -611,6 +673,18 @@ impl Default for ModPrivate {
 fn any_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
+fn loopback_address() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+fn default_component_queue() -> usize {
+    10_000
+}
+fn default_component_queue_bytes() -> usize {
+    16 * 1024 * 1024
+}
+fn default_service_connections() -> usize {
+    100
+}
 fn any_host() -> String {
     "_".into()
 }
@@ -791,6 +865,7 @@ fn default_listeners() -> Listen {
             allow_plain_without_tls: false,
             shaper: None,
         }],
+        service: Vec::new(),
     }
 }
 
@@ -883,6 +958,9 @@ impl Config {
         };
         for (i, l) in self.listen.c2s.iter().enumerate() {
             named(format!("listen.c2s[{i}].shaper"), &l.shaper)?;
+        }
+        for (i, l) in self.listen.service.iter().enumerate() {
+            named(format!("listen.service[{i}].shaper_rule"), &l.shaper_rule)?;
         }
         for (i, l) in self.listen.http.iter().enumerate() {
             for w in &l.handlers.mongoose_websocket_handler {
@@ -1115,6 +1193,28 @@ impl Config {
                 ));
             }
         }
+        for (i, l) in self.listen.service.iter().enumerate() {
+            let key = |k: &str| format!("listen.service[{i}].{k}");
+            if l.password.is_empty() {
+                return Err(invalid(key("password"), "expected a non-empty secret"));
+            }
+            for (k, v) in [
+                ("idle_timeout", l.idle_timeout),
+                ("negotiation_timeout", l.negotiation_timeout),
+                ("keepalive_interval", l.keepalive_interval),
+                ("max_connections", l.max_connections as u64),
+                ("max_connections_per_ip", l.max_connections_per_ip as u64),
+                ("max_fsm_queue", l.max_fsm_queue as u64),
+                ("max_queue_bytes", l.max_queue_bytes as u64),
+            ] {
+                if v == 0 {
+                    return Err(invalid(key(k), "expected a positive integer"));
+                }
+            }
+            if l.max_stanza_size < 1024 {
+                return Err(invalid(key("max_stanza_size"), "expected at least 1024 bytes"));
+            }
+        }
         Ok(())
     }
 
@@ -1203,6 +1303,12 @@ impl HttpListener {
 }
 
 impl C2sListener {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip_address, self.port)
+    }
+}
+
+impl ServiceListener {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip_address, self.port)
     }
@@ -1536,6 +1642,45 @@ mod tests {
         assert_eq!(with.listen.http[2].handlers.mod_bosh[0].path, "/http-bind");
         let without = Config::parse("[modules.mod_roster]\n").unwrap().config;
         assert!(without.listen.http.iter().all(|l| l.handlers.mod_bosh.is_empty()));
+    }
+
+    #[test]
+    fn a_service_listener_takes_mongooseim_keys_with_safe_defaults() {
+        let text = "[shaper.fast]\nmax_rate = 50000\n\
+                    [[listen.service]]\nport = 8888\npassword = \"secret\"\n\
+                    [[listen.service]]\nport = 8889\nip_address = \"0.0.0.0\"\npassword = \"other\"\n\
+                    shaper_rule = \"fast\"\ncheck_from = false\nhidden_components = true\n\
+                    conflict_behaviour = \"kick_old\"\nmax_stanza_size = 100000\n";
+        let loaded = Config::parse(text).unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let s = &loaded.config.listen.service;
+        assert_eq!(s[0].ip_address, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert!(s[0].check_from && !s[0].hidden_components);
+        assert_eq!(s[0].conflict_behaviour, ConflictBehaviour::Disconnect);
+        assert_eq!((s[0].shaper_rule.as_deref(), s[0].max_stanza_size), (None, 65536));
+        assert!(!s[1].check_from && s[1].hidden_components);
+        assert_eq!(s[1].conflict_behaviour, ConflictBehaviour::KickOld);
+        assert_eq!(loaded.config.shaper_rate(s[1].shaper_rule.as_deref()), Some(50000));
+        assert!(Config::default().listen.service.is_empty(), "off unless configured");
+        for (bad, key) in [
+            ("port = 1", "listen.service[0]"),
+            ("port = 1\npassword = \"\"", "listen.service[0].password"),
+            (
+                "port = 1\npassword = \"x\"\nshaper_rule = \"nope\"",
+                "listen.service[0].shaper_rule",
+            ),
+            (
+                "port = 1\npassword = \"x\"\nconflict_behaviour = \"both\"",
+                "listen.service[0].conflict_behaviour",
+            ),
+            (
+                "port = 1\npassword = \"x\"\nmax_fsm_queue = 0",
+                "listen.service[0].max_fsm_queue",
+            ),
+        ] {
+            let err = Config::parse(&format!("[[listen.service]]\n{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]

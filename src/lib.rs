@@ -2,7 +2,8 @@
 //!
 //! Layers, each pointing only down:
 //! - doors: `http` (the client and admin REST APIs, SSE, the WebSocket upgrade,
-//!   Prometheus metrics) and `xmpp` (client streams over TCP and WebSocket), on
+//!   Prometheus metrics) and `xmpp` (client streams over TCP and WebSocket, external
+//!   components), on
 //!   `transport` (accept loop, TLS, WebSocket hand-over);
 //! - [`core`]: routing by destination domain, sessions, accounts, rosters and presence,
 //!   the archive, rooms (MUC Light), metrics; typed operations every door calls;

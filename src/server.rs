@@ -246,6 +246,19 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         ));
         tasks.push(tokio::spawn(task));
     }
+    for (index, l) in config.listen.service.iter().enumerate() {
+        let (addr, task) = crate::xmpp::component::bind(core.clone(), &config, l)
+            .await
+            .map_err(|message| ServeError::Listener {
+                kind: "service",
+                index,
+                message,
+            })?;
+        announcements.push(format!(
+            "listening kind=service addr={addr} scheme=xmpp handlers=service"
+        ));
+        tasks.push(tokio::spawn(task));
+    }
 
     // Account changes made by other processes (the command line) reach this server here.
     let every = Duration::from_millis(config.auth.sync_interval_ms);

@@ -75,7 +75,7 @@ impl QueueLimit {
 }
 
 impl Door {
-    const ALL: [Door; 4] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Bosh];
+    const ALL: [Door; 5] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Bosh, Door::Component];
 
     fn label(self) -> &'static str {
         match self {
@@ -83,6 +83,7 @@ impl Door {
             Door::C2s => "c2s",
             Door::WebSocket => "websocket",
             Door::Bosh => "bosh",
+            Door::Component => "component",
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
 //!   (the account domains, `delivery`; component services: rooms, [`muc_light`];
-//!   HTTP File Upload, [`uploads`]);
+//!   HTTP File Upload, [`uploads`];
+//!   external components while they are connected, `component`);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -27,6 +28,7 @@ pub mod archive;
 pub(crate) mod blocking;
 pub(crate) mod caps;
 pub(crate) mod carbons;
+pub(crate) mod component;
 pub mod csi;
 pub(crate) mod delivery;
 pub(crate) mod disco;
@@ -400,9 +402,10 @@ impl Core {
         }
     }
 
-    /// Ends every session (shutdown).
+    /// Ends every session and external component (shutdown).
     pub fn shutdown(&self) {
         self.sessions.kick_all(Kick::Shutdown);
+        self.router.displace_all(Kick::Shutdown);
     }
 }
 

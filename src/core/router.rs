@@ -4,6 +4,11 @@
 //! a component (MUC Light on `muclight.<host>`, later upload or pubsub) is another,
 //! registered with [`Router::register`] — no delivery rule changes for it.
 //!
+//! Those are registered once, when the core is built. An external component (XEP-0114)
+//! owns its domain only while it is connected: [`Router::attach`] and [`Router::detach`]
+//! change a second table at runtime, behind a lock that routing reads only when the
+//! static table has no owner for a domain (a remote domain, or an attached one).
+//!
 //! The router itself only refuses what no service could take: a `to` that is not a JID
 //! (`jid-malformed`), an IQ without a valid `type` (`bad-request`), and a domain nobody
 //! here serves (`remote-server-not-found`; there is no server-to-server yet).
@@ -12,6 +17,7 @@
 //! the one place every stanza passes, whatever door or service sent it.
 
 use super::metrics::StanzaKind;
+use super::session::Kick;
 use super::stanza::{Condition, ErrorType, IqType, StanzaError};
 use super::Core;
 use crate::store::StoreError;
@@ -19,7 +25,7 @@ use crate::xml::Element;
 use async_trait::async_trait;
 use jid::Jid;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// A stanza on its way to a service, with its addresses parsed.
 #[derive(Debug, Clone)]
@@ -44,6 +50,39 @@ pub enum RouteError {
 pub(crate) trait Service: Send + Sync {
     /// Takes a stanza addressed to one of the service's domains or a JID in it.
     async fn handle(&self, core: &Core, stanza: Routed) -> Result<(), RouteError>;
+
+    /// A service attached at runtime no longer owns its domain because of `why` (another
+    /// connection took it over, or the server is shutting down): it should end.
+    /// Services registered at start-up are never told this.
+    fn displaced(&self, _why: Kick) {}
+}
+
+/// A service attached at runtime ([`Router::attach`]).
+#[derive(Clone)]
+struct Attached {
+    service: Arc<dyn Service>,
+    /// Left out of the servers' disco#items.
+    hidden: bool,
+}
+
+/// Why a domain cannot be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AttachError {
+    /// One of the served hosts, or the domain of a service registered at start-up.
+    #[error("the domain is served by this server itself")]
+    Served,
+    /// Attached already, and the newcomer may not take it over.
+    #[error("the domain is already attached")]
+    Taken,
+}
+
+/// What to do when a domain is attached already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnConflict {
+    /// Refuse the newcomer.
+    Refuse,
+    /// Displace the attached service ([`Kick::Conflict`]) and take the domain.
+    Replace,
 }
 
 /// Domain → the service that owns it.
@@ -53,6 +92,8 @@ pub(crate) struct Router {
     /// Component domain → the served host it belongs to (listed in that host's
     /// disco#items), if any.
     components: HashMap<String, Option<String>>,
+    /// Domains owned at runtime (external components while they are connected).
+    attached: RwLock<HashMap<String, Attached>>,
 }
 
 impl Router {
@@ -68,20 +109,95 @@ impl Router {
         self.components.insert(domain.to_owned(), host.map(str::to_owned));
     }
 
-    /// The component domains a server `host` lists as its items, sorted.
-    pub fn components_of(&self, host: &str) -> Vec<&str> {
-        let mut d: Vec<&str> = self
+    /// The component domains a server `host` lists as its items, sorted: those
+    /// registered for it or for no host in particular, and the attached ones that are not
+    /// hidden and are a subdomain of `host` or of no served host at all.
+    pub fn components_of(&self, host: &str) -> Vec<String> {
+        let mut d: Vec<String> = self
             .components
             .iter()
             .filter(|(_, h)| h.as_deref().is_none_or(|h| h == host))
-            .map(|(d, _)| d.as_str())
+            .map(|(d, _)| d.clone())
             .collect();
+        let belongs = |domain: &str, host: &str| domain.strip_suffix(host).is_some_and(|sub| sub.ends_with('.'));
+        for (domain, a) in self.attached_table().iter() {
+            if a.hidden {
+                continue;
+            }
+            let parent_served = self
+                .services
+                .keys()
+                .any(|h| !self.components.contains_key(h) && belongs(domain, h));
+            if belongs(domain, host) || !parent_served {
+                d.push(domain.clone());
+            }
+        }
         d.sort_unstable();
         d
     }
 
-    pub fn serves(&self, domain: &str) -> bool {
+    /// Whether `domain` was registered at start-up (a served host or a service's domain).
+    pub fn is_registered(&self, domain: &str) -> bool {
         self.services.contains_key(domain)
+    }
+
+    /// Whether some service here owns `domain` now (registered or attached).
+    pub fn serves(&self, domain: &str) -> bool {
+        self.services.contains_key(domain) || self.attached_table().contains_key(domain)
+    }
+
+    fn attached_table(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Attached>> {
+        // The table is consistent after every write, even one that panicked midway.
+        self.attached.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes `service` the owner of `domain` (prepped) until [`Router::detach`]. A domain
+    /// registered at start-up is never taken; an attached one is refused or displaced
+    /// as `on_conflict` says.
+    pub fn attach(
+        &self,
+        domain: &str,
+        service: Arc<dyn Service>,
+        hidden: bool,
+        on_conflict: OnConflict,
+    ) -> Result<(), AttachError> {
+        if self.services.contains_key(domain) {
+            return Err(AttachError::Served);
+        }
+        let attached = Attached { service, hidden };
+        let displaced = {
+            let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+            match table.get(domain) {
+                Some(_) if on_conflict == OnConflict::Refuse => return Err(AttachError::Taken),
+                _ => table.insert(domain.to_owned(), attached),
+            }
+        };
+        if let Some(old) = displaced {
+            old.service.displaced(Kick::Conflict);
+        }
+        Ok(())
+    }
+
+    /// Gives `domain` up, if `service` still owns it: a service that was displaced
+    /// cannot detach its successor.
+    pub fn detach(&self, domain: &str, service: &Arc<dyn Service>) {
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        if table.get(domain).is_some_and(|a| Arc::ptr_eq(&a.service, service)) {
+            table.remove(domain);
+        }
+    }
+
+    /// Tells every attached service it is displaced by `why` (shutdown).
+    pub fn displace_all(&self, why: Kick) {
+        let services: Vec<Attached> = self.attached_table().values().cloned().collect();
+        for a in services {
+            a.service.displaced(why);
+        }
+    }
+
+    /// The attached owner of `domain`, asked only when the static table has none.
+    fn attached_owner(&self, domain: &str) -> Option<Arc<dyn Service>> {
+        self.attached_table().get(domain).map(|a| a.service.clone())
     }
 
     pub async fn route(&self, core: &Core, from: Jid, mut stanza: Element) -> Result<(), RouteError> {
@@ -107,7 +223,17 @@ impl Router {
             core.bounce(&to, &stanza, StanzaError::new(Condition::BadRequest)).await;
             return Ok(());
         }
-        match self.services.get(to.domain().as_str()) {
+        // The static table is read without a lock; the guard on the attached one is
+        // released before the service runs.
+        let attached;
+        let owner = match self.services.get(to.domain().as_str()) {
+            Some(service) => Some(service),
+            None => {
+                attached = self.attached_owner(to.domain().as_str());
+                attached.as_ref()
+            }
+        };
+        match owner {
             Some(service) => {
                 let kind = StanzaKind::of(&stanza.name);
                 service.handle(core, Routed { from, to, stanza }).await?;

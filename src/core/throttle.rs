@@ -1,6 +1,6 @@
 //! Failed logins, counted for every door alike (REST Basic auth, SASL over TCP and
-//! WebSocket), per source address and per account from that address, over a sliding
-//! window:
+//! WebSocket, external component handshakes), per source address and per account from
+//! that address, over a sliding window:
 //! - an address with `max_per_address` failures (any accounts) is refused until its
 //!   window has passed, even with the right password (it is guessing);
 //! - an account with `max_per_account` failures from one address is refused from that
@@ -96,6 +96,8 @@ pub(crate) enum Door {
     WebSocket,
     /// SASL on an XMPP stream over BOSH (XEP-0206).
     Bosh,
+    /// The handshake of an external component (XEP-0114); the "account" is its domain.
+    Component,
 }
 
 pub struct AuthThrottle {

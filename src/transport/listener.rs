@@ -1,4 +1,4 @@
-//! The accept loop shared by every TCP listener (HTTP and c2s): bind, accept at most
+//! The accept loop shared by every TCP listener (HTTP, c2s, components): bind, accept at most
 //! `max_connections` at once (further clients wait in the backlog), at most
 //! `max_per_address` from one IP address (more are closed at once, so one address cannot
 //! take every slot), and hand each connection to its own task.

@@ -63,6 +63,12 @@ pub(crate) struct Touching {
     activity: Activity,
 }
 
+impl Touching {
+    pub(crate) fn new(inner: Shaped<ReadHalf<Conn>>, activity: Activity) -> Self {
+        Touching { inner, activity }
+    }
+}
+
 impl AsyncRead for Touching {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();

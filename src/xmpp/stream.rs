@@ -180,7 +180,7 @@ impl Activity {
         self.last_ms.store(now, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn idle_for(&self) -> Duration {
+    pub(crate) fn idle_for(&self) -> Duration {
         let last = Duration::from_millis(self.last_ms.load(std::sync::atomic::Ordering::Relaxed));
         self.base.elapsed().saturating_sub(last)
     }
