@@ -4,7 +4,7 @@
 
 use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
-    Credentials, EditFn, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
+    Credentials, EditFn, MucRoomRecord, MucStore, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
     RosterStore, RosterUpdate, StoreError,
 };
 use async_trait::async_trait;
@@ -25,6 +25,8 @@ struct Data {
     offline: BTreeMap<String, Vec<OfflineMessage>>,
     /// owner → blocked JIDs
     blocklists: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// room JID → persistent Multi-User Chat room
+    muc_rooms: BTreeMap<String, MucRoomRecord>,
 }
 
 #[derive(Default)]
@@ -284,6 +286,32 @@ impl RoomStore for MemoryStore {
 
     async fn count_rooms_of(&self, user: &str) -> Result<usize, StoreError> {
         Ok(self.data().rooms_of(user).count())
+    }
+}
+
+#[async_trait]
+impl MucStore for MemoryStore {
+    async fn put_muc_room(&self, room: &MucRoomRecord) -> Result<(), StoreError> {
+        room.check()?;
+        let mut room = room.clone();
+        room.affiliations.sort_by(|a, b| a.user.cmp(&b.user));
+        self.data().muc_rooms.insert(room.jid.clone(), room);
+        Ok(())
+    }
+
+    async fn delete_muc_room(&self, jid: &str) -> Result<(), StoreError> {
+        self.data().muc_rooms.remove(jid);
+        Ok(())
+    }
+
+    async fn muc_rooms(&self, service: &str) -> Result<Vec<MucRoomRecord>, StoreError> {
+        Ok(self
+            .data()
+            .muc_rooms
+            .values()
+            .filter(|r| r.service == service)
+            .cloned()
+            .collect())
     }
 }
 

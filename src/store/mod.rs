@@ -1,5 +1,5 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
-//! [`RoomStore`], [`OfflineStore`], [`BlockStore`].
+//! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`MucStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -21,6 +21,7 @@ mod accounts;
 mod archive;
 mod blocking;
 pub mod memory;
+mod muc;
 mod offline;
 mod rooms;
 mod roster;
@@ -29,6 +30,7 @@ pub mod sqlite;
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use blocking::BlockStore;
+pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
 pub use offline::{OfflineMessage, OfflineStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
@@ -55,11 +57,14 @@ pub struct Stores {
     pub rooms: Arc<dyn RoomStore>,
     pub offline: Arc<dyn OfflineStore>,
     pub blocking: Arc<dyn BlockStore>,
+    pub muc: Arc<dyn MucStore>,
 }
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore>(
+    pub fn all_in<
+        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + MucStore,
+    >(
         store: Arc<S>,
     ) -> Self {
         Stores {
@@ -68,7 +73,8 @@ impl Stores {
             archive: store.clone(),
             rooms: store.clone(),
             offline: store.clone(),
-            blocking: store,
+            blocking: store.clone(),
+            muc: store,
         }
     }
 
