@@ -31,6 +31,7 @@ fn settings(roster: usize) -> Settings {
         max_auth_failures_per_account: 10,
         auth_failure_window: Duration::from_secs(60),
         muc_light: None,
+        muc: None,
     }
 }
 

@@ -287,6 +287,7 @@ pub enum TlsMode {
 pub struct Modules {
     pub mod_mam: Option<ModMam>,
     pub mod_muc_light: Option<ModMucLight>,
+    pub mod_muc: Option<ModMuc>,
     pub mod_roster: Option<ModRoster>,
     pub mod_offline: Option<ModOffline>,
 }
@@ -318,6 +319,123 @@ impl Default for ModMucLight {
             all_can_invite: false,
             max_occupants: 100,
             rooms_per_user: 1000,
+        }
+    }
+}
+
+/// Multi-User Chat (XEP-0045), MongooseIM's `mod_muc`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModMuc {
+    /// Service domain; `@HOST@` stands for each served host.
+    pub host: String,
+    /// Rooms the service holds at once.
+    pub max_rooms: usize,
+    /// Rooms one user may own at once.
+    pub max_rooms_per_user: usize,
+    /// Rooms one user may be in at once.
+    pub max_user_conferences: usize,
+    /// The most occupants a room may be configured for.
+    pub max_users: usize,
+    /// Admins and owners enter this many past a room's maximum.
+    pub max_users_admin_threshold: usize,
+    /// History messages a newcomer gets at most.
+    pub history_length: usize,
+    pub max_room_id: usize,
+    pub max_room_name: usize,
+    pub max_room_desc: usize,
+    pub max_subject_length: usize,
+    pub max_nick_length: usize,
+    pub max_room_affiliations: usize,
+    /// The configuration new rooms start with.
+    pub default_room: MucDefaultRoom,
+}
+
+impl Default for ModMuc {
+    fn default() -> Self {
+        let l = crate::core::muc::Limits::default();
+        ModMuc {
+            host: "conference.@HOST@".into(),
+            max_rooms: l.max_rooms,
+            max_rooms_per_user: l.max_rooms_per_user,
+            max_user_conferences: l.max_user_conferences,
+            max_users: l.max_users,
+            max_users_admin_threshold: l.max_users_admin_threshold,
+            history_length: l.history_length,
+            max_room_id: l.max_room_id,
+            max_room_name: l.max_room_name,
+            max_room_desc: l.max_room_desc,
+            max_subject_length: l.max_subject_length,
+            max_nick_length: l.max_nick_length,
+            max_room_affiliations: l.max_room_affiliations,
+            default_room: MucDefaultRoom::default(),
+        }
+    }
+}
+
+/// `[modules.mod_muc.default_room]`: MongooseIM's names for a new room's options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MucDefaultRoom {
+    pub public: bool,
+    pub persistent: bool,
+    pub moderated: bool,
+    pub members_only: bool,
+    pub allow_change_subj: bool,
+    pub allow_user_invites: bool,
+    pub anonymous: bool,
+    pub max_users: usize,
+    pub logging: bool,
+}
+
+impl Default for MucDefaultRoom {
+    fn default() -> Self {
+        let d = crate::core::muc::RoomDefaults::default();
+        MucDefaultRoom {
+            public: d.public,
+            persistent: d.persistent,
+            moderated: d.moderated,
+            members_only: d.members_only,
+            allow_change_subj: d.allow_change_subj,
+            allow_user_invites: d.allow_user_invites,
+            anonymous: d.anonymous,
+            max_users: d.max_users,
+            logging: d.logging,
+        }
+    }
+}
+
+impl ModMuc {
+    /// What the core gets of this table.
+    pub fn settings(&self) -> crate::core::muc::MucSettings {
+        let d = &self.default_room;
+        crate::core::muc::MucSettings {
+            host: self.host.clone(),
+            limits: crate::core::muc::Limits {
+                max_rooms: self.max_rooms,
+                max_rooms_per_user: self.max_rooms_per_user,
+                max_user_conferences: self.max_user_conferences,
+                max_users: self.max_users,
+                max_users_admin_threshold: self.max_users_admin_threshold,
+                history_length: self.history_length,
+                max_room_id: self.max_room_id,
+                max_room_name: self.max_room_name,
+                max_room_desc: self.max_room_desc,
+                max_subject_length: self.max_subject_length,
+                max_nick_length: self.max_nick_length,
+                max_room_affiliations: self.max_room_affiliations,
+            },
+            defaults: crate::core::muc::RoomDefaults {
+                public: d.public,
+                persistent: d.persistent,
+                moderated: d.moderated,
+                members_only: d.members_only,
+                allow_change_subj: d.allow_change_subj,
+                allow_user_invites: d.allow_user_invites,
+                anonymous: d.anonymous,
+                max_users: d.max_users,
+                logging: d.logging,
+            },
         }
     }
 }
@@ -431,6 +549,7 @@ fn default_modules() -> Modules {
     Modules {
         mod_mam: Some(ModMam::default()),
         mod_muc_light: Some(ModMucLight::default()),
+        mod_muc: Some(ModMuc::default()),
         mod_roster: Some(ModRoster::default()),
         mod_offline: Some(ModOffline::default()),
     }
@@ -700,6 +819,52 @@ impl Config {
                 .any(|h| m.host.replace("@HOST@", h).eq_ignore_ascii_case(h))
             {
                 return Err(invalid(key("host"), "expected a domain other than the served hosts"));
+            }
+        }
+        if let Some(m) = &self.modules.mod_muc {
+            let key = |k: &str| format!("modules.mod_muc.{k}");
+            for (k, v) in [
+                ("max_rooms", m.max_rooms),
+                ("max_rooms_per_user", m.max_rooms_per_user),
+                ("max_user_conferences", m.max_user_conferences),
+                ("max_users", m.max_users),
+                ("max_room_id", m.max_room_id),
+                ("max_room_name", m.max_room_name),
+                ("max_room_desc", m.max_room_desc),
+                ("max_subject_length", m.max_subject_length),
+                ("max_nick_length", m.max_nick_length),
+                ("max_room_affiliations", m.max_room_affiliations),
+                ("default_room.max_users", m.default_room.max_users),
+            ] {
+                if v == 0 {
+                    return Err(invalid(key(k), "expected a positive integer"));
+                }
+            }
+            if m.default_room.max_users > m.max_users {
+                return Err(invalid(
+                    key("default_room.max_users"),
+                    format!("expected at most max_users ({})", m.max_users),
+                ));
+            }
+            let sample = m.host.replace("@HOST@", "example.com");
+            let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+            if domain.is_none() || sample.contains(char::is_whitespace) {
+                return Err(invalid(
+                    key("host"),
+                    "expected a domain, with @HOST@ for each served host",
+                ));
+            }
+            for h in &self.general.hosts {
+                let service = m.host.replace("@HOST@", h);
+                if service.eq_ignore_ascii_case(h) {
+                    return Err(invalid(key("host"), "expected a domain other than the served hosts"));
+                }
+                if self
+                    .muc_light_domain(h)
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&service))
+                {
+                    return Err(invalid(key("host"), "expected a domain other than mod_muc_light's"));
+                }
             }
         }
         for (i, l) in self.listen.c2s.iter().enumerate() {

@@ -81,6 +81,7 @@ pub fn core_settings(config: &Config) -> Settings {
                     rooms_per_user: m.rooms_per_user,
                 },
             }),
+        muc: config.modules.mod_muc.as_ref().map(crate::config::ModMuc::settings),
     }
 }
 

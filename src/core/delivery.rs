@@ -173,16 +173,29 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
     if core.settings.archive && super::archive::archivable(&stanza) {
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
-        let archived = core
-            .archive
-            .store(
-                &*core.stores.archive,
-                &from.to_bare(),
-                &bare,
-                recipient_is_local,
-                &stanza,
-            )
-            .await?;
+        let archived = if core.accounts.serves(from.domain().as_str()) {
+            core.archive
+                .store(
+                    &*core.stores.archive,
+                    &from.to_bare(),
+                    &bare,
+                    recipient_is_local,
+                    &stanza,
+                )
+                .await?
+        } else {
+            // From a service (a private message through a Multi-User Chat room): only the
+            // recipient keeps a copy; the service's JID owns no archive here.
+            core.archive
+                .store_received(
+                    &*core.stores.archive,
+                    &from.to_bare(),
+                    &bare,
+                    recipient_is_local,
+                    &stanza,
+                )
+                .await?
+        };
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
         stanza

@@ -3,7 +3,8 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`]);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`] and
+//!   [`muc`]);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -28,6 +29,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod mam;
 pub(crate) mod messages;
 pub(crate) mod metrics;
+pub mod muc;
 pub mod muc_light;
 pub mod offline;
 pub(crate) mod presence;
@@ -82,6 +84,8 @@ pub struct Settings {
     pub offline: Option<offline::OfflineSettings>,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
+    /// Multi-User Chat (`mod_muc`), when on.
+    pub muc: Option<muc::MucSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -95,6 +99,7 @@ pub struct Core {
     throttle: AuthThrottle,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
+    muc: Option<Arc<muc::Muc>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -137,6 +142,20 @@ impl Core {
                 router.register_component(domain, Some(host), m.clone());
             }
         }
+        let muc = match &settings.muc {
+            Some(m) => {
+                let m = Arc::new(muc::Muc::new(m, &settings.hosts, settings.archive));
+                // Persistent rooms are in memory from the start.
+                m.load(&*stores.muc).await?;
+                Some(m)
+            }
+            None => None,
+        };
+        if let Some(m) = &muc {
+            for (host, domain) in m.domains() {
+                router.register_component(domain, Some(host), m.clone());
+            }
+        }
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
@@ -144,6 +163,9 @@ impl Core {
         let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = Vec::new();
         if muc_light.is_some() {
             on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
+        }
+        if muc.is_some() {
+            on_removal.push(Box::new(muc::ForgetRemovedAccount));
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
@@ -158,6 +180,7 @@ impl Core {
             ),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
+            muc,
             sessions: Sessions::new(metrics.clone()),
             metrics,
             blocklists: blocking::BlockLists::default(),

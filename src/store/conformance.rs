@@ -85,7 +85,10 @@ async fn muc_rooms_round_trip_by_service_and_are_replaced_whole(b: Under) {
     let mut sorted = coven.clone();
     sorted.affiliations.reverse();
     assert_eq!(m.muc_rooms("conference.localhost").await.unwrap(), vec![sorted]);
-    assert_eq!(m.muc_rooms("conference.example.com").await.unwrap(), vec![elsewhere.clone()]);
+    assert_eq!(
+        m.muc_rooms("conference.example.com").await.unwrap(),
+        vec![elsewhere.clone()]
+    );
     // Replaced whole: an affiliation left out is gone, the subject changed.
     let changed = MucRoomRecord {
         subject: "Double, double".into(),

@@ -4,8 +4,8 @@
 
 use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
-    Credentials, EditFn, MucRoomRecord, MucStore, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
-    RosterStore, RosterUpdate, StoreError,
+    Credentials, EditFn, MucRoomRecord, MucStore, OfflineMessage, OfflineStore, Room, RoomStore, RoomSummary,
+    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;

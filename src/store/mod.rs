@@ -62,9 +62,7 @@ pub struct Stores {
 
 impl Stores {
     /// Every feature on one value implementing all the traits.
-    pub fn all_in<
-        S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + MucStore,
-    >(
+    pub fn all_in<S: AccountStore + RosterStore + ArchiveStore + RoomStore + OfflineStore + BlockStore + MucStore>(
         store: Arc<S>,
     ) -> Self {
         Stores {

@@ -34,7 +34,14 @@ impl MucStore for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (jid) DO UPDATE SET service = excluded.service, config = excluded.config,
                    subject = excluded.subject, subject_by = excluded.subject_by, updated_at = excluded.updated_at",
-                params![room.jid, room.service, room.config, room.subject, room.subject_by, now_ms()],
+                params![
+                    room.jid,
+                    room.service,
+                    room.config,
+                    room.subject,
+                    room.subject_by,
+                    now_ms()
+                ],
             )
             .map_err(db_err)?;
             tx.execute("DELETE FROM muc_affiliations WHERE room = ?1", [&room.jid])
