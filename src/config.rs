@@ -1046,6 +1046,51 @@ mod tests {
     }
 
     #[test]
+    fn multi_user_chat_is_on_by_default_and_its_limits_and_room_defaults_are_read_and_checked() {
+        let d = Config::default();
+        let m = d.modules.mod_muc.expect("on without a config file");
+        assert_eq!(m.settings().limits, crate::core::muc::Limits::default());
+        assert_eq!(m.settings().defaults, crate::core::muc::RoomDefaults::default());
+        let loaded = Config::parse(
+            "[modules.mod_muc]
+host = \"chat.@HOST@\"
+history_length = 0
+max_nick_length = 12
+\
+             [modules.mod_muc.default_room]
+persistent = true
+anonymous = false
+max_users = 50
+\
+             members_by_default = true
+",
+        )
+        .unwrap();
+        assert_eq!(loaded.unknown_keys, ["modules.mod_muc.default_room.members_by_default"]);
+        let s = loaded.config.modules.mod_muc.unwrap().settings();
+        assert_eq!(s.host, "chat.@HOST@");
+        assert_eq!((s.limits.history_length, s.limits.max_nick_length), (0, 12));
+        assert!(s.defaults.persistent && !s.defaults.anonymous && s.defaults.logging);
+        assert_eq!(s.defaults.max_users, 50);
+        assert!(
+            loaded.config.modules.mod_muc_light.is_none(),
+            "only listed modules are on"
+        );
+        for (bad, key) in [
+            ("max_rooms = 0", "modules.mod_muc.max_rooms"),
+            ("max_nick_length = 0", "modules.mod_muc.max_nick_length"),
+            ("max_users = 10", "modules.mod_muc.default_room.max_users"),
+            ("host = \"@HOST@\"", "modules.mod_muc.host"),
+            ("host = \"muclight.@HOST@\"", "modules.mod_muc.host"),
+            ("max_rooms = -1", "modules.mod_muc.max_rooms"),
+        ] {
+            let text = format!("[modules.mod_muc_light]\n[modules.mod_muc]\n{bad}\n");
+            let err = Config::parse(&text).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn a_metrics_handler_parses_with_its_default_path_and_a_bad_path_is_named() {
         let text = "[[listen.http]]\nport = 9091\nip_address = \"127.0.0.1\"\n\
                     [[listen.http.handlers.mongoose_prometheus_handler]]\n";

@@ -2,7 +2,8 @@
 //! whoever sent it (an XMPP session, a REST call, another service).
 //!
 //! - A message to the domain itself gets `service-unavailable`. A message to an account
-//!   is archived first (chat/normal with a body, both owners, when the archive is on):
+//!   is archived first (chat/normal with a body, both owners, when the archive is on; only
+//!   the recipient when a service sent it, e.g. a private message through a room):
 //!   nothing is delivered that the archive might lose. Then, to a full JID: that session,
 //!   or, for `chat`/`normal`/`headline` when it is gone, the bare-JID rules; to a bare
 //!   JID: every available session with non-negative priority. No such session: an

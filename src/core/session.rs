@@ -54,7 +54,7 @@ impl Inbox {
 }
 
 /// What carries a session: told by the door that opens it, counted per kind by
-/// [`Sessions::count_by_kind`] for the metrics.
+/// `Sessions::count_by_kind` for the metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
     /// An XMPP stream over TCP (RFC 6120).

@@ -115,8 +115,6 @@ struct Notice<'a> {
     unavailable: bool,
     role: Role,
     statuses: &'a [u16],
-    /// Codes only the occupant's own sessions get, besides 110.
-    own_statuses: &'a [u16],
     new_nick: Option<&'a str>,
     actor: Option<&'a str>,
     reason: Option<&'a str>,
@@ -129,7 +127,6 @@ impl Notice<'_> {
             unavailable: false,
             role,
             statuses: &[],
-            own_statuses: &[],
             new_nick: None,
             actor: None,
             reason: None,
@@ -287,7 +284,6 @@ impl Room {
             }
         }
         let mut own: Vec<u16> = notice.statuses.to_vec();
-        own.extend_from_slice(notice.own_statuses);
         own.push(status::SELF);
         let p = self.presence_for(subject, notice, None, &own);
         for s in &subject.sessions {
@@ -957,5 +953,161 @@ impl Room {
             query = query.with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", f));
         }
         query.with_child(self.config.room_info(self.occupants.len(), &self.subject))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::parse_element;
+
+    fn jid(s: &str) -> FullJid {
+        FullJid::new(s).unwrap()
+    }
+
+    fn presence() -> Element {
+        parse_element("<presence xmlns='jabber:client'><show>chat</show></presence>").unwrap()
+    }
+
+    fn open_room() -> Room {
+        let mut room = Room::new(
+            BareJid::new("coven@conference.localhost").unwrap(),
+            &BareJid::new("alice@localhost").unwrap(),
+            RoomConfig::default(),
+        );
+        room.locked = false;
+        room
+    }
+
+    fn enter(room: &mut Room, session: &str, nick: &str) -> Result<Available, StanzaError> {
+        let limits = Limits::default();
+        let ctx = JoinContext {
+            limits: &limits,
+            created: false,
+            rooms_elsewhere: 0,
+        };
+        room.available(&jid(session), nick, &presence(), &Join::default(), ctx)
+    }
+
+    fn tos(out: &[Out]) -> Vec<(String, String)> {
+        out.iter()
+            .map(|o| {
+                (
+                    o.stanza.attr("from").unwrap_or_default().to_owned(),
+                    o.stanza.attr("to").unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_newcomer_gets_the_room_then_everyone_gets_the_newcomer_then_its_own_presence_comes_last() {
+        let mut room = open_room();
+        enter(&mut room, "alice@localhost/a", "crone").unwrap();
+        enter(&mut room, "bob@localhost/b", "hag").unwrap();
+        let Ok(Available::Entered(out)) = enter(&mut room, "carol@localhost/c", "witch") else {
+            panic!("carol enters");
+        };
+        let pair = |f: &str, t: &str| (f.to_owned(), t.to_owned());
+        assert_eq!(
+            tos(&out),
+            [
+                pair("coven@conference.localhost/crone", "carol@localhost/c"),
+                pair("coven@conference.localhost/hag", "carol@localhost/c"),
+                pair("coven@conference.localhost/witch", "alice@localhost/a"),
+                pair("coven@conference.localhost/witch", "bob@localhost/b"),
+                pair("coven@conference.localhost/witch", "carol@localhost/c"),
+            ]
+        );
+        // The payload travels; the owner is a moderator, the others participants.
+        assert!(out[0].stanza.child("show", ns::CLIENT).is_some());
+        assert_eq!(room.occupants[0].role, Role::Moderator);
+        assert_eq!(room.occupants[2].role, Role::Participant);
+    }
+
+    #[test]
+    fn a_second_session_shares_the_occupant_and_leaving_from_one_keeps_it() {
+        let mut room = open_room();
+        enter(&mut room, "bob@localhost/b", "hag").unwrap();
+        enter(&mut room, "bob@localhost/phone", "hag").unwrap();
+        assert_eq!(room.occupants.len(), 1);
+        assert_eq!(room.occupants[0].sessions.len(), 2);
+        let out = room.leave(&jid("bob@localhost/phone"), &presence());
+        assert_eq!(tos(&out).len(), 1, "only the session that left hears of it");
+        assert_eq!(room.occupants.len(), 1);
+        room.leave(&jid("bob@localhost/b"), &presence());
+        assert!(room.occupants.is_empty());
+        assert!(room.vanishes(), "a temporary room nobody is in goes");
+        room.config.persistent = true;
+        assert!(!room.vanishes());
+        room.locked = true;
+        assert!(room.vanishes(), "so does one never configured");
+    }
+
+    #[test]
+    fn admin_changes_stop_at_the_first_refused_item_for_the_caller_to_discard() {
+        let mut room = open_room();
+        enter(&mut room, "alice@localhost/a", "crone").unwrap();
+        enter(&mut room, "bob@localhost/b", "hag").unwrap();
+        let items = [
+            AdminItem {
+                nick: None,
+                jid: Some(BareJid::new("carol@localhost").unwrap()),
+                change: AdminChange::Affiliation(Affiliation::Member),
+                reason: None,
+            },
+            AdminItem {
+                nick: Some("nobody".into()),
+                jid: None,
+                change: AdminChange::Role(Role::None),
+                reason: None,
+            },
+        ];
+        let mut copy = room.clone();
+        let mut out = Vec::new();
+        let actor = Jid::new("alice@localhost/a").unwrap();
+        let e = copy.admin(&actor, &items, &Limits::default(), &mut out).unwrap_err();
+        assert_eq!(e.condition, Condition::ItemNotFound);
+        assert_eq!(
+            room.affiliation(&BareJid::new("carol@localhost").unwrap()),
+            Affiliation::None
+        );
+        // A participant may not act at all.
+        let bob = Jid::new("bob@localhost/b").unwrap();
+        let e = room
+            .clone()
+            .admin(&bob, &items[..1], &Limits::default(), &mut out)
+            .unwrap_err();
+        assert_eq!(e.condition, Condition::Forbidden);
+    }
+
+    #[test]
+    fn a_subject_only_message_changes_the_subject_and_one_with_a_body_is_a_message() {
+        let mut room = open_room();
+        enter(&mut room, "bob@localhost/b", "hag").unwrap();
+        let limits = Limits::default();
+        let subject =
+            parse_element("<message xmlns='jabber:client' type='groupchat'><subject>Toil</subject></message>").unwrap();
+        assert!(matches!(
+            room.groupchat(&jid("bob@localhost/b"), &subject, &limits),
+            Ok(Groupchat::Subject(_))
+        ));
+        assert_eq!((room.subject.as_str(), room.subject_by.as_str()), ("Toil", "hag"));
+        let both = parse_element(
+            "<message xmlns='jabber:client' type='groupchat' id='x'><subject>Other</subject><body>hi</body>\
+             <stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='coven@conference.localhost'/></message>",
+        )
+        .unwrap();
+        let Ok(Groupchat::Message(relay)) = room.groupchat(&jid("bob@localhost/b"), &both, &limits) else {
+            panic!("a message");
+        };
+        assert_eq!(room.subject, "Toil");
+        assert!(
+            relay.child("stanza-id", ns::STANZA_ID).is_none(),
+            "ids are the room's to give"
+        );
+        assert_eq!(relay.attr("from"), Some("coven@conference.localhost/hag"));
+        let e = room.groupchat(&jid("carol@localhost/c"), &both, &limits).unwrap_err();
+        assert_eq!(e.condition, Condition::NotAcceptable);
     }
 }
