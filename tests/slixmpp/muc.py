@@ -30,17 +30,17 @@ def events(client, name):
     return queue
 
 
-async def enter(user, nick, **options):
-    """`user` online and in the room as `nick`; returns the client and what joining
-    returned (self-presence, subject, occupants, history)."""
-    client = await Client(user, plugins=PLUGINS).online()
+async def enter(user, nick, resource="slix", **options):
+    """`user` online (as `resource`) and in the room as `nick`; returns the client and
+    what joining returned (self-presence, subject, occupants, history)."""
+    client = await Client(user, resource=resource, plugins=PLUGINS).online()
     joined = await muc(client).join_muc_wait(JID(ROOM), nick, timeout=WAIT, **options)
     return client, joined
 
 
 async def refused(user, nick, **options):
-    """The condition `user` entering as `nick` is refused with."""
-    client = await Client(user, plugins=PLUGINS).online()
+    """The condition `user` (from a client of its own) entering as `nick` is refused with."""
+    client = await Client(user, resource="refused", plugins=PLUGINS).online()
     try:
         await muc(client).join_muc_wait(JID(ROOM), nick, timeout=WAIT, **options)
     except PresenceError as e:
@@ -168,8 +168,8 @@ async def moderation():
     outcasts = await muc(alice).get_affiliation_list(JID(ROOM), "outcast")
     expect(outcasts == [JID(f"carol@{DOMAIN}")], f"outcasts {outcasts}")
     expect(await refused("carol", "witch") == "forbidden", "banned")
-    # Bob, back, is kicked by nobody but a moderator.
-    bob2, _ = await enter("bob", "hag")
+    # Bob, back from another client, may not kick: he is no moderator.
+    bob2, _ = await enter("bob", "hag", resource="again")
     try:
         await muc(bob2).set_role(JID(ROOM), "crone", "none")
         raise AssertionError("a participant kicked the owner")
