@@ -39,6 +39,7 @@ fn settings(roster: usize) -> Settings {
         caps_cache_size: 1,
         vcard: None,
         private: None,
+        muc: None,
     }
 }
 

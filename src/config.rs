@@ -373,6 +373,7 @@ pub enum TlsMode {
 pub struct Modules {
     pub mod_mam: Option<ModMam>,
     pub mod_muc_light: Option<ModMucLight>,
+    pub mod_muc: Option<ModMuc>,
     pub mod_roster: Option<ModRoster>,
     pub mod_offline: Option<ModOffline>,
     pub mod_event_pusher: Option<ModEventPusher>,
@@ -544,6 +545,123 @@ impl Default for ModHttpUpload {
             expire_after_seconds: None,
             dir: None,
             base_url: None,
+        }
+    }
+}
+
+/// Multi-User Chat (XEP-0045), MongooseIM's `mod_muc`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ModMuc {
+    /// Service domain; `@HOST@` stands for each served host.
+    pub host: String,
+    /// Rooms the service holds at once.
+    pub max_rooms: usize,
+    /// Rooms one user may own at once.
+    pub max_rooms_per_user: usize,
+    /// Rooms one user may be in at once.
+    pub max_user_conferences: usize,
+    /// The most occupants a room may be configured for.
+    pub max_users: usize,
+    /// Admins and owners enter this many past a room's maximum.
+    pub max_users_admin_threshold: usize,
+    /// History messages a newcomer gets at most.
+    pub history_length: usize,
+    pub max_room_id: usize,
+    pub max_room_name: usize,
+    pub max_room_desc: usize,
+    pub max_subject_length: usize,
+    pub max_nick_length: usize,
+    pub max_room_affiliations: usize,
+    /// The configuration new rooms start with.
+    pub default_room: MucDefaultRoom,
+}
+
+impl Default for ModMuc {
+    fn default() -> Self {
+        let l = crate::core::muc::Limits::default();
+        ModMuc {
+            host: "conference.@HOST@".into(),
+            max_rooms: l.max_rooms,
+            max_rooms_per_user: l.max_rooms_per_user,
+            max_user_conferences: l.max_user_conferences,
+            max_users: l.max_users,
+            max_users_admin_threshold: l.max_users_admin_threshold,
+            history_length: l.history_length,
+            max_room_id: l.max_room_id,
+            max_room_name: l.max_room_name,
+            max_room_desc: l.max_room_desc,
+            max_subject_length: l.max_subject_length,
+            max_nick_length: l.max_nick_length,
+            max_room_affiliations: l.max_room_affiliations,
+            default_room: MucDefaultRoom::default(),
+        }
+    }
+}
+
+/// `[modules.mod_muc.default_room]`: MongooseIM's names for a new room's options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MucDefaultRoom {
+    pub public: bool,
+    pub persistent: bool,
+    pub moderated: bool,
+    pub members_only: bool,
+    pub allow_change_subj: bool,
+    pub allow_user_invites: bool,
+    pub anonymous: bool,
+    pub max_users: usize,
+    pub logging: bool,
+}
+
+impl Default for MucDefaultRoom {
+    fn default() -> Self {
+        let d = crate::core::muc::RoomDefaults::default();
+        MucDefaultRoom {
+            public: d.public,
+            persistent: d.persistent,
+            moderated: d.moderated,
+            members_only: d.members_only,
+            allow_change_subj: d.allow_change_subj,
+            allow_user_invites: d.allow_user_invites,
+            anonymous: d.anonymous,
+            max_users: d.max_users,
+            logging: d.logging,
+        }
+    }
+}
+
+impl ModMuc {
+    /// What the core gets of this table.
+    pub fn settings(&self) -> crate::core::muc::MucSettings {
+        let d = &self.default_room;
+        crate::core::muc::MucSettings {
+            host: self.host.clone(),
+            limits: crate::core::muc::Limits {
+                max_rooms: self.max_rooms,
+                max_rooms_per_user: self.max_rooms_per_user,
+                max_user_conferences: self.max_user_conferences,
+                max_users: self.max_users,
+                max_users_admin_threshold: self.max_users_admin_threshold,
+                history_length: self.history_length,
+                max_room_id: self.max_room_id,
+                max_room_name: self.max_room_name,
+                max_room_desc: self.max_room_desc,
+                max_subject_length: self.max_subject_length,
+                max_nick_length: self.max_nick_length,
+                max_room_affiliations: self.max_room_affiliations,
+            },
+            defaults: crate::core::muc::RoomDefaults {
+                public: d.public,
+                persistent: d.persistent,
+                moderated: d.moderated,
+                members_only: d.members_only,
+                allow_change_subj: d.allow_change_subj,
+                allow_user_invites: d.allow_user_invites,
+                anonymous: d.anonymous,
+                max_users: d.max_users,
+                logging: d.logging,
+            },
         }
     }
 }
@@ -770,6 +888,7 @@ fn default_modules() -> Modules {
     Modules {
         mod_mam: Some(ModMam::default()),
         mod_muc_light: Some(ModMucLight::default()),
+        mod_muc: Some(ModMuc::default()),
         mod_roster: Some(ModRoster::default()),
         mod_offline: Some(ModOffline::default()),
         mod_event_pusher: Some(ModEventPusher {
@@ -1168,6 +1287,52 @@ impl Config {
         if let Some(m) = &self.modules.mod_http_upload {
             self.validate_uploads(m)?;
         }
+        if let Some(m) = &self.modules.mod_muc {
+            let key = |k: &str| format!("modules.mod_muc.{k}");
+            for (k, v) in [
+                ("max_rooms", m.max_rooms),
+                ("max_rooms_per_user", m.max_rooms_per_user),
+                ("max_user_conferences", m.max_user_conferences),
+                ("max_users", m.max_users),
+                ("max_room_id", m.max_room_id),
+                ("max_room_name", m.max_room_name),
+                ("max_room_desc", m.max_room_desc),
+                ("max_subject_length", m.max_subject_length),
+                ("max_nick_length", m.max_nick_length),
+                ("max_room_affiliations", m.max_room_affiliations),
+                ("default_room.max_users", m.default_room.max_users),
+            ] {
+                if v == 0 {
+                    return Err(invalid(key(k), "expected a positive integer"));
+                }
+            }
+            if m.default_room.max_users > m.max_users {
+                return Err(invalid(
+                    key("default_room.max_users"),
+                    format!("expected at most max_users ({})", m.max_users),
+                ));
+            }
+            let sample = m.host.replace("@HOST@", "example.com");
+            let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+            if domain.is_none() || sample.contains(char::is_whitespace) {
+                return Err(invalid(
+                    key("host"),
+                    "expected a domain, with @HOST@ for each served host",
+                ));
+            }
+            for h in &self.general.hosts {
+                let service = m.host.replace("@HOST@", h);
+                if service.eq_ignore_ascii_case(h) {
+                    return Err(invalid(key("host"), "expected a domain other than the served hosts"));
+                }
+                if self
+                    .muc_light_domain(h)
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&service))
+                {
+                    return Err(invalid(key("host"), "expected a domain other than mod_muc_light's"));
+                }
+            }
+        }
         for (i, l) in self.listen.c2s.iter().enumerate() {
             if l.tls.certfile.is_some() != l.tls.keyfile.is_some() {
                 return Err(invalid(
@@ -1441,6 +1606,51 @@ mod tests {
         }
         let err = Config::parse("[general]\nstorage = \"postgres\"\n").unwrap_err();
         assert!(err.to_string().contains("general.storage"), "{err}");
+    }
+
+    #[test]
+    fn multi_user_chat_is_on_by_default_and_its_limits_and_room_defaults_are_read_and_checked() {
+        let d = Config::default();
+        let m = d.modules.mod_muc.expect("on without a config file");
+        assert_eq!(m.settings().limits, crate::core::muc::Limits::default());
+        assert_eq!(m.settings().defaults, crate::core::muc::RoomDefaults::default());
+        let loaded = Config::parse(
+            "[modules.mod_muc]
+host = \"chat.@HOST@\"
+history_length = 0
+max_nick_length = 12
+\
+             [modules.mod_muc.default_room]
+persistent = true
+anonymous = false
+max_users = 50
+\
+             members_by_default = true
+",
+        )
+        .unwrap();
+        assert_eq!(loaded.unknown_keys, ["modules.mod_muc.default_room.members_by_default"]);
+        let s = loaded.config.modules.mod_muc.unwrap().settings();
+        assert_eq!(s.host, "chat.@HOST@");
+        assert_eq!((s.limits.history_length, s.limits.max_nick_length), (0, 12));
+        assert!(s.defaults.persistent && !s.defaults.anonymous && s.defaults.logging);
+        assert_eq!(s.defaults.max_users, 50);
+        assert!(
+            loaded.config.modules.mod_muc_light.is_none(),
+            "only listed modules are on"
+        );
+        for (bad, key) in [
+            ("max_rooms = 0", "modules.mod_muc.max_rooms"),
+            ("max_nick_length = 0", "modules.mod_muc.max_nick_length"),
+            ("max_users = 10", "modules.mod_muc.default_room.max_users"),
+            ("host = \"@HOST@\"", "modules.mod_muc.host"),
+            ("host = \"muclight.@HOST@\"", "modules.mod_muc.host"),
+            ("max_rooms = -1", "modules.mod_muc.max_rooms"),
+        ] {
+            let text = format!("[modules.mod_muc_light]\n[modules.mod_muc]\n{bad}\n");
+            let err = Config::parse(&text).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]

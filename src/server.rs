@@ -137,6 +137,7 @@ pub fn core_settings(config: &Config) -> Settings {
                 max_size: p.max_size,
                 max_entries: p.max_entries,
             }),
+        muc: config.modules.mod_muc.as_ref().map(crate::config::ModMuc::settings),
     }
 }
 

@@ -141,6 +141,36 @@ impl Archive {
         Ok(out)
     }
 
+    /// Archives `stanza` from a service (not an account) for `recipient` only, when it
+    /// is a local account; returns once durable.
+    pub async fn store_received(
+        &self,
+        store: &dyn ArchiveStore,
+        sender: &BareJid,
+        recipient: &BareJid,
+        recipient_is_local: bool,
+        stanza: &Element,
+    ) -> Result<Archived, StoreError> {
+        let ts = now_ms();
+        let mut out = Archived {
+            timestamp_ms: ts,
+            ..Default::default()
+        };
+        if recipient_is_local {
+            let id = self.ids.next(ts);
+            out.recipient_id = Some(id);
+            let row = ArchivedMessage {
+                id,
+                owner: recipient.to_string(),
+                with: sender.to_string(),
+                timestamp_ms: ts,
+                stanza: stanza.to_xml(ns::CLIENT),
+            };
+            self.commit(store, vec![row]).await?;
+        }
+        Ok(out)
+    }
+
     /// Archives one stanza per entry (owner, other party, stanza), committed together;
     /// returns their ids once durable, and the timestamp they share.
     pub(crate) async fn append(

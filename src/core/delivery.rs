@@ -2,7 +2,8 @@
 //! whoever sent it (an XMPP session, a REST call, another service).
 //!
 //! - A message to the domain itself gets `service-unavailable`. A message to an account
-//!   is archived first (chat/normal with a body, both owners, when the archive is on):
+//!   is archived first (chat/normal with a body, both owners, when the archive is on; only
+//!   the recipient when a service sent it, e.g. a private message through a room):
 //!   nothing is delivered that the archive might lose. Then, to a full JID: that session,
 //!   or, for `chat`/`normal`/`headline` when it is gone, the bare-JID rules; to a bare
 //!   JID: every available session with non-negative priority. No such session: an
@@ -203,16 +204,29 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
     if core.settings.archive && super::archive::archivable(&stanza) {
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
-        let archived = core
-            .archive
-            .store(
-                &*core.stores.archive,
-                &from.to_bare(),
-                &bare,
-                recipient_is_local,
-                &stanza,
-            )
-            .await?;
+        let archived = if core.accounts.serves(from.domain().as_str()) {
+            core.archive
+                .store(
+                    &*core.stores.archive,
+                    &from.to_bare(),
+                    &bare,
+                    recipient_is_local,
+                    &stanza,
+                )
+                .await?
+        } else {
+            // From a service (a private message through a Multi-User Chat room): only the
+            // recipient keeps a copy; the service's JID owns no archive here.
+            core.archive
+                .store_received(
+                    &*core.stores.archive,
+                    &from.to_bare(),
+                    &bare,
+                    recipient_is_local,
+                    &stanza,
+                )
+                .await?
+        };
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
         stanza

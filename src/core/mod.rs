@@ -3,9 +3,9 @@
 //! touches storage itself.
 //!
 //! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`];
-//!   HTTP File Upload, [`uploads`];
-//!   external components while they are connected, `component`);
+//!   (the account domains, `delivery`; component services: rooms, [`muc_light`] and
+//!   [`muc`]; HTTP File Upload, [`uploads`]; external components while they are
+//!   connected, `component`);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
 //! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
@@ -39,6 +39,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod mam;
 pub(crate) mod messages;
 pub(crate) mod metrics;
+pub mod muc;
 pub mod muc_light;
 pub mod offline;
 pub mod pep;
@@ -116,6 +117,8 @@ pub struct Settings {
     pub vcard: Option<vcard::VcardSettings>,
     /// Private XML storage (`mod_private`), when on.
     pub private: Option<private::PrivateSettings>,
+    /// Multi-User Chat (`mod_muc`), when on.
+    pub muc: Option<muc::MucSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -132,6 +135,7 @@ pub struct Core {
     uploads: Option<Arc<uploads::Uploads>>,
     /// What clients' capabilities mean, for PEP notifications.
     caps: caps::Caps,
+    muc: Option<Arc<muc::Muc>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -189,6 +193,20 @@ impl Core {
                 router.register_component(domain, Some(host), u.clone());
             }
         }
+        let muc = match &settings.muc {
+            Some(m) => {
+                let m = Arc::new(muc::Muc::new(m, &settings.hosts, settings.archive));
+                // Persistent rooms are in memory from the start.
+                m.load(&*stores.muc).await?;
+                Some(m)
+            }
+            None => None,
+        };
+        if let Some(m) = &muc {
+            for (host, domain) in m.domains() {
+                router.register_component(domain, Some(host), m.clone());
+            }
+        }
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
@@ -199,6 +217,9 @@ impl Core {
         }
         if uploads.is_some() {
             on_removal.push(Box::new(uploads::DeleteUploadsOfRemovedAccount));
+        }
+        if muc.is_some() {
+            on_removal.push(Box::new(muc::ForgetRemovedAccount));
         }
         on_removal.push(Box::new(roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
@@ -218,6 +239,7 @@ impl Core {
             muc_light,
             uploads,
             caps: caps::Caps::new(settings.caps_cache_size),
+            muc,
             sessions: Sessions::new(metrics.clone()),
             metrics,
             blocklists: blocking::BlockLists::default(),

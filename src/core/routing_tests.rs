@@ -1024,7 +1024,7 @@ async fn a_registered_service_gets_its_domain_and_is_listed_without_delivery_cha
         .filter_map(|i| i.attr("jid"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(listed, ["echo.localhost", "muclight.localhost"]);
+    assert_eq!(listed, ["conference.localhost", "echo.localhost", "muclight.localhost"]);
 }
 
 // --- account lifecycle ------------------------------------------------------------------

@@ -68,6 +68,15 @@ pub mod ns {
     pub const VCARD: &str = "vcard-temp";
     /// XEP-0049 private XML storage.
     pub const PRIVATE: &str = "jabber:iq:private";
+    /// XEP-0045 Multi-User Chat and its sub-namespaces and form types.
+    pub const MUC: &str = "http://jabber.org/protocol/muc";
+    pub const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+    pub const MUC_ADMIN: &str = "http://jabber.org/protocol/muc#admin";
+    pub const MUC_OWNER: &str = "http://jabber.org/protocol/muc#owner";
+    pub const MUC_ROOMCONFIG: &str = "http://jabber.org/protocol/muc#roomconfig";
+    pub const MUC_ROOMINFO: &str = "http://jabber.org/protocol/muc#roominfo";
+    /// XEP-0410: the room answers self-pings itself.
+    pub const MUC_SELF_PING: &str = "http://jabber.org/protocol/muc#self-ping-optimization";
 }
 
 /// RFC 6121 §5.2.2. An absent or unknown `type` means `normal`.
@@ -203,6 +212,7 @@ pub enum Condition {
     NotAllowed,
     NotAuthorized,
     PolicyViolation,
+    RegistrationRequired,
     RemoteServerNotFound,
     ResourceConstraint,
     ServiceUnavailable,
@@ -222,6 +232,7 @@ impl Condition {
             Condition::NotAllowed => "not-allowed",
             Condition::NotAuthorized => "not-authorized",
             Condition::PolicyViolation => "policy-violation",
+            Condition::RegistrationRequired => "registration-required",
             Condition::RemoteServerNotFound => "remote-server-not-found",
             Condition::ResourceConstraint => "resource-constraint",
             Condition::ServiceUnavailable => "service-unavailable",
@@ -234,7 +245,7 @@ impl Condition {
             Condition::BadRequest | Condition::JidMalformed | Condition::NotAcceptable | Condition::PolicyViolation => {
                 ErrorType::Modify
             }
-            Condition::Forbidden | Condition::NotAuthorized => ErrorType::Auth,
+            Condition::Forbidden | Condition::NotAuthorized | Condition::RegistrationRequired => ErrorType::Auth,
             Condition::InternalServerError | Condition::ResourceConstraint => ErrorType::Wait,
             Condition::Conflict
             | Condition::FeatureNotImplemented

@@ -61,6 +61,21 @@ pub(crate) fn settings() -> Settings {
             max_size: 2048,
             max_entries: 3,
         }),
+        muc: Some(super::muc::MucSettings {
+            host: "conference.@HOST@".into(),
+            limits: super::muc::Limits {
+                max_rooms: 10,
+                max_rooms_per_user: 3,
+                max_user_conferences: 5,
+                max_users: 20,
+                history_length: 3,
+                ..Default::default()
+            },
+            defaults: super::muc::RoomDefaults {
+                max_users: 20,
+                ..Default::default()
+            },
+        }),
     }
 }
 

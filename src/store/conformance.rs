@@ -63,6 +63,8 @@ for_every_backend!(
     a_node_that_does_not_persist_items_holds_none,
     user_documents_round_trip_within_their_key_limit,
     removing_an_account_removes_its_pep_data_and_documents_only,
+    muc_rooms_round_trip_by_service_and_are_replaced_whole,
+    a_muc_room_listing_a_user_twice_is_refused,
 );
 
 async fn push_registrations_are_replaced_by_jid_and_node_and_limited(b: Under) {
@@ -107,6 +109,72 @@ async fn push_registrations_are_replaced_by_jid_and_node_and_limited(b: Under) {
         .unwrap();
     p.delete_push("bob@localhost").await.unwrap();
     assert!(p.push_registrations("bob@localhost").await.unwrap().is_empty());
+}
+
+fn muc_room(jid: &str, service: &str, affiliations: &[(&str, &str)]) -> MucRoomRecord {
+    MucRoomRecord {
+        jid: jid.into(),
+        service: service.into(),
+        config: format!("{{\"name\":\"{jid}\"}}"),
+        subject: "Toil and trouble".into(),
+        subject_by: "firstwitch".into(),
+        affiliations: affiliations
+            .iter()
+            .map(|(user, affiliation)| MucAffiliation {
+                user: (*user).into(),
+                affiliation: (*affiliation).into(),
+            })
+            .collect(),
+    }
+}
+
+async fn muc_rooms_round_trip_by_service_and_are_replaced_whole(b: Under) {
+    let m = &b.stores.muc;
+    let coven = muc_room(
+        "coven@conference.localhost",
+        "conference.localhost",
+        &[("hag@localhost", "member"), ("crone@localhost", "owner")],
+    );
+    let elsewhere = muc_room("heath@conference.example.com", "conference.example.com", &[]);
+    m.put_muc_room(&coven).await.unwrap();
+    m.put_muc_room(&elsewhere).await.unwrap();
+    let mut sorted = coven.clone();
+    sorted.affiliations.reverse();
+    assert_eq!(m.muc_rooms("conference.localhost").await.unwrap(), vec![sorted]);
+    assert_eq!(
+        m.muc_rooms("conference.example.com").await.unwrap(),
+        vec![elsewhere.clone()]
+    );
+    // Replaced whole: an affiliation left out is gone, the subject changed.
+    let changed = MucRoomRecord {
+        subject: "Double, double".into(),
+        ..muc_room(
+            "coven@conference.localhost",
+            "conference.localhost",
+            &[("crone@localhost", "owner"), ("witch@localhost", "outcast")],
+        )
+    };
+    m.put_muc_room(&changed).await.unwrap();
+    assert_eq!(m.muc_rooms("conference.localhost").await.unwrap(), vec![changed]);
+    m.delete_muc_room("coven@conference.localhost").await.unwrap();
+    m.delete_muc_room("coven@conference.localhost").await.unwrap();
+    assert!(m.muc_rooms("conference.localhost").await.unwrap().is_empty());
+    // Its affiliations went with it: the same JID starts over empty.
+    let again = muc_room("coven@conference.localhost", "conference.localhost", &[]);
+    m.put_muc_room(&again).await.unwrap();
+    assert_eq!(m.muc_rooms("conference.localhost").await.unwrap(), vec![again]);
+    assert_eq!(m.muc_rooms("conference.example.com").await.unwrap(), vec![elsewhere]);
+}
+
+async fn a_muc_room_listing_a_user_twice_is_refused(b: Under) {
+    let m = &b.stores.muc;
+    let twice = muc_room(
+        "coven@conference.localhost",
+        "conference.localhost",
+        &[("hag@localhost", "member"), ("hag@localhost", "owner")],
+    );
+    assert!(matches!(m.put_muc_room(&twice).await, Err(StoreError::Failed(_))));
+    assert!(m.muc_rooms("conference.localhost").await.unwrap().is_empty());
 }
 
 async fn offline_messages_are_taken_once_in_order_up_to_a_limit(b: Under) {

@@ -4,9 +4,9 @@
 
 use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
-    Credentials, DueUploads, EditFn, NodeConfig, OfflineMessage, OfflineStore, PepItem, PepLimits, PepNode, PepStore,
-    Publication, Published, PushRegistration, PushStore, Room, RoomStore, RoomSummary, RosterEdit, RosterItem,
-    RosterStore, RosterUpdate, StoreError, Upload, UploadStore, UserDataKind, UserDataStore,
+    Credentials, DueUploads, EditFn, MucRoomRecord, MucStore, NodeConfig, OfflineMessage, OfflineStore, PepItem,
+    PepLimits, PepNode, PepStore, Publication, Published, PushRegistration, PushStore, Room, RoomStore, RoomSummary,
+    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, Upload, UploadStore, UserDataKind, UserDataStore,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -34,6 +34,8 @@ struct Data {
     pep: BTreeMap<(String, String), MemNode>,
     /// (owner, kind, key) → document
     user_data: BTreeMap<(String, &'static str, String), String>,
+    /// room JID → persistent Multi-User Chat room
+    muc_rooms: BTreeMap<String, MucRoomRecord>,
 }
 
 /// A PEP node: its configuration and items, oldest first.
@@ -313,6 +315,32 @@ impl RoomStore for MemoryStore {
 
     async fn count_rooms_of(&self, user: &str) -> Result<usize, StoreError> {
         Ok(self.data().rooms_of(user).count())
+    }
+}
+
+#[async_trait]
+impl MucStore for MemoryStore {
+    async fn put_muc_room(&self, room: &MucRoomRecord) -> Result<(), StoreError> {
+        room.check()?;
+        let mut room = room.clone();
+        room.affiliations.sort_by(|a, b| a.user.cmp(&b.user));
+        self.data().muc_rooms.insert(room.jid.clone(), room);
+        Ok(())
+    }
+
+    async fn delete_muc_room(&self, jid: &str) -> Result<(), StoreError> {
+        self.data().muc_rooms.remove(jid);
+        Ok(())
+    }
+
+    async fn muc_rooms(&self, service: &str) -> Result<Vec<MucRoomRecord>, StoreError> {
+        Ok(self
+            .data()
+            .muc_rooms
+            .values()
+            .filter(|r| r.service == service)
+            .cloned()
+            .collect())
     }
 }
 

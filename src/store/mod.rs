@@ -1,6 +1,6 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
-//! [`PepStore`], [`UserDataStore`].
+//! [`PepStore`], [`UserDataStore`], [`MucStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -26,6 +26,7 @@ mod accounts;
 mod archive;
 mod blocking;
 pub mod memory;
+mod muc;
 mod offline;
 mod pep;
 mod push;
@@ -38,6 +39,7 @@ mod user_data;
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use blocking::BlockStore;
+pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
 pub use offline::{OfflineMessage, OfflineStore};
 pub use pep::{
     AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
@@ -75,6 +77,7 @@ pub struct Stores {
     pub uploads: Arc<dyn UploadStore>,
     pub pep: Arc<dyn PepStore>,
     pub user_data: Arc<dyn UserDataStore>,
+    pub muc: Arc<dyn MucStore>,
 }
 
 impl Stores {
@@ -90,7 +93,8 @@ impl Stores {
             + PushStore
             + UploadStore
             + PepStore
-            + UserDataStore,
+            + UserDataStore
+            + MucStore,
     {
         Stores {
             accounts: store.clone(),
@@ -102,7 +106,8 @@ impl Stores {
             push: store.clone(),
             uploads: store.clone(),
             pep: store.clone(),
-            user_data: store,
+            user_data: store.clone(),
+            muc: store,
         }
     }
 

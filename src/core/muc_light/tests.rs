@@ -448,7 +448,7 @@ async fn discovery_lists_the_service_the_rooms_and_their_features() {
         .elements()
         .filter_map(|i| i.attr("jid").map(str::to_owned))
         .collect();
-    assert_eq!(jids, ["muclight.localhost"]);
+    assert_eq!(jids, ["conference.localhost", "muclight.localhost"]);
     h.send(
         &alice,
         "<iq id='r' to='muclight.localhost' type='get'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>",

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+mod muc;
 mod offline;
 mod pep;
 mod rooms;
@@ -156,6 +157,23 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL,
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (owner, kind, key)
+     ) WITHOUT ROWID;",
+    // 10: persistent Multi-User Chat rooms (XEP-0045): configuration (serialized by the
+    // core), subject, and affiliations, which go with their room.
+    "CREATE TABLE muc_rooms (
+        jid TEXT PRIMARY KEY NOT NULL,
+        service TEXT NOT NULL,
+        config TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        subject_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX muc_rooms_by_service ON muc_rooms (service, jid);
+     CREATE TABLE muc_affiliations (
+        room TEXT NOT NULL REFERENCES muc_rooms (jid) ON DELETE CASCADE,
+        user TEXT NOT NULL,
+        affiliation TEXT NOT NULL,
+        PRIMARY KEY (room, user)
      ) WITHOUT ROWID;",
 ];
 
