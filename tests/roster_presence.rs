@@ -205,6 +205,9 @@ async fn a_request_to_an_offline_user_survives_a_restart_and_waits_for_their_nex
         .send_stanza(presence(PresenceType::Unsubscribed, "alice@localhost"))
         .await
         .unwrap();
+    // A stream's stanzas are handled in order: once a ping after it is answered, the
+    // denial has been applied.
+    assert_eq!(common::xmpp::ping_error(&mut carol, "localhost").await, None);
     let (mut alice, _) = online(&server, "alice@localhost/a2", "secret", Transport::StartTls).await;
     let items = roster_of(&mut alice).await;
     let carol_item = item_for(&items, "carol@localhost").unwrap();

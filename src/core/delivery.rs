@@ -98,6 +98,9 @@ impl AccountDomains {
         if settings.vcard.is_some() {
             account = account.with(ns::VCARD, "vCard", vcard::VcardIq);
         }
+        if settings.vcard.is_some() && settings.pep.is_some() {
+            account = account.with_features(&[super::avatar_sync::FEATURE]);
+        }
         if settings.private.is_some() {
             account = account.with(ns::PRIVATE, "query", private::PrivateIq);
         }

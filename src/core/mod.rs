@@ -25,6 +25,7 @@
 
 pub mod accounts;
 pub mod archive;
+pub(crate) mod avatar_sync;
 pub(crate) mod blocking;
 pub(crate) mod caps;
 pub(crate) mod carbons;
@@ -141,6 +142,8 @@ pub struct Core {
     metrics: Arc<Metrics>,
     /// Blocklists read so far (XEP-0191).
     blocklists: blocking::BlockLists,
+    /// Avatar hashes for presence (XEP-0398).
+    avatar_hashes: avatar_sync::AvatarHashes,
     /// Sessions a client may resume (XEP-0198), by SM-ID.
     resumptions: resumption::Resumptions,
 }
@@ -243,6 +246,7 @@ impl Core {
             sessions: Sessions::new(metrics.clone()),
             metrics,
             blocklists: blocking::BlockLists::default(),
+            avatar_hashes: avatar_sync::AvatarHashes::default(),
             settings,
             stores,
             accounts,

@@ -86,7 +86,9 @@ async fn broadcast(core: &Core, from: &FullJid, presence: &Element) -> Result<()
     Ok(())
 }
 
-async fn available(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+async fn available(core: &Core, session: &Arc<Session>, mut stanza: Element) -> Result<(), RouteError> {
+    // XEP-0398 §4: contacts learn the avatar's hash whatever client set it.
+    super::avatar_sync::stamp_presence(core, &session.jid.to_bare(), &mut stanza).await;
     let priority = stanza
         .child("priority", ns::CLIENT)
         .and_then(|p| p.text().trim().parse::<i8>().ok())

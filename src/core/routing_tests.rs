@@ -676,7 +676,7 @@ async fn disco_info_lists_exactly_what_each_table_handles() {
     let account = features(&alice.take_one());
     let mut expected = vec![ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING, "urn:xmpp:push:0", ns::MAM];
     expected.extend(super::pep::FEATURES);
-    expected.extend([ns::VCARD, ns::PRIVATE]);
+    expected.extend([ns::VCARD, ns::PRIVATE, "urn:xmpp:pep-vcard-conversion:0"]);
     let (mut got, mut want) = (
         account.clone(),
         expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),

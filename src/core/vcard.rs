@@ -80,6 +80,7 @@ impl IqHandler for VcardIq {
             .put_user_data(owner.as_str(), UserDataKind::Vcard, "", &xml, 1)
             .await
             .map_err(failed)?;
+        super::avatar_sync::vcard_set(core, &owner, request.payload).await;
         Ok(None)
     }
 }

@@ -332,14 +332,48 @@ async fn publish(
         .map_or_else(NodeConfig::default, |p| p.apply(&NodeConfig::default()));
     let precondition = patch.map(|p| Box::new(move |c: &NodeConfig| p.matches(c)) as PreconditionFn);
     let id = req.id.unwrap_or_else(|| super::hex(&rand::random::<[u8; 12]>()));
-    let item = PepItem {
-        id: id.clone(),
+    store_and_notify(
+        core,
+        pep,
+        owner,
+        &req.node,
+        &id,
         payload,
+        req.payload,
+        create_with,
+        precondition,
+    )
+    .await?;
+    if req.node == super::avatar_sync::METADATA {
+        super::avatar_sync::metadata_published(core, owner).await;
+    }
+    Ok(Some(protocol::published(&req.node, &id)))
+}
+
+/// Publishes `payload` (serialized as `xml`) as item `id` of `owner`'s `node` and tells
+/// whoever may see it; the node is created with `create_with` when missing.
+#[allow(clippy::too_many_arguments)]
+async fn store_and_notify(
+    core: &Core,
+    pep: &PepSettings,
+    owner: &BareJid,
+    node: &str,
+    id: &str,
+    xml: String,
+    payload: Element,
+    create_with: NodeConfig,
+    precondition: Option<PreconditionFn>,
+) -> Result<(), StanzaError> {
+    let req_node = node.to_owned();
+    let payload_xml = xml;
+    let item = PepItem {
+        id: id.to_owned(),
+        payload: payload_xml,
         published_ms: super::archive::now_ms(),
     };
     let publication = Publication {
         owner: owner.to_string(),
-        node: req.node.clone(),
+        node: req_node.clone(),
         item,
         create_with,
         precondition,
@@ -366,10 +400,26 @@ async fn publish(
                 .with_text(format!("The account's items may take at most {} bytes", pep.max_bytes)))
         }
     };
-    let payload = config.deliver_payloads.then_some(req.payload);
-    let event = protocol::items_event(&req.node, vec![protocol::item(ns::PUBSUB_EVENT, &id, payload)]);
-    broadcast(core, owner, &req.node, &config, event).await;
-    Ok(Some(protocol::published(&req.node, &id)))
+    let payload = config.deliver_payloads.then_some(payload);
+    let event = protocol::items_event(&req_node, vec![protocol::item(ns::PUBSUB_EVENT, id, payload)]);
+    broadcast(core, owner, &req_node, &config, event).await;
+    Ok(())
+}
+
+/// Publishes on the owner's behalf what the server itself derives (an avatar converted
+/// from the vCard, XEP-0398), with the node's defaults; refusals are only logged.
+pub(crate) async fn publish_for_owner(core: &Core, owner: &BareJid, node: &str, id: &str, payload: Element) {
+    let Some(pep) = core.settings.pep.as_ref() else {
+        return;
+    };
+    let xml = payload.to_xml("");
+    if xml.len() > pep.payload_limit(node) {
+        tracing::debug!(%owner, node, "a derived item is larger than the node allows; not published");
+        return;
+    }
+    if let Err(e) = store_and_notify(core, pep, owner, node, id, xml, payload, NodeConfig::default(), None).await {
+        tracing::debug!(%owner, node, error = ?e, "a derived item was not published");
+    }
 }
 
 async fn retract(core: &Core, request: &IqRequest<'_>, owner: &BareJid, action: &Element) -> IqAnswer {
