@@ -35,3 +35,8 @@ async fn an_omemo_device_list_reaches_a_contact_and_an_open_bundle_anyone() {
 async fn a_vcard_set_by_its_owner_is_read_by_another_user_and_private_xml_round_trips() {
     run("vcard_private").await;
 }
+
+#[tokio::test]
+async fn an_avatar_set_in_the_vcard_is_the_pep_avatar_with_its_hash_in_presence_and_back() {
+    run("avatar_compatibility").await;
+}

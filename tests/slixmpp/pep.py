@@ -297,6 +297,51 @@ async def vcard_private():
         await c.offline()
 
 
-SCENARIOS = {f.__name__: f for f in (avatar, bookmarks, omemo, vcard_private)}
+async def avatar_compatibility():
+    """XEP-0398: an avatar set through the vCard shows up as the PEP avatar, its hash in
+    presence; one published through PEP shows up in the vCard."""
+    befriend("alice", "bob")
+    bob = await pep_client("bob", plugins=["xep_0054", "xep_0153"])
+    hashes = asyncio.Queue()
+    bob.add_event_handler(
+        "presence",
+        lambda p: p["from"].bare == jid("alice")
+        and p["type"] in ("available", "away", "chat", "dnd", "xa")
+        and hashes.put_nowait(p.xml.findtext("{vcard-temp:x:update}x/{vcard-temp:x:update}photo")),
+    )
+    alice = await pep_client("alice", plugins=["xep_0054", "xep_0084"])
+    info = await alice.plugin["xep_0030"].get_info(jid=jid("alice"))
+    expect("urn:xmpp:pep-vcard-conversion:0" in info["disco_info"]["features"], "conversion advertised")
+    image = b"\x89PNG\r\n\x1a\n an avatar"
+    card = alice.plugin["xep_0054"].make_vcard()
+    card["FN"] = "Alice"
+    card["PHOTO"]["TYPE"] = "image/png"
+    card["PHOTO"]["BINVAL"] = image
+    await alice.plugin["xep_0054"].publish_vcard(card)
+    digest = hashlib.sha1(image).hexdigest()
+    items = await bob.plugin["xep_0060"].get_items(jid("alice"), "urn:xmpp:avatar:metadata")
+    ids = [i["id"] for i in items["pubsub"]["items"]]
+    expect(ids == [digest], f"metadata items {ids}, expected {digest}")
+    data = await bob.plugin["xep_0060"].get_item(jid("alice"), "urn:xmpp:avatar:data", digest)
+    expect(digest in str(data), "the image is published under its hash")
+    alice.send_presence(pshow="away")
+    seen = await asyncio.wait_for(hashes.get(), 10)
+    while seen != digest:
+        seen = await asyncio.wait_for(hashes.get(), 10)
+    # Published through PEP: the vCard follows.
+    other = b"GIF89a another avatar"
+    other_id = hashlib.sha1(other).hexdigest()
+    await alice.plugin["xep_0084"].publish_avatar(other)
+    await alice.plugin["xep_0084"].publish_avatar_metadata(
+        [{"id": other_id, "type": "image/gif", "bytes": len(other)}]
+    )
+    got = await bob.plugin["xep_0054"].get_vcard(jid("alice"))
+    expect(got["vcard_temp"]["PHOTO"]["BINVAL"] == other, "the vCard carries the PEP avatar")
+    expect(got["vcard_temp"]["FN"] == "Alice", "and keeps the rest")
+    for c in (alice, bob):
+        await c.offline()
+
+
+SCENARIOS = {f.__name__: f for f in (avatar, bookmarks, omemo, vcard_private, avatar_compatibility)}
 
 run(SCENARIOS[sys.argv[1]])
