@@ -17,12 +17,18 @@ BOSH_CLIENT := tests/bosh-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
+# cargo-fuzz, for the fuzz targets in fuzz/ (see docs/security.md, "Fuzzing").
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
+FUZZ_TARGETS ?= xml_stream sasl_scram jid json_contract config
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 25
 
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration contract tools java generate check-generated \
-        check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint
+        check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint fuzz fuzz-smoke
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -32,6 +38,8 @@ help:
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
 	@echo "make soak               10 min of mixed load: nothing acknowledged lost, server stays flat"
+	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
+	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
 	@echo "make fmt                format the hand-written crates (never generated/)"
 	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings"
 	@echo "make ci                 everything CI runs"
@@ -73,13 +81,23 @@ soak:
 soak-smoke:
 	SOAK_SMOKE=1 bash bench/soak.sh
 
+# The fuzz targets (fuzz/, their own workspace): each for FUZZ_SECONDS, or briefly. Both
+# build with cargo fuzz on the stable toolchain (no sanitizer) into fuzz/target.
+fuzz: $(CARGO_FUZZ)
+	sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(CARGO_FUZZ)
+	sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
 fmt:
 	$(CARGO) fmt $(OWN_CRATES)
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 # The gates CI runs before the tests: formatting, lints (every target, warnings are
 # errors) and the API docs with broken or private links refused.
 lint:
 	$(CARGO) fmt $(OWN_CRATES) --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy $(OWN_CRATES) --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p meerkat
 	@echo "lint: passed"
@@ -101,6 +119,9 @@ $(SCHEMATHESIS): $(VENV)/bin/pip
 $(GENERATOR): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "openapi-generator-cli==$(GENERATOR_VERSION)"
 	@touch $@
+
+$(CARGO_FUZZ):
+	$(CARGO) install cargo-fuzz --locked --version $(CARGO_FUZZ_VERSION) --root .tools/cargo
 
 $(WS_CLIENT): tests/ws-client/package.json tests/ws-client/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
@@ -144,8 +165,8 @@ check-stale-guard: $(GENERATOR) java
 
 # --- CI ----------------------------------------------------------------------------------
 
-ci: lint test check-generated check-stale-guard
+ci: lint test fuzz-smoke check-generated check-stale-guard
 
 clean:
 	$(CARGO) clean
-	rm -rf .tools
+	rm -rf .tools fuzz/target fuzz/artifacts

@@ -15,6 +15,9 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 pub mod server;
 pub mod store;

@@ -26,8 +26,39 @@ pub enum JidError {
 }
 
 /// Parses and normalises any JID (bare or full).
+///
+/// One round of stringprep is not always idempotent: it maps case before it normalises
+/// (NFKC), so `Ϲ` (U+03F9) becomes `Σ`, which the next round maps to `σ`; and NFKC can
+/// make the very characters the lexical checks are about (`＠` becomes `@`, `．` a dot).
+/// As PRECIS prescribes (RFC 8264 §7), the preparation is repeated until its output is
+/// stable, and a string still changing after three more rounds is refused. So the JID
+/// returned always prepares to itself: its text names the same address, with the same
+/// parts, wherever it is parsed again.
 pub fn parse(given: &str) -> Result<Jid, JidError> {
-    Jid::new(&prepare(given)?).map_err(|e| JidError::Invalid(e.to_string()))
+    let mut jid = prepare_once(given)?;
+    for _ in 0..3 {
+        let again = prepare_once(jid.as_str())?;
+        if again.as_str() == jid.as_str() {
+            return Ok(jid);
+        }
+        jid = again;
+    }
+    Err(JidError::Invalid("the JID does not reach a stable form".into()))
+}
+
+/// One round: the lexical checks, then the `jid` crate's stringprep, whose output parts
+/// must not contain a separator (`bob＠localhost` is a domainpart that becomes
+/// `bob@localhost`, which as text would be read with a localpart).
+fn prepare_once(given: &str) -> Result<Jid, JidError> {
+    let jid = Jid::new(&prepare(given)?).map_err(|e| JidError::Invalid(e.to_string()))?;
+    let domain = jid.domain().as_str();
+    if domain.contains('@') {
+        return Err(JidError::AtInDomain);
+    }
+    if domain.contains('/') || jid.node().is_some_and(|n| n.as_str().contains(['@', '/'])) {
+        return Err(JidError::Invalid("a separator inside a part".into()));
+    }
+    Ok(jid)
 }
 
 /// Parses and normalises a bare JID; a resource is refused, not dropped.
@@ -110,6 +141,24 @@ mod tests {
         assert_eq!(parse("bob@localhost/a@b/c").unwrap().to_string(), "bob@localhost/a@b/c");
     }
 
+    /// Found by the `jid` fuzz target: one stringprep round maps case before NFKC, so its
+    /// output could prepare to something else again.
+    #[test]
+    fn the_normal_form_prepares_to_itself() {
+        for (given, normal) in [
+            ("V\u{3F9}", "v\u{3C3}"),
+            ("\u{3F9}@localhost", "\u{3C3}@localhost"),
+            ("bob@localhost\u{FF0E}", "bob@localhost"),
+            ("bob@localhost\u{FF0E}/r", "bob@localhost/r"),
+            ("\u{FF22}ob@localhost", "bob@localhost"),
+        ] {
+            let jid = parse(given).unwrap_or_else(|e| panic!("{given:?}: {e}"));
+            assert_eq!(jid.as_str(), normal, "{given:?}");
+            assert_eq!(parse(jid.as_str()).unwrap(), jid, "{given:?}");
+        }
+        assert_eq!(parse_bare("\u{3F9}@localhost").unwrap().as_str(), "\u{3C3}@localhost");
+    }
+
     #[test]
     fn what_an_address_cannot_be_is_refused() {
         for bad in [
@@ -129,6 +178,11 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?} was accepted as {:?}", parse(bad));
         }
         assert_eq!(parse("bob@@localhost"), Err(JidError::AtInDomain));
+        // What only stringprep's normalisation turns into '@' or an empty label.
+        assert_eq!(parse("bob@loc\u{FF20}alhost"), Err(JidError::AtInDomain));
+        assert_eq!(parse("bobo#\u{FF20}alhosost"), Err(JidError::AtInDomain));
+        assert!(parse("bob@local\u{FF0F}host").is_err());
+        assert!(parse("bob@\u{FF0E}localhost").is_err());
         assert_eq!(parse_bare("bob@localhost/r"), Err(JidError::ResourceNotAllowed));
         assert!(parse_account("localhost").is_err());
         assert!(parse_account("bob@localhost").is_ok());

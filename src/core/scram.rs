@@ -94,7 +94,7 @@ impl ScramHash {
     }
 
     /// A credential for `password` with the given salt.
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn derive(self, password: &[u8], salt: &[u8], iterations: u32) -> ScramCredential {
         match self {
             ScramHash::Sha1 => derive_sha1(password, salt, iterations),

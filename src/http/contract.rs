@@ -315,7 +315,7 @@ impl Contract {
         Ok(Contract { base_path, operations })
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn operations(&self) -> impl Iterator<Item = &Operation> {
         self.operations.iter()
     }

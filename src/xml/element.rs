@@ -17,7 +17,9 @@ pub struct Element {
     pub name: String,
     pub ns: String,
     /// Attributes in document order, by qualified name (`type`, `xml:lang`); namespace
-    /// declarations are not attributes here.
+    /// declarations are not attributes here, except the `xmlns:p` that prefixed attributes
+    /// need (the reader puts them after the attributes), so that the element serializes to
+    /// namespace-well-formed XML on its own.
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Node>,
 }
@@ -157,13 +159,15 @@ impl Element {
     }
 }
 
-/// Escapes character data.
+/// Escapes character data. A carriage return is written as a reference: raw, it would be
+/// read as a line end (XML 1.0 §2.11), that is as a line feed.
 pub fn escape_text(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#13;"),
             c => out.push(c),
         }
     }
@@ -202,6 +206,9 @@ mod tests {
             "<message to='bob@localhost' id='a&apos;b&quot;&lt;c&gt;&amp;'>\
              <body>1 &lt; 2 &amp; 3 &gt; 2</body><ping xmlns='urn:xmpp:ping'/></message>"
         );
+        let mut out = String::new();
+        escape_text("a\r\nb\tc", &mut out);
+        assert_eq!(out, "a&#13;\nb\tc");
         assert!(msg
             .to_xml("jabber:server")
             .starts_with("<message xmlns='jabber:client'"));

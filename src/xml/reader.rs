@@ -90,9 +90,34 @@ struct TreeBuilder {
 
 fn unbound_or(ns: ResolveResult<'_>, default_ns: &str) -> Result<String, XmlError> {
     match ns {
-        ResolveResult::Bound(n) => Ok(n.0.to_owned()),
+        ResolveResult::Bound(n) => namespace_name(n.0),
         ResolveResult::Unbound => Ok(default_ns.to_owned()),
         ResolveResult::Unknown(_) => Err(XmlError::BadNamespacePrefix),
+    }
+}
+
+/// The namespace name a declaration gives: its attribute value normalized, references
+/// resolved (`xmlns='urn:a&amp;b'` declares `urn:a&b`). quick-xml's resolver keeps the raw
+/// text, which would make one namespace differ from itself written another way, and be
+/// escaped a second time when serialized.
+fn namespace_name(raw: &str) -> Result<String, XmlError> {
+    let declaration = quick_xml::events::attributes::Attribute {
+        key: quick_xml::name::QName("xmlns"),
+        value: raw.into(),
+    };
+    declaration
+        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .map(|v| v.into_owned())
+        .map_err(value_error)
+}
+
+/// What a malformed attribute value is.
+fn value_error(e: quick_xml::Error) -> XmlError {
+    match e {
+        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
+            XmlError::Restricted("entity reference")
+        }
+        other => XmlError::NotWellFormed(other.to_string()),
     }
 }
 
@@ -115,7 +140,14 @@ fn check_qname(name: &str) -> Result<(), XmlError> {
     }
 }
 
-fn element_from(start: &quick_xml::events::BytesStart<'_>, ns: String, keep_xmlns: bool) -> Result<Element, XmlError> {
+/// The element of a start tag. `declarations` are the prefix declarations its prefixed
+/// attributes need (see [`attribute_prefixes`]); they follow its attributes.
+fn element_from(
+    start: &quick_xml::events::BytesStart<'_>,
+    ns: String,
+    keep_xmlns: bool,
+    declarations: Declarations,
+) -> Result<Element, XmlError> {
     check_qname(start.name().0)?;
     let mut el = Element::new(start.local_name().into_inner().to_owned(), ns);
     for attr in start.attributes() {
@@ -124,12 +156,7 @@ fn element_from(start: &quick_xml::events::BytesStart<'_>, ns: String, keep_xmln
         check_qname(key)?;
         let value = attr
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|e| match e {
-                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
-                    XmlError::Restricted("entity reference")
-                }
-                other => XmlError::NotWellFormed(other.to_string()),
-            })?;
+            .map_err(value_error)?;
         if !super::is_xml_text(&value) {
             return Err(XmlError::NotWellFormed(
                 "a character reference XML does not allow".into(),
@@ -140,6 +167,7 @@ fn element_from(start: &quick_xml::events::BytesStart<'_>, ns: String, keep_xmln
         }
         el.attrs.push((key.to_owned(), value.into_owned()));
     }
+    el.attrs.extend(declarations);
     Ok(el)
 }
 
@@ -177,12 +205,12 @@ impl TreeBuilder {
         }
     }
 
-    fn feed(&mut self, ns: ResolveResult<'_>, event: Event<'_>) -> Result<Built, XmlError> {
+    fn feed(&mut self, ns: ResolveResult<'_>, event: Event<'_>, declarations: Declarations) -> Result<Built, XmlError> {
         let default_ns = self.stack.last().map(|e| e.ns.as_str()).unwrap_or(CLIENT_NS);
         match event {
             Event::Start(start) | Event::Empty(start) if self.stream_level && !self.in_stream => {
                 let ns = unbound_or(ns, "")?;
-                let el = element_from(&start, ns, true)?;
+                let el = element_from(&start, ns, true, declarations)?;
                 if el.name != "stream" || el.ns != STREAM_NS {
                     return Err(XmlError::NotWellFormed("expected <stream:stream>".into()));
                 }
@@ -191,13 +219,13 @@ impl TreeBuilder {
             }
             Event::Start(start) => {
                 let ns = unbound_or(ns, default_ns)?;
-                let el = element_from(&start, ns, false)?;
+                let el = element_from(&start, ns, false, declarations)?;
                 self.stack.push(el);
                 Ok(Built::Nothing)
             }
             Event::Empty(start) => {
                 let ns = unbound_or(ns, default_ns)?;
-                let el = element_from(&start, ns, false)?;
+                let el = element_from(&start, ns, false, declarations)?;
                 Ok(self.finish(el))
             }
             Event::End(_) => match self.stack.pop() {
@@ -206,10 +234,8 @@ impl TreeBuilder {
                 None => Err(XmlError::NotWellFormed("unexpected end tag".into())),
             },
             Event::Text(text) => self.push_text(&text.xml10_content()),
-            Event::CData(data) => {
-                let text: &str = &data;
-                self.push_text(text)
-            }
+            // Line ends are normalized in CDATA sections too (XML 1.0 §2.11).
+            Event::CData(data) => self.push_text(&data.xml10_content()),
             Event::GeneralRef(r) => {
                 let c = match r.resolve_char_ref() {
                     Ok(Some(c)) if super::is_xml_char(c) => c,
@@ -312,13 +338,13 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
             };
             // Copy out of the resolver's borrow before touching the tree.
             let ns = OwnedNs::from(ns);
-            check_attribute_prefixes(&self.reader, &event)?;
+            let declarations = attribute_prefixes(&self.reader, &event)?;
             let event = event.into_owned();
             if matches!(event, Event::Eof) && self.budget_spent() {
                 // The budget ran out, not the socket: the element needs more than allowed.
                 return Err(XmlError::TooLarge(self.max_stanza));
             }
-            let built = self.tree.feed(ns.as_resolve(), event)?;
+            let built = self.tree.feed(ns.as_resolve(), event, declarations)?;
             if self.tree.stack.is_empty() && !matches!(built, Built::KeepAlive) {
                 // Between top-level elements: the next one gets a fresh budget. White space
                 // between stanzas counts against the next one's budget, so a flood of it
@@ -421,19 +447,36 @@ impl<R: AsyncRead + Unpin> AsyncRead for Checked<R> {
     }
 }
 
+/// `xmlns:prefix` declarations, as (name, namespace) attribute pairs.
+type Declarations = Vec<(String, String)>;
+
 /// A prefixed attribute needs its prefix declared, like a prefixed element (the reader
-/// resolves only element names by itself).
-fn check_attribute_prefixes<R>(reader: &NsReader<R>, event: &Event<'_>) -> Result<(), XmlError> {
+/// resolves only element names by itself). Returns the declarations the element's prefixed
+/// attributes use (all but the predefined `xml:`), wherever in scope they were made: the
+/// element keeps them, so that it serializes to namespace-well-formed XML on its own, even
+/// relayed without the ancestor or stream header that declared its prefixes.
+fn attribute_prefixes<R>(reader: &NsReader<R>, event: &Event<'_>) -> Result<Declarations, XmlError> {
     let (Event::Start(start) | Event::Empty(start)) = event else {
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let mut declarations: Declarations = Vec::new();
     for attr in start.attributes().flatten() {
         check_qname(attr.key.0)?;
-        if let (ResolveResult::Unknown(_), _) = reader.resolver().resolve_attribute(attr.key) {
-            return Err(XmlError::BadNamespacePrefix);
+        match reader.resolver().resolve_attribute(attr.key) {
+            (ResolveResult::Unknown(_), _) => return Err(XmlError::BadNamespacePrefix),
+            (ResolveResult::Bound(ns), _) => {
+                let Some((prefix, _)) = attr.key.0.split_once(':') else {
+                    continue;
+                };
+                let name = format!("xmlns:{prefix}");
+                if prefix != "xml" && prefix != "xmlns" && !declarations.iter().any(|(n, _)| *n == name) {
+                    declarations.push((name, namespace_name(ns.0)?));
+                }
+            }
+            (ResolveResult::Unbound, _) => {}
         }
     }
-    Ok(())
+    Ok(declarations)
 }
 
 fn configure<R>(reader: &mut NsReader<R>) {
@@ -488,11 +531,11 @@ pub fn parse_element(text: &str) -> Result<Element, XmlError> {
             Err(e) => return Err(XmlError::NotWellFormed(e.to_string())),
         };
         let ns = OwnedNs::from(ns);
-        check_attribute_prefixes(&reader, &event)?;
+        let declarations = attribute_prefixes(&reader, &event)?;
         if let Event::Eof = event {
             return result.ok_or_else(|| XmlError::NotWellFormed("no element".into()));
         }
-        match tree.feed(ns.as_resolve(), event)? {
+        match tree.feed(ns.as_resolve(), event, declarations)? {
             Built::Top(el) if result.is_none() => result = Some(el),
             Built::Top(_) => return Err(XmlError::NotWellFormed("more than one element".into())),
             Built::KeepAlive | Built::Nothing => {}
@@ -666,6 +709,69 @@ mod tests {
         assert_eq!(e.stream_condition(), Some("bad-namespace-prefix"), "{e:?}");
         let e = first_error("<html>", 65536).await;
         assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+    }
+
+    /// Found by the `xml_stream` fuzz target: a prefixed attribute lost the declaration of
+    /// its prefix, so the stanza relayed (and archived) was not namespace-well-formed, and
+    /// a recipient's parser would drop the stream.
+    #[tokio::test]
+    async fn prefixed_attributes_keep_their_declarations_when_relayed() {
+        let input = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' \
+            xmlns:h='urn:h'><message h:hint='1'><x:data xmlns:x='urn:x' x:a='1' x:b='2'>\
+            <item x:c='3' xml:lang='en'/></x:data></message></stream:stream>";
+        let events = read_all(vec![5], input).await;
+        let StreamEvent::Stanza(m) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(m.child("data", "urn:x").unwrap().attr("x:a"), Some("1"));
+        let xml = m.to_xml(CLIENT_NS);
+        assert_eq!(
+            xml,
+            "<message h:hint='1' xmlns:h='urn:h'><data xmlns='urn:x' x:a='1' x:b='2' xmlns:x='urn:x'>\
+             <item xmlns='jabber:client' x:c='3' xml:lang='en' xmlns:x='urn:x'/></data></message>"
+        );
+        assert_eq!(&parse_element(&xml).unwrap(), m);
+        let ws = parse_element("<message xmlns='jabber:client'><x:data xmlns:x='urn:x' x:a='1'/></message>").unwrap();
+        assert_eq!(&parse_element(&ws.to_xml(CLIENT_NS)).unwrap(), &ws);
+    }
+
+    /// Found by the `xml_stream` fuzz target: a namespace was kept as written, references
+    /// unresolved, so `jabber&#58;client` was not `jabber:client` and `urn:a&amp;b` was
+    /// relayed as `urn:a&amp;amp;b`.
+    #[tokio::test]
+    async fn namespace_names_are_attribute_values_with_references_resolved() {
+        let input = "<stream:stream xmlns='jabber&#58;client' xmlns:stream='http://etherx.jabber.org/st&#x72;eams'>\
+            <message><x:data xmlns:x='urn:a&amp;b' x:a='1'><y xmlns='urn:&gt;'/></x:data></message></stream:stream>";
+        let events = read_all(vec![3], input).await;
+        let StreamEvent::Stanza(m) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert!(m.is("message", CLIENT_NS));
+        let data = m.child("data", "urn:a&b").unwrap();
+        assert!(data.child("y", "urn:>").is_some());
+        let xml = m.to_xml(CLIENT_NS);
+        assert_eq!(
+            xml,
+            "<message><data xmlns='urn:a&amp;b' x:a='1' xmlns:x='urn:a&amp;b'><y xmlns='urn:&gt;'/></data></message>"
+        );
+        assert_eq!(&parse_element(&xml).unwrap(), m);
+    }
+
+    /// Found by the `xml_stream` fuzz target: a CDATA section kept its carriage returns
+    /// (XML normalizes line ends everywhere), and a carriage return written as `&#13;` was
+    /// serialized raw, so the recipient read a line feed.
+    #[tokio::test]
+    async fn line_ends_are_normalized_and_a_written_carriage_return_survives() {
+        let input =
+            format!("{OPEN}<message><body>a\r\nb\rc<![CDATA[d\r\ne\rf]]>&#13;&#xD;\r</body></message></stream:stream>");
+        let events = read_all(vec![2], &input).await;
+        let StreamEvent::Stanza(m) = &events[1] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(m.child("body", CLIENT_NS).unwrap().text(), "a\nb\ncd\ne\nf\r\r\n");
+        let xml = m.to_xml(CLIENT_NS);
+        assert_eq!(xml, "<message><body>a\nb\ncd\ne\nf&#13;&#13;\n</body></message>");
+        assert_eq!(&parse_element(&xml).unwrap(), m);
     }
 
     #[tokio::test]

@@ -171,6 +171,17 @@ impl ScramServer {
     ) -> (Vec<u8>, ScramAwaitFinal) {
         let mut server_nonce = [0u8; 18];
         rand::thread_rng().fill_bytes(&mut server_nonce);
+        self.challenge_with_nonce(credential, fake_salt, fake_iterations, server_nonce)
+    }
+
+    /// [`challenge`](Self::challenge) with the server's part of the nonce given.
+    pub(crate) fn challenge_with_nonce(
+        self,
+        credential: Option<ScramCredential>,
+        fake_salt: Vec<u8>,
+        fake_iterations: u32,
+        server_nonce: [u8; 18],
+    ) -> (Vec<u8>, ScramAwaitFinal) {
         let nonce = format!("{}{}", self.client_nonce, B64.encode(server_nonce));
         let known_user = credential.is_some();
         let credential = credential.unwrap_or(ScramCredential {
