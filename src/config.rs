@@ -1062,6 +1062,32 @@ impl Config {
         name.and_then(|n| self.shaper.get(n)).map(|s| s.max_rate)
     }
 
+    /// Checks a component service's `host` template (`@HOST@` for each served host): a
+    /// domain, never one of the hosts, and, when `muc_light_clash` says how to refuse it,
+    /// never the MUC Light service's domain either.
+    fn check_service_host(&self, key: &str, template: &str, muc_light_clash: Option<&str>) -> Result<(), ConfigError> {
+        let sample = template.replace("@HOST@", "example.com");
+        let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+        if domain.is_none() || sample.contains(char::is_whitespace) {
+            return Err(invalid(key, "expected a domain, with @HOST@ for each served host"));
+        }
+        for h in &self.general.hosts {
+            let service = template.replace("@HOST@", h);
+            if service.eq_ignore_ascii_case(h) {
+                return Err(invalid(key, "expected a domain other than the served hosts"));
+            }
+            if let Some(text) = muc_light_clash {
+                if self
+                    .muc_light_domain(h)
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&service))
+                {
+                    return Err(invalid(key, text));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         for (name, s) in &self.shaper {
             if s.max_rate == 0 {
@@ -1267,22 +1293,7 @@ impl Config {
                     return Err(invalid(key(k), "expected a positive integer"));
                 }
             }
-            let sample = m.host.replace("@HOST@", "example.com");
-            let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
-            if domain.is_none() || sample.contains(char::is_whitespace) {
-                return Err(invalid(
-                    key("host"),
-                    "expected a domain, with @HOST@ for each served host",
-                ));
-            }
-            if self
-                .general
-                .hosts
-                .iter()
-                .any(|h| m.host.replace("@HOST@", h).eq_ignore_ascii_case(h))
-            {
-                return Err(invalid(key("host"), "expected a domain other than the served hosts"));
-            }
+            self.check_service_host(&key("host"), &m.host, None)?;
         }
         if let Some(m) = &self.modules.mod_http_upload {
             self.validate_uploads(m)?;
@@ -1312,26 +1323,11 @@ impl Config {
                     format!("expected at most max_users ({})", m.max_users),
                 ));
             }
-            let sample = m.host.replace("@HOST@", "example.com");
-            let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
-            if domain.is_none() || sample.contains(char::is_whitespace) {
-                return Err(invalid(
-                    key("host"),
-                    "expected a domain, with @HOST@ for each served host",
-                ));
-            }
-            for h in &self.general.hosts {
-                let service = m.host.replace("@HOST@", h);
-                if service.eq_ignore_ascii_case(h) {
-                    return Err(invalid(key("host"), "expected a domain other than the served hosts"));
-                }
-                if self
-                    .muc_light_domain(h)
-                    .is_some_and(|l| l.eq_ignore_ascii_case(&service))
-                {
-                    return Err(invalid(key("host"), "expected a domain other than mod_muc_light's"));
-                }
-            }
+            self.check_service_host(
+                &key("host"),
+                &m.host,
+                Some("expected a domain other than mod_muc_light's"),
+            )?;
         }
         for (i, l) in self.listen.c2s.iter().enumerate() {
             if l.tls.certfile.is_some() != l.tls.keyfile.is_some() {
@@ -1401,29 +1397,11 @@ impl Config {
         if !(16..=128).contains(&m.token_bytes) {
             return Err(invalid(key("token_bytes"), "expected 16 to 128"));
         }
-        let sample = m.host.replace("@HOST@", "example.com");
-        let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
-        if domain.is_none() || sample.contains(char::is_whitespace) {
-            return Err(invalid(
-                key("host"),
-                "expected a domain, with @HOST@ for each served host",
-            ));
-        }
-        for h in &self.general.hosts {
-            let upload = m.host.replace("@HOST@", h);
-            if upload.eq_ignore_ascii_case(h) {
-                return Err(invalid(key("host"), "expected a domain other than the served hosts"));
-            }
-            if self
-                .muc_light_domain(h)
-                .is_some_and(|rooms| rooms.eq_ignore_ascii_case(&upload))
-            {
-                return Err(invalid(
-                    key("host"),
-                    "expected a domain other than the MUC Light service's",
-                ));
-            }
-        }
+        self.check_service_host(
+            &key("host"),
+            &m.host,
+            Some("expected a domain other than the MUC Light service's"),
+        )?;
         if let Some(base) = &m.base_url {
             let sample = base.replace("@HOST@", "example.com");
             let ok = url::Url::parse(&sample)
