@@ -93,7 +93,12 @@ async fn contacts_of(server: &TestServer, user: &str) -> Vec<String> {
 }
 
 async fn history_of(server: &TestServer, user: &str) -> usize {
-    match server.client_as(user, "secret").get_messages(None, None).await.unwrap() {
+    match server
+        .client_as(user, "secret")
+        .get_messages(None, None, None, None)
+        .await
+        .unwrap()
+    {
         GetMessagesResponse::ArchivedMessages(m) => m.len(),
         other => panic!("{other:?}"),
     }
@@ -125,7 +130,7 @@ async fn removing_alice_ends_her_sessions_and_purges_her(via: Via) {
     befriend(&server).await;
     let sent = server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new("bob@localhost".into(), "before".into()))
+        .send_message(NewMessage::new("bob@localhost".into(), "before".into()), None)
         .await
         .unwrap();
     assert!(matches!(sent, meerkat_client_api::SendMessageResponse::MessageSent(_)));

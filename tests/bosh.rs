@@ -180,7 +180,10 @@ async fn a_strophe_client_logs_in_over_bosh_and_chats_with_tcp_and_rest_users() 
     // A message sent over REST reaches the BOSH session as well.
     let r = server
         .client_as("bob@localhost", "secret")
-        .send_message(NewMessage::new("alice@localhost".into(), "hello over REST".into()))
+        .send_message(
+            NewMessage::new("alice@localhost".into(), "hello over REST".into()),
+            None,
+        )
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");
@@ -744,10 +747,10 @@ async fn what_waits_for_a_client_that_stops_asking_is_bounded_by_the_session_que
     let bob = server.client_as("bob@localhost", "secret");
     for i in 0..12 {
         let r = bob
-            .send_message(NewMessage::new(
-                "alice@localhost".into(),
-                format!("{i} {}", "x".repeat(500)),
-            ))
+            .send_message(
+                NewMessage::new("alice@localhost".into(), format!("{i} {}", "x".repeat(500))),
+                None,
+            )
             .await
             .unwrap();
         assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -132,7 +132,7 @@ async fn readers_that_never_read_cost_a_bounded_amount_of_memory_that_comes_back
     let body = "x".repeat(256 * 1024);
     for _ in 0..80 {
         let r = alice
-            .send_message(NewMessage::new("bob@localhost".into(), body.clone()))
+            .send_message(NewMessage::new("bob@localhost".into(), body.clone()), None)
             .await
             .unwrap();
         assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -27,7 +27,7 @@ async fn server() -> TestServer {
 async fn send(server: &TestServer, from: &str, to: &str, body: &str) -> String {
     let r = server
         .client_as(&format!("{from}@localhost"), "secret")
-        .send_message(NewMessage::new(to.into(), body.into()))
+        .send_message(NewMessage::new(to.into(), body.into()), None)
         .await
         .unwrap();
     match r {
@@ -45,7 +45,7 @@ async fn history_with(
 ) -> Vec<ChatMessage> {
     match server
         .client_as(&format!("{owner}@localhost"), "secret")
-        .get_messages_with(with.into(), limit, before)
+        .get_messages_with(with.into(), limit, before, None, None)
         .await
         .unwrap()
     {
@@ -172,7 +172,7 @@ async fn history_pages_with_limit_and_before_over_messages_spread_in_time() {
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
     let alice = server.client_as("alice@localhost", "secret");
-    let all = match alice.get_messages(Some(500), None).await.unwrap() {
+    let all = match alice.get_messages(Some(500), None, None, None).await.unwrap() {
         GetMessagesResponse::ArchivedMessages(m) => m,
         other => panic!("{other:?}"),
     };
@@ -339,13 +339,16 @@ async fn message_errors_answer_as_documented() {
     let alice = server.client_as("alice@localhost", "secret");
     assert_eq!(
         alice
-            .send_message(NewMessage::new("not a jid@@".into(), "x".into()))
+            .send_message(NewMessage::new("not a jid@@".into(), "x".into()), None)
             .await
             .unwrap(),
         SendMessageResponse::BadRequest("Invalid recipient JID".into())
     );
     assert_eq!(
-        alice.get_messages_with("@bad".into(), None, None).await.unwrap(),
+        alice
+            .get_messages_with("@bad".into(), None, None, None, None)
+            .await
+            .unwrap(),
         GetMessagesWithResponse::BadRequest("Invalid interlocutor JID".into())
     );
     let addr = server.addr("mongoose_client_api");

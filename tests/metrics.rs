@@ -212,7 +212,7 @@ async fn ws_login(server: &TestServer, user: &str, password: &str) -> Result<Ws,
 async fn rest_send(server: &TestServer, to: &str, body: String) {
     let r = server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new(to.into(), body))
+        .send_message(NewMessage::new(to.into(), body), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -42,7 +42,7 @@ async fn available(server: &TestServer, jid: &str) -> Client {
 /// Alice creates a room over REST and adds `members`; its id.
 async fn rest_room(server: &TestServer, members: &[&str]) -> String {
     let id = match rest(server, "alice")
-        .create_room(NewRoom::new("Burrow".into(), "Sentries".into()))
+        .create_room(NewRoom::new("Burrow".into(), "Sentries".into()), None)
         .await
         .unwrap()
     {
@@ -220,7 +220,7 @@ async fn an_xmpp_groupchat_message_reaches_rest_history_and_sse_and_a_rest_one_r
     assert_eq!(event["id"], "g1");
 
     let history = match rest(&server, "alice")
-        .get_room_messages(id.clone(), None, None)
+        .get_room_messages(id.clone(), None, None, None, None)
         .await
         .unwrap()
     {
@@ -241,7 +241,7 @@ async fn an_xmpp_groupchat_message_reaches_rest_history_and_sse_and_a_rest_one_r
     let mut hello = RoomMessage::new();
     hello.body = Some("from rest".into());
     let r = rest(&server, "alice")
-        .send_room_message(id.clone(), hello)
+        .send_room_message(id.clone(), hello, None)
         .await
         .unwrap();
     assert!(matches!(r, SendRoomMessageResponse::MessageSent(_)), "{r:?}");
@@ -277,7 +277,10 @@ async fn mam_on_the_room_pages_through_rest_sent_messages_for_occupants_only() {
     for i in 0..5 {
         let mut m = RoomMessage::new();
         m.body = Some(format!("m{i}"));
-        let r = rest(&server, "alice").send_room_message(id.clone(), m).await.unwrap();
+        let r = rest(&server, "alice")
+            .send_room_message(id.clone(), m, None)
+            .await
+            .unwrap();
         assert!(matches!(r, SendRoomMessageResponse::MessageSent(_)), "{r:?}");
     }
     let mut bob = available(&server, "bob@localhost/b").await;

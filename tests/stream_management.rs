@@ -177,7 +177,7 @@ async fn ws_login(server: &TestServer, user: &str) -> (Ws, String) {
 async fn rest_send(server: &TestServer, body: &str) {
     let r = server
         .client_as("bob@localhost", "secret")
-        .send_message(NewMessage::new("alice@localhost".into(), body.into()))
+        .send_message(NewMessage::new("alice@localhost".into(), body.into()), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

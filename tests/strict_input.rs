@@ -15,7 +15,7 @@ use tokio_xmpp::Stanza;
 async fn send(server: &TestServer, to: &str, body: &str) -> SendMessageResponse {
     server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new(to.into(), body.into()))
+        .send_message(NewMessage::new(to.into(), body.into()), None)
         .await
         .unwrap()
 }
@@ -23,7 +23,7 @@ async fn send(server: &TestServer, to: &str, body: &str) -> SendMessageResponse 
 async fn history(server: &TestServer, owner: &str, with: &str) -> Vec<ChatMessage> {
     match server
         .client_as(&format!("{owner}@localhost"), "secret")
-        .get_messages_with(with.into(), None, None)
+        .get_messages_with(with.into(), None, None, None, None)
         .await
         .unwrap()
     {

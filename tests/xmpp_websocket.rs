@@ -120,10 +120,10 @@ async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
     use meerkat_client_api::ApiNoContext as _;
     let r = server
         .client_as("bob@localhost", "secret")
-        .send_message(meerkat_client_api::models::NewMessage::new(
-            "alice@localhost".into(),
-            "hello over REST".into(),
-        ))
+        .send_message(
+            meerkat_client_api::models::NewMessage::new("alice@localhost".into(), "hello over REST".into()),
+            None,
+        )
         .await
         .unwrap();
     assert!(

@@ -198,6 +198,8 @@ impl Archive {
 /// A one-to-one chat message as REST and SSE show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatItem {
+    /// The archive's id of the item (decimal), the REST cursor and the SSE event id.
+    pub archive_id: String,
     pub id: String,
     pub from: String,
     pub to: String,
@@ -222,6 +224,7 @@ impl ChatItem {
     pub fn from_stanza(stanza: &Element, timestamp: i64, archive_id: i64) -> ChatItem {
         let thread = stanza.child("thread", ns::CLIENT);
         ChatItem {
+            archive_id: archive_id.to_string(),
             id: stanza
                 .attr("id")
                 .map(str::to_owned)

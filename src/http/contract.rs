@@ -220,12 +220,14 @@ impl Contract {
 
     pub(crate) fn from_json(root: &Value) -> Result<Self, ContractError> {
         let r = Resolver { root };
-        let base_path = root
-            .pointer("/servers/0/url")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_owned();
+        // The path of the first server, whether its URL is relative (`/api`) or absolute
+        // with variables (`{scheme}://{host}/api`).
+        let url = root.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or("");
+        let path = match url.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+            None => url,
+        };
+        let base_path = path.trim_end_matches('/').to_owned();
         let paths = root
             .get("paths")
             .and_then(Value::as_object)

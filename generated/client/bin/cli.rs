@@ -11,23 +11,23 @@ use meerkat_client_api::{
     DeleteContactsResponse,
     ListContactsResponse,
     DeleteContactResponse,
-    GetContactResponse,
     ManageContactResponse,
     GetMessagesResponse,
     SendMessageResponse,
     GetMessagesWithResponse,
     CreateRoomResponse,
     ListRoomsResponse,
-    PutRoomWithoutIdResponse,
     CreateRoomWithIdResponse,
     GetRoomResponse,
     GetRoomMessagesResponse,
     InviteToRoomResponse,
-    RemoveFromRoomWithoutUserResponse,
     SendRoomMessageResponse,
     SetRoomConfigResponse,
     RemoveFromRoomResponse,
     OpenEventStreamResponse,
+    CreateTokenResponse,
+    ListTokensResponse,
+    RevokeTokenResponse,
 };
 use simple_logger::SimpleLogger;
 use swagger::{AuthData, ContextBuilder, EmptyContext, Push, XSpanIdString};
@@ -79,6 +79,10 @@ struct Cli {
     #[allow(dead_code)]
     #[clap(short, long)]
     force: bool,
+
+    /// Bearer token if used for authentication
+    #[arg(env = "MEERKAT_CLIENT_API_BEARER_TOKEN", hide_env = true)]
+    bearer_token: Option<String>,
 }
 
 #[derive(Parser, Debug)]
@@ -101,11 +105,6 @@ enum Operation {
         /// Bare JID of the contact, in any letter case.
         jid: String,
     },
-    /// Get one contact (not supported)
-    GetContact {
-        /// Bare JID of the contact, in any letter case.
-        jid: String,
-    },
     /// Invite a contact or accept their invitation
     ManageContact {
         /// Bare JID of the contact, in any letter case.
@@ -119,31 +118,40 @@ enum Operation {
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        after_id: Option<String>,
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        before_id: Option<String>,
     },
     /// Send a one-to-one chat message
     SendMessage {
         #[clap(value_parser = parse_json::<models::NewMessage>)]
         new_message: models::NewMessage,
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        idempotency_key: Option<String>,
     },
     /// List archived chat messages with one contact
     GetMessagesWith {
         /// Bare JID of the interlocutor, in any letter case.
-        with: String,
+        jid: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        after_id: Option<String>,
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        before_id: Option<String>,
     },
     /// Create a room
     CreateRoom {
         #[clap(value_parser = parse_json::<models::NewRoom>)]
         new_room: models::NewRoom,
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        idempotency_key: Option<String>,
     },
     /// List the user's rooms
     ListRooms {
-    },
-    /// Create a room with a given id (id missing)
-    PutRoomWithoutId {
     },
     /// Create a room with a given id
     CreateRoomWithId {
@@ -165,6 +173,10 @@ enum Operation {
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        after_id: Option<String>,
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        before_id: Option<String>,
     },
     /// Add a user to a room
     InviteToRoom {
@@ -173,17 +185,14 @@ enum Operation {
         #[clap(value_parser = parse_json::<models::RoomInvite>)]
         room_invite: models::RoomInvite,
     },
-    /// Remove a user from a room (user missing)
-    RemoveFromRoomWithoutUser {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
-        id: String,
-    },
     /// Send a message to a room
     SendRoomMessage {
         /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomMessage>)]
         room_message: models::RoomMessage,
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        idempotency_key: Option<String>,
     },
     /// Change a room's name and subject
     SetRoomConfig {
@@ -201,6 +210,21 @@ enum Operation {
     },
     /// Open a server-sent events stream
     OpenEventStream {
+        /// The `id:` of the last event received; the events after it are replayed first.
+        last_event_id: Option<String>,
+        /// A bearer token from `POST /tokens`, for clients that cannot send headers.
+        access_token: Option<String>,
+    },
+    /// Create a bearer token
+    CreateToken {
+    },
+    /// List the user's tokens
+    ListTokens {
+    },
+    /// Revoke a token
+    RevokeToken {
+        /// The `id` of one of the user's tokens.
+        token_id: String,
     },
 }
 
@@ -254,7 +278,12 @@ async fn main() -> Result<()> {
 
     debug!("Arguments: {:?}", &args);
 
-    let auth_data: Option<AuthData> = None;
+    let mut auth_data: Option<AuthData> = None;
+
+    if let Some(ref bearer_token) = args.bearer_token {
+        debug!("Using bearer token");
+        auth_data = AuthData::bearer(bearer_token);
+    }
 
     #[allow(trivial_casts)]
     let context = swagger::make_context!(
@@ -330,6 +359,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::DeleteContacts {
@@ -388,6 +422,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                DeleteContactsResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::ListContacts {
@@ -436,6 +475,16 @@ async fn main() -> Result<()> {
                 ListContactsResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -496,53 +545,14 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-            }
-        }
-        Operation::GetContact {
-            jid,
-        } => {
-            info!("Performing a GetContact request on {:?}", (
-                &jid
-            ));
-
-            let result = client.get_contact(
-                jid,
-            ).await?;
-            debug!("Result: {:?}", result);
-
-            match result {
-                GetContactResponse::Unauthorized
-                {
-                    body,
-                    www_authenticate,
-                }
-                => "Unauthorized\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "www_authenticate: {}\n",
-                        serde_json::to_string_pretty(&www_authenticate)?
-                    ),
-                GetContactResponse::TooManyRequests
-                {
-                    body,
-                    retry_after,
-                }
-                => "TooManyRequests\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "retry_after: {}\n",
-                        serde_json::to_string_pretty(&retry_after)?
-                    ),
-                GetContactResponse::NotFound
+                DeleteContactResponse::PayloadTooLarge
                 (body)
-                => "NotFound\n".to_string()
+                => "PayloadTooLarge\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-                GetContactResponse::NotImplemented
+                DeleteContactResponse::ServiceTemporarilyUnavailable
                 (body)
-                => "NotImplemented\n".to_string()
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -609,17 +619,26 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                ManageContactResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::GetMessages {
             limit,
             before,
+            after_id,
+            before_id,
         } => {
             info!("Performing a GetMessages request");
 
             let result = client.get_messages(
                 limit,
                 before,
+                after_id,
+                before_id,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -663,15 +682,27 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetMessagesResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::SendMessage {
             new_message,
+            idempotency_key,
         } => {
             info!("Performing a SendMessage request");
 
             let result = client.send_message(
                 new_message,
+                idempotency_key,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -684,6 +715,11 @@ async fn main() -> Result<()> {
                 SendMessageResponse::BadRequest
                 (body)
                 => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::IdempotencyKeyReused
+                (body)
+                => "IdempotencyKeyReused\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendMessageResponse::Unauthorized
@@ -725,21 +761,30 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::GetMessagesWith {
-            with,
+            jid,
             limit,
             before,
+            after_id,
+            before_id,
         } => {
             info!("Performing a GetMessagesWith request on {:?}", (
-                &with
+                &jid
             ));
 
             let result = client.get_messages_with(
-                with,
+                jid,
                 limit,
                 before,
+                after_id,
+                before_id,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -783,15 +828,27 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetMessagesWithResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetMessagesWithResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::CreateRoom {
             new_room,
+            idempotency_key,
         } => {
             info!("Performing a CreateRoom request");
 
             let result = client.create_room(
                 new_room,
+                idempotency_key,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -804,6 +861,11 @@ async fn main() -> Result<()> {
                 CreateRoomResponse::BadRequest
                 (body)
                 => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::IdempotencyKeyReused
+                (body)
+                => "IdempotencyKeyReused\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 CreateRoomResponse::Unauthorized
@@ -843,6 +905,11 @@ async fn main() -> Result<()> {
                 CreateRoomResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -895,49 +962,14 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-            }
-        }
-        Operation::PutRoomWithoutId {
-        } => {
-            info!("Performing a PutRoomWithoutId request");
-
-            let result = client.put_room_without_id(
-            ).await?;
-            debug!("Result: {:?}", result);
-
-            match result {
-                PutRoomWithoutIdResponse::BadRequest
+                ListRoomsResponse::PayloadTooLarge
                 (body)
-                => "BadRequest\n".to_string()
+                => "PayloadTooLarge\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-                PutRoomWithoutIdResponse::Unauthorized
-                {
-                    body,
-                    www_authenticate,
-                }
-                => "Unauthorized\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "www_authenticate: {}\n",
-                        serde_json::to_string_pretty(&www_authenticate)?
-                    ),
-                PutRoomWithoutIdResponse::TooManyRequests
-                {
-                    body,
-                    retry_after,
-                }
-                => "TooManyRequests\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "retry_after: {}\n",
-                        serde_json::to_string_pretty(&retry_after)?
-                    ),
-                PutRoomWithoutIdResponse::NotImplemented
+                ListRoomsResponse::ServiceTemporarilyUnavailable
                 (body)
-                => "NotImplemented\n".to_string()
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -1006,6 +1038,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::GetRoom {
@@ -1070,12 +1107,24 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::GetRoomMessages {
             id,
             limit,
             before,
+            after_id,
+            before_id,
         } => {
             info!("Performing a GetRoomMessages request on {:?}", (
                 &id
@@ -1085,6 +1134,8 @@ async fn main() -> Result<()> {
                 id,
                 limit,
                 before,
+                after_id,
+                before_id,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -1136,6 +1187,16 @@ async fn main() -> Result<()> {
                 GetRoomMessagesResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -1207,54 +1268,9 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
-            }
-        }
-        Operation::RemoveFromRoomWithoutUser {
-            id,
-        } => {
-            prompt(args.force, "This will delete the given entry, are you sure?")?;
-            info!("Performing a RemoveFromRoomWithoutUser request on {:?}", (
-                &id
-            ));
-
-            let result = client.remove_from_room_without_user(
-                id,
-            ).await?;
-            debug!("Result: {:?}", result);
-
-            match result {
-                RemoveFromRoomWithoutUserResponse::BadRequest
+                InviteToRoomResponse::ServiceTemporarilyUnavailable
                 (body)
-                => "BadRequest\n".to_string()
-                   +
-                    &serde_json::to_string_pretty(&body)?,
-                RemoveFromRoomWithoutUserResponse::Unauthorized
-                {
-                    body,
-                    www_authenticate,
-                }
-                => "Unauthorized\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "www_authenticate: {}\n",
-                        serde_json::to_string_pretty(&www_authenticate)?
-                    ),
-                RemoveFromRoomWithoutUserResponse::TooManyRequests
-                {
-                    body,
-                    retry_after,
-                }
-                => "TooManyRequests\n".to_string()
-                   +
-                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
-                    &format!(
-                        "retry_after: {}\n",
-                        serde_json::to_string_pretty(&retry_after)?
-                    ),
-                RemoveFromRoomWithoutUserResponse::NotImplemented
-                (body)
-                => "NotImplemented\n".to_string()
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -1262,6 +1278,7 @@ async fn main() -> Result<()> {
         Operation::SendRoomMessage {
             id,
             room_message,
+            idempotency_key,
         } => {
             info!("Performing a SendRoomMessage request on {:?}", (
                 &id
@@ -1270,6 +1287,7 @@ async fn main() -> Result<()> {
             let result = client.send_room_message(
                 id,
                 room_message,
+                idempotency_key,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -1282,6 +1300,11 @@ async fn main() -> Result<()> {
                 SendRoomMessageResponse::BadRequest
                 (body)
                 => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::IdempotencyKeyReused
+                (body)
+                => "IdempotencyKeyReused\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendRoomMessageResponse::Unauthorized
@@ -1326,6 +1349,11 @@ async fn main() -> Result<()> {
                 SendRoomMessageResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -1397,6 +1425,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::RemoveFromRoom {
@@ -1463,13 +1496,27 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::OpenEventStream {
+            last_event_id,
+            access_token,
         } => {
             info!("Performing a OpenEventStream request");
 
             let result = client.open_event_stream(
+                last_event_id,
+                access_token,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -1508,9 +1555,192 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
-                OpenEventStreamResponse::NotImplemented
+                OpenEventStreamResponse::PayloadTooLarge
                 (body)
-                => "NotImplemented\n".to_string()
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                OpenEventStreamResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::CreateToken {
+        } => {
+            info!("Performing a CreateToken request");
+
+            let result = client.create_token(
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                CreateTokenResponse::TokenCreated
+                (body)
+                => "TokenCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateTokenResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateTokenResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateTokenResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateTokenResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
+                CreateTokenResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateTokenResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListTokens {
+        } => {
+            info!("Performing a ListTokens request");
+
+            let result = client.list_tokens(
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListTokensResponse::TokenList
+                (body)
+                => "TokenList\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListTokensResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListTokensResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListTokensResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
+                ListTokensResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListTokensResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::RevokeToken {
+            token_id,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a RevokeToken request on {:?}", (
+                &token_id
+            ));
+
+            let result = client.revoke_token(
+                token_id,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                RevokeTokenResponse::TokenRevoked
+                => "TokenRevoked\n".to_string()
+                    ,
+                RevokeTokenResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RevokeTokenResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                RevokeTokenResponse::NoSuchToken
+                (body)
+                => "NoSuchToken\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RevokeTokenResponse::TooManyRequests
+                {
+                    body,
+                    retry_after,
+                }
+                => "TooManyRequests\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "retry_after: {}\n",
+                        serde_json::to_string_pretty(&retry_after)?
+                    ),
+                RevokeTokenResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RevokeTokenResponse::ServiceTemporarilyUnavailable
+                (body)
+                => "ServiceTemporarilyUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }

@@ -64,6 +64,10 @@ pub enum AddContactResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -102,6 +106,10 @@ pub enum DeleteContactsResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -135,6 +143,14 @@ pub enum ListContactsResponse {
     ,
     /// Not implemented
     NotImplemented
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -173,35 +189,13 @@ pub enum DeleteContactResponse {
     /// Not implemented
     NotImplemented
     (String)
-}
-
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[must_use]
-pub enum GetContactResponse {
-    /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
     ,
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
-    TooManyRequests
-    {
-        body: String,
-        retry_after:
-        Option<
-        i32
-        >
-    }
-    ,
-    /// Not found
-    NotFound
+    /// Payload too large
+    PayloadTooLarge
     (String)
     ,
-    /// Not implemented
-    NotImplemented
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -244,6 +238,10 @@ pub enum ManageContactResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -278,6 +276,14 @@ pub enum GetMessagesResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -289,6 +295,10 @@ pub enum SendMessageResponse {
     ,
     /// Bad request
     BadRequest
+    (String)
+    ,
+    /// Idempotency key reused (with another request body)
+    IdempotencyKeyReused
     (String)
     ,
     /// Unauthorized
@@ -319,6 +329,10 @@ pub enum SendMessageResponse {
     ,
     /// Not implemented
     NotImplemented
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -354,6 +368,14 @@ pub enum GetMessagesWithResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -365,6 +387,10 @@ pub enum CreateRoomResponse {
     ,
     /// Bad request
     BadRequest
+    (String)
+    ,
+    /// Idempotency key reused (with another request body)
+    IdempotencyKeyReused
     (String)
     ,
     /// Unauthorized
@@ -395,6 +421,10 @@ pub enum CreateRoomResponse {
     ,
     /// Not implemented
     NotImplemented
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -430,35 +460,13 @@ pub enum ListRoomsResponse {
     /// Not implemented
     NotImplemented
     (String)
-}
-
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[must_use]
-pub enum PutRoomWithoutIdResponse {
-    /// Bad request
-    BadRequest
+    ,
+    /// Payload too large
+    PayloadTooLarge
     (String)
     ,
-    /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
-    TooManyRequests
-    {
-        body: String,
-        retry_after:
-        Option<
-        i32
-        >
-    }
-    ,
-    /// Not implemented
-    NotImplemented
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -502,6 +510,10 @@ pub enum CreateRoomWithIdResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -544,6 +556,14 @@ pub enum GetRoomResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -585,6 +605,14 @@ pub enum GetRoomMessagesResponse {
     ,
     /// Not implemented
     NotImplemented
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -631,35 +659,9 @@ pub enum InviteToRoomResponse {
     /// Not implemented
     NotImplemented
     (String)
-}
-
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[must_use]
-pub enum RemoveFromRoomWithoutUserResponse {
-    /// Bad request
-    BadRequest
-    (String)
     ,
-    /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
-    TooManyRequests
-    {
-        body: String,
-        retry_after:
-        Option<
-        i32
-        >
-    }
-    ,
-    /// Not implemented
-    NotImplemented
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -672,6 +674,10 @@ pub enum SendRoomMessageResponse {
     ,
     /// Bad request
     BadRequest
+    (String)
+    ,
+    /// Idempotency key reused (with another request body)
+    IdempotencyKeyReused
     (String)
     ,
     /// Unauthorized
@@ -706,6 +712,10 @@ pub enum SendRoomMessageResponse {
     ,
     /// Not implemented
     NotImplemented
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -752,6 +762,10 @@ pub enum SetRoomConfigResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -793,6 +807,14 @@ pub enum RemoveFromRoomResponse {
     /// Not implemented
     NotImplemented
     (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -824,8 +846,133 @@ pub enum OpenEventStreamResponse {
         >
     }
     ,
-    /// Not implemented
-    NotImplemented
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateTokenResponse {
+    /// Token created
+    TokenCreated
+    (models::NewToken)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListTokensResponse {
+    /// Token list
+    TokenList
+    (Vec<models::TokenInfo>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum RevokeTokenResponse {
+    /// Token revoked
+    TokenRevoked
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// No such token
+    NoSuchToken
+    (String)
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service temporarily unavailable (storage busy or unreachable; retry later)
+    ServiceTemporarilyUnavailable
     (String)
 }
 
@@ -857,12 +1004,6 @@ pub trait Api<C: Send + Sync> {
         jid: String,
         context: &C) -> Result<DeleteContactResponse, ApiError>;
 
-    /// Get one contact (not supported)
-    async fn get_contact(
-        &self,
-        jid: String,
-        context: &C) -> Result<GetContactResponse, ApiError>;
-
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
@@ -875,37 +1016,38 @@ pub trait Api<C: Send + Sync> {
         &self,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
         new_message: models::NewMessage,
+        idempotency_key: Option<String>,
         context: &C) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
         &self,
-        with: String,
+        jid: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
     async fn create_room(
         &self,
         new_room: models::NewRoom,
+        idempotency_key: Option<String>,
         context: &C) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
     async fn list_rooms(
         &self,
         context: &C) -> Result<ListRoomsResponse, ApiError>;
-
-    /// Create a room with a given id (id missing)
-    async fn put_room_without_id(
-        &self,
-        context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
@@ -926,6 +1068,8 @@ pub trait Api<C: Send + Sync> {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
@@ -935,17 +1079,12 @@ pub trait Api<C: Send + Sync> {
         room_invite: models::RoomInvite,
         context: &C) -> Result<InviteToRoomResponse, ApiError>;
 
-    /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(
-        &self,
-        id: String,
-        context: &C) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
-
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
+        idempotency_key: Option<String>,
         context: &C) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
@@ -965,7 +1104,25 @@ pub trait Api<C: Send + Sync> {
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
+        last_event_id: Option<String>,
+        access_token: Option<String>,
         context: &C) -> Result<OpenEventStreamResponse, ApiError>;
+
+    /// Create a bearer token
+    async fn create_token(
+        &self,
+        context: &C) -> Result<CreateTokenResponse, ApiError>;
+
+    /// List the user's tokens
+    async fn list_tokens(
+        &self,
+        context: &C) -> Result<ListTokensResponse, ApiError>;
+
+    /// Revoke a token
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        context: &C) -> Result<RevokeTokenResponse, ApiError>;
 
 }
 
@@ -1004,12 +1161,6 @@ pub trait ApiNoContext<C: Send + Sync> {
         jid: String,
         ) -> Result<DeleteContactResponse, ApiError>;
 
-    /// Get one contact (not supported)
-    async fn get_contact(
-        &self,
-        jid: String,
-        ) -> Result<GetContactResponse, ApiError>;
-
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
@@ -1022,37 +1173,38 @@ pub trait ApiNoContext<C: Send + Sync> {
         &self,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
         new_message: models::NewMessage,
+        idempotency_key: Option<String>,
         ) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
         &self,
-        with: String,
+        jid: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
     async fn create_room(
         &self,
         new_room: models::NewRoom,
+        idempotency_key: Option<String>,
         ) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
     async fn list_rooms(
         &self,
         ) -> Result<ListRoomsResponse, ApiError>;
-
-    /// Create a room with a given id (id missing)
-    async fn put_room_without_id(
-        &self,
-        ) -> Result<PutRoomWithoutIdResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
@@ -1073,6 +1225,8 @@ pub trait ApiNoContext<C: Send + Sync> {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
@@ -1082,17 +1236,12 @@ pub trait ApiNoContext<C: Send + Sync> {
         room_invite: models::RoomInvite,
         ) -> Result<InviteToRoomResponse, ApiError>;
 
-    /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(
-        &self,
-        id: String,
-        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>;
-
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
+        idempotency_key: Option<String>,
         ) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
@@ -1112,7 +1261,25 @@ pub trait ApiNoContext<C: Send + Sync> {
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
+        last_event_id: Option<String>,
+        access_token: Option<String>,
         ) -> Result<OpenEventStreamResponse, ApiError>;
+
+    /// Create a bearer token
+    async fn create_token(
+        &self,
+        ) -> Result<CreateTokenResponse, ApiError>;
+
+    /// List the user's tokens
+    async fn list_tokens(
+        &self,
+        ) -> Result<ListTokensResponse, ApiError>;
+
+    /// Revoke a token
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        ) -> Result<RevokeTokenResponse, ApiError>;
 
 }
 
@@ -1174,16 +1341,6 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         self.api().delete_contact(jid, &context).await
     }
 
-    /// Get one contact (not supported)
-    async fn get_contact(
-        &self,
-        jid: String,
-        ) -> Result<GetContactResponse, ApiError>
-    {
-        let context = self.context().clone();
-        self.api().get_contact(jid, &context).await
-    }
-
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
@@ -1200,42 +1357,48 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetMessagesResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().get_messages(limit, before, &context).await
+        self.api().get_messages(limit, before, after_id, before_id, &context).await
     }
 
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
         new_message: models::NewMessage,
+        idempotency_key: Option<String>,
         ) -> Result<SendMessageResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().send_message(new_message, &context).await
+        self.api().send_message(new_message, idempotency_key, &context).await
     }
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
         &self,
-        with: String,
+        jid: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetMessagesWithResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().get_messages_with(with, limit, before, &context).await
+        self.api().get_messages_with(jid, limit, before, after_id, before_id, &context).await
     }
 
     /// Create a room
     async fn create_room(
         &self,
         new_room: models::NewRoom,
+        idempotency_key: Option<String>,
         ) -> Result<CreateRoomResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().create_room(new_room, &context).await
+        self.api().create_room(new_room, idempotency_key, &context).await
     }
 
     /// List the user's rooms
@@ -1245,15 +1408,6 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     {
         let context = self.context().clone();
         self.api().list_rooms(&context).await
-    }
-
-    /// Create a room with a given id (id missing)
-    async fn put_room_without_id(
-        &self,
-        ) -> Result<PutRoomWithoutIdResponse, ApiError>
-    {
-        let context = self.context().clone();
-        self.api().put_room_without_id(&context).await
     }
 
     /// Create a room with a given id
@@ -1283,10 +1437,12 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         ) -> Result<GetRoomMessagesResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().get_room_messages(id, limit, before, &context).await
+        self.api().get_room_messages(id, limit, before, after_id, before_id, &context).await
     }
 
     /// Add a user to a room
@@ -1300,25 +1456,16 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         self.api().invite_to_room(id, room_invite, &context).await
     }
 
-    /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(
-        &self,
-        id: String,
-        ) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>
-    {
-        let context = self.context().clone();
-        self.api().remove_from_room_without_user(id, &context).await
-    }
-
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
+        idempotency_key: Option<String>,
         ) -> Result<SendRoomMessageResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().send_room_message(id, room_message, &context).await
+        self.api().send_room_message(id, room_message, idempotency_key, &context).await
     }
 
     /// Change a room's name and subject
@@ -1346,10 +1493,40 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
+        last_event_id: Option<String>,
+        access_token: Option<String>,
         ) -> Result<OpenEventStreamResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().open_event_stream(&context).await
+        self.api().open_event_stream(last_event_id, access_token, &context).await
+    }
+
+    /// Create a bearer token
+    async fn create_token(
+        &self,
+        ) -> Result<CreateTokenResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_token(&context).await
+    }
+
+    /// List the user's tokens
+    async fn list_tokens(
+        &self,
+        ) -> Result<ListTokensResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_tokens(&context).await
+    }
+
+    /// Revoke a token
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        ) -> Result<RevokeTokenResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().revoke_token(token_id, &context).await
     }
 
 }

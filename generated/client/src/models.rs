@@ -127,6 +127,150 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
+/// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
+#[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "validate", derive(Validate))]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct ArchiveId(
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+    String
+);
+
+impl std::convert::From<String> for ArchiveId {
+    fn from(x: String) -> Self {
+        ArchiveId(x)
+    }
+}
+
+impl std::convert::From<ArchiveId> for String {
+    fn from(x: ArchiveId) -> Self {
+        x.0
+    }
+}
+
+impl std::ops::Deref for ArchiveId {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ArchiveId {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for ArchiveId {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for ArchiveId {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+impl std::fmt::Display for ArchiveId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.clone())
+    }
+}
+
+impl std::str::FromStr for ArchiveId {
+    type Err = ::std::convert::Infallible;
+    fn from_str(x: &str) -> std::result::Result<Self, Self::Err> {
+        std::result::Result::Ok(ArchiveId(x.to_owned()))
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<ArchiveId> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<ArchiveId>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<ArchiveId>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ArchiveId - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<ArchiveId> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <ArchiveId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ArchiveId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ArchiveId>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ArchiveId>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<ArchiveId>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<ArchiveId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ArchiveId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ArchiveId - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
 /// A XEP-0333 chat marker referring to an earlier message.
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
@@ -440,6 +584,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ChatMessage {
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
+    #[serde(rename = "archive_id")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_CHATMESSAGE_ARCHIVE_ID),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub archive_id: String,
+
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
 
@@ -505,11 +658,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ChatMessage {
     }
 }
 
+lazy_static::lazy_static! {
+    static ref RE_CHATMESSAGE_ARCHIVE_ID: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
 
 impl ChatMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, from: String, to: String, timestamp: i64, body: String, ) -> ChatMessage {
+    pub fn new(archive_id: String, id: String, from: String, to: String, timestamp: i64, body: String, ) -> ChatMessage {
         ChatMessage {
+            archive_id,
             id,
             from,
             to,
@@ -528,6 +685,8 @@ impl ChatMessage {
 impl std::fmt::Display for ChatMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
+            Some("archive_id".to_string()),
+            Some(self.archive_id.to_string()),
             Some("id".to_string()),
             Some(self.id.to_string()),
             Some("from".to_string()),
@@ -568,6 +727,7 @@ impl std::str::FromStr for ChatMessage {
         #[derive(Default)]
         #[allow(dead_code)]
         struct IntermediateRep {
+            pub archive_id: Vec<String>,
             pub id: Vec<String>,
             pub from: Vec<String>,
             pub to: Vec<String>,
@@ -594,6 +754,8 @@ impl std::str::FromStr for ChatMessage {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
                     "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
                     "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
@@ -618,6 +780,7 @@ impl std::str::FromStr for ChatMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ChatMessage {
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in ChatMessage".to_string())?,
             id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ChatMessage".to_string())?,
             from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in ChatMessage".to_string())?,
             to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in ChatMessage".to_string())?,
@@ -1384,37 +1547,37 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct Error(
+pub struct ErrorMessage(
     String
 );
 
-impl std::convert::From<String> for Error {
+impl std::convert::From<String> for ErrorMessage {
     fn from(x: String) -> Self {
-        Error(x)
+        ErrorMessage(x)
     }
 }
 
-impl std::convert::From<Error> for String {
-    fn from(x: Error) -> Self {
+impl std::convert::From<ErrorMessage> for String {
+    fn from(x: ErrorMessage) -> Self {
         x.0
     }
 }
 
-impl std::ops::Deref for Error {
+impl std::ops::Deref for ErrorMessage {
     type Target = String;
     fn deref(&self) -> &String {
         &self.0
     }
 }
 
-impl std::ops::DerefMut for Error {
+impl std::ops::DerefMut for ErrorMessage {
     fn deref_mut(&mut self) -> &mut String {
         &mut self.0
     }
 }
 
 #[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for Error {
+impl serde_valid::validation::ValidateCompositedMinLength for ErrorMessage {
     fn validate_composited_min_length(
         &self,
         _min_length: usize,
@@ -1424,7 +1587,7 @@ impl serde_valid::validation::ValidateCompositedMinLength for Error {
 }
 
 #[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for Error {
+impl serde_valid::validation::ValidateCompositedMaxLength for ErrorMessage {
     fn validate_composited_max_length(
         &self,
         _max_length: usize,
@@ -1432,46 +1595,46 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Error {
         Ok(())
     }
 }
-impl std::fmt::Display for Error {
+impl std::fmt::Display for ErrorMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0.clone())
     }
 }
 
-impl std::str::FromStr for Error {
+impl std::str::FromStr for ErrorMessage {
     type Err = ::std::convert::Infallible;
     fn from_str(x: &str) -> std::result::Result<Self, Self::Err> {
-        std::result::Result::Ok(Error(x.to_owned()))
+        std::result::Result::Ok(ErrorMessage(x.to_owned()))
     }
 }
 
-// Methods for converting between header::IntoHeaderValue<Error> and hyper::header::HeaderValue
+// Methods for converting between header::IntoHeaderValue<ErrorMessage> and hyper::header::HeaderValue
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Error>> for hyper::header::HeaderValue {
+impl std::convert::TryFrom<header::IntoHeaderValue<ErrorMessage>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_value: header::IntoHeaderValue<Error>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_value: header::IntoHeaderValue<ErrorMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
              std::result::Result::Ok(value) => std::result::Result::Ok(value),
              std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Error - value: {hdr_value} is invalid {e}"))
+                 format!("Invalid header value for ErrorMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Error> {
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<ErrorMessage> {
     type Error = String;
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
              std::result::Result::Ok(value) => {
-                    match <Error as std::str::FromStr>::from_str(value) {
+                    match <ErrorMessage as std::str::FromStr>::from_str(value) {
                         std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
                         std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Error - {err}"))
+                            format!("Unable to convert header value '{value}' into ErrorMessage - {err}"))
                     }
              },
              std::result::Result::Err(e) => std::result::Result::Err(
@@ -1481,10 +1644,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::header::HeaderValue {
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ErrorMessage>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<Error>>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ErrorMessage>>) -> std::result::Result<Self, Self::Error> {
         let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
             hdr_value.to_string()
         }).collect();
@@ -1497,21 +1660,21 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::heade
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<Error>> {
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<ErrorMessage>> {
     type Error = String;
 
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Error> = hdr_values
+                let hdr_values : std::vec::Vec<ErrorMessage> = hdr_values
                 .split(',')
                 .filter_map(|hdr_value| match hdr_value.trim() {
                     "" => std::option::Option::None,
                     hdr_value => std::option::Option::Some({
-                        match <Error as std::str::FromStr>::from_str(hdr_value) {
+                        match <ErrorMessage as std::str::FromStr>::from_str(hdr_value) {
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Error - {err}"))
+                                format!("Unable to convert header value '{hdr_value}' into ErrorMessage - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
@@ -2263,6 +2426,209 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
+/// A bearer token just created; `token` is shown only here.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct NewToken {
+    /// The token's id, for listing and revoking it.
+    #[serde(rename = "id")]
+
+    pub id: String,
+
+    /// The secret to send as `Authorization: Bearer <token>`.
+    #[serde(rename = "token")]
+
+    pub token: String,
+
+    /// When the token expires, in Unix milliseconds.
+    #[serde(rename = "expires_at")]
+
+    pub expires_at: i64,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for NewToken {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for NewToken {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+
+impl NewToken {
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: String, token: String, expires_at: i64, ) -> NewToken {
+        NewToken {
+            id,
+            token,
+            expires_at,
+        }
+    }
+}
+
+/// Converts the NewToken value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+            Some("token".to_string()),
+            Some(self.token.to_string()),
+            Some("expires_at".to_string()),
+            Some(self.expires_at.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a NewToken value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for NewToken {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub id: Vec<String>,
+            pub token: Vec<String>,
+            pub expires_at: Vec<i64>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing NewToken".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "token" => intermediate_rep.token.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewToken".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(NewToken {
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in NewToken".to_string())?,
+            token: intermediate_rep.token.into_iter().next().ok_or_else(|| "token missing in NewToken".to_string())?,
+            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in NewToken".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<NewToken> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<NewToken>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<NewToken>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewToken - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<NewToken> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <NewToken as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewToken - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewToken>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewToken>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<NewToken>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<NewToken> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewToken as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewToken - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
 /// The outcome of removing several contacts.
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
@@ -2838,6 +3204,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomEvent {
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
+    #[serde(rename = "archive_id")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_ROOMEVENT_ARCHIVE_ID),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub archive_id: String,
+
     #[serde(rename = "type")]
 
     #[cfg_attr(feature = "validate", validate)]
@@ -2910,11 +3285,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomEvent {
     }
 }
 
+lazy_static::lazy_static! {
+    static ref RE_ROOMEVENT_ARCHIVE_ID: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
 
 impl RoomEvent {
     #[allow(clippy::new_without_default)]
-    pub fn new(r#type: models::RoomEventType, id: String, from: String, timestamp: i64, ) -> RoomEvent {
+    pub fn new(archive_id: String, r#type: models::RoomEventType, id: String, from: String, timestamp: i64, ) -> RoomEvent {
         RoomEvent {
+            archive_id,
             r#type,
             id,
             from,
@@ -2934,6 +3313,8 @@ impl RoomEvent {
 impl std::fmt::Display for RoomEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
+            Some("archive_id".to_string()),
+            Some(self.archive_id.to_string()),
             // Skipping non-primitive type type in query parameter serialization
             Some("id".to_string()),
             Some(self.id.to_string()),
@@ -2978,6 +3359,7 @@ impl std::str::FromStr for RoomEvent {
         #[derive(Default)]
         #[allow(dead_code)]
         struct IntermediateRep {
+            pub archive_id: Vec<String>,
             pub r#type: Vec<models::RoomEventType>,
             pub id: Vec<String>,
             pub from: Vec<String>,
@@ -3004,6 +3386,8 @@ impl std::str::FromStr for RoomEvent {
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
+                    #[allow(clippy::redundant_clone)]
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
                     "type" => intermediate_rep.r#type.push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
@@ -3032,6 +3416,7 @@ impl std::str::FromStr for RoomEvent {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomEvent {
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in RoomEvent".to_string())?,
             r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in RoomEvent".to_string())?,
             id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomEvent".to_string())?,
             from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in RoomEvent".to_string())?,
@@ -4317,6 +4702,617 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
+/// The data of an `event: message` of the event stream.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct StreamedChatMessage {
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
+    #[serde(rename = "archive_id")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_STREAMEDCHATMESSAGE_ARCHIVE_ID),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub archive_id: String,
+
+    /// The `id` attribute of the message stanza.
+    #[serde(rename = "id")]
+
+    pub id: String,
+
+    /// Bare JID of the sender, as stored on the stanza.
+    #[serde(rename = "from")]
+
+    pub from: String,
+
+    /// Bare JID of the recipient, as stored on the stanza.
+    #[serde(rename = "to")]
+
+    pub to: String,
+
+    /// When the message was archived, in Unix milliseconds.
+    #[serde(rename = "timestamp")]
+
+    pub timestamp: i64,
+
+    /// The message text.
+    #[serde(rename = "body")]
+
+    pub body: String,
+
+    /// Text of the stanza's `<thread>` element, when it has one.
+    #[serde(rename = "thread")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub thread: Option<String>,
+
+    /// The `parent` attribute of the stanza's `<thread>` element, when it has one.
+    #[serde(rename = "parent")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub parent: Option<String>,
+
+    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out. 
+    #[serde(rename = "properties")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub properties: Option<std::collections::HashMap<String, String>>,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for StreamedChatMessage {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for StreamedChatMessage {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_STREAMEDCHATMESSAGE_ARCHIVE_ID: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
+
+impl StreamedChatMessage {
+    #[allow(clippy::new_without_default)]
+    pub fn new(archive_id: String, id: String, from: String, to: String, timestamp: i64, body: String, ) -> StreamedChatMessage {
+        StreamedChatMessage {
+            archive_id,
+            id,
+            from,
+            to,
+            timestamp,
+            body,
+            thread: None,
+            parent: None,
+            properties: None,
+        }
+    }
+}
+
+/// Converts the StreamedChatMessage value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for StreamedChatMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("archive_id".to_string()),
+            Some(self.archive_id.to_string()),
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+            Some("from".to_string()),
+            Some(self.from.to_string()),
+            Some("to".to_string()),
+            Some(self.to.to_string()),
+            Some("timestamp".to_string()),
+            Some(self.timestamp.to_string()),
+            Some("body".to_string()),
+            Some(self.body.to_string()),
+            self.thread.as_ref().map(|thread| {
+                [
+                    "thread".to_string(),
+                    thread.to_string(),
+                ].join(",")
+            }),
+            self.parent.as_ref().map(|parent| {
+                [
+                    "parent".to_string(),
+                    parent.to_string(),
+                ].join(",")
+            }),
+            // Skipping map properties in query parameter serialization
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a StreamedChatMessage value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for StreamedChatMessage {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub archive_id: Vec<String>,
+            pub id: Vec<String>,
+            pub from: Vec<String>,
+            pub to: Vec<String>,
+            pub timestamp: Vec<i64>,
+            pub body: Vec<String>,
+            pub thread: Vec<String>,
+            pub parent: Vec<String>,
+            pub properties: Vec<std::collections::HashMap<String, String>>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing StreamedChatMessage".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "thread" => intermediate_rep.thread.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "parent" => intermediate_rep.parent.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "properties" => return std::result::Result::Err("Parsing a container in this style is not supported in StreamedChatMessage".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedChatMessage".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(StreamedChatMessage {
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in StreamedChatMessage".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in StreamedChatMessage".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in StreamedChatMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in StreamedChatMessage".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in StreamedChatMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in StreamedChatMessage".to_string())?,
+            thread: intermediate_rep.thread.into_iter().next(),
+            parent: intermediate_rep.parent.into_iter().next(),
+            properties: intermediate_rep.properties.into_iter().next(),
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<StreamedChatMessage> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<StreamedChatMessage>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<StreamedChatMessage>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StreamedChatMessage - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<StreamedChatMessage> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <StreamedChatMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StreamedChatMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StreamedChatMessage>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<StreamedChatMessage>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<StreamedChatMessage>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<StreamedChatMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StreamedChatMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StreamedChatMessage - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// The data of an `event: room.message` of the event stream.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct StreamedRoomEvent {
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
+    #[serde(rename = "archive_id")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_STREAMEDROOMEVENT_ARCHIVE_ID),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub archive_id: String,
+
+    #[serde(rename = "type")]
+
+    #[cfg_attr(feature = "validate", validate)]
+    pub r#type: models::RoomEventType,
+
+    /// The `id` attribute of the archived stanza.
+    #[serde(rename = "id")]
+
+    pub id: String,
+
+    /// Bare JID of the sender of a message; the room JID for an affiliation change.
+    #[serde(rename = "from")]
+
+    pub from: String,
+
+    /// When the item was archived, in Unix milliseconds.
+    #[serde(rename = "timestamp")]
+
+    pub timestamp: i64,
+
+    /// The message text (messages only, when present).
+    #[serde(rename = "body")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub body: Option<String>,
+
+    /// Present and `true` when the message is markable (messages only).
+    #[serde(rename = "markable")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub markable: Option<bool>,
+
+    #[serde(rename = "chat_marker")]
+
+    #[cfg_attr(feature = "validate", validate)]
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub chat_marker: Option<models::ChatMarker>,
+
+    /// Bare JID of the user whose affiliation changed (affiliation changes only).
+    #[serde(rename = "user")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub user: Option<String>,
+
+    #[serde(rename = "affiliation")]
+
+    #[cfg_attr(feature = "validate", validate)]
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub affiliation: Option<models::Affiliation>,
+
+    /// The room id (the local part of the room JID).
+    #[serde(rename = "room")]
+
+    pub room: String,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for StreamedRoomEvent {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for StreamedRoomEvent {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_STREAMEDROOMEVENT_ARCHIVE_ID: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
+
+impl StreamedRoomEvent {
+    #[allow(clippy::new_without_default)]
+    pub fn new(archive_id: String, r#type: models::RoomEventType, id: String, from: String, timestamp: i64, room: String, ) -> StreamedRoomEvent {
+        StreamedRoomEvent {
+            archive_id,
+            r#type,
+            id,
+            from,
+            timestamp,
+            body: None,
+            markable: None,
+            chat_marker: None,
+            user: None,
+            affiliation: None,
+            room,
+        }
+    }
+}
+
+/// Converts the StreamedRoomEvent value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for StreamedRoomEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("archive_id".to_string()),
+            Some(self.archive_id.to_string()),
+            // Skipping non-primitive type type in query parameter serialization
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+            Some("from".to_string()),
+            Some(self.from.to_string()),
+            Some("timestamp".to_string()),
+            Some(self.timestamp.to_string()),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
+            // Skipping non-primitive type chat_marker in query parameter serialization
+            self.user.as_ref().map(|user| {
+                [
+                    "user".to_string(),
+                    user.to_string(),
+                ].join(",")
+            }),
+            // Skipping non-primitive type affiliation in query parameter serialization
+            Some("room".to_string()),
+            Some(self.room.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a StreamedRoomEvent value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for StreamedRoomEvent {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub archive_id: Vec<String>,
+            pub r#type: Vec<models::RoomEventType>,
+            pub id: Vec<String>,
+            pub from: Vec<String>,
+            pub timestamp: Vec<i64>,
+            pub body: Vec<String>,
+            pub markable: Vec<bool>,
+            pub chat_marker: Vec<models::ChatMarker>,
+            pub user: Vec<String>,
+            pub affiliation: Vec<models::Affiliation>,
+            pub room: Vec<String>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing StreamedRoomEvent".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "type" => intermediate_rep.r#type.push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "affiliation" => intermediate_rep.affiliation.push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "room" => intermediate_rep.room.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedRoomEvent".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(StreamedRoomEvent {
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in StreamedRoomEvent".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in StreamedRoomEvent".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in StreamedRoomEvent".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in StreamedRoomEvent".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in StreamedRoomEvent".to_string())?,
+            body: intermediate_rep.body.into_iter().next(),
+            markable: intermediate_rep.markable.into_iter().next(),
+            chat_marker: intermediate_rep.chat_marker.into_iter().next(),
+            user: intermediate_rep.user.into_iter().next(),
+            affiliation: intermediate_rep.affiliation.into_iter().next(),
+            room: intermediate_rep.room.into_iter().next().ok_or_else(|| "room missing in StreamedRoomEvent".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<StreamedRoomEvent> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<StreamedRoomEvent>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<StreamedRoomEvent>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StreamedRoomEvent - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<StreamedRoomEvent> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <StreamedRoomEvent as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StreamedRoomEvent - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StreamedRoomEvent>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<StreamedRoomEvent>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<StreamedRoomEvent>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<StreamedRoomEvent> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StreamedRoomEvent as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StreamedRoomEvent - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
 /// Presence subscription state of a contact (RFC 6121).
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
@@ -4552,6 +5548,209 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
                                 format!("Unable to convert header value '{hdr_value}' into SubscriptionAsk - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// One of the user's live tokens (without the secret).
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct TokenInfo {
+    /// The token's id.
+    #[serde(rename = "id")]
+
+    pub id: String,
+
+    /// When the token was created, in Unix milliseconds.
+    #[serde(rename = "created_at")]
+
+    pub created_at: i64,
+
+    /// When the token expires, in Unix milliseconds.
+    #[serde(rename = "expires_at")]
+
+    pub expires_at: i64,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for TokenInfo {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for TokenInfo {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+
+impl TokenInfo {
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: String, created_at: i64, expires_at: i64, ) -> TokenInfo {
+        TokenInfo {
+            id,
+            created_at,
+            expires_at,
+        }
+    }
+}
+
+/// Converts the TokenInfo value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for TokenInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+            Some("created_at".to_string()),
+            Some(self.created_at.to_string()),
+            Some("expires_at".to_string()),
+            Some(self.expires_at.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a TokenInfo value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for TokenInfo {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub id: Vec<String>,
+            pub created_at: Vec<i64>,
+            pub expires_at: Vec<i64>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing TokenInfo".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "created_at" => intermediate_rep.created_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing TokenInfo".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(TokenInfo {
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in TokenInfo".to_string())?,
+            created_at: intermediate_rep.created_at.into_iter().next().ok_or_else(|| "created_at missing in TokenInfo".to_string())?,
+            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in TokenInfo".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<TokenInfo> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<TokenInfo>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<TokenInfo>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for TokenInfo - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<TokenInfo> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <TokenInfo as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into TokenInfo - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<TokenInfo>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<TokenInfo>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<TokenInfo>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<TokenInfo> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <TokenInfo as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into TokenInfo - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;

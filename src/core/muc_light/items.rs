@@ -23,6 +23,8 @@ pub const MARKERS: [&str; 3] = ["received", "displayed", "acknowledged"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoomItem {
+    /// The room archive's id of the item (decimal), the REST cursor and the SSE event id.
+    pub archive_id: String,
     /// `message` or `affiliation`.
     #[serde(rename = "type")]
     pub kind: &'static str,
@@ -59,6 +61,7 @@ impl RoomItem {
             .map(str::to_owned)
             .unwrap_or_else(|| archive_id.to_string());
         let item = |kind| RoomItem {
+            archive_id: archive_id.to_string(),
             kind,
             room: None,
             id: id.clone(),
@@ -141,7 +144,8 @@ mod tests {
         let m = parse_element(
             "<message from='r1@muclight.localhost/alice@localhost' type='groupchat' id='m1'>\
              <body>hi</body><markable xmlns='urn:xmpp:chat-markers:0'/>\
-             <displayed xmlns='urn:xmpp:chat-markers:0' id='m0'/></message>",
+             <displayed xmlns='urn:xmpp:chat-markers:0' id='m0'/>\
+             <stanza-id xmlns='urn:xmpp:sid:0' id='77' by='r1@muclight.localhost'/></message>",
         )
         .unwrap();
         let items = RoomItem::from_delivered(&m);
@@ -149,8 +153,8 @@ mod tests {
         let json = serde_json::to_value(&items[0]).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"type": "message", "room": "r1", "id": "m1", "from": "alice@localhost",
-                "timestamp": items[0].timestamp, "body": "hi", "markable": true,
+            serde_json::json!({"archive_id": "77", "type": "message", "room": "r1", "id": "m1", "from": "alice@localhost",
+                "timestamp": 0, "body": "hi", "markable": true,
                 "chat_marker": {"type": "displayed", "id": "m0"}})
         );
     }

@@ -106,10 +106,6 @@ pub(super) async fn delete_many(
 }
 
 /// A single contact is not a resource of this API (MongooseIM behaves the same).
-pub(super) fn get() -> api::GetContactResponse {
-    api::GetContactResponse::NotFound("JID provided but not supported".to_owned())
-}
-
 pub(super) async fn manage(
     core: &Core,
     user: &BareJid,

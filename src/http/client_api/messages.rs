@@ -1,5 +1,5 @@
 //! One-to-one messages over REST: send (`POST /messages`) and the archive listing
-//! (`GET /messages`, `GET /messages/{with}`), on the core's message and archive
+//! (`GET /messages`, `GET /messages/{jid}`), on the core's message and archive
 //! operations.
 
 use super::internal;
@@ -14,7 +14,7 @@ use swagger::ApiError;
 const DEFAULT_LIMIT: u16 = 50;
 
 pub(super) fn chat_message_model(item: ChatItem) -> api::models::ChatMessage {
-    let mut m = api::models::ChatMessage::new(item.id, item.from, item.to, item.timestamp, item.body);
+    let mut m = api::models::ChatMessage::new(item.archive_id, item.id, item.from, item.to, item.timestamp, item.body);
     m.thread = item.thread;
     m.parent = item.parent;
     m.properties = item.properties.map(|p| p.into_iter().collect());

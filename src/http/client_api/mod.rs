@@ -10,6 +10,7 @@
 //! The operations themselves live one file per resource family: [`messages`],
 //! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router).
 
+mod compat;
 mod contacts;
 mod events;
 mod messages;
@@ -158,6 +159,11 @@ impl ClientApi {
             let http1 = req.version() < hyper::Version::HTTP_2;
             return events::open(&self.core, user, http1);
         }
+        if let Some((status, text)) =
+            compat::answer(&self.core, &user, req.method(), &req.uri().path()[self.path.len()..])
+        {
+            return json_error(status, text);
+        }
         let context = RequestContext::new(req.headers(), user.to_string(), user);
         super::dispatch(
             &self.router,
@@ -220,10 +226,6 @@ impl api::Api<ApiContext> for ClientApiImpl {
         contacts::delete(&self.core, &context.user, &jid).await
     }
 
-    async fn get_contact(&self, _: String, _: &ApiContext) -> Result<api::GetContactResponse, ApiError> {
-        Ok(contacts::get())
-    }
-
     async fn manage_contact(
         &self,
         jid: String,
@@ -237,6 +239,8 @@ impl api::Api<ApiContext> for ClientApiImpl {
         &self,
         limit: Option<u16>,
         before: Option<i64>,
+        _after_id: Option<String>,
+        _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
         messages::history(&self.core, &context.user, limit, before).await
@@ -245,6 +249,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
     async fn send_message(
         &self,
         message: api::models::NewMessage,
+        _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
         messages::send(&self.core, &context.user, message).await
@@ -252,17 +257,20 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn get_messages_with(
         &self,
-        with: String,
+        jid: String,
         limit: Option<u16>,
         before: Option<i64>,
+        _after_id: Option<String>,
+        _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        messages::history_with(&self.core, &context.user, &with, limit, before).await
+        messages::history_with(&self.core, &context.user, &jid, limit, before).await
     }
 
     async fn create_room(
         &self,
         new_room: api::models::NewRoom,
+        _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::CreateRoomResponse, ApiError> {
         rooms::create(&self.core, &context.user, new_room).await
@@ -270,10 +278,6 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn list_rooms(&self, context: &ApiContext) -> Result<api::ListRoomsResponse, ApiError> {
         rooms::list(&self.core, &context.user).await
-    }
-
-    async fn put_room_without_id(&self, _: &ApiContext) -> Result<api::PutRoomWithoutIdResponse, ApiError> {
-        Ok(rooms::put_without_id())
     }
 
     async fn create_room_with_id(
@@ -294,6 +298,8 @@ impl api::Api<ApiContext> for ClientApiImpl {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
+        _after_id: Option<String>,
+        _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetRoomMessagesResponse, ApiError> {
         rooms::history(&self.core, &context.user, &id, limit, before).await
@@ -308,18 +314,11 @@ impl api::Api<ApiContext> for ClientApiImpl {
         rooms::invite(&self.core, &context.user, &id, invite).await
     }
 
-    async fn remove_from_room_without_user(
-        &self,
-        id: String,
-        context: &ApiContext,
-    ) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-        rooms::remove_without_user(&self.core, &context.user, &id)
-    }
-
     async fn send_room_message(
         &self,
         id: String,
         message: api::models::RoomMessage,
+        _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendRoomMessageResponse, ApiError> {
         rooms::send(&self.core, &context.user, &id, message).await
@@ -344,8 +343,25 @@ impl api::Api<ApiContext> for ClientApiImpl {
     }
 
     /// Served by [`events`] before the generated router; listed in the spec only.
-    async fn open_event_stream(&self, _: &ApiContext) -> Result<api::OpenEventStreamResponse, ApiError> {
-        Ok(api::OpenEventStreamResponse::NotImplemented(not_implemented()))
+    async fn open_event_stream(
+        &self,
+        _: Option<String>,
+        _: Option<String>,
+        _: &ApiContext,
+    ) -> Result<api::OpenEventStreamResponse, ApiError> {
+        Err(ApiError("the event stream is served before the router".into()))
+    }
+
+    async fn create_token(&self, _: &ApiContext) -> Result<api::CreateTokenResponse, ApiError> {
+        Err(ApiError("not implemented yet".into()))
+    }
+
+    async fn list_tokens(&self, _: &ApiContext) -> Result<api::ListTokensResponse, ApiError> {
+        Err(ApiError("not implemented yet".into()))
+    }
+
+    async fn revoke_token(&self, _: String, _: &ApiContext) -> Result<api::RevokeTokenResponse, ApiError> {
+        Err(ApiError("not implemented yet".into()))
     }
 }
 

@@ -74,7 +74,6 @@ room_response! {
     RemoveFromRoomResponse { BadRequest, Forbidden, RoomNotFound }
     SendRoomMessageResponse { BadRequest, Forbidden, RoomNotFound }
     GetRoomMessagesResponse { BadRequest, Forbidden, RoomNotFound }
-    RemoveFromRoomWithoutUserResponse { BadRequest, BadRequest, BadRequest }
 }
 
 /// The answer to an operation's outcome; failures of ours are `503` (through
@@ -122,22 +121,17 @@ fn user_jid(given: &str) -> Option<BareJid> {
     crate::core::jid::parse_account(given.trim()).ok()
 }
 
-/// `PUT /rooms/` without an id.
-pub(super) fn put_without_id() -> api::PutRoomWithoutIdResponse {
-    api::PutRoomWithoutIdResponse::BadRequest("Missing room ID".to_owned())
-}
-
-/// `DELETE /rooms/{id}/users/` without a user (the room id is still checked first).
-pub(super) fn remove_without_user(
-    core: &Core,
-    user: &BareJid,
-    id: &str,
-) -> Result<api::RemoveFromRoomWithoutUserResponse, ApiError> {
-    respond(
-        muc_light::resolve_room(core, user, id)
-            .map(|_| api::RemoveFromRoomWithoutUserResponse::BadRequest("Missing JID".to_owned()))
-            .map_err(Failure::from),
-    )
+/// `DELETE /rooms/{id}/users` without a user (a compatibility answer outside the spec):
+/// the room id is still checked first, then `400 "Missing JID"`. With rooms switched off,
+/// `None` (the caller answers `501`).
+pub(super) fn missing_user(core: &Core, user: &BareJid, id: &str) -> Option<(hyper::StatusCode, &'static str)> {
+    use hyper::StatusCode;
+    match muc_light::resolve_room(core, user, id) {
+        Ok(_) => Some((StatusCode::BAD_REQUEST, "Missing JID")),
+        Err(RoomIdError::Disabled) => None,
+        Err(RoomIdError::InvalidDomain) => Some((StatusCode::BAD_REQUEST, "Invalid MUC Light domain")),
+        Err(RoomIdError::InvalidId) => Some((StatusCode::BAD_REQUEST, "Invalid room ID")),
+    }
 }
 
 pub(super) async fn create(
@@ -310,7 +304,7 @@ fn event_model(item: RoomItem) -> models::RoomEvent {
         "affiliation" => models::RoomEventType::Affiliation,
         _ => models::RoomEventType::Message,
     };
-    let mut e = models::RoomEvent::new(kind, item.id, item.from, item.timestamp);
+    let mut e = models::RoomEvent::new(item.archive_id, kind, item.id, item.from, item.timestamp);
     e.body = item.body;
     e.markable = item.markable;
     e.chat_marker = item.chat_marker.and_then(|m| {

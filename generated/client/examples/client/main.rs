@@ -9,23 +9,23 @@ use meerkat_client_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, m
                       DeleteContactsResponse,
                       ListContactsResponse,
                       DeleteContactResponse,
-                      GetContactResponse,
                       ManageContactResponse,
                       GetMessagesResponse,
                       SendMessageResponse,
                       GetMessagesWithResponse,
                       CreateRoomResponse,
                       ListRoomsResponse,
-                      PutRoomWithoutIdResponse,
                       CreateRoomWithIdResponse,
                       GetRoomResponse,
                       GetRoomMessagesResponse,
                       InviteToRoomResponse,
-                      RemoveFromRoomWithoutUserResponse,
                       SendRoomMessageResponse,
                       SetRoomConfigResponse,
                       RemoveFromRoomResponse,
                       OpenEventStreamResponse,
+                      CreateTokenResponse,
+                      ListTokensResponse,
+                      RevokeTokenResponse,
                      };
 use clap::{Command, Arg};
 
@@ -56,16 +56,16 @@ fn main() {
             .value_parser(Vec::<&str>::from([
                 "ListContacts",
                 "DeleteContact",
-                "GetContact",
                 "GetMessages",
                 "GetMessagesWith",
                 "ListRooms",
-                "PutRoomWithoutId",
                 "GetRoom",
                 "GetRoomMessages",
-                "RemoveFromRoomWithoutUser",
                 "RemoveFromRoom",
                 "OpenEventStream",
+                "CreateToken",
+                "ListTokens",
+                "RevokeToken",
             ]))
             .required(true)
             .index(1))
@@ -79,7 +79,7 @@ fn main() {
         .arg(Arg::new("port")
             .long("port")
             .value_parser(clap::value_parser!(u16))
-            .default_value("8080")
+            .default_value("5280")
             .help("Port to contact"))
         .get_matches();
 
@@ -176,12 +176,6 @@ fn main() {
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
-        Some("GetContact") => {
-            let result = rt.block_on(client.get_contact(
-                  "bob@localhost".to_string()
-            ));
-            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
-        },
         /* Disabled because there's no example.
         Some("ManageContact") => {
             let result = rt.block_on(client.manage_contact(
@@ -194,14 +188,17 @@ fn main() {
         Some("GetMessages") => {
             let result = rt.block_on(client.get_messages(
                   Some(50),
-                  Some(1732521600000)
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
         /* Disabled because there's no example.
         Some("SendMessage") => {
             let result = rt.block_on(client.send_message(
-                  ???
+                  ???,
+                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -210,25 +207,23 @@ fn main() {
             let result = rt.block_on(client.get_messages_with(
                   "bob@localhost".to_string(),
                   Some(50),
-                  Some(1732521600000)
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
         /* Disabled because there's no example.
         Some("CreateRoom") => {
             let result = rt.block_on(client.create_room(
-                  ???
+                  ???,
+                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
         */
         Some("ListRooms") => {
             let result = rt.block_on(client.list_rooms(
-            ));
-            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
-        },
-        Some("PutRoomWithoutId") => {
-            let result = rt.block_on(client.put_room_without_id(
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -251,7 +246,9 @@ fn main() {
             let result = rt.block_on(client.get_room_messages(
                   "656c6f656c6f".to_string(),
                   Some(50),
-                  Some(1732521600000)
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -264,17 +261,12 @@ fn main() {
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
         */
-        Some("RemoveFromRoomWithoutUser") => {
-            let result = rt.block_on(client.remove_from_room_without_user(
-                  "656c6f656c6f".to_string()
-            ));
-            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
-        },
         /* Disabled because there's no example.
         Some("SendRoomMessage") => {
             let result = rt.block_on(client.send_room_message(
                   "656c6f656c6f".to_string(),
-                  ???
+                  ???,
+                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -297,6 +289,24 @@ fn main() {
         },
         Some("OpenEventStream") => {
             let result = rt.block_on(client.open_event_stream(
+                  Some("113573093703696384".to_string()),
+                  Some("mkt_2bV0dQk3n9o1Yc8Z5xLr7TqAe4sWuHfJ".to_string())
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("CreateToken") => {
+            let result = rt.block_on(client.create_token(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("ListTokens") => {
+            let result = rt.block_on(client.list_tokens(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("RevokeToken") => {
+            let result = rt.block_on(client.revoke_token(
+                  "3f9a0c2b7d1e4a65".to_string()
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },

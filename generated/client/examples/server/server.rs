@@ -141,23 +141,23 @@ use meerkat_client_api::{
     DeleteContactsResponse,
     ListContactsResponse,
     DeleteContactResponse,
-    GetContactResponse,
     ManageContactResponse,
     GetMessagesResponse,
     SendMessageResponse,
     GetMessagesWithResponse,
     CreateRoomResponse,
     ListRoomsResponse,
-    PutRoomWithoutIdResponse,
     CreateRoomWithIdResponse,
     GetRoomResponse,
     GetRoomMessagesResponse,
     InviteToRoomResponse,
-    RemoveFromRoomWithoutUserResponse,
     SendRoomMessageResponse,
     SetRoomConfigResponse,
     RemoveFromRoomResponse,
     OpenEventStreamResponse,
+    CreateTokenResponse,
+    ListTokensResponse,
+    RevokeTokenResponse,
 };
 use meerkat_client_api::server::MakeService;
 use std::error::Error;
@@ -205,16 +205,6 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
-    /// Get one contact (not supported)
-    async fn get_contact(
-        &self,
-        jid: String,
-        context: &C) -> Result<GetContactResponse, ApiError>
-    {
-        info!("get_contact({:?}) - X-Span-ID: {:?}", jid, context.get().0.clone());
-        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
-    }
-
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
@@ -231,9 +221,11 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         &self,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetMessagesResponse, ApiError>
     {
-        info!("get_messages({:?}, {:?}) - X-Span-ID: {:?}", limit, before, context.get().0.clone());
+        info!("get_messages({:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -241,21 +233,24 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     async fn send_message(
         &self,
         new_message: models::NewMessage,
+        idempotency_key: Option<String>,
         context: &C) -> Result<SendMessageResponse, ApiError>
     {
-        info!("send_message({:?}) - X-Span-ID: {:?}", new_message, context.get().0.clone());
+        info!("send_message({:?}, {:?}) - X-Span-ID: {:?}", new_message, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
         &self,
-        with: String,
+        jid: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetMessagesWithResponse, ApiError>
     {
-        info!("get_messages_with({:?}, {:?}, {:?}) - X-Span-ID: {:?}", with, limit, before, context.get().0.clone());
+        info!("get_messages_with({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", jid, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -263,9 +258,10 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     async fn create_room(
         &self,
         new_room: models::NewRoom,
+        idempotency_key: Option<String>,
         context: &C) -> Result<CreateRoomResponse, ApiError>
     {
-        info!("create_room({:?}) - X-Span-ID: {:?}", new_room, context.get().0.clone());
+        info!("create_room({:?}, {:?}) - X-Span-ID: {:?}", new_room, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -275,15 +271,6 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         context: &C) -> Result<ListRoomsResponse, ApiError>
     {
         info!("list_rooms() - X-Span-ID: {:?}", context.get().0.clone());
-        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
-    }
-
-    /// Create a room with a given id (id missing)
-    async fn put_room_without_id(
-        &self,
-        context: &C) -> Result<PutRoomWithoutIdResponse, ApiError>
-    {
-        info!("put_room_without_id() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -314,9 +301,11 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &C) -> Result<GetRoomMessagesResponse, ApiError>
     {
-        info!("get_room_messages({:?}, {:?}, {:?}) - X-Span-ID: {:?}", id, limit, before, context.get().0.clone());
+        info!("get_room_messages({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", id, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -331,24 +320,15 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
-    /// Remove a user from a room (user missing)
-    async fn remove_from_room_without_user(
-        &self,
-        id: String,
-        context: &C) -> Result<RemoveFromRoomWithoutUserResponse, ApiError>
-    {
-        info!("remove_from_room_without_user({:?}) - X-Span-ID: {:?}", id, context.get().0.clone());
-        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
-    }
-
     /// Send a message to a room
     async fn send_room_message(
         &self,
         id: String,
         room_message: models::RoomMessage,
+        idempotency_key: Option<String>,
         context: &C) -> Result<SendRoomMessageResponse, ApiError>
     {
-        info!("send_room_message({:?}, {:?}) - X-Span-ID: {:?}", id, room_message, context.get().0.clone());
+        info!("send_room_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", id, room_message, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -377,9 +357,39 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
+        last_event_id: Option<String>,
+        access_token: Option<String>,
         context: &C) -> Result<OpenEventStreamResponse, ApiError>
     {
-        info!("open_event_stream() - X-Span-ID: {:?}", context.get().0.clone());
+        info!("open_event_stream({:?}, {:?}) - X-Span-ID: {:?}", last_event_id, access_token, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Create a bearer token
+    async fn create_token(
+        &self,
+        context: &C) -> Result<CreateTokenResponse, ApiError>
+    {
+        info!("create_token() - X-Span-ID: {:?}", context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the user's tokens
+    async fn list_tokens(
+        &self,
+        context: &C) -> Result<ListTokensResponse, ApiError>
+    {
+        info!("list_tokens() - X-Span-ID: {:?}", context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Revoke a token
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        context: &C) -> Result<RevokeTokenResponse, ApiError>
+    {
+        info!("revoke_token({:?}) - X-Span-ID: {:?}", token_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 

@@ -29,23 +29,23 @@ use crate::{Api,
      DeleteContactsResponse,
      ListContactsResponse,
      DeleteContactResponse,
-     GetContactResponse,
      ManageContactResponse,
      GetMessagesResponse,
      SendMessageResponse,
      GetMessagesWithResponse,
      CreateRoomResponse,
      ListRoomsResponse,
-     PutRoomWithoutIdResponse,
      CreateRoomWithIdResponse,
      GetRoomResponse,
      GetRoomMessagesResponse,
      InviteToRoomResponse,
-     RemoveFromRoomWithoutUserResponse,
      SendRoomMessageResponse,
      SetRoomConfigResponse,
      RemoveFromRoomResponse,
-     OpenEventStreamResponse
+     OpenEventStreamResponse,
+     CreateTokenResponse,
+     ListTokensResponse,
+     RevokeTokenResponse
 };
 
 mod server_auth;
@@ -58,14 +58,16 @@ mod paths {
             r"^/api/contacts$",
             r"^/api/contacts/(?P<jid>[^/?#]*)$",
             r"^/api/messages$",
-            r"^/api/messages/(?P<with>[^/?#]*)$",
+            r"^/api/messages/(?P<jid>[^/?#]*)$",
             r"^/api/rooms$",
             r"^/api/rooms/(?P<id>[^/?#]*)$",
             r"^/api/rooms/(?P<id>[^/?#]*)/config$",
             r"^/api/rooms/(?P<id>[^/?#]*)/messages$",
             r"^/api/rooms/(?P<id>[^/?#]*)/users$",
             r"^/api/rooms/(?P<id>[^/?#]*)/users/(?P<user>[^/?#]*)$",
-            r"^/api/sse$"
+            r"^/api/sse$",
+            r"^/api/tokens$",
+            r"^/api/tokens/(?P<token_id>[^/?#]*)$"
         ])
         .expect("Unable to create global regex set");
     }
@@ -78,12 +80,12 @@ mod paths {
                 .expect("Unable to create regex for CONTACTS_JID");
     }
     pub(crate) static ID_MESSAGES: usize = 2;
-    pub(crate) static ID_MESSAGES_WITH: usize = 3;
+    pub(crate) static ID_MESSAGES_JID: usize = 3;
     lazy_static! {
-        pub static ref REGEX_MESSAGES_WITH: regex::Regex =
+        pub static ref REGEX_MESSAGES_JID: regex::Regex =
             #[allow(clippy::invalid_regex)]
-            regex::Regex::new(r"^/api/messages/(?P<with>[^/?#]*)$")
-                .expect("Unable to create regex for MESSAGES_WITH");
+            regex::Regex::new(r"^/api/messages/(?P<jid>[^/?#]*)$")
+                .expect("Unable to create regex for MESSAGES_JID");
     }
     pub(crate) static ID_ROOMS: usize = 4;
     pub(crate) static ID_ROOMS_ID: usize = 5;
@@ -122,6 +124,14 @@ mod paths {
                 .expect("Unable to create regex for ROOMS_ID_USERS_USER");
     }
     pub(crate) static ID_SSE: usize = 10;
+    pub(crate) static ID_TOKENS: usize = 11;
+    pub(crate) static ID_TOKENS_TOKEN_ID: usize = 12;
+    lazy_static! {
+        pub static ref REGEX_TOKENS_TOKEN_ID: regex::Regex =
+            #[allow(clippy::invalid_regex)]
+            regex::Regex::new(r"^/api/tokens/(?P<token_id>[^/?#]*)$")
+                .expect("Unable to create regex for TOKENS_TOKEN_ID");
+    }
 }
 
 
@@ -319,11 +329,6 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
                 handle_delete_contact(api_impl, uri, headers, body, context, validation).await
             },
 
-            // GetContact - GET /contacts/{jid}
-            hyper::Method::GET if path.matched(paths::ID_CONTACTS_JID) => {
-                handle_get_contact(api_impl, uri, headers, body, context, validation).await
-            },
-
             // ManageContact - PUT /contacts/{jid}
             hyper::Method::PUT if path.matched(paths::ID_CONTACTS_JID) => {
                 handle_manage_contact(api_impl, uri, headers, body, context, validation).await
@@ -339,8 +344,8 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
                 handle_send_message(api_impl, uri, headers, body, context, validation).await
             },
 
-            // GetMessagesWith - GET /messages/{with}
-            hyper::Method::GET if path.matched(paths::ID_MESSAGES_WITH) => {
+            // GetMessagesWith - GET /messages/{jid}
+            hyper::Method::GET if path.matched(paths::ID_MESSAGES_JID) => {
                 handle_get_messages_with(api_impl, uri, headers, body, context, validation).await
             },
 
@@ -352,11 +357,6 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
             // ListRooms - GET /rooms
             hyper::Method::GET if path.matched(paths::ID_ROOMS) => {
                 handle_list_rooms(api_impl, uri, headers, body, context, validation).await
-            },
-
-            // PutRoomWithoutId - PUT /rooms
-            hyper::Method::PUT if path.matched(paths::ID_ROOMS) => {
-                handle_put_room_without_id(api_impl, uri, headers, body, context, validation).await
             },
 
             // CreateRoomWithId - PUT /rooms/{id}
@@ -379,11 +379,6 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
                 handle_invite_to_room(api_impl, uri, headers, body, context, validation).await
             },
 
-            // RemoveFromRoomWithoutUser - DELETE /rooms/{id}/users
-            hyper::Method::DELETE if path.matched(paths::ID_ROOMS_ID_USERS) => {
-                handle_remove_from_room_without_user(api_impl, uri, headers, body, context, validation).await
-            },
-
             // SendRoomMessage - POST /rooms/{id}/messages
             hyper::Method::POST if path.matched(paths::ID_ROOMS_ID_MESSAGES) => {
                 handle_send_room_message(api_impl, uri, headers, body, context, validation).await
@@ -404,10 +399,25 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
                 handle_open_event_stream(api_impl, uri, headers, body, context, validation).await
             },
 
+            // CreateToken - POST /tokens
+            hyper::Method::POST if path.matched(paths::ID_TOKENS) => {
+                handle_create_token(api_impl, uri, headers, body, context, validation).await
+            },
+
+            // ListTokens - GET /tokens
+            hyper::Method::GET if path.matched(paths::ID_TOKENS) => {
+                handle_list_tokens(api_impl, uri, headers, body, context, validation).await
+            },
+
+            // RevokeToken - DELETE /tokens/{token_id}
+            hyper::Method::DELETE if path.matched(paths::ID_TOKENS_TOKEN_ID) => {
+                handle_revoke_token(api_impl, uri, headers, body, context, validation).await
+            },
+
             _ if path.matched(paths::ID_CONTACTS) => method_not_allowed(),
             _ if path.matched(paths::ID_CONTACTS_JID) => method_not_allowed(),
             _ if path.matched(paths::ID_MESSAGES) => method_not_allowed(),
-            _ if path.matched(paths::ID_MESSAGES_WITH) => method_not_allowed(),
+            _ if path.matched(paths::ID_MESSAGES_JID) => method_not_allowed(),
             _ if path.matched(paths::ID_ROOMS) => method_not_allowed(),
             _ if path.matched(paths::ID_ROOMS_ID) => method_not_allowed(),
             _ if path.matched(paths::ID_ROOMS_ID_CONFIG) => method_not_allowed(),
@@ -415,6 +425,8 @@ impl<T, C, ReqBody> hyper::service::Service<(Request<ReqBody>, C)> for Service<T
             _ if path.matched(paths::ID_ROOMS_ID_USERS) => method_not_allowed(),
             _ if path.matched(paths::ID_ROOMS_ID_USERS_USER) => method_not_allowed(),
             _ if path.matched(paths::ID_SSE) => method_not_allowed(),
+            _ if path.matched(paths::ID_TOKENS) => method_not_allowed(),
+            _ if path.matched(paths::ID_TOKENS_TOKEN_ID) => method_not_allowed(),
                 _ => Ok(Response::builder().status(StatusCode::NOT_FOUND)
                         .body(BoxBody::new(http_body_util::Empty::new()))
                         .expect("Unable to create Not Found response"))
@@ -629,6 +641,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                AddContactResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -852,6 +876,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                DeleteContactsResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -1005,6 +1041,30 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListContactsResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListContactsResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -1198,154 +1258,10 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                            },
-                                            Err(_) => {
-                                                // Application code returned an error. This should not happen, as the implementation should
-                                                // return a valid response.
-                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                                                response.headers_mut().insert(
-                                                    CONTENT_TYPE,
-                                                    HeaderValue::from_static("text/plain"),
-                                                );
-                                                *response.body_mut() = body_from_str("An internal error occurred");
-                                            },
-                                        }
-
-                                        Ok(response)
-}
-
-#[allow(unused_variables)]
-async fn handle_get_contact<T, C, ReqBody>(
-    mut api_impl: T,
-    uri: hyper::Uri,
-    headers: HeaderMap,
-    body: ReqBody,
-    context: C,
-    validation: bool,
-) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
-where
-    T: Api<C> + Clone + Send + 'static,
-    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
-    ReqBody: Body + Send + 'static,
-    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
-    ReqBody::Data: Send,
-{
-                {
-                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
-                        Some(ref authorization) => authorization,
-                        None => return Ok(Response::builder()
-                                                .status(StatusCode::FORBIDDEN)
-                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                .body(body_from_str("Unauthenticated"))
-                                                .expect("Unable to create Authentication Forbidden response")),
-                    };
-                }
-
-                // Path parameters
-                let path: &str = uri.path();
-                let path_params =
-                    paths::REGEX_CONTACTS_JID
-                    .captures(path)
-                    .unwrap_or_else(||
-                        panic!("Path {} matched RE CONTACTS_JID in set but failed match against \"{}\"", path, paths::REGEX_CONTACTS_JID.as_str())
-                    );
-
-                let param_jid = match percent_encoding::percent_decode(path_params["jid"].as_bytes()).decode_utf8() {
-                    Ok(param_jid) => match param_jid.parse::<String>() {
-                        Ok(param_jid) => param_jid,
-                        Err(e) => return Ok(Response::builder()
-                                        .status(StatusCode::BAD_REQUEST)
-                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't parse path parameter jid: {e}")))
-                                        .expect("Unable to create Bad Request response for invalid path parameter")),
-                    },
-                    Err(_) => return Ok(Response::builder()
-                                        .status(StatusCode::BAD_REQUEST)
-                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't percent-decode path parameter as UTF-8: {}", &path_params["jid"])))
-                                        .expect("Unable to create Bad Request response for invalid percent decode"))
-                };
-
-                                let result = api_impl.get_contact(
-                                            param_jid,
-                                        &context
-                                    ).await;
-                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
-                                response.headers_mut().insert(
-                                            HeaderName::from_static("x-span-id"),
-                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
-                                                .expect("Unable to create X-Span-ID header value"));
-
-                                        match result {
-                                            Ok(rsp) => match rsp {
-                                                GetContactResponse::Unauthorized
-                                                    {
-                                                        body,
-                                                        www_authenticate
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
-
-                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("www-authenticate"),
-                                                        www_authenticate
-                                                    );
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                GetContactResponse::TooManyRequests
-                                                    {
-                                                        body,
-                                                        retry_after
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
-
-                                                    if let Some(retry_after) = retry_after {
-                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("retry-after"),
-                                                        retry_after
-                                                    );
-                                                    }
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                GetContactResponse::NotFound
+                                                DeleteContactResponse::PayloadTooLarge
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(404).expect("Unable to turn 404 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -1354,10 +1270,10 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                                GetContactResponse::NotImplemented
+                                                DeleteContactResponse::ServiceTemporarilyUnavailable
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -1605,6 +1521,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                ManageContactResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -1693,10 +1621,48 @@ where
                     },
                     None => None,
                 };
+                let param_after_id = query_params.iter().filter(|e| e.0 == "after_id").map(|e| e.1.clone())
+                    .next();
+                let param_after_id = match param_after_id {
+                    Some(param_after_id) => {
+                        let param_after_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_after_id);
+                        match param_after_id {
+                            Ok(param_after_id) => Some(param_after_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter after_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter after_id")),
+                        }
+                    },
+                    None => None,
+                };
+                let param_before_id = query_params.iter().filter(|e| e.0 == "before_id").map(|e| e.1.clone())
+                    .next();
+                let param_before_id = match param_before_id {
+                    Some(param_before_id) => {
+                        let param_before_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_before_id);
+                        match param_before_id {
+                            Ok(param_before_id) => Some(param_before_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter before_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter before_id")),
+                        }
+                    },
+                    None => None,
+                };
 
                                 let result = api_impl.get_messages(
                                             param_limit,
                                             param_before,
+                                            param_after_id,
+                                            param_before_id,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -1807,6 +1773,30 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                GetMessagesResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                GetMessagesResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -1850,6 +1840,27 @@ where
                     };
                 }
 
+                // Header parameters
+                let param_idempotency_key = headers.get(HeaderName::from_static("idempotency-key"));
+
+                let param_idempotency_key = match param_idempotency_key {
+                    Some(v) => match header::IntoHeaderValue::<String>::try_from((*v).clone()) {
+                        Ok(result) =>
+                            Some(result.0),
+                        Err(err) => {
+                            return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Invalid header Idempotency-Key - {err}")))
+                                        .expect("Unable to create Bad Request response for invalid header Idempotency-Key"));
+
+                        },
+                    },
+                    None => {
+                        None
+                    }
+                };
+
                 // Handle body parameters (note that non-required body parameters will ignore garbage
                 // values, rather than causing a 400 response). Produce warning header and logs for
                 // any unused fields.
@@ -1887,6 +1898,7 @@ where
 
                                 let result = api_impl.send_message(
                                             param_new_message,
+                                            param_idempotency_key,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -1919,6 +1931,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                SendMessageResponse::IdempotencyKeyReused
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(422).expect("Unable to turn 422 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -2027,6 +2051,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                SendMessageResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -2080,25 +2116,25 @@ where
                 // Path parameters
                 let path: &str = uri.path();
                 let path_params =
-                    paths::REGEX_MESSAGES_WITH
+                    paths::REGEX_MESSAGES_JID
                     .captures(path)
                     .unwrap_or_else(||
-                        panic!("Path {} matched RE MESSAGES_WITH in set but failed match against \"{}\"", path, paths::REGEX_MESSAGES_WITH.as_str())
+                        panic!("Path {} matched RE MESSAGES_JID in set but failed match against \"{}\"", path, paths::REGEX_MESSAGES_JID.as_str())
                     );
 
-                let param_with = match percent_encoding::percent_decode(path_params["with"].as_bytes()).decode_utf8() {
-                    Ok(param_with) => match param_with.parse::<String>() {
-                        Ok(param_with) => param_with,
+                let param_jid = match percent_encoding::percent_decode(path_params["jid"].as_bytes()).decode_utf8() {
+                    Ok(param_jid) => match param_jid.parse::<String>() {
+                        Ok(param_jid) => param_jid,
                         Err(e) => return Ok(Response::builder()
                                         .status(StatusCode::BAD_REQUEST)
                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't parse path parameter with: {e}")))
+                                        .body(body_from_string(format!("Couldn't parse path parameter jid: {e}")))
                                         .expect("Unable to create Bad Request response for invalid path parameter")),
                     },
                     Err(_) => return Ok(Response::builder()
                                         .status(StatusCode::BAD_REQUEST)
                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't percent-decode path parameter as UTF-8: {}", &path_params["with"])))
+                                        .body(body_from_string(format!("Couldn't percent-decode path parameter as UTF-8: {}", &path_params["jid"])))
                                         .expect("Unable to create Bad Request response for invalid percent decode"))
                 };
 
@@ -2140,11 +2176,49 @@ where
                     },
                     None => None,
                 };
+                let param_after_id = query_params.iter().filter(|e| e.0 == "after_id").map(|e| e.1.clone())
+                    .next();
+                let param_after_id = match param_after_id {
+                    Some(param_after_id) => {
+                        let param_after_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_after_id);
+                        match param_after_id {
+                            Ok(param_after_id) => Some(param_after_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter after_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter after_id")),
+                        }
+                    },
+                    None => None,
+                };
+                let param_before_id = query_params.iter().filter(|e| e.0 == "before_id").map(|e| e.1.clone())
+                    .next();
+                let param_before_id = match param_before_id {
+                    Some(param_before_id) => {
+                        let param_before_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_before_id);
+                        match param_before_id {
+                            Ok(param_before_id) => Some(param_before_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter before_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter before_id")),
+                        }
+                    },
+                    None => None,
+                };
 
                                 let result = api_impl.get_messages_with(
-                                            param_with,
+                                            param_jid,
                                             param_limit,
                                             param_before,
+                                            param_after_id,
+                                            param_before_id,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -2255,6 +2329,30 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                GetMessagesWithResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                GetMessagesWithResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -2298,6 +2396,27 @@ where
                     };
                 }
 
+                // Header parameters
+                let param_idempotency_key = headers.get(HeaderName::from_static("idempotency-key"));
+
+                let param_idempotency_key = match param_idempotency_key {
+                    Some(v) => match header::IntoHeaderValue::<String>::try_from((*v).clone()) {
+                        Ok(result) =>
+                            Some(result.0),
+                        Err(err) => {
+                            return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Invalid header Idempotency-Key - {err}")))
+                                        .expect("Unable to create Bad Request response for invalid header Idempotency-Key"));
+
+                        },
+                    },
+                    None => {
+                        None
+                    }
+                };
+
                 // Handle body parameters (note that non-required body parameters will ignore garbage
                 // values, rather than causing a 400 response). Produce warning header and logs for
                 // any unused fields.
@@ -2335,6 +2454,7 @@ where
 
                                 let result = api_impl.create_room(
                                             param_new_room,
+                                            param_idempotency_key,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -2367,6 +2487,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateRoomResponse::IdempotencyKeyReused
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(422).expect("Unable to turn 422 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -2467,6 +2599,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateRoomResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -2636,64 +2780,10 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                            },
-                                            Err(_) => {
-                                                // Application code returned an error. This should not happen, as the implementation should
-                                                // return a valid response.
-                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                                                response.headers_mut().insert(
-                                                    CONTENT_TYPE,
-                                                    HeaderValue::from_static("text/plain"),
-                                                );
-                                                *response.body_mut() = body_from_str("An internal error occurred");
-                                            },
-                                        }
-
-                                        Ok(response)
-}
-
-#[allow(unused_variables)]
-async fn handle_put_room_without_id<T, C, ReqBody>(
-    mut api_impl: T,
-    uri: hyper::Uri,
-    headers: HeaderMap,
-    body: ReqBody,
-    context: C,
-    validation: bool,
-) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
-where
-    T: Api<C> + Clone + Send + 'static,
-    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
-    ReqBody: Body + Send + 'static,
-    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
-    ReqBody::Data: Send,
-{
-                {
-                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
-                        Some(ref authorization) => authorization,
-                        None => return Ok(Response::builder()
-                                                .status(StatusCode::FORBIDDEN)
-                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                .body(body_from_str("Unauthenticated"))
-                                                .expect("Unable to create Authentication Forbidden response")),
-                    };
-                }
-
-                                let result = api_impl.put_room_without_id(
-                                        &context
-                                    ).await;
-                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
-                                response.headers_mut().insert(
-                                            HeaderName::from_static("x-span-id"),
-                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
-                                                .expect("Unable to create X-Span-ID header value"));
-
-                                        match result {
-                                            Ok(rsp) => match rsp {
-                                                PutRoomWithoutIdResponse::BadRequest
+                                                ListRoomsResponse::PayloadTooLarge
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -2702,74 +2792,10 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                                PutRoomWithoutIdResponse::Unauthorized
-                                                    {
-                                                        body,
-                                                        www_authenticate
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
-
-                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("www-authenticate"),
-                                                        www_authenticate
-                                                    );
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                PutRoomWithoutIdResponse::TooManyRequests
-                                                    {
-                                                        body,
-                                                        retry_after
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
-
-                                                    if let Some(retry_after) = retry_after {
-                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("retry-after"),
-                                                        retry_after
-                                                    );
-                                                    }
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                PutRoomWithoutIdResponse::NotImplemented
+                                                ListRoomsResponse::ServiceTemporarilyUnavailable
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -3024,6 +3050,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                CreateRoomWithIdResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -3235,6 +3273,30 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                GetRoomResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                GetRoomResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -3341,11 +3403,49 @@ where
                     },
                     None => None,
                 };
+                let param_after_id = query_params.iter().filter(|e| e.0 == "after_id").map(|e| e.1.clone())
+                    .next();
+                let param_after_id = match param_after_id {
+                    Some(param_after_id) => {
+                        let param_after_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_after_id);
+                        match param_after_id {
+                            Ok(param_after_id) => Some(param_after_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter after_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter after_id")),
+                        }
+                    },
+                    None => None,
+                };
+                let param_before_id = query_params.iter().filter(|e| e.0 == "before_id").map(|e| e.1.clone())
+                    .next();
+                let param_before_id = match param_before_id {
+                    Some(param_before_id) => {
+                        let param_before_id =
+                            <String as std::str::FromStr>::from_str
+                                (&param_before_id);
+                        match param_before_id {
+                            Ok(param_before_id) => Some(param_before_id),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter before_id - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter before_id")),
+                        }
+                    },
+                    None => None,
+                };
 
                                 let result = api_impl.get_room_messages(
                                             param_id,
                                             param_limit,
                                             param_before,
+                                            param_after_id,
+                                            param_before_id,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -3472,6 +3572,30 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                GetRoomMessagesResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                GetRoomMessagesResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -3731,173 +3855,10 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                            },
-                                            Err(_) => {
-                                                // Application code returned an error. This should not happen, as the implementation should
-                                                // return a valid response.
-                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                                                response.headers_mut().insert(
-                                                    CONTENT_TYPE,
-                                                    HeaderValue::from_static("text/plain"),
-                                                );
-                                                *response.body_mut() = body_from_str("An internal error occurred");
-                                            },
-                                        }
-
-                                        Ok(response)
-                            },
-                            Err(e) => Ok(Response::builder()
-                                                .status(StatusCode::BAD_REQUEST)
-                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                .body(body_from_string(format!("Unable to read body: {}", e.into())))
-                                                .expect("Unable to create Bad Request response due to unable to read body")),
-                        }
-}
-
-#[allow(unused_variables)]
-async fn handle_remove_from_room_without_user<T, C, ReqBody>(
-    mut api_impl: T,
-    uri: hyper::Uri,
-    headers: HeaderMap,
-    body: ReqBody,
-    context: C,
-    validation: bool,
-) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
-where
-    T: Api<C> + Clone + Send + 'static,
-    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
-    ReqBody: Body + Send + 'static,
-    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
-    ReqBody::Data: Send,
-{
-                {
-                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
-                        Some(ref authorization) => authorization,
-                        None => return Ok(Response::builder()
-                                                .status(StatusCode::FORBIDDEN)
-                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                .body(body_from_str("Unauthenticated"))
-                                                .expect("Unable to create Authentication Forbidden response")),
-                    };
-                }
-
-                // Path parameters
-                let path: &str = uri.path();
-                let path_params =
-                    paths::REGEX_ROOMS_ID_USERS
-                    .captures(path)
-                    .unwrap_or_else(||
-                        panic!("Path {} matched RE ROOMS_ID_USERS in set but failed match against \"{}\"", path, paths::REGEX_ROOMS_ID_USERS.as_str())
-                    );
-
-                let param_id = match percent_encoding::percent_decode(path_params["id"].as_bytes()).decode_utf8() {
-                    Ok(param_id) => match param_id.parse::<String>() {
-                        Ok(param_id) => param_id,
-                        Err(e) => return Ok(Response::builder()
-                                        .status(StatusCode::BAD_REQUEST)
-                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't parse path parameter id: {e}")))
-                                        .expect("Unable to create Bad Request response for invalid path parameter")),
-                    },
-                    Err(_) => return Ok(Response::builder()
-                                        .status(StatusCode::BAD_REQUEST)
-                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                        .body(body_from_string(format!("Couldn't percent-decode path parameter as UTF-8: {}", &path_params["id"])))
-                                        .expect("Unable to create Bad Request response for invalid percent decode"))
-                };
-
-                                let result = api_impl.remove_from_room_without_user(
-                                            param_id,
-                                        &context
-                                    ).await;
-                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
-                                response.headers_mut().insert(
-                                            HeaderName::from_static("x-span-id"),
-                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
-                                                .expect("Unable to create X-Span-ID header value"));
-
-                                        match result {
-                                            Ok(rsp) => match rsp {
-                                                RemoveFromRoomWithoutUserResponse::BadRequest
+                                                InviteToRoomResponse::ServiceTemporarilyUnavailable
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                RemoveFromRoomWithoutUserResponse::Unauthorized
-                                                    {
-                                                        body,
-                                                        www_authenticate
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
-
-                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("www-authenticate"),
-                                                        www_authenticate
-                                                    );
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                RemoveFromRoomWithoutUserResponse::TooManyRequests
-                                                    {
-                                                        body,
-                                                        retry_after
-                                                    }
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
-
-                                                    if let Some(retry_after) = retry_after {
-                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
-                                                        Ok(val) => val,
-                                                        Err(e) => {
-                                                            return Ok(Response::builder()
-                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
-                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
-                                                        }
-                                                    };
-
-                                                    response.headers_mut().insert(
-                                                        HeaderName::from_static("retry-after"),
-                                                        retry_after
-                                                    );
-                                                    }
-                                                    response.headers_mut().insert(
-                                                        CONTENT_TYPE,
-                                                        HeaderValue::from_static("application/json"));
-                                                    // JSON Body
-                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
-                                                    *response.body_mut() = body_from_string(body);
-
-                                                },
-                                                RemoveFromRoomWithoutUserResponse::NotImplemented
-                                                    (body)
-                                                => {
-                                                    *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -3920,6 +3881,13 @@ where
                                         }
 
                                         Ok(response)
+                            },
+                            Err(e) => Ok(Response::builder()
+                                                .status(StatusCode::BAD_REQUEST)
+                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                .body(body_from_string(format!("Unable to read body: {}", e.into())))
+                                                .expect("Unable to create Bad Request response due to unable to read body")),
+                        }
 }
 
 #[allow(unused_variables)]
@@ -3974,6 +3942,27 @@ where
                                         .expect("Unable to create Bad Request response for invalid percent decode"))
                 };
 
+                // Header parameters
+                let param_idempotency_key = headers.get(HeaderName::from_static("idempotency-key"));
+
+                let param_idempotency_key = match param_idempotency_key {
+                    Some(v) => match header::IntoHeaderValue::<String>::try_from((*v).clone()) {
+                        Ok(result) =>
+                            Some(result.0),
+                        Err(err) => {
+                            return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Invalid header Idempotency-Key - {err}")))
+                                        .expect("Unable to create Bad Request response for invalid header Idempotency-Key"));
+
+                        },
+                    },
+                    None => {
+                        None
+                    }
+                };
+
                 // Handle body parameters (note that non-required body parameters will ignore garbage
                 // values, rather than causing a 400 response). Produce warning header and logs for
                 // any unused fields.
@@ -4012,6 +4001,7 @@ where
                                 let result = api_impl.send_room_message(
                                             param_id,
                                             param_room_message,
+                                            param_idempotency_key,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -4044,6 +4034,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                SendRoomMessageResponse::IdempotencyKeyReused
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(422).expect("Unable to turn 422 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -4156,6 +4158,18 @@ where
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                SendRoomMessageResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -4422,6 +4436,18 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                SetRoomConfigResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -4643,6 +4669,30 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
+                                                RemoveFromRoomResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RemoveFromRoomResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
                                             },
                                             Err(_) => {
                                                 // Application code returned an error. This should not happen, as the implementation should
@@ -4686,7 +4736,51 @@ where
                     };
                 }
 
+                // Header parameters
+                let param_last_event_id = headers.get(HeaderName::from_static("last-event-id"));
+
+                let param_last_event_id = match param_last_event_id {
+                    Some(v) => match header::IntoHeaderValue::<String>::try_from((*v).clone()) {
+                        Ok(result) =>
+                            Some(result.0),
+                        Err(err) => {
+                            return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Invalid header Last-Event-ID - {err}")))
+                                        .expect("Unable to create Bad Request response for invalid header Last-Event-ID"));
+
+                        },
+                    },
+                    None => {
+                        None
+                    }
+                };
+
+                // Query parameters (note that non-required or collection query parameters will ignore garbage values, rather than causing a 400 response)
+                let query_params = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).collect::<Vec<_>>();
+                let param_access_token = query_params.iter().filter(|e| e.0 == "access_token").map(|e| e.1.clone())
+                    .next();
+                let param_access_token = match param_access_token {
+                    Some(param_access_token) => {
+                        let param_access_token =
+                            <String as std::str::FromStr>::from_str
+                                (&param_access_token);
+                        match param_access_token {
+                            Ok(param_access_token) => Some(param_access_token),
+                            Err(e) => return Ok(Response::builder()
+                                .status(StatusCode::BAD_REQUEST)
+                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                .body(body_from_string(format!("Couldn't parse query parameter access_token - doesn't match schema: {e}")))
+                                .expect("Unable to create Bad Request response for invalid query parameter access_token")),
+                        }
+                    },
+                    None => None,
+                };
+
                                 let result = api_impl.open_event_stream(
+                                            param_last_event_id,
+                                            param_access_token,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -4784,10 +4878,563 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                                OpenEventStreamResponse::NotImplemented
+                                                OpenEventStreamResponse::PayloadTooLarge
                                                     (body)
                                                 => {
-                                                    *response.status_mut() = StatusCode::from_u16(501).expect("Unable to turn 501 into a StatusCode");
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                OpenEventStreamResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                            },
+                                            Err(_) => {
+                                                // Application code returned an error. This should not happen, as the implementation should
+                                                // return a valid response.
+                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                                                response.headers_mut().insert(
+                                                    CONTENT_TYPE,
+                                                    HeaderValue::from_static("text/plain"),
+                                                );
+                                                *response.body_mut() = body_from_str("An internal error occurred");
+                                            },
+                                        }
+
+                                        Ok(response)
+}
+
+#[allow(unused_variables)]
+async fn handle_create_token<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+                {
+                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+                        Some(ref authorization) => authorization,
+                        None => return Ok(Response::builder()
+                                                .status(StatusCode::FORBIDDEN)
+                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                .body(body_from_str("Unauthenticated"))
+                                                .expect("Unable to create Authentication Forbidden response")),
+                    };
+                }
+
+                                let result = api_impl.create_token(
+                                        &context
+                                    ).await;
+                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+                                response.headers_mut().insert(
+                                            HeaderName::from_static("x-span-id"),
+                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                                                .expect("Unable to create X-Span-ID header value"));
+
+                                        match result {
+                                            Ok(rsp) => match rsp {
+                                                CreateTokenResponse::TokenCreated
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(201).expect("Unable to turn 201 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::BadRequest
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::Unauthorized
+                                                    {
+                                                        body,
+                                                        www_authenticate
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("www-authenticate"),
+                                                        www_authenticate
+                                                    );
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::Forbidden
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::TooManyRequests
+                                                    {
+                                                        body,
+                                                        retry_after
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
+
+                                                    if let Some(retry_after) = retry_after {
+                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("retry-after"),
+                                                        retry_after
+                                                    );
+                                                    }
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                CreateTokenResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                            },
+                                            Err(_) => {
+                                                // Application code returned an error. This should not happen, as the implementation should
+                                                // return a valid response.
+                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                                                response.headers_mut().insert(
+                                                    CONTENT_TYPE,
+                                                    HeaderValue::from_static("text/plain"),
+                                                );
+                                                *response.body_mut() = body_from_str("An internal error occurred");
+                                            },
+                                        }
+
+                                        Ok(response)
+}
+
+#[allow(unused_variables)]
+async fn handle_list_tokens<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+                {
+                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+                        Some(ref authorization) => authorization,
+                        None => return Ok(Response::builder()
+                                                .status(StatusCode::FORBIDDEN)
+                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                .body(body_from_str("Unauthenticated"))
+                                                .expect("Unable to create Authentication Forbidden response")),
+                    };
+                }
+
+                                let result = api_impl.list_tokens(
+                                        &context
+                                    ).await;
+                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+                                response.headers_mut().insert(
+                                            HeaderName::from_static("x-span-id"),
+                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                                                .expect("Unable to create X-Span-ID header value"));
+
+                                        match result {
+                                            Ok(rsp) => match rsp {
+                                                ListTokensResponse::TokenList
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(200).expect("Unable to turn 200 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListTokensResponse::BadRequest
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListTokensResponse::Unauthorized
+                                                    {
+                                                        body,
+                                                        www_authenticate
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("www-authenticate"),
+                                                        www_authenticate
+                                                    );
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListTokensResponse::TooManyRequests
+                                                    {
+                                                        body,
+                                                        retry_after
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
+
+                                                    if let Some(retry_after) = retry_after {
+                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("retry-after"),
+                                                        retry_after
+                                                    );
+                                                    }
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListTokensResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                ListTokensResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                            },
+                                            Err(_) => {
+                                                // Application code returned an error. This should not happen, as the implementation should
+                                                // return a valid response.
+                                                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                                                response.headers_mut().insert(
+                                                    CONTENT_TYPE,
+                                                    HeaderValue::from_static("text/plain"),
+                                                );
+                                                *response.body_mut() = body_from_str("An internal error occurred");
+                                            },
+                                        }
+
+                                        Ok(response)
+}
+
+#[allow(unused_variables)]
+async fn handle_revoke_token<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+                {
+                    let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+                        Some(ref authorization) => authorization,
+                        None => return Ok(Response::builder()
+                                                .status(StatusCode::FORBIDDEN)
+                                                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                .body(body_from_str("Unauthenticated"))
+                                                .expect("Unable to create Authentication Forbidden response")),
+                    };
+                }
+
+                // Path parameters
+                let path: &str = uri.path();
+                let path_params =
+                    paths::REGEX_TOKENS_TOKEN_ID
+                    .captures(path)
+                    .unwrap_or_else(||
+                        panic!("Path {} matched RE TOKENS_TOKEN_ID in set but failed match against \"{}\"", path, paths::REGEX_TOKENS_TOKEN_ID.as_str())
+                    );
+
+                let param_token_id = match percent_encoding::percent_decode(path_params["token_id"].as_bytes()).decode_utf8() {
+                    Ok(param_token_id) => match param_token_id.parse::<String>() {
+                        Ok(param_token_id) => param_token_id,
+                        Err(e) => return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Couldn't parse path parameter token_id: {e}")))
+                                        .expect("Unable to create Bad Request response for invalid path parameter")),
+                    },
+                    Err(_) => return Ok(Response::builder()
+                                        .status(StatusCode::BAD_REQUEST)
+                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                        .body(body_from_string(format!("Couldn't percent-decode path parameter as UTF-8: {}", &path_params["token_id"])))
+                                        .expect("Unable to create Bad Request response for invalid percent decode"))
+                };
+
+                                let result = api_impl.revoke_token(
+                                            param_token_id,
+                                        &context
+                                    ).await;
+                                let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+                                response.headers_mut().insert(
+                                            HeaderName::from_static("x-span-id"),
+                                            HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                                                .expect("Unable to create X-Span-ID header value"));
+
+                                        match result {
+                                            Ok(rsp) => match rsp {
+                                                RevokeTokenResponse::TokenRevoked
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(204).expect("Unable to turn 204 into a StatusCode");
+
+                                                },
+                                                RevokeTokenResponse::BadRequest
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RevokeTokenResponse::Unauthorized
+                                                    {
+                                                        body,
+                                                        www_authenticate
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                                                    let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling www_authenticate header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("www-authenticate"),
+                                                        www_authenticate
+                                                    );
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RevokeTokenResponse::NoSuchToken
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(404).expect("Unable to turn 404 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RevokeTokenResponse::TooManyRequests
+                                                    {
+                                                        body,
+                                                        retry_after
+                                                    }
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(429).expect("Unable to turn 429 into a StatusCode");
+
+                                                    if let Some(retry_after) = retry_after {
+                                                    let retry_after = match header::IntoHeaderValue(retry_after).try_into() {
+                                                        Ok(val) => val,
+                                                        Err(e) => {
+                                                            return Ok(Response::builder()
+                                                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                                    .body(body_from_string(format!("An internal server error occurred handling retry_after header - {e}")))
+                                                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                                                        }
+                                                    };
+
+                                                    response.headers_mut().insert(
+                                                        HeaderName::from_static("retry-after"),
+                                                        retry_after
+                                                    );
+                                                    }
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RevokeTokenResponse::PayloadTooLarge
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                                                    response.headers_mut().insert(
+                                                        CONTENT_TYPE,
+                                                        HeaderValue::from_static("application/json"));
+                                                    // JSON Body
+                                                    let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                                                    *response.body_mut() = body_from_string(body);
+
+                                                },
+                                                RevokeTokenResponse::ServiceTemporarilyUnavailable
+                                                    (body)
+                                                => {
+                                                    *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                                                     response.headers_mut().insert(
                                                         CONTENT_TYPE,
                                                         HeaderValue::from_static("application/json"));
@@ -4826,22 +5473,18 @@ impl<T> RequestParser<T> for ApiRequestParser {
             hyper::Method::GET if path.matched(paths::ID_CONTACTS) => Some("ListContacts"),
             // DeleteContact - DELETE /contacts/{jid}
             hyper::Method::DELETE if path.matched(paths::ID_CONTACTS_JID) => Some("DeleteContact"),
-            // GetContact - GET /contacts/{jid}
-            hyper::Method::GET if path.matched(paths::ID_CONTACTS_JID) => Some("GetContact"),
             // ManageContact - PUT /contacts/{jid}
             hyper::Method::PUT if path.matched(paths::ID_CONTACTS_JID) => Some("ManageContact"),
             // GetMessages - GET /messages
             hyper::Method::GET if path.matched(paths::ID_MESSAGES) => Some("GetMessages"),
             // SendMessage - POST /messages
             hyper::Method::POST if path.matched(paths::ID_MESSAGES) => Some("SendMessage"),
-            // GetMessagesWith - GET /messages/{with}
-            hyper::Method::GET if path.matched(paths::ID_MESSAGES_WITH) => Some("GetMessagesWith"),
+            // GetMessagesWith - GET /messages/{jid}
+            hyper::Method::GET if path.matched(paths::ID_MESSAGES_JID) => Some("GetMessagesWith"),
             // CreateRoom - POST /rooms
             hyper::Method::POST if path.matched(paths::ID_ROOMS) => Some("CreateRoom"),
             // ListRooms - GET /rooms
             hyper::Method::GET if path.matched(paths::ID_ROOMS) => Some("ListRooms"),
-            // PutRoomWithoutId - PUT /rooms
-            hyper::Method::PUT if path.matched(paths::ID_ROOMS) => Some("PutRoomWithoutId"),
             // CreateRoomWithId - PUT /rooms/{id}
             hyper::Method::PUT if path.matched(paths::ID_ROOMS_ID) => Some("CreateRoomWithId"),
             // GetRoom - GET /rooms/{id}
@@ -4850,8 +5493,6 @@ impl<T> RequestParser<T> for ApiRequestParser {
             hyper::Method::GET if path.matched(paths::ID_ROOMS_ID_MESSAGES) => Some("GetRoomMessages"),
             // InviteToRoom - POST /rooms/{id}/users
             hyper::Method::POST if path.matched(paths::ID_ROOMS_ID_USERS) => Some("InviteToRoom"),
-            // RemoveFromRoomWithoutUser - DELETE /rooms/{id}/users
-            hyper::Method::DELETE if path.matched(paths::ID_ROOMS_ID_USERS) => Some("RemoveFromRoomWithoutUser"),
             // SendRoomMessage - POST /rooms/{id}/messages
             hyper::Method::POST if path.matched(paths::ID_ROOMS_ID_MESSAGES) => Some("SendRoomMessage"),
             // SetRoomConfig - PUT /rooms/{id}/config
@@ -4860,6 +5501,12 @@ impl<T> RequestParser<T> for ApiRequestParser {
             hyper::Method::DELETE if path.matched(paths::ID_ROOMS_ID_USERS_USER) => Some("RemoveFromRoom"),
             // OpenEventStream - GET /sse
             hyper::Method::GET if path.matched(paths::ID_SSE) => Some("OpenEventStream"),
+            // CreateToken - POST /tokens
+            hyper::Method::POST if path.matched(paths::ID_TOKENS) => Some("CreateToken"),
+            // ListTokens - GET /tokens
+            hyper::Method::GET if path.matched(paths::ID_TOKENS) => Some("ListTokens"),
+            // RevokeToken - DELETE /tokens/{token_id}
+            hyper::Method::DELETE if path.matched(paths::ID_TOKENS_TOKEN_ID) => Some("RevokeToken"),
             _ => None,
         }
     }
