@@ -398,7 +398,7 @@ async fn requests_outside_the_contract_get_its_error_texts() {
     let auth = basic("alice@localhost", "wonderland");
     let h = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
 
-    let r = raw_request(addr, "GET", "/api/contacts/bob@localhost?sort=asc", &h, "");
+    let r = raw_request(addr, "GET", "/api/contacts?sort=asc", &h, "");
     assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid query string\""));
     let r = raw_request(addr, "PATCH", "/api/messages", &h, "");
     assert_eq!(r.status, 405);
