@@ -92,7 +92,11 @@ async fn a_token_created_with_basic_credentials_sends_and_reads_like_the_passwor
     let before = now_ms();
     let t = create(&server, "alice@localhost", "secret").await;
     assert_eq!(t.id.len(), 16);
-    assert!(t.id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{}", t.id);
+    assert!(
+        t.id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "{}",
+        t.id
+    );
     assert!(t.token.starts_with("mkt_") && t.token.len() == 47, "{}", t.token);
     // An hour, by default.
     assert!(
@@ -112,11 +116,17 @@ async fn a_token_created_with_basic_credentials_sends_and_reads_like_the_passwor
         other => panic!("{other:?}"),
     };
     let (_, event) = bobs_stream.next_message().await;
-    assert_eq!((event["from"].as_str(), event["id"].as_str()), (Some("alice@localhost"), Some(sent.as_str())));
+    assert_eq!(
+        (event["from"].as_str(), event["id"].as_str()),
+        (Some("alice@localhost"), Some(sent.as_str()))
+    );
     match alice.get_messages(None, None, None, None).await.unwrap() {
         GetMessagesResponse::ArchivedMessages(items) => {
             assert_eq!(items.len(), 1);
-            assert_eq!((items[0].from.as_str(), items[0].body.as_str()), ("alice@localhost", "by token"));
+            assert_eq!(
+                (items[0].from.as_str(), items[0].body.as_str()),
+                ("alice@localhost", "by token")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -170,7 +180,10 @@ async fn a_revoked_token_gets_401_and_its_event_stream_ends_at_once() {
         "the stream of the revoked token is still open"
     );
     assert_refused(&server, &first.token).await;
-    assert_eq!(token_ids(&server, "alice@localhost", "secret").await, [second.id.clone()]);
+    assert_eq!(
+        token_ids(&server, "alice@localhost", "secret").await,
+        [second.id.as_str()]
+    );
 
     // The other streams go on.
     assert!(!other_stream.ends_within(Duration::from_millis(300)).await);
@@ -200,7 +213,10 @@ async fn another_users_token_id_is_not_found_and_the_token_stays() {
         .await
         .unwrap();
     assert_eq!(r, RevokeTokenResponse::NoSuchToken("Token not found".into()));
-    assert_eq!(token_ids(&server, "alice@localhost", "secret").await, [alices.id.clone()]);
+    assert_eq!(
+        token_ids(&server, "alice@localhost", "secret").await,
+        [alices.id.as_str()]
+    );
     assert!(matches!(
         server.client_with_token(&alices.token).list_tokens().await.unwrap(),
         ListTokensResponse::TokenList(_)
@@ -316,12 +332,19 @@ async fn tokens_expire_after_their_lifetime_and_end_their_streams() {
     users(&server).await;
     let before = now_ms();
     let t = create(&server, "alice@localhost", "secret").await;
-    assert!((before + 1000..=now_ms() + 1000).contains(&t.expires_at), "{}", t.expires_at);
+    assert!(
+        (before + 1000..=now_ms() + 1000).contains(&t.expires_at),
+        "{}",
+        t.expires_at
+    );
     let mut stream = stream_with(&server, &t.token).await;
     // Open until the expiry, closed soon after it.
     let opened = std::time::Instant::now();
     let left_ms = (t.expires_at - now_ms()).max(0) as u64;
-    assert!(stream.ends_within(Duration::from_secs(3)).await, "still open after the expiry");
+    assert!(
+        stream.ends_within(Duration::from_secs(3)).await,
+        "still open after the expiry"
+    );
     assert!(
         opened.elapsed() + Duration::from_millis(100) >= Duration::from_millis(left_ms),
         "ended {:?} after opening, {left_ms} ms before the expiry",
@@ -358,8 +381,15 @@ async fn a_user_has_at_most_max_tokens_per_user_live_tokens() {
     for _ in 0..3 {
         made.push(create(&server, "alice@localhost", "secret").await);
     }
-    let over = server.client_as("alice@localhost", "secret").create_token().await.unwrap();
-    assert_eq!(over, CreateTokenResponse::Forbidden("Too many tokens (at most 3)".into()));
+    let over = server
+        .client_as("alice@localhost", "secret")
+        .create_token()
+        .await
+        .unwrap();
+    assert_eq!(
+        over,
+        CreateTokenResponse::Forbidden("Too many tokens (at most 3)".into())
+    );
     assert_eq!(token_ids(&server, "alice@localhost", "secret").await.len(), 3);
     // Bob is not limited by alice's tokens.
     create(&server, "bob@localhost", "secret").await;
@@ -382,8 +412,14 @@ async fn failed_bearer_attempts_count_as_failed_logins_of_the_address() {
     let guess = format!("mkt_{}", "A".repeat(43));
     for header in [bearer(&guess), bearer("nope"), bearer(&t.token.replace("mkt_", "mkx_"))] {
         let r = raw_request(addr, "GET", "/api/tokens", &[("Authorization", &header)], "");
-        assert_eq!((r.status, r.body.as_str()), (401, "\"Invalid credentials\""), "{header}");
-        assert!(r.header("www-authenticate").is_some_and(|v| v.starts_with("Basic realm=")));
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (401, "\"Invalid credentials\""),
+            "{header}"
+        );
+        assert!(r
+            .header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic realm=")));
     }
     // The address is refused now, whatever it presents.
     for header in [bearer(&t.token), basic("alice@localhost", "secret")] {

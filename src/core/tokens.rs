@@ -376,7 +376,10 @@ mod tests {
     fn secrets_and_ids_have_the_documented_shape() {
         let (id, secret) = fresh();
         assert_eq!(id.len(), 16);
-        assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        assert!(
+            id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{id}"
+        );
         assert_eq!(secret.len(), 47, "{secret}");
         assert!(secret.starts_with("mkt_"));
         assert!(well_formed(&secret));
@@ -385,7 +388,14 @@ mod tests {
             .unwrap();
         assert_eq!(raw.len(), 32);
         assert_ne!(fresh(), fresh());
-        for bad in ["", "mkt_", "abc", &secret[1..], &format!("{secret}x"), &secret.replace("mkt_", "mk__")] {
+        for bad in [
+            "",
+            "mkt_",
+            "abc",
+            &secret[1..],
+            &format!("{secret}x"),
+            &secret.replace("mkt_", "mk__"),
+        ] {
             assert!(!well_formed(bad), "{bad}");
         }
         assert!(!well_formed(&format!("mkt_{}", "+".repeat(43))));
@@ -407,7 +417,10 @@ mod tests {
             .await
             .unwrap()
             .is_some());
-        assert_eq!(t.authenticate_at(&issued.secret, issued.expires_ms).await.unwrap(), None);
+        assert_eq!(
+            t.authenticate_at(&issued.secret, issued.expires_ms).await.unwrap(),
+            None
+        );
         // A secret that is not the token's, or only its id, is nothing.
         let (_, other) = fresh();
         assert_eq!(t.authenticate_at(&other, 2_000).await.unwrap(), None);
@@ -444,7 +457,13 @@ mod tests {
             "Too many tokens (at most 2)",
             "the API's text"
         );
-        let ids: Vec<String> = t.list_at(&alice, 3_000).await.unwrap().into_iter().map(|i| i.id).collect();
+        let ids: Vec<String> = t
+            .list_at(&alice, 3_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(ids, [first.id.clone(), second.id.clone()]);
         let info = &t.list_at(&alice, 3_000).await.unwrap()[0];
         assert_eq!((info.created_ms, info.expires_ms), (1_000, 1_000 + HOUR_MS));
@@ -452,7 +471,13 @@ mod tests {
         t.issue_at(&bare("bob@localhost"), 3_000).await.unwrap();
         // Once the first expired, it is not listed and leaves room for another.
         let later = first.expires_ms;
-        let ids: Vec<String> = t.list_at(&alice, later).await.unwrap().into_iter().map(|i| i.id).collect();
+        let ids: Vec<String> = t
+            .list_at(&alice, later)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(ids, [second.id]);
         t.issue_at(&alice, later).await.unwrap();
     }
@@ -559,7 +584,11 @@ mod tests {
             .await
             .expect("ended at the expiry");
         assert_eq!(kick, Kick::Reset);
-        assert!(started.elapsed() >= Duration::from_millis(100), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_millis(100),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(session.is_ended());
     }
 

@@ -1333,7 +1333,10 @@ async fn tokens_are_deleted_by_owner_only_and_expired_ones_purged_in_bounded_bat
     assert!(t.token_by_hash(b"hash-of-b2").await.unwrap().is_some());
     assert_eq!(t.delete_expired_tokens(500, 2).await.unwrap(), 1);
     assert_eq!(t.delete_expired_tokens(500, 2).await.unwrap(), 0);
-    assert!(t.token_by_hash(b"hash-of-b3").await.unwrap().is_some(), "live ones stay");
+    assert!(
+        t.token_by_hash(b"hash-of-b3").await.unwrap().is_some(),
+        "live ones stay"
+    );
     // Every token of an owner (account removal, password change).
     t.insert_token(&token("a3", ALICE, 0, 1000), 0, 10).await.unwrap();
     assert_eq!(t.delete_tokens_of(BOB).await.unwrap(), 1);

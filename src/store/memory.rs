@@ -6,8 +6,8 @@ use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
     Credentials, DueUploads, EditFn, MucRoomRecord, MucStore, NodeConfig, OfflineMessage, OfflineStore, PepItem,
     PepLimits, PepNode, PepStore, Publication, Published, PushRegistration, PushStore, Room, RoomStore, RoomSummary,
-    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, StoredToken, TokenStore, Upload, UploadStore, UserDataKind,
-    UserDataStore,
+    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, StoredToken, TokenStore, Upload, UploadStore,
+    UserDataKind, UserDataStore,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;

@@ -19,9 +19,9 @@ mod messages;
 mod rooms;
 mod tokens;
 
-use super::{basic_auth, bearer};
 use super::contract::{Contract, Operation};
 use super::cors::Cors;
+use super::{basic_auth, bearer};
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
 use crate::core::throttle::Door;
