@@ -4,9 +4,10 @@
 //!
 //! Request path: `OPTIONS` → preflight, no auth. Otherwise credentials are checked
 //! (`401`): Basic credentials or a bearer token in `Authorization`, or a bearer token in
-//! the event stream's `access_token` parameter. Then the body read within the limit (`413`), the operation looked up and checked
-//! against `api/client.yaml` (`400` with the documented text, or `501` for an operation
-//! listed in `not_implemented.txt`), and only then handed to the generated router.
+//! the event stream's `access_token` parameter. Then the body is read within the limit
+//! (`413`), the operation looked up and checked against `api/client.yaml` (`400` with the
+//! documented text, or `501` for an operation listed in `not_implemented.txt`), and only
+//! then handed to the generated router.
 //!
 //! The operations themselves live one file per resource family: [`messages`],
 //! [`contacts`], [`rooms`], [`tokens`], and [`events`] (the SSE stream, outside the
