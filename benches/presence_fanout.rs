@@ -31,6 +31,10 @@ fn settings(roster: usize) -> Settings {
         max_auth_failures: 100,
         max_auth_failures_per_account: 10,
         auth_failure_window: Duration::from_secs(60),
+        tokens: meerkat::core::tokens::TokenSettings {
+            lifetime: Duration::from_secs(3600),
+            max_per_user: 100,
+        },
         muc_light: None,
         stream_management: None,
         csi: None,

@@ -104,6 +104,10 @@ pub struct Auth {
     /// account is refused from that address (its owner elsewhere is not).
     pub max_failures_per_account: u32,
     pub failure_window_s: u64,
+    /// Seconds a bearer token of the client API lives from its creation.
+    pub token_lifetime: u64,
+    /// Live bearer tokens one user may have at once.
+    pub max_tokens_per_user: usize,
 }
 
 impl Default for Auth {
@@ -115,9 +119,15 @@ impl Default for Auth {
             max_failures_per_ip: 100,
             max_failures_per_account: 10,
             failure_window_s: 60,
+            token_lifetime: 3600,
+            max_tokens_per_user: 100,
         }
     }
 }
+
+/// The longest `auth.token_lifetime`, in seconds (a year): tokens are meant to be
+/// short-lived; a longer-lived credential is the password itself.
+pub const MAX_TOKEN_LIFETIME: u64 = 365 * 86_400;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -1143,6 +1153,15 @@ impl Config {
         if self.auth.sync_interval_ms < 1 {
             return Err(invalid("auth.sync_interval_ms", "expected a positive integer"));
         }
+        if !(1..=MAX_TOKEN_LIFETIME).contains(&self.auth.token_lifetime) {
+            return Err(invalid(
+                "auth.token_lifetime",
+                format!("expected seconds between 1 and {MAX_TOKEN_LIFETIME}"),
+            ));
+        }
+        if self.auth.max_tokens_per_user < 1 {
+            return Err(invalid("auth.max_tokens_per_user", "expected a positive integer"));
+        }
         for (i, l) in self.listen.http.iter().enumerate() {
             let key = |k: &str| format!("listen.http[{i}].{k}");
             if let Some(tls) = &l.tls {
@@ -1550,6 +1569,24 @@ mod tests {
         assert!(zero.contains("shaper.normal.max_rate"), "{zero}");
         let unknown = Config::parse("[shaper.normal]\nmax_rte = 5\n").unwrap_err().to_string();
         assert!(unknown.contains("shaper.normal"), "{unknown}");
+    }
+
+    #[test]
+    fn token_settings_default_and_are_bounded() {
+        let c = Config::parse("").unwrap().config;
+        assert_eq!((c.auth.token_lifetime, c.auth.max_tokens_per_user), (3600, 100));
+        let c = Config::parse("[auth]\ntoken_lifetime = 60\nmax_tokens_per_user = 5\n")
+            .unwrap()
+            .config;
+        assert_eq!((c.auth.token_lifetime, c.auth.max_tokens_per_user), (60, 5));
+        for (text, key) in [
+            ("token_lifetime = 0", "auth.token_lifetime"),
+            ("token_lifetime = 31536001", "auth.token_lifetime"),
+            ("max_tokens_per_user = 0", "auth.max_tokens_per_user"),
+        ] {
+            let err = Config::parse(&format!("[auth]\n{text}\n")).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
     }
 
     #[test]

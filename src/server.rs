@@ -78,6 +78,10 @@ pub fn core_settings(config: &Config) -> Settings {
         max_auth_failures: config.auth.max_failures_per_ip,
         max_auth_failures_per_account: config.auth.max_failures_per_account,
         auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
+        tokens: crate::core::tokens::TokenSettings {
+            lifetime: Duration::from_secs(config.auth.token_lifetime),
+            max_per_user: config.auth.max_tokens_per_user,
+        },
         muc_light: config
             .modules
             .mod_muc_light
@@ -264,6 +268,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     // Account changes made by other processes (the command line) reach this server here.
     let every = Duration::from_millis(config.auth.sync_interval_ms);
     tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));
+    // Expired bearer tokens are deleted in the background (they are refused before that).
+    tasks.push(tokio::spawn(core.clone().expire_tokens()));
     // Expired uploads and abandoned upload slots are deleted in the background.
     if config.modules.mod_http_upload.is_some() {
         tasks.push(tokio::spawn(core.clone().expire_uploads()));

@@ -16,6 +16,8 @@
 //!   account keeps and publishes on its bare JID;
 //! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
 //!   account is removed or its password changed, whichever process did it;
+//! - [`tokens`]: bearer tokens of the client REST API (issued for Basic credentials,
+//!   hashed at rest, short-lived, revocable);
 //! - [`stanza`]: namespaces, stanza types, errors and reply builders;
 //! - `metrics`: counters of what the core sees (sessions, routed stanzas, archive
 //!   commits, queue overflows, logins), exposed to Prometheus by the HTTP door.
@@ -56,6 +58,7 @@ pub mod session;
 pub mod stanza;
 pub mod stream_management;
 pub mod throttle;
+pub mod tokens;
 pub mod uploads;
 pub mod vcard;
 
@@ -96,6 +99,8 @@ pub struct Settings {
     /// that account from that address.
     pub max_auth_failures_per_account: u32,
     pub auth_failure_window: Duration,
+    /// Bearer tokens of the client REST API: lifetime and how many per user.
+    pub tokens: tokens::TokenSettings,
     /// Items one roster may hold.
     pub roster_max_items: usize,
     /// Offline messages (`mod_offline`), when on.
@@ -131,6 +136,8 @@ pub struct Core {
     router: Router,
     archive: Archive,
     throttle: AuthThrottle,
+    /// Bearer tokens of the client REST API.
+    tokens: tokens::Tokens,
     lifecycle: lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
     uploads: Option<Arc<uploads::Uploads>>,
@@ -213,8 +220,9 @@ impl Core {
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
-        // What follows an account's removal, data first.
-        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = Vec::new();
+        // What follows an account's removal, data first; its tokens go before anything
+        // else, so that none is accepted while the rest is carried out.
+        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = vec![Box::new(tokens::RevokeTokensOfChangedAccount)];
         if muc_light.is_some() {
             on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
         }
@@ -238,6 +246,7 @@ impl Core {
                 settings.auth_failure_window,
                 metrics.clone(),
             ),
+            tokens: tokens::Tokens::new(stores.tokens.clone(), settings.tokens),
             lifecycle: lifecycle::Lifecycle::new(on_removal),
             muc_light,
             uploads,
@@ -287,14 +296,22 @@ impl Core {
     }
 
     /// Registers an event stream (SSE) for `user`: a resource of its own, available for
-    /// routing from the start, that never sends presence.
-    pub fn open_event_stream(&self, user: &BareJid) -> Result<(Arc<Session>, Inbox), OpenError> {
+    /// routing from the start, that never sends presence. Opened with a bearer `token`,
+    /// it ends when the token is revoked or expires.
+    pub async fn open_event_stream(
+        &self,
+        user: &BareJid,
+        token: Option<&tokens::Grant>,
+    ) -> Result<(Arc<Session>, Inbox), OpenError> {
         let suffix: [u8; 8] = rand::random();
         let resource = format!("sse-{}", hex(&suffix));
         let full = user
             .with_resource_str(&resource)
             .expect("a bare JID with an ASCII hex resource is a valid full JID");
         let (session, inbox) = self.open_session(full, SessionKind::EventStream)?;
+        if let Some(grant) = token {
+            self.bind_token(&session, grant).await;
+        }
         session.mark_available(0);
         Ok((session, inbox))
     }

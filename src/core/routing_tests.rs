@@ -534,7 +534,7 @@ async fn a_rest_message_reaches_every_session_and_an_unparsable_recipient_is_ref
     use super::messages::{send_chat, SendError};
     let h = Harness::new(&["alice", "bob"]).await;
     let mut bob = h.online("bob@localhost/b").await;
-    let (_stream, mut stream_inbox) = h.core.open_event_stream(&bare("bob@localhost")).unwrap();
+    let (_stream, mut stream_inbox) = h.core.open_event_stream(&bare("bob@localhost"), None).await.unwrap();
     let id = send_chat(&h.core, &bare("alice@localhost"), "Bob@LocalHost", "hi".into())
         .await
         .unwrap();
@@ -1034,7 +1034,7 @@ async fn removing_an_account_ends_its_sessions_and_takes_it_out_of_every_roster(
     let h = Harness::new(&["alice", "bob"]).await;
     h.befriend("alice@localhost", "bob@localhost").await;
     let alice = h.online("alice@localhost/a").await;
-    let (sse, _rx) = h.core.open_event_stream(&bare("alice@localhost")).unwrap();
+    let (sse, _rx) = h.core.open_event_stream(&bare("alice@localhost"), None).await.unwrap();
     let mut bob = h.online("bob@localhost/b").await;
     h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
         .await;

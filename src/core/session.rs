@@ -20,7 +20,7 @@ use crate::xml::Element;
 use jid::{BareJid, FullJid};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use tokio::sync::{mpsc, Notify};
 
 /// How much a session may hold and how many an account may have.
@@ -145,6 +145,16 @@ pub struct Session {
     /// What is held back while inactive; counted in `queued_bytes` and against the queue
     /// length.
     csi: Mutex<ClientState>,
+    /// The bearer token the session was opened with (an event stream), if any.
+    token: OnceLock<TokenBinding>,
+}
+
+/// The bearer token a session was opened with: revoking the token ends the session
+/// (`core::tokens`), and so does its expiry ([`Session::kicked`]).
+#[derive(Debug)]
+struct TokenBinding {
+    id: String,
+    expires: tokio::time::Instant,
 }
 
 /// XEP-0352 state of a session.
@@ -306,14 +316,39 @@ impl Session {
         true
     }
 
-    /// Waits until the session is kicked, then says why.
+    /// Waits until the session is kicked, then says why. A session opened with a bearer
+    /// token is kicked (`Reset`: its credentials no longer hold) when the token expires,
+    /// so whoever waits here (the door's writer) sees the expiry like any other kick.
     pub async fn kicked(&self) -> Kick {
         loop {
             if let Some(k) = *self.kick.lock().expect("kick mutex poisoned") {
                 return k;
             }
-            self.kicked.notified().await;
+            match self.token.get() {
+                Some(token) => {
+                    tokio::select! {
+                        _ = self.kicked.notified() => {}
+                        _ = tokio::time::sleep_until(token.expires) => {
+                            self.kick(Kick::Reset);
+                        }
+                    }
+                }
+                None => self.kicked.notified().await,
+            }
         }
+    }
+
+    /// Ties the session to the bearer token `id` it was opened with, which expires at
+    /// `expires`. Once only: a session is opened with one credential.
+    pub(crate) fn bind_token(&self, id: String, expires: tokio::time::Instant) {
+        if self.token.set(TokenBinding { id, expires }).is_err() {
+            tracing::warn!(jid = %self.jid, "a session was bound to a second token; kept the first");
+        }
+    }
+
+    /// The id of the bearer token the session was opened with, if any.
+    pub fn token_id(&self) -> Option<&str> {
+        self.token.get().map(|t| t.id.as_str())
     }
 
     pub fn wants_roster(&self) -> bool {
@@ -453,6 +488,7 @@ impl Sessions {
             metrics: self.metrics.clone(),
             inactive: AtomicBool::new(false),
             csi: Mutex::new(ClientState::default()),
+            token: OnceLock::new(),
         });
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");

@@ -32,6 +32,10 @@ pub(crate) fn settings() -> Settings {
         max_auth_failures: 5,
         max_auth_failures_per_account: 5,
         auth_failure_window: Duration::from_secs(60),
+        tokens: super::tokens::TokenSettings {
+            lifetime: Duration::from_secs(3600),
+            max_per_user: 100,
+        },
         muc_light: Some(super::muc_light::MucLightSettings {
             host: "muclight.@HOST@".into(),
             rules: super::muc_light::Rules {

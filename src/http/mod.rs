@@ -14,6 +14,7 @@
 
 mod admin_api;
 mod basic_auth;
+mod bearer;
 mod bosh;
 mod client_api;
 pub(crate) mod contract;

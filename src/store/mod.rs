@@ -1,6 +1,6 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
-//! [`PepStore`], [`UserDataStore`], [`MucStore`].
+//! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -13,7 +13,8 @@
 //!   atomic, also against other processes sharing the storage; a room changes only if it
 //!   is still at the version the change was computed from ([`RoomStore::update_room`]);
 //!   an upload slot is recorded only within its owner's quota
-//!   ([`UploadStore::reserve_upload`]);
+//!   ([`UploadStore::reserve_upload`]); a bearer token is recorded only within its
+//!   owner's limit ([`TokenStore::insert_token`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure;
@@ -33,6 +34,7 @@ mod push;
 mod rooms;
 mod roster;
 pub mod sqlite;
+mod tokens;
 mod uploads;
 mod user_data;
 
@@ -49,6 +51,7 @@ pub use push::{PushRegistration, PushStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
+pub use tokens::{StoredToken, TokenStore};
 pub use uploads::{DueUploads, Upload, UploadStore};
 pub use user_data::{UserDataKind, UserDataStore};
 
@@ -78,6 +81,7 @@ pub struct Stores {
     pub pep: Arc<dyn PepStore>,
     pub user_data: Arc<dyn UserDataStore>,
     pub muc: Arc<dyn MucStore>,
+    pub tokens: Arc<dyn TokenStore>,
 }
 
 impl Stores {
@@ -94,7 +98,8 @@ impl Stores {
             + UploadStore
             + PepStore
             + UserDataStore
-            + MucStore,
+            + MucStore
+            + TokenStore,
     {
         Stores {
             accounts: store.clone(),
@@ -107,7 +112,8 @@ impl Stores {
             uploads: store.clone(),
             pep: store.clone(),
             user_data: store.clone(),
-            muc: store,
+            muc: store.clone(),
+            tokens: store,
         }
     }
 

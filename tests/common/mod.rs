@@ -124,6 +124,11 @@ impl TestServer {
         self.client_api(Some(AuthData::basic(user, password)))
     }
 
+    /// The generated client API client, authenticated with a bearer token.
+    pub fn client_with_token(&self, token: &str) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
+        self.client_api(Some(AuthData::Bearer(token.to_owned())))
+    }
+
     /// The generated client API client sending no credentials at all.
     pub fn anonymous_client(&self) -> impl meerkat_client_api::ApiNoContext<ClientContext> {
         self.client_api(None)

@@ -33,6 +33,41 @@ impl EventStream {
         stream
     }
 
+    /// Opens `/api/sse` with `query` (e.g. `?access_token=…`, or empty) and the
+    /// `Authorization` header value `authorization`, if any: the stream once it has
+    /// announced itself, or the status and body of a refusal.
+    pub async fn open_with(
+        server: &TestServer,
+        query: &str,
+        authorization: Option<&str>,
+    ) -> Result<EventStream, (u16, String)> {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<http_body_util::Empty<bytes::Bytes>>();
+        let uri: hyper::Uri = format!("{}/api/sse{query}", server.base_url("mongoose_client_api"))
+            .parse()
+            .unwrap();
+        let mut req = hyper::Request::get(uri);
+        if let Some(value) = authorization {
+            req = req.header("authorization", value);
+        }
+        let response = client
+            .request(req.body(http_body_util::Empty::new()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        if status != 200 {
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            return Err((status, String::from_utf8_lossy(&body).into_owned()));
+        }
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let mut stream = EventStream {
+            body: response.into_body(),
+            buffer: String::new(),
+        };
+        stream.read_until(|b| b.contains(": connected")).await;
+        Ok(stream)
+    }
+
     pub async fn read_until(&mut self, mut done: impl FnMut(&str) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !done(&self.buffer) {

@@ -7,12 +7,14 @@
 //! data; messages and affiliation changes of the user's rooms as `event: room.message`
 //! with the room event (and its `room` id) as data. Every event has an increasing `id:`. A comment is sent every 30 seconds to keep
 //! proxies and clients from timing out; the server never ends the stream for idleness,
-//! only when the session is ended (the account removed, its password changed, shutdown).
+//! only when the session is ended (the account removed, its password changed, the
+//! bearer token it was opened with revoked or expired, shutdown).
 //! When the client goes away the response body is dropped, and so is the session.
 
 use crate::core::archive::ChatItem;
 use crate::core::muc_light::RoomItem;
 use crate::core::session::{Inbox, Session};
+use crate::core::tokens::Grant;
 use crate::core::Core;
 use crate::http::{json_error, Body};
 use crate::xml::Element;
@@ -71,8 +73,9 @@ fn events_for(stanza: &Element, owner: &BareJid, next_id: &mut u64) -> String {
 }
 
 /// Opens the stream for the authenticated `user`, on an HTTP/1 connection when `http1`.
-pub(super) fn open(core: &Arc<Core>, user: BareJid, http1: bool) -> Response<Body> {
-    let (session, inbox) = match core.open_event_stream(&user) {
+/// A stream opened with a bearer `token` ends when the token is revoked or expires.
+pub(super) async fn open(core: &Arc<Core>, user: BareJid, token: Option<Grant>, http1: bool) -> Response<Body> {
+    let (session, inbox) = match core.open_event_stream(&user, token.as_ref()).await {
         Ok(opened) => opened,
         Err(e) => return json_error(hyper::StatusCode::TOO_MANY_REQUESTS, &e.to_string()),
     };

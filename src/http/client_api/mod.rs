@@ -3,25 +3,30 @@
 //! behind it.
 //!
 //! Request path: `OPTIONS` → preflight, no auth. Otherwise credentials are checked
-//! (`401`), the body read within the limit (`413`), the operation looked up and checked
-//! against `api/client.yaml` (`400` with the documented text, or `501` for an operation
-//! listed in `not_implemented.txt`), and only then handed to the generated router.
+//! (`401`): Basic credentials or a bearer token in `Authorization`, or a bearer token in
+//! the event stream's `access_token` parameter. Then the body is read within the limit
+//! (`413`), the operation looked up and checked against `api/client.yaml` (`400` with the
+//! documented text, or `501` for an operation listed in `not_implemented.txt`), and only
+//! then handed to the generated router.
 //!
 //! The operations themselves live one file per resource family: [`messages`],
-//! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router).
+//! [`contacts`], [`rooms`], [`tokens`], and [`events`] (the SSE stream, outside the
+//! generated router).
 
 mod compat;
 mod contacts;
 mod events;
 mod messages;
 mod rooms;
+mod tokens;
 
-use super::basic_auth;
 use super::contract::{Contract, Operation};
 use super::cors::Cors;
+use super::{basic_auth, bearer};
 use super::{json_error, Body, RequestContext};
 use crate::config::ClientApiHandler;
 use crate::core::throttle::Door;
+use crate::core::tokens::Grant;
 use crate::core::Core;
 use async_trait::async_trait;
 use hyper::body::Incoming;
@@ -51,8 +56,16 @@ fn contract() -> &'static Contract {
     CONTRACT.get_or_init(|| Contract::from_yaml(SPEC).expect("api/client.yaml is a valid spec (tested)"))
 }
 
+/// Who a request acts for, and with which credential.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub jid: jid::BareJid,
+    /// The bearer token the request was authenticated with; `None` for Basic credentials.
+    pub token: Option<Grant>,
+}
+
 /// Per-request context: who the authenticated user is.
-pub(crate) type ApiContext = RequestContext<jid::BareJid>;
+pub(crate) type ApiContext = RequestContext<Caller>;
 
 pub(crate) struct ClientApi {
     core: Arc<Core>,
@@ -109,45 +122,11 @@ impl ClientApi {
     }
 
     async fn serve_authenticated(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
-        let Some(creds) = basic_auth::credentials(req.headers()) else {
-            let text = if req.headers().contains_key(hyper::header::AUTHORIZATION) {
-                "Invalid credentials"
-            } else {
-                "Authentication required"
-            };
-            return basic_auth::unauthorized(&self.realm, text);
+        let caller = match self.authenticate(&req, peer).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
         };
-        // Failed logins count for every door alike (the XMPP ones too). The JID is parsed
-        // once, for the throttle's key and the password check.
-        let accounts = self.core.accounts();
-        let parsed = accounts.parse_local_jid(&creds.user).ok();
-        let account = parsed
-            .as_ref()
-            .map_or_else(|| creds.user.to_lowercase(), |j| j.to_string());
-        let throttle = self.core.throttle();
-        if let Err(wait) = throttle.check(peer, Some(&account), Door::Rest) {
-            return basic_auth::too_many_failures(wait);
-        }
-        let checked = match parsed {
-            Some(jid) => accounts.check_account_password(jid, &creds.password).await,
-            None => Ok(None),
-        };
-        let user = match checked {
-            Ok(Some(user)) => {
-                throttle.succeeded(peer, &account);
-                user
-            }
-            Ok(None) => {
-                throttle.failed(peer, Some(&account), Door::Rest);
-                return basic_auth::unauthorized(&self.realm, "Invalid credentials");
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "credential check failed");
-                return super::unavailable();
-            }
-        };
-
-        if req.method() == Method::GET && req.uri().path() == self.sse_path {
+        if self.is_event_stream(&req) {
             // The event stream is hand-written; its query string still follows the spec.
             let checked = contract()
                 .find(&Method::GET, &format!("{}/sse", contract().base_path))
@@ -157,14 +136,17 @@ impl ClientApi {
                 return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
             }
             let http1 = req.version() < hyper::Version::HTTP_2;
-            return events::open(&self.core, user, http1);
+            return events::open(&self.core, caller.jid, caller.token, http1).await;
         }
-        if let Some((status, text)) =
-            compat::answer(&self.core, &user, req.method(), &req.uri().path()[self.path.len()..])
-        {
+        if let Some((status, text)) = compat::answer(
+            &self.core,
+            &caller.jid,
+            req.method(),
+            &req.uri().path()[self.path.len()..],
+        ) {
             return json_error(status, text);
         }
-        let context = RequestContext::new(req.headers(), user.to_string(), user);
+        let context = RequestContext::new(req.headers(), caller.jid.to_string(), caller);
         super::dispatch(
             &self.router,
             contract(),
@@ -175,6 +157,94 @@ impl ClientApi {
             is_not_implemented,
         )
         .await
+    }
+
+    fn is_event_stream(&self, req: &Request<Incoming>) -> bool {
+        req.method() == Method::GET && req.uri().path() == self.sse_path
+    }
+
+    /// Who `req` comes from: Basic credentials or a bearer token in `Authorization`, or,
+    /// on the event stream only and when there is no `Authorization`, a bearer token in
+    /// `access_token`. `Err` is the answer: `401`, `429` for an address that failed too
+    /// often, `503` when the storage cannot tell.
+    async fn authenticate(&self, req: &Request<Incoming>, peer: std::net::IpAddr) -> Result<Caller, Response<Body>> {
+        let headers = req.headers();
+        if let Some(creds) = basic_auth::credentials(headers) {
+            let jid = self.check_password(creds, peer).await?;
+            return Ok(Caller { jid, token: None });
+        }
+        let token = match bearer::token(headers) {
+            Some(token) => token.to_owned(),
+            None if headers.contains_key(hyper::header::AUTHORIZATION) => {
+                return Err(basic_auth::unauthorized(&self.realm, "Invalid credentials"));
+            }
+            None => match bearer::access_token(req.uri().query()).filter(|_| self.is_event_stream(req)) {
+                Some(token) => token,
+                None => return Err(basic_auth::unauthorized(&self.realm, "Authentication required")),
+            },
+        };
+        let grant = self.check_token(&token, peer).await?;
+        Ok(Caller {
+            jid: grant.user.clone(),
+            token: Some(grant),
+        })
+    }
+
+    /// Checks Basic credentials. Failed logins count for every door alike (the XMPP ones
+    /// too). The JID is parsed once, for the throttle's key and the password check.
+    async fn check_password(
+        &self,
+        creds: basic_auth::BasicCredentials,
+        peer: std::net::IpAddr,
+    ) -> Result<jid::BareJid, Response<Body>> {
+        let accounts = self.core.accounts();
+        let parsed = accounts.parse_local_jid(&creds.user).ok();
+        let account = parsed
+            .as_ref()
+            .map_or_else(|| creds.user.to_lowercase(), |j| j.to_string());
+        let throttle = self.core.throttle();
+        if let Err(wait) = throttle.check(peer, Some(&account), Door::Rest) {
+            return Err(basic_auth::too_many_failures(wait));
+        }
+        let checked = match parsed {
+            Some(jid) => accounts.check_account_password(jid, &creds.password).await,
+            None => Ok(None),
+        };
+        match checked {
+            Ok(Some(user)) => {
+                throttle.succeeded(peer, &account);
+                Ok(user)
+            }
+            Ok(None) => {
+                throttle.failed(peer, Some(&account), Door::Rest);
+                Err(basic_auth::unauthorized(&self.realm, "Invalid credentials"))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "credential check failed");
+                Err(super::unavailable())
+            }
+        }
+    }
+
+    /// Checks a bearer token. An unknown, expired or revoked token is a failed login of
+    /// the address, as a wrong password is (it names no account): an address guessing
+    /// tokens is throttled like one guessing passwords.
+    async fn check_token(&self, token: &str, peer: std::net::IpAddr) -> Result<Grant, Response<Body>> {
+        let throttle = self.core.throttle();
+        if let Err(wait) = throttle.check(peer, None, Door::Rest) {
+            return Err(basic_auth::too_many_failures(wait));
+        }
+        match self.core.tokens().authenticate(token).await {
+            Ok(Some(grant)) => Ok(grant),
+            Ok(None) => {
+                throttle.failed(peer, None, Door::Rest);
+                Err(basic_auth::unauthorized(&self.realm, "Invalid credentials"))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "token check failed");
+                Err(super::unavailable())
+            }
+        }
     }
 }
 
@@ -207,7 +277,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         new_contact: api::models::NewContact,
         context: &ApiContext,
     ) -> Result<api::AddContactResponse, ApiError> {
-        contacts::add(&self.core, &context.user, new_contact).await
+        contacts::add(&self.core, &context.user.jid, new_contact).await
     }
 
     async fn delete_contacts(
@@ -215,15 +285,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         request: api::models::ContactsToDelete,
         context: &ApiContext,
     ) -> Result<api::DeleteContactsResponse, ApiError> {
-        contacts::delete_many(&self.core, &context.user, request).await
+        contacts::delete_many(&self.core, &context.user.jid, request).await
     }
 
     async fn list_contacts(&self, context: &ApiContext) -> Result<api::ListContactsResponse, ApiError> {
-        contacts::list(&self.core, &context.user).await
+        contacts::list(&self.core, &context.user.jid).await
     }
 
     async fn delete_contact(&self, jid: String, context: &ApiContext) -> Result<api::DeleteContactResponse, ApiError> {
-        contacts::delete(&self.core, &context.user, &jid).await
+        contacts::delete(&self.core, &context.user.jid, &jid).await
     }
 
     async fn manage_contact(
@@ -232,7 +302,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         action: api::models::ContactAction,
         context: &ApiContext,
     ) -> Result<api::ManageContactResponse, ApiError> {
-        contacts::manage(&self.core, &context.user, &jid, action).await
+        contacts::manage(&self.core, &context.user.jid, &jid, action).await
     }
 
     async fn get_messages(
@@ -243,7 +313,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
-        messages::history(&self.core, &context.user, limit, before).await
+        messages::history(&self.core, &context.user.jid, limit, before).await
     }
 
     async fn send_message(
@@ -252,7 +322,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
-        messages::send(&self.core, &context.user, message).await
+        messages::send(&self.core, &context.user.jid, message).await
     }
 
     async fn get_messages_with(
@@ -264,7 +334,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        messages::history_with(&self.core, &context.user, &jid, limit, before).await
+        messages::history_with(&self.core, &context.user.jid, &jid, limit, before).await
     }
 
     async fn create_room(
@@ -273,11 +343,11 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::CreateRoomResponse, ApiError> {
-        rooms::create(&self.core, &context.user, new_room).await
+        rooms::create(&self.core, &context.user.jid, new_room).await
     }
 
     async fn list_rooms(&self, context: &ApiContext) -> Result<api::ListRoomsResponse, ApiError> {
-        rooms::list(&self.core, &context.user).await
+        rooms::list(&self.core, &context.user.jid).await
     }
 
     async fn create_room_with_id(
@@ -286,11 +356,11 @@ impl api::Api<ApiContext> for ClientApiImpl {
         new_room: api::models::NewRoom,
         context: &ApiContext,
     ) -> Result<api::CreateRoomWithIdResponse, ApiError> {
-        rooms::create_with_id(&self.core, &context.user, &id, new_room).await
+        rooms::create_with_id(&self.core, &context.user.jid, &id, new_room).await
     }
 
     async fn get_room(&self, id: String, context: &ApiContext) -> Result<api::GetRoomResponse, ApiError> {
-        rooms::get(&self.core, &context.user, &id).await
+        rooms::get(&self.core, &context.user.jid, &id).await
     }
 
     async fn get_room_messages(
@@ -302,7 +372,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetRoomMessagesResponse, ApiError> {
-        rooms::history(&self.core, &context.user, &id, limit, before).await
+        rooms::history(&self.core, &context.user.jid, &id, limit, before).await
     }
 
     async fn invite_to_room(
@@ -311,7 +381,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         invite: api::models::RoomInvite,
         context: &ApiContext,
     ) -> Result<api::InviteToRoomResponse, ApiError> {
-        rooms::invite(&self.core, &context.user, &id, invite).await
+        rooms::invite(&self.core, &context.user.jid, &id, invite).await
     }
 
     async fn send_room_message(
@@ -321,7 +391,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendRoomMessageResponse, ApiError> {
-        rooms::send(&self.core, &context.user, &id, message).await
+        rooms::send(&self.core, &context.user.jid, &id, message).await
     }
 
     async fn set_room_config(
@@ -330,7 +400,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         config: api::models::RoomConfig,
         context: &ApiContext,
     ) -> Result<api::SetRoomConfigResponse, ApiError> {
-        rooms::set_config(&self.core, &context.user, &id, config).await
+        rooms::set_config(&self.core, &context.user.jid, &id, config).await
     }
 
     async fn remove_from_room(
@@ -339,7 +409,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         user: String,
         context: &ApiContext,
     ) -> Result<api::RemoveFromRoomResponse, ApiError> {
-        rooms::remove(&self.core, &context.user, &id, &user).await
+        rooms::remove(&self.core, &context.user.jid, &id, &user).await
     }
 
     /// Served by [`events`] before the generated router; listed in the spec only.
@@ -352,16 +422,16 @@ impl api::Api<ApiContext> for ClientApiImpl {
         Err(ApiError("the event stream is served before the router".into()))
     }
 
-    async fn create_token(&self, _: &ApiContext) -> Result<api::CreateTokenResponse, ApiError> {
-        Err(ApiError("not implemented yet".into()))
+    async fn create_token(&self, context: &ApiContext) -> Result<api::CreateTokenResponse, ApiError> {
+        tokens::create(&self.core, &context.user).await
     }
 
-    async fn list_tokens(&self, _: &ApiContext) -> Result<api::ListTokensResponse, ApiError> {
-        Err(ApiError("not implemented yet".into()))
+    async fn list_tokens(&self, context: &ApiContext) -> Result<api::ListTokensResponse, ApiError> {
+        tokens::list(&self.core, &context.user).await
     }
 
-    async fn revoke_token(&self, _: String, _: &ApiContext) -> Result<api::RevokeTokenResponse, ApiError> {
-        Err(ApiError("not implemented yet".into()))
+    async fn revoke_token(&self, token_id: String, context: &ApiContext) -> Result<api::RevokeTokenResponse, ApiError> {
+        tokens::revoke(&self.core, &context.user, &token_id).await
     }
 }
 

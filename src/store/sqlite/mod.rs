@@ -12,6 +12,7 @@ mod offline;
 mod pep;
 mod rooms;
 mod roster;
+mod tokens;
 mod uploads;
 mod user_data;
 
@@ -175,6 +176,17 @@ const MIGRATIONS: &[&str] = &[
         affiliation TEXT NOT NULL,
         PRIMARY KEY (room, user)
      ) WITHOUT ROWID;",
+    // 11: bearer tokens of the client API, found by the hash of their secret (the secret
+    // is not stored), listed by owner, purged by expiry.
+    "CREATE TABLE tokens (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        hash BLOB NOT NULL UNIQUE,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX tokens_by_owner ON tokens (owner, created_ms, id);
+     CREATE INDEX tokens_by_expiry ON tokens (expires_ms);",
 ];
 
 /// The schema version this build writes.
