@@ -12,6 +12,8 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+mod idempotency;
+
 #[derive(Default)]
 struct Data {
     accounts: BTreeMap<String, Credentials>,
@@ -36,6 +38,8 @@ struct Data {
     user_data: BTreeMap<(String, &'static str, String), String>,
     /// room JID → persistent Multi-User Chat room
     muc_rooms: BTreeMap<String, MucRoomRecord>,
+    /// owner → idempotency keys of the client API
+    idempotency: BTreeMap<String, idempotency::Keys>,
 }
 
 /// A PEP node: its configuration and items, oldest first.
