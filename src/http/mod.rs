@@ -169,11 +169,28 @@ where
     S::Error: std::fmt::Display,
 {
     // The body limit holds for every request, whatever it turns out to address.
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, max_body).await {
         Ok(b) => b,
         Err(e) => return body_error_response(e),
     };
+    dispatch_read(router, contract, mount, parts, body, context, not_implemented).await
+}
+
+/// [`dispatch`] for a request whose body was read already (within the limit).
+pub(crate) async fn dispatch_read<S, C>(
+    router: &S,
+    contract: &contract::Contract,
+    mount: &str,
+    mut parts: hyper::http::request::Parts,
+    body: Bytes,
+    context: C,
+    not_implemented: fn(&contract::Operation) -> bool,
+) -> Response<Body>
+where
+    S: hyper::service::Service<(Request<Full<Bytes>>, C), Response = Response<Body>>,
+    S::Error: std::fmt::Display,
+{
     // The generated router matches paths under the spec's base path (`/api`); a handler
     // mounted elsewhere is rewritten to it.
     let routed_path = format!("{}{}", contract.base_path, &parts.uri.path()[mount.len()..]);

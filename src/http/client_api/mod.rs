@@ -9,10 +9,14 @@
 //!
 //! The operations themselves live one file per resource family: [`messages`],
 //! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router).
+//! A request with an `Idempotency-Key` to an operation that takes one goes through
+//! [`idempotent`] around the generated router (so the operations below ignore the key
+//! they are handed: by then it has been claimed, and their answer is recorded there).
 
 mod compat;
 mod contacts;
 mod events;
+mod idempotent;
 mod messages;
 mod rooms;
 
@@ -163,6 +167,11 @@ impl ClientApi {
             compat::answer(&self.core, &user, req.method(), &req.uri().path()[self.path.len()..])
         {
             return json_error(status, text);
+        }
+        match idempotent::requested(self, &req) {
+            None => {}
+            Some(Ok(key)) => return idempotent::serve(self, key, req, user).await,
+            Some(Err(_)) => return json_error(StatusCode::BAD_REQUEST, idempotent::INVALID_KEY),
         }
         let context = RequestContext::new(req.headers(), user.to_string(), user);
         super::dispatch(
