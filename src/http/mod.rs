@@ -7,6 +7,8 @@
 //! of their upload slot instead.
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
+//! A listener with `compress = true` compresses what clients accept compressed
+//! ([`compression`]).
 //!
 //! The doors here call the core's typed operations; a WebSocket handler hands its
 //! upgraded connections to the [`WebSocketService`] the composition root supplies, a
@@ -16,6 +18,7 @@ mod admin_api;
 mod basic_auth;
 mod bosh;
 mod client_api;
+mod compression;
 pub(crate) mod contract;
 mod cors;
 mod docs;
@@ -291,6 +294,8 @@ pub(crate) struct Routes {
     max_connections: usize,
     max_connections_per_ip: usize,
     secure: bool,
+    /// Compress responses the client accepts compressed (`compress = true`).
+    compress: bool,
 }
 
 impl Routes {
@@ -341,6 +346,7 @@ impl Routes {
             max_connections: listener.max_connections,
             max_connections_per_ip: listener.max_connections_per_ip,
             secure: listener.tls.is_some(),
+            compress: listener.compress,
             server_name,
             core,
         })
@@ -348,6 +354,7 @@ impl Routes {
 
     async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
+        let compression = self.compress.then(|| compression::Accepted::of(&req));
         // Exact paths first: they may sit under an API's mount point.
         let mut response = if self.metrics.contains(&path) {
             prometheus::serve(&self.core, req.method())
@@ -382,6 +389,9 @@ impl Routes {
         } else {
             json_error(StatusCode::NOT_FOUND, "Not found")
         };
+        if let Some(accepted) = compression {
+            response = accepted.apply(response);
+        }
         response.headers_mut().insert(SERVER, self.server_name.clone());
         response
     }
