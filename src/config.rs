@@ -1958,4 +1958,51 @@ max_users = 50
     fn bad_toml_is_an_error() {
         assert!(matches!(Config::parse("[general"), Err(ConfigError::Syntax(_))));
     }
+
+    #[test]
+    fn listeners_take_compress_and_mongooseim_acceptor_counts() {
+        let loaded = Config::parse(
+            "[[listen.http]]\nport = 1\ncompress = true\nnum_acceptors = 10\ntransport.num_acceptors = 10\n\
+             [[listen.http]]\nport = 2\n\
+             [[listen.c2s]]\nport = 3\nnum_acceptors = 10\n\
+             [[listen.service]]\nport = 4\npassword = \"x\"\nnum_acceptors = 10\n",
+        )
+        .unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let http = &loaded.config.listen.http;
+        assert!(http[0].compress && !http[1].compress, "off unless asked for");
+        assert_eq!(http[0].num_acceptors, AcceptorCount(10));
+        assert_eq!(http[1].num_acceptors, AcceptorCount::default());
+        assert!(Config::default().listen.http.iter().all(|l| !l.compress));
+        for (bad, key) in [
+            ("[[listen.http]]\nport = 1\nnum_acceptors = 0", "listen.http[0].num_acceptors"),
+            (
+                "[[listen.http]]\nport = 1\ntransport.num_acceptors = 0",
+                "listen.http[0].transport.num_acceptors",
+            ),
+            ("[[listen.c2s]]\nport = 1\nnum_acceptors = 0", "listen.c2s[0].num_acceptors"),
+            (
+                "[[listen.service]]\nport = 1\npassword = \"x\"\nnum_acceptors = -1",
+                "listen.service[0].num_acceptors",
+            ),
+            ("[[listen.http]]\nport = 1\ncompress = \"yes\"", "listen.http[0].compress"),
+        ] {
+            let err = Config::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_kept_at_least_a_day_under_a_per_user_cap() {
+        let g = Config::default().general;
+        assert_eq!((g.idempotency_ttl, g.idempotency_max_keys), (86_400, 10_000));
+        let c = Config::parse("[general]\nidempotency_ttl = 172800\nidempotency_max_keys = 50\n")
+            .unwrap()
+            .config;
+        assert_eq!((c.general.idempotency_ttl, c.general.idempotency_max_keys), (172_800, 50));
+        let short = Config::parse("[general]\nidempotency_ttl = 3600\n").unwrap_err();
+        assert!(short.to_string().contains("general.idempotency_ttl"), "{short}");
+        let none = Config::parse("[general]\nidempotency_max_keys = 0\n").unwrap_err();
+        assert!(none.to_string().contains("general.idempotency_max_keys"), "{none}");
+    }
 }
