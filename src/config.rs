@@ -1975,17 +1975,26 @@ max_users = 50
         assert_eq!(http[1].num_acceptors, AcceptorCount::default());
         assert!(Config::default().listen.http.iter().all(|l| !l.compress));
         for (bad, key) in [
-            ("[[listen.http]]\nport = 1\nnum_acceptors = 0", "listen.http[0].num_acceptors"),
+            (
+                "[[listen.http]]\nport = 1\nnum_acceptors = 0",
+                "listen.http[0].num_acceptors",
+            ),
             (
                 "[[listen.http]]\nport = 1\ntransport.num_acceptors = 0",
                 "listen.http[0].transport.num_acceptors",
             ),
-            ("[[listen.c2s]]\nport = 1\nnum_acceptors = 0", "listen.c2s[0].num_acceptors"),
+            (
+                "[[listen.c2s]]\nport = 1\nnum_acceptors = 0",
+                "listen.c2s[0].num_acceptors",
+            ),
             (
                 "[[listen.service]]\nport = 1\npassword = \"x\"\nnum_acceptors = -1",
                 "listen.service[0].num_acceptors",
             ),
-            ("[[listen.http]]\nport = 1\ncompress = \"yes\"", "listen.http[0].compress"),
+            (
+                "[[listen.http]]\nport = 1\ncompress = \"yes\"",
+                "listen.http[0].compress",
+            ),
         ] {
             let err = Config::parse(bad).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");
@@ -1999,7 +2008,10 @@ max_users = 50
         let c = Config::parse("[general]\nidempotency_ttl = 172800\nidempotency_max_keys = 50\n")
             .unwrap()
             .config;
-        assert_eq!((c.general.idempotency_ttl, c.general.idempotency_max_keys), (172_800, 50));
+        assert_eq!(
+            (c.general.idempotency_ttl, c.general.idempotency_max_keys),
+            (172_800, 50)
+        );
         let short = Config::parse("[general]\nidempotency_ttl = 3600\n").unwrap_err();
         assert!(short.to_string().contains("general.idempotency_ttl"), "{short}");
         let none = Config::parse("[general]\nidempotency_max_keys = 0\n").unwrap_err();

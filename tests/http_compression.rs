@@ -104,7 +104,10 @@ async fn a_json_answer_is_compressed_for_clients_that_accept_it() {
     );
     assert_eq!(header(&h, "content-type"), Some("application/json"));
     assert!(gz.len() < plain.len() / 2, "{} of {}", gz.len(), plain.len());
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&gunzip(&gz)).unwrap(), listing);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&gunzip(&gz)).unwrap(),
+        listing
+    );
 
     let (_, h, deflated) = get(&server, "bob", "/api/messages", Some("gzip;q=0, deflate")).await;
     assert_eq!(header(&h, "content-encoding"), Some("deflate"));

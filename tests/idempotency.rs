@@ -114,18 +114,12 @@ async fn a_key_used_for_another_request_is_refused_and_keys_are_per_user() {
     let alice = server.client_as("alice@localhost", PASSWORD);
     let message = |body: &str| models::NewMessage::new("bob@localhost".into(), body.into());
 
-    let first = alice
-        .send_message(message("first"), Some("k-1".into()))
-        .await
-        .unwrap();
+    let first = alice.send_message(message("first"), Some("k-1".into())).await.unwrap();
     assert!(
         matches!(first, meerkat_client_api::SendMessageResponse::MessageSent(_)),
         "{first:?}"
     );
-    let other_body = alice
-        .send_message(message("second"), Some("k-1".into()))
-        .await
-        .unwrap();
+    let other_body = alice.send_message(message("second"), Some("k-1".into())).await.unwrap();
     assert!(
         matches!(
             other_body,
@@ -215,9 +209,26 @@ async fn a_request_refused_before_the_operation_leaves_the_key_unused() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(!replayed(&r));
     // A refusal of the operation itself is its answer, and is replayed.
-    let missing = call(addr, "alice", "POST", "/api/messages", Some("k2"), r#"{"to": "bob@localhost"}"#);
-    assert_eq!((missing.status, missing.body.as_str()), (400, r#""Missing message body""#));
-    let again = call(addr, "alice", "POST", "/api/messages", Some("k2"), r#"{"to": "bob@localhost"}"#);
+    let missing = call(
+        addr,
+        "alice",
+        "POST",
+        "/api/messages",
+        Some("k2"),
+        r#"{"to": "bob@localhost"}"#,
+    );
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (400, r#""Missing message body""#)
+    );
+    let again = call(
+        addr,
+        "alice",
+        "POST",
+        "/api/messages",
+        Some("k2"),
+        r#"{"to": "bob@localhost"}"#,
+    );
     assert_eq!((again.status, again.body.as_str()), (400, r#""Missing message body""#));
     assert!(replayed(&again));
     let no_room = call(
@@ -306,7 +317,10 @@ async fn a_retried_or_concurrent_room_creation_makes_one_room() {
 async fn a_retried_or_concurrent_room_message_is_sent_once() {
     let server = server_with(&["alice"]).await;
     let addr = server.addr("mongoose_client_api");
-    let room = json(&create_room(addr, "alice", None))["id"].as_str().unwrap().to_owned();
+    let room = json(&create_room(addr, "alice", None))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/api/rooms/{room}/messages");
     let send = {
         let path = path.clone();

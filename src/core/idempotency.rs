@@ -136,10 +136,13 @@ pub enum Begun {
 /// The requests with a key running in this process: one lock per (user, key), present
 /// only while some request holds or waits for it.
 #[derive(Default)]
-pub(crate) struct InFlight(Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>);
+pub(crate) struct InFlight(Mutex<Locks>);
+
+/// (owner, key) → the lock its requests take in turn.
+type Locks = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
 
 impl InFlight {
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>> {
+    fn table(&self) -> std::sync::MutexGuard<'_, Locks> {
         // The map stays consistent whatever panicked while holding it.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -194,7 +197,9 @@ pub struct Claim {
 
 impl std::fmt::Debug for Claim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Claim").field("key", &self.slot.id).finish_non_exhaustive()
+        f.debug_struct("Claim")
+            .field("key", &self.slot.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -488,7 +493,10 @@ mod tests {
         match begin(&h.core, &alice(), &other, fp).await.unwrap() {
             Begun::Busy { retry_after } => {
                 assert!(started.elapsed() >= WAIT_FOR_OTHER);
-                assert!(retry_after > Duration::from_secs(40) && retry_after <= LEASE, "{retry_after:?}");
+                assert!(
+                    retry_after > Duration::from_secs(40) && retry_after <= LEASE,
+                    "{retry_after:?}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -508,7 +516,9 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(
-            begin(&h.core, &alice(), &key, Fingerprint::of(&[b"two"])).await.unwrap(),
+            begin(&h.core, &alice(), &key, Fingerprint::of(&[b"two"]))
+                .await
+                .unwrap(),
             Begun::Run(_)
         ));
     }

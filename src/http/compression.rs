@@ -374,7 +374,12 @@ mod tests {
         assert_eq!(r.headers()[VARY], "accept-encoding");
         assert!(!r.headers().contains_key(CONTENT_LENGTH));
         let compressed = bytes(r).await;
-        assert!(compressed.len() < json.len() / 4, "{} of {}", compressed.len(), json.len());
+        assert!(
+            compressed.len() < json.len() / 4,
+            "{} of {}",
+            compressed.len(),
+            json.len()
+        );
         let mut d = GzDecoder::new(Vec::new());
         d.write_all(&compressed).unwrap();
         assert_eq!(d.finish().unwrap(), json);
@@ -393,13 +398,21 @@ mod tests {
         let untouched = |r: &Response<Body>| !r.headers().contains_key(CONTENT_ENCODING);
         let tiny = gzip.apply(response(StatusCode::OK, "application/json", "\"Missing message body\""));
         assert!(untouched(&tiny) && !tiny.headers().contains_key(VARY));
-        for status in [StatusCode::NO_CONTENT, StatusCode::NOT_MODIFIED, StatusCode::PARTIAL_CONTENT] {
+        for status in [
+            StatusCode::NO_CONTENT,
+            StatusCode::NOT_MODIFIED,
+            StatusCode::PARTIAL_CONTENT,
+        ] {
             assert!(untouched(&gzip.apply(response(status, "text/plain", big.clone()))));
         }
         let mut upgrade = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", big.clone());
         upgrade = gzip.apply(upgrade);
         assert!(untouched(&upgrade));
-        assert!(untouched(&gzip.apply(response(StatusCode::OK, "image/png", big.clone()))));
+        assert!(untouched(&gzip.apply(response(
+            StatusCode::OK,
+            "image/png",
+            big.clone()
+        ))));
         let mut encoded = response(StatusCode::OK, "text/plain", big.clone());
         encoded
             .headers_mut()

@@ -146,7 +146,9 @@ fn replay(answer: IdempotentAnswer) -> Response<Body> {
 fn busy(retry_after: Duration) -> Response<Body> {
     let mut response = unavailable();
     let seconds = retry_after.as_millis().div_ceil(1000).max(1);
-    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds as u64));
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds as u64));
     response
 }
 
