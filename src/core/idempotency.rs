@@ -2,7 +2,7 @@
 //! API's `Idempotency-Key`), and a retry with the same key gets the first answer again
 //! instead of doing the work twice.
 //!
-//! Keys are per user. A door asks [`begin`] with the key and a [`Fingerprint`] of the
+//! Keys are per user. A door asks `begin` with the key and a [`Fingerprint`] of the
 //! request (what makes two requests "the same" is the door's business); the answer is
 //! one of [`Begun`]:
 //! - `Run`: the key is new; the door does the work and hands the answer to
@@ -306,7 +306,7 @@ pub(crate) async fn begin(
 }
 
 impl Core {
-    /// Removes expired idempotency keys every [`SWEEP_EVERY`], forever; a failed round is
+    /// Removes expired idempotency keys every 10 minutes (`SWEEP_EVERY`), forever; a failed round is
     /// logged and the next one tries again.
     pub async fn expire_idempotency_keys(self: Arc<Self>) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
