@@ -41,6 +41,7 @@ fn settings(roster: usize) -> Settings {
         uploads: None,
         pep: None,
         caps_cache_size: 1,
+        idempotency: meerkat::core::idempotency::IdempotencySettings::default(),
         vcard: None,
         private: None,
         muc: None,

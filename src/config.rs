@@ -69,6 +69,12 @@ pub struct General {
     pub max_user_sessions: usize,
     /// The storage backend (only `sqlite` for now).
     pub storage: crate::store::Backend,
+    /// Seconds the answer of a request with an `Idempotency-Key` is kept for replay (the
+    /// client API promises at least a day).
+    pub idempotency_ttl: u64,
+    /// Idempotency keys one user may hold; past that the oldest answered ones are
+    /// forgotten.
+    pub idempotency_max_keys: usize,
 }
 
 impl Default for General {
@@ -82,6 +88,8 @@ impl Default for General {
             max_session_queue_bytes: 1024 * 1024,
             max_user_sessions: 10,
             storage: crate::store::Backend::default(),
+            idempotency_ttl: MIN_IDEMPOTENCY_TTL,
+            idempotency_max_keys: 10_000,
         }
     }
 }
@@ -165,6 +173,35 @@ pub struct HttpListener {
     pub send_timeout: u64,
     #[serde(default)]
     pub handlers: Handlers,
+    /// Compress responses (gzip or deflate) for clients whose `Accept-Encoding` allows it.
+    #[serde(default)]
+    pub compress: bool,
+    /// Accepted for MongooseIM configs and checked, not used: see [`AcceptorCount`].
+    #[serde(default)]
+    pub num_acceptors: AcceptorCount,
+    /// MongooseIM's `transport` table of an HTTP listener; only `num_acceptors` is known.
+    #[serde(default)]
+    pub transport: HttpTransport,
+}
+
+/// MongooseIM's `num_acceptors`: how many processes accept connections on a listening
+/// socket. Here one task per listener accepts and hands each connection to a task of
+/// its own at once, so accepting is never the bottleneck and the number changes
+/// nothing; it is read (and must be a positive integer) so that MongooseIM configs
+/// carry over without a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct AcceptorCount(pub u64);
+
+impl Default for AcceptorCount {
+    fn default() -> Self {
+        AcceptorCount(100)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HttpTransport {
+    #[serde(default)]
+    pub num_acceptors: AcceptorCount,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -286,6 +323,9 @@ pub struct C2sListener {
     /// The `[shaper.<name>]` limiting what each connection may send (none: unshaped).
     #[serde(default)]
     pub shaper: Option<String>,
+    /// Accepted for MongooseIM configs, not used: see [`AcceptorCount`].
+    #[serde(default)]
+    pub num_acceptors: AcceptorCount,
 }
 
 /// External component connections (XEP-0114, `jabber:component:accept`), as
@@ -335,6 +375,9 @@ pub struct ServiceListener {
     /// Connections from one IP address at once; more are closed on accept.
     #[serde(default = "default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
+    /// Accepted for MongooseIM configs, not used: see [`AcceptorCount`].
+    #[serde(default)]
+    pub num_acceptors: AcceptorCount,
 }
 
 /// MongooseIM's `conflict_behaviour`.
@@ -819,6 +862,10 @@ fn any_host() -> String {
 fn any_origin() -> Vec<String> {
     vec!["*".into()]
 }
+/// The shortest `[general] idempotency_ttl`: the client API promises that keys are
+/// remembered for a day.
+pub const MIN_IDEMPOTENCY_TTL: u64 = 24 * 3600;
+
 fn default_api_path() -> String {
     "/api".into()
 }
@@ -926,6 +973,9 @@ fn default_listeners() -> Listen {
         request_timeout: default_request_timeout(),
         send_timeout: default_send_timeout(),
         handlers,
+        compress: false,
+        num_acceptors: AcceptorCount::default(),
+        transport: HttpTransport::default(),
     };
     Listen {
         http: vec![
@@ -993,6 +1043,7 @@ fn default_listeners() -> Listen {
             max_connections_per_ip: default_max_connections_per_ip(),
             allow_plain_without_tls: false,
             shaper: None,
+            num_acceptors: AcceptorCount::default(),
         }],
         service: Vec::new(),
     }
@@ -1146,6 +1197,32 @@ impl Config {
             if v < 1 {
                 return Err(invalid(format!("general.{key}"), "expected a positive integer"));
             }
+        }
+        if self.general.idempotency_ttl < MIN_IDEMPOTENCY_TTL {
+            return Err(invalid(
+                "general.idempotency_ttl",
+                format!("expected at least {MIN_IDEMPOTENCY_TTL} seconds (the client API promises a day)"),
+            ));
+        }
+        if self.general.idempotency_max_keys < 1 {
+            return Err(invalid("general.idempotency_max_keys", "expected a positive integer"));
+        }
+        let acceptors = |key: String, n: AcceptorCount| match n.0 {
+            0 => Err(invalid(key, "expected a positive integer")),
+            _ => Ok(()),
+        };
+        for (i, l) in self.listen.http.iter().enumerate() {
+            acceptors(format!("listen.http[{i}].num_acceptors"), l.num_acceptors)?;
+            acceptors(
+                format!("listen.http[{i}].transport.num_acceptors"),
+                l.transport.num_acceptors,
+            )?;
+        }
+        for (i, l) in self.listen.c2s.iter().enumerate() {
+            acceptors(format!("listen.c2s[{i}].num_acceptors"), l.num_acceptors)?;
+        }
+        for (i, l) in self.listen.service.iter().enumerate() {
+            acceptors(format!("listen.service[{i}].num_acceptors"), l.num_acceptors)?;
         }
         if self.auth.failure_window_s < 1 {
             return Err(invalid("auth.failure_window_s", "expected a positive integer"));
@@ -1917,5 +1994,64 @@ max_users = 50
     #[test]
     fn bad_toml_is_an_error() {
         assert!(matches!(Config::parse("[general"), Err(ConfigError::Syntax(_))));
+    }
+
+    #[test]
+    fn listeners_take_compress_and_mongooseim_acceptor_counts() {
+        let loaded = Config::parse(
+            "[[listen.http]]\nport = 1\ncompress = true\nnum_acceptors = 10\ntransport.num_acceptors = 10\n\
+             [[listen.http]]\nport = 2\n\
+             [[listen.c2s]]\nport = 3\nnum_acceptors = 10\n\
+             [[listen.service]]\nport = 4\npassword = \"x\"\nnum_acceptors = 10\n",
+        )
+        .unwrap();
+        assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+        let http = &loaded.config.listen.http;
+        assert!(http[0].compress && !http[1].compress, "off unless asked for");
+        assert_eq!(http[0].num_acceptors, AcceptorCount(10));
+        assert_eq!(http[1].num_acceptors, AcceptorCount::default());
+        assert!(Config::default().listen.http.iter().all(|l| !l.compress));
+        for (bad, key) in [
+            (
+                "[[listen.http]]\nport = 1\nnum_acceptors = 0",
+                "listen.http[0].num_acceptors",
+            ),
+            (
+                "[[listen.http]]\nport = 1\ntransport.num_acceptors = 0",
+                "listen.http[0].transport.num_acceptors",
+            ),
+            (
+                "[[listen.c2s]]\nport = 1\nnum_acceptors = 0",
+                "listen.c2s[0].num_acceptors",
+            ),
+            (
+                "[[listen.service]]\nport = 1\npassword = \"x\"\nnum_acceptors = -1",
+                "listen.service[0].num_acceptors",
+            ),
+            (
+                "[[listen.http]]\nport = 1\ncompress = \"yes\"",
+                "listen.http[0].compress",
+            ),
+        ] {
+            let err = Config::parse(bad).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_kept_at_least_a_day_under_a_per_user_cap() {
+        let g = Config::default().general;
+        assert_eq!((g.idempotency_ttl, g.idempotency_max_keys), (86_400, 10_000));
+        let c = Config::parse("[general]\nidempotency_ttl = 172800\nidempotency_max_keys = 50\n")
+            .unwrap()
+            .config;
+        assert_eq!(
+            (c.general.idempotency_ttl, c.general.idempotency_max_keys),
+            (172_800, 50)
+        );
+        let short = Config::parse("[general]\nidempotency_ttl = 3600\n").unwrap_err();
+        assert!(short.to_string().contains("general.idempotency_ttl"), "{short}");
+        let none = Config::parse("[general]\nidempotency_max_keys = 0\n").unwrap_err();
+        assert!(none.to_string().contains("general.idempotency_max_keys"), "{none}");
     }
 }

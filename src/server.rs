@@ -142,6 +142,10 @@ pub fn core_settings(config: &Config) -> Settings {
                 max_entries: p.max_entries,
             }),
         muc: config.modules.mod_muc.as_ref().map(crate::config::ModMuc::settings),
+        idempotency: crate::core::idempotency::IdempotencySettings {
+            ttl: Duration::from_secs(config.general.idempotency_ttl),
+            max_keys: config.general.idempotency_max_keys,
+        },
     }
 }
 
@@ -270,6 +274,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));
     // Expired bearer tokens are deleted in the background (they are refused before that).
     tasks.push(tokio::spawn(core.clone().expire_tokens()));
+    // Idempotency keys past their retention are forgotten in the background.
+    tasks.push(tokio::spawn(core.clone().expire_idempotency_keys()));
     // Expired uploads and abandoned upload slots are deleted in the background.
     if config.modules.mod_http_upload.is_some() {
         tasks.push(tokio::spawn(core.clone().expire_uploads()));

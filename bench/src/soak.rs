@@ -30,7 +30,7 @@
 //!
 //! Every `--sample-ms` the server process is read from `/proc/<pid>` (VmRSS, open file
 //! descriptors, threads). At the end: every acknowledged id is looked up in its sender's
-//! archive with `GET /api/messages/{with}` (paging back with `before`), the readings are
+//! archive with `GET /api/messages/{jid}` (paging back with `before`), the readings are
 //! judged with [`logic::judge`], and the descriptors must come back to their level
 //! before the load. The report goes to `--out` (markdown) and `--csv` (every reading).
 

@@ -36,6 +36,7 @@ pub mod csi;
 pub(crate) mod delivery;
 pub(crate) mod disco;
 pub(crate) mod forms;
+pub mod idempotency;
 pub(crate) mod iq;
 pub mod jid;
 pub(crate) mod lifecycle;
@@ -125,6 +126,8 @@ pub struct Settings {
     pub private: Option<private::PrivateSettings>,
     /// Multi-User Chat (`mod_muc`), when on.
     pub muc: Option<muc::MucSettings>,
+    /// Idempotency keys of the client API: how long answers are kept, how many per user.
+    pub idempotency: idempotency::IdempotencySettings,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -153,6 +156,8 @@ pub struct Core {
     avatar_hashes: avatar_sync::AvatarHashes,
     /// Sessions a client may resume (XEP-0198), by SM-ID.
     resumptions: resumption::Resumptions,
+    /// Requests with an idempotency key running in this process.
+    in_flight: idempotency::InFlight,
 }
 
 impl Core {
@@ -239,6 +244,7 @@ impl Core {
         on_removal.push(Box::new(push::DeleteRemovedRegistrations));
         on_removal.push(Box::new(pep::DeletePepOfRemovedAccount));
         on_removal.push(Box::new(private::DeleteUserDataOfRemovedAccount));
+        on_removal.push(Box::new(idempotency::ForgetKeysOfRemovedAccount));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
@@ -262,6 +268,7 @@ impl Core {
             router,
             archive,
             resumptions: resumption::Resumptions::default(),
+            in_flight: idempotency::InFlight::default(),
         }))
     }
 

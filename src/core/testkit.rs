@@ -60,6 +60,7 @@ pub(crate) fn settings() -> Settings {
             max_bytes: 16 * 1024,
         }),
         caps_cache_size: 100,
+        idempotency: super::idempotency::IdempotencySettings::default(),
         vcard: Some(super::vcard::VcardSettings { max_size: 2048 }),
         private: Some(super::private::PrivateSettings {
             max_size: 2048,

@@ -7,6 +7,8 @@
 //! of their upload slot instead.
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
+//! A listener with `compress = true` compresses what clients accept compressed
+//! ([`compression`]).
 //!
 //! The doors here call the core's typed operations; a WebSocket handler hands its
 //! upgraded connections to the [`WebSocketService`] the composition root supplies, a
@@ -17,6 +19,7 @@ mod basic_auth;
 mod bearer;
 mod bosh;
 mod client_api;
+mod compression;
 pub(crate) mod contract;
 mod cors;
 mod docs;
@@ -170,11 +173,28 @@ where
     S::Error: std::fmt::Display,
 {
     // The body limit holds for every request, whatever it turns out to address.
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, max_body).await {
         Ok(b) => b,
         Err(e) => return body_error_response(e),
     };
+    dispatch_read(router, contract, mount, parts, body, context, not_implemented).await
+}
+
+/// [`dispatch`] for a request whose body was read already (within the limit).
+pub(crate) async fn dispatch_read<S, C>(
+    router: &S,
+    contract: &contract::Contract,
+    mount: &str,
+    mut parts: hyper::http::request::Parts,
+    body: Bytes,
+    context: C,
+    not_implemented: fn(&contract::Operation) -> bool,
+) -> Response<Body>
+where
+    S: hyper::service::Service<(Request<Full<Bytes>>, C), Response = Response<Body>>,
+    S::Error: std::fmt::Display,
+{
     // The generated router matches paths under the spec's base path (`/api`); a handler
     // mounted elsewhere is rewritten to it.
     let routed_path = format!("{}{}", contract.base_path, &parts.uri.path()[mount.len()..]);
@@ -275,6 +295,8 @@ pub(crate) struct Routes {
     max_connections: usize,
     max_connections_per_ip: usize,
     secure: bool,
+    /// Compress responses the client accepts compressed (`compress = true`).
+    compress: bool,
 }
 
 impl Routes {
@@ -325,6 +347,7 @@ impl Routes {
             max_connections: listener.max_connections,
             max_connections_per_ip: listener.max_connections_per_ip,
             secure: listener.tls.is_some(),
+            compress: listener.compress,
             server_name,
             core,
         })
@@ -332,6 +355,7 @@ impl Routes {
 
     async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
+        let compression = self.compress.then(|| compression::Accepted::of(&req));
         // Exact paths first: they may sit under an API's mount point.
         let mut response = if self.metrics.contains(&path) {
             prometheus::serve(&self.core, req.method())
@@ -366,6 +390,9 @@ impl Routes {
         } else {
             json_error(StatusCode::NOT_FOUND, "Not found")
         };
+        if let Some(accepted) = compression {
+            response = accepted.apply(response);
+        }
         response.headers_mut().insert(SERVER, self.server_name.clone());
         response
     }

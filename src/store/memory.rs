@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+mod idempotency;
+
 #[derive(Default)]
 struct Data {
     accounts: BTreeMap<String, Credentials>,
@@ -39,6 +41,8 @@ struct Data {
     muc_rooms: BTreeMap<String, MucRoomRecord>,
     /// token id → bearer token
     tokens: BTreeMap<String, StoredToken>,
+    /// owner → idempotency keys of the client API
+    idempotency: BTreeMap<String, idempotency::Keys>,
 }
 
 /// A PEP node: its configuration and items, oldest first.

@@ -1,6 +1,6 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
-//! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`].
+//! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`], [`IdempotencyStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Two
 //! backends implement all of them:
@@ -19,13 +19,16 @@
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure;
 //! - a PEP publication ([`PepStore::publish_pep_item`]) checks its precondition and the
-//!   account's limits and writes the node and the item in one atomic step.
+//!   account's limits and writes the node and the item in one atomic step;
+//! - an idempotency key is claimed by one request at a time
+//!   ([`IdempotencyStore::claim_idempotency_key`]), also across processes.
 //!
 //! Which backend a server uses is decided in exactly one place, [`open`].
 
 mod accounts;
 mod archive;
 mod blocking;
+mod idempotency;
 pub mod memory;
 mod muc;
 mod offline;
@@ -41,6 +44,7 @@ mod user_data;
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
 pub use blocking::BlockStore;
+pub use idempotency::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim};
 pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
 pub use offline::{OfflineMessage, OfflineStore};
 pub use pep::{
@@ -82,6 +86,7 @@ pub struct Stores {
     pub user_data: Arc<dyn UserDataStore>,
     pub muc: Arc<dyn MucStore>,
     pub tokens: Arc<dyn TokenStore>,
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 impl Stores {
@@ -99,7 +104,8 @@ impl Stores {
             + PepStore
             + UserDataStore
             + MucStore
-            + TokenStore,
+            + TokenStore
+            + IdempotencyStore,
     {
         Stores {
             accounts: store.clone(),
@@ -113,7 +119,8 @@ impl Stores {
             pep: store.clone(),
             user_data: store.clone(),
             muc: store.clone(),
-            tokens: store,
+            tokens: store.clone(),
+            idempotency: store,
         }
     }
 

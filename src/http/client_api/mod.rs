@@ -11,11 +11,15 @@
 //!
 //! The operations themselves live one file per resource family: [`messages`],
 //! [`contacts`], [`rooms`], [`tokens`], and [`events`] (the SSE stream, outside the
-//! generated router).
+//! generated router). A request with an `Idempotency-Key` to an operation that takes one
+//! goes through [`idempotent`] around the generated router (so the operations below ignore
+//! the key they are handed: by then it has been claimed, and their answer is recorded
+//! there).
 
 mod compat;
 mod contacts;
 mod events;
+mod idempotent;
 mod messages;
 mod rooms;
 mod tokens;
@@ -145,6 +149,11 @@ impl ClientApi {
             &req.uri().path()[self.path.len()..],
         ) {
             return json_error(status, text);
+        }
+        match idempotent::requested(self, &req) {
+            None => {}
+            Some(Ok(key)) => return idempotent::serve(self, key, req, caller).await,
+            Some(Err(_)) => return json_error(StatusCode::BAD_REQUEST, idempotent::INVALID_KEY),
         }
         let context = RequestContext::new(req.headers(), caller.jid.to_string(), caller);
         super::dispatch(

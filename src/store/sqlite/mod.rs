@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+mod idempotency;
 mod muc;
 mod offline;
 mod pep;
@@ -187,6 +188,22 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX tokens_by_owner ON tokens (owner, created_ms, id);
      CREATE INDEX tokens_by_expiry ON tokens (expires_ms);",
+    // 12: idempotency keys of the client API: the request's fingerprint, the claim token
+    // while it runs (`status` NULL), then its answer; searchable by owner and age (the
+    // per-user cap) and by expiry (the sweep).
+    "CREATE TABLE idempotency_keys (
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint BLOB NOT NULL,
+        token INTEGER NOT NULL,
+        status INTEGER,
+        body BLOB,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        PRIMARY KEY (owner, key)
+     ) WITHOUT ROWID;
+     CREATE INDEX idempotency_keys_by_age ON idempotency_keys (owner, created_ms);
+     CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_ms);",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,107 @@
+//! [`IdempotencyStore`] in memory: each owner's records in a map by key, behind the
+//! store's one mutex (so a claim is atomic as the contract asks).
+
+use super::MemoryStore;
+use crate::store::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim, StoreError};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+/// One key's record.
+#[derive(Clone)]
+pub(super) struct Record {
+    fingerprint: Vec<u8>,
+    token: i64,
+    answer: Option<IdempotentAnswer>,
+    created_ms: i64,
+    expires_ms: i64,
+}
+
+/// key → record, for one owner.
+pub(super) type Keys = BTreeMap<String, Record>;
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claimed, StoreError> {
+        let mut d = self.data();
+        let keys = d.idempotency.entry(claim.owner.to_owned()).or_default();
+        keys.retain(|_, r| r.expires_ms > claim.now_ms);
+        if let Some(r) = keys.get(claim.key) {
+            return Ok(Claimed::Held(IdempotencyRecord {
+                fingerprint: r.fingerprint.clone(),
+                answer: r.answer.clone(),
+                expires_ms: r.expires_ms,
+            }));
+        }
+        while keys.len() >= claim.max_keys {
+            let oldest = keys
+                .iter()
+                .filter(|(_, r)| r.answer.is_some())
+                .min_by(|(ka, a), (kb, b)| (a.created_ms, ka).cmp(&(b.created_ms, kb)))
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => keys.remove(&k),
+                None => return Err(StoreError::LimitReached),
+            };
+        }
+        keys.insert(
+            claim.key.to_owned(),
+            Record {
+                fingerprint: claim.fingerprint.to_vec(),
+                token: claim.token,
+                answer: None,
+                created_ms: claim.now_ms,
+                expires_ms: claim.lease_until_ms,
+            },
+        );
+        Ok(Claimed::Yes)
+    }
+
+    async fn answer_idempotency_key(
+        &self,
+        owner: &str,
+        key: &str,
+        token: i64,
+        answer: &IdempotentAnswer,
+        expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut d = self.data();
+        match d.idempotency.get_mut(owner).and_then(|keys| keys.get_mut(key)) {
+            Some(r) if r.token == token && r.answer.is_none() => {
+                r.answer = Some(answer.clone());
+                r.expires_ms = expires_ms;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release_idempotency_key(&self, owner: &str, key: &str, token: i64) -> Result<(), StoreError> {
+        let mut d = self.data();
+        if let Some(keys) = d.idempotency.get_mut(owner) {
+            if keys.get(key).is_some_and(|r| r.token == token && r.answer.is_none()) {
+                keys.remove(key);
+            }
+            if keys.is_empty() {
+                d.idempotency.remove(owner);
+            }
+        }
+        Ok(())
+    }
+
+    async fn expire_idempotency_keys(&self, now_ms: i64) -> Result<usize, StoreError> {
+        let mut d = self.data();
+        let mut removed = 0;
+        d.idempotency.retain(|_, keys| {
+            let before = keys.len();
+            keys.retain(|_, r| r.expires_ms > now_ms);
+            removed += before - keys.len();
+            !keys.is_empty()
+        });
+        Ok(removed)
+    }
+
+    async fn delete_idempotency_keys(&self, owner: &str) -> Result<(), StoreError> {
+        self.data().idempotency.remove(owner);
+        Ok(())
+    }
+}
