@@ -130,7 +130,7 @@ async fn a_groupchat_message_reaches_every_occupant_the_sender_too_from_the_room
         assert_eq!(sid.attr("by"), Some(ROOM));
     }
     assert!(carol.take().is_empty());
-    let history = history(&h.core, &bare("alice@localhost"), &bare(ROOM), 10, None)
+    let history = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(10))
         .await
         .unwrap();
     let last = history.last().unwrap();
@@ -188,7 +188,7 @@ async fn an_affiliation_change_is_told_in_full_to_those_who_stay_and_briefly_to_
     assert_eq!(x_child(&removed, "version"), None);
     assert_eq!(affiliation_users(&removed), [pair("bob@localhost", "none")]);
     // Archived one entry per user, after the creation's.
-    let items = history(&h.core, &bare("alice@localhost"), &bare(ROOM), 10, None)
+    let items = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(10))
         .await
         .unwrap();
     let changes: Vec<_> = items
@@ -540,13 +540,13 @@ async fn rest_style_messages_carry_markers_and_read_back_as_items() {
     .await
     .unwrap();
     assert_eq!(bob.take().len(), 2);
-    let items = history(&h.core, &bare("bob@localhost"), &bare(ROOM), 2, None)
+    let items = history(&h.core, &bare("bob@localhost"), &bare(ROOM), Page::newest(2))
         .await
         .unwrap();
     assert_eq!((items[0].id.as_str(), items[0].markable), (id.as_str(), Some(true)));
     assert_eq!((items[1].body.as_deref(), items[1].markable), (None, None));
     assert_eq!(items[1].chat_marker, Some(marker));
-    let outsider = history(&h.core, &bare("nobody@localhost"), &bare(ROOM), 2, None).await;
+    let outsider = history(&h.core, &bare("nobody@localhost"), &bare(ROOM), Page::newest(2)).await;
     assert!(matches!(outsider, Err(RoomError::Refused(Refusal::NotOccupant))));
 }
 

@@ -8,10 +8,12 @@
 //! listed in `not_implemented.txt`), and only then handed to the generated router.
 //!
 //! The operations themselves live one file per resource family: [`messages`],
-//! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router).
+//! [`contacts`], [`rooms`], and [`events`] (the SSE stream, outside the generated router);
+//! [`cursors`] reads the paging parameters the listings share.
 
 mod compat;
 mod contacts;
+mod cursors;
 mod events;
 mod messages;
 mod rooms;
@@ -156,8 +158,12 @@ impl ClientApi {
             if checked.is_err() {
                 return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
             }
+            let resume = match events::resume_point(req.headers()) {
+                Ok(resume) => resume,
+                Err(refused) => return refused,
+            };
             let http1 = req.version() < hyper::Version::HTTP_2;
-            return events::open(&self.core, user, http1);
+            return events::open(&self.core, user, http1, resume);
         }
         if let Some((status, text)) =
             compat::answer(&self.core, &user, req.method(), &req.uri().path()[self.path.len()..])
@@ -239,11 +245,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         &self,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
-        messages::history(&self.core, &context.user, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetMessagesResponse::BadRequest(text.into())),
+        };
+        messages::history(&self.core, &context.user, page).await
     }
 
     async fn send_message(
@@ -260,11 +270,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         jid: String,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        messages::history_with(&self.core, &context.user, &jid, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetMessagesWithResponse::BadRequest(text.into())),
+        };
+        messages::history_with(&self.core, &context.user, &jid, page).await
     }
 
     async fn create_room(
@@ -298,11 +312,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetRoomMessagesResponse, ApiError> {
-        rooms::history(&self.core, &context.user, &id, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetRoomMessagesResponse::BadRequest(text.into())),
+        };
+        rooms::history(&self.core, &context.user, &id, page).await
     }
 
     async fn invite_to_room(
