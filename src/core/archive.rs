@@ -464,6 +464,69 @@ fn smack_properties(stanza: &Element) -> Option<BTreeMap<String, String>> {
 mod tests {
     use super::*;
 
+    fn archive_ids(items: &[ChatItem]) -> Vec<i64> {
+        items.iter().map(|i| i.archive_id.parse().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn history_pages_with_both_cursors_and_forward_pages_stop_before_an_unsettled_id() {
+        let h = crate::core::testkit::Harness::new(&["alice", "bob", "carol"]).await;
+        let core = &h.core;
+        let bare = |j: &str| BareJid::new(j).unwrap();
+        let bob = bare("bob@localhost");
+        for i in 0..60 {
+            let from = if i % 2 == 0 { "alice@localhost" } else { "carol@localhost" };
+            crate::core::messages::send_chat(core, &bare(from), "bob@localhost", format!("m{i}"))
+                .await
+                .unwrap();
+        }
+        let all = archive_ids(&history(core, &bob, None, Page::newest(500)).await.unwrap());
+        assert_eq!(all.len(), 60);
+        let page = |after_id, before_id, limit| Page {
+            limit,
+            after_id,
+            before_id,
+            ..Page::default()
+        };
+
+        let mut forward = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let got = archive_ids(&history(core, &bob, None, page(Some(cursor), None, 7)).await.unwrap());
+            let Some(&last) = got.last() else { break };
+            cursor = last;
+            forward.extend(got);
+        }
+        assert_eq!(forward, all);
+        let mut backward = Vec::new();
+        let mut cursor = None;
+        loop {
+            let got = archive_ids(&history(core, &bob, None, page(None, cursor, 8)).await.unwrap());
+            let Some(&first) = got.first() else { break };
+            cursor = Some(first);
+            backward.splice(0..0, got);
+        }
+        assert_eq!(backward, all);
+        let with_alice = history(core, &bob, Some(&bare("alice@localhost")), page(Some(all[9]), None, 3))
+            .await
+            .unwrap();
+        assert_eq!(archive_ids(&with_alice), [all[10], all[12], all[14]]);
+
+        // An id issued and not written yet holds forward pages back; backward ones show
+        // what is committed.
+        let last = *all.last().unwrap();
+        let pending = core.archive.ids.reserve(now_ms(), 1);
+        crate::core::messages::send_chat(core, &bare("alice@localhost"), "bob@localhost", "late".into())
+            .await
+            .unwrap();
+        assert!(history(core, &bob, None, page(Some(last), None, 10)).await.unwrap().is_empty());
+        let newest = history(core, &bob, None, Page::newest(1)).await.unwrap();
+        assert_eq!(newest[0].body, "late");
+        drop(pending);
+        let after = history(core, &bob, None, page(Some(last), None, 10)).await.unwrap();
+        assert_eq!(after, newest);
+    }
+
     #[test]
     fn ids_increase_with_time_and_never_repeat() {
         let g = IdGen::new(0);
@@ -474,6 +537,22 @@ mod tests {
         assert_eq!(id_timestamp(a), 1_000);
         let resumed = IdGen::new(c);
         assert!(resumed.next(900) > c);
+    }
+
+    #[test]
+    fn settled_stops_before_the_oldest_id_still_being_written() {
+        let g = IdGen::new(10);
+        assert_eq!((g.settled(), g.last_issued()), (10, 10));
+        let first = g.reserve(0, 2);
+        let second = g.reserve(0, 1);
+        assert_eq!((first.ids.as_slice(), second.ids.as_slice()), (&[11, 12][..], &[13][..]));
+        assert_eq!(g.settled(), 10);
+        drop(second);
+        assert_eq!(g.settled(), 10, "11 and 12 may still be written");
+        drop(first);
+        assert_eq!((g.settled(), g.last_issued()), (13, 13));
+        assert!(g.reserve(0, 0).ids.is_empty());
+        assert_eq!(g.settled(), g.last_issued());
     }
 
     #[test]
