@@ -348,6 +348,63 @@ mod tests {
         assert_eq!(data["from"], "r1@muclight.localhost");
     }
 
+    /// Reads the body until `done` holds for what was read so far.
+    async fn read_until(body: &mut Body, text: &mut String, done: impl Fn(&str) -> bool) {
+        use http_body_util::BodyExt;
+        while !done(text) {
+            let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+                .await
+                .expect("an event within 5 s")
+                .expect("the stream goes on")
+                .unwrap();
+            text.push_str(std::str::from_utf8(&frame.into_data().unwrap()).unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_resumed_stream_skips_live_events_the_replay_gave_and_sends_the_others() {
+        let h = crate::core::testkit::Harness::new(&["alice", "bob"]).await;
+        let core = h.core.clone();
+        let (alice, bob) = (BareJid::new("alice@localhost").unwrap(), BareJid::new("bob@localhost").unwrap());
+        for body in ["one", "two"] {
+            crate::core::messages::send_chat(&core, &alice, "bob@localhost", body.into())
+                .await
+                .unwrap();
+        }
+        let archived = archive::history(&core, &bob, None, archive::Page::newest(10)).await.unwrap();
+        let two = archived[1].archive_id.clone();
+
+        let mut body = open(&core, bob.clone(), true, Some(0)).into_body();
+        let mut text = String::new();
+        read_until(&mut body, &mut text, |t| t.contains(": connected\nretry: 3000\n\n")).await;
+        // The stream is registered and its replay has its end. A delivery that raced the
+        // replay brings "two" live as well; "three" comes after.
+        let session = core.sessions().sessions_of(&bob).pop().unwrap();
+        let again = crate::xml::parse_element(&format!(
+            "<message xmlns='jabber:client' from='alice@localhost' to='bob@localhost' type='chat' id='m2'>\
+             <body>two</body><stanza-id xmlns='urn:xmpp:sid:0' id='{two}' by='bob@localhost'/></message>"
+        ))
+        .unwrap();
+        assert!(session.send(again));
+        crate::core::messages::send_chat(&core, &alice, "bob@localhost", "three".into())
+            .await
+            .unwrap();
+        read_until(&mut body, &mut text, |t| t.contains("three")).await;
+        let bodies: Vec<String> = text
+            .split("\n\n")
+            .filter(|e| e.contains("event: message"))
+            .map(|e| data_of(e)["body"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(bodies, ["one", "two", "three"]);
+        let ids: Vec<i64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("id: "))
+            .map(|id| id.parse().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert_eq!(ids[1].to_string(), two);
+    }
+
     #[test]
     fn last_event_id_must_be_an_archive_id() {
         let with = |v: &str| {
