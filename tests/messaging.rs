@@ -262,7 +262,10 @@ async fn history_pages_by_archive_id_cursors_without_skipping_or_repeating() {
     let all = bob_page(&server, None, 500, None, None).await.unwrap();
     assert_eq!(all.len(), 120);
     let ids: Vec<i64> = all.iter().map(|m| m.archive_id.parse().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "archive ids increase, oldest first");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "archive ids increase, oldest first"
+    );
     assert!(
         all.windows(2).all(|w| w[0].timestamp <= w[1].timestamp),
         "and so do timestamps"
@@ -308,7 +311,9 @@ async fn history_pages_by_archive_id_cursors_without_skipping_or_repeating() {
             "{bad}"
         );
         assert_eq!(
-            bob_page(&server, Some("alice@localhost"), 5, None, Some(bad)).await.unwrap_err(),
+            bob_page(&server, Some("alice@localhost"), 5, None, Some(bad))
+                .await
+                .unwrap_err(),
             "Invalid value of 'before_id'",
             "{bad}"
         );

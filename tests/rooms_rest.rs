@@ -462,9 +462,21 @@ async fn room_history_pages_with_limit_and_before() {
 }
 
 /// A room listing with cursors as sent: the events, or the text of a `400`.
-async fn page(server: &TestServer, id: &str, limit: u16, after_id: Option<&str>, before_id: Option<&str>) -> Result<Vec<RoomEvent>, String> {
+async fn page(
+    server: &TestServer,
+    id: &str,
+    limit: u16,
+    after_id: Option<&str>,
+    before_id: Option<&str>,
+) -> Result<Vec<RoomEvent>, String> {
     match client(server, "bob")
-        .get_room_messages(id.into(), Some(limit), None, after_id.map(str::to_owned), before_id.map(str::to_owned))
+        .get_room_messages(
+            id.into(),
+            Some(limit),
+            None,
+            after_id.map(str::to_owned),
+            before_id.map(str::to_owned),
+        )
         .await
         .unwrap()
     {

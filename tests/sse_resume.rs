@@ -232,8 +232,18 @@ async fn a_last_event_id_that_is_not_an_archive_id_is_refused() {
     let api = server.addr("mongoose_client_api");
     let auth = basic("bob@localhost", "secret");
     for bad in ["abc", "-1", "1.5", "", "99999999999999999999", "12 34"] {
-        let r = raw_request(api, "GET", "/api/sse", &[("authorization", &auth), ("last-event-id", bad)], "");
-        assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid Last-Event-ID\""), "{bad:?}");
+        let r = raw_request(
+            api,
+            "GET",
+            "/api/sse",
+            &[("authorization", &auth), ("last-event-id", bad)],
+            "",
+        );
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (400, "\"Invalid Last-Event-ID\""),
+            "{bad:?}"
+        );
         assert_eq!(r.header("content-type"), Some("application/json"));
     }
     // Credentials still come first.

@@ -4,10 +4,14 @@
 //!
 //! Archive ids are server-assigned and time-ordered: the millisecond timestamp shifted
 //! left 16 bits plus a counter, never decreasing across restarts. They are the XEP-0313
-//! result ids and XEP-0359 stanza ids.
+//! result ids, XEP-0359 stanza ids, REST cursors and SSE event ids. One generator
+//! ([`IdGen`]) serves users' archives and rooms' archives alike, so one id orders them
+//! all, and it knows which ids are still being written ([`Archive::settled`]), so that
+//! nothing reading forward passes an item that is about to appear behind it.
 //!
-//! Also here: the REST history ([`history`]) and reading a stanza back as the REST/SSE
-//! item (`from`, `to`, `body`, `thread`/`parent`, Smack `properties`). When an account is
+//! Also here: the REST history ([`history`], a [`Page`] by time or by archive id) and
+//! reading a stanza back as the REST/SSE item (`from`, `to`, `body`, `thread`/`parent`,
+//! Smack `properties`). When an account is
 //! removed, its archive goes with it (`DeleteRemovedArchive`); the copies in other
 //! users' archives stay theirs.
 //!
@@ -475,7 +479,11 @@ mod tests {
         let bare = |j: &str| BareJid::new(j).unwrap();
         let bob = bare("bob@localhost");
         for i in 0..60 {
-            let from = if i % 2 == 0 { "alice@localhost" } else { "carol@localhost" };
+            let from = if i % 2 == 0 {
+                "alice@localhost"
+            } else {
+                "carol@localhost"
+            };
             crate::core::messages::send_chat(core, &bare(from), "bob@localhost", format!("m{i}"))
                 .await
                 .unwrap();
@@ -519,7 +527,10 @@ mod tests {
         crate::core::messages::send_chat(core, &bare("alice@localhost"), "bob@localhost", "late".into())
             .await
             .unwrap();
-        assert!(history(core, &bob, None, page(Some(last), None, 10)).await.unwrap().is_empty());
+        assert!(history(core, &bob, None, page(Some(last), None, 10))
+            .await
+            .unwrap()
+            .is_empty());
         let newest = history(core, &bob, None, Page::newest(1)).await.unwrap();
         assert_eq!(newest[0].body, "late");
         drop(pending);
@@ -545,7 +556,10 @@ mod tests {
         assert_eq!((g.settled(), g.last_issued()), (10, 10));
         let first = g.reserve(0, 2);
         let second = g.reserve(0, 1);
-        assert_eq!((first.ids.as_slice(), second.ids.as_slice()), (&[11, 12][..], &[13][..]));
+        assert_eq!(
+            (first.ids.as_slice(), second.ids.as_slice()),
+            (&[11, 12][..], &[13][..])
+        );
         assert_eq!(g.settled(), 10);
         drop(second);
         assert_eq!(g.settled(), 10, "11 and 12 may still be written");

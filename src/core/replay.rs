@@ -189,10 +189,7 @@ impl Replay {
         }
         rows.retain(|(_, r)| r.id <= bound);
         rows.sort_by_key(|(_, r)| r.id);
-        let items = rows
-            .iter()
-            .filter_map(|(i, row)| self.sources[*i].read(row))
-            .collect();
+        let items = rows.iter().filter_map(|(i, row)| self.sources[*i].read(row)).collect();
         Ok((items, bound))
     }
 
@@ -267,9 +264,14 @@ mod tests {
                 muc_light::send(core, &alice, &room, &msg).await.unwrap();
             } else {
                 let from = if i % 3 == 1 { "alice" } else { "carol" };
-                crate::core::messages::send_chat(core, &bare(&format!("{from}@localhost")), "bob@localhost", text.clone())
-                    .await
-                    .unwrap();
+                crate::core::messages::send_chat(
+                    core,
+                    &bare(&format!("{from}@localhost")),
+                    "bob@localhost",
+                    text.clone(),
+                )
+                .await
+                .unwrap();
             }
             sent.push(text);
             // Bob's own messages are in his archive but were never his stream's.
@@ -288,7 +290,9 @@ mod tests {
         // The room's two creation entries, then every message in order.
         assert_eq!(bodies.len(), sent.len() + 2, "{bodies:?}");
         assert_eq!(&bodies[2..], &sent[..]);
-        assert!(all[..2].iter().all(|m| matches!(m, Missed::Room(r) if r.kind == "affiliation")));
+        assert!(all[..2]
+            .iter()
+            .all(|m| matches!(m, Missed::Room(r) if r.kind == "affiliation")));
         assert!(all.iter().all(|m| match m {
             Missed::Room(r) => r.room.as_deref() == room.node().map(|n| n.as_str()),
             Missed::Chat(c) => c.to == "bob@localhost",
@@ -309,7 +313,10 @@ mod tests {
         assert!(replay.covers(last, None));
         assert!(replay.covers(last, Some(room.as_str())));
         assert!(!replay.covers(last, Some("elsewhere@muclight.localhost")));
-        assert!(replay.covers(middle, Some("elsewhere@muclight.localhost")), "the client had it");
+        assert!(
+            replay.covers(middle, Some("elsewhere@muclight.localhost")),
+            "the client had it"
+        );
         assert!(!replay.covers(last + 1, None));
         assert!(!replay.covers(0, None), "unarchived events always go out");
     }

@@ -523,10 +523,12 @@ async fn with_the_archive_off_messages_are_delivered_and_nothing_is_kept() {
     .await;
     let got = bob.take_one();
     assert!(got.child("stanza-id", ns::STANZA_ID).is_none());
-    assert!(archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -1063,10 +1065,12 @@ async fn removing_an_account_ends_its_sessions_and_takes_it_out_of_every_roster(
         .any(|s| s.attr("type") == Some("unavailable") && s.attr("from") == Some("alice@localhost/a")));
     assert!(h.stores.roster.roster("bob@localhost").await.unwrap().is_empty());
     assert!(h.stores.roster.roster("alice@localhost").await.unwrap().is_empty());
-    assert!(archive::history(&h.core, &bare("alice@localhost"), None, archive::Page::newest(10))
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        archive::history(&h.core, &bare("alice@localhost"), None, archive::Page::newest(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
             .await

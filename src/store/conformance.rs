@@ -540,7 +540,13 @@ async fn archives_are_queried_by_owner_peer_time_and_id(b: Under) {
 /// Pages through `owner`'s archive (optionally with one peer) `limit` at a time with an
 /// id cursor, forward (`after_id`, oldest first) or backward (`before_id`, newest first);
 /// returns every id seen, oldest first.
-async fn page_through(store: &dyn ArchiveStore, owner: &str, with: Option<&str>, limit: usize, forward: bool) -> Vec<i64> {
+async fn page_through(
+    store: &dyn ArchiveStore,
+    owner: &str,
+    with: Option<&str>,
+    limit: usize,
+    forward: bool,
+) -> Vec<i64> {
     let mut seen: Vec<i64> = Vec::new();
     let mut cursor = None;
     loop {
@@ -597,8 +603,16 @@ async fn cursors_page_through_one_millisecond_without_skipping_or_repeating(b: U
     ] {
         let all = of(owner, with);
         for limit in [1, 7, 50, 500] {
-            assert_eq!(page_through(&**store, owner, with, limit, true).await, all, "{owner} {with:?} forward by {limit}");
-            assert_eq!(page_through(&**store, owner, with, limit, false).await, all, "{owner} {with:?} backward by {limit}");
+            assert_eq!(
+                page_through(&**store, owner, with, limit, true).await,
+                all,
+                "{owner} {with:?} forward by {limit}"
+            );
+            assert_eq!(
+                page_through(&**store, owner, with, limit, false).await,
+                all,
+                "{owner} {with:?} backward by {limit}"
+            );
         }
     }
     // Both cursors at once: a window, paged from either end; with `before_ms` too.

@@ -41,7 +41,10 @@ impl EventStream {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let response = client.request(req.body(http_body_util::Empty::new()).unwrap()).await.unwrap();
+        let response = client
+            .request(req.body(http_body_util::Empty::new()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         let mut stream = EventStream {
@@ -51,7 +54,9 @@ impl EventStream {
         // The stream announces itself at once; after that the session is registered.
         stream.read_until(|b| b.contains(": connected\nretry: 3000\n\n")).await;
         let start = stream.buffer.find(": connected").unwrap();
-        stream.buffer.replace_range(..start + ": connected\nretry: 3000\n\n".len(), "");
+        stream
+            .buffer
+            .replace_range(..start + ": connected\nretry: 3000\n\n".len(), "");
         stream
     }
 
@@ -131,7 +136,11 @@ impl EventStream {
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if self.buffer.split("\n\n").any(|b| b.lines().any(|l| l.starts_with("event:"))) {
+            if self
+                .buffer
+                .split("\n\n")
+                .any(|b| b.lines().any(|l| l.starts_with("event:")))
+            {
                 return false;
             }
             match tokio::time::timeout_at(deadline, self.body.frame()).await {

@@ -18,6 +18,10 @@
 //! - Affiliation changes are notified as MUC Light does: occupants who stay get
 //!   `prev-version`, `version` and every change; newcomers their own item with
 //!   `version`; removed users their own `none` item.
+//! - What was archived is delivered with its room archive id (`<stanza-id by=room>`, the
+//!   SSE event id): a message its entry's, a notice of one change that entry's, a notice
+//!   of several changes the last of their entries' (so a stream resuming from it gets
+//!   none of them again).
 //! - The owner leaving passes the room to the longest-standing member; the last
 //!   occupant leaving destroys the room and deletes its archive.
 //! - Changes are compare-and-set on the room's version, so concurrent changes (on one
@@ -31,11 +35,11 @@ pub use items::{ChatMarker, RoomItem, MARKERS};
 pub use protocol::ConfigFields;
 pub use rules::Rules;
 
+use super::archive::Page;
 use super::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use super::lifecycle::{AccountEvent, Subscriber};
 use super::router::{RouteError, Routed, Service};
 use super::stanza::{ns, Condition, ErrorType, IqType, MessageType, StanzaError};
-use super::archive::Page;
 use super::{mam, Core};
 use crate::store::{Room, RoomSummary, StoreError};
 use crate::xml::{Element, Node};

@@ -40,7 +40,12 @@ mod tests {
     fn cursors_are_archive_ids_and_anything_else_gets_its_documented_text() {
         assert_eq!(page(None, None, None, None), Ok(Page::newest(50)));
         assert_eq!(
-            page(Some(7), Some(1000), Some("12".into()), Some("113573093703696384".into())),
+            page(
+                Some(7),
+                Some(1000),
+                Some("12".into()),
+                Some("113573093703696384".into())
+            ),
             Ok(Page {
                 limit: 7,
                 before_ms: Some(1000),
@@ -48,7 +53,16 @@ mod tests {
                 before_id: Some(113573093703696384),
             })
         );
-        for bad in ["", "x", "-1", "+1", "1e3", " 1", "12345678901234567890", "9223372036854775808"] {
+        for bad in [
+            "",
+            "x",
+            "-1",
+            "+1",
+            "1e3",
+            " 1",
+            "12345678901234567890",
+            "9223372036854775808",
+        ] {
             assert_eq!(
                 page(None, None, Some(bad.into()), None),
                 Err("Invalid value of 'after_id'"),

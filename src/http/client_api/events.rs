@@ -76,15 +76,20 @@ struct State {
     phase: Phase,
 }
 
-/// The `Last-Event-ID` of a reconnecting client: `Ok(None)` without one, `Err` with the
-/// `400` answer when it is not an archive id (the spec's pattern: 1 to 19 digits).
-pub(super) fn resume_point(headers: &HeaderMap) -> Result<Option<i64>, Response<Body>> {
+/// A `Last-Event-ID` that is not an archive id (the spec's pattern: 1 to 19 digits,
+/// within range); answered `400` with this text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid Last-Event-ID")]
+pub(super) struct InvalidLastEventId;
+
+/// The `Last-Event-ID` of a reconnecting client: `Ok(None)` without one.
+pub(super) fn resume_point(headers: &HeaderMap) -> Result<Option<i64>, InvalidLastEventId> {
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
     match value.to_str().ok().and_then(archive::parse_id) {
         Some(id) => Ok(Some(id)),
-        None => Err(json_error(StatusCode::BAD_REQUEST, "Invalid Last-Event-ID")),
+        None => Err(InvalidLastEventId),
     }
 }
 
@@ -298,7 +303,11 @@ mod tests {
             );
         let r = report(&m, &owner).unwrap();
         assert_eq!((r.id, r.room), (id, None));
-        assert!(r.text.starts_with(&format!("id: {id}\nevent: message\ndata: {{")), "{}", r.text);
+        assert!(
+            r.text.starts_with(&format!("id: {id}\nevent: message\ndata: {{")),
+            "{}",
+            r.text
+        );
         assert!(r.text.ends_with("}\n\n"));
         let data = data_of(&r.text);
         assert_eq!(data["archive_id"], id.to_string());
@@ -365,13 +374,18 @@ mod tests {
     async fn a_resumed_stream_skips_live_events_the_replay_gave_and_sends_the_others() {
         let h = crate::core::testkit::Harness::new(&["alice", "bob"]).await;
         let core = h.core.clone();
-        let (alice, bob) = (BareJid::new("alice@localhost").unwrap(), BareJid::new("bob@localhost").unwrap());
+        let (alice, bob) = (
+            BareJid::new("alice@localhost").unwrap(),
+            BareJid::new("bob@localhost").unwrap(),
+        );
         for body in ["one", "two"] {
             crate::core::messages::send_chat(&core, &alice, "bob@localhost", body.into())
                 .await
                 .unwrap();
         }
-        let archived = archive::history(&core, &bob, None, archive::Page::newest(10)).await.unwrap();
+        let archived = archive::history(&core, &bob, None, archive::Page::newest(10))
+            .await
+            .unwrap();
         let two = archived[1].archive_id.clone();
 
         let mut body = open(&core, bob.clone(), true, Some(0)).into_body();
@@ -412,12 +426,21 @@ mod tests {
             h.insert("last-event-id", HeaderValue::from_str(v).unwrap());
             resume_point(&h)
         };
-        assert_eq!(resume_point(&HeaderMap::new()).ok(), Some(None));
-        assert_eq!(with("113573093703696384").ok(), Some(Some(113573093703696384)));
-        assert_eq!(with("0").ok(), Some(Some(0)));
-        for bad in ["", "-1", "+5", "1.5", "abc", " 7", "99999999999999999999", "9223372036854775808"] {
-            let r = with(bad).expect_err(bad);
-            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(resume_point(&HeaderMap::new()), Ok(None));
+        assert_eq!(with("113573093703696384"), Ok(Some(113573093703696384)));
+        assert_eq!(with("0"), Ok(Some(0)));
+        for bad in [
+            "",
+            "-1",
+            "+5",
+            "1.5",
+            "abc",
+            " 7",
+            "99999999999999999999",
+            "9223372036854775808",
+        ] {
+            assert_eq!(with(bad), Err(InvalidLastEventId), "{bad:?}");
         }
+        assert_eq!(InvalidLastEventId.to_string(), "Invalid Last-Event-ID");
     }
 }

@@ -160,7 +160,7 @@ impl ClientApi {
             }
             let resume = match events::resume_point(req.headers()) {
                 Ok(resume) => resume,
-                Err(refused) => return refused,
+                Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
             };
             let http1 = req.version() < hyper::Version::HTTP_2;
             return events::open(&self.core, user, http1, resume);

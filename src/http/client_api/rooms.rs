@@ -5,8 +5,8 @@
 //! `501`.
 
 use super::{internal, not_implemented};
-use crate::core::muc_light::{self, ChatMarker, ConfigFields, Refusal, RoomError, RoomIdError, RoomItem, MARKERS};
 use crate::core::archive::Page;
+use crate::core::muc_light::{self, ChatMarker, ConfigFields, Refusal, RoomError, RoomIdError, RoomItem, MARKERS};
 use crate::core::Core;
 use crate::store::Affiliation;
 use jid::BareJid;
