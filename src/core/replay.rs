@@ -123,10 +123,11 @@ impl Replay {
             }
         }
         Ok(Replay {
+            // Nothing to read: nothing to wait for, nothing covered beyond `after`.
+            until: if sources.is_empty() { after } else { until },
             sources,
             after,
             read_through: after,
-            until,
             waiting_since: None,
         })
     }

@@ -247,8 +247,11 @@ pub(super) fn open(core: &Arc<Core>, user: BareJid, http1: bool, last_event_id: 
                         let Some(more) = st.inbox.try_recv() else { break };
                         reports.extend(report(&more, &owner));
                     }
-                    // Deliveries finishing together may be queued out of order.
-                    reports.sort_by_key(|r| r.id);
+                    // Deliveries finishing together may be queued out of order. (Events
+                    // without an id keep their place: there is no order to restore.)
+                    if reports.iter().all(|r| r.id > 0) {
+                        reports.sort_by_key(|r| r.id);
+                    }
                     let text: String = reports
                         .into_iter()
                         .filter(|r| !replay.as_ref().is_some_and(|p| p.covers(r.id, r.room.as_deref())))
