@@ -76,18 +76,22 @@ async fn a_rest_message_reaches_bob_over_tcp_and_sse_and_both_histories() {
     assert_eq!(m.id.as_ref().map(|i| i.0.as_str()), Some(id.as_str()));
     assert_eq!(m.type_, MessageType::Chat);
 
-    let (event_id, data) = bob_sse.next_message().await;
-    assert_eq!(event_id, 1);
+    let (first_id, data) = bob_sse.next_message().await;
     assert_eq!(data["id"], id.as_str());
     assert_eq!(data["from"], "alice@localhost");
     assert_eq!(data["to"], "bob@localhost");
     assert_eq!(data["body"], "hello bob");
     assert!(data["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
 
-    // A second message gets the next event id.
+    // A second message gets a greater event id. Event ids are the archive ids of bob's
+    // copies (`next_message` checks the data's `archive_id` is the event's id).
     send(&server, "alice", "bob@localhost", "again").await;
-    let (event_id, data) = bob_sse.next_message().await;
-    assert_eq!((event_id, data["body"].as_str()), (2, Some("again")));
+    let (second_id, data) = bob_sse.next_message().await;
+    assert_eq!(data["body"], "again");
+    assert!(second_id > first_id, "{first_id} {second_id}");
+    let bobs = history_with(&server, "bob", "alice@localhost", None, None).await;
+    let archived: Vec<i64> = bobs.iter().map(|m| m.archive_id.parse().unwrap()).collect();
+    assert_eq!(archived, [first_id, second_id]);
 
     for (owner, with) in [("alice", "bob@localhost"), ("bob", "alice@localhost")] {
         let h = history_with(&server, owner, with, None, None).await;
@@ -207,6 +211,113 @@ async fn history_pages_with_limit_and_before_over_messages_spread_in_time() {
         history_with(&server, "bob", "alice@localhost", None, None).await.len(),
         12
     );
+}
+
+/// Bob's archive listing with cursors (`after_id`, `before_id`), as sent.
+async fn bob_page(
+    server: &TestServer,
+    with: Option<&str>,
+    limit: u16,
+    after_id: Option<&str>,
+    before_id: Option<&str>,
+) -> Result<Vec<ChatMessage>, String> {
+    let bob = server.client_as("bob@localhost", "secret");
+    let (after_id, before_id) = (after_id.map(str::to_owned), before_id.map(str::to_owned));
+    match with {
+        None => match bob.get_messages(Some(limit), None, after_id, before_id).await.unwrap() {
+            GetMessagesResponse::ArchivedMessages(m) => Ok(m),
+            GetMessagesResponse::BadRequest(text) => Err(text),
+            other => panic!("{other:?}"),
+        },
+        Some(with) => match bob
+            .get_messages_with(with.into(), Some(limit), None, after_id, before_id)
+            .await
+            .unwrap()
+        {
+            GetMessagesWithResponse::ArchivedMessages(m) => Ok(m),
+            GetMessagesWithResponse::BadRequest(text) => Err(text),
+            other => panic!("{other:?}"),
+        },
+    }
+}
+
+#[tokio::test]
+async fn history_pages_by_archive_id_cursors_without_skipping_or_repeating() {
+    let server = server().await;
+    // Sent eight at a time, so that many are archived in the same millisecond.
+    let bodies: Vec<String> = (0..120).map(|i| format!("c{i:03}")).collect();
+    futures::stream::iter(bodies.iter().enumerate())
+        .for_each_concurrent(8, |(i, body)| {
+            let server = &server;
+            async move {
+                let (from, to) = if i % 4 == 0 {
+                    ("bob", "alice@localhost")
+                } else {
+                    ("alice", "bob@localhost")
+                };
+                send(server, from, to, body).await;
+            }
+        })
+        .await;
+    let all = bob_page(&server, None, 500, None, None).await.unwrap();
+    assert_eq!(all.len(), 120);
+    let ids: Vec<i64> = all.iter().map(|m| m.archive_id.parse().unwrap()).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "archive ids increase, oldest first"
+    );
+    assert!(
+        all.windows(2).all(|w| w[0].timestamp <= w[1].timestamp),
+        "and so do timestamps"
+    );
+
+    for with in [None, Some("alice@localhost")] {
+        // Forward from the start (`after_id` 0), seven at a time.
+        let mut forward = Vec::new();
+        let mut cursor = "0".to_owned();
+        loop {
+            let page = bob_page(&server, with, 7, Some(&cursor), None).await.unwrap();
+            let Some(last) = page.last() else { break };
+            cursor = last.archive_id.clone();
+            forward.extend(page.iter().map(|m| m.archive_id.clone()));
+        }
+        // Backward from the newest, nine at a time.
+        let mut backward = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = bob_page(&server, with, 9, None, cursor.as_deref()).await.unwrap();
+            let Some(first) = page.first() else { break };
+            cursor = Some(first.archive_id.clone());
+            backward.splice(0..0, page.iter().map(|m| m.archive_id.clone()));
+        }
+        // Both see every message exactly once (all 120 are with alice).
+        let expected: Vec<String> = all.iter().map(|m| m.archive_id.clone()).collect();
+        assert_eq!(forward, expected, "{with:?}");
+        assert_eq!(backward, expected, "{with:?}");
+    }
+
+    // Both cursors: the window between them, from its oldest end.
+    let (lo, hi) = (ids[50].to_string(), ids[60].to_string());
+    let window = bob_page(&server, None, 4, Some(&lo), Some(&hi)).await.unwrap();
+    assert_eq!(
+        window.iter().map(|m| m.archive_id.clone()).collect::<Vec<_>>(),
+        all[51..55].iter().map(|m| m.archive_id.clone()).collect::<Vec<_>>()
+    );
+
+    for bad in ["abc", "-1", "1.5", "99999999999999999999"] {
+        assert_eq!(
+            bob_page(&server, None, 5, Some(bad), None).await.unwrap_err(),
+            "Invalid value of 'after_id'",
+            "{bad}"
+        );
+        assert_eq!(
+            bob_page(&server, Some("alice@localhost"), 5, None, Some(bad))
+                .await
+                .unwrap_err(),
+            "Invalid value of 'before_id'",
+            "{bad}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -461,6 +461,72 @@ async fn room_history_pages_with_limit_and_before() {
     assert!(history(&server, "bob", &id, Some(0), None).await.is_empty());
 }
 
+/// A room listing with cursors as sent: the events, or the text of a `400`.
+async fn page(
+    server: &TestServer,
+    id: &str,
+    limit: u16,
+    after_id: Option<&str>,
+    before_id: Option<&str>,
+) -> Result<Vec<RoomEvent>, String> {
+    match client(server, "bob")
+        .get_room_messages(
+            id.into(),
+            Some(limit),
+            None,
+            after_id.map(str::to_owned),
+            before_id.map(str::to_owned),
+        )
+        .await
+        .unwrap()
+    {
+        GetRoomMessagesResponse::ArchivedRoomEvents(e) => Ok(e),
+        GetRoomMessagesResponse::BadRequest(text) => Err(text),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn room_history_pages_by_archive_id_cursors() {
+    let server = server_with("").await;
+    let id = room_of(&server, "alice", &["bob"]).await;
+    // Sent concurrently, so that many share a millisecond.
+    let sent: Vec<String> = (0..40).map(|i| format!("r{i:02}")).collect();
+    futures::future::join_all(sent.iter().map(|b| send(&server, "alice", &id, b))).await;
+    let all = history(&server, "bob", &id, Some(500), None).await;
+    assert_eq!(all.len(), 42);
+    let ids: Vec<String> = all.iter().map(|e| e.archive_id.clone()).collect();
+    let mut forward = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let got = page(&server, &id, 6, Some(&cursor), None).await.unwrap();
+        let Some(last) = got.last() else { break };
+        cursor = last.archive_id.clone();
+        forward.extend(got.into_iter().map(|e| e.archive_id));
+    }
+    assert_eq!(forward, ids);
+    let mut backward = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let got = page(&server, &id, 5, None, cursor.as_deref()).await.unwrap();
+        let Some(first) = got.first() else { break };
+        cursor = Some(first.archive_id.clone());
+        backward.splice(0..0, got.into_iter().map(|e| e.archive_id));
+    }
+    assert_eq!(backward, ids);
+    let mut received: Vec<String> = bodies(&all);
+    received.sort();
+    assert_eq!(received, sent, "every message once");
+    assert_eq!(
+        page(&server, &id, 5, Some("x"), None).await.unwrap_err(),
+        "Invalid value of 'after_id'"
+    );
+    assert_eq!(
+        page(&server, &id, 5, None, Some("1e9")).await.unwrap_err(),
+        "Invalid value of 'before_id'"
+    );
+}
+
 #[tokio::test]
 async fn an_acknowledged_room_message_survives_a_kill_9() {
     let mut server = server_with("").await;

@@ -79,7 +79,7 @@ fn bearer(token: &str) -> String {
 
 /// An event stream of alice's opened with `Authorization: Bearer <token>`.
 async fn stream_with(server: &TestServer, token: &str) -> EventStream {
-    match EventStream::open_with(server, "", Some(&bearer(token))).await {
+    match EventStream::open_as(server, "", Some(&bearer(token))).await {
         Ok(s) => s,
         Err((status, body)) => panic!("the stream was refused: {status} {body}"),
     }
@@ -228,7 +228,7 @@ async fn the_event_stream_takes_the_token_as_access_token() {
     let server = TestServer::start();
     users(&server).await;
     let t = create(&server, "alice@localhost", "secret").await;
-    let mut stream = EventStream::open_with(&server, &format!("?access_token={}", t.token), None)
+    let mut stream = EventStream::open_as(&server, &format!("?access_token={}", t.token), None)
         .await
         .expect("opened with access_token");
     send(&server, "bob@localhost", "alice@localhost", "to the browser").await;
@@ -236,7 +236,7 @@ async fn the_event_stream_takes_the_token_as_access_token() {
 
     // A token that is not one, in the parameter: a failed login.
     for bad in ["mkt_nothing", "", "%20"] {
-        let refused = EventStream::open_with(&server, &format!("?access_token={bad}"), None).await;
+        let refused = EventStream::open_as(&server, &format!("?access_token={bad}"), None).await;
         assert_eq!(
             refused.err(),
             Some((401, "\"Invalid credentials\"".to_owned())),
@@ -259,7 +259,7 @@ async fn the_event_stream_takes_the_token_as_access_token() {
         .unwrap();
     assert_eq!(r, RevokeTokenResponse::TokenRevoked);
     assert!(stream.ends_within(Duration::from_secs(2)).await);
-    let refused = EventStream::open_with(&server, &format!("?access_token={}", t.token), None).await;
+    let refused = EventStream::open_as(&server, &format!("?access_token={}", t.token), None).await;
     assert_eq!(refused.err().map(|(s, _)| s), Some(401));
 }
 
@@ -290,7 +290,7 @@ async fn a_password_change_ends_bearer_streams_and_invalidates_every_token() {
 
     // By the command line beside the running server: within the sync interval.
     let t3 = create(&server, "alice@localhost", "second").await;
-    let mut stream = EventStream::open_with(&server, &format!("?access_token={}", t3.token), None)
+    let mut stream = EventStream::open_as(&server, &format!("?access_token={}", t3.token), None)
         .await
         .expect("opened");
     let out = server.cli(&["passwd", "alice@localhost", "third"]);
@@ -352,7 +352,7 @@ async fn tokens_expire_after_their_lifetime_and_end_their_streams() {
     );
     assert_refused(&server, &t.token).await;
     assert!(token_ids(&server, "alice@localhost", "secret").await.is_empty());
-    let refused = EventStream::open_with(&server, "", Some(&bearer(&t.token))).await;
+    let refused = EventStream::open_as(&server, "", Some(&bearer(&t.token))).await;
     assert_eq!(refused.err().map(|(s, _)| s), Some(401));
 }
 

@@ -4,10 +4,14 @@
 //!
 //! Archive ids are server-assigned and time-ordered: the millisecond timestamp shifted
 //! left 16 bits plus a counter, never decreasing across restarts. They are the XEP-0313
-//! result ids and XEP-0359 stanza ids.
+//! result ids, XEP-0359 stanza ids, REST cursors and SSE event ids. One generator
+//! ([`IdGen`]) serves users' archives and rooms' archives alike, so one id orders them
+//! all, and it knows which ids are still being written ([`Archive::settled`]), so that
+//! nothing reading forward passes an item that is about to appear behind it.
 //!
-//! Also here: the REST history ([`history`]) and reading a stanza back as the REST/SSE
-//! item (`from`, `to`, `body`, `thread`/`parent`, Smack `properties`). When an account is
+//! Also here: the REST history ([`history`], a [`Page`] by time or by archive id) and
+//! reading a stanza back as the REST/SSE item (`from`, `to`, `body`, `thread`/`parent`,
+//! Smack `properties`). When an account is
 //! removed, its archive goes with it (`DeleteRemovedArchive`); the copies in other
 //! users' archives stay theirs.
 //!
@@ -25,7 +29,7 @@ use crate::xml::{parse_element, Element};
 use async_trait::async_trait;
 use jid::BareJid;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,23 +40,84 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Issues archive ids that increase with time and never repeat.
+/// Issues archive ids that increase with time and never repeat, and knows which of them
+/// are still being written.
+///
+/// One generator serves every archive of the server (users' archives and rooms'), so
+/// one id orders items across all of them: an event stream resumes from one id.
+///
+/// Ids are handed out before their rows are committed, and concurrent commits may finish
+/// in any order; a reader that moves a cursor forward must not pass an id whose row may
+/// still appear. [`IdGen::settled`] says how far every issued id has been written (or
+/// given up): a forward cursor never goes beyond it.
 pub struct IdGen {
-    last: Mutex<i64>,
+    state: Mutex<IdState>,
+}
+
+struct IdState {
+    last: i64,
+    /// Issued ids whose rows are not written yet (or whose write has not failed yet).
+    pending: BTreeSet<i64>,
+}
+
+/// Ids issued together; they count as pending until this is dropped (after their write
+/// returned, whatever its outcome).
+pub(crate) struct Reserved<'a> {
+    gen: &'a IdGen,
+    pub ids: Vec<i64>,
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        let mut state = self.gen.state();
+        for id in &self.ids {
+            state.pending.remove(id);
+        }
+    }
 }
 
 impl IdGen {
     pub fn new(max_existing: i64) -> Self {
         IdGen {
-            last: Mutex::new(max_existing),
+            state: Mutex::new(IdState {
+                last: max_existing,
+                pending: BTreeSet::new(),
+            }),
         }
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, IdState> {
+        // Every critical section is a few integer operations that cannot panic.
+        self.state.lock().expect("id mutex poisoned")
+    }
+
+    /// `n` consecutive new ids for items archived at `now_ms`, pending until the
+    /// reservation is dropped.
+    pub(crate) fn reserve(&self, now_ms: i64, n: usize) -> Reserved<'_> {
+        let mut state = self.state();
+        let first = (now_ms << 16).max(state.last + 1);
+        let ids: Vec<i64> = (first..first + n as i64).collect();
+        state.last = first + n as i64 - 1;
+        state.pending.extend(&ids);
+        Reserved { gen: self, ids }
+    }
+
+    /// One new id, settled at once (for tests of the ordering alone).
+    #[cfg(test)]
     pub fn next(&self, now_ms: i64) -> i64 {
-        let mut last = self.last.lock().expect("id mutex poisoned");
-        let id = (now_ms << 16).max(*last + 1);
-        *last = id;
-        id
+        self.reserve(now_ms, 1).ids[0]
+    }
+
+    /// The newest id issued so far (the highest id in the archive at start).
+    pub fn last_issued(&self) -> i64 {
+        self.state().last
+    }
+
+    /// The highest id up to which every issued id is settled: its row is durable, or its
+    /// write failed and it never will be.
+    pub fn settled(&self) -> i64 {
+        let state = self.state();
+        state.pending.first().map_or(state.last, |p| p - 1)
     }
 }
 
@@ -68,7 +133,8 @@ pub fn archivable(stanza: &Element) -> bool {
 
 /// The archive of one server.
 pub struct Archive {
-    ids: IdGen,
+    /// Shared by every archive (users' and rooms'), so one id orders them all.
+    pub(super) ids: IdGen,
     /// Where commit latencies are recorded.
     metrics: Arc<Metrics>,
 }
@@ -110,33 +176,36 @@ impl Archive {
     ) -> Result<Archived, StoreError> {
         let ts = now_ms();
         let xml = stanza.to_xml(ns::CLIENT);
+        let both = recipient_is_local && recipient != sender;
+        let reserved = self.ids.reserve(ts, if both { 2 } else { 1 });
         let mut out = Archived {
             timestamp_ms: ts,
-            ..Default::default()
+            sender_id: Some(reserved.ids[0]),
+            recipient_id: None,
         };
         let mut rows = Vec::with_capacity(2);
-        let id = self.ids.next(ts);
-        out.sender_id = Some(id);
-        rows.push(ArchivedMessage {
-            id,
-            owner: sender.to_string(),
-            with: recipient.to_string(),
-            timestamp_ms: ts,
-            stanza: xml.clone(),
-        });
-        if recipient_is_local && recipient != sender {
-            let id = self.ids.next(ts);
-            out.recipient_id = Some(id);
+        if both {
+            out.recipient_id = Some(reserved.ids[1]);
             rows.push(ArchivedMessage {
-                id,
+                id: reserved.ids[1],
                 owner: recipient.to_string(),
                 with: sender.to_string(),
                 timestamp_ms: ts,
-                stanza: xml,
+                stanza: xml.clone(),
             });
         } else if recipient == sender {
             out.recipient_id = out.sender_id;
         }
+        rows.insert(
+            0,
+            ArchivedMessage {
+                id: reserved.ids[0],
+                owner: sender.to_string(),
+                with: recipient.to_string(),
+                timestamp_ms: ts,
+                stanza: xml,
+            },
+        );
         self.commit(store, rows).await?;
         Ok(out)
     }
@@ -157,41 +226,59 @@ impl Archive {
             ..Default::default()
         };
         if recipient_is_local {
-            let id = self.ids.next(ts);
-            out.recipient_id = Some(id);
+            let xml = stanza.to_xml(ns::CLIENT);
+            let reserved = self.ids.reserve(ts, 1);
+            out.recipient_id = Some(reserved.ids[0]);
             let row = ArchivedMessage {
-                id,
+                id: reserved.ids[0],
                 owner: recipient.to_string(),
                 with: sender.to_string(),
                 timestamp_ms: ts,
-                stanza: stanza.to_xml(ns::CLIENT),
+                stanza: xml,
             };
             self.commit(store, vec![row]).await?;
         }
         Ok(out)
     }
 
-    /// Archives one stanza per entry (owner, other party, stanza), committed together;
-    /// returns their ids once durable, and the timestamp they share.
+    /// Archives one stanza per entry (owner, other party, stanza), committed together,
+    /// with consecutive ids in the order of the entries; returns the ids once durable,
+    /// and the timestamp they share.
     pub(crate) async fn append(
         &self,
         store: &dyn ArchiveStore,
         entries: Vec<(String, String, &Element)>,
     ) -> Result<(Vec<i64>, i64), StoreError> {
         let ts = now_ms();
-        let rows: Vec<ArchivedMessage> = entries
+        let prepared: Vec<(String, String, String)> = entries
             .into_iter()
-            .map(|(owner, with, stanza)| ArchivedMessage {
-                id: self.ids.next(ts),
+            .map(|(owner, with, stanza)| (owner, with, stanza.to_xml(ns::CLIENT)))
+            .collect();
+        let reserved = self.ids.reserve(ts, prepared.len());
+        let rows: Vec<ArchivedMessage> = prepared
+            .into_iter()
+            .zip(&reserved.ids)
+            .map(|((owner, with, stanza), &id)| ArchivedMessage {
+                id,
                 owner,
                 with,
                 timestamp_ms: ts,
-                stanza: stanza.to_xml(ns::CLIENT),
+                stanza,
             })
             .collect();
-        let ids = rows.iter().map(|r| r.id).collect();
         self.commit(store, rows).await?;
-        Ok((ids, ts))
+        Ok((reserved.ids.clone(), ts))
+    }
+
+    /// The newest id issued so far: every item archived before this call has an id no
+    /// greater (an event stream's replay reads up to it).
+    pub fn last_issued(&self) -> i64 {
+        self.ids.last_issued()
+    }
+
+    /// Up to where every issued id is settled (see [`IdGen::settled`]).
+    pub fn settled(&self) -> i64 {
+        self.ids.settled()
     }
 }
 
@@ -260,41 +347,89 @@ impl ChatItem {
     }
 }
 
-/// The newest `limit` archived messages of `owner`, optionally only with `with`, sent
-/// before `before_ms`; returned oldest first.
+/// Which items of an archive a listing asks for (REST `limit`, `before`, `after_id`,
+/// `before_id`). Bounds are exclusive. Without `after_id` the listing is the newest
+/// `limit` items within the bounds (paging backward); with it, the oldest `limit` of
+/// them (paging forward). Either way the items come oldest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    /// Unix milliseconds: only items archived before.
+    pub before_ms: Option<i64>,
+    /// Only items with a greater archive id.
+    pub after_id: Option<i64>,
+    /// Only items with a smaller archive id.
+    pub before_id: Option<i64>,
+}
+
+impl Page {
+    /// The newest `limit` items.
+    pub fn newest(limit: usize) -> Page {
+        Page {
+            limit,
+            ..Page::default()
+        }
+    }
+}
+
+/// A cursor as a client gives it (`after_id`, `before_id`, `Last-Event-ID`): 1 to 19
+/// decimal digits (the spec's pattern) that fit an archive id; `None` for anything else.
+pub fn parse_id(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A page of `owner`'s archived messages, optionally only those with `with` (see
+/// [`Page`]); oldest first.
 pub async fn history(
     core: &Core,
     owner: &BareJid,
     with: Option<&BareJid>,
-    limit: usize,
-    before_ms: Option<i64>,
+    page: Page,
 ) -> Result<Vec<ChatItem>, StoreError> {
-    let rows = newest(core, owner, with, limit, before_ms).await?;
+    let rows = rows(core, owner, with, page).await?;
     Ok(rows.iter().filter_map(ChatItem::from_archived).collect())
 }
 
-/// The rows behind a history listing (a user's archive or a room's): the newest `limit`,
-/// optionally only with `with`, before `before_ms`, oldest first.
-pub(crate) async fn newest(
+/// The rows behind a history listing (a user's archive or a room's): a [`Page`],
+/// optionally only with `with`, oldest first.
+///
+/// Paging forward stops at the settled id ([`Archive::settled`]): an item whose commit
+/// is still under way when the page is read may get a smaller id than items already
+/// committed, and a client moving its `after_id` past it would never see it. It shows on
+/// the next page instead.
+pub(crate) async fn rows(
     core: &Core,
     owner: &BareJid,
     with: Option<&BareJid>,
-    limit: usize,
-    before_ms: Option<i64>,
+    page: Page,
 ) -> Result<Vec<ArchivedMessage>, StoreError> {
-    if limit == 0 {
+    if page.limit == 0 {
         return Ok(Vec::new());
     }
+    let forward = page.after_id.is_some();
+    let before_id = if forward {
+        let settled = core.archive.settled().saturating_add(1);
+        Some(page.before_id.map_or(settled, |b| b.min(settled)))
+    } else {
+        page.before_id
+    };
     let query = ArchiveQuery {
         owner: owner.to_string(),
         with: with.map(|w| w.to_string()),
-        before_ms,
-        limit,
-        newest_first: true,
+        before_ms: page.before_ms,
+        after_id: page.after_id,
+        before_id,
+        limit: page.limit,
+        newest_first: !forward,
         ..Default::default()
     };
     let mut rows = core.stores.archive.archive_query(query).await?;
-    rows.reverse();
+    if !forward {
+        rows.reverse();
+    }
     Ok(rows)
 }
 
@@ -333,6 +468,76 @@ fn smack_properties(stanza: &Element) -> Option<BTreeMap<String, String>> {
 mod tests {
     use super::*;
 
+    fn archive_ids(items: &[ChatItem]) -> Vec<i64> {
+        items.iter().map(|i| i.archive_id.parse().unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn history_pages_with_both_cursors_and_forward_pages_stop_before_an_unsettled_id() {
+        let h = crate::core::testkit::Harness::new(&["alice", "bob", "carol"]).await;
+        let core = &h.core;
+        let bare = |j: &str| BareJid::new(j).unwrap();
+        let bob = bare("bob@localhost");
+        for i in 0..60 {
+            let from = if i % 2 == 0 {
+                "alice@localhost"
+            } else {
+                "carol@localhost"
+            };
+            crate::core::messages::send_chat(core, &bare(from), "bob@localhost", format!("m{i}"))
+                .await
+                .unwrap();
+        }
+        let all = archive_ids(&history(core, &bob, None, Page::newest(500)).await.unwrap());
+        assert_eq!(all.len(), 60);
+        let page = |after_id, before_id, limit| Page {
+            limit,
+            after_id,
+            before_id,
+            ..Page::default()
+        };
+
+        let mut forward = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let got = archive_ids(&history(core, &bob, None, page(Some(cursor), None, 7)).await.unwrap());
+            let Some(&last) = got.last() else { break };
+            cursor = last;
+            forward.extend(got);
+        }
+        assert_eq!(forward, all);
+        let mut backward = Vec::new();
+        let mut cursor = None;
+        loop {
+            let got = archive_ids(&history(core, &bob, None, page(None, cursor, 8)).await.unwrap());
+            let Some(&first) = got.first() else { break };
+            cursor = Some(first);
+            backward.splice(0..0, got);
+        }
+        assert_eq!(backward, all);
+        let with_alice = history(core, &bob, Some(&bare("alice@localhost")), page(Some(all[9]), None, 3))
+            .await
+            .unwrap();
+        assert_eq!(archive_ids(&with_alice), [all[10], all[12], all[14]]);
+
+        // An id issued and not written yet holds forward pages back; backward ones show
+        // what is committed.
+        let last = *all.last().unwrap();
+        let pending = core.archive.ids.reserve(now_ms(), 1);
+        crate::core::messages::send_chat(core, &bare("alice@localhost"), "bob@localhost", "late".into())
+            .await
+            .unwrap();
+        assert!(history(core, &bob, None, page(Some(last), None, 10))
+            .await
+            .unwrap()
+            .is_empty());
+        let newest = history(core, &bob, None, Page::newest(1)).await.unwrap();
+        assert_eq!(newest[0].body, "late");
+        drop(pending);
+        let after = history(core, &bob, None, page(Some(last), None, 10)).await.unwrap();
+        assert_eq!(after, newest);
+    }
+
     #[test]
     fn ids_increase_with_time_and_never_repeat() {
         let g = IdGen::new(0);
@@ -343,6 +548,25 @@ mod tests {
         assert_eq!(id_timestamp(a), 1_000);
         let resumed = IdGen::new(c);
         assert!(resumed.next(900) > c);
+    }
+
+    #[test]
+    fn settled_stops_before_the_oldest_id_still_being_written() {
+        let g = IdGen::new(10);
+        assert_eq!((g.settled(), g.last_issued()), (10, 10));
+        let first = g.reserve(0, 2);
+        let second = g.reserve(0, 1);
+        assert_eq!(
+            (first.ids.as_slice(), second.ids.as_slice()),
+            (&[11, 12][..], &[13][..])
+        );
+        assert_eq!(g.settled(), 10);
+        drop(second);
+        assert_eq!(g.settled(), 10, "11 and 12 may still be written");
+        drop(first);
+        assert_eq!((g.settled(), g.last_issued()), (13, 13));
+        assert!(g.reserve(0, 0).ids.is_empty());
+        assert_eq!(g.settled(), g.last_issued());
     }
 
     #[test]

@@ -203,7 +203,7 @@ async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
 async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -> Result<(), RouteError> {
     let kind = MessageType::of(&stanza);
     let bare = to.to_bare();
-    let sessions = core.sessions.sessions_of(&bare);
+    let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
     if core.settings.archive && super::archive::archivable(&stanza) {
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
@@ -242,6 +242,10 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
                     .with_attr("by", bare.to_string()),
             );
         }
+        // The sessions that get it are those registered once it is durable: an event
+        // stream that opened meanwhile may have read the archive before this commit
+        // (resuming from `Last-Event-ID`), so it must get the message live.
+        sessions = core.sessions.sessions_of(&bare);
     }
 
     // Group chat reaches users from the rooms of a component service (MUC Light sends

@@ -8,7 +8,8 @@
 //!   connected, `component`);
 //! - [`session`]: the table of connected resources and their bounded queues;
 //! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
-//! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features;
+//! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features; [`replay`]:
+//!   what a resuming event stream missed, read back from the archives;
 //! - [`stream_management`] and [`resumption`] (XEP-0198: acks, and sessions that outlive
 //!   their connection for a while), [`csi`] (XEP-0352: what an inactive client's session
 //!   holds back);
@@ -50,6 +51,7 @@ pub mod pep;
 pub(crate) mod presence;
 pub mod private;
 pub mod push;
+pub mod replay;
 pub mod resumption;
 pub(crate) mod roster;
 pub(crate) mod router;

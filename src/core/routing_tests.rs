@@ -145,7 +145,7 @@ async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
     )
     .await;
     assert!(alice.take().is_empty());
-    let items = archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
+    let items = archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
         .await
         .unwrap();
     assert_eq!(items.len(), 1);
@@ -193,7 +193,7 @@ async fn messages_held_offline_arrive_with_their_delay_on_initial_presence_up_to
         .iter()
         .all(|s| s.name != "message" || s.attr("id").is_none()));
     // The archive kept every message, the refused one too.
-    let items = archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
+    let items = archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
         .await
         .unwrap();
     assert_eq!(items.len(), 4);
@@ -327,7 +327,7 @@ async fn a_blocked_user_is_answered_as_if_there_were_no_account_and_the_blocker_
     assert!(to_nobody.is_ok());
     assert!(mallory.take().is_empty());
     assert!(alice.take().is_empty() && alice2.take().is_empty());
-    let alice_history = archive::history(&h.core, &bare("alice@localhost"), None, 10, None)
+    let alice_history = archive::history(&h.core, &bare("alice@localhost"), None, archive::Page::newest(10))
         .await
         .unwrap();
     assert!(alice_history.is_empty(), "{alice_history:?}");
@@ -503,7 +503,7 @@ async fn a_delivered_message_carries_the_recipients_archive_id_and_not_the_sende
     assert_eq!(ids.len(), 1);
     assert_ne!(ids[0].attr("id"), Some("forged"));
     let item = archive::ChatItem::from_delivered(&got, &bare("bob@localhost")).unwrap();
-    let stored = archive::history(&h.core, &bare("bob@localhost"), None, 1, None)
+    let stored = archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(1))
         .await
         .unwrap();
     assert_eq!(stored[0].timestamp, item.timestamp);
@@ -523,10 +523,12 @@ async fn with_the_archive_off_messages_are_delivered_and_nothing_is_kept() {
     .await;
     let got = bob.take_one();
     assert!(got.child("stanza-id", ns::STANZA_ID).is_none());
-    assert!(archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -1063,12 +1065,14 @@ async fn removing_an_account_ends_its_sessions_and_takes_it_out_of_every_roster(
         .any(|s| s.attr("type") == Some("unavailable") && s.attr("from") == Some("alice@localhost/a")));
     assert!(h.stores.roster.roster("bob@localhost").await.unwrap().is_empty());
     assert!(h.stores.roster.roster("alice@localhost").await.unwrap().is_empty());
-    assert!(archive::history(&h.core, &bare("alice@localhost"), None, 10, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        archive::history(&h.core, &bare("alice@localhost"), None, archive::Page::newest(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        archive::history(&h.core, &bare("bob@localhost"), None, 10, None)
+        archive::history(&h.core, &bare("bob@localhost"), None, archive::Page::newest(10))
             .await
             .unwrap()
             .len(),

@@ -42,6 +42,7 @@ for_every_backend!(
     concurrent_updates_of_one_item_never_lose_a_change,
     a_removed_contact_leaves_every_roster,
     archives_are_queried_by_owner_peer_time_and_id,
+    cursors_page_through_one_millisecond_without_skipping_or_repeating,
     an_archive_is_deleted_with_its_owner_only,
     rooms_round_trip_with_occupants_in_join_order,
     a_room_jid_is_created_once,
@@ -542,6 +543,113 @@ async fn archives_are_queried_by_owner_peer_time_and_id(b: Under) {
             .await,
         Err(StoreError::Conflict)
     ));
+}
+
+/// Pages through `owner`'s archive (optionally with one peer) `limit` at a time with an
+/// id cursor, forward (`after_id`, oldest first) or backward (`before_id`, newest first);
+/// returns every id seen, oldest first.
+async fn page_through(
+    store: &dyn ArchiveStore,
+    owner: &str,
+    with: Option<&str>,
+    limit: usize,
+    forward: bool,
+) -> Vec<i64> {
+    let mut seen: Vec<i64> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = ArchiveQuery {
+            owner: owner.into(),
+            with: with.map(str::to_owned),
+            after_id: if forward { cursor } else { None },
+            before_id: if forward { None } else { cursor },
+            limit,
+            newest_first: !forward,
+            ..Default::default()
+        };
+        let page = ids(store, q).await;
+        assert!(page.len() <= limit);
+        let Some(&last) = page.last() else { break };
+        cursor = Some(last);
+        if forward {
+            seen.extend(page);
+        } else {
+            seen.splice(0..0, page.into_iter().rev());
+        }
+    }
+    seen
+}
+
+async fn cursors_page_through_one_millisecond_without_skipping_or_repeating(b: Under) {
+    let store = &b.stores.archive;
+    // 300 messages archived in one millisecond (ids as the core issues them: the
+    // millisecond shifted, plus a counter), for two owners and two peers, in batches.
+    let ms: i64 = 1_732_521_600_000;
+    let base = ms << 16;
+    let mut rows = Vec::new();
+    for i in 0..300i64 {
+        let (owner, with) = match i % 3 {
+            0 => ("alice@localhost", "bob@localhost"),
+            1 => ("alice@localhost", "carol@localhost"),
+            _ => ("coven@muclight.localhost", "alice@localhost"),
+        };
+        rows.push(msg(base + i, owner, with, ms));
+    }
+    for batch in rows.chunks(37) {
+        store.archive_append(batch.to_vec()).await.unwrap();
+    }
+    let of = |owner: &str, with: Option<&str>| -> Vec<i64> {
+        rows.iter()
+            .filter(|m| m.owner == owner && with.is_none_or(|w| m.with == w))
+            .map(|m| m.id)
+            .collect()
+    };
+    for (owner, with) in [
+        ("alice@localhost", None),
+        ("alice@localhost", Some("carol@localhost")),
+        ("coven@muclight.localhost", None),
+    ] {
+        let all = of(owner, with);
+        for limit in [1, 7, 50, 500] {
+            assert_eq!(
+                page_through(&**store, owner, with, limit, true).await,
+                all,
+                "{owner} {with:?} forward by {limit}"
+            );
+            assert_eq!(
+                page_through(&**store, owner, with, limit, false).await,
+                all,
+                "{owner} {with:?} backward by {limit}"
+            );
+        }
+    }
+    // Both cursors at once: a window, paged from either end; with `before_ms` too.
+    let alice = of("alice@localhost", None);
+    let (lo, hi) = (alice[10], alice[40]);
+    let window = |newest_first: bool, limit: usize, before_ms: Option<i64>| ArchiveQuery {
+        owner: "alice@localhost".into(),
+        after_id: Some(lo),
+        before_id: Some(hi),
+        before_ms,
+        limit,
+        newest_first,
+        ..Default::default()
+    };
+    assert_eq!(ids(&**store, window(false, 5, None)).await, alice[11..16]);
+    let mut newest = ids(&**store, window(true, 5, None)).await;
+    newest.reverse();
+    assert_eq!(newest, alice[35..40]);
+    assert_eq!(ids(&**store, window(false, 100, None)).await, alice[11..40]);
+    assert_eq!(ids(&**store, window(false, 100, Some(ms + 1))).await, alice[11..40]);
+    assert!(ids(&**store, window(false, 100, Some(ms))).await.is_empty());
+    // Cursors that name no stored item still bound the page.
+    let q = ArchiveQuery {
+        owner: "alice@localhost".into(),
+        after_id: Some(alice[3] + 1),
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(ids(&**store, q).await, alice[4..6]);
 }
 
 async fn an_archive_is_deleted_with_its_owner_only(b: Under) {

@@ -118,9 +118,9 @@ enum Operation {
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
         before_id: Option<String>,
     },
     /// Send a one-to-one chat message
@@ -138,9 +138,9 @@ enum Operation {
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
         before_id: Option<String>,
     },
     /// Create a room
@@ -173,9 +173,9 @@ enum Operation {
         limit: Option<u16>,
         /// Return only items older than this time, in Unix milliseconds.
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
         before_id: Option<String>,
     },
     /// Add a user to a room

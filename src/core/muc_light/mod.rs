@@ -18,6 +18,10 @@
 //! - Affiliation changes are notified as MUC Light does: occupants who stay get
 //!   `prev-version`, `version` and every change; newcomers their own item with
 //!   `version`; removed users their own `none` item.
+//! - What was archived is delivered with its room archive id (`<stanza-id by=room>`, the
+//!   SSE event id): a message its entry's, a notice of one change that entry's, a notice
+//!   of several changes the last of their entries' (so a stream resuming from it gets
+//!   none of them again).
 //! - The owner leaving passes the room to the longest-standing member; the last
 //!   occupant leaving destroys the room and deletes its archive.
 //! - Changes are compare-and-set on the room's version, so concurrent changes (on one
@@ -31,6 +35,7 @@ pub use items::{ChatMarker, RoomItem, MARKERS};
 pub use protocol::ConfigFields;
 pub use rules::Rules;
 
+use super::archive::Page;
 use super::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use super::lifecycle::{AccountEvent, Subscriber};
 use super::router::{RouteError, Routed, Service};
@@ -299,14 +304,15 @@ async fn check_newcomers(core: &Core, muc: &MucLight, users: &[String]) -> Resul
 }
 
 /// Archives one entry per change (so REST lists one item per user), each an
-/// affiliation notice with the room's new version.
+/// affiliation notice with the room's new version; returns each change's archive id, in
+/// the order of `changes` (the ids are consecutive).
 async fn archive_changes(
     core: &Core,
     room: &str,
     id: &str,
     version: &str,
     changes: &[Change],
-) -> Result<(), RoomError> {
+) -> Result<HashMap<String, i64>, RoomError> {
     let notices: Vec<Element> = changes
         .iter()
         .map(|c| protocol::affiliation_notice(room, id, None, Some(version), std::slice::from_ref(c)))
@@ -316,8 +322,23 @@ async fn archive_changes(
         .zip(&notices)
         .map(|((user, _), notice)| (room.to_owned(), user.clone(), notice))
         .collect();
-    core.archive.append(&*core.stores.archive, entries).await?;
-    Ok(())
+    let (ids, _) = core.archive.append(&*core.stores.archive, entries).await?;
+    Ok(changes.iter().map(|(user, _)| user.clone()).zip(ids).collect())
+}
+
+/// A notice sent with the XEP-0359 id of what the room archived for it: the archived
+/// entry of its one change, or for a notice of several changes the last of their
+/// entries (the event stream gives that id to all of them, so that a client resuming
+/// from it gets none of them again). `None` (nothing archived): the notice as it is.
+fn with_archive_id(notice: Element, room: &str, id: Option<i64>) -> Element {
+    match id {
+        Some(id) => notice.with_child(
+            Element::new("stanza-id", ns::STANZA_ID)
+                .with_attr("id", id.to_string())
+                .with_attr("by", room),
+        ),
+        None => notice,
+    }
 }
 
 /// Creates a room owned by `creator` (or by the member listed as owner), with the
@@ -377,7 +398,7 @@ pub async fn create(
         .iter()
         .map(|o| (o.user.clone(), Some(o.affiliation)))
         .collect();
-    archive_changes(core, &created.jid, &id, &created.version, &changes).await?;
+    let archived = archive_changes(core, &created.jid, &id, &created.version, &changes).await?;
     let from = Jid::new(&created.jid).map_err(|_| Refusal::NotFound)?;
     for change in &changes {
         let notice = protocol::affiliation_notice(
@@ -387,6 +408,7 @@ pub async fn create(
             Some(&created.version),
             std::slice::from_ref(change),
         );
+        let notice = with_archive_id(notice, &created.jid, archived.get(&change.0).copied());
         send_to_each(core, &from, &notice, std::slice::from_ref(&change.0)).await?;
     }
     Ok(created)
@@ -462,9 +484,9 @@ pub async fn change_affiliations(
             // The last occupant left: the room and its archive go.
             let n = core.stores.archive.delete_archive(room.as_str()).await?;
             tracing::info!(%room, messages = n, "empty room destroyed with its archive");
-            return tell_removed(core, room, &id, &outcome.removed).await;
+            return tell_removed(core, room, &id, &outcome.removed, &HashMap::new()).await;
         };
-        archive_changes(core, room.as_str(), &id, &after.version, &outcome.changes).await?;
+        let archived = archive_changes(core, room.as_str(), &id, &after.version, &outcome.changes).await?;
         let staying: Vec<String> = after
             .occupants
             .iter()
@@ -478,23 +500,33 @@ pub async fn change_affiliations(
             Some(&after.version),
             &outcome.changes,
         );
+        let full = with_archive_id(full, room.as_str(), archived.values().max().copied());
         send_to_each(core, &from, &full, &staying).await?;
         for user in &outcome.added {
             let own = outcome.changes.iter().find(|(u, _)| u == user).cloned();
             let notice = protocol::affiliation_notice(room.as_str(), &id, None, Some(&after.version), own.as_slice());
+            let notice = with_archive_id(notice, room.as_str(), archived.get(user).copied());
             send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
         }
-        return tell_removed(core, room, &id, &outcome.removed).await;
+        return tell_removed(core, room, &id, &outcome.removed, &archived).await;
     }
     Err(too_busy())
 }
 
 /// Tells each user who left `room` (or was removed) of it: their own `none` item, no
-/// version (MUC Light's short form).
-async fn tell_removed(core: &Core, room: &BareJid, id: &str, removed: &[String]) -> Result<(), RoomError> {
+/// version (MUC Light's short form), with the archive id of that change when the room
+/// archived it (`archived`).
+async fn tell_removed(
+    core: &Core,
+    room: &BareJid,
+    id: &str,
+    removed: &[String],
+    archived: &HashMap<String, i64>,
+) -> Result<(), RoomError> {
     let from = Jid::from(room.clone());
     for user in removed {
         let notice = protocol::affiliation_notice(room.as_str(), id, None, None, &[(user.clone(), None)]);
+        let notice = with_archive_id(notice, room.as_str(), archived.get(user).copied());
         send_to_each(core, &from, &notice, std::slice::from_ref(user)).await?;
     }
     Ok(())
@@ -564,18 +596,11 @@ pub async fn send(core: &Core, sender: &BareJid, room: &BareJid, message: &Eleme
     Ok(id)
 }
 
-/// The newest `limit` items of the room's archive (before `before_ms`), oldest first,
-/// for an occupant.
-pub async fn history(
-    core: &Core,
-    user: &BareJid,
-    room: &BareJid,
-    limit: usize,
-    before_ms: Option<i64>,
-) -> Result<Vec<RoomItem>, RoomError> {
+/// A page of the room's archive (see [`Page`]), oldest first, for an occupant.
+pub async fn history(core: &Core, user: &BareJid, room: &BareJid, page: Page) -> Result<Vec<RoomItem>, RoomError> {
     muc(core)?;
     load_for(core, room, user).await?;
-    let rows = super::archive::newest(core, room, None, limit, before_ms).await?;
+    let rows = super::archive::rows(core, room, None, page).await?;
     Ok(rows.iter().filter_map(RoomItem::from_archived).collect())
 }
 

@@ -130,7 +130,7 @@ async fn a_groupchat_message_reaches_every_occupant_the_sender_too_from_the_room
         assert_eq!(sid.attr("by"), Some(ROOM));
     }
     assert!(carol.take().is_empty());
-    let history = history(&h.core, &bare("alice@localhost"), &bare(ROOM), 10, None)
+    let history = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(10))
         .await
         .unwrap();
     let last = history.last().unwrap();
@@ -188,7 +188,7 @@ async fn an_affiliation_change_is_told_in_full_to_those_who_stay_and_briefly_to_
     assert_eq!(x_child(&removed, "version"), None);
     assert_eq!(affiliation_users(&removed), [pair("bob@localhost", "none")]);
     // Archived one entry per user, after the creation's.
-    let items = history(&h.core, &bare("alice@localhost"), &bare(ROOM), 10, None)
+    let items = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(10))
         .await
         .unwrap();
     let changes: Vec<_> = items
@@ -540,13 +540,13 @@ async fn rest_style_messages_carry_markers_and_read_back_as_items() {
     .await
     .unwrap();
     assert_eq!(bob.take().len(), 2);
-    let items = history(&h.core, &bare("bob@localhost"), &bare(ROOM), 2, None)
+    let items = history(&h.core, &bare("bob@localhost"), &bare(ROOM), Page::newest(2))
         .await
         .unwrap();
     assert_eq!((items[0].id.as_str(), items[0].markable), (id.as_str(), Some(true)));
     assert_eq!((items[1].body.as_deref(), items[1].markable), (None, None));
     assert_eq!(items[1].chat_marker, Some(marker));
-    let outsider = history(&h.core, &bare("nobody@localhost"), &bare(ROOM), 2, None).await;
+    let outsider = history(&h.core, &bare("nobody@localhost"), &bare(ROOM), Page::newest(2)).await;
     assert!(matches!(outsider, Err(RoomError::Refused(Refusal::NotOccupant))));
 }
 
@@ -605,4 +605,114 @@ fn rest_paths_name_rooms_by_id_or_jid_on_the_users_own_service() {
     for bad in ["@invalid", "a/b", "a b@muclight.localhost", ""] {
         assert_eq!(ok(bad), Err(RoomIdError::InvalidId), "{bad}");
     }
+}
+
+/// The archive ids of items, as numbers.
+fn archive_ids(items: &[RoomItem]) -> Vec<i64> {
+    items.iter().map(|i| i.archive_id.parse().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn room_history_pages_with_both_cursors_without_skipping_or_repeating() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let (_alice, _bob) = coven(&h).await;
+    let (alice, bob, room) = (bare("alice@localhost"), bare("bob@localhost"), bare(ROOM));
+    // Many messages in a few milliseconds: ids, not timestamps, tell them apart.
+    for i in 0..130 {
+        let m = room_message(Some(format!("m{i}")), false, None);
+        send(&h.core, &alice, &room, &m).await.unwrap();
+    }
+    let all = history(&h.core, &bob, &room, Page::newest(500)).await.unwrap();
+    assert_eq!(all.len(), 132, "two creation entries and every message");
+    let all_ids = archive_ids(&all);
+    assert!(all_ids.windows(2).all(|w| w[0] < w[1]));
+
+    // Forward from the start: `after_id` 0 is before everything.
+    let mut forward = Vec::new();
+    let mut after = Some(0);
+    loop {
+        let page = Page {
+            limit: 9,
+            after_id: after,
+            ..Page::default()
+        };
+        let items = history(&h.core, &bob, &room, page).await.unwrap();
+        let Some(last) = items.last() else { break };
+        after = Some(last.archive_id.parse().unwrap());
+        forward.extend(archive_ids(&items));
+    }
+    assert_eq!(forward, all_ids);
+
+    let mut backward = Vec::new();
+    let mut before = None;
+    loop {
+        let page = Page {
+            limit: 11,
+            before_id: before,
+            ..Page::default()
+        };
+        let items = history(&h.core, &bob, &room, page).await.unwrap();
+        let Some(first) = items.first() else { break };
+        before = Some(first.archive_id.parse().unwrap());
+        backward.splice(0..0, archive_ids(&items));
+    }
+    assert_eq!(backward, all_ids);
+
+    // Both cursors: the window between them, from its oldest end.
+    let window = Page {
+        limit: 3,
+        after_id: Some(all_ids[20]),
+        before_id: Some(all_ids[22]),
+        ..Page::default()
+    };
+    let items = history(&h.core, &bob, &room, window).await.unwrap();
+    assert_eq!(archive_ids(&items), [all_ids[21]]);
+}
+
+#[tokio::test]
+async fn affiliation_notices_carry_the_archive_ids_of_their_entries() {
+    let h = Harness::new(&["alice", "bob", "carol", "dave"]).await;
+    let (mut alice, mut bob) = coven(&h).await;
+    let mut carol = h.online("carol@localhost/c").await;
+    let mut dave = h.online("dave@localhost/d").await;
+    let changes = [
+        ("carol@localhost".to_owned(), Some(Affiliation::Member)),
+        ("dave@localhost".to_owned(), Some(Affiliation::Member)),
+    ];
+    change_affiliations(&h.core, &bare("alice@localhost"), &bare(ROOM), &changes, None)
+        .await
+        .unwrap();
+    let entries = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(2))
+        .await
+        .unwrap();
+    let by_user: HashMap<String, String> = entries
+        .iter()
+        .map(|e| (e.user.clone().unwrap(), e.archive_id.clone()))
+        .collect();
+    let stanza_id = |notice: &Element| {
+        notice
+            .elements()
+            .find(|e| e.is("stanza-id", ns::STANZA_ID) && e.attr("by") == Some(ROOM))
+            .and_then(|e| e.attr("id"))
+            .map(str::to_owned)
+    };
+    // Those who stay get both changes, under the id of the last entry.
+    let last = entries.last().unwrap().archive_id.clone();
+    for staying in [&mut alice, &mut bob] {
+        let notice = staying.take_one();
+        assert_eq!(affiliation_users(&notice).len(), 2);
+        assert_eq!(stanza_id(&notice), Some(last.clone()));
+    }
+    // Each newcomer gets its own change, under its own entry's id.
+    assert_eq!(stanza_id(&carol.take_one()), by_user.get("carol@localhost").cloned());
+    assert_eq!(stanza_id(&dave.take_one()), by_user.get("dave@localhost").cloned());
+    // A user removed: its own entry's id.
+    let removal = [("dave@localhost".to_owned(), None)];
+    change_affiliations(&h.core, &bare("alice@localhost"), &bare(ROOM), &removal, None)
+        .await
+        .unwrap();
+    let entry = history(&h.core, &bare("alice@localhost"), &bare(ROOM), Page::newest(1))
+        .await
+        .unwrap();
+    assert_eq!(stanza_id(&dave.take_one()), Some(entry[0].archive_id.clone()));
 }

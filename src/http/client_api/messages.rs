@@ -3,15 +3,12 @@
 //! operations.
 
 use super::internal;
-use crate::core::archive::{self, ChatItem};
+use crate::core::archive::{self, ChatItem, Page};
 use crate::core::messages::{self, SendError};
 use crate::core::Core;
 use jid::BareJid;
 use meerkat_client_api as api;
 use swagger::ApiError;
-
-/// Listings return this many items unless the request says otherwise.
-const DEFAULT_LIMIT: u16 = 50;
 
 pub(super) fn chat_message_model(item: ChatItem) -> api::models::ChatMessage {
     let mut m = api::models::ChatMessage::new(item.archive_id, item.id, item.from, item.to, item.timestamp, item.body);
@@ -25,23 +22,14 @@ async fn items(
     core: &Core,
     owner: &BareJid,
     with: Option<&BareJid>,
-    limit: Option<u16>,
-    before: Option<i64>,
+    page: Page,
 ) -> Result<Vec<api::models::ChatMessage>, ApiError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT) as usize;
-    let items = archive::history(core, owner, with, limit, before)
-        .await
-        .map_err(internal)?;
+    let items = archive::history(core, owner, with, page).await.map_err(internal)?;
     Ok(items.into_iter().map(chat_message_model).collect())
 }
 
-pub(super) async fn history(
-    core: &Core,
-    user: &BareJid,
-    limit: Option<u16>,
-    before: Option<i64>,
-) -> Result<api::GetMessagesResponse, ApiError> {
-    let items = items(core, user, None, limit, before).await?;
+pub(super) async fn history(core: &Core, user: &BareJid, page: Page) -> Result<api::GetMessagesResponse, ApiError> {
+    let items = items(core, user, None, page).await?;
     Ok(api::GetMessagesResponse::ArchivedMessages(items))
 }
 
@@ -49,15 +37,14 @@ pub(super) async fn history_with(
     core: &Core,
     user: &BareJid,
     with: &str,
-    limit: Option<u16>,
-    before: Option<i64>,
+    page: Page,
 ) -> Result<api::GetMessagesWithResponse, ApiError> {
     let Ok(with) = crate::core::jid::parse_bare(with.trim()) else {
         return Ok(api::GetMessagesWithResponse::BadRequest(
             "Invalid interlocutor JID".into(),
         ));
     };
-    let items = items(core, user, Some(&with), limit, before).await?;
+    let items = items(core, user, Some(&with), page).await?;
     Ok(api::GetMessagesWithResponse::ArchivedMessages(items))
 }
 

@@ -15,9 +15,11 @@
 //! goes through [`idempotent`] around the generated router (so the operations below ignore
 //! the key they are handed: by then it has been claimed, and their answer is recorded
 //! there).
+//! [`cursors`] reads the paging parameters the listings share.
 
 mod compat;
 mod contacts;
+mod cursors;
 mod events;
 mod idempotent;
 mod messages;
@@ -139,8 +141,12 @@ impl ClientApi {
             if checked.is_err() {
                 return json_error(StatusCode::BAD_REQUEST, "Invalid query string");
             }
+            let resume = match events::resume_point(req.headers()) {
+                Ok(resume) => resume,
+                Err(e) => return json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+            };
             let http1 = req.version() < hyper::Version::HTTP_2;
-            return events::open(&self.core, caller.jid, caller.token, http1).await;
+            return events::open(&self.core, caller.jid, caller.token, http1, resume).await;
         }
         if let Some((status, text)) = compat::answer(
             &self.core,
@@ -318,11 +324,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         &self,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesResponse, ApiError> {
-        messages::history(&self.core, &context.user.jid, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetMessagesResponse::BadRequest(text.into())),
+        };
+        messages::history(&self.core, &context.user.jid, page).await
     }
 
     async fn send_message(
@@ -339,11 +349,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         jid: String,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetMessagesWithResponse, ApiError> {
-        messages::history_with(&self.core, &context.user.jid, &jid, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetMessagesWithResponse::BadRequest(text.into())),
+        };
+        messages::history_with(&self.core, &context.user.jid, &jid, page).await
     }
 
     async fn create_room(
@@ -377,11 +391,15 @@ impl api::Api<ApiContext> for ClientApiImpl {
         id: String,
         limit: Option<u16>,
         before: Option<i64>,
-        _after_id: Option<String>,
-        _before_id: Option<String>,
+        after_id: Option<String>,
+        before_id: Option<String>,
         context: &ApiContext,
     ) -> Result<api::GetRoomMessagesResponse, ApiError> {
-        rooms::history(&self.core, &context.user.jid, &id, limit, before).await
+        let page = match cursors::page(limit, before, after_id, before_id) {
+            Ok(page) => page,
+            Err(text) => return Ok(api::GetRoomMessagesResponse::BadRequest(text.into())),
+        };
+        rooms::history(&self.core, &context.user.jid, &id, page).await
     }
 
     async fn invite_to_room(

@@ -5,6 +5,7 @@
 //! `501`.
 
 use super::{internal, not_implemented};
+use crate::core::archive::Page;
 use crate::core::muc_light::{self, ChatMarker, ConfigFields, Refusal, RoomError, RoomIdError, RoomItem, MARKERS};
 use crate::core::Core;
 use crate::store::Affiliation;
@@ -12,9 +13,6 @@ use jid::BareJid;
 use meerkat_client_api as api;
 use meerkat_client_api::models;
 use swagger::ApiError;
-
-/// Listings return this many items unless the request says otherwise.
-const DEFAULT_LIMIT: u16 = 50;
 
 /// Why a room operation did not succeed: the path named no room, or the core refused.
 enum Failure {
@@ -329,14 +327,12 @@ pub(super) async fn history(
     core: &Core,
     user: &BareJid,
     id: &str,
-    limit: Option<u16>,
-    before: Option<i64>,
+    page: Page,
 ) -> Result<api::GetRoomMessagesResponse, ApiError> {
     respond(
         async {
             let room = muc_light::resolve_room(core, user, id)?;
-            let limit = limit.unwrap_or(DEFAULT_LIMIT) as usize;
-            let items = muc_light::history(core, user, &room, limit, before).await?;
+            let items = muc_light::history(core, user, &room, page).await?;
             Ok(api::GetRoomMessagesResponse::ArchivedRoomEvents(
                 items.into_iter().map(event_model).collect(),
             ))
