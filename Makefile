@@ -17,6 +17,12 @@ BOSH_CLIENT := tests/bosh-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
+# The client SDKs generated from api/client.yaml (api/sdk.sh; git-ignored), and what their
+# consumer tests need: pytest and the Python SDK's dependencies in .tools/venv, TypeScript
+# in tests/sdk-ts/node_modules (see docs/api.md, "Generating SDKs").
+SDK_STAMP := sdk/.stamp
+SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
+SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
 # cargo-fuzz, for the fuzz targets in fuzz/ (see docs/security.md, "Fuzzing").
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
@@ -27,13 +33,14 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration contract tools java generate check-generated \
+.PHONY: help run build test unit integration contract tools java generate sdk check-generated \
         check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint fuzz fuzz-smoke
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
+	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -56,7 +63,7 @@ unit:
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP)
+integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test '*'
 
 contract: $(SCHEMATHESIS)
@@ -112,6 +119,17 @@ $(SLIXMPP): $(VENV)/bin/pip tests/slixmpp/requirements.txt
 	$(VENV)/bin/pip install -q -r tests/slixmpp/requirements.txt
 	@touch $@
 
+$(SDK_PYTHON_TEST): $(VENV)/bin/pip tests/sdk-python/requirements.txt
+	$(VENV)/bin/python -m pip install -q -r tests/sdk-python/requirements.txt
+	@touch $@
+
+$(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the TypeScript SDK test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/sdk-ts && npm ci --no-audit --no-fund
+	@touch $@
+
 $(SCHEMATHESIS): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
 	@touch $@
@@ -149,6 +167,15 @@ tools: $(GENERATOR) $(SCHEMATHESIS) java
 
 generate: $(GENERATOR) java
 	sh api/generate.sh
+
+# The SDKs; `make sdk` always regenerates, the integration tests only when an input changed.
+sdk: $(GENERATOR) java
+	sh api/sdk.sh
+	@touch $(SDK_STAMP)
+
+$(SDK_STAMP): api/client.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
+	sh api/sdk.sh
+	@touch $@
 
 check-generated: $(GENERATOR) java
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
