@@ -1,7 +1,8 @@
 # meerkat developer commands. `make help` lists them.
 #
 # Everything a target needs is installed by the project itself: Python tools go into
-# .tools/venv (git-ignored), Java (only for regenerating generated/) comes from Debian.
+# .tools/venv (git-ignored), Java (only for generating code from the specs: generated/ and
+# the SDKs of `make sdk`, which `make test` builds) comes from Debian.
 
 SHELL := /bin/sh
 CARGO ?= cargo
@@ -33,7 +34,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration contract tools java generate sdk check-generated \
+.PHONY: help run build test unit integration contract tools java generate sdk sdk-test check-generated \
         check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint fuzz fuzz-smoke
 
 help:
@@ -41,6 +42,7 @@ help:
 	@echo "make test               unit + integration + contract tests"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
+	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -65,6 +67,10 @@ unit:
 
 integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test '*'
+
+# The SDK consumer tests alone; `make test` runs them within `integration`.
+sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+	$(CARGO) test --test sdk_consumers
 
 contract: $(SCHEMATHESIS)
 	$(CARGO) build --bin meerkat
@@ -158,7 +164,7 @@ $(BOSH_CLIENT): tests/bosh-client/package.json tests/bosh-client/package-lock.js
 # The generator is a Java program; Debian's JRE is enough.
 java:
 	@command -v java >/dev/null 2>&1 || { \
-	  echo "installing a Java runtime (needed only to regenerate generated/)"; \
+	  echo "installing a Java runtime (needed to generate code from api/*.yaml: generated/, the SDKs)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 tools: $(GENERATOR) $(SCHEMATHESIS) java

@@ -226,8 +226,11 @@ class EventStream:
             try:
                 self.open()
                 yield from self._read()
-            except (urllib3.exceptions.HTTPError, OSError):
-                if not self.reconnect or self._closed:
+            except Exception as e:
+                if self._closed:
+                    return  # closed while reading: whatever the read raised is moot
+                connection_failed = isinstance(e, (urllib3.exceptions.HTTPError, OSError))
+                if not (connection_failed and self.reconnect):
                     raise
             self._drop()
             if not self.reconnect or self._closed:
