@@ -1,7 +1,8 @@
 # meerkat developer commands. `make help` lists them.
 #
 # Everything a target needs is installed by the project itself: Python tools go into
-# .tools/venv (git-ignored), Java (only for regenerating generated/) comes from Debian.
+# .tools/venv (git-ignored), Java (only for generating code from the specs: generated/ and
+# the SDKs of `make sdk`, which `make test` builds) comes from Debian.
 
 SHELL := /bin/sh
 CARGO ?= cargo
@@ -17,6 +18,12 @@ BOSH_CLIENT := tests/bosh-client/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
+# The client SDKs generated from api/client.yaml (api/sdk.sh; git-ignored), and what their
+# consumer tests need: pytest and the Python SDK's dependencies in .tools/venv, TypeScript
+# in tests/sdk-ts/node_modules (see docs/api.md, "Generating SDKs").
+SDK_STAMP := sdk/.stamp
+SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
+SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
 # cargo-fuzz, for the fuzz targets in fuzz/ (see docs/security.md, "Fuzzing").
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
@@ -27,13 +34,15 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration contract tools java generate check-generated \
+.PHONY: help run build test unit integration contract tools java generate sdk sdk-test check-generated \
         check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint fuzz fuzz-smoke
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
+	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
+	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -56,8 +65,12 @@ unit:
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP)
+integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test '*'
+
+# The SDK consumer tests alone; `make test` runs them within `integration`.
+sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+	$(CARGO) test --test sdk_consumers
 
 contract: $(SCHEMATHESIS)
 	$(CARGO) build --bin meerkat
@@ -112,6 +125,17 @@ $(SLIXMPP): $(VENV)/bin/pip tests/slixmpp/requirements.txt
 	$(VENV)/bin/pip install -q -r tests/slixmpp/requirements.txt
 	@touch $@
 
+$(SDK_PYTHON_TEST): $(VENV)/bin/pip tests/sdk-python/requirements.txt
+	$(VENV)/bin/python -m pip install -q -r tests/sdk-python/requirements.txt
+	@touch $@
+
+$(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the TypeScript SDK test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/sdk-ts && npm ci --no-audit --no-fund
+	@touch $@
+
 $(SCHEMATHESIS): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
 	@touch $@
@@ -140,7 +164,7 @@ $(BOSH_CLIENT): tests/bosh-client/package.json tests/bosh-client/package-lock.js
 # The generator is a Java program; Debian's JRE is enough.
 java:
 	@command -v java >/dev/null 2>&1 || { \
-	  echo "installing a Java runtime (needed only to regenerate generated/)"; \
+	  echo "installing a Java runtime (needed to generate code from api/*.yaml: generated/, the SDKs)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
 tools: $(GENERATOR) $(SCHEMATHESIS) java
@@ -149,6 +173,15 @@ tools: $(GENERATOR) $(SCHEMATHESIS) java
 
 generate: $(GENERATOR) java
 	sh api/generate.sh
+
+# The SDKs; `make sdk` always regenerates, the integration tests only when an input changed.
+sdk: $(GENERATOR) java
+	sh api/sdk.sh
+	@touch $(SDK_STAMP)
+
+$(SDK_STAMP): api/client.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
+	sh api/sdk.sh
+	@touch $@
 
 check-generated: $(GENERATOR) java
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \

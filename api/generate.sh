@@ -13,6 +13,8 @@ if [ ! -x "$gen" ]; then
   echo "openapi-generator is not installed; run: make generate" >&2
   exit 1
 fi
+# The log of each run goes into the output folder, which need not exist yet.
+mkdir -p "$out"
 for spec in client admin; do
   rm -rf "$out/$spec"
   "$gen" generate --generator-name rust-server \

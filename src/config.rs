@@ -228,7 +228,7 @@ pub struct ClientApiHandler {
     pub host: String,
     #[serde(default = "default_api_path")]
     pub path: String,
-    /// Serve the spec and a browsable page at `/api-docs`.
+    /// Serve the spec and Swagger UI on it at `<path>-docs` (`/api-docs`).
     #[serde(default = "yes")]
     pub docs: bool,
     /// Origins answered with CORS headers; `"*"` allows any.

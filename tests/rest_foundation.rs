@@ -415,22 +415,6 @@ async fn requests_outside_the_contract_get_its_error_texts() {
 }
 
 #[tokio::test]
-async fn the_running_server_serves_its_spec_and_a_browsable_page() {
-    let server = TestServer::start();
-    let addr = server.addr("mongoose_client_api");
-    let yaml = raw_request(addr, "GET", "/api-docs/client.yaml", &[], "");
-    assert_eq!(yaml.status, 200);
-    assert_eq!(
-        yaml.body,
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api/client.yaml")).unwrap()
-    );
-    let page = raw_request(addr, "GET", "/api-docs", &[], "");
-    assert_eq!(page.status, 200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
-    assert!(page.body.contains("sendMessage") && page.body.contains("Missing message body"));
-}
-
-#[tokio::test]
 async fn https_with_no_certificate_files_uses_a_generated_self_signed_one() {
     let server = TestServer::start_with(|dir| {
         common::default_config(dir, "").replacen(

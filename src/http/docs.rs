@@ -1,45 +1,195 @@
 //! API documentation served by the running server, with no network access needed:
-//! `/api-docs/client.yaml` is the spec itself, `/api-docs` a page rendered from it at
-//! first use (operations by tag, parameters, bodies, responses and examples).
+//! `<mount>/client.yaml` is the spec itself, `<mount>` (`/api-docs`) Swagger UI on it,
+//! with "Try it out" sending real requests to this server's client API.
+//!
+//! Swagger UI's files come from the `swagger-ui-dist` crate, which packages them into the
+//! binary but hands them out only through an axum router; they are taken from that router
+//! once, at the first request for one, and served from memory after that. The page and
+//! its start script are ours: the script (`swagger-initializer.js`) is a file rather
+//! than inline so that the page's Content-Security-Policy can forbid inline scripts, and
+//! it reads where the spec and the API are from the page's `data-` attributes.
+//!
+//! The spec's server is `{scheme}://{host}/api` with a local default; whatever server a
+//! visitor picks, the start script's request interceptor sends "Try it out" requests to
+//! the API of the server that served the page (same origin, its configured API path), so
+//! the page works behind any host name. Basic and bearer credentials are entered through
+//! Swagger UI's "Authorize" dialog (the spec's two security schemes). The admin API's spec
+//! is not served: the admin listener has no docs.
 
 use super::client_api::SPEC;
 use super::contract::spec_json;
 use super::{full, json_error, Body};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
-use std::fmt::Write;
 use std::sync::OnceLock;
+use tokio::sync::OnceCell;
 
-pub(crate) fn serve<B>(req: &Request<B>, mount: &str) -> Response<Body> {
+/// What the page may load and do: its own scripts, styles and the API (same origin),
+/// images from itself or inline (`data:` icons); Swagger UI sets inline `style`
+/// attributes. No inline scripts, no framing, no forms posted elsewhere.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                   img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+                   base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The start script of the page (see the module docs).
+const INITIALIZER: &str = include_str!("docs/swagger-initializer.js");
+
+/// Swagger UI's files may be kept by browsers for an hour; the page and the spec are
+/// checked again on every visit so a new server version shows at once.
+const ASSET_CACHE: &str = "public, max-age=3600";
+
+/// Swagger UI's files, as the `swagger-ui-dist` crate serves them.
+struct Assets {
+    js: Bytes,
+    js_map: Bytes,
+    css: Bytes,
+    css_map: Bytes,
+}
+
+/// Serves `req` under `mount` (`/api-docs`), for the client API at `api_path` (`/api`).
+pub(crate) async fn serve<B>(req: &Request<B>, mount: &str, api_path: &str) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
     }
     let rest = req.uri().path()[mount.len()..].trim_end_matches('/');
-    let (content_type, body): (&str, &'static str) = match rest {
-        "" => ("text/html; charset=utf-8", page()),
-        "/client.yaml" => ("application/yaml", SPEC),
+    let asset = |pick: fn(&Assets) -> &Bytes| async move { assets().await.map(|a| pick(a).clone()) };
+    let (content_type, cache, body) = match rest {
+        "" => (
+            "text/html; charset=utf-8",
+            "no-cache",
+            Some(Bytes::from(page(mount, api_path))),
+        ),
+        "/client.yaml" => (
+            "application/yaml",
+            "no-cache",
+            Some(Bytes::from_static(SPEC.as_bytes())),
+        ),
+        "/swagger-initializer.js" => (
+            "text/javascript; charset=utf-8",
+            "no-cache",
+            Some(Bytes::from_static(INITIALIZER.as_bytes())),
+        ),
+        "/swagger-ui-bundle.js" => ("text/javascript; charset=utf-8", ASSET_CACHE, asset(|a| &a.js).await),
+        "/swagger-ui-bundle.js.map" => ("application/json", ASSET_CACHE, asset(|a| &a.js_map).await),
+        "/swagger-ui.css" => ("text/css; charset=utf-8", ASSET_CACHE, asset(|a| &a.css).await),
+        "/swagger-ui.css.map" => ("application/json", ASSET_CACHE, asset(|a| &a.css_map).await),
         _ => return json_error(StatusCode::NOT_FOUND, "Not found"),
     };
+    let Some(body) = body else {
+        return super::unavailable();
+    };
     let mut response = Response::new(full(body));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if rest.is_empty() {
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     response
 }
 
-fn page() -> &'static str {
-    static PAGE: OnceLock<String> = OnceLock::new();
-    PAGE.get_or_init(|| match spec_json(SPEC) {
-        Ok(spec) => render(&spec),
-        Err(e) => format!(
-            "<!doctype html><p>The spec could not be read: {}</p>",
-            escape(&e.to_string())
-        ),
+/// Swagger UI's files, taken from the crate's router at first use. `None` only if the
+/// crate stopped serving one of them (a dependency upgrade gone wrong): logged, and the
+/// request answered `503` rather than the server stopping.
+async fn assets() -> Option<&'static Assets> {
+    static ASSETS: OnceCell<Option<Assets>> = OnceCell::const_new();
+    ASSETS
+        .get_or_init(|| async {
+            match load_assets().await {
+                Ok(assets) => Some(assets),
+                Err(e) => {
+                    tracing::error!(error = %e, "Swagger UI's files could not be read");
+                    None
+                }
+            }
+        })
+        .await
+        .as_ref()
+}
+
+async fn load_assets() -> Result<Assets, String> {
+    const PREFIX: &str = "/swagger-ui";
+    let mut router = swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
+        uri_prefix: PREFIX,
+        // Only the files are taken from the router, never its page.
+        api_definition: swagger_ui_dist::OpenApiSource::Uri("client.yaml"),
+        title: None,
+    });
+    Ok(Assets {
+        js: fetch(&mut router, PREFIX, "swagger-ui-bundle.js").await?,
+        js_map: fetch(&mut router, PREFIX, "swagger-ui-bundle.js.map").await?,
+        css: fetch(&mut router, PREFIX, "swagger-ui.css").await?,
+        css_map: fetch(&mut router, PREFIX, "swagger-ui.css.map").await?,
     })
+}
+
+/// One file from the crate's router, as a `GET` would have it.
+async fn fetch<S, B>(router: &mut S, prefix: &str, file: &str) -> Result<Bytes, String>
+where
+    S: tower_service::Service<Request<Empty<Bytes>>, Response = Response<B>>,
+    S::Error: std::fmt::Display,
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::fmt::Display,
+{
+    let failed = |e: &dyn std::fmt::Display| format!("{file}: {e}");
+    let request = Request::get(format!("{prefix}/{file}"))
+        .body(Empty::new())
+        .map_err(|e| failed(&e))?;
+    std::future::poll_fn(|cx| router.poll_ready(cx))
+        .await
+        .map_err(|e| failed(&e))?;
+    let response = router.call(request).await.map_err(|e| failed(&e))?;
+    if response.status() != StatusCode::OK {
+        return Err(failed(&response.status()));
+    }
+    let body = response.into_body().collect().await.map_err(|e| failed(&e))?;
+    Ok(body.to_bytes())
+}
+
+/// The page: Swagger UI's files, our start script, and where the spec and the API are.
+fn page(mount: &str, api_path: &str) -> String {
+    let (title, spec_base) = spec_facts();
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{mount}/swagger-ui.css\">\n</head>\n<body>\n\
+         <noscript><p>This page needs JavaScript. The spec itself: <a href=\"{mount}/client.yaml\">client.yaml</a>.</p></noscript>\n\
+         <div id=\"swagger-ui\" data-spec=\"{mount}/client.yaml\" data-spec-base=\"{spec_base}\" data-api=\"{api}\"></div>\n\
+         <script src=\"{mount}/swagger-ui-bundle.js\"></script>\n\
+         <script src=\"{mount}/swagger-initializer.js\"></script>\n</body>\n</html>\n",
+        title = escape(title),
+        mount = escape(mount),
+        spec_base = escape(spec_base),
+        api = escape(api_path),
+    )
+}
+
+/// The spec's title, and the path of its server URL (`/api` in `{scheme}://{host}/api`),
+/// which the start script replaces with this server's API path.
+fn spec_facts() -> (&'static str, &'static str) {
+    static FACTS: OnceLock<(String, String)> = OnceLock::new();
+    let (title, base) = FACTS.get_or_init(|| {
+        let spec = spec_json(SPEC).unwrap_or(Value::Null);
+        let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
+        let url = spec.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or("/api");
+        (title.to_owned(), server_path(url).to_owned())
+    });
+    (title, base)
+}
+
+/// The path of a server URL: `/api` for `{scheme}://{host}/api` or `/api`.
+fn server_path(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    if url.contains("://") {
+        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+    } else {
+        url
+    }
+    .trim_end_matches('/')
 }
 
 fn escape(s: &str) -> String {
@@ -57,195 +207,45 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Follows a local `$ref` one level, for display.
-fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
-    v.get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-        .and_then(|p| spec.pointer(p))
-        .unwrap_or(v)
-}
-
-fn ref_name(v: &Value) -> Option<&str> {
-    v.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next())
-}
-
-fn render(spec: &Value) -> String {
-    let info = &spec["info"];
-    let base = spec.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or("");
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45}}\
-         code,pre{{background:#f4f4f4;padding:.1rem .3rem;border-radius:3px}}pre{{padding:.6rem;overflow:auto}}\
-         .op{{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}}\
-         .m{{font-weight:bold;display:inline-block;min-width:4.5rem}}table{{border-collapse:collapse}}\
-         td,th{{border-bottom:1px solid #eee;padding:.2rem .6rem;text-align:left;vertical-align:top}}</style></head><body>\
-         <h1>{title} <small>{version}</small></h1><p><a href=\"client.yaml\">OpenAPI spec (YAML)</a></p><pre>{desc}</pre>",
-        title = escape(text(info, "title")),
-        version = escape(text(info, "version")),
-        desc = escape(text(info, "description")),
-    );
-    let tags: Vec<&Value> = spec["tags"].as_array().map(|t| t.iter().collect()).unwrap_or_default();
-    let paths = spec["paths"].as_object().cloned().unwrap_or_default();
-    for tag in tags {
-        let name = text(tag, "name");
-        let _ = write!(
-            h,
-            "<h2 id=\"{0}\">{0}</h2><p>{1}</p>",
-            escape(name),
-            escape(text(tag, "description"))
-        );
-        for (path, item) in &paths {
-            for method in ["get", "post", "put", "delete", "patch"] {
-                let Some(op) = item.get(method) else { continue };
-                let in_tag = op["tags"].as_array().is_some_and(|t| t.iter().any(|x| x == name));
-                if in_tag {
-                    render_operation(&mut h, spec, base, path, method, op);
-                }
-            }
-        }
-    }
-    let _ = write!(h, "<h2>Schemas</h2>");
-    if let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) {
-        for (name, s) in schemas {
-            let _ = write!(
-                h,
-                "<h3 id=\"schema-{0}\">{0}</h3><p>{1}</p>",
-                escape(name),
-                escape(text(s, "description"))
-            );
-            render_properties(&mut h, s);
-        }
-    }
-    h.push_str("</body></html>");
-    h
-}
-
-fn render_operation(h: &mut String, spec: &Value, base: &str, path: &str, method: &str, op: &Value) {
-    let _ = write!(
-        h,
-        "<div class=\"op\"><p><span class=\"m\">{}</span><code>{}{}</code> — {} <small>(<code>{}</code>)</small></p><pre>{}</pre>",
-        method.to_uppercase(),
-        escape(base),
-        escape(path),
-        escape(text(op, "summary")),
-        escape(text(op, "operationId")),
-        escape(text(op, "description"))
-    );
-    if let Some(params) = op["parameters"].as_array() {
-        h.push_str("<table><tr><th>parameter</th><th>in</th><th>description</th></tr>");
-        for p in params {
-            let p = resolve(spec, p);
-            let _ = write!(
-                h,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                escape(text(p, "name")),
-                escape(text(p, "in")),
-                escape(text(p, "description"))
-            );
-        }
-        h.push_str("</table>");
-    }
-    if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
-        let name = ref_name(schema).unwrap_or("object");
-        let _ = write!(h, "<p>Body: <a href=\"#schema-{0}\">{0}</a></p>", escape(name));
-    }
-    h.push_str("<table><tr><th>status</th><th>meaning</th><th>example</th></tr>");
-    if let Some(responses) = op["responses"].as_object() {
-        for (status, r) in responses {
-            let r = resolve(spec, r);
-            let examples = response_examples(spec, r);
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(status),
-                escape(text(r, "description")),
-                examples
-            );
-        }
-    }
-    h.push_str("</table></div>");
-}
-
-fn response_examples(spec: &Value, r: &Value) -> String {
-    let Some(content) = r.get("content").and_then(Value::as_object) else {
-        return String::new();
-    };
-    let mut out = String::new();
-    for media in content.values() {
-        if let Some(ex) = media.get("example") {
-            let _ = write!(out, "<code>{}</code> ", escape(&ex.to_string()));
-        }
-        if let Some(exs) = media.get("examples").and_then(Value::as_object) {
-            for ex in exs.values() {
-                let ex = resolve(spec, ex);
-                if let Some(v) = ex.get("value") {
-                    let _ = write!(out, "<code>{}</code><br>", escape(&v.to_string()));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn render_properties(h: &mut String, schema: &Value) {
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-        if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-            let list: Vec<String> = values.iter().map(|v| escape(&v.to_string())).collect();
-            let _ = write!(h, "<p>One of {}</p>", list.join(", "));
-        }
-        return;
-    };
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    h.push_str("<table><tr><th>field</th><th>type</th><th>description</th></tr>");
-    for (name, p) in props {
-        let ty = ref_name(p)
-            .or_else(|| p.pointer("/allOf/0").and_then(ref_name))
-            .map(str::to_owned)
-            .unwrap_or_else(|| text(p, "type").to_owned());
-        let _ = write!(
-            h,
-            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(name),
-            if required.contains(&name.as_str()) {
-                " (required)"
-            } else {
-                ""
-            },
-            escape(&ty),
-            escape(text(p, "description"))
-        );
-    }
-    h.push_str("</table>");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_page_lists_every_operation() {
-        let page = page();
-        let spec = spec_json(SPEC).unwrap();
-        for item in spec["paths"].as_object().unwrap().values() {
-            for op in item.as_object().unwrap().values() {
-                if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                    assert!(
-                        page.contains(&format!("<code>{id}</code>")),
-                        "{id} missing from the docs page"
-                    );
-                }
-            }
+    fn the_page_loads_swagger_ui_and_our_script_without_inline_code() {
+        let page = page("/api-docs", "/chat/api");
+        for src in ["/api-docs/swagger-ui-bundle.js", "/api-docs/swagger-initializer.js"] {
+            assert!(page.contains(&format!("<script src=\"{src}\"></script>")), "{page}");
         }
-        assert!(!page.contains("<script"));
+        assert_eq!(page.matches("<script").count(), 2, "no inline script: {page}");
+        assert!(page.contains("href=\"/api-docs/swagger-ui.css\""));
+        assert!(page.contains("data-spec=\"/api-docs/client.yaml\""));
+        assert!(page.contains("data-spec-base=\"/api\""));
+        assert!(page.contains("data-api=\"/chat/api\""));
+        assert!(page.contains("<title>meerkat client REST API</title>"));
+    }
+
+    #[test]
+    fn configured_paths_are_escaped_in_the_page() {
+        let page = page("/d\"><script>", "/a&b");
+        assert!(!page.contains("\"><script>"));
+        assert!(page.contains("data-api=\"/a&amp;b\""));
+    }
+
+    #[test]
+    fn a_server_url_gives_its_path() {
+        assert_eq!(server_path("{scheme}://{host}/api"), "/api");
+        assert_eq!(server_path("https://chat.example.com/v1/api/"), "/v1/api");
+        assert_eq!(server_path("https://chat.example.com"), "");
+        assert_eq!(server_path("/api"), "/api");
+    }
+
+    #[tokio::test]
+    async fn swagger_ui_files_come_from_the_packaged_crate() {
+        let assets = assets().await.expect("the crate serves its files");
+        assert!(assets.js.len() > 100_000, "{} bytes", assets.js.len());
+        assert!(std::str::from_utf8(&assets.js).unwrap().contains("SwaggerUIBundle"));
+        assert!(std::str::from_utf8(&assets.css).unwrap().contains(".swagger-ui"));
+        assert!(!assets.js_map.is_empty() && !assets.css_map.is_empty());
     }
 }

@@ -374,7 +374,7 @@ impl Routes {
             };
             bosh::serve(&self.bosh_service, route, req, peer, self.max_body_size).await
         } else if let Some(api) = self.client_api.iter().find(|a| a.docs_path(&path)) {
-            api.serve_docs(&req)
+            api.serve_docs(&req).await
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req, addr.ip()).await
         } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {

@@ -127,7 +127,7 @@ enum Operation {
     SendMessage {
         #[clap(value_parser = parse_json::<models::NewMessage>)]
         new_message: models::NewMessage,
-        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. A UUID per logical request, e.g. `5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13`, is a good key. 
         idempotency_key: Option<String>,
     },
     /// List archived chat messages with one contact
@@ -147,7 +147,7 @@ enum Operation {
     CreateRoom {
         #[clap(value_parser = parse_json::<models::NewRoom>)]
         new_room: models::NewRoom,
-        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. A UUID per logical request, e.g. `5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13`, is a good key. 
         idempotency_key: Option<String>,
     },
     /// List the user's rooms
@@ -191,7 +191,7 @@ enum Operation {
         id: String,
         #[clap(value_parser = parse_json::<models::RoomMessage>)]
         room_message: models::RoomMessage,
-        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. 
+        /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. A UUID per logical request, e.g. `5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13`, is a good key. 
         idempotency_key: Option<String>,
     },
     /// Change a room's name and subject

@@ -112,8 +112,8 @@ impl ClientApi {
         self.docs.as_deref().is_some_and(|docs| super::under(path, docs))
     }
 
-    pub(crate) fn serve_docs(&self, req: &Request<Incoming>) -> Response<Body> {
-        super::docs::serve(req, self.docs.as_deref().unwrap_or_default())
+    pub(crate) async fn serve_docs(&self, req: &Request<Incoming>) -> Response<Body> {
+        super::docs::serve(req, self.docs.as_deref().unwrap_or_default(), &self.path).await
     }
 
     /// Serves a request from `peer`.

@@ -79,7 +79,7 @@ fn main() {
         .arg(Arg::new("port")
             .long("port")
             .value_parser(clap::value_parser!(u16))
-            .default_value("5280")
+            .default_value("8089")
             .help("Port to contact"))
         .get_matches();
 
@@ -198,7 +198,7 @@ fn main() {
         Some("SendMessage") => {
             let result = rt.block_on(client.send_message(
                   ???,
-                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -217,7 +217,7 @@ fn main() {
         Some("CreateRoom") => {
             let result = rt.block_on(client.create_room(
                   ???,
-                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -266,7 +266,7 @@ fn main() {
             let result = rt.block_on(client.send_room_message(
                   "656c6f656c6f".to_string(),
                   ???,
-                  Some("5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13".to_string())
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },

@@ -1,0 +1,317 @@
+/**
+ * Drives a running meerkat through the generated TypeScript SDK (sdk/typescript,
+ * `make sdk`), compiled together with this file by `npm test`.
+ *
+ * Started by tests/sdk_consumers.rs, which runs a server and registers the users, with:
+ *
+ *   MEERKAT_API    the client API's base URL, e.g. http://127.0.0.1:40123/api
+ *   MEERKAT_USERS  three accounts as jid:password, comma-separated (alice, bob, carol)
+ *
+ * Everything goes through the SDK's typed calls and models, as an application would; the
+ * event stream goes through the shipped helper (EventStream, src/events.ts).
+ */
+
+import { strict as assert } from 'node:assert';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { describe, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+
+import {
+  Affiliation,
+  BASE_PATH,
+  Configuration,
+  ContactsApi,
+  EventStream,
+  MeerkatEvent,
+  MessagesApi,
+  NewMessage,
+  ResponseError,
+  RoomEventType,
+  RoomRole,
+  RoomsApi,
+  SseFrameParser,
+  Subscription,
+  SubscriptionAsk,
+} from '../../sdk/typescript/src';
+
+const API = process.env.MEERKAT_API ?? '';
+const USERS = (process.env.MEERKAT_USERS ?? '')
+  .split(',')
+  .filter((u) => u)
+  .map((u) => {
+    const at = u.indexOf(':');
+    return { jid: u.slice(0, at), password: u.slice(at + 1) };
+  });
+if (API && USERS.length < 3) {
+  throw new Error('MEERKAT_USERS must name three accounts as jid:password');
+}
+// Without a server (the file run on its own) only the tests that need none run.
+const skipWithoutServer = API ? false : 'needs a server: run by tests/sdk_consumers.rs';
+
+function config(index: number): Configuration {
+  return new Configuration({ basePath: API, username: USERS[index].jid, password: USERS[index].password });
+}
+
+function jid(index: number): string {
+  return USERS[index]?.jid ?? '';
+}
+
+function unique(text: string): string {
+  return `${text} ${randomUUID().slice(0, 8)}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The error text of a failed call: the SDK throws ResponseError, the body is a JSON string. */
+async function errorOf(call: Promise<unknown>): Promise<{ status: number; text: string }> {
+  try {
+    await call;
+  } catch (e) {
+    assert.ok(e instanceof ResponseError, `expected a ResponseError, got ${e}`);
+    return { status: e.response.status, text: await e.response.json() };
+  }
+  assert.fail('the call succeeded');
+}
+
+/** The next event of `events`, or a failure after `ms`. */
+async function nextEvent(events: AsyncIterator<MeerkatEvent>, ms = 15000): Promise<MeerkatEvent> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms);
+  });
+  try {
+    const next = await Promise.race([events.next(), timeout]);
+    assert.ok(!next.done, 'the stream ended');
+    return next.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('the default server, and pointing the SDK at another host', () => {
+  // The spec's server has variables; the generated default is a local server.
+  assert.equal(BASE_PATH, 'https://localhost:8089/api');
+  assert.equal(new Configuration().basePath, 'https://localhost:8089/api');
+  assert.equal(new Configuration({ basePath: 'https://chat.example.com/api' }).basePath, 'https://chat.example.com/api');
+});
+
+describe('against the server', { skip: skipWithoutServer }, () => {
+  test('send a message and page history with limit and before', async () => {
+    const alice = new MessagesApi(config(0));
+    const bob = new MessagesApi(config(1));
+    const bodies = [0, 1, 2, 3, 4].map((i) => unique(`history ${i}`));
+    const ids: string[] = [];
+    for (const body of bodies) {
+      ids.push((await alice.sendMessage({ newMessage: { to: jid(1), body } })).id);
+      await sleep(5); // distinct milliseconds, so `before` pages cleanly
+    }
+
+    const newest = await bob.getMessagesWith({ jid: jid(0), limit: 2 });
+    assert.deepEqual(newest.map((m) => m.body), bodies.slice(3));
+    assert.deepEqual(newest.map((m) => m.id), ids.slice(3));
+    assert.equal(newest[0].from, jid(0));
+    assert.equal(newest[0].to, jid(1));
+    assert.match(newest[0].archiveId, /^[0-9]+$/);
+
+    const middle = await bob.getMessagesWith({ jid: jid(0), limit: 2, before: newest[0].timestamp });
+    assert.deepEqual(middle.map((m) => m.body), bodies.slice(1, 3));
+    const oldest = await bob.getMessagesWith({ jid: jid(0), limit: 2, before: middle[0].timestamp });
+    assert.deepEqual(oldest.map((m) => m.body), bodies.slice(0, 1));
+
+    const everything = await alice.getMessages({ limit: 500 });
+    assert.deepEqual(everything.map((m) => m.body).filter((b) => bodies.includes(b)), bodies);
+  });
+
+  test(
+    'page history with archive_id cursors',
+    async () => {
+      const alice = new MessagesApi(config(0));
+      const bob = new MessagesApi(config(1));
+      const bodies = [0, 1, 2, 3].map((i) => unique(`cursor ${i}`));
+      for (const body of bodies) {
+        await alice.sendMessage({ newMessage: { to: jid(1), body } });
+      }
+      const newest = await bob.getMessagesWith({ jid: jid(0), limit: 2 });
+      assert.deepEqual(newest.map((m) => m.body), bodies.slice(2));
+      const older = await bob.getMessagesWith({ jid: jid(0), limit: 2, beforeId: newest[0].archiveId });
+      assert.deepEqual(older.map((m) => m.body), bodies.slice(0, 2));
+      const after = await bob.getMessagesWith({ jid: jid(0), limit: 10, afterId: older[0].archiveId });
+      assert.deepEqual(after.map((m) => m.body), bodies.slice(1));
+    },
+  );
+
+  test('errors surface as ResponseError with the documented text', async () => {
+    const messages = new MessagesApi(config(0));
+    // A body the SDK's types would refuse, to reach the server's own check.
+    const missing = await errorOf(messages.sendMessage({ newMessage: { to: jid(1) } as NewMessage }));
+    assert.deepEqual(missing, { status: 400, text: 'Missing message body' });
+
+    const notFound = await errorOf(new RoomsApi(config(0)).getRoom({ id: 'nosuchroom' }));
+    assert.deepEqual(notFound, { status: 404, text: 'Room not found' });
+
+    const wrong = new Configuration({ basePath: API, username: jid(0), password: 'wrong password' });
+    const unauthorized = await errorOf(new MessagesApi(wrong).getMessages());
+    assert.deepEqual(unauthorized, { status: 401, text: 'Invalid credentials' });
+  });
+
+  test('contacts: add, list, delete', async () => {
+    const contacts = new ContactsApi(config(2));
+    await contacts.addContact({ newContact: { jid: jid(0) } });
+    await contacts.addContact({ newContact: { jid: jid(1).toUpperCase() } }); // canonical back
+    const listed = await contacts.listContacts();
+    assert.deepEqual(listed.map((c) => c.jid).sort(), [jid(0), jid(1)].sort());
+    const alice = listed.find((c) => c.jid === jid(0));
+    assert.equal(alice?.subscription, Subscription.None);
+    assert.equal(alice?.ask, SubscriptionAsk.None);
+
+    await contacts.deleteContact({ jid: jid(0) });
+    assert.deepEqual((await contacts.listContacts()).map((c) => c.jid), [jid(1)]);
+    assert.equal((await errorOf(contacts.deleteContact({ jid: jid(0) }))).status, 404);
+
+    const outcome = await contacts.deleteContacts({ contactsToDelete: { toDelete: [jid(1), jid(0)] } });
+    assert.deepEqual(outcome.notDeleted, [jid(0)]);
+    assert.deepEqual(await contacts.listContacts(), []);
+  });
+
+  test('rooms: create, invite, send, read', async () => {
+    const alice = new RoomsApi(config(0));
+    const bob = new RoomsApi(config(1));
+    const room = (await alice.createRoom({ newRoom: { name: 'SDK fans', subject: 'Generated clients' } })).id;
+    await alice.inviteToRoom({ id: room, roomInvite: { user: jid(1) } });
+
+    const details = await bob.getRoom({ id: room });
+    assert.equal(details.name, 'SDK fans');
+    assert.deepEqual(
+      details.participants.map((p) => [p.user, p.role]),
+      [
+        [jid(0), RoomRole.Owner],
+        [jid(1), RoomRole.Member],
+      ],
+    );
+    assert.ok((await bob.listRooms()).some((r) => r.id === room));
+
+    const text = unique('hello room');
+    const sent = (await bob.sendRoomMessage({ id: room, roomMessage: { body: text, markable: true } })).id;
+    const archive = await alice.getRoomMessages({ id: room, limit: 10 });
+    const last = archive[archive.length - 1];
+    assert.equal(last.type, RoomEventType.Message);
+    assert.deepEqual([last.id, last.from, last.body, last.markable], [sent, jid(1), text, true]);
+    const joins = archive.filter((e) => e.type === RoomEventType.Affiliation);
+    assert.deepEqual([joins[joins.length - 1].user, joins[joins.length - 1].affiliation], [jid(1), Affiliation.Member]);
+
+    const empty = await errorOf(bob.sendRoomMessage({ id: room, roomMessage: {} }));
+    assert.deepEqual(empty, { status: 400, text: 'No valid message elements' });
+  });
+
+  test('the event stream yields typed events', async () => {
+    const events = new EventStream(config(1), { reconnect: false });
+    await events.open();
+    const stream = events[Symbol.asyncIterator]();
+    try {
+      const text = unique('live');
+      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: text } });
+      const event = await nextEvent(stream);
+      assert.equal(event.name, 'message');
+      if (event.name !== 'message') return;
+      assert.deepEqual([event.data.from, event.data.to, event.data.body], [jid(0), jid(1), text]);
+      assert.ok(event.id !== undefined && event.id === events.lastEventId);
+
+      const rooms = new RoomsApi(config(0));
+      const room = (await rooms.createRoom({ newRoom: { name: 'Stream', subject: 'Events' } })).id;
+      await rooms.inviteToRoom({ id: room, roomInvite: { user: jid(1) } });
+      const joined = await nextEvent(stream);
+      assert.equal(joined.name, 'room.message');
+      if (joined.name !== 'room.message') return;
+      assert.deepEqual(
+        [joined.data.room, joined.data.type, joined.data.user, joined.data.affiliation],
+        [room, RoomEventType.Affiliation, jid(1), Affiliation.Member],
+      );
+
+      const said = unique('to the room');
+      await rooms.sendRoomMessage({ id: room, roomMessage: { body: said } });
+      const message = await nextEvent(stream);
+      assert.equal(message.name, 'room.message');
+      if (message.name !== 'room.message') return;
+      assert.deepEqual(
+        [message.data.room, message.data.type, message.data.body, message.data.from],
+        [room, RoomEventType.Message, said, jid(0)],
+      );
+    } finally {
+      events.close();
+    }
+  });
+
+  test('the event stream refuses wrong credentials with the text', async () => {
+    const wrong = new Configuration({ basePath: API, username: jid(1), password: 'nope' });
+    const refused = await errorOf(new EventStream(wrong).open());
+    assert.deepEqual(refused, { status: 401, text: 'Invalid credentials' });
+  });
+
+  test(
+    'the event stream resumes from Last-Event-ID',
+    async () => {
+      const first = unique('before the gap');
+      const missed = unique('during the gap');
+      const events = new EventStream(config(1), { reconnect: false });
+      await events.open();
+      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: first } });
+      const seen = await nextEvent(events[Symbol.asyncIterator]());
+      events.close();
+      assert.equal(seen.data.body, first);
+      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: missed } });
+      const resumed = new EventStream(config(1), { lastEventId: seen.id, reconnect: false });
+      try {
+        const replayed = await nextEvent(resumed[Symbol.asyncIterator]());
+        assert.equal(replayed.data.body, missed);
+        assert.ok(BigInt(replayed.id ?? '0') > BigInt(seen.id ?? '0'));
+      } finally {
+        resumed.close();
+      }
+    },
+  );
+});
+
+test('the frame parser follows the event stream format', () => {
+  const parser = new SseFrameParser();
+  const text = ': connected\r\nretry: 3000\r\n\r\nid: 7\nevent: room.message\ndata: {"a":\ndata:  1}\n\n: keepalive\n\ndata: x\r';
+  const frames = [];
+  for (let i = 0; i < text.length; i += 3) {
+    frames.push(...parser.feed(text.slice(i, i + 3))); // any split, including inside CRLF
+  }
+  frames.push(...parser.feed('\n\n'));
+  assert.equal(parser.retryMs, 3000);
+  assert.deepEqual(frames, [
+    { event: 'room.message', data: '{"a":\n 1}', id: '7' },
+    { event: 'message', data: 'x', id: '7' }, // ids carry over
+  ]);
+});
+
+test('the event stream reconnects with Last-Event-ID', async () => {
+  // The helper's reconnection, against a stand-in for the stream that ends after one event.
+  const seen: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers['last-event-id'] as string | undefined);
+    const n = seen.length;
+    const data = { archive_id: `${n}`, id: `m${n}`, from: 'a@localhost', to: 'b@localhost', timestamp: 1, body: `${n}` };
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(`retry: 10\n\nid: ${n}\nevent: message\ndata: ${JSON.stringify(data)}\n\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const configuration = new Configuration({ basePath: `http://127.0.0.1:${port}/api`, username: 'b@localhost', password: 'pw' });
+  const events = new EventStream(configuration, { lastEventId: '0' });
+  const stream = events[Symbol.asyncIterator]();
+  try {
+    const got = [];
+    for (let i = 0; i < 3; i++) {
+      got.push((await nextEvent(stream, 5000)).data.body);
+    }
+    assert.deepEqual(got, ['1', '2', '3']);
+    assert.deepEqual(seen, ['0', '1', '2']);
+  } finally {
+    events.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
