@@ -114,7 +114,8 @@ for id in $(grep -v '^#' src/http/not_implemented.txt | grep -v '^[[:space:]]*$'
   excludes="$excludes --exclude-operation-id $id"
 done
 # An empty selection would make a green run meaningless.
-echo "contract: testing $(grep -c 'operationId:' api/client.yaml) operations minus the event stream and $(grep -cv '^#' src/http/not_implemented.txt) not yet implemented, at $CONTRACT_URL"
+ops="$(awk '/^components:/ { exit } /^      operationId:/ { n++ } END { print n }' api/client.yaml)"
+echo "contract: testing $ops operations minus the event stream and $(grep -cv '^#' src/http/not_implemented.txt) not yet implemented, at $CONTRACT_URL"
 
 start=$(date +%s)
 # shellcheck disable=SC2086

@@ -437,9 +437,9 @@ impl Operation {
             let Some(param) = self.path.iter().find(|p| &p.name == name) else {
                 continue;
             };
-            let given = match percent_encoding::percent_decode_str(raw).decode_utf8() {
-                Ok(given) => given,
-                Err(_) => return Err(param.invalid(&percent_encoding::percent_decode_str(raw).decode_utf8_lossy())),
+            // Not UTF-8 once decoded: quoted as sent.
+            let Ok(given) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
+                return Err(param.invalid(raw));
             };
             // With `x-accepts-room-jid`, `<id>@<domain>` is checked as `<id>`.
             let checked = match given.split_once('@') {
@@ -670,6 +670,34 @@ paths:
     put:
       operationId: createRoomWithId
       responses: {201: {description: ok}}
+  /rooms/{id}/users/{user}:
+    parameters:
+      - {name: id, in: path, required: true, x-invalid-error: "Invalid room ID", x-accepts-room-jid: true,
+         schema: {type: string, pattern: '^[a-z0-9]{1,8}$'}}
+      - {name: user, in: path, required: true, x-invalid-error: "Invalid user JID: <given>",
+         schema: {$ref: '#/components/schemas/User'}}
+    delete:
+      operationId: removeFromRoom
+      parameters:
+        - {name: Idempotency-Key, in: header, x-invalid-error: "Invalid Idempotency-Key",
+           schema: {type: string, minLength: 1, maxLength: 4, pattern: '^[!-~]+$'}}
+        - {name: cursor, in: query, schema: {type: string, pattern: '^[0-9]+$'}}
+      responses: {204: {description: ok}}
+    post:
+      operationId: invite
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [users]
+              properties:
+                users:
+                  type: array
+                  x-invalid-error: "Invalid JID list"
+                  items: {$ref: '#/components/schemas/User'}
+                nick: {type: string, minLength: 2, maxLength: 3}
+      responses: {204: {description: ok}}
 components:
   schemas:
     NewMessage:
@@ -678,6 +706,10 @@ components:
       properties:
         to: {type: string, x-missing-error: "Missing recipient JID", x-invalid-error: "Invalid recipient JID"}
         body: {type: string, x-missing-error: "Missing message body"}
+    User:
+      type: string
+      pattern: '^[a-z]+@[a-z]+$'
+      x-invalid-error: "Invalid JID: <given>"
     ChatMarker:
       type: object
       required: [type, id]
@@ -780,5 +812,89 @@ components:
             "Invalid chat marker"
         );
         assert_eq!(post(r#"{"body":null}"#).unwrap_err(), "Invalid message body");
+    }
+
+    #[test]
+    fn path_header_and_query_parameters_follow_their_schemas() {
+        let c = contract();
+        let del = |path: &str, query: Option<&str>, key: Option<&str>| {
+            let op = c.find(&Method::DELETE, path).unwrap();
+            let mut headers = HeaderMap::new();
+            if let Some(k) = key {
+                headers.insert("idempotency-key", k.parse().unwrap());
+            }
+            op.check(path, query, &headers, b"").map_err(|r| r.text)
+        };
+        assert_eq!(del("/api/rooms/r1/users/bob@localhost", None, None), Ok(()));
+        // Percent-decoded before the pattern sees them; the text quotes the value.
+        assert_eq!(del("/api/rooms/r1/users/bob%40localhost", None, None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/r1/users/Bob@localhost", None, None),
+            Err("Invalid user JID: Bob@localhost".into())
+        );
+        assert_eq!(
+            del("/api/rooms/r1/users/a%20b", None, None),
+            Err("Invalid user JID: a b".into())
+        );
+        // Not UTF-8 once decoded: quoted as sent.
+        assert_eq!(
+            del("/api/rooms/r1/users/%FF", None, None),
+            Err("Invalid user JID: %FF".into())
+        );
+        // The path's parameters are checked in its order, before anything else.
+        assert_eq!(
+            del("/api/rooms/R1/users/x", Some("x=1"), None),
+            Err("Invalid room ID".into())
+        );
+        // A room JID: the part before the `@` is the pattern's, the domain the operation's.
+        assert_eq!(del("/api/rooms/r1@anywhere/users/bob@localhost", None, None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/R1@anywhere/users/bob@localhost", None, None),
+            Err("Invalid room ID".into())
+        );
+        assert_eq!(
+            del("/api/rooms/@anywhere/users/bob@localhost", None, None),
+            Err("Invalid room ID".into())
+        );
+        // Query strings: a pattern, and the default text of a parameter without one.
+        assert_eq!(del("/api/rooms/r1/users/b@l", Some("cursor=12"), None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/r1/users/b@l", Some("cursor=1x"), None),
+            Err("Invalid value of 'cursor'".into())
+        );
+        // Headers: length (in characters) and pattern.
+        assert_eq!(del("/api/rooms/r1/users/b@l", None, Some("k-1")), Ok(()));
+        for bad in ["", "k-123", "a b"] {
+            assert_eq!(
+                del("/api/rooms/r1/users/b@l", None, Some(bad)),
+                Err("Invalid Idempotency-Key".into()),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn array_items_and_string_lengths_follow_their_schemas() {
+        let post = |b: &str| check(Method::POST, "/api/rooms/r1/users/b@l", None, b);
+        assert_eq!(post(r#"{"users":["a@b","c@d"],"nick":"ab"}"#), Ok(()));
+        // An item gets its schema's text, the list its own.
+        assert_eq!(post(r#"{"users":["a@b","A@b"]}"#).unwrap_err(), "Invalid JID: A@b");
+        assert_eq!(post(r#"{"users":"a@b"}"#).unwrap_err(), "Invalid JID list");
+        assert_eq!(
+            post(r#"{"users":[],"nick":"a"}"#).unwrap_err(),
+            "Invalid value of 'nick'"
+        );
+        assert_eq!(
+            post(r#"{"users":[],"nick":"abcd"}"#).unwrap_err(),
+            "Invalid value of 'nick'"
+        );
+        // Lengths count characters, not bytes.
+        assert_eq!(post(r#"{"users":[],"nick":"\u00e9\u00e9\u00e9"}"#), Ok(()));
+    }
+
+    #[test]
+    fn a_pattern_the_regex_crate_cannot_read_is_an_error() {
+        let spec = SPEC.replace("'^[a-z]+@[a-z]+$'", "'^(?=a)'");
+        assert!(matches!(Contract::from_yaml(&spec), Err(ContractError::Pattern(..))));
     }
 }

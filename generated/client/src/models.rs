@@ -1698,7 +1698,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Jid(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^([!#$%()*+,\-.0-9;=?A-Z\[\\\]^_`a-z{|}~\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u017F]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\.?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
     String
 );
 
@@ -2025,7 +2025,7 @@ pub struct NewContact {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWCONTACT_JID),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^([!#$%()*+,\\-.0-9;=?A-Z\\[\\\\\\]^_`a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
 
     pub jid: String,
 
@@ -2052,7 +2052,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewContact {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_NEWCONTACT_JID: regex::Regex = regex::Regex::new(r"^([!#$%()*+,\\-.0-9;&#x3D;?A-Z\\[\\\\\\]^_&#x60;a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$").unwrap();
+    static ref RE_NEWCONTACT_JID: regex::Regex = regex::Regex::new(r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
 }
 
 impl NewContact {
@@ -2206,12 +2206,12 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewMessage {
-    /// Bare JID of the recipient.
+    /// JID of the recipient, bare (every session of the user) or full (one resource).
     #[serde(rename = "to")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWMESSAGE_TO),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[!#$%()*+,\\-.0-9;=?A-Z\\[\\\\\\]^_`a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
 
     pub to: String,
 
@@ -2247,7 +2247,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewMessage {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_NEWMESSAGE_TO: regex::Regex = regex::Regex::new(r"^[!#$%()*+,\\-.0-9;&#x3D;?A-Z\\[\\\\\\]^_&#x60;a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$").unwrap();
+    static ref RE_NEWMESSAGE_TO: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$").unwrap();
 }
 lazy_static::lazy_static! {
     static ref RE_NEWMESSAGE_BODY: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
@@ -2982,6 +2982,150 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
                                 format!("Unable to convert header value '{hdr_value}' into NotDeleted - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// A user's JID, bare (`localpart@domain`) or full (`localpart@domain/resource`), in any letter case except for the resource (see the conventions for the characters and lengths the pattern allows; a resource takes the same characters as a localpart). 
+#[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "validate", derive(Validate))]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct RecipientJid(
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
+    String
+);
+
+impl std::convert::From<String> for RecipientJid {
+    fn from(x: String) -> Self {
+        RecipientJid(x)
+    }
+}
+
+impl std::convert::From<RecipientJid> for String {
+    fn from(x: RecipientJid) -> Self {
+        x.0
+    }
+}
+
+impl std::ops::Deref for RecipientJid {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RecipientJid {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for RecipientJid {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for RecipientJid {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+impl std::fmt::Display for RecipientJid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.clone())
+    }
+}
+
+impl std::str::FromStr for RecipientJid {
+    type Err = ::std::convert::Infallible;
+    fn from_str(x: &str) -> std::result::Result<Self, Self::Err> {
+        std::result::Result::Ok(RecipientJid(x.to_owned()))
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<RecipientJid> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<RecipientJid>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<RecipientJid>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RecipientJid - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<RecipientJid> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <RecipientJid as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RecipientJid - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RecipientJid>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<RecipientJid>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<RecipientJid>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<RecipientJid> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RecipientJid as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RecipientJid - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
@@ -4011,7 +4155,7 @@ pub struct RoomInvite {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMINVITE_USER),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[!#$%()*+,\\-.0-9;=?A-Z\\[\\\\\\]^_`a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
 
     pub user: String,
 
@@ -4038,7 +4182,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomInvite {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_ROOMINVITE_USER: regex::Regex = regex::Regex::new(r"^[!#$%()*+,\\-.0-9;&#x3D;?A-Z\\[\\\\\\]^_&#x60;a-z{|}~\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u017F]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\\.?$").unwrap();
+    static ref RE_ROOMINVITE_USER: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
 }
 
 impl RoomInvite {
@@ -4193,7 +4337,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomLocalpart(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[!#$%()*+,\-0-9;=?A-Z\[\\\]^_`a-z{|}~\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u017F][!#$%()*+,\-.0-9;=?A-Z\[\\\]^_`a-z{|}~\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u017F]{0,255}$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ][-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{0,255}$"))]
     String
 );
 
@@ -6458,7 +6602,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct UserJid(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[!#$%()*+,\-.0-9;=?A-Z\[\\\]^_`a-z{|}~\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u017F]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}\.?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
     String
 );
 

@@ -1,6 +1,6 @@
-//! The JID patterns of `api/client.yaml` (`Jid`, `UserJid`, `RoomLocalpart`) against the
-//! rules the REST door applies to the same fields (`core::jid`, `muc_light::resolve_room`),
-//! in both directions:
+//! The JID patterns of `api/client.yaml` (`Jid`, `UserJid`, `RecipientJid`,
+//! `RoomLocalpart`) against the rules the REST door applies to the same fields
+//! (`core::jid`, `muc_light::resolve_room`), in both directions:
 //!
 //! - every string a pattern matches is accepted by the server for that field, so a client
 //!   (or a generated test) that keeps to the spec never gets `400` for a JID;
@@ -13,7 +13,7 @@
 //! spec that carries a JID.
 
 use super::contract;
-use crate::core::jid::{parse_account, parse_bare};
+use crate::core::jid::{parse, parse_account, parse_bare};
 use crate::core::muc_light::resolve_room;
 use crate::core::testkit::Harness;
 use hyper::{HeaderMap, Method};
@@ -25,6 +25,7 @@ use regex::Regex;
 struct Patterns {
     jid: Regex,
     user: Regex,
+    recipient: Regex,
     room: Regex,
     /// Every character any of them can match anywhere.
     chars: Vec<char>,
@@ -39,7 +40,8 @@ fn patterns() -> Patterns {
             .unwrap_or_else(|| panic!("the spec has {pointer}"))
             .to_owned()
     };
-    let sources = ["Jid", "UserJid", "RoomLocalpart"].map(|name| text(&format!("/components/schemas/{name}/pattern")));
+    let sources = ["Jid", "UserJid", "RecipientJid", "RoomLocalpart"]
+        .map(|name| text(&format!("/components/schemas/{name}/pattern")));
     // `to_delete` repeats the `Jid` pattern (see the spec); they must not drift apart.
     assert_eq!(
         text("/components/schemas/ContactsToDelete/properties/to_delete/items/pattern"),
@@ -52,8 +54,14 @@ fn patterns() -> Patterns {
     }
     chars.sort_unstable();
     chars.dedup();
-    let [jid, user, room] = sources.map(|s| Regex::new(&s).expect("the pattern compiles"));
-    Patterns { jid, user, room, chars }
+    let [jid, user, recipient, room] = sources.map(|s| Regex::new(&s).expect("the pattern compiles"));
+    Patterns {
+        jid,
+        user,
+        recipient,
+        room,
+        chars,
+    }
 }
 
 /// Adds every character `hir` can match to `out`: the characters of its literals and
@@ -108,6 +116,16 @@ impl Server {
             .map_err(|e| format!("{s:?} as a user JID: {e}"))
     }
 
+    /// A message's recipient: read with `parse` (a resource is allowed), with a localpart
+    /// (as `core::messages::send_chat` reads it).
+    fn accepts_recipient(&self, s: &str) -> Result<(), String> {
+        match parse(s) {
+            Ok(jid) if jid.node().is_some() => Ok(()),
+            Ok(_) => Err(format!("{s:?} as a recipient: no localpart")),
+            Err(e) => Err(format!("{s:?} as a recipient: {e}")),
+        }
+    }
+
     /// Room ids: resolved on the user's MUC Light service.
     fn accepts_room(&self, s: &str) -> Result<(), String> {
         resolve_room(&self.harness.core, &self.alice, s)
@@ -126,6 +144,10 @@ impl Server {
             self.accepts_user(s)?;
             matched += 1;
         }
+        if p.recipient.is_match(s) {
+            self.accepts_recipient(s)?;
+            matched += 1;
+        }
         if p.room.is_match(s) {
             self.accepts_room(s)?;
             matched += 1;
@@ -135,8 +157,8 @@ impl Server {
 }
 
 /// The characters a localpart may hold by the patterns, found by asking them about every
-/// character they can match at all; they must be the same in both JID patterns and (but
-/// for a leading dot) the room id pattern.
+/// character they can match at all; they must be the same in the JID patterns, in a
+/// recipient's resource and (but for a leading dot) in the room id pattern.
 fn localpart_chars(p: &Patterns) -> Vec<char> {
     let chars: Vec<char> = p
         .chars
@@ -147,6 +169,8 @@ fn localpart_chars(p: &Patterns) -> Vec<char> {
     for &c in &p.chars {
         let user = p.user.is_match(&format!("x{c}@localhost"));
         assert_eq!(user, p.jid.is_match(&format!("x{c}@localhost")), "{c:?}");
+        assert_eq!(user, p.recipient.is_match(&format!("x{c}@localhost")), "{c:?}");
+        assert_eq!(user, p.recipient.is_match(&format!("a@b/x{c}")), "{c:?}");
         assert_eq!(user, p.room.is_match(&format!("x{c}")), "{c:?}");
         assert_eq!(user && c != '.', p.room.is_match(&c.to_string()), "{c:?}");
     }
@@ -158,10 +182,11 @@ async fn every_localpart_character_of_the_patterns_is_accepted_everywhere() {
     let p = patterns();
     let server = Server::new().await;
     let chars = localpart_chars(&p);
-    // ASCII without space and `"&'/:<>@` (nodeprep's exclusions), and Latin-1 and Latin
-    // Extended-A letters without `×` and `÷`.
-    assert_eq!(chars.iter().filter(|c| c.is_ascii()).count(), 86);
-    assert_eq!(chars.len(), 86 + 190);
+    // Printable ASCII without space and `"&'/:<>@` (nodeprep's exclusions) nor ``=`[\]``
+    // (see the spec's conventions), and Latin-1 and Latin Extended-A letters without `×`
+    // and `÷`.
+    assert_eq!(chars.iter().filter(|c| c.is_ascii()).count(), 94 - 8 - 5);
+    assert_eq!(chars.len(), 81 + 190);
     for &c in &chars {
         let longest: String = std::iter::repeat_n(c, MAX_LOCAL).collect();
         for local in [
@@ -173,7 +198,11 @@ async fn every_localpart_character_of_the_patterns_is_accepted_everywhere() {
             longest,
         ] {
             for s in [format!("{local}@localhost"), format!("{local}@LocalHost.")] {
-                assert_eq!(server.agrees(&p, &s), Ok(2), "{s:?}");
+                assert_eq!(server.agrees(&p, &s), Ok(3), "{s:?}");
+            }
+            // As a recipient's resource.
+            for s in [format!("bob@localhost/{local}"), format!("bob@localhost./{local}")] {
+                assert_eq!(server.agrees(&p, &s), Ok(1), "{s:?}");
             }
             // As a room id (unless it starts with a dot).
             assert_eq!(p.room.is_match(&local), !local.starts_with('.'), "{local:?}");
@@ -183,6 +212,8 @@ async fn every_localpart_character_of_the_patterns_is_accepted_everywhere() {
     // One character more than the longest is refused by the patterns.
     let too_long = "a".repeat(MAX_LOCAL + 1);
     assert!(!p.user.is_match(&format!("{too_long}@localhost")));
+    assert!(!p.recipient.is_match(&format!("{too_long}@localhost")));
+    assert!(!p.recipient.is_match(&format!("bob@localhost/{too_long}")));
     assert!(!p.jid.is_match(&format!("{too_long}@localhost")));
     assert!(!p.room.is_match(&too_long));
 }
@@ -205,7 +236,7 @@ async fn every_domain_the_patterns_allow_is_accepted() {
             format!("a.x{c}x."),
         ] {
             for s in [domain.clone(), format!("bob@{domain}")] {
-                if p.jid.is_match(&s) || p.user.is_match(&s) {
+                if p.jid.is_match(&s) || p.user.is_match(&s) || p.recipient.is_match(&s) {
                     server.agrees(&p, &s).unwrap_or_else(|e| panic!("{e}"));
                     any = true;
                 }
@@ -217,7 +248,7 @@ async fn every_domain_the_patterns_allow_is_accepted() {
     }
     // ASCII letters, digits and the hyphen (not first or last in a label, checked below),
     // besides the separators.
-    domain_chars.retain(|c| !matches!(c, '.' | '@'));
+    domain_chars.retain(|c| !matches!(c, '.' | '@' | '/'));
     assert_eq!(domain_chars.len(), 26 * 2 + 10 + 1, "{domain_chars:?}");
     for bad in ["-a", "a-", "a.-b", "a..b", ".a", "a_b"] {
         assert!(!p.jid.is_match(bad), "{bad}");
@@ -316,7 +347,19 @@ fn random_jid(rng: &mut StdRng, allowed: &[char]) -> String {
         })
         .collect();
     let dot = if rng.gen_bool(0.2) { "." } else { "" };
-    format!("{local}@{}{dot}", labels.join("."))
+    let resource: String = if rng.gen_bool(0.2) {
+        let len = if rng.gen_bool(0.1) {
+            MAX_LOCAL
+        } else {
+            rng.gen_range(1..12)
+        };
+        std::iter::once('/')
+            .chain((0..len).map(|_| allowed[rng.gen_range(0..allowed.len())]))
+            .collect()
+    } else {
+        String::new()
+    };
+    format!("{local}@{}{dot}{resource}", labels.join("."))
 }
 
 #[tokio::test]
@@ -368,6 +411,8 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
         "bob@localhost/phone",
         "bob smith@localhost",
         "bob@local_host",
+        "a=b@localhost",
+        "a[b]@localhost",
         "bob@-localhost",
         "bob@localhost..",
         "\u{434}\u{43c}\u{438}\u{442}\u{440}\u{438}\u{439}@localhost",
@@ -380,8 +425,8 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
         let expect = |field: &str, got: Result<(), String>, text: String| {
             assert_eq!(got, Err(text), "{bad:?} as {field}");
         };
-        // `to` and an empty one are reported as missing/invalid by their own texts.
-        if !bad.is_empty() {
+        // An empty `to` or `user` is reported as missing, by its own text.
+        if !bad.is_empty() && !p.recipient.is_match(bad) {
             expect(
                 "NewMessage.to",
                 answer(
@@ -391,6 +436,8 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
                 ),
                 "Invalid recipient JID".into(),
             );
+        }
+        if !bad.is_empty() {
             expect(
                 "RoomInvite.user",
                 answer(Method::POST, "/api/rooms/r1/users", &format!(r#"{{"user":{json}}}"#)),
@@ -433,6 +480,19 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
             );
         }
     }
+    // A full JID is a recipient, not a `UserJid`.
+    assert_eq!(
+        answer(
+            Method::POST,
+            "/api/messages",
+            r#"{"to":"bob@localhost/phone","body":"hi"}"#
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        answer(Method::DELETE, "/api/rooms/r1/users/bob%40localhost%2Fphone", ""),
+        Err("Invalid user JID: bob@localhost/phone".into())
+    );
     // A domain alone is a `Jid` but not a `UserJid`.
     assert_eq!(answer(Method::DELETE, "/api/contacts/localhost", ""), Ok(()));
     assert_eq!(
@@ -495,4 +555,37 @@ fn room_ids_and_room_jids_in_paths() {
         answer(Method::POST, "/api/rooms/%C3/messages", r#"{"body":"x"}"#),
         Err("Invalid room ID".into())
     );
+}
+
+/// Every `pattern` of the spec, anywhere in it.
+fn spec_patterns(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("pattern", serde_json::Value::String(p)) => out.push(p.clone()),
+                    _ => spec_patterns(value, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| spec_patterns(i, out)),
+        _ => {}
+    }
+}
+
+/// openapi-generator's `rust-server` copies a pattern into a raw string with its
+/// backslashes doubled and `=` and backticks HTML-escaped; a pattern must come out of that
+/// still a valid expression (the generated crate compiles them, and clippy refuses an
+/// invalid one), and without `=` or backticks, which would come out as other characters.
+#[test]
+fn the_spec_patterns_survive_code_generation() {
+    let spec = crate::http::contract::spec_json(super::SPEC).expect("the spec parses");
+    let mut patterns = Vec::new();
+    spec_patterns(&spec, &mut patterns);
+    assert!(patterns.len() >= 10, "{patterns:?}");
+    for p in patterns {
+        assert!(!p.contains(['=', '`']), "{p}");
+        let generated = p.replace('\\', "\\\\");
+        assert!(Regex::new(&generated).is_ok(), "{p} becomes {generated}");
+    }
 }
