@@ -70,7 +70,8 @@ integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP)
 contract: $(SCHEMATHESIS)
 ifdef URL
 	@[ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
-	CONTRACT_URL='$(URL)' CONTRACT_USER='$(USER)' CONTRACT_PASSWORD='$(PASSWORD)' \
+	@# Not echoed: the line holds the passwords.
+	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(USER)' CONTRACT_PASSWORD='$(PASSWORD)' \
 	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
 	  sh tests/contract.sh $(SCHEMATHESIS)
 else
