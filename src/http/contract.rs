@@ -10,7 +10,9 @@
 //!   an optional one that is `null` is invalid (no schema of ours is nullable);
 //! - `x-invalid-error` on a property, array items, or a path, query or header parameter: a
 //!   value of the wrong type, not in its enum, out of range, of the wrong length or not
-//!   matching its `pattern` (inside a nested object, the nearest enclosing text wins);
+//!   matching its `pattern` (inside a nested object, the nearest enclosing text wins). A
+//!   path or header parameter is checked only when it has this text; without it, its value
+//!   is the operation's to read (every query parameter is checked, with a default text);
 //! - `x-accepts-room-jid` on a path parameter: besides what its schema allows, a room JID
 //!   `<id>@<domain>` whose `<id>` the schema allows (the operation checks the domain, which
 //!   the spec cannot know: it is the user's own MUC Light service).
@@ -305,10 +307,13 @@ impl Contract {
                     params.push(p);
                 }
                 for p in params {
+                    // Path and header parameters are checked here when the spec gives the
+                    // text to answer; others stay the operation's to read.
+                    let texted = p.get("x-invalid-error").is_some();
                     let list = match p.get("in").and_then(Value::as_str) {
-                        Some("path") => &mut path_params,
+                        Some("path") if texted => &mut path_params,
                         Some("query") => &mut query,
-                        Some("header") => &mut headers,
+                        Some("header") if texted => &mut headers,
                         _ => continue,
                     };
                     let name = p.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
