@@ -15,6 +15,8 @@ GENERATOR := $(VENV)/bin/openapi-generator-cli
 WS_CLIENT := tests/ws-client/node_modules/.package-lock.json
 # Strophe.js, the BOSH client of the integration tests (Node.js and npm).
 BOSH_CLIENT := tests/bosh-client/node_modules/.package-lock.json
+# Redocly CLI, the spec linter (Node.js 20.19 or later, and npm); see api/lint/.
+SPEC_LINT := api/lint/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
@@ -35,11 +37,12 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration contract tools java generate sdk sdk-test check-generated \
-        check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint fuzz fuzz-smoke
+        check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
+	@echo "make contract           schemathesis, every check, against a local server (or URL=... USER=... PASSWORD=...)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
 	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
@@ -50,7 +53,8 @@ help:
 	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
 	@echo "make fmt                format the hand-written crates (never generated/)"
-	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings"
+	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings, lint-spec"
+	@echo "make lint-spec          Redocly's recommended rules on api/*.yaml, warnings as errors"
 	@echo "make ci                 everything CI runs"
 
 run:
@@ -72,9 +76,21 @@ integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TE
 sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test sdk_consumers
 
+# The contract test (tests/contract.sh, tests/schemathesis.toml): against a server it starts,
+# or against a deployment with
+#   make contract URL=https://host/api USER=alice@host PASSWORD=... PEER=bob@host PEER_PASSWORD=...
+# (CONTACT=carol@host optional); see docs/api.md, "Contract testing".
 contract: $(SCHEMATHESIS)
+ifdef URL
+	@[ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
+	@# Not echoed: the line holds the passwords.
+	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(USER)' CONTRACT_PASSWORD='$(PASSWORD)' \
+	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
+	  sh tests/contract.sh $(SCHEMATHESIS)
+else
 	$(CARGO) build --bin meerkat
-	sh tests/contract.sh target/debug/meerkat $(SCHEMATHESIS)
+	sh tests/contract.sh $(SCHEMATHESIS) target/debug/meerkat
+endif
 
 # The full comparison; see docs/performance.md. Not part of `make test`.
 bench:
@@ -108,12 +124,18 @@ fmt:
 
 # The gates CI runs before the tests: formatting, lints (every target, warnings are
 # errors) and the API docs with broken or private links refused.
-lint:
+lint: lint-spec
 	$(CARGO) fmt $(OWN_CRATES) --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy $(OWN_CRATES) --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p meerkat
 	@echo "lint: passed"
+
+# The specs against Redocly's recommended rules with warnings as errors (api/lint/redocly.yaml;
+# the one ignored problem is in api/lint/.redocly.lint-ignore.yaml, with its reason).
+lint-spec: $(SPEC_LINT)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  api/lint/node_modules/.bin/redocly lint --config api/lint/redocly.yaml api/client.yaml api/admin.yaml
 
 # --- tools -----------------------------------------------------------------------------
 
@@ -137,8 +159,8 @@ $(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
 	@touch $@
 
 $(SCHEMATHESIS): $(VENV)/bin/pip
-	$(VENV)/bin/pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
-	@touch $@
+	$(VENV)/bin/python -m pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
+	@test -x $@ || { echo "schemathesis did not install $@" >&2; exit 1; }
 
 $(GENERATOR): $(VENV)/bin/pip
 	$(VENV)/bin/pip install -q "openapi-generator-cli==$(GENERATOR_VERSION)"
@@ -152,6 +174,15 @@ $(WS_CLIENT): tests/ws-client/package.json tests/ws-client/package-lock.json
 	  echo "installing Node.js and npm (needed by the WebSocket tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/ws-client && npm ci --no-audit --no-fund
+	@touch $@
+
+$(SPEC_LINT): api/lint/package.json api/lint/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the spec linter)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || { \
+	  echo "the spec linter (Redocly CLI) needs Node.js 20.19 or later; this is $$(node --version)" >&2; exit 1; }
+	cd api/lint && npm ci --no-audit --no-fund
 	@touch $@
 
 $(BOSH_CLIENT): tests/bosh-client/package.json tests/bosh-client/package-lock.json

@@ -167,12 +167,14 @@ fn client_contract() -> &'static Contract {
     })
 }
 
-/// Every operation of `api/client.yaml` checks `query` and `body` (a refusal is a `400`
-/// with a text); `path` is looked up with every method (a found operation matches it).
+/// Every operation of `api/client.yaml` checks `path` (its parameters), `query` and `body`
+/// (a refusal is a `400` with a text); `path` is also looked up with every method (a found
+/// operation matches it).
 pub fn client_contract_check(path: &str, query: Option<&str>, body: &[u8]) {
     let contract = client_contract();
+    let headers = hyper::HeaderMap::new();
     for op in contract.operations() {
-        if let Err(rejection) = op.check(query, body) {
+        if let Err(rejection) = op.check(path, query, &headers, body) {
             assert_eq!(rejection.status, hyper::StatusCode::BAD_REQUEST);
             assert!(!rejection.text.is_empty());
         }

@@ -409,8 +409,10 @@ async fn requests_outside_the_contract_get_its_error_texts() {
     let dup = r#"{"to":"bob@localhost","body":"a","body":"b"}"#;
     let r = raw_request(addr, "POST", "/api/messages", &h, dup);
     assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid request body\""));
+    // A path parameter that is not UTF-8 once decoded gets its parameter's text, quoting
+    // what was sent.
     let r = raw_request(addr, "DELETE", "/api/contacts/%C3%28", &h, "");
-    assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid request path\""));
+    assert_eq!((r.status, r.body.as_str()), (400, "\"Invalid JID: %C3%28\""));
     assert_eq!(r.header("content-type"), Some("application/json"));
 }
 

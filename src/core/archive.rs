@@ -373,12 +373,15 @@ impl Page {
 }
 
 /// A cursor as a client gives it (`after_id`, `before_id`, `Last-Event-ID`): 1 to 19
-/// decimal digits (the spec's pattern) that fit an archive id; `None` for anything else.
+/// decimal digits (the spec's pattern); `None` for anything else. Every archive id is
+/// below `i64::MAX`, so a larger number means the same as `i64::MAX` (nothing is after
+/// it, everything before it) and is read as that: every value the pattern allows is a
+/// valid cursor.
 pub fn parse_id(text: &str) -> Option<i64> {
     if text.is_empty() || text.len() > 19 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    text.parse().ok()
+    Some(text.parse::<u64>().ok()?.min(i64::MAX as u64) as i64)
 }
 
 /// A page of `owner`'s archived messages, optionally only those with `with` (see

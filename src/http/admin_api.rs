@@ -168,7 +168,14 @@ mod tests {
         let c = contract();
         let op = c.find(&Method::POST, "/api/users/localhost").unwrap();
         assert_eq!(op.id, "registerUser");
-        let err = op.check(None, br#"{"password":"x"}"#).unwrap_err();
+        let err = op
+            .check(
+                "/api/users/localhost",
+                None,
+                &hyper::HeaderMap::new(),
+                br#"{"password":"x"}"#,
+            )
+            .unwrap_err();
         assert_eq!(
             (err.status, err.text.as_str()),
             (StatusCode::BAD_REQUEST, "Missing username")

@@ -8,16 +8,28 @@
 //! - `x-invalid-body-error` on an operation: the body is not a JSON object;
 //! - `x-missing-error` on a property: a required property is absent or `null`;
 //!   an optional one that is `null` is invalid (no schema of ours is nullable);
-//! - `x-invalid-error` on a property or query parameter: a value of the wrong type, not in
-//!   its enum, or out of range (inside a nested object, the nearest enclosing text wins).
+//! - `x-invalid-error` on a property, array items, or a path, query or header parameter: a
+//!   value of the wrong type, not in its enum, out of range, of the wrong length or not
+//!   matching its `pattern` (inside a nested object, the nearest enclosing text wins). A
+//!   path or header parameter is checked only when it has this text; without it, its value
+//!   is the operation's to read (every query parameter is checked, with a default text);
+//! - `x-accepts-room-jid` on a path parameter: besides what its schema allows, a room JID
+//!   `<id>@<domain>` whose `<id>` the schema allows (the operation checks the domain, which
+//!   the spec cannot know: it is the user's own MUC Light service).
 //!
 //! Before a request reaches the generated router, [`Operation::check`] applies these rules,
 //! so the router only ever sees requests it can parse, and every rejection carries the
 //! text the yaml documents. An unknown query parameter is `"Invalid query string"`.
 //! A string carrying a character XML 1.0 cannot (U+0000, most C0 controls, U+FFFE, …)
 //! is an invalid value of its field: everything a client sends may end up in a stanza.
+//!
+//! A `pattern` is read by the `regex` crate. The spec's patterns keep to what that crate
+//! and ECMA 262 (the dialect OpenAPI names, used by generators and test tools) read the
+//! same way: anchors, classes, groups and counted repetition, no lookaround.
 
+use hyper::header::HeaderMap;
 use hyper::{Method, StatusCode};
+use regex::Regex;
 use serde_json::{Map, Value};
 
 /// A request the contract refuses, with the documented status and text.
@@ -42,12 +54,15 @@ pub(crate) enum ContractError {
     Missing(String),
     #[error("unresolvable reference {0}")]
     Reference(String),
+    #[error("pattern {0:?} cannot be read: {1}")]
+    Pattern(String, String),
 }
 
 #[derive(Debug, Clone)]
 enum Segment {
     Literal(String),
-    Param,
+    /// A path parameter, by name.
+    Param(String),
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +74,10 @@ enum Kind {
     Array(Box<Schema>),
     String {
         allowed: Option<Vec<String>>,
+        pattern: Option<Regex>,
+        /// Lengths in characters (Unicode scalar values), as JSON Schema counts them.
+        min_length: Option<usize>,
+        max_length: Option<usize>,
     },
     Integer {
         min: Option<i64>,
@@ -76,10 +95,14 @@ struct Schema {
     invalid_error: Option<String>,
 }
 
+/// A path, query or header parameter.
 #[derive(Debug, Clone)]
-struct QueryParam {
+struct Param {
     name: String,
     schema: Schema,
+    required: bool,
+    /// `x-accepts-room-jid` (path parameters only).
+    room_jid: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +117,9 @@ pub(crate) struct Operation {
     pub id: String,
     method: Method,
     segments: Vec<Segment>,
-    query: Vec<QueryParam>,
+    path: Vec<Param>,
+    query: Vec<Param>,
+    headers: Vec<Param>,
     body: Option<RequestBody>,
 }
 
@@ -194,6 +219,14 @@ impl Resolver<'_> {
                         .get("enum")
                         .and_then(Value::as_array)
                         .map(|e| e.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+                    pattern: match s.get("pattern").and_then(Value::as_str) {
+                        Some(p) => {
+                            Some(Regex::new(p).map_err(|e| ContractError::Pattern(p.to_owned(), e.to_string()))?)
+                        }
+                        None => None,
+                    },
+                    min_length: s.get("minLength").and_then(Value::as_u64).map(|n| n as usize),
+                    max_length: s.get("maxLength").and_then(Value::as_u64).map(|n| n as usize),
                 },
                 Some("integer") => Kind::Integer {
                     min: s.get("minimum").and_then(Value::as_i64),
@@ -238,12 +271,9 @@ impl Contract {
                 .trim_matches('/')
                 .split('/')
                 .filter(|s| !s.is_empty())
-                .map(|s| {
-                    if s.starts_with('{') && s.ends_with('}') {
-                        Segment::Param
-                    } else {
-                        Segment::Literal(s.to_owned())
-                    }
+                .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => Segment::Param(name.to_owned()),
+                    None => Segment::Literal(s.to_owned()),
                 })
                 .collect::<Vec<_>>();
             let shared_params = item
@@ -263,17 +293,29 @@ impl Contract {
                     .and_then(Value::as_str)
                     .ok_or_else(|| ContractError::Missing(format!("operationId of {method} {path}")))?
                     .to_owned();
-                let mut query = Vec::new();
+                let (mut path_params, mut query, mut headers) = (Vec::new(), Vec::new(), Vec::new());
                 let own = op
                     .get("parameters")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
+                // An operation's own parameter replaces a shared one of the same name and place.
+                let mut params: Vec<&Value> = Vec::new();
                 for p in shared_params.iter().chain(own.iter()) {
                     let p = r.deref(p, 0)?;
-                    if p.get("in").and_then(Value::as_str) != Some("query") {
-                        continue;
-                    }
+                    params.retain(|q| q.get("name") != p.get("name") || q.get("in") != p.get("in"));
+                    params.push(p);
+                }
+                for p in params {
+                    // Path and header parameters are checked here when the spec gives the
+                    // text to answer; others stay the operation's to read.
+                    let texted = p.get("x-invalid-error").is_some();
+                    let list = match p.get("in").and_then(Value::as_str) {
+                        Some("path") if texted => &mut path_params,
+                        Some("query") => &mut query,
+                        Some("header") if texted => &mut headers,
+                        _ => continue,
+                    };
                     let name = p.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let mut schema = match p.get("schema") {
                         Some(s) => r.schema(s, 0)?,
@@ -286,7 +328,15 @@ impl Contract {
                     if let Some(text) = p.get("x-invalid-error").and_then(Value::as_str) {
                         schema.invalid_error = Some(text.to_owned());
                     }
-                    query.push(QueryParam { name, schema });
+                    if let Some(text) = p.get("x-missing-error").and_then(Value::as_str) {
+                        schema.missing_error = Some(text.to_owned());
+                    }
+                    list.push(Param {
+                        name,
+                        schema,
+                        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        room_jid: p.get("x-accepts-room-jid").and_then(Value::as_bool).unwrap_or(false),
+                    });
                 }
                 let body = match op.get("requestBody") {
                     None => None,
@@ -309,7 +359,9 @@ impl Contract {
                     id,
                     method,
                     segments: segments.clone(),
+                    path: path_params,
                     query,
+                    headers,
                     body,
                 });
             }
@@ -344,7 +396,7 @@ impl Contract {
                     literals += 1;
                     l == part
                 }
-                Segment::Param => true,
+                Segment::Param(_) => true,
             });
             if !matches {
                 continue;
@@ -368,14 +420,68 @@ impl Operation {
             .map_or("Invalid request body", |b| b.invalid_error.as_str())
     }
 
-    /// Checks the query string and body against the spec; see the module docs.
-    pub(crate) fn check(&self, query: Option<&str>, body: &[u8]) -> Result<(), Rejection> {
+    /// Checks a request against the spec, in this order: the path parameters (in the order
+    /// of the path), the query string, the header parameters, the body; see the module
+    /// docs. `path` is the request's path (base path included, still percent-encoded) that
+    /// [`Contract::find`] matched to this operation.
+    pub(crate) fn check(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Rejection> {
+        // The path's last segments are the operation's (the base path's come first), split
+        // as `Contract::find` split them.
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let skip = parts.len().saturating_sub(self.segments.len());
+        for (segment, raw) in self.segments.iter().zip(&parts[skip..]) {
+            let Segment::Param(name) = segment else {
+                continue;
+            };
+            let Some(param) = self.path.iter().find(|p| &p.name == name) else {
+                continue;
+            };
+            // Not UTF-8 once decoded: quoted as sent.
+            let Ok(given) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
+                return Err(param.invalid(raw));
+            };
+            // With `x-accepts-room-jid`, `<id>@<domain>` is checked as `<id>`.
+            let checked = match given.split_once('@') {
+                Some((id, _)) if param.room_jid => id,
+                _ => &given,
+            };
+            if !scalar_ok(&param.schema, checked) {
+                return Err(param.invalid(&given));
+            }
+        }
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let Some(param) = self.query.iter().find(|p| p.name == name) else {
                 return Err(bad_request("Invalid query string"));
             };
-            check_query_value(&param.schema, &value)
-                .map_err(|()| bad_request(invalid_text(&param.schema, None, &param.name)))?;
+            if !scalar_ok(&param.schema, &value) {
+                return Err(param.invalid(&value));
+            }
+        }
+        for param in &self.query {
+            if param.required
+                && !url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).any(|(n, _)| n == param.name)
+            {
+                return Err(param.missing());
+            }
+        }
+        for param in &self.headers {
+            let mut values = headers.get_all(param.name.as_str()).iter().peekable();
+            if values.peek().is_none() && param.required {
+                return Err(param.missing());
+            }
+            for value in values {
+                match value.to_str() {
+                    Ok(v) if scalar_ok(&param.schema, v) => {}
+                    Ok(v) => return Err(param.invalid(v)),
+                    Err(_) => return Err(param.invalid(&String::from_utf8_lossy(value.as_bytes()))),
+                }
+            }
         }
         if let Some(rb) = &self.body {
             let value: Value = serde_json::from_slice(body).map_err(|_| bad_request(&rb.invalid_error))?;
@@ -396,19 +502,58 @@ fn invalid_text(schema: &Schema, inherited: Option<&str>, name: &str) -> String 
         .unwrap_or_else(|| format!("Invalid value of '{name}'"))
 }
 
-fn check_query_value(schema: &Schema, value: &str) -> Result<(), ()> {
-    match &schema.kind {
-        Kind::Integer { min, max } => {
-            let n: i64 = value.parse().map_err(|_| ())?;
-            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                return Err(());
-            }
-            Ok(())
-        }
-        Kind::Boolean => matches!(value, "true" | "false").then_some(()).ok_or(()),
-        Kind::String { allowed: Some(a) } => a.iter().any(|x| x == value).then_some(()).ok_or(()),
-        _ => Ok(()),
+impl Param {
+    /// The documented text for a value of this parameter the spec does not allow;
+    /// `<given>` in it is the value as sent (percent-decoded).
+    fn invalid(&self, given: &str) -> Rejection {
+        bad_request(invalid_text(&self.schema, None, &self.name).replace("<given>", given))
     }
+
+    fn missing(&self) -> Rejection {
+        match &self.schema.missing_error {
+            Some(text) => bad_request(text),
+            None => bad_request(invalid_text(&self.schema, None, &self.name).replace("<given>", "")),
+        }
+    }
+}
+
+/// Whether a parameter's text (from the path, the query string or a header) is a value its
+/// schema allows.
+fn scalar_ok(schema: &Schema, value: &str) -> bool {
+    match &schema.kind {
+        Kind::Integer { min, max } => match value.parse::<i64>() {
+            Ok(n) => !min.is_some_and(|m| n < m) && !max.is_some_and(|m| n > m),
+            Err(_) => false,
+        },
+        Kind::Number => value.parse::<f64>().is_ok_and(f64::is_finite),
+        Kind::Boolean => matches!(value, "true" | "false"),
+        Kind::String { .. } => string_ok(&schema.kind, value),
+        Kind::Object { .. } | Kind::Array(_) | Kind::Any => crate::xml::is_xml_text(value),
+    }
+}
+
+/// Whether `s` is a value of a string schema: text XML can carry, in the enum if there is
+/// one, of the allowed length, and matching the pattern.
+fn string_ok(kind: &Kind, s: &str) -> bool {
+    let Kind::String {
+        allowed,
+        pattern,
+        min_length,
+        max_length,
+    } = kind
+    else {
+        return false;
+    };
+    if !crate::xml::is_xml_text(s) || allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == s)) {
+        return false;
+    }
+    if min_length.is_some() || max_length.is_some() {
+        let n = s.chars().count();
+        if min_length.is_some_and(|m| n < m) || max_length.is_some_and(|m| n > m) {
+            return false;
+        }
+    }
+    pattern.as_ref().is_none_or(|p| p.is_match(s))
 }
 
 fn check_value(schema: &Schema, value: &Value, inherited: Option<&str>, name: &str) -> Result<(), Rejection> {
@@ -431,10 +576,9 @@ fn check_value(schema: &Schema, value: &Value, inherited: Option<&str>, name: &s
         }
         // Every string ends up in XML (a stanza, the archive), which cannot carry some
         // characters at all: such a value is invalid, not silently altered.
-        (Kind::String { .. }, Value::String(s)) if !crate::xml::is_xml_text(s) => Err(invalid()),
-        (Kind::String { allowed }, Value::String(s)) => match allowed {
-            Some(a) if !a.iter().any(|x| x == s) => Err(invalid()),
-            _ => Ok(()),
+        (kind @ Kind::String { .. }, Value::String(s)) => match string_ok(kind, s) {
+            true => Ok(()),
+            false => Err(invalid()),
         },
         (Kind::Any, v) if !xml_safe(v) => Err(invalid()),
         (Kind::Integer { min, max }, Value::Number(n)) => match n.as_i64() {
@@ -531,6 +675,34 @@ paths:
     put:
       operationId: createRoomWithId
       responses: {201: {description: ok}}
+  /rooms/{id}/users/{user}:
+    parameters:
+      - {name: id, in: path, required: true, x-invalid-error: "Invalid room ID", x-accepts-room-jid: true,
+         schema: {type: string, pattern: '^[a-z0-9]{1,8}$'}}
+      - {name: user, in: path, required: true, x-invalid-error: "Invalid user JID: <given>",
+         schema: {$ref: '#/components/schemas/User'}}
+    delete:
+      operationId: removeFromRoom
+      parameters:
+        - {name: Idempotency-Key, in: header, x-invalid-error: "Invalid Idempotency-Key",
+           schema: {type: string, minLength: 1, maxLength: 4, pattern: '^[!-~]+$'}}
+        - {name: cursor, in: query, schema: {type: string, pattern: '^[0-9]+$'}}
+      responses: {204: {description: ok}}
+    post:
+      operationId: invite
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [users]
+              properties:
+                users:
+                  type: array
+                  x-invalid-error: "Invalid JID list"
+                  items: {$ref: '#/components/schemas/User'}
+                nick: {type: string, minLength: 2, maxLength: 3}
+      responses: {204: {description: ok}}
 components:
   schemas:
     NewMessage:
@@ -539,6 +711,10 @@ components:
       properties:
         to: {type: string, x-missing-error: "Missing recipient JID", x-invalid-error: "Invalid recipient JID"}
         body: {type: string, x-missing-error: "Missing message body"}
+    User:
+      type: string
+      pattern: '^[a-z]+@[a-z]+$'
+      x-invalid-error: "Invalid JID: <given>"
     ChatMarker:
       type: object
       required: [type, id]
@@ -554,7 +730,8 @@ components:
     fn check(method: Method, path: &str, query: Option<&str>, body: &str) -> Result<(), String> {
         let c = contract();
         let op = c.find(&method, path).unwrap();
-        op.check(query, body.as_bytes()).map_err(|r| r.text)
+        op.check(path, query, &HeaderMap::new(), body.as_bytes())
+            .map_err(|r| r.text)
     }
 
     #[test]
@@ -640,5 +817,89 @@ components:
             "Invalid chat marker"
         );
         assert_eq!(post(r#"{"body":null}"#).unwrap_err(), "Invalid message body");
+    }
+
+    #[test]
+    fn path_header_and_query_parameters_follow_their_schemas() {
+        let c = contract();
+        let del = |path: &str, query: Option<&str>, key: Option<&str>| {
+            let op = c.find(&Method::DELETE, path).unwrap();
+            let mut headers = HeaderMap::new();
+            if let Some(k) = key {
+                headers.insert("idempotency-key", k.parse().unwrap());
+            }
+            op.check(path, query, &headers, b"").map_err(|r| r.text)
+        };
+        assert_eq!(del("/api/rooms/r1/users/bob@localhost", None, None), Ok(()));
+        // Percent-decoded before the pattern sees them; the text quotes the value.
+        assert_eq!(del("/api/rooms/r1/users/bob%40localhost", None, None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/r1/users/Bob@localhost", None, None),
+            Err("Invalid user JID: Bob@localhost".into())
+        );
+        assert_eq!(
+            del("/api/rooms/r1/users/a%20b", None, None),
+            Err("Invalid user JID: a b".into())
+        );
+        // Not UTF-8 once decoded: quoted as sent.
+        assert_eq!(
+            del("/api/rooms/r1/users/%FF", None, None),
+            Err("Invalid user JID: %FF".into())
+        );
+        // The path's parameters are checked in its order, before anything else.
+        assert_eq!(
+            del("/api/rooms/R1/users/x", Some("x=1"), None),
+            Err("Invalid room ID".into())
+        );
+        // A room JID: the part before the `@` is the pattern's, the domain the operation's.
+        assert_eq!(del("/api/rooms/r1@anywhere/users/bob@localhost", None, None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/R1@anywhere/users/bob@localhost", None, None),
+            Err("Invalid room ID".into())
+        );
+        assert_eq!(
+            del("/api/rooms/@anywhere/users/bob@localhost", None, None),
+            Err("Invalid room ID".into())
+        );
+        // Query strings: a pattern, and the default text of a parameter without one.
+        assert_eq!(del("/api/rooms/r1/users/b@l", Some("cursor=12"), None), Ok(()));
+        assert_eq!(
+            del("/api/rooms/r1/users/b@l", Some("cursor=1x"), None),
+            Err("Invalid value of 'cursor'".into())
+        );
+        // Headers: length (in characters) and pattern.
+        assert_eq!(del("/api/rooms/r1/users/b@l", None, Some("k-1")), Ok(()));
+        for bad in ["", "k-123", "a b"] {
+            assert_eq!(
+                del("/api/rooms/r1/users/b@l", None, Some(bad)),
+                Err("Invalid Idempotency-Key".into()),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn array_items_and_string_lengths_follow_their_schemas() {
+        let post = |b: &str| check(Method::POST, "/api/rooms/r1/users/b@l", None, b);
+        assert_eq!(post(r#"{"users":["a@b","c@d"],"nick":"ab"}"#), Ok(()));
+        // An item gets its schema's text, the list its own.
+        assert_eq!(post(r#"{"users":["a@b","A@b"]}"#).unwrap_err(), "Invalid JID: A@b");
+        assert_eq!(post(r#"{"users":"a@b"}"#).unwrap_err(), "Invalid JID list");
+        assert_eq!(
+            post(r#"{"users":[],"nick":"a"}"#).unwrap_err(),
+            "Invalid value of 'nick'"
+        );
+        assert_eq!(
+            post(r#"{"users":[],"nick":"abcd"}"#).unwrap_err(),
+            "Invalid value of 'nick'"
+        );
+        // Lengths count characters, not bytes.
+        assert_eq!(post(r#"{"users":[],"nick":"\u00e9\u00e9\u00e9"}"#), Ok(()));
+    }
+
+    #[test]
+    fn a_pattern_the_regex_crate_cannot_read_is_an_error() {
+        let spec = SPEC.replace("'^[a-z]+@[a-z]+$'", "'^(?=a)'");
+        assert!(matches!(Contract::from_yaml(&spec), Err(ContractError::Pattern(..))));
     }
 }

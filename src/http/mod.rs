@@ -214,7 +214,7 @@ where
     if not_implemented(op) {
         return json_error(StatusCode::NOT_IMPLEMENTED, "Not implemented");
     }
-    if let Err(rejection) = op.check(parts.uri.query(), &body) {
+    if let Err(rejection) = op.check(&routed_path, parts.uri.query(), &parts.headers, &body) {
         return json_error(rejection.status, &rejection.text);
     }
     let path_and_query = match parts.uri.query() {

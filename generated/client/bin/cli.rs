@@ -102,12 +102,12 @@ enum Operation {
     },
     /// Remove a contact
     DeleteContact {
-        /// Bare JID of the contact, in any letter case.
+        /// Bare JID of the contact, in any letter case. A value the `Jid` pattern does not match gets `400 \"Invalid JID: <given>\"`. 
         jid: String,
     },
     /// Invite a contact or accept their invitation
     ManageContact {
-        /// Bare JID of the contact, in any letter case.
+        /// Bare JID of the contact, in any letter case. A value the `Jid` pattern does not match gets `400 \"Invalid JID: <given>\"`. 
         jid: String,
         #[clap(value_parser = parse_json::<models::ContactAction>)]
         contact_action: models::ContactAction,
@@ -132,7 +132,7 @@ enum Operation {
     },
     /// List archived chat messages with one contact
     GetMessagesWith {
-        /// Bare JID of the interlocutor, in any letter case.
+        /// Bare JID of the interlocutor, in any letter case. A value the `Jid` pattern does not match gets `400 \"Invalid interlocutor JID\"`. 
         jid: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
@@ -155,19 +155,19 @@ enum Operation {
     },
     /// Create a room with a given id
     CreateRoomWithId {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::NewRoom>)]
         new_room: models::NewRoom,
     },
     /// Get a room's details
     GetRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
     },
     /// List a room's archive
     GetRoomMessages {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
@@ -180,14 +180,14 @@ enum Operation {
     },
     /// Add a user to a room
     InviteToRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomInvite>)]
         room_invite: models::RoomInvite,
     },
     /// Send a message to a room
     SendRoomMessage {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomMessage>)]
         room_message: models::RoomMessage,
@@ -196,16 +196,16 @@ enum Operation {
     },
     /// Change a room's name and subject
     SetRoomConfig {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
         #[clap(value_parser = parse_json::<models::RoomConfig>)]
         room_config: models::RoomConfig,
     },
     /// Remove a user from a room
     RemoveFromRoom {
-        /// The room: its id (`656c6f656c6f`) or its full room JID (`656c6f656c6f@muclight.localhost`), in any letter case. A JID whose domain is not the user's MUC Light service gets `400 \"Invalid MUC Light domain\"`; an id that is not a valid JID local part gets `400 \"Invalid room ID\"`. 
+        /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
-        /// Bare JID of the user to remove, in any letter case.
+        /// Bare JID of the user to remove, in any letter case. A value the `UserJid` pattern does not match gets `400 \"Invalid user JID: <given>\"`. 
         user: String,
     },
     /// Open a server-sent events stream
@@ -223,7 +223,7 @@ enum Operation {
     },
     /// Revoke a token
     RevokeToken {
-        /// The `id` of one of the user's tokens.
+        /// The `id` of one of the user's tokens. A value the pattern does not match gets `400 \"Invalid token ID\"`. 
         token_id: String,
     },
 }
