@@ -191,8 +191,8 @@ async fn a_revoked_token_gets_401_and_its_event_stream_ends_at_once() {
     assert_eq!(other_stream.next_message().await.1["body"], "still here");
     assert_eq!(basic_stream.next_message().await.1["body"], "still here");
 
-    // Revoking again, or an id nobody has: 404.
-    for id in [first.id.clone(), "0123456789abcdef".to_owned(), "not-an-id".to_owned()] {
+    // Revoking again, or an id nobody has: 404; what cannot be a token id: 400.
+    for id in [first.id.clone(), "0123456789abcdef".to_owned()] {
         let r = server
             .client_as("alice@localhost", "secret")
             .revoke_token(id.clone())
@@ -200,6 +200,12 @@ async fn a_revoked_token_gets_401_and_its_event_stream_ends_at_once() {
             .unwrap();
         assert_eq!(r, RevokeTokenResponse::NoSuchToken("Token not found".into()), "{id}");
     }
+    let r = server
+        .client_as("alice@localhost", "secret")
+        .revoke_token("not-an-id".into())
+        .await
+        .unwrap();
+    assert_eq!(r, RevokeTokenResponse::BadRequest("Invalid token ID".into()));
 }
 
 #[tokio::test]
