@@ -14,7 +14,7 @@
 //! - Revoking a token ([`Core::revoke_token`]) deletes it and ends the event streams
 //!   opened with it; a stream also ends when its token expires (the session carries the
 //!   deadline, see `session::Session::kicked`). A changed password or a removed account
-//!   revokes every token of the account ([`RevokeTokensOfChangedAccount`], an account
+//!   revokes every token of the account (`RevokeTokensOfChangedAccount`, an account
 //!   lifecycle subscriber, so changes made by the command line count too).
 
 use super::lifecycle::{AccountEvent, Subscriber};
