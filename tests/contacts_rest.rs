@@ -231,7 +231,7 @@ async fn an_xmpp_request_shows_as_ask_in_and_is_accepted_over_rest() {
 }
 
 /// Sends a roster set for `jid` (with `name`) and returns the error condition, if any.
-async fn roster_set(client: &mut tokio_xmpp::Client, jid: &str, name: &str) -> Option<String> {
+async fn roster_set(client: &mut common::xmpp::Client, jid: &str, name: &str) -> Option<String> {
     let query: tokio_xmpp::minidom::Element =
         format!("<query xmlns='jabber:iq:roster'><item jid='{jid}' name='{name}'/></query>")
             .parse()

@@ -344,7 +344,7 @@ struct MamPage {
 }
 
 async fn mam_query(
-    client: &mut tokio_xmpp::Client,
+    client: &mut common::xmpp::Client,
     max: Option<usize>,
     after: Option<&str>,
     before: Option<&str>,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::sse::EventStream;
-use common::xmpp::{next_stanza, online, Jid, Transport};
+use common::xmpp::{next_stanza, online, Client, Jid, Transport};
 use common::TestServer;
 use meerkat_client_api::models::{NewRoom, RoomInvite, RoomMessage, RoomRole};
 use meerkat_client_api::{
@@ -15,7 +15,7 @@ use tokio_xmpp::minidom::Element;
 use tokio_xmpp::parsers::message::{Lang, Message, MessageType};
 use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
 use tokio_xmpp::parsers::stanza_error::DefinedCondition;
-use tokio_xmpp::{Client, IqRequest, IqResponse, Stanza};
+use tokio_xmpp::{IqRequest, IqResponse, Stanza};
 
 const MUCLIGHT: &str = "urn:xmpp:muclight:0";
 const MARKERS: &str = "urn:xmpp:chat-markers:0";

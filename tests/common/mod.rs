@@ -6,6 +6,7 @@
 pub mod slix;
 pub mod sse;
 pub mod xmpp;
+pub mod xmpp_client;
 
 use meerkat_admin_api::ApiNoContext as _;
 use std::collections::HashMap;

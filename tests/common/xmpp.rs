@@ -1,7 +1,9 @@
-//! XMPP clients for the tests, from the xmpp-rs project's `tokio-xmpp`: a connector that
+//! XMPP clients for the tests, from the xmpp-rs project's `tokio-xmpp` (driven as
+//! [`super::xmpp_client`] explains): a connector that
 //! dials the test server's own port (no DNS) and trusts its self-signed certificate, plus
 //! helpers for logging in and waiting for stanzas.
 
+pub use super::xmpp_client::Client;
 use super::TestServer;
 use futures::{SinkExt, StreamExt};
 use sasl::common::{ChannelBinding, Credentials};
@@ -24,7 +26,7 @@ use tokio_xmpp::{
         initiate_stream, FallibleStreamElement, PendingFeaturesRecv, ReadError, StreamHeader, Timeouts, XmppStream,
         XmppStreamElement,
     },
-    Client, Error, Event, Stanza,
+    Error, Event, Stanza,
 };
 
 pub type BoxStream = Box<dyn AsyncReadAndWrite + Send + 'static>;
