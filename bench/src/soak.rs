@@ -166,8 +166,10 @@ const SMOKE: Mix = Mix {
     sse_reconnect: 1,
     offline: 1,
     bulk_per_s: 8.0,
-    trickle_bytes: 2048,
-    trickle_shares: 6,
+    // Short runs leave little time to fall behind: a small read and a large share keep
+    // the trickle reader's backlog growing by about 100 events a second.
+    trickle_bytes: 1024,
+    trickle_shares: 10,
     slow_for_s: 20,
     sender_life_ms: (3_000, 8_000),
     child_life_ms: (1_000, 3_000),

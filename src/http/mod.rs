@@ -456,6 +456,12 @@ pub(crate) async fn bind(
     .await
 }
 
+/// What hyper may hold for one connection (HTTP/1) or stream (HTTP/2) before it waits
+/// for the peer. Its default (about 400 KB) would sit outside the session queue's bounds:
+/// a slow event-stream reader would hold that much more before the bounds saw it. HTTP/1
+/// uses the same size for reading, so it also caps a request head.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// A listener's time limits.
 #[derive(Debug, Clone, Copy)]
 struct Timing {
@@ -488,13 +494,15 @@ async fn serve_connection<S>(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(timing.request);
+        .header_read_timeout(timing.request)
+        .max_buf_size(WRITE_BUFFER);
     // HTTP/2 has no per-request idle timer; pings find peers that went away.
     builder
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
-        .keep_alive_timeout(Duration::from_secs(10));
+        .keep_alive_timeout(Duration::from_secs(10))
+        .max_send_buf_size(WRITE_BUFFER);
     let io = TokioIo::new(crate::transport::stall::WriteDeadline::new(stream, timing.send));
     let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
