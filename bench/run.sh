@@ -90,8 +90,9 @@ run_common() { # target http c2s
 }
 
 # ---------------------------------------------------------------- meerkat --------------
+m_config=meerkat.toml
 start_meerkat() {
-  "$bin" --config "$work/meerkat.toml" > "$work/meerkat.out" 2> "$work/meerkat.err" &
+  "$bin" --config "$work/$m_config" > "$work/meerkat.out" 2> "$work/meerkat.err" &
   server_pid=$!
   for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
   cat "$work/meerkat.err" >&2
@@ -150,6 +151,22 @@ EOF
     say "meerkat: room fan-out, $room_senders REST senders → $room_online of $room_members members online, run $r"
     "$load" room-fanout --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --members $room_members --online $room_online --senders $room_senders --seconds "$room_seconds" | record
   done
+  # The ceiling of meerkat's own path: the throughput workloads again with the archive
+  # off (every default module but mod_mam; the modules these workloads use are listed).
+  cp "$work/meerkat.toml" "$work/meerkat-archive-off.toml"
+  printf '\n[modules.%s]' mod_roster mod_offline mod_stream_management mod_csi mod_muc_light \
+    mod_pep mod_caps mod_vcard mod_private >> "$work/meerkat-archive-off.toml"
+  m_config=meerkat-archive-off.toml
+  restart_meerkat
+  for r in $(seq "$runs"); do
+    say "meerkat, archive off: REST send → XMPP, run $r"
+    "$load" rest-send --target meerkat --label meerkat-archive-off --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+  done
+  for r in $(seq "$runs"); do
+    say "meerkat, archive off: c2s → c2s, run $r"
+    "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+  done
+  m_config=meerkat.toml
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 fi
 

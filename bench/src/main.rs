@@ -683,7 +683,11 @@ fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
     (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
-/// Medians (min–max) per workload, target and figure, and meerkat/ejabberd ratios.
+/// The label of meerkat's runs with the archive off.
+const CEILING: &str = "meerkat-archive-off";
+
+/// Medians (min–max) per workload, target and figure, meerkat's share of its own ceiling,
+/// and meerkat/ejabberd ratios.
 fn report(path: &str) {
     let text = std::fs::read_to_string(path).expect("results file");
     let mut runs: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
@@ -726,6 +730,14 @@ fn report(path: &str) {
             max,
             runs[k].len()
         );
+    }
+    println!();
+    println!("| workload | figure | archive on / archive off (meerkat's ceiling) |");
+    println!("| --- | --- | --- |");
+    for k in keys.iter().filter(|k| k.1 == "meerkat") {
+        if let Some(off) = medians.get(&(k.0.clone(), CEILING.into(), k.2.clone())) {
+            println!("| {} | {} | {:.2} |", k.0, k.2, medians[k] / off);
+        }
     }
     println!();
     println!("| workload | figure | meerkat / ejabberd |");
@@ -783,5 +795,11 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let mut out = out;
+    // `--label` names a configuration of the target (its protocol still comes from
+    // `--target`), e.g. meerkat with its archive off.
+    if let Some(label) = a.0.get("label") {
+        out["target"] = json!(label);
+    }
     println!("{out}");
 }

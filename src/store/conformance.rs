@@ -23,6 +23,22 @@ fn sqlite() -> Under {
     }
 }
 
+/// SQLite with the archive index written every 16 entries, in steps of 5, and never by
+/// age: reads meet the newest entries still in memory and the others in the index.
+fn sqlite_eager_index() -> Under {
+    let dir = tempfile::tempdir().unwrap();
+    let indexing = sqlite::ArchiveIndexing {
+        start_at: 16,
+        max_age: std::time::Duration::from_secs(3600),
+        chunk: 5,
+    };
+    let store = SqliteStore::open_with_indexing(dir.path(), indexing).unwrap();
+    Under {
+        stores: Stores::all_in(Arc::new(store)),
+        _dir: Some(dir),
+    }
+}
+
 macro_rules! for_every_backend {
     ($($name:ident),* $(,)?) => {
         mod in_memory {
@@ -32,6 +48,21 @@ macro_rules! for_every_backend {
             $( #[tokio::test] async fn $name() { super::$name(super::sqlite()).await } )*
         }
     };
+}
+
+mod on_sqlite_eager_index {
+    #[tokio::test]
+    async fn archives_are_queried_by_owner_peer_time_and_id() {
+        super::archives_are_queried_by_owner_peer_time_and_id(super::sqlite_eager_index()).await
+    }
+    #[tokio::test]
+    async fn cursors_page_through_one_millisecond_without_skipping_or_repeating() {
+        super::cursors_page_through_one_millisecond_without_skipping_or_repeating(super::sqlite_eager_index()).await
+    }
+    #[tokio::test]
+    async fn an_archive_is_deleted_with_its_owner_only() {
+        super::an_archive_is_deleted_with_its_owner_only(super::sqlite_eager_index()).await
+    }
 }
 
 for_every_backend!(

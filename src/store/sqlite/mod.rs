@@ -17,6 +17,9 @@ mod tokens;
 mod uploads;
 mod user_data;
 
+#[cfg(test)]
+pub(crate) use archive::Indexing as ArchiveIndexing;
+
 use super::{Cause, StoreError};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -204,6 +207,30 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX idempotency_keys_by_age ON idempotency_keys (owner, created_ms);
      CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_ms);",
+    // 13: the archive's owner index moves out of the table, so that appends touch only
+    // the table's last pages: `archive_index` (JIDs as numbers from `archive_jids`) is
+    // written in bulk behind the appends, up to `archive_indexed.upto` (see
+    // `archive.rs`).
+    "CREATE TABLE archive_jids (
+        id INTEGER PRIMARY KEY,
+        jid TEXT NOT NULL UNIQUE
+     );
+     CREATE TABLE archive_index (
+        owner INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        with_jid INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        PRIMARY KEY (owner, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX archive_index_by_with ON archive_index (owner, with_jid, id);
+     CREATE TABLE archive_indexed (upto INTEGER NOT NULL);
+     INSERT INTO archive_jids (jid) SELECT owner FROM archive UNION SELECT with_jid FROM archive;
+     INSERT INTO archive_index (owner, id, with_jid, ts)
+        SELECT o.id, a.id, w.id, a.ts FROM archive a
+        JOIN archive_jids o ON o.jid = a.owner JOIN archive_jids w ON w.jid = a.with_jid;
+     INSERT INTO archive_indexed (upto) SELECT COALESCE(MAX(id), 0) FROM archive;
+     DROP INDEX archive_by_owner;
+     DROP INDEX archive_by_with;",
 ];
 
 /// The schema version this build writes.
@@ -217,8 +244,10 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     /// Archive reads get their own connection (WAL lets them run beside the writer).
     archive_reader: Arc<Mutex<Connection>>,
-    /// The archive writer thread (group commit).
-    archive_writer: std::sync::mpsc::SyncSender<archive::Batch>,
+    /// The archive writer thread (group commit, index writes, deletions).
+    archive_writer: std::sync::mpsc::SyncSender<archive::Command>,
+    /// Archive index entries the writer has not written yet.
+    archive_tail: archive::SharedTail,
 }
 
 /// Maps a SQLite failure onto the storage error kinds.
@@ -316,6 +345,17 @@ impl SqliteStore {
 
     /// [`open`](Self::open) with another WAL bound (tests use a small one).
     pub(crate) fn open_with_wal_limit(data_dir: &Path, wal_limit: u64) -> Result<Self, StoreError> {
+        Self::open_tuned(data_dir, wal_limit, archive::Indexing::default())
+    }
+
+    /// [`open`](Self::open) with another rhythm of archive index writes (tests make
+    /// them frequent and small).
+    #[cfg(test)]
+    pub(crate) fn open_with_indexing(data_dir: &Path, indexing: archive::Indexing) -> Result<Self, StoreError> {
+        Self::open_tuned(data_dir, WAL_LIMIT, indexing)
+    }
+
+    fn open_tuned(data_dir: &Path, wal_limit: u64, indexing: archive::Indexing) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display()))))?;
         let path = data_dir.join(DB_FILE);
@@ -325,15 +365,21 @@ impl SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             archive_reader: Arc::new(Mutex::new(open_connection(&path)?)),
             archive_writer: tx,
+            archive_tail: archive::SharedTail::default(),
         };
         store.migrate()?;
-        let writer = open_connection(&path)?;
+        let mut writer = open_connection(&path)?;
+        let leftovers = archive::index_leftovers(&mut writer)?;
+        if leftovers > 0 {
+            tracing::info!(entries = leftovers, "archive index completed from the last run");
+        }
+        let tail = store.archive_tail.clone();
         let thread_err = |what: &str, e: std::io::Error| {
             StoreError::Unavailable(Cause::msg(format!("cannot start the {what}: {e}")))
         };
         std::thread::Builder::new()
             .name("archive-writer".into())
-            .spawn(move || archive::writer_loop(writer, rx))
+            .spawn(move || archive::writer_loop(writer, rx, tail, indexing))
             .map_err(|e| thread_err("archive writer", e))?;
         let checkpointer = open_connection(&path)?;
         let alive = Arc::downgrade(&store.conn);
@@ -441,6 +487,151 @@ mod tests {
         assert!(largest > limit, "the flood never filled the WAL ({largest} bytes)");
         tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
         assert!(wal_size() <= limit, "the WAL stayed at {} bytes", wal_size());
+    }
+
+    fn archived(id: i64, owner: &str, with: &str) -> crate::store::ArchivedMessage {
+        crate::store::ArchivedMessage {
+            id,
+            owner: owner.into(),
+            with: with.into(),
+            timestamp_ms: id,
+            stanza: format!("<message id='m{id}'/>"),
+        }
+    }
+
+    fn newest(owner: &str) -> crate::store::ArchiveQuery {
+        crate::store::ArchiveQuery {
+            owner: owner.into(),
+            limit: 100,
+            newest_first: true,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_a_stopped_server_left_unindexed_are_indexed_at_the_next_open() {
+        use crate::store::ArchiveStore;
+        let dir = tempfile::tempdir().unwrap();
+        let never = ArchiveIndexing {
+            start_at: usize::MAX / 8,
+            max_age: Duration::from_secs(3600),
+            chunk: 16,
+        };
+        let store = SqliteStore::open_with_indexing(dir.path(), never).unwrap();
+        for id in 1..=30 {
+            store
+                .archive_append(vec![archived(id, "alice@localhost", "bob@localhost")])
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 30);
+        drop(store);
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let indexed: i64 = conn
+            .query_row("SELECT COUNT(*) FROM archive_index", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(indexed, 0, "the tail was written although no round was due");
+        drop(conn);
+        let store = SqliteStore::open_with_indexing(dir.path(), never).unwrap();
+        let ids: Vec<i64> = store
+            .archive_query(newest("alice@localhost"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids, (1..=30).rev().collect::<Vec<_>>());
+        assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 30);
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let (indexed, upto): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM archive_index), (SELECT upto FROM archive_indexed)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((indexed, upto), (30, 30));
+    }
+
+    #[tokio::test]
+    async fn an_archive_half_indexed_half_in_memory_is_read_counted_and_deleted_whole() {
+        use crate::store::ArchiveStore;
+        let dir = tempfile::tempdir().unwrap();
+        let indexing = ArchiveIndexing {
+            start_at: 16,
+            max_age: Duration::from_secs(3600),
+            chunk: 3,
+        };
+        let store = SqliteStore::open_with_indexing(dir.path(), indexing).unwrap();
+        for id in 1..=40 {
+            let (owner, with) = if id % 4 == 0 {
+                ("bob@localhost", "alice@localhost")
+            } else {
+                ("alice@localhost", "bob@localhost")
+            };
+            store.archive_append(vec![archived(id, owner, with)]).await.unwrap();
+        }
+        // Let the round the last appends started finish.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let indexed: i64 = conn
+            .query_row("SELECT COUNT(*) FROM archive_index", [], |r| r.get(0))
+            .unwrap();
+        assert!((16..40).contains(&indexed), "{indexed} of 40 entries indexed");
+        let alice: Vec<i64> = (1..=40).filter(|id| id % 4 != 0).rev().collect();
+        let ids = |v: Vec<crate::store::ArchivedMessage>| v.iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.archive_query(newest("alice@localhost")).await.unwrap()),
+            alice
+        );
+        assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 30);
+        assert_eq!(store.delete_archive("alice@localhost").await.unwrap(), 30);
+        assert!(store.archive_query(newest("alice@localhost")).await.unwrap().is_empty());
+        assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 0);
+        assert_eq!(store.archive_count(newest("bob@localhost")).await.unwrap(), 10);
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM archive", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 10, "the deleted archive's rows are gone from the table");
+    }
+
+    #[tokio::test]
+    async fn an_archive_written_before_the_separate_index_is_indexed_by_the_migration() {
+        use crate::store::ArchiveStore;
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        for (v, m) in MIGRATIONS[..12].iter().enumerate() {
+            conn.execute_batch(m).unwrap();
+            conn.pragma_update(None, "user_version", v as i64 + 1).unwrap();
+        }
+        for id in 1..=5 {
+            let (owner, with) = if id % 2 == 0 {
+                ("alice@localhost", "bob@localhost")
+            } else {
+                ("bob@localhost", "alice@localhost")
+            };
+            conn.execute(
+                "INSERT INTO archive (id, owner, with_jid, ts, stanza) VALUES (?1, ?2, ?3, ?1, 's')",
+                rusqlite::params![id, owner, with],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let ids = |v: Vec<crate::store::ArchivedMessage>| v.iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.archive_query(newest("alice@localhost")).await.unwrap()),
+            [4, 2]
+        );
+        assert_eq!(
+            ids(store.archive_query(newest("bob@localhost")).await.unwrap()),
+            [5, 3, 1]
+        );
+        let with_alice = crate::store::ArchiveQuery {
+            with: Some("alice@localhost".into()),
+            ..newest("bob@localhost")
+        };
+        assert_eq!(store.archive_count(with_alice).await.unwrap(), 3);
     }
 
     #[test]
