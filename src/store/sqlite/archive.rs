@@ -135,6 +135,16 @@ impl Tail {
         }
     }
 
+    /// The lowest id left once the first `n` entries of each owner in `taken` are gone.
+    fn lowest_left(&self, taken: &[(String, usize)]) -> Option<i64> {
+        let taken: HashMap<&str, usize> = taken.iter().map(|(o, n)| (o.as_str(), *n)).collect();
+        self.by_owner
+            .iter()
+            .filter_map(|(owner, list)| list.get(taken.get(owner.as_str()).copied().unwrap_or(0)))
+            .map(|e| e.id)
+            .min()
+    }
+
     fn remove_owner(&mut self, owner: &str) -> Vec<i64> {
         let list = self.by_owner.remove(owner).unwrap_or_default();
         self.len -= list.len();
@@ -333,7 +343,13 @@ impl Writer {
             }
         }
         let last = round.owners.is_empty();
-        let written = write_index(&self.conn, &mut self.jids, &t, &taken, last.then_some(round.upto));
+        // An append with a lower id may commit after the round began (ids are issued
+        // before their commit): `upto` stays below whatever the tail still holds.
+        let upto = last.then(|| match t.lowest_left(&taken) {
+            Some(lowest) => round.upto.min(lowest - 1),
+            None => round.upto,
+        });
+        let written = write_index(&self.conn, &mut self.jids, &t, &taken, upto);
         match written {
             Ok(()) => {
                 for (owner, n) in &taken {
@@ -347,10 +363,13 @@ impl Writer {
                 }
             }
             Err(e) => {
-                // The entries stay in the tail; a new round takes them after `max_age`.
+                // The entries stay in the tail; a new round takes them after `max_age`
+                // (or at once if the tail is full: pause so a lasting failure does not spin).
                 tracing::warn!(error = %e, "archive index write failed");
                 self.jids.clear();
                 t.since = Some(Instant::now());
+                drop(t);
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
@@ -640,5 +659,40 @@ impl ArchiveStore for SqliteStore {
         let (ack, done) = oneshot::channel();
         self.to_writer(Command::Delete(owner.to_owned(), ack)).await?;
         done.await.map_err(|_| writer_stopped())?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: i64, owner: &str) -> ArchivedMessage {
+        ArchivedMessage {
+            id,
+            owner: owner.into(),
+            with: "peer@localhost".into(),
+            timestamp_ms: id,
+            stanza: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_tail_keeps_each_owner_in_id_order_and_knows_its_lowest_id_left() {
+        let mut t = Tail::default();
+        for (id, owner) in [(5, "a"), (9, "b"), (3, "a"), (7, "b"), (4, "a")] {
+            t.insert(&message(id, owner));
+        }
+        let ids = |t: &Tail, o: &str| t.by_owner[o].iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(ids(&t, "a"), [3, 4, 5]);
+        assert_eq!(ids(&t, "b"), [7, 9]);
+        assert_eq!((t.len, t.max_id), (5, 9));
+        // A chunk that takes a's first two entries leaves 5 as the lowest id.
+        assert_eq!(t.lowest_left(&[("a".into(), 2)]), Some(5));
+        assert_eq!(t.lowest_left(&[("a".into(), 3)]), Some(7));
+        assert_eq!(t.lowest_left(&[("a".into(), 3), ("b".into(), 2)]), None);
+        t.remove_first("a", 3);
+        assert_eq!((t.len, t.by_owner.contains_key("a")), (2, false));
+        assert_eq!(t.remove_owner("b"), [7, 9]);
+        assert_eq!(t.len, 0);
     }
 }
