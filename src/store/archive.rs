@@ -38,13 +38,18 @@ pub struct ArchiveQuery {
 impl ArchiveQuery {
     /// Whether `m` passes the filters (ids too when `with_ids`).
     pub(crate) fn matches(&self, m: &ArchivedMessage, with_ids: bool) -> bool {
-        m.owner == self.owner
-            && self.with.as_ref().is_none_or(|w| &m.with == w)
-            && self.start_ms.is_none_or(|t| m.timestamp_ms >= t)
-            && self.end_ms.is_none_or(|t| m.timestamp_ms <= t)
-            && self.before_ms.is_none_or(|t| m.timestamp_ms < t)
-            && (!with_ids || self.after_id.is_none_or(|id| m.id > id))
-            && (!with_ids || self.before_id.is_none_or(|id| m.id < id))
+        m.owner == self.owner && self.admits(m.id, &m.with, m.timestamp_ms, with_ids)
+    }
+
+    /// Whether an entry of the owner's archive passes the other filters (ids too when
+    /// `with_ids`).
+    pub(crate) fn admits(&self, id: i64, with: &str, timestamp_ms: i64, with_ids: bool) -> bool {
+        self.with.as_ref().is_none_or(|w| with == w)
+            && self.start_ms.is_none_or(|t| timestamp_ms >= t)
+            && self.end_ms.is_none_or(|t| timestamp_ms <= t)
+            && self.before_ms.is_none_or(|t| timestamp_ms < t)
+            && (!with_ids || self.after_id.is_none_or(|after| id > after))
+            && (!with_ids || self.before_id.is_none_or(|before| id < before))
     }
 }
 

@@ -507,7 +507,8 @@ async fn a_removed_contact_leaves_every_roster(b: Under) {
     assert_eq!(r.roster("bob@localhost").await.unwrap().len(), 1);
 }
 
-fn msg(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage {
+/// An archived message whose stanza names its id.
+pub(crate) fn msg(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage {
     ArchivedMessage {
         id,
         owner: owner.into(),

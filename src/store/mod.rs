@@ -199,4 +199,4 @@ impl StoreError {
 }
 
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;

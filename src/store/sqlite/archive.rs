@@ -29,16 +29,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
+/// Rows to append and where to say they are durable.
+type Batch = (Vec<ArchivedMessage>, oneshot::Sender<Result<(), StoreError>>);
+
 /// What the writer thread is asked to do.
 pub(super) enum Command {
     /// Store these rows; answer once they are durable.
-    Append(Vec<ArchivedMessage>, oneshot::Sender<Result<(), StoreError>>),
+    Append(Batch),
     /// Delete an owner's archive; answer with how many rows went.
     Delete(String, oneshot::Sender<Result<u64, StoreError>>),
 }
-
-/// Rows to append and where to say they are durable.
-type Batch = (Vec<ArchivedMessage>, oneshot::Sender<Result<(), StoreError>>);
 
 /// Most messages committed in one transaction.
 const GROUP_COMMIT_MAX: usize = 4096;
@@ -157,14 +157,7 @@ impl Tail {
         let Some(list) = self.by_owner.get(&q.owner) else {
             return Vec::new();
         };
-        let keep = |e: &&Entry| {
-            q.with.as_ref().is_none_or(|w| &e.with == w)
-                && q.start_ms.is_none_or(|t| e.ts >= t)
-                && q.end_ms.is_none_or(|t| e.ts <= t)
-                && q.before_ms.is_none_or(|t| e.ts < t)
-                && (!with_ids || q.after_id.is_none_or(|id| e.id > id))
-                && (!with_ids || q.before_id.is_none_or(|id| e.id < id))
-        };
+        let keep = |e: &&Entry| q.admits(e.id, &e.with, e.ts, with_ids);
         let limit = limit.unwrap_or(usize::MAX);
         if q.newest_first {
             list.iter().rev().filter(keep).take(limit).map(|e| e.id).collect()
@@ -234,14 +227,14 @@ pub(super) fn writer_loop(
             Some(Command::Delete(owner, ack)) => {
                 let _ = ack.send(w.delete(&owner));
             }
-            Some(Command::Append(rows, ack)) => {
-                let mut count = rows.len();
-                let mut batches = vec![(rows, ack)];
+            Some(Command::Append(first)) => {
+                let mut count = first.0.len();
+                let mut batches = vec![first];
                 while count < GROUP_COMMIT_MAX {
                     match rx.try_recv() {
-                        Ok(Command::Append(rows, ack)) => {
-                            count += rows.len();
-                            batches.push((rows, ack));
+                        Ok(Command::Append(batch)) => {
+                            count += batch.0.len();
+                            batches.push(batch);
                         }
                         Ok(other) => {
                             held = Some(other);
@@ -584,7 +577,7 @@ impl ArchiveStore for SqliteStore {
             return Ok(());
         }
         let (ack, done) = oneshot::channel();
-        self.to_writer(Command::Append(messages, ack)).await?;
+        self.to_writer(Command::Append((messages, ack))).await?;
         done.await.map_err(|_| writer_stopped())?
     }
 
@@ -667,13 +660,7 @@ mod tests {
     use super::*;
 
     fn message(id: i64, owner: &str) -> ArchivedMessage {
-        ArchivedMessage {
-            id,
-            owner: owner.into(),
-            with: "peer@localhost".into(),
-            timestamp_ms: id,
-            stanza: String::new(),
-        }
+        crate::store::conformance::msg(id, owner, "peer@localhost", id)
     }
 
     #[test]

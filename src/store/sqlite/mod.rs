@@ -490,13 +490,7 @@ mod tests {
     }
 
     fn archived(id: i64, owner: &str, with: &str) -> crate::store::ArchivedMessage {
-        crate::store::ArchivedMessage {
-            id,
-            owner: owner.into(),
-            with: with.into(),
-            timestamp_ms: id,
-            stanza: format!("<message id='m{id}'/>"),
-        }
+        crate::store::conformance::msg(id, owner, with, id)
     }
 
     fn newest(owner: &str) -> crate::store::ArchiveQuery {
