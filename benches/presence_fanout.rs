@@ -6,6 +6,7 @@
 //!
 //!     cargo bench --bench presence_fanout [-- ROSTER]
 
+use meerkat::core::pipeline::Turn;
 use meerkat::core::session::{Limits, SessionKind};
 use meerkat::core::{Core, Settings};
 use meerkat::store::{self, Backend, RosterEdit, RosterItem, Subscription};
@@ -60,7 +61,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let stores = store::open(Backend::Sqlite, dir.path()).unwrap();
+        let stores = store::open(Backend::Sqlite, dir.path(), store::Durability::Process).unwrap();
         for i in 0..roster {
             let contact = format!("user{i}@localhost");
             let mut item = RosterItem::new(&contact);
@@ -93,14 +94,14 @@ fn main() {
                         SessionKind::XmppTcp,
                     )
                     .unwrap();
-                core.from_client(&s, presence()).await;
+                core.from_client(&s, presence(), Turn::alone()).await;
                 inboxes.push((s, inbox));
                 present += 1;
             }
             let mut times = Vec::with_capacity(PRESENCES);
             for _ in 0..PRESENCES {
                 let t = Instant::now();
-                core.from_client(&alice, presence()).await;
+                core.from_client(&alice, presence(), Turn::alone()).await;
                 times.push(t.elapsed().as_secs_f64() * 1e6);
                 while alice_inbox.try_recv().is_some() {}
                 for (_, inbox) in inboxes.iter_mut() {

@@ -94,7 +94,11 @@ fn init_logging(config: &Config) {
 }
 
 async fn account_command(config: Config, command: Command) -> ExitCode {
-    let stores = match crate::store::open(config.general.storage, &config.general.data_dir) {
+    let stores = match crate::store::open(
+        config.general.storage,
+        &config.general.data_dir,
+        config.archive_durability(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("meerkat: {e}");

@@ -506,7 +506,11 @@ impl Default for ModCsi {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct ModMam {}
+pub struct ModMam {
+    /// What an acknowledged message survives: `"process"` (a kill of the server) or
+    /// `"power"` (a power loss too: an fsync per group commit).
+    pub durability: crate::store::Durability,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -1057,6 +1061,11 @@ pub struct Loaded {
 }
 
 impl Config {
+    /// What the archive's commits survive (the default when the archive is off).
+    pub fn archive_durability(&self) -> crate::store::Durability {
+        self.modules.mod_mam.as_ref().map(|m| m.durability).unwrap_or_default()
+    }
+
     /// Reads `path`, or gives the defaults when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
         match path {
@@ -1616,6 +1625,16 @@ mod tests {
         assert!(!c.listen.http[0].handlers.mongoose_client_api[0].docs);
         assert_eq!(c.listen.c2s[0].tls.mode, TlsMode::StarttlsRequired);
         assert_eq!(c.muc_light_domain("example.com").unwrap(), "rooms.example.com");
+    }
+
+    #[test]
+    fn the_archive_survives_a_kill_unless_told_to_survive_a_power_loss() {
+        use crate::store::Durability;
+        assert_eq!(Config::default().archive_durability(), Durability::Process);
+        let power = Config::parse("[modules.mod_mam]\ndurability = \"power\"\n").unwrap();
+        assert_eq!(power.config.archive_durability(), Durability::Power);
+        let e = Config::parse("[modules.mod_mam]\ndurability = \"disk\"\n").unwrap_err();
+        assert!(e.to_string().contains("unknown variant `disk`"), "{e}");
     }
 
     #[test]

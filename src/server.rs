@@ -167,7 +167,11 @@ fn bosh_settings(config: &Config) -> crate::xmpp::bosh::BoshSettings {
 
 /// Opens the configured storage and builds the core over it.
 pub async fn open_core(config: &Config) -> Result<Arc<Core>, StoreError> {
-    let stores = crate::store::open(config.general.storage, &config.general.data_dir)?;
+    let stores = crate::store::open(
+        config.general.storage,
+        &config.general.data_dir,
+        config.archive_durability(),
+    )?;
     Core::new(core_settings(config), stores).await
 }
 

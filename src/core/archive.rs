@@ -24,7 +24,7 @@ use super::metrics::Metrics;
 use super::router::RouteError;
 use super::stanza::ns;
 use super::Core;
-use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, StoreError};
+use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit, StoreError};
 use crate::xml::{parse_element, Element};
 use async_trait::async_trait;
 use jid::BareJid;
@@ -147,6 +147,25 @@ pub struct Archived {
     pub timestamp_ms: i64,
 }
 
+/// Archived rows queued for a commit; [`Committing::wait`] returns once they are durable.
+/// Their ids count as being written until then.
+pub(crate) struct Committing<'a> {
+    commit: Commit,
+    started: Instant,
+    metrics: &'a Metrics,
+    _reserved: Option<Reserved<'a>>,
+}
+
+impl Committing<'_> {
+    /// Waits for the commit, timing it from the call that queued the rows (successful
+    /// ones only: a failure's duration says nothing about commits).
+    pub(crate) async fn wait(self) -> Result<(), StoreError> {
+        self.commit.await?;
+        self.metrics.archive_committed(self.started.elapsed());
+        Ok(())
+    }
+}
+
 impl Archive {
     pub(crate) async fn open(store: &dyn ArchiveStore, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         Ok(Archive {
@@ -155,13 +174,21 @@ impl Archive {
         })
     }
 
-    /// Hands `rows` to the store and returns once they are durable, timing the commit
-    /// (successful ones only: a failure's duration says nothing about commits).
-    async fn commit(&self, store: &dyn ArchiveStore, rows: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+    /// Queues `rows` (ids from `reserved`) for the store's next commit.
+    async fn enqueue<'a>(
+        &'a self,
+        store: &dyn ArchiveStore,
+        rows: Vec<ArchivedMessage>,
+        reserved: Option<Reserved<'a>>,
+    ) -> Result<Committing<'a>, StoreError> {
         let started = Instant::now();
-        store.archive_append(rows).await?;
-        self.metrics.archive_committed(started.elapsed());
-        Ok(())
+        let commit = store.archive_enqueue(rows).await?;
+        Ok(Committing {
+            commit,
+            started,
+            metrics: &self.metrics,
+            _reserved: reserved,
+        })
     }
 
     /// Archives `stanza` for `sender` and, when it is a local account, `recipient`;
@@ -174,6 +201,23 @@ impl Archive {
         recipient_is_local: bool,
         stanza: &Element,
     ) -> Result<Archived, StoreError> {
+        let (archived, commit) = self
+            .submit(store, sender, recipient, recipient_is_local, stanza)
+            .await?;
+        commit.wait().await?;
+        Ok(archived)
+    }
+
+    /// [`Archive::store`] in two steps: returns once the copies are queued for a commit
+    /// (a later call's rows commit no earlier), with the wait for it.
+    pub(crate) async fn submit(
+        &self,
+        store: &dyn ArchiveStore,
+        sender: &BareJid,
+        recipient: &BareJid,
+        recipient_is_local: bool,
+        stanza: &Element,
+    ) -> Result<(Archived, Committing<'_>), StoreError> {
         let ts = now_ms();
         let xml = stanza.to_xml(ns::CLIENT);
         let both = recipient_is_local && recipient != sender;
@@ -184,6 +228,13 @@ impl Archive {
             recipient_id: None,
         };
         let mut rows = Vec::with_capacity(2);
+        rows.push(ArchivedMessage {
+            id: reserved.ids[0],
+            owner: sender.to_string(),
+            with: recipient.to_string(),
+            timestamp_ms: ts,
+            stanza: xml.clone(),
+        });
         if both {
             out.recipient_id = Some(reserved.ids[1]);
             rows.push(ArchivedMessage {
@@ -191,54 +242,44 @@ impl Archive {
                 owner: recipient.to_string(),
                 with: sender.to_string(),
                 timestamp_ms: ts,
-                stanza: xml.clone(),
+                stanza: xml,
             });
         } else if recipient == sender {
             out.recipient_id = out.sender_id;
         }
-        rows.insert(
-            0,
-            ArchivedMessage {
-                id: reserved.ids[0],
-                owner: sender.to_string(),
-                with: recipient.to_string(),
-                timestamp_ms: ts,
-                stanza: xml,
-            },
-        );
-        self.commit(store, rows).await?;
-        Ok(out)
+        let commit = self.enqueue(store, rows, Some(reserved)).await?;
+        Ok((out, commit))
     }
 
     /// Archives `stanza` from a service (not an account) for `recipient` only, when it
-    /// is a local account; returns once durable.
-    pub async fn store_received(
+    /// is a local account; in two steps like [`Archive::submit`].
+    pub(crate) async fn submit_received(
         &self,
         store: &dyn ArchiveStore,
         sender: &BareJid,
         recipient: &BareJid,
         recipient_is_local: bool,
         stanza: &Element,
-    ) -> Result<Archived, StoreError> {
+    ) -> Result<(Archived, Committing<'_>), StoreError> {
         let ts = now_ms();
         let mut out = Archived {
             timestamp_ms: ts,
             ..Default::default()
         };
-        if recipient_is_local {
-            let xml = stanza.to_xml(ns::CLIENT);
-            let reserved = self.ids.reserve(ts, 1);
-            out.recipient_id = Some(reserved.ids[0]);
-            let row = ArchivedMessage {
-                id: reserved.ids[0],
-                owner: recipient.to_string(),
-                with: sender.to_string(),
-                timestamp_ms: ts,
-                stanza: xml,
-            };
-            self.commit(store, vec![row]).await?;
+        if !recipient_is_local {
+            return Ok((out, self.enqueue(store, Vec::new(), None).await?));
         }
-        Ok(out)
+        let reserved = self.ids.reserve(ts, 1);
+        out.recipient_id = Some(reserved.ids[0]);
+        let row = ArchivedMessage {
+            id: reserved.ids[0],
+            owner: recipient.to_string(),
+            with: sender.to_string(),
+            timestamp_ms: ts,
+            stanza: stanza.to_xml(ns::CLIENT),
+        };
+        let commit = self.enqueue(store, vec![row], Some(reserved)).await?;
+        Ok((out, commit))
     }
 
     /// Archives one stanza per entry (owner, other party, stanza), committed together,
@@ -266,8 +307,9 @@ impl Archive {
                 stanza,
             })
             .collect();
-        self.commit(store, rows).await?;
-        Ok((reserved.ids.clone(), ts))
+        let ids = reserved.ids.clone();
+        self.enqueue(store, rows, Some(reserved)).await?.wait().await?;
+        Ok((ids, ts))
     }
 
     /// The newest id issued so far: every item archived before this call has an id no

@@ -17,8 +17,14 @@
 //!   from the sessions' last presence when the prober may see it; other presence goes to
 //!   the session or available sessions addressed. Presence to a missing account is
 //!   dropped silently, as RFC 6121 §4.5.3 asks.
+//!
+//! A client's message to an account is the one stanza that may overtake the stanzas
+//! before it ([`super::pipeline`]): once its rows are queued for the archive's commit it
+//! lets the session's next message start, then waits for the commit and for the stanzas
+//! before it to be done before delivering. Everything else acts in order.
 
 use super::iq::{Identity, IqTable};
+use super::pipeline::Turn;
 use super::roster::{self, SubscriptionAction};
 use super::router::{RouteError, Routed, Service};
 use super::session::Session;
@@ -111,11 +117,19 @@ impl AccountDomains {
 #[async_trait]
 impl Service for AccountDomains {
     async fn handle(&self, core: &Core, routed: Routed) -> Result<(), RouteError> {
+        self.handle_in_turn(core, routed, &mut Turn::alone()).await
+    }
+
+    async fn handle_in_turn(&self, core: &Core, routed: Routed, turn: &mut Turn) -> Result<(), RouteError> {
         if routed.to.node().is_some() && blocking::blocks(core, &routed.to.to_bare(), &routed.from).await? {
+            turn.in_order().await;
             return refuse_blocked(core, routed).await;
         }
+        if routed.stanza.name != "message" {
+            turn.in_order().await;
+        }
         match routed.stanza.name.as_str() {
-            "message" => message(core, routed).await,
+            "message" => message(core, routed, turn).await,
             "iq" => self.iq(core, routed).await,
             "presence" => presence(core, routed).await,
             _ => Ok(()),
@@ -185,8 +199,9 @@ async fn refuse_blocked(core: &Core, Routed { from, to, stanza }: Routed) -> Res
     Ok(())
 }
 
-async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
+async fn message(core: &Core, routed: Routed, turn: &mut Turn) -> Result<(), RouteError> {
     if routed.to.node().is_none() {
+        turn.in_order().await;
         // Messages to the server itself: nothing here handles them.
         core.bounce(
             &routed.to,
@@ -196,20 +211,24 @@ async fn message(core: &Core, routed: Routed) -> Result<(), RouteError> {
         .await;
         return Ok(());
     }
-    deliver_message(core, routed).await
+    deliver_message(core, routed, turn).await
 }
 
 /// RFC 6121 §8.5 for a message to a JID with a local part; archives first.
-async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -> Result<(), RouteError> {
+async fn deliver_message(
+    core: &Core,
+    Routed { from, to, mut stanza }: Routed,
+    turn: &mut Turn,
+) -> Result<(), RouteError> {
     let kind = MessageType::of(&stanza);
     let bare = to.to_bare();
     let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
     if core.settings.archive && super::archive::archivable(&stanza) {
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
-        let archived = if core.accounts.serves(from.domain().as_str()) {
+        let (archived, commit) = if core.accounts.serves(from.domain().as_str()) {
             core.archive
-                .store(
+                .submit(
                     &*core.stores.archive,
                     &from.to_bare(),
                     &bare,
@@ -221,7 +240,7 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
             // From a service (a private message through a Multi-User Chat room): only the
             // recipient keeps a copy; the service's JID owns no archive here.
             core.archive
-                .store_received(
+                .submit_received(
                     &*core.stores.archive,
                     &from.to_bare(),
                     &bare,
@@ -230,6 +249,10 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
                 )
                 .await?
         };
+        // The next message's rows queue behind these and may share their commit.
+        turn.release();
+        commit.wait().await?;
+        turn.in_order().await;
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
         stanza
@@ -246,6 +269,10 @@ async fn deliver_message(core: &Core, Routed { from, to, mut stanza }: Routed) -
         // stream that opened meanwhile may have read the archive before this commit
         // (resuming from `Last-Event-ID`), so it must get the message live.
         sessions = core.sessions.sessions_of(&bare);
+    } else {
+        // Nothing to queue: the next message may take its place in the archive's queue.
+        turn.release();
+        turn.in_order().await;
     }
 
     // Group chat reaches users from the rooms of a component service (MUC Light sends

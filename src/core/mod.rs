@@ -48,6 +48,7 @@ pub mod muc;
 pub mod muc_light;
 pub mod offline;
 pub mod pep;
+pub mod pipeline;
 pub(crate) mod presence;
 pub mod private;
 pub mod push;
@@ -76,6 +77,7 @@ use ::jid::{BareJid, FullJid, Jid};
 use accounts::Accounts;
 use archive::Archive;
 use metrics::Metrics;
+use pipeline::Turn;
 use router::{RouteError, Router};
 use session::{Inbox, Kick, OpenError, Session, SessionKind, Sessions};
 use stanza::{Condition, StanzaError};
@@ -381,14 +383,25 @@ impl Core {
         }
     }
 
-    /// A stanza a bound client session sent: stamped with the session's JID and routed.
-    /// Failures the sender must hear of come back to it as stanza errors.
-    pub async fn from_client(&self, session: &Arc<Session>, mut stanza: Element) {
+    /// A stanza a bound client session sent: stamped with the session's JID and routed
+    /// in its `turn` among the session's stanzas ([`pipeline`]). Failures the sender must
+    /// hear of come back to it as stanza errors.
+    pub async fn from_client(&self, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
+        turn.start().await;
+        self.handle_client_stanza(session, stanza, &mut turn).await;
+        turn.finish().await;
+    }
+
+    async fn handle_client_stanza(&self, session: &Arc<Session>, mut stanza: Element, turn: &mut Turn) {
         stanza.set_attr("from", session.jid.to_string());
         // Enough of the stanza to answer it should routing fail.
         let stub = stanza::stub(&stanza);
         let from = Jid::from(session.jid.clone());
-        match self.blocked_recipient(&session.jid.to_bare(), &stanza).await {
+        let blocked = self.blocked_recipient(&session.jid.to_bare(), &stanza).await;
+        if !matches!(blocked, Ok(false)) {
+            turn.in_order().await;
+        }
+        match blocked {
             Ok(false) => {}
             Ok(true) => {
                 // XEP-0191 §3.4: nothing goes to someone the user blocked.
@@ -404,21 +417,24 @@ impl Core {
             }
         }
         let result = if stanza.name == "presence" {
+            turn.in_order().await;
             presence::from_client(self, session, stanza).await
         } else if stanza.name == "message"
             && carbons::eligible(&stanza)
             && carbons::wanted(self, &session.jid.to_bare())
         {
             let copy = stanza.clone();
-            let routed = self.route(from, stanza).await;
+            let routed = self.router.route_in_turn(self, from, stanza, turn).await;
+            turn.in_order().await;
             if routed.is_ok() {
                 carbons::copy_sent(self, &session.jid.to_bare(), Some(session.id), &copy);
             }
             routed
         } else {
-            self.route(from, stanza).await
+            self.router.route_in_turn(self, from, stanza, turn).await
         };
         if let Err(e) = result {
+            turn.in_order().await;
             // E.g. the archive could not take a message: it was not delivered either (nothing
             // is delivered that the archive might lose), and the sender may retry.
             tracing::error!(jid = %session.jid, error = %e, "routing a client stanza failed");

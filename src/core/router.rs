@@ -17,6 +17,7 @@
 //! the one place every stanza passes, whatever door or service sent it.
 
 use super::metrics::StanzaKind;
+use super::pipeline::Turn;
 use super::session::Kick;
 use super::stanza::{Condition, ErrorType, IqType, StanzaError};
 use super::Core;
@@ -50,6 +51,13 @@ pub enum RouteError {
 pub(crate) trait Service: Send + Sync {
     /// Takes a stanza addressed to one of the service's domains or a JID in it.
     async fn handle(&self, core: &Core, stanza: Routed) -> Result<(), RouteError>;
+
+    /// Takes a stanza that has a place in its sender's order ([`super::pipeline`]). A
+    /// service that knows no better acts only once the stanzas before it are done.
+    async fn handle_in_turn(&self, core: &Core, stanza: Routed, turn: &mut Turn) -> Result<(), RouteError> {
+        turn.in_order().await;
+        self.handle(core, stanza).await
+    }
 
     /// A service attached at runtime no longer owns its domain because of `why` (another
     /// connection took it over, or the server is shutting down): it should end.
@@ -200,7 +208,18 @@ impl Router {
         self.attached_table().get(domain).map(|a| a.service.clone())
     }
 
-    pub async fn route(&self, core: &Core, from: Jid, mut stanza: Element) -> Result<(), RouteError> {
+    pub async fn route(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        self.route_in_turn(core, from, stanza, &mut Turn::alone()).await
+    }
+
+    /// [`Router::route`] for a stanza with a place in its sender's order.
+    pub async fn route_in_turn(
+        &self,
+        core: &Core,
+        from: Jid,
+        mut stanza: Element,
+        turn: &mut Turn,
+    ) -> Result<(), RouteError> {
         let to = match stanza.attr("to") {
             None => Jid::from(from.to_bare()),
             Some(t) => match super::jid::parse(t) {
@@ -213,6 +232,7 @@ impl Router {
                     j
                 }
                 Err(_) => {
+                    turn.in_order().await;
                     let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
                     core.bounce(&Jid::from(from.to_bare()), &stanza, error).await;
                     return Ok(());
@@ -220,6 +240,7 @@ impl Router {
             },
         };
         if stanza.name == "iq" && IqType::of(&stanza).is_none() {
+            turn.in_order().await;
             core.bounce(&to, &stanza, StanzaError::new(Condition::BadRequest)).await;
             return Ok(());
         }
@@ -236,13 +257,14 @@ impl Router {
         match owner {
             Some(service) => {
                 let kind = StanzaKind::of(&stanza.name);
-                service.handle(core, Routed { from, to, stanza }).await?;
+                service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
                 if let Some(kind) = kind {
                     core.metrics.routed(kind);
                 }
                 Ok(())
             }
             None => {
+                turn.in_order().await;
                 core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
                     .await;
                 Ok(())

@@ -113,7 +113,16 @@ impl Harness {
     }
 
     pub async fn with(settings: Settings, users: &[&str], components: Vec<(String, Arc<dyn Service>)>) -> Self {
-        let stores = Stores::memory();
+        Self::with_stores(settings, Stores::memory(), users, components).await
+    }
+
+    /// On `stores` (memory ones with a feature swapped for a test's own, say).
+    pub async fn with_stores(
+        settings: Settings,
+        stores: Stores,
+        users: &[&str],
+        components: Vec<(String, Arc<dyn Service>)>,
+    ) -> Self {
         let core = Core::with_components(settings, stores.clone(), components)
             .await
             .expect("memory storage opens");
@@ -154,7 +163,9 @@ impl Harness {
 
     /// `client` sends `stanza`.
     pub async fn send(&self, client: &Client, stanza: &str) {
-        self.core.from_client(&client.session, xml(stanza)).await;
+        self.core
+            .from_client(&client.session, xml(stanza), crate::core::pipeline::Turn::alone())
+            .await;
     }
 
     /// `client` sends `stanza`, which comes back as the one error it gets: its condition.

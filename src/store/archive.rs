@@ -4,6 +4,9 @@
 use super::StoreError;
 use async_trait::async_trait;
 
+/// Messages queued by [`ArchiveStore::archive_enqueue`]: resolves once they are durable.
+pub type Commit = futures::future::BoxFuture<'static, Result<(), StoreError>>;
+
 /// One message as archived for one owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedMessage {
@@ -55,9 +58,15 @@ impl ArchiveQuery {
 
 #[async_trait]
 pub trait ArchiveStore: Send + Sync + 'static {
-    /// Stores messages; when this returns `Ok` they are durable (they survive the process
-    /// being killed). Concurrent calls may be committed together.
-    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError>;
+    /// Queues messages for a commit: once this returns, the messages of a later call are
+    /// committed no earlier than these. The [`Commit`] resolves `Ok` when they are
+    /// durable (they survive the process being killed). Concurrent calls may be committed
+    /// together.
+    async fn archive_enqueue(&self, messages: Vec<ArchivedMessage>) -> Result<Commit, StoreError>;
+    /// Stores messages; when this returns `Ok` they are durable.
+    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+        self.archive_enqueue(messages).await?.await
+    }
     /// Messages matching `query`, in the order it asks for, at most `query.limit`.
     async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
     /// How many messages match `query`, ignoring its id bounds and limit.

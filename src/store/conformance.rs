@@ -18,7 +18,7 @@ fn memory() -> Under {
 fn sqlite() -> Under {
     let dir = tempfile::tempdir().unwrap();
     Under {
-        stores: open(Backend::Sqlite, dir.path()).unwrap(),
+        stores: open(Backend::Sqlite, dir.path(), Durability::Process).unwrap(),
         _dir: Some(dir),
     }
 }
@@ -36,6 +36,22 @@ fn sqlite_eager_index() -> Under {
     Under {
         stores: Stores::all_in(Arc::new(store)),
         _dir: Some(dir),
+    }
+}
+
+/// SQLite syncing every archive commit to disk (`durability = "power"`).
+fn sqlite_power() -> Under {
+    let dir = tempfile::tempdir().unwrap();
+    Under {
+        stores: open(Backend::Sqlite, dir.path(), Durability::Power).unwrap(),
+        _dir: Some(dir),
+    }
+}
+
+mod on_sqlite_power {
+    #[tokio::test]
+    async fn archives_are_queried_by_owner_peer_time_and_id() {
+        super::archives_are_queried_by_owner_peer_time_and_id(super::sqlite_power()).await
     }
 }
 

@@ -4,10 +4,10 @@
 
 use super::{
     AccountChange, AccountChangeKind, AccountStore, ArchiveQuery, ArchiveStore, ArchivedMessage, BlockStore, Cause,
-    Credentials, DueUploads, EditFn, MucRoomRecord, MucStore, NodeConfig, OfflineMessage, OfflineStore, PepItem,
-    PepLimits, PepNode, PepStore, Publication, Published, PushRegistration, PushStore, Room, RoomStore, RoomSummary,
-    RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, StoredToken, TokenStore, Upload, UploadStore,
-    UserDataKind, UserDataStore,
+    Commit, Credentials, DueUploads, EditFn, MucRoomRecord, MucStore, NodeConfig, OfflineMessage, OfflineStore,
+    PepItem, PepLimits, PepNode, PepStore, Publication, Published, PushRegistration, PushStore, Room, RoomStore,
+    RoomSummary, RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, StoredToken, TokenStore, Upload,
+    UploadStore, UserDataKind, UserDataStore,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -224,7 +224,7 @@ impl RosterStore for MemoryStore {
 
 #[async_trait]
 impl ArchiveStore for MemoryStore {
-    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+    async fn archive_enqueue(&self, messages: Vec<ArchivedMessage>) -> Result<Commit, StoreError> {
         let mut d = self.data();
         if messages.iter().any(|m| d.archive.contains_key(&m.id)) {
             return Err(StoreError::Conflict);
@@ -232,7 +232,8 @@ impl ArchiveStore for MemoryStore {
         for m in messages {
             d.archive.insert(m.id, m);
         }
-        Ok(())
+        // Memory holds nothing past the process: written is all it can be.
+        Ok(Box::pin(std::future::ready(Ok(()))))
     }
 
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {

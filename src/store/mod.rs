@@ -16,6 +16,8 @@
 //!   ([`UploadStore::reserve_upload`]); a bearer token is recorded only within its
 //!   owner's limit ([`TokenStore::insert_token`]);
 //! - [`ArchiveStore::archive_append`] returns only once the rows are durable;
+//!   [`ArchiveStore::archive_enqueue`] splits it in two: rows queued by one call commit
+//!   no earlier than those of an earlier one (a session's messages keep their order);
 //! - failures are typed ([`StoreError`]): a missing row, a conflicting one, storage that
 //!   is unavailable for now (retryable), or a failure that retrying will not cure;
 //! - a PEP publication ([`PepStore::publish_pep_item`]) checks its precondition and the
@@ -42,7 +44,7 @@ mod uploads;
 mod user_data;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
-pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage};
+pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit};
 pub use blocking::BlockStore;
 pub use idempotency::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim};
 pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
@@ -69,6 +71,18 @@ pub enum Backend {
     /// One SQLite file in the data directory.
     #[default]
     Sqlite,
+}
+
+/// What an acknowledged archive write survives (`[modules.mod_mam] durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// The server process being killed: a commit is in the operating system's hands
+    /// when it returns. A power loss or kernel crash may take the last commits.
+    #[default]
+    Process,
+    /// A power loss too: each group commit waits for the disk (fsync) before returning.
+    Power,
 }
 
 /// The storage of every feature, as the core receives it.
@@ -131,9 +145,12 @@ impl Stores {
 }
 
 /// Opens the configured backend over `data_dir`: the one place a backend is chosen.
-pub fn open(backend: Backend, data_dir: &Path) -> Result<Stores, StoreError> {
+/// `durability` applies to the archive's commits.
+pub fn open(backend: Backend, data_dir: &Path, durability: Durability) -> Result<Stores, StoreError> {
     match backend {
-        Backend::Sqlite => Ok(Stores::all_in(Arc::new(SqliteStore::open(data_dir)?))),
+        Backend::Sqlite => Ok(Stores::all_in(Arc::new(SqliteStore::open_with_durability(
+            data_dir, durability,
+        )?))),
     }
 }
 

@@ -18,6 +18,7 @@
 
 use super::nonza::{self, Nonza};
 use super::sasl::{self, SaslFailure, ScramServer};
+use crate::core::pipeline::Pipeline;
 use crate::core::resumption::{Parked, Takeover};
 use crate::core::scram::ScramHash;
 use crate::core::session::{Inbox, Kick, OpenError, Session, SessionKind};
@@ -26,6 +27,8 @@ use crate::core::stream_management::{self as sm, SmSettings, SmState};
 use crate::core::throttle::Door;
 use crate::core::Core;
 use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
 use jid::{BareJid, FullJid};
 use rand::Rng;
 use std::future::Future;
@@ -1015,6 +1018,15 @@ async fn active<C: Connection>(
     reader.linger().await;
 }
 
+/// How many stanzas of one session are handled at once ([`crate::core::pipeline`]):
+/// enough for a client's window of messages to share one archive commit, few enough that
+/// a session holds little while they wait (each is at most `max_stanza_size`). A full
+/// pipeline stops reading, which pushes back on the client through TCP.
+const PIPELINE_DEPTH: usize = 32;
+
+/// The stanzas of a session being handled, in their session's order.
+type InFlight<'a> = FuturesUnordered<BoxFuture<'a, ()>>;
+
 async fn read_loop<R: StreamRead>(
     core: &Arc<Core>,
     reader: &mut R,
@@ -1022,21 +1034,39 @@ async fn read_loop<R: StreamRead>(
     idle: Duration,
     io: &mut Reading,
 ) -> Ending {
+    let mut in_flight = InFlight::new();
+    let ending = read_stanzas(core, reader, session, idle, io, &mut in_flight).await;
+    // Whatever was read is handled, however the stream ends: the client may have been
+    // told nothing yet, but a message half archived and never delivered helps nobody.
+    while in_flight.next().await.is_some() {}
+    ending
+}
+
+async fn read_stanzas<'a, R: StreamRead>(
+    core: &'a Arc<Core>,
+    reader: &mut R,
+    session: &'a Arc<Session>,
+    idle: Duration,
+    io: &mut Reading,
+    in_flight: &mut InFlight<'a>,
+) -> Ending {
     let activity = reader.activity();
     activity.touch();
+    let mut pipeline = Pipeline::default();
     loop {
         let next = reader.next();
         tokio::pin!(next);
         // The read is never cancelled while the stream goes on: the idle check re-arms
         // around it, and only a kick, a broken connection, a takeover or a real timeout
-        // abandons it.
+        // abandons it. Stanzas in flight move on meanwhile.
         let event = loop {
             let left = idle.saturating_sub(activity.idle_for());
             tokio::select! {
                 kick = session.kicked() => return Ending::Kicked(kick),
                 _ = io.broken.notified() => return Ending::Gone,
                 Ok(_) = io.takeover.wait_for(|taken| *taken) => return Ending::Replaced,
-                event = &mut next => break event,
+                Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+                event = &mut next, if in_flight.len() < PIPELINE_DEPTH => break event,
                 _ = tokio::time::sleep(left) => {
                     if activity.idle_for() >= idle {
                         return Ending::Error(stream_error("connection-timeout"));
@@ -1053,6 +1083,12 @@ async fn read_loop<R: StreamRead>(
             Err(e) => return Ending::Error(e.into()),
         };
         if let Some(parsed) = nonza::parse(&stanza) {
+            // An ack request is answered with what is handled so far; anything else
+            // (enabling stream management, a client state) comes after the stanzas
+            // before it.
+            if !matches!(parsed, Ok(Nonza::Request | Nonza::Ack { .. })) {
+                while in_flight.next().await.is_some() {}
+            }
             match on_nonza(core, session, io, parsed).await {
                 Some(ending) => return ending,
                 None => continue,
@@ -1061,10 +1097,14 @@ async fn read_loop<R: StreamRead>(
         if stanza.ns != CLIENT_NS || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             return Ending::Error(stream_error("unsupported-stanza-type"));
         }
-        core.from_client(session, stanza).await;
-        if let Some(link) = &io.sm {
-            link.lock().handled_one();
-        }
+        let turn = pipeline.next(&stanza.name);
+        let sm = io.sm.clone();
+        in_flight.push(Box::pin(async move {
+            core.from_client(session, stanza, turn).await;
+            if let Some(link) = &sm {
+                link.lock().handled_one();
+            }
+        }));
     }
 }
 

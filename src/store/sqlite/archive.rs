@@ -21,7 +21,7 @@
 //! entries twice.)
 
 use super::{db_err, task_err, SqliteStore};
-use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, Cause, StoreError};
+use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, Cause, Commit, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
@@ -572,13 +572,14 @@ impl SqliteStore {
 
 #[async_trait]
 impl ArchiveStore for SqliteStore {
-    async fn archive_append(&self, messages: Vec<ArchivedMessage>) -> Result<(), StoreError> {
+    async fn archive_enqueue(&self, messages: Vec<ArchivedMessage>) -> Result<Commit, StoreError> {
         if messages.is_empty() {
-            return Ok(());
+            return Ok(Box::pin(std::future::ready(Ok(()))));
         }
         let (ack, done) = oneshot::channel();
+        // The writer takes commands in the order they were sent.
         self.to_writer(Command::Append((messages, ack))).await?;
-        done.await.map_err(|_| writer_stopped())?
+        Ok(Box::pin(async move { done.await.map_err(|_| writer_stopped())? }))
     }
 
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {

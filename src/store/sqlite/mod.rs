@@ -20,7 +20,7 @@ mod user_data;
 #[cfg(test)]
 pub(crate) use archive::Indexing as ArchiveIndexing;
 
-use super::{Cause, StoreError};
+use super::{Cause, Durability, StoreError};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -340,22 +340,33 @@ fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>, 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        Self::open_with_wal_limit(data_dir, WAL_LIMIT)
+        Self::open_with_durability(data_dir, Durability::default())
+    }
+
+    /// [`open`](Self::open), the archive's commits surviving what `durability` says.
+    pub fn open_with_durability(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::open_tuned(data_dir, WAL_LIMIT, archive::Indexing::default(), durability)
     }
 
     /// [`open`](Self::open) with another WAL bound (tests use a small one).
+    #[cfg(test)]
     pub(crate) fn open_with_wal_limit(data_dir: &Path, wal_limit: u64) -> Result<Self, StoreError> {
-        Self::open_tuned(data_dir, wal_limit, archive::Indexing::default())
+        Self::open_tuned(data_dir, wal_limit, archive::Indexing::default(), Durability::default())
     }
 
     /// [`open`](Self::open) with another rhythm of archive index writes (tests make
     /// them frequent and small).
     #[cfg(test)]
     pub(crate) fn open_with_indexing(data_dir: &Path, indexing: archive::Indexing) -> Result<Self, StoreError> {
-        Self::open_tuned(data_dir, WAL_LIMIT, indexing)
+        Self::open_tuned(data_dir, WAL_LIMIT, indexing, Durability::default())
     }
 
-    fn open_tuned(data_dir: &Path, wal_limit: u64, indexing: archive::Indexing) -> Result<Self, StoreError> {
+    fn open_tuned(
+        data_dir: &Path,
+        wal_limit: u64,
+        indexing: archive::Indexing,
+        durability: Durability,
+    ) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display()))))?;
         let path = data_dir.join(DB_FILE);
@@ -369,6 +380,10 @@ impl SqliteStore {
         };
         store.migrate()?;
         let mut writer = open_connection(&path)?;
+        if durability == Durability::Power {
+            // FULL in WAL mode: every commit syncs the WAL to disk before it returns.
+            writer.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
+        }
         let leftovers = archive::index_leftovers(&mut writer)?;
         if leftovers > 0 {
             tracing::info!(entries = leftovers, "archive index completed from the last run");
