@@ -25,9 +25,13 @@ pairs=50
 # Room fan-out (meerkat only): one room of room_members (at most the server's default
 # max_occupants, 100), room_online of them reading over XMPP, room_senders posting.
 room_members=100 room_online=50 room_senders=8 room_seconds=$seconds
+# Growth curves: senders for the REST send, a bigger archive, more idle sessions.
+curve_senders="1 4 16 64 256"
+archive_big=${BENCH_ARCHIVE_BIG:-10000000}
 if [ "$smoke" = 1 ]; then
   runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
   room_members=4 room_online=2 room_senders=2 room_seconds=1
+  curve_senders="1 4" archive_big=4000
 fi
 accounts=$(( sessions > users ? sessions : users ))
 accounts=$(( room_members > accounts ? room_members : accounts ))
@@ -40,6 +44,8 @@ if [ "$fd_limit" -lt $(( sessions + 1000 )) ]; then
   echo "bench: the open-file limit ($fd_limit) is too low for $sessions sessions" >&2
   exit 1
 fi
+# Both ends of every idle session hold a descriptor; keep 2,000 spare.
+idle_big=$(( fd_limit - 2000 < 2 * sessions ? fd_limit - 2000 : 2 * sessions ))
 
 cargo build --release -q -p meerkat -p meerkat-bench
 bin="$root/target/release/meerkat"
@@ -69,7 +75,7 @@ run_common() { # target http c2s
   local target=$1 http=$2 xmpp=$3
   for r in $(seq "$runs"); do
     say "$target: REST send → XMPP, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --archive "$archive" | record
   done
   local max
   max=$("$load" median "$results" rest-send "$target" delivered_per_s)
@@ -91,10 +97,10 @@ run_common() { # target http c2s
 
 # ---------------------------------------------------------------- meerkat --------------
 m_config=meerkat.toml
-start_meerkat() {
+start_meerkat() { # [tenths of a second to wait for it: 300]
   "$bin" --config "$work/$m_config" > "$work/meerkat.out" 2> "$work/meerkat.err" &
   server_pid=$!
-  for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
+  for _ in $(seq "${1:-300}"); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
   cat "$work/meerkat.err" >&2
   exit 1
 }
@@ -105,6 +111,7 @@ restart_meerkat() {
 
 if [ "$only" != ejabberd ]; then
   m_api=$("$load" free-port); m_admin=$("$load" free-port); m_c2s=$("$load" free-port)
+  m_https=$("$load" free-port)
   cat > "$work/meerkat.toml" <<EOF
 [general]
 hosts = ["localhost"]
@@ -126,6 +133,17 @@ ip_address = "127.0.0.1"
   [[listen.http.handlers.mongoose_admin_api]]
   path = "/api"
 
+# The same API over HTTPS (the certificate the server generates for localhost), for the
+# figures with TLS as deployed. The c2s listener offers STARTTLS with it too.
+[[listen.http]]
+port = $m_https
+ip_address = "127.0.0.1"
+max_connections = 100000
+max_connections_per_ip = 100000
+tls = {}
+  [[listen.http.handlers.mongoose_client_api]]
+  path = "/api"
+
 [[listen.c2s]]
 port = $m_c2s
 ip_address = "127.0.0.1"
@@ -145,7 +163,7 @@ EOF
   "$load" register --target meerkat --http "127.0.0.1:$m_admin" --prefix u --users "$accounts" >&2
   for r in $(seq "$runs"); do
     say "meerkat: archive read and auth cost, run $r"
-    "$load" archive-read --http "127.0.0.1:$m_api" --requests 2000 | record
+    "$load" archive-read --http "127.0.0.1:$m_api" --requests 2000 --archive "$archive" | record
     "$load" auth-cost | record
   done
   run_common meerkat "127.0.0.1:$m_api" "127.0.0.1:$m_c2s"
@@ -171,7 +189,49 @@ EOF
     "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
   done
   m_config=meerkat.toml
+  restart_meerkat
+
+  # TLS as deployed: REST over HTTPS with keep-alive, c2s over STARTTLS (receivers too).
+  for r in $(seq "$runs"); do
+    say "meerkat, TLS: REST send over HTTPS → XMPP over STARTTLS, run $r"
+    "$load" rest-send --target meerkat --label meerkat-tls --tls 1 --http "https://127.0.0.1:$m_https" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+  done
+  for r in $(seq "$runs"); do
+    say "meerkat, TLS: c2s → c2s over STARTTLS, run $r"
+    "$load" c2s --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+  done
+  # Growth: REST send by concurrent senders (one run each; the headline is 64).
+  for n in $curve_senders; do
+    say "meerkat: REST send with $n senders"
+    "$load" rest-send --target meerkat --label meerkat-senders --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders "$n" --seconds "$seconds" | record
+  done
+  # Growth: memory per idle session over STARTTLS, and plain with as many sessions as
+  # this machine's open-file limit allows (the headline runs have $sessions).
+  restart_meerkat
+  sleep 2
+  say "meerkat, TLS: $sessions idle sessions over STARTTLS"
+  "$load" idle --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$sessions" --pid "$server_pid" | record
+  if [ "$idle_big" -gt "$sessions" ]; then
+    restart_meerkat
+    sleep 2
+    say "meerkat: $idle_big idle sessions"
+    "$load" idle --target meerkat --label meerkat-idle-curve --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$idle_big" --pid "$server_pid" | record
+  fi
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+  # Growth: the archive at $archive_big messages (alice's, filled offline), its page read
+  # and the send rate into it. Opening the store indexes what the fill left, first.
+  if [ "$archive_big" -gt "$archive" ]; then
+    say "meerkat: filling alice's archive up to $archive_big messages"
+    "$load" archive-fill --data-dir "$work/meerkat" --from "$archive" --count $(( archive_big - archive )) >&2
+    start_meerkat 6000
+    for r in $(seq "$runs"); do
+      say "meerkat: archive read from $archive_big, and REST send into it, run $r"
+      "$load" archive-read --label meerkat-archive-10M --http "127.0.0.1:$m_api" --requests 2000 --archive "$archive_big" | record
+      "$load" rest-send --target meerkat --label meerkat-archive-10M --archive "$archive_big" --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+    done
+    kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  fi
 fi
 
 # ---------------------------------------------------------------- ejabberd -------------
@@ -235,3 +295,19 @@ fi
   "$load" report "$results"
 } | tee "$out"
 cp "$results" "${out%.md}.jsonl"
+
+# A full run also rewrites the generated part of docs/performance.md and its charts.
+if [ "$smoke" != 1 ] && [ "$out" = bench/results.md ]; then
+  {
+    echo "Written by \`make bench\` (\`bench/run.sh\`); the raw lines are in \`bench/results.jsonl\`."
+    echo
+    cat "$out"
+    echo
+    for chart in $("$load" charts "$results" docs); do
+      echo "![$(basename "$chart" .svg)]($(basename "$chart"))"
+      echo
+    done
+  } > "$work/generated.md"
+  "$load" splice docs/performance.md "$work/generated.md"
+  say "wrote $out, ${out%.md}.jsonl and the generated part of docs/performance.md"
+fi

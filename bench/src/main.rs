@@ -10,10 +10,13 @@
 //! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S
 //! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S
 //! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID
-//! meerkat-bench archive-fill --data-dir DIR --count N
+//! (rest-send, c2s, idle: `--tls 1` for STARTTLS sessions; `--http https://ADDR` for HTTPS)
+//! meerkat-bench archive-fill --data-dir DIR --count N [--from N]
 //! meerkat-bench archive-read --http ADDR --requests N
 //! meerkat-bench auth-cost
 //! meerkat-bench report FILE
+//! meerkat-bench charts FILE DIR        (growth curves as SVG, see charts.rs)
+//! meerkat-bench splice DOC GENERATED   (the generated part of docs/performance.md)
 //! meerkat-bench soak      --http ADDR --c2s ADDR --pid PID --users N --seconds S --rate R [--mix full|smoke] ...
 //! ```
 //!
@@ -25,7 +28,9 @@
 //! `ejabberd` (REST send is mod_http_api's `send_message`); `room-fanout` is meerkat only
 //! (MUC Light rooms over its REST API). Loads touch loopback only and stop by themselves.
 
+mod charts;
 mod soak;
+mod tls;
 mod xmpp;
 
 use base64::Engine;
@@ -79,12 +84,21 @@ impl Args {
     }
 }
 
-type HttpClient = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type HttpClient = hyper_util::client::legacy::Client<tls::Connector, Full<Bytes>>;
 
 fn http_client(pool: usize) -> HttpClient {
     hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .pool_max_idle_per_host(pool)
-        .build_http()
+        .build(tls::Connector)
+}
+
+/// `--tls 1`: c2s sessions negotiate STARTTLS (and `--http https://…` makes REST HTTPS).
+static TLS: OnceLock<bool> = OnceLock::new();
+
+/// A load session of `user`, over STARTTLS when the run asks for TLS.
+async fn login(c2s: SocketAddr, source: Option<IpAddr>, user: &str, resource: &str) -> std::io::Result<xmpp::Session> {
+    let tls = *TLS.get().unwrap_or(&false);
+    xmpp::connect(c2s, source, DOMAIN, (user, PASSWORD, resource), tls).await
 }
 
 fn basic(user: &str) -> String {
@@ -228,7 +242,7 @@ async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: 
 async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts>) -> Vec<tokio::task::JoinHandle<()>> {
     let mut handles = Vec::new();
     for i in 0..n {
-        let session = xmpp::login(c2s, None, DOMAIN, &format!("{prefix}{i}"), PASSWORD, "r")
+        let session = login(c2s, None, &format!("{prefix}{i}"), "r")
             .await
             .unwrap_or_else(|e| panic!("receiver {prefix}{i} login: {e}"));
         handles.push(tokio::spawn(receive_loop(session, receipts.clone(), |_| {})));
@@ -278,9 +292,9 @@ async fn rest_send(a: &Args) -> Value {
             let me = format!("{prefix}{}", s % users);
             let auth = basic(&me);
             let url = if target == "ejabberd" {
-                format!("http://{http}/api/send_message")
+                format!("{}/api/send_message", tls::base(&http))
             } else {
-                format!("http://{http}/api/messages")
+                format!("{}/api/messages", tls::base(&http))
             };
             let mut ticker = (rate > 0).then(|| {
                 let every = Duration::from_secs_f64(senders as f64 / rate as f64);
@@ -365,10 +379,10 @@ async fn c2s(a: &Args) -> Value {
     for p in 0..pairs {
         let sender_name = format!("{prefix}{}", 2 * p);
         let receiver_name = format!("{prefix}{}", 2 * p + 1);
-        let sender = xmpp::login(c2s, None, DOMAIN, &sender_name, PASSWORD, "s")
+        let sender = login(c2s, None, &sender_name, "s")
             .await
             .unwrap_or_else(|e| panic!("{sender_name}: {e}"));
-        let receiver = xmpp::login(c2s, None, DOMAIN, &receiver_name, PASSWORD, "r")
+        let receiver = login(c2s, None, &receiver_name, "r")
             .await
             .unwrap_or_else(|e| panic!("{receiver_name}: {e}"));
         let credit = Arc::new(Semaphore::new(window));
@@ -554,7 +568,7 @@ async fn idle(a: &Args) -> Value {
             let _permit = permit;
             // Spread over 127.0.0.2..51 so source ports never run short.
             let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i % 50) as u8));
-            xmpp::login(c2s, Some(source), DOMAIN, &format!("{prefix}{i}"), PASSWORD, "idle").await
+            login(c2s, Some(source), &format!("{prefix}{i}"), "idle").await
         }));
     }
     let mut held = Vec::with_capacity(sessions as usize);
@@ -586,11 +600,14 @@ async fn archive_fill(a: &Args) -> Value {
     use meerkat::store::{ArchiveStore, ArchivedMessage, SqliteStore};
     let dir = a.get("data-dir");
     let count = a.num("count", 1_000_000) as usize;
+    // `--from N`: numbers the messages from N, to add to an archive filled before.
+    let from = a.num("from", 0) as usize;
     let store = SqliteStore::open(std::path::Path::new(&dir)).expect("open the store");
     let t = Instant::now();
     let base: i64 = 1_764_000_000_000;
-    for start in (0..count).step_by(10_000) {
-        let rows: Vec<ArchivedMessage> = (start..(start + 10_000).min(count))
+    let end = from + count;
+    for start in (from..end).step_by(10_000) {
+        let rows: Vec<ArchivedMessage> = (start..(start + 10_000).min(end))
             .map(|i| {
                 let ts = base + i as i64;
                 let (from, to) = if i % 2 == 0 { ("alice", "bob") } else { ("bob", "alice") };
@@ -757,6 +774,7 @@ async fn main() {
         std::process::exit(2);
     };
     let a = Args::parse(&args[2..]);
+    let _ = TLS.set(a.num("tls", 0) == 1);
     epoch();
     let out = match cmd.as_str() {
         "register" => register(&a).await,
@@ -771,6 +789,26 @@ async fn main() {
         "soak-child" => std::process::exit(soak::child(&a).await),
         "report" => {
             report(&args.get(2).cloned().unwrap_or_default());
+            return;
+        }
+        "charts" => {
+            // charts RESULTS DIR: the growth curves as SVG files in DIR.
+            for file in charts::write(&args[2], &args[3]) {
+                println!("{file}");
+            }
+            return;
+        }
+        "splice" => {
+            // splice DOC GENERATED: DOC's generated part becomes GENERATED's text.
+            let doc = std::fs::read_to_string(&args[2]).expect("the document");
+            let generated = std::fs::read_to_string(&args[3]).expect("the generated text");
+            match charts::splice(&doc, &generated) {
+                Ok(text) => std::fs::write(&args[2], text).expect("write the document"),
+                Err(e) => {
+                    eprintln!("{}: {e}", args[2]);
+                    std::process::exit(1);
+                }
+            }
             return;
         }
         "median" => {
@@ -800,6 +838,10 @@ async fn main() {
     // `--target`), e.g. meerkat with its archive off.
     if let Some(label) = a.0.get("label") {
         out["target"] = json!(label);
+    }
+    // `--archive N`: how many messages the archive held, for the growth curves.
+    if let Some(n) = a.0.get("archive") {
+        out["archive"] = json!(n.parse::<u64>().expect("a number"));
     }
     println!("{out}");
 }

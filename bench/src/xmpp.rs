@@ -1,20 +1,65 @@
-//! A minimal XMPP client for load: plain TCP, SASL PLAIN, bind, presence, then raw
-//! stanza writes and a byte scanner for `<body>t=NANOS</body>` on the receiving side.
-//! Deliberately not a general client: the measuring side must cost next to nothing.
+//! A minimal XMPP client for load: plain TCP or STARTTLS, SASL PLAIN, bind, presence,
+//! then raw stanza writes and a byte scanner for `<body>t=NANOS</body>` on the receiving
+//! side. Deliberately not a general client: the measuring side must cost next to nothing.
 
 use base64::Engine;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::client::TlsStream;
 
 const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Session {
-    pub reader: OwnedReadHalf,
-    pub writer: OwnedWriteHalf,
+    pub reader: Reader,
+    pub writer: Writer,
+}
+
+/// The read half of a session's connection; a plain one is split without a lock.
+pub enum Reader {
+    Plain(OwnedReadHalf),
+    Tls(ReadHalf<TlsStream<TcpStream>>),
+}
+
+/// The write half of a session's connection.
+pub enum Writer {
+    Plain(OwnedWriteHalf),
+    Tls(WriteHalf<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Reader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Reader::Plain(r) => Pin::new(r).poll_read(cx, buf),
+            Reader::Tls(r) => Pin::new(r).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Writer {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Writer::Plain(w) => Pin::new(w).poll_write(cx, buf),
+            Writer::Tls(w) => Pin::new(w).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Writer::Plain(w) => Pin::new(w).poll_flush(cx),
+            Writer::Tls(w) => Pin::new(w).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Writer::Plain(w) => Pin::new(w).poll_shutdown(cx),
+            Writer::Tls(w) => Pin::new(w).poll_shutdown(cx),
+        }
+    }
 }
 
 fn err(msg: impl Into<String>) -> io::Error {
@@ -22,7 +67,12 @@ fn err(msg: impl Into<String>) -> io::Error {
 }
 
 /// Reads until `needle` (or `fail`) appears; returns what was read.
-async fn read_until(stream: &mut TcpStream, buf: &mut Vec<u8>, needle: &str, fail: &str) -> io::Result<String> {
+async fn read_until<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    needle: &str,
+    fail: &str,
+) -> io::Result<String> {
     let mut chunk = [0u8; 4096];
     loop {
         let text = String::from_utf8_lossy(buf);
@@ -61,6 +111,17 @@ pub async fn login(
     password: &str,
     resource: &str,
 ) -> io::Result<Session> {
+    connect(server, source, domain, (user, password, resource), false).await
+}
+
+/// [`login`], after STARTTLS (RFC 6120 §5) when `tls` is set.
+pub async fn connect(
+    server: SocketAddr,
+    source: Option<std::net::IpAddr>,
+    domain: &str,
+    (user, password, resource): (&str, &str, &str),
+    tls: bool,
+) -> io::Result<Session> {
     let socket = TcpSocket::new_v4()?;
     if let Some(ip) = source {
         socket.bind(SocketAddr::new(ip, 0))?;
@@ -72,16 +133,52 @@ pub async fn login(
     let mut buf = Vec::new();
     stream.write_all(header(domain).as_bytes()).await?;
     read_until(&mut stream, &mut buf, "</stream:features>", "stream:error").await?;
+    if !tls {
+        negotiate(&mut stream, &mut buf, domain, user, password, resource).await?;
+        let (reader, writer) = stream.into_split();
+        return Ok(Session {
+            reader: Reader::Plain(reader),
+            writer: Writer::Plain(writer),
+        });
+    }
+    stream
+        .write_all(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        .await?;
+    read_until(&mut stream, &mut buf, "<proceed", "<failure").await?;
+    read_until(&mut stream, &mut buf, ">", "").await?;
+    let mut stream = tokio::time::timeout(STEP_TIMEOUT, crate::tls::wrap(stream))
+        .await
+        .map_err(|_| err("TLS handshake timed out"))??;
+    buf.clear();
+    stream.write_all(header(domain).as_bytes()).await?;
+    read_until(&mut stream, &mut buf, "</stream:features>", "stream:error").await?;
+    negotiate(&mut stream, &mut buf, domain, user, password, resource).await?;
+    let (reader, writer) = tokio::io::split(stream);
+    Ok(Session {
+        reader: Reader::Tls(reader),
+        writer: Writer::Tls(writer),
+    })
+}
+
+/// From the first features after (or without) TLS: PLAIN, restart, bind, presence.
+async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    domain: &str,
+    user: &str,
+    password: &str,
+    resource: &str,
+) -> io::Result<()> {
     let creds = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
     stream
         .write_all(
             format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{creds}</auth>").as_bytes(),
         )
         .await?;
-    read_until(&mut stream, &mut buf, "<success", "<failure").await?;
-    read_until(&mut stream, &mut buf, ">", "").await?;
+    read_until(stream, buf, "<success", "<failure").await?;
+    read_until(stream, buf, ">", "").await?;
     stream.write_all(header(domain).as_bytes()).await?;
-    read_until(&mut stream, &mut buf, "</stream:features>", "stream:error").await?;
+    read_until(stream, buf, "</stream:features>", "stream:error").await?;
     stream
         .write_all(
             format!(
@@ -90,10 +187,9 @@ pub async fn login(
             .as_bytes(),
         )
         .await?;
-    read_until(&mut stream, &mut buf, "</iq>", "type='error'").await?;
+    read_until(stream, buf, "</iq>", "type='error'").await?;
     stream.write_all(b"<presence/>").await?;
-    let (reader, writer) = stream.into_split();
-    Ok(Session { reader, writer })
+    Ok(())
 }
 
 /// Writes `stanzas` (messages with the `ids` as their `id`s), then a ping to the server,
@@ -157,7 +253,12 @@ pub async fn close(mut session: Session) -> io::Result<()> {
 /// Drops the connection without closing the stream: with `reset`, an RST (no FIN, unsent
 /// data discarded), otherwise a plain close of the socket.
 pub fn drop_abruptly(session: Session, reset: bool) {
-    if let Ok(stream) = session.reader.reunite(session.writer) {
+    let tcp = match (session.reader, session.writer) {
+        (Reader::Plain(r), Writer::Plain(w)) => r.reunite(w).ok(),
+        (Reader::Tls(r), Writer::Tls(w)) => Some(r.unsplit(w).into_inner().0),
+        _ => None,
+    };
+    if let Some(stream) = tcp {
         if reset {
             let _ = stream.set_zero_linger();
         }
