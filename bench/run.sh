@@ -188,6 +188,21 @@ EOF
     say "meerkat, archive off: c2s → c2s, run $r"
     "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
   done
+  # The cost of power-loss durability: an fsync per archive group commit.
+  cp "$work/meerkat.toml" "$work/meerkat-power.toml"
+  printf '\n[modules.%s]' mod_roster mod_offline mod_stream_management mod_csi mod_muc_light \
+    mod_pep mod_caps mod_vcard mod_private >> "$work/meerkat-power.toml"
+  printf '\n[modules.mod_mam]\ndurability = "power"\n' >> "$work/meerkat-power.toml"
+  m_config=meerkat-power.toml
+  restart_meerkat
+  for r in $(seq "$runs"); do
+    say "meerkat, durability = power: REST send → XMPP, run $r"
+    "$load" rest-send --target meerkat --label meerkat-power --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+  done
+  for r in $(seq "$runs"); do
+    say "meerkat, durability = power: c2s → c2s, run $r"
+    "$load" c2s --target meerkat --label meerkat-power --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+  done
   m_config=meerkat.toml
   restart_meerkat
 
