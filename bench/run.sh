@@ -1,13 +1,19 @@
 #!/bin/bash
-# `make bench`: meerkat against ejabberd on this machine, same workloads, same run.
+# `make bench`: meerkat against its peers on this machine, same workloads, same run.
 #
 # Starts each server with a temporary data dir on loopback ports, runs every workload
-# BENCH_RUNS times (median, min, max), and prints the figures and the meerkat/ejabberd
-# ratios. Loops are bounded in count and time and touch 127.0.0.0/8 only.
+# BENCH_RUNS times (median, min, max), and prints the figures and the ratios. Loops are
+# bounded in count and time and touch 127.0.0.0/8 only.
+#
+# The peers are configured as their docs advise for production, each with its archive on:
+# ejabberd 23.01 with mod_mam on SQL, once on SQLite and once on PostgreSQL (a private
+# instance this script starts), plus once with the archive off as its ceiling; Prosody
+# 0.12 with mod_mam on SQL storage (SQLite). Debian's packages, installed when missing.
 #
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SESSIONS (10000), BENCH_ONLY
-# (meerkat or ejabberd), BENCH_ARCHIVE (1000000), BENCH_OUT (bench/results.md),
-# BENCH_SMOKE=1 for a short run that only checks the machinery (meerkat, tiny loads).
+# (meerkat, ejabberd or prosody), BENCH_PEER_IDLE_RUNS (1), BENCH_ARCHIVE (1000000),
+# BENCH_OUT (bench/results.md), BENCH_SMOKE=1 for a short run that only checks the
+# machinery (meerkat, tiny loads). CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -19,6 +25,10 @@ archive=${BENCH_ARCHIVE:-1000000}
 out=${BENCH_OUT:-bench/results.md}
 smoke=${BENCH_SMOKE:-0}
 only=${BENCH_ONLY:-}
+# Memory per idle session is measured once per peer by default, on one configuration
+# each (ejabberd-sql-sqlite, prosody): it hardly depends on the archive's backend, and
+# 10,000 logins on a fresh server process cost about a minute per run.
+peer_idle_runs=${BENCH_PEER_IDLE_RUNS:-1}
 users=100
 senders=64
 pairs=50
@@ -33,6 +43,11 @@ if [ "$smoke" = 1 ]; then
   room_members=4 room_online=2 room_senders=2 room_seconds=1
   curve_senders="1 4" archive_big=4000
 fi
+case "$only" in
+  "" | meerkat | ejabberd | prosody) ;;
+  *) echo "bench: BENCH_ONLY is meerkat, ejabberd or prosody, not $only" >&2; exit 2 ;;
+esac
+wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 accounts=$(( sessions > users ? sessions : users ))
 accounts=$(( room_members > accounts ? room_members : accounts ))
 
@@ -47,20 +62,33 @@ fi
 # Both ends of every idle session hold a descriptor; keep 2,000 spare.
 idle_big=$(( fd_limit - 2000 < 2 * sessions ? fd_limit - 2000 : 2 * sessions ))
 
-cargo build --release -q -p meerkat -p meerkat-bench
-bin="$root/target/release/meerkat"
-load="$root/target/release/meerkat-bench"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+if wanted meerkat; then
+  cargo build --release -q -p meerkat -p meerkat-bench
+else
+  cargo build --release -q -p meerkat-bench
+fi
+bin="$target_dir/release/meerkat"
+load="$target_dir/release/meerkat-bench"
 
 work="$(mktemp -d /tmp/meerkat-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results.jsonl"
 : > "$results"
-server_pid=""
-ejabberd_ctl=()
+server_pid=""   # meerkat
+ej_pid=""       # the ejabberd node's beam process
+prosody_pid=""
+pg_data=""      # set while the private PostgreSQL runs
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  if [ ${#ejabberd_ctl[@]} -gt 0 ]; then "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true; fi
-  pkill -f "ejabberd-bench@localhost" 2>/dev/null || true
+  if [ -n "$ej_pid" ]; then
+    ejctl stop >/dev/null 2>&1 || true
+    for _ in $(seq 30); do kill -0 "$ej_pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$ej_pid" 2>/dev/null || true
+  fi
+  [ -n "$prosody_pid" ] && kill "$prosody_pid" 2>/dev/null || true
+  [ -n "$pg_data" ] && pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -68,24 +96,24 @@ trap cleanup EXIT
 record() { tee -a "$results"; }
 say() { echo "bench: $*" >&2; }
 
-# Runs the shared workloads against a started server. `restart_TARGET` must restart it
+# meerkat's workloads against a started server (the peers' are below). `restart_TARGET` must restart it
 # (same ports, same data) and set server_pid: each memory run gets a fresh process, since
 # neither allocator gives freed memory back and a second run would measure nothing.
 run_common() { # target http c2s
   local target=$1 http=$2 xmpp=$3
   for r in $(seq "$runs"); do
     say "$target: REST send → XMPP, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --archive "$archive" | record
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --archive "$archive" --pid "$server_pid" | record
   done
   local max
   max=$("$load" median "$results" rest-send "$target" delivered_per_s)
   for r in $(seq "$runs"); do
     say "$target: REST send paced at half of $max/s, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
+    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) --pid "$server_pid" | record
   done
   for r in $(seq "$runs"); do
     say "$target: c2s → c2s, run $r"
-    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
   done
   for r in $(seq "$runs"); do
     "restart_$target"
@@ -109,7 +137,7 @@ restart_meerkat() {
   start_meerkat
 }
 
-if [ "$only" != ejabberd ]; then
+if wanted meerkat; then
   m_api=$("$load" free-port); m_admin=$("$load" free-port); m_c2s=$("$load" free-port)
   m_https=$("$load" free-port)
   cat > "$work/meerkat.toml" <<EOF
@@ -182,11 +210,11 @@ EOF
   restart_meerkat
   for r in $(seq "$runs"); do
     say "meerkat, archive off: REST send → XMPP, run $r"
-    "$load" rest-send --target meerkat --label meerkat-archive-off --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+    "$load" rest-send --target meerkat --label meerkat-archive-off --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid" | record
   done
   for r in $(seq "$runs"); do
     say "meerkat, archive off: c2s → c2s, run $r"
-    "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+    "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
   done
   # The cost of power-loss durability: an fsync per archive group commit.
   cp "$work/meerkat.toml" "$work/meerkat-power.toml"
@@ -249,62 +277,301 @@ EOF
   fi
 fi
 
+# ---------------------------------------------------------------- peers ----------------
+# Installs the Debian packages that are missing, without starting their system services:
+# a policy-rc.d that denies them for the install, unless the machine already has one.
+install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]} (Debian packages), without starting their system services"
+  local policy=0 rc=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    policy=1
+  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } || rc=$?
+  [ "$policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  return "$rc"
+}
+
+# The peers' throughput workloads for one configuration; with `paced`, also the REST send
+# paced at half its own median rate. `pids` are the server's processes: their CPU time
+# gives the per-core figures, and each run starts once they are idle again (a slow server
+# still works through the last run's backlog when the load stops).
+peer_throughput() { # target label http c2s pids [paced]
+  local target=$1 label=$2 http=$3 xmpp=$4 pids=$5 paced=${6:-}
+  for r in $(seq "$runs"); do
+    "$load" settle --pid "$pids" --seconds 60
+    say "$label: REST send → XMPP, run $r"
+    "$load" rest-send --target "$target" --label "$label" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$pids" | record
+  done
+  if [ -n "$paced" ]; then
+    local max
+    max=$("$load" median "$results" rest-send "$label" delivered_per_s)
+    for r in $(seq "$runs"); do
+      "$load" settle --pid "$pids" --seconds 60
+      say "$label: REST send paced at half of $max/s, run $r"
+      "$load" rest-send --target "$target" --label "$label" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) --pid "$pids" | record
+    done
+  fi
+  for r in $(seq "$runs"); do
+    "$load" settle --pid "$pids" --seconds 60
+    say "$label: c2s → c2s, run $r"
+    "$load" c2s --target "$target" --label "$label" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$pids" | record
+  done
+}
+
 # ---------------------------------------------------------------- ejabberd -------------
+ejctl() {
+  # Run as the ejabberd user by us: started by root, ejabberdctl switches user and the
+  # node gets 1024 open files, which ruins the figures past ~1,000 sessions.
+  su -s /bin/sh -c "ulimit -n $fd_limit && exec \"\$0\" \"\$@\"" ejabberd -- \
+    ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/$ej_config.yml" --spool "$ej/spool" \
+    --logs "$ej/logs" --node ejabberd-bench@localhost "$@"
+}
 start_ejabberd() {
-  "${ejabberd_ctl[@]}" start
-  server_pid=""
+  ejctl start
   for _ in $(seq 120); do
-    server_pid=$(pgrep -f 'beam.*ejabberd-bench@localhost' | head -n1 || true)
-    if [ -n "$server_pid" ] && "${ejabberd_ctl[@]}" status >/dev/null 2>&1; then return; fi
+    ej_pid=$(pgrep -f 'beam.*ejabberd-bench@localhost' | head -n1 || true)
+    if [ -n "$ej_pid" ] && ejctl status >/dev/null 2>&1; then return; fi
     sleep 1
   done
   cat "$ej/logs/"*.log >&2 || true
   exit 1
 }
-restart_ejabberd() {
-  "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true
-  for _ in $(seq 60); do pgrep -f 'beam.*ejabberd-bench@localhost' >/dev/null || break; sleep 1; done
-  start_ejabberd
+stop_ejabberd() {
+  ejctl stop >/dev/null 2>&1 || true
+  for _ in $(seq 60); do kill -0 "$ej_pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$ej_pid" 2>/dev/null; then
+    say "ejabberd: the node did not stop; killing it"
+    kill -9 "$ej_pid" || true
+  fi
+  ej_pid=""
+}
+restart_ejabberd() { stop_ejabberd; start_ejabberd; }
+# Writes $ej/NAME.yml: the shared configuration plus configuration NAME's archive.
+ej_configure() { # name
+  sed "s/@C2S_PORT@/$ej_c2s/; s/@HTTP_PORT@/$ej_http/" bench/ejabberd.yml > "$ej/$1.yml"
+  case $1 in
+    archive-off) ;;
+    sql-sqlite)
+      # ejabberd creates the SQLite schema itself (its lite.sql) in an empty database.
+      cat >> "$ej/$1.yml" <<EOF
+  mod_mam:
+    db_type: sql
+    default: always
+sql_type: sqlite
+sql_database: "$ej/archive.sqlite"
+EOF
+      ;;
+    sql-pgsql)
+      cat >> "$ej/$1.yml" <<EOF
+  mod_mam:
+    db_type: sql
+    default: always
+sql_type: pgsql
+sql_server: "127.0.0.1"
+sql_port: $pg_port
+sql_database: ejabberd
+sql_username: ejabberd
+sql_password: bench-secret
+EOF
+      ;;
+  esac
+  chown ejabberd: "$ej/$1.yml"
 }
 
-if [ "$only" != meerkat ]; then
-  if ! command -v ejabberdctl >/dev/null 2>&1; then
-    say "installing ejabberd (Debian package), without starting the system service"
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ejabberd >/dev/null
-    rm -f /usr/sbin/policy-rc.d
-  fi
+# A private PostgreSQL for ejabberd's archive: its own data dir, socket dir and loopback
+# port, run as the postgres user (initdb refuses root), stopped by the cleanup.
+pg_as() { (cd "$work" && setpriv --reuid postgres --regid postgres --init-groups "$@"); }
+pg_start() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  local pg="$work/postgres"
+  mkdir -p "$pg"
+  chown postgres: "$pg"
+  pg_port=$("$load" free-port)
+  pg_as "$pg_bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 >/dev/null
+  pg_data="$pg/data"
+  pg_as "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg/postgres.log" -w -t 60 \
+    -o "-p $pg_port -k $pg -c listen_addresses=127.0.0.1" start >/dev/null
+  local psql=("$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port")
+  "${psql[@]}" -U postgres -c "CREATE USER ejabberd PASSWORD 'bench-secret'" -c "CREATE DATABASE ejabberd OWNER ejabberd"
+  # ejabberd 23.01 does not create its PostgreSQL schema: the package's pg.sql does
+  # (the default schema, `new_sql_schema: false`).
+  "${psql[@]}" -U ejabberd -d ejabberd -f /usr/share/ejabberd/sql/pg.sql >/dev/null
+}
+# The postmaster and its children (ejabberd's connections are backends among them).
+pg_pids() {
+  local pm
+  pm=$(head -n1 "$pg_data/postmaster.pid")
+  { echo "$pm"; pgrep -P "$pm"; } | paste -sd, -
+}
+pg_stop() {
+  pg_as "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  pg_data=""
+}
+
+if wanted ejabberd; then
+  install_packages ejabberd erlang-p1-sqlite3 erlang-p1-pgsql postgresql
   ej="$work/ejabberd"
   mkdir -p "$ej/spool" "$ej/logs"
   ej_c2s=$("$load" free-port)
   ej_http=$("$load" free-port)
-  sed "s/@C2S_PORT@/$ej_c2s/; s/@HTTP_PORT@/$ej_http/" bench/ejabberd.yml > "$ej/ejabberd.yml"
   # The packaged ctl config names the system config file, which would override ours.
   grep -v '^EJABBERD_CONFIG_PATH=' /etc/ejabberd/ejabberdctl.cfg > "$ej/ejabberdctl.cfg"
   echo 'ERL_MAX_PORTS=250000' >> "$ej/ejabberdctl.cfg"
+  # Forces a garbage collection in every process of the node, for the idle figure after
+  # collection: a hidden node with the ejabberd user's cookie.
+  cat > "$ej/gc.escript" <<'EOF'
+#!/usr/bin/env escript
+%%! -sname bench-gc@localhost -hidden
+main([Node]) ->
+    N = list_to_atom(Node),
+    case rpc:call(N, erlang, processes, []) of
+        Pids when is_list(Pids) ->
+            ok = rpc:call(N, lists, foreach, [fun erlang:garbage_collect/1, Pids], 120000);
+        Error ->
+            io:format(standard_error, "~p~n", [Error]),
+            halt(1)
+    end.
+EOF
+  echo "su -s /bin/sh -c 'cd $ej && escript $ej/gc.escript ejabberd-bench@localhost' ejabberd" > "$ej/gc.sh"
   chown -R ejabberd: "$ej"
-  # Run ejabberdctl as the ejabberd user ourselves: started by root it switches user
-  # and the node gets 1024 open files, which ruins the figures past ~1,000 sessions.
-  ejabberd_ctl=(su -s /bin/sh -c "ulimit -n $fd_limit && exec \"\$0\" \"\$@\"" ejabberd --
-    ejabberdctl --ctl-config "$ej/ejabberdctl.cfg" --config "$ej/ejabberd.yml" --spool "$ej/spool"
-    --logs "$ej/logs" --node ejabberd-bench@localhost)
-  say "ejabberd: starting"
+
+  # Archive off first: accounts are registered once, into the Mnesia spool the three
+  # configurations share.
+  ej_config=archive-off
+  ej_configure archive-off
+  say "ejabberd: starting (archive off)"
   start_ejabberd
-  grep 'Max open files' "/proc/$server_pid/limits" >&2
+  grep 'Max open files' "/proc/$ej_pid/limits" >&2
   say "ejabberd: registering $accounts accounts"
   "$load" register --target ejabberd --http "127.0.0.1:$ej_http" --prefix u --users "$accounts" >&2
-  run_common ejabberd "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s"
-  "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true
-  ejabberd_ctl=()
-  server_pid=""
+  peer_throughput ejabberd ejabberd-archive-off "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ej_pid"
+
+  ej_config=sql-sqlite
+  ej_configure sql-sqlite
+  say "ejabberd: restarting with mod_mam on SQLite"
+  restart_ejabberd
+  peer_throughput ejabberd ejabberd-sql-sqlite "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ej_pid" paced
+  for r in $(seq "$peer_idle_runs"); do
+    restart_ejabberd
+    sleep 2
+    say "ejabberd-sql-sqlite: $sessions idle sessions, run $r"
+    "$load" idle --target ejabberd --label ejabberd-sql-sqlite --c2s "127.0.0.1:$ej_c2s" --prefix u --sessions "$sessions" --pid "$ej_pid" --gc "sh $ej/gc.sh" | record
+  done
+
+  say "ejabberd: starting a private PostgreSQL"
+  pg_start
+  ej_config=sql-pgsql
+  ej_configure sql-pgsql
+  say "ejabberd: restarting with mod_mam on PostgreSQL"
+  restart_ejabberd
+  peer_throughput ejabberd ejabberd-sql-pgsql "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ej_pid,$(pg_pids)" paced
+  stop_ejabberd
+  pg_stop
+fi
+
+# ---------------------------------------------------------------- prosody --------------
+start_prosody() {
+  # setpriv execs (no process in between), so $! is Prosody itself; the open-file limit
+  # is this shell's.
+  (cd "$pd" && exec setpriv --reuid prosody --regid prosody --init-groups \
+    prosody --config "$pd/prosody.cfg.lua" -F > "$pd/prosody.out" 2>&1) &
+  prosody_pid=$!
+  for _ in $(seq 300); do
+    if [ -S "$pd/data/prosody.sock" ] && (exec 3<>"/dev/tcp/127.0.0.1/$pd_c2s") 2>/dev/null; then return; fi
+    kill -0 "$prosody_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$pd/prosody.out" "$pd/prosody.log" >&2 || true
+  exit 1
+}
+stop_prosody() {
+  kill "$prosody_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$prosody_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$prosody_pid" 2>/dev/null || true
+  wait "$prosody_pid" 2>/dev/null || true
+  prosody_pid=""
+}
+restart_prosody() { stop_prosody; start_prosody; }
+prosody_shell() { timeout 300 prosodyctl --config "$pd/prosody.cfg.lua" shell "$1"; }
+
+if wanted prosody; then
+  install_packages prosody lua-dbi-sqlite3
+  pd="$work/prosody"
+  mkdir -p "$pd/data" "$pd/modules" "$pd/certs"
+  cp bench/prosody/mod_bench_rest.lua "$pd/modules/"
+  pd_c2s=$("$load" free-port)
+  pd_http=$("$load" free-port)
+  # Plain c2s with PLAIN allowed, like the other servers' bench listeners; passwords stored
+  # hashed (SCRAM) with 4096 iterations like meerkat's and ejabberd's; everything in SQL
+  # storage on SQLite, the archive (mod_mam, every message) among it.
+  cat > "$pd/prosody.cfg.lua" <<EOF
+pidfile = "$pd/data/prosody.pid"
+data_path = "$pd/data"
+plugin_paths = { "$pd/modules" }
+certificates = "$pd/certs"
+log = { warn = "$pd/prosody.log" }
+network_backend = "epoll"
+c2s_ports = { $pd_c2s }
+c2s_interfaces = { "127.0.0.1" }
+http_ports = { $pd_http }
+http_interfaces = { "127.0.0.1" }
+http_default_host = "localhost"
+https_ports = {}
+s2s_ports = {}
+component_ports = {}
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_hashed"
+default_iteration_count = 4096
+storage = "sql"
+sql = { driver = "SQLite3", database = "$pd/data/prosody.sqlite" }
+default_archive_policy = true
+archive_expires_after = "never"
+modules_enabled = { "roster", "saslauth", "disco", "ping", "mam", "admin_shell", "http", "bench_rest" }
+-- No offline storage, as in ejabberd's configuration: what a run leaves undelivered when
+-- its clients leave would otherwise come back at the next run's logins.
+modules_disabled = { "s2s", "offline" }
+VirtualHost "localhost"
+EOF
+  echo "timeout 120 prosodyctl --config $pd/prosody.cfg.lua shell '>collectgarbage(\"collect\")' >/dev/null" > "$pd/gc.sh"
+  chown -R prosody: "$pd"
+  say "prosody: starting"
+  start_prosody
+  grep 'Max open files' "/proc/$prosody_pid/limits" >&2
+  # One account made by Prosody (its salt and SCRAM keys), its rows then copied to the
+  # others in one transaction: the same password everywhere, and 10,000 accounts in a
+  # second instead of a key derivation and a commit each.
+  say "prosody: creating $accounts accounts"
+  prosody_shell ">assert(require'core.usermanager'.create_user('u0', 'bench-secret', 'localhost'))" >/dev/null
+  prosody_shell ">local e = require'util.sql':create_engine({ driver = 'SQLite3', database = '$pd/data/prosody.sqlite' }); assert(e:transaction(function() for i = 1, $accounts - 1 do e:insert([[INSERT INTO prosody (host, user, store, key, type, value) SELECT host, ?, store, key, type, value FROM prosody WHERE host = 'localhost' AND user = 'u0' AND store = 'accounts']], 'u'..i) end end)); e.conn:close()" >/dev/null
+  peer_throughput prosody prosody "127.0.0.1:$pd_http" "127.0.0.1:$pd_c2s" "$prosody_pid" paced
+  for r in $(seq "$peer_idle_runs"); do
+    restart_prosody
+    sleep 2
+    say "prosody: $sessions idle sessions, run $r"
+    "$load" idle --target prosody --c2s "127.0.0.1:$pd_c2s" --prefix u --sessions "$sessions" --pid "$prosody_pid" --gc "sh $pd/gc.sh" | record
+  done
+  stop_prosody
 fi
 
 # ---------------------------------------------------------------- report ---------------
 {
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "Runs per figure: $runs; window: ${seconds}s; sessions: $sessions; archive: $archive"
-  if [ "$only" != ejabberd ]; then
+  echo "Runs per figure: $runs (peers' idle sessions: $peer_idle_runs); window: ${seconds}s; sessions: $sessions; archive: $archive"
+  if wanted meerkat; then
     echo "Room fan-out: $room_members members, $room_online online, $room_senders senders, window ${room_seconds}s"
+  fi
+  if wanted ejabberd; then
+    echo "ejabberd $(dpkg-query -W -f='${Version}' ejabberd): archive off; mod_mam on SQLite; mod_mam on PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}')"
+  fi
+  if wanted prosody; then
+    echo "Prosody $(dpkg-query -W -f='${Version}' prosody) on one thread: mod_mam on SQL storage (SQLite); REST send through bench/prosody/mod_bench_rest.lua"
   fi
   echo
   "$load" report "$results"

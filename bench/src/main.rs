@@ -6,10 +6,10 @@
 //!
 //! ```text
 //! meerkat-bench register  --target T --http ADDR --prefix P --users N --password PW
-//! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R]
-//! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S
+//! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R] [--pid PIDS]
+//! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S [--pid PIDS]
 //! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S
-//! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID
+//! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID [--gc COMMAND]
 //! (rest-send, c2s, idle: `--tls 1` for STARTTLS sessions; `--http https://ADDR` for HTTPS)
 //! meerkat-bench archive-fill --data-dir DIR --count N [--from N]
 //! meerkat-bench archive-read --http ADDR --requests N
@@ -17,6 +17,7 @@
 //! meerkat-bench report FILE
 //! meerkat-bench charts FILE DIR        (growth curves as SVG, see charts.rs)
 //! meerkat-bench splice DOC GENERATED   (the generated part of docs/performance.md)
+//! meerkat-bench settle    --pid PIDS --seconds MAX
 //! meerkat-bench soak      --http ADDR --c2s ADDR --pid PID --users N --seconds S --rate R [--mix full|smoke] ...
 //! ```
 //!
@@ -24,9 +25,14 @@
 //! when an acknowledged message is missing from the archive or the server did not stay
 //! flat.
 //!
-//! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth) and
-//! `ejabberd` (REST send is mod_http_api's `send_message`); `room-fanout` is meerkat only
-//! (MUC Light rooms over its REST API). Loads touch loopback only and stop by themselves.
+//! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth), `ejabberd`
+//! (REST send is mod_http_api's `send_message`) and `prosody` (REST send is `POST /rest`
+//! with Basic auth, `bench/prosody/mod_bench_rest.lua`); `room-fanout` is meerkat only
+//! (MUC Light rooms over its REST API). `--label` names a configuration of a target in the
+//! results (e.g. `ejabberd-sql-pgsql`). `--pid` on the throughput workloads is a
+//! comma-separated list of the server's processes, whose CPU time over the window gives
+//! `server_cores` and `delivered_per_cpu_s`. Loads touch loopback only and stop by
+//! themselves.
 
 mod charts;
 mod soak;
@@ -270,6 +276,7 @@ async fn rest_send(a: &Args) -> Value {
     let senders = a.num("senders", 64);
     let seconds = a.num("seconds", 10);
     let rate = a.num("rate", 0);
+    let pids = pid_list(a);
     let receipts = Arc::new(Receipts::default());
     let handles = receivers(c2s, &prefix, users, receipts.clone()).await;
     let client = http_client(senders as usize);
@@ -291,10 +298,11 @@ async fn rest_send(a: &Args) -> Value {
             // Senders are users too (they send to the receivers); sender s is receiver s's peer.
             let me = format!("{prefix}{}", s % users);
             let auth = basic(&me);
-            let url = if target == "ejabberd" {
-                format!("{}/api/send_message", tls::base(&http))
-            } else {
-                format!("{}/api/messages", tls::base(&http))
+            let base = tls::base(&http);
+            let url = match target.as_str() {
+                "ejabberd" => format!("{base}/api/send_message"),
+                "prosody" => format!("{base}/rest"),
+                _ => format!("{base}/api/messages"),
             };
             let mut ticker = (rate > 0).then(|| {
                 let every = Duration::from_secs_f64(senders as f64 / rate as f64);
@@ -313,16 +321,20 @@ async fn rest_send(a: &Args) -> Value {
                 let to = format!("{prefix}{}@{DOMAIN}", (i + 1) % users);
                 i += senders;
                 let body = format!("t={}", now_ns());
-                let (payload, auth) = if target == "ejabberd" {
-                    (
+                let (payload, auth) = match target.as_str() {
+                    "ejabberd" => (
                         json!({"type": "chat", "from": format!("{me}@{DOMAIN}"), "to": to, "subject": "", "body": body}).to_string(),
                         None,
-                    )
-                } else {
-                    (json!({"to": to, "body": body}).to_string(), Some(auth.as_str()))
+                    ),
+                    "prosody" => (
+                        json!({"kind": "message", "type": "chat", "to": to, "body": body}).to_string(),
+                        Some(auth.as_str()),
+                    ),
+                    _ => (json!({"to": to, "body": body}).to_string(), Some(auth.as_str())),
                 };
+                // Prosody answers a message it accepted with 202.
                 match post(&client, &url, auth, payload).await {
-                    Ok(200) => {
+                    Ok(200 | 202) => {
                         sent.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {
@@ -336,10 +348,12 @@ async fn rest_send(a: &Args) -> Value {
     tokio::time::sleep(Duration::from_secs(2)).await;
     receipts.measuring.store(true, Ordering::Relaxed);
     let sent_before = sent.load(Ordering::Relaxed);
+    let cpu_before = cpu_seconds(&pids);
     let t = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     receipts.measuring.store(false, Ordering::Relaxed);
     let window = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(&pids) - cpu_before;
     let sent_in_window = sent.load(Ordering::Relaxed) - sent_before;
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
@@ -350,10 +364,13 @@ async fn rest_send(a: &Args) -> Value {
     }
     let delivered = receipts.delivered.load(Ordering::Relaxed);
     let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    let (cores, per_cpu_s) = cpu_figures(&pids, cpu, window, delivered);
     json!({
         "workload": if rate > 0 { "rest-send-paced" } else { "rest-send" },
         "target": target,
         "delivered_per_s": delivered as f64 / window,
+        "server_cores": cores,
+        "delivered_per_cpu_s": per_cpu_s,
         "acked_per_s": sent_in_window as f64 / window,
         "p50_ms": p50,
         "p99_ms": p99,
@@ -373,8 +390,12 @@ async fn c2s(a: &Args) -> Value {
     let window = a.num("window", 16) as usize;
     let seconds = a.num("seconds", 10);
     let target = a.0.get("target").cloned().unwrap_or_default();
+    let pids = pid_list(a);
     let receipts = Arc::new(Receipts::default());
     let stop = Arc::new(AtomicBool::new(false));
+    // Senders wait for every pair to be logged in: on a server slower than its load, the
+    // later logins would otherwise queue behind the first pairs' messages.
+    let (start, started) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     for p in 0..pairs {
         let sender_name = format!("{prefix}{}", 2 * p);
@@ -391,11 +412,14 @@ async fn c2s(a: &Args) -> Value {
         tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), move |got| {
             rc.add_permits(got)
         })));
-        let (s, sc, stop) = (sender, credit, stop.clone());
+        let (s, sc, stop, mut started) = (sender, credit, stop.clone(), started.clone());
         let to = format!("{receiver_name}@{DOMAIN}");
         tasks.push(tokio::spawn(async move {
             let xmpp::Session { reader, mut writer } = s;
             let _keep = reader;
+            if started.wait_for(|go| *go).await.is_err() {
+                return;
+            }
             while !stop.load(Ordering::Relaxed) {
                 let Ok(permit) = sc.acquire().await else { return };
                 permit.forget();
@@ -406,19 +430,24 @@ async fn c2s(a: &Args) -> Value {
             }
         }));
     }
+    let _ = start.send(true);
     tokio::time::sleep(Duration::from_secs(2)).await;
     receipts.measuring.store(true, Ordering::Relaxed);
+    let cpu_before = cpu_seconds(&pids);
     let t = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     receipts.measuring.store(false, Ordering::Relaxed);
     let window_s = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(&pids) - cpu_before;
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.abort();
     }
     let delivered = receipts.delivered.load(Ordering::Relaxed);
     let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
-    json!({"workload": "c2s", "target": target, "delivered_per_s": delivered as f64 / window_s, "p50_ms": p50, "p99_ms": p99, "pairs": pairs, "window": window})
+    let (cores, per_cpu_s) = cpu_figures(&pids, cpu, window_s, delivered);
+    json!({"workload": "c2s", "target": target, "delivered_per_s": delivered as f64 / window_s, "p50_ms": p50, "p99_ms": p99,
+           "server_cores": cores, "delivered_per_cpu_s": per_cpu_s, "pairs": pairs, "window": window})
 }
 
 /// Longest wait after a room-fanout window for the answers and deliveries still under way.
@@ -549,6 +578,46 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The server's processes from `--pid` (comma-separated), if given.
+fn pid_list(a: &Args) -> Vec<u32> {
+    a.0.get("pid")
+        .map(|v| {
+            v.split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.trim().parse().expect("a pid"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// CPU time (user + system, every thread) used so far by `pids`, from `/proc/PID/stat`.
+/// Its ticks are USER_HZ, which Linux fixes at 100 for userspace.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    pids.iter()
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command name, which may itself hold spaces and parentheses:
+            // state is the first, utime the 12th, stime the 13th.
+            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+            let f: Vec<u64> = rest
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            f.iter().sum::<u64>() as f64 / 100.0
+        })
+        .sum()
+}
+
+/// Cores the server used over the window, and deliveries per CPU-second: `null` without `--pid`.
+fn cpu_figures(pids: &[u32], cpu_s: f64, window_s: f64, delivered: u64) -> (Value, Value) {
+    if pids.is_empty() || cpu_s <= 0.0 {
+        return (Value::Null, Value::Null);
+    }
+    (json!(cpu_s / window_s), json!(delivered as f64 / cpu_s))
+}
+
 /// Memory per idle session: RSS growth of `pid` after `sessions` logins (authenticated,
 /// bound, available), divided by their number.
 async fn idle(a: &Args) -> Value {
@@ -590,9 +659,46 @@ async fn idle(a: &Args) -> Value {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = rss_kb(pid);
     let per_session_kb = (after.saturating_sub(before)) as f64 / held.len().max(1) as f64;
+    // A garbage-collected server holds garbage its idle processes have not collected yet:
+    // `--gc` forces a collection (the sessions still held), and RSS is read again.
+    let (after_gc, per_session_gc_kb) = match a.0.get("gc") {
+        Some(command) if force_gc(command).await => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let after_gc = rss_kb(pid);
+            let per = (after_gc.saturating_sub(before)) as f64 / held.len().max(1) as f64;
+            (json!(after_gc), json!(per))
+        }
+        _ => (Value::Null, Value::Null),
+    };
     drop(held);
     json!({"workload": "idle", "target": target, "sessions": sessions, "failed": failed,
-           "rss_before_kb": before, "rss_after_kb": after, "per_session_kb": per_session_kb, "login_s": login_s})
+           "rss_before_kb": before, "rss_after_kb": after, "per_session_kb": per_session_kb,
+           "rss_after_gc_kb": after_gc, "per_session_gc_kb": per_session_gc_kb, "login_s": login_s})
+}
+
+/// Runs `command` with `sh -c`, for at most two minutes; whether it succeeded.
+async fn force_gc(command: &str) -> bool {
+    let run = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    match tokio::time::timeout(Duration::from_secs(120), run).await {
+        Ok(Ok(status)) if status.success() => true,
+        Ok(Ok(status)) => {
+            eprintln!("idle: the collection command failed: {status}");
+            false
+        }
+        Ok(Err(e)) => {
+            eprintln!("idle: the collection command did not start: {e}");
+            false
+        }
+        Err(_) => {
+            eprintln!("idle: the collection command timed out");
+            false
+        }
+    }
 }
 
 /// Fills alice@localhost's archive (with bob@localhost) in DIR before the server starts.
@@ -703,8 +809,76 @@ fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
 /// The label of meerkat's runs with the archive off.
 const CEILING: &str = "meerkat-archive-off";
 
+/// The peers' configurations with their archive on, as their docs advise for production
+/// (`bench/run.sh`); each headline ratio is against the best of them for its figure.
+const PEERS_ARCHIVE_ON: [&str; 3] = ["ejabberd-sql-sqlite", "ejabberd-sql-pgsql", "prosody"];
+
+/// ejabberd with its archive off: the peer for meerkat's own ceiling.
+const PEER_ARCHIVE_OFF: &str = "ejabberd-archive-off";
+
+/// Figures where more is better; the other compared figures are latencies and memory.
+const HIGHER_IS_BETTER: [&str; 4] = [
+    "delivered_per_s",
+    "accepted_per_s",
+    "deliveries_per_s",
+    "delivered_per_cpu_s",
+];
+
+/// Figures the report reads from the result lines.
+const FIGURES: [&str; 11] = [
+    "delivered_per_s",
+    "accepted_per_s",
+    "deliveries_per_s",
+    "delivered_per_cpu_s",
+    "server_cores",
+    "p50_ms",
+    "p99_ms",
+    "per_session_kb",
+    "per_session_gc_kb",
+    "cached_us",
+    "verify_us",
+];
+
+/// The peer figures a meerkat figure is held against: memory per session also against
+/// the peer's after a forced collection (meerkat has no collector to force).
+fn peer_figures(figure: &str) -> &'static [&'static str] {
+    match figure {
+        "per_session_kb" => &["per_session_kb", "per_session_gc_kb"],
+        "delivered_per_s" => &["delivered_per_s"],
+        "accepted_per_s" => &["accepted_per_s"],
+        "deliveries_per_s" => &["deliveries_per_s"],
+        "delivered_per_cpu_s" => &["delivered_per_cpu_s"],
+        "p50_ms" => &["p50_ms"],
+        "p99_ms" => &["p99_ms"],
+        _ => &[],
+    }
+}
+
+type Medians = HashMap<(String, String, String), f64>;
+
+/// The best median of `figure` in `workload` among `labels`, with its label.
+fn best_of<'a>(medians: &Medians, workload: &str, figure: &str, labels: &[&'a str]) -> Option<(&'a str, f64)> {
+    let higher = HIGHER_IS_BETTER.contains(&figure);
+    labels
+        .iter()
+        .filter_map(|l| {
+            let m = *medians.get(&(workload.to_owned(), (*l).to_owned(), figure.to_owned()))?;
+            m.is_finite().then_some((*l, m))
+        })
+        .reduce(|a, b| if (b.1 > a.1) == higher && b.1 != a.1 { b } else { a })
+}
+
+/// `ours / theirs`, or a dash where the peer's figure is zero (nothing delivered in the window).
+fn ratio(ours: f64, theirs: f64) -> String {
+    if theirs == 0.0 {
+        "— (peer: 0)".into()
+    } else {
+        format!("{:.2}", ours / theirs)
+    }
+}
+
 /// Medians (min–max) per workload, target and figure, meerkat's share of its own ceiling,
-/// and meerkat/ejabberd ratios.
+/// and the headline ratios against the peers.
 fn report(path: &str) {
     let text = std::fs::read_to_string(path).expect("results file");
     let mut runs: HashMap<(String, String, String), Vec<f64>> = HashMap::new();
@@ -712,16 +886,7 @@ fn report(path: &str) {
         let v: Value = serde_json::from_str(line).expect("JSON line");
         let workload = v["workload"].as_str().unwrap_or_default().to_owned();
         let target = v["target"].as_str().unwrap_or_default().to_owned();
-        for figure in [
-            "delivered_per_s",
-            "accepted_per_s",
-            "deliveries_per_s",
-            "p50_ms",
-            "p99_ms",
-            "per_session_kb",
-            "cached_us",
-            "verify_us",
-        ] {
+        for figure in FIGURES {
             if let Some(x) = v[figure].as_f64() {
                 runs.entry((workload.clone(), target.clone(), figure.to_owned()))
                     .or_default()
@@ -733,7 +898,7 @@ fn report(path: &str) {
     keys.sort();
     println!("| workload | figure | target | median | min | max | runs |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
-    let mut medians = HashMap::new();
+    let mut medians = Medians::new();
     for k in &keys {
         let (med, min, max) = median_min_max(runs[k].clone());
         medians.insert(k.clone(), med);
@@ -748,22 +913,67 @@ fn report(path: &str) {
             runs[k].len()
         );
     }
+    let ours: Vec<_> = keys.iter().filter(|k| k.1 == "meerkat").collect();
     println!();
     println!("| workload | figure | archive on / archive off (meerkat's ceiling) |");
     println!("| --- | --- | --- |");
-    for k in keys.iter().filter(|k| k.1 == "meerkat") {
+    for k in &ours {
         if let Some(off) = medians.get(&(k.0.clone(), CEILING.into(), k.2.clone())) {
-            println!("| {} | {} | {:.2} |", k.0, k.2, medians[k] / off);
+            println!("| {} | {} | {:.2} |", k.0, k.2, medians[*k] / off);
         }
     }
     println!();
-    println!("| workload | figure | meerkat / ejabberd |");
-    println!("| --- | --- | --- |");
-    for k in keys.iter().filter(|k| k.1 == "meerkat") {
-        if let Some(e) = medians.get(&(k.0.clone(), "ejabberd".into(), k.2.clone())) {
-            println!("| {} | {} | {:.2} |", k.0, k.2, medians[k] / e);
+    println!("Headline: meerkat (archive on) against the best peer configuration with its archive on");
+    println!("({}), chosen per workload and figure.", PEERS_ARCHIVE_ON.join(", "));
+    println!();
+    println!("| workload | figure | meerkat | best peer, archive on | peer figure | peer median | meerkat / peer |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for k in &ours {
+        // A paced run's rate is half each server's own maximum: only its latencies compare.
+        if k.0 == "rest-send-paced" && HIGHER_IS_BETTER.contains(&k.2.as_str()) {
+            continue;
+        }
+        for peer_figure in peer_figures(&k.2) {
+            if let Some((label, m)) = best_of(&medians, &k.0, peer_figure, &PEERS_ARCHIVE_ON) {
+                let ours = medians[*k];
+                println!(
+                    "| {} | {} | {:.2} | {} | {} | {:.2} | {} |",
+                    k.0,
+                    k.2,
+                    ours,
+                    label,
+                    peer_figure,
+                    m,
+                    ratio(ours, m)
+                );
+            }
         }
     }
+    println!();
+    println!("Archive off: meerkat ({CEILING}) against {PEER_ARCHIVE_OFF}.");
+    println!();
+    println!("| workload | figure | {CEILING} | {PEER_ARCHIVE_OFF} | ratio |");
+    println!("| --- | --- | --- | --- | --- |");
+    for k in keys.iter().filter(|k| k.1 == CEILING && !peer_figures(&k.2).is_empty()) {
+        if let Some(p) = medians.get(&(k.0.clone(), PEER_ARCHIVE_OFF.into(), k.2.clone())) {
+            println!(
+                "| {} | {} | {:.2} | {:.2} | {} |",
+                k.0,
+                k.2,
+                medians[k],
+                p,
+                ratio(medians[k], *p)
+            );
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!(
+        "Per core: Prosody runs its server on one thread, so it can use one core at most; meerkat and \
+         ejabberd can use all {cores} of this machine (shared with the load generator). `server_cores` \
+         is the server's CPU use over the window (with PostgreSQL's processes for ejabberd-sql-pgsql), \
+         `delivered_per_cpu_s` its deliveries per CPU-second."
+    );
 }
 
 #[tokio::main]
@@ -822,6 +1032,26 @@ async fn main() {
                 .collect();
             println!("{:.0}", median_min_max(values).0);
             return;
+        }
+        "settle" => {
+            // settle --pid PIDS --seconds MAX: waits until the server's processes are idle
+            // (under 5% of a core over half a second), for at most MAX seconds, so that a
+            // slow server's backlog from the last run does not land in the next one.
+            let pids = pid_list(&a);
+            let deadline = Instant::now() + Duration::from_secs(a.num("seconds", 60));
+            let mut last = cpu_seconds(&pids);
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let now = cpu_seconds(&pids);
+                if now - last < 0.025 {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    eprintln!("settle: the server is still busy after the wait");
+                    return;
+                }
+                last = now;
+            }
         }
         "free-port" => {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
