@@ -337,8 +337,10 @@ async fn rest_send(a: &Args) -> Value {
                     Ok(200 | 202) => {
                         sent.fetch_add(1, Ordering::Relaxed);
                     }
-                    _ => {
-                        errors.fetch_add(1, Ordering::Relaxed);
+                    other => {
+                        if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("rest-send: {url}: {other:?}");
+                        }
                     }
                 }
             }
@@ -519,8 +521,10 @@ async fn room_fanout(a: &Args) -> Value {
                             accepted.fetch_add(1, Ordering::Relaxed);
                         }
                     }
-                    _ => {
-                        errors.fetch_add(1, Ordering::Relaxed);
+                    other => {
+                        if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("rest-send: {url}: {other:?}");
+                        }
                     }
                 }
             }
