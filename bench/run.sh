@@ -25,9 +25,9 @@ archive=${BENCH_ARCHIVE:-1000000}
 out=${BENCH_OUT:-bench/results.md}
 smoke=${BENCH_SMOKE:-0}
 only=${BENCH_ONLY:-}
-# Memory per idle session is measured once per peer by default, on one configuration
-# each (ejabberd-sql-sqlite, prosody): it hardly depends on the archive's backend, and
-# 10,000 logins on a fresh server process cost about a minute per run.
+# Memory per idle session: one run per peer by default, on one configuration each
+# (ejabberd-sql-sqlite, prosody), to keep `make bench` within its time: 10,000 logins on
+# a fresh server process take one to two minutes on these peers.
 peer_idle_runs=${BENCH_PEER_IDLE_RUNS:-1}
 users=100
 senders=64
@@ -69,8 +69,6 @@ if wanted meerkat; then
 else
   cargo build --release -q -p meerkat-bench
 fi
-bin="$target_dir/release/meerkat"
-load="$target_dir/release/meerkat-bench"
 
 work="$(mktemp -d /tmp/meerkat-bench.XXXXXX)"
 chmod 755 "$work"
@@ -92,6 +90,15 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Copies of the binaries: another build into a shared CARGO_TARGET_DIR may replace the
+# originals while the bench runs.
+mkdir "$work/bin"
+load="$work/bin/meerkat-bench"
+cp "$target_dir/release/meerkat-bench" "$load"
+if wanted meerkat; then
+  bin="$work/bin/meerkat"
+  cp "$target_dir/release/meerkat" "$bin"
+fi
 
 record() { tee -a "$results"; }
 say() { echo "bench: $*" >&2; }
@@ -303,6 +310,10 @@ install_packages() {
 # still works through the last run's backlog when the load stops).
 peer_throughput() { # target label http c2s pids [paced]
   local target=$1 label=$2 http=$3 xmpp=$4 pids=$5 paced=${6:-}
+  # A short unrecorded REST send first: a freshly started server fills its caches
+  # (accounts, rosters, archive preferences) in its first run.
+  say "$label: warm-up (not recorded)"
+  "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds 3 >/dev/null
   for r in $(seq "$runs"); do
     "$load" settle --pid "$pids" --seconds 60
     say "$label: REST send → XMPP, run $r"
@@ -352,6 +363,8 @@ stop_ejabberd() {
   ej_pid=""
 }
 restart_ejabberd() { stop_ejabberd; start_ejabberd; }
+# $ej/ctl.escript (written below) as the ejabberd user, whose cookie the node has.
+ej_rpc() { su -s /bin/sh -c "cd $ej && escript $ej/ctl.escript $*" ejabberd; }
 # Writes $ej/NAME.yml: the shared configuration plus configuration NAME's archive.
 ej_configure() { # name
   sed "s/@C2S_PORT@/$ej_c2s/; s/@HTTP_PORT@/$ej_http/" bench/ejabberd.yml > "$ej/$1.yml"
@@ -423,22 +436,39 @@ if wanted ejabberd; then
   # The packaged ctl config names the system config file, which would override ours.
   grep -v '^EJABBERD_CONFIG_PATH=' /etc/ejabberd/ejabberdctl.cfg > "$ej/ejabberdctl.cfg"
   echo 'ERL_MAX_PORTS=250000' >> "$ej/ejabberdctl.cfg"
-  # Forces a garbage collection in every process of the node, for the idle figure after
-  # collection: a hidden node with the ejabberd user's cookie.
-  cat > "$ej/gc.escript" <<'EOF'
+  # Calls into the node from a hidden node with the ejabberd user's cookie.
+  # `gc`: every process of the node collects its garbage (for the idle figure after
+  # collection). `register`: one account through ejabberd's own registration, whose
+  # password record (SCRAM keys and salt) is then copied to the others: the accounts live
+  # in a disc-only (DETS) table and a SCRAM derivation and a transaction each took about
+  # three minutes for 10,000 accounts over mod_http_api.
+  cat > "$ej/ctl.escript" <<'EOF'
 #!/usr/bin/env escript
-%%! -sname bench-gc@localhost -hidden
-main([Node]) ->
+%%! -sname bench-ctl@localhost -hidden
+main(["gc", Node]) ->
     N = list_to_atom(Node),
-    case rpc:call(N, erlang, processes, []) of
-        Pids when is_list(Pids) ->
-            ok = rpc:call(N, lists, foreach, [fun erlang:garbage_collect/1, Pids], 120000);
-        Error ->
-            io:format(standard_error, "~p~n", [Error]),
-            halt(1)
-    end.
+    Pids = check(rpc:call(N, erlang, processes, [])),
+    ok = check(rpc:call(N, lists, foreach, [fun erlang:garbage_collect/1, Pids], 120000));
+main(["register", Node, Prefix, Count, Password]) ->
+    N = list_to_atom(Node),
+    Host = <<"localhost">>,
+    User = fun(I) -> list_to_binary(Prefix ++ integer_to_list(I)) end,
+    case rpc:call(N, ejabberd_auth, try_register, [User(0), Host, list_to_binary(Password)]) of
+        ok -> ok;
+        {error, exists} -> ok;
+        Error -> check({badrpc, Error})
+    end,
+    [Record] = check(rpc:call(N, mnesia, dirty_read, [passwd, {User(0), Host}])),
+    Copies = [setelement(2, Record, {User(I), Host}) || I <- lists:seq(1, list_to_integer(Count) - 1)],
+    ok = check(rpc:call(N, lists, foreach, [fun mnesia:dirty_write/1, Copies], 300000)).
+
+check({badrpc, Reason}) ->
+    io:format(standard_error, "~p~n", [Reason]),
+    halt(1);
+check(Value) ->
+    Value.
 EOF
-  echo "su -s /bin/sh -c 'cd $ej && escript $ej/gc.escript ejabberd-bench@localhost' ejabberd" > "$ej/gc.sh"
+  echo "su -s /bin/sh -c 'cd $ej && escript $ej/ctl.escript gc ejabberd-bench@localhost' ejabberd" > "$ej/gc.sh"
   chown -R ejabberd: "$ej"
 
   # Archive off first: accounts are registered once, into the Mnesia spool the three
@@ -449,7 +479,7 @@ EOF
   start_ejabberd
   grep 'Max open files' "/proc/$ej_pid/limits" >&2
   say "ejabberd: registering $accounts accounts"
-  "$load" register --target ejabberd --http "127.0.0.1:$ej_http" --prefix u --users "$accounts" >&2
+  ej_rpc register ejabberd-bench@localhost u "$accounts" bench-secret
   peer_throughput ejabberd ejabberd-archive-off "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ej_pid"
 
   ej_config=sql-sqlite
@@ -561,6 +591,7 @@ EOF
 fi
 
 # ---------------------------------------------------------------- report ---------------
+mkdir -p "$(dirname "$out")"
 {
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "Runs per figure: $runs (peers' idle sessions: $peer_idle_runs); window: ${seconds}s; sessions: $sessions; archive: $archive"
