@@ -150,7 +150,8 @@ pub struct Archived {
 /// Archived rows queued for a commit; [`Committing::wait`] returns once they are durable.
 /// Their ids count as being written until then.
 pub(crate) struct Committing<'a> {
-    commit: Commit,
+    /// `None`: there was nothing to write.
+    commit: Option<Commit>,
     started: Instant,
     metrics: &'a Metrics,
     _reserved: Option<Reserved<'a>>,
@@ -160,8 +161,10 @@ impl Committing<'_> {
     /// Waits for the commit, timing it from the call that queued the rows (successful
     /// ones only: a failure's duration says nothing about commits).
     pub(crate) async fn wait(self) -> Result<(), StoreError> {
-        self.commit.await?;
-        self.metrics.archive_committed(self.started.elapsed());
+        if let Some(commit) = self.commit {
+            commit.await?;
+            self.metrics.archive_committed(self.started.elapsed());
+        }
         Ok(())
     }
 }
@@ -174,7 +177,8 @@ impl Archive {
         })
     }
 
-    /// Queues `rows` (ids from `reserved`) for the store's next commit.
+    /// Queues `rows` (ids from `reserved`) for the store's next commit; no rows, no
+    /// commit (and none timed).
     async fn enqueue<'a>(
         &'a self,
         store: &dyn ArchiveStore,
@@ -182,7 +186,11 @@ impl Archive {
         reserved: Option<Reserved<'a>>,
     ) -> Result<Committing<'a>, StoreError> {
         let started = Instant::now();
-        let commit = store.archive_enqueue(rows).await?;
+        let commit = if rows.is_empty() {
+            None
+        } else {
+            Some(store.archive_enqueue(rows).await?)
+        };
         Ok(Committing {
             commit,
             started,
