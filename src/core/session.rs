@@ -34,24 +34,29 @@ pub struct Limits {
     pub max_per_user: usize,
 }
 
+/// A queued stanza and its size. Boxed: the queue's channel sets aside room for a block
+/// of entries when it is made, and an idle session should not pay for a block of
+/// stanzas.
+type Queued = Box<(Element, usize)>;
+
 /// The receiving end of a session's queue, read by its door's writer.
 #[derive(Debug)]
 pub struct Inbox {
-    rx: mpsc::Receiver<(Element, usize)>,
+    rx: mpsc::Receiver<Queued>,
     queued_bytes: Arc<AtomicUsize>,
 }
 
 impl Inbox {
     /// The next stanza; `None` once the session is gone.
     pub async fn recv(&mut self) -> Option<Element> {
-        let (stanza, size) = self.rx.recv().await?;
+        let (stanza, size) = *self.rx.recv().await?;
         self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
         Some(stanza)
     }
 
     /// A stanza already waiting, if any.
     pub fn try_recv(&mut self) -> Option<Element> {
-        let (stanza, size) = self.rx.try_recv().ok()?;
+        let (stanza, size) = *self.rx.try_recv().ok()?;
         self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
         Some(stanza)
     }
@@ -122,7 +127,7 @@ pub struct Session {
     pub id: u64,
     pub jid: FullJid,
     pub(crate) kind: SessionKind,
-    queue: mpsc::Sender<(Element, usize)>,
+    queue: mpsc::Sender<Queued>,
     queued_bytes: Arc<AtomicUsize>,
     max_bytes: usize,
     /// Set with the first kick: nothing more is queued after it.
@@ -186,7 +191,7 @@ impl Session {
         let result = if over_bytes {
             Err(QueueLimit::Bytes)
         } else {
-            match self.queue.try_send((stanza, size)) {
+            match self.queue.try_send(Box::new((stanza, size))) {
                 Ok(()) => Ok(()),
                 Err(mpsc::error::TrySendError::Full(_)) => Err(QueueLimit::Stanzas),
                 Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -257,7 +262,7 @@ impl Session {
     /// Moves every held stanza into the queue (their bytes are counted already).
     fn release(&self, state: &mut ClientState) {
         for (stanza, size) in state.held.take() {
-            match self.queue.try_send((stanza, size)) {
+            match self.queue.try_send(Box::new((stanza, size))) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     self.queued_bytes.fetch_sub(size, Ordering::AcqRel);

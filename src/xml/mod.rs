@@ -1,6 +1,7 @@
 //! XML for XMPP: one element type, a streaming reader and a single-element parser, all
 //! behind this module so the parser choice (quick-xml) lives in one place.
 
+mod buffer;
 mod element;
 mod lexical;
 mod reader;

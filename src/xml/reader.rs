@@ -18,16 +18,15 @@ use quick_xml::reader::NsReader;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, BufReader, ReadBuf, Take};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf, Take};
+
+use super::buffer::LazyBuf;
 
 /// The namespace of `<stream:stream>` and `<stream:features>`.
 pub const STREAM_NS: &str = "http://etherx.jabber.org/streams";
 /// What unprefixed elements without a namespace declaration belong to (RFC 6120 §4.8.3:
 /// the default namespace of a client stream).
 pub const CLIENT_NS: &str = "jabber:client";
-
-/// How much the reader buffers ahead of the parser.
-const READ_AHEAD: usize = 8 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
@@ -268,7 +267,7 @@ impl TreeBuilder {
 /// Reads an XML stream from a byte source, one top-level element at a time.
 pub struct XmlReader<R> {
     /// The socket is read through `Take`: its limit is the byte budget.
-    reader: NsReader<BufReader<Take<Checked<R>>>>,
+    reader: NsReader<LazyBuf<Take<Checked<R>>>>,
     buf: Vec<u8>,
     tree: TreeBuilder,
     max_stanza: usize,
@@ -281,11 +280,11 @@ pub struct XmlReader<R> {
 impl<R: AsyncRead + Unpin> XmlReader<R> {
     pub fn new(inner: R, max_stanza: usize) -> Self {
         let budget = Checked::new(inner).take(max_stanza as u64);
-        let mut reader = NsReader::from_reader(BufReader::with_capacity(READ_AHEAD, budget));
+        let mut reader = NsReader::from_reader(LazyBuf::new(budget));
         configure(&mut reader);
         XmlReader {
             reader,
-            buf: Vec::with_capacity(1024),
+            buf: Vec::new(),
             tree: TreeBuilder::new(true),
             max_stanza,
             granted_until: max_stanza as u64,

@@ -287,13 +287,17 @@ pub(crate) async fn bind(
         let settings = settings.clone();
         async move {
             let conn = match mode {
-                TlsMode::Tls => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
-                    Ok(Ok(tls)) => TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, limits),
-                    _ => {
-                        tracing::debug!(%peer, "TLS handshake failed");
-                        return;
+                // Boxed: the handshake's state would otherwise stay part of every
+                // connection's task for as long as it lives.
+                TlsMode::Tls => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, Box::pin(acceptor.accept(socket))).await {
+                        Ok(Ok(tls)) => TcpConnection::new(Conn::Tls(Box::new(tls)), true, None, false, peer, limits),
+                        _ => {
+                            tracing::debug!(%peer, "TLS handshake failed");
+                            return;
+                        }
                     }
-                },
+                }
                 _ => TcpConnection::new(Conn::Plain(socket), false, Some(acceptor), true, peer, limits),
             };
             stream::serve(core, conn, settings).await;

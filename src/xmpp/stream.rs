@@ -310,16 +310,30 @@ enum Negotiated {
 
 /// Serves one client stream from its first byte to its end.
 pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings: Settings) {
+    // Each phase is boxed: a connection's task holds only the phase it is in, not the
+    // largest of them, and an idle session is most of what a server holds.
+    if let Some((session, inbox, resumed)) = Box::pin(open(&core, &mut conn, &settings)).await {
+        Box::pin(active(core, conn, session, inbox, settings, resumed)).await;
+    }
+}
+
+/// A bound session, and its stream management state when it was resumed.
+type Opened = (Arc<Session>, Inbox, Option<ResumedSm>);
+
+/// Negotiates the stream within `negotiation_timeout`; a stream that ends or fails before
+/// a session is bound is answered and shut down here (`None`).
+async fn open<C: Connection>(core: &Arc<Core>, conn: &mut C, settings: &Settings) -> Option<Opened> {
     let mut header_sent = false;
     let deadline = Instant::now() + settings.negotiation_timeout;
-    let result = tokio::time::timeout_at(deadline, negotiate(&core, &mut conn, &settings, &mut header_sent)).await;
+    let result = tokio::time::timeout_at(deadline, negotiate(core, conn, settings, &mut header_sent)).await;
     let failure = match result {
-        Ok(Ok(Negotiated::Bound(session, inbox))) => return active(core, conn, session, inbox, settings, None).await,
-        Ok(Ok(Negotiated::Resumed(session, inbox, resumed))) => {
-            return active(core, conn, session, inbox, settings, Some(*resumed)).await
-        }
+        Ok(Ok(Negotiated::Bound(session, inbox))) => return Some((session, inbox, None)),
+        Ok(Ok(Negotiated::Resumed(session, inbox, resumed))) => return Some((session, inbox, Some(*resumed))),
         Ok(Ok(Negotiated::Closed)) => None,
-        Ok(Ok(Negotiated::Gone)) => return conn.shutdown().await,
+        Ok(Ok(Negotiated::Gone)) => {
+            conn.shutdown().await;
+            return None;
+        }
         Ok(Err(e)) => Some(e),
         Err(_) => Some(stream_error("connection-timeout")),
     };
@@ -334,6 +348,7 @@ pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings:
     }
     let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(frames)).await;
     conn.shutdown().await;
+    None
 }
 
 fn new_id() -> String {
@@ -866,8 +881,9 @@ impl SmLink {
 enum Control {
     /// Write these (an `<a/>` answering `<r/>`, a `<failed/>`).
     Frames(Vec<String>),
-    /// Write `<enabled/>`, then count and keep every stanza written after it.
-    Enable(String, SmLink),
+    /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed, as
+    /// the channel sets aside room for a block of these per session.
+    Enable(Box<(String, SmLink)>),
     /// The client acknowledged stanzas: there may be room to write again.
     Acked,
 }
@@ -933,11 +949,13 @@ async fn active<C: Connection>(
             if let Err(e) = sm.ack(h) {
                 // The client's count cannot be trusted: the session ends here.
                 core.forget_resumable(&id);
-                core.end_detached(&session, Parked { inbox, sm }).await;
-                let mut conn = conn;
-                let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(handled_too_high(e).frames(framing))).await;
-                conn.shutdown().await;
-                return;
+                return Box::pin(async move {
+                    core.end_detached(&session, Parked { inbox, sm }).await;
+                    let mut conn = conn;
+                    let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(handled_too_high(e).frames(framing))).await;
+                    conn.shutdown().await;
+                })
+                .await;
             }
             let mut frames = vec![framing.stanza(&nonza::resumed(&id, sm.handled()))];
             frames.extend(sm.retransmission(&domain).iter().map(|s| framing.stanza(s)));
@@ -982,40 +1000,44 @@ async fn active<C: Connection>(
     let ending = read_loop(&core, &mut reader, &session, settings.idle_timeout, &mut reading).await;
     let sm = reading.sm.take();
     drop(reading);
-    let resumable = sm.as_ref().and_then(|l| l.id.clone());
-    let detach = resumable.is_some() && ending.detaches() && !session.is_ended();
-    if !detach {
-        if let Some(id) = &resumable {
-            core.forget_resumable(id);
-        }
-        core.close_session(&session).await;
-    }
-    tracing::debug!(jid = %session.jid, ?ending, detach, "stream ended");
-    let _ = end_tx.send(ending);
-    let inbox = writer.await;
-    let state = sm.map(|l| std::mem::take(&mut *l.lock())).unwrap_or_default();
-    match (inbox, resumable) {
-        (Ok(inbox), Some(id)) if detach => {
-            core.detach_session(&id, session, Parked { inbox, sm: state });
-        }
-        (inbox, resumable) => {
-            if detach {
-                // The writer failed, and the queue with it: nothing to resume.
-                if let Some(id) = &resumable {
-                    core.forget_resumable(id);
-                }
-                core.close_session(&session).await;
+    // Boxed for the same reason as the phases of `serve`: only an ending stream needs it.
+    Box::pin(async move {
+        let resumable = sm.as_ref().and_then(|l| l.id.clone());
+        let detach = resumable.is_some() && ending.detaches() && !session.is_ended();
+        if !detach {
+            if let Some(id) = &resumable {
+                core.forget_resumable(id);
             }
-            let mut undelivered = state.into_unacked(&domain);
-            if let Ok(mut inbox) = inbox {
-                while let Some(stanza) = inbox.try_recv() {
-                    undelivered.push(stanza);
-                }
-            }
-            core.redeliver_undelivered(&session, undelivered).await;
+            core.close_session(&session).await;
         }
-    }
-    reader.linger().await;
+        tracing::debug!(jid = %session.jid, ?ending, detach, "stream ended");
+        let _ = end_tx.send(ending);
+        let inbox = writer.await;
+        let state = sm.map(|l| std::mem::take(&mut *l.lock())).unwrap_or_default();
+        match (inbox, resumable) {
+            (Ok(inbox), Some(id)) if detach => {
+                core.detach_session(&id, session, Parked { inbox, sm: state });
+            }
+            (inbox, resumable) => {
+                if detach {
+                    // The writer failed, and the queue with it: nothing to resume.
+                    if let Some(id) = &resumable {
+                        core.forget_resumable(id);
+                    }
+                    core.close_session(&session).await;
+                }
+                let mut undelivered = state.into_unacked(&domain);
+                if let Ok(mut inbox) = inbox {
+                    while let Some(stanza) = inbox.try_recv() {
+                        undelivered.push(stanza);
+                    }
+                }
+                core.redeliver_undelivered(&session, undelivered).await;
+            }
+        }
+        reader.linger().await;
+    })
+    .await;
 }
 
 /// How many stanzas of one session are handled at once ([`crate::core::pipeline`]):
@@ -1089,7 +1111,7 @@ async fn read_stanzas<'a, R: StreamRead>(
             if !matches!(parsed, Ok(Nonza::Request | Nonza::Ack { .. })) {
                 while in_flight.next().await.is_some() {}
             }
-            match on_nonza(core, session, io, parsed).await {
+            match Box::pin(on_nonza(core, session, io, parsed)).await {
                 Some(ending) => return ending,
                 None => continue,
             }
@@ -1150,7 +1172,8 @@ async fn on_nonza(
                 id: resumable.map(|(id, _)| id),
             };
             io.sm = Some(link.clone());
-            io.send(Control::Enable(io.framing.stanza(&enabled), link)).await
+            io.send(Control::Enable(Box::new((io.framing.stanza(&enabled), link))))
+                .await
         }
         // XEP-0198 §5: resumption happens before binding, on a new stream.
         Nonza::Resume { .. } => io.write(&nonza::failed("unexpected-request")).await,
@@ -1230,7 +1253,8 @@ async fn write_loop<C: Connection>(
                         continue;
                     }
                     Some(Control::Frames(frames)) => frames,
-                    Some(Control::Enable(enabled, link)) => {
+                    Some(Control::Enable(enable)) => {
+                        let (enabled, link) = *enable;
                         w.sm = Some(link);
                         vec![enabled]
                     }
