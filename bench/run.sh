@@ -35,12 +35,16 @@ pairs=50
 # Room fan-out (meerkat only): one room of room_members (at most the server's default
 # max_occupants, 100), room_online of them reading over XMPP, room_senders posting.
 room_members=100 room_online=50 room_senders=8 room_seconds=$seconds
+# Room fan-out over XEP-0045 on every server: one new room of muc_occupants, muc_senders of
+# them sending with muc_window of their own messages under way each.
+muc_occupants=50 muc_senders=8 muc_window=8
 # Growth curves: senders for the REST send, a bigger archive, more idle sessions.
 curve_senders="1 4 16 64 256"
 archive_big=${BENCH_ARCHIVE_BIG:-10000000}
 if [ "$smoke" = 1 ]; then
   runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
   room_members=4 room_online=2 room_senders=2 room_seconds=1
+  muc_occupants=4 muc_senders=2 muc_window=2
   curve_senders="1 4" archive_big=4000
 fi
 case "$only" in
@@ -50,6 +54,7 @@ esac
 wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 accounts=$(( sessions > users ? sessions : users ))
 accounts=$(( room_members > accounts ? room_members : accounts ))
+accounts=$(( muc_occupants > accounts ? muc_occupants : accounts ))
 
 # Every connection is a file descriptor, on both sides: take the hard limit.
 fd_limit=$(ulimit -Hn)
@@ -127,6 +132,18 @@ run_common() { # target http c2s
     sleep 2
     say "$target: $sessions idle sessions, run $r"
     "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$server_pid" | record
+  done
+}
+
+# Room fan-out over XEP-0045 (a new room per run) on `service`; `pids` as for
+# peer_throughput.
+run_muc() { # target label c2s pids service
+  local target=$1 label=$2 xmpp=$3 pids=$4 service=$5
+  for r in $(seq "$runs"); do
+    "$load" settle --pid "$pids" --seconds 60
+    say "$label: MUC fan-out, $muc_senders senders in a room of $muc_occupants, run $r"
+    "$load" muc-fanout --target "$target" --label "$label" --c2s "$xmpp" --service "$service" --prefix u \
+      --occupants $muc_occupants --senders $muc_senders --window $muc_window --seconds "$room_seconds" --pid "$pids" | record
   done
 }
 
@@ -208,6 +225,8 @@ EOF
     say "meerkat: room fan-out, $room_senders REST senders → $room_online of $room_members members online, run $r"
     "$load" room-fanout --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --members $room_members --online $room_online --senders $room_senders --seconds "$room_seconds" | record
   done
+  # The same rooms as the peers', XEP-0045 over c2s (rooms keep an archive by default).
+  run_muc meerkat meerkat "127.0.0.1:$m_c2s" "$server_pid" conference.localhost
   # The ceiling of meerkat's own path: the throughput workloads again with the archive
   # off (every default module but mod_mam; the modules these workloads use are listed).
   cp "$work/meerkat.toml" "$work/meerkat-archive-off.toml"
@@ -369,13 +388,16 @@ ej_rpc() { su -s /bin/sh -c "cd $ej && escript $ej/ctl.escript $*" ejabberd; }
 ej_configure() { # name
   sed "s/@C2S_PORT@/$ej_c2s/; s/@HTTP_PORT@/$ej_http/" bench/ejabberd.yml > "$ej/$1.yml"
   case $1 in
-    archive-off) ;;
+    archive-off) echo "  mod_muc: {}" >> "$ej/$1.yml" ;;
     sql-sqlite)
       # ejabberd creates the SQLite schema itself (its lite.sql) in an empty database.
       cat >> "$ej/$1.yml" <<EOF
   mod_mam:
     db_type: sql
     default: always
+  mod_muc:
+    default_room_options:
+      mam: true
 sql_type: sqlite
 sql_database: "$ej/archive.sqlite"
 EOF
@@ -385,6 +407,10 @@ EOF
   mod_mam:
     db_type: sql
     default: always
+  # XEP-0045 rooms on conference.localhost, each keeping its archive like meerkat's.
+  mod_muc:
+    default_room_options:
+      mam: true
 sql_type: pgsql
 sql_server: "127.0.0.1"
 sql_port: $pg_port
@@ -501,6 +527,7 @@ EOF
   say "ejabberd: restarting with mod_mam on PostgreSQL"
   restart_ejabberd
   peer_throughput ejabberd ejabberd-sql-pgsql "127.0.0.1:$ej_http" "127.0.0.1:$ej_c2s" "$ej_pid,$(pg_pids)" paced
+  run_muc ejabberd ejabberd-sql-pgsql "127.0.0.1:$ej_c2s" "$ej_pid,$(pg_pids)" conference.localhost
   stop_ejabberd
   pg_stop
 fi
@@ -568,6 +595,10 @@ modules_enabled = { "roster", "saslauth", "disco", "ping", "mam", "admin_shell",
 -- its clients leave would otherwise come back at the next run's logins.
 modules_disabled = { "s2s", "offline" }
 VirtualHost "localhost"
+-- XEP-0045 rooms, every one keeping its archive (mod_muc_mam) like meerkat's.
+Component "conference.localhost" "muc"
+  modules_enabled = { "muc_mam" }
+  muc_log_all_rooms = true
 EOF
   echo "timeout 120 prosodyctl --config $pd/prosody.cfg.lua shell '>collectgarbage(\"collect\")' >/dev/null" > "$pd/gc.sh"
   chown -R prosody: "$pd"
@@ -581,6 +612,7 @@ EOF
   prosody_shell ">assert(require'core.usermanager'.create_user('u0', 'bench-secret', 'localhost'))" >/dev/null
   prosody_shell ">local e = require'util.sql':create_engine({ driver = 'SQLite3', database = '$pd/data/prosody.sqlite' }); assert(e:transaction(function() for i = 1, $accounts - 1 do e:insert([[INSERT INTO prosody (host, user, store, key, type, value) SELECT host, ?, store, key, type, value FROM prosody WHERE host = 'localhost' AND user = 'u0' AND store = 'accounts']], 'u'..i) end end)); e.conn:close()" >/dev/null
   peer_throughput prosody prosody "127.0.0.1:$pd_http" "127.0.0.1:$pd_c2s" "$prosody_pid" paced
+  run_muc prosody prosody "127.0.0.1:$pd_c2s" "$prosody_pid" conference.localhost
   for r in $(seq "$peer_idle_runs"); do
     restart_prosody
     sleep 2

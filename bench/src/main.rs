@@ -9,6 +9,7 @@
 //! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R] [--pid PIDS]
 //! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S [--pid PIDS]
 //! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S
+//! meerkat-bench muc-fanout --target T --c2s ADDR --service DOMAIN --prefix P --occupants N --senders C --window W --seconds S [--pid PIDS]
 //! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID [--gc COMMAND]
 //! (rest-send, c2s, idle: `--tls 1` for STARTTLS sessions; `--http https://ADDR` for HTTPS)
 //! meerkat-bench archive-fill --data-dir DIR --count N [--from N]
@@ -28,7 +29,7 @@
 //! Targets are `meerkat` (REST send is `POST /api/messages` with Basic auth), `ejabberd`
 //! (REST send is mod_http_api's `send_message`) and `prosody` (REST send is `POST /rest`
 //! with Basic auth, `bench/prosody/mod_bench_rest.lua`); `room-fanout` is meerkat only
-//! (MUC Light rooms over its REST API). `--label` names a configuration of a target in the
+//! (MUC Light rooms over its REST API); `muc-fanout` is XEP-0045 over c2s on every server. `--label` names a configuration of a target in the
 //! results (e.g. `ejabberd-sql-pgsql`). `--pid` on the throughput workloads is a
 //! comma-separated list of the server's processes, whose CPU time over the window gives
 //! `server_cores` and `delivered_per_cpu_s`. Loads touch loopback only and stop by
@@ -212,6 +213,15 @@ impl Receipts {
             && sent >= self.sent_from.load(Ordering::Acquire)
             && sent < self.sent_until.load(Ordering::Acquire)
     }
+
+    /// A message sent at `sent` arrived at `now`: counted, with its latency, if it counts.
+    fn arrived(&self, sent: u64, now: u64) {
+        if self.counts(sent) {
+            self.delivered.fetch_add(1, Ordering::Relaxed);
+            let us = now.saturating_sub(sent) / 1000;
+            self.latencies_us.lock().unwrap().push(us.min(u32::MAX as u64) as u32);
+        }
+    }
 }
 
 /// Reads a receiver's stream until it ends, recording each `<body>t=…</body>` arrival
@@ -230,15 +240,7 @@ async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: 
         let mut got = 0;
         scanner.feed(&buf[..n], |sent| {
             got += 1;
-            if receipts.counts(sent) {
-                receipts.delivered.fetch_add(1, Ordering::Relaxed);
-                let us = now.saturating_sub(sent) / 1000;
-                receipts
-                    .latencies_us
-                    .lock()
-                    .unwrap()
-                    .push(us.min(u32::MAX as u64) as u32);
-            }
+            receipts.arrived(sent, now);
         });
         arrived(got);
     }
@@ -573,6 +575,126 @@ async fn room_fanout(a: &Args) -> Value {
     })
 }
 
+/// Room fan-out over XEP-0045, the same on every server: `occupants` users (`PREFIX0`…)
+/// enter one new room on `service` over c2s, and the first `senders` of them send
+/// groupchat messages, each with at most `window` of its own not yet back. The room sends
+/// every message to every occupant, its sender included (§7.4), so a sender's own copy is
+/// its acknowledgement, and deliveries are `occupants` times the messages. Only messages
+/// sent inside the window count; their deliveries are awaited for up to [`DRAIN`].
+async fn muc_fanout(a: &Args) -> Value {
+    let c2s = a.addr("c2s");
+    let target = a.get("target");
+    let prefix = a.get("prefix");
+    let service = a.get("service");
+    let occupants = a.num("occupants", 50);
+    let senders = a.num("senders", 8);
+    let window = a.num("window", 8) as usize;
+    let seconds = a.num("seconds", 10);
+    assert!(
+        senders >= 1 && senders <= occupants,
+        "need 1 <= --senders <= --occupants"
+    );
+    let pids = pid_list(a);
+    let room = format!("bench{}@{service}", now_ns() % 1_000_000_000);
+    let receipts = Arc::new(Receipts::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let (start, started) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    // Setup, not timed: every occupant in, one at a time (the first creates the room).
+    for i in 0..occupants {
+        let name = format!("{prefix}{i}");
+        let mut session = login(c2s, None, &name, "muc")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        xmpp::enter_room(&mut session, &room, &name)
+            .await
+            .unwrap_or_else(|e| panic!("{name} entering {room}: {e}"));
+        let xmpp::Session { reader, mut writer } = session;
+        if i >= senders {
+            let receiver = xmpp::Session { reader, writer };
+            tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), |_| {})));
+            continue;
+        }
+        let credit = Arc::new(Semaphore::new(window));
+        let (rc, marker) = (credit.clone(), format!(";s={i}<"));
+        let mut own = xmpp::MarkerCounter::new(&marker);
+        let receipts_r = receipts.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut reader = reader;
+            let mut scanner = xmpp::BodyScanner::default();
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let Ok(n) = reader.read(&mut buf).await else { return };
+                if n == 0 {
+                    return;
+                }
+                let now = now_ns();
+                scanner.feed(&buf[..n], |sent| receipts_r.arrived(sent, now));
+                rc.add_permits(own.feed(&buf[..n]));
+            }
+        }));
+        let (stop, sent, mut started, room) = (stop.clone(), sent.clone(), started.clone(), room.clone());
+        let receipts_s = receipts.clone();
+        tasks.push(tokio::spawn(async move {
+            if started.wait_for(|go| *go).await.is_err() {
+                return;
+            }
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(permit) = credit.acquire().await else { return };
+                permit.forget();
+                let t = now_ns();
+                let stanza = format!("<message to='{room}' type='groupchat'><body>t={t};s={i}</body></message>");
+                if writer.write_all(stanza.as_bytes()).await.is_err() {
+                    return;
+                }
+                if receipts_s.counts(t) {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    let _ = start.send(true);
+    // Warm up, then a window counted by send time.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let begin = now_ns();
+    receipts.sent_from.store(begin, Ordering::Release);
+    receipts.measuring.store(true, Ordering::Release);
+    let cpu_before = cpu_seconds(&pids);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let cpu = cpu_seconds(&pids) - cpu_before;
+    let end = now_ns();
+    receipts.sent_until.store(end, Ordering::Release);
+    stop.store(true, Ordering::Relaxed);
+    let window_s = (end - begin) as f64 / 1e9;
+    let expected = sent.load(Ordering::Relaxed) * occupants;
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while receipts.delivered.load(Ordering::Relaxed) < expected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    receipts.measuring.store(false, Ordering::Release);
+    for t in tasks {
+        t.abort();
+    }
+    let delivered = receipts.delivered.load(Ordering::Relaxed);
+    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    let (cores, per_cpu_s) = cpu_figures(&pids, cpu, window_s, delivered);
+    json!({
+        "workload": "muc-fanout",
+        "target": target,
+        "occupants": occupants,
+        "senders": senders,
+        "window": window,
+        "sent_per_s": sent.load(Ordering::Relaxed) as f64 / window_s,
+        "deliveries_per_s": delivered as f64 / window_s,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "server_cores": cores,
+        "delivered_per_cpu_s": per_cpu_s,
+        "undelivered": expected.saturating_sub(delivered),
+    })
+}
+
 fn rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -821,17 +943,19 @@ const PEERS_ARCHIVE_ON: [&str; 3] = ["ejabberd-sql-sqlite", "ejabberd-sql-pgsql"
 const PEER_ARCHIVE_OFF: &str = "ejabberd-archive-off";
 
 /// Figures where more is better; the other compared figures are latencies and memory.
-const HIGHER_IS_BETTER: [&str; 4] = [
+const HIGHER_IS_BETTER: [&str; 5] = [
     "delivered_per_s",
     "accepted_per_s",
+    "sent_per_s",
     "deliveries_per_s",
     "delivered_per_cpu_s",
 ];
 
 /// Figures the report reads from the result lines.
-const FIGURES: [&str; 11] = [
+const FIGURES: [&str; 12] = [
     "delivered_per_s",
     "accepted_per_s",
+    "sent_per_s",
     "deliveries_per_s",
     "delivered_per_cpu_s",
     "server_cores",
@@ -850,6 +974,7 @@ fn peer_figures(figure: &str) -> &'static [&'static str] {
         "per_session_kb" => &["per_session_kb", "per_session_gc_kb"],
         "delivered_per_s" => &["delivered_per_s"],
         "accepted_per_s" => &["accepted_per_s"],
+        "sent_per_s" => &["sent_per_s"],
         "deliveries_per_s" => &["deliveries_per_s"],
         "delivered_per_cpu_s" => &["delivered_per_cpu_s"],
         "p50_ms" => &["p50_ms"],
@@ -1005,6 +1130,7 @@ async fn main() {
         "rest-send" => rest_send(&a).await,
         "c2s" => c2s(&a).await,
         "room-fanout" => room_fanout(&a).await,
+        "muc-fanout" => muc_fanout(&a).await,
         "idle" => idle(&a).await,
         "archive-fill" => archive_fill(&a).await,
         "archive-read" => archive_read(&a).await,

@@ -265,6 +265,112 @@ pub fn drop_abruptly(session: Session, reset: bool) {
     }
 }
 
+/// Enters the XEP-0045 room `room` (`name@service`) as `nick` with no history (§7.2),
+/// returning once the room sent this occupant its own presence (status 110). The occupant
+/// who created the room (status 201) opens it with the instant-room form (§10.1.2), since
+/// a new room stays locked until its owner configures it.
+pub async fn enter_room(session: &mut Session, room: &str, nick: &str) -> io::Result<()> {
+    let mut buf = Vec::new();
+    session
+        .writer
+        .write_all(
+            format!(
+                "<presence to='{room}/{nick}'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>"
+            )
+            .as_bytes(),
+        )
+        .await?;
+    let mut own = read_until_any(
+        &mut session.reader,
+        &mut buf,
+        &["code='110'", "code=\"110\""],
+        &["type='error'", "type=\"error\""],
+    )
+    .await?;
+    // The other status codes (201 among them) may follow 110 in the same presence.
+    own += &read_until(&mut session.reader, &mut buf, "</presence>", "").await?;
+    if own.contains("code='201'") || own.contains("code=\"201\"") {
+        session
+            .writer
+            .write_all(
+                format!(
+                    "<iq type='set' to='{room}' id='instant'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>"
+                )
+                .as_bytes(),
+            )
+            .await?;
+        read_until_any(
+            &mut session.reader,
+            &mut buf,
+            &["id='instant'", "id=\"instant\""],
+            &["type='error'", "type=\"error\""],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// [`read_until`] for servers that quote attributes either way: the first of `needles`,
+/// or an error at any of `fails`. Returns what was read up to that point.
+async fn read_until_any<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+    needles: &[&str],
+    fails: &[&str],
+) -> io::Result<String> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(buf);
+        if let Some(end) = needles.iter().filter_map(|n| text.find(n).map(|i| i + n.len())).min() {
+            // Up to the end of the element holding the needle.
+            let end = text[end..].find('>').map_or(text.len(), |i| end + i + 1);
+            let out = text[..end].to_owned();
+            buf.drain(..end);
+            return Ok(out);
+        }
+        if fails.iter().any(|f| text.contains(f)) {
+            return Err(err(format!("server said: {text}")));
+        }
+        let n = tokio::time::timeout(STEP_TIMEOUT, stream.read(&mut chunk))
+            .await
+            .map_err(|_| err(format!("timed out waiting for {needles:?}: {text}")))??;
+        if n == 0 {
+            return Err(err(format!("connection closed waiting for {needles:?}: {text}")));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Counts occurrences of one marker in a byte stream split arbitrarily into chunks.
+pub struct MarkerCounter {
+    needle: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl MarkerCounter {
+    pub fn new(needle: &str) -> Self {
+        MarkerCounter {
+            needle: needle.as_bytes().to_vec(),
+            tail: Vec::new(),
+        }
+    }
+
+    /// Feeds bytes; returns how many markers ended in them.
+    pub fn feed(&mut self, bytes: &[u8]) -> usize {
+        // The tail is shorter than the marker, so no marker is counted twice.
+        self.tail.extend_from_slice(bytes);
+        let mut count = 0;
+        let mut at = 0;
+        while let Some(i) = find(&self.tail[at..], &self.needle) {
+            count += 1;
+            at += i + self.needle.len();
+        }
+        let keep = (self.needle.len() - 1).min(self.tail.len() - at);
+        self.tail.drain(..self.tail.len() - keep);
+        count
+    }
+}
+
 /// Finds `<body>t=NANOS</body>` markers in a byte stream split arbitrarily into chunks.
 #[derive(Default)]
 pub struct BodyScanner {
@@ -319,6 +425,16 @@ mod tests {
             s.feed(&text[..split], |n| got.push(n));
             s.feed(&text[split..], |n| got.push(n));
             assert_eq!(got, [123, 4567], "split at {split}");
+        }
+    }
+
+    #[test]
+    fn a_senders_marker_is_counted_once_across_any_split() {
+        let text = b"<body>t=1;s=1</body><body>t=2;s=12</body><body>t=3;s=1</body>";
+        for split in 0..=text.len() {
+            let mut c = MarkerCounter::new(";s=1<");
+            let n = c.feed(&text[..split]) + c.feed(&text[split..]);
+            assert_eq!(n, 2, "split at {split}");
         }
     }
 }
