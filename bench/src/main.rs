@@ -11,7 +11,8 @@
 //! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S
 //! meerkat-bench muc-fanout --target T --c2s ADDR --service DOMAIN --prefix P --occupants N --senders C --window W --seconds S [--pid PIDS]
 //! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID [--gc COMMAND]
-//! (rest-send, c2s, idle: `--tls 1` for STARTTLS sessions; `--http https://ADDR` for HTTPS)
+//! (rest-send, c2s, idle: `--tls 1` for STARTTLS sessions; `--http https://ADDR` for HTTPS;
+//! every XMPP login: `--sasl scram-sha-1` instead of PLAIN)
 //! meerkat-bench archive-fill --data-dir DIR --count N [--from N]
 //! meerkat-bench archive-read --http ADDR --requests N
 //! meerkat-bench auth-cost
@@ -1124,6 +1125,7 @@ async fn main() {
     };
     let a = Args::parse(&args[2..]);
     let _ = TLS.set(a.num("tls", 0) == 1);
+    let _ = xmpp::SCRAM.set(a.0.get("sasl").is_some_and(|m| m == "scram-sha-1"));
     epoch();
     let out = match cmd.as_str() {
         "register" => register(&a).await,
