@@ -229,28 +229,7 @@ async fn scram_sha1<S: AsyncRead + AsyncWrite + Unpin>(
     let challenge = challenge.trim_end_matches("</challenge>");
     let server_first = String::from_utf8(b64.decode(challenge.trim()).map_err(|e| err(e.to_string()))?)
         .map_err(|e| err(e.to_string()))?;
-    let field = |name: &str| {
-        server_first
-            .split(',')
-            .find_map(|f| f.strip_prefix(name))
-            .ok_or_else(|| err(format!("no {name} in {server_first}")))
-    };
-    let (combined, salt, iterations) = (field("r=")?, field("s=")?, field("i=")?);
-    if !combined.starts_with(&nonce) {
-        return Err(err("the server's nonce does not extend ours"));
-    }
-    let iterations: u32 = iterations.parse().map_err(|_| err("bad iteration count"))?;
-    let salted = salted_password(password, salt, iterations)?;
-    let without_proof = format!("c=biws,r={combined}");
-    let auth_message = format!("{first_bare},{server_first},{without_proof}");
-    let client_key = hmac_sha1(&salted, b"Client Key");
-    let stored_key: [u8; 20] = {
-        use sha1::Digest;
-        sha1::Sha1::digest(client_key).into()
-    };
-    let signature = hmac_sha1(&stored_key, auth_message.as_bytes());
-    let proof: Vec<u8> = client_key.iter().zip(signature).map(|(k, s)| k ^ s).collect();
-    let final_message = format!("{without_proof},p={}", b64.encode(proof));
+    let final_message = scram_client_final(&first_bare, &server_first, &nonce, password)?;
     stream
         .write_all(
             format!(
@@ -266,6 +245,33 @@ async fn scram_sha1<S: AsyncRead + AsyncWrite + Unpin>(
         read_until(stream, buf, "</success>", "").await?;
     }
     Ok(())
+}
+
+/// The client-final-message (RFC 5802 §3) answering `server_first`.
+fn scram_client_final(first_bare: &str, server_first: &str, nonce: &str, password: &str) -> io::Result<String> {
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let field = |name: &str| {
+        server_first
+            .split(',')
+            .find_map(|f| f.strip_prefix(name))
+            .ok_or_else(|| err(format!("no {name} in {server_first}")))
+    };
+    let (combined, salt, iterations) = (field("r=")?, field("s=")?, field("i=")?);
+    if !combined.starts_with(nonce) {
+        return Err(err("the server's nonce does not extend ours"));
+    }
+    let iterations: u32 = iterations.parse().map_err(|_| err("bad iteration count"))?;
+    let salted = salted_password(password, salt, iterations)?;
+    let without_proof = format!("c=biws,r={combined}");
+    let auth_message = format!("{first_bare},{server_first},{without_proof}");
+    let client_key = hmac_sha1(&salted, b"Client Key");
+    let stored_key: [u8; 20] = {
+        use sha1::Digest;
+        sha1::Sha1::digest(client_key).into()
+    };
+    let signature = hmac_sha1(&stored_key, auth_message.as_bytes());
+    let proof: Vec<u8> = client_key.iter().zip(signature).map(|(k, s)| k ^ s).collect();
+    Ok(format!("{without_proof},p={}", b64.encode(proof)))
 }
 
 fn scram_nonce() -> String {
@@ -536,6 +542,23 @@ mod tests {
             s.feed(&text[split..], |n| got.push(n));
             assert_eq!(got, [123, 4567], "split at {split}");
         }
+    }
+
+    #[test]
+    fn the_scram_sha1_proof_is_the_one_of_rfc_5802s_example() {
+        let server_first = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+        let last = scram_client_final(
+            "n=user,r=fyko+d2lbbFgONRv9qkxdawL",
+            server_first,
+            "fyko+d2lbbFgONRv9qkxdawL",
+            "pencil",
+        );
+        assert_eq!(
+            last.unwrap(),
+            "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
+        );
+        // A server nonce that does not extend the client's is refused.
+        assert!(scram_client_final("n=user,r=abc", server_first, "abc", "pencil").is_err());
     }
 
     #[test]
