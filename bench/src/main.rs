@@ -215,6 +215,32 @@ impl Receipts {
             && sent < self.sent_until.load(Ordering::Acquire)
     }
 
+    /// Starts counting messages sent from now on; the window's start (ns since the epoch).
+    fn open_window(&self) -> u64 {
+        let start = now_ns();
+        self.sent_from.store(start, Ordering::Release);
+        self.measuring.store(true, Ordering::Release);
+        start
+    }
+
+    /// Messages sent from now on no longer count; the window's end.
+    fn close_window(&self) -> u64 {
+        let end = now_ns();
+        self.sent_until.store(end, Ordering::Release);
+        end
+    }
+
+    /// Waits until `expected` deliveries arrived or `deadline` passed, then stops counting:
+    /// the deliveries and their latency p50 and p99.
+    async fn drain(&self, expected: u64, deadline: tokio::time::Instant) -> (u64, f64, f64) {
+        while self.delivered.load(Ordering::Relaxed) < expected && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.measuring.store(false, Ordering::Release);
+        let (p50, p99) = percentiles(std::mem::take(&mut *self.latencies_us.lock().unwrap()));
+        (self.delivered.load(Ordering::Relaxed), p50, p99)
+    }
+
     /// A message sent at `sent` arrived at `now`: counted, with its latency, if it counts.
     fn arrived(&self, sent: u64, now: u64) {
         if self.counts(sent) {
@@ -536,12 +562,9 @@ async fn room_fanout(a: &Args) -> Value {
     // Warm up (the readers' presence lands, connections open), then a window counted by
     // send time.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let start = now_ns();
-    receipts.sent_from.store(start, Ordering::Release);
-    receipts.measuring.store(true, Ordering::Release);
+    let start = receipts.open_window();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let end = now_ns();
-    receipts.sent_until.store(end, Ordering::Release);
+    let end = receipts.close_window();
     stop.store(true, Ordering::Relaxed);
     let window = (end - start) as f64 / 1e9;
     // Drain: the answers in flight, then the deliveries of every accepted message.
@@ -552,15 +575,10 @@ async fn room_fanout(a: &Args) -> Value {
         }
     }
     let expected = accepted.load(Ordering::Relaxed) * online;
-    while receipts.delivered.load(Ordering::Relaxed) < expected && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    receipts.measuring.store(false, Ordering::Release);
+    let (delivered, p50, p99) = receipts.drain(expected, deadline).await;
     for h in handles {
         h.abort();
     }
-    let delivered = receipts.delivered.load(Ordering::Relaxed);
-    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
     json!({
         "workload": "room-fanout",
         "target": "meerkat",
@@ -658,27 +676,18 @@ async fn muc_fanout(a: &Args) -> Value {
     let _ = start.send(true);
     // Warm up, then a window counted by send time.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let begin = now_ns();
-    receipts.sent_from.store(begin, Ordering::Release);
-    receipts.measuring.store(true, Ordering::Release);
+    let begin = receipts.open_window();
     let cpu_before = cpu_seconds(&pids);
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let cpu = cpu_seconds(&pids) - cpu_before;
-    let end = now_ns();
-    receipts.sent_until.store(end, Ordering::Release);
+    let end = receipts.close_window();
     stop.store(true, Ordering::Relaxed);
     let window_s = (end - begin) as f64 / 1e9;
     let expected = sent.load(Ordering::Relaxed) * occupants;
-    let deadline = tokio::time::Instant::now() + DRAIN;
-    while receipts.delivered.load(Ordering::Relaxed) < expected && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    receipts.measuring.store(false, Ordering::Release);
+    let (delivered, p50, p99) = receipts.drain(expected, tokio::time::Instant::now() + DRAIN).await;
     for t in tasks {
         t.abort();
     }
-    let delivered = receipts.delivered.load(Ordering::Relaxed);
-    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
     let (cores, per_cpu_s) = cpu_figures(&pids, cpu, window_s, delivered);
     json!({
         "workload": "muc-fanout",
