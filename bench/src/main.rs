@@ -253,9 +253,15 @@ impl Receipts {
 
 /// Reads a receiver's stream until it ends, recording each `<body>t=…</body>` arrival
 /// while measuring; `arrived` hears how many came in each read.
-async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: impl Fn(usize)) {
-    let xmpp::Session { mut reader, writer } = session;
+async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: impl FnMut(usize, &[u8])) {
+    let xmpp::Session { reader, writer } = session;
+    // Dropping the write half would end the stream.
     let _keep = writer;
+    read_bodies(reader, receipts, arrived).await;
+}
+
+/// [`receive_loop`] on a read half; `arrived` also sees the bytes of each read.
+async fn read_bodies(mut reader: xmpp::Reader, receipts: Arc<Receipts>, mut arrived: impl FnMut(usize, &[u8])) {
     let mut scanner = xmpp::BodyScanner::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -269,7 +275,7 @@ async fn receive_loop(session: xmpp::Session, receipts: Arc<Receipts>, arrived: 
             got += 1;
             receipts.arrived(sent, now);
         });
-        arrived(got);
+        arrived(got, &buf[..n]);
     }
 }
 
@@ -280,7 +286,7 @@ async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts
         let session = login(c2s, None, &format!("{prefix}{i}"), "r")
             .await
             .unwrap_or_else(|e| panic!("receiver {prefix}{i} login: {e}"));
-        handles.push(tokio::spawn(receive_loop(session, receipts.clone(), |_| {})));
+        handles.push(tokio::spawn(receive_loop(session, receipts.clone(), |_, _| {})));
     }
     handles
 }
@@ -440,7 +446,7 @@ async fn c2s(a: &Args) -> Value {
         let credit = Arc::new(Semaphore::new(window));
         // Receiver: count, and give the sender credit back.
         let rc = credit.clone();
-        tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), move |got| {
+        tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), move |got, _| {
             rc.add_permits(got)
         })));
         let (s, sc, stop, mut started) = (sender, credit, stop.clone(), started.clone());
@@ -632,27 +638,16 @@ async fn muc_fanout(a: &Args) -> Value {
         let xmpp::Session { reader, mut writer } = session;
         if i >= senders {
             let receiver = xmpp::Session { reader, writer };
-            tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), |_| {})));
+            tasks.push(tokio::spawn(receive_loop(receiver, receipts.clone(), |_, _| {})));
             continue;
         }
         let credit = Arc::new(Semaphore::new(window));
         let (rc, marker) = (credit.clone(), format!(";s={i}<"));
         let mut own = xmpp::MarkerCounter::new(&marker);
-        let receipts_r = receipts.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut reader = reader;
-            let mut scanner = xmpp::BodyScanner::default();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let Ok(n) = reader.read(&mut buf).await else { return };
-                if n == 0 {
-                    return;
-                }
-                let now = now_ns();
-                scanner.feed(&buf[..n], |sent| receipts_r.arrived(sent, now));
-                rc.add_permits(own.feed(&buf[..n]));
-            }
-        }));
+        // The sender's own copies give its credit back.
+        tasks.push(tokio::spawn(read_bodies(reader, receipts.clone(), move |_, bytes| {
+            rc.add_permits(own.feed(bytes))
+        })));
         let (stop, sent, mut started, room) = (stop.clone(), sent.clone(), started.clone(), room.clone());
         let receipts_s = receipts.clone();
         tasks.push(tokio::spawn(async move {
