@@ -73,26 +73,8 @@ async fn read_until<S: AsyncRead + Unpin>(
     needle: &str,
     fail: &str,
 ) -> io::Result<String> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(buf);
-        if let Some(i) = text.find(needle) {
-            let end = i + needle.len();
-            let out = text[..end].to_owned();
-            buf.drain(..end);
-            return Ok(out);
-        }
-        if !fail.is_empty() && text.contains(fail) {
-            return Err(err(format!("server said: {text}")));
-        }
-        let n = tokio::time::timeout(STEP_TIMEOUT, stream.read(&mut chunk))
-            .await
-            .map_err(|_| err(format!("timed out waiting for {needle}")))??;
-        if n == 0 {
-            return Err(err(format!("connection closed waiting for {needle}: {text}")));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    let fails: &[&str] = if fail.is_empty() { &[] } else { &[fail] };
+    read_until_any(stream, buf, &[needle], fails).await
 }
 
 fn header(domain: &str) -> String {
@@ -426,8 +408,8 @@ pub async fn enter_room(session: &mut Session, room: &str, nick: &str) -> io::Re
     Ok(())
 }
 
-/// [`read_until`] for servers that quote attributes either way: the first of `needles`,
-/// or an error at any of `fails`. Returns what was read up to that point.
+/// Reads until the first of `needles` appears (servers quote attributes either way), or
+/// fails at any of `fails`; returns what was read up to the end of that needle.
 async fn read_until_any<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut Vec<u8>,
@@ -438,8 +420,6 @@ async fn read_until_any<S: AsyncRead + Unpin>(
     loop {
         let text = String::from_utf8_lossy(buf);
         if let Some(end) = needles.iter().filter_map(|n| text.find(n).map(|i| i + n.len())).min() {
-            // Up to the end of the element holding the needle.
-            let end = text[end..].find('>').map_or(text.len(), |i| end + i + 1);
             let out = text[..end].to_owned();
             buf.drain(..end);
             return Ok(out);
