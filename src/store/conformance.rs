@@ -39,6 +39,25 @@ fn sqlite_eager_index() -> Under {
     }
 }
 
+/// A fresh database on the test process's private PostgreSQL server.
+async fn postgres() -> Under {
+    let url = postgres::private_server::shared()
+        .fresh_database()
+        .expect("creating a test database");
+    let settings = PgSettings {
+        url,
+        pool_size: 8,
+        ..PgSettings::default()
+    };
+    Under {
+        stores: PgStore::connect(&settings)
+            .await
+            .expect("connecting to the test database")
+            .into_stores(),
+        _dir: None,
+    }
+}
+
 /// SQLite syncing every archive commit to disk (`durability = "power"`).
 fn sqlite_power() -> Under {
     let dir = tempfile::tempdir().unwrap();
@@ -62,6 +81,9 @@ macro_rules! for_every_backend {
         }
         mod on_sqlite {
             $( #[tokio::test] async fn $name() { super::$name(super::sqlite()).await } )*
+        }
+        mod on_postgres {
+            $( #[tokio::test] async fn $name() { super::$name(super::postgres().await).await } )*
         }
     };
 }

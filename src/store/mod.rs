@@ -35,6 +35,7 @@ pub mod memory;
 mod muc;
 mod offline;
 mod pep;
+pub mod postgres;
 mod push;
 mod rooms;
 mod roster;
@@ -53,6 +54,7 @@ pub use pep::{
     AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
     SendLastItem,
 };
+pub use postgres::{PgSettings, PgStore};
 pub use push::{PushRegistration, PushStore};
 pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};

@@ -1,0 +1,285 @@
+//! PostgreSQL storage (`[general] storage = "postgres"`): every feature store in one
+//! database that several meerkat nodes may share.
+//!
+//! - Connections come from a bounded pool ([`PgSettings::pool_size`]); waiting for one,
+//!   connecting and every statement have a deadline ([`PgSettings::timeout`]), so a
+//!   database that is down or stopped turns into [`StoreError::Unavailable`] (a `503` at
+//!   the REST door) instead of a hang.
+//! - The schema is a list of numbered migrations ([`MIGRATIONS`]), applied at start in
+//!   one transaction each under an advisory lock, so nodes starting together apply each
+//!   once; the version reached is the row of `meerkat_schema`. A database written by a
+//!   newer build is refused ([`StoreError::SchemaTooNew`]).
+//! - Read-modify-write operations that must not interleave across nodes take row locks
+//!   (`SELECT … FOR UPDATE`) or transaction-scoped advisory locks on their key.
+//!
+//! The trait implementations live beside this file, one per feature; each feature owns
+//! its tables (its `SCHEMA`).
+
+mod accounts;
+mod archive;
+
+use super::{Cause, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use std::future::Future;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&[&str]] = &[
+    // 1: every feature's tables.
+    &[accounts::SCHEMA, archive::SCHEMA],
+];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Where the database is and how the node uses it (`[storage.postgres]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgSettings {
+    /// `postgres://user:password@host:port/database` (libpq URL or key=value form).
+    pub url: String,
+    /// Connections this node opens at most; the archive writer holds one more.
+    pub pool_size: usize,
+    /// Deadline for getting a connection and for each statement.
+    pub timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        PgSettings {
+            url: "postgres://meerkat@localhost/meerkat".into(),
+            pool_size: 16,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Every feature store on one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    timeout: Duration,
+    archive: archive::Writer,
+}
+
+/// A pooled connection.
+pub(super) type Client = deadpool_postgres::Object;
+
+/// Maps a PostgreSQL failure onto the storage error kinds.
+pub(super) fn pg_err(e: tokio_postgres::Error) -> StoreError {
+    let Some(code) = e.code() else {
+        // No SQLSTATE: the connection failed or closed, or a value did not convert.
+        return if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+            StoreError::Unavailable(Cause::new(e))
+        } else {
+            StoreError::Failed(Cause::new(e))
+        };
+    };
+    if *code == SqlState::UNIQUE_VIOLATION {
+        return StoreError::Conflict;
+    }
+    // Class 08: connection exceptions; 53: insufficient resources; 57: operator
+    // intervention (shutdown, cancel); 40: serialization failure, deadlock.
+    let class = &code.code()[..2];
+    if matches!(class, "08" | "53" | "57" | "40") {
+        StoreError::Unavailable(Cause::new(e))
+    } else {
+        StoreError::Failed(Cause::new(e))
+    }
+}
+
+pub(super) fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        other => StoreError::Unavailable(Cause::new(other)),
+    }
+}
+
+fn timed_out(what: &str) -> StoreError {
+    StoreError::Unavailable(Cause::msg(format!("PostgreSQL did not answer in time ({what})")))
+}
+
+/// Wall-clock Unix milliseconds, for `created_at` columns.
+pub(super) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn new_pool(settings: &PgSettings, size: usize) -> Result<Pool, StoreError> {
+    let mut config: tokio_postgres::Config = settings.url.parse().map_err(|e| StoreError::Failed(Cause::new(e)))?;
+    config.connect_timeout(settings.timeout);
+    config.keepalives_idle(Duration::from_secs(10));
+    config.application_name("meerkat");
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            // A connection that died with the server is found out before it is reused.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size.max(1))
+        .runtime(Runtime::Tokio1)
+        .timeouts(Timeouts {
+            wait: Some(settings.timeout),
+            create: Some(settings.timeout),
+            recycle: Some(settings.timeout),
+        })
+        .build()
+        .map_err(|e| StoreError::Failed(Cause::new(e)))
+}
+
+impl PgStore {
+    /// Connects, brings the schema up to date and starts the archive writer.
+    pub async fn connect(settings: &PgSettings) -> Result<Self, StoreError> {
+        let pool = new_pool(settings, settings.pool_size)?;
+        let writer_pool = new_pool(settings, 1)?;
+        let store = PgStore {
+            pool,
+            timeout: settings.timeout,
+            archive: archive::Writer::start(writer_pool, settings.timeout),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The stores this backend implements, the others still in memory while the port
+    /// is under way.
+    pub fn into_stores(self) -> super::Stores {
+        let s = std::sync::Arc::new(self);
+        let mut stores = super::Stores::memory();
+        stores.accounts = s.clone();
+        stores.archive = s.clone();
+        stores
+    }
+
+    /// A pooled connection, or [`StoreError::Unavailable`] when none comes in time.
+    pub(super) async fn client(&self) -> Result<Client, StoreError> {
+        self.pool.get().await.map_err(pool_err)
+    }
+
+    /// Runs one statement (or a commit) with the store's deadline.
+    pub(super) async fn timed<T>(
+        &self,
+        what: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, StoreError> {
+        timed(self.timeout, what).await
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        // Schema changes run with a longer deadline than requests: an index build on a
+        // big table may take a while.
+        let slow = self.timeout.max(Duration::from_secs(600));
+        loop {
+            let tx = timed(self.timeout, client.transaction()).await?;
+            // One node at a time past this point (the table's creation included: two
+            // `CREATE TABLE IF NOT EXISTS` at once collide); released with the transaction.
+            timed(
+                self.timeout,
+                tx.execute("SELECT pg_advisory_xact_lock(7026112501)", &[]),
+            )
+            .await?;
+            timed(
+                self.timeout,
+                tx.batch_execute("CREATE TABLE IF NOT EXISTS meerkat_schema (version BIGINT NOT NULL)"),
+            )
+            .await?;
+            let version: i64 = timed(self.timeout, tx.query_opt("SELECT version FROM meerkat_schema", &[]))
+                .await?
+                .map(|r| r.get(0))
+                .unwrap_or(0);
+            if version > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    found: version,
+                    known: SCHEMA_VERSION,
+                });
+            }
+            let Some(steps) = MIGRATIONS.get(version as usize) else {
+                return Ok(());
+            };
+            for step in *steps {
+                timed(slow, tx.batch_execute(step)).await?;
+            }
+            let next = version + 1;
+            if version == 0 {
+                timed(
+                    self.timeout,
+                    tx.execute("INSERT INTO meerkat_schema (version) VALUES ($1)", &[&next]),
+                )
+                .await?;
+            } else {
+                timed(
+                    self.timeout,
+                    tx.execute("UPDATE meerkat_schema SET version = $1", &[&next]),
+                )
+                .await?;
+            }
+            timed(self.timeout, tx.commit()).await?;
+            tracing::info!(version = next, "PostgreSQL schema migrated");
+        }
+    }
+}
+
+/// Awaits `what` for at most `limit`.
+pub(super) async fn timed<T>(
+    limit: Duration,
+    what: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(limit, what).await {
+        Ok(result) => result.map_err(pg_err),
+        Err(_) => Err(timed_out("statement")),
+    }
+}
+
+#[cfg(test)]
+#[path = "../../../tests/common/postgres.rs"]
+pub(crate) mod private_server;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: String) -> PgSettings {
+        PgSettings {
+            url,
+            pool_size: 4,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn nodes_connecting_together_migrate_once_and_a_newer_schema_is_refused() {
+        let url = private_server::shared().fresh_database().unwrap();
+        let s = settings(url.clone());
+        let (a, b, c) = tokio::join!(PgStore::connect(&s), PgStore::connect(&s), PgStore::connect(&s));
+        let (a, _b, _c) = (a.unwrap(), b.unwrap(), c.unwrap());
+        let client = a.client().await.unwrap();
+        let rows = client.query("SELECT version FROM meerkat_schema", &[]).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get::<_, i64>(0), SCHEMA_VERSION);
+        client
+            .execute("UPDATE meerkat_schema SET version = version + 1", &[])
+            .await
+            .unwrap();
+        let err = PgStore::connect(&s).await.err().expect("a newer schema is refused");
+        assert!(matches!(err, StoreError::SchemaTooNew { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_database_nobody_listens_for_is_unavailable_in_bounded_time() {
+        let port = private_server::free_port();
+        let s = PgSettings {
+            timeout: Duration::from_millis(500),
+            ..settings(format!("postgres://postgres@127.0.0.1:{port}/none"))
+        };
+        let started = std::time::Instant::now();
+        let err = PgStore::connect(&s).await.err().expect("nothing listens there");
+        assert!(err.is_retryable(), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+}
