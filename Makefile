@@ -36,7 +36,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration contract tools java generate sdk sdk-test check-generated \
+.PHONY: help run build test unit integration services contract tools java generate sdk sdk-test check-generated \
         check-stale-guard ci clean bench bench-smoke soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke
 
 help:
@@ -65,11 +65,11 @@ build:
 
 test: unit integration contract bench-smoke soak-smoke
 
-unit:
+unit: services
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+integration: services $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test '*'
 
 # The SDK consumer tests alone; `make test` runs them within `integration`.
@@ -138,6 +138,13 @@ lint-spec: $(SPEC_LINT)
 	  api/lint/node_modules/.bin/redocly lint --config api/lint/redocly.yaml api/client.yaml api/admin.yaml
 
 # --- tools -----------------------------------------------------------------------------
+
+# PostgreSQL (initdb, pg_ctl, psql) and nats-server, installed from Debian when missing.
+services:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null && command -v nats-server >/dev/null; then :; else \
+	  echo "installing PostgreSQL and nats-server (needed by the storage and cluster tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql nats-server >/dev/null; \
+	fi
 
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)

@@ -94,11 +94,7 @@ fn init_logging(config: &Config) {
 }
 
 async fn account_command(config: Config, command: Command) -> ExitCode {
-    let stores = match crate::store::open(
-        config.general.storage,
-        &config.general.data_dir,
-        config.archive_durability(),
-    ) {
+    let stores = match crate::store::open(&config.storage()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("meerkat: {e}");

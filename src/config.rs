@@ -41,6 +41,39 @@ pub struct Config {
     pub modules: Modules,
     /// Named traffic shapers (`[shaper.<name>]`), used by listeners that name one.
     pub shaper: std::collections::BTreeMap<String, Shaper>,
+    /// Where `[general] storage` keeps its data when it is a database server.
+    pub storage: Storage,
+}
+
+/// `[storage]`: the settings of the database backends.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Storage {
+    pub postgres: Postgres,
+}
+
+/// `[storage.postgres]`, used when `[general] storage = "postgres"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Postgres {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// Connections one node opens at most (its archive writer holds one more).
+    pub pool_size: usize,
+    /// Milliseconds to wait for a connection or a statement before answering that the
+    /// storage is unavailable.
+    pub timeout_ms: u64,
+}
+
+impl Default for Postgres {
+    fn default() -> Self {
+        let d = crate::store::PgSettings::default();
+        Postgres {
+            url: d.url,
+            pool_size: d.pool_size,
+            timeout_ms: d.timeout.as_millis() as u64,
+        }
+    }
 }
 
 /// A traffic shaper: what one connection may send, on average, per second.
@@ -67,7 +100,8 @@ pub struct General {
     pub max_session_queue_bytes: usize,
     /// Sessions one account may have at once (XMPP streams and SSE streams together).
     pub max_user_sessions: usize,
-    /// The storage backend (only `sqlite` for now).
+    /// The storage backend: `sqlite` (one file in `data_dir`) or `postgres` (see
+    /// `[storage.postgres]`).
     pub storage: crate::store::Backend,
     /// Seconds the answer of a request with an `Idempotency-Key` is kept for replay (the
     /// client API promises at least a day).
@@ -928,6 +962,7 @@ struct RawConfig {
     listen: Option<Listen>,
     modules: Option<Modules>,
     shaper: std::collections::BTreeMap<String, Shaper>,
+    storage: Storage,
 }
 
 impl Default for Config {
@@ -941,6 +976,7 @@ impl Default for Config {
             listen: default_listeners(),
             modules: default_modules(),
             shaper: Default::default(),
+            storage: Storage::default(),
         }
     }
 }
@@ -1066,6 +1102,24 @@ impl Config {
         self.modules.mod_mam.as_ref().map(|m| m.durability).unwrap_or_default()
     }
 
+    /// The storage this configuration names, with its settings.
+    pub fn storage(&self) -> crate::store::Storage {
+        match self.general.storage {
+            crate::store::Backend::Sqlite => crate::store::Storage::Sqlite {
+                data_dir: self.general.data_dir.clone(),
+                durability: self.archive_durability(),
+            },
+            crate::store::Backend::Postgres => {
+                let p = &self.storage.postgres;
+                crate::store::Storage::Postgres(crate::store::PgSettings {
+                    url: p.url.clone(),
+                    pool_size: p.pool_size,
+                    timeout: std::time::Duration::from_millis(p.timeout_ms),
+                })
+            }
+        }
+    }
+
     /// Reads `path`, or gives the defaults when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Loaded, ConfigError> {
         match path {
@@ -1116,6 +1170,7 @@ impl Config {
             listen,
             modules,
             shaper: raw.shaper,
+            storage: raw.storage,
         };
         // Uploads on by default need somewhere to receive files: a listener naming the
         // handler. Listeners without one leave them off unless `[modules]` asks for them
@@ -1159,6 +1214,19 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let pg = &self.storage.postgres;
+        if let Err(e) = pg.url.parse::<tokio_postgres::Config>() {
+            return Err(invalid(
+                "storage.postgres.url",
+                format!("not a PostgreSQL connection URL: {e}"),
+            ));
+        }
+        if pg.pool_size == 0 || pg.pool_size > 1000 {
+            return Err(invalid("storage.postgres.pool_size", "expected 1 to 1000"));
+        }
+        if pg.timeout_ms == 0 {
+            return Err(invalid("storage.postgres.timeout_ms", "expected a positive integer"));
+        }
         for (name, s) in &self.shaper {
             if s.max_rate == 0 {
                 return Err(invalid(
@@ -1715,8 +1783,17 @@ mod tests {
             let err = Config::parse(&format!("[modules.mod_muc_light]\n{bad}\n")).unwrap_err();
             assert!(err.to_string().contains(key), "{bad}: {err}");
         }
-        let err = Config::parse("[general]\nstorage = \"postgres\"\n").unwrap_err();
+        let err = Config::parse("[general]\nstorage = \"oracle\"\n").unwrap_err();
         assert!(err.to_string().contains("general.storage"), "{err}");
+        for (bad, key) in [
+            ("url = \"mysql://x\"", "storage.postgres.url"),
+            ("pool_size = 0", "storage.postgres.pool_size"),
+            ("timeout_ms = 0", "storage.postgres.timeout_ms"),
+            ("size = 3", "storage.postgres"),
+        ] {
+            let err = Config::parse(&format!("[storage.postgres]\n{bad}\n")).unwrap_err();
+            assert!(err.to_string().contains(key), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("account changes: {0}")]
     Lifecycle(#[from] crate::core::router::RouteError),
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("listener {index} ({kind}): {message}")]
     Listener {
         kind: &'static str,
@@ -167,16 +172,18 @@ fn bosh_settings(config: &Config) -> crate::xmpp::bosh::BoshSettings {
 
 /// Opens the configured storage and builds the core over it.
 pub async fn open_core(config: &Config) -> Result<Arc<Core>, StoreError> {
-    let stores = crate::store::open(
-        config.general.storage,
-        &config.general.data_dir,
-        config.archive_durability(),
-    )?;
+    let stores = crate::store::open(&config.storage()).await?;
     Core::new(core_settings(config), stores).await
 }
 
 /// Binds every listener, announces them, and serves until the process is stopped.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
+    // Whatever the storage, the certificate, the upload key and the uploads live here.
+    let data_dir = &config.general.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| ServeError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
     let core = open_core(&config).await?;
     core.start_lifecycle().await?;
     let websockets: Arc<dyn WebSocketService> = Arc::new(crate::xmpp::websocket::XmppOverWebSocket::new(core.clone()));

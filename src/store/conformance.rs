@@ -18,7 +18,9 @@ fn memory() -> Under {
 fn sqlite() -> Under {
     let dir = tempfile::tempdir().unwrap();
     Under {
-        stores: open(Backend::Sqlite, dir.path(), Durability::Process).unwrap(),
+        stores: Stores::all_in(Arc::new(
+            SqliteStore::open_with_durability(dir.path(), Durability::Process).unwrap(),
+        )),
         _dir: Some(dir),
     }
 }
@@ -62,7 +64,9 @@ async fn postgres() -> Under {
 fn sqlite_power() -> Under {
     let dir = tempfile::tempdir().unwrap();
     Under {
-        stores: open(Backend::Sqlite, dir.path(), Durability::Power).unwrap(),
+        stores: Stores::all_in(Arc::new(
+            SqliteStore::open_with_durability(dir.path(), Durability::Power).unwrap(),
+        )),
         _dir: Some(dir),
     }
 }

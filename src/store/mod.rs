@@ -63,7 +63,6 @@ pub use tokens::{StoredToken, TokenStore};
 pub use uploads::{DueUploads, Upload, UploadStore};
 pub use user_data::{UserDataKind, UserDataStore};
 
-use std::path::Path;
 use std::sync::Arc;
 
 /// The storage backends a configuration may name (`[general] storage`).
@@ -73,6 +72,19 @@ pub enum Backend {
     /// One SQLite file in the data directory.
     #[default]
     Sqlite,
+    /// A PostgreSQL database, which several nodes may share (`[storage.postgres]`).
+    Postgres,
+}
+
+/// A backend and what it needs to open.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Sqlite {
+        data_dir: std::path::PathBuf,
+        /// What an acknowledged archive write survives.
+        durability: Durability,
+    },
+    Postgres(PgSettings),
 }
 
 /// What an acknowledged archive write survives (`[modules.mod_mam] durability`).
@@ -146,13 +158,14 @@ impl Stores {
     }
 }
 
-/// Opens the configured backend over `data_dir`: the one place a backend is chosen.
-/// `durability` applies to the archive's commits.
-pub fn open(backend: Backend, data_dir: &Path, durability: Durability) -> Result<Stores, StoreError> {
-    match backend {
-        Backend::Sqlite => Ok(Stores::all_in(Arc::new(SqliteStore::open_with_durability(
-            data_dir, durability,
+/// Opens the configured backend: the one place a backend is chosen.
+pub async fn open(storage: &Storage) -> Result<Stores, StoreError> {
+    match storage {
+        Storage::Sqlite { data_dir, durability } => Ok(Stores::all_in(Arc::new(SqliteStore::open_with_durability(
+            data_dir,
+            *durability,
         )?))),
+        Storage::Postgres(settings) => Ok(PgStore::connect(settings).await?.into_stores()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod postgres;
 pub mod slix;
 pub mod sse;
 pub mod xmpp;
@@ -72,6 +73,23 @@ tls.mode = "tls"
     )
 }
 
+/// With `MEERKAT_TEST_STORAGE=postgres`, `config` moved onto a fresh database of the
+/// test process's private PostgreSQL (when it has a `[general]` table to say so in and
+/// names no storage itself); otherwise `config` as it is (SQLite in the data directory).
+pub fn on_chosen_storage(config: String) -> String {
+    if std::env::var("MEERKAT_TEST_STORAGE").as_deref() != Ok("postgres")
+        || !config.contains("[general]\n")
+        || config.contains("\nstorage = ")
+    {
+        return config;
+    }
+    let url = postgres::shared().fresh_database().expect("a test database");
+    format!(
+        "{}\n[storage.postgres]\nurl = \"{url}\"\npool_size = 8\n",
+        config.replacen("[general]\n", "[general]\nstorage = \"postgres\"\n", 1)
+    )
+}
+
 pub struct TestServer {
     child: Child,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
@@ -91,7 +109,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let config_path = dir.path().join("meerkat.toml");
-        std::fs::write(&config_path, make_config(&data)).expect("write config");
+        std::fs::write(&config_path, on_chosen_storage(make_config(&data))).expect("write config");
         Self::spawn(dir, Some(config_path))
     }
 

@@ -1,0 +1,141 @@
+#!/bin/bash
+# `make bench-storage`: one meerkat node on SQLite against the same node on PostgreSQL,
+# same workloads, runs alternating between the two so the machine's drift hits both.
+#
+# PostgreSQL is a private instance this script starts (Debian's package, installed when
+# missing): its own data dir and loopback port, default durability settings (fsync and
+# synchronous_commit on: an acknowledged message is on disk at both ends). Loads are
+# bounded in count and time and touch 127.0.0.1 only.
+#
+# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_OUT (target/bench-storage.md),
+# BENCH_SMOKE=1 for a short run that only checks the machinery.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${BENCH_RUNS:-3}
+seconds=${BENCH_SECONDS:-10}
+out=${BENCH_OUT:-target/bench-storage.md}
+users=100 senders=64 pairs=50 occupants=50 room_senders=8 window=8
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+  runs=1 seconds=2 users=10 senders=4 pairs=4 occupants=4 room_senders=2 window=2
+fi
+say() { echo "bench-storage: $(date +%T) $*" >&2; }
+
+target_dir=${CARGO_TARGET_DIR:-target}
+cargo build --release -q -p meerkat -p meerkat-bench
+work="$(mktemp -d /tmp/meerkat-storage.XXXXXX)"
+chmod 755 "$work" # the postgres user reaches its data dir inside
+bin="$work/meerkat" load="$work/meerkat-bench"
+cp "$target_dir/release/meerkat" "$bin"
+cp "$target_dir/release/meerkat-bench" "$load"
+results="$work/results.jsonl"
+server_pid="" pg_data=""
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing PostgreSQL"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+# PostgreSQL refuses to run as root: as root, its programs run as the postgres user.
+pg_as() {
+  if [ "$(id -u)" = 0 ]; then (cd "$work" && setpriv --reuid postgres --regid postgres --init-groups "$@")
+  else (cd "$work" && "$@"); fi
+}
+
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "$pg_data" ] && pg_as "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 30 stop >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pg="$work/postgres"
+mkdir -p "$pg"
+[ "$(id -u)" = 0 ] && chown postgres: "$pg"
+pg_port=$("$load" free-port)
+pg_as "$pg_bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 >/dev/null
+pg_data="$pg/data"
+pg_as "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg/postgres.log" -w -t 60 \
+  -o "-p $pg_port -k $pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE meerkat"
+
+api=$("$load" free-port) admin=$("$load" free-port) c2s=$("$load" free-port)
+config() { # storage → config file
+  local file="$work/$1.toml"
+  cat > "$file" <<EOF
+[general]
+hosts = ["localhost"]
+data_dir = "$work/data-$1"
+loglevel = "warn"
+max_session_queue = 10000
+storage = "$1"
+
+[storage.postgres]
+url = "postgres://postgres@127.0.0.1:$pg_port/meerkat"
+pool_size = 16
+
+[[listen.http]]
+port = $api
+ip_address = "127.0.0.1"
+max_connections = 100000
+max_connections_per_ip = 100000
+  [[listen.http.handlers.mongoose_client_api]]
+  path = "/api"
+
+[[listen.http]]
+port = $admin
+ip_address = "127.0.0.1"
+  [[listen.http.handlers.mongoose_admin_api]]
+  path = "/api"
+
+[[listen.c2s]]
+port = $c2s
+ip_address = "127.0.0.1"
+allow_plain_without_tls = true
+max_connections = 100000
+max_connections_per_ip = 100000
+EOF
+  echo "$file"
+}
+
+start() { # storage
+  "$bin" --config "$(config "$1")" > "$work/meerkat.out" 2> "$work/meerkat.err" &
+  server_pid=$!
+  for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
+  cat "$work/meerkat.err" >&2
+  exit 1
+}
+stop() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+for storage in sqlite postgres; do
+  start "$storage"
+  "$load" register --target meerkat --http "127.0.0.1:$admin" --prefix u --users "$users" >&2
+  stop
+done
+
+for r in $(seq "$runs"); do
+  for storage in sqlite postgres; do
+    start "$storage"
+    say "$storage: REST send → XMPP, run $r"
+    "$load" rest-send --target meerkat --label "meerkat-$storage" --http "127.0.0.1:$api" --c2s "127.0.0.1:$c2s" \
+      --prefix u --users "$users" --senders "$senders" --seconds "$seconds" --pid "$server_pid" >> "$results"
+    say "$storage: c2s → c2s, run $r"
+    "$load" c2s --target meerkat --label "meerkat-$storage" --c2s "127.0.0.1:$c2s" --prefix u --pairs "$pairs" \
+      --window 16 --seconds "$seconds" --pid "$server_pid" >> "$results"
+    say "$storage: XEP-0045 room fan-out, run $r"
+    "$load" muc-fanout --target meerkat --label "meerkat-$storage" --c2s "127.0.0.1:$c2s" --service conference.localhost \
+      --prefix u --occupants "$occupants" --senders "$room_senders" --window "$window" --seconds "$seconds" \
+      --pid "$server_pid" >> "$results"
+    stop
+  done
+done
+
+mkdir -p "$(dirname "$out")"
+{
+  echo "# meerkat on SQLite and on PostgreSQL, one node ($(date -u +%F), $runs runs of ${seconds}s)"
+  echo
+  echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), private instance, default durability."
+  echo
+  "$load" report "$results" | sed -n '/^| workload | figure | target |/,/^$/p'
+} > "$out"
+cat "$out"
