@@ -17,6 +17,11 @@
 
 mod accounts;
 mod archive;
+mod idempotency;
+mod pep;
+mod tokens;
+mod uploads;
+mod user_data;
 
 use super::{Cause, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -28,7 +33,15 @@ use tokio_postgres::NoTls;
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
     // 1: every feature's tables.
-    &[accounts::SCHEMA, archive::SCHEMA],
+    &[
+        accounts::SCHEMA,
+        archive::SCHEMA,
+        uploads::SCHEMA,
+        pep::SCHEMA,
+        user_data::SCHEMA,
+        tokens::SCHEMA,
+        idempotency::SCHEMA,
+    ],
 ];
 
 /// The schema version this build writes.
@@ -154,6 +167,11 @@ impl PgStore {
         let mut stores = super::Stores::memory();
         stores.accounts = s.clone();
         stores.archive = s.clone();
+        stores.uploads = s.clone();
+        stores.pep = s.clone();
+        stores.user_data = s.clone();
+        stores.tokens = s.clone();
+        stores.idempotency = s.clone();
         stores
     }
 
