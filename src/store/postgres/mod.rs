@@ -17,6 +17,10 @@
 
 mod accounts;
 mod archive;
+mod muc;
+mod offline;
+mod rooms;
+mod roster;
 
 use super::{Cause, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -28,7 +32,14 @@ use tokio_postgres::NoTls;
 /// Migration `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&[&str]] = &[
     // 1: every feature's tables.
-    &[accounts::SCHEMA, archive::SCHEMA],
+    &[
+        accounts::SCHEMA,
+        archive::SCHEMA,
+        roster::SCHEMA,
+        rooms::SCHEMA,
+        muc::SCHEMA,
+        offline::SCHEMA,
+    ],
 ];
 
 /// The schema version this build writes.
@@ -154,6 +165,12 @@ impl PgStore {
         let mut stores = super::Stores::memory();
         stores.accounts = s.clone();
         stores.archive = s.clone();
+        stores.roster = s.clone();
+        stores.rooms = s.clone();
+        stores.muc = s.clone();
+        stores.offline = s.clone();
+        stores.blocking = s.clone();
+        stores.push = s.clone();
         stores
     }
 
