@@ -22,6 +22,10 @@ mod pep;
 mod tokens;
 mod uploads;
 mod user_data;
+mod muc;
+mod offline;
+mod rooms;
+mod roster;
 
 use super::{Cause, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -41,6 +45,10 @@ const MIGRATIONS: &[&[&str]] = &[
         user_data::SCHEMA,
         tokens::SCHEMA,
         idempotency::SCHEMA,
+        roster::SCHEMA,
+        rooms::SCHEMA,
+        muc::SCHEMA,
+        offline::SCHEMA,
     ],
 ];
 
@@ -160,19 +168,9 @@ impl PgStore {
         Ok(store)
     }
 
-    /// The stores this backend implements, the others still in memory while the port
-    /// is under way.
+    /// Every feature's store on this database.
     pub fn into_stores(self) -> super::Stores {
-        let s = std::sync::Arc::new(self);
-        let mut stores = super::Stores::memory();
-        stores.accounts = s.clone();
-        stores.archive = s.clone();
-        stores.uploads = s.clone();
-        stores.pep = s.clone();
-        stores.user_data = s.clone();
-        stores.tokens = s.clone();
-        stores.idempotency = s.clone();
-        stores
+        super::Stores::all_in(std::sync::Arc::new(self))
     }
 
     /// A pooled connection, or [`StoreError::Unavailable`] when none comes in time.
