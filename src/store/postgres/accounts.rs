@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE accounts (
-    jid TEXT PRIMARY KEY,
-    domain TEXT NOT NULL,
+    jid TEXT COLLATE "C" PRIMARY KEY,
+    domain TEXT COLLATE "C" NOT NULL,
     sha1_salt BYTEA NOT NULL,
     sha1_iterations INTEGER NOT NULL,
     sha1_stored_key BYTEA NOT NULL,
@@ -29,12 +29,12 @@ CREATE TABLE accounts (
 CREATE INDEX accounts_by_domain ON accounts (domain, jid);
 CREATE TABLE account_changes (
     seq BIGSERIAL PRIMARY KEY,
-    jid TEXT NOT NULL,
+    jid TEXT COLLATE "C" NOT NULL,
     kind TEXT NOT NULL,
     applied BOOLEAN NOT NULL
 );
 CREATE INDEX account_changes_unapplied ON account_changes (seq) WHERE NOT applied;
-";
+"#;
 
 fn domain_of(jid: &str) -> &str {
     jid.rsplit_once('@').map(|(_, d)| d).unwrap_or(jid)

@@ -25,17 +25,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE archive (
     id BIGINT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    with_jid TEXT NOT NULL,
+    owner TEXT COLLATE "C" NOT NULL,
+    with_jid TEXT COLLATE "C" NOT NULL,
     ts BIGINT NOT NULL,
     stanza TEXT NOT NULL
 );
 CREATE INDEX archive_by_owner ON archive (owner, id);
 CREATE INDEX archive_by_with ON archive (owner, with_jid, id);
-";
+"#;
 
 /// Rows one group commit writes at most; what is queued beyond waits for the next.
 const MAX_BATCH_ROWS: usize = 4096;

@@ -11,10 +11,10 @@ use super::PgStore;
 use crate::store::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim, StoreError};
 use async_trait::async_trait;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE idempotency_keys (
-    owner TEXT NOT NULL,
-    key TEXT NOT NULL,
+    owner TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
     fingerprint BYTEA NOT NULL,
     token BIGINT NOT NULL,
     status BIGINT,
@@ -25,7 +25,7 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (owner, created_ms);
 CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_ms);
-";
+"#;
 
 #[async_trait]
 impl IdempotencyStore for PgStore {

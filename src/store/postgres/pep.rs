@@ -16,26 +16,26 @@ use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE pep_nodes (
-    owner TEXT NOT NULL,
-    node TEXT NOT NULL,
+    owner TEXT COLLATE "C" NOT NULL,
+    node TEXT COLLATE "C" NOT NULL,
     config TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (owner, node)
 );
 CREATE TABLE pep_items (
     seq BIGSERIAL PRIMARY KEY,
-    owner TEXT NOT NULL,
-    node TEXT NOT NULL,
-    item_id TEXT NOT NULL,
+    owner TEXT COLLATE "C" NOT NULL,
+    node TEXT COLLATE "C" NOT NULL,
+    item_id TEXT COLLATE "C" NOT NULL,
     payload TEXT NOT NULL,
     size BIGINT NOT NULL,
     published_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX pep_items_by_id ON pep_items (owner, node, item_id);
 CREATE INDEX pep_items_by_node ON pep_items (owner, node, seq);
-";
+"#;
 
 fn encode(config: &NodeConfig) -> Result<String, StoreError> {
     serde_json::to_string(config).map_err(|e| StoreError::Failed(Cause::new(e)))

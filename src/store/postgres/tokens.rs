@@ -10,17 +10,17 @@ use crate::store::{StoreError, StoredToken, TokenStore};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE tokens (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
+    id TEXT COLLATE "C" PRIMARY KEY,
+    owner TEXT COLLATE "C" NOT NULL,
     hash BYTEA NOT NULL UNIQUE,
     created_ms BIGINT NOT NULL,
     expires_ms BIGINT NOT NULL
 );
 CREATE INDEX tokens_by_owner ON tokens (owner, created_ms, id);
 CREATE INDEX tokens_by_expiry ON tokens (expires_ms);
-";
+"#;
 
 const COLUMNS: &str = "id, owner, hash, created_ms, expires_ms";
 

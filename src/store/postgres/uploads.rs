@@ -10,10 +10,10 @@ use crate::store::{Cause, DueUploads, StoreError, Upload, UploadStore};
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE uploads (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
+    id TEXT COLLATE "C" PRIMARY KEY,
+    owner TEXT COLLATE "C" NOT NULL,
     filename TEXT NOT NULL,
     size BIGINT NOT NULL,
     content_type TEXT NOT NULL,
@@ -24,7 +24,7 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_by_owner ON uploads (owner);
 CREATE INDEX uploads_pending ON uploads (put_until_ms) WHERE uploaded_ms IS NULL;
 CREATE INDEX uploads_by_age ON uploads (uploaded_ms) WHERE uploaded_ms IS NOT NULL;
-";
+"#;
 
 const COLUMNS: &str = "id, owner, filename, size, content_type, created_ms, put_until_ms, uploaded_ms";
 

@@ -8,16 +8,16 @@ use super::{now_ms, PgStore};
 use crate::store::{StoreError, UserDataKind, UserDataStore};
 use async_trait::async_trait;
 
-pub(super) const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = r#"
 CREATE TABLE user_data (
-    owner TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
+    owner TEXT COLLATE "C" NOT NULL,
+    kind TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
     value TEXT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (owner, kind, key)
 );
-";
+"#;
 
 #[async_trait]
 impl UserDataStore for PgStore {
