@@ -72,6 +72,8 @@ unit: services
 
 integration: services $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test '*'
+	@# The same suites with the server on a private PostgreSQL (tests/common/postgres.rs).
+	MEERKAT_TEST_STORAGE=postgres $(CARGO) test --test '*'
 
 # The SDK consumer tests alone; `make test` runs them within `integration`.
 sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)

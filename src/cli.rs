@@ -94,7 +94,12 @@ fn init_logging(config: &Config) {
 }
 
 async fn account_command(config: Config, command: Command) -> ExitCode {
-    let stores = match crate::store::open(&config.storage()).await {
+    let mut storage = config.storage();
+    if let crate::store::Storage::Postgres(settings) = &mut storage {
+        // Account commands write no archive ids: they run beside the node holding its number.
+        settings.claim_node = false;
+    }
+    let stores = match crate::store::open(&storage).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("meerkat: {e}");

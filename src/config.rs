@@ -63,6 +63,8 @@ pub struct Postgres {
     /// Milliseconds to wait for a connection or a statement before answering that the
     /// storage is unavailable.
     pub timeout_ms: u64,
+    /// This node's number among the nodes sharing the database (0–63).
+    pub node_id: u8,
 }
 
 impl Default for Postgres {
@@ -72,6 +74,7 @@ impl Default for Postgres {
             url: d.url,
             pool_size: d.pool_size,
             timeout_ms: d.timeout.as_millis() as u64,
+            node_id: d.node_id,
         }
     }
 }
@@ -1115,6 +1118,8 @@ impl Config {
                     url: p.url.clone(),
                     pool_size: p.pool_size,
                     timeout: std::time::Duration::from_millis(p.timeout_ms),
+                    node_id: p.node_id,
+                    claim_node: true,
                 })
             }
         }
@@ -1226,6 +1231,9 @@ impl Config {
         }
         if pg.timeout_ms == 0 {
             return Err(invalid("storage.postgres.timeout_ms", "expected a positive integer"));
+        }
+        if u32::from(pg.node_id) >= 1 << crate::core::archive::NODE_BITS {
+            return Err(invalid("storage.postgres.node_id", "expected 0 to 63"));
         }
         for (name, s) in &self.shaper {
             if s.max_rate == 0 {
@@ -1789,6 +1797,8 @@ mod tests {
             ("url = \"mysql://x\"", "storage.postgres.url"),
             ("pool_size = 0", "storage.postgres.pool_size"),
             ("timeout_ms = 0", "storage.postgres.timeout_ms"),
+            ("node_id = 64", "storage.postgres.node_id"),
+            ("node_id = -1", "storage.postgres.node_id"),
             ("size = 3", "storage.postgres"),
         ] {
             let err = Config::parse(&format!("[storage.postgres]\n{bad}\n")).unwrap_err();

@@ -36,7 +36,7 @@ async fn register_works_before_the_server_starts() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = dir.path().join("meerkat.toml");
-    std::fs::write(&config, common::default_config(&data, "")).unwrap();
+    std::fs::write(&config, common::on_chosen_storage(common::default_config(&data, ""))).unwrap();
     // --config after the subcommand is accepted as well.
     let out = Command::new(BIN)
         .args(["register", "alice@localhost", "wonderland", "--config"])

@@ -50,11 +50,23 @@ pub fn now_ms() -> i64 {
 /// in any order; a reader that moves a cursor forward must not pass an id whose row may
 /// still appear. [`IdGen::settled`] says how far every issued id has been written (or
 /// given up): a forward cursor never goes beyond it.
+///
+/// When several nodes write one archive, each node's ids carry its number in their low
+/// [`NODE_BITS`] bits (the store says which, [`ArchiveStore::id_node`]), so ids of
+/// different nodes never collide and still order by time across nodes; a node then issues
+/// up to 1,024 ids per millisecond before borrowing from the next one.
 pub struct IdGen {
     state: Mutex<IdState>,
 }
 
+/// Bits of an id that name the node which issued it, when the archive is shared.
+pub const NODE_BITS: u32 = 6;
+
 struct IdState {
+    /// The distance between two ids of this generator: 1 alone, 2^NODE_BITS when shared.
+    step: i64,
+    /// The low bits of every id issued (0 alone).
+    node: i64,
     last: i64,
     /// Issued ids whose rows are not written yet (or whose write has not failed yet).
     pending: BTreeSet<i64>,
@@ -77,10 +89,20 @@ impl Drop for Reserved<'_> {
 }
 
 impl IdGen {
-    pub fn new(max_existing: i64) -> Self {
+    /// A generator issuing ids above `max_existing`, carrying `node` in their low bits
+    /// when given (`node < 2^NODE_BITS`).
+    pub fn new(max_existing: i64, node: Option<u8>) -> Self {
+        let (step, node) = match node {
+            Some(n) => (1i64 << NODE_BITS, i64::from(n) & ((1 << NODE_BITS) - 1)),
+            None => (1, 0),
+        };
+        // The newest id of ours at or below the highest in use: the next is above it.
+        let last = max_existing - (max_existing - node).rem_euclid(step);
         IdGen {
             state: Mutex::new(IdState {
-                last: max_existing,
+                step,
+                node,
+                last,
                 pending: BTreeSet::new(),
             }),
         }
@@ -95,9 +117,10 @@ impl IdGen {
     /// reservation is dropped.
     pub(crate) fn reserve(&self, now_ms: i64, n: usize) -> Reserved<'_> {
         let mut state = self.state();
-        let first = (now_ms << 16).max(state.last + 1);
-        let ids: Vec<i64> = (first..first + n as i64).collect();
-        state.last = first + n as i64 - 1;
+        let step = state.step;
+        let first = ((now_ms << 16) + state.node).max(state.last + step);
+        let ids: Vec<i64> = (0..n as i64).map(|i| first + i * step).collect();
+        state.last = ids.last().copied().unwrap_or(state.last);
         state.pending.extend(&ids);
         Reserved { gen: self, ids }
     }
@@ -172,7 +195,7 @@ impl Committing<'_> {
 impl Archive {
     pub(crate) async fn open(store: &dyn ArchiveStore, metrics: Arc<Metrics>) -> Result<Self, StoreError> {
         Ok(Archive {
-            ids: IdGen::new(store.archive_max_id().await?),
+            ids: IdGen::new(store.archive_max_id().await?, store.id_node()),
             metrics,
         })
     }
@@ -593,19 +616,41 @@ mod tests {
 
     #[test]
     fn ids_increase_with_time_and_never_repeat() {
-        let g = IdGen::new(0);
+        let g = IdGen::new(0, None);
         let a = g.next(1_000);
         let b = g.next(1_000);
         let c = g.next(999); // the clock went back
         assert!(a < b && b < c);
         assert_eq!(id_timestamp(a), 1_000);
-        let resumed = IdGen::new(c);
+        let resumed = IdGen::new(c, None);
         assert!(resumed.next(900) > c);
     }
 
     #[test]
+    fn nodes_sharing_an_archive_never_issue_the_same_id_and_still_order_by_time() {
+        let (a, b) = (IdGen::new(0, Some(1)), IdGen::new(0, Some(2)));
+        let mut issued = std::collections::BTreeSet::new();
+        for ms in [1_000, 1_000, 1_001, 999] {
+            for g in [&a, &b] {
+                for id in g.reserve(ms, 3).ids.clone() {
+                    assert!(issued.insert(id), "{id} issued twice");
+                }
+            }
+        }
+        assert!(issued.iter().all(|id| matches!(id & 63, 1 | 2)));
+        assert_eq!(id_timestamp(a.next(5_000)), 5_000);
+        // A node restarting after another wrote higher ids goes on above them, its own
+        // number kept.
+        let highest = *issued.last().unwrap();
+        let resumed = IdGen::new(highest, Some(1));
+        assert!(resumed.last_issued() <= highest);
+        let next = resumed.next(0);
+        assert!(next > highest && next & 63 == 1, "{next} after {highest}");
+    }
+
+    #[test]
     fn settled_stops_before_the_oldest_id_still_being_written() {
-        let g = IdGen::new(10);
+        let g = IdGen::new(10, None);
         assert_eq!((g.settled(), g.last_issued()), (10, 10));
         let first = g.reserve(0, 2);
         let second = g.reserve(0, 1);

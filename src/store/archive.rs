@@ -73,6 +73,12 @@ pub trait ArchiveStore: Send + Sync + 'static {
     async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
     /// The highest archive id in use (0 when empty), so new ids keep increasing.
     async fn archive_max_id(&self) -> Result<i64, StoreError>;
+    /// This node's number when several nodes write this archive: the ids it issues carry
+    /// it in their low bits, so they never collide with another node's. `None` when the
+    /// archive has one writer.
+    fn id_node(&self) -> Option<u8> {
+        None
+    }
     /// Deletes every message of `owner`'s archive; returns how many.
     async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError>;
 }

@@ -240,6 +240,10 @@ impl ArchiveStore for PgStore {
         Ok(row.get(0))
     }
 
+    fn id_node(&self) -> Option<u8> {
+        Some(self.node_id)
+    }
+
     async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError> {
         let (done, deleted) = oneshot::channel();
         self.archive

@@ -18,14 +18,14 @@
 mod accounts;
 mod archive;
 mod idempotency;
+mod muc;
+mod offline;
 mod pep;
+mod rooms;
+mod roster;
 mod tokens;
 mod uploads;
 mod user_data;
-mod muc;
-mod offline;
-mod rooms;
-mod roster;
 
 use super::{Cause, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -64,6 +64,12 @@ pub struct PgSettings {
     pub pool_size: usize,
     /// Deadline for getting a connection and for each statement.
     pub timeout: Duration,
+    /// This node's number among the nodes sharing the database (below 64): the low bits
+    /// of the archive ids it issues.
+    pub node_id: u8,
+    /// Hold `node_id` for as long as the store lives, refusing to open when another
+    /// node holds it (a server does; a command-line tool writing no archive does not).
+    pub claim_node: bool,
 }
 
 impl Default for PgSettings {
@@ -72,6 +78,8 @@ impl Default for PgSettings {
             url: "postgres://meerkat@localhost/meerkat".into(),
             pool_size: 16,
             timeout: Duration::from_secs(5),
+            node_id: 0,
+            claim_node: false,
         }
     }
 }
@@ -82,6 +90,72 @@ pub struct PgStore {
     pool: Pool,
     timeout: Duration,
     archive: archive::Writer,
+    node_id: u8,
+    /// The task holding `node_id` (see [`PgSettings::claim_node`]); ends with the store.
+    _claim: Option<std::sync::Arc<NodeClaim>>,
+}
+
+/// Ends the task holding a node's number when the last handle of the store is dropped.
+struct NodeClaim(tokio::task::JoinHandle<()>);
+
+impl Drop for NodeClaim {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The advisory lock namespace of node numbers (the second key is the number).
+const NODE_LOCK: i32 = 70_261_125;
+
+/// Takes the session-level lock of `node` on a connection of its own; `Ok(false)` when
+/// another node holds it.
+async fn lock_node(
+    settings: &PgSettings,
+    node: u8,
+) -> Result<(bool, tokio_postgres::Client, tokio::task::JoinHandle<()>), StoreError> {
+    let (client, connection) = timed(settings.timeout, tokio_postgres::connect(&settings.url, NoTls)).await?;
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let row = timed(
+        settings.timeout,
+        client.query_one("SELECT pg_try_advisory_lock($1, $2)", &[&NODE_LOCK, &i32::from(node)]),
+    )
+    .await?;
+    Ok((row.get(0), client, connection))
+}
+
+/// Holds this node's number: once the first claim succeeded, waits for its connection to
+/// end (the database restarted, the network failed) and takes the number again.
+async fn claim_node(settings: &PgSettings) -> Result<NodeClaim, StoreError> {
+    let node = settings.node_id;
+    let (granted, client, connection) = lock_node(settings, node).await?;
+    if !granted {
+        return Err(StoreError::Failed(Cause::msg(format!(
+            "node_id {node} is held by another meerkat node on this database: give each node its own"
+        ))));
+    }
+    let settings = settings.clone();
+    Ok(NodeClaim(tokio::spawn(async move {
+        let (mut _client, mut connection) = (client, connection);
+        loop {
+            let _ = connection.await;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                match lock_node(&settings, node).await {
+                    Ok((true, c, conn)) => {
+                        (_client, connection) = (c, conn);
+                        break;
+                    }
+                    Ok((false, ..)) => tracing::error!(
+                        node,
+                        "another meerkat node took this node's node_id while the database was unreachable"
+                    ),
+                    Err(_) => {}
+                }
+            }
+        }
+    })))
 }
 
 /// A pooled connection.
@@ -159,12 +233,17 @@ impl PgStore {
     pub async fn connect(settings: &PgSettings) -> Result<Self, StoreError> {
         let pool = new_pool(settings, settings.pool_size)?;
         let writer_pool = new_pool(settings, 1)?;
-        let store = PgStore {
+        let mut store = PgStore {
             pool,
             timeout: settings.timeout,
             archive: archive::Writer::start(writer_pool, settings.timeout),
+            node_id: settings.node_id,
+            _claim: None,
         };
         store.migrate().await?;
+        if settings.claim_node {
+            store._claim = Some(std::sync::Arc::new(claim_node(settings).await?));
+        }
         Ok(store)
     }
 
@@ -259,12 +338,37 @@ pub(crate) mod private_server;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ArchiveStore;
 
     fn settings(url: String) -> PgSettings {
         PgSettings {
             url,
             pool_size: 4,
             timeout: Duration::from_secs(5),
+            ..PgSettings::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_node_number_is_held_by_one_node_at_a_time_and_freed_with_its_store() {
+        let url = private_server::shared().fresh_database().unwrap();
+        let node = |node_id| PgSettings {
+            node_id,
+            claim_node: true,
+            ..settings(url.clone())
+        };
+        let first = PgStore::connect(&node(3)).await.unwrap();
+        let err = PgStore::connect(&node(3)).await.err().expect("node 3 is taken");
+        assert!(err.to_string().contains("node_id 3 is held by another"), "{err}");
+        let other = PgStore::connect(&node(4)).await.unwrap();
+        assert_eq!((first.id_node(), other.id_node()), (Some(3), Some(4)));
+        // A tool that claims nothing opens beside them.
+        PgStore::connect(&settings(url.clone())).await.unwrap();
+        drop(first);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while let Err(e) = PgStore::connect(&node(3)).await {
+            assert!(std::time::Instant::now() < deadline, "node 3 not freed: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
