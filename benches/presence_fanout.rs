@@ -9,7 +9,7 @@
 use meerkat::core::pipeline::Turn;
 use meerkat::core::session::{Limits, SessionKind};
 use meerkat::core::{Core, Settings};
-use meerkat::store::{self, Backend, RosterEdit, RosterItem, Subscription};
+use meerkat::store::{self, RosterEdit, RosterItem, Subscription};
 use meerkat::xml::Element;
 use std::time::{Duration, Instant};
 
@@ -61,7 +61,11 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        let stores = store::open(Backend::Sqlite, dir.path(), store::Durability::Process).unwrap();
+        let storage = store::Storage::Sqlite {
+            data_dir: dir.path().to_owned(),
+            durability: store::Durability::Process,
+        };
+        let stores = store::open(&storage).await.unwrap();
         for i in 0..roster {
             let contact = format!("user{i}@localhost");
             let mut item = RosterItem::new(&contact);
