@@ -5,7 +5,7 @@
 //!   connecting and every statement have a deadline ([`PgSettings::timeout`]), so a
 //!   database that is down or stopped turns into [`StoreError::Unavailable`] (a `503` at
 //!   the REST door) instead of a hang.
-//! - The schema is a list of numbered migrations ([`MIGRATIONS`]), applied at start in
+//! - The schema is a list of numbered migrations (`MIGRATIONS`), applied at start in
 //!   one transaction each under an advisory lock, so nodes starting together apply each
 //!   once; the version reached is the row of `meerkat_schema`. A database written by a
 //!   newer build is refused ([`StoreError::SchemaTooNew`]).
