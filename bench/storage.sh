@@ -10,7 +10,8 @@
 # count PostgreSQL's processes with meerkat's: the cost of one node. Loads are
 # bounded in count and time and touch 127.0.0.1 only.
 #
-# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_OUT (target/bench-storage.md),
+# Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_ARCHIVE (1000000, the archive
+# whose newest page is read), BENCH_OUT (target/bench-storage.md),
 # BENCH_SMOKE=1 for a short run that only checks the machinery.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +19,10 @@ cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-3}
 seconds=${BENCH_SECONDS:-10}
 out=${BENCH_OUT:-target/bench-storage.md}
-users=100 senders=64 pairs=50 occupants=50 room_senders=8 window=8
+archive=${BENCH_ARCHIVE:-1000000}
+users=100 senders=64 pairs=50 occupants=50 room_senders=8 window=8 requests=2000
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-  runs=1 seconds=2 users=10 senders=4 pairs=4 occupants=4 room_senders=2 window=2
+  runs=1 seconds=2 users=10 senders=4 pairs=4 occupants=4 room_senders=2 window=2 requests=50 archive=2000
 fi
 say() { echo "bench-storage: $(date +%T) $*" >&2; }
 
@@ -143,6 +145,7 @@ warm_up() {
 }
 
 for storage in sqlite postgres; do
+  for u in alice bob; do "$bin" --config "$(config "$storage")" register "$u@localhost" bench-secret >/dev/null; done
   start "$storage"
   "$load" register --target meerkat --http "127.0.0.1:$admin" --prefix u --users "$users" >&2
   stop
@@ -163,6 +166,28 @@ for r in $(seq "$runs"); do
     "$load" muc-fanout --target meerkat --label "meerkat-$storage" --c2s "127.0.0.1:$c2s" --service conference.localhost \
       --prefix u --occupants "$occupants" --senders "$room_senders" --window "$window" --seconds "$seconds" \
       --pid "$counted" >> "$results"
+    stop
+  done
+done
+
+# The newest page of a big archive: alice's, $archive messages with bob, filled before the
+# node starts (SQLite through the store, PostgreSQL with one INSERT … SELECT of the same
+# rows), then `GET /api/messages/bob@localhost?limit=50` sequentially, $requests times.
+say "filling alice's archive with $archive messages on each storage"
+"$load" archive-fill --data-dir "$work/data-sqlite" --count "$archive" >&2
+"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d meerkat -c "
+  INSERT INTO archive (id, owner, with_jid, ts, stanza)
+  SELECT ((1764000000000 + i) << 16) | (i & 65535), 'alice@localhost', 'bob@localhost', 1764000000000 + i,
+         format('<message xmlns=''jabber:client'' from=''%s@localhost'' to=''%s@localhost'' type=''chat'' id=''m%s''><body>archived message number %s</body></message>',
+                CASE WHEN i % 2 = 0 THEN 'alice' ELSE 'bob' END, CASE WHEN i % 2 = 0 THEN 'bob' ELSE 'alice' END, i, i)
+  FROM generate_series(0, $archive - 1) AS i;
+  VACUUM ANALYZE archive;"
+for r in $(seq "$runs"); do
+  for storage in sqlite postgres; do
+    start "$storage"
+    say "$storage: newest page of $archive, run $r"
+    "$load" archive-read --http "127.0.0.1:$api" --requests "$requests" --archive "$archive" \
+      | sed "s/\"target\":\"meerkat\"/\"target\":\"meerkat-$storage\"/" >> "$results"
     stop
   done
 done

@@ -34,11 +34,7 @@ impl IdempotencyStore for PgStore {
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
         // Claims of one owner queue here until the holder commits or rolls back.
-        self.timed(tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('idempotency'), hashtext($1))",
-            &[&owner],
-        ))
-        .await?;
+        self.lock(&tx, "idempotency", owner).await?;
         self.timed(tx.execute(
             "DELETE FROM idempotency_keys WHERE owner = $1 AND expires_ms <= $2",
             &[&owner, &claim.now_ms],

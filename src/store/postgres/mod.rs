@@ -28,7 +28,7 @@ mod uploads;
 mod user_data;
 
 use super::{Cause, StoreError};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts, Transaction};
 use std::future::Future;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
@@ -255,6 +255,19 @@ impl PgStore {
     /// A pooled connection, or [`StoreError::Unavailable`] when none comes in time.
     pub(super) async fn client(&self) -> Result<Client, StoreError> {
         self.pool.get().await.map_err(pool_err)
+    }
+
+    /// Holds a transaction-scoped advisory lock on (`feature`, `key`) until `tx` ends:
+    /// what makes a check-then-write of one owner (or item) atomic across nodes, also
+    /// while its row does not exist yet. Both parts are hashed to 32 bits by the server,
+    /// the same on every node; two keys sharing a hash only wait for each other.
+    pub(super) async fn lock(&self, tx: &Transaction<'_>, feature: &str, key: &str) -> Result<(), StoreError> {
+        self.timed(tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))",
+            &[&feature, &key],
+        ))
+        .await
+        .map(|_| ())
     }
 
     /// Runs one statement (or a commit) with the store's deadline.

@@ -11,7 +11,6 @@
 use super::{now_ms, PgStore};
 use crate::store::{BlockStore, OfflineMessage, OfflineStore, PushRegistration, PushStore, StoreError};
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE offline (
@@ -36,16 +35,6 @@ CREATE TABLE push_registrations (
 );
 "#;
 
-/// Holds the transaction-scoped advisory lock on `key` until `tx` ends. Keys are hashed
-/// to 32 bits by the server (the same on every node); two keys sharing a hash only wait
-/// for each other needlessly.
-async fn lock(store: &PgStore, tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
-    store
-        .timed(tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]))
-        .await
-        .map(|_| ())
-}
-
 /// `max` as a row count; a limit beyond what a column can count is no limit.
 fn as_count(max: usize) -> i64 {
     i64::try_from(max).unwrap_or(i64::MAX)
@@ -57,7 +46,7 @@ impl OfflineStore for PgStore {
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
         // Also orders the owner's messages: their `seq`s are drawn one writer at a time.
-        lock(self, &tx, &format!("offline {owner}")).await?;
+        self.lock(&tx, "offline", owner).await?;
         let held: i64 = self
             .timed(tx.query_one("SELECT COUNT(*) FROM offline WHERE owner = $1", &[&owner]))
             .await?
@@ -173,7 +162,7 @@ impl PushStore for PgStore {
         let r = registration;
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
-        lock(self, &tx, &format!("push {owner}")).await?;
+        self.lock(&tx, "push", owner).await?;
         // The registration being replaced does not count against the limit.
         let others: i64 = self
             .timed(tx.query_one(

@@ -61,9 +61,7 @@ fn read_item(row: &Row) -> PepItem {
 impl PgStore {
     /// Holds `owner`'s PEP lock until `tx` ends.
     async fn lock_pep_owner(&self, tx: &Transaction<'_>, owner: &str) -> Result<(), StoreError> {
-        self.timed(tx.execute("SELECT pg_advisory_xact_lock(hashtext('pep'), hashtext($1))", &[&owner]))
-            .await
-            .map(drop)
+        self.lock(tx, "pep", owner).await
     }
 
     async fn pep_config_in(

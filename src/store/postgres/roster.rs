@@ -15,7 +15,6 @@
 use super::PgStore;
 use crate::store::{Cause, EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, StoreError, Subscription};
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
 pub(super) const SCHEMA: &str = r#"
@@ -54,16 +53,6 @@ fn read_item(row: &Row) -> RosterItem {
     read_item_at(row, 0)
 }
 
-/// Holds the transaction-scoped advisory lock on `key` until `tx` ends. Keys are hashed
-/// to 32 bits by the server (the same on every node); two keys sharing a hash only wait
-/// for each other needlessly.
-async fn lock(store: &PgStore, tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
-    store
-        .timed(tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]))
-        .await
-        .map(|_| ())
-}
-
 #[async_trait]
 impl RosterStore for PgStore {
     async fn roster(&self, owner: &str) -> Result<Vec<RosterItem>, StoreError> {
@@ -97,7 +86,7 @@ impl RosterStore for PgStore {
     ) -> Result<RosterUpdate, StoreError> {
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
-        lock(self, &tx, &format!("roster item {owner} {contact}")).await?;
+        self.lock(&tx, "roster item", &format!("{owner} {contact}")).await?;
         let before = self
             .timed(tx.query_opt(
                 &format!("SELECT {COLUMNS} FROM roster WHERE owner = $1 AND contact = $2 FOR UPDATE"),
@@ -119,7 +108,7 @@ impl RosterStore for PgStore {
             }
             RosterEdit::Put(item) => {
                 if before.is_none() {
-                    lock(self, &tx, &format!("roster {owner}")).await?;
+                    self.lock(&tx, "roster", owner).await?;
                     let held: i64 = self
                         .timed(tx.query_one("SELECT COUNT(*) FROM roster WHERE owner = $1", &[&owner]))
                         .await?

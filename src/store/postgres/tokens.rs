@@ -45,11 +45,7 @@ impl TokenStore for PgStore {
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
         // Insertions for one owner queue here until the holder commits or rolls back.
-        self.timed(tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('tokens'), hashtext($1))",
-            &[&token.owner],
-        ))
-        .await?;
+        self.lock(&tx, "tokens", &token.owner).await?;
         let live: i64 = self
             .timed(tx.query_one(
                 "SELECT COUNT(*) FROM tokens WHERE owner = $1 AND expires_ms > $2",

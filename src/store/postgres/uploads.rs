@@ -53,11 +53,7 @@ impl UploadStore for PgStore {
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
         // Reservations of one owner queue here until the holder commits or rolls back.
-        self.timed(tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('uploads'), hashtext($1))",
-            &[&upload.owner],
-        ))
-        .await?;
+        self.lock(&tx, "uploads", &upload.owner).await?;
         // The sum is NUMERIC: no overflow whatever the recorded sizes. A quota beyond
         // `i64::MAX` bytes is as good as none.
         let quota = i64::try_from(quota).unwrap_or(i64::MAX);

@@ -43,11 +43,7 @@ impl UserDataStore for PgStore {
         let kind = kind.as_str();
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
-        self.timed(tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('user_data'), hashtext($1))",
-            &[&owner],
-        ))
-        .await?;
+        self.lock(&tx, "user_data", owner).await?;
         // Whether the key is new, and how many keys of this kind the owner holds.
         let row = self
             .timed(tx.query_one(
