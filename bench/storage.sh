@@ -151,6 +151,18 @@ for storage in sqlite postgres; do
   stop
 done
 
+# A big archive: alice's, $archive messages with bob, filled before the measured runs
+# (SQLite through the store, before any message gives the store newer ids; PostgreSQL with
+# one INSERT … SELECT of the same rows). Its newest page is read after the other workloads.
+say "filling alice's archive with $archive messages on each storage"
+"$load" archive-fill --data-dir "$work/data-sqlite" --count "$archive" >&2
+"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d meerkat -c "
+  INSERT INTO archive (id, owner, with_jid, ts, stanza)
+  SELECT ((1764000000000 + i) << 16) | (i & 65535), 'alice@localhost', 'bob@localhost', 1764000000000 + i,
+         format('<message xmlns=''jabber:client'' from=''%s@localhost'' to=''%s@localhost'' type=''chat'' id=''m%s''><body>archived message number %s</body></message>',
+                CASE WHEN i % 2 = 0 THEN 'alice' ELSE 'bob' END, CASE WHEN i % 2 = 0 THEN 'bob' ELSE 'alice' END, i, i)
+  FROM generate_series(0, $archive - 1) AS i" -c "VACUUM ANALYZE archive"
+
 for r in $(seq "$runs"); do
   for storage in sqlite sqlite-power postgres; do
     start "$storage"
@@ -170,18 +182,7 @@ for r in $(seq "$runs"); do
   done
 done
 
-# The newest page of a big archive: alice's, $archive messages with bob, filled before the
-# node starts (SQLite through the store, PostgreSQL with one INSERT … SELECT of the same
-# rows), then `GET /api/messages/bob@localhost?limit=50` sequentially, $requests times.
-say "filling alice's archive with $archive messages on each storage"
-"$load" archive-fill --data-dir "$work/data-sqlite" --count "$archive" >&2
-"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d meerkat -c "
-  INSERT INTO archive (id, owner, with_jid, ts, stanza)
-  SELECT ((1764000000000 + i) << 16) | (i & 65535), 'alice@localhost', 'bob@localhost', 1764000000000 + i,
-         format('<message xmlns=''jabber:client'' from=''%s@localhost'' to=''%s@localhost'' type=''chat'' id=''m%s''><body>archived message number %s</body></message>',
-                CASE WHEN i % 2 = 0 THEN 'alice' ELSE 'bob' END, CASE WHEN i % 2 = 0 THEN 'bob' ELSE 'alice' END, i, i)
-  FROM generate_series(0, $archive - 1) AS i;
-  VACUUM ANALYZE archive;"
+# `GET /api/messages/bob@localhost?limit=50` as alice, sequentially, $requests times.
 for r in $(seq "$runs"); do
   for storage in sqlite postgres; do
     start "$storage"

@@ -1,13 +1,16 @@
 //! [`ArchiveStore`] on PostgreSQL: one row per owner of each message, written by one
 //! writer task per node with group commit.
 //!
-//! Schema for growth: ids are the primary key (they are unique across the archive and
-//! across nodes: time-ordered, each node's carrying its number in their low bits); the
-//! reads go through `(owner, id)` and `(owner, with_jid, id)`, so "the newest page of one
-//! owner" (or with one peer) is a backward scan of one index stopping after the page,
-//! whatever the table's size: its cost grows with the B-tree's depth, about one level
-//! per hundredfold growth. Appends land at the right edge of the primary key (ids grow
-//! with time); the owner indexes take one entry per row where that owner's entries are.
+//! Schema for growth: rows are keyed by `(owner, id)` and also indexed by
+//! `(owner, with_jid, id)`, so "the newest page of one owner" (or with one peer) is a
+//! backward scan of one index stopping after the page, whatever the table's size: its cost
+//! grows with the B-tree's depth, about one level per hundredfold growth. Ids are unique
+//! across the archive (and across nodes: each node's carry its number in their low bits);
+//! the index saying so is on `id + 0`, not `id`, on purpose: an index on `id` alone could
+//! serve `ORDER BY id`, and the planner, misled by statistics about an owner's share of
+//! the table, could then answer one owner's newest page by walking every owner's newest
+//! ids (measured: 44 ms instead of 0.5 ms for a page once other owners had written more
+//! recently). The expression index still answers the highest id in use at once.
 //!
 //! Group commit: `archive_enqueue` hands its rows to the writer in call order; the writer
 //! takes everything queued while its previous insert ran and writes it with one
@@ -27,14 +30,15 @@ use tokio_postgres::types::ToSql;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE archive (
-    id BIGINT PRIMARY KEY,
     owner TEXT COLLATE "C" NOT NULL,
+    id BIGINT NOT NULL,
     with_jid TEXT COLLATE "C" NOT NULL,
     ts BIGINT NOT NULL,
-    stanza TEXT NOT NULL
+    stanza TEXT NOT NULL,
+    PRIMARY KEY (owner, id)
 );
-CREATE INDEX archive_by_owner ON archive (owner, id);
 CREATE INDEX archive_by_with ON archive (owner, with_jid, id);
+CREATE UNIQUE INDEX archive_ids ON archive ((id + 0));
 "#;
 
 /// Rows one group commit writes at most; what is queued beyond waits for the next.
@@ -137,7 +141,7 @@ async fn insert(pool: &Pool, timeout: Duration, rows: &[ArchivedMessage]) -> Res
         client.prepare_cached(
             "INSERT INTO archive (owner, id, with_jid, ts, stanza)
              SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[])
-             ON CONFLICT (id) DO NOTHING
+             ON CONFLICT DO NOTHING
              RETURNING id",
         ),
     )
@@ -235,7 +239,7 @@ impl ArchiveStore for PgStore {
     async fn archive_max_id(&self) -> Result<i64, StoreError> {
         let client = self.client().await?;
         let row = self
-            .timed(client.query_one("SELECT COALESCE(MAX(id), 0)::BIGINT FROM archive", &[]))
+            .timed(client.query_one("SELECT COALESCE(MAX(id + 0), 0)::BIGINT FROM archive", &[]))
             .await?;
         Ok(row.get(0))
     }
