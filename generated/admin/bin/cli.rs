@@ -6,13 +6,21 @@ use log::{debug, info};
 // models may be unused if all inputs are primitive types
 #[allow(unused_imports)]
 use meerkat_admin_api::{
-    models, ApiNoContext, ChangePasswordResponse, Client, ContextWrapperExt, ListUsersResponse, RegisterUserResponse,
+    models, ApiNoContext, Client, ContextWrapperExt,
+    ListUsersResponse,
+    RegisterUserResponse,
+    ChangePasswordResponse,
     UnregisterUserResponse,
 };
 use simple_logger::SimpleLogger;
 use swagger::{AuthData, ContextBuilder, EmptyContext, Push, XSpanIdString};
 
-type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Option<AuthData>, XSpanIdString);
+type ClientContext = swagger::make_context_ty!(
+    ContextBuilder,
+    EmptyContext,
+    Option<AuthData>,
+    XSpanIdString
+);
 
 #[derive(Parser, Debug)]
 #[clap(
@@ -29,26 +37,17 @@ struct Cli {
     server_address: String,
 
     /// Path to the client private key if using client-side TLS authentication
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long, requires_all(&["client_certificate", "server_certificate"]))]
     client_key: Option<String>,
 
     /// Path to the client's public certificate associated with the private key
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long, requires_all(&["client_key", "server_certificate"]))]
     client_certificate: Option<String>,
 
     /// Path to CA certificate used to authenticate the server
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     #[clap(long)]
     server_certificate: Option<String>,
 
@@ -98,10 +97,7 @@ enum Operation {
 }
 
 // On Linux/Unix with OpenSSL (client-tls feature), support certificate pinning and mutual TLS
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
 fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoContext<ClientContext>>> {
     if args.client_certificate.is_some() {
         debug!("Using mutual TLS");
@@ -115,12 +111,14 @@ fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoCont
         Ok(Box::new(client.with_context(context)))
     } else if args.server_certificate.is_some() {
         debug!("Using TLS with pinned server certificate");
-        let client = Client::try_new_https_pinned(&args.server_address, args.server_certificate.clone().unwrap())
-            .context("Failed to create HTTPS client")?;
+        let client =
+            Client::try_new_https_pinned(&args.server_address, args.server_certificate.clone().unwrap())
+                .context("Failed to create HTTPS client")?;
         Ok(Box::new(client.with_context(context)))
     } else {
         debug!("Using client without certificates");
-        let client = Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
+        let client =
+            Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
         Ok(Box::new(client.with_context(context)))
     }
 }
@@ -128,16 +126,14 @@ fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoCont
 // On macOS/Windows/iOS or without client-tls feature, use simple client (no cert pinning/mutual TLS)
 #[cfg(any(
     not(feature = "client-tls"),
-    all(
-        feature = "client-tls",
-        any(target_os = "macos", target_os = "windows", target_os = "ios")
-    )
+    all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios"))
 ))]
 fn create_client(args: &Cli, context: ClientContext) -> Result<Box<dyn ApiNoContext<ClientContext>>> {
     // Client::try_new() automatically detects the URL scheme (http:// or https://)
     // and creates the appropriate client.
     // Note: Certificate pinning and mutual TLS are only available on Linux/Unix with OpenSSL
-    let client = Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
+    let client =
+        Client::try_new(&args.server_address).context("Failed to create HTTP(S) client")?;
     Ok(Box::new(client.with_context(context)))
 }
 
@@ -153,59 +149,100 @@ async fn main() -> Result<()> {
     let auth_data: Option<AuthData> = None;
 
     #[allow(trivial_casts)]
-    let context = swagger::make_context!(ContextBuilder, EmptyContext, auth_data, XSpanIdString::default());
+    let context = swagger::make_context!(
+        ContextBuilder,
+        EmptyContext,
+        auth_data,
+        XSpanIdString::default()
+    );
 
     let client = create_client(&args, context)?;
 
     let result = match args.operation {
-        Operation::ListUsers { domain } => {
-            info!("Performing a ListUsers request on {:?}", (&domain));
+        Operation::ListUsers {
+            domain,
+        } => {
+            info!("Performing a ListUsers request on {:?}", (
+                &domain
+            ));
 
-            let result = client.list_users(domain).await?;
+            let result = client.list_users(
+                domain,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                ListUsersResponse::UserList(body) => "UserList\n".to_string() + &serde_json::to_string_pretty(&body)?,
-                ListUsersResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                ListUsersResponse::UserList
+                (body)
+                => "UserList\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUsersResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUsersResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                ListUsersResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
             }
         }
-        Operation::RegisterUser { domain, new_user } => {
-            info!("Performing a RegisterUser request on {:?}", (&domain));
+        Operation::RegisterUser {
+            domain,
+            new_user,
+        } => {
+            info!("Performing a RegisterUser request on {:?}", (
+                &domain
+            ));
 
-            let result = client.register_user(domain, new_user).await?;
+            let result = client.register_user(
+                domain,
+                new_user,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                RegisterUserResponse::UserRegistered(body) => {
-                    "UserRegistered\n".to_string() + &serde_json::to_string_pretty(&body)?
+                RegisterUserResponse::UserRegistered
+                (body)
+                => "UserRegistered\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                RegisterUserResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                RegisterUserResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                RegisterUserResponse::UserAlreadyExists(body) => {
-                    "UserAlreadyExists\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                RegisterUserResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                RegisterUserResponse::UserAlreadyExists
+                (body)
+                => "UserAlreadyExists\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::ChangePassword {
@@ -213,52 +250,88 @@ async fn main() -> Result<()> {
             username,
             new_password,
         } => {
-            info!("Performing a ChangePassword request on {:?}", (&domain, &username));
+            info!("Performing a ChangePassword request on {:?}", (
+                &domain,
+                &username
+            ));
 
-            let result = client.change_password(domain, username, new_password).await?;
+            let result = client.change_password(
+                domain,
+                username,
+                new_password,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                ChangePasswordResponse::PasswordChanged => "PasswordChanged\n".to_string(),
-                ChangePasswordResponse::BadRequest(body) => {
-                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                ChangePasswordResponse::PasswordChanged
+                => "PasswordChanged\n".to_string()
+                    ,
+                ChangePasswordResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangePasswordResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                ChangePasswordResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
-                }
-                ChangePasswordResponse::UserNotFound(body) => {
-                    "UserNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
-                ChangePasswordResponse::PayloadTooLarge(body) => {
-                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ChangePasswordResponse::UserNotFound
+                (body)
+                => "UserNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangePasswordResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
-        Operation::UnregisterUser { domain, username } => {
+        Operation::UnregisterUser {
+            domain,
+            username,
+        } => {
             prompt(args.force, "This will delete the given entry, are you sure?")?;
-            info!("Performing a UnregisterUser request on {:?}", (&domain, &username));
+            info!("Performing a UnregisterUser request on {:?}", (
+                &domain,
+                &username
+            ));
 
-            let result = client.unregister_user(domain, username).await?;
+            let result = client.unregister_user(
+                domain,
+                username,
+            ).await?;
             debug!("Result: {:?}", result);
 
             match result {
-                UnregisterUserResponse::UserRemoved => "UserRemoved\n".to_string(),
-                UnregisterUserResponse::Unauthorized { body, www_authenticate } => {
-                    "Unauthorized\n".to_string()
-                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
-                        + &format!(
-                            "www_authenticate: {}\n",
-                            serde_json::to_string_pretty(&www_authenticate)?
-                        )
+                UnregisterUserResponse::UserRemoved
+                => "UserRemoved\n".to_string()
+                    ,
+                UnregisterUserResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
                 }
-                UnregisterUserResponse::UserNotFound(body) => {
-                    "UserNotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
-                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                UnregisterUserResponse::UserNotFound
+                (body)
+                => "UserNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
     };

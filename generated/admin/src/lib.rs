@@ -1,24 +1,15 @@
-#![allow(
-    missing_docs,
-    trivial_casts,
-    unused_variables,
-    unused_mut,
-    unused_imports,
-    unused_extern_crates,
-    unused_attributes,
-    non_camel_case_types
-)]
+#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
 #![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
 
 use async_trait::async_trait;
 use futures::Stream;
 #[cfg(feature = "mock")]
 use mockall::automock;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::error::Error;
-use std::task::{Context, Poll};
-use swagger::{auth::Authorization, ApiError, ContextWrapper};
+use std::collections::BTreeSet;
+use std::task::{Poll, Context};
+use swagger::{ApiError, ContextWrapper, auth::Authorization};
+use serde::{Serialize, Deserialize};
 
 #[cfg(any(feature = "client", feature = "server"))]
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
@@ -29,56 +20,99 @@ pub const API_VERSION: &str = "1.0.0";
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
+
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUsersResponse {
     /// User list
-    UserList(Vec<String>),
+    UserList
+    (Vec<String>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RegisterUserResponse {
     /// User registered
-    UserRegistered(String),
+    UserRegistered
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// User already exists
-    UserAlreadyExists(String),
+    UserAlreadyExists
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ChangePasswordResponse {
     /// Password changed
-    PasswordChanged,
+    PasswordChanged
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// User not found
-    UserNotFound(String),
+    UserNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum UnregisterUserResponse {
     /// User removed
-    UserRemoved,
+    UserRemoved
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// User not found
-    UserNotFound(String),
+    UserNotFound
+    (String)
 }
 
 /// API
@@ -87,15 +121,17 @@ pub enum UnregisterUserResponse {
 #[allow(clippy::too_many_arguments, clippy::ptr_arg)]
 pub trait Api<C: Send + Sync> {
     /// List the users of a domain
-    async fn list_users(&self, domain: String, context: &C) -> Result<ListUsersResponse, ApiError>;
+    async fn list_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
     async fn register_user(
         &self,
         domain: String,
         new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError>;
+        context: &C) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -103,16 +139,15 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError>;
+        context: &C) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
     async fn unregister_user(
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError>;
+        context: &C) -> Result<UnregisterUserResponse, ApiError>;
+
 }
 
 /// API where `Context` isn't passed on every API call
@@ -128,10 +163,17 @@ pub trait ApiNoContext<C: Send + Sync> {
     fn context(&self) -> &C;
 
     /// List the users of a domain
-    async fn list_users(&self, domain: String) -> Result<ListUsersResponse, ApiError>;
+    async fn list_users(
+        &self,
+        domain: String,
+        ) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
-    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError>;
+    async fn register_user(
+        &self,
+        domain: String,
+        new_user: models::NewUser,
+        ) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -139,16 +181,19 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-    ) -> Result<ChangePasswordResponse, ApiError>;
+        ) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
-    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError>;
+    async fn unregister_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<UnregisterUserResponse, ApiError>;
+
 }
 
 /// Trait to extend an API to make it easy to bind it to a context.
-pub trait ContextWrapperExt<C: Send + Sync>
-where
-    Self: Sized,
+pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
 {
     /// Binds this API to a context.
     fn with_context(self, context: C) -> ContextWrapper<Self, C>;
@@ -156,7 +201,7 @@ where
 
 impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
     fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
-        ContextWrapper::<T, C>::new(self, context)
+         ContextWrapper::<T, C>::new(self, context)
     }
 }
 
@@ -167,13 +212,22 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     }
 
     /// List the users of a domain
-    async fn list_users(&self, domain: String) -> Result<ListUsersResponse, ApiError> {
+    async fn list_users(
+        &self,
+        domain: String,
+        ) -> Result<ListUsersResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_users(domain, &context).await
     }
 
     /// Register a user
-    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError> {
+    async fn register_user(
+        &self,
+        domain: String,
+        new_user: models::NewUser,
+        ) -> Result<RegisterUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().register_user(domain, new_user, &context).await
     }
@@ -184,19 +238,25 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         username: String,
         new_password: models::NewPassword,
-    ) -> Result<ChangePasswordResponse, ApiError> {
+        ) -> Result<ChangePasswordResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .change_password(domain, username, new_password, &context)
-            .await
+        self.api().change_password(domain, username, new_password, &context).await
     }
 
     /// Remove a user
-    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError> {
+    async fn unregister_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<UnregisterUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().unregister_user(domain, username, &context).await
     }
+
 }
+
 
 #[cfg(feature = "client")]
 pub mod client;

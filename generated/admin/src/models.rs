@@ -2,9 +2,9 @@
 #[cfg(not(feature = "validate"))]
 use validator::Validate;
 
+use crate::models;
 #[cfg(any(feature = "client", feature = "server"))]
 use crate::header;
-use crate::models;
 #[cfg(feature = "validate")]
 use serde_valid::Validate;
 
@@ -12,7 +12,9 @@ use serde_valid::Validate;
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct Error(String);
+pub struct Error(
+    String
+);
 
 impl std::convert::From<String> for Error {
     fn from(x: String) -> Self {
@@ -80,10 +82,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Error>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Error>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Error - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Error - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -94,15 +95,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Error as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Error - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Error as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Error - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -112,17 +113,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Error>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -134,26 +131,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Error> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Error as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Error - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Error> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Error as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Error - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -164,7 +157,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewPassword {
     /// The new password.
     #[serde(rename = "newpass")]
+
     pub newpass: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -187,10 +182,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewPassword {
     }
 }
 
+
 impl NewPassword {
     #[allow(clippy::new_without_default)]
-    pub fn new(newpass: String) -> NewPassword {
-        NewPassword { newpass }
+    pub fn new(newpass: String, ) -> NewPassword {
+        NewPassword {
+            newpass,
+        }
     }
 }
 
@@ -199,7 +197,10 @@ impl NewPassword {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("newpass".to_string()), Some(self.newpass.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("newpass".to_string()),
+            Some(self.newpass.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -228,17 +229,15 @@ impl std::str::FromStr for NewPassword {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "newpass" => intermediate_rep
-                        .newpass
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string()),
+                    "newpass" => intermediate_rep.newpass.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string())
                 }
             }
 
@@ -248,11 +247,7 @@ impl std::str::FromStr for NewPassword {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewPassword {
-            newpass: intermediate_rep
-                .newpass
-                .into_iter()
-                .next()
-                .ok_or_else(|| "newpass missing in NewPassword".to_string())?,
+            newpass: intermediate_rep.newpass.into_iter().next().ok_or_else(|| "newpass missing in NewPassword".to_string())?,
         })
     }
 }
@@ -266,10 +261,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewPassword>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<NewPassword>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -280,15 +274,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewPassword as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewPassword - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewPassword as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewPassword - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -298,17 +292,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewPassword>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewPassword>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -320,26 +310,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewPassword> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewPassword - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewPassword> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewPassword - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -348,13 +334,16 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewUser {
-    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case).
+    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case). 
     #[serde(rename = "username")]
+
     pub username: String,
 
     /// The account's password.
     #[serde(rename = "password")]
+
     pub password: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -377,10 +366,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewUser {
     }
 }
 
+
 impl NewUser {
     #[allow(clippy::new_without_default)]
-    pub fn new(username: String, password: String) -> NewUser {
-        NewUser { username, password }
+    pub fn new(username: String, password: String, ) -> NewUser {
+        NewUser {
+            username,
+            password,
+        }
     }
 }
 
@@ -424,21 +417,17 @@ impl std::str::FromStr for NewUser {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "username" => intermediate_rep
-                        .username
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "username" => intermediate_rep.username.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "password" => intermediate_rep
-                        .password
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string()),
+                    "password" => intermediate_rep.password.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string())
                 }
             }
 
@@ -448,16 +437,8 @@ impl std::str::FromStr for NewUser {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewUser {
-            username: intermediate_rep
-                .username
-                .into_iter()
-                .next()
-                .ok_or_else(|| "username missing in NewUser".to_string())?,
-            password: intermediate_rep
-                .password
-                .into_iter()
-                .next()
-                .ok_or_else(|| "password missing in NewUser".to_string())?,
+            username: intermediate_rep.username.into_iter().next().ok_or_else(|| "username missing in NewUser".to_string())?,
+            password: intermediate_rep.password.into_iter().next().ok_or_else(|| "password missing in NewUser".to_string())?,
         })
     }
 }
@@ -471,10 +452,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewUser>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<NewUser>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewUser - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewUser - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -485,15 +465,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewUser as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into NewUser - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewUser as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewUser - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -503,17 +483,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewUser>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewUser>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -525,26 +501,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewUser> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewUser as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewUser - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewUser> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewUser as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewUser - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }

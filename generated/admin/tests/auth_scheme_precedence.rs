@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use hyper::service::Service;
 use hyper::{Request, Response};
-use meerkat_admin_api::context::AddContext;
 use swagger::auth::AuthData;
 use swagger::{EmptyContext, Has};
+use meerkat_admin_api::context::AddContext;
 
 /// Innermost service: records the `Option<AuthData>` that `AddContext` pushed onto the context.
 #[derive(Clone, Default)]
@@ -74,5 +74,8 @@ fn basic_credentials_resolve_to_the_declared_basic_scheme() {
 
 #[test]
 fn bearer_credentials_resolve_to_none_when_no_bearer_scheme_is_declared() {
-    assert_eq!(resolve_auth_data("/", &[("authorization", BEARER_HEADER)]), None,);
+    assert_eq!(
+        resolve_auth_data("/", &[("authorization", BEARER_HEADER)]),
+        None,
+    );
 }

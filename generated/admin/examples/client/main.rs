@@ -1,13 +1,16 @@
 #![allow(missing_docs, unused_variables, trivial_casts)]
 
-use clap::{Arg, Command};
+
 #[allow(unused_imports)]
-use futures::{future, stream, Stream};
+use futures::{future, Stream, stream};
 #[allow(unused_imports)]
-use meerkat_admin_api::{
-    models, Api, ApiNoContext, ChangePasswordResponse, Claims, Client, ContextWrapperExt, ListUsersResponse,
-    RegisterUserResponse, UnregisterUserResponse,
-};
+use meerkat_admin_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, models,
+                      ListUsersResponse,
+                      RegisterUserResponse,
+                      ChangePasswordResponse,
+                      UnregisterUserResponse,
+                     };
+use clap::{Command, Arg};
 
 // NOTE: Set environment variable RUST_LOG to the name of the executable (or "cargo run") to activate console logging for all loglevels.
 //     See https://docs.rs/env_logger/latest/env_logger/  for more details
@@ -24,33 +27,33 @@ type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Opt
 mod client_auth;
 use client_auth::build_token;
 
+
 // rt may be unused if there are no examples
 #[allow(unused_mut)]
 fn main() {
     env_logger::init();
 
     let matches = Command::new("client")
-        .arg(
-            Arg::new("operation")
-                .help("Sets the operation to run")
-                .value_parser(Vec::<&str>::from(["ListUsers", "UnregisterUser"]))
-                .required(true)
-                .index(1),
-        )
-        .arg(Arg::new("https").long("https").help("Whether to use HTTPS or not"))
-        .arg(
-            Arg::new("host")
-                .long("host")
-                .default_value("localhost")
-                .help("Hostname to contact"),
-        )
-        .arg(
-            Arg::new("port")
-                .long("port")
-                .value_parser(clap::value_parser!(u16))
-                .default_value("8080")
-                .help("Port to contact"),
-        )
+        .arg(Arg::new("operation")
+            .help("Sets the operation to run")
+            .value_parser(Vec::<&str>::from([
+                "ListUsers",
+                "UnregisterUser",
+            ]))
+            .required(true)
+            .index(1))
+        .arg(Arg::new("https")
+            .long("https")
+            .help("Whether to use HTTPS or not"))
+        .arg(Arg::new("host")
+            .long("host")
+            .default_value("localhost")
+            .help("Hostname to contact"))
+        .arg(Arg::new("port")
+            .long("port")
+            .value_parser(clap::value_parser!(u16))
+            .default_value("8080")
+            .help("Port to contact"))
         .get_matches();
 
     // Create Bearer-token with a fixed key (secret) for test purposes.
@@ -58,19 +61,18 @@ fn main() {
     // Ensure that you set the correct algorithm and encodingkey that matches what is used on the server side.
     // See https://github.com/Keats/jsonwebtoken for more information
     let auth_token = build_token(
-        Claims {
-            sub: "tester@acme.com".to_owned(),
-            company: "ACME".to_owned(),
-            iss: "my_identity_provider".to_owned(),
-            // added a very long expiry time
-            aud: "org.acme.Resource_Server".to_string(),
-            exp: 10000000000,
-            // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
-            scopes: "".to_owned(),
-        },
-        b"secret",
-    )
-    .unwrap();
+            Claims {
+                sub: "tester@acme.com".to_owned(),
+                company: "ACME".to_owned(),
+                iss: "my_identity_provider".to_owned(),
+                // added a very long expiry time
+                aud: "org.acme.Resource_Server".to_string(),
+                exp: 10000000000,
+                // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
+                scopes:
+                  "".to_owned()
+            },
+            b"secret").unwrap();
 
     let auth_data = if !auth_token.is_empty() {
         Some(AuthData::Bearer(auth_token))
@@ -80,26 +82,26 @@ fn main() {
     };
 
     let is_https = matches.contains_id("https");
-    let base_url = format!(
-        "{}://{}:{}",
+    let base_url = format!("{}://{}:{}",
         if is_https { "https" } else { "http" },
         matches.get_one::<String>("host").unwrap(),
-        matches.get_one::<u16>("port").unwrap()
-    );
+        matches.get_one::<u16>("port").unwrap());
 
     let context: ClientContext =
         swagger::make_context!(ContextBuilder, EmptyContext, auth_data, XSpanIdString::default());
 
-    let mut client: Box<dyn ApiNoContext<ClientContext>> = {
+    let mut client : Box<dyn ApiNoContext<ClientContext>> = {
         #[cfg(feature = "client-tls")]
         {
             if is_https {
                 // Using HTTPS with native-tls
-                let client = Box::new(Client::try_new_https(&base_url).expect("Failed to create HTTPS client"));
+                let client = Box::new(Client::try_new_https(&base_url)
+                    .expect("Failed to create HTTPS client"));
                 Box::new(client.with_context(context))
             } else {
                 // Using HTTP
-                let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+                let client = Box::new(Client::try_new_http(&base_url)
+                    .expect("Failed to create HTTP client"));
                 Box::new(client.with_context(context))
             }
         }
@@ -107,13 +109,12 @@ fn main() {
         #[cfg(not(feature = "client-tls"))]
         {
             if is_https {
-                panic!(
-                    "HTTPS requested but TLS support not enabled. \
-                        Enable the 'client-tls' feature to use HTTPS."
-                );
+                panic!("HTTPS requested but TLS support not enabled. \
+                        Enable the 'client-tls' feature to use HTTPS.");
             }
             // Using HTTP only
-            let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+            let client = Box::new(Client::try_new_http(&base_url)
+                .expect("Failed to create HTTP client"));
             Box::new(client.with_context(context))
         }
     };
@@ -122,13 +123,11 @@ fn main() {
 
     match matches.get_one::<String>("operation").map(String::as_str) {
         Some("ListUsers") => {
-            let result = rt.block_on(client.list_users("localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_users(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("RegisterUser") => {
             let result = rt.block_on(client.register_user(
@@ -149,13 +148,12 @@ fn main() {
         },
         */
         Some("UnregisterUser") => {
-            let result = rt.block_on(client.unregister_user("localhost".to_string(), "alice".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.unregister_user(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         _ => {
             panic!("Invalid operation provided")
         }

@@ -5,17 +5,17 @@
 use async_trait::async_trait;
 use futures::{future, Stream, StreamExt, TryFutureExt, TryStreamExt};
 use hyper::server::conn::http1;
-use hyper::service::{service_fn, Service};
 use hyper_util::rt::TokioIo;
+use hyper::service::{service_fn, Service};
 use log::info;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use swagger::{Has, XSpanIdString};
 use swagger::auth::MakeAllowAllAuthenticator;
 use swagger::EmptyContext;
-use swagger::{Has, XSpanIdString};
 use tokio::net::TcpListener;
 
 #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
@@ -34,7 +34,10 @@ pub async fn create(addr: &str, https: bool) {
     let service = MakeAllowAllAuthenticator::new(service, "cosmo");
 
     #[allow(unused_mut)]
-    let mut service = meerkat_admin_api::server::context::MakeAddContext::<_, EmptyContext>::new(service);
+    let mut service =
+        meerkat_admin_api::server::context::MakeAddContext::<_, EmptyContext>::new(
+            service
+        );
 
     if https {
         #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
@@ -44,14 +47,11 @@ pub async fn create(addr: &str, https: bool) {
 
         #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
         {
-            let mut ssl =
-                SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
+            let mut ssl = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
 
             // Server authentication
-            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM)
-                .expect("Failed to set private key");
-            ssl.set_certificate_chain_file("examples/server-chain.pem")
-                .expect("Failed to set certificate chain");
+            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM).expect("Failed to set private key");
+            ssl.set_certificate_chain_file("examples/server-chain.pem").expect("Failed to set certificate chain");
             ssl.check_private_key().expect("Failed to check private key");
 
             let tls_acceptor = ssl.build();
@@ -97,8 +97,11 @@ pub async fn create(addr: &str, https: bool) {
             tokio::task::spawn(async move {
                 // Handle the connection from the client using HTTP1 and pass any
                 // HTTP requests received on that connection to the `hello` function
-                let result = http1::Builder::new().serve_connection(io, service).await;
-                if let Err(err) = result {
+                let result = http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+                if let Err(err) = result
+                {
                     println!("Error serving connection: {err:?}");
                 }
             });
@@ -113,35 +116,45 @@ pub struct Server<C> {
 
 impl<C> Server<C> {
     pub fn new() -> Self {
-        Server { marker: PhantomData }
+        Server{marker: PhantomData}
     }
 }
 
 impl<C> Clone for Server<C> {
     fn clone(&self) -> Self {
-        Self { marker: PhantomData }
+        Self {
+            marker: PhantomData,
+        }
     }
 }
 
-use crate::server_auth;
-use jsonwebtoken::{
-    decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation,
-};
+
+use jsonwebtoken::{decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
 use serde::{Deserialize, Serialize};
 use swagger::auth::Authorization;
+use crate::server_auth;
 
+
+use meerkat_admin_api::{
+    Api,
+    ListUsersResponse,
+    RegisterUserResponse,
+    ChangePasswordResponse,
+    UnregisterUserResponse,
+};
 use meerkat_admin_api::server::MakeService;
-use meerkat_admin_api::{Api, ChangePasswordResponse, ListUsersResponse, RegisterUserResponse, UnregisterUserResponse};
 use std::error::Error;
 use swagger::ApiError;
 
 #[async_trait]
-impl<C> Api<C> for Server<C>
-where
-    C: Has<XSpanIdString> + Send + Sync,
+impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
 {
     /// List the users of a domain
-    async fn list_users(&self, domain: String, context: &C) -> Result<ListUsersResponse, ApiError> {
+    async fn list_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListUsersResponse, ApiError>
+    {
         info!("list_users({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -151,14 +164,9 @@ where
         &self,
         domain: String,
         new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError> {
-        info!(
-            "register_user({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            new_user,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<RegisterUserResponse, ApiError>
+    {
+        info!("register_user({:?}, {:?}) - X-Span-ID: {:?}", domain, new_user, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -168,15 +176,9 @@ where
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError> {
-        info!(
-            "change_password({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            new_password,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ChangePasswordResponse, ApiError>
+    {
+        info!("change_password({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, username, new_password, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -185,14 +187,10 @@ where
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError> {
-        info!(
-            "unregister_user({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<UnregisterUserResponse, ApiError>
+    {
+        info!("unregister_user({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
+
 }

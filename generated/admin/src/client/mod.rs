@@ -1,42 +1,35 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::{future, future::BoxFuture, future::FutureExt, future::TryFutureExt, stream, stream::StreamExt, Stream};
+use futures::{Stream, future, future::BoxFuture, stream, future::TryFutureExt, future::FutureExt, stream::StreamExt};
 use http_body_util::{combinators::BoxBody, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use hyper::{
-    body::{Body, Incoming},
-    service::Service,
-    Request, Response, Uri,
-};
+use hyper::{body::{Body, Incoming}, Request, Response, service::Service, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet};
 use std::borrow::Cow;
-use std::convert::{Infallible, TryInto};
-use std::error::Error;
-use std::fmt;
-use std::future::Future;
+use std::convert::{TryInto, Infallible};
 use std::io::{ErrorKind, Read};
+use std::error::Error;
+use std::future::Future;
+use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::str;
 use std::str::FromStr;
 use std::string::ToString;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use swagger::{ApiError, AuthData, BodyExt, Connector, DropContextService, Has, XSpanIdString};
-use tower_service::Service as _;
 use url::form_urlencoded;
+use tower_service::Service as _;
 
-use crate::header;
+
 use crate::models;
+use crate::header;
 
 /// https://url.spec.whatwg.org/#fragment-percent-encode-set
 #[allow(dead_code)]
 const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`');
+    .add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
 
 /// This encode set is used for object IDs
 ///
@@ -45,13 +38,15 @@ const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
 #[allow(dead_code)]
 const ID_ENCODE_SET: &AsciiSet = &FRAGMENT_ENCODE_SET.add(b'|');
 
-use crate::{Api, ChangePasswordResponse, ListUsersResponse, RegisterUserResponse, UnregisterUserResponse};
+use crate::{Api,
+     ListUsersResponse,
+     RegisterUserResponse,
+     ChangePasswordResponse,
+     UnregisterUserResponse
+     };
 
 /// Convert input into a base path, e.g. "http://example:123". Also checks the scheme as it goes.
-fn into_base_path(
-    input: impl TryInto<Uri, Error = hyper::http::uri::InvalidUri>,
-    correct_scheme: Option<&'static str>,
-) -> Result<String, ClientInitError> {
+fn into_base_path(input: impl TryInto<Uri, Error=hyper::http::uri::InvalidUri>, correct_scheme: Option<&'static str>) -> Result<String, ClientInitError> {
     // First convert to Uri, since a base path is a subset of Uri.
     let uri = input.try_into()?;
 
@@ -70,12 +65,12 @@ fn into_base_path(
 }
 
 /// A client that implements the API by making HTTP calls out to a server.
-pub struct Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+pub struct Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Inner service
     client_service: S,
@@ -87,24 +82,24 @@ where
     marker: PhantomData<fn(C)>,
 }
 
-impl<S, C> fmt::Debug for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> fmt::Debug for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Client {{ base_path: {} }}", self.base_path)
     }
 }
 
-impl<S, C> Clone for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Clone for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn clone(&self) -> Self {
         Self {
@@ -115,17 +110,18 @@ where
     }
 }
 
-impl<Connector, C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<Connector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<Connector, C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                Connector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
+        C
+    >,
+    C
+> where
     Connector: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
     C: Clone + Send + Sync + 'static,
 {
@@ -147,9 +143,9 @@ where
         base_path: &str,
         protocol: Option<&'static str>,
         connector: Connector,
-    ) -> Result<Self, ClientInitError> {
-        let client_service =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    ) -> Result<Self, ClientInitError>
+    {
+        let client_service = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         let client_service = DropContextService::new(hyper_util::service::TowerToHyperService::new(client_service));
 
         Ok(Self {
@@ -160,27 +156,15 @@ where
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HyperHttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
-type HyperHttpsConnector =
-    hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
+type HyperHttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[derive(Debug, Clone)]
 pub enum HyperClient {
-    Http(
-        hyper_util::client::legacy::Client<
-            hyper_util::client::legacy::connect::HttpConnector,
-            BoxBody<Bytes, Infallible>,
-        >,
-    ),
+    Http(hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, BoxBody<Bytes, Infallible>>),
     #[cfg(feature = "client-tls")]
     Https(hyper_util::client::legacy::Client<HyperHttpsConnector, BoxBody<Bytes, Infallible>>),
 }
@@ -191,23 +175,24 @@ impl Service<Request<BoxBody<Bytes, Infallible>>> for HyperClient {
     type Future = hyper_util::client::legacy::ResponseFuture;
 
     fn call(&self, req: Request<BoxBody<Bytes, Infallible>>) -> Self::Future {
-        match self {
-            HyperClient::Http(client) => client.request(req),
-            #[cfg(feature = "client-tls")]
-            HyperClient::Https(client) => client.request(req),
-        }
+       match self {
+          HyperClient::Http(client) => client.request(req),
+          #[cfg(feature = "client-tls")]
+          HyperClient::Https(client) => client.request(req),
+       }
     }
 }
 
-impl<C> Client<DropContextService<HyperClient, C>, C>
-where
+impl<C> Client<DropContextService<HyperClient, C>, C> where
     C: Clone + Send + Sync + 'static,
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let uri = Uri::from_str(base_path)?;
 
         let scheme = uri.scheme_str().ok_or(ClientInitError::InvalidScheme)?;
@@ -216,22 +201,21 @@ where
         let connector = Connector::builder();
 
         let client_service = match scheme.as_str() {
-            "http" => HyperClient::Http(
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build(connector.build()),
-            ),
+            "http" => {
+                HyperClient::Http(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.build()))
+            },
             #[cfg(feature = "client-tls")]
             "https" => {
-                let https_connector = connector.https().build().map_err(ClientInitError::SslError)?;
-                HyperClient::Https(
-                    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                        .build(https_connector),
-                )
-            }
+                let https_connector = connector
+                    .https()
+                    .build()
+                    .map_err(ClientInitError::SslError)?;
+                HyperClient::Https(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https_connector))
+            },
             #[cfg(not(feature = "client-tls"))]
             "https" => {
                 return Err(ClientInitError::TlsNotEnabled);
-            }
+            },
             _ => {
                 return Err(ClientInitError::InvalidScheme);
             }
@@ -247,65 +231,61 @@ where
     }
 }
 
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<
-                    hyper_util::client::legacy::connect::HttpConnector,
-                    BoxBody<Bytes, Infallible>,
-                >,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                hyper_util::client::legacy::connect::HttpConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new_http(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_http(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let http_connector = Connector::builder().build();
 
         Self::try_new_with_connector(base_path, Some("http"), http_connector)
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
 type HttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[cfg(feature = "client-tls")]
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<HttpsConnector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                HttpsConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create a client with a TLS connection to the server.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -318,7 +298,8 @@ where
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -332,7 +313,10 @@ where
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     /// * `ca_certificate` - Path to CA certificate used to authenticate the server
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https_pinned<CA>(base_path: &str, ca_certificate: CA) -> Result<Self, ClientInitError>
+    pub fn try_new_https_pinned<CA>(
+        base_path: &str,
+        ca_certificate: CA,
+    ) -> Result<Self, ClientInitError>
     where
         CA: AsRef<Path>,
     {
@@ -373,18 +357,22 @@ where
     }
 }
 
-impl<S, C> Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Constructor for creating a `Client` by passing in a pre-made `hyper::service::Service` /
     /// `tower::Service`
     ///
     /// This allows adding custom wrappers around the underlying transport, for example for logging.
-    pub fn try_new_with_client_service(client_service: S, base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_with_client_service(
+        client_service: S,
+        base_path: &str,
+    ) -> Result<Self, ClientInitError>
+    {
         Ok(Self {
             client_service,
             base_path: into_base_path(base_path, None)?,
@@ -409,17 +397,11 @@ pub enum ClientInitError {
     TlsNotEnabled,
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        any(target_os = "macos", target_os = "windows", target_os = "ios")
-    ))]
+    #[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
     SslError(native_tls::Error),
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     SslError(openssl::error::ErrorStack),
 }
 
@@ -453,9 +435,10 @@ fn body_from_bytes(b: Vec<u8>) -> BoxBody<Bytes, Infallible> {
 }
 
 #[async_trait]
-impl<S, C, B> Api<C> for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C), Response = Response<B>> + Clone + Sync + Send + 'static,
+impl<S, C, B> Api<C> for Client<S, C> where
+    S: Service<
+       (Request<BoxBody<Bytes, Infallible>>, C),
+       Response=Response<B>> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
     C: Has<XSpanIdString> + Has<Option<AuthData>> + Clone + Send + Sync + 'static,
@@ -463,14 +446,19 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
 {
+
     #[allow(clippy::vec_init_then_push)]
-    async fn list_users(&self, param_domain: String, context: &C) -> Result<ListUsersResponse, ApiError> {
+    async fn list_users(
+        &self,
+        param_domain: String,
+        context: &C) -> Result<ListUsersResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -491,20 +479,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -515,88 +499,91 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<String>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::UserList(body))
+                Ok(ListUsersResponse::UserList
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::BadRequest(body))
+                Ok(ListUsersResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListUsersResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -614,14 +601,14 @@ where
         &self,
         param_domain: String,
         param_new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError> {
+        context: &C) -> Result<RegisterUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -642,10 +629,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -654,18 +640,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -676,112 +657,123 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::UserRegistered(body))
+                Ok(RegisterUserResponse::UserRegistered
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::BadRequest(body))
+                Ok(RegisterUserResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(RegisterUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             409 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::UserAlreadyExists(body))
+                Ok(RegisterUserResponse::UserAlreadyExists
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::PayloadTooLarge(body))
+                Ok(RegisterUserResponse::PayloadTooLarge
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -800,15 +792,15 @@ where
         param_domain: String,
         param_username: String,
         param_new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError> {
+        context: &C) -> Result<ChangePasswordResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -829,10 +821,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -841,18 +832,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -863,101 +849,112 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(ChangePasswordResponse::PasswordChanged),
+            204 => {
+                Ok(
+                    ChangePasswordResponse::PasswordChanged
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::BadRequest(body))
+                Ok(ChangePasswordResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ChangePasswordResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::UserNotFound(body))
+                Ok(ChangePasswordResponse::UserNotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::PayloadTooLarge(body))
+                Ok(ChangePasswordResponse::PayloadTooLarge
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -975,15 +972,15 @@ where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError> {
+        context: &C) -> Result<UnregisterUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1004,20 +1001,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1028,77 +1021,80 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(UnregisterUserResponse::UserRemoved),
+            204 => {
+                Ok(
+                    UnregisterUserResponse::UserRemoved
+                )
+            }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(UnregisterUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::UserNotFound(body))
+                Ok(UnregisterUserResponse::UserNotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1110,4 +1106,5 @@ where
             }
         }
     }
+
 }
