@@ -57,6 +57,22 @@ pub struct NodeConfig {
     pub payload_type: String,
 }
 
+impl NodeConfig {
+    /// The configuration as a backend keeps it (JSON text).
+    pub(crate) fn encode(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError::Failed(super::Cause::new(e)))
+    }
+
+    /// Reads what [`NodeConfig::encode`] wrote; anything unreadable is a damaged database.
+    pub(crate) fn decode(owner: &str, node: &str, json: &str) -> Result<NodeConfig, StoreError> {
+        serde_json::from_str(json).map_err(|e| {
+            StoreError::Failed(super::Cause::msg(format!(
+                "unreadable configuration of PEP node {node:?} of {owner}: {e}"
+            )))
+        })
+    }
+}
+
 impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {

@@ -11,7 +11,7 @@
 //! in publication order. A retraction is one `DELETE` and takes no lock.
 
 use super::{now_ms, PgStore};
-use crate::store::{Cause, NodeConfig, PepItem, PepLimits, PepNode, PepStore, Publication, Published, StoreError};
+use crate::store::{NodeConfig, PepItem, PepLimits, PepNode, PepStore, Publication, Published, StoreError};
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
@@ -36,19 +36,6 @@ CREATE TABLE pep_items (
 CREATE UNIQUE INDEX pep_items_by_id ON pep_items (owner, node, item_id);
 CREATE INDEX pep_items_by_node ON pep_items (owner, node, seq);
 "#;
-
-fn encode(config: &NodeConfig) -> Result<String, StoreError> {
-    serde_json::to_string(config).map_err(|e| StoreError::Failed(Cause::new(e)))
-}
-
-/// Written by us from [`encode`]; anything unreadable is a damaged database.
-fn decode(owner: &str, node: &str, json: &str) -> Result<NodeConfig, StoreError> {
-    serde_json::from_str(json).map_err(|e| {
-        StoreError::Failed(Cause::msg(format!(
-            "unreadable configuration of PEP node {node:?} of {owner}: {e}"
-        )))
-    })
-}
 
 fn read_item(row: &Row) -> PepItem {
     PepItem {
@@ -76,7 +63,7 @@ impl PgStore {
                 &[&owner, &node],
             ))
             .await?;
-        row.map(|r| decode(owner, node, r.get(0))).transpose()
+        row.map(|r| NodeConfig::decode(owner, node, r.get(0))).transpose()
     }
 
     async fn count_pep_nodes(&self, tx: &Transaction<'_>, owner: &str) -> Result<usize, StoreError> {
@@ -93,7 +80,7 @@ impl PgStore {
         node: &str,
         config: &NodeConfig,
     ) -> Result<(), StoreError> {
-        let json = encode(config)?;
+        let json = NodeConfig::encode(config)?;
         self.timed(tx.execute(
             "INSERT INTO pep_nodes (owner, node, config, created_at) VALUES ($1, $2, $3, $4)",
             &[&owner, &node, &json, &now_ms()],
@@ -137,7 +124,7 @@ impl PepStore for PgStore {
                 &[&owner, &node],
             ))
             .await?;
-        row.map(|r| decode(owner, node, r.get(0))).transpose()
+        row.map(|r| NodeConfig::decode(owner, node, r.get(0))).transpose()
     }
 
     async fn pep_nodes(&self, owner: &str) -> Result<Vec<PepNode>, StoreError> {
@@ -151,7 +138,7 @@ impl PepStore for PgStore {
         rows.iter()
             .map(|r| {
                 let name: String = r.get(0);
-                let config = decode(owner, &name, r.get(1))?;
+                let config = NodeConfig::decode(owner, &name, r.get(1))?;
                 Ok(PepNode { name, config })
             })
             .collect()
@@ -184,7 +171,7 @@ impl PepStore for PgStore {
         config: &NodeConfig,
         max_items: usize,
     ) -> Result<(), StoreError> {
-        let json = encode(config)?;
+        let json = NodeConfig::encode(config)?;
         let mut client = self.client().await?;
         let tx = self.timed(client.transaction()).await?;
         // A publication running meanwhile would trim under the old configuration.
@@ -355,7 +342,7 @@ impl PepStore for PgStore {
             .map(|r| {
                 let owner: String = r.get(0);
                 let name: String = r.get(1);
-                let config = decode(&owner, &name, r.get(2))?;
+                let config = NodeConfig::decode(&owner, &name, r.get(2))?;
                 let item = PepItem {
                     id: r.get(3),
                     payload: r.get(4),

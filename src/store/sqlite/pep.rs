@@ -5,29 +5,16 @@
 //! write lock together against every other connection and process.
 
 use super::{db_err, now_ms, SqliteStore};
-use crate::store::{Cause, NodeConfig, PepItem, PepLimits, PepNode, PepStore, Publication, Published, StoreError};
+use crate::store::{NodeConfig, PepItem, PepLimits, PepNode, PepStore, Publication, Published, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
-
-fn encode(config: &NodeConfig) -> Result<String, StoreError> {
-    serde_json::to_string(config).map_err(|e| StoreError::Failed(Cause::new(e)))
-}
-
-/// Written by us from [`encode`]; anything unreadable is a damaged database.
-fn decode(owner: &str, node: &str, json: &str) -> Result<NodeConfig, StoreError> {
-    serde_json::from_str(json).map_err(|e| {
-        StoreError::Failed(Cause::msg(format!(
-            "unreadable configuration of PEP node {node:?} of {owner}: {e}"
-        )))
-    })
-}
 
 fn get_config(conn: &Connection, owner: &str, node: &str) -> Result<Option<NodeConfig>, StoreError> {
     let json: Option<String> = conn
         .prepare_cached("SELECT config FROM pep_nodes WHERE owner = ?1 AND node = ?2")
         .and_then(|mut s| s.query_row([owner, node], |r| r.get(0)).optional())
         .map_err(db_err)?;
-    json.map(|j| decode(owner, node, &j)).transpose()
+    json.map(|j| NodeConfig::decode(owner, node, &j)).transpose()
 }
 
 fn count_nodes(conn: &Connection, owner: &str) -> Result<usize, StoreError> {
@@ -38,7 +25,7 @@ fn count_nodes(conn: &Connection, owner: &str) -> Result<usize, StoreError> {
 }
 
 fn insert_node(conn: &Connection, owner: &str, node: &str, config: &NodeConfig) -> Result<(), StoreError> {
-    let json = encode(config)?;
+    let json = NodeConfig::encode(config)?;
     conn.prepare_cached("INSERT INTO pep_nodes (owner, node, config, created_at) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| s.execute(params![owner, node, json, now_ms()]))
         .map(|_| ())
@@ -90,7 +77,7 @@ impl PepStore for SqliteStore {
                 .map_err(db_err)?;
             rows.map(|row| {
                 let (name, json) = row.map_err(db_err)?;
-                let config = decode(&owner, &name, &json)?;
+                let config = NodeConfig::decode(&owner, &name, &json)?;
                 Ok(PepNode { name, config })
             })
             .collect()
@@ -137,7 +124,7 @@ impl PepStore for SqliteStore {
             let changed = tx
                 .execute(
                     "UPDATE pep_nodes SET config = ?3 WHERE owner = ?1 AND node = ?2",
-                    params![owner, node, encode(&config)?],
+                    params![owner, node, NodeConfig::encode(&config)?],
                 )
                 .map_err(db_err)?;
             if changed == 0 {
@@ -333,7 +320,7 @@ impl PepStore for SqliteStore {
                     .map_err(db_err)?;
                 for row in rows {
                     let (owner, name, json, item) = row.map_err(db_err)?;
-                    let config = decode(&owner, &name, &json)?;
+                    let config = NodeConfig::decode(&owner, &name, &json)?;
                     out.push((owner, PepNode { name, config }, item));
                 }
             }
