@@ -77,6 +77,10 @@ struct IdState {
 pub(crate) struct Reserved<'a> {
     gen: &'a IdGen,
     pub ids: Vec<i64>,
+    /// When the items count as archived: the millisecond of their first id, so that
+    /// timestamps never disagree with the ids' order (two callers who read the clock in
+    /// one order may reserve in the other).
+    pub timestamp_ms: i64,
 }
 
 impl Drop for Reserved<'_> {
@@ -122,7 +126,11 @@ impl IdGen {
         let ids: Vec<i64> = (0..n as i64).map(|i| first + i * step).collect();
         state.last = ids.last().copied().unwrap_or(state.last);
         state.pending.extend(&ids);
-        Reserved { gen: self, ids }
+        Reserved {
+            gen: self,
+            ids,
+            timestamp_ms: id_timestamp(first),
+        }
     }
 
     /// One new id, settled at once (for tests of the ordering alone).
@@ -249,10 +257,10 @@ impl Archive {
         recipient_is_local: bool,
         stanza: &Element,
     ) -> Result<(Archived, Committing<'_>), StoreError> {
-        let ts = now_ms();
         let xml = stanza.to_xml(ns::CLIENT);
         let both = recipient_is_local && recipient != sender;
-        let reserved = self.ids.reserve(ts, if both { 2 } else { 1 });
+        let reserved = self.ids.reserve(now_ms(), if both { 2 } else { 1 });
+        let ts = reserved.timestamp_ms;
         let mut out = Archived {
             timestamp_ms: ts,
             sender_id: Some(reserved.ids[0]),
@@ -292,16 +300,20 @@ impl Archive {
         recipient_is_local: bool,
         stanza: &Element,
     ) -> Result<(Archived, Committing<'_>), StoreError> {
-        let ts = now_ms();
-        let mut out = Archived {
-            timestamp_ms: ts,
-            ..Default::default()
-        };
         if !recipient_is_local {
+            let out = Archived {
+                timestamp_ms: now_ms(),
+                ..Default::default()
+            };
             return Ok((out, self.enqueue(store, Vec::new(), None).await?));
         }
-        let reserved = self.ids.reserve(ts, 1);
-        out.recipient_id = Some(reserved.ids[0]);
+        let reserved = self.ids.reserve(now_ms(), 1);
+        let ts = reserved.timestamp_ms;
+        let out = Archived {
+            timestamp_ms: ts,
+            sender_id: None,
+            recipient_id: Some(reserved.ids[0]),
+        };
         let row = ArchivedMessage {
             id: reserved.ids[0],
             owner: recipient.to_string(),
@@ -321,12 +333,12 @@ impl Archive {
         store: &dyn ArchiveStore,
         entries: Vec<(String, String, &Element)>,
     ) -> Result<(Vec<i64>, i64), StoreError> {
-        let ts = now_ms();
         let prepared: Vec<(String, String, String)> = entries
             .into_iter()
             .map(|(owner, with, stanza)| (owner, with, stanza.to_xml(ns::CLIENT)))
             .collect();
-        let reserved = self.ids.reserve(ts, prepared.len());
+        let reserved = self.ids.reserve(now_ms(), prepared.len());
+        let ts = reserved.timestamp_ms;
         let rows: Vec<ArchivedMessage> = prepared
             .into_iter()
             .zip(&reserved.ids)
@@ -624,6 +636,17 @@ mod tests {
         assert_eq!(id_timestamp(a), 1_000);
         let resumed = IdGen::new(c, None);
         assert!(resumed.next(900) > c);
+    }
+
+    #[test]
+    fn timestamps_follow_the_ids_order_when_callers_read_the_clock_in_the_other_order() {
+        let g = IdGen::new(0, None);
+        // The second caller read the clock first (1,000) but reserves second.
+        let later = g.reserve(1_001, 1);
+        let earlier = g.reserve(1_000, 2);
+        assert!(earlier.ids[0] > later.ids[0]);
+        assert!(earlier.timestamp_ms >= later.timestamp_ms);
+        assert_eq!(later.timestamp_ms, 1_001);
     }
 
     #[test]
