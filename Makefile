@@ -53,6 +53,7 @@ help:
 	@echo "make soak               10 min of mixed load: nothing acknowledged lost, server stays flat"
 	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
+	@echo "make services           install PostgreSQL and nats-server (the storage and cluster tests start their own)"
 	@echo "make fmt                format the hand-written crates (never generated/)"
 	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings, lint-spec"
 	@echo "make lint-spec          Redocly's recommended rules on api/*.yaml, warnings as errors"
