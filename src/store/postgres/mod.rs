@@ -125,16 +125,28 @@ async fn lock_node(
     Ok((row.get(0), client, connection))
 }
 
+/// How long a starting node waits for its number to be freed: a node that was just
+/// killed holds it until its database backend has noticed the closed connection.
+const CLAIM_WAIT: Duration = Duration::from_secs(5);
+
 /// Holds this node's number: once the first claim succeeded, waits for its connection to
 /// end (the database restarted, the network failed) and takes the number again.
 async fn claim_node(settings: &PgSettings) -> Result<NodeClaim, StoreError> {
     let node = settings.node_id;
-    let (granted, client, connection) = lock_node(settings, node).await?;
-    if !granted {
-        return Err(StoreError::Failed(Cause::msg(format!(
-            "node_id {node} is held by another meerkat node on this database: give each node its own"
-        ))));
-    }
+    let deadline = tokio::time::Instant::now() + CLAIM_WAIT;
+    let (client, connection) = loop {
+        match lock_node(settings, node).await? {
+            (true, client, connection) => break (client, connection),
+            (false, ..) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            (false, ..) => {
+                return Err(StoreError::Failed(Cause::msg(format!(
+                    "node_id {node} is held by another meerkat node on this database: give each node its own"
+                ))))
+            }
+        }
+    };
     let settings = settings.clone();
     Ok(NodeClaim(tokio::spawn(async move {
         let (mut _client, mut connection) = (client, connection);
