@@ -52,7 +52,21 @@ pub(crate) async fn hold(core: &Core, owner: &BareJid, stanza: &Element) -> Resu
         .push_offline(owner.as_str(), &message, settings.max_messages)
         .await
     {
-        Ok(()) => Ok(true),
+        Ok(()) => {
+            // A session may have become available since the caller found none, its
+            // initial presence taking the held messages before this one was stored: hand
+            // them to it now. Taking is atomic, so each message still goes out once.
+            let online = core
+                .sessions
+                .sessions_of(owner)
+                .into_iter()
+                .filter(|s| s.available() && !s.is_detached() && s.priority() >= 0)
+                .max_by_key(|s| s.priority());
+            if let Some(session) = online {
+                deliver_held(core, &session).await?;
+            }
+            Ok(true)
+        }
         Err(StoreError::LimitReached) => Ok(false),
         Err(e) => Err(e.into()),
     }

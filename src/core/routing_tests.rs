@@ -154,6 +154,33 @@ async fn a_message_to_an_offline_user_is_archived_for_later_not_refused() {
 }
 
 #[tokio::test]
+async fn a_message_held_just_as_its_recipient_came_online_reaches_them_at_once() {
+    // The router found no available session for bob, then bob's initial presence took
+    // what was held (nothing yet), then the message was stored: it must not wait there
+    // for bob's next login.
+    let h = Harness::new(&["alice", "bob"]).await;
+    let mut bob = h.online("bob@localhost/phone").await;
+    bob.take();
+    let late = crate::core::testkit::xml(
+        "<message from='alice@localhost/a' to='bob@localhost' type='chat' id='late'><body>hi</body></message>",
+    );
+    assert!(crate::core::offline::hold(&h.core, &bare("bob@localhost"), &late)
+        .await
+        .unwrap());
+    let got = bob.take();
+    assert_eq!(got.iter().filter_map(|m| m.attr("id")).collect::<Vec<_>>(), ["late"]);
+    assert!(got[0].child("delay", ns::DELAY).is_some());
+    assert!(h
+        .core
+        .stores
+        .offline
+        .take_offline("bob@localhost")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
 async fn messages_held_offline_arrive_with_their_delay_on_initial_presence_up_to_the_limit() {
     // The test settings hold at most three messages per user.
     let h = Harness::new(&["alice", "bob"]).await;
