@@ -7,7 +7,8 @@
 //! available session: a user with one open is online, so nothing is held for them.
 //! At most `max_messages` are held per user; past that a message is refused with
 //! `<resource-constraint/>` (it stays in the archive). Messages marked `<no-store/>`
-//! (XEP-0334) or carrying no body (chat states, receipts) are not held.
+//! (XEP-0334) or carrying no body (chat states, receipts) are not held, but for room
+//! invitations (XEP-0045 mediated, XEP-0249 direct).
 
 use super::lifecycle::{AccountEvent, Subscriber};
 use super::router::RouteError;
@@ -29,12 +30,21 @@ pub struct OfflineSettings {
     pub max_messages: usize,
 }
 
-/// Whether a message undelivered for lack of a session is worth holding (XEP-0160 §3).
+/// Whether a message undelivered for lack of a session is worth holding (XEP-0160 §3):
+/// one with a body, or an invitation to a room (XEP-0045 §7.8.2 mediated, XEP-0249
+/// direct), which has none but is meant for a person, not a session.
 pub(crate) fn holds(stanza: &Element) -> bool {
+    let invitation = stanza
+        .child("x", ns::MUC_USER)
+        .is_some_and(|x| x.child("invite", ns::MUC_USER).is_some())
+        || stanza.child("x", DIRECT_INVITATION).is_some();
     matches!(MessageType::of(stanza), MessageType::Chat | MessageType::Normal)
-        && stanza.child("body", ns::CLIENT).is_some()
+        && (stanza.child("body", ns::CLIENT).is_some() || invitation)
         && stanza.child("no-store", HINTS).is_none()
 }
+
+/// XEP-0249 direct MUC invitations.
+const DIRECT_INVITATION: &str = "jabber:x:conference";
 
 /// Holds `stanza` for `owner`. `Ok(false)`: the user's queue is full (the caller tells
 /// the sender).
@@ -136,6 +146,16 @@ mod tests {
         )));
         assert!(!holds(&m(
             "<message type='chat'><body>hi</body><no-store xmlns='urn:xmpp:hints'/></message>"
+        )));
+        // Invitations to rooms have no body but are held.
+        assert!(holds(&m(
+            "<message><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@localhost'/></x></message>"
+        )));
+        assert!(holds(&m(
+            "<message><x xmlns='jabber:x:conference' jid='room@conference.localhost'/></message>"
+        )));
+        assert!(!holds(&m(
+            "<message><x xmlns='http://jabber.org/protocol/muc#user'><decline from='a@localhost'/></x></message>"
         )));
     }
 }
