@@ -113,7 +113,7 @@ async fn lock_node(
     settings: &PgSettings,
     node: u8,
 ) -> Result<(bool, tokio_postgres::Client, tokio::task::JoinHandle<()>), StoreError> {
-    let (client, connection) = timed(settings.timeout, tokio_postgres::connect(&settings.url, NoTls)).await?;
+    let (client, connection) = timed(settings.timeout, connection_config(settings)?.connect(NoTls)).await?;
     let connection = tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -215,13 +215,19 @@ pub(super) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn new_pool(settings: &PgSettings, size: usize) -> Result<Pool, StoreError> {
+/// How every connection of the node connects: the URL, with the store's deadline, TCP
+/// keepalives (a dead database is found out on an idle connection) and a name.
+fn connection_config(settings: &PgSettings) -> Result<tokio_postgres::Config, StoreError> {
     let mut config: tokio_postgres::Config = settings.url.parse().map_err(|e| StoreError::Failed(Cause::new(e)))?;
     config.connect_timeout(settings.timeout);
     config.keepalives_idle(Duration::from_secs(10));
     config.application_name("meerkat");
+    Ok(config)
+}
+
+fn new_pool(settings: &PgSettings, size: usize) -> Result<Pool, StoreError> {
     let manager = Manager::from_config(
-        config,
+        connection_config(settings)?,
         NoTls,
         ManagerConfig {
             // A connection that died with the server is found out before it is reused.
