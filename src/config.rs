@@ -43,6 +43,88 @@ pub struct Config {
     pub shaper: std::collections::BTreeMap<String, Shaper>,
     /// Where `[general] storage` keeps its data when it is a database server.
     pub storage: Storage,
+    /// `[cluster]`: this node is one of several sharing the storage.
+    pub cluster: Option<Cluster>,
+}
+
+/// `[cluster]`: the nodes route to each other over NATS; they must share one PostgreSQL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// `nats://host:port` (several, comma-separated, for a NATS cluster).
+    #[serde(default = "default_nats_url")]
+    pub nats_url: String,
+    /// This node's name: unique in the cluster; letters, digits, `-` and `_`.
+    pub node: String,
+    /// Every subject the nodes use starts with it.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+    /// How often a node says it is alive.
+    #[serde(default = "default_heartbeat_ms")]
+    pub heartbeat_ms: u64,
+    /// A node not heard of for this long is gone: its sessions are unavailable.
+    #[serde(default = "default_peer_timeout_ms")]
+    pub peer_timeout_ms: u64,
+}
+
+fn default_nats_url() -> String {
+    "nats://127.0.0.1:4222".into()
+}
+
+fn default_subject_prefix() -> String {
+    "meerkat".into()
+}
+
+fn default_heartbeat_ms() -> u64 {
+    1000
+}
+
+fn default_peer_timeout_ms() -> u64 {
+    4000
+}
+
+impl Cluster {
+    /// What the core needs of it.
+    pub fn settings(&self) -> crate::core::cluster::ClusterSettings {
+        crate::core::cluster::ClusterSettings {
+            node: self.node.clone(),
+            prefix: self.subject_prefix.clone(),
+            heartbeat: std::time::Duration::from_millis(self.heartbeat_ms),
+            peer_timeout: std::time::Duration::from_millis(self.peer_timeout_ms),
+        }
+    }
+
+    fn validate(&self, storage: crate::store::Backend) -> Result<(), ConfigError> {
+        if storage != crate::store::Backend::Postgres {
+            return Err(invalid(
+                "cluster",
+                "the nodes of a cluster share one PostgreSQL: set [general] storage = \"postgres\"",
+            ));
+        }
+        let token = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !token(&self.node) {
+            return Err(invalid("cluster.node", "expected letters, digits, '-' or '_'"));
+        }
+        if !self.subject_prefix.split('.').all(token) {
+            return Err(invalid(
+                "cluster.subject_prefix",
+                "expected dot-separated words of letters, digits, '-' or '_'",
+            ));
+        }
+        if self.nats_url.split(',').any(|u| u.trim().is_empty()) {
+            return Err(invalid("cluster.nats_url", "expected nats://host:port"));
+        }
+        if self.heartbeat_ms < 50 {
+            return Err(invalid("cluster.heartbeat_ms", "expected at least 50"));
+        }
+        if self.peer_timeout_ms < 2 * self.heartbeat_ms {
+            return Err(invalid(
+                "cluster.peer_timeout_ms",
+                "expected at least twice heartbeat_ms",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[storage]`: the settings of the database backends.
@@ -966,6 +1048,7 @@ struct RawConfig {
     modules: Option<Modules>,
     shaper: std::collections::BTreeMap<String, Shaper>,
     storage: Storage,
+    cluster: Option<Cluster>,
 }
 
 impl Default for Config {
@@ -980,6 +1063,7 @@ impl Default for Config {
             modules: default_modules(),
             shaper: Default::default(),
             storage: Storage::default(),
+            cluster: None,
         }
     }
 }
@@ -1176,6 +1260,7 @@ impl Config {
             modules,
             shaper: raw.shaper,
             storage: raw.storage,
+            cluster: raw.cluster,
         };
         // Uploads on by default need somewhere to receive files: a listener naming the
         // handler. Listeners without one leave them off unless `[modules]` asks for them
@@ -1234,6 +1319,9 @@ impl Config {
         }
         if u32::from(pg.node_id) >= 1 << crate::core::archive::NODE_BITS {
             return Err(invalid("storage.postgres.node_id", "expected 0 to 63"));
+        }
+        if let Some(c) = &self.cluster {
+            c.validate(self.general.storage)?;
         }
         for (name, s) in &self.shaper {
             if s.max_rate == 0 {

@@ -19,6 +19,7 @@ pub mod core;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;
+pub mod nats;
 pub mod server;
 pub mod store;
 pub(crate) mod transport;

@@ -28,6 +28,8 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("account changes: {0}")]
     Lifecycle(#[from] crate::core::router::RouteError),
+    #[error("cluster: {0}")]
+    Cluster(#[from] crate::nats::JoinError),
     #[error("data directory {path}: {source}")]
     DataDir {
         path: std::path::PathBuf,
@@ -186,6 +188,11 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     })?;
     let core = open_core(&config).await?;
     core.start_lifecycle().await?;
+    let mut tasks = Vec::new();
+    if let Some(c) = &config.cluster {
+        tasks.extend(crate::nats::join(core.clone(), &c.nats_url, c.settings()).await?);
+        tracing::info!(node = %c.node, nats = %c.nats_url, "joined the cluster");
+    }
     let websockets: Arc<dyn WebSocketService> = Arc::new(crate::xmpp::websocket::XmppOverWebSocket::new(core.clone()));
     let bosh: Arc<dyn BoshService> = Arc::new(crate::xmpp::bosh::XmppOverBosh::new(
         core.clone(),
@@ -197,7 +204,6 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     };
 
     let mut announcements = Vec::new();
-    let mut tasks = Vec::new();
     let uploads_derive_base = config
         .modules
         .mod_http_upload

@@ -32,6 +32,7 @@ pub(crate) mod avatar_sync;
 pub(crate) mod blocking;
 pub(crate) mod caps;
 pub(crate) mod carbons;
+pub mod cluster;
 pub(crate) mod component;
 pub mod csi;
 pub(crate) mod delivery;
@@ -162,6 +163,8 @@ pub struct Core {
     resumptions: resumption::Resumptions,
     /// Requests with an idempotency key running in this process.
     in_flight: idempotency::InFlight,
+    /// This node's part in a cluster, once it joined one.
+    cluster: std::sync::OnceLock<Arc<cluster::Cluster>>,
 }
 
 impl Core {
@@ -223,7 +226,7 @@ impl Core {
         };
         if let Some(m) = &muc {
             for (host, domain) in m.domains() {
-                router.register_component(domain, Some(host), m.clone());
+                router.register_partitioned(domain, Some(host), m.clone());
             }
         }
         for (domain, service) in components {
@@ -273,7 +276,40 @@ impl Core {
             archive,
             resumptions: resumption::Resumptions::default(),
             in_flight: idempotency::InFlight::default(),
+            cluster: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Makes this core a node of a cluster whose messages go over `bus`; from now on the
+    /// other nodes hear of its sessions. Once only.
+    pub(crate) fn join_cluster(
+        &self,
+        settings: cluster::ClusterSettings,
+        bus: Arc<dyn cluster::Bus>,
+    ) -> Arc<cluster::Cluster> {
+        let joined = cluster::Cluster::new(settings, bus);
+        if self.cluster.set(joined.clone()).is_err() {
+            tracing::warn!("the core joined a second cluster; kept the first");
+            return self.cluster.get().expect("set before").clone();
+        }
+        self.sessions.set_news(joined.news());
+        joined
+    }
+
+    /// Waits until the stanzas this node sent to other nodes of its cluster are on their
+    /// way (see [`cluster::Cluster::flushed`]); at once without a cluster.
+    pub(crate) async fn settle(&self) {
+        if let Some(c) = self.cluster.get() {
+            c.flushed().await;
+        }
+    }
+
+    /// The node hosting `entity` of a partitioned service (a room), when that is another
+    /// node of a cluster.
+    pub(crate) fn host_of(&self, entity: &BareJid) -> Option<(&Arc<cluster::Cluster>, String)> {
+        let cluster = self.cluster.get()?;
+        let node = cluster.host_of(entity.as_str());
+        (node != cluster.node()).then_some((cluster, node))
     }
 
     pub fn accounts(&self) -> &Accounts {
@@ -296,7 +332,11 @@ impl Core {
 
     /// Every metric, in the Prometheus text format ([`metrics::CONTENT_TYPE`]).
     pub(crate) fn metrics_text(&self) -> String {
-        self.metrics.render(self.sessions.count_by_kind())
+        let mut text = self.metrics.render(self.sessions.count_by_kind());
+        if let Some(c) = self.cluster.get() {
+            text.push_str(&c.metrics_text());
+        }
+        text
     }
 
     /// Registers a bound XMPP session carried by `kind`. A session already bound to the

@@ -102,12 +102,22 @@ pub(crate) struct Router {
     components: HashMap<String, Option<String>>,
     /// Domains owned at runtime (external components while they are connected).
     attached: RwLock<HashMap<String, Attached>>,
+    /// Domains whose entities (rooms) live on one node of a cluster each
+    /// ([`super::cluster`]): a stanza to one of them goes to the node hosting it.
+    partitioned: std::collections::HashSet<String>,
 }
 
 impl Router {
     /// Makes `service` the owner of `domain` (prepped). The last registration wins.
     pub fn register(&mut self, domain: &str, service: Arc<dyn Service>) {
         self.services.insert(domain.to_owned(), service);
+    }
+
+    /// Like [`Router::register_component`], for a service whose entities each live on
+    /// one node of a cluster.
+    pub fn register_partitioned(&mut self, domain: &str, host: Option<&str>, service: Arc<dyn Service>) {
+        self.register_component(domain, host, service);
+        self.partitioned.insert(domain.to_owned());
     }
 
     /// Registers a component service on `domain`, belonging to the served `host`
@@ -212,13 +222,30 @@ impl Router {
         self.route_in_turn(core, from, stanza, &mut Turn::alone()).await
     }
 
+    /// [`Router::route`] for a stanza another node sent here because this node hosts
+    /// its destination: it is not sent on again.
+    pub async fn route_here(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        self.dispatch(core, from, stanza, &mut Turn::alone(), false).await
+    }
+
     /// [`Router::route`] for a stanza with a place in its sender's order.
     pub async fn route_in_turn(
         &self,
         core: &Core,
         from: Jid,
+        stanza: Element,
+        turn: &mut Turn,
+    ) -> Result<(), RouteError> {
+        self.dispatch(core, from, stanza, turn, true).await
+    }
+
+    async fn dispatch(
+        &self,
+        core: &Core,
+        from: Jid,
         mut stanza: Element,
         turn: &mut Turn,
+        forward: bool,
     ) -> Result<(), RouteError> {
         let to = match stanza.attr("to") {
             None => Jid::from(from.to_bare()),
@@ -255,6 +282,23 @@ impl Router {
             }
         };
         match owner {
+            Some(_) if forward && to.node().is_some() && self.partitioned.contains(to.domain().as_str()) => {
+                let kind = StanzaKind::of(&stanza.name);
+                match core.host_of(&to.to_bare()) {
+                    Some((cluster, node)) => {
+                        turn.in_order().await;
+                        cluster.route_to(&node, &from, &stanza);
+                    }
+                    None => {
+                        let service = owner.expect("matched Some just above");
+                        service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
+                    }
+                }
+                if let Some(kind) = kind {
+                    core.metrics.routed(kind);
+                }
+                Ok(())
+            }
             Some(service) => {
                 let kind = StanzaKind::of(&stanza.name);
                 service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;

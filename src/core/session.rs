@@ -98,6 +98,13 @@ pub enum Kick {
 }
 
 impl Kick {
+    /// The kick whose [`Kick::condition`] is `condition`.
+    pub(crate) fn from_condition(condition: &str) -> Option<Kick> {
+        [Kick::Conflict, Kick::TooSlow, Kick::Reset, Kick::Shutdown]
+            .into_iter()
+            .find(|k| k.condition() == condition)
+    }
+
     /// The RFC 6120 §4.9.3 stream error condition.
     pub fn condition(self) -> &'static str {
         match self {
@@ -152,6 +159,63 @@ pub struct Session {
     csi: Mutex<ClientState>,
     /// The bearer token the session was opened with (an event stream), if any.
     token: OnceLock<TokenBinding>,
+    /// When it was bound (ms since the Unix epoch): of two sessions bound to one full
+    /// JID on two nodes, the later one stays.
+    pub(crate) bound_at: u64,
+    /// Told of every change others need to see (a cluster's other nodes).
+    news: Option<Arc<dyn SessionNews>>,
+    /// Set for a session hosted by another node of the cluster: what is sent to it goes
+    /// there.
+    remote: Option<Box<Remote>>,
+}
+
+/// Where a session of another node lives and how to reach it.
+pub(crate) struct Remote {
+    pub node: Arc<str>,
+    pub link: Arc<dyn RemoteLink>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("node", &self.node).finish()
+    }
+}
+
+/// Carries stanzas and kicks to sessions hosted by other nodes (`core::cluster`).
+pub(crate) trait RemoteLink: Send + Sync {
+    fn deliver(&self, node: &str, to: &FullJid, stanza: Element);
+    fn kick(&self, node: &str, jid: &FullJid, reason: Kick);
+}
+
+/// Hears of every local session's opening, change of routing state and end, to tell
+/// the other nodes of a cluster.
+pub(crate) trait SessionNews: Send + Sync {
+    fn opened(&self, session: &Session);
+    fn changed(&self, session: &Session);
+    fn closed(&self, session: &Session);
+}
+
+impl std::fmt::Debug for dyn SessionNews {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionNews")
+    }
+}
+
+/// What the delivery rules of other nodes need of a session: its routing state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RoutingState {
+    pub available: bool,
+    pub priority: i8,
+    /// The last available presence, serialized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    /// JIDs sent directed presence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directed: Vec<String>,
+    pub wants_roster: bool,
+    pub carbons: bool,
+    pub detached: bool,
+    pub wants_blocklist: bool,
 }
 
 /// The bearer token a session was opened with: revoking the token ends the session
@@ -177,6 +241,10 @@ impl Session {
     pub fn send(&self, stanza: Element) -> bool {
         if self.ended.load(Ordering::Acquire) {
             return false;
+        }
+        if let Some(remote) = &self.remote {
+            remote.link.deliver(&remote.node, &self.jid, stanza);
+            return true;
         }
         if self.inactive.load(Ordering::Acquire) {
             return self.send_while_inactive(stanza);
@@ -318,7 +386,55 @@ impl Session {
         *k = Some(reason);
         self.ended.store(true, Ordering::Release);
         self.kicked.notify_one();
+        if let Some(remote) = &self.remote {
+            remote.link.kick(&remote.node, &self.jid, reason);
+        }
         true
+    }
+
+    /// The node hosting the session, when it is not this one.
+    pub(crate) fn remote_node(&self) -> Option<&str> {
+        self.remote.as_deref().map(|r| &*r.node)
+    }
+
+    fn changed(&self) {
+        if let Some(news) = &self.news {
+            news.changed(self);
+        }
+    }
+
+    /// The routing state, for the other nodes.
+    pub(crate) fn routing_state(&self) -> RoutingState {
+        let p = self.presence();
+        RoutingState {
+            available: p.available,
+            priority: p.priority,
+            last: p.last.as_ref().map(|e| {
+                let mut out = String::new();
+                e.write_to(&mut out, crate::xml::CLIENT_NS);
+                out
+            }),
+            directed: p.directed.iter().map(|j| j.to_string()).collect(),
+            wants_roster: self.wants_roster(),
+            carbons: self.carbons(),
+            detached: self.is_detached(),
+            wants_blocklist: self.wants_blocklist(),
+        }
+    }
+
+    /// Takes the routing state another node reported for a session it hosts.
+    pub(crate) fn apply_routing_state(&self, state: &RoutingState) {
+        {
+            let mut p = self.presence();
+            p.available = state.available;
+            p.priority = state.priority;
+            p.last = state.last.as_deref().and_then(|t| crate::xml::parse_element(t).ok());
+            p.directed = state.directed.iter().filter_map(|j| jid::Jid::new(j).ok()).collect();
+        }
+        self.wants_roster.store(state.wants_roster, Ordering::Relaxed);
+        self.carbons.store(state.carbons, Ordering::Relaxed);
+        self.detached.store(state.detached, Ordering::Relaxed);
+        self.wants_blocklist.store(state.wants_blocklist, Ordering::Relaxed);
     }
 
     /// Waits until the session is kicked, then says why. A session opened with a bearer
@@ -367,6 +483,7 @@ impl Session {
 
     pub(crate) fn set_detached(&self, detached: bool) {
         self.detached.store(detached, Ordering::Relaxed);
+        self.changed();
     }
 
     pub fn carbons(&self) -> bool {
@@ -375,6 +492,7 @@ impl Session {
 
     pub fn set_carbons(&self, on: bool) {
         self.carbons.store(on, Ordering::Relaxed);
+        self.changed();
     }
 
     pub fn wants_blocklist(&self) -> bool {
@@ -382,11 +500,15 @@ impl Session {
     }
 
     pub fn set_wants_blocklist(&self) {
-        self.wants_blocklist.store(true, Ordering::Relaxed);
+        if !self.wants_blocklist.swap(true, Ordering::Relaxed) {
+            self.changed();
+        }
     }
 
     pub fn set_wants_roster(&self) {
-        self.wants_roster.store(true, Ordering::Relaxed);
+        if !self.wants_roster.swap(true, Ordering::Relaxed) {
+            self.changed();
+        }
     }
 
     fn presence(&self) -> std::sync::MutexGuard<'_, PresenceState> {
@@ -409,40 +531,76 @@ impl Session {
 
     /// Available for routing without having sent presence (an event stream).
     pub(crate) fn mark_available(&self, priority: i8) {
-        let mut state = self.presence();
-        state.available = true;
-        state.priority = priority;
+        {
+            let mut state = self.presence();
+            state.available = true;
+            state.priority = priority;
+        }
+        self.changed();
     }
 
     /// Records an available presence; `true` when it is the initial one.
     pub(crate) fn set_available(&self, priority: i8, presence: Element) -> bool {
-        let mut state = self.presence();
-        let initial = !state.available;
-        state.available = true;
-        state.priority = priority;
-        state.last = Some(presence);
+        let initial = {
+            let mut state = self.presence();
+            let initial = !state.available;
+            state.available = true;
+            state.priority = priority;
+            state.last = Some(presence);
+            initial
+        };
+        self.changed();
         initial
     }
 
     /// Records unavailability; returns whether it was available and the JIDs it had
     /// sent directed presence to.
     pub(crate) fn set_unavailable(&self) -> (bool, Vec<jid::Jid>) {
-        let mut state = self.presence();
-        let was = state.available;
-        state.available = false;
-        state.last = None;
-        (was, std::mem::take(&mut state.directed))
+        let result = {
+            let mut state = self.presence();
+            let was = state.available;
+            state.available = false;
+            state.last = None;
+            (was, std::mem::take(&mut state.directed))
+        };
+        self.changed();
+        result
     }
 
     /// Remembers (or, for unavailable, forgets) directed presence sent to `to`.
     pub(crate) fn note_directed(&self, to: &jid::Jid, available: bool) {
-        let mut state = self.presence();
-        if !available {
-            state.directed.retain(|j| j != to);
-        } else if !state.directed.contains(to) {
-            state.directed.push(to.clone());
+        let changed = {
+            let mut state = self.presence();
+            let before = state.directed.len();
+            if !available {
+                state.directed.retain(|j| j != to);
+            } else if !state.directed.contains(to) {
+                state.directed.push(to.clone());
+            }
+            state.directed.len() != before
+        };
+        if changed {
+            self.changed();
         }
     }
+}
+
+/// What became of a session another node reported ([`Sessions::upsert_remote`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Upserted {
+    /// Now in the table (new, or its state updated).
+    Current,
+    /// A session bound later to the same full JID stays; the report is dropped.
+    Superseded,
+}
+
+/// A session another node reported.
+#[derive(Debug, Clone)]
+pub(crate) struct RemoteSession {
+    pub jid: FullJid,
+    pub kind: SessionKind,
+    pub bound_at: u64,
+    pub state: RoutingState,
 }
 
 /// The session table: bare JID → that account's sessions.
@@ -453,6 +611,8 @@ pub struct Sessions {
     next_id: AtomicU64,
     /// Handed to every session, which counts its own closing for a full queue.
     metrics: Arc<Metrics>,
+    /// Told of local sessions' news, in a cluster.
+    news: OnceLock<Arc<dyn SessionNews>>,
 }
 
 impl Sessions {
@@ -461,6 +621,40 @@ impl Sessions {
             sessions: RwLock::default(),
             next_id: AtomicU64::new(0),
             metrics,
+            news: OnceLock::new(),
+        }
+    }
+
+    /// From now on, `news` hears of every local session's opening, change and end.
+    pub(crate) fn set_news(&self, news: Arc<dyn SessionNews>) {
+        if self.news.set(news).is_err() {
+            tracing::warn!("the session table was given a second listener; kept the first");
+        }
+    }
+
+    fn new_session(&self, jid: FullJid, kind: SessionKind, queue: mpsc::Sender<Queued>, max_bytes: usize) -> Session {
+        Session {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            jid,
+            kind,
+            queue,
+            queued_bytes: Arc::new(AtomicUsize::new(0)),
+            max_bytes,
+            ended: AtomicBool::new(false),
+            kick: Mutex::new(None),
+            kicked: Notify::new(),
+            presence: Mutex::new(PresenceState::default()),
+            wants_roster: std::sync::atomic::AtomicBool::new(false),
+            carbons: AtomicBool::new(false),
+            detached: AtomicBool::new(false),
+            wants_blocklist: AtomicBool::new(false),
+            metrics: self.metrics.clone(),
+            inactive: AtomicBool::new(false),
+            csi: Mutex::new(ClientState::default()),
+            token: OnceLock::new(),
+            bound_at: now_ms(),
+            news: None,
+            remote: None,
         }
     }
 
@@ -474,27 +668,10 @@ impl Sessions {
         limits: Limits,
     ) -> Result<(Arc<Session>, Inbox), OpenError> {
         let (tx, rx) = mpsc::channel(limits.queue_len.max(1));
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
-        let session = Arc::new(Session {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
-            jid: jid.clone(),
-            kind,
-            queue: tx,
-            queued_bytes: queued_bytes.clone(),
-            max_bytes: limits.queue_bytes,
-            ended: AtomicBool::new(false),
-            kick: Mutex::new(None),
-            kicked: Notify::new(),
-            presence: Mutex::new(PresenceState::default()),
-            wants_roster: std::sync::atomic::AtomicBool::new(false),
-            carbons: AtomicBool::new(false),
-            detached: AtomicBool::new(false),
-            wants_blocklist: AtomicBool::new(false),
-            metrics: self.metrics.clone(),
-            inactive: AtomicBool::new(false),
-            csi: Mutex::new(ClientState::default()),
-            token: OnceLock::new(),
-        });
+        let mut session = self.new_session(jid.clone(), kind, tx, limits.queue_bytes);
+        session.news = self.news.get().cloned();
+        let session = Arc::new(session);
+        let queued_bytes = session.queued_bytes.clone();
         let replaced = {
             let mut table = self.sessions.write().expect("session table poisoned");
             let list = table.entry(bare_of(&jid).to_owned()).or_default();
@@ -511,19 +688,136 @@ impl Sessions {
         if let Some(old) = replaced {
             old.kick(Kick::Conflict);
         }
+        if let Some(news) = &session.news {
+            news.opened(&session);
+        }
         Ok((session, Inbox { rx, queued_bytes }))
     }
 
     /// Removes the session `id` of `jid`'s account (a no-op if it was replaced already).
     pub fn unregister(&self, jid: &FullJid, id: u64) {
+        let removed = {
+            let mut table = self.sessions.write().expect("session table poisoned");
+            let bare = bare_of(jid);
+            let mut removed = None;
+            if let Some(list) = table.get_mut(bare) {
+                if let Some(i) = list.iter().position(|s| s.id == id) {
+                    removed = Some(list.remove(i));
+                }
+                if list.is_empty() {
+                    table.remove(bare);
+                }
+            }
+            removed
+        };
+        if let Some(news) = removed.as_ref().and_then(|s| s.news.as_ref()) {
+            news.closed(removed.as_ref().expect("checked just above"));
+        }
+    }
+
+    /// Puts a session hosted by `node` in the table, or updates its state. Of two
+    /// sessions bound to one full JID, the one bound later stays (ties: the greater node
+    /// name); a local session that loses is kicked with `<conflict/>`. `me` is this
+    /// node's name.
+    pub(crate) fn upsert_remote(
+        &self,
+        me: &str,
+        node: &Arc<str>,
+        link: &Arc<dyn RemoteLink>,
+        reported: RemoteSession,
+    ) -> Upserted {
+        let mut kicked = None;
+        let outcome = {
+            let mut table = self.sessions.write().expect("session table poisoned");
+            let list = table.entry(bare_of(&reported.jid).to_owned()).or_default();
+            let mut outcome = Upserted::Current;
+            match list.iter().position(|s| s.jid == reported.jid) {
+                Some(i) if list[i].remote_node() == Some(&**node) && list[i].bound_at == reported.bound_at => {
+                    list[i].apply_routing_state(&reported.state);
+                }
+                Some(i) => {
+                    let held = &list[i];
+                    let held_node = held.remote_node().unwrap_or(me);
+                    if (held.bound_at, held_node) > (reported.bound_at, &**node) {
+                        outcome = Upserted::Superseded;
+                    } else {
+                        let old = list.remove(i);
+                        if old.remote.is_none() {
+                            kicked = Some(old);
+                        }
+                    }
+                }
+                None => {}
+            }
+            if outcome == Upserted::Current && !list.iter().any(|s| s.jid == reported.jid) {
+                let (tx, _) = mpsc::channel(1);
+                let mut session = self.new_session(reported.jid.clone(), reported.kind, tx, 0);
+                session.bound_at = reported.bound_at;
+                session.remote = Some(Box::new(Remote {
+                    node: node.clone(),
+                    link: link.clone(),
+                }));
+                session.apply_routing_state(&reported.state);
+                list.push(Arc::new(session));
+            }
+            if list.is_empty() {
+                table.remove(bare_of(&reported.jid));
+            }
+            outcome
+        };
+        if let Some(old) = kicked {
+            old.kick(Kick::Conflict);
+        }
+        outcome
+    }
+
+    /// Removes the session `node` reported for `jid`, bound at `bound_at`.
+    pub(crate) fn remove_remote(&self, node: &str, jid: &FullJid, bound_at: u64) -> Option<Arc<Session>> {
         let mut table = self.sessions.write().expect("session table poisoned");
         let bare = bare_of(jid);
-        if let Some(list) = table.get_mut(bare) {
-            list.retain(|s| s.id != id);
-            if list.is_empty() {
-                table.remove(bare);
-            }
+        let list = table.get_mut(bare)?;
+        let i = list
+            .iter()
+            .position(|s| &s.jid == jid && s.remote_node() == Some(node) && s.bound_at == bound_at)?;
+        let removed = list.remove(i);
+        if list.is_empty() {
+            table.remove(bare);
         }
+        Some(removed)
+    }
+
+    /// Removes every session hosted by `node` (it is gone, or restarted) and returns them.
+    pub(crate) fn remove_node(&self, node: &str) -> Vec<Arc<Session>> {
+        let mut table = self.sessions.write().expect("session table poisoned");
+        let mut removed = Vec::new();
+        table.retain(|_, list| {
+            list.retain(|s| {
+                let theirs = s.remote_node() == Some(node);
+                if theirs {
+                    removed.push(s.clone());
+                }
+                !theirs
+            });
+            !list.is_empty()
+        });
+        removed
+    }
+
+    /// Every session this node hosts.
+    pub(crate) fn local_sessions(&self) -> Vec<Arc<Session>> {
+        self.sessions
+            .read()
+            .expect("session table poisoned")
+            .values()
+            .flatten()
+            .filter(|s| s.remote.is_none())
+            .cloned()
+            .collect()
+    }
+
+    /// The session this node hosts for exactly `jid`.
+    pub(crate) fn local_session(&self, jid: &FullJid) -> Option<Arc<Session>> {
+        self.session(jid).filter(|s| s.remote.is_none())
     }
 
     /// Every session of the account.
@@ -564,15 +858,7 @@ impl Sessions {
 
     /// Kicks every session (shutdown).
     pub fn kick_all(&self, reason: Kick) {
-        let all: Vec<Arc<Session>> = self
-            .sessions
-            .read()
-            .expect("session table poisoned")
-            .values()
-            .flatten()
-            .cloned()
-            .collect();
-        for s in all {
+        for s in self.local_sessions() {
             s.kick(reason);
         }
     }
@@ -582,7 +868,7 @@ impl Sessions {
     pub(crate) fn count_by_kind(&self) -> SessionCounts {
         let mut counts = SessionCounts::default();
         let table = self.sessions.read().expect("session table poisoned");
-        for s in table.values().flatten() {
+        for s in table.values().flatten().filter(|s| s.remote.is_none()) {
             counts.add(s.kind);
         }
         counts
@@ -593,9 +879,16 @@ impl Sessions {
             .read()
             .expect("session table poisoned")
             .values()
-            .map(Vec::len)
-            .sum()
+            .flatten()
+            .filter(|s| s.remote.is_none())
+            .count()
     }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The bare part of a full JID's text: everything before the first `/` (a localpart or

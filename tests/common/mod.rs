@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod nats;
 pub mod postgres;
 pub mod slix;
 pub mod sse;
@@ -201,6 +202,27 @@ impl TestServer {
 
     /// Kills the server (SIGKILL) and starts it again on the same config and data dir.
     pub fn restart(&mut self) {
+        self.relaunch();
+    }
+
+    /// Sends the process the signal `name` (`STOP`, `CONT`, `TERM`, `KILL`).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Stops the server with SIGTERM (a graceful shutdown) and waits for it to exit.
+    pub fn stop_gracefully(&mut self) {
+        self.signal("TERM");
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same config and data dir (after a stop or a
+    /// `kill -9`); its listeners have new ports.
+    pub fn relaunch(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let (child, stderr, listeners) = launch(self.dir.path(), self.config_path.as_deref());

@@ -344,7 +344,10 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
-        messages::send(&self.core, &context.user.jid, message).await
+        let sent = messages::send(&self.core, &context.user.jid, message).await;
+        // The sender's next message may go through another node: this one goes first.
+        self.core.settle().await;
+        sent
     }
 
     async fn get_messages_with(
@@ -421,7 +424,9 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendRoomMessageResponse, ApiError> {
-        rooms::send(&self.core, &context.user.jid, &id, message).await
+        let sent = rooms::send(&self.core, &context.user.jid, &id, message).await;
+        self.core.settle().await;
+        sent
     }
 
     async fn set_room_config(
