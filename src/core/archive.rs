@@ -70,6 +70,8 @@ struct IdState {
     last: i64,
     /// Issued ids whose rows are not written yet (or whose write has not failed yet).
     pending: BTreeSet<i64>,
+    /// No id at or below this is issued any more ([`IdGen::horizon`] promised it).
+    promised: Option<i64>,
 }
 
 /// Ids issued together; they count as pending until this is dropped (after their write
@@ -108,6 +110,7 @@ impl IdGen {
                 node,
                 last,
                 pending: BTreeSet::new(),
+                promised: None,
             }),
         }
     }
@@ -122,7 +125,10 @@ impl IdGen {
     pub(crate) fn reserve(&self, now_ms: i64, n: usize) -> Reserved<'_> {
         let mut state = self.state();
         let step = state.step;
-        let first = ((now_ms << 16) + state.node).max(state.last + step);
+        let above_promise = state
+            .promised
+            .map_or(i64::MIN, |p| p + 1 + (state.node - p - 1).rem_euclid(step));
+        let first = ((now_ms << 16) + state.node).max(state.last + step).max(above_promise);
         let ids: Vec<i64> = (0..n as i64).map(|i| first + i * step).collect();
         state.last = ids.last().copied().unwrap_or(state.last);
         state.pending.extend(&ids);
@@ -130,6 +136,22 @@ impl IdGen {
             gen: self,
             ids,
             timestamp_ms: id_timestamp(first),
+        }
+    }
+
+    /// Up to where this generator's ids are settled for readers of an archive other
+    /// nodes write too: below its first pending id, or, with none pending, up to the
+    /// start of the millisecond `now_ms`, and nothing it issues from now on goes at or
+    /// below that (another node's reader may have read past it already).
+    pub fn horizon(&self, now_ms: i64) -> i64 {
+        let mut state = self.state();
+        match state.pending.first() {
+            Some(p) => p - 1,
+            None => {
+                let horizon = state.last.max((now_ms << 16) - 1);
+                state.promised = Some(state.promised.map_or(horizon, |p| p.max(horizon)));
+                horizon
+            }
         }
     }
 
@@ -361,6 +383,12 @@ impl Archive {
         self.ids.last_issued()
     }
 
+    /// Up to where this node's ids are settled for a reader on any node (see
+    /// [`IdGen::horizon`]).
+    pub fn horizon(&self) -> i64 {
+        self.ids.horizon(now_ms())
+    }
+
     /// Up to where every issued id is settled (see [`IdGen::settled`]).
     pub fn settled(&self) -> i64 {
         self.ids.settled()
@@ -499,7 +527,7 @@ pub(crate) async fn rows(
     }
     let forward = page.after_id.is_some();
     let before_id = if forward {
-        let settled = core.archive.settled().saturating_add(1);
+        let settled = core.archive_watermarks().await.0.saturating_add(1);
         Some(page.before_id.map_or(settled, |b| b.min(settled)))
     } else {
         page.before_id
@@ -686,6 +714,11 @@ mod tests {
         assert_eq!(g.settled(), 10, "11 and 12 may still be written");
         drop(first);
         assert_eq!((g.settled(), g.last_issued()), (13, 13));
+        // With nothing pending, a reader on another node may read up to the clock, and
+        // the next id goes above that even if its caller read the clock earlier.
+        let h = g.horizon(100);
+        assert_eq!(h, (100 << 16) - 1);
+        assert!(g.next(99) > h);
         assert!(g.reserve(0, 0).ids.is_empty());
         assert_eq!(g.settled(), g.last_issued());
     }

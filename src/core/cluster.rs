@@ -100,7 +100,31 @@ enum Wire {
     Kick { jid: String, reason: String },
     /// A stanza for a service you run the part of (a room you host).
     Route { from: String, stanza: String },
+    /// Tell me your archive's watermarks (on `all`).
+    Watermarks { node: String, inc: u64, ask: u64 },
+    /// The answer to `ask`: up to where this node's archive ids are settled, and the
+    /// newest it issued.
+    WatermarksAre { ask: u64, settled: i64, issued: i64 },
+    /// Read the account change log now; answer `ask`, if any, once read (on `all`).
+    AccountsChanged { node: String, inc: u64, ask: Option<u64> },
+    /// The answer to an `AccountsChanged` ask.
+    Done { ask: u64 },
 }
+
+/// A request for the peers' archive watermarks, collecting answers.
+struct Ask {
+    waiting: usize,
+    settled: i64,
+    issued: i64,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// How long a reader waits for the peers' watermarks before going on without those
+/// missing (a peer paused or gone has nothing settling that it could still show).
+const WATERMARK_WAIT: Duration = Duration::from_millis(200);
+
+/// How long an account change waits for the other nodes to apply it too.
+const ACCOUNTS_WAIT: Duration = Duration::from_secs(2);
 
 /// What a node knows of a peer.
 #[derive(Debug)]
@@ -121,6 +145,8 @@ pub(crate) struct Cluster {
     /// Interned peer names, shared by their proxies.
     names: Mutex<HashMap<String, Arc<str>>>,
     link: Arc<dyn RemoteLink>,
+    asks: Mutex<HashMap<u64, Ask>>,
+    next_ask: std::sync::atomic::AtomicU64,
 }
 
 /// What session proxies and the session table's news go through.
@@ -251,6 +277,8 @@ impl Cluster {
             peers: Mutex::default(),
             names: Mutex::default(),
             link,
+            asks: Mutex::default(),
+            next_ask: Default::default(),
         })
     }
 
@@ -299,6 +327,71 @@ impl Cluster {
         if tokio::time::timeout(FLUSH_WAIT, self.bus.flush()).await.is_err() {
             tracing::debug!("stanzas to other nodes did not leave within the flush wait");
         }
+    }
+
+    fn answered(&self, ask: u64, settled: i64, issued: i64) {
+        let mut asks = self.asks.lock().expect("ask table poisoned");
+        if let Some(a) = asks.get_mut(&ask) {
+            a.settled = a.settled.min(settled);
+            a.issued = a.issued.max(issued);
+            a.waiting = a.waiting.saturating_sub(1);
+            if a.waiting == 0 {
+                if let Some(done) = a.done.take() {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    /// Asks every live peer with `wire(ask)` and waits (at most `wait`) for their
+    /// answers, folded into (`settled`, `issued`) by [`Cluster::answered`].
+    async fn ask_all(&self, wire: impl FnOnce(u64) -> Wire, settled: i64, issued: i64, wait: Duration) -> (i64, i64) {
+        let peers = self.live_nodes().len() - 1;
+        if peers == 0 {
+            return (settled, issued);
+        }
+        let ask = self.next_ask.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (done, answered) = tokio::sync::oneshot::channel();
+        self.asks.lock().expect("ask table poisoned").insert(
+            ask,
+            Ask {
+                waiting: peers,
+                settled,
+                issued,
+                done: Some(done),
+            },
+        );
+        self.to_all(&wire(ask));
+        if tokio::time::timeout(wait, answered).await.is_err() {
+            tracing::debug!("not every node answered in time");
+        }
+        let a = self.asks.lock().expect("ask table poisoned").remove(&ask);
+        a.map_or((settled, issued), |a| (a.settled, a.issued))
+    }
+
+    /// Tells the other nodes the account change log has news, and returns once they all
+    /// read it (at most [`ACCOUNTS_WAIT`]).
+    pub(crate) async fn accounts_changed(&self) {
+        let wire = |ask| Wire::AccountsChanged {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            ask: Some(ask),
+        };
+        self.ask_all(wire, 0, 0, ACCOUNTS_WAIT).await;
+    }
+
+    /// The archive's watermarks across the cluster, from this node's own (`settled`,
+    /// `issued`): up to where every node's ids are settled (the least), and the newest id
+    /// any node issued (the greatest). Ids interleave across nodes, so a reader paging
+    /// forward must stop below every node's writes still under way, not only its own.
+    /// Costs one round trip to the live peers (at most [`WATERMARK_WAIT`]).
+    pub(crate) async fn watermarks(&self, settled: i64, issued: i64) -> (i64, i64) {
+        let wire = |ask| Wire::Watermarks {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            ask,
+        };
+        self.ask_all(wire, settled, issued, WATERMARK_WAIT).await
     }
 
     /// The nodes alive now (this one included), by name.
@@ -384,6 +477,8 @@ impl Cluster {
             | Wire::Session { node, inc, .. }
             | Wire::Down { node, inc, .. }
             | Wire::Snapshot { node, inc, .. }
+            | Wire::Watermarks { node, inc, .. }
+            | Wire::AccountsChanged { node, inc, .. }
                 if *node == *self.me =>
             {
                 if inc != self.inc {
@@ -426,6 +521,34 @@ impl Cluster {
                 for s in sessions {
                     self.upsert(core, &node, s);
                 }
+            }
+            Wire::Watermarks { node, inc, ask } => {
+                self.heard_from(core, &node, inc);
+                let answer = Wire::WatermarksAre {
+                    ask,
+                    settled: core.archive.horizon(),
+                    issued: core.archive.last_issued(),
+                };
+                publish(&*self.bus, format!("{}.node.{node}", self.settings.prefix), &answer);
+            }
+            Wire::WatermarksAre { ask, settled, issued } => self.answered(ask, settled, issued),
+            Wire::Done { ask } => self.answered(ask, i64::MAX, i64::MIN),
+            Wire::AccountsChanged { node, inc, ask } => {
+                self.heard_from(core, &node, inc);
+                // Reading the log takes queries: not in the way of the stanzas behind.
+                let (core, this) = (core.clone(), self.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = core.sync_account_changes().await {
+                        tracing::warn!(error = %e, "cannot apply account changes; will retry");
+                    }
+                    if let Some(ask) = ask {
+                        publish(
+                            &*this.bus,
+                            format!("{}.node.{node}", this.settings.prefix),
+                            &Wire::Done { ask },
+                        );
+                    }
+                });
             }
             Wire::Deliver { to, stanza } => {
                 let (Ok(to), Ok(stanza)) = (FullJid::new(&to), crate::xml::parse_element(&stanza)) else {

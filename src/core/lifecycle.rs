@@ -101,10 +101,22 @@ impl Core {
 
     /// Reads the account change log since the last read and applies what it finds.
     pub async fn sync_account_changes(&self) -> Result<(), RouteError> {
+        self.read_account_changes(false).await
+    }
+
+    /// [`Core::sync_account_changes`]. With `tell`, the other nodes of a cluster read the
+    /// log too before anything is applied here: once a session ends for a change, no
+    /// node still takes the old credentials.
+    async fn read_account_changes(&self, tell: bool) -> Result<(), RouteError> {
         let mut seen = self.lifecycle.seen.lock().await;
+        let mut told = !tell;
         for change in self.stores.accounts.account_changes(*seen).await? {
             self.accounts.forget(&change.jid);
             if !change.applied {
+                if let (false, Some(c)) = (told, self.cluster.get()) {
+                    c.accounts_changed().await;
+                    told = true;
+                }
                 self.apply(&change).await?;
             }
             *seen = change.seq;
@@ -132,7 +144,7 @@ impl Core {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = self.sync_account_changes().await {
+            if let Err(e) = self.read_account_changes(true).await {
                 tracing::warn!(error = %e, "cannot apply account changes; will retry");
             }
         }
@@ -155,7 +167,7 @@ impl Core {
     /// After a change of our own: apply it now. It is logged, so a failure here is
     /// retried by the next read of the log rather than reported to the caller.
     async fn settle_account_changes(&self) {
-        if let Err(e) = self.sync_account_changes().await {
+        if let Err(e) = self.read_account_changes(true).await {
             tracing::warn!(error = %e, "applying an account change failed; will retry");
         }
     }

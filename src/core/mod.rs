@@ -296,6 +296,15 @@ impl Core {
         joined
     }
 
+    /// Up to where archive ids are settled and the newest issued, across the cluster
+    /// when there is one ([`cluster::Cluster::watermarks`]).
+    pub(crate) async fn archive_watermarks(&self) -> (i64, i64) {
+        match self.cluster.get() {
+            Some(c) => c.watermarks(self.archive.horizon(), self.archive.last_issued()).await,
+            None => (self.archive.settled(), self.archive.last_issued()),
+        }
+    }
+
     /// Waits until the stanzas this node sent to other nodes of its cluster are on their
     /// way (see [`cluster::Cluster::flushed`]); at once without a cluster.
     pub(crate) async fn settle(&self) {

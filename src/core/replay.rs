@@ -109,7 +109,7 @@ impl Replay {
     /// Prepares the replay of what came after `after`, for a stream of `user` whose
     /// session is registered already.
     pub async fn start(core: &Core, user: &BareJid, after: i64) -> Result<Replay, StoreError> {
-        let until = core.archive.last_issued();
+        let until = core.archive_watermarks().await.1;
         let mut sources = Vec::new();
         if core.settings.archive {
             sources.push(Source::User(user.clone()));
@@ -139,7 +139,7 @@ impl Replay {
             if self.read_through >= self.until {
                 return Ok(None);
             }
-            let settled = core.archive.settled().min(self.until);
+            let settled = core.archive_watermarks().await.0.min(self.until);
             if settled <= self.read_through {
                 let since = *self.waiting_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= SETTLE_WAIT {

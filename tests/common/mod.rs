@@ -78,10 +78,8 @@ tls.mode = "tls"
 /// test process's private PostgreSQL (when it has a `[general]` table to say so in and
 /// names no storage itself); otherwise `config` as it is (SQLite in the data directory).
 pub fn on_chosen_storage(config: String) -> String {
-    if std::env::var("MEERKAT_TEST_STORAGE").as_deref() != Ok("postgres")
-        || !config.contains("[general]\n")
-        || config.contains("\nstorage = ")
-    {
+    let postgres = std::env::var("MEERKAT_TEST_STORAGE").as_deref() == Ok("postgres") || cluster_size() > 1;
+    if !postgres || !config.contains("[general]\n") || config.contains("\nstorage = ") {
         return config;
     }
     let url = postgres::shared().fresh_database().expect("a test database");
@@ -98,6 +96,47 @@ pub struct TestServer {
     pub config_path: Option<PathBuf>,
     /// handler name (`mongoose_client_api`, …) → (address, scheme)
     pub listeners: HashMap<String, (SocketAddr, String)>,
+    /// With `MEERKAT_TEST_CLUSTER=3`, the two other nodes of a cluster on the same
+    /// config: [`TestServer::addr`] then names a different node each time it is asked.
+    peers: Vec<Peer>,
+    turn: std::sync::atomic::AtomicUsize,
+}
+
+/// Another node of a test server's cluster.
+struct Peer {
+    child: Child,
+    listeners: Listeners,
+}
+
+/// Nodes per test server when `MEERKAT_TEST_CLUSTER` asks for a cluster (otherwise 1).
+fn cluster_size() -> usize {
+    std::env::var("MEERKAT_TEST_CLUSTER")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The nats-server of this test process's clusters.
+fn shared_nats() -> &'static nats::PrivateNats {
+    static NATS: std::sync::OnceLock<nats::PrivateNats> = std::sync::OnceLock::new();
+    NATS.get_or_init(nats::PrivateNats::start)
+}
+
+/// `config` (on PostgreSQL already) as node `i` of the cluster `name` (the servers of
+/// one test process share a nats-server; each cluster has subjects of its own).
+fn as_node(config: &str, name: &str, i: usize) -> String {
+    format!(
+        "{config}node_id = {i}\n\n[cluster]\nnats_url = \"{}\"\nnode = \"node{i}\"\nsubject_prefix = \"{name}\"\nheartbeat_ms = 100\npeer_timeout_ms = 1000\n",
+        shared_nats().url()
+    )
+}
+
+/// A cluster name unique on this machine.
+fn cluster_name() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("test{}x{n}", std::process::id())
 }
 
 impl TestServer {
@@ -110,8 +149,27 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let config_path = dir.path().join("meerkat.toml");
-        std::fs::write(&config_path, on_chosen_storage(make_config(&data))).expect("write config");
-        Self::spawn(dir, Some(config_path))
+        let given = make_config(&data);
+        let config = on_chosen_storage(given.clone());
+        // A cluster needs PostgreSQL: a config that chose its storage runs alone.
+        let nodes = if config != given { cluster_size() } else { 1 };
+        if nodes == 1 {
+            std::fs::write(&config_path, config).expect("write config");
+            return Self::spawn(dir, Some(config_path));
+        }
+        let name = cluster_name();
+        std::fs::write(&config_path, as_node(&config, &name, 0)).expect("write config");
+        let mut server = Self::spawn(dir, Some(config_path));
+        for i in 1..nodes {
+            // Same data directory: one certificate, one upload directory.
+            let path = server.dir.path().join(format!("meerkat-node{i}.toml"));
+            std::fs::write(&path, as_node(&config, &name, i)).expect("write config");
+            let (child, _, listeners) = launch(server.dir.path(), Some(&path));
+            server.peers.push(Peer { child, listeners });
+        }
+        // Heartbeats every 100 ms: the nodes know each other and their sessions.
+        std::thread::sleep(Duration::from_millis(600));
+        server
     }
 
     /// Starts with no config file at all, in a fresh working directory.
@@ -127,16 +185,30 @@ impl TestServer {
             dir,
             config_path,
             listeners,
+            peers: Vec::new(),
+            turn: Default::default(),
         }
     }
 
     pub fn addr(&self, handler: &str) -> SocketAddr {
-        self.listeners[handler].0
+        self.node_listeners()[handler].0
     }
 
     pub fn base_url(&self, handler: &str) -> String {
-        let (addr, scheme) = &self.listeners[handler];
+        let (addr, scheme) = &self.node_listeners()[handler];
         format!("{scheme}://{addr}")
+    }
+
+    /// The listeners of the next node in turn (always this one without a cluster).
+    fn node_listeners(&self) -> &Listeners {
+        if self.peers.is_empty() {
+            return &self.listeners;
+        }
+        let i = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (self.peers.len() + 1);
+        match i {
+            0 => &self.listeners,
+            _ => &self.peers[i - 1].listeners,
+        }
     }
 
     /// The generated client API client, authenticated as `user`/`password`.
@@ -337,6 +409,10 @@ fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std:
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        for p in &mut self.peers {
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
