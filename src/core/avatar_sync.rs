@@ -41,6 +41,10 @@ impl AvatarHashes {
             .unwrap_or_else(|p| p.into_inner())
             .insert(owner.to_owned(), hash.to_owned());
     }
+
+    pub(crate) fn forget(&self, owner: &str) {
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).remove(owner);
+    }
 }
 
 fn enabled(core: &Core) -> bool {
@@ -148,6 +152,8 @@ pub(crate) async fn vcard_set(core: &Core, owner: &BareJid, vcard: &Element) {
         if !hash_of(core, owner).await.is_empty() {
             super::pep::publish_for_owner(core, owner, METADATA, "current", Element::new("metadata", METADATA)).await;
             core.avatar_hashes.set(owner.as_str(), "");
+            core.cached_changed(super::cluster::Cache::AvatarHash, owner.as_str())
+                .await;
         }
         return;
     };
@@ -178,6 +184,8 @@ pub(crate) async fn vcard_set(core: &Core, owner: &BareJid, vcard: &Element) {
     )
     .await;
     core.avatar_hashes.set(owner.as_str(), &id);
+    core.cached_changed(super::cluster::Cache::AvatarHash, owner.as_str())
+        .await;
 }
 
 /// Adds the avatar hash to a presence `owner` broadcasts, unless it has one (§4).

@@ -50,7 +50,7 @@ impl BlockLists {
             .insert(owner.to_owned(), Arc::new(list));
     }
 
-    fn forget(&self, owner: &str) {
+    pub(crate) fn forget(&self, owner: &str) {
         self.cached.lock().unwrap_or_else(|p| p.into_inner()).remove(owner);
     }
 }
@@ -156,6 +156,8 @@ impl IqHandler for BlockingIq {
                 }
                 let list = store.blocklist(owner.as_str()).await.map_err(failed)?;
                 core.blocklists.set(owner.as_str(), list);
+                core.cached_changed(super::cluster::Cache::Blocklist, owner.as_str())
+                    .await;
                 push(core, &owner, item_list(name, &jids));
                 Ok(None)
             }

@@ -93,6 +93,10 @@ enum Wire {
         inc: u64,
         first: bool,
         sessions: Vec<Report>,
+        /// With the first part: the external components connected to me, and whether
+        /// each is hidden.
+        #[serde(default)]
+        components: Vec<(String, bool)>,
     },
     /// A stanza for the session `to` you host.
     Deliver { to: String, stanza: String },
@@ -109,6 +113,31 @@ enum Wire {
     AccountsChanged { node: String, inc: u64, ask: Option<u64> },
     /// The answer to an `AccountsChanged` ask.
     Done { ask: u64 },
+    /// An external component connected to me (`up`) or left (on `all`).
+    Component {
+        node: String,
+        inc: u64,
+        domain: String,
+        hidden: bool,
+        up: bool,
+    },
+    /// Forget what `cache` holds for `key`: it changed (on `all`).
+    Forget {
+        node: String,
+        inc: u64,
+        cache: Cache,
+        key: String,
+    },
+}
+
+/// A node's caches of stored state that a change on another node makes stale.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Cache {
+    /// Blocklists (XEP-0191), by owner.
+    Blocklist,
+    /// Avatar hashes for presence (XEP-0398), by owner.
+    AvatarHash,
 }
 
 /// A request for the peers' archive watermarks, collecting answers.
@@ -125,6 +154,22 @@ const WATERMARK_WAIT: Duration = Duration::from_millis(200);
 
 /// How long an account change waits for the other nodes to apply it too.
 const ACCOUNTS_WAIT: Duration = Duration::from_secs(2);
+
+/// An external component connected to another node: what is routed to its domain
+/// goes there.
+struct RemoteComponent {
+    node: String,
+}
+
+#[async_trait::async_trait]
+impl super::router::Service for RemoteComponent {
+    async fn handle(&self, core: &Core, stanza: super::router::Routed) -> Result<(), super::router::RouteError> {
+        if let Some(c) = core.cluster.get() {
+            c.route_to(&self.node, &stanza.from, &stanza.stanza);
+        }
+        Ok(())
+    }
+}
 
 /// What a node knows of a peer.
 #[derive(Debug)]
@@ -369,6 +414,33 @@ impl Cluster {
         a.map_or((settled, issued), |a| (a.settled, a.issued))
     }
 
+    /// Tells the other nodes an external component connected here for `domain` (`up`) or
+    /// left.
+    pub(crate) fn component(&self, domain: &str, hidden: bool, up: bool) {
+        self.to_all(&Wire::Component {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            domain: domain.to_owned(),
+            hidden,
+            up,
+        });
+    }
+
+    fn attach_component(&self, core: &Core, node: &str, domain: &str, hidden: bool) {
+        let service = Arc::new(RemoteComponent { node: node.to_owned() });
+        core.router.attach_remote(domain, node, service, hidden);
+    }
+
+    /// Tells the other nodes to forget what `cache` holds for `key`.
+    pub(crate) fn cached_changed(&self, cache: Cache, key: &str) {
+        self.to_all(&Wire::Forget {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            cache,
+            key: key.to_owned(),
+        });
+    }
+
     /// Tells the other nodes the account change log has news, and returns once they all
     /// read it (at most [`ACCOUNTS_WAIT`]).
     pub(crate) async fn accounts_changed(&self) {
@@ -479,6 +551,8 @@ impl Cluster {
             | Wire::Snapshot { node, inc, .. }
             | Wire::Watermarks { node, inc, .. }
             | Wire::AccountsChanged { node, inc, .. }
+            | Wire::Forget { node, inc, .. }
+            | Wire::Component { node, inc, .. }
                 if *node == *self.me =>
             {
                 if inc != self.inc {
@@ -512,11 +586,16 @@ impl Cluster {
                 inc,
                 first,
                 sessions,
+                components,
             } => {
                 // A snapshot answers a Hello: it says all there is to know of the peer.
                 self.heard_from(core, &node, inc);
                 if first {
                     core.sessions.remove_node(&node);
+                    core.router.detach_remote(None, &node);
+                    for (domain, hidden) in components {
+                        self.attach_component(core, &node, &domain, hidden);
+                    }
                 }
                 for s in sessions {
                     self.upsert(core, &node, s);
@@ -550,6 +629,27 @@ impl Cluster {
                     }
                 });
             }
+            Wire::Component {
+                node,
+                inc,
+                domain,
+                hidden,
+                up,
+            } => {
+                self.heard_from(core, &node, inc);
+                if up {
+                    self.attach_component(core, &node, &domain, hidden);
+                } else {
+                    core.router.detach_remote(Some(&domain), &node);
+                }
+            }
+            Wire::Forget { node, inc, cache, key } => {
+                self.heard_from(core, &node, inc);
+                match cache {
+                    Cache::Blocklist => core.blocklists.forget(&key),
+                    Cache::AvatarHash => core.avatar_hashes.forget(&key),
+                }
+            }
             Wire::Deliver { to, stanza } => {
                 let (Ok(to), Ok(stanza)) = (FullJid::new(&to), crate::xml::parse_element(&stanza)) else {
                     tracing::warn!("an unreadable stanza from another node was dropped");
@@ -581,6 +681,7 @@ impl Cluster {
     fn heard_from(&self, core: &Arc<Core>, node: &str, inc: u64) {
         if let Heard::Returned { restarted } = self.heard(node, inc) {
             if restarted {
+                core.router.detach_remote(None, node);
                 let gone = core.sessions.remove_node(node);
                 self.announce_gone(core, gone);
             }
@@ -627,6 +728,11 @@ impl Cluster {
                 inc: self.inc,
                 first: i == 0,
                 sessions: part,
+                components: if i == 0 {
+                    core.router.attached_here()
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -651,6 +757,7 @@ impl Cluster {
         };
         for node in gone {
             tracing::warn!(node = %node, "a cluster node is gone; its sessions are unavailable");
+            core.router.detach_remote(None, &node);
             let sessions = core.sessions.remove_node(&node);
             self.announce_gone(core, sessions);
         }

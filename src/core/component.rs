@@ -257,6 +257,9 @@ pub(crate) fn connect(
     let service: Arc<dyn Service> = component.clone();
     core.router
         .attach(domain, service, options.hidden, options.on_conflict)?;
+    if let Some(c) = core.cluster.get() {
+        c.component(domain, options.hidden, true);
+    }
     tracing::info!(domain, "external component connected");
     Ok((component, ComponentInbox { rx, queued_bytes }))
 }
@@ -267,6 +270,9 @@ pub(crate) fn disconnect(core: &Core, component: &Arc<Component>) {
     component.ended.store(true, Ordering::Release);
     let service: Arc<dyn Service> = component.clone();
     core.router.detach(&component.domain, &service);
+    if let (Some(c), false) = (core.cluster.get(), core.router.serves(&component.domain)) {
+        c.component(&component.domain, false, false);
+    }
     tracing::info!(domain = %component.domain, "external component disconnected");
 }
 

@@ -305,6 +305,15 @@ impl Core {
         }
     }
 
+    /// This node changed what `cache` holds for `key`: the other nodes of a cluster
+    /// forget theirs (they read it again from storage), before this returns.
+    pub(crate) async fn cached_changed(&self, cache: cluster::Cache, key: &str) {
+        if let Some(c) = self.cluster.get() {
+            c.cached_changed(cache, key);
+            c.flushed().await;
+        }
+    }
+
     /// Waits until the stanzas this node sent to other nodes of its cluster are on their
     /// way (see [`cluster::Cluster::flushed`]); at once without a cluster.
     pub(crate) async fn settle(&self) {

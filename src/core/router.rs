@@ -71,6 +71,8 @@ struct Attached {
     service: Arc<dyn Service>,
     /// Left out of the servers' disco#items.
     hidden: bool,
+    /// The node of a cluster the service is attached to, when not this one.
+    node: Option<String>,
 }
 
 /// Why a domain cannot be attached.
@@ -182,7 +184,11 @@ impl Router {
         if self.services.contains_key(domain) {
             return Err(AttachError::Served);
         }
-        let attached = Attached { service, hidden };
+        let attached = Attached {
+            service,
+            hidden,
+            node: None,
+        };
         let displaced = {
             let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
             match table.get(domain) {
@@ -205,9 +211,54 @@ impl Router {
         }
     }
 
+    /// Makes `service`, which forwards to the cluster's node `node`, the owner of
+    /// `domain`, unless a service attached here owns it.
+    pub fn attach_remote(&self, domain: &str, node: &str, service: Arc<dyn Service>, hidden: bool) {
+        if self.services.contains_key(domain) {
+            return;
+        }
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        if table.get(domain).is_some_and(|a| a.node.is_none()) {
+            tracing::warn!(
+                domain,
+                node,
+                "a component is attached here and on another node; kept ours"
+            );
+            return;
+        }
+        table.insert(
+            domain.to_owned(),
+            Attached {
+                service,
+                hidden,
+                node: Some(node.to_owned()),
+            },
+        );
+    }
+
+    /// Gives up `domain` if the node `node` owned it; every domain of `node` for `None`.
+    pub fn detach_remote(&self, domain: Option<&str>, node: &str) {
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        table.retain(|d, a| a.node.as_deref() != Some(node) || domain.is_some_and(|domain| domain != d));
+    }
+
+    /// The domains attached here (not on other nodes), and whether each is hidden.
+    pub fn attached_here(&self) -> Vec<(String, bool)> {
+        self.attached_table()
+            .iter()
+            .filter(|(_, a)| a.node.is_none())
+            .map(|(d, a)| (d.clone(), a.hidden))
+            .collect()
+    }
+
     /// Tells every attached service it is displaced by `why` (shutdown).
     pub fn displace_all(&self, why: Kick) {
-        let services: Vec<Attached> = self.attached_table().values().cloned().collect();
+        let services: Vec<Attached> = self
+            .attached_table()
+            .values()
+            .filter(|a| a.node.is_none())
+            .cloned()
+            .collect();
         for a in services {
             a.service.displaced(why);
         }
