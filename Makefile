@@ -37,7 +37,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration services contract tools java generate sdk sdk-test check-generated \
-        check-stale-guard ci clean bench bench-smoke bench-storage soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke
+        check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -50,6 +50,7 @@ help:
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
 	@echo "make bench-storage      one node on SQLite and on PostgreSQL, same workloads (~8 min)"
+	@echo "make bench-cluster      three nodes on one PostgreSQL and NATS: throughput, cross-node latency (~5 min)"
 	@echo "make soak               10 min of mixed load: nothing acknowledged lost, server stays flat"
 	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
@@ -118,11 +119,18 @@ bench:
 bench-smoke:
 	BENCH_SMOKE=1 BENCH_OUT=target/bench-smoke.md bash bench/run.sh
 	BENCH_SMOKE=1 BENCH_OUT=target/bench-storage-smoke.md bash bench/storage.sh
+	BENCH_SMOKE=1 BENCH_OUT=target/bench-cluster-smoke.md bash bench/cluster.sh
 
 # One node on SQLite (both durabilities) and on PostgreSQL, same workloads (~8 min);
 # report in target/bench-storage.md, see docs/performance.md. Not part of `make test`.
 bench-storage:
 	bash bench/storage.sh
+
+# Three nodes of a cluster on this machine (bench/cluster.sh): REST throughput and CPU per
+# message alone and in the cluster, same-node and cross-node delivery latency; report in
+# target/bench-cluster.md, see docs/performance.md. Not part of `make test`.
+bench-cluster: services
+	bash bench/cluster.sh
 
 # Mixed load for SOAK_SECONDS (600), then: every acknowledged message is in the archive,
 # the server's RSS, fds and threads stayed flat, its slow-reader defences worked. Report

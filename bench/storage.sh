@@ -29,40 +29,21 @@ say() { echo "bench-storage: $(date +%T) $*" >&2; }
 target_dir=${CARGO_TARGET_DIR:-target}
 cargo build --release -q -p meerkat -p meerkat-bench
 work="$(mktemp -d /tmp/meerkat-storage.XXXXXX)"
-chmod 755 "$work" # the postgres user reaches its data dir inside
 bin="$work/meerkat" load="$work/meerkat-bench"
 cp "$target_dir/release/meerkat" "$bin"
 cp "$target_dir/release/meerkat-bench" "$load"
 results="$work/results.jsonl"
-server_pid="" pg_data=""
+server_pid=""
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  say "installing PostgreSQL"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-fi
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
-# PostgreSQL refuses to run as root: as root, its programs run as the postgres user.
-pg_as() {
-  if [ "$(id -u)" = 0 ]; then (cd "$work" && setpriv --reuid postgres --regid postgres --init-groups "$@")
-  else (cd "$work" && "$@"); fi
-}
+source bench/postgres.sh
 
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "$pg_data" ] && pg_as "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 30 stop >/dev/null 2>&1
+  pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-pg="$work/postgres"
-mkdir -p "$pg"
-[ "$(id -u)" = 0 ] && chown postgres: "$pg"
-pg_port=$("$load" free-port)
-pg_as "$pg_bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 >/dev/null
-pg_data="$pg/data"
-pg_as "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg/postgres.log" -w -t 60 \
-  -o "-p $pg_port -k $pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-"$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE meerkat"
+pg_start
 
 api=$("$load" free-port) admin=$("$load" free-port) c2s=$("$load" free-port)
 config() { # configuration → config file
@@ -132,9 +113,7 @@ stop() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 # first, so none starts uncounted during a measured run).
 pids() { # storage
   if [ "$1" = postgres ]; then
-    local pm
-    pm=$(head -n1 "$pg_data/postmaster.pid")
-    { echo "$server_pid"; echo "$pm"; pgrep -P "$pm"; } | paste -sd, -
+    echo "$server_pid,$(pg_pids)"
   else
     echo "$server_pid"
   fi

@@ -280,10 +280,16 @@ async fn read_bodies(mut reader: xmpp::Reader, receipts: Arc<Receipts>, mut arri
 }
 
 /// Logs in `n` receivers `PREFIXi/r` and counts `<body>t=…</body>` arrivals.
-async fn receivers(c2s: SocketAddr, prefix: &str, n: u64, receipts: Arc<Receipts>) -> Vec<tokio::task::JoinHandle<()>> {
+/// Receiver `i` logs in at `c2s[i % len]` (several addresses: the nodes of a cluster).
+async fn receivers(
+    c2s: &[SocketAddr],
+    prefix: &str,
+    n: u64,
+    receipts: Arc<Receipts>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let mut handles = Vec::new();
     for i in 0..n {
-        let session = login(c2s, None, &format!("{prefix}{i}"), "r")
+        let session = login(c2s[i as usize % c2s.len()], None, &format!("{prefix}{i}"), "r")
             .await
             .unwrap_or_else(|e| panic!("receiver {prefix}{i} login: {e}"));
         handles.push(tokio::spawn(receive_loop(session, receipts.clone(), |_, _| {})));
@@ -301,11 +307,17 @@ fn percentiles(mut v: Vec<u32>) -> (f64, f64) {
 }
 
 /// REST send → XMPP delivery. Closed loop (as fast as answers come) unless `--rate`
-/// (messages/s in total) is given.
+/// (messages/s in total) is given. `--http` and `--c2s` may list several addresses
+/// (comma-separated, the nodes of a cluster): sender `s` posts to the `s`-th, receiver
+/// `r` logs in at the `r`-th, round the list.
 async fn rest_send(a: &Args) -> Value {
     let target = a.get("target");
-    let http = a.get("http");
-    let c2s = a.addr("c2s");
+    let http_list: Vec<String> = a.get("http").split(',').map(str::to_owned).collect();
+    let c2s: Vec<SocketAddr> = a
+        .get("c2s")
+        .split(',')
+        .map(|c| c.parse().expect("an address"))
+        .collect();
     let prefix = a.get("prefix");
     let users = a.num("users", 50);
     let senders = a.num("senders", 64);
@@ -313,7 +325,7 @@ async fn rest_send(a: &Args) -> Value {
     let rate = a.num("rate", 0);
     let pids = pid_list(a);
     let receipts = Arc::new(Receipts::default());
-    let handles = receivers(c2s, &prefix, users, receipts.clone()).await;
+    let handles = receivers(&c2s, &prefix, users, receipts.clone()).await;
     let client = http_client(senders as usize);
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
@@ -323,7 +335,7 @@ async fn rest_send(a: &Args) -> Value {
         let (client, target, http, prefix, stop, sent, errors) = (
             client.clone(),
             target.clone(),
-            http.clone(),
+            http_list[s as usize % http_list.len()].clone(),
             prefix.clone(),
             stop.clone(),
             sent.clone(),
@@ -528,7 +540,7 @@ async fn room_fanout(a: &Args) -> Value {
         }
     }
     let receipts = Arc::new(Receipts::default());
-    let handles = receivers(c2s, &prefix, online, receipts.clone()).await;
+    let handles = receivers(&[c2s], &prefix, online, receipts.clone()).await;
 
     let url = format!("http://{http}/api/rooms/{room}/messages");
     let stop = Arc::new(AtomicBool::new(false));
