@@ -409,12 +409,19 @@ async fn nodes_recover_by_themselves_from_a_pause_a_nats_restart_and_a_postgres_
     bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
     delivery_recovers(&c.nodes[0], &mut bob, Duration::from_secs(5), "start").await;
 
-    // node1 paused for three peer timeouts: the others let its sessions go; once it
-    // runs again they hear of it and take its sessions back.
+    // carol, on node2, sees bob's presence.
+    let (mut carol, _) = online(&c.nodes[2], "carol@localhost/desk", "secret", Transport::StartTls).await;
+    befriend(&mut carol, "carol@localhost", &mut bob, "bob@localhost").await;
+
+    // node1 paused for three peer timeouts: the others let its sessions go (carol sees
+    // bob go); once it runs again they hear of it and take its sessions back (carol sees
+    // bob again).
     c.nodes[1].signal("STOP");
-    tokio::time::sleep(PEER_TIMEOUT * 3).await;
+    next_stanza(&mut carol, is_presence(PresenceType::Unavailable, "bob@localhost")).await;
+    tokio::time::sleep(PEER_TIMEOUT * 2).await;
     send(&c.nodes[0], "alice", "bob", "during the pause").await.unwrap();
     c.nodes[1].signal("CONT");
+    next_stanza(&mut carol, is_presence(PresenceType::None, "bob@localhost")).await;
     delivery_recovers(&c.nodes[0], &mut bob, Duration::from_secs(15), "after the pause").await;
 
     // NATS restarted: messages are still accepted (and archived) meanwhile; routing

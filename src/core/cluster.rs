@@ -2,7 +2,7 @@
 //! routing to all of them.
 //!
 //! Every node keeps the whole session table: its own sessions, and a proxy of each session
-//! another node hosts ([`Session::remote_node`]), with the routing state the delivery rules
+//! another node hosts (`Session::remote_node`), with the routing state the delivery rules
 //! read (RFC 6121 §8: availability, priority, last presence; roster and blocklist interest;
 //! carbons). So every rule runs unchanged wherever a stanza enters; what is sent to a proxy
 //! goes to its node, which queues it for the real session. A node tells the others of each
@@ -22,7 +22,7 @@
 //! whatever was known of it. A restarted node is told by its new incarnation number.
 //!
 //! The same full JID bound on two nodes ends with one: the later bind wins (ties: the
-//! greater node name), on every node alike ([`Sessions::upsert_remote`]).
+//! greater node name), on every node alike (`Sessions::upsert_remote`).
 
 use super::session::{Kick, RemoteLink, RemoteSession, RoutingState, Session, SessionKind, SessionNews, Upserted};
 use super::Core;
@@ -177,6 +177,9 @@ struct Peer {
     inc: u64,
     last_seen: Instant,
     alive: bool,
+    /// This node told the peer's contacts its sessions were gone: when its snapshot
+    /// comes, the sessions still there are announced again.
+    announced_gone: bool,
 }
 
 /// This node's part in the cluster.
@@ -517,6 +520,7 @@ impl Cluster {
                     inc,
                     last_seen: now,
                     alive: true,
+                    announced_gone: p.announced_gone && !restarted,
                 };
                 Heard::Returned { restarted }
             }
@@ -527,6 +531,7 @@ impl Cluster {
                         inc,
                         last_seen: now,
                         alive: true,
+                        announced_gone: false,
                     },
                 );
                 Heard::Returned { restarted: false }
@@ -597,8 +602,16 @@ impl Cluster {
                         self.attach_component(core, &node, &domain, hidden);
                     }
                 }
+                let returned: Vec<FullJid> = sessions
+                    .iter()
+                    .filter(|s| s.state.available)
+                    .filter_map(|s| FullJid::new(&s.jid).ok())
+                    .collect();
                 for s in sessions {
                     self.upsert(core, &node, s);
+                }
+                if self.take_announced_gone(&node) {
+                    self.announce_returned(core, returned);
                 }
             }
             Wire::Watermarks { node, inc, ask } => {
@@ -683,7 +696,7 @@ impl Cluster {
             if restarted {
                 core.router.detach_remote(None, node);
                 let gone = core.sessions.remove_node(node);
-                self.announce_gone(core, gone);
+                self.announce_gone(core, node, gone, false);
             }
             tracing::info!(node, restarted, "a cluster node joined");
             self.to_all(&Wire::Hello {
@@ -759,15 +772,48 @@ impl Cluster {
             tracing::warn!(node = %node, "a cluster node is gone; its sessions are unavailable");
             core.router.detach_remote(None, &node);
             let sessions = core.sessions.remove_node(&node);
-            self.announce_gone(core, sessions);
+            self.announce_gone(core, &node, sessions, true);
         }
     }
 
-    /// Sessions of a node that went away without a word: the live node with the least
-    /// name sends unavailable presence for them, as their node would have.
-    fn announce_gone(&self, core: &Arc<Core>, sessions: Vec<Arc<Session>>) {
+    /// Whether this node announced `node`'s sessions gone since it last heard of them
+    /// (and forgets that it did: they are announced back once).
+    fn take_announced_gone(&self, node: &str) -> bool {
+        let mut peers = self.peers.lock().expect("peer table poisoned");
+        peers
+            .get_mut(node)
+            .is_some_and(|p| std::mem::take(&mut p.announced_gone))
+    }
+
+    /// Sessions that came back with their node's snapshot after this node announced them
+    /// gone: their last presence to their contacts again.
+    fn announce_returned(&self, core: &Arc<Core>, jids: Vec<FullJid>) {
+        let sessions: Vec<Arc<Session>> = jids.iter().filter_map(|j| core.sessions.session(j)).collect();
+        if sessions.is_empty() {
+            return;
+        }
+        let core = core.clone();
+        tokio::spawn(async move {
+            for s in sessions {
+                if let Err(e) = super::presence::session_returned(&core, &s).await {
+                    tracing::warn!(jid = %s.jid, error = %e, "presence for a returned session failed");
+                }
+            }
+        });
+    }
+
+    /// Sessions of `node`, which went away without a word: the live node with the least
+    /// name sends unavailable presence for them, as their node would have. With
+    /// `may_return` (the node did not restart: it may just be slow), it remembers it did.
+    fn announce_gone(&self, core: &Arc<Core>, node: &str, sessions: Vec<Arc<Session>>, may_return: bool) {
         if sessions.is_empty() || self.live_nodes().first().map(String::as_str) != Some(&*self.me) {
             return;
+        }
+        if let (true, Some(p)) = (
+            may_return,
+            self.peers.lock().expect("peer table poisoned").get_mut(node),
+        ) {
+            p.announced_gone = true;
         }
         let core = core.clone();
         tokio::spawn(async move {

@@ -153,6 +153,15 @@ pub(crate) async fn send_unavailable(core: &Core, owner: &BareJid, contact: &Bar
     Ok(())
 }
 
+/// A session of another node is back after this node told its contacts it was gone (the
+/// node was paused, or cut off): its last presence to them again.
+pub(crate) async fn session_returned(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+    match session.last_presence() {
+        Some(p) => broadcast(core, &session.jid, &p).await,
+        None => Ok(()),
+    }
+}
+
 /// The session is going away: unavailable presence to whoever saw it available.
 pub(crate) async fn session_ended(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
     unavailable(core, session, None).await
