@@ -198,6 +198,27 @@ async fn messages_presence_and_event_streams_cross_nodes_and_a_full_jid_bound_tw
     bob.send_end().await.unwrap();
     next_stanza(&mut alice, is_presence(PresenceType::Unavailable, "bob@localhost")).await;
 
+    // An event stream opened with a bearer token on node2 ends when the token is revoked
+    // through node0.
+    let token = match n1.client_as("alice@localhost", "secret").create_token().await.unwrap() {
+        meerkat_client_api::CreateTokenResponse::TokenCreated(t) => t,
+        other => panic!("{other:?}"),
+    };
+    let mut with_token = EventStream::open_as(n2, "", Some(&format!("Bearer {}", token.token)))
+        .await
+        .unwrap_or_else(|(status, body)| panic!("{status} {body}"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = n0
+        .client_as("alice@localhost", "secret")
+        .revoke_token(token.id.clone())
+        .await
+        .unwrap();
+    assert_eq!(r, meerkat_client_api::RevokeTokenResponse::TokenRevoked);
+    assert!(
+        with_token.ends_within(Duration::from_secs(2)).await,
+        "the stream outlived its token"
+    );
+
     // Conflict: carol binds "desk" on node0, then on node2: the first stream ends.
     let carol: Jid = "carol@localhost".parse().unwrap();
     let (_, mut first) = raw_login(

@@ -699,6 +699,7 @@ impl Cluster {
                 self.announce_gone(core, node, gone, false);
             }
             tracing::info!(node, restarted, "a cluster node joined");
+            self.rooms_may_move(core);
             self.to_all(&Wire::Hello {
                 node: self.settings.node.clone(),
                 inc: self.inc,
@@ -768,11 +769,27 @@ impl Cluster {
                 })
                 .collect()
         };
+        if !gone.is_empty() {
+            self.rooms_may_move(core);
+        }
         for node in gone {
             tracing::warn!(node = %node, "a cluster node is gone; its sessions are unavailable");
             core.router.detach_remote(None, &node);
             let sessions = core.sessions.remove_node(&node);
             self.announce_gone(core, &node, sessions, true);
+        }
+    }
+
+    /// The live nodes changed, and with them the hosts of some rooms: idle rooms are read
+    /// again from storage.
+    fn rooms_may_move(&self, core: &Arc<Core>) {
+        if let Some(muc) = core.muc.clone() {
+            let core = core.clone();
+            tokio::spawn(async move {
+                if let Err(e) = muc.reload_idle(&*core.stores.muc).await {
+                    tracing::warn!(error = %e, "rooms could not be read again after the nodes changed");
+                }
+            });
         }
     }
 

@@ -21,6 +21,7 @@ use jid::{BareJid, FullJid};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 
 /// How much a session may hold and how many an account may have.
@@ -216,6 +217,10 @@ pub(crate) struct RoutingState {
     pub carbons: bool,
     pub detached: bool,
     pub wants_blocklist: bool,
+    /// The bearer token an event stream was opened with: revoking it on any node ends
+    /// the stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// The bearer token a session was opened with: revoking the token ends the session
@@ -419,6 +424,7 @@ impl Session {
             carbons: self.carbons(),
             detached: self.is_detached(),
             wants_blocklist: self.wants_blocklist(),
+            token: self.token_id().map(str::to_owned),
         }
     }
 
@@ -435,6 +441,13 @@ impl Session {
         self.carbons.store(state.carbons, Ordering::Relaxed);
         self.detached.store(state.detached, Ordering::Relaxed);
         self.wants_blocklist.store(state.wants_blocklist, Ordering::Relaxed);
+        if let (Some(id), None) = (&state.token, self.token.get()) {
+            // A proxy's expiry is its node's business: it never waits for it here.
+            let _ = self.token.set(TokenBinding {
+                id: id.clone(),
+                expires: tokio::time::Instant::now() + Duration::from_secs(10 * 365 * 86_400),
+            });
+        }
     }
 
     /// Waits until the session is kicked, then says why. A session opened with a bearer
@@ -465,6 +478,7 @@ impl Session {
         if self.token.set(TokenBinding { id, expires }).is_err() {
             tracing::warn!(jid = %self.jid, "a session was bound to a second token; kept the first");
         }
+        self.changed();
     }
 
     /// The id of the bearer token the session was opened with, if any.
@@ -874,14 +888,9 @@ impl Sessions {
         counts
     }
 
+    /// Sessions this node hosts.
     pub fn session_count(&self) -> usize {
-        self.sessions
-            .read()
-            .expect("session table poisoned")
-            .values()
-            .flatten()
-            .filter(|s| s.remote.is_none())
-            .count()
+        self.local_sessions().len()
     }
 }
 
@@ -1161,6 +1170,137 @@ mod tests {
             counts(&table),
             (0, 2, 2),
             "the replaced session leaving changes nothing"
+        );
+    }
+
+    /// Records what the cluster would carry.
+    #[derive(Default)]
+    struct Wire {
+        delivered: Mutex<Vec<(String, String, String)>>,
+        kicked: Mutex<Vec<(String, String)>>,
+        news: Mutex<Vec<String>>,
+    }
+
+    impl RemoteLink for Wire {
+        fn deliver(&self, node: &str, to: &FullJid, stanza: Element) {
+            self.delivered
+                .lock()
+                .unwrap()
+                .push((node.into(), to.to_string(), stanza.name.clone()));
+        }
+        fn kick(&self, node: &str, jid: &FullJid, reason: Kick) {
+            self.kicked
+                .lock()
+                .unwrap()
+                .push((node.into(), format!("{jid} {}", reason.condition())));
+        }
+    }
+
+    impl SessionNews for Wire {
+        fn opened(&self, s: &Session) {
+            self.news.lock().unwrap().push(format!("opened {}", s.jid));
+        }
+        fn changed(&self, s: &Session) {
+            self.news.lock().unwrap().push(format!("changed {}", s.jid));
+        }
+        fn closed(&self, s: &Session) {
+            self.news.lock().unwrap().push(format!("closed {}", s.jid));
+        }
+    }
+
+    fn reported(jid: &str, bound_at: u64, available: bool) -> RemoteSession {
+        RemoteSession {
+            jid: full(jid),
+            kind: SessionKind::XmppTcp,
+            bound_at,
+            state: RoutingState {
+                available,
+                priority: 3,
+                ..RoutingState::default()
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_of_another_node_is_routed_to_through_its_link_and_leaves_with_its_node() {
+        let (table, _) = table();
+        let wire = Arc::new(Wire::default());
+        let link: Arc<dyn RemoteLink> = wire.clone();
+        let b: Arc<str> = Arc::from("b");
+        assert_eq!(
+            table.upsert_remote("a", &b, &link, reported("bob@localhost/phone", 5, true)),
+            Upserted::Current
+        );
+        let bob = BareJid::new("bob@localhost").unwrap();
+        let proxies = table.sessions_of(&bob);
+        assert_eq!(proxies.len(), 1);
+        assert!(table.any_available("bob@localhost"));
+        assert_eq!((proxies[0].priority(), proxies[0].remote_node()), (3, Some("b")));
+        assert!(proxies[0].send(xml("<message/>")));
+        assert_eq!(
+            *wire.delivered.lock().unwrap(),
+            [("b".into(), "bob@localhost/phone".into(), "message".into())]
+        );
+        // The table counts only this node's own sessions.
+        assert_eq!(table.session_count(), 0);
+        // A newer report of the same session updates it in place.
+        table.upsert_remote("a", &b, &link, reported("bob@localhost/phone", 5, false));
+        assert!(!table.any_available("bob@localhost"));
+        assert_eq!(table.remove_node("b").len(), 1);
+        assert!(table.sessions_of(&bob).is_empty());
+    }
+
+    #[tokio::test]
+    async fn of_one_full_jid_bound_on_two_nodes_the_later_bind_stays() {
+        let (table, _) = table();
+        let wire = Arc::new(Wire::default());
+        let link: Arc<dyn RemoteLink> = wire.clone();
+        let b: Arc<str> = Arc::from("b");
+        let (local, _inbox) = table
+            .register(full("bob@localhost/phone"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        // An older bind elsewhere loses: the local session stays, nothing is kicked.
+        let older = reported("bob@localhost/phone", local.bound_at - 1, true);
+        assert_eq!(table.upsert_remote("a", &b, &link, older), Upserted::Superseded);
+        assert!(!local.is_ended());
+        // A later one wins: the local session is told <conflict/>, the proxy takes its place.
+        let later = reported("bob@localhost/phone", local.bound_at + 1, true);
+        assert_eq!(table.upsert_remote("a", &b, &link, later), Upserted::Current);
+        assert_eq!(local.kicked().await, Kick::Conflict);
+        let now = table.session(&full("bob@localhost/phone")).unwrap();
+        assert_eq!(now.remote_node(), Some("b"));
+        // Binding here again replaces the proxy: its node is told to kick its session.
+        let (_again, _inbox) = table
+            .register(full("bob@localhost/phone"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        assert_eq!(
+            *wire.kicked.lock().unwrap(),
+            [("b".into(), "bob@localhost/phone conflict".into())]
+        );
+    }
+
+    #[test]
+    fn local_sessions_tell_the_cluster_of_their_opening_changes_and_end() {
+        let (table, _) = table();
+        let wire = Arc::new(Wire::default());
+        table.set_news(wire.clone());
+        let (s, _inbox) = table
+            .register(full("alice@localhost/desk"), SessionKind::XmppTcp, limits(8))
+            .unwrap();
+        s.set_available(1, xml("<presence/>"));
+        s.set_wants_roster();
+        s.set_wants_roster(); // no change, no news
+        table.unregister(&s.jid, s.id);
+        let state = s.routing_state();
+        assert!(state.available && state.wants_roster && state.last.is_some());
+        assert_eq!(
+            *wire.news.lock().unwrap(),
+            [
+                "opened alice@localhost/desk",
+                "changed alice@localhost/desk",
+                "changed alice@localhost/desk",
+                "closed alice@localhost/desk"
+            ]
         );
     }
 }

@@ -295,6 +295,39 @@ impl Muc {
         Ok(())
     }
 
+    /// In a cluster a room is hosted by one node, and another may have changed or
+    /// destroyed a persistent room while it hosted it. When the nodes change, rooms with
+    /// nobody in them are read again from storage (those no longer stored go), so a
+    /// node that becomes a room's host starts from what is stored.
+    pub(crate) async fn reload_idle(&self, store: &dyn MucStore) -> Result<(), StoreError> {
+        let mut stored = HashMap::new();
+        for domain in self.domains.values() {
+            for record in store.muc_rooms(domain).await? {
+                stored.insert(record.jid.clone(), record);
+            }
+        }
+        // A room locked now is in use: it stays as it is.
+        let idle = |e: &Entry| e.room.try_lock().is_ok_and(|r| r.occupants.is_empty() && r.stored);
+        let mut rooms = self.rooms();
+        rooms.retain(|jid, e| !idle(e) || stored.contains_key(jid));
+        for (jid, record) in stored {
+            if rooms.get(&jid).is_some_and(|e| !idle(e)) {
+                continue;
+            }
+            if let Some(room) = room_from_record(&record) {
+                let summary = Summary::of(&room);
+                rooms.insert(
+                    jid,
+                    Entry {
+                        room: Arc::new(tokio::sync::Mutex::new(room)),
+                        summary,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn find(&self, room: &BareJid) -> Option<Slot> {
         self.rooms().get(room.as_str()).map(|e| e.room.clone())
     }

@@ -924,3 +924,38 @@ async fn limits_on_rooms_per_owner_and_nick_length_are_kept() {
         .await;
     assert_eq!(too_long.as_deref(), Some("not-acceptable"));
 }
+
+#[tokio::test]
+async fn when_the_nodes_change_an_idle_room_is_read_again_from_storage_and_a_busy_one_is_left_alone() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let (alice, bob) = coven(&h, &field("persistentroom", "1")).await;
+    let muc = h.core.muc.clone().unwrap();
+    let store = &*h.core.stores.muc;
+    let jid = BareJid::new(ROOM).unwrap();
+    let subject = || async { muc.find(&jid).unwrap().lock().await.subject.clone() };
+    // Another node changed the stored room while it hosted it.
+    let mut record = store
+        .muc_rooms("conference.localhost")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.jid == ROOM)
+        .unwrap();
+    record.subject = "Fair is foul".into();
+    store.put_muc_room(&record).await.unwrap();
+
+    muc.reload_idle(store).await.unwrap();
+    assert_eq!(subject().await, "", "a room with occupants is this node's to keep");
+
+    for (client, nick) in [(&alice, "crone"), (&bob, "hag")] {
+        h.send(client, &format!("<presence to='{ROOM}/{nick}' type='unavailable'/>"))
+            .await;
+    }
+    muc.reload_idle(store).await.unwrap();
+    assert_eq!(subject().await, "Fair is foul");
+
+    // A room no longer stored (destroyed elsewhere) goes.
+    store.delete_muc_room(ROOM).await.unwrap();
+    muc.reload_idle(store).await.unwrap();
+    assert!(muc.find(&jid).is_none());
+}
