@@ -11,48 +11,24 @@
 
 use crate::core::cluster::{Bus, Cluster, ClusterSettings};
 use crate::core::Core;
-use futures::future::BoxFuture;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Messages waiting to be published, at most.
 const OUTBOX: usize = 65_536;
 
-enum Outgoing {
-    Publish(String, Vec<u8>),
-    /// Answer once everything before has reached the server.
-    Flush(oneshot::Sender<()>),
-}
-
 struct NatsBus {
-    outbox: mpsc::Sender<Outgoing>,
-    /// Messages handed to the outbox so far, and how many of them are known flushed.
-    published: AtomicU64,
-    flushed: AtomicU64,
+    outbox: mpsc::Sender<(String, Vec<u8>)>,
     dropped: AtomicU64,
 }
 
 impl Bus for NatsBus {
-    fn flush(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let upto = self.published.load(Ordering::Acquire);
-            if self.flushed.load(Ordering::Acquire) >= upto {
-                return;
-            }
-            let (done, flushed) = oneshot::channel();
-            if self.outbox.try_send(Outgoing::Flush(done)).is_ok() && flushed.await.is_ok() {
-                self.flushed.fetch_max(upto, Ordering::AcqRel);
-            }
-        })
-    }
-
     fn publish(&self, subject: String, payload: Vec<u8>) {
-        self.published.fetch_add(1, Ordering::AcqRel);
-        if self.outbox.try_send(Outgoing::Publish(subject, payload)).is_err() {
+        if self.outbox.try_send((subject, payload)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!(
@@ -71,8 +47,9 @@ pub enum JoinError {
     Nats { url: String, message: String },
 }
 
-/// Connects `core` to the cluster over the NATS server(s) at `url` and runs its three
-/// tasks: publishing, receiving, and the heartbeat.
+/// Connects `core` to the cluster over the NATS server(s) at `url` and runs its tasks:
+/// publishing, receiving, routing what other nodes send for rooms hosted here, and the
+/// heartbeat.
 pub async fn join(core: Arc<Core>, url: &str, settings: ClusterSettings) -> Result<Vec<JoinHandle<()>>, JoinError> {
     let failed = |e: &dyn std::fmt::Display| JoinError::Nats {
         url: url.to_owned(),
@@ -96,11 +73,9 @@ pub async fn join(core: Arc<Core>, url: &str, settings: ClusterSettings) -> Resu
         .connect(url)
         .await
         .map_err(|e| failed(&e))?;
-    let (outbox, mut queued) = mpsc::channel::<Outgoing>(OUTBOX);
+    let (outbox, mut queued) = mpsc::channel::<(String, Vec<u8>)>(OUTBOX);
     let bus = Arc::new(NatsBus {
         outbox,
-        published: AtomicU64::new(0),
-        flushed: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
     });
     let cluster = core.join_cluster(settings, bus);
@@ -110,18 +85,9 @@ pub async fn join(core: Arc<Core>, url: &str, settings: ClusterSettings) -> Resu
 
     let publisher = client.clone();
     let publishing = tokio::spawn(async move {
-        while let Some(outgoing) = queued.recv().await {
-            match outgoing {
-                Outgoing::Publish(subject, payload) => {
-                    if let Err(e) = publisher.publish(subject, payload.into()).await {
-                        tracing::warn!(error = %e, "a message to other nodes could not be published");
-                    }
-                }
-                Outgoing::Flush(done) => {
-                    if publisher.flush().await.is_ok() {
-                        let _ = done.send(());
-                    }
-                }
+        while let Some((subject, payload)) = queued.recv().await {
+            if let Err(e) = publisher.publish(subject, payload.into()).await {
+                tracing::warn!(error = %e, "a message to other nodes could not be published");
             }
         }
     });
@@ -130,20 +96,25 @@ pub async fn join(core: Arc<Core>, url: &str, settings: ClusterSettings) -> Resu
         let cluster = cluster.clone();
         tokio::spawn(async move {
             loop {
+                // What one node publishes leaves it in order and reaches each
+                // subscription in that order; between the two, news of a session (on
+                // `all`) is taken before a stanza that follows it (on this node's own).
                 let message = tokio::select! {
+                    biased;
                     m = all.next() => m,
                     m = own.next() => m,
                 };
                 match message {
-                    Some(m) => cluster.receive(&core, &m.payload).await,
+                    Some(m) => cluster.receive(&core, &m.payload),
                     None => break,
                 }
             }
             tracing::error!("the subscriptions to the cluster ended");
         })
     };
+    let routing = cluster.run_routes(core.clone());
     let beating = tokio::spawn(beat(core, cluster, heartbeat));
-    Ok(vec![publishing, receiving, beating])
+    Ok(vec![publishing, receiving, routing, beating])
 }
 
 async fn beat(core: Arc<Core>, cluster: Arc<Cluster>, every: Duration) {

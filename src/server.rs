@@ -311,8 +311,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     core.shutdown();
-    // Give sessions a moment to send their stream errors.
+    // Give sessions a moment to send their stream errors (and, in a cluster, their
+    // unavailable presence to other nodes).
     tokio::time::sleep(Duration::from_millis(200)).await;
+    core.leave_cluster().await;
     for t in tasks {
         t.abort();
     }

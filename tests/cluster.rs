@@ -371,7 +371,16 @@ async fn a_node_killed_loses_nothing_acknowledged_and_its_users_become_unavailab
     want.sort();
     assert_eq!(on_file, want);
 
-    // A message to bob now goes to his archive and waits for him offline.
+    // Once every node let node0 go (each on its own clock, within one heartbeat of the
+    // others; meanwhile a message to bob is archived only), a message to bob goes to his
+    // archive and waits for him offline.
+    for node in &c.nodes[1..] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while live_nodes(node) != Some(2) {
+            assert!(Instant::now() < deadline, "node0 is still seen alive");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     send(&c.nodes[2], "alice", "bob", "while you were out").await.unwrap();
     assert!(archived(&c.nodes[1], "bob", "alice")
         .await

@@ -30,6 +30,7 @@ use crate::xml::Element;
 use jid::{FullJid, Jid};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,17 +50,14 @@ pub struct ClusterSettings {
 /// arrives in the order it was published.
 pub trait Bus: Send + Sync {
     fn publish(&self, subject: String, payload: Vec<u8>);
-
-    /// Resolves once everything published so far has reached the bus's server, so that
-    /// whatever another node publishes after hearing of it arrives later.
-    fn flush(&self) -> futures::future::BoxFuture<'_, ()>;
 }
 
 /// A request waits at most this long for its stanzas to other nodes to leave.
 const FLUSH_WAIT: Duration = Duration::from_secs(1);
 
-/// Sessions go into a snapshot in parts of at most this many (a NATS message is small).
-const SNAPSHOT_PART: usize = 200;
+/// A snapshot goes in parts of about this many bytes of reports (NATS refuses messages
+/// over 1 MB by default).
+const SNAPSHOT_PART_BYTES: usize = 256 * 1024;
 
 /// One session as the other nodes see it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +90,8 @@ enum Wire {
         node: String,
         inc: u64,
         first: bool,
+        #[serde(default)]
+        last: bool,
         sessions: Vec<Report>,
         /// With the first part: the external components connected to me, and whether
         /// each is hidden.
@@ -100,19 +100,34 @@ enum Wire {
     },
     /// A stanza for the session `to` you host.
     Deliver { to: String, stanza: String },
-    /// End the session `jid` you host.
-    Kick { jid: String, reason: String },
+    /// End the session `jid` you host, the one bound at `bound_at`.
+    Kick { jid: String, bound_at: u64, reason: String },
     /// A stanza for a service you run the part of (a room you host).
     Route { from: String, stanza: String },
     /// Tell me your archive's watermarks (on `all`).
     Watermarks { node: String, inc: u64, ask: u64 },
     /// The answer to `ask`: up to where this node's archive ids are settled, and the
     /// newest it issued.
-    WatermarksAre { ask: u64, settled: i64, issued: i64 },
-    /// Read the account change log now; answer `ask`, if any, once read (on `all`).
-    AccountsChanged { node: String, inc: u64, ask: Option<u64> },
+    WatermarksAre {
+        ask: u64,
+        node: String,
+        settled: i64,
+        issued: i64,
+    },
+    /// These accounts changed (removed, new password): forget their cached credentials,
+    /// then answer `ask` (on `all`).
+    AccountsChanged {
+        node: String,
+        inc: u64,
+        ask: u64,
+        jids: Vec<String>,
+    },
     /// The answer to an `AccountsChanged` ask.
-    Done { ask: u64 },
+    Done { ask: u64, node: String },
+    /// Sent to myself: everything I published before it has reached the NATS server.
+    Marker { n: u64 },
+    /// I am shutting down: my sessions have ended (on `all`).
+    Leaving { node: String, inc: u64 },
     /// An external component connected to me (`up`) or left (on `all`).
     Component {
         node: String,
@@ -140,9 +155,10 @@ pub(crate) enum Cache {
     AvatarHash,
 }
 
-/// A request for the peers' archive watermarks, collecting answers.
+/// A request to the peers, collecting answers.
 struct Ask {
-    waiting: usize,
+    /// The peers yet to answer.
+    waiting: std::collections::HashSet<String>,
     settled: i64,
     issued: i64,
     done: Option<tokio::sync::oneshot::Sender<()>>,
@@ -152,8 +168,11 @@ struct Ask {
 /// missing (a peer paused or gone has nothing settling that it could still show).
 const WATERMARK_WAIT: Duration = Duration::from_millis(200);
 
-/// How long an account change waits for the other nodes to apply it too.
+/// How long an account change waits for the other nodes to forget cached credentials.
 const ACCOUNTS_WAIT: Duration = Duration::from_secs(2);
+
+/// Stanzas from other nodes for rooms and components hosted here, waiting at most.
+const ROUTE_QUEUE: usize = 65_536;
 
 /// An external component connected to another node: what is routed to its domain
 /// goes there.
@@ -180,6 +199,8 @@ struct Peer {
     /// This node told the peer's contacts its sessions were gone: when its snapshot
     /// comes, the sessions still there are announced again.
     announced_gone: bool,
+    /// It said it was leaving (shutting down).
+    left: bool,
 }
 
 /// This node's part in the cluster.
@@ -188,37 +209,60 @@ pub(crate) struct Cluster {
     me: Arc<str>,
     /// Changes when the node restarts: peers drop what they knew of the last run.
     inc: u64,
-    bus: Arc<dyn Bus>,
     peers: Mutex<HashMap<String, Peer>>,
     /// Interned peer names, shared by their proxies.
     names: Mutex<HashMap<String, Arc<str>>>,
-    link: Arc<dyn RemoteLink>,
+    link: Arc<Link>,
     asks: Mutex<HashMap<u64, Ask>>,
-    next_ask: std::sync::atomic::AtomicU64,
+    next_ask: AtomicU64,
+    /// The last marker sent to this node itself that came back ([`Cluster::flushed`]).
+    markers: tokio::sync::watch::Sender<u64>,
+    next_marker: AtomicU64,
+    /// Everything published up to this count is known to have reached NATS.
+    flushed_upto: AtomicU64,
+    /// Stanzas for rooms and components hosted here, handled in arrival order by a task
+    /// of their own ([`Cluster::run_routes`]) so the receiving loop never waits on them.
+    routes: std::sync::OnceLock<tokio::sync::mpsc::Sender<(Jid, Element)>>,
+    last_tick: Mutex<Option<Instant>>,
+    /// Set when the node leaves: no more heartbeats.
+    leaving: std::sync::atomic::AtomicBool,
 }
 
-/// What session proxies and the session table's news go through.
+/// What session proxies, the session table's news and the cluster itself publish through.
 struct Link {
     me: String,
     inc: u64,
     prefix: String,
     bus: Arc<dyn Bus>,
+    /// Messages published so far.
+    published: AtomicU64,
+    /// Held while a session's news or a snapshot is built and queued, so that a snapshot
+    /// and the news of the sessions in it leave in the order they were taken.
+    order: Mutex<()>,
 }
 
 impl Link {
     fn to_node(&self, node: &str, wire: &Wire) {
-        publish(&*self.bus, format!("{}.node.{node}", self.prefix), wire);
+        self.publish(format!("{}.node.{node}", self.prefix), wire);
     }
 
     fn to_all(&self, wire: &Wire) {
-        publish(&*self.bus, format!("{}.all", self.prefix), wire);
+        self.publish(format!("{}.all", self.prefix), wire);
     }
-}
 
-fn publish(bus: &dyn Bus, subject: String, wire: &Wire) {
-    match serde_json::to_vec(wire) {
-        Ok(payload) => bus.publish(subject, payload),
-        Err(e) => tracing::error!(error = %e, "a cluster message could not be encoded"),
+    fn publish(&self, subject: String, wire: &Wire) {
+        match serde_json::to_vec(wire) {
+            Ok(payload) => {
+                self.published.fetch_add(1, Ordering::AcqRel);
+                self.bus.publish(subject, payload)
+            }
+            Err(e) => tracing::error!(error = %e, "a cluster message could not be encoded"),
+        }
+    }
+
+    fn news(&self, wire: &Wire) {
+        let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        self.to_all(wire);
     }
 }
 
@@ -266,11 +310,12 @@ impl RemoteLink for Link {
         );
     }
 
-    fn kick(&self, node: &str, jid: &FullJid, reason: Kick) {
+    fn kick(&self, node: &str, jid: &FullJid, bound_at: u64, reason: Kick) {
         self.to_node(
             node,
             &Wire::Kick {
                 jid: jid.to_string(),
+                bound_at,
                 reason: reason.condition().to_owned(),
             },
         );
@@ -283,6 +328,7 @@ impl SessionNews for Link {
     }
 
     fn changed(&self, session: &Session) {
+        let _order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         self.to_all(&Wire::Session {
             node: self.me.clone(),
             inc: self.inc,
@@ -291,7 +337,7 @@ impl SessionNews for Link {
     }
 
     fn closed(&self, session: &Session) {
-        self.to_all(&Wire::Down {
+        self.news(&Wire::Down {
             node: self.me.clone(),
             inc: self.inc,
             jid: session.jid.to_string(),
@@ -306,6 +352,8 @@ enum Heard {
     Known,
     /// New, back, or restarted: ask it for a snapshot (after dropping what it had).
     Returned { restarted: bool },
+    /// It said it was leaving: what it still sends of its sessions is not taken.
+    Left,
 }
 
 impl Cluster {
@@ -315,28 +363,46 @@ impl Cluster {
             me: settings.node.clone(),
             inc,
             prefix: settings.prefix.clone(),
-            bus: bus.clone(),
+            bus,
+            published: AtomicU64::new(0),
+            order: Mutex::new(()),
         });
         Arc::new(Cluster {
             me: Arc::from(settings.node.as_str()),
             settings,
             inc,
-            bus,
             peers: Mutex::default(),
             names: Mutex::default(),
             link,
             asks: Mutex::default(),
-            next_ask: Default::default(),
+            next_ask: AtomicU64::new(0),
+            markers: tokio::sync::watch::Sender::new(0),
+            next_marker: AtomicU64::new(0),
+            flushed_upto: AtomicU64::new(0),
+            routes: std::sync::OnceLock::new(),
+            last_tick: Mutex::new(None),
+            leaving: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// What the session table tells the other nodes through.
     pub(crate) fn news(&self) -> Arc<dyn SessionNews> {
-        Arc::new(Link {
-            me: self.settings.node.clone(),
-            inc: self.inc,
-            prefix: self.settings.prefix.clone(),
-            bus: self.bus.clone(),
+        self.link.clone()
+    }
+
+    /// Runs the stanzas other nodes send for rooms and components hosted here, one at a
+    /// time in arrival order (a room's stanzas keep their order), until the node stops.
+    pub fn run_routes(&self, core: Arc<Core>) -> tokio::task::JoinHandle<()> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Jid, Element)>(ROUTE_QUEUE);
+        if self.routes.set(tx).is_err() {
+            tracing::warn!("the cluster's routing task was started twice");
+        }
+        tokio::spawn(async move {
+            while let Some((from, stanza)) = rx.recv().await {
+                if let Err(e) = core.router.route_here(&core, from, stanza).await {
+                    tracing::warn!(error = %e, "a stanza from another node could not be routed");
+                }
+            }
         })
     }
 
@@ -353,14 +419,13 @@ impl Cluster {
     }
 
     fn to_all(&self, wire: &Wire) {
-        publish(&*self.bus, format!("{}.all", self.settings.prefix), wire);
+        self.link.to_all(wire);
     }
 
     /// Sends `stanza` from `from` to the node `node`, for a service it hosts a part of.
     pub(crate) fn route_to(&self, node: &str, from: &Jid, stanza: &Element) {
-        publish(
-            &*self.bus,
-            format!("{}.node.{node}", self.settings.prefix),
+        self.link.to_node(
+            node,
             &Wire::Route {
                 from: from.to_string(),
                 stanza: serialize(stanza),
@@ -368,22 +433,48 @@ impl Cluster {
         );
     }
 
-    /// Waits (at most [`FLUSH_WAIT`]) until what this node published reached NATS. A
-    /// REST sender may send its next message through another node the moment this one
-    /// answers; once the first is with NATS, the second arrives after it.
+    /// Waits (at most [`FLUSH_WAIT`]) until what this node published reached the NATS
+    /// server: a marker sent to this node itself comes back after everything published
+    /// before it was taken by the server. A REST sender may send its next message
+    /// through another node the moment this one answers; once the first is with the
+    /// server, the second reaches any node after it.
     pub(crate) async fn flushed(&self) {
-        if tokio::time::timeout(FLUSH_WAIT, self.bus.flush()).await.is_err() {
-            tracing::debug!("stanzas to other nodes did not leave within the flush wait");
+        let upto = self.link.published.load(Ordering::Acquire);
+        if self.flushed_upto.load(Ordering::Acquire) >= upto {
+            return;
+        }
+        let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut came_back = self.markers.subscribe();
+        self.link.to_node(&self.me, &Wire::Marker { n });
+        let back = tokio::time::timeout(FLUSH_WAIT, came_back.wait_for(|seen| *seen >= n))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        if back {
+            self.flushed_upto.fetch_max(upto, Ordering::AcqRel);
+        } else {
+            tracing::debug!("stanzas to other nodes did not reach NATS within the flush wait");
         }
     }
 
-    fn answered(&self, ask: u64, settled: i64, issued: i64) {
+    /// Tells the other nodes this one is leaving (its sessions have ended), and waits
+    /// until they can hear it.
+    pub(crate) async fn leave(&self) {
+        self.leaving.store(true, Ordering::Release);
+        self.to_all(&Wire::Leaving {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+        });
+        self.flushed().await;
+    }
+
+    fn answered(&self, ask: u64, node: &str, settled: i64, issued: i64) {
         let mut asks = self.asks.lock().expect("ask table poisoned");
         if let Some(a) = asks.get_mut(&ask) {
-            a.settled = a.settled.min(settled);
-            a.issued = a.issued.max(issued);
-            a.waiting = a.waiting.saturating_sub(1);
-            if a.waiting == 0 {
+            if a.waiting.remove(node) {
+                a.settled = a.settled.min(settled);
+                a.issued = a.issued.max(issued);
+            }
+            if a.waiting.is_empty() {
                 if let Some(done) = a.done.take() {
                     let _ = done.send(());
                 }
@@ -394,11 +485,12 @@ impl Cluster {
     /// Asks every live peer with `wire(ask)` and waits (at most `wait`) for their
     /// answers, folded into (`settled`, `issued`) by [`Cluster::answered`].
     async fn ask_all(&self, wire: impl FnOnce(u64) -> Wire, settled: i64, issued: i64, wait: Duration) -> (i64, i64) {
-        let peers = self.live_nodes().len() - 1;
-        if peers == 0 {
+        let peers: std::collections::HashSet<String> =
+            self.live_nodes().into_iter().filter(|n| **n != *self.me).collect();
+        if peers.is_empty() {
             return (settled, issued);
         }
-        let ask = self.next_ask.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let ask = self.next_ask.fetch_add(1, Ordering::Relaxed);
         let (done, answered) = tokio::sync::oneshot::channel();
         self.asks.lock().expect("ask table poisoned").insert(
             ask,
@@ -411,7 +503,7 @@ impl Cluster {
         );
         self.to_all(&wire(ask));
         if tokio::time::timeout(wait, answered).await.is_err() {
-            tracing::debug!("not every node answered in time");
+            tracing::debug!("not every node answered in time; going on without them");
         }
         let a = self.asks.lock().expect("ask table poisoned").remove(&ask);
         a.map_or((settled, issued), |a| (a.settled, a.issued))
@@ -444,13 +536,14 @@ impl Cluster {
         });
     }
 
-    /// Tells the other nodes the account change log has news, and returns once they all
-    /// read it (at most [`ACCOUNTS_WAIT`]).
-    pub(crate) async fn accounts_changed(&self) {
+    /// Tells the other nodes that `jids` changed (removed, new password), and returns
+    /// once they all forgot their cached credentials (at most [`ACCOUNTS_WAIT`]).
+    pub(crate) async fn accounts_changed(&self, jids: Vec<String>) {
         let wire = |ask| Wire::AccountsChanged {
             node: self.settings.node.clone(),
             inc: self.inc,
-            ask: Some(ask),
+            ask,
+            jids,
         };
         self.ask_all(wire, 0, 0, ACCOUNTS_WAIT).await;
     }
@@ -510,6 +603,7 @@ impl Cluster {
         let mut peers = self.peers.lock().expect("peer table poisoned");
         let now = Instant::now();
         match peers.get_mut(node) {
+            Some(p) if p.inc == inc && p.left => Heard::Left,
             Some(p) if p.inc == inc && p.alive => {
                 p.last_seen = now;
                 Heard::Known
@@ -521,6 +615,7 @@ impl Cluster {
                     last_seen: now,
                     alive: true,
                     announced_gone: p.announced_gone && !restarted,
+                    left: false,
                 };
                 Heard::Returned { restarted }
             }
@@ -532,6 +627,7 @@ impl Cluster {
                         last_seen: now,
                         alive: true,
                         announced_gone: false,
+                        left: false,
                     },
                 );
                 Heard::Returned { restarted: false }
@@ -539,8 +635,9 @@ impl Cluster {
         }
     }
 
-    /// Takes one message from the bus.
-    pub async fn receive(self: &Arc<Self>, core: &Arc<Core>, payload: &[u8]) {
+    /// Takes one message from the bus. Never waits: what takes time (a stanza for a room
+    /// hosted here) is queued for [`Cluster::run_routes`].
+    pub fn receive(self: &Arc<Self>, core: &Arc<Core>, payload: &[u8]) {
         let wire: Wire = match serde_json::from_slice(payload) {
             Ok(w) => w,
             Err(e) => {
@@ -558,22 +655,25 @@ impl Cluster {
             | Wire::AccountsChanged { node, inc, .. }
             | Wire::Forget { node, inc, .. }
             | Wire::Component { node, inc, .. }
+            | Wire::Leaving { node, inc }
                 if *node == *self.me =>
             {
                 if inc != self.inc {
                     tracing::error!(node = %node, "another process runs as this node; node names must be unique");
                 }
             }
-            Wire::Heartbeat { node, inc } => self.heard_from(core, &node, inc),
-            Wire::Hello { node, inc, ask } => {
+            Wire::Heartbeat { node, inc } => {
                 self.heard_from(core, &node, inc);
-                if *ask == *self.me {
+            }
+            Wire::Hello { node, inc, ask } => {
+                if self.heard_from(core, &node, inc) && *ask == *self.me {
                     self.send_snapshot(core);
                 }
             }
             Wire::Session { node, inc, s } => {
-                self.heard_from(core, &node, inc);
-                self.upsert(core, &node, s);
+                if self.heard_from(core, &node, inc) {
+                    self.upsert(core, &node, s);
+                }
             }
             Wire::Down {
                 node,
@@ -590,11 +690,14 @@ impl Cluster {
                 node,
                 inc,
                 first,
+                last,
                 sessions,
                 components,
             } => {
                 // A snapshot answers a Hello: it says all there is to know of the peer.
-                self.heard_from(core, &node, inc);
+                if !self.heard_from(core, &node, inc) {
+                    return;
+                }
                 if first {
                     core.sessions.remove_node(&node);
                     core.router.detach_remote(None, &node);
@@ -602,45 +705,59 @@ impl Cluster {
                         self.attach_component(core, &node, &domain, hidden);
                     }
                 }
-                let returned: Vec<FullJid> = sessions
-                    .iter()
-                    .filter(|s| s.state.available)
-                    .filter_map(|s| FullJid::new(&s.jid).ok())
-                    .collect();
                 for s in sessions {
                     self.upsert(core, &node, s);
                 }
-                if self.take_announced_gone(&node) {
-                    self.announce_returned(core, returned);
+                if last && self.take_announced_gone(&node) {
+                    let back = core
+                        .sessions
+                        .remote_sessions(&node)
+                        .into_iter()
+                        .filter(|s| s.available())
+                        .collect();
+                    self.announce_returned(core, back);
+                }
+            }
+            Wire::Leaving { node, inc } => {
+                if self.heard_from(core, &node, inc) {
+                    if let Some(p) = self.peers.lock().expect("peer table poisoned").get_mut(&node) {
+                        p.alive = false;
+                        p.left = true;
+                    }
+                    tracing::info!(node = %node, "a cluster node left");
+                    // Its sessions ended and said so; what is left of them goes quietly.
+                    core.sessions.remove_node(&node);
+                    core.router.detach_remote(None, &node);
+                    self.rooms_may_move(core);
                 }
             }
             Wire::Watermarks { node, inc, ask } => {
                 self.heard_from(core, &node, inc);
                 let answer = Wire::WatermarksAre {
                     ask,
+                    node: self.settings.node.clone(),
                     settled: core.archive.horizon(),
                     issued: core.archive.last_issued(),
                 };
-                publish(&*self.bus, format!("{}.node.{node}", self.settings.prefix), &answer);
+                self.link.to_node(&node, &answer);
             }
-            Wire::WatermarksAre { ask, settled, issued } => self.answered(ask, settled, issued),
-            Wire::Done { ask } => self.answered(ask, i64::MAX, i64::MIN),
-            Wire::AccountsChanged { node, inc, ask } => {
+            Wire::WatermarksAre {
+                ask,
+                node,
+                settled,
+                issued,
+            } => self.answered(ask, &node, settled, issued),
+            Wire::Done { ask, node } => self.answered(ask, &node, i64::MAX, i64::MIN),
+            Wire::AccountsChanged { node, inc, ask, jids } => {
                 self.heard_from(core, &node, inc);
-                // Reading the log takes queries: not in the way of the stanzas behind.
-                let (core, this) = (core.clone(), self.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = core.sync_account_changes().await {
-                        tracing::warn!(error = %e, "cannot apply account changes; will retry");
-                    }
-                    if let Some(ask) = ask {
-                        publish(
-                            &*this.bus,
-                            format!("{}.node.{node}", this.settings.prefix),
-                            &Wire::Done { ask },
-                        );
-                    }
-                });
+                for jid in &jids {
+                    core.accounts.forget(jid);
+                }
+                let done = Wire::Done {
+                    ask,
+                    node: self.settings.node.clone(),
+                };
+                self.link.to_node(&node, &done);
             }
             Wire::Component {
                 node,
@@ -649,7 +766,9 @@ impl Cluster {
                 hidden,
                 up,
             } => {
-                self.heard_from(core, &node, inc);
+                if !self.heard_from(core, &node, inc) {
+                    return;
+                }
                 if up {
                     self.attach_component(core, &node, &domain, hidden);
                 } else {
@@ -663,6 +782,15 @@ impl Cluster {
                     Cache::AvatarHash => core.avatar_hashes.forget(&key),
                 }
             }
+            Wire::Marker { n } => {
+                self.markers.send_if_modified(|seen| {
+                    let newer = n > *seen;
+                    if newer {
+                        *seen = n;
+                    }
+                    newer
+                });
+            }
             Wire::Deliver { to, stanza } => {
                 let (Ok(to), Ok(stanza)) = (FullJid::new(&to), crate::xml::parse_element(&stanza)) else {
                     tracing::warn!("an unreadable stanza from another node was dropped");
@@ -672,9 +800,10 @@ impl Cluster {
                     session.send(stanza);
                 }
             }
-            Wire::Kick { jid, reason } => {
+            Wire::Kick { jid, bound_at, reason } => {
                 if let (Ok(jid), Some(reason)) = (FullJid::new(&jid), Kick::from_condition(&reason)) {
-                    if let Some(session) = core.sessions.local_session(&jid) {
+                    // Only the session the sender knew: a later bind of the JID stays.
+                    if let Some(session) = core.sessions.local_session(&jid).filter(|s| s.bound_at == bound_at) {
                         session.kick(reason);
                     }
                 }
@@ -684,27 +813,35 @@ impl Cluster {
                     tracing::warn!("an unreadable stanza from another node was dropped");
                     return;
                 };
-                if let Err(e) = core.router.route_here(core, from, stanza).await {
-                    tracing::warn!(error = %e, "a stanza from another node could not be routed");
+                let queued = self.routes.get().is_some_and(|q| q.try_send((from, stanza)).is_ok());
+                if !queued {
+                    tracing::warn!("a stanza from another node was dropped: the routing queue is full or not running");
                 }
             }
         }
     }
 
-    fn heard_from(&self, core: &Arc<Core>, node: &str, inc: u64) {
-        if let Heard::Returned { restarted } = self.heard(node, inc) {
-            if restarted {
-                core.router.detach_remote(None, node);
-                let gone = core.sessions.remove_node(node);
-                self.announce_gone(core, node, gone, false);
+    /// Notes that `node` (incarnation `inc`) was heard of; `false` when it said it left
+    /// (what it still sends of its sessions is not taken).
+    fn heard_from(&self, core: &Arc<Core>, node: &str, inc: u64) -> bool {
+        match self.heard(node, inc) {
+            Heard::Known => true,
+            Heard::Left => false,
+            Heard::Returned { restarted } => {
+                if restarted {
+                    core.router.detach_remote(None, node);
+                    let gone = core.sessions.remove_node(node);
+                    self.announce_gone(core, node, gone, false);
+                }
+                tracing::info!(node, restarted, "a cluster node joined");
+                self.rooms_may_move(core);
+                self.to_all(&Wire::Hello {
+                    node: self.settings.node.clone(),
+                    inc: self.inc,
+                    ask: node.to_owned(),
+                });
+                true
             }
-            tracing::info!(node, restarted, "a cluster node joined");
-            self.rooms_may_move(core);
-            self.to_all(&Wire::Hello {
-                node: self.settings.node.clone(),
-                inc: self.inc,
-                ask: node.to_owned(),
-            });
         }
     }
 
@@ -718,29 +855,35 @@ impl Cluster {
             bound_at: s.bound_at,
             state: s.state,
         };
-        if core
-            .sessions
-            .upsert_remote(&self.me, &self.name(node), &self.link, reported)
-            == Upserted::Superseded
-        {
+        let link: Arc<dyn RemoteLink> = self.link.clone();
+        if core.sessions.upsert_remote(&self.me, &self.name(node), &link, reported) == Upserted::Superseded {
             tracing::debug!(node, jid = %s.jid, "a session superseded by a later bind was not taken");
         }
     }
 
+    /// All of this node's sessions, in parts of a bounded size, taken and queued while
+    /// no session's news can slip in between.
     fn send_snapshot(&self, core: &Core) {
-        let sessions = core.sessions.local_sessions();
-        let mut parts: Vec<Vec<Report>> = sessions
-            .chunks(SNAPSHOT_PART)
-            .map(|c| c.iter().map(|s| report(s)).collect())
-            .collect();
-        if parts.is_empty() {
-            parts.push(Vec::new());
+        let _order = self.link.order.lock().unwrap_or_else(|p| p.into_inner());
+        let mut parts: Vec<Vec<Report>> = vec![Vec::new()];
+        let mut bytes = 0;
+        for s in core.sessions.local_sessions() {
+            let r = report(&s);
+            let size = r.jid.len() + r.state.last.as_ref().map_or(0, String::len) + 64;
+            if bytes + size > SNAPSHOT_PART_BYTES && !parts.last().is_some_and(Vec::is_empty) {
+                parts.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += size;
+            parts.last_mut().expect("at least one part").push(r);
         }
+        let count = parts.len();
         for (i, part) in parts.into_iter().enumerate() {
             self.to_all(&Wire::Snapshot {
                 node: self.settings.node.clone(),
                 inc: self.inc,
                 first: i == 0,
+                last: i + 1 == count,
                 sessions: part,
                 components: if i == 0 {
                     core.router.attached_here()
@@ -752,14 +895,31 @@ impl Cluster {
     }
 
     /// Every `heartbeat`: says this node is alive, and lets go of peers not heard of.
+    /// After a stall of this node itself (paused, starved), the peers' silence says
+    /// nothing: their heartbeats are still to be read, so they get another timeout.
     pub fn tick(self: &Arc<Self>, core: &Arc<Core>) {
+        if self.leaving.load(Ordering::Acquire) {
+            return;
+        }
         self.to_all(&Wire::Heartbeat {
             node: self.settings.node.clone(),
             inc: self.inc,
         });
+        let now = Instant::now();
+        let stalled = {
+            let mut last = self.last_tick.lock().expect("tick mutex poisoned");
+            let stalled = last.is_some_and(|t| now.duration_since(t) > self.settings.peer_timeout / 2);
+            *last = Some(now);
+            stalled
+        };
         let gone: Vec<String> = {
             let mut peers = self.peers.lock().expect("peer table poisoned");
-            let now = Instant::now();
+            if stalled {
+                for p in peers.values_mut() {
+                    p.last_seen = now;
+                }
+                tracing::warn!("this node stalled; the other nodes get another timeout");
+            }
             peers
                 .iter_mut()
                 .filter(|(_, p)| p.alive && now.duration_since(p.last_seen) > self.settings.peer_timeout)
@@ -804,8 +964,7 @@ impl Cluster {
 
     /// Sessions that came back with their node's snapshot after this node announced them
     /// gone: their last presence to their contacts again.
-    fn announce_returned(&self, core: &Arc<Core>, jids: Vec<FullJid>) {
-        let sessions: Vec<Arc<Session>> = jids.iter().filter_map(|j| core.sessions.session(j)).collect();
+    fn announce_returned(&self, core: &Arc<Core>, sessions: Vec<Arc<Session>>) {
         if sessions.is_empty() {
             return;
         }

@@ -109,14 +109,18 @@ impl Core {
     /// node still takes the old credentials.
     async fn read_account_changes(&self, tell: bool) -> Result<(), RouteError> {
         let mut seen = self.lifecycle.seen.lock().await;
-        let mut told = !tell;
-        for change in self.stores.accounts.account_changes(*seen).await? {
+        let changes = self.stores.accounts.account_changes(*seen).await?;
+        if let (true, Some(c)) = (tell, self.cluster.get()) {
+            let jids: Vec<String> = changes.iter().filter(|c| !c.applied).map(|c| c.jid.clone()).collect();
+            if !jids.is_empty() {
+                // The other nodes forget the old credentials; applying (and the sessions'
+                // ending) follows.
+                c.accounts_changed(jids).await;
+            }
+        }
+        for change in changes {
             self.accounts.forget(&change.jid);
             if !change.applied {
-                if let (false, Some(c)) = (told, self.cluster.get()) {
-                    c.accounts_changed().await;
-                    told = true;
-                }
                 self.apply(&change).await?;
             }
             *seen = change.seq;

@@ -314,6 +314,14 @@ impl Core {
         }
     }
 
+    /// Tells the other nodes of the cluster, if any, that this node is leaving (its
+    /// sessions ended already), before the process exits.
+    pub async fn leave_cluster(&self) {
+        if let Some(c) = self.cluster.get() {
+            c.leave().await;
+        }
+    }
+
     /// Waits until the stanzas this node sent to other nodes of its cluster are on their
     /// way (see [`cluster::Cluster::flushed`]); at once without a cluster.
     pub(crate) async fn settle(&self) {

@@ -336,6 +336,7 @@ impl Router {
             Some(_) if forward && to.node().is_some() && self.partitioned.contains(to.domain().as_str()) => {
                 let kind = StanzaKind::of(&stanza.name);
                 match core.host_of(&to.to_bare()) {
+                    // Counted by the node hosting the room.
                     Some((cluster, node)) => {
                         turn.in_order().await;
                         cluster.route_to(&node, &from, &stanza);
@@ -343,10 +344,10 @@ impl Router {
                     None => {
                         let service = owner.expect("matched Some just above");
                         service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
+                        if let Some(kind) = kind {
+                            core.metrics.routed(kind);
+                        }
                     }
-                }
-                if let Some(kind) = kind {
-                    core.metrics.routed(kind);
                 }
                 Ok(())
             }

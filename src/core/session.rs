@@ -168,6 +168,8 @@ pub struct Session {
     /// Set for a session hosted by another node of the cluster: what is sent to it goes
     /// there.
     remote: Option<Box<Remote>>,
+    /// Out of the table: its news would make other nodes take it back.
+    left: AtomicBool,
 }
 
 /// Where a session of another node lives and how to reach it.
@@ -185,7 +187,7 @@ impl std::fmt::Debug for Remote {
 /// Carries stanzas and kicks to sessions hosted by other nodes (`core::cluster`).
 pub(crate) trait RemoteLink: Send + Sync {
     fn deliver(&self, node: &str, to: &FullJid, stanza: Element);
-    fn kick(&self, node: &str, jid: &FullJid, reason: Kick);
+    fn kick(&self, node: &str, jid: &FullJid, bound_at: u64, reason: Kick);
 }
 
 /// Hears of every local session's opening, change of routing state and end, to tell
@@ -392,7 +394,7 @@ impl Session {
         self.ended.store(true, Ordering::Release);
         self.kicked.notify_one();
         if let Some(remote) = &self.remote {
-            remote.link.kick(&remote.node, &self.jid, reason);
+            remote.link.kick(&remote.node, &self.jid, self.bound_at, reason);
         }
         true
     }
@@ -404,7 +406,9 @@ impl Session {
 
     fn changed(&self) {
         if let Some(news) = &self.news {
-            news.changed(self);
+            if !self.left.load(Ordering::Acquire) {
+                news.changed(self);
+            }
         }
     }
 
@@ -669,6 +673,7 @@ impl Sessions {
             bound_at: now_ms(),
             news: None,
             remote: None,
+            left: AtomicBool::new(false),
         }
     }
 
@@ -696,6 +701,9 @@ impl Sessions {
                 });
             }
             let old = old.map(|i| list.remove(i));
+            if let Some(old) = &old {
+                old.left.store(true, Ordering::Release);
+            }
             list.push(session.clone());
             old
         };
@@ -716,7 +724,9 @@ impl Sessions {
             let mut removed = None;
             if let Some(list) = table.get_mut(bare) {
                 if let Some(i) = list.iter().position(|s| s.id == id) {
-                    removed = Some(list.remove(i));
+                    let gone = list.remove(i);
+                    gone.left.store(true, Ordering::Release);
+                    removed = Some(gone);
                 }
                 if list.is_empty() {
                     table.remove(bare);
@@ -756,6 +766,7 @@ impl Sessions {
                         outcome = Upserted::Superseded;
                     } else {
                         let old = list.remove(i);
+                        old.left.store(true, Ordering::Release);
                         if old.remote.is_none() {
                             kicked = Some(old);
                         }
@@ -815,6 +826,18 @@ impl Sessions {
             !list.is_empty()
         });
         removed
+    }
+
+    /// The sessions `node` hosts, as this node knows them.
+    pub(crate) fn remote_sessions(&self, node: &str) -> Vec<Arc<Session>> {
+        self.sessions
+            .read()
+            .expect("session table poisoned")
+            .values()
+            .flatten()
+            .filter(|s| s.remote_node() == Some(node))
+            .cloned()
+            .collect()
     }
 
     /// Every session this node hosts.
@@ -1188,7 +1211,7 @@ mod tests {
                 .unwrap()
                 .push((node.into(), to.to_string(), stanza.name.clone()));
         }
-        fn kick(&self, node: &str, jid: &FullJid, reason: Kick) {
+        fn kick(&self, node: &str, jid: &FullJid, _bound_at: u64, reason: Kick) {
             self.kicked
                 .lock()
                 .unwrap()
