@@ -39,7 +39,7 @@ source bench/postgres.sh
 
 cleanup() {
   for p in "${node_pids[@]}" "$nats_pid"; do
-    [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    if [ -n "$p" ]; then kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; fi
   done
   pg_stop
   rm -rf "$work"
@@ -104,6 +104,7 @@ CONF
 
 start() { # node, cluster
   local i=$1
+  : > "$work/node$i.out"
   "$bin" --config "$(config "$i" "$2")" > "$work/node$i.out" 2> "$work/node$i.err" &
   node_pids[i]=$!
   for _ in $(seq 300); do grep -q '^meerkat ready' "$work/node$i.out" && return; sleep 0.1; done
@@ -148,7 +149,7 @@ for r in $(seq "$runs"); do
   rest same-node "$one_http" "$one_c2s" --rate "$rate" >> "$results"
   rest cross-node "$one_http" "127.0.0.1:${c2s[1]}" --rate "$rate" >> "$results"
   stop 2; stop 1; stop 0
-  start 0 0
+  [ "$r" = "$runs" ] || start 0 0
 done
 
 mkdir -p "$(dirname "$out")"

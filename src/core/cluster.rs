@@ -439,13 +439,15 @@ impl Cluster {
     /// through another node the moment this one answers; once the first is with the
     /// server, the second reaches any node after it.
     pub(crate) async fn flushed(&self) {
-        let upto = self.link.published.load(Ordering::Acquire);
-        if self.flushed_upto.load(Ordering::Acquire) >= upto {
+        if self.flushed_upto.load(Ordering::Acquire) >= self.link.published.load(Ordering::Acquire) {
             return;
         }
         let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
         let mut came_back = self.markers.subscribe();
         self.link.to_node(&self.me, &Wire::Marker { n });
+        // The marker covers everything published before it, itself included (or a
+        // marker would call for the next one).
+        let upto = self.link.published.load(Ordering::Acquire);
         let back = tokio::time::timeout(FLUSH_WAIT, came_back.wait_for(|seen| *seen >= n))
             .await
             .is_ok_and(|r| r.is_ok());
