@@ -701,8 +701,7 @@ impl Cluster {
                     return;
                 }
                 if first {
-                    core.sessions.remove_node(&node);
-                    core.router.detach_remote(None, &node);
+                    self.forget_node(core, &node);
                     for (domain, hidden) in components {
                         self.attach_component(core, &node, &domain, hidden);
                     }
@@ -728,8 +727,7 @@ impl Cluster {
                     }
                     tracing::info!(node = %node, "a cluster node left");
                     // Its sessions ended and said so; what is left of them goes quietly.
-                    core.sessions.remove_node(&node);
-                    core.router.detach_remote(None, &node);
+                    self.forget_node(core, &node);
                     self.rooms_may_move(core);
                 }
             }
@@ -831,8 +829,7 @@ impl Cluster {
             Heard::Left => false,
             Heard::Returned { restarted } => {
                 if restarted {
-                    core.router.detach_remote(None, node);
-                    let gone = core.sessions.remove_node(node);
+                    let gone = self.forget_node(core, node);
                     self.announce_gone(core, node, gone, false);
                 }
                 tracing::info!(node, restarted, "a cluster node joined");
@@ -845,6 +842,13 @@ impl Cluster {
                 true
             }
         }
+    }
+
+    /// Drops what this node knew of `node`'s: the proxies of its sessions (returned) and
+    /// the components attached to it.
+    fn forget_node(&self, core: &Core, node: &str) -> Vec<Arc<Session>> {
+        core.router.detach_remote(None, node);
+        core.sessions.remove_node(node)
     }
 
     fn upsert(&self, core: &Core, node: &str, s: Report) {
@@ -936,8 +940,7 @@ impl Cluster {
         }
         for node in gone {
             tracing::warn!(node = %node, "a cluster node is gone; its sessions are unavailable");
-            core.router.detach_remote(None, &node);
-            let sessions = core.sessions.remove_node(&node);
+            let sessions = self.forget_node(core, &node);
             self.announce_gone(core, &node, sessions, true);
         }
     }

@@ -104,9 +104,9 @@ impl Core {
         self.read_account_changes(false).await
     }
 
-    /// [`Core::sync_account_changes`]. With `tell`, the other nodes of a cluster read the
-    /// log too before anything is applied here: once a session ends for a change, no
-    /// node still takes the old credentials.
+    /// [`Core::sync_account_changes`]. With `tell`, the other nodes of a cluster forget
+    /// the changed accounts' cached credentials before anything is applied here: once a
+    /// session ends for a change, no node still takes the old credentials.
     async fn read_account_changes(&self, tell: bool) -> Result<(), RouteError> {
         let mut seen = self.lifecycle.seen.lock().await;
         let changes = self.stores.accounts.account_changes(*seen).await?;
