@@ -6,7 +6,7 @@
 //!
 //!     cargo bench --bench presence_fanout [-- ROSTER]
 
-use meerkat::core::pipeline::Turn;
+use meerkat::core::routing::pipeline::Turn;
 use meerkat::core::session::{Limits, SessionKind};
 use meerkat::core::{Core, Settings};
 use meerkat::store::{self, RosterEdit, RosterItem, Subscription};
@@ -32,7 +32,7 @@ fn settings(roster: usize) -> Settings {
         max_auth_failures: 100,
         max_auth_failures_per_account: 10,
         auth_failure_window: Duration::from_secs(60),
-        tokens: meerkat::core::tokens::TokenSettings {
+        tokens: meerkat::core::account::tokens::TokenSettings {
             lifetime: Duration::from_secs(3600),
             max_per_user: 100,
         },
@@ -42,7 +42,7 @@ fn settings(roster: usize) -> Settings {
         uploads: None,
         pep: None,
         caps_cache_size: 1,
-        idempotency: meerkat::core::idempotency::IdempotencySettings::default(),
+        idempotency: meerkat::core::account::idempotency::IdempotencySettings::default(),
         vcard: None,
         private: None,
         muc: None,

@@ -18,7 +18,7 @@
 //! configuration.
 
 use crate::config::{Config, Loaded};
-use crate::core::accounts::{AccountError, Accounts};
+use crate::core::account::{AccountError, Accounts};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -939,7 +939,7 @@ pub struct ModVcard {
 impl Default for ModVcard {
     fn default() -> Self {
         ModVcard {
-            max_size: crate::core::vcard::VcardSettings::default().max_size,
+            max_size: crate::core::user_data::vcard::VcardSettings::default().max_size,
         }
     }
 }
@@ -956,7 +956,7 @@ pub struct ModPrivate {
 
 impl Default for ModPrivate {
     fn default() -> Self {
-        let d = crate::core::private::PrivateSettings::default();
+        let d = crate::core::user_data::private::PrivateSettings::default();
         ModPrivate {
             max_size: d.max_size,
             max_entries: d.max_entries,

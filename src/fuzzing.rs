@@ -5,7 +5,7 @@
 //! with fuzz input and asserts what must hold whatever the input, so a broken invariant is
 //! a crash the fuzzer reports. See the "Fuzzing" section of `docs/security.md`.
 
-use crate::core::scram::{ScramCredential, ScramHash};
+use crate::core::account::scram::{ScramCredential, ScramHash};
 use crate::http::contract::Contract;
 use crate::xmpp::sasl::{self, SaslFailure, ScramServer};
 use base64::engine::general_purpose::STANDARD as B64;

@@ -27,7 +27,7 @@ pub enum ServeError {
     #[error("storage: {0}")]
     Store(#[from] StoreError),
     #[error("account changes: {0}")]
-    Lifecycle(#[from] crate::core::router::RouteError),
+    Lifecycle(#[from] crate::core::routing::router::RouteError),
     #[error("cluster: {0}")]
     Cluster(#[from] crate::nats::JoinError),
     #[error("data directory {path}: {source}")]
@@ -69,7 +69,7 @@ pub fn core_settings(config: &Config) -> Settings {
             .mod_event_pusher
             .as_ref()
             .and_then(|m| m.push.as_ref())
-            .map(|p| crate::core::push::PushSettings {
+            .map(|p| crate::core::im::push::PushSettings {
                 max_registrations: p.max_registrations,
                 include_body: p.include_body,
             }),
@@ -77,7 +77,7 @@ pub fn core_settings(config: &Config) -> Settings {
             .modules
             .mod_offline
             .as_ref()
-            .map(|m| crate::core::offline::OfflineSettings {
+            .map(|m| crate::core::im::offline::OfflineSettings {
                 max_messages: m.max_messages,
             }),
         scram_iterations: config.auth.scram_iterations,
@@ -85,7 +85,7 @@ pub fn core_settings(config: &Config) -> Settings {
         max_auth_failures: config.auth.max_failures_per_ip,
         max_auth_failures_per_account: config.auth.max_failures_per_account,
         auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
-        tokens: crate::core::tokens::TokenSettings {
+        tokens: crate::core::account::tokens::TokenSettings {
             lifetime: Duration::from_secs(config.auth.token_lifetime),
             max_per_user: config.auth.max_tokens_per_user,
         },
@@ -103,15 +103,19 @@ pub fn core_settings(config: &Config) -> Settings {
                 },
             }),
         stream_management: config.modules.mod_stream_management.as_ref().map(|m| {
-            crate::core::stream_management::SmSettings {
+            crate::core::session::stream_management::SmSettings {
                 resume_timeout: Duration::from_secs(m.resume_timeout),
                 buffer_max: m.buffer_max,
                 ack_freq: m.ack_freq,
             }
         }),
-        csi: config.modules.mod_csi.as_ref().map(|m| crate::core::csi::CsiSettings {
-            buffer_max: m.buffer_max,
-        }),
+        csi: config
+            .modules
+            .mod_csi
+            .as_ref()
+            .map(|m| crate::core::session::csi::CsiSettings {
+                buffer_max: m.buffer_max,
+            }),
         uploads: config
             .modules
             .mod_http_upload
@@ -139,17 +143,17 @@ pub fn core_settings(config: &Config) -> Settings {
             .modules
             .mod_vcard
             .as_ref()
-            .map(|v| crate::core::vcard::VcardSettings { max_size: v.max_size }),
+            .map(|v| crate::core::user_data::vcard::VcardSettings { max_size: v.max_size }),
         private: config
             .modules
             .mod_private
             .as_ref()
-            .map(|p| crate::core::private::PrivateSettings {
+            .map(|p| crate::core::user_data::private::PrivateSettings {
                 max_size: p.max_size,
                 max_entries: p.max_entries,
             }),
         muc: config.modules.mod_muc.as_ref().map(crate::config::ModMuc::settings),
-        idempotency: crate::core::idempotency::IdempotencySettings {
+        idempotency: crate::core::account::idempotency::IdempotencySettings {
             ttl: Duration::from_secs(config.general.idempotency_ttl),
             max_keys: config.general.idempotency_max_keys,
         },

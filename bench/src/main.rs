@@ -909,7 +909,7 @@ async fn archive_read(a: &Args) -> Value {
 
 /// Server-side cost of REST Basic auth, measured in process on the server's own code.
 async fn auth_cost() -> Value {
-    use meerkat::core::accounts::Accounts;
+    use meerkat::core::account::Accounts;
     use meerkat::store::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());

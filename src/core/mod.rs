@@ -26,65 +26,38 @@
 //! The core imports nothing above it (no door, no composition root); what it needs from
 //! the configuration arrives as [`Settings`], its storage as [`crate::store::Stores`].
 
-pub mod accounts;
+pub mod account;
 pub mod archive;
-pub(crate) mod avatar_sync;
-pub(crate) mod blocking;
-pub(crate) mod caps;
-pub(crate) mod carbons;
 pub mod cluster;
-pub(crate) mod component;
-pub mod csi;
-pub(crate) mod delivery;
-pub(crate) mod disco;
 pub(crate) mod forms;
-pub mod idempotency;
-pub(crate) mod iq;
+pub mod im;
 pub mod jid;
-pub(crate) mod lifecycle;
-pub(crate) mod mam;
-pub(crate) mod messages;
 pub(crate) mod metrics;
 pub mod muc;
 pub mod muc_light;
-pub mod offline;
 pub mod pep;
-pub mod pipeline;
-pub(crate) mod presence;
-pub mod private;
-pub mod push;
-pub mod replay;
-pub mod resumption;
-pub(crate) mod roster;
-pub(crate) mod router;
-pub(crate) mod scram;
-pub(crate) mod server_iq;
+pub mod routing;
 pub mod session;
 pub mod stanza;
-pub mod stream_management;
-pub mod throttle;
-pub mod tokens;
 pub mod uploads;
-pub mod vcard;
+pub mod user_data;
 
-#[cfg(test)]
-mod routing_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
 use crate::store::{StoreError, Stores};
 use crate::xml::Element;
 use ::jid::{BareJid, FullJid, Jid};
-use accounts::Accounts;
+use account::throttle::AuthThrottle;
+use account::Accounts;
 use archive::Archive;
 use metrics::Metrics;
-use pipeline::Turn;
-use router::{RouteError, Router};
+use routing::pipeline::Turn;
+use routing::router::{RouteError, Router};
 use session::{Inbox, Kick, OpenError, Session, SessionKind, Sessions};
 use stanza::{Condition, StanzaError};
 use std::sync::Arc;
 use std::time::Duration;
-use throttle::AuthThrottle;
 
 /// What the core needs to know of the configuration.
 #[derive(Debug, Clone)]
@@ -106,19 +79,19 @@ pub struct Settings {
     pub max_auth_failures_per_account: u32,
     pub auth_failure_window: Duration,
     /// Bearer tokens of the client REST API: lifetime and how many per user.
-    pub tokens: tokens::TokenSettings,
+    pub tokens: account::tokens::TokenSettings,
     /// Items one roster may hold.
     pub roster_max_items: usize,
     /// Offline messages (`mod_offline`), when on.
-    pub offline: Option<offline::OfflineSettings>,
+    pub offline: Option<im::offline::OfflineSettings>,
     /// Push notifications (`mod_event_pusher.push`), when on.
-    pub push: Option<push::PushSettings>,
+    pub push: Option<im::push::PushSettings>,
     /// Rooms (`mod_muc_light`), when on.
     pub muc_light: Option<muc_light::MucLightSettings>,
     /// XEP-0198 stream management (`mod_stream_management`), when on.
-    pub stream_management: Option<stream_management::SmSettings>,
+    pub stream_management: Option<session::stream_management::SmSettings>,
     /// XEP-0352 client state indication (`mod_csi`), when on.
-    pub csi: Option<csi::CsiSettings>,
+    pub csi: Option<session::csi::CsiSettings>,
     /// HTTP File Upload (`mod_http_upload`), when on.
     pub uploads: Option<uploads::UploadSettings>,
     /// The PEP service of every account (`mod_pep`), when on.
@@ -126,13 +99,13 @@ pub struct Settings {
     /// Capability `ver` strings remembered (`mod_caps`, used by PEP).
     pub caps_cache_size: usize,
     /// vCards (`mod_vcard`), when on.
-    pub vcard: Option<vcard::VcardSettings>,
+    pub vcard: Option<user_data::vcard::VcardSettings>,
     /// Private XML storage (`mod_private`), when on.
-    pub private: Option<private::PrivateSettings>,
+    pub private: Option<user_data::private::PrivateSettings>,
     /// Multi-User Chat (`mod_muc`), when on.
     pub muc: Option<muc::MucSettings>,
     /// Idempotency keys of the client API: how long answers are kept, how many per user.
-    pub idempotency: idempotency::IdempotencySettings,
+    pub idempotency: account::idempotency::IdempotencySettings,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -145,24 +118,24 @@ pub struct Core {
     archive: Archive,
     throttle: AuthThrottle,
     /// Bearer tokens of the client REST API.
-    tokens: tokens::Tokens,
-    lifecycle: lifecycle::Lifecycle,
+    tokens: account::tokens::Tokens,
+    lifecycle: account::lifecycle::Lifecycle,
     muc_light: Option<Arc<muc_light::MucLight>>,
     uploads: Option<Arc<uploads::Uploads>>,
     /// What clients' capabilities mean, for PEP notifications.
-    caps: caps::Caps,
+    caps: pep::caps::Caps,
     muc: Option<Arc<muc::Muc>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
     /// Blocklists read so far (XEP-0191).
-    blocklists: blocking::BlockLists,
+    blocklists: im::blocking::BlockLists,
     /// Avatar hashes for presence (XEP-0398).
-    avatar_hashes: avatar_sync::AvatarHashes,
+    avatar_hashes: pep::avatar_sync::AvatarHashes,
     /// Sessions a client may resume (XEP-0198), by SM-ID.
-    resumptions: resumption::Resumptions,
+    resumptions: session::resumption::Resumptions,
     /// Requests with an idempotency key running in this process.
-    in_flight: idempotency::InFlight,
+    in_flight: account::idempotency::InFlight,
     /// This node's part in a cluster, once it joined one.
     cluster: std::sync::OnceLock<Arc<cluster::Cluster>>,
 }
@@ -178,7 +151,7 @@ impl Core {
     pub(crate) async fn with_components(
         settings: Settings,
         stores: Stores,
-        components: Vec<(String, Arc<dyn router::Service>)>,
+        components: Vec<(String, Arc<dyn routing::router::Service>)>,
     ) -> Result<Arc<Core>, StoreError> {
         let metrics = Arc::new(Metrics::new());
         let archive = Archive::open(&*stores.archive, metrics.clone()).await?;
@@ -189,7 +162,7 @@ impl Core {
             settings.auth_cache_size,
         );
         let mut router = Router::default();
-        let local = Arc::new(delivery::AccountDomains::new(&settings));
+        let local = Arc::new(routing::delivery::AccountDomains::new(&settings));
         for host in &settings.hosts {
             router.register(host, local.clone());
         }
@@ -234,7 +207,8 @@ impl Core {
         }
         // What follows an account's removal, data first; its tokens go before anything
         // else, so that none is accepted while the rest is carried out.
-        let mut on_removal: Vec<Box<dyn lifecycle::Subscriber>> = vec![Box::new(tokens::RevokeTokensOfChangedAccount)];
+        let mut on_removal: Vec<Box<dyn account::lifecycle::Subscriber>> =
+            vec![Box::new(account::tokens::RevokeTokensOfChangedAccount)];
         if muc_light.is_some() {
             on_removal.push(Box::new(muc_light::LeaveRoomsOfRemovedAccount));
         }
@@ -244,14 +218,14 @@ impl Core {
         if muc.is_some() {
             on_removal.push(Box::new(muc::ForgetRemovedAccount));
         }
-        on_removal.push(Box::new(roster::PurgeRemovedAccount));
+        on_removal.push(Box::new(im::roster::PurgeRemovedAccount));
         on_removal.push(Box::new(archive::DeleteRemovedArchive));
-        on_removal.push(Box::new(offline::DeleteRemovedOffline));
-        on_removal.push(Box::new(blocking::DeleteRemovedBlocklist));
-        on_removal.push(Box::new(push::DeleteRemovedRegistrations));
+        on_removal.push(Box::new(im::offline::DeleteRemovedOffline));
+        on_removal.push(Box::new(im::blocking::DeleteRemovedBlocklist));
+        on_removal.push(Box::new(im::push::DeleteRemovedRegistrations));
         on_removal.push(Box::new(pep::DeletePepOfRemovedAccount));
-        on_removal.push(Box::new(private::DeleteUserDataOfRemovedAccount));
-        on_removal.push(Box::new(idempotency::ForgetKeysOfRemovedAccount));
+        on_removal.push(Box::new(user_data::private::DeleteUserDataOfRemovedAccount));
+        on_removal.push(Box::new(account::idempotency::ForgetKeysOfRemovedAccount));
         Ok(Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
@@ -259,23 +233,23 @@ impl Core {
                 settings.auth_failure_window,
                 metrics.clone(),
             ),
-            tokens: tokens::Tokens::new(stores.tokens.clone(), settings.tokens),
-            lifecycle: lifecycle::Lifecycle::new(on_removal),
+            tokens: account::tokens::Tokens::new(stores.tokens.clone(), settings.tokens),
+            lifecycle: account::lifecycle::Lifecycle::new(on_removal),
             muc_light,
             uploads,
-            caps: caps::Caps::new(settings.caps_cache_size),
+            caps: pep::caps::Caps::new(settings.caps_cache_size),
             muc,
             sessions: Sessions::new(metrics.clone()),
             metrics,
-            blocklists: blocking::BlockLists::default(),
-            avatar_hashes: avatar_sync::AvatarHashes::default(),
+            blocklists: im::blocking::BlockLists::default(),
+            avatar_hashes: pep::avatar_sync::AvatarHashes::default(),
             settings,
             stores,
             accounts,
             router,
             archive,
-            resumptions: resumption::Resumptions::default(),
-            in_flight: idempotency::InFlight::default(),
+            resumptions: session::resumption::Resumptions::default(),
+            in_flight: account::idempotency::InFlight::default(),
             cluster: std::sync::OnceLock::new(),
         }))
     }
@@ -378,7 +352,7 @@ impl Core {
     pub async fn open_event_stream(
         &self,
         user: &BareJid,
-        token: Option<&tokens::Grant>,
+        token: Option<&account::tokens::Grant>,
     ) -> Result<(Arc<Session>, Inbox), OpenError> {
         let suffix: [u8; 8] = rand::random();
         let resource = format!("sse-{}", hex(&suffix));
@@ -396,7 +370,7 @@ impl Core {
     /// Ends a session: removes it from the table and tells whoever saw it available.
     pub async fn close_session(&self, session: &Arc<Session>) {
         self.sessions.unregister(&session.jid, session.id);
-        if let Err(e) = presence::session_ended(self, session).await {
+        if let Err(e) = im::presence::session_ended(self, session).await {
             tracing::error!(jid = %session.jid, error = %e, "presence after the session ended failed");
         }
     }
@@ -420,11 +394,11 @@ impl Core {
             .filter(|s| s.name == "message" && archive::archivable(s))
         {
             if others.is_empty() {
-                if !offline::holds(&stanza) {
+                if !im::offline::holds(&stanza) {
                     continue;
                 }
-                match offline::hold(self, &owner, &stanza).await {
-                    Ok(true) => push::message_held(self, &owner, &stanza).await,
+                match im::offline::hold(self, &owner, &stanza).await {
+                    Ok(true) => im::push::message_held(self, &owner, &stanza).await,
                     Ok(false) => {
                         tracing::debug!(jid = %session.jid, "offline queue full; an undelivered message stays in the archive")
                     }
@@ -471,7 +445,7 @@ impl Core {
             Ok(false) => {}
             Ok(true) => {
                 // XEP-0191 §3.4: nothing goes to someone the user blocked.
-                self.bounce(&Jid::from(session.jid.to_bare()), &stub, blocking::blocked_error())
+                self.bounce(&Jid::from(session.jid.to_bare()), &stub, im::blocking::blocked_error())
                     .await;
                 return;
             }
@@ -484,16 +458,16 @@ impl Core {
         }
         let result = if stanza.name == "presence" {
             turn.in_order().await;
-            presence::from_client(self, session, stanza).await
+            im::presence::from_client(self, session, stanza).await
         } else if stanza.name == "message"
-            && carbons::eligible(&stanza)
-            && carbons::wanted(self, &session.jid.to_bare())
+            && im::carbons::eligible(&stanza)
+            && im::carbons::wanted(self, &session.jid.to_bare())
         {
             let copy = stanza.clone();
             let routed = self.router.route_in_turn(self, from, stanza, turn).await;
             turn.in_order().await;
             if routed.is_ok() {
-                carbons::copy_sent(self, &session.jid.to_bare(), Some(session.id), &copy);
+                im::carbons::copy_sent(self, &session.jid.to_bare(), Some(session.id), &copy);
             }
             routed
         } else {
@@ -512,7 +486,7 @@ impl Core {
     /// Whether `stanza` from `owner` is addressed to someone `owner` blocked.
     async fn blocked_recipient(&self, owner: &BareJid, stanza: &Element) -> Result<bool, StoreError> {
         match stanza.attr("to").map(jid::parse) {
-            Some(Ok(to)) => blocking::blocks(self, owner, &to).await,
+            Some(Ok(to)) => im::blocking::blocks(self, owner, &to).await,
             _ => Ok(false),
         }
     }

@@ -7,7 +7,7 @@ use super::basic_auth;
 use super::contract::{Contract, Operation};
 use super::{Body, RequestContext};
 use crate::config::AdminApiHandler;
-use crate::core::accounts::AccountError;
+use crate::core::account::AccountError;
 use crate::core::Core;
 use async_trait::async_trait;
 use hyper::body::Incoming;

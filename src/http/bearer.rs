@@ -1,7 +1,7 @@
 //! Bearer tokens on the wire (RFC 6750): the `Authorization: Bearer` header (§2.1), and
 //! the `access_token` query parameter (§2.3), which only the event stream takes, for
 //! browsers' `EventSource` that cannot send headers. What a token is worth is decided
-//! by `core::tokens`; this only finds it in a request.
+//! by `crate::core::account::tokens`; this only finds it in a request.
 
 use hyper::header::AUTHORIZATION;
 use hyper::HeaderMap;

@@ -1,6 +1,6 @@
 //! Bearer tokens of the client REST API: one row per token, naming its owner, the SHA-256
 //! hash of its secret (the secret itself is never stored), when it was created and when
-//! it expires. `core::tokens` decides what a token is worth; this is only its record.
+//! it expires. `crate::core::account::tokens` decides what a token is worth; this is only its record.
 //!
 //! Contract:
 //! - a token is recorded only if its owner has fewer than the given number of live

@@ -1,6 +1,6 @@
 //! External components over TCP (`[[listen.service]]`, XEP-0114 Jabber Component
 //! Protocol). This door moves bytes; what a handshake proves, who owns a domain and where
-//! a stanza goes are the core's (`core::component`).
+//! a stanza goes are the core's (`crate::core::routing::component`).
 //!
 //! The exchange (XEP-0114 §3):
 //!
@@ -23,8 +23,8 @@
 use super::c2s::{Conn, Touching};
 use super::stream::{Activity, Framing};
 use crate::config::{Config, ConflictBehaviour, ServiceListener};
-use crate::core::component::{self, Component, ComponentInbox, ComponentOptions, HandshakeError};
-use crate::core::router::{AttachError, OnConflict};
+use crate::core::routing::component::{self, Component, ComponentInbox, ComponentOptions, HandshakeError};
+use crate::core::routing::router::{AttachError, OnConflict};
 use crate::core::session::Kick;
 use crate::core::stanza::ns;
 use crate::core::Core;

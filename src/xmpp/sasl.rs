@@ -6,7 +6,7 @@
 //! gets a fake but stable salt, so SCRAM never tells whether an account exists.
 //! Channel binding (`-PLUS`) is not offered; a client asking for it is refused.
 
-use crate::core::scram::{ScramCredential, ScramHash};
+use crate::core::account::scram::{ScramCredential, ScramHash};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rand::RngCore;

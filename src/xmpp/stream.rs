@@ -18,13 +18,13 @@
 
 use super::nonza::{self, Nonza};
 use super::sasl::{self, SaslFailure, ScramServer};
-use crate::core::pipeline::Pipeline;
-use crate::core::resumption::{Parked, Takeover};
-use crate::core::scram::ScramHash;
+use crate::core::account::scram::ScramHash;
+use crate::core::account::throttle::Door;
+use crate::core::routing::pipeline::Pipeline;
+use crate::core::session::resumption::{Parked, Takeover};
+use crate::core::session::stream_management::{self as sm, SmSettings, SmState};
 use crate::core::session::{Inbox, Kick, OpenError, Session, SessionKind};
 use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
-use crate::core::stream_management::{self as sm, SmSettings, SmState};
-use crate::core::throttle::Door;
 use crate::core::Core;
 use crate::xml::{escape_attr, Element, StreamEvent, XmlError};
 use futures::future::BoxFuture;
@@ -1040,7 +1040,7 @@ async fn active<C: Connection>(
     .await;
 }
 
-/// How many stanzas of one session are handled at once ([`crate::core::pipeline`]):
+/// How many stanzas of one session are handled at once ([`crate::core::routing::pipeline`]):
 /// enough for a client's window of messages to share one archive commit, few enough that
 /// a session holds little while they wait (each is at most `max_stanza_size`). A full
 /// pipeline stops reading, which pushes back on the client through TCP.

@@ -32,11 +32,12 @@ use self::protocol::{AdminList, Join};
 use self::room::{Available, Groupchat, JoinContext, Out, Room};
 use self::room_config::{RoomConfig, Whois};
 use self::rules::Affiliation;
-use super::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
-use super::lifecycle::{AccountEvent, Subscriber};
-use super::router::{RouteError, Routed, Service};
 use super::stanza::{self, ns, Condition, ErrorType, IqType, MessageType, PresenceType, StanzaError};
-use super::{archive, mam, Core};
+use super::{archive, Core};
+use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::archive::mam;
+use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
+use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::store::{ArchiveQuery, MucAffiliation, MucRoomRecord, MucStore, StoreError};
 use crate::xml::{parse_element, Element};
 use async_trait::async_trait;
@@ -244,7 +245,7 @@ impl Muc {
             .collect();
         let service = IqTable::new(identity()).with(ns::DISCO_ITEMS, "query", RoomList);
         let room = IqTable::new(identity())
-            .with(ns::DISCO_ITEMS, "query", super::disco::NoItems)
+            .with(ns::DISCO_ITEMS, "query", crate::core::routing::disco::NoItems)
             .with(ns::MUC_OWNER, "query", OwnerIq)
             .with(ns::MUC_ADMIN, "query", AdminIq)
             .with(ns::MAM, "query", RoomMam);

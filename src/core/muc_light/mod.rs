@@ -36,11 +36,12 @@ pub use protocol::ConfigFields;
 pub use rules::Rules;
 
 use super::archive::Page;
-use super::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
-use super::lifecycle::{AccountEvent, Subscriber};
-use super::router::{RouteError, Routed, Service};
 use super::stanza::{ns, Condition, ErrorType, IqType, MessageType, StanzaError};
-use super::{mam, Core};
+use super::Core;
+use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::archive::mam;
+use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
+use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::store::{Room, RoomSummary, StoreError};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;
@@ -167,7 +168,7 @@ impl MucLight {
             .with(ns::MUCLIGHT, "query", NoQuery)
             .with(ns::MUCLIGHT_CREATE, "query", CreateIq);
         let room = IqTable::new(identity())
-            .with(ns::DISCO_ITEMS, "query", super::disco::NoItems)
+            .with(ns::DISCO_ITEMS, "query", crate::core::routing::disco::NoItems)
             .with(ns::MUCLIGHT, "query", NoQuery)
             .unlisted(ns::MUCLIGHT_CREATE, "query", CreateIq)
             .unlisted(ns::MUCLIGHT_CONFIGURATION, "query", ConfigurationIq)

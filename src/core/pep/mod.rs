@@ -24,26 +24,29 @@
 //!
 //! What an account publishes is deleted with it (`DeletePepOfRemovedAccount`).
 
+pub(crate) mod avatar_sync;
+pub(crate) mod caps;
+
 pub(crate) mod config;
 pub(crate) mod protocol;
 
 #[cfg(test)]
 mod tests;
 
-use super::caps::{CapsRef, Interests};
 use super::forms::Form;
-use super::iq::{Identity, IqAnswer, IqHandler, IqRequest};
-use super::lifecycle::{AccountEvent, Subscriber};
-use super::router::RouteError;
 use super::session::Session;
 use super::stanza::{ns, Condition, ErrorType, IqType, StanzaError};
 use super::Core;
+use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest};
+use crate::core::routing::router::RouteError;
 use crate::store::{
     AccessModel, NodeConfig, PepItem, PepLimits, PreconditionFn, Publication, Published, SendLastItem, StoreError,
     Subscription,
 };
 use crate::xml::{parse_element, Element};
 use async_trait::async_trait;
+use caps::{CapsRef, Interests};
 use config::{config_form, ConfigPatch};
 use jid::BareJid;
 use protocol::{bad_request, error, node_of, precondition_not_met, unsupported};
@@ -344,8 +347,8 @@ async fn publish(
         precondition,
     )
     .await?;
-    if req.node == super::avatar_sync::METADATA {
-        super::avatar_sync::metadata_published(core, owner).await;
+    if req.node == avatar_sync::METADATA {
+        avatar_sync::metadata_published(core, owner).await;
     }
     Ok(Some(protocol::published(&req.node, &id)))
 }
@@ -660,7 +663,7 @@ async fn broadcast(core: &Core, owner: &BareJid, node: &str, config: &NodeConfig
     }
     let mut sessions = core.sessions.sessions_of(owner);
     if config.access_model != AccessModel::Whitelist {
-        let contacts = super::roster::items_where(core, owner, |i| {
+        let contacts = crate::core::im::roster::items_where(core, owner, |i| {
             matches!(i.subscription, Subscription::From | Subscription::Both) && core.sessions.any_available(&i.contact)
         })
         .await;
@@ -710,7 +713,7 @@ async fn send_last_items(
         None => {
             let mut o = vec![me.to_string()];
             o.extend(
-                super::roster::items_where(core, &me, |i| {
+                crate::core::im::roster::items_where(core, &me, |i| {
                     matches!(i.subscription, Subscription::To | Subscription::Both)
                 })
                 .await?
@@ -757,7 +760,7 @@ async fn send_last_items(
             None
         };
         let event = protocol::items_event(&node.name, vec![protocol::item(ns::PUBSUB_EVENT, &item.id, payload)]);
-        let stamp = super::mam::format_time(item.published_ms);
+        let stamp = crate::core::archive::mam::format_time(item.published_ms);
         session.send(protocol::notification(&owner_jid, &session.jid, event, Some(stamp)));
     }
     Ok(())

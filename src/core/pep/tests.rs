@@ -1,9 +1,9 @@
 //! PEP, entity capabilities, vCards and private storage in process, on in-memory
 //! storage: sessions are registered directly and their queues read (`core::testkit`).
 
-use super::super::caps::{digest, verification_string};
 use super::super::stanza::ns;
 use super::super::testkit::{condition, xml, Client, Harness};
+use super::caps::{digest, verification_string};
 use crate::xml::Element;
 use jid::BareJid;
 

@@ -37,11 +37,11 @@ mod signing;
 #[cfg(test)]
 mod tests;
 
-use super::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
-use super::lifecycle::{AccountEvent, Subscriber};
-use super::router::{RouteError, Routed, Service};
 use super::stanza::{error_reply, ns, Condition, IqType, StanzaError};
 use super::Core;
+use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
+use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::store::{Cause, DueUploads, StoreError, Upload};
 use async_trait::async_trait;
 use files::{Files, InFlight, PutFile, WriteError};
@@ -142,7 +142,7 @@ impl Uploads {
             .map(|h| (settings.host.replace("@HOST@", h).to_lowercase(), h.clone()))
             .collect();
         let service = IqTable::new(identity())
-            .with(ns::DISCO_ITEMS, "query", super::disco::NoItems)
+            .with(ns::DISCO_ITEMS, "query", crate::core::routing::disco::NoItems)
             .with(ns::HTTP_UPLOAD, "request", SlotIq)
             .with_info_form(protocol::info_form(settings.max_file_size));
         let base_url = OnceLock::new();

@@ -3,7 +3,7 @@
 //! would for an XMPP client.
 
 use super::internal;
-use crate::core::roster::{self, Ask, RosterError, Subscription, SubscriptionAction};
+use crate::core::im::roster::{self, Ask, RosterError, Subscription, SubscriptionAction};
 use crate::core::Core;
 use jid::BareJid;
 use meerkat_client_api as api;

@@ -14,7 +14,7 @@
 //! `"0"`.
 //!
 //! A client that reconnects with `Last-Event-ID` first gets what it missed, read back
-//! from the archives in bounded pages (`core::replay`), then the live stream, with no gap
+//! from the archives in bounded pages (`crate::core::archive::replay`), then the live stream, with no gap
 //! and no duplicate: the session is registered before the replay starts, and live events
 //! the replay gave already are skipped. A `Last-Event-ID` that is not an archive id gets
 //! `400 "Invalid Last-Event-ID"`.
@@ -26,11 +26,11 @@
 //! overflowing, shutdown). When the client goes away the response
 //! body is dropped, and so is the session.
 
+use crate::core::account::tokens::Grant;
+use crate::core::archive::replay::{Missed, Replay};
 use crate::core::archive::{self, ChatItem};
 use crate::core::muc_light::RoomItem;
-use crate::core::replay::{Missed, Replay};
 use crate::core::session::{Inbox, Session};
-use crate::core::tokens::Grant;
 use crate::core::Core;
 use crate::http::{json_error, Body};
 use crate::xml::Element;
@@ -391,7 +391,7 @@ mod tests {
             BareJid::new("bob@localhost").unwrap(),
         );
         for body in ["one", "two"] {
-            crate::core::messages::send_chat(&core, &alice, "bob@localhost", body.into())
+            crate::core::im::messages::send_chat(&core, &alice, "bob@localhost", body.into())
                 .await
                 .unwrap();
         }
@@ -412,7 +412,7 @@ mod tests {
         ))
         .unwrap();
         assert!(session.send(again));
-        crate::core::messages::send_chat(&core, &alice, "bob@localhost", "three".into())
+        crate::core::im::messages::send_chat(&core, &alice, "bob@localhost", "three".into())
             .await
             .unwrap();
         read_until(&mut body, &mut text, |t| t.contains("three")).await;

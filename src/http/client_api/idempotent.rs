@@ -1,6 +1,6 @@
 //! `Idempotency-Key` on the operations that create something (`POST /messages`,
 //! `POST /rooms`, `POST /rooms/{id}/messages`): the door's half of idempotent requests.
-//! The core ([`crate::core::idempotency`]) decides whether a keyed request runs, waits
+//! The core ([`crate::core::account::idempotency`]) decides whether a keyed request runs, waits
 //! or replays; this file reads the key, fingerprints the request, runs it through the
 //! usual dispatch and records its answer.
 //!
@@ -19,7 +19,7 @@
 //! - A replay is the recorded status and body with `Idempotent-Replayed: true`.
 
 use super::{contract, is_not_implemented, Caller, ClientApi};
-use crate::core::idempotency::{self, Begun, Claim, Fingerprint, InvalidKey, Key};
+use crate::core::account::idempotency::{self, Begun, Claim, Fingerprint, InvalidKey, Key};
 use crate::http::{body_error_response, dispatch_read, full, json_error, read_body, unavailable, Body, RequestContext};
 use crate::store::IdempotentAnswer;
 use http_body_util::BodyExt;

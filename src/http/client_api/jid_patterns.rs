@@ -117,7 +117,7 @@ impl Server {
     }
 
     /// A message's recipient: read with `parse` (a resource is allowed), with a localpart
-    /// (as `core::messages::send_chat` reads it).
+    /// (as `crate::core::im::messages::send_chat` reads it).
     fn accepts_recipient(&self, s: &str) -> Result<(), String> {
         match parse(s) {
             Ok(jid) if jid.node().is_some() => Ok(()),

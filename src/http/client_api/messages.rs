@@ -4,7 +4,7 @@
 
 use super::internal;
 use crate::core::archive::{self, ChatItem, Page};
-use crate::core::messages::{self, SendError};
+use crate::core::im::messages::{self, SendError};
 use crate::core::Core;
 use jid::BareJid;
 use meerkat_client_api as api;

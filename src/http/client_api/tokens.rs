@@ -1,8 +1,8 @@
 //! Bearer tokens over REST: create (`POST /tokens`, Basic credentials only), list
-//! (`GET /tokens`) and revoke (`DELETE /tokens/{token_id}`), on `core::tokens`.
+//! (`GET /tokens`) and revoke (`DELETE /tokens/{token_id}`), on `crate::core::account::tokens`.
 
 use super::{internal, Caller};
-use crate::core::tokens::TokenError;
+use crate::core::account::tokens::TokenError;
 use crate::core::Core;
 use meerkat_client_api as api;
 use swagger::ApiError;

@@ -1,0 +1,67 @@
+//! One-to-one messages sent through the REST door: the same `<message type='chat'/>` an
+//! XMPP client would send, routed the same way (archived for both parties first, then
+//! delivered to every session of the recipient, SSE streams included).
+//!
+//! A REST caller has no session to receive an error stanza, so a message to a domain no
+//! service here owns (there is no federation yet) is kept in the sender's archive, where
+//! the sender can see it went out, instead of being bounced.
+
+use crate::core::routing::router::RouteError;
+use crate::core::stanza::ns;
+use crate::core::Core;
+use crate::xml::Element;
+use jid::{BareJid, Jid};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Not a JID, or one without a local part.
+    #[error("invalid recipient")]
+    InvalidRecipient,
+    /// The sender blocked the recipient (XEP-0191 §3.4).
+    #[error("the recipient is blocked")]
+    Blocked,
+    #[error(transparent)]
+    Route(#[from] RouteError),
+}
+
+/// Sends a chat message with `body` from `from` to `to` (any letter case); returns the
+/// new message's id once it is archived.
+pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> Result<String, SendError> {
+    let to = match crate::core::jid::parse(to.trim()) {
+        Ok(to) if to.node().is_some() => to,
+        _ => return Err(SendError::InvalidRecipient),
+    };
+    if super::blocking::blocks(core, from, &to)
+        .await
+        .map_err(RouteError::from)?
+    {
+        return Err(SendError::Blocked);
+    }
+    let id = new_message_id();
+    let stanza = Element::new("message", ns::CLIENT)
+        .with_attr("from", from.to_string())
+        .with_attr("to", to.to_string())
+        .with_attr("type", "chat")
+        .with_attr("id", id.clone())
+        .with_child(Element::new("body", ns::CLIENT).with_text(body));
+    let copy = super::carbons::wanted(core, from).then(|| stanza.clone());
+    if core.router.serves(to.domain().as_str()) {
+        core.route(Jid::from(from.clone()), stanza).await?;
+    } else if core.settings.archive {
+        core.archive
+            .store(&*core.stores.archive, from, &to.to_bare(), false, &stanza)
+            .await
+            .map_err(RouteError::from)?;
+    }
+    // The user's own clients see what was sent in their name (XEP-0280 §6).
+    if let Some(copy) = copy {
+        super::carbons::copy_sent(core, from, None, &copy);
+    }
+    Ok(id)
+}
+
+/// A fresh message id: 128 random bits, hex.
+fn new_message_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    crate::core::hex(&bytes)
+}

@@ -1,0 +1,168 @@
+//! Presence from a user's own sessions (RFC 6121 §4): availability broadcasts, probes on
+//! login, directed presence, and subscription stanzas handed to [`super::roster`].
+//!
+//! Every presence leaving a session is routed like any stanza, so it reaches contacts
+//! wherever their service is; what arrives for a local account is delivered by
+//! [`crate::core::routing::delivery`].
+//!
+//! - Initial presence (no `to`, available) marks the session available and goes to the
+//!   user's other resources and to every contact with a `from`/`both` subscription; the
+//!   server then probes the user's own account and every contact the user is subscribed
+//!   to (`to`/`both`), and re-delivers pending inbound subscription requests.
+//! - Unavailable presence (sent, or implied by the session ending) goes to the same
+//!   audience and to every JID the session sent directed presence to.
+//! - Directed presence (with `to`) goes to that JID only, and is remembered.
+//! - Probes and errors sent by clients are not acted on.
+
+use super::roster::{self, SubscriptionAction};
+use crate::core::routing::router::RouteError;
+use crate::core::session::Session;
+use crate::core::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
+use crate::core::Core;
+use crate::store::Subscription;
+use crate::xml::Element;
+use jid::{BareJid, FullJid, Jid};
+use std::sync::Arc;
+
+/// A presence stanza from `session` (already stamped with its `from`).
+pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+    let Some(kind) = PresenceType::of(&stanza) else {
+        return Ok(());
+    };
+    let to = match stanza.attr("to").map(crate::core::jid::parse) {
+        None => None,
+        Some(Ok(to)) => Some(to),
+        Some(Err(_)) => {
+            let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
+            core.bounce(&Jid::from(session.jid.to_bare()), &stanza, error).await;
+            return Ok(());
+        }
+    };
+    if let Some(action) = SubscriptionAction::of(kind) {
+        let Some(contact) = to.map(|t| t.to_bare()) else {
+            return Ok(());
+        };
+        return roster::outbound(core, &session.jid.to_bare(), &contact, action, Some(stanza)).await;
+    }
+    match (to, kind) {
+        (None, PresenceType::Available) => available(core, session, stanza).await,
+        (None, PresenceType::Unavailable) => unavailable(core, session, Some(stanza)).await,
+        (Some(to), PresenceType::Available | PresenceType::Unavailable) => {
+            session.note_directed(&to, kind == PresenceType::Available);
+            core.route(Jid::from(session.jid.clone()), stanza).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Contacts of `owner` whose subscription is one of `wanted` and who have an available
+/// session now. Presence to anyone else would reach nobody (a local contact offline gets
+/// current presence by probing when it comes online), so a presence costs one roster read
+/// plus a table lookup per item, and routing work only for the contacts present.
+async fn present_contacts(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
+    Ok(roster::items_where(core, owner, |i| {
+        wanted.contains(&i.subscription) && core.sessions.any_available(&i.contact)
+    })
+    .await?
+    .into_iter()
+    .filter_map(|i| BareJid::new(&i.contact).ok())
+    .collect())
+}
+
+/// Routes `presence` from `from` to `to`.
+async fn send_to(core: &Core, from: &FullJid, to: &BareJid, presence: &Element) -> Result<(), RouteError> {
+    let mut p = presence.clone();
+    p.set_attr("to", to.to_string());
+    core.route(Jid::from(from.clone()), p).await
+}
+
+/// Sends `presence` from `from` to the user's other resources and to subscribers.
+async fn broadcast(core: &Core, from: &FullJid, presence: &Element) -> Result<(), RouteError> {
+    let owner = from.to_bare();
+    send_to(core, from, &owner, presence).await?;
+    for contact in present_contacts(core, &owner, &[Subscription::From, Subscription::Both]).await? {
+        send_to(core, from, &contact, presence).await?;
+    }
+    Ok(())
+}
+
+async fn available(core: &Core, session: &Arc<Session>, mut stanza: Element) -> Result<(), RouteError> {
+    // XEP-0398 §4: contacts learn the avatar's hash whatever client set it.
+    crate::core::pep::avatar_sync::stamp_presence(core, &session.jid.to_bare(), &mut stanza).await;
+    let priority = stanza
+        .child("priority", ns::CLIENT)
+        .and_then(|p| p.text().trim().parse::<i8>().ok())
+        .unwrap_or(0);
+    let before = session.last_presence();
+    let initial = session.set_available(priority, stanza.clone());
+    broadcast(core, &session.jid, &stanza).await?;
+    // PEP (XEP-0163 §4.3.3): the resource's capabilities, and the last items it asks for.
+    crate::core::pep::presence_changed(core, session, before.as_ref(), &stanza, initial).await;
+    if !initial {
+        return Ok(());
+    }
+    // Bring the new resource up to date: its siblings, its contacts, pending requests.
+    let owner = session.jid.to_bare();
+    let probe = stanza::presence(PresenceType::Probe, &session.jid.to_string(), owner.as_str());
+    send_to(core, &session.jid, &owner, &probe).await?;
+    for contact in present_contacts(core, &owner, &[Subscription::To, Subscription::Both]).await? {
+        send_to(core, &session.jid, &contact, &probe).await?;
+    }
+    for request in roster::pending_requests(core, &owner).await? {
+        session.send(request);
+    }
+    super::offline::deliver_held(core, session).await
+}
+
+async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element>) -> Result<(), RouteError> {
+    let (was_available, directed) = session.set_unavailable();
+    let presence = stanza.unwrap_or_else(|| {
+        Element::new("presence", ns::CLIENT)
+            .with_attr("type", "unavailable")
+            .with_attr("from", session.jid.to_string())
+    });
+    if was_available {
+        broadcast(core, &session.jid, &presence).await?;
+    }
+    for to in directed {
+        let mut p = presence.clone();
+        p.set_attr("to", to.to_string());
+        core.route(Jid::from(session.jid.clone()), p).await?;
+    }
+    Ok(())
+}
+
+/// The current presence of every available session of `owner`, to `contact`.
+pub(crate) async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+    for s in core.sessions.sessions_of(owner) {
+        if let Some(p) = s.last_presence() {
+            send_to(core, &s.jid, contact, &p).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Unavailable presence from every available session of `owner`, to `contact`.
+pub(crate) async fn send_unavailable(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+    for s in core.sessions.sessions_of(owner) {
+        if s.available() {
+            let p = stanza::presence(PresenceType::Unavailable, &s.jid.to_string(), contact.as_str());
+            core.route(Jid::from(s.jid.clone()), p).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A session of another node is back after this node told its contacts it was gone (the
+/// node was paused, or cut off): its last presence to them again.
+pub(crate) async fn session_returned(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+    match session.last_presence() {
+        Some(p) => broadcast(core, &session.jid, &p).await,
+        None => Ok(()),
+    }
+}
+
+/// The session is going away: unavailable presence to whoever saw it available.
+pub(crate) async fn session_ended(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+    unavailable(core, session, None).await
+}

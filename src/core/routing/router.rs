@@ -1,0 +1,370 @@
+//! Routing by destination domain (RFC 6120 §10): the router finds the service that owns
+//! the domain of a stanza's `to` and hands the stanza to it; what happens next is that
+//! service's business. The account domains are one service ([`super::delivery`]);
+//! a component (MUC Light on `muclight.<host>`, later upload or pubsub) is another,
+//! registered with [`Router::register`] — no delivery rule changes for it.
+//!
+//! Those are registered once, when the core is built. An external component (XEP-0114)
+//! owns its domain only while it is connected: [`Router::attach`] and [`Router::detach`]
+//! change a second table at runtime, behind a lock that routing reads only when the
+//! static table has no owner for a domain (a remote domain, or an attached one).
+//!
+//! The router itself only refuses what no service could take: a `to` that is not a JID
+//! (`jid-malformed`), an IQ without a valid `type` (`bad-request`), and a domain nobody
+//! here serves (`remote-server-not-found`; there is no server-to-server yet).
+//!
+//! Each stanza a service accepts is counted by kind (`meerkat_routed_stanzas_total`):
+//! the one place every stanza passes, whatever door or service sent it.
+
+use super::pipeline::Turn;
+use crate::core::metrics::StanzaKind;
+use crate::core::session::Kick;
+use crate::core::stanza::{Condition, ErrorType, IqType, StanzaError};
+use crate::core::Core;
+use crate::store::StoreError;
+use crate::xml::Element;
+use async_trait::async_trait;
+use jid::Jid;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A stanza on its way to a service, with its addresses parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct Routed {
+    /// Who sent it (a session's full JID, a REST user's bare JID, a service's JID).
+    pub from: Jid,
+    /// Where it goes; the sender's bare JID when the stanza had no `to`.
+    pub to: Jid,
+    pub stanza: Element,
+}
+
+/// Why a stanza was not accepted. Delivery problems the sender should hear of travel back
+/// as stanza errors instead; this is for failures that leave the stanza unhandled.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A service owning one or more domains.
+#[async_trait]
+pub(crate) trait Service: Send + Sync {
+    /// Takes a stanza addressed to one of the service's domains or a JID in it.
+    async fn handle(&self, core: &Core, stanza: Routed) -> Result<(), RouteError>;
+
+    /// Takes a stanza that has a place in its sender's order ([`super::pipeline`]). A
+    /// service that knows no better acts only once the stanzas before it are done.
+    async fn handle_in_turn(&self, core: &Core, stanza: Routed, turn: &mut Turn) -> Result<(), RouteError> {
+        turn.in_order().await;
+        self.handle(core, stanza).await
+    }
+
+    /// A service attached at runtime no longer owns its domain because of `why` (another
+    /// connection took it over, or the server is shutting down): it should end.
+    /// Services registered at start-up are never told this.
+    fn displaced(&self, _why: Kick) {}
+}
+
+/// A service attached at runtime ([`Router::attach`]).
+#[derive(Clone)]
+struct Attached {
+    service: Arc<dyn Service>,
+    /// Left out of the servers' disco#items.
+    hidden: bool,
+    /// The node of a cluster the service is attached to, when not this one.
+    node: Option<String>,
+}
+
+/// Why a domain cannot be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AttachError {
+    /// One of the served hosts, or the domain of a service registered at start-up.
+    #[error("the domain is served by this server itself")]
+    Served,
+    /// Attached already, and the newcomer may not take it over.
+    #[error("the domain is already attached")]
+    Taken,
+}
+
+/// What to do when a domain is attached already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnConflict {
+    /// Refuse the newcomer.
+    Refuse,
+    /// Displace the attached service ([`Kick::Conflict`]) and take the domain.
+    Replace,
+}
+
+/// Domain → the service that owns it.
+#[derive(Default)]
+pub(crate) struct Router {
+    services: HashMap<String, Arc<dyn Service>>,
+    /// Component domain → the served host it belongs to (listed in that host's
+    /// disco#items), if any.
+    components: HashMap<String, Option<String>>,
+    /// Domains owned at runtime (external components while they are connected).
+    attached: RwLock<HashMap<String, Attached>>,
+    /// Domains whose entities (rooms) live on one node of a cluster each
+    /// ([`crate::core::cluster`]): a stanza to one of them goes to the node hosting it.
+    partitioned: std::collections::HashSet<String>,
+}
+
+impl Router {
+    /// Makes `service` the owner of `domain` (prepped). The last registration wins.
+    pub fn register(&mut self, domain: &str, service: Arc<dyn Service>) {
+        self.services.insert(domain.to_owned(), service);
+    }
+
+    /// Like [`Router::register_component`], for a service whose entities each live on
+    /// one node of a cluster.
+    pub fn register_partitioned(&mut self, domain: &str, host: Option<&str>, service: Arc<dyn Service>) {
+        self.register_component(domain, host, service);
+        self.partitioned.insert(domain.to_owned());
+    }
+
+    /// Registers a component service on `domain`, belonging to the served `host`
+    /// (`None`: to no host in particular).
+    pub fn register_component(&mut self, domain: &str, host: Option<&str>, service: Arc<dyn Service>) {
+        self.register(domain, service);
+        self.components.insert(domain.to_owned(), host.map(str::to_owned));
+    }
+
+    /// The component domains a server `host` lists as its items, sorted: those
+    /// registered for it or for no host in particular, and the attached ones that are not
+    /// hidden and are a subdomain of `host` or of no served host at all.
+    pub fn components_of(&self, host: &str) -> Vec<String> {
+        let mut d: Vec<String> = self
+            .components
+            .iter()
+            .filter(|(_, h)| h.as_deref().is_none_or(|h| h == host))
+            .map(|(d, _)| d.clone())
+            .collect();
+        let belongs = |domain: &str, host: &str| domain.strip_suffix(host).is_some_and(|sub| sub.ends_with('.'));
+        for (domain, a) in self.attached_table().iter() {
+            if a.hidden {
+                continue;
+            }
+            let parent_served = self
+                .services
+                .keys()
+                .any(|h| !self.components.contains_key(h) && belongs(domain, h));
+            if belongs(domain, host) || !parent_served {
+                d.push(domain.clone());
+            }
+        }
+        d.sort_unstable();
+        d
+    }
+
+    /// Whether `domain` was registered at start-up (a served host or a service's domain).
+    pub fn is_registered(&self, domain: &str) -> bool {
+        self.services.contains_key(domain)
+    }
+
+    /// Whether some service here owns `domain` now (registered or attached).
+    pub fn serves(&self, domain: &str) -> bool {
+        self.services.contains_key(domain) || self.attached_table().contains_key(domain)
+    }
+
+    fn attached_table(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Attached>> {
+        // The table is consistent after every write, even one that panicked midway.
+        self.attached.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes `service` the owner of `domain` (prepped) until [`Router::detach`]. A domain
+    /// registered at start-up is never taken; an attached one is refused or displaced
+    /// as `on_conflict` says.
+    pub fn attach(
+        &self,
+        domain: &str,
+        service: Arc<dyn Service>,
+        hidden: bool,
+        on_conflict: OnConflict,
+    ) -> Result<(), AttachError> {
+        if self.services.contains_key(domain) {
+            return Err(AttachError::Served);
+        }
+        let attached = Attached {
+            service,
+            hidden,
+            node: None,
+        };
+        let displaced = {
+            let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+            match table.get(domain) {
+                Some(_) if on_conflict == OnConflict::Refuse => return Err(AttachError::Taken),
+                _ => table.insert(domain.to_owned(), attached),
+            }
+        };
+        if let Some(old) = displaced {
+            old.service.displaced(Kick::Conflict);
+        }
+        Ok(())
+    }
+
+    /// Gives `domain` up, if `service` still owns it: a service that was displaced
+    /// cannot detach its successor.
+    pub fn detach(&self, domain: &str, service: &Arc<dyn Service>) {
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        if table.get(domain).is_some_and(|a| Arc::ptr_eq(&a.service, service)) {
+            table.remove(domain);
+        }
+    }
+
+    /// Makes `service`, which forwards to the cluster's node `node`, the owner of
+    /// `domain`, unless a service attached here owns it.
+    pub fn attach_remote(&self, domain: &str, node: &str, service: Arc<dyn Service>, hidden: bool) {
+        if self.services.contains_key(domain) {
+            return;
+        }
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        if table.get(domain).is_some_and(|a| a.node.is_none()) {
+            tracing::warn!(
+                domain,
+                node,
+                "a component is attached here and on another node; kept ours"
+            );
+            return;
+        }
+        table.insert(
+            domain.to_owned(),
+            Attached {
+                service,
+                hidden,
+                node: Some(node.to_owned()),
+            },
+        );
+    }
+
+    /// Gives up `domain` if the node `node` owned it; every domain of `node` for `None`.
+    pub fn detach_remote(&self, domain: Option<&str>, node: &str) {
+        let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
+        table.retain(|d, a| a.node.as_deref() != Some(node) || domain.is_some_and(|domain| domain != d));
+    }
+
+    /// The domains attached here (not on other nodes), and whether each is hidden.
+    pub fn attached_here(&self) -> Vec<(String, bool)> {
+        self.attached_table()
+            .iter()
+            .filter(|(_, a)| a.node.is_none())
+            .map(|(d, a)| (d.clone(), a.hidden))
+            .collect()
+    }
+
+    /// Tells every attached service it is displaced by `why` (shutdown).
+    pub fn displace_all(&self, why: Kick) {
+        let services: Vec<Attached> = self
+            .attached_table()
+            .values()
+            .filter(|a| a.node.is_none())
+            .cloned()
+            .collect();
+        for a in services {
+            a.service.displaced(why);
+        }
+    }
+
+    /// The attached owner of `domain`, asked only when the static table has none.
+    fn attached_owner(&self, domain: &str) -> Option<Arc<dyn Service>> {
+        self.attached_table().get(domain).map(|a| a.service.clone())
+    }
+
+    pub async fn route(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        self.route_in_turn(core, from, stanza, &mut Turn::alone()).await
+    }
+
+    /// [`Router::route`] for a stanza another node sent here because this node hosts
+    /// its destination: it is not sent on again.
+    pub async fn route_here(&self, core: &Core, from: Jid, stanza: Element) -> Result<(), RouteError> {
+        self.dispatch(core, from, stanza, &mut Turn::alone(), false).await
+    }
+
+    /// [`Router::route`] for a stanza with a place in its sender's order.
+    pub async fn route_in_turn(
+        &self,
+        core: &Core,
+        from: Jid,
+        stanza: Element,
+        turn: &mut Turn,
+    ) -> Result<(), RouteError> {
+        self.dispatch(core, from, stanza, turn, true).await
+    }
+
+    async fn dispatch(
+        &self,
+        core: &Core,
+        from: Jid,
+        mut stanza: Element,
+        turn: &mut Turn,
+        forward: bool,
+    ) -> Result<(), RouteError> {
+        let to = match stanza.attr("to") {
+            None => Jid::from(from.to_bare()),
+            Some(t) => match crate::core::jid::parse(t) {
+                Ok(j) => {
+                    // The recipient sees the address it is known by (`Bob@LocalHost.` is
+                    // delivered as `bob@localhost`).
+                    if j.as_str() != t {
+                        stanza.set_attr("to", j.to_string());
+                    }
+                    j
+                }
+                Err(_) => {
+                    turn.in_order().await;
+                    let error = StanzaError::with_type(ErrorType::Modify, Condition::JidMalformed);
+                    core.bounce(&Jid::from(from.to_bare()), &stanza, error).await;
+                    return Ok(());
+                }
+            },
+        };
+        if stanza.name == "iq" && IqType::of(&stanza).is_none() {
+            turn.in_order().await;
+            core.bounce(&to, &stanza, StanzaError::new(Condition::BadRequest)).await;
+            return Ok(());
+        }
+        // The static table is read without a lock; the guard on the attached one is
+        // released before the service runs.
+        let attached;
+        let owner = match self.services.get(to.domain().as_str()) {
+            Some(service) => Some(service),
+            None => {
+                attached = self.attached_owner(to.domain().as_str());
+                attached.as_ref()
+            }
+        };
+        match owner {
+            Some(_) if forward && to.node().is_some() && self.partitioned.contains(to.domain().as_str()) => {
+                let kind = StanzaKind::of(&stanza.name);
+                match core.host_of(&to.to_bare()) {
+                    // Counted by the node hosting the room.
+                    Some((cluster, node)) => {
+                        turn.in_order().await;
+                        cluster.route_to(&node, &from, &stanza);
+                    }
+                    None => {
+                        let service = owner.expect("matched Some just above");
+                        service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
+                        if let Some(kind) = kind {
+                            core.metrics.routed(kind);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Some(service) => {
+                let kind = StanzaKind::of(&stanza.name);
+                service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
+                if let Some(kind) = kind {
+                    core.metrics.routed(kind);
+                }
+                Ok(())
+            }
+            None => {
+                turn.in_order().await;
+                core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
+                    .await;
+                Ok(())
+            }
+        }
+    }
+}
