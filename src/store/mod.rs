@@ -33,11 +33,11 @@ mod blocking;
 mod idempotency;
 pub mod memory;
 mod muc;
+mod muc_light;
 mod offline;
 mod pep;
 pub mod postgres;
 mod push;
-mod rooms;
 mod roster;
 pub mod sqlite;
 mod tokens;
@@ -49,6 +49,7 @@ pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit};
 pub use blocking::BlockStore;
 pub use idempotency::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim};
 pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
+pub use muc_light::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use offline::{OfflineMessage, OfflineStore};
 pub use pep::{
     AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
@@ -56,7 +57,6 @@ pub use pep::{
 };
 pub use postgres::{PgSettings, PgStore};
 pub use push::{PushRegistration, PushStore};
-pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
 pub use tokens::{StoredToken, TokenStore};

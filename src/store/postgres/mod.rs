@@ -19,9 +19,9 @@ mod accounts;
 mod archive;
 mod idempotency;
 mod muc;
+mod muc_light;
 mod offline;
 mod pep;
-mod rooms;
 mod roster;
 mod tokens;
 mod uploads;
@@ -46,7 +46,7 @@ const MIGRATIONS: &[&[&str]] = &[
         tokens::SCHEMA,
         idempotency::SCHEMA,
         roster::SCHEMA,
-        rooms::SCHEMA,
+        muc_light::SCHEMA,
         muc::SCHEMA,
         offline::SCHEMA,
     ],
