@@ -2,11 +2,17 @@
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
 //! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`], [`IdempotencyStore`].
 //!
-//! The core only sees these traits and plain data types; it never speaks SQL. Two
+//! The core only sees these traits and plain data types; it never speaks SQL. Three
 //! backends implement all of them:
 //! - [`sqlite`]: the embedded default, one file in the data directory;
+//! - [`postgres`]: a PostgreSQL database, which several nodes may share;
 //! - [`memory`]: everything in process memory, for tests (never offered to a server, it
 //!   would lose acknowledged messages).
+//!
+//! Each trait has its file here (`muc_light` holds [`RoomStore`], the MUC Light rooms),
+//! and each backend one file of the same name implementing it, beside its `mod.rs` (the
+//! store itself, opening, schema, shared helpers). The contract below is tested once, in
+//! `conformance/` (one file of cases per trait), against every backend.
 //!
 //! Contract every backend keeps:
 //! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
