@@ -2,11 +2,17 @@
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
 //! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`], [`IdempotencyStore`].
 //!
-//! The core only sees these traits and plain data types; it never speaks SQL. Two
+//! The core only sees these traits and plain data types; it never speaks SQL. Three
 //! backends implement all of them:
 //! - [`sqlite`]: the embedded default, one file in the data directory;
+//! - [`postgres`]: a PostgreSQL database, which several nodes may share;
 //! - [`memory`]: everything in process memory, for tests (never offered to a server, it
 //!   would lose acknowledged messages).
+//!
+//! Each trait has its file here (`muc_light` holds [`RoomStore`], the MUC Light rooms),
+//! and each backend one file of the same name implementing it, beside its `mod.rs` (the
+//! store itself, opening, schema, shared helpers). The contract below is tested once, in
+//! `conformance/` (one file of cases per trait), against every backend.
 //!
 //! Contract every backend keeps:
 //! - a read-modify-write of one roster item ([`RosterStore::update_roster_item`]) is
@@ -33,11 +39,11 @@ mod blocking;
 mod idempotency;
 pub mod memory;
 mod muc;
+mod muc_light;
 mod offline;
 mod pep;
 pub mod postgres;
 mod push;
-mod rooms;
 mod roster;
 pub mod sqlite;
 mod tokens;
@@ -49,6 +55,7 @@ pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit};
 pub use blocking::BlockStore;
 pub use idempotency::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim};
 pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
+pub use muc_light::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use offline::{OfflineMessage, OfflineStore};
 pub use pep::{
     AccessModel, NodeConfig, PepItem, PepLimits, PepNode, PepStore, PreconditionFn, Publication, Published,
@@ -56,7 +63,6 @@ pub use pep::{
 };
 pub use postgres::{PgSettings, PgStore};
 pub use push::{PushRegistration, PushStore};
-pub use rooms::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
 pub use roster::{EditFn, RosterEdit, RosterItem, RosterStore, RosterUpdate, Subscription};
 pub use sqlite::SqliteStore;
 pub use tokens::{StoredToken, TokenStore};

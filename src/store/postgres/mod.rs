@@ -12,16 +12,18 @@
 //! - Read-modify-write operations that must not interleave across nodes take row locks
 //!   (`SELECT … FOR UPDATE`) or transaction-scoped advisory locks on their key.
 //!
-//! The trait implementations live beside this file, one per feature; each feature owns
-//! its tables (its `SCHEMA`).
+//! The trait implementations live beside this file, one file per store trait, named as
+//! the trait's own file in `store/`; each owns its tables (its `SCHEMA`).
 
 mod accounts;
 mod archive;
+mod blocking;
 mod idempotency;
 mod muc;
+mod muc_light;
 mod offline;
 mod pep;
-mod rooms;
+mod push;
 mod roster;
 mod tokens;
 mod uploads;
@@ -46,9 +48,11 @@ const MIGRATIONS: &[&[&str]] = &[
         tokens::SCHEMA,
         idempotency::SCHEMA,
         roster::SCHEMA,
-        rooms::SCHEMA,
+        muc_light::SCHEMA,
         muc::SCHEMA,
         offline::SCHEMA,
+        blocking::SCHEMA,
+        push::SCHEMA,
     ],
 ];
 
@@ -213,6 +217,11 @@ pub(super) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// `max` as a row count; a limit beyond what a column can count is no limit.
+pub(super) fn as_count(max: usize) -> i64 {
+    i64::try_from(max).unwrap_or(i64::MAX)
 }
 
 /// How every connection of the node connects: the URL, with the store's deadline, TCP

@@ -1,15 +1,13 @@
-//! [`OfflineStore`], [`BlockStore`] and [`PushStore`] on PostgreSQL: `offline` rows in
-//! arrival order per owner, `blocklist` rows, and `push_registrations`.
+//! [`OfflineStore`] on PostgreSQL: `offline` rows in arrival order per owner.
 //!
-//! The limits hold across nodes: a write that must stay within one (a held message, a
-//! push registration) takes a transaction-scoped advisory lock on its owner before it
-//! counts, and keeps it until its insert commits, so two nodes cannot both see room for
-//! one more. Taking the held messages is one `DELETE … RETURNING`: two sessions taking at
-//! once get each message once between them, and a message arriving meanwhile stays for
-//! the next take. Blocklist changes are single statements, idempotent by their key.
+//! The limit holds across nodes: holding a message takes a transaction-scoped advisory
+//! lock on its owner before it counts, and keeps it until its insert commits, so two
+//! nodes cannot both see room for one more. Taking the held messages is one
+//! `DELETE … RETURNING`: two sessions taking at once get each message once between them,
+//! and a message arriving meanwhile stays for the next take.
 
-use super::{now_ms, PgStore};
-use crate::store::{BlockStore, OfflineMessage, OfflineStore, PushRegistration, PushStore, StoreError};
+use super::{as_count, PgStore};
+use crate::store::{OfflineMessage, OfflineStore, StoreError};
 use async_trait::async_trait;
 
 pub(super) const SCHEMA: &str = r#"
@@ -20,25 +18,7 @@ CREATE TABLE offline (
     stanza TEXT NOT NULL
 );
 CREATE INDEX offline_by_owner ON offline (owner, seq);
-CREATE TABLE blocklist (
-    owner TEXT COLLATE "C" NOT NULL,
-    jid TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (owner, jid)
-);
-CREATE TABLE push_registrations (
-    owner TEXT COLLATE "C" NOT NULL,
-    jid TEXT COLLATE "C" NOT NULL,
-    node TEXT COLLATE "C" NOT NULL,
-    options TEXT NOT NULL,
-    created BIGINT NOT NULL,
-    PRIMARY KEY (owner, jid, node)
-);
 "#;
-
-/// `max` as a row count; a limit beyond what a column can count is no limit.
-fn as_count(max: usize) -> i64 {
-    i64::try_from(max).unwrap_or(i64::MAX)
-}
 
 #[async_trait]
 impl OfflineStore for PgStore {
@@ -97,125 +77,11 @@ impl OfflineStore for PgStore {
     }
 }
 
-#[async_trait]
-impl BlockStore for PgStore {
-    async fn blocklist(&self, owner: &str) -> Result<Vec<String>, StoreError> {
-        let client = self.client().await?;
-        let rows = self
-            .timed(client.query("SELECT jid FROM blocklist WHERE owner = $1 ORDER BY jid", &[&owner]))
-            .await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    async fn block(&self, owner: &str, jids: &[String]) -> Result<(), StoreError> {
-        if jids.is_empty() {
-            return Ok(());
-        }
-        let client = self.client().await?;
-        // DISTINCT: a JID given twice is one row, not a conflict with itself.
-        self.timed(client.execute(
-            "INSERT INTO blocklist (owner, jid) SELECT DISTINCT $1::TEXT, UNNEST($2::TEXT[])
-             ON CONFLICT (owner, jid) DO NOTHING",
-            &[&owner, &jids],
-        ))
-        .await
-        .map(|_| ())
-    }
-
-    async fn unblock(&self, owner: &str, jids: &[String]) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        if jids.is_empty() {
-            self.timed(client.execute("DELETE FROM blocklist WHERE owner = $1", &[&owner]))
-                .await?;
-        } else {
-            self.timed(client.execute(
-                "DELETE FROM blocklist WHERE owner = $1 AND jid = ANY($2::TEXT[])",
-                &[&owner, &jids],
-            ))
-            .await?;
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl PushStore for PgStore {
-    async fn push_registrations(&self, owner: &str) -> Result<Vec<PushRegistration>, StoreError> {
-        let client = self.client().await?;
-        let rows = self
-            .timed(client.query(
-                "SELECT jid, node, options FROM push_registrations WHERE owner = $1 ORDER BY created, jid, node",
-                &[&owner],
-            ))
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| PushRegistration {
-                jid: r.get(0),
-                node: r.get(1),
-                options: r.get(2),
-            })
-            .collect())
-    }
-
-    async fn enable_push(&self, owner: &str, registration: &PushRegistration, max: usize) -> Result<(), StoreError> {
-        let r = registration;
-        let mut client = self.client().await?;
-        let tx = self.timed(client.transaction()).await?;
-        self.lock(&tx, "push", owner).await?;
-        // The registration being replaced does not count against the limit.
-        let others: i64 = self
-            .timed(tx.query_one(
-                "SELECT COUNT(*) FROM push_registrations WHERE owner = $1 AND NOT (jid = $2 AND node = $3)",
-                &[&owner, &r.jid, &r.node],
-            ))
-            .await?
-            .get(0);
-        if others >= as_count(max) {
-            return Err(StoreError::LimitReached);
-        }
-        self.timed(tx.execute(
-            "INSERT INTO push_registrations (owner, jid, node, options, created) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (owner, jid, node) DO UPDATE SET options = excluded.options",
-            &[&owner, &r.jid, &r.node, &r.options, &now_ms()],
-        ))
-        .await?;
-        self.timed(tx.commit()).await
-    }
-
-    async fn disable_push(&self, owner: &str, jid: &str, node: Option<&str>) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        let n = match node {
-            Some(node) => {
-                self.timed(client.execute(
-                    "DELETE FROM push_registrations WHERE owner = $1 AND jid = $2 AND node = $3",
-                    &[&owner, &jid, &node],
-                ))
-                .await?
-            }
-            None => {
-                self.timed(client.execute(
-                    "DELETE FROM push_registrations WHERE owner = $1 AND jid = $2",
-                    &[&owner, &jid],
-                ))
-                .await?
-            }
-        };
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
-    }
-
-    async fn delete_push(&self, owner: &str) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        self.timed(client.execute("DELETE FROM push_registrations WHERE owner = $1", &[&owner]))
-            .await
-            .map(|_| ())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{private_server, PgSettings};
     use super::*;
+    use crate::store::{PushRegistration, PushStore};
     use std::sync::Arc;
 
     /// Two nodes on one fresh database.

@@ -3,15 +3,17 @@
 //!
 //! Schema changes are numbered migrations applied at open, each in its own transaction;
 //! the number reached is kept in `PRAGMA user_version`. The trait implementations live
-//! beside this file, one per feature.
+//! beside this file, one file per store trait, named as the trait's own file in `store/`.
 
 mod accounts;
 mod archive;
+mod blocking;
 mod idempotency;
 mod muc;
+mod muc_light;
 mod offline;
 mod pep;
-mod rooms;
+mod push;
 mod roster;
 mod tokens;
 mod uploads;

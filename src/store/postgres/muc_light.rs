@@ -1,5 +1,5 @@
-//! [`RoomStore`] on PostgreSQL: the `rooms` table and `room_occupants`, one row per
-//! occupant with its place in the join order, deleted with their room.
+//! [`RoomStore`] (MUC Light) on PostgreSQL: the `rooms` table and `room_occupants`, one
+//! row per occupant with its place in the join order, deleted with their room.
 //!
 //! The compare-and-set is one statement: `UPDATE … WHERE jid = $1 AND version = $2` (or
 //! the same `DELETE`). It locks the room's row, so of two nodes changing the room from

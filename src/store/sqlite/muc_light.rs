@@ -1,7 +1,8 @@
-//! [`RoomStore`] on SQLite: the `rooms` table and `room_occupants`, one row per occupant
-//! with its place in the join order. A change reads the stored version and writes the
-//! room in one IMMEDIATE transaction, so the compare-and-set holds against every other
-//! connection and process; a room and its occupants are always written together.
+//! [`RoomStore`] (MUC Light) on SQLite: the `rooms` table and `room_occupants`, one row
+//! per occupant with its place in the join order. A change reads the stored version and
+//! writes the room in one IMMEDIATE transaction, so the compare-and-set holds against
+//! every other connection and process; a room and its occupants are always written
+//! together.
 
 use super::{db_err, now_ms, SqliteStore};
 use crate::store::{Affiliation, Cause, Occupant, Room, RoomStore, RoomSummary, StoreError};

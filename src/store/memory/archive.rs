@@ -1,0 +1,45 @@
+//! [`ArchiveStore`] in memory: messages by id, so id order is time order.
+
+use super::MemoryStore;
+use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit, StoreError};
+use async_trait::async_trait;
+
+#[async_trait]
+impl ArchiveStore for MemoryStore {
+    async fn archive_enqueue(&self, messages: Vec<ArchivedMessage>) -> Result<Commit, StoreError> {
+        let mut d = self.data();
+        if messages.iter().any(|m| d.archive.contains_key(&m.id)) {
+            return Err(StoreError::Conflict);
+        }
+        for m in messages {
+            d.archive.insert(m.id, m);
+        }
+        // Memory holds nothing past the process: written is all it can be.
+        Ok(Box::pin(std::future::ready(Ok(()))))
+    }
+
+    async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {
+        let d = self.data();
+        let matching = d.archive.values().filter(|m| q.matches(m, true));
+        Ok(if q.newest_first {
+            matching.rev().take(q.limit).cloned().collect()
+        } else {
+            matching.take(q.limit).cloned().collect()
+        })
+    }
+
+    async fn archive_count(&self, q: ArchiveQuery) -> Result<u64, StoreError> {
+        Ok(self.data().archive.values().filter(|m| q.matches(m, false)).count() as u64)
+    }
+
+    async fn archive_max_id(&self) -> Result<i64, StoreError> {
+        Ok(self.data().archive.keys().next_back().copied().unwrap_or(0))
+    }
+
+    async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError> {
+        let mut d = self.data();
+        let before = d.archive.len();
+        d.archive.retain(|_, m| m.owner != owner);
+        Ok((before - d.archive.len()) as u64)
+    }
+}

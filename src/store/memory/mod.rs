@@ -1,0 +1,70 @@
+//! Every store trait over plain maps behind one mutex: what the routing unit tests run
+//! on, and the model the other backends are tested against (`conformance`). Nothing
+//! survives the process, so a server never uses it.
+//!
+//! This file holds the store and its maps; the trait implementations live beside it, one
+//! file per trait, named as the trait's own file in `store/`.
+
+mod accounts;
+mod archive;
+mod blocking;
+mod idempotency;
+mod muc;
+mod muc_light;
+mod offline;
+mod pep;
+mod push;
+mod roster;
+mod tokens;
+mod uploads;
+mod user_data;
+
+use super::{
+    AccountChange, ArchivedMessage, Credentials, MucRoomRecord, OfflineMessage, PushRegistration, Room, RosterItem,
+    StoredToken, Upload,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Data {
+    accounts: BTreeMap<String, Credentials>,
+    changes: Vec<AccountChange>,
+    /// owner → contact → item
+    rosters: BTreeMap<String, BTreeMap<String, RosterItem>>,
+    /// id → message
+    archive: BTreeMap<i64, ArchivedMessage>,
+    /// room JID → room
+    rooms: BTreeMap<String, Room>,
+    /// owner → messages held, oldest first
+    offline: BTreeMap<String, Vec<OfflineMessage>>,
+    /// owner → push registrations, oldest first
+    push: BTreeMap<String, Vec<PushRegistration>>,
+    /// owner → blocked JIDs
+    blocklists: BTreeMap<String, BTreeSet<String>>,
+    /// upload id → upload
+    uploads: BTreeMap<String, Upload>,
+    /// (owner, node) → node
+    pep: BTreeMap<(String, String), pep::MemNode>,
+    /// (owner, kind, key) → document
+    user_data: BTreeMap<(String, &'static str, String), String>,
+    /// room JID → persistent Multi-User Chat room
+    muc_rooms: BTreeMap<String, MucRoomRecord>,
+    /// token id → bearer token
+    tokens: BTreeMap<String, StoredToken>,
+    /// owner → idempotency keys of the client API
+    idempotency: BTreeMap<String, idempotency::Keys>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    data: Mutex<Data>,
+}
+
+impl MemoryStore {
+    fn data(&self) -> MutexGuard<'_, Data> {
+        // A panic while holding the lock leaves plain maps that are still consistent
+        // enough for tests; keep going rather than cascade the panic.
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
