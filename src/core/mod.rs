@@ -28,7 +28,9 @@
 
 pub mod account;
 pub mod archive;
+pub(crate) mod caches;
 pub mod cluster;
+pub(crate) mod events;
 pub(crate) mod forms;
 pub mod im;
 pub mod jid;
@@ -128,10 +130,10 @@ pub struct Core {
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
-    /// Blocklists read so far (XEP-0191).
-    blocklists: im::blocking::BlockLists,
-    /// Avatar hashes for presence (XEP-0398).
-    avatar_hashes: pep::avatar_sync::AvatarHashes,
+    /// Blocklists and avatar hashes read so far.
+    caches: caches::Caches,
+    /// Who hears of session and presence events, in order.
+    events: events::Events,
     /// Sessions a client may resume (XEP-0198), by SM-ID.
     resumptions: session::resumption::Resumptions,
     /// Requests with an idempotency key running in this process.
@@ -241,8 +243,12 @@ impl Core {
             muc,
             sessions: Sessions::new(metrics.clone()),
             metrics,
-            blocklists: im::blocking::BlockLists::default(),
-            avatar_hashes: pep::avatar_sync::AvatarHashes::default(),
+            caches: caches::Caches::default(),
+            events: events::Events::new(vec![
+                Box::new(im::presence::TellContacts),
+                Box::new(pep::LastItems),
+                Box::new(im::offline::DeliverHeld),
+            ]),
             settings,
             stores,
             accounts,
@@ -281,7 +287,7 @@ impl Core {
 
     /// This node changed what `cache` holds for `key`: the other nodes of a cluster
     /// forget theirs (they read it again from storage), before this returns.
-    pub(crate) async fn cached_changed(&self, cache: cluster::Cache, key: &str) {
+    pub(crate) async fn cached_changed(&self, cache: caches::Cache, key: &str) {
         if let Some(c) = self.cluster.get() {
             c.cached_changed(cache, key);
             c.flushed().await;
@@ -370,7 +376,7 @@ impl Core {
     /// Ends a session: removes it from the table and tells whoever saw it available.
     pub async fn close_session(&self, session: &Arc<Session>) {
         self.sessions.unregister(&session.jid, session.id);
-        if let Err(e) = im::presence::session_ended(self, session).await {
+        if let Err(e) = self.session_event(events::SessionEvent::Ended(session)).await {
             tracing::error!(jid = %session.jid, error = %e, "presence after the session ended failed");
         }
     }

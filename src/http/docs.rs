@@ -16,8 +16,8 @@
 //! Swagger UI's "Authorize" dialog (the spec's two security schemes). The admin API's spec
 //! is not served: the admin listener has no docs.
 
-use super::client_api::SPEC;
 use super::contract::spec_json;
+use super::CLIENT_SPEC as SPEC;
 use super::{full, json_error, Body};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};

@@ -45,6 +45,9 @@ use swagger::{Has, XSpanIdString};
 
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
+/// The client API's spec: the contract `client_api` enforces, served at `/api-docs`.
+pub(crate) const CLIENT_SPEC: &str = include_str!("../../api/client.yaml");
+
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -36,7 +36,8 @@
 use super::lifecycle::{AccountEvent, Subscriber};
 use crate::core::routing::router::RouteError;
 use crate::core::Core;
-use crate::store::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim, StoreError};
+pub use crate::store::IdempotentAnswer;
+use crate::store::{Claimed, IdempotencyRecord, IdempotencyStore, KeyClaim, StoreError};
 use async_trait::async_trait;
 use jid::BareJid;
 use sha2::{Digest, Sha256};

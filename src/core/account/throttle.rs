@@ -85,20 +85,7 @@ impl<K: Hash + Eq + Clone> Counter<K> {
     }
 }
 
-/// The door a login came through, for the metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Door {
-    /// REST Basic auth (client API and its event stream).
-    Rest,
-    /// SASL on an XMPP stream over TCP.
-    C2s,
-    /// SASL on an XMPP stream over WebSocket.
-    WebSocket,
-    /// SASL on an XMPP stream over BOSH (XEP-0206).
-    Bosh,
-    /// The handshake of an external component (XEP-0114); the "account" is its domain.
-    Component,
-}
+pub(crate) use crate::core::metrics::Door;
 
 pub struct AuthThrottle {
     by_address: Counter<IpAddr>,

@@ -26,6 +26,8 @@
 
 use super::session::{Kick, RemoteLink, RemoteSession, RoutingState, Session, SessionKind, SessionNews, Upserted};
 use super::Core;
+use crate::core::caches::Cache;
+use crate::core::events::SessionEvent;
 use crate::xml::Element;
 use jid::{FullJid, Jid};
 use serde::{Deserialize, Serialize};
@@ -143,16 +145,6 @@ enum Wire {
         cache: Cache,
         key: String,
     },
-}
-
-/// A node's caches of stored state that a change on another node makes stale.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Cache {
-    /// Blocklists (XEP-0191), by owner.
-    Blocklist,
-    /// Avatar hashes for presence (XEP-0398), by owner.
-    AvatarHash,
 }
 
 /// A request to the peers, collecting answers.
@@ -781,10 +773,7 @@ impl Cluster {
             }
             Wire::Forget { node, inc, cache, key } => {
                 self.heard_from(core, &node, inc);
-                match cache {
-                    Cache::Blocklist => core.blocklists.forget(&key),
-                    Cache::AvatarHash => core.avatar_hashes.forget(&key),
-                }
+                core.caches.forget(cache, &key);
             }
             Wire::Marker { n } => {
                 self.markers.send_if_modified(|seen| {
@@ -980,7 +969,7 @@ impl Cluster {
         let core = core.clone();
         tokio::spawn(async move {
             for s in sessions {
-                if let Err(e) = crate::core::im::presence::session_returned(&core, &s).await {
+                if let Err(e) = core.session_event(SessionEvent::Returned(&s)).await {
                     tracing::warn!(jid = %s.jid, error = %e, "presence for a returned session failed");
                 }
             }
@@ -1003,7 +992,7 @@ impl Cluster {
         let core = core.clone();
         tokio::spawn(async move {
             for s in sessions.into_iter().filter(|s| s.available()) {
-                if let Err(e) = crate::core::im::presence::session_ended(&core, &s).await {
+                if let Err(e) = core.session_event(SessionEvent::Ended(&s)).await {
                     tracing::warn!(jid = %s.jid, error = %e, "unavailable presence for a gone node's session failed");
                 }
             }

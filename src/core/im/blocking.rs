@@ -14,6 +14,8 @@
 //! the domain with the resource, or the domain.
 
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::caches::Cache;
+use crate::core::events::PresenceEvent;
 use crate::core::routing::iq::{IqAnswer, IqHandler, IqRequest};
 use crate::core::routing::router::RouteError;
 use crate::core::stanza::{ns, Condition, ErrorType, StanzaError};
@@ -22,47 +24,19 @@ use crate::store::{StoreError, Subscription};
 use crate::xml::Element;
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub(crate) const NS: &str = "urn:xmpp:blocking";
 const ERRORS_NS: &str = "urn:xmpp:blocking:errors";
 
-/// Blocklists read so far, by owner; every change goes through [`BlockLists::set`].
-#[derive(Default)]
-pub(crate) struct BlockLists {
-    cached: Mutex<HashMap<String, Arc<Vec<String>>>>,
-}
-
-impl BlockLists {
-    fn get(&self, owner: &str) -> Option<Arc<Vec<String>>> {
-        self.cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(owner)
-            .cloned()
-    }
-
-    fn set(&self, owner: &str, list: Vec<String>) {
-        self.cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(owner.to_owned(), Arc::new(list));
-    }
-
-    pub(crate) fn forget(&self, owner: &str) {
-        self.cached.lock().unwrap_or_else(|p| p.into_inner()).remove(owner);
-    }
-}
-
 /// `owner`'s blocklist, from the cache or storage.
 async fn list_of(core: &Core, owner: &BareJid) -> Result<Arc<Vec<String>>, StoreError> {
-    if let Some(list) = core.blocklists.get(owner.as_str()) {
+    if let Some(list) = core.caches.blocklists.get(owner.as_str()) {
         return Ok(list);
     }
-    let list = core.stores.blocking.blocklist(owner.as_str()).await?;
-    core.blocklists.set(owner.as_str(), list.clone());
-    Ok(Arc::new(list))
+    let list = Arc::new(core.stores.blocking.blocklist(owner.as_str()).await?);
+    core.caches.blocklists.set(owner.as_str(), list.clone());
+    Ok(list)
 }
 
 /// Whether `item` (a blocklist entry) covers `other`.
@@ -155,9 +129,8 @@ impl IqHandler for BlockingIq {
                     store.unblock(owner.as_str(), &jids).await.map_err(failed)?;
                 }
                 let list = store.blocklist(owner.as_str()).await.map_err(failed)?;
-                core.blocklists.set(owner.as_str(), list);
-                core.cached_changed(crate::core::cluster::Cache::Blocklist, owner.as_str())
-                    .await;
+                core.caches.blocklists.set(owner.as_str(), Arc::new(list));
+                core.cached_changed(Cache::Blocklist, owner.as_str()).await;
                 push(core, &owner, item_list(name, &jids));
                 Ok(None)
             }
@@ -179,7 +152,11 @@ async fn hide_presence(core: &Core, owner: &BareJid, jids: &[String]) {
             .flatten()
             .is_some_and(|i| matches!(i.subscription, Subscription::From | Subscription::Both));
         if sees {
-            if let Err(e) = super::presence::send_unavailable(core, owner, &contact).await {
+            let hidden = PresenceEvent::Hidden {
+                owner,
+                contact: &contact,
+            };
+            if let Err(e) = core.presence_event(hidden).await {
                 tracing::debug!(error = %e, "unavailable presence to a blocked contact failed");
             }
         }
@@ -194,7 +171,7 @@ impl Subscriber for DeleteRemovedBlocklist {
     async fn on_account_event(&self, core: &Core, event: &AccountEvent) -> Result<(), RouteError> {
         if let AccountEvent::Removed(removed) = event {
             core.stores.blocking.unblock(removed.as_str(), &[]).await?;
-            core.blocklists.forget(removed.as_str());
+            core.caches.blocklists.forget(removed.as_str());
         }
         Ok(())
     }

@@ -11,6 +11,7 @@
 //! invitations (XEP-0045 mediated, XEP-0249 direct).
 
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::events::{self, PresenceEvent};
 use crate::core::routing::router::RouteError;
 use crate::core::session::Session;
 use crate::core::stanza::{ns, Condition, ErrorType, MessageType, StanzaError};
@@ -89,9 +90,22 @@ pub(crate) fn queue_full(core: &Core) -> StanzaError {
         .with_text(format!("The recipient has too many offline messages (at most {max})"))
 }
 
+/// Hands a user's held messages to their session once it is online (XEP-0160 §4).
+pub(crate) struct DeliverHeld;
+
+#[async_trait]
+impl events::Subscriber for DeliverHeld {
+    async fn on_presence(&self, core: &Core, event: PresenceEvent<'_>) -> Result<(), RouteError> {
+        match event {
+            PresenceEvent::Online { session } => deliver_held(core, session).await,
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Delivers what is held for the session's account to `session`, with `<delay/>`, and
 /// forgets it. Called on the session's initial presence.
-pub(crate) async fn deliver_held(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
+async fn deliver_held(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
     if core.settings.offline.is_none() {
         return Ok(());
     }

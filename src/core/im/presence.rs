@@ -15,12 +15,14 @@
 //! - Probes and errors sent by clients are not acted on.
 
 use super::roster::{self, SubscriptionAction};
+use crate::core::events::{PresenceEvent, SessionEvent, Subscriber};
 use crate::core::routing::router::RouteError;
 use crate::core::session::Session;
 use crate::core::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
 use crate::core::Core;
 use crate::store::Subscription;
 use crate::xml::Element;
+use async_trait::async_trait;
 use jid::{BareJid, FullJid, Jid};
 use std::sync::Arc;
 
@@ -97,7 +99,13 @@ async fn available(core: &Core, session: &Arc<Session>, mut stanza: Element) -> 
     let initial = session.set_available(priority, stanza.clone());
     broadcast(core, &session.jid, &stanza).await?;
     // PEP (XEP-0163 §4.3.3): the resource's capabilities, and the last items it asks for.
-    crate::core::pep::presence_changed(core, session, before.as_ref(), &stanza, initial).await;
+    let sent = PresenceEvent::Available {
+        session,
+        before: before.as_ref(),
+        presence: &stanza,
+        initial,
+    };
+    core.presence_event(sent).await?;
     if !initial {
         return Ok(());
     }
@@ -111,7 +119,8 @@ async fn available(core: &Core, session: &Arc<Session>, mut stanza: Element) -> 
     for request in roster::pending_requests(core, &owner).await? {
         session.send(request);
     }
-    super::offline::deliver_held(core, session).await
+    // What waited for the user (offline messages, XEP-0160).
+    core.presence_event(PresenceEvent::Online { session }).await
 }
 
 async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element>) -> Result<(), RouteError> {
@@ -133,7 +142,7 @@ async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element
 }
 
 /// The current presence of every available session of `owner`, to `contact`.
-pub(crate) async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
     for s in core.sessions.sessions_of(owner) {
         if let Some(p) = s.last_presence() {
             send_to(core, &s.jid, contact, &p).await?;
@@ -143,7 +152,7 @@ pub(crate) async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid
 }
 
 /// Unavailable presence from every available session of `owner`, to `contact`.
-pub(crate) async fn send_unavailable(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
+async fn send_unavailable(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
     for s in core.sessions.sessions_of(owner) {
         if s.available() {
             let p = stanza::presence(PresenceType::Unavailable, &s.jid.to_string(), contact.as_str());
@@ -153,16 +162,30 @@ pub(crate) async fn send_unavailable(core: &Core, owner: &BareJid, contact: &Bar
     Ok(())
 }
 
-/// A session of another node is back after this node told its contacts it was gone (the
-/// node was paused, or cut off): its last presence to them again.
-pub(crate) async fn session_returned(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
-    match session.last_presence() {
-        Some(p) => broadcast(core, &session.jid, &p).await,
-        None => Ok(()),
-    }
-}
+/// Tells contacts what became of a session, and of whom they may see.
+pub(crate) struct TellContacts;
 
-/// The session is going away: unavailable presence to whoever saw it available.
-pub(crate) async fn session_ended(core: &Core, session: &Arc<Session>) -> Result<(), RouteError> {
-    unavailable(core, session, None).await
+#[async_trait]
+impl Subscriber for TellContacts {
+    async fn on_session(&self, core: &Core, event: SessionEvent<'_>) -> Result<(), RouteError> {
+        match event {
+            // The session is going away: unavailable presence to whoever saw it available.
+            SessionEvent::Ended(session) => unavailable(core, session, None).await,
+            // A session of another node is back after this node told its contacts it was
+            // gone (the node was paused, or cut off): its last presence to them again.
+            SessionEvent::Returned(session) => match session.last_presence() {
+                Some(p) => broadcast(core, &session.jid, &p).await,
+                None => Ok(()),
+            },
+        }
+    }
+
+    async fn on_presence(&self, core: &Core, event: PresenceEvent<'_>) -> Result<(), RouteError> {
+        match event {
+            // The contact's presence now flows to the user (RFC 6121 3.1.5).
+            PresenceEvent::Shared { owner, contact, .. } => send_current(core, owner, contact).await,
+            PresenceEvent::Hidden { owner, contact } => send_unavailable(core, owner, contact).await,
+            PresenceEvent::Available { .. } | PresenceEvent::Online { .. } => Ok(()),
+        }
+    }
 }

@@ -16,8 +16,8 @@
 //! When an account is removed, [`PurgeRemovedAccount`] takes it out of every roster
 //! (with pushes, and unavailable presence to those who saw it) and deletes its own.
 
-use super::presence;
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::events::PresenceEvent;
 use crate::core::routing::iq::{IqAnswer, IqHandler, IqRequest};
 use crate::core::routing::router::RouteError;
 use crate::core::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
@@ -440,7 +440,7 @@ pub async fn remove_item(core: &Core, owner: &BareJid, contact: &BareJid) -> Res
     }
     if subscribed_from {
         send_subscription(core, owner, contact, SubscriptionAction::Unsubscribed, None).await?;
-        presence::send_unavailable(core, owner, contact).await?;
+        core.presence_event(PresenceEvent::Hidden { owner, contact }).await?;
     }
     Ok(())
 }
@@ -489,33 +489,38 @@ pub async fn outbound(
     }
     if changed {
         match action {
-            // The contact's presence now flows to the user (RFC 6121 3.1.5).
+            // The owner's presence now flows to the contact (RFC 6121 3.1.5), who is also
+            // a PEP subscriber of the owner now (XEP-0163 §4.1).
             SubscriptionAction::Subscribed => {
-                presence::send_current(core, owner, contact).await?;
-                // The contact is now a PEP subscriber of the owner (XEP-0163 §4.1).
-                crate::core::pep::subscription_approved(core, owner, contact).await;
+                let shared = PresenceEvent::Shared {
+                    owner,
+                    contact,
+                    approved: true,
+                };
+                core.presence_event(shared).await?;
             }
-            SubscriptionAction::Unsubscribed => presence::send_unavailable(core, owner, contact).await?,
+            SubscriptionAction::Unsubscribed => core.presence_event(PresenceEvent::Hidden { owner, contact }).await?,
             _ => {}
         }
     }
     Ok(())
 }
 
-/// `contact`, a local JID, receives a subscription stanza from `sender`.
+/// `contact`, a local JID, receives a subscription stanza from `sender`. Returns the
+/// stanza its sessions get, when the stanza changed something for them.
 pub(crate) async fn inbound(
     core: &Core,
     sender: &BareJid,
     contact: &BareJid,
     action: SubscriptionAction,
     stanza: Element,
-) -> Result<(), RouteError> {
+) -> Result<Option<Element>, RouteError> {
     if !core.accounts.exists(contact).await? {
         if action == SubscriptionAction::Subscribe {
             // RFC 6121 3.1.3: answer for a user that does not exist.
             send_subscription(core, contact, sender, SubscriptionAction::Unsubscribed, None).await?;
         }
-        return Ok(());
+        return Ok(None);
     }
     let update = match transition(core, contact, sender, Side::Inbound, action).await {
         Ok(update) => update,
@@ -523,7 +528,7 @@ pub(crate) async fn inbound(
         Err(StoreError::LimitReached) => {
             core.bounce(&Jid::from(contact.clone()), &stanza, roster_full(core))
                 .await;
-            return Ok(());
+            return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
@@ -531,13 +536,7 @@ pub(crate) async fn inbound(
         push_item(core, contact, update.after.as_ref()).await;
         let mut presence = stanza;
         presence.set_attr("to", contact.to_string());
-        crate::core::routing::delivery::deliver_presence(
-            core,
-            &Jid::from(sender.clone()),
-            &Jid::from(contact.clone()),
-            presence,
-        );
-        return Ok(());
+        return Ok(Some(presence));
     }
     if update
         .before
@@ -546,9 +545,14 @@ pub(crate) async fn inbound(
     {
         // Already approved: answer on the contact's behalf, deliver nothing.
         send_subscription(core, contact, sender, SubscriptionAction::Subscribed, None).await?;
-        presence::send_current(core, contact, sender).await?;
+        let shared = PresenceEvent::Shared {
+            owner: contact,
+            contact: sender,
+            approved: false,
+        };
+        core.presence_event(shared).await?;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Pending inbound requests of `owner`, as `subscribe` presences to re-deliver.
@@ -644,7 +648,11 @@ impl Subscriber for PurgeRemovedAccount {
                 push_removal(core, &owner, removed.as_str()).await;
             }
             if matches!(item.subscription, Subscription::To | Subscription::Both) {
-                presence::send_unavailable(core, removed, &owner).await?;
+                let hidden = PresenceEvent::Hidden {
+                    owner: removed,
+                    contact: &owner,
+                };
+                core.presence_event(hidden).await?;
             }
         }
         core.stores.roster.delete_roster(removed.as_str()).await?;

@@ -15,8 +15,6 @@
 //!
 //! [`Core`]: super::Core
 
-use super::session::SessionKind;
-use crate::core::account::throttle::Door;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -74,6 +72,21 @@ impl QueueLimit {
     }
 }
 
+/// The door a login came through: the `door` label of the login metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Door {
+    /// REST Basic auth (client API and its event stream).
+    Rest,
+    /// SASL on an XMPP stream over TCP.
+    C2s,
+    /// SASL on an XMPP stream over WebSocket.
+    WebSocket,
+    /// SASL on an XMPP stream over BOSH (XEP-0206).
+    Bosh,
+    /// The handshake of an external component (XEP-0114); the "account" is its domain.
+    Component,
+}
+
 impl Door {
     const ALL: [Door; 5] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Bosh, Door::Component];
 
@@ -84,24 +97,6 @@ impl Door {
             Door::WebSocket => "websocket",
             Door::Bosh => "bosh",
             Door::Component => "component",
-        }
-    }
-}
-
-impl SessionKind {
-    const ALL: [SessionKind; 4] = [
-        SessionKind::XmppTcp,
-        SessionKind::XmppWebSocket,
-        SessionKind::XmppBosh,
-        SessionKind::EventStream,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            SessionKind::XmppTcp => "xmpp_tcp",
-            SessionKind::XmppWebSocket => "xmpp_websocket",
-            SessionKind::XmppBosh => "xmpp_bosh",
-            SessionKind::EventStream => "sse",
         }
     }
 }
@@ -187,22 +182,14 @@ pub(crate) struct SessionCounts {
 }
 
 impl SessionCounts {
-    pub(crate) fn add(&mut self, kind: SessionKind) {
-        match kind {
-            SessionKind::XmppTcp => self.xmpp_tcp += 1,
-            SessionKind::XmppWebSocket => self.xmpp_websocket += 1,
-            SessionKind::XmppBosh => self.xmpp_bosh += 1,
-            SessionKind::EventStream => self.event_streams += 1,
-        }
-    }
-
-    fn of(&self, kind: SessionKind) -> usize {
-        match kind {
-            SessionKind::XmppTcp => self.xmpp_tcp,
-            SessionKind::XmppWebSocket => self.xmpp_websocket,
-            SessionKind::XmppBosh => self.xmpp_bosh,
-            SessionKind::EventStream => self.event_streams,
-        }
+    /// Each count with its `kind` label.
+    fn labelled(&self) -> [(&'static str, usize); 4] {
+        [
+            ("xmpp_tcp", self.xmpp_tcp),
+            ("xmpp_websocket", self.xmpp_websocket),
+            ("xmpp_bosh", self.xmpp_bosh),
+            ("sse", self.event_streams),
+        ]
     }
 }
 
@@ -267,8 +254,8 @@ impl Metrics {
             "gauge",
             "Sessions open now, by what carries them (XMPP over TCP, XMPP over WebSocket, XMPP over BOSH, server-sent events).",
         );
-        for kind in SessionKind::ALL {
-            out.sample("meerkat_sessions", &[("kind", kind.label())], sessions.of(kind));
+        for (kind, count) in sessions.labelled() {
+            out.sample("meerkat_sessions", &[("kind", kind)], count);
         }
         out.family(
             "meerkat_routed_stanzas_total",

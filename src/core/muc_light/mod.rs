@@ -42,6 +42,7 @@ use crate::core::account::lifecycle::{AccountEvent, Subscriber};
 use crate::core::archive::mam;
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use crate::core::routing::router::{RouteError, Routed, Service};
+pub use crate::store::Affiliation;
 use crate::store::{Room, RoomSummary, StoreError};
 use crate::xml::{Element, Node};
 use async_trait::async_trait;

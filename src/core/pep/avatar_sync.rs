@@ -9,6 +9,7 @@
 //! presence, so one value serves both; each account's current hash is remembered after
 //! it is first read, and updated by both conversions.
 
+use crate::core::caches::Cache;
 use crate::core::stanza::ns;
 use crate::core::Core;
 use crate::store::UserDataKind;
@@ -16,36 +17,11 @@ use crate::xml::{parse_element, Element, Node};
 use base64::Engine;
 use jid::BareJid;
 use sha1::{Digest, Sha1};
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub(crate) const DATA: &str = "urn:xmpp:avatar:data";
 pub(crate) const METADATA: &str = "urn:xmpp:avatar:metadata";
 pub(crate) const FEATURE: &str = "urn:xmpp:pep-vcard-conversion:0";
 const VCARD_UPDATE: &str = "vcard-temp:x:update";
-
-/// Each account's avatar hash once known: `Some("")` for "no avatar".
-#[derive(Default)]
-pub(crate) struct AvatarHashes {
-    known: Mutex<HashMap<String, String>>,
-}
-
-impl AvatarHashes {
-    fn get(&self, owner: &str) -> Option<String> {
-        self.known.lock().unwrap_or_else(|p| p.into_inner()).get(owner).cloned()
-    }
-
-    fn set(&self, owner: &str, hash: &str) {
-        self.known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(owner.to_owned(), hash.to_owned());
-    }
-
-    pub(crate) fn forget(&self, owner: &str) {
-        self.known.lock().unwrap_or_else(|p| p.into_inner()).remove(owner);
-    }
-}
 
 fn enabled(core: &Core) -> bool {
     core.settings.pep.is_some() && core.settings.vcard.is_some()
@@ -70,11 +46,11 @@ async fn current_info(core: &Core, owner: &BareJid) -> Option<(String, String)> 
 
 /// The user's avatar hash, from memory or storage.
 async fn hash_of(core: &Core, owner: &BareJid) -> String {
-    if let Some(h) = core.avatar_hashes.get(owner.as_str()) {
+    if let Some(h) = core.caches.avatar_hashes.get(owner.as_str()) {
         return h;
     }
     let hash = current_info(core, owner).await.map(|(id, _)| id).unwrap_or_default();
-    core.avatar_hashes.set(owner.as_str(), &hash);
+    core.caches.avatar_hashes.set(owner.as_str(), hash.clone());
     hash
 }
 
@@ -136,8 +112,9 @@ pub(crate) async fn metadata_published(core: &Core, owner: &BareJid) {
         tracing::warn!(%owner, error = %e, "the vCard could not follow the avatar");
         return;
     }
-    core.avatar_hashes
-        .set(owner.as_str(), &info.map(|(id, _)| id).unwrap_or_default());
+    core.caches
+        .avatar_hashes
+        .set(owner.as_str(), info.map(|(id, _)| id).unwrap_or_default());
 }
 
 /// `owner` set `vcard`: its `PHOTO`, if new, is published as the XEP-0084 avatar.
@@ -151,9 +128,8 @@ pub(crate) async fn vcard_set(core: &Core, owner: &BareJid, vcard: &Element) {
         // No photo: a user who had an avatar now has none.
         if !hash_of(core, owner).await.is_empty() {
             super::publish_for_owner(core, owner, METADATA, "current", Element::new("metadata", METADATA)).await;
-            core.avatar_hashes.set(owner.as_str(), "");
-            core.cached_changed(crate::core::cluster::Cache::AvatarHash, owner.as_str())
-                .await;
+            core.caches.avatar_hashes.set(owner.as_str(), String::new());
+            core.cached_changed(Cache::AvatarHash, owner.as_str()).await;
         }
         return;
     };
@@ -183,9 +159,8 @@ pub(crate) async fn vcard_set(core: &Core, owner: &BareJid, vcard: &Element) {
         Element::new("metadata", METADATA).with_child(info),
     )
     .await;
-    core.avatar_hashes.set(owner.as_str(), &id);
-    core.cached_changed(crate::core::cluster::Cache::AvatarHash, owner.as_str())
-        .await;
+    core.caches.avatar_hashes.set(owner.as_str(), id.clone());
+    core.cached_changed(Cache::AvatarHash, owner.as_str()).await;
 }
 
 /// Adds the avatar hash to a presence `owner` broadcasts, unless it has one (§4).

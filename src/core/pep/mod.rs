@@ -38,6 +38,7 @@ use super::session::Session;
 use super::stanza::{ns, Condition, ErrorType, IqType, StanzaError};
 use super::Core;
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::events::{self, PresenceEvent};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest};
 use crate::core::routing::router::RouteError;
 use crate::store::{
@@ -766,16 +767,35 @@ async fn send_last_items(
     Ok(())
 }
 
+/// PEP's part in presence: a resource's capabilities and the last items it asks for
+/// (§4.3.3), and the last items for a contact who became a subscriber (§4.1).
+pub(crate) struct LastItems;
+
+#[async_trait]
+impl events::Subscriber for LastItems {
+    async fn on_presence(&self, core: &Core, event: PresenceEvent<'_>) -> Result<(), RouteError> {
+        match event {
+            PresenceEvent::Available {
+                session,
+                before,
+                presence,
+                initial,
+            } => presence_changed(core, session, before, presence, initial).await,
+            PresenceEvent::Shared {
+                owner,
+                contact,
+                approved: true,
+            } => subscription_approved(core, owner, contact).await,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// A session's presence changed (`before` → `now`; `initial` for its first available
 /// presence): resolve its capabilities, and send it the last items it asks for when they
 /// are known. Never fails the presence: problems are logged.
-pub(crate) async fn presence_changed(
-    core: &Core,
-    session: &Arc<Session>,
-    before: Option<&Element>,
-    now: &Element,
-    initial: bool,
-) {
+async fn presence_changed(core: &Core, session: &Arc<Session>, before: Option<&Element>, now: &Element, initial: bool) {
     if core.settings.pep.is_none() {
         return;
     }
@@ -825,7 +845,7 @@ pub(crate) async fn caps_known(core: &Core, jid: &jid::FullJid) -> Result<(), Ro
 
 /// `owner` approved `contact`'s presence subscription: the contact's resources get the
 /// owner's last items (`on_sub`, `on_sub_and_presence`).
-pub(crate) async fn subscription_approved(core: &Core, owner: &BareJid, contact: &BareJid) {
+async fn subscription_approved(core: &Core, owner: &BareJid, contact: &BareJid) {
     if core.settings.pep.is_none() {
         return;
     }

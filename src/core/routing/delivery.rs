@@ -355,7 +355,10 @@ async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<()
         return Ok(());
     }
     if let Some(action) = SubscriptionAction::of(kind) {
-        return roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await;
+        if let Some(delivered) = roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await? {
+            deliver_presence(core, &from.to_bare().into(), &to.to_bare().into(), delivered);
+        }
+        return Ok(());
     }
     match kind {
         PresenceType::Probe => answer_probe(core, &from, &to.to_bare()).await,
@@ -368,7 +371,7 @@ async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<()
 
 /// Available, unavailable or error presence to a local JID: to the full JID's session,
 /// or to every available session of the bare JID except the sender's own.
-pub(crate) fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Element) {
+fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Element) {
     match to.try_as_full() {
         Ok(full) => {
             if let Some(s) = core.sessions.session(full) {

@@ -909,7 +909,12 @@ impl Sessions {
         let mut counts = SessionCounts::default();
         let table = self.sessions.read().expect("session table poisoned");
         for s in table.values().flatten().filter(|s| s.remote.is_none()) {
-            counts.add(s.kind);
+            match s.kind {
+                SessionKind::XmppTcp => counts.xmpp_tcp += 1,
+                SessionKind::XmppWebSocket => counts.xmpp_websocket += 1,
+                SessionKind::XmppBosh => counts.xmpp_bosh += 1,
+                SessionKind::EventStream => counts.event_streams += 1,
+            }
         }
         counts
     }

@@ -19,9 +19,9 @@
 //! - A replay is the recorded status and body with `Idempotent-Replayed: true`.
 
 use super::{contract, is_not_implemented, Caller, ClientApi};
+use crate::core::account::idempotency::IdempotentAnswer;
 use crate::core::account::idempotency::{self, Begun, Claim, Fingerprint, InvalidKey, Key};
 use crate::http::{body_error_response, dispatch_read, full, json_error, read_body, unavailable, Body, RequestContext};
-use crate::store::IdempotentAnswer;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};

@@ -31,7 +31,7 @@ mod tokens;
 use super::contract::{Contract, Operation};
 use super::cors::Cors;
 use super::{basic_auth, bearer};
-use super::{json_error, Body, RequestContext};
+use super::{json_error, Body, RequestContext, CLIENT_SPEC as SPEC};
 use crate::config::ClientApiHandler;
 use crate::core::account::throttle::Door;
 use crate::core::account::tokens::Grant;
@@ -42,9 +42,6 @@ use hyper::{Method, Request, Response, StatusCode};
 use meerkat_client_api as api;
 use std::sync::{Arc, OnceLock};
 use swagger::ApiError;
-
-/// The spec this door implements, served at `/api-docs` too.
-pub(crate) const SPEC: &str = include_str!("../../../api/client.yaml");
 
 /// Operations the server cannot back yet; each answers `501` until its feature lands.
 /// The contract test skips exactly these.

@@ -6,9 +6,9 @@
 
 use super::{internal, not_implemented};
 use crate::core::archive::Page;
+use crate::core::muc_light::Affiliation;
 use crate::core::muc_light::{self, ChatMarker, ConfigFields, Refusal, RoomError, RoomIdError, RoomItem, MARKERS};
 use crate::core::Core;
-use crate::store::Affiliation;
 use jid::BareJid;
 use meerkat_client_api as api;
 use meerkat_client_api::models;
