@@ -195,6 +195,49 @@ pub struct Archive {
     metrics: Arc<Metrics>,
 }
 
+/// Whose archives keep a one-to-one message ([`Core::archive_chat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keepers {
+    /// The sender (an account here), and the recipient when it is a local account.
+    SenderAndRecipient { recipient_is_local: bool },
+    /// Only the recipient, when it is a local account: the sender is a service (a
+    /// private message through a Multi-User Chat room) whose JID owns no archive here.
+    Recipient { recipient_is_local: bool },
+}
+
+impl Core {
+    /// Whether a one-to-one `stanza` goes to the archive: the archive is on and the
+    /// stanza is one it keeps ([`archivable`]).
+    pub(crate) fn archives(&self, stanza: &Element) -> bool {
+        self.settings.archive && archivable(stanza)
+    }
+
+    /// The one way a one-to-one message enters users' archives, whichever door or rule
+    /// it came through (delivery to an account, a stanza refused for a blocklist, a
+    /// REST send to a domain not served here): `stanza` from `from` to `to`, queued for
+    /// the archive's next commit with the wait for that commit, which comes before the
+    /// message is acknowledged or delivered. Callers ask [`Core::archives`] first.
+    pub(crate) async fn archive_chat(
+        &self,
+        from: &BareJid,
+        to: &BareJid,
+        stanza: &Element,
+        keepers: Keepers,
+    ) -> Result<(Archived, Committing<'_>), StoreError> {
+        let store = &*self.stores.archive;
+        match keepers {
+            Keepers::SenderAndRecipient { recipient_is_local } => {
+                self.archive.submit(store, from, to, recipient_is_local, stanza).await
+            }
+            Keepers::Recipient { recipient_is_local } => {
+                self.archive
+                    .submit_received(store, from, to, recipient_is_local, stanza)
+                    .await
+            }
+        }
+    }
+}
+
 /// Where a message was archived.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Archived {
@@ -255,26 +298,10 @@ impl Archive {
         })
     }
 
-    /// Archives `stanza` for `sender` and, when it is a local account, `recipient`;
-    /// returns once both copies are durable.
-    pub async fn store(
-        &self,
-        store: &dyn ArchiveStore,
-        sender: &BareJid,
-        recipient: &BareJid,
-        recipient_is_local: bool,
-        stanza: &Element,
-    ) -> Result<Archived, StoreError> {
-        let (archived, commit) = self
-            .submit(store, sender, recipient, recipient_is_local, stanza)
-            .await?;
-        commit.wait().await?;
-        Ok(archived)
-    }
-
-    /// [`Archive::store`] in two steps: returns once the copies are queued for a commit
-    /// (a later call's rows commit no earlier), with the wait for it.
-    pub(crate) async fn submit(
+    /// Archives `stanza` for `sender` and, when it is a local account, `recipient`:
+    /// returns once the copies are queued for a commit (a later call's rows commit no
+    /// earlier), with the wait for it.
+    async fn submit(
         &self,
         store: &dyn ArchiveStore,
         sender: &BareJid,
@@ -317,7 +344,7 @@ impl Archive {
 
     /// Archives `stanza` from a service (not an account) for `recipient` only, when it
     /// is a local account; in two steps like [`Archive::submit`].
-    pub(crate) async fn submit_received(
+    async fn submit_received(
         &self,
         store: &dyn ArchiveStore,
         sender: &BareJid,

@@ -6,6 +6,7 @@
 //! service here owns (there is no federation yet) is kept in the sender's archive, where
 //! the sender can see it went out, instead of being bounced.
 
+use crate::core::archive::Keepers;
 use crate::core::routing::router::RouteError;
 use crate::core::stanza::ns;
 use crate::core::Core;
@@ -47,16 +48,23 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
     let copy = super::carbons::wanted(core, from).then(|| stanza.clone());
     if core.router.serves(to.domain().as_str()) {
         core.route(Jid::from(from.clone()), stanza).await?;
-    } else if core.settings.archive {
-        core.archive
-            .store(&*core.stores.archive, from, &to.to_bare(), false, &stanza)
+    } else if core.archives(&stanza) {
+        let keepers = Keepers::SenderAndRecipient {
+            recipient_is_local: false,
+        };
+        let (_, commit) = core
+            .archive_chat(from, &to.to_bare(), &stanza, keepers)
             .await
             .map_err(RouteError::from)?;
+        commit.wait().await.map_err(RouteError::from)?;
     }
     // The user's own clients see what was sent in their name (XEP-0280 §6).
     if let Some(copy) = copy {
         super::carbons::copy_sent(core, from, None, &copy);
     }
+    // The sender's next message may go through another node of a cluster: what this one
+    // sent to other nodes leaves first, so the two keep their order wherever they meet.
+    core.settle().await;
     Ok(id)
 }
 

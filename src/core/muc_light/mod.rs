@@ -598,6 +598,20 @@ pub async fn send(core: &Core, sender: &BareJid, room: &BareJid, message: &Eleme
     Ok(id)
 }
 
+/// [`send`] for a sender without a stream (the REST API), whose next message may go
+/// through another node of a cluster: returns once what this one sent to other nodes is
+/// on its way, so the two keep their order wherever they meet.
+pub async fn send_ordered(
+    core: &Core,
+    sender: &BareJid,
+    room: &BareJid,
+    message: &Element,
+) -> Result<String, RoomError> {
+    let sent = send(core, sender, room, message).await;
+    core.settle().await;
+    sent
+}
+
 /// A page of the room's archive (see [`Page`]), oldest first, for an occupant.
 pub async fn history(core: &Core, user: &BareJid, room: &BareJid, page: Page) -> Result<Vec<RoomItem>, RoomError> {
     muc(core)?;

@@ -27,7 +27,7 @@ use super::iq::{Identity, IqTable};
 use super::pipeline::Turn;
 use super::router::{RouteError, Routed, Service};
 use super::{disco, server_iq};
-use crate::core::archive::mam;
+use crate::core::archive::{mam, Keepers};
 use crate::core::im::roster::{self, SubscriptionAction};
 use crate::core::im::{blocking, carbons, push};
 use crate::core::pep;
@@ -185,10 +185,14 @@ impl AccountDomains {
 async fn refuse_blocked(core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
     match stanza.name.as_str() {
         "message" => {
-            if core.settings.archive && crate::core::archive::archivable(&stanza) {
-                core.archive
-                    .store(&*core.stores.archive, &from.to_bare(), &to.to_bare(), false, &stanza)
+            if core.archives(&stanza) {
+                let keepers = Keepers::SenderAndRecipient {
+                    recipient_is_local: false,
+                };
+                let (_, commit) = core
+                    .archive_chat(&from.to_bare(), &to.to_bare(), &stanza, keepers)
                     .await?;
+                commit.wait().await?;
             }
             if MessageType::of(&stanza) != MessageType::Headline {
                 core.bounce(&to, &stanza, StanzaError::new(Condition::ServiceUnavailable))
@@ -229,31 +233,16 @@ async fn deliver_message(
     let bare = to.to_bare();
     let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
-    if core.settings.archive && crate::core::archive::archivable(&stanza) {
+    if core.archives(&stanza) {
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
-        let (archived, commit) = if core.accounts.serves(from.domain().as_str()) {
-            core.archive
-                .submit(
-                    &*core.stores.archive,
-                    &from.to_bare(),
-                    &bare,
-                    recipient_is_local,
-                    &stanza,
-                )
-                .await?
+        let keepers = if core.accounts.serves(from.domain().as_str()) {
+            Keepers::SenderAndRecipient { recipient_is_local }
         } else {
             // From a service (a private message through a Multi-User Chat room): only the
             // recipient keeps a copy; the service's JID owns no archive here.
-            core.archive
-                .submit_received(
-                    &*core.stores.archive,
-                    &from.to_bare(),
-                    &bare,
-                    recipient_is_local,
-                    &stanza,
-                )
-                .await?
+            Keepers::Recipient { recipient_is_local }
         };
+        let (archived, commit) = core.archive_chat(&from.to_bare(), &bare, &stanza, keepers).await?;
         // The next message's rows queue behind these and may share their commit.
         turn.release();
         commit.wait().await?;

@@ -3,6 +3,8 @@
 //! Every routing step is awaited, so once a `send` returns, everything it caused is
 //! queued.
 
+pub(crate) mod cluster;
+
 use super::session::{Inbox, Kick, Session};
 use super::{Core, Settings};
 use crate::core::routing::router::Service;

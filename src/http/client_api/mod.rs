@@ -341,10 +341,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
-        let sent = messages::send(&self.core, &context.user.jid, message).await;
-        // The sender's next message may go through another node: this one goes first.
-        self.core.settle().await;
-        sent
+        messages::send(&self.core, &context.user.jid, message).await
     }
 
     async fn get_messages_with(
@@ -421,9 +418,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendRoomMessageResponse, ApiError> {
-        let sent = rooms::send(&self.core, &context.user.jid, &id, message).await;
-        self.core.settle().await;
-        sent
+        rooms::send(&self.core, &context.user.jid, &id, message).await
     }
 
     async fn set_room_config(

@@ -290,7 +290,7 @@ pub(super) async fn send(
                 id: m.id,
             });
             let stanza = muc_light::room_message(message.body, message.markable.unwrap_or(false), marker.as_ref());
-            let id = muc_light::send(core, user, &room, &stanza).await?;
+            let id = muc_light::send_ordered(core, user, &room, &stanza).await?;
             Ok(R::MessageSent(models::MessageId::new(id)))
         }
         .await,

@@ -6,6 +6,10 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl ArchiveStore for MemoryStore {
+    fn id_node(&self) -> Option<u8> {
+        self.id_node
+    }
+
     async fn archive_enqueue(&self, messages: Vec<ArchivedMessage>) -> Result<Commit, StoreError> {
         let mut d = self.data();
         if messages.iter().any(|m| d.archive.contains_key(&m.id)) {

@@ -24,7 +24,7 @@ use super::{
     StoredToken, Upload,
 };
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Default)]
 struct Data {
@@ -58,10 +58,22 @@ struct Data {
 
 #[derive(Default)]
 pub struct MemoryStore {
-    data: Mutex<Data>,
+    data: Arc<Mutex<Data>>,
+    /// The node whose archive ids this handle issues, when several share the maps.
+    id_node: Option<u8>,
 }
 
 impl MemoryStore {
+    /// The same maps, as another node of an in-process cluster sees them: the archive ids
+    /// it issues carry `node` ([`crate::store::ArchiveStore::id_node`]), as on a shared
+    /// PostgreSQL.
+    pub fn shared_by_node(&self, node: u8) -> MemoryStore {
+        MemoryStore {
+            data: self.data.clone(),
+            id_node: Some(node),
+        }
+    }
+
     fn data(&self) -> MutexGuard<'_, Data> {
         // A panic while holding the lock leaves plain maps that are still consistent
         // enough for tests; keep going rather than cascade the panic.

@@ -1,0 +1,123 @@
+//! Questions to every live node, and the flush a REST send waits for: up to where each
+//! node's archive ids are settled (forward paging reads up to the cluster's horizon),
+//! and "forget these accounts' cached credentials" before an account change applies.
+//! Answers are folded as they come; a node that does not answer in time is left out.
+
+use super::wire::Wire;
+use super::Cluster;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// A request waits at most this long for its stanzas to other nodes to leave.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
+/// A request to the peers, collecting answers.
+pub(super) struct Ask {
+    /// The peers yet to answer.
+    waiting: std::collections::HashSet<String>,
+    settled: i64,
+    issued: i64,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// How long a reader waits for the peers' watermarks before going on without those
+/// missing (a peer paused or gone has nothing settling that it could still show).
+const WATERMARK_WAIT: Duration = Duration::from_millis(200);
+
+/// How long an account change waits for the other nodes to forget cached credentials.
+const ACCOUNTS_WAIT: Duration = Duration::from_secs(2);
+
+impl Cluster {
+    /// Waits (at most [`FLUSH_WAIT`]) until what this node published reached the NATS
+    /// server: a marker sent to this node itself comes back after everything published
+    /// before it was taken by the server. A REST sender may send its next message
+    /// through another node the moment this one answers; once the first is with the
+    /// server, the second reaches any node after it.
+    pub(crate) async fn flushed(&self) {
+        if self.flushed_upto.load(Ordering::Acquire) >= self.link.published.load(Ordering::Acquire) {
+            return;
+        }
+        let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut came_back = self.markers.subscribe();
+        self.link.to_node(&self.me, &Wire::Marker { n });
+        // The marker covers everything published before it, itself included (or a
+        // marker would call for the next one).
+        let upto = self.link.published.load(Ordering::Acquire);
+        let back = tokio::time::timeout(FLUSH_WAIT, came_back.wait_for(|seen| *seen >= n))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        if back {
+            self.flushed_upto.fetch_max(upto, Ordering::AcqRel);
+        } else {
+            tracing::debug!("stanzas to other nodes did not reach NATS within the flush wait");
+        }
+    }
+
+    pub(super) fn answered(&self, ask: u64, node: &str, settled: i64, issued: i64) {
+        let mut asks = self.asks.lock().expect("ask table poisoned");
+        if let Some(a) = asks.get_mut(&ask) {
+            if a.waiting.remove(node) {
+                a.settled = a.settled.min(settled);
+                a.issued = a.issued.max(issued);
+            }
+            if a.waiting.is_empty() {
+                if let Some(done) = a.done.take() {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    /// Asks every live peer with `wire(ask)` and waits (at most `wait`) for their
+    /// answers, folded into (`settled`, `issued`) by [`Cluster::answered`].
+    async fn ask_all(&self, wire: impl FnOnce(u64) -> Wire, settled: i64, issued: i64, wait: Duration) -> (i64, i64) {
+        let peers: std::collections::HashSet<String> =
+            self.live_nodes().into_iter().filter(|n| **n != *self.me).collect();
+        if peers.is_empty() {
+            return (settled, issued);
+        }
+        let ask = self.next_ask.fetch_add(1, Ordering::Relaxed);
+        let (done, answered) = tokio::sync::oneshot::channel();
+        self.asks.lock().expect("ask table poisoned").insert(
+            ask,
+            Ask {
+                waiting: peers,
+                settled,
+                issued,
+                done: Some(done),
+            },
+        );
+        self.to_all(&wire(ask));
+        if tokio::time::timeout(wait, answered).await.is_err() {
+            tracing::debug!("not every node answered in time; going on without them");
+        }
+        let a = self.asks.lock().expect("ask table poisoned").remove(&ask);
+        a.map_or((settled, issued), |a| (a.settled, a.issued))
+    }
+
+    /// Tells the other nodes that `jids` changed (removed, new password), and returns
+    /// once they all forgot their cached credentials (at most [`ACCOUNTS_WAIT`]).
+    pub(crate) async fn accounts_changed(&self, jids: Vec<String>) {
+        let wire = |ask| Wire::AccountsChanged {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            ask,
+            jids,
+        };
+        self.ask_all(wire, 0, 0, ACCOUNTS_WAIT).await;
+    }
+
+    /// The archive's watermarks across the cluster, from this node's own (`settled`,
+    /// `issued`): up to where every node's ids are settled (the least), and the newest id
+    /// any node issued (the greatest). Ids interleave across nodes, so a reader paging
+    /// forward must stop below every node's writes still under way, not only its own.
+    /// Costs one round trip to the live peers (at most [`WATERMARK_WAIT`]).
+    pub(crate) async fn watermarks(&self, settled: i64, issued: i64) -> (i64, i64) {
+        let wire = |ask| Wire::Watermarks {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            ask,
+        };
+        self.ask_all(wire, settled, issued, WATERMARK_WAIT).await
+    }
+}
