@@ -43,137 +43,45 @@ pub enum ServeError {
     },
 }
 
-/// What the core needs of `config`.
+/// What the core needs of `config`: each section converts itself (the `From` impls in
+/// `config/`); this only puts the parts together.
 pub fn core_settings(config: &Config) -> Settings {
-    let hosts = config
-        .general
-        .hosts
-        .iter()
-        .map(|h| {
-            jid::BareJid::new(h)
-                .map(|j| j.domain().as_str().to_owned())
-                .unwrap_or_else(|_| h.to_lowercase())
-        })
-        .collect();
+    let (general, auth, modules) = (&config.general, &config.auth, &config.modules);
     Settings {
-        hosts,
-        sessions: crate::core::session::Limits {
-            queue_len: config.general.max_session_queue,
-            queue_bytes: config.general.max_session_queue_bytes,
-            max_per_user: config.general.max_user_sessions,
-        },
-        archive: config.modules.mod_mam.is_some(),
-        roster_max_items: config.modules.mod_roster.clone().unwrap_or_default().max_items,
-        push: config
-            .modules
+        hosts: general.prepped_hosts(),
+        sessions: general.into(),
+        archive: modules.mod_mam.is_some(),
+        roster_max_items: modules.mod_roster.clone().unwrap_or_default().max_items,
+        push: modules
             .mod_event_pusher
             .as_ref()
             .and_then(|m| m.push.as_ref())
-            .map(|p| crate::core::im::push::PushSettings {
-                max_registrations: p.max_registrations,
-                include_body: p.include_body,
-            }),
-        offline: config
-            .modules
-            .mod_offline
-            .as_ref()
-            .map(|m| crate::core::im::offline::OfflineSettings {
-                max_messages: m.max_messages,
-            }),
-        scram_iterations: config.auth.scram_iterations,
-        auth_cache_size: config.auth.cache_size,
-        max_auth_failures: config.auth.max_failures_per_ip,
-        max_auth_failures_per_account: config.auth.max_failures_per_account,
-        auth_failure_window: Duration::from_secs(config.auth.failure_window_s),
-        tokens: crate::core::account::tokens::TokenSettings {
-            lifetime: Duration::from_secs(config.auth.token_lifetime),
-            max_per_user: config.auth.max_tokens_per_user,
-        },
-        muc_light: config
-            .modules
-            .mod_muc_light
-            .as_ref()
-            .map(|m| crate::core::muc_light::MucLightSettings {
-                host: m.host.clone(),
-                rules: crate::core::muc_light::Rules {
-                    all_can_configure: m.all_can_configure,
-                    all_can_invite: m.all_can_invite,
-                    max_occupants: m.max_occupants,
-                    rooms_per_user: m.rooms_per_user,
-                },
-            }),
-        stream_management: config.modules.mod_stream_management.as_ref().map(|m| {
-            crate::core::session::stream_management::SmSettings {
-                resume_timeout: Duration::from_secs(m.resume_timeout),
-                buffer_max: m.buffer_max,
-                ack_freq: m.ack_freq,
-            }
-        }),
-        csi: config
-            .modules
-            .mod_csi
-            .as_ref()
-            .map(|m| crate::core::session::csi::CsiSettings {
-                buffer_max: m.buffer_max,
-            }),
-        uploads: config
-            .modules
-            .mod_http_upload
-            .as_ref()
-            .map(|m| crate::core::uploads::UploadSettings {
-                host: m.host.clone(),
-                max_file_size: m.max_file_size,
-                user_quota: m.user_quota,
-                put_window: Duration::from_secs(m.expiration_time),
-                token_bytes: m.token_bytes,
-                expire_after: m.expire_after(),
-                dir: m.dir.clone().unwrap_or_else(|| config.general.data_dir.join("uploads")),
-                key_file: config.general.data_dir.join(UPLOAD_KEY_FILE),
-                base_url: m.base_url.clone(),
-            }),
-        pep: config.modules.mod_pep.as_ref().map(|p| crate::core::pep::PepSettings {
-            max_payload_size: p.max_payload_size,
-            max_avatar_size: p.max_avatar_size,
-            max_nodes: p.max_nodes,
-            max_items: p.max_items_node,
-            max_bytes: p.max_user_bytes,
-        }),
-        caps_cache_size: config.modules.mod_caps.clone().unwrap_or_default().cache_size,
-        vcard: config
-            .modules
-            .mod_vcard
-            .as_ref()
-            .map(|v| crate::core::user_data::vcard::VcardSettings { max_size: v.max_size }),
-        private: config
-            .modules
-            .mod_private
-            .as_ref()
-            .map(|p| crate::core::user_data::private::PrivateSettings {
-                max_size: p.max_size,
-                max_entries: p.max_entries,
-            }),
-        muc: config.modules.mod_muc.as_ref().map(crate::config::ModMuc::settings),
-        idempotency: crate::core::account::idempotency::IdempotencySettings {
-            ttl: Duration::from_secs(config.general.idempotency_ttl),
-            max_keys: config.general.idempotency_max_keys,
-        },
+            .map(Into::into),
+        offline: modules.mod_offline.as_ref().map(Into::into),
+        scram_iterations: auth.scram_iterations,
+        auth_cache_size: auth.cache_size,
+        max_auth_failures: auth.max_failures_per_ip,
+        max_auth_failures_per_account: auth.max_failures_per_account,
+        auth_failure_window: Duration::from_secs(auth.failure_window_s),
+        tokens: auth.into(),
+        muc_light: modules.mod_muc_light.as_ref().map(Into::into),
+        stream_management: modules.mod_stream_management.as_ref().map(Into::into),
+        csi: modules.mod_csi.as_ref().map(Into::into),
+        uploads: modules.mod_http_upload.as_ref().map(|m| (m, general).into()),
+        pep: modules.mod_pep.as_ref().map(Into::into),
+        caps_cache_size: modules.mod_caps.clone().unwrap_or_default().cache_size,
+        vcard: modules.mod_vcard.as_ref().map(Into::into),
+        private: modules.mod_private.as_ref().map(Into::into),
+        muc: modules.mod_muc.as_ref().map(Into::into),
+        idempotency: general.into(),
     }
 }
 
-/// The PUT URL signing key of uploads, in the data directory.
-pub const UPLOAD_KEY_FILE: &str = "upload.key";
 /// What BOSH sessions need of `config`: `[modules.mod_bosh]` (its defaults when the
 /// module is off, since then no handler can name it) and the session queue bounds.
 fn bosh_settings(config: &Config) -> crate::xmpp::bosh::BoshSettings {
     let m = config.modules.mod_bosh.clone().unwrap_or_default();
-    crate::xmpp::bosh::BoshSettings {
-        inactivity: Duration::from_secs(m.inactivity),
-        max_wait: Duration::from_secs(m.max_wait),
-        max_pause: Duration::from_secs(m.max_pause),
-        hold: usize::try_from(m.hold).unwrap_or(1),
-        queue_len: config.general.max_session_queue,
-        queue_bytes: config.general.max_session_queue_bytes,
-    }
+    (&m, &config.general).into()
 }
 
 /// Opens the configured storage and builds the core over it.
@@ -194,7 +102,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     core.start_lifecycle().await?;
     let mut tasks = Vec::new();
     if let Some(c) = &config.cluster {
-        tasks.extend(crate::nats::join(core.clone(), &c.nats_url, c.settings()).await?);
+        tasks.extend(crate::nats::join(core.clone(), &c.nats_url, c.into()).await?);
         tracing::info!(node = %c.node, nats = %c.nats_url, "joined the cluster");
     }
     let websockets: Arc<dyn WebSocketService> = Arc::new(crate::xmpp::websocket::XmppOverWebSocket::new(core.clone()));

@@ -1,0 +1,502 @@
+//! The checks a parsed configuration must pass, one function per section, run by
+//! [`config`] in one order: storage, cluster, shapers, general, auth, the listeners
+//! (`http`, `c2s`, `service`), then the modules. The first failing check is the error,
+//! naming its key (`listen.c2s[0].max_stanza_size`) and what was expected; the types'
+//! own deserialisation has already refused malformed values.
+
+use super::{
+    invalid, Auth, C2sListener, Cluster, Config, ConfigError, General, HttpListener, ModHttpUpload, Modules, Postgres,
+    ServiceListener, MAX_BOSH_HOLD, MAX_BOSH_SECONDS, MAX_TOKEN_LIFETIME, MIN_IDEMPOTENCY_TTL,
+};
+
+/// Every check, section by section.
+pub(super) fn config(c: &Config) -> Result<(), ConfigError> {
+    storage(&c.storage.postgres)?;
+    if let Some(cluster_section) = &c.cluster {
+        cluster(cluster_section, c.general.storage)?;
+    }
+    shapers(c)?;
+    general(&c.general)?;
+    auth(&c.auth)?;
+    for (i, l) in c.listen.http.iter().enumerate() {
+        http_listener(i, l, &c.modules)?;
+    }
+    for (i, l) in c.listen.c2s.iter().enumerate() {
+        c2s_listener(i, l)?;
+    }
+    for (i, l) in c.listen.service.iter().enumerate() {
+        service_listener(i, l)?;
+    }
+    modules(c)
+}
+
+/// `[storage.postgres]`, checked whichever backend is chosen.
+fn storage(pg: &Postgres) -> Result<(), ConfigError> {
+    if let Err(e) = pg.url.parse::<tokio_postgres::Config>() {
+        return Err(invalid(
+            "storage.postgres.url",
+            format!("not a PostgreSQL connection URL: {e}"),
+        ));
+    }
+    if pg.pool_size == 0 || pg.pool_size > 1000 {
+        return Err(invalid("storage.postgres.pool_size", "expected 1 to 1000"));
+    }
+    if pg.timeout_ms == 0 {
+        return Err(invalid("storage.postgres.timeout_ms", "expected a positive integer"));
+    }
+    if u32::from(pg.node_id) >= 1 << crate::core::archive::NODE_BITS {
+        return Err(invalid("storage.postgres.node_id", "expected 0 to 63"));
+    }
+    Ok(())
+}
+
+/// `[cluster]`, which needs the shared PostgreSQL storage.
+fn cluster(c: &Cluster, storage: crate::store::Backend) -> Result<(), ConfigError> {
+    if storage != crate::store::Backend::Postgres {
+        return Err(invalid(
+            "cluster",
+            "the nodes of a cluster share one PostgreSQL: set [general] storage = \"postgres\"",
+        ));
+    }
+    let token = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !token(&c.node) {
+        return Err(invalid("cluster.node", "expected letters, digits, '-' or '_'"));
+    }
+    if !c.subject_prefix.split('.').all(token) {
+        return Err(invalid(
+            "cluster.subject_prefix",
+            "expected dot-separated words of letters, digits, '-' or '_'",
+        ));
+    }
+    if c.nats_url.split(',').any(|u| u.trim().is_empty()) {
+        return Err(invalid("cluster.nats_url", "expected nats://host:port"));
+    }
+    if c.heartbeat_ms < 50 {
+        return Err(invalid("cluster.heartbeat_ms", "expected at least 50"));
+    }
+    if c.peer_timeout_ms < 2 * c.heartbeat_ms {
+        return Err(invalid(
+            "cluster.peer_timeout_ms",
+            "expected at least twice heartbeat_ms",
+        ));
+    }
+    Ok(())
+}
+
+/// `[shaper.<name>]`, and every shaper a listener names exists.
+fn shapers(c: &Config) -> Result<(), ConfigError> {
+    for (name, s) in &c.shaper {
+        if s.max_rate == 0 {
+            return Err(invalid(
+                format!("shaper.{name}.max_rate"),
+                "expected a positive integer",
+            ));
+        }
+    }
+    let named = |key: String, name: &Option<String>| match name {
+        Some(n) if !c.shaper.contains_key(n) => Err(invalid(key, format!("no [shaper.{n}] is defined"))),
+        _ => Ok(()),
+    };
+    for (i, l) in c.listen.c2s.iter().enumerate() {
+        named(format!("listen.c2s[{i}].shaper"), &l.shaper)?;
+    }
+    for (i, l) in c.listen.service.iter().enumerate() {
+        named(format!("listen.service[{i}].shaper_rule"), &l.shaper_rule)?;
+    }
+    for (i, l) in c.listen.http.iter().enumerate() {
+        for w in &l.handlers.mongoose_websocket_handler {
+            named(
+                format!("listen.http[{i}].handlers.mongoose_websocket_handler.shaper"),
+                &w.shaper,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn general(g: &General) -> Result<(), ConfigError> {
+    if g.hosts.is_empty() {
+        return Err(invalid("general.hosts", "expected at least one host"));
+    }
+    for (i, host) in g.hosts.iter().enumerate() {
+        let prepped = jid::BareJid::new(host)
+            .map_err(|e| invalid(format!("general.hosts[{i}]"), format!("not a valid domain: {e}")))?;
+        if prepped.node().is_some() {
+            return Err(invalid(format!("general.hosts[{i}]"), "expected a domain, not a JID"));
+        }
+    }
+    for (key, v) in [
+        ("max_session_queue", g.max_session_queue),
+        ("max_session_queue_bytes", g.max_session_queue_bytes),
+        ("max_user_sessions", g.max_user_sessions),
+    ] {
+        if v < 1 {
+            return Err(invalid(format!("general.{key}"), "expected a positive integer"));
+        }
+    }
+    if g.idempotency_ttl < MIN_IDEMPOTENCY_TTL {
+        return Err(invalid(
+            "general.idempotency_ttl",
+            format!("expected at least {MIN_IDEMPOTENCY_TTL} seconds (the client API promises a day)"),
+        ));
+    }
+    if g.idempotency_max_keys < 1 {
+        return Err(invalid("general.idempotency_max_keys", "expected a positive integer"));
+    }
+    Ok(())
+}
+
+fn auth(a: &Auth) -> Result<(), ConfigError> {
+    if a.scram_iterations < 1 {
+        return Err(invalid("auth.scram_iterations", "expected a positive integer"));
+    }
+    if a.failure_window_s < 1 {
+        return Err(invalid("auth.failure_window_s", "expected a positive integer"));
+    }
+    if a.sync_interval_ms < 1 {
+        return Err(invalid("auth.sync_interval_ms", "expected a positive integer"));
+    }
+    if !(1..=MAX_TOKEN_LIFETIME).contains(&a.token_lifetime) {
+        return Err(invalid(
+            "auth.token_lifetime",
+            format!("expected seconds between 1 and {MAX_TOKEN_LIFETIME}"),
+        ));
+    }
+    if a.max_tokens_per_user < 1 {
+        return Err(invalid("auth.max_tokens_per_user", "expected a positive integer"));
+    }
+    Ok(())
+}
+
+/// MongooseIM's `num_acceptors`: read, not used, but it must be a positive integer.
+fn acceptors(key: String, n: super::AcceptorCount) -> Result<(), ConfigError> {
+    match n.0 {
+        0 => Err(invalid(key, "expected a positive integer")),
+        _ => Ok(()),
+    }
+}
+
+/// `[[listen.http]]` number `i` and its handlers; a BOSH handler needs `mod_bosh`.
+fn http_listener(i: usize, l: &HttpListener, modules: &Modules) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("listen.http[{i}].{k}");
+    acceptors(key("num_acceptors"), l.num_acceptors)?;
+    acceptors(key("transport.num_acceptors"), l.transport.num_acceptors)?;
+    if let Some(tls) = &l.tls {
+        if tls.certfile.is_some() != tls.keyfile.is_some() {
+            return Err(invalid(key("tls"), "expected both certfile and keyfile, or neither"));
+        }
+    }
+    if l.max_body_size == 0 {
+        return Err(invalid(key("max_body_size"), "expected a positive integer"));
+    }
+    for (k, v) in [
+        ("max_connections", l.max_connections as u64),
+        ("max_connections_per_ip", l.max_connections_per_ip as u64),
+        ("request_timeout", l.request_timeout),
+        ("send_timeout", l.send_timeout),
+    ] {
+        if v == 0 {
+            return Err(invalid(key(k), "expected a positive integer"));
+        }
+    }
+    let h = &l.handlers;
+    let paths = h
+        .mongoose_client_api
+        .iter()
+        .map(|x| ("mongoose_client_api", &x.path))
+        .chain(h.mongoose_admin_api.iter().map(|x| ("mongoose_admin_api", &x.path)))
+        .chain(
+            h.mongoose_websocket_handler
+                .iter()
+                .map(|x| ("mongoose_websocket_handler", &x.path)),
+        )
+        .chain(
+            h.mongoose_prometheus_handler
+                .iter()
+                .map(|x| ("mongoose_prometheus_handler", &x.path)),
+        )
+        .chain(h.mod_http_upload.iter().map(|x| ("mod_http_upload", &x.path)))
+        .chain(h.mod_bosh.iter().map(|x| ("mod_bosh", &x.path)));
+    for (name, path) in paths {
+        if !path.starts_with('/') {
+            return Err(invalid(
+                key(&format!("handlers.{name}.path")),
+                "expected a path starting with '/'",
+            ));
+        }
+    }
+    if !h.mod_bosh.is_empty() && modules.mod_bosh.is_none() {
+        return Err(invalid(
+            key("handlers.mod_bosh"),
+            "the BOSH handler needs [modules.mod_bosh] in the [modules] table",
+        ));
+    }
+    for a in &h.mongoose_admin_api {
+        if a.username.is_some() != a.password.is_some() {
+            return Err(invalid(
+                key("handlers.mongoose_admin_api"),
+                "expected both username and password, or neither",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `[[listen.c2s]]` number `i`.
+fn c2s_listener(i: usize, l: &C2sListener) -> Result<(), ConfigError> {
+    acceptors(format!("listen.c2s[{i}].num_acceptors"), l.num_acceptors)?;
+    if l.tls.certfile.is_some() != l.tls.keyfile.is_some() {
+        return Err(invalid(
+            format!("listen.c2s[{i}].tls"),
+            "expected both certfile and keyfile, or neither",
+        ));
+    }
+    for (key, v) in [
+        ("idle_timeout", l.idle_timeout),
+        ("negotiation_timeout", l.negotiation_timeout),
+        ("keepalive_interval", l.keepalive_interval),
+        ("max_connections", l.max_connections as u64),
+        ("max_connections_per_ip", l.max_connections_per_ip as u64),
+    ] {
+        if v == 0 {
+            return Err(invalid(format!("listen.c2s[{i}].{key}"), "expected a positive integer"));
+        }
+    }
+    if l.max_stanza_size < 1024 {
+        return Err(invalid(
+            format!("listen.c2s[{i}].max_stanza_size"),
+            "expected at least 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// `[[listen.service]]` number `i`.
+fn service_listener(i: usize, l: &ServiceListener) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("listen.service[{i}].{k}");
+    acceptors(key("num_acceptors"), l.num_acceptors)?;
+    if l.password.is_empty() {
+        return Err(invalid(key("password"), "expected a non-empty secret"));
+    }
+    for (k, v) in [
+        ("idle_timeout", l.idle_timeout),
+        ("negotiation_timeout", l.negotiation_timeout),
+        ("keepalive_interval", l.keepalive_interval),
+        ("max_connections", l.max_connections as u64),
+        ("max_connections_per_ip", l.max_connections_per_ip as u64),
+        ("max_fsm_queue", l.max_fsm_queue as u64),
+        ("max_queue_bytes", l.max_queue_bytes as u64),
+    ] {
+        if v == 0 {
+            return Err(invalid(key(k), "expected a positive integer"));
+        }
+    }
+    if l.max_stanza_size < 1024 {
+        return Err(invalid(key("max_stanza_size"), "expected at least 1024 bytes"));
+    }
+    Ok(())
+}
+
+/// `[modules]`: every module that is on. The service domains are checked against the
+/// served hosts and each other, uploads against the listeners.
+fn modules(c: &Config) -> Result<(), ConfigError> {
+    let m = &c.modules;
+    if let Some(p) = m.mod_event_pusher.as_ref().and_then(|m| m.push.as_ref()) {
+        if p.max_registrations == 0 {
+            return Err(invalid(
+                "modules.mod_event_pusher.push.max_registrations",
+                "expected a positive integer",
+            ));
+        }
+    }
+    if m.mod_offline.as_ref().is_some_and(|o| o.max_messages == 0) {
+        return Err(invalid(
+            "modules.mod_offline.max_messages",
+            "expected a positive integer",
+        ));
+    }
+    if let Some(b) = &m.mod_bosh {
+        for (k, v) in [
+            ("inactivity", b.inactivity),
+            ("max_wait", b.max_wait),
+            ("max_pause", b.max_pause),
+            ("hold", b.hold),
+        ] {
+            if v == 0 {
+                return Err(invalid(format!("modules.mod_bosh.{k}"), "expected a positive integer"));
+            }
+            if k != "hold" && v > MAX_BOSH_SECONDS {
+                return Err(invalid(
+                    format!("modules.mod_bosh.{k}"),
+                    format!("expected at most {MAX_BOSH_SECONDS} seconds"),
+                ));
+            }
+        }
+        if b.hold > MAX_BOSH_HOLD {
+            return Err(invalid(
+                "modules.mod_bosh.hold",
+                format!("expected at most {MAX_BOSH_HOLD}"),
+            ));
+        }
+    }
+    let positive = |key: &str, v: usize| match v {
+        0 => Err(invalid(key, "expected a positive integer")),
+        _ => Ok(()),
+    };
+    if let Some(p) = &m.mod_pep {
+        positive("modules.mod_pep.max_payload_size", p.max_payload_size)?;
+        positive("modules.mod_pep.max_avatar_size", p.max_avatar_size)?;
+        positive("modules.mod_pep.max_nodes", p.max_nodes)?;
+        positive("modules.mod_pep.max_items_node", p.max_items_node)?;
+        positive("modules.mod_pep.max_user_bytes", p.max_user_bytes)?;
+        if p.max_items_node > u32::MAX as usize {
+            return Err(invalid("modules.mod_pep.max_items_node", "expected at most 4294967295"));
+        }
+    }
+    if let Some(caps) = &m.mod_caps {
+        positive("modules.mod_caps.cache_size", caps.cache_size)?;
+    }
+    if let Some(v) = &m.mod_vcard {
+        positive("modules.mod_vcard.max_size", v.max_size)?;
+    }
+    if let Some(p) = &m.mod_private {
+        positive("modules.mod_private.max_size", p.max_size)?;
+        positive("modules.mod_private.max_entries", p.max_entries)?;
+    }
+    if m.mod_roster.as_ref().is_some_and(|r| r.max_items == 0) {
+        return Err(invalid("modules.mod_roster.max_items", "expected a positive integer"));
+    }
+    if let Some(sm) = &m.mod_stream_management {
+        for (k, v) in [
+            ("resume_timeout", sm.resume_timeout),
+            ("buffer_max", sm.buffer_max as u64),
+            ("ack_freq", u64::from(sm.ack_freq)),
+        ] {
+            if v == 0 {
+                return Err(invalid(
+                    format!("modules.mod_stream_management.{k}"),
+                    "expected a positive integer",
+                ));
+            }
+        }
+    }
+    if m.mod_csi.as_ref().is_some_and(|c| c.buffer_max == 0) {
+        return Err(invalid("modules.mod_csi.buffer_max", "expected a positive integer"));
+    }
+    if let Some(light) = &m.mod_muc_light {
+        let key = |k: &str| format!("modules.mod_muc_light.{k}");
+        for (k, v) in [
+            ("max_occupants", light.max_occupants),
+            ("rooms_per_user", light.rooms_per_user),
+        ] {
+            if v == 0 {
+                return Err(invalid(key(k), "expected a positive integer"));
+            }
+        }
+        service_host(c, &key("host"), &light.host, None)?;
+    }
+    if let Some(up) = &m.mod_http_upload {
+        uploads(c, up)?;
+    }
+    if let Some(muc) = &m.mod_muc {
+        let key = |k: &str| format!("modules.mod_muc.{k}");
+        for (k, v) in [
+            ("max_rooms", muc.max_rooms),
+            ("max_rooms_per_user", muc.max_rooms_per_user),
+            ("max_user_conferences", muc.max_user_conferences),
+            ("max_users", muc.max_users),
+            ("max_room_id", muc.max_room_id),
+            ("max_room_name", muc.max_room_name),
+            ("max_room_desc", muc.max_room_desc),
+            ("max_subject_length", muc.max_subject_length),
+            ("max_nick_length", muc.max_nick_length),
+            ("max_room_affiliations", muc.max_room_affiliations),
+            ("default_room.max_users", muc.default_room.max_users),
+        ] {
+            if v == 0 {
+                return Err(invalid(key(k), "expected a positive integer"));
+            }
+        }
+        if muc.default_room.max_users > muc.max_users {
+            return Err(invalid(
+                key("default_room.max_users"),
+                format!("expected at most max_users ({})", muc.max_users),
+            ));
+        }
+        service_host(
+            c,
+            &key("host"),
+            &muc.host,
+            Some("expected a domain other than mod_muc_light's"),
+        )?;
+    }
+    Ok(())
+}
+
+/// `[modules.mod_http_upload]`, which needs a listener serving the files.
+fn uploads(c: &Config, m: &ModHttpUpload) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("modules.mod_http_upload.{k}");
+    for (k, v) in [
+        ("max_file_size", m.max_file_size),
+        ("expiration_time", m.expiration_time),
+        ("user_quota", m.user_quota),
+    ] {
+        if v == 0 {
+            return Err(invalid(key(k), "expected a positive integer"));
+        }
+    }
+    // Sizes are kept as SQLite integers.
+    if m.max_file_size > i64::MAX as u64 {
+        return Err(invalid(key("max_file_size"), "too large"));
+    }
+    if !(16..=128).contains(&m.token_bytes) {
+        return Err(invalid(key("token_bytes"), "expected 16 to 128"));
+    }
+    service_host(
+        c,
+        &key("host"),
+        &m.host,
+        Some("expected a domain other than the MUC Light service's"),
+    )?;
+    if let Some(base) = &m.base_url {
+        let sample = base.replace("@HOST@", "example.com");
+        let ok = url::Url::parse(&sample)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none());
+        if !ok {
+            return Err(invalid(
+                key("base_url"),
+                "expected an http:// or https:// URL without query, with @HOST@ for each served host",
+            ));
+        }
+    }
+    if c.upload_handler().is_none() {
+        return Err(invalid(
+            "modules.mod_http_upload",
+            "no HTTP listener serves the files: add [[listen.http.handlers.mod_http_upload]]",
+        ));
+    }
+    Ok(())
+}
+
+/// A component service's `host` template (`@HOST@` for each served host): a domain,
+/// never one of the hosts, and, when `muc_light_clash` says how to refuse it, never the
+/// MUC Light service's domain either.
+fn service_host(c: &Config, key: &str, template: &str, muc_light_clash: Option<&str>) -> Result<(), ConfigError> {
+    let sample = template.replace("@HOST@", "example.com");
+    let domain = jid::BareJid::new(&sample).ok().filter(|j| j.node().is_none());
+    if domain.is_none() || sample.contains(char::is_whitespace) {
+        return Err(invalid(key, "expected a domain, with @HOST@ for each served host"));
+    }
+    for h in &c.general.hosts {
+        let service = template.replace("@HOST@", h);
+        if service.eq_ignore_ascii_case(h) {
+            return Err(invalid(key, "expected a domain other than the served hosts"));
+        }
+        if let Some(text) = muc_light_clash {
+            if c.muc_light_domain(h).is_some_and(|l| l.eq_ignore_ascii_case(&service)) {
+                return Err(invalid(key, text));
+            }
+        }
+    }
+    Ok(())
+}
