@@ -1,6 +1,6 @@
-//! The XMPP stream of a BOSH session as a connection ([`Halves`]): the session feeds it stream
-//! events (the payloads of each request, a header for the start and each restart, the
-//! end on `terminate`) over a channel, and takes what the stream writes from an
+//! The XMPP stream of a BOSH session as a connection ([`Halves`]): the session feeds it
+//! stream events (the payloads of each request, a header for the start and each restart,
+//! the end on `terminate`) over a channel, and takes what the stream writes from an
 //! [`Outbox`] when it answers a request. Negotiation, SASL, binding and the session loop
 //! are the ones every transport shares (`xmpp::stream`).
 //!

@@ -1,8 +1,9 @@
 //! One BOSH session at work: a task that owns the session's [`Machine`], takes the
 //! requests of its client one at a time (in the order the HTTP door hands them over),
-//! passes their payloads to the XMPP stream (a [`BoshConnection`](super::connection::BoshConnection) served by
-//! `xmpp::stream`, as any transport's), and answers held requests with what the stream
-//! wrote, as soon as it wrote it (XEP-0124 §8), or empty when `wait` is over.
+//! passes their payloads to the XMPP stream (a
+//! [`BoshConnection`](super::connection::BoshConnection) served by `xmpp::stream`, as
+//! any transport's), and answers held requests with what the stream wrote, as soon as it
+//! wrote it (XEP-0124 §8), or empty when `wait` is over.
 //!
 //! The session ends when its stream ends (the client's `terminate`, a stream error, a
 //! kick: the next response says so), when a `rid` is refused, when a body for it cannot

@@ -75,6 +75,8 @@ impl<R: StreamRead + Reads, W: StreamWrite> Connection for Halves<R, W> {
         };
         Err(format!("STARTTLS is not available over {transport}"))
     }
+    /// The client restarts the stream itself (a new `<open/>`, `xmpp:restart`), which
+    /// reaches the stream as a new header: nothing to reset here.
     fn restart(&mut self) {}
     fn peer(&self) -> IpAddr {
         self.peer

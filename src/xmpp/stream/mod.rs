@@ -3,7 +3,8 @@
 //!
 //! A transport implements [`Connection`] (stream events in, framed text out; TCP in
 //! `xmpp::c2s`, WebSocket and BOSH as [`Halves`]); [`serve`] runs a stream on it from
-//! the first byte to the end, in phases that are each a boxed future of their own:
+//! the first byte to the end. Each phase (negotiation, the bound session, its ending) is
+//! a boxed future of its own, so an idle connection holds only the phase it is in.
 //!
 //! - [`negotiation`]: stream headers and features, STARTTLS, SASL (RFC 6120 §4.3, §5, §6);
 //! - [`bind`]: resource binding (§7), the legacy session request, and XEP-0198 §5
@@ -11,7 +12,8 @@
 //! - [`session`]: the bound session, its reader and writer, and how it ends (detached
 //!   when resumable, XEP-0198 §7, or closed);
 //! - [`sm`]: XEP-0198 acks on the bound session;
-//! - [`framing`]: how each transport writes headers, stanzas, errors and the end.
+//! - [`framing`]: how each transport writes headers, stanzas, errors and the end;
+//! - [`halves`]: the connection WebSocket and BOSH share.
 //!
 //! Stream errors (RFC 6120 §4.9) are [`StreamError`]s until the writer frames them.
 
