@@ -3,7 +3,7 @@
 //! complete XML element per text message (`<open/>`, stanzas, `<close/>`), through the
 //! same stream logic as TCP.
 
-use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, StreamWrite, FRAMING_NS};
+use super::stream::{self, Activity, Framing, Halves, Reads, Settings, StreamRead, StreamWrite, FRAMING_NS};
 use crate::core::Core;
 use crate::transport::shaper::TokenBucket;
 use crate::transport::websocket::{Peer, WebSocket, WebSocketService};
@@ -12,7 +12,6 @@ use futures::future::BoxFuture;
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use std::io;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -51,17 +50,13 @@ impl WebSocketService for XmppOverWebSocket {
                 keepalive_interval: Duration::from_secs(60),
             };
             let (sink, stream) = socket.split();
-            let conn = WsConnection {
-                reader: WsReader {
-                    stream,
-                    max: peer.max_message,
-                    activity: Activity::new(),
-                    bucket: peer.max_rate.map(|r| TokenBucket::new(r, Instant::now())),
-                },
-                writer: WsWriter { sink },
-                secure: peer.secure,
-                peer: peer.addr.ip(),
+            let reader = WsReader {
+                stream,
+                max: peer.max_message,
+                activity: Activity::new(),
+                bucket: peer.max_rate.map(|r| TokenBucket::new(r, Instant::now())),
             };
+            let conn = Halves::new(reader, WsWriter { sink }, peer.secure, peer.addr.ip());
             stream::serve(core, conn, settings).await;
         })
     }
@@ -79,11 +74,8 @@ pub(crate) struct WsWriter {
     sink: SplitSink<Ws, Message>,
 }
 
-pub(crate) struct WsConnection {
-    reader: WsReader,
-    writer: WsWriter,
-    secure: bool,
-    peer: IpAddr,
+impl Reads for WsReader {
+    const FRAMING: Framing = Framing::WebSocket;
 }
 
 impl StreamRead for WsReader {
@@ -144,46 +136,5 @@ impl StreamWrite for WsWriter {
     async fn shutdown(&mut self) {
         let _ = self.sink.send(Message::Close(None)).await;
         let _ = self.sink.close().await;
-    }
-}
-
-impl StreamRead for WsConnection {
-    async fn next(&mut self) -> Result<StreamEvent, XmlError> {
-        self.reader.next().await
-    }
-    fn activity(&self) -> Activity {
-        self.reader.activity.clone()
-    }
-}
-
-impl StreamWrite for WsConnection {
-    async fn send(&mut self, frames: Vec<String>) -> io::Result<()> {
-        self.writer.send(frames).await
-    }
-    async fn shutdown(&mut self) {
-        self.writer.shutdown().await
-    }
-}
-
-impl Connection for WsConnection {
-    type Read = WsReader;
-    type Write = WsWriter;
-    const FRAMING: Framing = Framing::WebSocket;
-
-    fn is_secure(&self) -> bool {
-        self.secure
-    }
-    fn can_starttls(&self) -> bool {
-        false
-    }
-    async fn starttls(&mut self) -> Result<(), String> {
-        Err("STARTTLS is not available over WebSocket".into())
-    }
-    fn restart(&mut self) {}
-    fn peer(&self) -> IpAddr {
-        self.peer
-    }
-    fn split(self) -> (WsReader, WsWriter) {
-        (self.reader, self.writer)
     }
 }

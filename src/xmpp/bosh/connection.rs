@@ -1,6 +1,6 @@
-//! The XMPP stream of a BOSH session as a [`Connection`]: the session feeds it stream
-//! events (the payloads of each request, a header for the start and each restart, the
-//! end on `terminate`) over a channel, and takes what the stream writes from an
+//! The XMPP stream of a BOSH session as a connection ([`Halves`]): the session feeds it
+//! stream events (the payloads of each request, a header for the start and each restart,
+//! the end on `terminate`) over a channel, and takes what the stream writes from an
 //! [`Outbox`] when it answers a request. Negotiation, SASL, binding and the session loop
 //! are the ones every transport shares (`xmpp::stream`).
 //!
@@ -12,7 +12,7 @@
 //! frame) is always taken.
 
 use crate::xml::{StreamEvent, XmlError};
-use crate::xmpp::stream::{Activity, Connection, Framing, StreamRead, StreamWrite};
+use crate::xmpp::stream::{Activity, Framing, Halves, Reads, StreamRead, StreamWrite};
 use std::collections::VecDeque;
 use std::io;
 use std::net::IpAddr;
@@ -120,30 +120,22 @@ pub(crate) struct BoshWriter {
 }
 
 /// The stream's side of a BOSH session.
-pub(crate) struct BoshConnection {
-    reader: BoshReader,
-    writer: BoshWriter,
+pub(crate) type BoshConnection = Halves<BoshReader, BoshWriter>;
+
+/// A stream reading `events`, writing into `outbox`. `activity` is touched by the session
+/// on every request of its client.
+pub(crate) fn new(
+    events: mpsc::Receiver<StreamEvent>,
+    outbox: Arc<Outbox>,
+    activity: Activity,
     secure: bool,
     peer: IpAddr,
+) -> BoshConnection {
+    Halves::new(BoshReader { events, activity }, BoshWriter { outbox }, secure, peer)
 }
 
-impl BoshConnection {
-    /// A stream reading `events`, writing into `outbox`. `activity` is touched by the
-    /// session on every request of its client.
-    pub(crate) fn new(
-        events: mpsc::Receiver<StreamEvent>,
-        outbox: Arc<Outbox>,
-        activity: Activity,
-        secure: bool,
-        peer: IpAddr,
-    ) -> Self {
-        BoshConnection {
-            reader: BoshReader { events, activity },
-            writer: BoshWriter { outbox },
-            secure,
-            peer,
-        }
-    }
+impl Reads for BoshReader {
+    const FRAMING: Framing = Framing::Bosh;
 }
 
 impl StreamRead for BoshReader {
@@ -165,48 +157,6 @@ impl StreamWrite for BoshWriter {
 
     async fn shutdown(&mut self) {
         self.outbox.close();
-    }
-}
-
-impl StreamRead for BoshConnection {
-    async fn next(&mut self) -> Result<StreamEvent, XmlError> {
-        self.reader.next().await
-    }
-    fn activity(&self) -> Activity {
-        self.reader.activity.clone()
-    }
-}
-
-impl StreamWrite for BoshConnection {
-    async fn send(&mut self, frames: Vec<String>) -> io::Result<()> {
-        self.writer.send(frames).await
-    }
-    async fn shutdown(&mut self) {
-        self.writer.shutdown().await
-    }
-}
-
-impl Connection for BoshConnection {
-    type Read = BoshReader;
-    type Write = BoshWriter;
-    const FRAMING: Framing = Framing::Bosh;
-
-    fn is_secure(&self) -> bool {
-        self.secure
-    }
-    fn can_starttls(&self) -> bool {
-        false
-    }
-    async fn starttls(&mut self) -> Result<(), String> {
-        Err("STARTTLS is not available over BOSH".into())
-    }
-    /// The client asks for the restart itself (`xmpp:restart`); nothing to reset here.
-    fn restart(&mut self) {}
-    fn peer(&self) -> IpAddr {
-        self.peer
-    }
-    fn split(self) -> (BoshReader, BoshWriter) {
-        (self.reader, self.writer)
     }
 }
 

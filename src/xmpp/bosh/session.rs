@@ -1,8 +1,9 @@
 //! One BOSH session at work: a task that owns the session's [`Machine`], takes the
 //! requests of its client one at a time (in the order the HTTP door hands them over),
-//! passes their payloads to the XMPP stream (a [`BoshConnection`] served by
-//! `xmpp::stream`, as any transport's), and answers held requests with what the stream
-//! wrote, as soon as it wrote it (XEP-0124 §8), or empty when `wait` is over.
+//! passes their payloads to the XMPP stream (a
+//! [`BoshConnection`](super::connection::BoshConnection) served by `xmpp::stream`, as
+//! any transport's), and answers held requests with what the stream wrote, as soon as it
+//! wrote it (XEP-0124 §8), or empty when `wait` is over.
 //!
 //! The session ends when its stream ends (the client's `terminate`, a stream error, a
 //! kick: the next response says so), when a `rid` is refused, when a body for it cannot
@@ -11,7 +12,7 @@
 //! to contacts).
 
 use super::body::{self, Condition, Frame, Kind};
-use super::connection::{BoshConnection, Outbox};
+use super::connection::{self, Outbox};
 use super::machine::{Arrival, Due, Limits, Machine};
 use super::BoshSettings;
 use crate::core::stanza::ns;
@@ -114,7 +115,7 @@ pub(crate) async fn run(core: Arc<Core>, settings: BoshSettings, start: Start, c
     let (events_tx, events_rx) = mpsc::channel(EVENTS);
     let outbox = Arc::new(Outbox::new(settings.queue_len, settings.queue_bytes));
     let activity = Activity::new();
-    let conn = BoshConnection::new(
+    let conn = connection::new(
         events_rx,
         outbox.clone(),
         activity.clone(),
