@@ -81,7 +81,14 @@ pub fn core_settings(config: &Config) -> Settings {
 /// module is off, since then no handler can name it) and the session queue bounds.
 fn bosh_settings(config: &Config) -> crate::xmpp::bosh::BoshSettings {
     let m = config.modules.mod_bosh.clone().unwrap_or_default();
-    (&m, &config.general).into()
+    crate::xmpp::bosh::BoshSettings {
+        inactivity: Duration::from_secs(m.inactivity),
+        max_wait: Duration::from_secs(m.max_wait),
+        max_pause: Duration::from_secs(m.max_pause),
+        hold: usize::try_from(m.hold).unwrap_or(1),
+        queue_len: config.general.max_session_queue,
+        queue_bytes: config.general.max_session_queue_bytes,
+    }
 }
 
 /// Opens the configured storage and builds the core over it.

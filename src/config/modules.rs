@@ -54,21 +54,6 @@ impl Default for ModBosh {
     }
 }
 
-/// A BOSH session's timers and its queue bounds (`[general] max_session_queue`,
-/// `max_session_queue_bytes`).
-impl From<(&ModBosh, &General)> for crate::xmpp::bosh::BoshSettings {
-    fn from((m, general): (&ModBosh, &General)) -> Self {
-        crate::xmpp::bosh::BoshSettings {
-            inactivity: Duration::from_secs(m.inactivity),
-            max_wait: Duration::from_secs(m.max_wait),
-            max_pause: Duration::from_secs(m.max_pause),
-            hold: usize::try_from(m.hold).unwrap_or(1),
-            queue_len: general.max_session_queue,
-            queue_bytes: general.max_session_queue_bytes,
-        }
-    }
-}
-
 /// XEP-0198 stream management.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]

@@ -1,27 +1,31 @@
-//! The core every door leads to. A door (REST, SSE, c2s over TCP or WebSocket) holds an
-//! `Arc<Core>` and calls typed operations on it; it never builds routing decisions or
-//! touches storage itself.
+//! The core every door leads to. A door (REST and SSE, XMPP over TCP, WebSocket and BOSH,
+//! external components) holds an `Arc<Core>` and calls typed operations on it; it never
+//! makes routing decisions or touches storage itself.
 //!
-//! - `router`: every stanza goes to the service that owns its destination domain
-//!   (the account domains, `delivery`; component services: rooms, [`muc_light`] and
-//!   [`muc`]; HTTP File Upload, [`uploads`]; external components while they are
-//!   connected, `component`);
-//! - [`session`]: the table of connected resources and their bounded queues;
-//! - `iq`: IQ handler tables, one per addressable entity, which also answer disco#info;
-//! - `presence`, `roster`, [`archive`] and `mam`, `messages`: the features; [`replay`]:
-//!   what a resuming event stream missed, read back from the archives;
-//! - [`stream_management`] and [`resumption`] (XEP-0198: acks, and sessions that outlive
-//!   their connection for a while), [`csi`] (XEP-0352: what an inactive client's session
-//!   holds back);
-//! - [`pep`] (with `caps`, entity capabilities), [`vcard`] and [`private`]: what each
-//!   account keeps and publishes on its bare JID;
-//! - [`accounts`] and `lifecycle`: accounts, password checks, and what follows when an
-//!   account is removed or its password changed, whichever process did it;
-//! - [`tokens`]: bearer tokens of the client REST API (issued for Basic credentials,
-//!   hashed at rest, short-lived, revocable);
-//! - [`stanza`]: namespaces, stanza types, errors and reply builders;
-//! - `metrics`: counters of what the core sees (sessions, routed stanzas, archive
-//!   commits, queue overflows, logins), exposed to Prometheus by the HTTP door.
+//! One folder per feature; each folder's `mod.rs` says what it owns, which events it
+//! emits and which it hears:
+//! - [`routing`]: the router (every stanza to the service owning its destination
+//!   domain), the account domains' delivery rules (RFC 6121 §8.5), IQ tables and disco,
+//!   the order of a session's stanzas, external components;
+//! - [`session`]: the table of connected resources and their bounded queues, client state
+//!   indication, stream management and resumption;
+//! - [`im`]: rosters and presence, one-to-one messages sent over REST, carbons, blocking,
+//!   offline messages, push notifications;
+//! - [`archive`]: archive ids and writes (one entry point for one-to-one messages), REST
+//!   history, MAM, what a resuming event stream missed;
+//! - [`account`]: accounts and password checks, SCRAM, the login throttle, bearer tokens,
+//!   idempotency keys, and what follows an account's removal or new password;
+//! - [`pep`] (with entity capabilities and avatar conversion) and [`user_data`] (vCards,
+//!   private XML): what an account keeps on its bare JID;
+//! - [`muc_light`], [`muc`], [`uploads`]: services on domains of their own;
+//! - [`cluster`]: this node's part in a cluster sharing one storage;
+//! - `metrics`: counters of what the core sees, rendered for Prometheus.
+//!
+//! Beside them: [`stanza`] and [`jid`] (the vocabulary every feature speaks), `forms`
+//! (XEP-0004 data forms), `events` (session and presence events: how a feature hears of
+//! another's news without calling it by name) and `caches` (stored state a node keeps in
+//! memory, forgotten on every node when it changes). A test build adds `testkit`: the
+//! core on in-memory storage, alone or as an in-process cluster.
 //!
 //! The core imports nothing above it (no door, no composition root); what it needs from
 //! the configuration arrives as [`Settings`], its storage as [`crate::store::Stores`].
@@ -430,7 +434,7 @@ impl Core {
     }
 
     /// A stanza a bound client session sent: stamped with the session's JID and routed
-    /// in its `turn` among the session's stanzas ([`pipeline`]). Failures the sender must
+    /// in its `turn` among the session's stanzas ([`routing::pipeline`]). Failures the sender must
     /// hear of come back to it as stanza errors.
     pub async fn from_client(&self, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
         turn.start().await;

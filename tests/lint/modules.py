@@ -29,6 +29,7 @@ FORBIDDEN = [
     ("store", "core"), ("store", "http"), ("store", "xmpp"), ("store", "server"),
     ("xml", "core"), ("xml", "store"), ("xml", "http"), ("xml", "xmpp"),
     ("transport", "core"), ("transport", "http"), ("transport", "xmpp"),
+    ("config", "http"), ("config", "xmpp"), ("config", "server"), ("config", "nats"),
 ]
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -230,7 +231,7 @@ def main():
                 continue
             if mod_path[:len(target)] == target:
                 continue  # an ancestor: the context it hands down
-            name = p[-1] if len(p) > len(target) else "(module)"
+            name = p[-1] if p[-1] != target[-1] else "(module)"
             edges[mod_path][target].add(name)
 
     def show(m):

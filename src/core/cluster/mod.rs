@@ -2,14 +2,14 @@
 //! routing to all of them (docs/cluster.md).
 //!
 //! Every node keeps the whole session table: its own sessions, and a proxy of each session
-//! another node hosts ([`proxy`]), with the routing state the delivery rules read
+//! another node hosts (`proxy`), with the routing state the delivery rules read
 //! (RFC 6121 §8: availability, priority, last presence; roster and blocklist interest;
 //! carbons). So every rule runs unchanged wherever a stanza enters; what is sent to a proxy
 //! goes to its node, which queues it for the real session. A node tells the others of each
 //! change of its own sessions the moment it happens.
 //!
 //! Two subjects carry it all, over a [`Bus`] (NATS core in production, `crate::nats`; an
-//! in-memory one in the unit tests), as the messages of [`wire`]:
+//! in-memory one in the unit tests), as the messages of `wire`:
 //! - `<prefix>.all`: what every node hears: heartbeats, session news, snapshots. One
 //!   publisher's messages arrive in the order sent, so a node's news is applied in order.
 //! - `<prefix>.node.<name>`: what one node must act on: stanzas for its sessions, kicks,
@@ -23,14 +23,14 @@
 //! whatever was known of it; sessions announced gone are announced back. A restarted
 //! node is told by its new incarnation number.
 //!
-//! Beside it: [`receive`] (one handler per message family), [`proxy`] (the sessions and
-//! components of other nodes, and this node's news and snapshots), [`placement`] (which
-//! node hosts a room), [`asks`] (questions to every node: archive watermarks, account
+//! Beside it: `receive` (one handler per message family), `proxy` (the sessions and
+//! components of other nodes, and this node's news and snapshots), `placement` (which
+//! node hosts a room), `asks` (questions to every node: archive watermarks, account
 //! changes, and the flush a REST send waits for).
 //!
-//! Emits [`SessionEvent::Ended`] for the sessions of a gone node and
-//! [`SessionEvent::Returned`] for those that came back; subscribes to nothing (the
-//! session table tells it of local sessions through [`SessionNews`]).
+//! Emits `SessionEvent::Ended` for the sessions of a gone node and
+//! `SessionEvent::Returned` for those that came back; subscribes to nothing (the
+//! session table tells it of local sessions through `SessionNews`).
 
 mod asks;
 mod placement;

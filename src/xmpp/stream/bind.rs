@@ -4,10 +4,9 @@
 //! session request (RFC 3921 §3, answered and otherwise ignored), or XEP-0198 §5
 //! resumption of a detached session in place of binding.
 
-use super::negotiation::Negotiated;
 use super::{stream_error, Connection, StreamError};
 use crate::core::session::stream_management::{SmSettings, SmState};
-use crate::core::session::OpenError;
+use crate::core::session::{Inbox, OpenError, Session};
 use crate::core::stanza::{self, ns, Condition, ErrorType, StanzaError};
 use crate::core::Core;
 use crate::xml::Element;
@@ -20,6 +19,16 @@ use tokio::sync::watch;
 const CLIENT_NS: &str = ns::CLIENT;
 const BIND_NS: &str = ns::BIND;
 const SESSION_NS: &str = ns::SESSION;
+
+/// How a stream's negotiation ended.
+pub(super) enum Negotiated {
+    /// The client closed the stream before binding.
+    Closed,
+    /// The connection went away.
+    Gone,
+    Bound(Arc<Session>, Inbox),
+    Resumed(Arc<Session>, Inbox, Box<ResumedSm>),
+}
 
 /// The stream management state of a session taken back by `<resume/>` (XEP-0198 §5),
 /// for the stream to carry on with.

@@ -22,7 +22,6 @@ mod framing;
 mod halves;
 mod negotiation;
 mod session;
-mod sm;
 
 pub(crate) use framing::{Framing, FRAMING_NS};
 pub(crate) use halves::{Halves, Reads};

@@ -7,7 +7,7 @@
 //! answered (with our header first when it was not sent yet, §4.9.1.1) and shut down.
 //! Authentication attempts go through the login throttle, counted per door.
 
-use super::bind::{bind_or_session, resume, ResumedSm};
+use super::bind::{bind_or_session, resume, Negotiated, ResumedSm};
 use super::{stream_error, Connection, Framing, Settings, StreamError, WRITE_TIMEOUT};
 use crate::core::account::scram::ScramHash;
 use crate::core::account::throttle::Door;
@@ -35,16 +35,6 @@ const HTTPBIND_NS: &str = ns::HTTPBIND;
 
 /// SASL attempts allowed on one stream (RFC 6120 §6.4.5).
 const MAX_AUTH_ATTEMPTS: u32 = 3;
-
-/// How a stream's negotiation ended.
-pub(super) enum Negotiated {
-    /// The client closed the stream before binding.
-    Closed,
-    /// The connection went away.
-    Gone,
-    Bound(Arc<Session>, Inbox),
-    Resumed(Arc<Session>, Inbox, Box<ResumedSm>),
-}
 
 /// A bound session, and its stream management state when it was resumed.
 pub(super) type Opened = (Arc<Session>, Inbox, Option<ResumedSm>);

@@ -10,8 +10,9 @@
 //! a later `<resume/>` (XEP-0198 §7) or closed, what it did not write or the client did
 //! not acknowledge redelivered.
 
+mod sm;
+
 use super::bind::ResumedSm;
-use super::sm::{handled_too_high, resume_on, Carried, SmLink, Untrusted};
 use super::{
     stream_error, Connection, Framing, Settings, StreamError, StreamRead, StreamWrite, TAKEOVER_WRITE_TIMEOUT,
     WRITE_TIMEOUT,
@@ -25,6 +26,7 @@ use crate::xml::{Element, StreamEvent, XmlError};
 use crate::xmpp::nonza::{self, Nonza};
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
+use sm::{handled_too_high, resume_on, Carried, SmLink, Untrusted};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
@@ -38,7 +40,7 @@ const CONTROL_QUEUE: usize = 64;
 
 /// How the session loop ended, and so what the writer sends last.
 #[derive(Debug)]
-pub(super) enum Ending {
+enum Ending {
     ClientClosed,
     Gone,
     Error(StreamError),
@@ -76,7 +78,7 @@ fn replaced(framing: Framing) -> Vec<String> {
 }
 
 /// What the reader asks of the writer, in stream order.
-pub(super) enum Control {
+enum Control {
     /// Write these (an `<a/>` answering `<r/>`, a `<failed/>`).
     Frames(Vec<String>),
     /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed, as
@@ -87,25 +89,25 @@ pub(super) enum Control {
 }
 
 /// The reader's side of the session loop.
-pub(super) struct Reading {
-    pub(super) framing: Framing,
-    pub(super) sm: Option<SmLink>,
+struct Reading {
+    framing: Framing,
+    sm: Option<SmLink>,
     /// Given to the core when the session becomes resumable; the core sets it when
     /// another stream resumes the session.
-    pub(super) takeover_tx: Option<Takeover>,
+    takeover_tx: Option<Takeover>,
     takeover: watch::Receiver<bool>,
     /// Notified by the writer when the connection cannot be written to.
     broken: Arc<Notify>,
-    pub(super) control: mpsc::Sender<Control>,
+    control: mpsc::Sender<Control>,
 }
 
 impl Reading {
     /// Hands `control` to the writer; an ending when the writer is gone.
-    pub(super) async fn send(&self, control: Control) -> Option<Ending> {
+    async fn send(&self, control: Control) -> Option<Ending> {
         self.control.send(control).await.err().map(|_| Ending::Gone)
     }
 
-    pub(super) async fn write(&self, el: &Element) -> Option<Ending> {
+    async fn write(&self, el: &Element) -> Option<Ending> {
         self.send(Control::Frames(vec![self.framing.stanza(el)])).await
     }
 }
@@ -346,7 +348,7 @@ async fn on_nonza(
 }
 
 /// The ending for a nonza the stream does not take.
-pub(super) fn unsupported(text: &str) -> Option<Ending> {
+fn unsupported(text: &str) -> Option<Ending> {
     Some(Ending::Error(StreamError::with_text("unsupported-stanza-type", text)))
 }
 

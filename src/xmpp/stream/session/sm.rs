@@ -10,14 +10,14 @@
 //! The counters themselves are `core::session::stream_management`; resumption before
 //! binding is `bind`, detaching at the end `session`.
 
-use super::bind::ResumedSm;
-use super::session::{unsupported, Control, Ending, Reading};
-use super::{Framing, StreamError};
+use super::{unsupported, Control, Ending, Reading};
 use crate::core::session::stream_management::{self as sm, SmSettings, SmState};
 use crate::core::session::Session;
 use crate::core::Core;
 use crate::xml::Element;
 use crate::xmpp::nonza;
+use crate::xmpp::stream::bind::ResumedSm;
+use crate::xmpp::stream::{Framing, StreamError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
