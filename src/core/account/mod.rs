@@ -1,4 +1,15 @@
-//! Accounts: registration, password changes, removal, and password checks.
+//! Accounts and what proves who a client is. This file: accounts (registration, password
+//! changes, removal) and password checks. Beside it: `scram` (credentials and SCRAM
+//! lookups), [`throttle`] (failed logins per address and per account), [`tokens`]
+//! (bearer tokens of the client API), [`idempotency`] (idempotency keys of the client
+//! API), `lifecycle` (what follows an account's removal or new password, whichever
+//! process made it).
+//!
+//! Events: `lifecycle` emits the account events (`lifecycle::AccountEvent`) to the
+//! subscribers `Core` lists, data first and sessions last; [`tokens`] and
+//! [`idempotency`] hear them (tokens revoked on removal and on a new password, keys
+//! forgotten on removal). Session and presence events: none.
+//!
 //!
 //! Only SCRAM credentials are stored. A password check costs one PBKDF2 derivation, far
 //! too much to pay on every REST request, so a successful check is remembered as a keyed

@@ -1,3 +1,9 @@
+//! The message archive and what reads it. Beside this file: `mam` (XEP-0313 queries,
+//! an account's own archive or a room's) and [`replay`] (what a resuming event stream
+//! missed).
+//!
+//! Events: hears the removal of an account (its archive goes); emits none.
+//!
 //! The message archive (`mod_mam`): every one-to-one chat message routed between local
 //! users is stored once for each owner (sender and recipient) before it is delivered or
 //! acknowledged, so nothing acknowledged is lost (writes are group-committed by the store).

@@ -14,6 +14,9 @@
 //! `docs/metrics.md`.
 //!
 //! [`Core`]: super::Core
+//!
+//! Events: none; what counts calls [`Metrics`] directly, and the label enums of every
+//! series live here.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -21,6 +21,10 @@
 //! - The protocol itself is in `room` (one room's operations, pure), `rules` (roles and
 //!   affiliations), `room_config` (the configuration form and room features), `protocol`
 //!   (XML) and `history`.
+//!
+//! Events: hears the removal of an account (it leaves every room, its affiliations go);
+//! emits none. Its rooms are the partitioned service of a cluster: each lives on one node
+//! (`cluster` placement), where the router sends its stanzas.
 
 mod history;
 mod protocol;

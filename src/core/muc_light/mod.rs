@@ -26,6 +26,8 @@
 //!   occupant leaving destroys the room and deletes its archive.
 //! - Changes are compare-and-set on the room's version, so concurrent changes (on one
 //!   node or several) never both apply: the loser reads the room again and retries.
+//!
+//! Events: hears the removal of an account (it leaves every room); emits none.
 
 mod items;
 mod protocol;

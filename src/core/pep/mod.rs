@@ -1,3 +1,12 @@
+//! PEP and what rides on it. Beside this file: `caps` (XEP-0115 entity capabilities:
+//! what each client wants notifications of), `avatar_sync` (XEP-0398: vCard photo and
+//! PEP avatar kept the same, the avatar hash in presence), `config` and `protocol`.
+//!
+//! Events: hears `PresenceEvent::Available` (a resource's capabilities, and the last
+//! items it asks for) and `PresenceEvent::Shared` when a subscription is approved (the
+//! new subscriber's last items), through `LastItems`; hears the removal of an account
+//! (its nodes go). Emits none.
+//!
 //! The Personal Eventing Protocol (XEP-0163): every account's bare JID is a
 //! publish-subscribe service (XEP-0060) with the owner as its only publisher.
 //!

@@ -1,3 +1,12 @@
+//! Sessions: this file is one session (its bounded queue, kicks, presence and routing
+//! state); beside it, `table` (the table of every session, [`Sessions`]), [`csi`]
+//! (XEP-0352), [`stream_management`] (XEP-0198 counters) and [`resumption`] (sessions
+//! that outlive their connection for a while).
+//!
+//! Events: none through `events`; a session tells the cluster of its opening, changes of
+//! routing state and end through `SessionNews`, and `Core::close_session` emits
+//! `SessionEvent::Ended` when one ends.
+//!
 //! Sessions: the table of every connected resource, whatever door it came through (an
 //! XMPP stream over TCP or WebSocket, an SSE stream).
 //!

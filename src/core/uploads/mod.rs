@@ -30,6 +30,8 @@
 //!
 //! Quota: every recorded upload of a user (finished, or a slot whose PUT window is still
 //! open or not yet swept) counts against `user_quota` bytes.
+//!
+//! Events: hears the removal of an account (its uploads go); emits none.
 
 mod files;
 mod protocol;
