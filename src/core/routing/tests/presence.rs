@@ -1,0 +1,194 @@
+//! Presence (RFC 6121 §3, §4): broadcasts, probes, directed presence, and the
+//! subscription handshake with its pushes.
+
+use super::*;
+
+#[tokio::test]
+async fn initial_presence_reaches_subscribers_and_own_resources_and_brings_theirs_back() {
+    let h = Harness::new(&["alice", "bob", "carol"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let mut carol = h.online("carol@localhost/c").await;
+    let mut alice_phone = h.online("alice@localhost/phone").await;
+    let mut alice = h.bind("alice@localhost/laptop");
+    bob.take();
+    h.send(&alice, "<presence><status>here</status></presence>").await;
+    let to_bob = bob.take_one();
+    assert_eq!(to_bob.attr("from"), Some("alice@localhost/laptop"));
+    assert_eq!(to_bob.attr("to"), Some("bob@localhost/b"));
+    assert_eq!(alice_phone.take_one().attr("from"), Some("alice@localhost/laptop"));
+    assert!(carol.take().is_empty(), "no subscription, no presence");
+    let mut froms: Vec<String> = alice
+        .take()
+        .iter()
+        .filter_map(|p| p.attr("from").map(str::to_owned))
+        .collect();
+    froms.sort();
+    assert_eq!(froms, ["alice@localhost/phone", "bob@localhost/b"]);
+}
+
+#[tokio::test]
+async fn a_session_that_ends_tells_subscribers_and_those_it_sent_directed_presence_to() {
+    let h = Harness::new(&["alice", "bob", "carol"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let mut carol = h.online("carol@localhost/c").await;
+    let alice = h.online("alice@localhost/a").await;
+    bob.take();
+    h.send(&alice, "<presence to='carol@localhost/c'/>").await;
+    assert_eq!(carol.take_one().attr("from"), Some("alice@localhost/a"));
+    h.close(alice).await;
+    for c in [&mut bob, &mut carol] {
+        let p = c.take_one();
+        assert_eq!(
+            (p.attr("type"), p.attr("from")),
+            (Some("unavailable"), Some("alice@localhost/a"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn presence_to_someone_who_does_not_exist_is_dropped_silently() {
+    let h = Harness::new(&["alice"]).await;
+    let mut alice = h.online("alice@localhost/a").await;
+    h.send(&alice, "<presence to='nobody@localhost'/>").await;
+    h.send(&alice, "<presence to='nobody@localhost' type='probe'/>").await;
+    assert!(alice.take().is_empty());
+}
+
+#[tokio::test]
+async fn the_subscription_handshake_pushes_every_change_to_interested_resources() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let mut alice = h.online("alice@localhost/a").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    for c in [&alice, &bob] {
+        h.send(c, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+            .await;
+    }
+    alice.take();
+    bob.take();
+    h.send(&alice, "<presence to='bob@localhost' type='subscribe'/>").await;
+    let pushes = alice.take();
+    let item = pushes[0]
+        .child("query", ns::ROSTER)
+        .unwrap()
+        .elements()
+        .next()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (item.attr("subscription"), item.attr("ask")),
+        (Some("none"), Some("subscribe"))
+    );
+    let request = bob.take_one();
+    assert_eq!(
+        (request.attr("type"), request.attr("from")),
+        (Some("subscribe"), Some("alice@localhost"))
+    );
+    h.send(&bob, "<presence to='alice@localhost' type='subscribed'/>").await;
+    let bob_side = bob.take();
+    assert!(
+        bob_side.iter().any(|s| s.name == "iq"),
+        "bob's roster gains alice (from)"
+    );
+    let alice_side = alice.take();
+    assert!(alice_side
+        .iter()
+        .any(|s| s.name == "presence" && s.attr("type") == Some("subscribed")));
+    assert!(
+        alice_side
+            .iter()
+            .any(|s| s.name == "presence" && s.attr("from") == Some("bob@localhost/b")),
+        "bob's presence flows once alice is subscribed"
+    );
+    let roster = h
+        .stores
+        .roster
+        .roster_item("alice@localhost", "bob@localhost")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((roster.subscription, roster.ask_out), (Subscription::To, false));
+}
+
+#[tokio::test]
+async fn a_request_to_someone_who_does_not_exist_is_answered_with_unsubscribed() {
+    let h = Harness::new(&["alice"]).await;
+    let mut alice = h.online("alice@localhost/a").await;
+    h.send(&alice, "<presence to='nobody@localhost' type='subscribe'/>")
+        .await;
+    let answer = alice
+        .take()
+        .into_iter()
+        .find(|s| s.name == "presence")
+        .expect("an answer");
+    assert_eq!(
+        (answer.attr("type"), answer.attr("from")),
+        (Some("unsubscribed"), Some("nobody@localhost"))
+    );
+    let item = h
+        .stores
+        .roster
+        .roster_item("alice@localhost", "nobody@localhost")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!item.ask_out, "the pending request was cancelled");
+}
+
+#[tokio::test]
+async fn an_already_approved_request_is_answered_by_the_server_on_the_contacts_behalf() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut alice = h.online("alice@localhost/a").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    alice.take();
+    bob.take();
+    h.send(&alice, "<presence to='bob@localhost' type='subscribe'/>").await;
+    assert!(bob.take().is_empty(), "bob is not asked again");
+    // The server's `subscribed` changes nothing on alice's side (RFC 6121 3.1.6), but
+    // bob's presence is sent again.
+    let got = alice.take_one();
+    assert_eq!(
+        (got.name.as_str(), got.attr("from")),
+        ("presence", Some("bob@localhost/b"))
+    );
+}
+
+#[tokio::test]
+async fn a_pending_request_waits_for_the_next_initial_presence() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let alice = h.online("alice@localhost/a").await;
+    h.send(&alice, "<presence to='bob@localhost' type='subscribe'/>").await;
+    let mut bob = h.bind("bob@localhost/b");
+    h.send(&bob, "<presence/>").await;
+    let got = bob.take();
+    assert!(got
+        .iter()
+        .any(|s| s.attr("type") == Some("subscribe") && s.attr("from") == Some("alice@localhost")));
+}
+
+#[tokio::test]
+async fn removing_a_contact_cancels_both_ways_and_the_contact_sees_it_go() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut alice = h.online("alice@localhost/a").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    h.send(&bob, "<iq id='r' type='get'><query xmlns='jabber:iq:roster'/></iq>")
+        .await;
+    bob.take();
+    alice.take();
+    h.send(&alice, "<iq id='rm' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>")
+        .await;
+    assert!(alice.take().iter().any(|s| s.attr("type") == Some("result")));
+    let got = bob.take();
+    assert!(got.iter().any(|s| s.attr("type") == Some("unavailable")), "{got:#?}");
+    let item = h
+        .stores
+        .roster
+        .roster_item("bob@localhost", "alice@localhost")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.subscription, Subscription::None);
+}
