@@ -18,91 +18,16 @@
 //! Events: none; what counts calls [`Metrics`] directly, and the label enums of every
 //! series live here.
 
-use std::fmt::Write as _;
+mod labels;
+mod text;
+
+pub(crate) use labels::{Door, QueueLimit, SessionCounts, StanzaKind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use text::Text;
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// Stanza kinds counted by the router.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StanzaKind {
-    Message,
-    Presence,
-    Iq,
-}
-
-impl StanzaKind {
-    const ALL: [StanzaKind; 3] = [StanzaKind::Message, StanzaKind::Presence, StanzaKind::Iq];
-
-    /// The kind of a stanza named `name`; `None` for anything else (not a stanza).
-    pub(crate) fn of(name: &str) -> Option<StanzaKind> {
-        match name {
-            "message" => Some(StanzaKind::Message),
-            "presence" => Some(StanzaKind::Presence),
-            "iq" => Some(StanzaKind::Iq),
-            _ => None,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            StanzaKind::Message => "message",
-            StanzaKind::Presence => "presence",
-            StanzaKind::Iq => "iq",
-        }
-    }
-}
-
-/// Which bound of a session's outbound queue was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QueueLimit {
-    /// `max_session_queue`: stanzas.
-    Stanzas,
-    /// `max_session_queue_bytes`: their approximate size.
-    Bytes,
-}
-
-impl QueueLimit {
-    const ALL: [QueueLimit; 2] = [QueueLimit::Stanzas, QueueLimit::Bytes];
-
-    fn label(self) -> &'static str {
-        match self {
-            QueueLimit::Stanzas => "stanzas",
-            QueueLimit::Bytes => "bytes",
-        }
-    }
-}
-
-/// The door a login came through: the `door` label of the login metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Door {
-    /// REST Basic auth (client API and its event stream).
-    Rest,
-    /// SASL on an XMPP stream over TCP.
-    C2s,
-    /// SASL on an XMPP stream over WebSocket.
-    WebSocket,
-    /// SASL on an XMPP stream over BOSH (XEP-0206).
-    Bosh,
-    /// The handshake of an external component (XEP-0114); the "account" is its domain.
-    Component,
-}
-
-impl Door {
-    const ALL: [Door; 5] = [Door::Rest, Door::C2s, Door::WebSocket, Door::Bosh, Door::Component];
-
-    fn label(self) -> &'static str {
-        match self {
-            Door::Rest => "rest",
-            Door::C2s => "c2s",
-            Door::WebSocket => "websocket",
-            Door::Bosh => "bosh",
-            Door::Component => "component",
-        }
-    }
-}
 
 /// Upper bounds (seconds, inclusive) of the archive commit histogram's buckets. A SQLite
 /// group commit takes a millisecond or a few on a local disk, tens on a slow or busy one;
@@ -172,27 +97,6 @@ impl<const N: usize> Counters<N> {
 
     fn get(&self, i: usize) -> u64 {
         self.0[i].load(Ordering::Relaxed)
-    }
-}
-
-/// Sessions open now, by kind: read from the session table when scraped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct SessionCounts {
-    pub xmpp_tcp: usize,
-    pub xmpp_websocket: usize,
-    pub xmpp_bosh: usize,
-    pub event_streams: usize,
-}
-
-impl SessionCounts {
-    /// Each count with its `kind` label.
-    fn labelled(&self) -> [(&'static str, usize); 4] {
-        [
-            ("xmpp_tcp", self.xmpp_tcp),
-            ("xmpp_websocket", self.xmpp_websocket),
-            ("xmpp_bosh", self.xmpp_bosh),
-            ("sse", self.event_streams),
-        ]
     }
 }
 
@@ -329,53 +233,6 @@ impl Metrics {
         );
         out.sample("meerkat_build_info", &[("version", env!("CARGO_PKG_VERSION"))], 1);
         out.0
-    }
-}
-
-/// The text being written.
-#[derive(Default)]
-struct Text(String);
-
-impl Text {
-    /// The `# HELP` and `# TYPE` lines opening a metric family.
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let mut escaped = String::with_capacity(help.len());
-        escape(help, false, &mut escaped);
-        // Writing to a String cannot fail.
-        let _ = writeln!(self.0, "# HELP {name} {escaped}");
-        let _ = writeln!(self.0, "# TYPE {name} {kind}");
-    }
-
-    /// One sample line: `name{label="value",…} value`.
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
-        self.0.push_str(name);
-        if !labels.is_empty() {
-            self.0.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.0.push(',');
-                }
-                self.0.push_str(k);
-                self.0.push_str("=\"");
-                escape(v, true, &mut self.0);
-                self.0.push('"');
-            }
-            self.0.push('}');
-        }
-        let _ = writeln!(self.0, " {value}");
-    }
-}
-
-/// Escapes for the text format: `\` and line feeds always (they would end a HELP line or
-/// a label value), `"` in label values.
-fn escape(text: &str, label_value: bool, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' if label_value => out.push_str("\\\""),
-            c => out.push(c),
-        }
     }
 }
 
