@@ -56,7 +56,7 @@ help:
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
 	@echo "make services           install PostgreSQL and nats-server (the storage and cluster tests start their own)"
 	@echo "make fmt                format the hand-written crates (never generated/)"
-	@echo "make lint               rustfmt --check, clippy -D warnings, rustdoc -D warnings, lint-spec"
+	@echo "make lint               module cycles and layers, rustfmt --check, clippy -D warnings, rustdoc -D warnings, lint-spec"
 	@echo "make lint-spec          Redocly's recommended rules on api/*.yaml, warnings as errors"
 	@echo "make ci                 everything CI runs"
 
@@ -154,9 +154,11 @@ fmt:
 	$(CARGO) fmt $(OWN_CRATES)
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
-# The gates CI runs before the tests: formatting, lints (every target, warnings are
-# errors) and the API docs with broken or private links refused.
+# The gates CI runs before the tests: formatting, module imports (no cycle between files
+# of src/, and the layers of docs/architecture.md: tests/lint/modules.py), lints (every
+# target, warnings are errors) and the API docs with broken or private links refused.
 lint: lint-spec
+	$(PYTHON) tests/lint/modules.py
 	$(CARGO) fmt $(OWN_CRATES) --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy $(OWN_CRATES) --all-targets -- -D warnings
