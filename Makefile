@@ -115,11 +115,13 @@ endif
 bench:
 	bash bench/run.sh
 
-# The same machinery with tiny loads, meerkat only, so the benchmark cannot rot.
+# The same machinery with tiny loads, meerkat only, so the benchmark cannot rot. On the
+# unoptimized build the tests use (BENCH_PROFILE=dev, bench/profile.sh): a smoke checks
+# that every workload runs and nothing fails, not how fast.
 bench-smoke:
-	BENCH_SMOKE=1 BENCH_OUT=target/bench-smoke.md bash bench/run.sh
-	BENCH_SMOKE=1 BENCH_OUT=target/bench-storage-smoke.md bash bench/storage.sh
-	BENCH_SMOKE=1 BENCH_OUT=target/bench-cluster-smoke.md bash bench/cluster.sh
+	BENCH_PROFILE=dev BENCH_SMOKE=1 BENCH_OUT=target/bench-smoke.md bash bench/run.sh
+	BENCH_PROFILE=dev BENCH_SMOKE=1 BENCH_OUT=target/bench-storage-smoke.md bash bench/storage.sh
+	BENCH_PROFILE=dev BENCH_SMOKE=1 BENCH_OUT=target/bench-cluster-smoke.md bash bench/cluster.sh
 
 # One node on SQLite (both durabilities) and on PostgreSQL, same workloads (~8 min);
 # report in target/bench-storage.md, see docs/performance.md. Not part of `make test`.
@@ -138,9 +140,9 @@ bench-cluster: services
 soak:
 	bash bench/soak.sh
 
-# The same with a few clients for 30 s (about 35 s, on the release build bench-smoke makes).
+# The same with a few clients for 30 s (about 35 s), on the unoptimized build as bench-smoke.
 soak-smoke:
-	SOAK_SMOKE=1 bash bench/soak.sh
+	BENCH_PROFILE=dev SOAK_SMOKE=1 bash bench/soak.sh
 
 # The fuzz targets (fuzz/, their own workspace): each for FUZZ_SECONDS, or briefly. Both
 # build with cargo fuzz on the stable toolchain (no sanitizer) into fuzz/target.
@@ -148,7 +150,7 @@ fuzz: $(CARGO_FUZZ)
 	sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: $(CARGO_FUZZ)
-	sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_DEV=1 sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fmt:
 	$(CARGO) fmt $(OWN_CRATES)

@@ -69,10 +69,11 @@ idle_big=$(( fd_limit - 2000 < 2 * sessions ? fd_limit - 2000 : 2 * sessions ))
 
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+source bench/profile.sh
 if wanted meerkat; then
-  cargo build --release -q -p meerkat -p meerkat-bench
+  cargo build $build_flag -q -p meerkat -p meerkat-bench
 else
-  cargo build --release -q -p meerkat-bench
+  cargo build $build_flag -q -p meerkat-bench
 fi
 
 work="$(mktemp -d /tmp/meerkat-bench.XXXXXX)"
@@ -99,10 +100,10 @@ trap cleanup EXIT
 # originals while the bench runs.
 mkdir "$work/bin"
 load="$work/bin/meerkat-bench"
-cp "$target_dir/release/meerkat-bench" "$load"
+cp "$target_dir/$profile_dir/meerkat-bench" "$load"
 if wanted meerkat; then
   bin="$work/bin/meerkat"
-  cp "$target_dir/release/meerkat" "$bin"
+  cp "$target_dir/$profile_dir/meerkat" "$bin"
 fi
 
 record() { tee -a "$results"; }

@@ -3,7 +3,8 @@
 # checks that every acknowledged message is in the archive and that the server's memory,
 # file descriptors and threads stayed flat. See docs/performance.md, "Soak".
 #
-# Starts the release binary with a temporary data dir on free loopback ports (as
+# Starts the binary (release; BENCH_PROFILE=dev for the unoptimized one, as the smoke
+# does: bench/profile.sh) with a temporary data dir on free loopback ports (as
 # bench/run.sh does), registers the accounts over the admin API, and runs
 # `meerkat-bench soak` (bench/src/soak.rs) against it. Every wait is bounded, and the
 # server and the load generator are stopped on every way out.
@@ -29,9 +30,10 @@ fi
 users=64
 
 # The same build as bench/run.sh (and so `make bench-smoke`).
-cargo build --release -q -p meerkat -p meerkat-bench
-bin="$root/target/release/meerkat"
-load="$root/target/release/meerkat-bench"
+source bench/profile.sh
+cargo build $build_flag -q -p meerkat -p meerkat-bench
+bin="$root/target/$profile_dir/meerkat"
+load="$root/target/$profile_dir/meerkat-bench"
 
 work="$(mktemp -d /tmp/meerkat-soak.XXXXXX)"
 server_pid=""

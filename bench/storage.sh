@@ -27,11 +27,12 @@ fi
 say() { echo "bench-storage: $(date +%T) $*" >&2; }
 
 target_dir=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p meerkat -p meerkat-bench
+source bench/profile.sh
+cargo build $build_flag -q -p meerkat -p meerkat-bench
 work="$(mktemp -d /tmp/meerkat-storage.XXXXXX)"
 bin="$work/meerkat" load="$work/meerkat-bench"
-cp "$target_dir/release/meerkat" "$bin"
-cp "$target_dir/release/meerkat-bench" "$load"
+cp "$target_dir/$profile_dir/meerkat" "$bin"
+cp "$target_dir/$profile_dir/meerkat-bench" "$load"
 results="$work/results.jsonl"
 server_pid=""
 
