@@ -4,6 +4,7 @@
 //! rids, unknown sessions, bad bodies, silence).
 
 use crate::common;
+use crate::common::node_client::{event, NodeClient, STROPHE_JS};
 use crate::common::xmpp::{arrives, next_stanza, online, Transport};
 use crate::common::TestServer;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -14,11 +15,8 @@ use sasl::client::mechanisms::Scram;
 use sasl::client::Mechanism;
 use sasl::common::scram::Sha1;
 use sasl::common::ChannelBinding;
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
+use serde_json::json;
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_xmpp::minidom::Element;
@@ -26,7 +24,6 @@ use tokio_xmpp::parsers::message::{Lang, Message, MessageType};
 use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
 use tokio_xmpp::Stanza;
 
-const CLIENT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bosh-client");
 const HTTPBIND: &str = "http://jabber.org/protocol/httpbind";
 const SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 
@@ -61,75 +58,11 @@ fn modules_with_bosh(keys: &str) -> String {
 
 // --- Strophe.js --------------------------------------------------------------------------
 
-/// One Strophe.js client process, spoken to over stdin/stdout JSON lines.
-struct BoshClient {
-    child: Child,
-    stdin: ChildStdin,
-    events: mpsc::Receiver<Value>,
-}
-
-impl BoshClient {
-    /// Logs `jid` in over BOSH, asking the server to hold requests at most `wait` seconds.
-    fn start(server: &TestServer, jid: &str, password: &str, wait: u64) -> Self {
-        assert!(
-            std::path::Path::new(CLIENT_DIR)
-                .join("node_modules/strophe.js")
-                .exists(),
-            "Strophe.js is not installed: run `make test` (or `npm ci` in tests/bosh-client)"
-        );
-        let service = format!("http://{}/http-bind", server.addr("mod_bosh"));
-        let mut child = Command::new("node")
-            .arg("client.mjs")
-            .args([&service, jid, password, &wait.to_string()])
-            .current_dir(CLIENT_DIR)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node is installed");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if tx.send(v).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        let stdin = child.stdin.take().unwrap();
-        BoshClient { child, stdin, events }
-    }
-
-    /// The next event matching `want`; panics after ten seconds.
-    fn expect(&self, mut want: impl FnMut(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(v) if want(&v) => return v,
-                Ok(_) => continue,
-                Err(e) => panic!("no expected event from the BOSH client: {e}"),
-            }
-        }
-    }
-
-    fn command(&mut self, cmd: Value) {
-        writeln!(self.stdin, "{cmd}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-}
-
-impl Drop for BoshClient {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn event(name: &'static str) -> impl FnMut(&Value) -> bool {
-    move |v| v["event"] == name
+/// A Strophe.js client logging `jid` in over BOSH, asking the server to hold requests at
+/// most `wait` seconds.
+fn strophe_js(server: &TestServer, jid: &str, password: &str, wait: u64) -> NodeClient {
+    let service = format!("http://{}/http-bind", server.addr("mod_bosh"));
+    NodeClient::start(&STROPHE_JS, &[&service, jid, password, &wait.to_string()])
 }
 
 fn chat(to: &str, text: &str) -> Stanza {
@@ -143,19 +76,14 @@ fn has_body(text: &'static str) -> impl FnMut(&Stanza) -> bool {
     move |s| matches!(s, Stanza::Message(m) if m.bodies.values().any(|b| b == text))
 }
 
-/// Waits on a blocking channel from async code without stalling the runtime's clients.
-async fn expect_async(client: &BoshClient, want: impl FnMut(&Value) -> bool + Send) -> Value {
-    tokio::task::block_in_place(|| client.expect(want))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_strophe_client_logs_in_over_bosh_and_chats_with_tcp_and_rest_users() {
     let server = bosh_server("");
     server.register("alice", "secret").await;
     server.register("bob", "secret").await;
 
-    let mut alice = BoshClient::start(&server, "alice@localhost/browser", "secret", 30);
-    let online_event = expect_async(&alice, event("online")).await;
+    let mut alice = strophe_js(&server, "alice@localhost/browser", "secret", 30);
+    let online_event = alice.expect_async(event("online")).await;
     assert_eq!(online_event["jid"], "alice@localhost/browser");
     alice.command(json!({"presence": {}}));
 
@@ -170,7 +98,7 @@ async fn a_strophe_client_logs_in_over_bosh_and_chats_with_tcp_and_rest_users() 
     bob.send_stanza(chat("alice@localhost", "hello over TCP"))
         .await
         .unwrap();
-    let got = expect_async(&alice, event("message")).await;
+    let got = alice.expect_async(event("message")).await;
     assert_eq!(
         (got["body"].as_str(), got["from"].as_str()),
         (Some("hello over TCP"), Some("bob@localhost/desk"))
@@ -186,14 +114,14 @@ async fn a_strophe_client_logs_in_over_bosh_and_chats_with_tcp_and_rest_users() 
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");
-    let got = expect_async(&alice, event("message")).await;
+    let got = alice.expect_async(event("message")).await;
     assert_eq!(
         (got["body"].as_str(), got["from"].as_str()),
         (Some("hello over REST"), Some("bob@localhost"))
     );
 
     alice.command(json!({"quit": true}));
-    expect_async(&alice, event("closed")).await;
+    alice.expect_async(event("closed")).await;
     bob.send_end().await.unwrap();
 }
 
@@ -203,8 +131,8 @@ async fn a_held_request_returns_as_soon_as_a_message_arrives_not_at_the_end_of_w
     server.register("alice", "secret").await;
     server.register("bob", "secret").await;
     // Requests may be held 20 s.
-    let alice = BoshClient::start(&server, "alice@localhost/browser", "secret", 20);
-    expect_async(&alice, event("online")).await;
+    let alice = strophe_js(&server, "alice@localhost/browser", "secret", 20);
+    alice.expect_async(event("online")).await;
     let (mut bob, _) = online(&server, "bob@localhost/desk", "secret", Transport::StartTls).await;
 
     // Alice's client now has a request held, with nothing to say.
@@ -216,14 +144,15 @@ async fn a_held_request_returns_as_soon_as_a_message_arrives_not_at_the_end_of_w
     // The response that carries it (reported as it is read, before the message is
     // handed to the application) answers a request held since before the message was
     // sent: a long poll, not a fresh request.
-    let held = expect_async(&alice, |v| {
-        v["event"] == "held"
-            && v["stanzas"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|k| k == "message"))
-    })
-    .await;
-    let got = expect_async(&alice, event("message")).await;
+    let held = alice
+        .expect_async(|v| {
+            v["event"] == "held"
+                && v["stanzas"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|k| k == "message"))
+        })
+        .await;
+    let got = alice.expect_async(event("message")).await;
     let took = sent.elapsed();
     assert_eq!(got["body"], "are you there?");
     assert!(
@@ -274,8 +203,8 @@ async fn a_strophe_client_that_terminates_is_seen_going_unavailable() {
     let (mut bob, _) = online(&server, "bob@localhost/desk", "secret", Transport::StartTls).await;
     bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
 
-    let mut alice = BoshClient::start(&server, "alice@localhost/browser", "secret", 30);
-    expect_async(&alice, event("online")).await;
+    let mut alice = strophe_js(&server, "alice@localhost/browser", "secret", 30);
+    alice.expect_async(event("online")).await;
     alice.command(json!({"presence": {}}));
     let available = |s: &Stanza| {
         matches!(s, Stanza::Presence(p) if p.type_ == PresenceType::None
@@ -283,13 +212,12 @@ async fn a_strophe_client_that_terminates_is_seen_going_unavailable() {
     };
     next_stanza(&mut bob, available).await;
     // Alice sees Bob too: presence flows both ways over BOSH.
-    expect_async(&alice, |v| {
-        v["event"] == "presence" && v["from"] == "bob@localhost/desk"
-    })
-    .await;
+    alice
+        .expect_async(|v| v["event"] == "presence" && v["from"] == "bob@localhost/desk")
+        .await;
 
     alice.command(json!({"quit": true}));
-    expect_async(&alice, event("closed")).await;
+    alice.expect_async(event("closed")).await;
     let gone = |s: &Stanza| {
         matches!(s, Stanza::Presence(p) if p.type_ == PresenceType::Unavailable
             && p.from.as_ref().is_some_and(|f| f.to_string() == "alice@localhost/browser"))
@@ -302,8 +230,8 @@ async fn a_strophe_client_that_terminates_is_seen_going_unavailable() {
 async fn a_wrong_password_over_bosh_is_refused() {
     let server = bosh_server("");
     server.register("alice", "secret").await;
-    let client = BoshClient::start(&server, "alice@localhost", "wrong", 30);
-    let failed = expect_async(&client, event("auth-failed")).await;
+    let client = strophe_js(&server, "alice@localhost", "wrong", 30);
+    let failed = client.expect_async(event("auth-failed")).await;
     assert_eq!(failed["event"], "auth-failed");
 }
 

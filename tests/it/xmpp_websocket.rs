@@ -2,87 +2,18 @@
 //! Node.js; installed into tests/ws-client by `make test`), against TCP clients.
 
 use crate::common;
+use crate::common::node_client::{event, NodeClient, XMPP_JS};
 use crate::common::xmpp::{next_stanza, online, Transport};
 use crate::common::TestServer;
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use serde_json::json;
 use tokio_xmpp::parsers::message::{Lang, Message, MessageType};
 use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
 use tokio_xmpp::Stanza;
 
-const CLIENT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ws-client");
-
-/// One xmpp.js client process, spoken to over stdin/stdout JSON lines.
-struct WsClient {
-    child: Child,
-    stdin: ChildStdin,
-    events: mpsc::Receiver<Value>,
-}
-
-impl WsClient {
-    fn start(server: &TestServer, user: &str, password: &str, resource: &str) -> Self {
-        assert!(
-            std::path::Path::new(CLIENT_DIR)
-                .join("node_modules/@xmpp/client")
-                .exists(),
-            "xmpp.js is not installed: run `make test` (or `npm ci` in tests/ws-client)"
-        );
-        let service = format!("ws://{}/ws-xmpp", server.addr("mongoose_websocket_handler"));
-        let mut child = Command::new("node")
-            .arg("client.mjs")
-            .args([&service, "localhost", user, password, resource])
-            .current_dir(CLIENT_DIR)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node is installed");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, events) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if tx.send(v).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        let stdin = child.stdin.take().unwrap();
-        WsClient { child, stdin, events }
-    }
-
-    /// The next event matching `want`; panics after ten seconds.
-    fn expect(&self, mut want: impl FnMut(&Value) -> bool) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(v) if want(&v) => return v,
-                Ok(_) => continue,
-                Err(e) => panic!("no expected event from the WebSocket client: {e}"),
-            }
-        }
-    }
-
-    fn command(&mut self, cmd: Value) {
-        writeln!(self.stdin, "{cmd}").unwrap();
-        self.stdin.flush().unwrap();
-    }
-}
-
-impl Drop for WsClient {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn event(name: &'static str) -> impl FnMut(&Value) -> bool {
-    move |v| v["event"] == name
+/// An xmpp.js client logging in as `user` on `resource` over the server's WebSocket.
+fn xmpp_js(server: &TestServer, user: &str, password: &str, resource: &str) -> NodeClient {
+    let service = format!("ws://{}/ws-xmpp", server.addr("mongoose_websocket_handler"));
+    NodeClient::start(&XMPP_JS, &[&service, "localhost", user, password, resource])
 }
 
 #[tokio::test]
@@ -93,7 +24,7 @@ async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
         assert!(server.cli(&["register", user, "secret"]).status.success());
     }
 
-    let mut alice = WsClient::start(&server, "alice", "secret", "browser");
+    let mut alice = xmpp_js(&server, "alice", "secret", "browser");
     let online_event = alice.expect(event("online"));
     assert_eq!(online_event["jid"], "alice@localhost/browser");
     alice.command(json!({"presence": {}}));
@@ -143,7 +74,7 @@ async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
 async fn a_wrong_password_over_websocket_is_refused() {
     let server = TestServer::start();
     server.register("alice", "secret").await;
-    let client = WsClient::start(&server, "alice", "wrong", "r");
+    let client = xmpp_js(&server, "alice", "wrong", "r");
     let failed = client.expect(event("auth-failed"));
     assert_eq!(failed["condition"], "not-authorized");
 }
@@ -152,9 +83,9 @@ async fn a_wrong_password_over_websocket_is_refused() {
 async fn a_second_websocket_session_on_the_same_resource_replaces_the_first() {
     let server = TestServer::start();
     server.register("alice", "secret").await;
-    let first = WsClient::start(&server, "alice", "secret", "tab");
+    let first = xmpp_js(&server, "alice", "secret", "tab");
     first.expect(event("online"));
-    let second = WsClient::start(&server, "alice", "secret", "tab");
+    let second = xmpp_js(&server, "alice", "secret", "tab");
     second.expect(event("online"));
     let err = first.expect(event("error"));
     assert_eq!(err["condition"], "conflict");

@@ -2,6 +2,7 @@
 //! directory, and gives tests the generated REST clients pointed at it.
 
 pub mod nats;
+pub mod node_client;
 pub mod postgres;
 pub mod slix;
 pub mod sse;
