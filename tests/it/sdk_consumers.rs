@@ -6,7 +6,8 @@
 //! their own assertions, and a failure here shows their output.
 //!
 //! `make test` (the `integration` target) generates the SDKs and installs pytest and
-//! TypeScript first; run alone: `make sdk`, then `cargo test --test sdk_consumers`.
+//! TypeScript first; run alone: `make sdk-test` (or `make sdk`, then
+//! `cargo test --test it -- sdk_consumers::`).
 
 use crate::common::TestServer;
 use std::path::Path;
