@@ -32,7 +32,7 @@ if [ -n "$bin" ]; then
   # schemathesis sends wrong credentials on purpose, many times, and expects `401` each
   # time; the login throttle would (correctly) answer `429` after a few. Its limits are
   # raised here so that the run checks the contract, not the throttle
-  # (tests/hostile_load.rs checks that). Rooms (mod_muc_light) are on, as by default.
+  # (tests/it/hostile_load.rs checks that). Rooms (mod_muc_light) are on, as by default.
   cat > "$work/meerkat.toml" <<CONF
 [general]
 hosts = ["localhost"]

@@ -1,6 +1,6 @@
 """Drives a running meerkat through the generated Python SDK (sdk/python, `make sdk`).
 
-Started by tests/sdk_consumers.rs, which runs a server and registers the users, with:
+Started by tests/it/sdk_consumers.rs, which runs a server and registers the users, with:
 
     MEERKAT_API    the client API's base URL, e.g. http://127.0.0.1:40123/api
     MEERKAT_USERS  three accounts as jid:password, comma-separated (alice, bob, carol)
@@ -52,7 +52,7 @@ USERS = [tuple(u.split(":", 1)) for u in os.environ.get("MEERKAT_USERS", "").spl
 if API and len(USERS) < 3:
     raise RuntimeError("MEERKAT_USERS must name three accounts as jid:password")
 # Without a server (the file run on its own) only the tests that need none run.
-needs_server = pytest.mark.skipif(not API, reason="needs a server: run by tests/sdk_consumers.rs")
+needs_server = pytest.mark.skipif(not API, reason="needs a server: run by tests/it/sdk_consumers.rs")
 
 
 def client(index):

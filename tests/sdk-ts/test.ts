@@ -2,7 +2,7 @@
  * Drives a running meerkat through the generated TypeScript SDK (sdk/typescript,
  * `make sdk`), compiled together with this file by `npm test`.
  *
- * Started by tests/sdk_consumers.rs, which runs a server and registers the users, with:
+ * Started by tests/it/sdk_consumers.rs, which runs a server and registers the users, with:
  *
  *   MEERKAT_API    the client API's base URL, e.g. http://127.0.0.1:40123/api
  *   MEERKAT_USERS  three accounts as jid:password, comma-separated (alice, bob, carol)
@@ -47,7 +47,7 @@ if (API && USERS.length < 3) {
   throw new Error('MEERKAT_USERS must name three accounts as jid:password');
 }
 // Without a server (the file run on its own) only the tests that need none run.
-const skipWithoutServer = API ? false : 'needs a server: run by tests/sdk_consumers.rs';
+const skipWithoutServer = API ? false : 'needs a server: run by tests/it/sdk_consumers.rs';
 
 function config(index: number): Configuration {
   return new Configuration({ basePath: API, username: USERS[index].jid, password: USERS[index].password });

@@ -1,7 +1,7 @@
 // Runs the start script of the API docs page (src/http/docs/swagger-initializer.js), as a
 // running server serves it, with a stand-in for Swagger UI that records its settings;
 // then checks where the recorded request interceptor sends "Try it out" requests.
-// Started by tests/api_docs.rs with MEERKAT_DOCS (the docs page's URL) and MEERKAT_API_PATH.
+// Started by tests/it/api_docs.rs with MEERKAT_DOCS (the docs page's URL) and MEERKAT_API_PATH.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import vm from 'node:vm';

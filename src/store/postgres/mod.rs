@@ -372,7 +372,7 @@ pub(super) async fn timed<T>(
 }
 
 #[cfg(test)]
-#[path = "../../../tests/common/postgres.rs"]
+#[path = "../../../tests/it/common/postgres.rs"]
 pub(crate) mod private_server;
 
 #[cfg(test)]
