@@ -105,10 +105,10 @@ CONF
 
 start() { # node, cluster
   local i=$1
-  : > "$work/node$i.out"
+  : > "$work/node$i.err"
   "$bin" --config "$(config "$i" "$2")" > "$work/node$i.out" 2> "$work/node$i.err" &
   node_pids[i]=$!
-  for _ in $(seq 300); do grep -q '^meerkat ready' "$work/node$i.out" && return; sleep 0.1; done
+  for _ in $(seq 300); do grep -q 'meerkat::startup: meerkat ready' "$work/node$i.err" && return; sleep 0.1; done
   cat "$work/node$i.err" >&2
   exit 1
 }

@@ -151,9 +151,10 @@ run_muc() { # target label c2s pids service
 # ---------------------------------------------------------------- meerkat --------------
 m_config=meerkat.toml
 start_meerkat() { # [tenths of a second to wait for it: 300]
+  : > "$work/meerkat.err"
   "$bin" --config "$work/$m_config" > "$work/meerkat.out" 2> "$work/meerkat.err" &
   server_pid=$!
-  for _ in $(seq "${1:-300}"); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
+  for _ in $(seq "${1:-300}"); do grep -q 'meerkat::startup: meerkat ready' "$work/meerkat.err" && return; sleep 0.1; done
   cat "$work/meerkat.err" >&2
   exit 1
 }

@@ -81,11 +81,11 @@ say "starting meerkat (data in $work/data)"
 "$bin" --config "$work/meerkat.toml" > "$work/meerkat.out" 2> "$work/meerkat.err" &
 server_pid=$!
 for _ in $(seq 300); do
-  grep -q '^meerkat ready' "$work/meerkat.out" && break
+  grep -q 'meerkat::startup: meerkat ready' "$work/meerkat.err" && break
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 0.1
 done
-if ! grep -q '^meerkat ready' "$work/meerkat.out"; then
+if ! grep -q 'meerkat::startup: meerkat ready' "$work/meerkat.err"; then
   say "meerkat did not start"
   cat "$work/meerkat.err" >&2
   exit 1

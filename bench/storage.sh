@@ -101,10 +101,10 @@ EOF
 }
 
 start() { # storage
-  : > "$work/meerkat.out"
+  : > "$work/meerkat.err"
   "$bin" --config "$(config "$1")" > "$work/meerkat.out" 2> "$work/meerkat.err" &
   server_pid=$!
-  for _ in $(seq 300); do grep -q '^meerkat ready' "$work/meerkat.out" && return; sleep 0.1; done
+  for _ in $(seq 300); do grep -q 'meerkat::startup: meerkat ready' "$work/meerkat.err" && return; sleep 0.1; done
   cat "$work/meerkat.err" >&2
   exit 1
 }

@@ -85,7 +85,13 @@ pub fn main() -> ExitCode {
 
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.general.loglevel));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.general.loglevel))
+        // Scripts learn the listeners' ports from the start-up lines, whatever the level.
+        .add_directive(
+            format!("{}=info", crate::server::STARTUP)
+                .parse()
+                .expect("a target and a level make a valid directive"),
+        );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

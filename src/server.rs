@@ -2,25 +2,29 @@
 //! names, connects the doors to it (and the HTTP door's WebSocket and BOSH handlers to
 //! the XMPP door), binds every listener, and follows the account change log.
 //!
-//! When every listener is bound, the server prints one line per listener to stdout,
-//! then `meerkat ready`:
+//! When every listener is bound, the server logs one line per listener, then `meerkat
+//! ready`, under the target [`STARTUP`], which the log filter always lets through at
+//! `info` (so a `loglevel` of `warn` still shows them):
 //!
 //! ```text
-//! listening kind=http addr=127.0.0.1:8089 scheme=https handlers=mongoose_client_api:/api
-//! listening kind=http addr=127.0.0.1:8088 scheme=http handlers=mongoose_admin_api:/api
-//! meerkat ready
+//! 2026-12-07T10:00:00.000000Z  INFO meerkat::startup: listening kind=http addr=127.0.0.1:8089 scheme=https handlers=mongoose_client_api:/api
+//! 2026-12-07T10:00:00.000000Z  INFO meerkat::startup: listening kind=http addr=127.0.0.1:8088 scheme=http handlers=mongoose_admin_api:/api
+//! 2026-12-07T10:00:00.000000Z  INFO meerkat::startup: meerkat ready
 //! ```
 //!
-//! so that scripts and tests starting it with `port = 0` learn the real ports.
+//! so that scripts and tests starting it with `port = 0` learn the real ports from the
+//! log (standard error).
 
 use crate::config::{Config, TlsMode};
 use crate::core::{Core, Settings};
 use crate::store::StoreError;
 use crate::transport::bosh::BoshService;
 use crate::transport::websocket::WebSocketService;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The log target of the start-up lines (`listening …`, `meerkat ready`).
+pub const STARTUP: &str = "meerkat::startup";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -217,15 +221,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         tasks.push(tokio::spawn(core.clone().expire_uploads()));
     }
 
-    {
-        let mut out = std::io::stdout().lock();
-        for line in &announcements {
-            let _ = writeln!(out, "{line}");
-            tracing::info!("{line}");
-        }
-        let _ = writeln!(out, "meerkat ready");
-        let _ = out.flush();
+    for line in &announcements {
+        tracing::info!(target: STARTUP, "{line}");
     }
+    tracing::info!(target: STARTUP, "meerkat ready");
 
     shutdown_signal().await;
     tracing::info!("shutting down");

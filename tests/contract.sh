@@ -59,7 +59,7 @@ CONF
   RUST_LOG=warn "$bin" --config "$work/meerkat.toml" > "$work/out" 2> "$work/err" &
   pid=$!
   i=0
-  until grep -q '^meerkat ready' "$work/out" 2>/dev/null; do
+  until grep -q 'meerkat::startup: meerkat ready' "$work/err" 2>/dev/null; do
     i=$((i + 1))
     if [ "$i" -gt 300 ] || ! kill -0 "$pid" 2>/dev/null; then
       echo "meerkat did not start:" >&2
@@ -68,7 +68,7 @@ CONF
     fi
     sleep 0.1
   done
-  addr="$(sed -n 's/^listening kind=http addr=\([^ ]*\) .*/\1/p' "$work/out" | head -n 1)"
+  addr="$(sed -n 's/.* listening kind=http addr=\([^ ]*\) .*/\1/p' "$work/err" | head -n 1)"
   CONTRACT_URL="http://$addr/api"
   CONTRACT_USER=alice@localhost
   CONTRACT_PASSWORD=contract-secret

@@ -333,7 +333,10 @@ impl TestServer {
 
 type Listeners = HashMap<String, (SocketAddr, String)>;
 
-/// Starts the binary and waits for `meerkat ready`.
+/// What precedes the server's start-up lines in its log (`meerkat::server::STARTUP`).
+const STARTUP: &str = "meerkat::startup: ";
+
+/// Starts the binary and waits for `meerkat ready` in its log.
 fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std::sync::Mutex<String>>, Listeners) {
     let mut command = Command::new(BIN);
     if let Some(path) = config_path {
@@ -348,33 +351,31 @@ fn launch(dir: &Path, config_path: Option<&Path>) -> (Child, std::sync::Arc<std:
             std::env::var("MEERKAT_TEST_LOG").unwrap_or_else(|_| "warn".into()),
         )
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn meerkat");
-    let stdout = child.stdout.take().expect("piped stdout");
-    // Drain stderr continuously so the server never blocks on a full pipe.
+    // The log (standard error) is read continuously, so the server never blocks on a full
+    // pipe: kept for the test's messages, and its start-up lines handed over until ready.
     let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let mut child_err = child.stderr.take().expect("piped stderr");
+    let child_err = child.stderr.take().expect("piped stderr");
     let sink = stderr.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = child_err.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let text = String::from_utf8_lossy(&buf[..n]);
-            if std::env::var_os("MEERKAT_TEST_LOG").is_some() {
-                eprint!("{text}");
-            }
-            sink.lock().unwrap().push_str(&text);
-        }
-    });
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
+        let mut tx = Some(tx);
+        for line in BufReader::new(child_err).lines().map_while(Result::ok) {
+            if std::env::var_os("MEERKAT_TEST_LOG").is_some() {
+                eprintln!("{line}");
+            }
+            {
+                let mut sink = sink.lock().unwrap();
+                sink.push_str(&line);
+                sink.push('\n');
+            }
+            if let Some(startup) = line.split_once(STARTUP).map(|(_, rest)| rest.to_owned()) {
+                if tx.as_ref().is_some_and(|tx| tx.send(startup).is_err()) {
+                    tx = None;
+                }
             }
         }
     });
