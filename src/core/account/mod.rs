@@ -17,7 +17,7 @@
 //! request with the same credentials is answered from that cache in about a microsecond;
 //! a different password for the same JID misses and is checked for real. Changing or
 //! removing the account drops the entry, in this process at once and in a server sharing
-//! the storage when it reads the account change log (`core::lifecycle`).
+//! the storage when it reads the account change log (`lifecycle`).
 
 pub mod idempotency;
 pub(crate) mod lifecycle;
@@ -221,7 +221,7 @@ impl Accounts {
     }
 
     /// Replaces the password. Ending the account's sessions follows from the logged
-    /// change (`core::lifecycle`).
+    /// change (`lifecycle`).
     pub async fn set_password(&self, jid: &BareJid, password: &str) -> Result<(), AccountError> {
         let credentials = self.derive(password).await?;
         self.cache.invalidate(jid.as_str());
@@ -230,7 +230,7 @@ impl Accounts {
     }
 
     /// Removes the account. Ending its sessions and purging what depends on it follow
-    /// from the logged change (`core::lifecycle`).
+    /// from the logged change (`lifecycle`).
     pub async fn unregister(&self, jid: &BareJid) -> Result<(), AccountError> {
         self.cache.invalidate(jid.as_str());
         self.store.delete_account(jid.as_str()).await?;

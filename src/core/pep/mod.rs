@@ -21,7 +21,7 @@
 //! - Notifications (§4.3) go from the bare JID as `headline` messages to the owner's
 //!   available resources and, unless the node is `whitelist`, to every available
 //!   resource of the contacts with a presence subscription to the owner; only to
-//!   resources with non-negative priority whose entity capabilities (`core::caps`)
+//!   resources with non-negative priority whose entity capabilities (`caps`)
 //!   list `<node>+notify` (`filtered-notifications`). There are no explicit
 //!   subscriptions (`subscribe` is `feature-not-implemented`).
 //! - The last item of each node (`send_last_published_item`) goes to a resource when

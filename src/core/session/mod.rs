@@ -243,7 +243,7 @@ pub(crate) struct RoutingState {
 }
 
 /// The bearer token a session was opened with: revoking the token ends the session
-/// (`core::tokens`), and so does its expiry ([`Session::kicked`]).
+/// (`core::account::tokens`), and so does its expiry ([`Session::kicked`]).
 #[derive(Debug)]
 struct TokenBinding {
     id: String,
