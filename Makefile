@@ -168,7 +168,7 @@ fmt:
 # of src/, and the layers of docs/architecture.md: tests/lint/modules.py), lints (every
 # target, warnings are errors) and the API docs with broken or private links refused.
 lint: lint-spec
-	$(PYTHON) tests/lint/modules.py
+	$(PYTHON) tests/lint/modules.py --self-test
 	$(CARGO) fmt $(OWN_CRATES) --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
 	$(CARGO) clippy $(OWN_CRATES) --all-targets -- -D warnings

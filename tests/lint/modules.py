@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Module imports of src/: no cycle between files, and the layers of docs/architecture.md.
 
-    python3 tests/lint/modules.py [--edges]
+    python3 tests/lint/modules.py [--edges] [--self-test]
 
 Reads every `.rs` file under src/ (test-only code aside: files declared under
 `#[cfg(test)]` and `#[cfg(test)] mod tests { ... }` blocks), finds every path it names
@@ -10,7 +10,8 @@ Reads every `.rs` file under src/ (test-only code aside: files declared under
 it reaches. A file may use what its ancestor modules define (the context they hand
 down: `core::Core`, say); every other import is an arrow. Fails on any loop of arrows
 (each loop is printed with the names that tie it) and on an arrow the layers forbid.
-With `--edges`, prints every arrow.
+With `--edges`, prints every arrow. `--self-test` first runs the lint on a small tree
+with a known cycle and a known breach, and fails unless it finds exactly those.
 """
 import os
 import re
@@ -104,7 +105,7 @@ def strip_test_blocks(code):
         code = code[:m.start()] + "\n" * code.count("\n", m.start(), end) + code[end:]
 
 
-def module_files():
+def module_files(src):
     """Module path (tuple) -> file, test-only modules left out."""
     files = {}
 
@@ -127,7 +128,7 @@ def module_files():
                     visit(mod_path + (name,), c, sub_dir)
                     break
 
-    visit((), os.path.join(SRC, "lib.rs"), SRC)
+    visit((), os.path.join(src, "lib.rs"), src)
     return files
 
 
@@ -209,8 +210,11 @@ def resolve(path, here, modules):
     return best
 
 
-def main():
-    modules = module_files()
+def lint(src, show_edges=False, report=None):
+    """Problems found in the tree under `src`, printed to `report` (standard error);
+    returns how many."""
+    report = report or sys.stderr
+    modules = module_files(src)
     by_file = {f: m for m, f in modules.items()}
     edges = defaultdict(lambda: defaultdict(set))  # from module -> to module -> names
     for mod_path, path in modules.items():
@@ -238,7 +242,7 @@ def main():
         f = modules[m]
         return os.path.relpath(f, ROOT)
 
-    if "--edges" in sys.argv:
+    if show_edges:
         for a in sorted(edges):
             for b in sorted(edges[a]):
                 print(f"{show(a)} -> {show(b)}: {', '.join(sorted(edges[a][b]))}")
@@ -289,25 +293,60 @@ def main():
     for comp in sccs:
         problems += 1
         members = set(comp)
-        print(f"modules: import cycle among {len(comp)} files:", file=sys.stderr)
+        print(f"modules: import cycle among {len(comp)} files:", file=report)
         for a in sorted(comp):
             for b in sorted(edges[a]):
                 if b in members:
-                    print(f"  {show(a)} -> {show(b)}: {', '.join(sorted(edges[a][b]))}", file=sys.stderr)
+                    print(f"  {show(a)} -> {show(b)}: {', '.join(sorted(edges[a][b]))}", file=report)
     for a in sorted(edges):
         for b in sorted(edges[a]):
             for lo, hi in FORBIDDEN:
                 if a[:1] == (lo,) and b[:1] == (hi,):
                     problems += 1
                     print(f"modules: {show(a)} imports {show(b)} ({', '.join(sorted(edges[a][b]))}): "
-                          f"`{lo}` must not import `{hi}` (docs/architecture.md, Layers)", file=sys.stderr)
+                          f"`{lo}` must not import `{hi}` (docs/architecture.md, Layers)", file=report)
     files = len(modules)
     arrows = sum(len(v) for v in edges.values())
     if problems:
-        print(f"modules: {problems} problem(s) in {files} files, {arrows} arrows", file=sys.stderr)
+        print(f"modules: {problems} problem(s) in {files} files, {arrows} arrows", file=report)
+    elif report is sys.stderr:
+        print(f"modules: {files} files, {arrows} arrows, no cycle, layers hold")
+    return problems
+
+
+SELF_TEST = {
+    "lib.rs": "pub mod core;\npub mod http;\n",
+    "core/mod.rs": "mod a;\nmod b;\nmod c;\npub struct Core;\n",
+    # a and b import each other; both may use what core/mod.rs defines.
+    "core/a.rs": "use super::b::B;\nuse super::Core;\npub struct A;\n",
+    "core/b.rs": "pub struct B;\nfn f() { let _ = crate::core::a::A; }\n",
+    # a layer breach, written inline.
+    "core/c.rs": "fn g() { crate::http::serve(); }\n",
+    "http/mod.rs": "// crate::core::x in a comment is no import\npub fn serve() { let _ = \"crate::core::a\"; }\n",
+}
+
+
+def self_test():
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in SELF_TEST.items():
+            os.makedirs(os.path.join(tmp, os.path.dirname(path)), exist_ok=True)
+            with open(os.path.join(tmp, path), "w", encoding="utf-8") as f:
+                f.write(text)
+        import io
+        found = lint(tmp, report=io.StringIO())
+    if found != 2:
+        print(f"modules: the self-test tree has 2 problems (a cycle, a breach), the lint found {found}",
+              file=sys.stderr)
+        return False
+    print("modules: self-test found the cycle and the breach")
+    return True
+
+
+def main():
+    if "--self-test" in sys.argv and not self_test():
         return 1
-    print(f"modules: {files} files, {arrows} arrows, no cycle, layers hold")
-    return 0
+    return 1 if lint(SRC, "--edges" in sys.argv) else 0
 
 
 if __name__ == "__main__":
