@@ -158,7 +158,7 @@ fuzz: $(CARGO_FUZZ)
 	sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: $(CARGO_FUZZ)
-	FUZZ_DEV=1 sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	FUZZ_DEV=1 FUZZ_PARALLEL=1 sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fmt:
 	$(CARGO) fmt $(OWN_CRATES)

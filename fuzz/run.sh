@@ -21,7 +21,7 @@ shift
 PATH="$PWD/.tools/cargo/bin:$PATH"
 export PATH
 target_dir="$PWD/fuzz/target"
-# FUZZ_DEV=1 (`make fuzz-smoke`): the unoptimized build, which compiles in about half
+# FUZZ_DEV=1 (`make fuzz-smoke`): the unoptimized build, which compiles in a third of
 # the time and runs fewer inputs a second: enough for a smoke, not for a search.
 dev=""
 [ "${FUZZ_DEV:-0}" = 1 ] && dev=--dev
@@ -36,9 +36,10 @@ start=$(date +%s)
 fuzz build || exit 1
 echo "fuzz: built in $(( $(date +%s) - start )) s"
 
-failed=0
 mkdir -p fuzz/target/logs
-for t in "$@"; do
+# One target for SECONDS; its line goes to fuzz/target/logs/<target>.result.
+run_one() {
+  t=$1
   work="fuzz/target/corpus/$t"
   log="fuzz/target/logs/$t.log"
   mkdir -p "$work" "fuzz/artifacts/$t"
@@ -54,12 +55,31 @@ for t in "$@"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
   [ -n "$runs" ] || runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
   if [ "$rc" -eq 0 ]; then
-    echo "fuzz: $t $took s, ${runs:-0} runs, 0 crashes"
+    echo "fuzz: $t $took s, ${runs:-0} runs, 0 crashes" >"fuzz/target/logs/$t.result"
   else
-    failed=1
-    tail -n 40 "$log"
     artifact=$(sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' "$log" | tail -n 1)
-    echo "fuzz: $t $took s, ${runs:-?} runs, 1 crash (${artifact:-see $log}; exit $rc)"
+    echo "fuzz: $t $took s, ${runs:-?} runs, 1 crash (${artifact:-see $log}; exit $rc)" >"fuzz/target/logs/$t.result"
   fi
+  return "$rc"
+}
+
+for t in "$@"; do rm -f "fuzz/target/logs/$t.result"; done
+# FUZZ_PARALLEL=1 (`make fuzz-smoke`): every target at once, sharing the cores; otherwise
+# one after the other, each with the machine to itself.
+if [ "${FUZZ_PARALLEL:-0}" = 1 ]; then
+  for t in "$@"; do run_one "$t" & done
+  wait
+else
+  for t in "$@"; do run_one "$t"; done
+fi
+
+failed=0
+for t in "$@"; do
+  result=$(cat "fuzz/target/logs/$t.result" 2>/dev/null || echo "fuzz: $t did not run, 1 crash (see fuzz/target/logs/$t.log)")
+  case "$result" in
+    *", 0 crashes") ;;
+    *) failed=1; tail -n 40 "fuzz/target/logs/$t.log" 2>/dev/null ;;
+  esac
+  echo "$result"
 done
 exit "$failed"
