@@ -37,7 +37,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration services contract tools java generate sdk sdk-test check-generated \
-        check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke
+        check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -159,6 +159,10 @@ fuzz: $(CARGO_FUZZ)
 
 fuzz-smoke: $(CARGO_FUZZ)
 	FUZZ_DEV=1 FUZZ_PARALLEL=1 sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# The fuzz smoke's build alone (CI starts it early, in the background: .ci/run).
+fuzz-build: $(CARGO_FUZZ)
+	FUZZ_DEV=1 sh fuzz/run.sh 0 build
 
 fmt:
 	$(CARGO) fmt $(OWN_CRATES)

@@ -2,6 +2,7 @@
 # Builds the fuzz targets once, then runs each for SECONDS seconds.
 #
 #   sh fuzz/run.sh SECONDS TARGET...
+#   sh fuzz/run.sh 0 build          (the build alone)
 #
 # `make fuzz` and `make fuzz-smoke` call this (cargo-fuzz comes from .tools/cargo, which
 # they install). The build is cargo fuzz's (sanitizer coverage, `--cfg fuzzing`, release
@@ -35,6 +36,8 @@ fuzz() {
 start=$(date +%s)
 fuzz build || exit 1
 echo "fuzz: built in $(( $(date +%s) - start )) s"
+# `sh fuzz/run.sh 0 build`: the build alone (`make fuzz-build`).
+[ "$1" = build ] && exit 0
 
 mkdir -p fuzz/target/logs
 # One target for SECONDS; its line goes to fuzz/target/logs/<target>.result.
