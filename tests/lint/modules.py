@@ -93,15 +93,17 @@ def matching_brace(text, i):
 
 
 def strip_test_blocks(code):
-    """Removes `#[cfg(test)]` items with a body (`mod tests { … }`, test-only fns)."""
+    """Removes `#[cfg(test)]` items: `mod tests;`, `use …;`, and those with a body."""
     while True:
         m = re.search(r"#\[cfg\(test\)\]\s*(pub(\([a-z]+\))?\s+)?(mod|fn|impl|struct|use)\b", code)
         if not m:
             return code
-        if m.group(3) == "use" or re.match(r"[^{;]*;", code[m.end():]) and code[m.end():].lstrip().split(None, 1)[0].rstrip(";").isidentifier() and re.match(r"\s*" + IDENT + r"\s*;", code[m.end():]):
-            end = code.find(";", m.end()) + 1
+        rest = code[m.end():]
+        semi, brace = rest.find(";"), rest.find("{")
+        if semi != -1 and (brace == -1 or semi < brace):
+            end = m.end() + semi + 1
         else:
-            end = matching_brace(code, code.find("{", m.end())) + 1
+            end = matching_brace(code, m.end() + brace) + 1
         code = code[:m.start()] + "\n" * code.count("\n", m.start(), end) + code[end:]
 
 
@@ -133,35 +135,24 @@ def module_files(src):
 
 
 def expand_use(tree, prefix=()):
-    """`a::{b, c::d}` -> [('a','b'), ('a','c','d')]."""
+    """`a::{b, c::d as e}` -> [('a','b'), ('a','c','d')]."""
     tree = tree.strip()
-    out = []
-    depth, start, parts = 0, 0, []
-    # split top-level "::" respecting braces
+    segs, cur = [], ""
     i = 0
-    segs = []
-    cur = ""
     while i < len(tree):
-        ch = tree[i]
-        if ch == "{":
-            end = matching_brace(tree, i)
-            inner = tree[i + 1:end]
-            base = prefix + tuple(s for s in segs)
-            for item in split_top(inner):
-                out.extend(expand_use(item, base))
-            return out
+        if tree[i] == "{":
+            base = prefix + tuple(segs)
+            inner = tree[i + 1:matching_brace(tree, i)]
+            return [leaf for item in split_top(inner) for leaf in expand_use(item, base)]
         if tree.startswith("::", i):
             segs.append(cur.strip())
             cur = ""
             i += 2
             continue
-        cur += ch
+        cur += tree[i]
         i += 1
     cur = re.split(r"\s+as\s+", cur.strip())[0]
-    if cur:
-        segs.append(cur)
-    out.append(prefix + tuple(s for s in segs if s))
-    return out
+    return [prefix + tuple(seg for seg in segs + [cur] if seg)]
 
 
 def split_top(text):
