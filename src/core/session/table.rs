@@ -117,7 +117,7 @@ impl Sessions {
             }
             let old = old.map(|i| list.remove(i));
             if let Some(old) = &old {
-                old.left.store(true, Ordering::Release);
+                old.leave_table();
             }
             list.push(session.clone());
             old
@@ -140,7 +140,7 @@ impl Sessions {
             if let Some(list) = table.get_mut(bare) {
                 if let Some(i) = list.iter().position(|s| s.id == id) {
                     let gone = list.remove(i);
-                    gone.left.store(true, Ordering::Release);
+                    gone.leave_table();
                     removed = Some(gone);
                 }
                 if list.is_empty() {
