@@ -68,6 +68,23 @@ async fn a_message_on_one_node_reaches_a_session_on_another_through_its_proxy() 
 }
 
 #[tokio::test(start_paused = true)]
+async fn names_in_any_script_cross_nodes_in_session_news_and_stanzas() {
+    let h = ClusterHarness::new(2, &["алиса", "ボブ"]).await;
+    let mut bob = h.online(1, "ボブ@localhost/電話").await;
+    assert_eq!(
+        h.table(0, "ボブ@localhost"),
+        [("ボブ@localhost/電話".to_owned(), remote("n2"))]
+    );
+    send_chat(h.core(0), &bare("алиса@localhost"), "ボブ@localhost", "привет".into())
+        .await
+        .unwrap();
+    h.settle().await;
+    let got = bob.take_one();
+    assert_eq!(body(&got).as_deref(), Some("привет"));
+    assert_eq!(got.attr("from"), Some("алиса@localhost"));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_rest_message_reaches_every_available_session_of_the_recipient_on_every_node() {
     let h = ClusterHarness::new(3, &["alice", "bob"]).await;
     let mut phone = h.online(0, "bob@localhost/phone").await;
