@@ -78,6 +78,7 @@ pub fn core_settings(config: &Config) -> Settings {
         private: modules.mod_private.as_ref().map(Into::into),
         muc: modules.mod_muc.as_ref().map(Into::into),
         idempotency: general.into(),
+        s2s: config.s2s_settings(),
     }
 }
 

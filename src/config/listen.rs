@@ -1,4 +1,5 @@
-//! `[listen]`: the listeners (`[[listen.http]]`, `[[listen.c2s]]`, `[[listen.service]]`),
+//! `[listen]`: the listeners (`[[listen.http]]`, `[[listen.c2s]]`, `[[listen.service]]`,
+//! `[[listen.s2s]]`),
 //! the handlers an HTTP listener serves, their defaults, and the listeners used when the
 //! file has no `[listen]` table. The doors take these types as they are; their checks are
 //! in `validate.rs`.
@@ -14,6 +15,8 @@ pub struct Listen {
     pub c2s: Vec<C2sListener>,
     /// External components (XEP-0114); none by default.
     pub service: Vec<ServiceListener>,
+    /// Other servers (federation, RFC 6120); none by default.
+    pub s2s: Vec<S2sListener>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +253,60 @@ pub struct ServiceListener {
     pub num_acceptors: AcceptorCount,
 }
 
+/// Streams from other servers (`jabber:server`), as MongooseIM's `[[listen.s2s]]`.
+/// What they may do once connected is `[s2s]`'s business.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S2sListener {
+    pub port: u16,
+    #[serde(default = "any_address")]
+    pub ip_address: IpAddr,
+    #[serde(default)]
+    pub tls: S2sTls,
+    /// Largest stanza accepted, in bytes; larger ones end the stream with `<policy-violation/>`.
+    #[serde(default = "default_max_stanza_size")]
+    pub max_stanza_size: usize,
+    /// The `[shaper.<name>]` limiting what each connection may send (none: unshaped).
+    #[serde(default)]
+    pub shaper: Option<String>,
+    /// Seconds without any data from the peer (whitespace keepalives count) before the
+    /// stream is closed with `<connection-timeout/>`.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: u64,
+    /// Seconds a peer has to open its stream, secure it and authenticate a first domain.
+    #[serde(default = "default_negotiation_timeout")]
+    pub negotiation_timeout: u64,
+    /// Connections served at once.
+    #[serde(default = "default_s2s_connections")]
+    pub max_connections: usize,
+    /// Connections from one IP address at once; more are closed on accept.
+    #[serde(default = "default_s2s_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Accepted for MongooseIM configs, not used: see [`AcceptorCount`].
+    #[serde(default)]
+    pub num_acceptors: AcceptorCount,
+}
+
+/// `[listen.s2s.tls]`: how an s2s listener secures streams. The certificate defaults to
+/// `[s2s] certfile`, then to the generated self-signed one.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct S2sTls {
+    /// `starttls` (XMPP's port 5269) or `tls` (from the first byte, XEP-0368).
+    #[serde(default)]
+    pub mode: S2sTlsMode,
+    pub certfile: Option<PathBuf>,
+    pub keyfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum S2sTlsMode {
+    /// STARTTLS, offered or required as `[s2s] use_starttls` says.
+    #[default]
+    Starttls,
+    /// Direct TLS from the first byte.
+    Tls,
+}
+
 /// MongooseIM's `conflict_behaviour`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -358,6 +415,12 @@ fn default_negotiation_timeout() -> u64 {
 fn default_keepalive_interval() -> u64 {
     60
 }
+fn default_s2s_connections() -> usize {
+    1000
+}
+fn default_s2s_connections_per_ip() -> usize {
+    20
+}
 fn default_c2s_connections() -> usize {
     100_000
 }
@@ -447,6 +510,7 @@ pub(super) fn default_listeners() -> Listen {
             num_acceptors: AcceptorCount::default(),
         }],
         service: Vec::new(),
+        s2s: Vec::new(),
     }
 }
 
@@ -457,6 +521,12 @@ impl HttpListener {
 }
 
 impl C2sListener {
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip_address, self.port)
+    }
+}
+
+impl S2sListener {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip_address, self.port)
     }

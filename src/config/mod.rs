@@ -13,20 +13,23 @@
 //! This file owns loading (`Config::load`, `Config::parse`), the errors, and the small
 //! top-level sections: `[general]`, `[auth]`, `[storage]`, `[cluster]`, `[shaper]`.
 //! `listen.rs` has the listeners and their handlers, `modules.rs` every `mod_*` section,
+//! `s2s.rs` federation (`[s2s]`),
 //! `validate.rs` every check. A section converts to the core type it configures with a
 //! `From` beside it; `server.rs` assembles them.
 
 mod listen;
 mod modules;
+mod s2s;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 pub use listen::{
     AcceptorCount, AdminApiHandler, BoshHandler, C2sListener, C2sTls, ClientApiHandler, ConflictBehaviour, Handlers,
-    HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, ServiceListener, TlsMode, UploadHandler,
-    WebsocketHandler,
+    HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, S2sListener, S2sTls, S2sTlsMode, ServiceListener,
+    TlsMode, UploadHandler, WebsocketHandler,
 };
+pub use s2s::{Dns, HostPolicy, Outgoing, OutgoingAddress, PolicyValue, S2s, UseStarttls};
 pub use modules::{
     ModBosh, ModCaps, ModCsi, ModEventPusher, ModHttpUpload, ModMam, ModMuc, ModMucLight, ModOffline, ModPep,
     ModPrivate, ModRoster, ModStreamManagement, ModVcard, Modules, MucDefaultRoom, PushBackend, MAX_BOSH_HOLD,
@@ -68,6 +71,8 @@ pub struct Config {
     pub storage: Storage,
     /// `[cluster]`: this node is one of several sharing the storage.
     pub cluster: Option<Cluster>,
+    /// `[s2s]`: federation, when on (the section, or a `[[listen.s2s]]`, is present).
+    pub s2s: Option<S2s>,
 }
 
 /// `[cluster]`: the nodes route to each other over NATS; they must share one PostgreSQL.
@@ -320,6 +325,7 @@ struct RawConfig {
     shaper: std::collections::BTreeMap<String, Shaper>,
     storage: Storage,
     cluster: Option<Cluster>,
+    s2s: Option<S2s>,
 }
 
 impl Default for Config {
@@ -335,6 +341,7 @@ impl Default for Config {
             shaper: Default::default(),
             storage: Storage::default(),
             cluster: None,
+            s2s: None,
         }
     }
 }
@@ -407,6 +414,7 @@ impl Config {
             }
             listen
         });
+        let s2s = raw.s2s.or_else(|| (!listen.s2s.is_empty()).then(S2s::default));
         let mut config = Config {
             general: raw.general,
             auth: raw.auth,
@@ -415,6 +423,7 @@ impl Config {
             shaper: raw.shaper,
             storage: raw.storage,
             cluster: raw.cluster,
+            s2s,
         };
         // Uploads on by default need somewhere to receive files: a listener naming the
         // handler. Listeners without one leave them off unless `[modules]` asks for them
@@ -424,6 +433,11 @@ impl Config {
         }
         validate::config(&config)?;
         Ok(Loaded { config, unknown_keys })
+    }
+
+    /// What the core needs of `[s2s]`, when federation is on.
+    pub fn s2s_settings(&self) -> Option<crate::core::s2s::S2sSettings> {
+        self.s2s.as_ref().map(Into::into)
     }
 
     /// The byte rate of the shaper `name` (validated to exist), if any.

@@ -1,12 +1,12 @@
 //! The checks a parsed configuration must pass, one function per section, run by
 //! [`config`] in one order: storage, cluster, shapers, general, auth, the listeners
-//! (`http`, `c2s`, `service`), then the modules. The first failing check is the error,
+//! (`http`, `c2s`, `service`, `s2s`), `[s2s]`, then the modules. The first failing check is the error,
 //! naming its key (`listen.c2s[0].max_stanza_size`) and what was expected; the types'
 //! own deserialisation has already refused malformed values.
 
 use super::{
     invalid, Auth, C2sListener, Cluster, Config, ConfigError, General, HttpListener, ModHttpUpload, Modules, Postgres,
-    ServiceListener, MAX_BOSH_HOLD, MAX_BOSH_SECONDS, MAX_TOKEN_LIFETIME, MIN_IDEMPOTENCY_TTL,
+    S2s, S2sListener, ServiceListener, MAX_BOSH_HOLD, MAX_BOSH_SECONDS, MAX_TOKEN_LIFETIME, MIN_IDEMPOTENCY_TTL,
 };
 
 /// Every check, section by section.
@@ -26,6 +26,12 @@ pub(super) fn config(c: &Config) -> Result<(), ConfigError> {
     }
     for (i, l) in c.listen.service.iter().enumerate() {
         service_listener(i, l)?;
+    }
+    for (i, l) in c.listen.s2s.iter().enumerate() {
+        s2s_listener(i, l)?;
+    }
+    if let Some(s) = &c.s2s {
+        s2s(s, c.cluster.is_some())?;
     }
     modules(c)
 }
@@ -102,6 +108,9 @@ fn shapers(c: &Config) -> Result<(), ConfigError> {
     }
     for (i, l) in c.listen.service.iter().enumerate() {
         named(format!("listen.service[{i}].shaper_rule"), &l.shaper_rule)?;
+    }
+    for (i, l) in c.listen.s2s.iter().enumerate() {
+        named(format!("listen.s2s[{i}].shaper"), &l.shaper)?;
     }
     for (i, l) in c.listen.http.iter().enumerate() {
         for w in &l.handlers.mongoose_websocket_handler {
@@ -293,6 +302,73 @@ fn service_listener(i: usize, l: &ServiceListener) -> Result<(), ConfigError> {
     }
     if l.max_stanza_size < 1024 {
         return Err(invalid(key("max_stanza_size"), "expected at least 1024 bytes"));
+    }
+    Ok(())
+}
+
+/// `[[listen.s2s]]` number `i`.
+fn s2s_listener(i: usize, l: &S2sListener) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("listen.s2s[{i}].{k}");
+    acceptors(key("num_acceptors"), l.num_acceptors)?;
+    if l.tls.keyfile.is_some() && l.tls.certfile.is_none() {
+        return Err(invalid(key("tls"), "a keyfile needs its certfile"));
+    }
+    for (k, v) in [
+        ("idle_timeout", l.idle_timeout),
+        ("negotiation_timeout", l.negotiation_timeout),
+        ("max_connections", l.max_connections as u64),
+        ("max_connections_per_ip", l.max_connections_per_ip as u64),
+    ] {
+        if v == 0 {
+            return Err(invalid(key(k), "expected a positive integer"));
+        }
+    }
+    if l.max_stanza_size < 1024 {
+        return Err(invalid(key("max_stanza_size"), "expected at least 1024 bytes"));
+    }
+    Ok(())
+}
+
+/// `[s2s]`; with `in_cluster`, the dialback secret must be set.
+fn s2s(s: &S2s, in_cluster: bool) -> Result<(), ConfigError> {
+    for (i, h) in s.host_policy.iter().enumerate() {
+        if jid::BareJid::new(&h.host).map_or(true, |j| j.node().is_some()) {
+            return Err(invalid(format!("s2s.host_policy[{i}].host"), "expected a domain"));
+        }
+    }
+    for (i, a) in s.outgoing.address.iter().enumerate() {
+        if jid::BareJid::new(&a.host).map_or(true, |j| j.node().is_some()) {
+            return Err(invalid(format!("s2s.outgoing.address[{i}].host"), "expected a domain"));
+        }
+        if a.port == Some(0) {
+            return Err(invalid(format!("s2s.outgoing.address[{i}].port"), "expected 1 to 65535"));
+        }
+    }
+    match &s.shared {
+        Some(secret) if secret.is_empty() => return Err(invalid("s2s.shared", "expected a non-empty secret")),
+        None if in_cluster => {
+            return Err(invalid(
+                "s2s.shared",
+                "required with [cluster]: every node must sign dialback keys with the same secret",
+            ))
+        }
+        _ => {}
+    }
+    if s.keyfile.is_some() && s.certfile.is_none() {
+        return Err(invalid("s2s.keyfile", "a keyfile needs its certfile"));
+    }
+    for (k, v) in [
+        ("max_retry_delay", s.max_retry_delay),
+        ("max_queue", s.max_queue as u64),
+        ("max_queue_bytes", s.max_queue_bytes as u64),
+        ("idle_timeout", s.idle_timeout),
+        ("outgoing.port", u64::from(s.outgoing.port)),
+        ("outgoing.connection_timeout", s.outgoing.connection_timeout),
+        ("dns.timeout", s.dns.timeout),
+    ] {
+        if v == 0 {
+            return Err(invalid(format!("s2s.{k}"), "expected a positive integer"));
+        }
     }
     Ok(())
 }

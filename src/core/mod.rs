@@ -18,6 +18,8 @@
 //! - [`pep`] (with entity capabilities and avatar conversion) and [`user_data`] (vCards,
 //!   private XML): what an account keeps on its bare JID;
 //! - [`muc_light`], [`muc`], [`uploads`]: services on domains of their own;
+//! - [`s2s`]: federation, the service owning every domain nobody here serves (queues per
+//!   domain pair towards other servers) and the checks on what they send;
 //! - [`cluster`]: this node's part in a cluster sharing one storage;
 //! - `metrics`: counters of what the core sees, rendered for Prometheus.
 //!
@@ -43,6 +45,7 @@ pub mod muc;
 pub mod muc_light;
 pub mod pep;
 pub mod routing;
+pub mod s2s;
 pub mod session;
 pub mod stanza;
 pub mod uploads;
@@ -112,6 +115,8 @@ pub struct Settings {
     pub muc: Option<muc::MucSettings>,
     /// Idempotency keys of the client API: how long answers are kept, how many per user.
     pub idempotency: account::idempotency::IdempotencySettings,
+    /// Federation (`[s2s]`), when on.
+    pub s2s: Option<s2s::S2sSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -131,6 +136,8 @@ pub struct Core {
     /// What clients' capabilities mean, for PEP notifications.
     caps: pep::caps::Caps,
     muc: Option<Arc<muc::Muc>>,
+    /// Federation, when on: the owner of every domain nobody here serves.
+    s2s: Option<Arc<s2s::S2s>>,
     /// Counters of this core only (no process-wide state): shared with the session
     /// table, the throttle and the archive, which count what they see.
     metrics: Arc<Metrics>,
@@ -211,6 +218,10 @@ impl Core {
         for (domain, service) in components {
             router.register_component(&domain, None, service);
         }
+        let s2s = settings.s2s.clone().map(|s| Arc::new(s2s::S2s::new(s)));
+        if let Some(s) = &s2s {
+            router.set_remote(s.clone());
+        }
         // What follows an account's removal, data first; its tokens go before anything
         // else, so that none is accepted while the rest is carried out.
         let mut on_removal: Vec<Box<dyn account::lifecycle::Subscriber>> =
@@ -245,6 +256,7 @@ impl Core {
             uploads,
             caps: pep::caps::Caps::new(settings.caps_cache_size),
             muc,
+            s2s,
             sessions: Sessions::new(metrics.clone()),
             metrics,
             caches: caches::Caches::default(),
@@ -345,6 +357,9 @@ impl Core {
         let mut text = self.metrics.render(self.sessions.count_by_kind());
         if let Some(c) = self.cluster.get() {
             text.push_str(&c.metrics_text());
+        }
+        if let Some(s) = &self.s2s {
+            text.push_str(&s.metrics_text());
         }
         text
     }

@@ -214,6 +214,7 @@ pub enum Condition {
     PolicyViolation,
     RegistrationRequired,
     RemoteServerNotFound,
+    RemoteServerTimeout,
     ResourceConstraint,
     ServiceUnavailable,
 }
@@ -234,6 +235,7 @@ impl Condition {
             Condition::PolicyViolation => "policy-violation",
             Condition::RegistrationRequired => "registration-required",
             Condition::RemoteServerNotFound => "remote-server-not-found",
+            Condition::RemoteServerTimeout => "remote-server-timeout",
             Condition::ResourceConstraint => "resource-constraint",
             Condition::ServiceUnavailable => "service-unavailable",
         }
@@ -246,7 +248,9 @@ impl Condition {
                 ErrorType::Modify
             }
             Condition::Forbidden | Condition::NotAuthorized | Condition::RegistrationRequired => ErrorType::Auth,
-            Condition::InternalServerError | Condition::ResourceConstraint => ErrorType::Wait,
+            Condition::InternalServerError | Condition::ResourceConstraint | Condition::RemoteServerTimeout => {
+                ErrorType::Wait
+            }
             Condition::Conflict
             | Condition::FeatureNotImplemented
             | Condition::ItemNotFound

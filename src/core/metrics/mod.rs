@@ -24,7 +24,7 @@ mod text;
 pub(crate) use labels::{Door, QueueLimit, SessionCounts, StanzaKind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use text::Text;
+pub(crate) use text::Text;
 
 /// The `Content-Type` of [`Metrics::render`]'s output.
 pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 /// The text being written.
 #[derive(Default)]
-pub(super) struct Text(pub(super) String);
+pub(crate) struct Text(pub(crate) String);
 
 impl Text {
     /// The `# HELP` and `# TYPE` lines opening a metric family.
-    pub(super) fn family(&mut self, name: &str, kind: &str, help: &str) {
+    pub(crate) fn family(&mut self, name: &str, kind: &str, help: &str) {
         let mut escaped = String::with_capacity(help.len());
         escape(help, false, &mut escaped);
         // Writing to a String cannot fail.
@@ -18,7 +18,7 @@ impl Text {
     }
 
     /// One sample line: `name{label="value",…} value`.
-    pub(super) fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
+    pub(crate) fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl std::fmt::Display) {
         self.0.push_str(name);
         if !labels.is_empty() {
             self.0.push('{');

@@ -2,9 +2,9 @@
 //! to the service owning its destination domain.
 //! - `router`: domain → service, services registered with the core and external
 //!   components attached while connected; a partitioned domain (XEP-0045 rooms) goes to
-//!   the node of a cluster hosting the entity. A domain nobody here owns is refused with
-//!   `remote-server-not-found`: that branch is where server-to-server federation plugs
-//!   in.
+//!   the node of a cluster hosting the entity. A domain nobody here owns goes to
+//!   federation (`crate::core::s2s`), or is refused with `remote-server-not-found` when
+//!   it is off.
 //! - `delivery`: the account domains' service (RFC 6121 §8.5 for messages, IQs and
 //!   presence to local JIDs), archiving through `Core::archive_chat` before delivering,
 //!   and its two IQ tables (the server's, an account's bare JID's).

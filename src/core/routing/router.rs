@@ -9,9 +9,11 @@
 //! change a second table at runtime, behind a lock that routing reads only when the
 //! static table has no owner for a domain (a remote domain, or an attached one).
 //!
-//! The router itself only refuses what no service could take: a `to` that is not a JID
-//! (`jid-malformed`), an IQ without a valid `type` (`bad-request`), and a domain nobody
-//! here serves (`remote-server-not-found`; there is no server-to-server yet).
+//! A domain nobody here serves goes to the remote service ([`Router::set_remote`]:
+//! federation, `crate::core::s2s`), or, without one, is answered
+//! `remote-server-not-found`. Besides that the router only refuses what no service could
+//! take: a `to` that is not a JID (`jid-malformed`) and an IQ without a valid `type`
+//! (`bad-request`).
 //!
 //! Each stanza a service accepts is counted by kind (`meerkat_routed_stanzas_total`):
 //! the one place every stanza passes, whatever door or service sent it.
@@ -107,12 +109,19 @@ pub(crate) struct Router {
     /// Domains whose entities (rooms) live on one node of a cluster each
     /// ([`crate::core::cluster`]): a stanza to one of them goes to the node hosting it.
     partitioned: std::collections::HashSet<String>,
+    /// The owner of every other domain (federation), if any.
+    remote: Option<Arc<dyn Service>>,
 }
 
 impl Router {
     /// Makes `service` the owner of `domain` (prepped). The last registration wins.
     pub fn register(&mut self, domain: &str, service: Arc<dyn Service>) {
         self.services.insert(domain.to_owned(), service);
+    }
+
+    /// Makes `service` the owner of every domain no other service owns: other servers'.
+    pub fn set_remote(&mut self, service: Arc<dyn Service>) {
+        self.remote = Some(service);
     }
 
     /// Like [`Router::register_component`], for a service whose entities each live on
@@ -359,12 +368,22 @@ impl Router {
                 }
                 Ok(())
             }
-            None => {
-                turn.in_order().await;
-                core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
-                    .await;
-                Ok(())
-            }
+            None => match &self.remote {
+                Some(remote) => {
+                    let kind = StanzaKind::of(&stanza.name);
+                    remote.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
+                    if let Some(kind) = kind {
+                        core.metrics.routed(kind);
+                    }
+                    Ok(())
+                }
+                None => {
+                    turn.in_order().await;
+                    core.bounce(&to, &stanza, StanzaError::new(Condition::RemoteServerNotFound))
+                        .await;
+                    Ok(())
+                }
+            },
         }
     }
 }
