@@ -210,6 +210,32 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         tasks.push(tokio::spawn(task));
     }
 
+    if config.s2s.is_some() {
+        let door = crate::xmpp::s2s::S2sDoor::new(core.clone(), &config).map_err(|message| ServeError::Listener {
+            kind: "s2s",
+            index: 0,
+            message,
+        })?;
+        for (index, l) in config.listen.s2s.iter().enumerate() {
+            let (addr, task) = crate::xmpp::s2s::bind(door.clone(), &config, l)
+                .await
+                .map_err(|message| ServeError::Listener {
+                    kind: "s2s",
+                    index,
+                    message,
+                })?;
+            let tls = match l.tls.mode {
+                crate::config::S2sTlsMode::Starttls => "starttls",
+                crate::config::S2sTlsMode::Tls => "tls",
+            };
+            announcements.push(format!(
+                "listening kind=s2s addr={addr} scheme=xmpp tls={tls} handlers=s2s"
+            ));
+            tasks.push(tokio::spawn(task));
+        }
+        door.start();
+    }
+
     // Account changes made by other processes (the command line) reach this server here.
     let every = Duration::from_millis(config.auth.sync_interval_ms);
     tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));

@@ -29,12 +29,12 @@ pub use listen::{
     HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, S2sListener, S2sTls, S2sTlsMode, ServiceListener,
     TlsMode, UploadHandler, WebsocketHandler,
 };
-pub use s2s::{Dns, HostPolicy, Outgoing, OutgoingAddress, PolicyValue, S2s, UseStarttls};
 pub use modules::{
     ModBosh, ModCaps, ModCsi, ModEventPusher, ModHttpUpload, ModMam, ModMuc, ModMucLight, ModOffline, ModPep,
     ModPrivate, ModRoster, ModStreamManagement, ModVcard, Modules, MucDefaultRoom, PushBackend, MAX_BOSH_HOLD,
     MAX_BOSH_SECONDS, UPLOAD_KEY_FILE,
 };
+pub use s2s::{Dns, HostPolicy, Outgoing, OutgoingAddress, PolicyValue, S2s, UseStarttls};
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

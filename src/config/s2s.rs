@@ -134,7 +134,10 @@ pub struct Dns {
 
 impl Default for Dns {
     fn default() -> Self {
-        Dns { timeout: 10, retries: 2 }
+        Dns {
+            timeout: 10,
+            retries: 2,
+        }
     }
 }
 

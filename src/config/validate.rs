@@ -341,7 +341,10 @@ fn s2s(s: &S2s, in_cluster: bool) -> Result<(), ConfigError> {
             return Err(invalid(format!("s2s.outgoing.address[{i}].host"), "expected a domain"));
         }
         if a.port == Some(0) {
-            return Err(invalid(format!("s2s.outgoing.address[{i}].port"), "expected 1 to 65535"));
+            return Err(invalid(
+                format!("s2s.outgoing.address[{i}].port"),
+                "expected 1 to 65535",
+            ));
         }
     }
     match &s.shared {

@@ -21,7 +21,7 @@
 //! connection caps.
 
 use super::c2s::{Conn, Touching};
-use super::stream::{Activity, Framing};
+use super::stream::{into_client_ns, Activity, Framing};
 use crate::config::{Config, ConflictBehaviour, ServiceListener};
 use crate::core::routing::component::{self, Component, ComponentInbox, ComponentOptions, HandshakeError};
 use crate::core::routing::router::{AttachError, OnConflict};
@@ -29,7 +29,7 @@ use crate::core::session::Kick;
 use crate::core::stanza::ns;
 use crate::core::Core;
 use crate::transport::shaper::Shaped;
-use crate::xml::{escape_attr, Element, Node, StreamEvent, XmlError, XmlReader};
+use crate::xml::{escape_attr, Element, StreamEvent, XmlError, XmlReader};
 use rand::Rng;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -313,22 +313,6 @@ async fn active(
     reader.linger(LINGER_BYTES, LINGER_TIME).await;
 }
 
-/// Stanzas on the wire are in the component namespace; inside the server, in
-/// `jabber:client`. Iterative, so a deeply nested stanza costs no stack.
-fn into_client_ns(stanza: &mut Element) {
-    let mut pending = vec![stanza];
-    while let Some(el) = pending.pop() {
-        if el.ns == COMPONENT_NS {
-            el.ns = ns::CLIENT.to_owned();
-        }
-        for child in el.children.iter_mut() {
-            if let Node::Element(c) = child {
-                pending.push(c);
-            }
-        }
-    }
-}
-
 async fn read_loop(
     core: &Arc<Core>,
     reader: &mut Reader,
@@ -366,7 +350,7 @@ async fn read_loop(
         if !known_ns || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             return Ending::Error(failure("unsupported-stanza-type"));
         }
-        into_client_ns(&mut stanza);
+        into_client_ns(&mut stanza, COMPONENT_NS);
         if let Err(violation) = component::from_component(core, component, stanza).await {
             return Ending::Error(Failure {
                 condition: violation.condition(),
@@ -445,7 +429,7 @@ mod tests {
              <x xmlns='jabber:x:data'><field/></x></message>",
         )
         .unwrap();
-        into_client_ns(&mut el);
+        into_client_ns(&mut el, COMPONENT_NS);
         assert_eq!(el.ns, ns::CLIENT);
         assert_eq!(el.child("body", ns::CLIENT).map(|b| b.text()).as_deref(), Some("hi"));
         assert!(el

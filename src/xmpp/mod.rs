@@ -9,6 +9,7 @@ pub(crate) mod bosh;
 pub(crate) mod c2s;
 pub(crate) mod component;
 pub(crate) mod nonza;
+pub(crate) mod s2s;
 pub(crate) mod sasl;
 pub(crate) mod stream;
 pub(crate) mod websocket;

@@ -191,7 +191,13 @@ async fn fail(link: &Link, core: &Weak<Core>, error: DialError, settings: &S2sSe
     let waited = link.failed(&error, settings.max_retry_delay);
     if let Some(core) = core.upgrade() {
         let text = format!("{} could not be reached: {error}", link.remote);
-        bounce(&core, &link.remote, waited, StanzaError::new(error.condition()).with_text(text)).await;
+        bounce(
+            &core,
+            &link.remote,
+            waited,
+            StanzaError::new(error.condition()).with_text(text),
+        )
+        .await;
     }
 }
 

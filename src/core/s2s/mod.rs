@@ -24,6 +24,7 @@ pub(crate) mod policy;
 #[cfg(test)]
 mod tests;
 
+use crate::core::archive::Keepers;
 use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::core::stanza::{Condition, StanzaError};
 use crate::core::Core;
@@ -149,6 +150,17 @@ impl S2s {
         }
     }
 
+    /// The dialback key this server sends for a stream `stream_id` from its domain
+    /// `originating` to `receiving` ([`dialback::key`]).
+    pub(crate) fn dialback_key(&self, receiving: &str, originating: &str, stream_id: &str) -> String {
+        dialback::key(&self.settings.secret, receiving, originating, stream_id)
+    }
+
+    /// Whether `key` is the one this server would have sent ([`dialback::verifies`]).
+    pub(crate) fn dialback_verifies(&self, receiving: &str, originating: &str, stream_id: &str, key: &str) -> bool {
+        dialback::verifies(&self.settings.secret, receiving, originating, stream_id, key)
+    }
+
     /// Counts an incoming stream from `remote` until the guard is dropped.
     pub(crate) fn incoming_stream(&self, remote: &str) -> IncomingStream<'_> {
         *self
@@ -220,10 +232,6 @@ impl S2s {
         t.0
     }
 
-    pub(crate) fn settings(&self) -> &S2sSettings {
-        &self.settings
-    }
-
     /// Whether federation with `domain` is allowed.
     pub fn allows(&self, domain: &str) -> bool {
         self.settings.policy.allows(domain)
@@ -248,8 +256,12 @@ impl Service for S2s {
         let remote = stanza.to.domain().as_str().to_owned();
         let local = stanza.from.domain().as_str().to_owned();
         let Some((weak, dialer)) = self.started.get() else {
-            core.bounce(&stanza.to, &stanza.stanza, StanzaError::new(Condition::RemoteServerNotFound))
-                .await;
+            core.bounce(
+                &stanza.to,
+                &stanza.stanza,
+                StanzaError::new(Condition::RemoteServerNotFound),
+            )
+            .await;
             return Ok(());
         };
         if !self.allows(&remote) {
@@ -265,6 +277,17 @@ impl Service for S2s {
                 .await;
             return Ok(());
         }
+        // The sender keeps its copy of a one-to-one message before it leaves, as for a
+        // local recipient; the remote server archives the other copy.
+        if stanza.stanza.name == "message" && core.archives(&stanza.stanza) && core.accounts.serves(&local) {
+            let keepers = Keepers::SenderAndRecipient {
+                recipient_is_local: false,
+            };
+            let (_, commit) = core
+                .archive_chat(&stanza.from.to_bare(), &stanza.to.to_bare(), &stanza.stanza, keepers)
+                .await?;
+            commit.wait().await?;
+        }
         let link = self.link(&local, &remote);
         if let Err((refused, condition)) = link.push(stanza.stanza, &self.settings) {
             self.count_bounced(1);
@@ -272,12 +295,7 @@ impl Service for S2s {
             return Ok(());
         }
         if link.should_dial() {
-            tokio::spawn(link::drive(
-                link,
-                weak.clone(),
-                dialer.clone(),
-                self.settings.clone(),
-            ));
+            tokio::spawn(link::drive(link, weak.clone(), dialer.clone(), self.settings.clone()));
         }
         Ok(())
     }
@@ -341,6 +359,12 @@ impl Core {
     /// The outgoing side of federation, when `[s2s]` is on.
     pub(crate) fn s2s(&self) -> Option<&S2s> {
         self.s2s.as_deref()
+    }
+
+    /// Whether `domain` is one this server federates for: a served host, or the domain of
+    /// one of its services or attached components.
+    pub(crate) fn federates_for(&self, domain: &str) -> bool {
+        self.router.serves(domain)
     }
 
     /// Starts federation: from now on stanzas for remote domains go out through

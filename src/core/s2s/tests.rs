@@ -191,7 +191,10 @@ async fn a_domain_that_does_not_resolve_bounces_what_waited_then_backs_off_doubl
     assert_eq!(w.dials(), 1);
     // During the back-off (1 s): bounced at once, no new dial.
     w.h.send(&alice, &chat("rita@nowhere.example", "two")).await;
-    assert_eq!(condition(&error_of(&mut alice).await).as_deref(), Some("remote-server-not-found"));
+    assert_eq!(
+        condition(&error_of(&mut alice).await).as_deref(),
+        Some("remote-server-not-found")
+    );
     assert_eq!(w.dials(), 1);
     // After it, the next stanza dials again; the second failure backs off 2 s.
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -212,15 +215,24 @@ async fn a_domain_that_does_not_resolve_bounces_what_waited_then_backs_off_doubl
 async fn a_stream_that_cannot_be_made_in_time_or_secured_bounces_with_remote_server_timeout() {
     let mut w = world(
         s2s_settings(),
-        &[("slow.example", Behaviour::Hang), ("strict.example", Behaviour::Refused)],
+        &[
+            ("slow.example", Behaviour::Hang),
+            ("strict.example", Behaviour::Refused),
+        ],
     )
     .await;
     let mut alice = w.h.online("alice@localhost/a").await;
     w.h.send(&alice, &chat("rita@strict.example", "x")).await;
-    assert_eq!(condition(&error_of(&mut alice).await).as_deref(), Some("remote-server-timeout"));
+    assert_eq!(
+        condition(&error_of(&mut alice).await).as_deref(),
+        Some("remote-server-timeout")
+    );
     w.h.send(&alice, &chat("rita@slow.example", "y")).await;
     w.settle().await;
-    assert!(alice.take().is_empty(), "waiting, not bounced, before the dial times out");
+    assert!(
+        alice.take().is_empty(),
+        "waiting, not bounced, before the dial times out"
+    );
     tokio::time::sleep(Duration::from_secs(21)).await;
     let e = error_of(&mut alice).await;
     assert_eq!(condition(&e).as_deref(), Some("remote-server-timeout"));
@@ -233,7 +245,10 @@ async fn one_remote_domain_that_never_answers_slows_nobody_else() {
     let open = Arc::new(Semaphore::new(100));
     let mut w = world(
         s2s_settings(),
-        &[("slow.example", Behaviour::Hang), ("fast.example", Behaviour::Accept(open))],
+        &[
+            ("slow.example", Behaviour::Hang),
+            ("fast.example", Behaviour::Accept(open)),
+        ],
     )
     .await;
     let alice = w.h.online("alice@localhost/a").await;
@@ -250,10 +265,16 @@ async fn one_remote_domain_that_never_answers_slows_nobody_else() {
 async fn a_domain_the_policy_refuses_is_not_allowed_at_once_without_a_dial() {
     let mut s = s2s_settings();
     s.policy.hosts.insert("banned.example".into(), false);
-    let mut w = world(s, &[("banned.example", Behaviour::Accept(Arc::new(Semaphore::new(10))))]).await;
+    let mut w = world(
+        s,
+        &[("banned.example", Behaviour::Accept(Arc::new(Semaphore::new(10))))],
+    )
+    .await;
     let mut alice = w.h.online("alice@localhost/a").await;
     assert_eq!(
-        w.h.error_for(&mut alice, &chat("rita@banned.example", "x")).await.as_deref(),
+        w.h.error_for(&mut alice, &chat("rita@banned.example", "x"))
+            .await
+            .as_deref(),
         Some("not-allowed")
     );
     assert_eq!(w.dials(), 0);
@@ -269,10 +290,16 @@ async fn a_full_queue_bounces_with_resource_constraint_and_keeps_what_it_holds()
         w.h.send(&alice, &chat("rita@remote.example", b)).await;
     }
     assert_eq!(
-        w.h.error_for(&mut alice, &chat("rita@remote.example", "4")).await.as_deref(),
+        w.h.error_for(&mut alice, &chat("rita@remote.example", "4"))
+            .await
+            .as_deref(),
         Some("resource-constraint")
     );
-    assert!(w.h.core.metrics_text().contains("meerkat_s2s_queued_stanzas{remote=\"remote.example\"} 3"));
+    assert!(w
+        .h
+        .core
+        .metrics_text()
+        .contains("meerkat_s2s_queued_stanzas{remote=\"remote.example\"} 3"));
     gate.add_permits(1);
     for b in ["1", "2", "3"] {
         assert_eq!(body(&w.next_written().await.2), b);
@@ -315,9 +342,17 @@ async fn an_idle_stream_is_closed_and_the_next_stanza_dials_again() {
     let alice = w.h.online("alice@localhost/a").await;
     w.h.send(&alice, &chat("rita@remote.example", "one")).await;
     w.next_written().await;
-    assert!(w.h.core.metrics_text().contains("meerkat_s2s_outgoing_streams{remote=\"remote.example\"} 1"));
+    assert!(w
+        .h
+        .core
+        .metrics_text()
+        .contains("meerkat_s2s_outgoing_streams{remote=\"remote.example\"} 1"));
     tokio::time::sleep(Duration::from_secs(601)).await;
-    assert!(w.h.core.metrics_text().contains("meerkat_s2s_outgoing_streams{remote=\"remote.example\"} 0"));
+    assert!(w
+        .h
+        .core
+        .metrics_text()
+        .contains("meerkat_s2s_outgoing_streams{remote=\"remote.example\"} 0"));
     w.h.send(&alice, &chat("rita@remote.example", "two")).await;
     w.next_written().await;
     assert_eq!(w.dials(), 2);

@@ -120,6 +120,23 @@ impl Framing {
     }
 }
 
+/// Stanzas on the wire of a component or server stream are in that stream's namespace
+/// (`wire_ns`); inside the server, in `jabber:client`. Iterative, so a deeply nested
+/// stanza costs no stack.
+pub(crate) fn into_client_ns(stanza: &mut Element, wire_ns: &str) {
+    let mut pending = vec![stanza];
+    while let Some(el) = pending.pop() {
+        if el.ns == wire_ns {
+            el.ns = CLIENT_NS.to_owned();
+        }
+        for child in el.children.iter_mut() {
+            if let crate::xml::Node::Element(c) = child {
+                pending.push(c);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

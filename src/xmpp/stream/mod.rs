@@ -23,7 +23,7 @@ mod halves;
 mod negotiation;
 mod session;
 
-pub(crate) use framing::{Framing, FRAMING_NS};
+pub(crate) use framing::{into_client_ns, Framing, FRAMING_NS};
 pub(crate) use halves::{Halves, Reads};
 
 use crate::core::Core;

@@ -6,6 +6,7 @@ pub mod node_client;
 pub mod postgres;
 pub mod slix;
 pub mod sse;
+pub mod test_ca;
 pub mod xmpp;
 pub mod xmpp_client;
 

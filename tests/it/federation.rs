@@ -1,0 +1,363 @@
+//! Federation between two meerkat servers on loopback (`a.test` and `b.test`, static
+//! routes to each other's s2s port): chat both ways over dialback and over certificates
+//! from a CA both trust, a certificate that must verify and does not, REST sends to a
+//! remote user, and peers that misbehave on the s2s port.
+
+use crate::common::test_ca::{ServerCert, TestCa};
+use crate::common::xmpp::{next_stanza, online, Client, Jid, Transport};
+use crate::common::TestServer;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_xmpp::minidom::Element;
+use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
+use tokio_xmpp::Stanza;
+
+const SECRET_A: &str = "secret-of-a";
+const SECRET_B: &str = "secret-of-b";
+
+/// A port free on 127.0.0.1 now (both servers must know each other's before starting).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One side's config: its domain, its s2s port, the other side's route, `tls` lines for
+/// `[s2s]`.
+fn config(data: &Path, domain: &str, s2s_port: u16, peer: (&str, u16), secret: &str, tls: &str) -> String {
+    format!(
+        r#"
+[general]
+hosts = ["{domain}"]
+data_dir = "{data}"
+
+[auth]
+scram_iterations = 4096
+
+[[listen.http]]
+port = 0
+ip_address = "127.0.0.1"
+  [[listen.http.handlers.mongoose_client_api]]
+  path = "/api"
+
+[[listen.c2s]]
+port = 0
+ip_address = "127.0.0.1"
+
+[[listen.s2s]]
+port = {s2s_port}
+ip_address = "127.0.0.1"
+
+[s2s]
+shared = "{secret}"
+max_retry_delay = 2
+{tls}
+  [s2s.outgoing]
+  connection_timeout = 2000
+  address = [{{host = "{peer_domain}", ip_address = "127.0.0.1", port = {peer_port}}}]
+"#,
+        data = data.display(),
+        peer_domain = peer.0,
+        peer_port = peer.1,
+    )
+}
+
+/// Two servers federating; `tls_a` and `tls_b` are each side's TLS lines for `[s2s]`,
+/// made from the data directory's parent (where certificates can be written).
+fn pair(tls_a: impl FnOnce(&Path) -> String, tls_b: impl FnOnce(&Path) -> String) -> (TestServer, TestServer) {
+    let (pa, pb) = (free_port(), free_port());
+    let a = TestServer::start_with(|data| {
+        let tls = tls_a(data.parent().unwrap());
+        config(data, "a.test", pa, ("b.test", pb), SECRET_A, &tls)
+    });
+    let b = TestServer::start_with(|data| {
+        let tls = tls_b(data.parent().unwrap());
+        config(data, "b.test", pb, ("a.test", pa), SECRET_B, &tls)
+    });
+    for (s, user) in [(&a, "alice@a.test"), (&b, "bob@b.test")] {
+        let out = s.cli(&["register", user, "pw"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    (a, b)
+}
+
+/// TLS lines giving a server `cert` and trusting `ca` (written next to its data).
+fn certified(dir: &Path, ca: &Path, cert: &ServerCert, mode: &str) -> String {
+    let (crt, key) = cert.write(dir, "s2s").expect("write the certificate");
+    format!(
+        "use_starttls = \"{mode}\"\ncertfile = \"{}\"\nkeyfile = \"{}\"\ncacertfile = \"{}\"\n",
+        crt.display(),
+        key.display(),
+        ca.display()
+    )
+}
+
+fn chat(to: &str, body: &str) -> Stanza {
+    let el: Element = format!("<message xmlns='jabber:client' to='{to}' type='chat'><body>{body}</body></message>")
+        .parse()
+        .expect("message XML");
+    Stanza::Message(el.try_into().expect("a message"))
+}
+
+fn body_of(s: &Stanza) -> Option<String> {
+    match s {
+        Stanza::Message(m) => m.bodies.values().next().cloned(),
+        _ => None,
+    }
+}
+
+/// A client that sent initial presence, so that messages to its bare JID reach it.
+async fn available(server: &TestServer, jid: &str) -> (Client, Jid) {
+    let (mut c, bound) = online(server, jid, "pw", Transport::StartTls).await;
+    c.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
+    (c, bound)
+}
+
+/// What `wait` gives, or a failure showing both servers' logs.
+async fn arrives_or_logs<T>(a: &TestServer, b: &TestServer, wait: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(4), wait).await.ok() {
+        Some(t) => t,
+        None => panic!(
+            "nothing arrived\n--- a.test ---\n{}\n--- b.test ---\n{}",
+            a.log(),
+            b.log()
+        ),
+    }
+}
+
+/// Alice on `a` and bob on `b` write to each other; each gets the other's message with
+/// the sender's full address.
+async fn chat_both_ways(a: &TestServer, b: &TestServer) {
+    let (mut alice, alice_jid) = available(a, "alice@a.test").await;
+    let (mut bob, bob_jid) = available(b, "bob@b.test").await;
+    alice.send_stanza(chat("bob@b.test", "hello from a")).await.unwrap();
+    let got = arrives_or_logs(a, b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("hello from a"));
+    match &got {
+        Stanza::Message(m) => assert_eq!(m.from.as_ref().map(|f| f.to_string()), Some(alice_jid.to_string())),
+        _ => unreachable!(),
+    }
+    bob.send_stanza(chat("alice@a.test", "hello from b")).await.unwrap();
+    let got = arrives_or_logs(a, b, next_stanza(&mut alice, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("hello from b"));
+    match &got {
+        Stanza::Message(m) => assert_eq!(m.from.as_ref().map(|f| f.to_string()), Some(bob_jid.to_string())),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_and_bob_on_two_servers_chat_over_dialback_when_certificates_do_not_verify() {
+    // Each server shows its generated self-signed certificate: TLS, then dialback.
+    let required = |_: &Path| "use_starttls = \"required\"\n".to_owned();
+    let (a, b) = pair(required, required);
+    chat_both_ways(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_and_bob_chat_over_plain_dialback_when_tls_is_off() {
+    let off = |_: &Path| "use_starttls = \"false\"\n".to_owned();
+    let (a, b) = pair(off, off);
+    chat_both_ways(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_with_certificates_from_a_ca_both_trust_federate_under_required_trusted() {
+    let ca = TestCa::new().expect("a CA");
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write_cert(ca_dir.path()).unwrap();
+    let (cert_a, cert_b) = (ca.issue("a.test").unwrap(), ca.issue("b.test").unwrap());
+    let (a, b) = pair(
+        |dir| certified(dir, &ca_file, &cert_a, "required_trusted"),
+        |dir| certified(dir, &ca_file, &cert_b, "required_trusted"),
+    );
+    chat_both_ways(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_whose_certificate_does_not_verify_is_refused_under_required_trusted() {
+    let ca = TestCa::new().expect("a CA");
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca.write_cert(ca_dir.path()).unwrap();
+    let cert_a = ca.issue("a.test").unwrap();
+    let untrusted_b = TestCa::untrusted("b.test").unwrap();
+    let (a, _b) = pair(
+        |dir| certified(dir, &ca_file, &cert_a, "required_trusted"),
+        |dir| certified(dir, &ca_file, &untrusted_b, "required"),
+    );
+    let (mut alice, _) = online(&a, "alice@a.test", "pw", Transport::StartTls).await;
+    alice.send_stanza(chat("bob@b.test", "never")).await.unwrap();
+    let bounce = next_stanza(
+        &mut alice,
+        |s| matches!(s, Stanza::Message(m) if m.type_ == tokio_xmpp::parsers::message::MessageType::Error),
+    )
+    .await;
+    let Stanza::Message(m) = bounce else { unreachable!() };
+    let error = m.payloads.iter().find(|p| p.name() == "error").expect("an error child");
+    assert!(
+        error.children().any(|c| c.name() == "remote-server-timeout"),
+        "bounced with remote-server-timeout: {error:?}"
+    );
+}
+
+/// A raw s2s connection: what was read so far.
+struct Raw {
+    tcp: TcpStream,
+    read: String,
+}
+
+impl Raw {
+    async fn connect(server: &TestServer) -> Raw {
+        let tcp = TcpStream::connect(server.addr("s2s")).await.expect("connect to s2s");
+        Raw {
+            tcp,
+            read: String::new(),
+        }
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.tcp.write_all(text.as_bytes()).await.expect("write");
+    }
+
+    /// Reads until `pattern` appears (or the connection ends); everything read.
+    async fn until(&mut self, pattern: &str) -> &str {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut buf = [0u8; 4096];
+        while !self.read.contains(pattern) {
+            match tokio::time::timeout_at(deadline, self.tcp.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(n)) => self.read.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => panic!("no {pattern} within 10 s; read so far: {}", self.read),
+            }
+        }
+        &self.read
+    }
+
+    /// The stream id of the server's header.
+    fn stream_id(&self) -> String {
+        let start = self.read.find(" id='").expect("a stream id") + 5;
+        self.read[start..].split('\'').next().unwrap().to_owned()
+    }
+}
+
+fn header(from: &str, to: &str) -> String {
+    format!(
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' \
+         xmlns:db='jabber:server:dialback' from='{from}' to='{to}' version='1.0'>"
+    )
+}
+
+/// The dialback key of XEP-0185, as a server with `secret` computes it.
+fn dialback_key(secret: &str, receiving: &str, originating: &str, id: &str) -> String {
+    use hmac::Mac;
+    use sha2::Digest;
+    let hashed: String = sha2::Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(hashed.as_bytes()).unwrap();
+    mac.update(format!("{receiving} {originating} {id}").as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Two servers without TLS, for raw peers.
+fn plain_pair() -> (TestServer, TestServer) {
+    let off = |_: &Path| "use_starttls = \"false\"\n".to_owned();
+    pair(off, off)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_peers_are_refused_before_and_after_authenticating() {
+    let (a, _b) = plain_pair();
+
+    // A stanza before any domain is authenticated.
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    raw.send("<message from='bob@b.test' to='alice@a.test'><body>early</body></message>")
+        .await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<not-authorized"),
+        "{}",
+        raw.read
+    );
+
+    // A domain this server does not serve.
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "nobody.test")).await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<host-unknown"),
+        "{}",
+        raw.read
+    );
+
+    // A dialback key that does not verify (b.test's server says so).
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    raw.send("<db:result from='b.test' to='a.test'>0123456789abcdef</db:result>")
+        .await;
+    let read = raw.until("</stream:stream>").await;
+    assert!(read.contains("type='invalid'"), "{read}");
+    assert!(read.contains("<not-authorized"), "{read}");
+
+    // A good key (this peer knows b.test's secret), then a stanza from a third domain.
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    let key = dialback_key(SECRET_B, "a.test", "b.test", &raw.stream_id());
+    raw.send(&format!("<db:result from='b.test' to='a.test'>{key}</db:result>"))
+        .await;
+    assert!(raw.until("type='valid'").await.contains("type='valid'"));
+    raw.send("<message from='eve@c.test' to='alice@a.test'><body>spoofed</body></message>")
+        .await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<invalid-from"),
+        "{}",
+        raw.read
+    );
+
+    // The same, with a `to` this server does not serve.
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    let key = dialback_key(SECRET_B, "a.test", "b.test", &raw.stream_id());
+    raw.send(&format!("<db:result from='b.test' to='a.test'>{key}</db:result>"))
+        .await;
+    raw.until("type='valid'").await;
+    raw.send("<message from='bob@b.test' to='carol@elsewhere.test'><body>relay</body></message>")
+        .await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<host-unknown"),
+        "{}",
+        raw.read
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answers_whether_a_key_it_sent_is_right_on_any_stream() {
+    let (a, _b) = plain_pair();
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    let good = dialback_key(SECRET_A, "b.test", "a.test", "stream-1");
+    raw.send(&format!(
+        "<db:verify from='b.test' to='a.test' id='stream-1'>{good}</db:verify>"
+    ))
+    .await;
+    assert!(
+        raw.until("id='stream-1'").await.contains("type='valid'"),
+        "{}",
+        raw.read
+    );
+    raw.send("<db:verify from='b.test' to='a.test' id='stream-2'>bad</db:verify>")
+        .await;
+    let read = raw.until("id='stream-2'").await;
+    assert!(
+        read.rsplit("<db:verify").next().unwrap().contains("type='invalid'"),
+        "{read}"
+    );
+}
