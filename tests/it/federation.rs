@@ -361,3 +361,116 @@ async fn a_server_answers_whether_a_key_it_sent_is_right_on_any_stream() {
         "{read}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_user_and_a_remote_xmpp_user_subscribe_to_each_other_and_see_presence() {
+    use meerkat_client_api::models::{ContactAction, ContactActionType, NewContact, Subscription};
+    use meerkat_client_api::{AddContactResponse, ApiNoContext as _, ListContactsResponse, ManageContactResponse};
+    let (a, b) = pair(
+        |_| "use_starttls = \"required\"\n".to_owned(),
+        |_| "use_starttls = \"required\"\n".to_owned(),
+    );
+    let alice_rest = a.client_as("alice@a.test", "pw");
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+    let subscription_of_bob = || async {
+        match alice_rest.list_contacts().await.unwrap() {
+            ListContactsResponse::ContactList(list) => {
+                list.into_iter().find(|c| c.jid == "bob@b.test").map(|c| c.subscription)
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+
+    // Alice adds and invites a user of the other server over REST; bob accepts over XMPP.
+    assert_eq!(
+        alice_rest
+            .add_contact(NewContact::new("bob@b.test".into()))
+            .await
+            .unwrap(),
+        AddContactResponse::ContactAdded
+    );
+    assert_eq!(
+        alice_rest
+            .manage_contact("bob@b.test".into(), ContactAction::new(ContactActionType::Invite))
+            .await
+            .unwrap(),
+        ManageContactResponse::ActionDone
+    );
+    let request = arrives_or_logs(
+        &a,
+        &b,
+        next_stanza(
+            &mut bob,
+            |s| matches!(s, Stanza::Presence(p) if p.type_ == PresenceType::Subscribe),
+        ),
+    )
+    .await;
+    let Stanza::Presence(request) = request else {
+        unreachable!()
+    };
+    assert_eq!(request.from.map(|f| f.to_string()).as_deref(), Some("alice@a.test"));
+    bob.send_stanza(
+        Presence::new(PresenceType::Subscribed)
+            .with_to("alice@a.test".parse::<Jid>().unwrap())
+            .into(),
+    )
+    .await
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while subscription_of_bob().await != Some(Subscription::To) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "alice's contact never became 'to'"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Alice comes online over XMPP: she probes bob's server and hears bob is there.
+    let (mut alice, _) = available(&a, "alice@a.test").await;
+    let seen = arrives_or_logs(
+        &a,
+        &b,
+        next_stanza(&mut alice, |s| {
+            matches!(s, Stanza::Presence(p) if p.type_ == PresenceType::None
+                && p.from.as_ref().is_some_and(|f| f.to_string().starts_with("bob@b.test/")))
+        }),
+    )
+    .await;
+    drop(seen);
+    // And bob hears of alice going away.
+    alice.send_end().await.unwrap();
+    let _ = bob; // bob's subscription is 'from': he does not receive alice's presence.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_send_to_a_remote_user_is_delivered_and_both_archives_list_it() {
+    use meerkat_client_api::models::NewMessage;
+    use meerkat_client_api::{ApiNoContext as _, GetMessagesWithResponse, SendMessageResponse};
+    let (a, b) = plain_pair();
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+    let sent = a
+        .client_as("alice@a.test", "pw")
+        .send_message(NewMessage::new("bob@b.test".into(), "over rest".into()), None)
+        .await
+        .unwrap();
+    assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("over rest"));
+    for (server, user, peer) in [(&a, "alice@a.test", "bob@b.test"), (&b, "bob@b.test", "alice@a.test")] {
+        let listed = match server
+            .client_as(user, "pw")
+            .get_messages_with(peer.into(), None, None, None, None)
+            .await
+            .unwrap()
+        {
+            GetMessagesWithResponse::ArchivedMessages(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(listed.len(), 1, "{user}'s archive with {peer}: {listed:?}");
+        assert_eq!(listed[0].body, "over rest");
+        assert_eq!(
+            (listed[0].from.as_str(), listed[0].to.as_str()),
+            ("alice@a.test", "bob@b.test")
+        );
+    }
+}

@@ -21,6 +21,10 @@ pub enum SendError {
     /// The sender blocked the recipient (XEP-0191 §3.4).
     #[error("the recipient is blocked")]
     Blocked,
+    /// The recipient's server is one this server does not federate with (`[s2s]`
+    /// policy), or federation is off.
+    #[error("this server does not federate with {0}")]
+    NotFederated(String),
     #[error(transparent)]
     Route(#[from] RouteError),
 }
@@ -46,7 +50,14 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
         .with_attr("id", id.clone())
         .with_child(Element::new("body", ns::CLIENT).with_text(body));
     let copy = super::carbons::wanted(core, from).then(|| stanza.clone());
-    if core.router.serves(to.domain().as_str()) {
+    let domain = to.domain().as_str();
+    let served = core.router.serves(domain);
+    if !served && core.s2s().is_some_and(|s| !s.allows(domain)) {
+        return Err(SendError::NotFederated(domain.to_owned()));
+    }
+    if served || core.s2s().is_some() {
+        // To another server: archived for the sender, then queued for it; a failure
+        // comes back later as an error message to the sender.
         core.route(Jid::from(from.clone()), stanza).await?;
     } else if core.archives(&stanza) {
         let keepers = Keepers::SenderAndRecipient {

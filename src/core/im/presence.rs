@@ -58,17 +58,26 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
 }
 
 /// Contacts of `owner` whose subscription is one of `wanted` and who have an available
-/// session now. Presence to anyone else would reach nobody (a local contact offline gets
-/// current presence by probing when it comes online), so a presence costs one roster read
-/// plus a table lookup per item, and routing work only for the contacts present.
+/// session now, or who are on another server. Presence to anyone else would reach nobody
+/// (a local contact offline gets current presence by probing when it comes online), so a
+/// presence costs one roster read plus a table lookup per item, and routing work only for
+/// the contacts present and the remote ones.
 async fn present_contacts(core: &Core, owner: &BareJid, wanted: &[Subscription]) -> Result<Vec<BareJid>, RouteError> {
     Ok(roster::items_where(core, owner, |i| {
-        wanted.contains(&i.subscription) && core.sessions.any_available(&i.contact)
+        wanted.contains(&i.subscription) && (core.sessions.any_available(&i.contact) || remote(core, &i.contact))
     })
     .await?
     .into_iter()
     .filter_map(|i| BareJid::new(&i.contact).ok())
     .collect())
+}
+
+/// Whether `contact` is on another server this one federates with: whether it is
+/// available only that server knows, so it gets presence and probes whatever this
+/// server's session table says.
+fn remote(core: &Core, contact: &str) -> bool {
+    let domain = contact.rsplit_once('@').map_or(contact, |(_, domain)| domain);
+    core.s2s().is_some() && !core.accounts.serves(domain)
 }
 
 /// Routes `presence` from `from` to `to`.

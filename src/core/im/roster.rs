@@ -326,13 +326,18 @@ pub async fn is_contact(core: &Core, owner: &BareJid, contact: &BareJid) -> Resu
         .is_some_and(|i| i.in_roster || i.pending_in))
 }
 
-/// Adds a local user to `owner`'s roster (REST); [`RosterError::NoSuchUser`] for anyone
-/// else (contacts elsewhere need federation).
+/// Adds a user to `owner`'s roster (REST): a local account, or, with federation on, a
+/// user of a server this one federates with; [`RosterError::NoSuchUser`] for anyone else.
 pub async fn add_contact(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RosterError> {
-    if contact.node().is_none()
-        || !core.accounts.serves(contact.domain().as_str())
-        || !core.accounts.exists(contact).await?
-    {
+    let domain = contact.domain().as_str();
+    let known = if core.accounts.serves(domain) {
+        core.accounts.exists(contact).await?
+    } else {
+        // Whether the user exists only the other server knows; a subscription request
+        // it cannot deliver comes back as an error.
+        core.s2s().is_some_and(|s| s.allows(domain))
+    };
+    if contact.node().is_none() || !known {
         return Err(RosterError::NoSuchUser);
     }
     set_item(core, owner, contact, None, Vec::new()).await
