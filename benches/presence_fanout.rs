@@ -43,6 +43,7 @@ fn settings(roster: usize) -> Settings {
         pep: None,
         caps_cache_size: 1,
         idempotency: meerkat::core::account::idempotency::IdempotencySettings::default(),
+        s2s: None,
         vcard: None,
         private: None,
         muc: None,

@@ -11,7 +11,6 @@ use super::{DialError, Dialer, Outbound, S2sSettings};
 use crate::core::stanza::{Condition, StanzaError};
 use crate::core::Core;
 use crate::xml::Element;
-use jid::Jid;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -218,7 +217,7 @@ async fn bounce(core: &Core, remote: &str, stanzas: Vec<Element>, error: StanzaE
             .attr("to")
             .and_then(|t| crate::core::jid::parse(t).ok())
             .unwrap_or_else(|| replier.clone());
-        core.bounce(&Jid::from(replier), &stanza, error.clone()).await;
+        core.bounce(&replier, &stanza, error.clone()).await;
     }
 }
 

@@ -10,7 +10,7 @@
 //!   and bounces at once what comes during its back-off (1 s, doubled per failure up
 //!   to `max_retry_delay`); the next stanza after it tries again. A domain the policy
 //!   refuses gets `not-allowed` at once, without a connection.
-//! - Incoming ([`Core::from_remote`]): a stanza from a stream another server opened is
+//! - Incoming ([`Core::route_from_remote`]): a stanza from a stream another server opened is
 //!   routed like a component's, once the door has checked its addresses against the
 //!   stream's authenticated domain pairs ([`check_incoming`]).
 //! - Dialback keys ([`dialback`]) and the policy ([`policy`]) are plain functions.
@@ -379,7 +379,7 @@ impl Core {
 
     /// Routes a stanza that arrived from another server, once its addresses passed
     /// [`check_incoming`]: as from any sender, with its `to` as written.
-    pub(crate) async fn from_remote(&self, from: Jid, stanza: Element) {
+    pub(crate) async fn route_from_remote(&self, from: Jid, stanza: Element) {
         if let Err(e) = self.route(from, stanza).await {
             tracing::warn!(error = %e, "a stanza from another server could not be routed");
         }

@@ -385,7 +385,7 @@ async fn a_stanza_from_another_server_reaches_a_local_user_once_its_addresses_ch
     let authenticated = |remote: &str, local: &str| remote == "remote.example" && local == "localhost";
     let good = xml("<message from='rita@remote.example/x' to='bob@localhost' type='chat'><body>hi</body></message>");
     let (from, _) = check_incoming(&w.h.core, &good, authenticated).expect("addresses check out");
-    w.h.core.from_remote(from, good).await;
+    w.h.core.route_from_remote(from, good).await;
     let got = bob.take_one();
     assert_eq!(got.attr("from"), Some("rita@remote.example/x"));
     assert_eq!(body(&got), "hi");

@@ -431,7 +431,7 @@ impl Incoming<'_> {
         let authenticated = |r: &str, l: &str| pairs.contains(&(r.to_owned(), l.to_owned()));
         match crate::core::s2s::check_incoming(core, &el, authenticated) {
             Ok((from, _)) => {
-                core.from_remote(from, el).await;
+                core.route_from_remote(from, el).await;
                 Ok(())
             }
             Err(v) => Err(failure(v.condition(), v.to_string())),
