@@ -5,15 +5,15 @@
 //!   in the queue of its domain pair (the sender's domain, the remote domain), bounded
 //!   in stanzas and bytes, while a stream is made for the pair; then the queue flows in
 //!   order. Making the stream (resolving, TLS, authentication) is the door's business,
-//!   behind [`Dialer`]; the core only says when, and what to send. A pair whose attempt
+//!   behind `Dialer`; the core only says when, and what to send. A pair whose attempt
 //!   failed bounces what waited (`remote-server-not-found` or `remote-server-timeout`),
 //!   and bounces at once what comes during its back-off (1 s, doubled per failure up
 //!   to `max_retry_delay`); the next stanza after it tries again. A domain the policy
 //!   refuses gets `not-allowed` at once, without a connection.
-//! - Incoming ([`Core::route_from_remote`]): a stanza from a stream another server opened is
+//! - Incoming (`Core::route_from_remote`): a stanza from a stream another server opened is
 //!   routed like a component's, once the door has checked its addresses against the
-//!   stream's authenticated domain pairs ([`check_incoming`]).
-//! - Dialback keys ([`dialback`]) and the policy ([`policy`]) are plain functions.
+//!   stream's authenticated domain pairs (`check_incoming`).
+//! - Dialback keys (`dialback`) and the policy (`policy`) are plain functions.
 //!
 //! One domain that never answers slows nobody else: each pair has its own queue and its
 //! own task, and the router only ever pushes onto a queue.
@@ -109,7 +109,7 @@ pub(crate) trait Outbound: Send {
     async fn close(self: Box<Self>);
 }
 
-/// The outgoing side: one [`Link`] per domain pair.
+/// The outgoing side: one `Link` per domain pair.
 pub struct S2s {
     settings: S2sSettings,
     /// Set when the door starts: the core (weakly, it owns this) and the door's dialer.
