@@ -17,8 +17,10 @@ each frame into the generated model::
         for event in events:          # reconnects by itself, with Last-Event-ID
             if event.name == "message":
                 print(event.data.from_, event.data.body)   # a StreamedChatMessage
-            else:                                           # "room.message"
+            elif event.name == "room.message":
                 print(event.data.room, event.data.type)    # a StreamedRoomEvent
+            else:                                           # "message.error"
+                print(event.data.to, event.data.condition)  # a StreamedMessageError
 
 The frame parser (:class:`FrameParser`) follows the HTML Living Standard's rules for
 ``text/event-stream`` and knows nothing about sockets; :class:`EventStream` does the I/O.
@@ -36,6 +38,7 @@ import urllib3
 from meerkat_client.api.sse_api import SseApi
 from meerkat_client.api_client import ApiClient
 from meerkat_client.models.streamed_chat_message import StreamedChatMessage
+from meerkat_client.models.streamed_message_error import StreamedMessageError
 from meerkat_client.models.streamed_room_event import StreamedRoomEvent
 from meerkat_client.rest import RESTResponse
 
@@ -136,12 +139,13 @@ def _line_end(buffer: str) -> Optional[tuple]:
 class Event:
     """An event of the stream, with its data as the generated model."""
 
-    #: ``message`` (one-to-one chat) or ``room.message`` (a room's message or
-    #: affiliation change).
+    #: ``message`` (one-to-one chat), ``room.message`` (a room's message or
+    #: affiliation change) or ``message.error`` (a message of the user's that came back
+    #: undelivered; no id).
     name: str
     #: The event's ``id:``, the ``archive_id`` of the item; resume from it.
     id: Optional[str]
-    data: Union[StreamedChatMessage, StreamedRoomEvent]
+    data: Union[StreamedChatMessage, StreamedRoomEvent, StreamedMessageError]
 
 
 def to_event(frame: Frame) -> Optional[Event]:
@@ -151,6 +155,8 @@ def to_event(frame: Frame) -> Optional[Event]:
         data = StreamedChatMessage.from_json(frame.data)
     elif frame.event == "room.message":
         data = StreamedRoomEvent.from_json(frame.data)
+    elif frame.event == "message.error":
+        data = StreamedMessageError.from_json(frame.data)
     else:
         return None
     return Event(name=frame.event, id=frame.id, data=data)

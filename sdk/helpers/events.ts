@@ -17,7 +17,8 @@
  * const events = new EventStream(config);     // reconnects by itself, with Last-Event-ID
  * for await (const event of events) {
  *   if (event.name === 'message') console.log(event.data.from, event.data.body);
- *   else console.log(event.data.room, event.data.type);         // 'room.message'
+ *   else if (event.name === 'room.message') console.log(event.data.room, event.data.type);
+ *   else console.log(event.data.to, event.data.condition);      // 'message.error'
  * }
  * ```
  *
@@ -32,6 +33,8 @@ import { SseApi } from './apis/SseApi';
 import {
   StreamedChatMessage,
   StreamedChatMessageFromJSON,
+  StreamedMessageError,
+  StreamedMessageErrorFromJSON,
   StreamedRoomEvent,
   StreamedRoomEventFromJSON,
 } from './models/index';
@@ -129,7 +132,8 @@ export class SseFrameParser {
 /** An event of the stream, with its data as the generated model. */
 export type MeerkatEvent =
   | { name: 'message'; id?: string; data: StreamedChatMessage }
-  | { name: 'room.message'; id?: string; data: StreamedRoomEvent };
+  | { name: 'room.message'; id?: string; data: StreamedRoomEvent }
+  | { name: 'message.error'; id?: string; data: StreamedMessageError };
 
 /**
  * The typed event for `frame`; `undefined` for an event name this SDK does not know (a
@@ -141,6 +145,9 @@ export function toMeerkatEvent(frame: SseFrame): MeerkatEvent | undefined {
   }
   if (frame.event === 'room.message') {
     return { name: 'room.message', id: frame.id, data: StreamedRoomEventFromJSON(JSON.parse(frame.data)) };
+  }
+  if (frame.event === 'message.error') {
+    return { name: 'message.error', id: frame.id, data: StreamedMessageErrorFromJSON(JSON.parse(frame.data)) };
   }
   return undefined;
 }

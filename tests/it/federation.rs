@@ -17,12 +17,13 @@ use tokio_xmpp::Stanza;
 const SECRET_A: &str = "secret-of-a";
 const SECRET_B: &str = "secret-of-b";
 
-/// A port free on 127.0.0.1 now (both servers must know each other's before starting).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// `N` distinct ports free on 127.0.0.1 now (both servers must know each other's before
+/// starting); all are held until all are chosen, so none is handed out twice.
+fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
 }
 
 /// One side's config: its domain, its s2s port, the other side's route, `tls` lines for
@@ -68,7 +69,7 @@ max_retry_delay = 2
 /// Two servers federating; `tls_a` and `tls_b` are each side's TLS lines for `[s2s]`,
 /// made from the data directory's parent (where certificates can be written).
 fn pair(tls_a: impl FnOnce(&Path) -> String, tls_b: impl FnOnce(&Path) -> String) -> (TestServer, TestServer) {
-    let (pa, pb) = (free_port(), free_port());
+    let [pa, pb] = free_ports();
     let a = TestServer::start_with(|data| {
         let tls = tls_a(data.parent().unwrap());
         config(data, "a.test", pa, ("b.test", pb), SECRET_A, &tls)
@@ -473,4 +474,46 @@ async fn a_rest_send_to_a_remote_user_is_delivered_and_both_archives_list_it() {
             ("alice@a.test", "bob@b.test")
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_send_to_a_server_out_of_reach_comes_back_on_the_event_stream_and_a_refused_domain_is_403() {
+    use crate::common::sse::EventStream;
+    use meerkat_client_api::models::NewMessage;
+    use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
+    let [port, closed] = free_ports();
+    let server = TestServer::start_with(|data| {
+        let tls = "use_starttls = \"required\"\nhost_policy = [{host = \"spam.example\", policy = \"deny\"}]\n";
+        config(data, "a.test", port, ("gone.test", closed), SECRET_A, tls)
+    });
+    assert!(server.cli(&["register", "alice@a.test", "secret"]).status.success());
+    let alice = server.client_as("alice@a.test", "secret");
+    let mut events = EventStream::open(&server, "alice@a.test").await;
+
+    let id = match alice
+        .send_message(NewMessage::new("rita@gone.test".into(), "anyone?".into()), None)
+        .await
+        .unwrap()
+    {
+        SendMessageResponse::MessageSent(m) => m.id,
+        other => panic!("{other:?}"),
+    };
+    let error = loop {
+        let event = events.next().await;
+        if event.name == "message.error" {
+            break event;
+        }
+    };
+    assert_eq!(error.id, None, "not replayable: no id");
+    assert_eq!(error.data["id"], id);
+    assert_eq!(error.data["to"], "rita@gone.test");
+    assert_eq!(error.data["condition"], "remote-server-not-found");
+
+    assert_eq!(
+        alice
+            .send_message(NewMessage::new("eve@spam.example".into(), "x".into()), None)
+            .await
+            .unwrap(),
+        SendMessageResponse::Forbidden("This server does not federate with spam.example".into())
+    );
 }

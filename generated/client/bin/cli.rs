@@ -746,9 +746,9 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
-                SendMessageResponse::TheUserBlockedTheRecipient
+                SendMessageResponse::Forbidden
                 (body)
-                => "TheUserBlockedTheRecipient\n".to_string()
+                => "Forbidden\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendMessageResponse::PayloadTooLarge

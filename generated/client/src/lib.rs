@@ -319,8 +319,8 @@ pub enum SendMessageResponse {
         >
     }
     ,
-    /// The user blocked the recipient
-    TheUserBlockedTheRecipient
+    /// Forbidden
+    Forbidden
     (String)
     ,
     /// Payload too large

@@ -31,7 +31,7 @@ use crate::core::archive::{mam, Keepers};
 use crate::core::im::roster::{self, SubscriptionAction};
 use crate::core::im::{blocking, carbons, push};
 use crate::core::pep;
-use crate::core::session::Session;
+use crate::core::session::{Session, SessionKind};
 use crate::core::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
 use crate::core::user_data::{private, vcard};
 use crate::core::{Core, Settings};
@@ -293,7 +293,15 @@ async fn deliver_message(
             core.bounce(&to, &stanza, refuse).await;
             return Ok(());
         }
-        MessageType::Error => return Ok(()),
+        MessageType::Error => {
+            // RFC 6121 §8.5.2.1.1 ignores an error to a bare JID, but REST sends go out
+            // from the bare JID: what comes back for one (a remote server out of reach)
+            // goes to the account's event streams, the REST sender's view.
+            for s in sessions.iter().filter(|s| s.kind == SessionKind::EventStream) {
+                s.send(stanza.clone());
+            }
+            return Ok(());
+        }
         _ => {}
     }
     let targets: Vec<&Arc<Session>> = sessions.iter().filter(|s| s.available() && s.priority() >= 0).collect();

@@ -5,7 +5,9 @@
 //! routing like one more resource of the user (it sends no presence): one-to-one chat
 //! messages addressed to the user arrive as `event: message` with the archive item as
 //! data; messages and affiliation changes of the user's rooms as `event: room.message`
-//! with the room event (and its `room` id) as data.
+//! with the room event (and its `room` id) as data; a message of the user's that came
+//! back undelivered (a remote server out of reach, say) as `event: message.error`,
+//! without an id and never replayed.
 //!
 //! Every event's `id:` is the archive id of the item it reports (its XEP-0359 stanza id,
 //! `archive_id` in the data); the events of one room affiliation change that names
@@ -31,6 +33,7 @@ use crate::core::archive::replay::{Missed, Replay};
 use crate::core::archive::{self, ChatItem};
 use crate::core::muc_light::RoomItem;
 use crate::core::session::{Inbox, Session};
+use crate::core::stanza::ns;
 use crate::core::Core;
 use crate::http::{json_error, Body};
 use crate::xml::Element;
@@ -41,6 +44,7 @@ use hyper::body::Frame;
 use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use jid::BareJid;
+use meerkat_client_api as api;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,6 +107,24 @@ fn push_event(out: &mut String, id: i64, event: &str, data: &str) {
     out.push_str(&format!("event: {event}\ndata: {data}\n\n"));
 }
 
+/// A message of the user's that came back as an error (RFC 6120 §8.3): who it was for,
+/// its id, the defined condition and text. `None` for an error without a condition.
+fn message_error(stanza: &Element) -> Option<api::models::StreamedMessageError> {
+    let error = stanza.child("error", ns::CLIENT)?;
+    let condition = error
+        .elements()
+        .find(|c| c.ns == ns::STANZA_ERRORS && c.name != "text")?;
+    let to = jid::Jid::new(stanza.attr("from")?).ok()?.to_bare().to_string();
+    let mut data = api::models::StreamedMessageError::new(
+        stanza.attr("id").unwrap_or_default().to_owned(),
+        to,
+        condition.name.clone(),
+        chrono::Utc::now().timestamp_millis(),
+    );
+    data.text = error.child("text", ns::STANZA_ERRORS).map(|t| t.text());
+    Some(data)
+}
+
 /// What the stream reports of one delivered stanza.
 struct Report {
     /// The archive id its events carry (0: not archived).
@@ -117,6 +139,16 @@ struct Report {
 /// user of a room's affiliation change (sharing the change's id); `None` for anything
 /// else.
 fn report(stanza: &Element, owner: &BareJid) -> Option<Report> {
+    if stanza.name == "message" && stanza.attr("type") == Some("error") {
+        let data = message_error(stanza)?;
+        let mut text = String::new();
+        push_event(&mut text, 0, "message.error", &serde_json::to_string(&data).ok()?);
+        return Some(Report {
+            id: 0,
+            room: None,
+            text,
+        });
+    }
     if let Some(item) = ChatItem::from_delivered(stanza, owner) {
         let id = item.archive_id.parse().unwrap_or(0);
         let mut text = String::new();
@@ -291,11 +323,32 @@ pub(super) async fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::stanza::ns;
 
     fn data_of(event: &str) -> serde_json::Value {
         let line = event.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
         serde_json::from_str(line).unwrap()
+    }
+
+    #[test]
+    fn a_message_that_came_back_is_a_message_error_event_without_an_id() {
+        let owner = BareJid::new("alice@localhost").unwrap();
+        let bounced = crate::xml::parse_element(
+            "<message xmlns='jabber:client' from='rita@remote.example' to='alice@localhost' type='error' id='m7'>\
+             <body>hi</body><error type='wait'>\
+             <remote-server-timeout xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>remote.example could not be reached</text>\
+             </error></message>",
+        )
+        .unwrap();
+        let r = report(&bounced, &owner).unwrap();
+        assert_eq!(r.id, 0);
+        assert!(r.text.starts_with("event: message.error\ndata: {"), "{}", r.text);
+        let data = data_of(&r.text);
+        assert_eq!(data["id"], "m7");
+        assert_eq!(data["to"], "rita@remote.example");
+        assert_eq!(data["condition"], "remote-server-timeout");
+        assert_eq!(data["text"], "remote.example could not be reached");
+        assert!(data["timestamp"].as_i64().unwrap() > 1_700_000_000_000);
     }
 
     #[test]

@@ -57,10 +57,10 @@ pub(super) async fn send(
     match messages::send_chat(core, user, &message.to, message.body).await {
         Ok(id) => Ok(R::MessageSent(api::models::MessageId::new(id))),
         Err(SendError::InvalidRecipient) => Ok(R::BadRequest("Invalid recipient JID".into())),
-        Err(SendError::Blocked) => Ok(R::TheUserBlockedTheRecipient("You have blocked this recipient".into())),
-        Err(SendError::NotFederated(domain)) => Ok(R::TheUserBlockedTheRecipient(format!(
-            "This server does not federate with {domain}"
-        ))),
+        Err(SendError::Blocked) => Ok(R::Forbidden("You have blocked this recipient".into())),
+        Err(SendError::NotFederated(domain)) => {
+            Ok(R::Forbidden(format!("This server does not federate with {domain}")))
+        }
         Err(e) => Err(internal(e)),
     }
 }

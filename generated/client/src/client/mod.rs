@@ -2209,7 +2209,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::TheUserBlockedTheRecipient
+                Ok(SendMessageResponse::Forbidden
                     (body)
                 )
             }

@@ -2015,7 +2015,7 @@ where
                                                     *response.body_mut() = body_from_string(body);
 
                                                 },
-                                                SendMessageResponse::TheUserBlockedTheRecipient
+                                                SendMessageResponse::Forbidden
                                                     (body)
                                                 => {
                                                     *response.status_mut() = StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
