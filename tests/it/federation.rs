@@ -26,9 +26,14 @@ fn free_ports<const N: usize>() -> [u16; N] {
     std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
 }
 
-/// One side's config: its domain, its s2s port, the other side's route, `tls` lines for
-/// `[s2s]`.
+/// One side's config: its domain, its s2s port, the other side's routes (its domain and
+/// its rooms' service), `tls` lines for `[s2s]`.
 fn config(data: &Path, domain: &str, s2s_port: u16, peer: (&str, u16), secret: &str, tls: &str) -> String {
+    let (peer_domain, peer_port) = peer;
+    let routes: Vec<String> = [peer_domain.to_owned(), format!("conference.{peer_domain}")]
+        .iter()
+        .map(|host| format!("{{host = \"{host}\", ip_address = \"127.0.0.1\", port = {peer_port}}}"))
+        .collect();
     format!(
         r#"
 [general]
@@ -58,11 +63,10 @@ max_retry_delay = 2
 {tls}
   [s2s.outgoing]
   connection_timeout = 2000
-  address = [{{host = "{peer_domain}", ip_address = "127.0.0.1", port = {peer_port}}}]
+  address = [{routes}]
 "#,
         data = data.display(),
-        peer_domain = peer.0,
-        peer_port = peer.1,
+        routes = routes.join(", "),
     )
 }
 
@@ -515,5 +519,72 @@ async fn a_rest_send_to_a_server_out_of_reach_comes_back_on_the_event_stream_and
             .await
             .unwrap(),
         SendMessageResponse::Forbidden("This server does not federate with spam.example".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_of_another_server_joins_a_room_here_and_chats_with_its_occupants() {
+    let required = |_: &Path| "use_starttls = \"required\"\n".to_owned();
+    let (a, b) = pair(required, required);
+    let (mut alice, _) = online(&a, "alice@a.test", "pw", Transport::StartTls).await;
+    let (mut bob, _) = online(&b, "bob@b.test", "pw", Transport::StartTls).await;
+    let join = |nick: &str| -> Stanza {
+        let el: Element = format!(
+            "<presence xmlns='jabber:client' to='den@conference.a.test/{nick}'>\
+             <x xmlns='http://jabber.org/protocol/muc'/></presence>"
+        )
+        .parse()
+        .unwrap();
+        Stanza::Presence(el.try_into().unwrap())
+    };
+    let own_presence = |nick: &'static str| move |s: &Stanza| matches!(s, Stanza::Presence(p) if p.from.as_ref().is_some_and(|f| f.to_string() == format!("den@conference.a.test/{nick}")));
+    // Alice creates the room (an instant room, as XEP-0045 §10.1.2 lets an owner ask).
+    alice.send_stanza(join("alice")).await.unwrap();
+    next_stanza(&mut alice, own_presence("alice")).await;
+    let instant: Element = "<iq xmlns='jabber:client' type='set' id='cfg' to='den@conference.a.test'>\
+        <query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>"
+        .parse()
+        .unwrap();
+    alice
+        .send_stanza(Stanza::Iq(instant.try_into().unwrap()))
+        .await
+        .unwrap();
+    let configured = next_stanza(&mut alice, |s| matches!(s, Stanza::Iq(_))).await;
+    assert!(
+        matches!(&configured, Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Result { .. })),
+        "{configured:?}"
+    );
+
+    // Bob, on b.test, joins through his server; alice sees him come in.
+    bob.send_stanza(join("bob")).await.unwrap();
+    let entered = arrives_or_logs(&a, &b, next_stanza(&mut bob, own_presence("bob"))).await;
+    assert!(
+        matches!(&entered, Stanza::Presence(p) if p.type_ == PresenceType::None),
+        "{entered:?}"
+    );
+    next_stanza(&mut alice, own_presence("bob")).await;
+
+    let groupchat = |body: &str| -> Stanza {
+        let el: Element = format!(
+            "<message xmlns='jabber:client' to='den@conference.a.test' type='groupchat'><body>{body}</body></message>"
+        )
+        .parse()
+        .unwrap();
+        Stanza::Message(el.try_into().unwrap())
+    };
+    alice.send_stanza(groupchat("welcome, bob")).await.unwrap();
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("welcome, bob"));
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(
+        m.from.as_ref().map(|f| f.to_string()).as_deref(),
+        Some("den@conference.a.test/alice")
+    );
+    bob.send_stanza(groupchat("thanks")).await.unwrap();
+    let got = next_stanza(&mut alice, |s| body_of(s).as_deref() == Some("thanks")).await;
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(
+        m.from.as_ref().map(|f| f.to_string()).as_deref(),
+        Some("den@conference.a.test/bob")
     );
 }

@@ -502,13 +502,26 @@ impl Muc {
             let from = Jid::from(room_jid.clone());
             async move { core.route(from, reply).await }
         };
-        if !core.accounts.serves(session.domain().as_str()) {
-            return refuse(refusal(
-                ErrorType::Cancel,
-                Condition::NotAllowed,
-                "Only users of this server enter its rooms",
-            ))
-            .await;
+        // Users of other servers enter when this server federates with theirs; rooms are
+        // created only by users of this one.
+        let domain = session.domain().as_str();
+        if !core.accounts.serves(domain) {
+            if !core.s2s().is_some_and(|s| s.allows(domain)) {
+                return refuse(refusal(
+                    ErrorType::Cancel,
+                    Condition::NotAllowed,
+                    "Only users of this server enter its rooms",
+                ))
+                .await;
+            }
+            if !self.rooms().contains_key(room_jid.as_str()) {
+                return refuse(refusal(
+                    ErrorType::Cancel,
+                    Condition::NotAllowed,
+                    "Only users of this server create rooms here",
+                ))
+                .await;
+            }
         }
         let join = protocol::parse_join(&stanza);
         let user = session.to_bare();
