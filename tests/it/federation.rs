@@ -588,3 +588,97 @@ async fn a_user_of_another_server_joins_a_room_here_and_chats_with_its_occupants
         Some("den@conference.a.test/bob")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_stanzas_connection_floods_silent_tls_and_refused_domains_are_cut_off() {
+    let [port, peer] = free_ports();
+    let server = TestServer::start_with(|data| {
+        config(
+            data,
+            "a.test",
+            port,
+            ("b.test", peer),
+            SECRET_A,
+            "use_starttls = \"optional\"\nhost_policy = [{host = \"spam.example\", policy = \"deny\"}]\n",
+        )
+        .replace(
+            "[[listen.s2s]]\nport",
+            "[[listen.s2s]]\nmax_stanza_size = 1024\nmax_connections_per_ip = 3\nnegotiation_timeout = 2\nport",
+        )
+    });
+
+    // A refused domain asking to be authenticated by dialback.
+    let mut raw = Raw::connect(&server).await;
+    raw.send(&header("spam.example", "a.test")).await;
+    raw.until("</stream:features>").await;
+    raw.send("<db:result from='spam.example' to='a.test'>k</db:result>")
+        .await;
+    let read = raw.until("</db:result>").await;
+    assert!(read.contains("type='error'") && read.contains("<forbidden"), "{read}");
+
+    // A stanza larger than max_stanza_size, even before authenticating.
+    let mut raw = Raw::connect(&server).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    raw.send(&format!(
+        "<message to='alice@a.test'><body>{}</body></message>",
+        "x".repeat(2000)
+    ))
+    .await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<policy-violation"),
+        "{}",
+        raw.read
+    );
+
+    // More connections from one address than the listener takes: the extra ones are closed
+    // at once, the others still served.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(Raw::connect(&server).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = Raw::connect(&server).await;
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(5), extra.tcp.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0)) | Ok(Err(_))),
+        "the fourth connection is closed: {closed:?}"
+    );
+    drop(held);
+
+    // A peer that opens a stream and then says nothing is cut off after negotiation_timeout.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut silent = Raw::connect(&server).await;
+    silent.send(&header("b.test", "a.test")).await;
+    let started = std::time::Instant::now();
+    assert!(
+        silent.until("</stream:stream>").await.contains("<connection-timeout"),
+        "{}",
+        silent.read
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "cut off after about 2 s");
+
+    // A peer that starts TLS and never finishes the handshake is dropped too.
+    let mut stalled = Raw::connect(&server).await;
+    stalled.send(&header("b.test", "a.test")).await;
+    stalled.until("</stream:features>").await;
+    stalled
+        .send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        .await;
+    stalled.until("<proceed").await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 64];
+        loop {
+            match stalled.tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "a stalled TLS handshake ends with the negotiation deadline"
+    );
+}

@@ -282,10 +282,14 @@ impl Incoming<'_> {
             return Err(failure("policy-violation", "STARTTLS is not offered here"));
         };
         self.send(wire, &format!("<proceed xmlns='{}'/>", ns::TLS)).await?;
-        wire.accept_tls(tls)
-            .await
-            .map_err(|e| failure("undefined-condition", e))?;
-        Ok(())
+        // Within the negotiation deadline too: a handshake that stalls ends with it.
+        match tokio::time::timeout_at(self.deadline, wire.accept_tls(tls)).await {
+            Ok(result) => result.map_err(|e| failure("undefined-condition", e)),
+            Err(_) => Err(failure(
+                "connection-timeout",
+                "the TLS handshake did not finish in time",
+            )),
+        }
     }
 
     /// SASL EXTERNAL (XEP-0178 §3): succeeds when the certificate verifies for the
