@@ -14,6 +14,7 @@ mod cli;
 mod cluster;
 mod component;
 mod contacts_rest;
+mod federation_peers;
 mod hostile_load;
 mod http_compression;
 mod http_upload;

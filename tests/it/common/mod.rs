@@ -3,9 +3,11 @@
 
 pub mod nats;
 pub mod node_client;
+pub mod peers;
 pub mod postgres;
 pub mod slix;
 pub mod sse;
+pub mod test_ca;
 pub mod xmpp;
 pub mod xmpp_client;
 
