@@ -85,9 +85,10 @@ integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_
 #
 # Left out of the PostgreSQL pass: the suites whose servers never read
 # MEERKAT_TEST_STORAGE (tests/it/common/mod.rs, on_chosen_storage), so they would only
-# run the same again: cluster (its nodes name their PostgreSQL and nats-server) and
-# postgres_storage (each test starts its own PostgreSQL).
-STORAGE_SKIPS := --skip cluster:: --skip postgres_storage::
+# run the same again: cluster (its nodes name their PostgreSQL and nats-server),
+# postgres_storage (each test starts its own PostgreSQL) and federation_peers (Prosody
+# and ejabberd alone, no meerkat).
+STORAGE_SKIPS := --skip cluster:: --skip postgres_storage:: --skip federation_peers::
 
 # The suites that run against a cluster (tests/it/common/mod.rs, MEERKAT_TEST_CLUSTER). Left
 # out: what is per node by design (BOSH sessions and stream resumption need the node that

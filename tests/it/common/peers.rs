@@ -698,6 +698,9 @@ storage = "internal"
 
 s2s_require_encryption = true
 s2s_secure_auth = {secure_auth}
+-- A link not up (connected and authenticated) in this many seconds is dropped and its
+-- stanzas bounced: 90 by default, longer than a test waits.
+s2s_timeout = 20
 {ssl}
 
 modules_enabled = {{
