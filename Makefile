@@ -36,7 +36,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration services contract tools java generate sdk sdk-test check-generated \
+.PHONY: help run build test unit integration services interop-deps contract tools java generate sdk sdk-test check-generated \
         check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
@@ -55,6 +55,7 @@ help:
 	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
 	@echo "make services           install PostgreSQL and nats-server (the storage and cluster tests start their own)"
+	@echo "make interop-deps       install Prosody and ejabberd (the federation tests start their own)"
 	@echo "make fmt                format the hand-written crates (never generated/)"
 	@echo "make lint               module cycles and layers, rustfmt --check, clippy -D warnings, rustdoc -D warnings, lint-spec"
 	@echo "make lint-spec          Redocly's recommended rules on api/*.yaml, warnings as errors"
@@ -72,7 +73,7 @@ unit: services
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: services $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test it
 	@# The same suites with the server on a private PostgreSQL (tests/it/common/postgres.rs).
 	MEERKAT_TEST_STORAGE=postgres $(CARGO) test --test it -- $(STORAGE_SKIPS)
@@ -84,9 +85,10 @@ integration: services $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_
 #
 # Left out of the PostgreSQL pass: the suites whose servers never read
 # MEERKAT_TEST_STORAGE (tests/it/common/mod.rs, on_chosen_storage), so they would only
-# run the same again: cluster (its nodes name their PostgreSQL and nats-server) and
-# postgres_storage (each test starts its own PostgreSQL).
-STORAGE_SKIPS := --skip cluster:: --skip postgres_storage::
+# run the same again: cluster (its nodes name their PostgreSQL and nats-server),
+# postgres_storage (each test starts its own PostgreSQL) and federation_peers (Prosody
+# and ejabberd alone, no meerkat).
+STORAGE_SKIPS := --skip cluster:: --skip postgres_storage:: --skip federation_peers::
 
 # The suites that run against a cluster (tests/it/common/mod.rs, MEERKAT_TEST_CLUSTER). Left
 # out: what is per node by design (BOSH sessions and stream resumption need the node that
@@ -193,6 +195,39 @@ services:
 	  echo "installing PostgreSQL and nats-server (needed by the storage and cluster tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql nats-server >/dev/null; \
 	fi
+
+# Prosody and ejabberd from Debian, when missing: the federation tests start private
+# instances of them (tests/it/common/peers.rs, tests/interop/README.md). Installed without
+# starting their system services (a policy-rc.d that denies them for the install, unless
+# the machine has one), and a system service running after all is stopped: the tests
+# never use it, and it would hold the default ports 5222, 5269 and 5280. By its pid when
+# `service` leaves it running: Debian 12's init script for Prosody looks for a lua5.2
+# process, and Prosody runs on lua5.4.
+INTEROP_PACKAGES := prosody lua-sec ejabberd
+interop-deps:
+	@missing=; for p in $(INTEROP_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (needed by the federation tests), without starting their services"; \
+	  policy=; \
+	  if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1; \
+	  fi; \
+	  rc=0; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || rc=$$?; \
+	  [ -z "$$policy" ] || rm -f /usr/sbin/policy-rc.d; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	fi; \
+	for service in prosody:/run/prosody/prosody.pid ejabberd:/run/ejabberd/ejabberd.pid; do \
+	  name=$${service%%:*}; pid=$$(cat "$${service#*:}" 2>/dev/null); \
+	  if [ -n "$$pid" ] && kill -0 "$$pid" 2>/dev/null; then \
+	    echo "stopping the system's $$name service (the tests start their own)"; \
+	    service "$$name" stop >/dev/null 2>&1 || true; \
+	    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$$pid" 2>/dev/null || break; sleep 0.5; done; \
+	    ! kill -0 "$$pid" 2>/dev/null || kill "$$pid"; \
+	  fi; \
+	done
 
 $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)

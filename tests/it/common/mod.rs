@@ -3,6 +3,7 @@
 
 pub mod nats;
 pub mod node_client;
+pub mod peers;
 pub mod postgres;
 pub mod slix;
 pub mod sse;
