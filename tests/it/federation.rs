@@ -14,21 +14,18 @@ use tokio_xmpp::minidom::Element;
 use tokio_xmpp::parsers::presence::{Presence, Type as PresenceType};
 use tokio_xmpp::Stanza;
 
-const SECRET_A: &str = "secret-of-a";
+pub(crate) const SECRET_A: &str = "secret-of-a";
 const SECRET_B: &str = "secret-of-b";
 
-/// `N` distinct ports free on 127.0.0.1 now (both servers must know each other's before
-/// starting); all are held until all are chosen, so none is handed out twice.
+/// `N` ports free on 127.0.0.1 now, none handed out before in this process (both
+/// servers must know each other's before starting).
 fn free_ports<const N: usize>() -> [u16; N] {
-    let held: Vec<std::net::TcpListener> = (0..N)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
-        .collect();
-    std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
+    std::array::from_fn(|_| crate::common::peers::free_port())
 }
 
 /// One side's config: its domain, its s2s port, the other side's routes (its domain and
 /// its rooms' service), `tls` lines for `[s2s]`.
-fn config(data: &Path, domain: &str, s2s_port: u16, peer: (&str, u16), secret: &str, tls: &str) -> String {
+pub(crate) fn config(data: &Path, domain: &str, s2s_port: u16, peer: (&str, u16), secret: &str, tls: &str) -> String {
     let (peer_domain, peer_port) = peer;
     let routes: Vec<String> = [peer_domain.to_owned(), format!("conference.{peer_domain}")]
         .iter()
@@ -90,7 +87,7 @@ fn pair(tls_a: impl FnOnce(&Path) -> String, tls_b: impl FnOnce(&Path) -> String
 }
 
 /// TLS lines giving a server `cert` and trusting `ca` (written next to its data).
-fn certified(dir: &Path, ca: &Path, cert: &ServerCert, mode: &str) -> String {
+pub(crate) fn certified(dir: &Path, ca: &Path, cert: &ServerCert, mode: &str) -> String {
     let (crt, key) = cert.write(dir, "s2s").expect("write the certificate");
     format!(
         "use_starttls = \"{mode}\"\ncertfile = \"{}\"\nkeyfile = \"{}\"\ncacertfile = \"{}\"\n",
@@ -100,14 +97,14 @@ fn certified(dir: &Path, ca: &Path, cert: &ServerCert, mode: &str) -> String {
     )
 }
 
-fn chat(to: &str, body: &str) -> Stanza {
+pub(crate) fn chat(to: &str, body: &str) -> Stanza {
     let el: Element = format!("<message xmlns='jabber:client' to='{to}' type='chat'><body>{body}</body></message>")
         .parse()
         .expect("message XML");
     Stanza::Message(el.try_into().expect("a message"))
 }
 
-fn body_of(s: &Stanza) -> Option<String> {
+pub(crate) fn body_of(s: &Stanza) -> Option<String> {
     match s {
         Stanza::Message(m) => m.bodies.values().next().cloned(),
         _ => None,
@@ -115,7 +112,7 @@ fn body_of(s: &Stanza) -> Option<String> {
 }
 
 /// A client that sent initial presence, so that messages to its bare JID reach it.
-async fn available(server: &TestServer, jid: &str) -> (Client, Jid) {
+pub(crate) async fn available(server: &TestServer, jid: &str) -> (Client, Jid) {
     let (mut c, bound) = online(server, jid, "pw", Transport::StartTls).await;
     c.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
     (c, bound)

@@ -15,6 +15,7 @@ mod cluster;
 mod component;
 mod contacts_rest;
 mod federation;
+mod federation_interop;
 mod federation_peers;
 mod hostile_load;
 mod http_compression;
