@@ -679,3 +679,47 @@ async fn oversized_stanzas_connection_floods_silent_tls_and_refused_domains_are_
         "a stalled TLS handshake ends with the negotiation deadline"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_node_of_a_cluster_sends_to_another_server_and_any_node_verifies_its_dialback_keys() {
+    use crate::common::nats::PrivateNats;
+    let pg_url = crate::common::postgres::shared()
+        .fresh_database()
+        .expect("a test database");
+    let nats = PrivateNats::start();
+    let [p0, p1, pb] = free_ports();
+    // Two nodes of a.test, each with its own s2s port; b.test knows only node0's, so its
+    // dialback callbacks for keys node1 made reach node0, and what it sends to alice
+    // arrives there.
+    let node = |i: usize, port: u16| {
+        let (pg_url, nats_url) = (pg_url.clone(), nats.url());
+        TestServer::start_with(move |data| {
+            let cluster = format!(
+                "\n[storage.postgres]\nurl = \"{pg_url}\"\npool_size = 4\nnode_id = {i}\n\n\
+                 [cluster]\nnats_url = \"{nats_url}\"\nnode = \"node{i}\"\nheartbeat_ms = 100\npeer_timeout_ms = 1000\n"
+            );
+            config(data, "a.test", port, ("b.test", pb), SECRET_A, "use_starttls = \"required\"\n")
+                .replacen("[general]\n", "[general]\nstorage = \"postgres\"\n", 1)
+                + &cluster
+        })
+    };
+    let node0 = node(0, p0);
+    let node1 = node(1, p1);
+    let b = TestServer::start_with(|data| {
+        config(data, "b.test", pb, ("a.test", p0), SECRET_B, "use_starttls = \"required\"\n")
+    });
+    assert!(node0.cli(&["register", "alice@a.test", "pw"]).status.success());
+    assert!(b.cli(&["register", "bob@b.test", "pw"]).status.success());
+    // The nodes hear each other's heartbeats every 100 ms.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let (mut alice, alice_jid) = available(&node1, "alice@a.test").await;
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+    alice.send_stanza(chat("bob@b.test", "from node1")).await.unwrap();
+    let got = arrives_or_logs(&node1, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("from node1"));
+    bob.send_stanza(chat(&alice_jid.to_string(), "back through node0")).await.unwrap();
+    let got = arrives_or_logs(&node0, &b, next_stanza(&mut alice, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("back through node0"));
+    drop(nats);
+}
