@@ -698,15 +698,29 @@ async fn any_node_of_a_cluster_sends_to_another_server_and_any_node_verifies_its
                 "\n[storage.postgres]\nurl = \"{pg_url}\"\npool_size = 4\nnode_id = {i}\n\n\
                  [cluster]\nnats_url = \"{nats_url}\"\nnode = \"node{i}\"\nheartbeat_ms = 100\npeer_timeout_ms = 1000\n"
             );
-            config(data, "a.test", port, ("b.test", pb), SECRET_A, "use_starttls = \"required\"\n")
-                .replacen("[general]\n", "[general]\nstorage = \"postgres\"\n", 1)
+            config(
+                data,
+                "a.test",
+                port,
+                ("b.test", pb),
+                SECRET_A,
+                "use_starttls = \"required\"\n",
+            )
+            .replacen("[general]\n", "[general]\nstorage = \"postgres\"\n", 1)
                 + &cluster
         })
     };
     let node0 = node(0, p0);
     let node1 = node(1, p1);
     let b = TestServer::start_with(|data| {
-        config(data, "b.test", pb, ("a.test", p0), SECRET_B, "use_starttls = \"required\"\n")
+        config(
+            data,
+            "b.test",
+            pb,
+            ("a.test", p0),
+            SECRET_B,
+            "use_starttls = \"required\"\n",
+        )
     });
     assert!(node0.cli(&["register", "alice@a.test", "pw"]).status.success());
     assert!(b.cli(&["register", "bob@b.test", "pw"]).status.success());
@@ -718,8 +732,159 @@ async fn any_node_of_a_cluster_sends_to_another_server_and_any_node_verifies_its
     alice.send_stanza(chat("bob@b.test", "from node1")).await.unwrap();
     let got = arrives_or_logs(&node1, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
     assert_eq!(body_of(&got).as_deref(), Some("from node1"));
-    bob.send_stanza(chat(&alice_jid.to_string(), "back through node0")).await.unwrap();
+    bob.send_stanza(chat(&alice_jid.to_string(), "back through node0"))
+        .await
+        .unwrap();
     let got = arrives_or_logs(&node0, &b, next_stanza(&mut alice, |s| body_of(s).is_some())).await;
     assert_eq!(body_of(&got).as_deref(), Some("back through node0"));
     drop(nats);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_senders_get_offline_storage_and_blocking_and_iqs_to_the_other_server_are_answered() {
+    let (a, b) = plain_pair();
+    let (mut alice, _) = available(&a, "alice@a.test").await;
+
+    // Bob is offline: his server holds alice's message until he logs in.
+    alice
+        .send_stanza(chat("bob@b.test", "while you were away"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("while you were away"));
+
+    // A ping and a disco#info query to the other server itself are answered by it.
+    for (id, payload) in [
+        ("p1", "<ping xmlns='urn:xmpp:ping'/>"),
+        ("d1", "<query xmlns='http://jabber.org/protocol/disco#info'/>"),
+    ] {
+        let iq: Element = format!("<iq xmlns='jabber:client' type='get' id='{id}' to='b.test'>{payload}</iq>")
+            .parse()
+            .unwrap();
+        alice.send_stanza(Stanza::Iq(iq.try_into().unwrap())).await.unwrap();
+        let answer = arrives_or_logs(
+            &a,
+            &b,
+            next_stanza(&mut alice, |s| matches!(s, Stanza::Iq(iq) if iq.id() == id)),
+        )
+        .await;
+        assert!(
+            matches!(&answer, Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Result { from: Some(f), .. }) if f.to_string() == "b.test"),
+            "{answer:?}"
+        );
+    }
+
+    // Bob blocks alice: her next message is refused by his server.
+    let block: Element = "<iq xmlns='jabber:client' type='set' id='b1'><block xmlns='urn:xmpp:blocking'>\
+                          <item jid='alice@a.test'/></block></iq>"
+        .parse()
+        .unwrap();
+    bob.send_stanza(Stanza::Iq(block.try_into().unwrap())).await.unwrap();
+    next_stanza(&mut bob, |s| matches!(s, Stanza::Iq(iq) if iq.id() == "b1")).await;
+    alice.send_stanza(chat("bob@b.test", "let me in")).await.unwrap();
+    let refused = arrives_or_logs(
+        &a,
+        &b,
+        next_stanza(
+            &mut alice,
+            |s| matches!(s, Stanza::Message(m) if m.type_ == tokio_xmpp::parsers::message::MessageType::Error),
+        ),
+    )
+    .await;
+    let Stanza::Message(m) = refused else { unreachable!() };
+    let error = m.payloads.iter().find(|p| p.name() == "error").expect("an error");
+    assert!(error.children().any(|c| c.name() == "service-unavailable"), "{error:?}");
+    assert!(
+        !crate::common::xmpp::arrives(&mut bob, Duration::from_millis(500), |s| body_of(s).is_some()).await,
+        "bob gets nothing from alice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_server_that_accepts_and_never_answers_slows_nobody_else() {
+    // hang.test's "server" accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let keep = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let [pa, pb] = free_ports();
+    let a = TestServer::start_with(|data| {
+        config(
+            data,
+            "a.test",
+            pa,
+            ("b.test", pb),
+            SECRET_A,
+            "use_starttls = \"optional\"\n",
+        )
+        .replace(
+            "  address = [",
+            &format!("  address = [{{host = \"hang.test\", ip_address = \"127.0.0.1\", port = {silent_port}}}, "),
+        )
+    });
+    let b = TestServer::start_with(|data| {
+        config(
+            data,
+            "b.test",
+            pb,
+            ("a.test", pa),
+            SECRET_B,
+            "use_starttls = \"optional\"\n",
+        )
+    });
+    assert!(a.cli(&["register", "alice@a.test", "pw"]).status.success());
+    assert!(b.cli(&["register", "bob@b.test", "pw"]).status.success());
+    let (mut alice, _) = available(&a, "alice@a.test").await;
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+    for i in 0..20 {
+        alice
+            .send_stanza(chat("rita@hang.test", &format!("stuck {i}")))
+            .await
+            .unwrap();
+    }
+    let started = std::time::Instant::now();
+    alice.send_stanza(chat("bob@b.test", "through")).await.unwrap();
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut bob, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("through"));
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    // Nothing came back for the stuck ones yet: they wait for the stream to hang.test.
+    assert!(
+        !crate::common::xmpp::arrives(
+            &mut alice,
+            Duration::from_millis(300),
+            |s| matches!(s, Stanza::Message(m) if m.type_ == tokio_xmpp::parsers::message::MessageType::Error)
+        )
+        .await
+    );
+    keep.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_reach_each_other_over_tls_from_the_first_byte() {
+    let [pa, pb] = free_ports();
+    let direct = |data: &Path, domain: &str, port: u16, peer: (&str, u16), secret: &str| {
+        config(data, domain, port, peer, secret, "use_starttls = \"required\"\n")
+            .replace("[[listen.s2s]]\n", "[[listen.s2s]]\ntls.mode = \"tls\"\n")
+            .replace(
+                "ip_address = \"127.0.0.1\", port",
+                "ip_address = \"127.0.0.1\", tls = true, port",
+            )
+    };
+    let a = TestServer::start_with(|data| direct(data, "a.test", pa, ("b.test", pb), SECRET_A));
+    let b = TestServer::start_with(|data| direct(data, "b.test", pb, ("a.test", pa), SECRET_B));
+    for (s, user) in [(&a, "alice@a.test"), (&b, "bob@b.test")] {
+        assert!(s.cli(&["register", user, "pw"]).status.success());
+    }
+    assert!(
+        a.log().contains("kind=s2s") && a.log().contains("tls=tls"),
+        "{}",
+        a.log()
+    );
+    chat_both_ways(&a, &b).await;
 }
