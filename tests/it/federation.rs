@@ -584,6 +584,34 @@ async fn a_user_of_another_server_joins_a_room_here_and_chats_with_its_occupants
         m.from.as_ref().map(|f| f.to_string()).as_deref(),
         Some("den@conference.a.test/bob")
     );
+
+    // A mediated invitation (XEP-0045 §7.8.2) to another user of b.test goes through the
+    // room to that user's server.
+    assert!(b.cli(&["register", "carol@b.test", "pw"]).status.success());
+    let (mut carol, _) = available(&b, "carol@b.test").await;
+    let invite: Element = "<message xmlns='jabber:client' to='den@conference.a.test'>\
+        <x xmlns='http://jabber.org/protocol/muc#user'><invite to='carol@b.test'/></x></message>"
+        .parse()
+        .unwrap();
+    alice
+        .send_stanza(Stanza::Message(invite.try_into().unwrap()))
+        .await
+        .unwrap();
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut carol, |s| matches!(s, Stanza::Message(_)))).await;
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(
+        m.from.as_ref().map(|f| f.to_string()).as_deref(),
+        Some("den@conference.a.test")
+    );
+    let x = m
+        .payloads
+        .iter()
+        .find(|p| p.is("x", "http://jabber.org/protocol/muc#user"))
+        .expect("the invitation");
+    let from = x
+        .get_child("invite", "http://jabber.org/protocol/muc#user")
+        .and_then(|i| i.attr("from"));
+    assert!(from.is_some_and(|f| f.starts_with("alice@a.test")), "{x:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -887,4 +915,106 @@ async fn servers_reach_each_other_over_tls_from_the_first_byte() {
         a.log()
     );
     chat_both_ways(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_writes_in_it() {
+    use meerkat_client_api::models::{NewRoom, RoomInvite, RoomMessage};
+    use meerkat_client_api::{
+        ApiNoContext as _, CreateRoomResponse, GetRoomMessagesResponse, InviteToRoomResponse, SendRoomMessageResponse,
+    };
+    let [pa, pb] = free_ports();
+    // MUC Light's service domain needs a route too.
+    let a = TestServer::start_with(|data| {
+        config(
+            data,
+            "a.test",
+            pa,
+            ("b.test", pb),
+            SECRET_A,
+            "use_starttls = \"required\"\n",
+        )
+    });
+    let b = TestServer::start_with(|data| {
+        config(
+            data,
+            "b.test",
+            pb,
+            ("a.test", pa),
+            SECRET_B,
+            "use_starttls = \"required\"\n",
+        )
+        .replace(
+            "  address = [",
+            &format!("  address = [{{host = \"muclight.a.test\", ip_address = \"127.0.0.1\", port = {pa}}}, "),
+        )
+    });
+    assert!(a.cli(&["register", "alice@a.test", "pw"]).status.success());
+    assert!(b.cli(&["register", "bob@b.test", "pw"]).status.success());
+    let alice = a.client_as("alice@a.test", "pw");
+    let (mut bob, _) = available(&b, "bob@b.test").await;
+
+    let id = match alice
+        .create_room(NewRoom::new("Burrow".into(), "Across servers".into()), None)
+        .await
+        .unwrap()
+    {
+        CreateRoomResponse::RoomCreated(r) => r.id,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        alice
+            .invite_to_room(id.clone(), RoomInvite::new("bob@b.test".into()))
+            .await
+            .unwrap(),
+        InviteToRoomResponse::UserInvited
+    );
+    let room = format!("{id}@muclight.a.test");
+    let mut m = RoomMessage::new();
+    m.body = Some("hello, bob".into());
+    assert!(matches!(
+        alice.send_room_message(id.clone(), m, None).await.unwrap(),
+        SendRoomMessageResponse::MessageSent(_)
+    ));
+    let got = arrives_or_logs(
+        &a,
+        &b,
+        next_stanza(&mut bob, |s| body_of(s).as_deref() == Some("hello, bob")),
+    )
+    .await;
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(
+        m.from.as_ref().map(|f| f.to_string()),
+        Some(format!("{room}/alice@a.test"))
+    );
+
+    let reply: Element =
+        format!("<message xmlns='jabber:client' to='{room}' type='groupchat' id='r1'><body>hi from b</body></message>")
+            .parse()
+            .unwrap();
+    bob.send_stanza(Stanza::Message(reply.try_into().unwrap()))
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let events = match alice
+            .get_room_messages(id.clone(), None, None, None, None)
+            .await
+            .unwrap()
+        {
+            GetRoomMessagesResponse::ArchivedRoomEvents(e) => e,
+            other => panic!("{other:?}"),
+        };
+        if events
+            .iter()
+            .any(|e| e.from == "bob@b.test" && e.body.as_deref() == Some("hi from b"))
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "bob's message is not in the room: {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

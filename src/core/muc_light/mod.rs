@@ -289,11 +289,18 @@ async fn send_to_each(core: &Core, from: &Jid, stanza: &Element, to: &[String]) 
     Ok(())
 }
 
-/// Checks users about to join: they must be accounts here, and below their room limit.
+/// Checks users about to join: accounts here, or users of servers this one federates
+/// with (whether they exist only their server knows), below their room limit.
 async fn check_newcomers(core: &Core, muc: &MucLight, users: &[String]) -> Result<(), RoomError> {
     for user in users {
         let jid = crate::core::jid::parse_bare(user).map_err(|_| Refusal::NoSuchUser(user.clone()))?;
-        if !core.accounts.serves(jid.domain().as_str()) || !core.accounts.exists(&jid).await? {
+        let domain = jid.domain().as_str();
+        let known = if core.accounts.serves(domain) {
+            core.accounts.exists(&jid).await?
+        } else {
+            jid.node().is_some() && core.s2s().is_some_and(|s| s.allows(domain))
+        };
+        if !known {
             return Err(Refusal::NoSuchUser(user.clone()).into());
         }
         if core.stores.rooms.count_rooms_of(user).await? >= muc.rules.rooms_per_user {

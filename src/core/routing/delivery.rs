@@ -270,10 +270,12 @@ async fn deliver_message(
     }
 
     // Group chat reaches users from the rooms of a component service (MUC Light sends
-    // each occupant's copy to the bare JID); from anyone else it is refused.
+    // each occupant's copy to the bare JID), here or, with federation, on another server;
+    // from anyone else it is refused.
+    let from_domain = from.domain().as_str();
     let from_room = kind == MessageType::Groupchat
-        && core.router.serves(from.domain().as_str())
-        && !core.accounts.serves(from.domain().as_str());
+        && !core.accounts.serves(from_domain)
+        && (core.router.serves(from_domain) || core.s2s().is_some());
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             carbons::copy_received(&bare, &sessions, &[s.id], &stanza);

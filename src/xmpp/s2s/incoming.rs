@@ -317,7 +317,8 @@ impl Incoming<'_> {
         match asked.filter(|_| ok) {
             Some(domain) => {
                 self.send(wire, &format!("<success xmlns='{}'/>", ns::SASL)).await?;
-                self.authenticated(domain);
+                let local = self.local.clone();
+                self.authenticated(domain, local);
                 Ok(true)
             }
             None => {
@@ -331,14 +332,15 @@ impl Incoming<'_> {
         self.door.core.s2s().is_some_and(|s| s.allows(remote))
     }
 
-    fn authenticated(&mut self, remote: String) {
-        tracing::debug!(remote = %remote, local = %self.local, "s2s domain authenticated");
+    /// The pair (`remote`, `local`) may now send on this stream.
+    fn authenticated(&mut self, remote: String, local: String) {
+        tracing::debug!(remote = %remote, local = %local, "s2s domain authenticated");
         if !self.pairs.iter().any(|(r, _)| *r == remote) {
             if let Some(s2s) = self.door.core.s2s() {
                 self.counted.push(s2s.incoming_stream(&remote));
             }
         }
-        self.pairs.insert((remote, self.local.clone()));
+        self.pairs.insert((remote, local));
     }
 
     /// `<db:result>KEY</db:result>`: the peer asks to be authenticated for a pair.
@@ -392,9 +394,7 @@ impl Incoming<'_> {
         )
         .await?;
         if valid {
-            let saved = std::mem::replace(&mut self.local, local);
-            self.authenticated(remote);
-            self.local = saved;
+            self.authenticated(remote, local);
         } else if self.pairs.is_empty() {
             return Err(failure("not-authorized", "the dialback key did not verify"));
         }
