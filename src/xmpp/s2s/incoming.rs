@@ -351,20 +351,14 @@ impl Incoming<'_> {
                 "dialback needs a 'from' and a 'to' domain",
             ));
         };
-        let error = |condition: &str| {
-            let mut e = protocol::result(&local, &remote, None, Some("error"));
-            e.children.push(crate::xml::Node::Element(
-                Element::new("error", ns::CLIENT)
-                    .with_attr("type", "cancel")
-                    .with_child(Element::new(condition, ns::STANZA_ERRORS)),
-            ));
-            e
-        };
         if !self.door.core.federates_for(&local) {
-            return self.send(wire, &dialback_with_error(&error("item-not-found"))).await;
+            let refusal = protocol::result_error(&local, &remote, "item-not-found");
+            return self.send(wire, &refusal).await;
         }
         if !self.allows(&remote) {
-            return self.send(wire, &dialback_with_error(&error("forbidden"))).await;
+            return self
+                .send(wire, &protocol::result_error(&local, &remote, "forbidden"))
+                .await;
         }
         if self.door.tls_required() && !wire.is_secure() {
             return Err(failure("policy-violation", "TLS is required before dialback"));
@@ -381,9 +375,8 @@ impl Incoming<'_> {
                 Ok(valid) => valid,
                 Err(e) => {
                     tracing::info!(%remote, error = %e, "dialback: the authoritative server could not be asked");
-                    return self
-                        .send(wire, &dialback_with_error(&error("remote-connection-failed")))
-                        .await;
+                    let refusal = protocol::result_error(&local, &remote, "remote-connection-failed");
+                    return self.send(wire, &refusal).await;
                 }
             }
         };
@@ -441,20 +434,4 @@ impl Incoming<'_> {
             Err(v) => Err(failure(v.condition(), v.to_string())),
         }
     }
-}
-
-/// A dialback answer with a stanza error inside (XEP-0220 §2.4); the error child is
-/// written in the stream's namespace, as the XEP's examples do.
-fn dialback_with_error(el: &Element) -> String {
-    let mut out = protocol::dialback_xml(&Element {
-        children: Vec::new(),
-        ..el.clone()
-    });
-    let error: Option<&Element> = el.elements().next();
-    if let (Some(e), Some(stripped)) = (error, out.strip_suffix("/>")) {
-        let mut inner = String::new();
-        e.write_to(&mut inner, ns::CLIENT);
-        out = format!("{stripped}>{inner}</db:{}>", el.name);
-    }
-    out
 }

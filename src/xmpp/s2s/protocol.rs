@@ -60,6 +60,18 @@ pub(crate) fn verify(from: &str, to: &str, id: &str, key: Option<&str>, kind: Op
     el
 }
 
+/// A `<db:result type='error'/>` from `from` to `to` with a stanza error `condition`
+/// (XEP-0220 §2.4), written for the wire: the `<error/>` in the stream's namespace, as
+/// the XEP's examples have it.
+pub(crate) fn result_error(from: &str, to: &str, condition: &str) -> String {
+    let open = dialback_xml(&result(from, to, None, Some("error")));
+    let open = open.strip_suffix("/>").unwrap_or(&open);
+    format!(
+        "{open}><error type='cancel'><{condition} xmlns='{}'/></error></db:result>",
+        ns::STANZA_ERRORS
+    )
+}
+
 /// Writes a dialback element with the `db:` prefix the stream header declared, as
 /// servers that match on the prefixed name expect.
 pub(crate) fn dialback_xml(el: &Element) -> String {
@@ -140,6 +152,26 @@ mod tests {
         let user =
             parse_element("<db:result xmlns:db='jabber:server:dialback' from='u@a.example' to='b.example'/>").unwrap();
         assert_eq!(domains(&user), None);
+    }
+
+    #[test]
+    fn a_dialback_error_carries_its_condition_in_a_stanza_error() {
+        assert_eq!(
+            result_error("b.example", "a.example", "item-not-found"),
+            "<db:result from='b.example' to='a.example' type='error'><error type='cancel'>\
+             <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></db:result>"
+        );
+        let parsed = parse_element(&format!(
+            "<stream xmlns='jabber:server' xmlns:db='{DIALBACK_NS}'>{}</stream>",
+            result_error("b.example", "a.example", "forbidden")
+        ))
+        .unwrap();
+        let r = parsed.child("result", DIALBACK_NS).unwrap();
+        assert!(r
+            .child("error", SERVER_NS)
+            .unwrap()
+            .child("forbidden", ns::STANZA_ERRORS)
+            .is_some());
     }
 
     #[test]
