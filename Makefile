@@ -74,7 +74,10 @@ unit: services
 	$(CARGO) test -p meerkat-bench
 
 integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
-	$(CARGO) test --test it
+	$(CARGO) test --test it -- $(PEER_SKIPS)
+	@# Prosody and ejabberd take seconds of CPU to start: their suites run on their own, two
+	@# tests at a time, so that starting them never starves the timing-sensitive tests.
+	$(CARGO) test --test it -- federation_interop:: federation_peers:: --test-threads=2
 	@# The same suites with the server on a private PostgreSQL (tests/it/common/postgres.rs).
 	MEERKAT_TEST_STORAGE=postgres $(CARGO) test --test it -- $(STORAGE_SKIPS)
 	@# The acceptance suites against three nodes of a cluster, each request to the next node.
@@ -87,8 +90,10 @@ integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_
 # MEERKAT_TEST_STORAGE (tests/it/common/mod.rs, on_chosen_storage), so they would only
 # run the same again: cluster (its nodes name their PostgreSQL and nats-server),
 # postgres_storage (each test starts its own PostgreSQL) and federation_peers (Prosody
-# and ejabberd alone, no meerkat).
-STORAGE_SKIPS := --skip cluster:: --skip postgres_storage:: --skip federation_peers::
+# and ejabberd alone, no meerkat). Nor federation_interop: its meerkat is the one of the
+# federation suite, which runs on PostgreSQL here, and its peers are heavy to start.
+PEER_SKIPS := --skip federation_interop:: --skip federation_peers::
+STORAGE_SKIPS := --skip cluster:: --skip postgres_storage:: $(PEER_SKIPS)
 
 # The suites that run against a cluster (tests/it/common/mod.rs, MEERKAT_TEST_CLUSTER). Left
 # out: what is per node by design (BOSH sessions and stream resumption need the node that

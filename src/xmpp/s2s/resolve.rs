@@ -148,11 +148,14 @@ impl Resolver {
     pub fn new(settings: DnsSettings, routes: Vec<(String, StaticRoute)>) -> Result<Self, ResolveError> {
         let name_servers = match &settings.nameservers {
             Some(addrs) => addrs.iter().map(|addr| name_server(*addr)).collect(),
-            None => {
-                let (system, _) = hickory_resolver::system_conf::read_system_conf()
-                    .map_err(|e| ResolveError::Other(format!("reading the system's DNS configuration: {e}")))?;
-                system.name_servers().to_vec()
-            }
+            None => match hickory_resolver::system_conf::read_system_conf() {
+                Ok((system, _)) => system.name_servers().to_vec(),
+                // Static routes still work; every other domain is not found.
+                Err(e) => {
+                    tracing::warn!(error = %e, "no system DNS configuration: only [s2s.outgoing] address routes will be reached");
+                    Vec::new()
+                }
+            },
         };
         // No search domains: every name asked is absolute.
         let config = ResolverConfig::from_parts(None, Vec::new(), name_servers);
