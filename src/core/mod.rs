@@ -326,6 +326,14 @@ impl Core {
         }
     }
 
+    /// Waits until what other nodes of a cluster sent here before now has been delivered
+    /// (see [`cluster::Cluster::caught_up`]); at once without a cluster.
+    pub(crate) async fn catch_up(&self) {
+        if let Some(c) = self.cluster.get() {
+            c.caught_up().await;
+        }
+    }
+
     /// The node hosting `entity` of a partitioned service (a room), when that is another
     /// node of a cluster.
     pub(crate) fn host_of(&self, entity: &BareJid) -> Option<(&Arc<cluster::Cluster>, String)> {

@@ -37,6 +37,20 @@ impl Cluster {
         if self.flushed_upto.load(Ordering::Acquire) >= self.link.published.load(Ordering::Acquire) {
             return;
         }
+        self.marker_round_trip().await;
+    }
+
+    /// Waits (at most [`FLUSH_WAIT`]) until this node has taken everything the NATS server
+    /// held for it: the marker it sends itself comes back after what other nodes had
+    /// handed the server before, and the receive loop delivers in that order. A REST send
+    /// about to deliver to a session of this node calls it first: the same sender's
+    /// previous message, acknowledged by another node once it reached the server, is
+    /// then delivered here before this one, not overtaken by it.
+    pub(crate) async fn caught_up(&self) {
+        self.marker_round_trip().await;
+    }
+
+    async fn marker_round_trip(&self) {
         let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
         let mut came_back = self.markers.subscribe();
         self.link.to_node(&self.me, &Wire::Marker { n });

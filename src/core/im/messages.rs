@@ -55,6 +55,16 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
     if !served && core.s2s().is_some_and(|s| !s.allows(domain)) {
         return Err(SendError::NotFederated(domain.to_owned()));
     }
+    if core
+        .sessions
+        .sessions_of(&to.to_bare())
+        .iter()
+        .any(|s| s.remote_node().is_none())
+    {
+        // Delivered here: what the sender sent through other nodes just before is
+        // delivered first (a no-op without a cluster).
+        core.catch_up().await;
+    }
     if served || core.s2s().is_some() {
         // To another server: archived for the sender, then queued for it; a failure
         // comes back later as an error message to the sender.
