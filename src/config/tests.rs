@@ -526,3 +526,94 @@ fn idempotency_keys_are_kept_at_least_a_day_under_a_per_user_cap() {
     let none = Config::parse("[general]\nidempotency_max_keys = 0\n").unwrap_err();
     assert!(none.to_string().contains("general.idempotency_max_keys"), "{none}");
 }
+
+#[test]
+fn federation_is_off_by_default_and_on_with_either_section() {
+    assert!(Config::load(None).unwrap().config.s2s.is_none());
+    assert!(Config::parse("[general]\nhosts = [\"localhost\"]\n")
+        .unwrap()
+        .config
+        .s2s
+        .is_none());
+    let listener = Config::parse("[[listen.s2s]]\nport = 5269\n").unwrap().config;
+    let s = listener.s2s.as_ref().expect("a listener turns federation on");
+    assert_eq!(s.use_starttls, UseStarttls::Required, "a new config requires TLS");
+    assert_eq!(s.default_policy, PolicyValue::Allow);
+    assert_eq!((s.outgoing.port, s.outgoing.connection_timeout), (5269, 10_000));
+    assert_eq!((s.dns.timeout, s.dns.retries, s.max_retry_delay), (10, 2, 300));
+    let l = &listener.listen.s2s[0];
+    assert_eq!(
+        (l.tls.mode, l.max_stanza_size, l.max_connections_per_ip),
+        (S2sTlsMode::Starttls, 65536, 20)
+    );
+    assert!(Config::parse("[s2s]\n").unwrap().config.s2s.is_some());
+}
+
+#[test]
+fn an_s2s_section_reads_mongooseim_keys_into_the_cores_settings() {
+    let c = Config::parse(
+        r#"
+        [s2s]
+        default_policy = "deny"
+        host_policy = [{host = "Good.Example", policy = "allow"}, {host = "bad.example", policy = "deny"}]
+        use_starttls = "required_trusted"
+        shared = "s3cret"
+        max_retry_delay = 60
+          [s2s.outgoing]
+          port = 5270
+          connection_timeout = 2000
+          address = [{host = "partner.example", ip_address = "10.0.0.7", port = 5271, tls = true}]
+          [s2s.dns]
+          timeout = 3
+          retries = 1
+        "#,
+    )
+    .unwrap()
+    .config;
+    let s = c.s2s.as_ref().unwrap();
+    assert_eq!(s.use_starttls, UseStarttls::RequiredTrusted);
+    let a = &s.outgoing.address[0];
+    assert_eq!((a.host.as_str(), a.port, a.tls), ("partner.example", Some(5271), true));
+    let core = c.s2s_settings().unwrap();
+    assert!(core.policy.allows("good.example"), "hosts are prepped");
+    assert!(!core.policy.allows("bad.example") && !core.policy.allows("other.example"));
+    assert_eq!(core.secret, "s3cret");
+    assert_eq!(core.max_retry_delay, Duration::from_secs(60));
+    // DNS with its retries, the connection, then 30 s to negotiate.
+    assert_eq!(
+        core.connect_timeout,
+        Duration::from_secs(3 * 2 + 30) + Duration::from_millis(2000)
+    );
+    assert!(Config::parse("[s2s]\nuse_starttls = \"false\"\n").is_ok());
+}
+
+#[test]
+fn bad_s2s_values_name_their_key() {
+    let key_of = |text: &str| match Config::parse(text) {
+        Err(ConfigError::Invalid { key, .. }) => key,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(key_of("[s2s]\nuse_starttls = \"sometimes\"\n"), "s2s.use_starttls");
+    assert_eq!(key_of("[s2s]\nshared = \"\"\n"), "s2s.shared");
+    assert_eq!(key_of("[s2s]\nmax_queue = 0\n"), "s2s.max_queue");
+    assert_eq!(
+        key_of("[s2s]\nhost_policy = [{host = \"u@example.org\", policy = \"deny\"}]\n"),
+        "s2s.host_policy[0].host"
+    );
+    assert_eq!(
+        key_of("[s2s.outgoing]\naddress = [{host = \"x.example\", ip_address = \"not an ip\"}]\n"),
+        "s2s.outgoing.address[0].ip_address"
+    );
+    assert_eq!(
+        key_of("[[listen.s2s]]\nport = 5269\nmax_stanza_size = 10\n"),
+        "listen.s2s[0].max_stanza_size"
+    );
+    assert_eq!(
+        key_of("[[listen.s2s]]\nport = 5269\nshaper = \"nope\"\n"),
+        "listen.s2s[0].shaper"
+    );
+    // Every node of a cluster must sign dialback keys alike.
+    let clustered = "[general]\nstorage = \"postgres\"\n[cluster]\nnode = \"n1\"\n[s2s]\n";
+    assert_eq!(key_of(clustered), "s2s.shared");
+    assert!(Config::parse(&format!("{clustered}shared = \"x\"\n")).is_ok());
+}
