@@ -22,6 +22,9 @@ fn no_file_means_the_documented_defaults() {
 fn modules_default_to_all_unless_the_file_lists_them() {
     let c = Config::parse("[general]\nhosts = [\"localhost\"]\n").unwrap().config;
     assert!(c.modules.mod_mam.is_some() && c.modules.mod_muc_light.is_some());
+    // Offline storage too, as MongooseIM's default configuration has it.
+    assert!(c.modules.mod_offline.is_some());
+    assert!(Config::load(None).unwrap().config.modules.mod_offline.is_some());
     let c = Config::parse("[modules.mod_roster]\n").unwrap().config;
     assert!(c.modules.mod_mam.is_none() && c.modules.mod_roster.is_some());
 }
