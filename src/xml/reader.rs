@@ -219,6 +219,12 @@ impl TreeBuilder {
             Event::Start(start) => {
                 let ns = unbound_or(ns, default_ns)?;
                 let el = element_from(&start, ns, false, declarations)?;
+                // A new stream starts only on a fresh parser (`XmlReader::restart`, after
+                // TLS or SASL): a header inside the stream is refused at once, not read
+                // as an element that never ends.
+                if self.stream_level && self.stack.is_empty() && el.name == "stream" && el.ns == STREAM_NS {
+                    return Err(XmlError::NotWellFormed("a stream header inside the stream".into()));
+                }
                 self.stack.push(el);
                 Ok(Built::Nothing)
             }
@@ -696,6 +702,17 @@ mod tests {
                 other => panic!("{input}: {other:?}"),
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_second_stream_header_without_a_restart_is_refused_at_once() {
+        let e = first_error(&format!("{OPEN}<presence/>{OPEN}"), 65536).await;
+        assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+        // Inside a stanza, an element of that name is only an element.
+        let nested = format!("{OPEN}<message><stream:stream/></message><presence/>");
+        let mut r = XmlReader::new(nested.as_bytes(), 65536);
+        assert!(matches!(r.next().await, Ok(StreamEvent::Open(_))));
+        assert!(matches!(r.next().await, Ok(StreamEvent::Stanza(m)) if m.name == "message"));
     }
 
     #[tokio::test]

@@ -287,6 +287,18 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
         raw.read
     );
 
+    // A stream restart that no STARTTLS or SASL success called for.
+    let mut raw = Raw::connect(&a).await;
+    raw.send(&header("b.test", "a.test")).await;
+    raw.until("</stream:features>").await;
+    let again = header("b.test", "a.test").replace("<?xml version='1.0'?>", "");
+    raw.send(&again).await;
+    assert!(
+        raw.until("</stream:stream>").await.contains("<not-well-formed"),
+        "{}",
+        raw.read
+    );
+
     // A domain this server does not serve.
     let mut raw = Raw::connect(&a).await;
     raw.send(&header("b.test", "nobody.test")).await;
