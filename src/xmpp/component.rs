@@ -21,7 +21,7 @@
 //! connection caps.
 
 use super::c2s::{Conn, Touching};
-use super::stream::{into_client_ns, Activity, Framing};
+use super::stream::{into_client_ns, stream_error, Activity, Framing, StreamError};
 use crate::config::{Config, ConflictBehaviour, ServiceListener};
 use crate::core::routing::component::{self, Component, ComponentInbox, ComponentOptions, HandshakeError};
 use crate::core::routing::router::{AttachError, OnConflict};
@@ -62,29 +62,6 @@ struct Settings {
     keepalive_interval: Duration,
     max_stanza: usize,
     max_rate: Option<u64>,
-}
-
-/// Why a stream ends with an error.
-#[derive(Debug)]
-struct Failure {
-    condition: &'static str,
-    text: Option<String>,
-}
-
-fn failure(condition: &'static str) -> Failure {
-    Failure { condition, text: None }
-}
-
-impl From<XmlError> for Failure {
-    fn from(e: XmlError) -> Self {
-        Failure {
-            condition: e.stream_condition().unwrap_or("undefined-condition"),
-            text: match e {
-                XmlError::TooLarge(n) => Some(format!("stanza larger than {n} bytes")),
-                _ => None,
-            },
-        }
-    }
 }
 
 /// Binds one `[[listen.service]]`; the returned future serves it forever.
@@ -171,7 +148,7 @@ async fn serve(core: Arc<Core>, socket: TcpStream, peer: SocketAddr, settings: S
         Ok(Ok(Negotiated::Gone)) => return,
         Ok(Ok(Negotiated::Closed)) => None,
         Ok(Err(f)) => Some(f),
-        Err(_) => Some(failure("connection-timeout")),
+        Err(_) => Some(stream_error("connection-timeout")),
     };
     let mut out = String::new();
     if !header_sent {
@@ -181,7 +158,7 @@ async fn serve(core: Arc<Core>, socket: TcpStream, peer: SocketAddr, settings: S
     match &ending {
         Some(f) => {
             tracing::debug!(%peer, condition = f.condition, "component stream refused");
-            out.push_str(&Framing::Tcp.error(f.condition, f.text.as_deref()).concat());
+            out.push_str(&f.frames(Framing::Tcp).concat());
         }
         None => out.push_str(&Framing::Tcp.close()),
     }
@@ -192,13 +169,13 @@ async fn serve(core: Arc<Core>, socket: TcpStream, peer: SocketAddr, settings: S
 
 /// The next element of the stream, skipping keepalives; `Ok(None)` when the component
 /// closed its stream.
-async fn next_element(reader: &mut Reader) -> Result<Option<Element>, Option<Failure>> {
+async fn next_element(reader: &mut Reader) -> Result<Option<Element>, Option<StreamError>> {
     loop {
         match reader.next().await {
             Ok(StreamEvent::Stanza(el)) => return Ok(Some(el)),
             Ok(StreamEvent::KeepAlive) => continue,
             Ok(StreamEvent::Close) => return Ok(None),
-            Ok(StreamEvent::Open(_)) => return Err(Some(failure("not-well-formed"))),
+            Ok(StreamEvent::Open(_)) => return Err(Some(stream_error("not-well-formed"))),
             Err(XmlError::Eof | XmlError::Io(_)) => return Err(None),
             Err(e) => return Err(Some(e.into())),
         }
@@ -219,22 +196,22 @@ async fn negotiate(
     peer: IpAddr,
     settings: &Settings,
     header_sent: &mut bool,
-) -> Result<Negotiated, Failure> {
+) -> Result<Negotiated, StreamError> {
     let open = loop {
         match reader.next().await {
             Ok(StreamEvent::Open(open)) => break open,
             Ok(StreamEvent::KeepAlive) => continue,
-            Ok(_) => return Err(failure("not-well-formed")),
+            Ok(_) => return Err(stream_error("not-well-formed")),
             Err(XmlError::Eof | XmlError::Io(_)) => return Ok(Negotiated::Gone),
             Err(e) => return Err(e.into()),
         }
     };
     if open.attr("xmlns") != Some(COMPONENT_NS) {
-        return Err(failure("invalid-namespace"));
+        return Err(stream_error("invalid-namespace"));
     }
     let domain = requested_domain(&open)
         .filter(|d| component::claimable(core, d))
-        .ok_or_else(|| failure("host-unknown"))?;
+        .ok_or_else(|| stream_error("host-unknown"))?;
     let id = new_id();
     *header_sent = true;
     if write(writer, &header(&id, &domain)).await.is_err() {
@@ -247,29 +224,24 @@ async fn negotiate(
         Err(Some(f)) => return Err(f),
     };
     if !handshake.is("handshake", COMPONENT_NS) {
-        return Err(failure("not-authorized"));
+        return Err(stream_error("not-authorized"));
     }
     match component::authenticate(core, peer, &domain, &id, &settings.secret, &handshake.text()) {
         Ok(()) => {}
         Err(HandshakeError::NotAuthorized) => {
             tracing::info!(%peer, domain, "component handshake failed");
-            return Err(failure("not-authorized"));
+            return Err(stream_error("not-authorized"));
         }
-        Err(e @ HandshakeError::Throttled(_)) => {
-            return Err(Failure {
-                condition: "policy-violation",
-                text: Some(e.to_string()),
-            })
-        }
+        Err(e @ HandshakeError::Throttled(_)) => return Err(StreamError::with_text("policy-violation", e.to_string())),
     }
     let (component, inbox) = match component::connect(core, &domain, settings.options) {
         Ok(connected) => connected,
-        Err(AttachError::Served) => return Err(failure("host-unknown")),
+        Err(AttachError::Served) => return Err(stream_error("host-unknown")),
         Err(AttachError::Taken) => {
-            return Err(Failure {
-                condition: "conflict",
-                text: Some(format!("a component for {domain} is connected already")),
-            })
+            return Err(StreamError::with_text(
+                "conflict",
+                format!("a component for {domain} is connected already"),
+            ))
         }
     };
     if write(writer, "<handshake/>").await.is_err() {
@@ -284,7 +256,7 @@ async fn negotiate(
 enum Ending {
     ComponentClosed,
     Gone,
-    Error(Failure),
+    Error(StreamError),
     Kicked(Kick),
 }
 
@@ -333,7 +305,7 @@ async fn read_loop(
                 event = &mut next => break event,
                 _ = tokio::time::sleep(left) => {
                     if activity.idle_for() >= idle {
-                        return Ending::Error(failure("connection-timeout"));
+                        return Ending::Error(stream_error("connection-timeout"));
                     }
                 }
             }
@@ -342,20 +314,17 @@ async fn read_loop(
             Ok(StreamEvent::Stanza(el)) => el,
             Ok(StreamEvent::KeepAlive) => continue,
             Ok(StreamEvent::Close) => return Ending::ComponentClosed,
-            Ok(StreamEvent::Open(_)) => return Ending::Error(failure("not-well-formed")),
+            Ok(StreamEvent::Open(_)) => return Ending::Error(stream_error("not-well-formed")),
             Err(XmlError::Eof | XmlError::Io(_)) => return Ending::Gone,
             Err(e) => return Ending::Error(e.into()),
         };
         let known_ns = stanza.ns == COMPONENT_NS || stanza.ns == ns::CLIENT;
         if !known_ns || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
-            return Ending::Error(failure("unsupported-stanza-type"));
+            return Ending::Error(stream_error("unsupported-stanza-type"));
         }
         into_client_ns(&mut stanza, COMPONENT_NS);
         if let Err(violation) = component::from_component(core, component, stanza).await {
-            return Ending::Error(Failure {
-                condition: violation.condition(),
-                text: Some(violation.to_string()),
-            });
+            return Ending::Error(StreamError::with_text(violation.condition(), violation.to_string()));
         }
     }
 }
@@ -373,7 +342,7 @@ async fn write_loop(
             biased;
             ending = &mut end_rx => {
                 break match ending {
-                    Ok(Ending::Error(e)) => framing.error(e.condition, e.text.as_deref()).concat(),
+                    Ok(Ending::Error(e)) => e.frames(framing).concat(),
                     Ok(Ending::Kicked(k)) => framing.error(k.condition(), None).concat(),
                     Ok(Ending::ComponentClosed) => framing.close(),
                     Ok(Ending::Gone) | Err(_) => String::new(),

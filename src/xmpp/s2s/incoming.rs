@@ -26,7 +26,7 @@ use crate::config::UseStarttls;
 use crate::core::s2s::IncomingStream;
 use crate::core::stanza::ns;
 use crate::xml::{Element, StreamEvent, XmlError};
-use crate::xmpp::stream::{into_client_ns, Framing};
+use crate::xmpp::stream::{into_client_ns, Framing, StreamError};
 use base64::Engine;
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -46,30 +46,8 @@ pub(super) struct Settings {
     pub limits: Limits,
 }
 
-/// Why a stream ends with a stream error.
-#[derive(Debug)]
-struct Failure {
-    condition: &'static str,
-    text: Option<String>,
-}
-
-fn failure(condition: &'static str, text: impl Into<String>) -> Failure {
-    Failure {
-        condition,
-        text: Some(text.into()),
-    }
-}
-
-impl From<XmlError> for Failure {
-    fn from(e: XmlError) -> Self {
-        Failure {
-            condition: e.stream_condition().unwrap_or("undefined-condition"),
-            text: match e {
-                XmlError::TooLarge(n) => Some(format!("stanza larger than {n} bytes")),
-                _ => None,
-            },
-        }
-    }
+fn failure(condition: &'static str, text: impl Into<String>) -> StreamError {
+    StreamError::with_text(condition, text)
 }
 
 /// How a stream ended, when not by a stream error.
@@ -133,7 +111,7 @@ pub(super) async fn serve(door: Arc<S2sDoor>, settings: Arc<Settings>, socket: T
     match &ending {
         Err(f) => {
             tracing::debug!(%peer, condition = f.condition, text = ?f.text, "s2s stream refused");
-            last.push_str(&Framing::Tcp.error(f.condition, f.text.as_deref()).concat());
+            last.push_str(&f.frames(Framing::Tcp).concat());
         }
         Ok(Ended::Closed) => last.push_str(&Framing::Tcp.close()),
         Ok(Ended::Gone) => {}
@@ -157,7 +135,7 @@ fn domain_of(value: Option<&str>) -> Option<String> {
 impl Incoming<'_> {
     /// Reads the next event: within the negotiation deadline until a pair is
     /// authenticated, then within the idle timeout.
-    async fn next(&self, wire: &mut Wire) -> Result<StreamEvent, Failure> {
+    async fn next(&self, wire: &mut Wire) -> Result<StreamEvent, StreamError> {
         let read = wire.next();
         let event = if self.pairs.is_empty() {
             tokio::time::timeout_at(self.deadline, read).await
@@ -175,13 +153,13 @@ impl Incoming<'_> {
         }
     }
 
-    async fn send(&self, wire: &mut Wire, text: &str) -> Result<(), Failure> {
+    async fn send(&self, wire: &mut Wire, text: &str) -> Result<(), StreamError> {
         wire.send(text)
             .await
             .map_err(|_| failure("connection-timeout", "the peer does not read"))
     }
 
-    async fn run(&mut self, wire: &mut Wire) -> Result<Ended, Failure> {
+    async fn run(&mut self, wire: &mut Wire) -> Result<Ended, StreamError> {
         'stream: loop {
             let open = match self.next(wire).await? {
                 StreamEvent::Open(open) => open,
@@ -221,7 +199,7 @@ impl Incoming<'_> {
     }
 
     /// Checks a stream header, answers it, offers the features.
-    async fn open(&mut self, wire: &mut Wire, open: &Element) -> Result<(), Failure> {
+    async fn open(&mut self, wire: &mut Wire, open: &Element) -> Result<(), StreamError> {
         if open.attr("xmlns") != Some(SERVER_NS) {
             return Err(failure("invalid-namespace", "expected jabber:server"));
         }
@@ -277,7 +255,7 @@ impl Incoming<'_> {
         f
     }
 
-    async fn starttls(&mut self, wire: &mut Wire) -> Result<(), Failure> {
+    async fn starttls(&mut self, wire: &mut Wire) -> Result<(), StreamError> {
         let Some(tls) = self.tls.filter(|_| !wire.is_secure()) else {
             return Err(failure("policy-violation", "STARTTLS is not offered here"));
         };
@@ -294,7 +272,7 @@ impl Incoming<'_> {
 
     /// SASL EXTERNAL (XEP-0178 §3): succeeds when the certificate verifies for the
     /// domain asked for (the authorization identity, else the header's `from`).
-    async fn external(&mut self, wire: &mut Wire, auth: &Element) -> Result<bool, Failure> {
+    async fn external(&mut self, wire: &mut Wire, auth: &Element) -> Result<bool, StreamError> {
         let sasl_failure = |condition: &str| format!("<failure xmlns='{}'><{condition}/></failure>", ns::SASL);
         if auth.attr("mechanism") != Some("EXTERNAL") || !wire.is_secure() {
             self.send(wire, &sasl_failure("invalid-mechanism")).await?;
@@ -344,7 +322,7 @@ impl Incoming<'_> {
     }
 
     /// `<db:result>KEY</db:result>`: the peer asks to be authenticated for a pair.
-    async fn db_result(&mut self, wire: &mut Wire, el: &Element) -> Result<(), Failure> {
+    async fn db_result(&mut self, wire: &mut Wire, el: &Element) -> Result<(), StreamError> {
         let Some((remote, local)) = protocol::domains(el) else {
             return Err(failure(
                 "improper-addressing",
@@ -396,7 +374,7 @@ impl Incoming<'_> {
 
     /// `<db:verify id=…>KEY</db:verify>`: another server asks whether a key one of our
     /// domains sent it on stream `id` is right.
-    async fn db_verify(&mut self, wire: &mut Wire, el: &Element) -> Result<(), Failure> {
+    async fn db_verify(&mut self, wire: &mut Wire, el: &Element) -> Result<(), StreamError> {
         let (Some((receiving, originating)), Some(id)) = (protocol::domains(el), el.attr("id")) else {
             return Err(failure("improper-addressing", "dialback needs 'from', 'to' and 'id'"));
         };
@@ -411,7 +389,7 @@ impl Incoming<'_> {
         self.send(wire, &protocol::dialback_xml(&answer)).await
     }
 
-    async fn stanza(&mut self, mut el: Element) -> Result<(), Failure> {
+    async fn stanza(&mut self, mut el: Element) -> Result<(), StreamError> {
         let known_ns = el.ns == SERVER_NS || el.ns == ns::CLIENT;
         if !known_ns || !matches!(el.name.as_str(), "message" | "presence" | "iq") {
             return Err(failure(

@@ -114,16 +114,16 @@ pub(crate) struct Settings {
     pub keepalive_interval: Duration,
 }
 
-/// Why a stream ends with an error.
+/// Why a stream ends with an error: client streams, component and server streams alike.
 #[derive(Debug)]
-struct StreamError {
-    condition: &'static str,
-    text: Option<String>,
+pub(crate) struct StreamError {
+    pub(crate) condition: &'static str,
+    pub(crate) text: Option<String>,
     /// An application-specific condition (XEP-0198 `<handled-count-too-high/>`).
     app: Option<Box<Element>>,
 }
 
-fn stream_error(condition: &'static str) -> StreamError {
+pub(crate) fn stream_error(condition: &'static str) -> StreamError {
     StreamError {
         condition,
         text: None,
@@ -132,7 +132,7 @@ fn stream_error(condition: &'static str) -> StreamError {
 }
 
 impl StreamError {
-    fn with_text(condition: &'static str, text: impl Into<String>) -> Self {
+    pub(crate) fn with_text(condition: &'static str, text: impl Into<String>) -> Self {
         StreamError {
             condition,
             text: Some(text.into()),
@@ -140,7 +140,7 @@ impl StreamError {
         }
     }
 
-    fn frames(&self, framing: Framing) -> Vec<String> {
+    pub(crate) fn frames(&self, framing: Framing) -> Vec<String> {
         framing.error_with(self.condition, self.text.as_deref(), self.app.as_deref())
     }
 }
