@@ -1,7 +1,7 @@
 //! What the doors share below them: the TCP accept loop (with per-address connection
-//! caps), TLS certificates, a write deadline for connections, and the hand-over of an
-//! upgraded WebSocket, or of a BOSH request, from the HTTP door to whichever protocol
-//! serves it.
+//! caps), TLS certificates and the plain-or-TLS connection, a write deadline for
+//! connections, and the hand-over of an upgraded WebSocket, or of a BOSH request, from
+//! the HTTP door to whichever protocol serves it.
 //! Keeping these here lets `http` and `xmpp` stay unaware of each other; the composition
 //! root (`server`) connects them.
 
