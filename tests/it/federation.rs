@@ -220,6 +220,25 @@ impl Raw {
         }
     }
 
+    /// A connection whose stream header (`from` to `to`) was answered with features.
+    async fn opened(server: &TestServer, from: &str, to: &str) -> Raw {
+        let mut raw = Raw::connect(server).await;
+        raw.send(&header(from, to)).await;
+        raw.until("</stream:features>").await;
+        raw
+    }
+
+    /// A stream on which `b.test` is authenticated by dialback for `a.test`: this peer
+    /// knows b.test's secret, and a.test's callback to b.test's server confirms the key.
+    async fn authenticated_as_b(server: &TestServer) -> Raw {
+        let mut raw = Raw::opened(server, "b.test", "a.test").await;
+        let key = dialback_key(SECRET_B, "a.test", "b.test", &raw.stream_id());
+        raw.send(&format!("<db:result from='b.test' to='a.test'>{key}</db:result>"))
+            .await;
+        assert!(raw.until("type='valid'").await.contains("type='valid'"), "{}", raw.read);
+        raw
+    }
+
     async fn send(&mut self, text: &str) {
         self.tcp.write_all(text.as_bytes()).await.expect("write");
     }
@@ -276,9 +295,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
     let (a, _b) = plain_pair();
 
     // A stanza before any domain is authenticated.
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&a, "b.test", "a.test").await;
     raw.send("<message from='bob@b.test' to='alice@a.test'><body>early</body></message>")
         .await;
     assert!(
@@ -288,9 +305,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
     );
 
     // A stream restart that no STARTTLS or SASL success called for.
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&a, "b.test", "a.test").await;
     let again = header("b.test", "a.test").replace("<?xml version='1.0'?>", "");
     raw.send(&again).await;
     assert!(
@@ -309,9 +324,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
     );
 
     // A dialback key that does not verify (b.test's server says so).
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&a, "b.test", "a.test").await;
     raw.send("<db:result from='b.test' to='a.test'>0123456789abcdef</db:result>")
         .await;
     let read = raw.until("</stream:stream>").await;
@@ -319,13 +332,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
     assert!(read.contains("<not-authorized"), "{read}");
 
     // A good key (this peer knows b.test's secret), then a stanza from a third domain.
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
-    let key = dialback_key(SECRET_B, "a.test", "b.test", &raw.stream_id());
-    raw.send(&format!("<db:result from='b.test' to='a.test'>{key}</db:result>"))
-        .await;
-    assert!(raw.until("type='valid'").await.contains("type='valid'"));
+    let mut raw = Raw::authenticated_as_b(&a).await;
     raw.send("<message from='eve@c.test' to='alice@a.test'><body>spoofed</body></message>")
         .await;
     assert!(
@@ -335,13 +342,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
     );
 
     // The same, with a `to` this server does not serve.
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
-    let key = dialback_key(SECRET_B, "a.test", "b.test", &raw.stream_id());
-    raw.send(&format!("<db:result from='b.test' to='a.test'>{key}</db:result>"))
-        .await;
-    raw.until("type='valid'").await;
+    let mut raw = Raw::authenticated_as_b(&a).await;
     raw.send("<message from='bob@b.test' to='carol@elsewhere.test'><body>relay</body></message>")
         .await;
     assert!(
@@ -354,9 +355,7 @@ async fn hostile_peers_are_refused_before_and_after_authenticating() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_answers_whether_a_key_it_sent_is_right_on_any_stream() {
     let (a, _b) = plain_pair();
-    let mut raw = Raw::connect(&a).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&a, "b.test", "a.test").await;
     let good = dialback_key(SECRET_A, "b.test", "a.test", "stream-1");
     raw.send(&format!(
         "<db:verify from='b.test' to='a.test' id='stream-1'>{good}</db:verify>"
@@ -645,18 +644,14 @@ async fn oversized_stanzas_connection_floods_silent_tls_and_refused_domains_are_
     });
 
     // A refused domain asking to be authenticated by dialback.
-    let mut raw = Raw::connect(&server).await;
-    raw.send(&header("spam.example", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&server, "spam.example", "a.test").await;
     raw.send("<db:result from='spam.example' to='a.test'>k</db:result>")
         .await;
     let read = raw.until("</db:result>").await;
     assert!(read.contains("type='error'") && read.contains("<forbidden"), "{read}");
 
     // A stanza larger than max_stanza_size, even before authenticating.
-    let mut raw = Raw::connect(&server).await;
-    raw.send(&header("b.test", "a.test")).await;
-    raw.until("</stream:features>").await;
+    let mut raw = Raw::opened(&server, "b.test", "a.test").await;
     raw.send(&format!(
         "<message to='alice@a.test'><body>{}</body></message>",
         "x".repeat(2000)
@@ -697,9 +692,7 @@ async fn oversized_stanzas_connection_floods_silent_tls_and_refused_domains_are_
     assert!(started.elapsed() < Duration::from_secs(5), "cut off after about 2 s");
 
     // A peer that starts TLS and never finishes the handshake is dropped too.
-    let mut stalled = Raw::connect(&server).await;
-    stalled.send(&header("b.test", "a.test")).await;
-    stalled.until("</stream:features>").await;
+    let mut stalled = Raw::opened(&server, "b.test", "a.test").await;
     stalled
         .send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
         .await;
@@ -1029,4 +1022,26 @@ async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_write
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_with_names_in_other_scripts_chat_across_servers() {
+    let required = |_: &Path| "use_starttls = \"required\"\n".to_owned();
+    let (a, b) = pair(required, required);
+    for (s, user) in [(&a, "李@a.test"), (&b, "Дмитрий@b.test")] {
+        let out = s.cli(&["register", user, "pw"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let (mut li, li_jid) = available(&a, "李@a.test").await;
+    let (mut dmitry, dmitry_jid) = available(&b, "дмитрий@b.test").await;
+    li.send_stanza(chat("ДМИТРИЙ@b.test", "你好")).await.unwrap();
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut dmitry, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("你好"));
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(m.from.as_ref().map(|f| f.to_string()), Some(li_jid.to_string()));
+    dmitry.send_stanza(chat("李@a.test", "привет")).await.unwrap();
+    let got = arrives_or_logs(&a, &b, next_stanza(&mut li, |s| body_of(s).is_some())).await;
+    assert_eq!(body_of(&got).as_deref(), Some("привет"));
+    let Stanza::Message(m) = &got else { unreachable!() };
+    assert_eq!(m.from.as_ref().map(|f| f.to_string()), Some(dmitry_jid.to_string()));
 }
