@@ -115,8 +115,31 @@ pub struct AdminApiHandler {
     pub host: String,
     #[serde(default = "default_api_path")]
     pub path: String,
+    /// MongooseIM's one credential: Basic, with every scope.
     pub username: Option<String>,
     pub password: Option<String>,
+    /// More credentials, each with its scopes (docs/admin-api.md).
+    #[serde(default)]
+    pub credentials: Vec<AdminCredential>,
+    /// Serve the spec and Swagger UI on it at `<path>-docs` (`/api-docs`).
+    #[serde(default = "yes")]
+    pub docs: bool,
+}
+
+/// One credential of the admin API: Basic (`username` and `password`) or a bearer
+/// `token`, allowed the operations its `scopes` name (`"users"`, `"users:read"`,
+/// `"rooms:write"`, `"*"` …; every scope when absent).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminCredential {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+    #[serde(default = "all_scopes")]
+    pub scopes: Vec<String>,
+}
+
+fn all_scopes() -> Vec<String> {
+    vec!["*".to_owned()]
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -471,6 +494,8 @@ pub(super) fn default_listeners() -> Listen {
                         path: default_api_path(),
                         username: None,
                         password: None,
+                        credentials: Vec::new(),
+                        docs: true,
                     }],
                     ..Handlers::default()
                 },

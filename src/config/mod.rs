@@ -25,7 +25,7 @@ mod tests;
 mod validate;
 
 pub use listen::{
-    AcceptorCount, AdminApiHandler, BoshHandler, C2sListener, C2sTls, ClientApiHandler, ConflictBehaviour, Handlers,
+    AcceptorCount, AdminApiHandler, AdminCredential, BoshHandler, C2sListener, C2sTls, ClientApiHandler, ConflictBehaviour, Handlers,
     HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, S2sListener, S2sTls, S2sTlsMode, ServiceListener,
     TlsMode, UploadHandler, WebsocketHandler,
 };

@@ -7,6 +7,31 @@ use log::{debug, info};
 #[allow(unused_imports)]
 use meerkat_admin_api::{
     models, ApiNoContext, Client, ContextWrapperExt,
+    AddContactResponse,
+    ListContactsResponse,
+    ChangeSubscriptionResponse,
+    DeleteContactResponse,
+    ManageContactsResponse,
+    SendMessageResponse,
+    GetArchiveResponse,
+    GetArchiveWithResponse,
+    CreateMucLightRoomResponse,
+    CreateMucLightRoomWithIdResponse,
+    CreateMucRoomResponse,
+    ListMucRoomsResponse,
+    DeleteMucLightRoomResponse,
+    InviteToMucLightRoomResponse,
+    InviteToMucRoomResponse,
+    ListUserMucLightRoomsResponse,
+    SendMucLightMessageResponse,
+    SendMucMessageResponse,
+    KickMucOccupantResponse,
+    ListSessionsResponse,
+    KickUserResponse,
+    ListUserSessionsResponse,
+    KickSessionResponse,
+    SendStanzaResponse,
+    CountUsersResponse,
     ListUsersResponse,
     RegisterUserResponse,
     ChangePasswordResponse,
@@ -25,7 +50,7 @@ type ClientContext = swagger::make_context_ty!(
 #[derive(Parser, Debug)]
 #[clap(
     name = "meerkat admin REST API",
-    version = "1.0.0",
+    version = "2.0.0",
     about = "CLI access to meerkat admin REST API"
 )]
 struct Cli {
@@ -62,14 +87,215 @@ struct Cli {
     #[allow(dead_code)]
     #[clap(short, long)]
     force: bool,
+
+    /// Bearer token if used for authentication
+    #[arg(env = "MEERKAT_ADMIN_API_BEARER_TOKEN", hide_env = true)]
+    bearer_token: Option<String>,
 }
 
 #[derive(Parser, Debug)]
 enum Operation {
+    /// Add a contact to a user's roster
+    AddContact {
+        /// The bare JID of a user of this server.
+        user: String,
+        #[clap(value_parser = parse_json::<models::ContactToAdd>)]
+        contact_to_add: models::ContactToAdd,
+    },
+    /// List a user's contacts
+    ListContacts {
+        /// The bare JID of a user of this server.
+        user: String,
+    },
+    /// Ask for or grant a presence subscription
+    ChangeSubscription {
+        /// The bare JID of a user of this server.
+        user: String,
+        /// The contact's bare JID.
+        contact: String,
+        #[clap(value_parser = parse_json::<models::SubscriptionChange>)]
+        subscription_change: models::SubscriptionChange,
+    },
+    /// Remove a contact from a user's roster
+    DeleteContact {
+        /// The bare JID of a user of this server.
+        user: String,
+        /// The contact's bare JID.
+        contact: String,
+    },
+    /// Connect or disconnect two users
+    ManageContacts {
+        /// The bare JID of a user of this server.
+        user: String,
+        /// The contact's bare JID.
+        contact: String,
+        #[clap(value_parser = parse_json::<models::ContactsLink>)]
+        contacts_link: models::ContactsLink,
+    },
+    /// Send a chat message as a user
+    SendMessage {
+        #[clap(value_parser = parse_json::<models::MessageToSend>)]
+        message_to_send: models::MessageToSend,
+    },
+    /// Read a user's archive
+    GetArchive {
+        /// The bare JID of the archive's owner, a user of this server.
+        owner: String,
+        /// The most messages to return.
+        limit: Option<u16>,
+        /// Only messages sent before this time, in Unix seconds (as MongooseIM).
+        before: Option<u64>,
+        /// Only messages after this archive id (page forward by `id`).
+        after_id: Option<String>,
+        /// Only messages before this archive id (page back by `id`).
+        before_id: Option<String>,
+    },
+    /// Read a user's archive with one peer
+    GetArchiveWith {
+        /// The bare JID of the archive's owner, a user of this server.
+        owner: String,
+        /// The other party's bare JID.
+        with: String,
+        /// The most messages to return.
+        limit: Option<u16>,
+        /// Only messages sent before this time, in Unix seconds (as MongooseIM).
+        before: Option<u64>,
+        /// Only messages after this archive id (page forward by `id`).
+        after_id: Option<String>,
+        /// Only messages before this archive id (page back by `id`).
+        before_id: Option<String>,
+    },
+    /// Create a MUC Light room
+    CreateMucLightRoom {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        #[clap(value_parser = parse_json::<models::MucLightRoomToCreate>)]
+        muc_light_room_to_create: models::MucLightRoomToCreate,
+    },
+    /// Create a MUC Light room with a given id
+    CreateMucLightRoomWithId {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        #[clap(value_parser = parse_json::<models::MucLightRoomWithIdToCreate>)]
+        muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
+    },
+    /// Create a Multi-User Chat room
+    CreateMucRoom {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        #[clap(value_parser = parse_json::<models::MucRoomToCreate>)]
+        muc_room_to_create: models::MucRoomToCreate,
+    },
+    /// List the domain's Multi-User Chat rooms with their occupants
+    ListMucRooms {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+    },
+    /// Destroy a MUC Light room
+    DeleteMucLightRoom {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        /// The room's id (the local part of its JID).
+        id: String,
+    },
+    /// Add a member to a MUC Light room, on behalf of a user
+    InviteToMucLightRoom {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        /// The room's id (the local part of its JID).
+        id: String,
+        #[clap(value_parser = parse_json::<models::MucLightInvitation>)]
+        muc_light_invitation: models::MucLightInvitation,
+    },
+    /// Invite a user to a Multi-User Chat room, on behalf of another
+    InviteToMucRoom {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The room's name (the local part of its JID on `conference.<domain>`).
+        room: String,
+        #[clap(value_parser = parse_json::<models::MucInvitation>)]
+        muc_invitation: models::MucInvitation,
+    },
+    /// List the MUC Light rooms a user is in
+    ListUserMucLightRooms {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        /// The bare JID of a user of this server.
+        user: String,
+    },
+    /// Send a message to a MUC Light room, on behalf of a member
+    SendMucLightMessage {
+        /// A MUC Light service of this server (`muclight.<host>` by default).
+        domain: String,
+        /// The room's id (the local part of its JID).
+        id: String,
+        #[clap(value_parser = parse_json::<models::RoomMessageToSend>)]
+        room_message_to_send: models::RoomMessageToSend,
+    },
+    /// Send a message to a Multi-User Chat room, on behalf of an occupant
+    SendMucMessage {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The room's name (the local part of its JID on `conference.<domain>`).
+        room: String,
+        #[clap(value_parser = parse_json::<models::RoomMessageToSend>)]
+        room_message_to_send: models::RoomMessageToSend,
+    },
+    /// Kick an occupant out of a Multi-User Chat room
+    KickMucOccupant {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The room's name (the local part of its JID on `conference.<domain>`).
+        room: String,
+        /// The occupant's nickname in the room.
+        nick: String,
+    },
+    /// List the sessions of a domain
+    ListSessions {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+    },
+    /// End all of a user's sessions
+    KickUser {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The local part of the user's JID, in any letter case.
+        username: String,
+    },
+    /// List a user's sessions with their details
+    ListUserSessions {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The local part of the user's JID, in any letter case.
+        username: String,
+    },
+    /// End one session
+    KickSession {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+        /// The local part of the user's JID, in any letter case.
+        username: String,
+        /// The resource of the session's full JID.
+        resource: String,
+    },
+    /// Send any stanza as a user
+    SendStanza {
+        #[clap(value_parser = parse_json::<models::StanzaToSend>)]
+        stanza_to_send: models::StanzaToSend,
+    },
+    /// Count the users of a domain
+    CountUsers {
+        /// One of the server's XMPP domains (hosts), in any letter case.
+        domain: String,
+    },
     /// List the users of a domain
     ListUsers {
         /// One of the server's XMPP domains (hosts), in any letter case.
         domain: String,
+        /// The most users to return.
+        limit: Option<u16>,
+        /// Return only users whose JID sorts after `<after>@<domain>` (the last local part of the previous page). 
+        after: Option<String>,
     },
     /// Register a user
     RegisterUser {
@@ -146,7 +372,12 @@ async fn main() -> Result<()> {
 
     debug!("Arguments: {:?}", &args);
 
-    let auth_data: Option<AuthData> = None;
+    let mut auth_data: Option<AuthData> = None;
+
+    if let Some(ref bearer_token) = args.bearer_token {
+        debug!("Using bearer token");
+        auth_data = AuthData::bearer(bearer_token);
+    }
 
     #[allow(trivial_casts)]
     let context = swagger::make_context!(
@@ -159,8 +390,1389 @@ async fn main() -> Result<()> {
     let client = create_client(&args, context)?;
 
     let result = match args.operation {
+        Operation::AddContact {
+            user,
+            contact_to_add,
+        } => {
+            info!("Performing a AddContact request on {:?}", (
+                &user
+            ));
+
+            let result = client.add_contact(
+                user,
+                contact_to_add,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                AddContactResponse::ContactAdded
+                => "ContactAdded\n".to_string()
+                    ,
+                AddContactResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                AddContactResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListContacts {
+            user,
+        } => {
+            info!("Performing a ListContacts request on {:?}", (
+                &user
+            ));
+
+            let result = client.list_contacts(
+                user,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListContactsResponse::Contacts
+                (body)
+                => "Contacts\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListContactsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ChangeSubscription {
+            user,
+            contact,
+            subscription_change,
+        } => {
+            info!("Performing a ChangeSubscription request on {:?}", (
+                &user,
+                &contact
+            ));
+
+            let result = client.change_subscription(
+                user,
+                contact,
+                subscription_change,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ChangeSubscriptionResponse::SubscriptionPresenceSent
+                => "SubscriptionPresenceSent\n".to_string()
+                    ,
+                ChangeSubscriptionResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangeSubscriptionResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ChangeSubscriptionResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangeSubscriptionResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangeSubscriptionResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangeSubscriptionResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::DeleteContact {
+            user,
+            contact,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a DeleteContact request on {:?}", (
+                &user,
+                &contact
+            ));
+
+            let result = client.delete_contact(
+                user,
+                contact,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                DeleteContactResponse::ContactRemoved
+                => "ContactRemoved\n".to_string()
+                    ,
+                DeleteContactResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                DeleteContactResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ManageContacts {
+            user,
+            contact,
+            contacts_link,
+        } => {
+            info!("Performing a ManageContacts request on {:?}", (
+                &user,
+                &contact
+            ));
+
+            let result = client.manage_contacts(
+                user,
+                contact,
+                contacts_link,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ManageContactsResponse::Done
+                => "Done\n".to_string()
+                    ,
+                ManageContactsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ManageContactsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactsResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactsResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::SendMessage {
+            message_to_send,
+        } => {
+            info!("Performing a SendMessage request");
+
+            let result = client.send_message(
+                message_to_send,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                SendMessageResponse::MessageSent
+                => "MessageSent\n".to_string()
+                    ,
+                SendMessageResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendMessageResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::GetArchive {
+            owner,
+            limit,
+            before,
+            after_id,
+            before_id,
+        } => {
+            info!("Performing a GetArchive request on {:?}", (
+                &owner
+            ));
+
+            let result = client.get_archive(
+                owner,
+                limit,
+                before,
+                after_id,
+                before_id,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                GetArchiveResponse::ArchivedMessages
+                (body)
+                => "ArchivedMessages\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetArchiveResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::GetArchiveWith {
+            owner,
+            with,
+            limit,
+            before,
+            after_id,
+            before_id,
+        } => {
+            info!("Performing a GetArchiveWith request on {:?}", (
+                &owner,
+                &with
+            ));
+
+            let result = client.get_archive_with(
+                owner,
+                with,
+                limit,
+                before,
+                after_id,
+                before_id,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                GetArchiveWithResponse::ArchivedMessages
+                (body)
+                => "ArchivedMessages\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveWithResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveWithResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                GetArchiveWithResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveWithResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetArchiveWithResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::CreateMucLightRoom {
+            domain,
+            muc_light_room_to_create,
+        } => {
+            info!("Performing a CreateMucLightRoom request on {:?}", (
+                &domain
+            ));
+
+            let result = client.create_muc_light_room(
+                domain,
+                muc_light_room_to_create,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                CreateMucLightRoomResponse::RoomCreated
+                (body)
+                => "RoomCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateMucLightRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::CreateMucLightRoomWithId {
+            domain,
+            muc_light_room_with_id_to_create,
+        } => {
+            info!("Performing a CreateMucLightRoomWithId request on {:?}", (
+                &domain
+            ));
+
+            let result = client.create_muc_light_room_with_id(
+                domain,
+                muc_light_room_with_id_to_create,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                CreateMucLightRoomWithIdResponse::RoomCreated
+                (body)
+                => "RoomCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateMucLightRoomWithIdResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::Conflict
+                (body)
+                => "Conflict\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::CreateMucRoom {
+            domain,
+            muc_room_to_create,
+        } => {
+            info!("Performing a CreateMucRoom request on {:?}", (
+                &domain
+            ));
+
+            let result = client.create_muc_room(
+                domain,
+                muc_room_to_create,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                CreateMucRoomResponse::RoomCreated
+                (body)
+                => "RoomCreated\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CreateMucRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::Conflict
+                (body)
+                => "Conflict\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListMucRooms {
+            domain,
+        } => {
+            info!("Performing a ListMucRooms request on {:?}", (
+                &domain
+            ));
+
+            let result = client.list_muc_rooms(
+                domain,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListMucRoomsResponse::Rooms
+                (body)
+                => "Rooms\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListMucRoomsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListMucRoomsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListMucRoomsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::DeleteMucLightRoom {
+            domain,
+            id,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a DeleteMucLightRoom request on {:?}", (
+                &domain,
+                &id
+            ));
+
+            let result = client.delete_muc_light_room(
+                domain,
+                id,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                DeleteMucLightRoomResponse::RoomDestroyed
+                => "RoomDestroyed\n".to_string()
+                    ,
+                DeleteMucLightRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteMucLightRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                DeleteMucLightRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteMucLightRoomResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                DeleteMucLightRoomResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::InviteToMucLightRoom {
+            domain,
+            id,
+            muc_light_invitation,
+        } => {
+            info!("Performing a InviteToMucLightRoom request on {:?}", (
+                &domain,
+                &id
+            ));
+
+            let result = client.invite_to_muc_light_room(
+                domain,
+                id,
+                muc_light_invitation,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                InviteToMucLightRoomResponse::MemberAdded
+                => "MemberAdded\n".to_string()
+                    ,
+                InviteToMucLightRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucLightRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                InviteToMucLightRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucLightRoomResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucLightRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucLightRoomResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::InviteToMucRoom {
+            domain,
+            room,
+            muc_invitation,
+        } => {
+            info!("Performing a InviteToMucRoom request on {:?}", (
+                &domain,
+                &room
+            ));
+
+            let result = client.invite_to_muc_room(
+                domain,
+                room,
+                muc_invitation,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                InviteToMucRoomResponse::InvitationSent
+                => "InvitationSent\n".to_string()
+                    ,
+                InviteToMucRoomResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucRoomResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                InviteToMucRoomResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucRoomResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucRoomResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucRoomResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListUserMucLightRooms {
+            domain,
+            user,
+        } => {
+            info!("Performing a ListUserMucLightRooms request on {:?}", (
+                &domain,
+                &user
+            ));
+
+            let result = client.list_user_muc_light_rooms(
+                domain,
+                user,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListUserMucLightRoomsResponse::Rooms
+                (body)
+                => "Rooms\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserMucLightRoomsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserMucLightRoomsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListUserMucLightRoomsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserMucLightRoomsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserMucLightRoomsResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::SendMucLightMessage {
+            domain,
+            id,
+            room_message_to_send,
+        } => {
+            info!("Performing a SendMucLightMessage request on {:?}", (
+                &domain,
+                &id
+            ));
+
+            let result = client.send_muc_light_message(
+                domain,
+                id,
+                room_message_to_send,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                SendMucLightMessageResponse::MessageSent
+                => "MessageSent\n".to_string()
+                    ,
+                SendMucLightMessageResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucLightMessageResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendMucLightMessageResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucLightMessageResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucLightMessageResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucLightMessageResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::SendMucMessage {
+            domain,
+            room,
+            room_message_to_send,
+        } => {
+            info!("Performing a SendMucMessage request on {:?}", (
+                &domain,
+                &room
+            ));
+
+            let result = client.send_muc_message(
+                domain,
+                room,
+                room_message_to_send,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                SendMucMessageResponse::MessageSent
+                => "MessageSent\n".to_string()
+                    ,
+                SendMucMessageResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucMessageResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendMucMessageResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucMessageResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucMessageResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucMessageResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::KickMucOccupant {
+            domain,
+            room,
+            nick,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a KickMucOccupant request on {:?}", (
+                &domain,
+                &room,
+                &nick
+            ));
+
+            let result = client.kick_muc_occupant(
+                domain,
+                room,
+                nick,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                KickMucOccupantResponse::OccupantKicked
+                => "OccupantKicked\n".to_string()
+                    ,
+                KickMucOccupantResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickMucOccupantResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                KickMucOccupantResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickMucOccupantResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickMucOccupantResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListSessions {
+            domain,
+        } => {
+            info!("Performing a ListSessions request on {:?}", (
+                &domain
+            ));
+
+            let result = client.list_sessions(
+                domain,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListSessionsResponse::SessionList
+                (body)
+                => "SessionList\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListSessionsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListSessionsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListSessionsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::KickUser {
+            domain,
+            username,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a KickUser request on {:?}", (
+                &domain,
+                &username
+            ));
+
+            let result = client.kick_user(
+                domain,
+                username,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                KickUserResponse::Kicked
+                (body)
+                => "Kicked\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickUserResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickUserResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                KickUserResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickUserResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListUserSessions {
+            domain,
+            username,
+        } => {
+            info!("Performing a ListUserSessions request on {:?}", (
+                &domain,
+                &username
+            ));
+
+            let result = client.list_user_sessions(
+                domain,
+                username,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListUserSessionsResponse::Sessions
+                (body)
+                => "Sessions\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserSessionsResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserSessionsResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListUserSessionsResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUserSessionsResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::KickSession {
+            domain,
+            username,
+            resource,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a KickSession request on {:?}", (
+                &domain,
+                &username,
+                &resource
+            ));
+
+            let result = client.kick_session(
+                domain,
+                username,
+                resource,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                KickSessionResponse::SessionEnded
+                => "SessionEnded\n".to_string()
+                    ,
+                KickSessionResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickSessionResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                KickSessionResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                KickSessionResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::SendStanza {
+            stanza_to_send,
+        } => {
+            info!("Performing a SendStanza request");
+
+            let result = client.send_stanza(
+                stanza_to_send,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                SendStanzaResponse::StanzaSent
+                => "StanzaSent\n".to_string()
+                    ,
+                SendStanzaResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendStanzaResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                SendStanzaResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendStanzaResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendStanzaResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::CountUsers {
+            domain,
+        } => {
+            info!("Performing a CountUsers request on {:?}", (
+                &domain
+            ));
+
+            let result = client.count_users(
+                domain,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                CountUsersResponse::Count
+                (body)
+                => "Count\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CountUsersResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                CountUsersResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CountUsersResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CountUsersResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
         Operation::ListUsers {
             domain,
+            limit,
+            after,
         } => {
             info!("Performing a ListUsers request on {:?}", (
                 &domain
@@ -168,6 +1780,8 @@ async fn main() -> Result<()> {
 
             let result = client.list_users(
                 domain,
+                limit,
+                after,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -194,6 +1808,21 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
+                ListUsersResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUsersResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListUsersResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
             }
         }
         Operation::RegisterUser {
@@ -233,14 +1862,29 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
-                RegisterUserResponse::UserAlreadyExists
+                RegisterUserResponse::Forbidden
                 (body)
-                => "UserAlreadyExists\n".to_string()
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::Conflict
+                (body)
+                => "Conflict\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 RegisterUserResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -283,14 +1927,24 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
-                ChangePasswordResponse::UserNotFound
+                ChangePasswordResponse::Forbidden
                 (body)
-                => "UserNotFound\n".to_string()
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangePasswordResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ChangePasswordResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangePasswordResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }
@@ -327,9 +1981,19 @@ async fn main() -> Result<()> {
                         "www_authenticate: {}\n",
                         serde_json::to_string_pretty(&www_authenticate)?
                     ),
-                UnregisterUserResponse::UserNotFound
+                UnregisterUserResponse::Forbidden
                 (body)
-                => "UserNotFound\n".to_string()
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                UnregisterUserResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                UnregisterUserResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
             }

@@ -15,11 +15,814 @@ use serde::{Serialize, Deserialize};
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
 
 pub const BASE_PATH: &str = "/api";
-pub const API_VERSION: &str = "1.0.0";
+pub const API_VERSION: &str = "2.0.0";
 
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum AddContactResponse {
+    /// Contact added
+    ContactAdded
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListContactsResponse {
+    /// Contacts
+    Contacts
+    (Vec<models::Contact>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ChangeSubscriptionResponse {
+    /// Subscription presence sent
+    SubscriptionPresenceSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum DeleteContactResponse {
+    /// Contact removed
+    ContactRemoved
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ManageContactsResponse {
+    /// Done
+    Done
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendMessageResponse {
+    /// Message sent
+    MessageSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetArchiveResponse {
+    /// Archived messages, oldest first
+    ArchivedMessages
+    (Vec<models::ArchivedMessage>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetArchiveWithResponse {
+    /// Archived messages, oldest first
+    ArchivedMessages
+    (Vec<models::ArchivedMessage>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateMucLightRoomResponse {
+    /// Room created
+    RoomCreated
+    (String)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateMucLightRoomWithIdResponse {
+    /// Room created
+    RoomCreated
+    (String)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Conflict
+    Conflict
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CreateMucRoomResponse {
+    /// Room created
+    RoomCreated
+    (String)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Conflict
+    Conflict
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListMucRoomsResponse {
+    /// Rooms
+    Rooms
+    (Vec<models::MucRoom>)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum DeleteMucLightRoomResponse {
+    /// Room destroyed
+    RoomDestroyed
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum InviteToMucLightRoomResponse {
+    /// Member added
+    MemberAdded
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum InviteToMucRoomResponse {
+    /// Invitation sent
+    InvitationSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListUserMucLightRoomsResponse {
+    /// Rooms
+    Rooms
+    (Vec<models::MucLightRoom>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendMucLightMessageResponse {
+    /// Message sent
+    MessageSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendMucMessageResponse {
+    /// Message sent
+    MessageSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum KickMucOccupantResponse {
+    /// Occupant kicked
+    OccupantKicked
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListSessionsResponse {
+    /// Session list
+    SessionList
+    (Vec<String>)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum KickUserResponse {
+    /// Kicked
+    Kicked
+    (models::Kicked)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListUserSessionsResponse {
+    /// Sessions
+    Sessions
+    (Vec<models::Session>)
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum KickSessionResponse {
+    /// Session ended
+    SessionEnded
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SendStanzaResponse {
+    /// Stanza sent
+    StanzaSent
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum CountUsersResponse {
+    /// Count
+    Count
+    (models::Count)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
@@ -39,6 +842,18 @@ pub enum ListUsersResponse {
         www_authenticate:
         String
     }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -60,12 +875,24 @@ pub enum RegisterUserResponse {
         String
     }
     ,
-    /// User already exists
-    UserAlreadyExists
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Conflict
+    Conflict
     (String)
     ,
     /// Payload too large
     PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
     (String)
 }
 
@@ -87,12 +914,20 @@ pub enum ChangePasswordResponse {
         String
     }
     ,
-    /// User not found
-    UserNotFound
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
     (String)
     ,
     /// Payload too large
     PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
     (String)
 }
 
@@ -110,8 +945,16 @@ pub enum UnregisterUserResponse {
         String
     }
     ,
-    /// User not found
-    UserNotFound
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
     (String)
 }
 
@@ -120,10 +963,196 @@ pub enum UnregisterUserResponse {
 #[async_trait]
 #[allow(clippy::too_many_arguments, clippy::ptr_arg)]
 pub trait Api<C: Send + Sync> {
+    /// Add a contact to a user's roster
+    async fn add_contact(
+        &self,
+        user: String,
+        contact_to_add: models::ContactToAdd,
+        context: &C) -> Result<AddContactResponse, ApiError>;
+
+    /// List a user's contacts
+    async fn list_contacts(
+        &self,
+        user: String,
+        context: &C) -> Result<ListContactsResponse, ApiError>;
+
+    /// Ask for or grant a presence subscription
+    async fn change_subscription(
+        &self,
+        user: String,
+        contact: String,
+        subscription_change: models::SubscriptionChange,
+        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>;
+
+    /// Remove a contact from a user's roster
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>;
+
+    /// Connect or disconnect two users
+    async fn manage_contacts(
+        &self,
+        user: String,
+        contact: String,
+        contacts_link: models::ContactsLink,
+        context: &C) -> Result<ManageContactsResponse, ApiError>;
+
+    /// Send a chat message as a user
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        context: &C) -> Result<SendMessageResponse, ApiError>;
+
+    /// Read a user's archive
+    async fn get_archive(
+        &self,
+        owner: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        context: &C) -> Result<GetArchiveResponse, ApiError>;
+
+    /// Read a user's archive with one peer
+    async fn get_archive_with(
+        &self,
+        owner: String,
+        with: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        context: &C) -> Result<GetArchiveWithResponse, ApiError>;
+
+    /// Create a MUC Light room
+    async fn create_muc_light_room(
+        &self,
+        domain: String,
+        muc_light_room_to_create: models::MucLightRoomToCreate,
+        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>;
+
+    /// Create a MUC Light room with a given id
+    async fn create_muc_light_room_with_id(
+        &self,
+        domain: String,
+        muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
+        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+
+    /// Create a Multi-User Chat room
+    async fn create_muc_room(
+        &self,
+        domain: String,
+        muc_room_to_create: models::MucRoomToCreate,
+        context: &C) -> Result<CreateMucRoomResponse, ApiError>;
+
+    /// List the domain's Multi-User Chat rooms with their occupants
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListMucRoomsResponse, ApiError>;
+
+    /// Destroy a MUC Light room
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>;
+
+    /// Add a member to a MUC Light room, on behalf of a user
+    async fn invite_to_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        muc_light_invitation: models::MucLightInvitation,
+        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>;
+
+    /// Invite a user to a Multi-User Chat room, on behalf of another
+    async fn invite_to_muc_room(
+        &self,
+        domain: String,
+        room: String,
+        muc_invitation: models::MucInvitation,
+        context: &C) -> Result<InviteToMucRoomResponse, ApiError>;
+
+    /// List the MUC Light rooms a user is in
+    async fn list_user_muc_light_rooms(
+        &self,
+        domain: String,
+        user: String,
+        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+
+    /// Send a message to a MUC Light room, on behalf of a member
+    async fn send_muc_light_message(
+        &self,
+        domain: String,
+        id: String,
+        room_message_to_send: models::RoomMessageToSend,
+        context: &C) -> Result<SendMucLightMessageResponse, ApiError>;
+
+    /// Send a message to a Multi-User Chat room, on behalf of an occupant
+    async fn send_muc_message(
+        &self,
+        domain: String,
+        room: String,
+        room_message_to_send: models::RoomMessageToSend,
+        context: &C) -> Result<SendMucMessageResponse, ApiError>;
+
+    /// Kick an occupant out of a Multi-User Chat room
+    async fn kick_muc_occupant(
+        &self,
+        domain: String,
+        room: String,
+        nick: String,
+        context: &C) -> Result<KickMucOccupantResponse, ApiError>;
+
+    /// List the sessions of a domain
+    async fn list_sessions(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListSessionsResponse, ApiError>;
+
+    /// End all of a user's sessions
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<KickUserResponse, ApiError>;
+
+    /// List a user's sessions with their details
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<ListUserSessionsResponse, ApiError>;
+
+    /// End one session
+    async fn kick_session(
+        &self,
+        domain: String,
+        username: String,
+        resource: String,
+        context: &C) -> Result<KickSessionResponse, ApiError>;
+
+    /// Send any stanza as a user
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        context: &C) -> Result<SendStanzaResponse, ApiError>;
+
+    /// Count the users of a domain
+    async fn count_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<CountUsersResponse, ApiError>;
+
     /// List the users of a domain
     async fn list_users(
         &self,
         domain: String,
+        limit: Option<u16>,
+        after: Option<String>,
         context: &C) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
@@ -162,10 +1191,196 @@ pub trait ApiNoContext<C: Send + Sync> {
 
     fn context(&self) -> &C;
 
+    /// Add a contact to a user's roster
+    async fn add_contact(
+        &self,
+        user: String,
+        contact_to_add: models::ContactToAdd,
+        ) -> Result<AddContactResponse, ApiError>;
+
+    /// List a user's contacts
+    async fn list_contacts(
+        &self,
+        user: String,
+        ) -> Result<ListContactsResponse, ApiError>;
+
+    /// Ask for or grant a presence subscription
+    async fn change_subscription(
+        &self,
+        user: String,
+        contact: String,
+        subscription_change: models::SubscriptionChange,
+        ) -> Result<ChangeSubscriptionResponse, ApiError>;
+
+    /// Remove a contact from a user's roster
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        ) -> Result<DeleteContactResponse, ApiError>;
+
+    /// Connect or disconnect two users
+    async fn manage_contacts(
+        &self,
+        user: String,
+        contact: String,
+        contacts_link: models::ContactsLink,
+        ) -> Result<ManageContactsResponse, ApiError>;
+
+    /// Send a chat message as a user
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        ) -> Result<SendMessageResponse, ApiError>;
+
+    /// Read a user's archive
+    async fn get_archive(
+        &self,
+        owner: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        ) -> Result<GetArchiveResponse, ApiError>;
+
+    /// Read a user's archive with one peer
+    async fn get_archive_with(
+        &self,
+        owner: String,
+        with: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        ) -> Result<GetArchiveWithResponse, ApiError>;
+
+    /// Create a MUC Light room
+    async fn create_muc_light_room(
+        &self,
+        domain: String,
+        muc_light_room_to_create: models::MucLightRoomToCreate,
+        ) -> Result<CreateMucLightRoomResponse, ApiError>;
+
+    /// Create a MUC Light room with a given id
+    async fn create_muc_light_room_with_id(
+        &self,
+        domain: String,
+        muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
+        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+
+    /// Create a Multi-User Chat room
+    async fn create_muc_room(
+        &self,
+        domain: String,
+        muc_room_to_create: models::MucRoomToCreate,
+        ) -> Result<CreateMucRoomResponse, ApiError>;
+
+    /// List the domain's Multi-User Chat rooms with their occupants
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        ) -> Result<ListMucRoomsResponse, ApiError>;
+
+    /// Destroy a MUC Light room
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        ) -> Result<DeleteMucLightRoomResponse, ApiError>;
+
+    /// Add a member to a MUC Light room, on behalf of a user
+    async fn invite_to_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        muc_light_invitation: models::MucLightInvitation,
+        ) -> Result<InviteToMucLightRoomResponse, ApiError>;
+
+    /// Invite a user to a Multi-User Chat room, on behalf of another
+    async fn invite_to_muc_room(
+        &self,
+        domain: String,
+        room: String,
+        muc_invitation: models::MucInvitation,
+        ) -> Result<InviteToMucRoomResponse, ApiError>;
+
+    /// List the MUC Light rooms a user is in
+    async fn list_user_muc_light_rooms(
+        &self,
+        domain: String,
+        user: String,
+        ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+
+    /// Send a message to a MUC Light room, on behalf of a member
+    async fn send_muc_light_message(
+        &self,
+        domain: String,
+        id: String,
+        room_message_to_send: models::RoomMessageToSend,
+        ) -> Result<SendMucLightMessageResponse, ApiError>;
+
+    /// Send a message to a Multi-User Chat room, on behalf of an occupant
+    async fn send_muc_message(
+        &self,
+        domain: String,
+        room: String,
+        room_message_to_send: models::RoomMessageToSend,
+        ) -> Result<SendMucMessageResponse, ApiError>;
+
+    /// Kick an occupant out of a Multi-User Chat room
+    async fn kick_muc_occupant(
+        &self,
+        domain: String,
+        room: String,
+        nick: String,
+        ) -> Result<KickMucOccupantResponse, ApiError>;
+
+    /// List the sessions of a domain
+    async fn list_sessions(
+        &self,
+        domain: String,
+        ) -> Result<ListSessionsResponse, ApiError>;
+
+    /// End all of a user's sessions
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<KickUserResponse, ApiError>;
+
+    /// List a user's sessions with their details
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<ListUserSessionsResponse, ApiError>;
+
+    /// End one session
+    async fn kick_session(
+        &self,
+        domain: String,
+        username: String,
+        resource: String,
+        ) -> Result<KickSessionResponse, ApiError>;
+
+    /// Send any stanza as a user
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        ) -> Result<SendStanzaResponse, ApiError>;
+
+    /// Count the users of a domain
+    async fn count_users(
+        &self,
+        domain: String,
+        ) -> Result<CountUsersResponse, ApiError>;
+
     /// List the users of a domain
     async fn list_users(
         &self,
         domain: String,
+        limit: Option<u16>,
+        after: Option<String>,
         ) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
@@ -211,14 +1426,300 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         ContextWrapper::context(self)
     }
 
+    /// Add a contact to a user's roster
+    async fn add_contact(
+        &self,
+        user: String,
+        contact_to_add: models::ContactToAdd,
+        ) -> Result<AddContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().add_contact(user, contact_to_add, &context).await
+    }
+
+    /// List a user's contacts
+    async fn list_contacts(
+        &self,
+        user: String,
+        ) -> Result<ListContactsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_contacts(user, &context).await
+    }
+
+    /// Ask for or grant a presence subscription
+    async fn change_subscription(
+        &self,
+        user: String,
+        contact: String,
+        subscription_change: models::SubscriptionChange,
+        ) -> Result<ChangeSubscriptionResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().change_subscription(user, contact, subscription_change, &context).await
+    }
+
+    /// Remove a contact from a user's roster
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        ) -> Result<DeleteContactResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().delete_contact(user, contact, &context).await
+    }
+
+    /// Connect or disconnect two users
+    async fn manage_contacts(
+        &self,
+        user: String,
+        contact: String,
+        contacts_link: models::ContactsLink,
+        ) -> Result<ManageContactsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().manage_contacts(user, contact, contacts_link, &context).await
+    }
+
+    /// Send a chat message as a user
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        ) -> Result<SendMessageResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_message(message_to_send, &context).await
+    }
+
+    /// Read a user's archive
+    async fn get_archive(
+        &self,
+        owner: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        ) -> Result<GetArchiveResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_archive(owner, limit, before, after_id, before_id, &context).await
+    }
+
+    /// Read a user's archive with one peer
+    async fn get_archive_with(
+        &self,
+        owner: String,
+        with: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        ) -> Result<GetArchiveWithResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().get_archive_with(owner, with, limit, before, after_id, before_id, &context).await
+    }
+
+    /// Create a MUC Light room
+    async fn create_muc_light_room(
+        &self,
+        domain: String,
+        muc_light_room_to_create: models::MucLightRoomToCreate,
+        ) -> Result<CreateMucLightRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_muc_light_room(domain, muc_light_room_to_create, &context).await
+    }
+
+    /// Create a MUC Light room with a given id
+    async fn create_muc_light_room_with_id(
+        &self,
+        domain: String,
+        muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
+        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_muc_light_room_with_id(domain, muc_light_room_with_id_to_create, &context).await
+    }
+
+    /// Create a Multi-User Chat room
+    async fn create_muc_room(
+        &self,
+        domain: String,
+        muc_room_to_create: models::MucRoomToCreate,
+        ) -> Result<CreateMucRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().create_muc_room(domain, muc_room_to_create, &context).await
+    }
+
+    /// List the domain's Multi-User Chat rooms with their occupants
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        ) -> Result<ListMucRoomsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_muc_rooms(domain, &context).await
+    }
+
+    /// Destroy a MUC Light room
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        ) -> Result<DeleteMucLightRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().delete_muc_light_room(domain, id, &context).await
+    }
+
+    /// Add a member to a MUC Light room, on behalf of a user
+    async fn invite_to_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        muc_light_invitation: models::MucLightInvitation,
+        ) -> Result<InviteToMucLightRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().invite_to_muc_light_room(domain, id, muc_light_invitation, &context).await
+    }
+
+    /// Invite a user to a Multi-User Chat room, on behalf of another
+    async fn invite_to_muc_room(
+        &self,
+        domain: String,
+        room: String,
+        muc_invitation: models::MucInvitation,
+        ) -> Result<InviteToMucRoomResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().invite_to_muc_room(domain, room, muc_invitation, &context).await
+    }
+
+    /// List the MUC Light rooms a user is in
+    async fn list_user_muc_light_rooms(
+        &self,
+        domain: String,
+        user: String,
+        ) -> Result<ListUserMucLightRoomsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_user_muc_light_rooms(domain, user, &context).await
+    }
+
+    /// Send a message to a MUC Light room, on behalf of a member
+    async fn send_muc_light_message(
+        &self,
+        domain: String,
+        id: String,
+        room_message_to_send: models::RoomMessageToSend,
+        ) -> Result<SendMucLightMessageResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_muc_light_message(domain, id, room_message_to_send, &context).await
+    }
+
+    /// Send a message to a Multi-User Chat room, on behalf of an occupant
+    async fn send_muc_message(
+        &self,
+        domain: String,
+        room: String,
+        room_message_to_send: models::RoomMessageToSend,
+        ) -> Result<SendMucMessageResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_muc_message(domain, room, room_message_to_send, &context).await
+    }
+
+    /// Kick an occupant out of a Multi-User Chat room
+    async fn kick_muc_occupant(
+        &self,
+        domain: String,
+        room: String,
+        nick: String,
+        ) -> Result<KickMucOccupantResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().kick_muc_occupant(domain, room, nick, &context).await
+    }
+
+    /// List the sessions of a domain
+    async fn list_sessions(
+        &self,
+        domain: String,
+        ) -> Result<ListSessionsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_sessions(domain, &context).await
+    }
+
+    /// End all of a user's sessions
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<KickUserResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().kick_user(domain, username, &context).await
+    }
+
+    /// List a user's sessions with their details
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<ListUserSessionsResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_user_sessions(domain, username, &context).await
+    }
+
+    /// End one session
+    async fn kick_session(
+        &self,
+        domain: String,
+        username: String,
+        resource: String,
+        ) -> Result<KickSessionResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().kick_session(domain, username, resource, &context).await
+    }
+
+    /// Send any stanza as a user
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        ) -> Result<SendStanzaResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().send_stanza(stanza_to_send, &context).await
+    }
+
+    /// Count the users of a domain
+    async fn count_users(
+        &self,
+        domain: String,
+        ) -> Result<CountUsersResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().count_users(domain, &context).await
+    }
+
     /// List the users of a domain
     async fn list_users(
         &self,
         domain: String,
+        limit: Option<u16>,
+        after: Option<String>,
         ) -> Result<ListUsersResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().list_users(domain, &context).await
+        self.api().list_users(domain, limit, after, &context).await
     }
 
     /// Register a user

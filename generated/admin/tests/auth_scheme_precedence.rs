@@ -73,9 +73,9 @@ fn basic_credentials_resolve_to_the_declared_basic_scheme() {
 }
 
 #[test]
-fn bearer_credentials_resolve_to_none_when_no_bearer_scheme_is_declared() {
+fn bearer_credentials_resolve_to_the_declared_bearer_scheme() {
     assert_eq!(
         resolve_auth_data("/", &[("authorization", BEARER_HEADER)]),
-        None,
+        Some(AuthData::Bearer("some-token".to_owned())),
     );
 }

@@ -5,6 +5,31 @@
 use futures::{future, Stream, stream};
 #[allow(unused_imports)]
 use meerkat_admin_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, models,
+                      AddContactResponse,
+                      ListContactsResponse,
+                      ChangeSubscriptionResponse,
+                      DeleteContactResponse,
+                      ManageContactsResponse,
+                      SendMessageResponse,
+                      GetArchiveResponse,
+                      GetArchiveWithResponse,
+                      CreateMucLightRoomResponse,
+                      CreateMucLightRoomWithIdResponse,
+                      CreateMucRoomResponse,
+                      ListMucRoomsResponse,
+                      DeleteMucLightRoomResponse,
+                      InviteToMucLightRoomResponse,
+                      InviteToMucRoomResponse,
+                      ListUserMucLightRoomsResponse,
+                      SendMucLightMessageResponse,
+                      SendMucMessageResponse,
+                      KickMucOccupantResponse,
+                      ListSessionsResponse,
+                      KickUserResponse,
+                      ListUserSessionsResponse,
+                      KickSessionResponse,
+                      SendStanzaResponse,
+                      CountUsersResponse,
                       ListUsersResponse,
                       RegisterUserResponse,
                       ChangePasswordResponse,
@@ -37,6 +62,19 @@ fn main() {
         .arg(Arg::new("operation")
             .help("Sets the operation to run")
             .value_parser(Vec::<&str>::from([
+                "ListContacts",
+                "DeleteContact",
+                "GetArchive",
+                "GetArchiveWith",
+                "ListMucRooms",
+                "DeleteMucLightRoom",
+                "ListUserMucLightRooms",
+                "KickMucOccupant",
+                "ListSessions",
+                "KickUser",
+                "ListUserSessions",
+                "KickSession",
+                "CountUsers",
                 "ListUsers",
                 "UnregisterUser",
             ]))
@@ -122,9 +160,219 @@ fn main() {
     let mut rt = tokio::runtime::Runtime::new().unwrap();
 
     match matches.get_one::<String>("operation").map(String::as_str) {
+        /* Disabled because there's no example.
+        Some("AddContact") => {
+            let result = rt.block_on(client.add_contact(
+                  "alice@localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("ListContacts") => {
+            let result = rt.block_on(client.list_contacts(
+                  "alice@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("ChangeSubscription") => {
+            let result = rt.block_on(client.change_subscription(
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("DeleteContact") => {
+            let result = rt.block_on(client.delete_contact(
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("ManageContacts") => {
+            let result = rt.block_on(client.manage_contacts(
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("SendMessage") => {
+            let result = rt.block_on(client.send_message(
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("GetArchive") => {
+            let result = rt.block_on(client.get_archive(
+                  "alice@localhost".to_string(),
+                  Some(50),
+                  Some(1732521600),
+                  Some("1732521600000000".to_string()),
+                  Some("1732521600000000".to_string())
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("GetArchiveWith") => {
+            let result = rt.block_on(client.get_archive_with(
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string(),
+                  Some(50),
+                  Some(1732521600),
+                  Some("1732521600000000".to_string()),
+                  Some("1732521600000000".to_string())
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("CreateMucLightRoom") => {
+            let result = rt.block_on(client.create_muc_light_room(
+                  "muclight.localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("CreateMucLightRoomWithId") => {
+            let result = rt.block_on(client.create_muc_light_room_with_id(
+                  "muclight.localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("CreateMucRoom") => {
+            let result = rt.block_on(client.create_muc_room(
+                  "localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("ListMucRooms") => {
+            let result = rt.block_on(client.list_muc_rooms(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("DeleteMucLightRoom") => {
+            let result = rt.block_on(client.delete_muc_light_room(
+                  "muclight.localhost".to_string(),
+                  "lobby".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("InviteToMucLightRoom") => {
+            let result = rt.block_on(client.invite_to_muc_light_room(
+                  "muclight.localhost".to_string(),
+                  "lobby".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("InviteToMucRoom") => {
+            let result = rt.block_on(client.invite_to_muc_room(
+                  "localhost".to_string(),
+                  "lobby".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("ListUserMucLightRooms") => {
+            let result = rt.block_on(client.list_user_muc_light_rooms(
+                  "muclight.localhost".to_string(),
+                  "alice@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("SendMucLightMessage") => {
+            let result = rt.block_on(client.send_muc_light_message(
+                  "muclight.localhost".to_string(),
+                  "lobby".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("SendMucMessage") => {
+            let result = rt.block_on(client.send_muc_message(
+                  "localhost".to_string(),
+                  "lobby".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("KickMucOccupant") => {
+            let result = rt.block_on(client.kick_muc_occupant(
+                  "localhost".to_string(),
+                  "lobby".to_string(),
+                  "bob".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("ListSessions") => {
+            let result = rt.block_on(client.list_sessions(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("KickUser") => {
+            let result = rt.block_on(client.kick_user(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("ListUserSessions") => {
+            let result = rt.block_on(client.list_user_sessions(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        Some("KickSession") => {
+            let result = rt.block_on(client.kick_session(
+                  "localhost".to_string(),
+                  "alice".to_string(),
+                  "phone".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("SendStanza") => {
+            let result = rt.block_on(client.send_stanza(
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("CountUsers") => {
+            let result = rt.block_on(client.count_users(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("ListUsers") => {
             let result = rt.block_on(client.list_users(
-                  "localhost".to_string()
+                  "localhost".to_string(),
+                  Some(100),
+                  Some("alice".to_string())
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },

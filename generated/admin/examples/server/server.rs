@@ -137,6 +137,31 @@ use crate::server_auth;
 
 use meerkat_admin_api::{
     Api,
+    AddContactResponse,
+    ListContactsResponse,
+    ChangeSubscriptionResponse,
+    DeleteContactResponse,
+    ManageContactsResponse,
+    SendMessageResponse,
+    GetArchiveResponse,
+    GetArchiveWithResponse,
+    CreateMucLightRoomResponse,
+    CreateMucLightRoomWithIdResponse,
+    CreateMucRoomResponse,
+    ListMucRoomsResponse,
+    DeleteMucLightRoomResponse,
+    InviteToMucLightRoomResponse,
+    InviteToMucRoomResponse,
+    ListUserMucLightRoomsResponse,
+    SendMucLightMessageResponse,
+    SendMucMessageResponse,
+    KickMucOccupantResponse,
+    ListSessionsResponse,
+    KickUserResponse,
+    ListUserSessionsResponse,
+    KickSessionResponse,
+    SendStanzaResponse,
+    CountUsersResponse,
     ListUsersResponse,
     RegisterUserResponse,
     ChangePasswordResponse,
@@ -149,13 +174,299 @@ use swagger::ApiError;
 #[async_trait]
 impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
 {
+    /// Add a contact to a user's roster
+    async fn add_contact(
+        &self,
+        user: String,
+        contact_to_add: models::ContactToAdd,
+        context: &C) -> Result<AddContactResponse, ApiError>
+    {
+        info!("add_contact({:?}, {:?}) - X-Span-ID: {:?}", user, contact_to_add, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List a user's contacts
+    async fn list_contacts(
+        &self,
+        user: String,
+        context: &C) -> Result<ListContactsResponse, ApiError>
+    {
+        info!("list_contacts({:?}) - X-Span-ID: {:?}", user, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Ask for or grant a presence subscription
+    async fn change_subscription(
+        &self,
+        user: String,
+        contact: String,
+        subscription_change: models::SubscriptionChange,
+        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>
+    {
+        info!("change_subscription({:?}, {:?}, {:?}) - X-Span-ID: {:?}", user, contact, subscription_change, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Remove a contact from a user's roster
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>
+    {
+        info!("delete_contact({:?}, {:?}) - X-Span-ID: {:?}", user, contact, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Connect or disconnect two users
+    async fn manage_contacts(
+        &self,
+        user: String,
+        contact: String,
+        contacts_link: models::ContactsLink,
+        context: &C) -> Result<ManageContactsResponse, ApiError>
+    {
+        info!("manage_contacts({:?}, {:?}, {:?}) - X-Span-ID: {:?}", user, contact, contacts_link, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Send a chat message as a user
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        context: &C) -> Result<SendMessageResponse, ApiError>
+    {
+        info!("send_message({:?}) - X-Span-ID: {:?}", message_to_send, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Read a user's archive
+    async fn get_archive(
+        &self,
+        owner: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        context: &C) -> Result<GetArchiveResponse, ApiError>
+    {
+        info!("get_archive({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", owner, limit, before, after_id, before_id, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Read a user's archive with one peer
+    async fn get_archive_with(
+        &self,
+        owner: String,
+        with: String,
+        limit: Option<u16>,
+        before: Option<u64>,
+        after_id: Option<String>,
+        before_id: Option<String>,
+        context: &C) -> Result<GetArchiveWithResponse, ApiError>
+    {
+        info!("get_archive_with({:?}, {:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", owner, with, limit, before, after_id, before_id, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Create a MUC Light room
+    async fn create_muc_light_room(
+        &self,
+        domain: String,
+        muc_light_room_to_create: models::MucLightRoomToCreate,
+        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>
+    {
+        info!("create_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_light_room_to_create, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Create a MUC Light room with a given id
+    async fn create_muc_light_room_with_id(
+        &self,
+        domain: String,
+        muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
+        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
+    {
+        info!("create_muc_light_room_with_id({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_light_room_with_id_to_create, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Create a Multi-User Chat room
+    async fn create_muc_room(
+        &self,
+        domain: String,
+        muc_room_to_create: models::MucRoomToCreate,
+        context: &C) -> Result<CreateMucRoomResponse, ApiError>
+    {
+        info!("create_muc_room({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_room_to_create, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the domain's Multi-User Chat rooms with their occupants
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListMucRoomsResponse, ApiError>
+    {
+        info!("list_muc_rooms({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Destroy a MUC Light room
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>
+    {
+        info!("delete_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}", domain, id, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Add a member to a MUC Light room, on behalf of a user
+    async fn invite_to_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        muc_light_invitation: models::MucLightInvitation,
+        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>
+    {
+        info!("invite_to_muc_light_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, id, muc_light_invitation, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Invite a user to a Multi-User Chat room, on behalf of another
+    async fn invite_to_muc_room(
+        &self,
+        domain: String,
+        room: String,
+        muc_invitation: models::MucInvitation,
+        context: &C) -> Result<InviteToMucRoomResponse, ApiError>
+    {
+        info!("invite_to_muc_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, muc_invitation, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the MUC Light rooms a user is in
+    async fn list_user_muc_light_rooms(
+        &self,
+        domain: String,
+        user: String,
+        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>
+    {
+        info!("list_user_muc_light_rooms({:?}, {:?}) - X-Span-ID: {:?}", domain, user, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Send a message to a MUC Light room, on behalf of a member
+    async fn send_muc_light_message(
+        &self,
+        domain: String,
+        id: String,
+        room_message_to_send: models::RoomMessageToSend,
+        context: &C) -> Result<SendMucLightMessageResponse, ApiError>
+    {
+        info!("send_muc_light_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, id, room_message_to_send, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Send a message to a Multi-User Chat room, on behalf of an occupant
+    async fn send_muc_message(
+        &self,
+        domain: String,
+        room: String,
+        room_message_to_send: models::RoomMessageToSend,
+        context: &C) -> Result<SendMucMessageResponse, ApiError>
+    {
+        info!("send_muc_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, room_message_to_send, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Kick an occupant out of a Multi-User Chat room
+    async fn kick_muc_occupant(
+        &self,
+        domain: String,
+        room: String,
+        nick: String,
+        context: &C) -> Result<KickMucOccupantResponse, ApiError>
+    {
+        info!("kick_muc_occupant({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, nick, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the sessions of a domain
+    async fn list_sessions(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListSessionsResponse, ApiError>
+    {
+        info!("list_sessions({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// End all of a user's sessions
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<KickUserResponse, ApiError>
+    {
+        info!("kick_user({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List a user's sessions with their details
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<ListUserSessionsResponse, ApiError>
+    {
+        info!("list_user_sessions({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// End one session
+    async fn kick_session(
+        &self,
+        domain: String,
+        username: String,
+        resource: String,
+        context: &C) -> Result<KickSessionResponse, ApiError>
+    {
+        info!("kick_session({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, username, resource, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Send any stanza as a user
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        context: &C) -> Result<SendStanzaResponse, ApiError>
+    {
+        info!("send_stanza({:?}) - X-Span-ID: {:?}", stanza_to_send, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Count the users of a domain
+    async fn count_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<CountUsersResponse, ApiError>
+    {
+        info!("count_users({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
     /// List the users of a domain
     async fn list_users(
         &self,
         domain: String,
+        limit: Option<u16>,
+        after: Option<String>,
         context: &C) -> Result<ListUsersResponse, ApiError>
     {
-        info!("list_users({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
+        info!("list_users({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, limit, after, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
