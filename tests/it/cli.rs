@@ -1,5 +1,5 @@
-//! The command line: account commands with and without a running server, and config
-//! errors.
+//! The command line: account commands with and without a running server, config
+//! errors, and the admin commands against a running server's admin API.
 
 use crate::common;
 use crate::common::{TestServer, BIN};
@@ -197,4 +197,319 @@ async fn with_no_config_file_the_client_api_is_https_on_8089() {
         matches!(r, meerkat_client_api::GetMessagesResponse::ArchivedMessages(ref m) if m.is_empty()),
         "{r:?}"
     );
+}
+
+/// Runs an admin command against `server`. Its admin listener's port was chosen at start
+/// and is not in its config, so the URL is given (after the subcommand, as options may be).
+fn admin(server: &TestServer, args: &[&str]) -> std::process::Output {
+    let url = format!("{}/api", server.base_url("mongoose_admin_api"));
+    let mut all = args.to_vec();
+    all.extend(["--admin-url", &url]);
+    server.cli(&all)
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).expect("JSON on standard output")
+}
+
+#[tokio::test]
+async fn users_are_listed_page_by_page_and_counted() {
+    let server = TestServer::start();
+    for user in ["carol", "alice", "bob"] {
+        server.register(user, "secret").await;
+    }
+    assert_eq!(
+        stdout(&admin(&server, &["users", "list", "localhost"])),
+        "alice@localhost\nbob@localhost\ncarol@localhost\n"
+    );
+    let page = admin(
+        &server,
+        &["users", "list", "LocalHost", "--limit", "1", "--after", "alice"],
+    );
+    assert_eq!(stdout(&page), "bob@localhost\n");
+    assert_eq!(stdout(&admin(&server, &["users", "count", "localhost"])), "3\n");
+    assert_eq!(
+        json(&admin(&server, &["users", "count", "localhost", "--json"])),
+        serde_json::json!({"count": 3})
+    );
+    assert_eq!(stdout(&admin(&server, &["users", "count", "example.com"])), "0\n");
+}
+
+#[tokio::test]
+async fn sessions_of_a_connected_client_are_listed_and_kicked() {
+    use common::xmpp::{online, Transport};
+    let server = TestServer::start();
+    server.register("alice", "secret").await;
+    let (_phone, _) = online(&server, "alice@localhost/phone", "secret", Transport::StartTls).await;
+    let (_laptop, _) = online(&server, "alice@localhost/laptop", "secret", Transport::StartTls).await;
+    assert_eq!(
+        stdout(&admin(&server, &["sessions", "list", "localhost"])),
+        "alice@localhost/laptop\nalice@localhost/phone\n"
+    );
+    let details = json(&admin(&server, &["sessions", "of", "alice@localhost", "--json"]));
+    let details = details.as_array().expect("an array");
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(details.iter().all(|s| s["connection"] == "c2s"), "{details:?}");
+    let lines = stdout(&admin(&server, &["sessions", "of", "alice@localhost"]));
+    assert!(
+        lines.lines().any(|l| l.starts_with("alice@localhost/phone c2s ")),
+        "{lines}"
+    );
+
+    let kicked = admin(&server, &["sessions", "kick", "alice@localhost/phone"]);
+    assert_eq!(stdout(&kicked), "kicked 1 session\n");
+    let listed = async || stdout(&admin(&server, &["sessions", "list", "localhost"]));
+    assert!(eventually(async || listed().await == "alice@localhost/laptop\n").await);
+
+    let kicked = admin(&server, &["sessions", "kick", "alice@localhost"]);
+    assert_eq!(stdout(&kicked), "kicked 1 session\n");
+    assert!(eventually(async || listed().await.is_empty()).await);
+
+    let none = admin(&server, &["sessions", "kick", "alice@localhost"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&none.stderr), "meerkat: No active session\n");
+}
+
+#[tokio::test]
+async fn messages_sent_as_users_are_read_back_from_the_archive() {
+    let server = TestServer::start();
+    server.register("alice", "secret").await;
+    server.register("bob", "secret").await;
+    let sent = admin(
+        &server,
+        &["messages", "send", "alice@localhost", "bob@localhost", "hi bob"],
+    );
+    assert_eq!(stdout(&sent), "sent\n");
+    let stanza = r#"<message from="bob@localhost" to="alice@localhost" type="chat"><body>hi alice</body></message>"#;
+    assert_eq!(stdout(&admin(&server, &["stanzas", "send", stanza])), "sent\n");
+
+    let archive = json(&admin(&server, &["messages", "archive", "bob@localhost", "--json"]));
+    let bodies: Vec<&str> = archive
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["hi bob", "hi alice"]);
+    let newest = admin(
+        &server,
+        &[
+            "messages",
+            "archive",
+            "alice@localhost",
+            "bob@localhost",
+            "--limit",
+            "1",
+        ],
+    );
+    let lines = stdout(&newest);
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(
+        lines.contains(" bob@localhost") && lines.ends_with(": hi alice\n"),
+        "{lines}"
+    );
+
+    let unknown = admin(
+        &server,
+        &["messages", "send", "nobody@localhost", "bob@localhost", "hi"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).starts_with("meerkat: "));
+}
+
+#[tokio::test]
+async fn contacts_are_connected_listed_and_disconnected() {
+    let server = TestServer::start();
+    server.register("alice", "secret").await;
+    server.register("bob", "secret").await;
+    let connect = admin(&server, &["contacts", "connect", "alice@localhost", "bob@localhost"]);
+    assert_eq!(stdout(&connect), "connected\n");
+    assert_eq!(
+        stdout(&admin(&server, &["contacts", "list", "bob@localhost"])),
+        "alice@localhost both\n"
+    );
+    let listed = json(&admin(&server, &["contacts", "list", "alice@localhost", "--json"]));
+    assert_eq!(
+        listed,
+        serde_json::json!([{"jid": "bob@localhost", "subscription": "both", "ask": "none"}])
+    );
+    let disconnect = admin(&server, &["contacts", "disconnect", "alice@localhost", "bob@localhost"]);
+    assert_eq!(stdout(&disconnect), "disconnected\n");
+    assert_eq!(stdout(&admin(&server, &["contacts", "list", "alice@localhost"])), "");
+}
+
+#[tokio::test]
+async fn rooms_are_run_from_the_command_line() {
+    let server = TestServer::start();
+    server.register("alice", "secret").await;
+    server.register("bob", "secret").await;
+    let created = admin(
+        &server,
+        &[
+            "muc-light",
+            "create",
+            "muclight.localhost",
+            "alice@localhost",
+            "Lobby",
+            "Anything",
+            "--id",
+            "lobby",
+        ],
+    );
+    assert_eq!(stdout(&created), "lobby@muclight.localhost\n");
+    let invited = admin(
+        &server,
+        &[
+            "muc-light",
+            "invite",
+            "muclight.localhost",
+            "lobby",
+            "alice@localhost",
+            "bob@localhost",
+        ],
+    );
+    assert!(invited.status.success(), "{}", String::from_utf8_lossy(&invited.stderr));
+    assert_eq!(
+        stdout(&admin(
+            &server,
+            &["muc-light", "rooms", "muclight.localhost", "bob@localhost"]
+        )),
+        "lobby@muclight.localhost Lobby\n"
+    );
+    let sent = admin(
+        &server,
+        &[
+            "muc-light",
+            "send",
+            "muclight.localhost",
+            "lobby",
+            "bob@localhost",
+            "hello room",
+        ],
+    );
+    assert_eq!(stdout(&sent), "sent\n");
+    assert!(admin(&server, &["muc-light", "delete", "muclight.localhost", "lobby"])
+        .status
+        .success());
+    assert_eq!(
+        stdout(&admin(
+            &server,
+            &["muc-light", "rooms", "muclight.localhost", "bob@localhost"]
+        )),
+        ""
+    );
+
+    let created = admin(
+        &server,
+        &["muc", "create", "localhost", "hall", "alice@localhost", "al"],
+    );
+    assert_eq!(stdout(&created), "hall\n");
+    let rooms = stdout(&admin(&server, &["muc", "list", "localhost"]));
+    assert!(rooms.starts_with("hall@conference.localhost"), "{rooms}");
+    let kick = admin(&server, &["muc", "kick", "localhost", "hall", "nobody"]);
+    assert_eq!(kick.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&kick.stderr), "meerkat: Occupant not found\n");
+}
+
+#[tokio::test]
+async fn admin_command_failures_have_the_servers_text_and_exit_codes() {
+    let server = TestServer::start();
+    let unknown = admin(&server, &["users", "list", "nowhere.example"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&unknown.stderr), "meerkat: Unknown domain\n");
+    assert!(unknown.stdout.is_empty());
+
+    // Bad usage, found before anything is sent.
+    let bad_jid = admin(&server, &["sessions", "kick", "alice"]);
+    assert_eq!(bad_jid.status.code(), Some(2));
+    let https = server.cli(&["users", "count", "localhost", "--admin-url", "https://127.0.0.1:1/api"]);
+    assert_eq!(https.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&https.stderr).contains("HTTPS"));
+    let missing = admin(&server, &["users", "count"]);
+    assert_eq!(missing.status.code(), Some(2));
+
+    // The test config's admin listener has port 0: the URL cannot come from it.
+    let derived = server.cli(&["users", "count", "localhost"]);
+    assert_eq!(derived.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&derived.stderr).contains("--admin-url"));
+
+    // Nothing listens on a port just freed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/api");
+    let away = server.cli(&["users", "count", "localhost", "--admin-url", &url]);
+    assert_eq!(away.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&away.stderr);
+    assert!(
+        err.starts_with(&format!("meerkat: cannot reach the admin API at {url}: ")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_api_and_its_credentials_are_found_in_the_config() {
+    // A fixed port (one just free) so that the config says where the admin API is.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start_with(|dir| {
+        common::default_config(dir, "").replace(
+            "port = 0\nip_address = \"127.0.0.1\"\nmax_body_size = 4096\n  [[listen.http.handlers.mongoose_admin_api]]\n  path = \"/api\"\n",
+            &format!(
+                "port = {port}\nip_address = \"127.0.0.1\"\n  [[listen.http.handlers.mongoose_admin_api]]\n  \
+                 path = \"/admin\"\n  username = \"ops\"\n  password = \"0ps\"\n  \
+                 [[listen.http.handlers.mongoose_admin_api.credentials]]\n  token = \"reader\"\n  \
+                 scopes = [\"users:read\", \"sessions:read\"]\n"
+            ),
+        )
+    });
+    assert_eq!(
+        server.addr("mongoose_admin_api").port(),
+        port,
+        "the admin listener moved"
+    );
+    assert!(server.cli(&["register", "alice@localhost", "secret"]).status.success());
+    // No option at all: http://127.0.0.1:<port>/admin, signed in as ops.
+    assert_eq!(
+        stdout(&server.cli(&["users", "list", "localhost"])),
+        "alice@localhost\n"
+    );
+
+    let wrong = server.cli(&[
+        "users",
+        "list",
+        "localhost",
+        "--admin-user",
+        "ops",
+        "--admin-password",
+        "no",
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&wrong.stderr), "meerkat: Invalid credentials\n");
+
+    let reader = server.cli(&["users", "count", "localhost", "--admin-token", "reader"]);
+    assert_eq!(stdout(&reader), "1\n");
+    let narrow = server.cli(&["sessions", "kick", "alice@localhost", "--admin-token", "reader"]);
+    assert_eq!(narrow.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&narrow.stderr),
+        "meerkat: Missing scope sessions:write\n"
+    );
+    let half = server.cli(&["users", "count", "localhost", "--admin-user", "ops"]);
+    assert_eq!(half.status.code(), Some(2));
 }
