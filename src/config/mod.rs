@@ -25,9 +25,9 @@ mod tests;
 mod validate;
 
 pub use listen::{
-    AcceptorCount, AdminApiHandler, AdminCredential, BoshHandler, C2sListener, C2sTls, ClientApiHandler, ConflictBehaviour, Handlers,
-    HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, S2sListener, S2sTls, S2sTlsMode, ServiceListener,
-    TlsMode, UploadHandler, WebsocketHandler,
+    AcceptorCount, AdminApiHandler, AdminCredential, BoshHandler, C2sListener, C2sTls, ClientApiHandler,
+    ConflictBehaviour, Handlers, HttpListener, HttpTls, HttpTransport, Listen, PrometheusHandler, S2sListener, S2sTls,
+    S2sTlsMode, ServiceListener, TlsMode, UploadHandler, WebsocketHandler,
 };
 pub use modules::{
     ModBosh, ModCaps, ModCsi, ModEventPusher, ModHttpUpload, ModMam, ModMuc, ModMucLight, ModOffline, ModPep,

@@ -241,14 +241,55 @@ fn http_listener(i: usize, l: &HttpListener, modules: &Modules) -> Result<(), Co
         ));
     }
     for a in &h.mongoose_admin_api {
+        let k = key("handlers.mongoose_admin_api");
         if a.username.is_some() != a.password.is_some() {
+            return Err(invalid(k, "expected both username and password, or neither"));
+        }
+        for (j, c) in a.credentials.iter().enumerate() {
+            let ck = format!("{k}.credentials[{j}]");
+            match (&c.username, &c.password, &c.token) {
+                (Some(_), Some(_), None) => {}
+                (None, None, Some(t)) if t.len() >= 16 => {}
+                (None, None, Some(_)) => return Err(invalid(ck, "expected a token of at least 16 characters")),
+                _ => return Err(invalid(ck, "expected either username and password, or a token")),
+            }
+            for scope in &c.scopes {
+                if !admin_scope(scope) {
+                    return Err(invalid(
+                        format!("{ck}.scopes"),
+                        format!(
+                            "unknown scope {scope:?}: expected \"*\", or a tag ({}) alone or with \":read\" or \":write\"",
+                            ADMIN_TAGS.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        let open = a.username.is_none() && a.credentials.is_empty();
+        if open && !l.ip_address.is_loopback() {
             return Err(invalid(
-                key("handlers.mongoose_admin_api"),
-                "expected both username and password, or neither",
+                k,
+                format!(
+                    "an admin API on {} (not a loopback address) needs credentials: set username and password, or credentials",
+                    l.ip_address
+                ),
             ));
         }
     }
     Ok(())
+}
+
+/// The admin API's operation tags, each a scope (`api/admin.yaml`).
+const ADMIN_TAGS: [&str; 6] = ["users", "sessions", "messages", "stanzas", "contacts", "rooms"];
+
+/// `*`, a tag, or a tag with `:read` or `:write`.
+fn admin_scope(scope: &str) -> bool {
+    let tag = match scope.split_once(':') {
+        Some((tag, "read" | "write")) => tag,
+        Some(_) => return false,
+        None => scope,
+    };
+    scope == "*" || ADMIN_TAGS.contains(&tag)
 }
 
 /// `[[listen.c2s]]` number `i`.

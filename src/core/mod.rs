@@ -334,6 +334,11 @@ impl Core {
         }
     }
 
+    /// This node's name in its cluster; `local` without one.
+    pub(crate) fn node_name(&self) -> &str {
+        self.cluster.get().map_or("local", |c| c.node())
+    }
+
     /// The node hosting `entity` of a partitioned service (a room), when that is another
     /// node of a cluster.
     pub(crate) fn host_of(&self, entity: &BareJid) -> Option<(&Arc<cluster::Cluster>, String)> {

@@ -71,6 +71,8 @@ pub mod ns {
     /// XEP-0045 Multi-User Chat and its sub-namespaces and form types.
     pub const MUC: &str = "http://jabber.org/protocol/muc";
     pub const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+    /// XEP-0249 direct MUC invitations.
+    pub const CONFERENCE: &str = "jabber:x:conference";
     pub const MUC_ADMIN: &str = "http://jabber.org/protocol/muc#admin";
     pub const MUC_OWNER: &str = "http://jabber.org/protocol/muc#owner";
     pub const MUC_ROOMCONFIG: &str = "http://jabber.org/protocol/muc#roomconfig";

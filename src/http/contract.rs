@@ -115,6 +115,8 @@ struct RequestBody {
 #[derive(Debug, Clone)]
 pub(crate) struct Operation {
     pub id: String,
+    /// The operation's tags (the admin API's scopes are named by them).
+    pub tags: Vec<String>,
     method: Method,
     segments: Vec<Segment>,
     path: Vec<Param>,
@@ -355,8 +357,14 @@ impl Contract {
                         }
                     }
                 };
+                let tags = op
+                    .get("tags")
+                    .and_then(Value::as_array)
+                    .map(|t| t.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default();
                 operations.push(Operation {
                     id,
+                    tags,
                     method,
                     segments: segments.clone(),
                     path: path_params,
@@ -413,6 +421,10 @@ impl Contract {
 }
 
 impl Operation {
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
     /// The text for a body this operation cannot take.
     pub(crate) fn invalid_body_text(&self) -> &str {
         self.body

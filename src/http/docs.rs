@@ -13,11 +13,34 @@
 //! visitor picks, the start script's request interceptor sends "Try it out" requests to
 //! the API of the server that served the page (same origin, its configured API path), so
 //! the page works behind any host name. Basic and bearer credentials are entered through
-//! Swagger UI's "Authorize" dialog (the spec's two security schemes). The admin API's spec
-//! is not served: the admin listener has no docs.
+//! Swagger UI's "Authorize" dialog (the spec's two security schemes). The admin API's
+//! handler serves its own spec the same way (`<admin path>-docs/admin.yaml`).
 
 use super::contract::spec_json;
-use super::CLIENT_SPEC as SPEC;
+
+/// Which API a page documents: the client API (`client.yaml`) or the admin API
+/// (`admin.yaml`, on the admin listener).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spec {
+    Client,
+    Admin,
+}
+
+impl Spec {
+    fn yaml(self) -> &'static str {
+        match self {
+            Spec::Client => super::CLIENT_SPEC,
+            Spec::Admin => super::admin_api::SPEC,
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Spec::Client => "client.yaml",
+            Spec::Admin => "admin.yaml",
+        }
+    }
+}
 use super::{full, json_error, Body};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -50,7 +73,7 @@ struct Assets {
 }
 
 /// Serves `req` under `mount` (`/api-docs`), for the client API at `api_path` (`/api`).
-pub(crate) async fn serve<B>(req: &Request<B>, mount: &str, api_path: &str) -> Response<Body> {
+pub(crate) async fn serve<B>(req: &Request<B>, mount: &str, api_path: &str, spec: Spec) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return json_error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
     }
@@ -60,12 +83,12 @@ pub(crate) async fn serve<B>(req: &Request<B>, mount: &str, api_path: &str) -> R
         "" => (
             "text/html; charset=utf-8",
             "no-cache",
-            Some(Bytes::from(page(mount, api_path))),
+            Some(Bytes::from(page(mount, api_path, spec))),
         ),
-        "/client.yaml" => (
+        file if file.strip_prefix('/') == Some(spec.file()) => (
             "application/yaml",
             "no-cache",
-            Some(Bytes::from_static(SPEC.as_bytes())),
+            Some(Bytes::from_static(spec.yaml().as_bytes())),
         ),
         "/swagger-initializer.js" => (
             "text/javascript; charset=utf-8",
@@ -151,29 +174,35 @@ where
 }
 
 /// The page: Swagger UI's files, our start script, and where the spec and the API are.
-fn page(mount: &str, api_path: &str) -> String {
-    let (title, spec_base) = spec_facts();
+fn page(mount: &str, api_path: &str, spec: Spec) -> String {
+    let (title, spec_base) = spec_facts(spec);
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{mount}/swagger-ui.css\">\n</head>\n<body>\n\
-         <noscript><p>This page needs JavaScript. The spec itself: <a href=\"{mount}/client.yaml\">client.yaml</a>.</p></noscript>\n\
-         <div id=\"swagger-ui\" data-spec=\"{mount}/client.yaml\" data-spec-base=\"{spec_base}\" data-api=\"{api}\"></div>\n\
+         <noscript><p>This page needs JavaScript. The spec itself: <a href=\"{mount}/{file}\">{file}</a>.</p></noscript>\n\
+         <div id=\"swagger-ui\" data-spec=\"{mount}/{file}\" data-spec-base=\"{spec_base}\" data-api=\"{api}\"></div>\n\
          <script src=\"{mount}/swagger-ui-bundle.js\"></script>\n\
          <script src=\"{mount}/swagger-initializer.js\"></script>\n</body>\n</html>\n",
         title = escape(title),
         mount = escape(mount),
         spec_base = escape(spec_base),
         api = escape(api_path),
+        file = spec.file(),
     )
 }
 
 /// The spec's title, and the path of its server URL (`/api` in `{scheme}://{host}/api`),
 /// which the start script replaces with this server's API path.
-fn spec_facts() -> (&'static str, &'static str) {
-    static FACTS: OnceLock<(String, String)> = OnceLock::new();
-    let (title, base) = FACTS.get_or_init(|| {
-        let spec = spec_json(SPEC).unwrap_or(Value::Null);
+fn spec_facts(which: Spec) -> (&'static str, &'static str) {
+    static CLIENT: OnceLock<(String, String)> = OnceLock::new();
+    static ADMIN: OnceLock<(String, String)> = OnceLock::new();
+    let facts = match which {
+        Spec::Client => &CLIENT,
+        Spec::Admin => &ADMIN,
+    };
+    let (title, base) = facts.get_or_init(|| {
+        let spec = spec_json(which.yaml()).unwrap_or(Value::Null);
         let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
         let url = spec.pointer("/servers/0/url").and_then(Value::as_str).unwrap_or("/api");
         (title.to_owned(), server_path(url).to_owned())
@@ -213,7 +242,7 @@ mod tests {
 
     #[test]
     fn the_page_loads_swagger_ui_and_our_script_without_inline_code() {
-        let page = page("/api-docs", "/chat/api");
+        let page = page("/api-docs", "/chat/api", Spec::Client);
         for src in ["/api-docs/swagger-ui-bundle.js", "/api-docs/swagger-initializer.js"] {
             assert!(page.contains(&format!("<script src=\"{src}\"></script>")), "{page}");
         }
@@ -227,7 +256,7 @@ mod tests {
 
     #[test]
     fn configured_paths_are_escaped_in_the_page() {
-        let page = page("/d\"><script>", "/a&b");
+        let page = page("/d\"><script>", "/a&b", Spec::Client);
         assert!(!page.contains("\"><script>"));
         assert!(page.contains("data-api=\"/a&amp;b\""));
     }

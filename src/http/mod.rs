@@ -380,6 +380,8 @@ impl Routes {
             api.serve_docs(&req).await
         } else if let Some(api) = self.client_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req, addr.ip()).await
+        } else if let Some(api) = self.admin_api.iter().find(|a| a.docs_path(&path)) {
+            api.serve_docs(&req).await
         } else if let Some(api) = self.admin_api.iter().find(|a| under(&path, a.path())) {
             api.serve(req).await
         } else if let Some(ws) = self.websockets.iter().find(|w| under(&path, &w.path)) {

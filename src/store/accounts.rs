@@ -79,8 +79,16 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Removes the account row; [`StoreError::NotFound`] when there is none. What depends
     /// on the account is purged when the logged change is applied.
     async fn delete_account(&self, jid: &str) -> Result<(), StoreError>;
-    /// Bare JIDs of the accounts of `domain`, sorted.
-    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError>;
+    /// Bare JIDs of the accounts of `domain`, sorted: those after the JID `after` when
+    /// given, at most `limit` when given.
+    async fn list_accounts(
+        &self,
+        domain: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// How many accounts `domain` has.
+    async fn count_accounts(&self, domain: &str) -> Result<u64, StoreError>;
 
     /// Log entries after `after`, oldest first. Every create, password change and
     /// removal is logged in the same transaction as the change itself.

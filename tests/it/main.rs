@@ -8,6 +8,7 @@
 mod common;
 
 mod account_lifecycle;
+mod admin_api;
 mod api_docs;
 mod bosh;
 mod cli;

@@ -215,7 +215,7 @@ async fn the_admin_api_manages_accounts() {
             .register_user("localhost".into(), new_user("alice", "pw2"))
             .await
             .unwrap(),
-        Reg::UserAlreadyExists("User already exists".into())
+        Reg::Conflict("User already exists".into())
     );
     assert_eq!(
         admin
@@ -229,7 +229,7 @@ async fn the_admin_api_manages_accounts() {
             .register_user("nowhere.example".into(), new_user("bob", "pw"))
             .await
             .unwrap(),
-        Reg::BadRequest("Unknown domain".into())
+        Reg::NotFound("Unknown domain".into())
     );
     assert_eq!(
         admin
@@ -239,16 +239,16 @@ async fn the_admin_api_manages_accounts() {
         Reg::UserRegistered("carol@example.com".into())
     );
     assert_eq!(
-        admin.list_users("localhost".into()).await.unwrap(),
+        admin.list_users("localhost".into(), None, None).await.unwrap(),
         List::UserList(vec!["alice@localhost".into()])
     );
     assert_eq!(
-        admin.list_users("example.com".into()).await.unwrap(),
+        admin.list_users("example.com".into(), None, None).await.unwrap(),
         List::UserList(vec!["carol@example.com".into()])
     );
     assert_eq!(
-        admin.list_users("nowhere.example".into()).await.unwrap(),
-        List::BadRequest("Unknown domain".into())
+        admin.list_users("nowhere.example".into(), None, None).await.unwrap(),
+        List::NotFound("Unknown domain".into())
     );
 
     // A new password replaces the old one at once, cache or not.
@@ -286,7 +286,7 @@ async fn the_admin_api_manages_accounts() {
             )
             .await
             .unwrap(),
-        Pw::UserNotFound("User not found".into())
+        Pw::NotFound("User not found".into())
     );
 
     assert_eq!(
@@ -299,7 +299,7 @@ async fn the_admin_api_manages_accounts() {
     ));
     assert_eq!(
         admin.unregister_user("localhost".into(), "alice".into()).await.unwrap(),
-        Del::UserNotFound("User not found".into())
+        Del::NotFound("User not found".into())
     );
 
     // Bodies that break the contract get its texts.
@@ -321,14 +321,18 @@ async fn an_admin_api_with_credentials_refuses_anyone_else() {
             "[[listen.http.handlers.mongoose_admin_api]]\n  path = \"/api\"\n  username = \"ops\"\n  password = \"hunter2\"",
         )
     });
-    let r = server.admin(None).list_users("localhost".into()).await.unwrap();
+    let r = server
+        .admin(None)
+        .list_users("localhost".into(), None, None)
+        .await
+        .unwrap();
     assert!(
         matches!(r, meerkat_admin_api::ListUsersResponse::Unauthorized { .. }),
         "{r:?}"
     );
     let r = server
         .admin(Some(("ops", "wrong")))
-        .list_users("localhost".into())
+        .list_users("localhost".into(), None, None)
         .await
         .unwrap();
     assert!(
@@ -337,7 +341,7 @@ async fn an_admin_api_with_credentials_refuses_anyone_else() {
     );
     let r = server
         .admin(Some(("ops", "hunter2")))
-        .list_users("localhost".into())
+        .list_users("localhost".into(), None, None)
         .await
         .unwrap();
     assert_eq!(r, meerkat_admin_api::ListUsersResponse::UserList(vec![]));

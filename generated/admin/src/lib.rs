@@ -1,15 +1,24 @@
-#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
+#![allow(
+    missing_docs,
+    trivial_casts,
+    unused_variables,
+    unused_mut,
+    unused_imports,
+    unused_extern_crates,
+    unused_attributes,
+    non_camel_case_types
+)]
 #![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
 
 use async_trait::async_trait;
 use futures::Stream;
 #[cfg(feature = "mock")]
 use mockall::automock;
-use std::error::Error;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::task::{Poll, Context};
-use swagger::{ApiError, ContextWrapper, auth::Authorization};
-use serde::{Serialize, Deserialize};
+use std::error::Error;
+use std::task::{Context, Poll};
+use swagger::{auth::Authorization, ApiError, ContextWrapper};
 
 #[cfg(any(feature = "client", feature = "server"))]
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
@@ -20,942 +29,509 @@ pub const API_VERSION: &str = "2.0.0";
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
-
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum AddContactResponse {
     /// Contact added
-    ContactAdded
-    ,
+    ContactAdded,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListContactsResponse {
     /// Contacts
-    Contacts
-    (Vec<models::Contact>)
-    ,
+    Contacts(Vec<models::Contact>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ChangeSubscriptionResponse {
     /// Subscription presence sent
-    SubscriptionPresenceSent
-    ,
+    SubscriptionPresenceSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactResponse {
     /// Contact removed
-    ContactRemoved
-    ,
+    ContactRemoved,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ManageContactsResponse {
     /// Done
-    Done
-    ,
+    Done,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMessageResponse {
     /// Message sent
-    MessageSent
-    ,
+    MessageSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetArchiveResponse {
     /// Archived messages, oldest first
-    ArchivedMessages
-    (Vec<models::ArchivedMessage>)
-    ,
+    ArchivedMessages(Vec<models::ArchivedMessage>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetArchiveWithResponse {
     /// Archived messages, oldest first
-    ArchivedMessages
-    (Vec<models::ArchivedMessage>)
-    ,
+    ArchivedMessages(Vec<models::ArchivedMessage>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucLightRoomResponse {
     /// Room created
-    RoomCreated
-    (String)
-    ,
+    RoomCreated(String),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucLightRoomWithIdResponse {
     /// Room created
-    RoomCreated
-    (String)
-    ,
+    RoomCreated(String),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Conflict
-    Conflict
-    (String)
-    ,
+    Conflict(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucRoomResponse {
     /// Room created
-    RoomCreated
-    (String)
-    ,
+    RoomCreated(String),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Conflict
-    Conflict
-    (String)
-    ,
+    Conflict(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListMucRoomsResponse {
     /// Rooms
-    Rooms
-    (Vec<models::MucRoom>)
-    ,
+    Rooms(Vec<models::MucRoom>),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
+    NotFound(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteMucLightRoomResponse {
     /// Room destroyed
-    RoomDestroyed
-    ,
+    RoomDestroyed,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToMucLightRoomResponse {
     /// Member added
-    MemberAdded
-    ,
+    MemberAdded,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToMucRoomResponse {
     /// Invitation sent
-    InvitationSent
-    ,
+    InvitationSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUserMucLightRoomsResponse {
     /// Rooms
-    Rooms
-    (Vec<models::MucLightRoom>)
-    ,
+    Rooms(Vec<models::MucLightRoom>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMucLightMessageResponse {
     /// Message sent
-    MessageSent
-    ,
+    MessageSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMucMessageResponse {
     /// Message sent
-    MessageSent
-    ,
+    MessageSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickMucOccupantResponse {
     /// Occupant kicked
-    OccupantKicked
-    ,
+    OccupantKicked,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListSessionsResponse {
     /// Session list
-    SessionList
-    (Vec<String>)
-    ,
+    SessionList(Vec<String>),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
+    NotFound(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickUserResponse {
     /// Kicked
-    Kicked
-    (models::Kicked)
-    ,
+    Kicked(models::Kicked),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
+    NotFound(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUserSessionsResponse {
     /// Sessions
-    Sessions
-    (Vec<models::Session>)
-    ,
+    Sessions(Vec<models::Session>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
+    NotFound(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickSessionResponse {
     /// Session ended
-    SessionEnded
-    ,
+    SessionEnded,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
+    NotFound(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendStanzaResponse {
     /// Stanza sent
-    StanzaSent
-    ,
+    StanzaSent,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CountUsersResponse {
     /// Count
-    Count
-    (models::Count)
-    ,
+    Count(models::Count),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUsersResponse {
     /// User list
-    UserList
-    (Vec<String>)
-    ,
+    UserList(Vec<String>),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RegisterUserResponse {
     /// User registered
-    UserRegistered
-    (String)
-    ,
+    UserRegistered(String),
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Conflict
-    Conflict
-    (String)
-    ,
+    Conflict(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ChangePasswordResponse {
     /// Password changed
-    PasswordChanged
-    ,
+    PasswordChanged,
     /// Bad request
-    BadRequest
-    (String)
-    ,
+    BadRequest(String),
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Payload too large
-    PayloadTooLarge
-    (String)
-    ,
+    PayloadTooLarge(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum UnregisterUserResponse {
     /// User removed
-    UserRemoved
-    ,
+    UserRemoved,
     /// Unauthorized
-    Unauthorized
-    {
-        body: String,
-        www_authenticate:
-        String
-    }
-    ,
+    Unauthorized { body: String, www_authenticate: String },
     /// Forbidden
-    Forbidden
-    (String)
-    ,
+    Forbidden(String),
     /// Not found
-    NotFound
-    (String)
-    ,
+    NotFound(String),
     /// Service unavailable
-    ServiceUnavailable
-    (String)
+    ServiceUnavailable(String),
 }
 
 /// API
@@ -968,13 +544,11 @@ pub trait Api<C: Send + Sync> {
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-        context: &C) -> Result<AddContactResponse, ApiError>;
+        context: &C,
+    ) -> Result<AddContactResponse, ApiError>;
 
     /// List a user's contacts
-    async fn list_contacts(
-        &self,
-        user: String,
-        context: &C) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(&self, user: String, context: &C) -> Result<ListContactsResponse, ApiError>;
 
     /// Ask for or grant a presence subscription
     async fn change_subscription(
@@ -982,14 +556,16 @@ pub trait Api<C: Send + Sync> {
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>;
+        context: &C,
+    ) -> Result<ChangeSubscriptionResponse, ApiError>;
 
     /// Remove a contact from a user's roster
     async fn delete_contact(
         &self,
         user: String,
         contact: String,
-        context: &C) -> Result<DeleteContactResponse, ApiError>;
+        context: &C,
+    ) -> Result<DeleteContactResponse, ApiError>;
 
     /// Connect or disconnect two users
     async fn manage_contacts(
@@ -997,13 +573,15 @@ pub trait Api<C: Send + Sync> {
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-        context: &C) -> Result<ManageContactsResponse, ApiError>;
+        context: &C,
+    ) -> Result<ManageContactsResponse, ApiError>;
 
     /// Send a chat message as a user
     async fn send_message(
         &self,
         message_to_send: models::MessageToSend,
-        context: &C) -> Result<SendMessageResponse, ApiError>;
+        context: &C,
+    ) -> Result<SendMessageResponse, ApiError>;
 
     /// Read a user's archive
     async fn get_archive(
@@ -1013,7 +591,8 @@ pub trait Api<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C) -> Result<GetArchiveResponse, ApiError>;
+        context: &C,
+    ) -> Result<GetArchiveResponse, ApiError>;
 
     /// Read a user's archive with one peer
     async fn get_archive_with(
@@ -1024,41 +603,43 @@ pub trait Api<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C) -> Result<GetArchiveWithResponse, ApiError>;
+        context: &C,
+    ) -> Result<GetArchiveWithResponse, ApiError>;
 
     /// Create a MUC Light room
     async fn create_muc_light_room(
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>;
+        context: &C,
+    ) -> Result<CreateMucLightRoomResponse, ApiError>;
 
     /// Create a MUC Light room with a given id
     async fn create_muc_light_room_with_id(
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+        context: &C,
+    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
 
     /// Create a Multi-User Chat room
     async fn create_muc_room(
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-        context: &C) -> Result<CreateMucRoomResponse, ApiError>;
+        context: &C,
+    ) -> Result<CreateMucRoomResponse, ApiError>;
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(
-        &self,
-        domain: String,
-        context: &C) -> Result<ListMucRoomsResponse, ApiError>;
+    async fn list_muc_rooms(&self, domain: String, context: &C) -> Result<ListMucRoomsResponse, ApiError>;
 
     /// Destroy a MUC Light room
     async fn delete_muc_light_room(
         &self,
         domain: String,
         id: String,
-        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>;
+        context: &C,
+    ) -> Result<DeleteMucLightRoomResponse, ApiError>;
 
     /// Add a member to a MUC Light room, on behalf of a user
     async fn invite_to_muc_light_room(
@@ -1066,7 +647,8 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>;
+        context: &C,
+    ) -> Result<InviteToMucLightRoomResponse, ApiError>;
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
     async fn invite_to_muc_room(
@@ -1074,14 +656,16 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-        context: &C) -> Result<InviteToMucRoomResponse, ApiError>;
+        context: &C,
+    ) -> Result<InviteToMucRoomResponse, ApiError>;
 
     /// List the MUC Light rooms a user is in
     async fn list_user_muc_light_rooms(
         &self,
         domain: String,
         user: String,
-        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+        context: &C,
+    ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
 
     /// Send a message to a MUC Light room, on behalf of a member
     async fn send_muc_light_message(
@@ -1089,7 +673,8 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C) -> Result<SendMucLightMessageResponse, ApiError>;
+        context: &C,
+    ) -> Result<SendMucLightMessageResponse, ApiError>;
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
     async fn send_muc_message(
@@ -1097,7 +682,8 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C) -> Result<SendMucMessageResponse, ApiError>;
+        context: &C,
+    ) -> Result<SendMucMessageResponse, ApiError>;
 
     /// Kick an occupant out of a Multi-User Chat room
     async fn kick_muc_occupant(
@@ -1105,27 +691,22 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         nick: String,
-        context: &C) -> Result<KickMucOccupantResponse, ApiError>;
+        context: &C,
+    ) -> Result<KickMucOccupantResponse, ApiError>;
 
     /// List the sessions of a domain
-    async fn list_sessions(
-        &self,
-        domain: String,
-        context: &C) -> Result<ListSessionsResponse, ApiError>;
+    async fn list_sessions(&self, domain: String, context: &C) -> Result<ListSessionsResponse, ApiError>;
 
     /// End all of a user's sessions
-    async fn kick_user(
-        &self,
-        domain: String,
-        username: String,
-        context: &C) -> Result<KickUserResponse, ApiError>;
+    async fn kick_user(&self, domain: String, username: String, context: &C) -> Result<KickUserResponse, ApiError>;
 
     /// List a user's sessions with their details
     async fn list_user_sessions(
         &self,
         domain: String,
         username: String,
-        context: &C) -> Result<ListUserSessionsResponse, ApiError>;
+        context: &C,
+    ) -> Result<ListUserSessionsResponse, ApiError>;
 
     /// End one session
     async fn kick_session(
@@ -1133,19 +714,18 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         resource: String,
-        context: &C) -> Result<KickSessionResponse, ApiError>;
+        context: &C,
+    ) -> Result<KickSessionResponse, ApiError>;
 
     /// Send any stanza as a user
     async fn send_stanza(
         &self,
         stanza_to_send: models::StanzaToSend,
-        context: &C) -> Result<SendStanzaResponse, ApiError>;
+        context: &C,
+    ) -> Result<SendStanzaResponse, ApiError>;
 
     /// Count the users of a domain
-    async fn count_users(
-        &self,
-        domain: String,
-        context: &C) -> Result<CountUsersResponse, ApiError>;
+    async fn count_users(&self, domain: String, context: &C) -> Result<CountUsersResponse, ApiError>;
 
     /// List the users of a domain
     async fn list_users(
@@ -1153,14 +733,16 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-        context: &C) -> Result<ListUsersResponse, ApiError>;
+        context: &C,
+    ) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
     async fn register_user(
         &self,
         domain: String,
         new_user: models::NewUser,
-        context: &C) -> Result<RegisterUserResponse, ApiError>;
+        context: &C,
+    ) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -1168,15 +750,16 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        context: &C) -> Result<ChangePasswordResponse, ApiError>;
+        context: &C,
+    ) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
     async fn unregister_user(
         &self,
         domain: String,
         username: String,
-        context: &C) -> Result<UnregisterUserResponse, ApiError>;
-
+        context: &C,
+    ) -> Result<UnregisterUserResponse, ApiError>;
 }
 
 /// API where `Context` isn't passed on every API call
@@ -1196,13 +779,10 @@ pub trait ApiNoContext<C: Send + Sync> {
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-        ) -> Result<AddContactResponse, ApiError>;
+    ) -> Result<AddContactResponse, ApiError>;
 
     /// List a user's contacts
-    async fn list_contacts(
-        &self,
-        user: String,
-        ) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(&self, user: String) -> Result<ListContactsResponse, ApiError>;
 
     /// Ask for or grant a presence subscription
     async fn change_subscription(
@@ -1210,14 +790,10 @@ pub trait ApiNoContext<C: Send + Sync> {
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-        ) -> Result<ChangeSubscriptionResponse, ApiError>;
+    ) -> Result<ChangeSubscriptionResponse, ApiError>;
 
     /// Remove a contact from a user's roster
-    async fn delete_contact(
-        &self,
-        user: String,
-        contact: String,
-        ) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(&self, user: String, contact: String) -> Result<DeleteContactResponse, ApiError>;
 
     /// Connect or disconnect two users
     async fn manage_contacts(
@@ -1225,13 +801,10 @@ pub trait ApiNoContext<C: Send + Sync> {
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-        ) -> Result<ManageContactsResponse, ApiError>;
+    ) -> Result<ManageContactsResponse, ApiError>;
 
     /// Send a chat message as a user
-    async fn send_message(
-        &self,
-        message_to_send: models::MessageToSend,
-        ) -> Result<SendMessageResponse, ApiError>;
+    async fn send_message(&self, message_to_send: models::MessageToSend) -> Result<SendMessageResponse, ApiError>;
 
     /// Read a user's archive
     async fn get_archive(
@@ -1241,7 +814,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        ) -> Result<GetArchiveResponse, ApiError>;
+    ) -> Result<GetArchiveResponse, ApiError>;
 
     /// Read a user's archive with one peer
     async fn get_archive_with(
@@ -1252,41 +825,34 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        ) -> Result<GetArchiveWithResponse, ApiError>;
+    ) -> Result<GetArchiveWithResponse, ApiError>;
 
     /// Create a MUC Light room
     async fn create_muc_light_room(
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-        ) -> Result<CreateMucLightRoomResponse, ApiError>;
+    ) -> Result<CreateMucLightRoomResponse, ApiError>;
 
     /// Create a MUC Light room with a given id
     async fn create_muc_light_room_with_id(
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
 
     /// Create a Multi-User Chat room
     async fn create_muc_room(
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-        ) -> Result<CreateMucRoomResponse, ApiError>;
+    ) -> Result<CreateMucRoomResponse, ApiError>;
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(
-        &self,
-        domain: String,
-        ) -> Result<ListMucRoomsResponse, ApiError>;
+    async fn list_muc_rooms(&self, domain: String) -> Result<ListMucRoomsResponse, ApiError>;
 
     /// Destroy a MUC Light room
-    async fn delete_muc_light_room(
-        &self,
-        domain: String,
-        id: String,
-        ) -> Result<DeleteMucLightRoomResponse, ApiError>;
+    async fn delete_muc_light_room(&self, domain: String, id: String) -> Result<DeleteMucLightRoomResponse, ApiError>;
 
     /// Add a member to a MUC Light room, on behalf of a user
     async fn invite_to_muc_light_room(
@@ -1294,7 +860,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-        ) -> Result<InviteToMucLightRoomResponse, ApiError>;
+    ) -> Result<InviteToMucLightRoomResponse, ApiError>;
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
     async fn invite_to_muc_room(
@@ -1302,14 +868,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-        ) -> Result<InviteToMucRoomResponse, ApiError>;
+    ) -> Result<InviteToMucRoomResponse, ApiError>;
 
     /// List the MUC Light rooms a user is in
     async fn list_user_muc_light_rooms(
         &self,
         domain: String,
         user: String,
-        ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+    ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
 
     /// Send a message to a MUC Light room, on behalf of a member
     async fn send_muc_light_message(
@@ -1317,7 +883,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-        ) -> Result<SendMucLightMessageResponse, ApiError>;
+    ) -> Result<SendMucLightMessageResponse, ApiError>;
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
     async fn send_muc_message(
@@ -1325,7 +891,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-        ) -> Result<SendMucMessageResponse, ApiError>;
+    ) -> Result<SendMucMessageResponse, ApiError>;
 
     /// Kick an occupant out of a Multi-User Chat room
     async fn kick_muc_occupant(
@@ -1333,27 +899,16 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         nick: String,
-        ) -> Result<KickMucOccupantResponse, ApiError>;
+    ) -> Result<KickMucOccupantResponse, ApiError>;
 
     /// List the sessions of a domain
-    async fn list_sessions(
-        &self,
-        domain: String,
-        ) -> Result<ListSessionsResponse, ApiError>;
+    async fn list_sessions(&self, domain: String) -> Result<ListSessionsResponse, ApiError>;
 
     /// End all of a user's sessions
-    async fn kick_user(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<KickUserResponse, ApiError>;
+    async fn kick_user(&self, domain: String, username: String) -> Result<KickUserResponse, ApiError>;
 
     /// List a user's sessions with their details
-    async fn list_user_sessions(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<ListUserSessionsResponse, ApiError>;
+    async fn list_user_sessions(&self, domain: String, username: String) -> Result<ListUserSessionsResponse, ApiError>;
 
     /// End one session
     async fn kick_session(
@@ -1361,19 +916,13 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         resource: String,
-        ) -> Result<KickSessionResponse, ApiError>;
+    ) -> Result<KickSessionResponse, ApiError>;
 
     /// Send any stanza as a user
-    async fn send_stanza(
-        &self,
-        stanza_to_send: models::StanzaToSend,
-        ) -> Result<SendStanzaResponse, ApiError>;
+    async fn send_stanza(&self, stanza_to_send: models::StanzaToSend) -> Result<SendStanzaResponse, ApiError>;
 
     /// Count the users of a domain
-    async fn count_users(
-        &self,
-        domain: String,
-        ) -> Result<CountUsersResponse, ApiError>;
+    async fn count_users(&self, domain: String) -> Result<CountUsersResponse, ApiError>;
 
     /// List the users of a domain
     async fn list_users(
@@ -1381,14 +930,10 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-        ) -> Result<ListUsersResponse, ApiError>;
+    ) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
-    async fn register_user(
-        &self,
-        domain: String,
-        new_user: models::NewUser,
-        ) -> Result<RegisterUserResponse, ApiError>;
+    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -1396,19 +941,16 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        ) -> Result<ChangePasswordResponse, ApiError>;
+    ) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
-    async fn unregister_user(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<UnregisterUserResponse, ApiError>;
-
+    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError>;
 }
 
 /// Trait to extend an API to make it easy to bind it to a context.
-pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
+pub trait ContextWrapperExt<C: Send + Sync>
+where
+    Self: Sized,
 {
     /// Binds this API to a context.
     fn with_context(self, context: C) -> ContextWrapper<Self, C>;
@@ -1416,7 +958,7 @@ pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
 
 impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
     fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
-         ContextWrapper::<T, C>::new(self, context)
+        ContextWrapper::<T, C>::new(self, context)
     }
 }
 
@@ -1431,18 +973,13 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-        ) -> Result<AddContactResponse, ApiError>
-    {
+    ) -> Result<AddContactResponse, ApiError> {
         let context = self.context().clone();
         self.api().add_contact(user, contact_to_add, &context).await
     }
 
     /// List a user's contacts
-    async fn list_contacts(
-        &self,
-        user: String,
-        ) -> Result<ListContactsResponse, ApiError>
-    {
+    async fn list_contacts(&self, user: String) -> Result<ListContactsResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_contacts(user, &context).await
     }
@@ -1453,19 +990,15 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-        ) -> Result<ChangeSubscriptionResponse, ApiError>
-    {
+    ) -> Result<ChangeSubscriptionResponse, ApiError> {
         let context = self.context().clone();
-        self.api().change_subscription(user, contact, subscription_change, &context).await
+        self.api()
+            .change_subscription(user, contact, subscription_change, &context)
+            .await
     }
 
     /// Remove a contact from a user's roster
-    async fn delete_contact(
-        &self,
-        user: String,
-        contact: String,
-        ) -> Result<DeleteContactResponse, ApiError>
-    {
+    async fn delete_contact(&self, user: String, contact: String) -> Result<DeleteContactResponse, ApiError> {
         let context = self.context().clone();
         self.api().delete_contact(user, contact, &context).await
     }
@@ -1476,18 +1009,13 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-        ) -> Result<ManageContactsResponse, ApiError>
-    {
+    ) -> Result<ManageContactsResponse, ApiError> {
         let context = self.context().clone();
         self.api().manage_contacts(user, contact, contacts_link, &context).await
     }
 
     /// Send a chat message as a user
-    async fn send_message(
-        &self,
-        message_to_send: models::MessageToSend,
-        ) -> Result<SendMessageResponse, ApiError>
-    {
+    async fn send_message(&self, message_to_send: models::MessageToSend) -> Result<SendMessageResponse, ApiError> {
         let context = self.context().clone();
         self.api().send_message(message_to_send, &context).await
     }
@@ -1500,10 +1028,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        ) -> Result<GetArchiveResponse, ApiError>
-    {
+    ) -> Result<GetArchiveResponse, ApiError> {
         let context = self.context().clone();
-        self.api().get_archive(owner, limit, before, after_id, before_id, &context).await
+        self.api()
+            .get_archive(owner, limit, before, after_id, before_id, &context)
+            .await
     }
 
     /// Read a user's archive with one peer
@@ -1515,10 +1044,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        ) -> Result<GetArchiveWithResponse, ApiError>
-    {
+    ) -> Result<GetArchiveWithResponse, ApiError> {
         let context = self.context().clone();
-        self.api().get_archive_with(owner, with, limit, before, after_id, before_id, &context).await
+        self.api()
+            .get_archive_with(owner, with, limit, before, after_id, before_id, &context)
+            .await
     }
 
     /// Create a MUC Light room
@@ -1526,10 +1056,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-        ) -> Result<CreateMucLightRoomResponse, ApiError>
-    {
+    ) -> Result<CreateMucLightRoomResponse, ApiError> {
         let context = self.context().clone();
-        self.api().create_muc_light_room(domain, muc_light_room_to_create, &context).await
+        self.api()
+            .create_muc_light_room(domain, muc_light_room_to_create, &context)
+            .await
     }
 
     /// Create a MUC Light room with a given id
@@ -1537,10 +1068,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
-    {
+    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError> {
         let context = self.context().clone();
-        self.api().create_muc_light_room_with_id(domain, muc_light_room_with_id_to_create, &context).await
+        self.api()
+            .create_muc_light_room_with_id(domain, muc_light_room_with_id_to_create, &context)
+            .await
     }
 
     /// Create a Multi-User Chat room
@@ -1548,29 +1080,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-        ) -> Result<CreateMucRoomResponse, ApiError>
-    {
+    ) -> Result<CreateMucRoomResponse, ApiError> {
         let context = self.context().clone();
         self.api().create_muc_room(domain, muc_room_to_create, &context).await
     }
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(
-        &self,
-        domain: String,
-        ) -> Result<ListMucRoomsResponse, ApiError>
-    {
+    async fn list_muc_rooms(&self, domain: String) -> Result<ListMucRoomsResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_muc_rooms(domain, &context).await
     }
 
     /// Destroy a MUC Light room
-    async fn delete_muc_light_room(
-        &self,
-        domain: String,
-        id: String,
-        ) -> Result<DeleteMucLightRoomResponse, ApiError>
-    {
+    async fn delete_muc_light_room(&self, domain: String, id: String) -> Result<DeleteMucLightRoomResponse, ApiError> {
         let context = self.context().clone();
         self.api().delete_muc_light_room(domain, id, &context).await
     }
@@ -1581,10 +1103,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-        ) -> Result<InviteToMucLightRoomResponse, ApiError>
-    {
+    ) -> Result<InviteToMucLightRoomResponse, ApiError> {
         let context = self.context().clone();
-        self.api().invite_to_muc_light_room(domain, id, muc_light_invitation, &context).await
+        self.api()
+            .invite_to_muc_light_room(domain, id, muc_light_invitation, &context)
+            .await
     }
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
@@ -1593,10 +1116,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-        ) -> Result<InviteToMucRoomResponse, ApiError>
-    {
+    ) -> Result<InviteToMucRoomResponse, ApiError> {
         let context = self.context().clone();
-        self.api().invite_to_muc_room(domain, room, muc_invitation, &context).await
+        self.api()
+            .invite_to_muc_room(domain, room, muc_invitation, &context)
+            .await
     }
 
     /// List the MUC Light rooms a user is in
@@ -1604,8 +1128,7 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         user: String,
-        ) -> Result<ListUserMucLightRoomsResponse, ApiError>
-    {
+    ) -> Result<ListUserMucLightRoomsResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_user_muc_light_rooms(domain, user, &context).await
     }
@@ -1616,10 +1139,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-        ) -> Result<SendMucLightMessageResponse, ApiError>
-    {
+    ) -> Result<SendMucLightMessageResponse, ApiError> {
         let context = self.context().clone();
-        self.api().send_muc_light_message(domain, id, room_message_to_send, &context).await
+        self.api()
+            .send_muc_light_message(domain, id, room_message_to_send, &context)
+            .await
     }
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
@@ -1628,10 +1152,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-        ) -> Result<SendMucMessageResponse, ApiError>
-    {
+    ) -> Result<SendMucMessageResponse, ApiError> {
         let context = self.context().clone();
-        self.api().send_muc_message(domain, room, room_message_to_send, &context).await
+        self.api()
+            .send_muc_message(domain, room, room_message_to_send, &context)
+            .await
     }
 
     /// Kick an occupant out of a Multi-User Chat room
@@ -1640,40 +1165,25 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         nick: String,
-        ) -> Result<KickMucOccupantResponse, ApiError>
-    {
+    ) -> Result<KickMucOccupantResponse, ApiError> {
         let context = self.context().clone();
         self.api().kick_muc_occupant(domain, room, nick, &context).await
     }
 
     /// List the sessions of a domain
-    async fn list_sessions(
-        &self,
-        domain: String,
-        ) -> Result<ListSessionsResponse, ApiError>
-    {
+    async fn list_sessions(&self, domain: String) -> Result<ListSessionsResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_sessions(domain, &context).await
     }
 
     /// End all of a user's sessions
-    async fn kick_user(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<KickUserResponse, ApiError>
-    {
+    async fn kick_user(&self, domain: String, username: String) -> Result<KickUserResponse, ApiError> {
         let context = self.context().clone();
         self.api().kick_user(domain, username, &context).await
     }
 
     /// List a user's sessions with their details
-    async fn list_user_sessions(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<ListUserSessionsResponse, ApiError>
-    {
+    async fn list_user_sessions(&self, domain: String, username: String) -> Result<ListUserSessionsResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_user_sessions(domain, username, &context).await
     }
@@ -1684,28 +1194,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         username: String,
         resource: String,
-        ) -> Result<KickSessionResponse, ApiError>
-    {
+    ) -> Result<KickSessionResponse, ApiError> {
         let context = self.context().clone();
         self.api().kick_session(domain, username, resource, &context).await
     }
 
     /// Send any stanza as a user
-    async fn send_stanza(
-        &self,
-        stanza_to_send: models::StanzaToSend,
-        ) -> Result<SendStanzaResponse, ApiError>
-    {
+    async fn send_stanza(&self, stanza_to_send: models::StanzaToSend) -> Result<SendStanzaResponse, ApiError> {
         let context = self.context().clone();
         self.api().send_stanza(stanza_to_send, &context).await
     }
 
     /// Count the users of a domain
-    async fn count_users(
-        &self,
-        domain: String,
-        ) -> Result<CountUsersResponse, ApiError>
-    {
+    async fn count_users(&self, domain: String) -> Result<CountUsersResponse, ApiError> {
         let context = self.context().clone();
         self.api().count_users(domain, &context).await
     }
@@ -1716,19 +1217,13 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-        ) -> Result<ListUsersResponse, ApiError>
-    {
+    ) -> Result<ListUsersResponse, ApiError> {
         let context = self.context().clone();
         self.api().list_users(domain, limit, after, &context).await
     }
 
     /// Register a user
-    async fn register_user(
-        &self,
-        domain: String,
-        new_user: models::NewUser,
-        ) -> Result<RegisterUserResponse, ApiError>
-    {
+    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError> {
         let context = self.context().clone();
         self.api().register_user(domain, new_user, &context).await
     }
@@ -1739,25 +1234,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        ) -> Result<ChangePasswordResponse, ApiError>
-    {
+    ) -> Result<ChangePasswordResponse, ApiError> {
         let context = self.context().clone();
-        self.api().change_password(domain, username, new_password, &context).await
+        self.api()
+            .change_password(domain, username, new_password, &context)
+            .await
     }
 
     /// Remove a user
-    async fn unregister_user(
-        &self,
-        domain: String,
-        username: String,
-        ) -> Result<UnregisterUserResponse, ApiError>
-    {
+    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError> {
         let context = self.context().clone();
         self.api().unregister_user(domain, username, &context).await
     }
-
 }
-
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -2,9 +2,9 @@
 #[cfg(not(feature = "validate"))]
 use validator::Validate;
 
-use crate::models;
 #[cfg(any(feature = "client", feature = "server"))]
 use crate::header;
+use crate::models;
 #[cfg(feature = "validate")]
 use serde_valid::Validate;
 
@@ -14,29 +14,23 @@ use serde_valid::Validate;
 pub struct ArchivedMessage {
     /// The archive id (for `after_id` and `before_id`).
     #[serde(rename = "id")]
-
     pub id: String,
 
     /// Who sent it (as it was sent from, a full or bare JID).
     #[serde(rename = "sender")]
-
     pub sender: String,
 
     /// When it was archived, in Unix seconds (as MongooseIM).
     #[serde(rename = "timestamp")]
-
     pub timestamp: i64,
 
     /// The stanza's `id`, or an empty string.
     #[serde(rename = "message_id")]
-
     pub message_id: String,
 
     /// The message text (empty when it had none).
     #[serde(rename = "body")]
-
     pub body: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -59,10 +53,9 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ArchivedMessage {
     }
 }
 
-
 impl ArchivedMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, sender: String, timestamp: i64, message_id: String, body: String, ) -> ArchivedMessage {
+    pub fn new(id: String, sender: String, timestamp: i64, message_id: String, body: String) -> ArchivedMessage {
         ArchivedMessage {
             id,
             sender,
@@ -122,23 +115,33 @@ impl std::str::FromStr for ArchivedMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ArchivedMessage".to_string())
+                None => return std::result::Result::Err("Missing value while parsing ArchivedMessage".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep
+                        .id
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep
+                        .sender
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep
+                        .timestamp
+                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "message_id" => intermediate_rep.message_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "message_id" => intermediate_rep
+                        .message_id
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ArchivedMessage".to_string())
+                    "body" => intermediate_rep
+                        .body
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ArchivedMessage".to_string()),
                 }
             }
 
@@ -148,11 +151,31 @@ impl std::str::FromStr for ArchivedMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ArchivedMessage {
-            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ArchivedMessage".to_string())?,
-            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in ArchivedMessage".to_string())?,
-            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in ArchivedMessage".to_string())?,
-            message_id: intermediate_rep.message_id.into_iter().next().ok_or_else(|| "message_id missing in ArchivedMessage".to_string())?,
-            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in ArchivedMessage".to_string())?,
+            id: intermediate_rep
+                .id
+                .into_iter()
+                .next()
+                .ok_or_else(|| "id missing in ArchivedMessage".to_string())?,
+            sender: intermediate_rep
+                .sender
+                .into_iter()
+                .next()
+                .ok_or_else(|| "sender missing in ArchivedMessage".to_string())?,
+            timestamp: intermediate_rep
+                .timestamp
+                .into_iter()
+                .next()
+                .ok_or_else(|| "timestamp missing in ArchivedMessage".to_string())?,
+            message_id: intermediate_rep
+                .message_id
+                .into_iter()
+                .next()
+                .ok_or_else(|| "message_id missing in ArchivedMessage".to_string())?,
+            body: intermediate_rep
+                .body
+                .into_iter()
+                .next()
+                .ok_or_else(|| "body missing in ArchivedMessage".to_string())?,
         })
     }
 }
@@ -166,9 +189,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ArchivedMessage>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<ArchivedMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ArchivedMessage - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ArchivedMessage - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -179,15 +203,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ArchivedMessage as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ArchivedMessage - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ArchivedMessage as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ArchivedMessage - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -197,13 +221,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ArchivedMessage>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ArchivedMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -215,22 +243,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ArchivedMessage> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ArchivedMessage as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ArchivedMessage - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ArchivedMessage> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ArchivedMessage as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ArchivedMessage - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -241,19 +273,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Contact {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
-
     pub jid: String,
 
     #[serde(rename = "subscription")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub subscription: models::ContactSubscription,
 
     #[serde(rename = "ask")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub ask: models::ContactAsk,
-
 }
 
 #[cfg(feature = "validate")]
@@ -276,15 +304,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Contact {
     }
 }
 
-
 impl Contact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, subscription: models::ContactSubscription, ask: models::ContactAsk, ) -> Contact {
-        Contact {
-            jid,
-            subscription,
-            ask,
-        }
+    pub fn new(jid: String, subscription: models::ContactSubscription, ask: models::ContactAsk) -> Contact {
+        Contact { jid, subscription, ask }
     }
 }
 
@@ -329,19 +352,25 @@ impl std::str::FromStr for Contact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Contact".to_string())
+                None => return std::result::Result::Err("Missing value while parsing Contact".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subscription" => intermediate_rep.subscription.push(<models::ContactSubscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "subscription" => intermediate_rep.subscription.push(
+                        <models::ContactSubscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
+                    ),
                     #[allow(clippy::redundant_clone)]
-                    "ask" => intermediate_rep.ask.push(<models::ContactAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string())
+                    "ask" => intermediate_rep
+                        .ask
+                        .push(<models::ContactAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string()),
                 }
             }
 
@@ -351,9 +380,21 @@ impl std::str::FromStr for Contact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Contact {
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Contact".to_string())?,
-            subscription: intermediate_rep.subscription.into_iter().next().ok_or_else(|| "subscription missing in Contact".to_string())?,
-            ask: intermediate_rep.ask.into_iter().next().ok_or_else(|| "ask missing in Contact".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in Contact".to_string())?,
+            subscription: intermediate_rep
+                .subscription
+                .into_iter()
+                .next()
+                .ok_or_else(|| "subscription missing in Contact".to_string())?,
+            ask: intermediate_rep
+                .ask
+                .into_iter()
+                .next()
+                .ok_or_else(|| "ask missing in Contact".to_string())?,
         })
     }
 }
@@ -367,9 +408,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Contact>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Contact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Contact - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for Contact - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -380,15 +422,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <Contact as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Contact - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <Contact as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Contact - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -398,13 +440,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Contact>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Contact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -416,22 +462,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Contact> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <Contact as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Contact - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<Contact> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <Contact as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into Contact - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -490,9 +540,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactAsk>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<ContactAsk>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ContactAsk - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ContactAsk - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -503,15 +554,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ContactAsk as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ContactAsk - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ContactAsk as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ContactAsk - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -521,13 +572,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactAsk>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactAsk>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -539,22 +594,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ContactAsk> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ContactAsk as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ContactAsk - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ContactAsk> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ContactAsk as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ContactAsk - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -613,9 +672,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactSubscription>> for hyp
     fn try_from(hdr_value: header::IntoHeaderValue<ContactSubscription>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ContactSubscription - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ContactSubscription - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -626,15 +686,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ContactSubscription as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ContactSubscription - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ContactSubscription as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ContactSubscription - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -643,14 +703,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactSubscription>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactSubscription>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<ContactSubscription>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -662,22 +728,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ContactSubscription> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ContactSubscription as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ContactSubscription - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ContactSubscription> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ContactSubscription as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ContactSubscription - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -688,9 +758,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct ContactToAdd {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
-
     pub jid: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -713,13 +781,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactToAdd {
     }
 }
 
-
 impl ContactToAdd {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, ) -> ContactToAdd {
-        ContactToAdd {
-            jid,
-        }
+    pub fn new(jid: String) -> ContactToAdd {
+        ContactToAdd { jid }
     }
 }
 
@@ -728,10 +793,7 @@ impl ContactToAdd {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for ContactToAdd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("jid".to_string()),
-            Some(self.jid.to_string()),
-        ];
+        let params: Vec<Option<String>> = vec![Some("jid".to_string()), Some(self.jid.to_string())];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -760,15 +822,17 @@ impl std::str::FromStr for ContactToAdd {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactToAdd".to_string())
+                None => return std::result::Result::Err("Missing value while parsing ContactToAdd".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactToAdd".to_string())
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactToAdd".to_string()),
                 }
             }
 
@@ -778,7 +842,11 @@ impl std::str::FromStr for ContactToAdd {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactToAdd {
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in ContactToAdd".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in ContactToAdd".to_string())?,
         })
     }
 }
@@ -792,9 +860,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactToAdd>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<ContactToAdd>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ContactToAdd - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ContactToAdd - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -805,15 +874,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ContactToAdd as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ContactToAdd - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ContactToAdd as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ContactToAdd - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -823,13 +892,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactToAdd>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactToAdd>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -841,22 +914,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ContactToAdd> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ContactToAdd as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ContactToAdd - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ContactToAdd> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ContactToAdd as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ContactToAdd - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -866,10 +943,8 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactsLink {
     #[serde(rename = "action")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::ContactsLinkAction,
-
 }
 
 #[cfg(feature = "validate")]
@@ -892,13 +967,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactsLink {
     }
 }
 
-
 impl ContactsLink {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::ContactsLinkAction, ) -> ContactsLink {
-        ContactsLink {
-            action,
-        }
+    pub fn new(action: models::ContactsLinkAction) -> ContactsLink {
+        ContactsLink { action }
     }
 }
 
@@ -938,15 +1010,17 @@ impl std::str::FromStr for ContactsLink {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactsLink".to_string())
+                None => return std::result::Result::Err("Missing value while parsing ContactsLink".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(<models::ContactsLinkAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsLink".to_string())
+                    "action" => intermediate_rep.action.push(
+                        <models::ContactsLinkAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
+                    ),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsLink".to_string()),
                 }
             }
 
@@ -956,7 +1030,11 @@ impl std::str::FromStr for ContactsLink {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactsLink {
-            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in ContactsLink".to_string())?,
+            action: intermediate_rep
+                .action
+                .into_iter()
+                .next()
+                .ok_or_else(|| "action missing in ContactsLink".to_string())?,
         })
     }
 }
@@ -970,9 +1048,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsLink>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsLink>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ContactsLink - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ContactsLink - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -983,15 +1062,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ContactsLink as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ContactsLink - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ContactsLink as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ContactsLink - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1001,13 +1080,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsLink>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsLink>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1019,22 +1102,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ContactsLink> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ContactsLink as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ContactsLink - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ContactsLink> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ContactsLink as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ContactsLink - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1084,9 +1171,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsLinkAction>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsLinkAction>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for ContactsLinkAction - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for ContactsLinkAction - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -1097,15 +1185,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <ContactsLinkAction as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into ContactsLinkAction - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <ContactsLinkAction as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into ContactsLinkAction - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1114,14 +1202,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsLinkAction>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsLinkAction>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<ContactsLinkAction>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1133,22 +1227,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<ContactsLinkAction> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <ContactsLinkAction as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into ContactsLinkAction - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<ContactsLinkAction> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <ContactsLinkAction as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into ContactsLinkAction - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1158,13 +1256,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Count {
     #[serde(rename = "count")]
-    #[cfg_attr(not(feature = "validate"), validate(
-            range(min = 0i64),
-        ))]
+    #[cfg_attr(not(feature = "validate"), validate(range(min = 0i64),))]
     #[cfg_attr(feature = "validate", validate(minimum = 0i64))]
-
     pub count: i64,
-
 }
 
 #[cfg(feature = "validate")]
@@ -1187,13 +1281,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Count {
     }
 }
 
-
 impl Count {
     #[allow(clippy::new_without_default)]
-    pub fn new(count: i64, ) -> Count {
-        Count {
-            count,
-        }
+    pub fn new(count: i64) -> Count {
+        Count { count }
     }
 }
 
@@ -1202,10 +1293,7 @@ impl Count {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("count".to_string()),
-            Some(self.count.to_string()),
-        ];
+        let params: Vec<Option<String>> = vec![Some("count".to_string()), Some(self.count.to_string())];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1234,15 +1322,17 @@ impl std::str::FromStr for Count {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Count".to_string())
+                None => return std::result::Result::Err("Missing value while parsing Count".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "count" => intermediate_rep.count.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Count".to_string())
+                    "count" => intermediate_rep
+                        .count
+                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Count".to_string()),
                 }
             }
 
@@ -1252,7 +1342,11 @@ impl std::str::FromStr for Count {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Count {
-            count: intermediate_rep.count.into_iter().next().ok_or_else(|| "count missing in Count".to_string())?,
+            count: intermediate_rep
+                .count
+                .into_iter()
+                .next()
+                .ok_or_else(|| "count missing in Count".to_string())?,
         })
     }
 }
@@ -1266,9 +1360,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Count>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Count>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Count - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for Count - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -1279,15 +1374,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <Count as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Count - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <Count as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Count - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1297,13 +1392,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Count>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Count>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1315,22 +1414,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Count> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <Count as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Count - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<Count> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <Count as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into Count - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1339,9 +1442,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct Error(
-    String
-);
+pub struct Error(String);
 
 impl std::convert::From<String> for Error {
     fn from(x: String) -> Self {
@@ -1409,9 +1510,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Error>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Error>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Error - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for Error - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -1422,15 +1524,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <Error as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Error - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <Error as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Error - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1440,13 +1542,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Error>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1458,22 +1564,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Error> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <Error as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Error - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<Error> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <Error as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into Error - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1483,13 +1593,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Kicked {
     #[serde(rename = "kicked")]
-    #[cfg_attr(not(feature = "validate"), validate(
-            range(min = 1i64),
-        ))]
+    #[cfg_attr(not(feature = "validate"), validate(range(min = 1i64),))]
     #[cfg_attr(feature = "validate", validate(minimum = 1i64))]
-
     pub kicked: i64,
-
 }
 
 #[cfg(feature = "validate")]
@@ -1512,13 +1618,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Kicked {
     }
 }
 
-
 impl Kicked {
     #[allow(clippy::new_without_default)]
-    pub fn new(kicked: i64, ) -> Kicked {
-        Kicked {
-            kicked,
-        }
+    pub fn new(kicked: i64) -> Kicked {
+        Kicked { kicked }
     }
 }
 
@@ -1527,10 +1630,7 @@ impl Kicked {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for Kicked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("kicked".to_string()),
-            Some(self.kicked.to_string()),
-        ];
+        let params: Vec<Option<String>> = vec![Some("kicked".to_string()), Some(self.kicked.to_string())];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1559,15 +1659,17 @@ impl std::str::FromStr for Kicked {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Kicked".to_string())
+                None => return std::result::Result::Err("Missing value while parsing Kicked".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "kicked" => intermediate_rep.kicked.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Kicked".to_string())
+                    "kicked" => intermediate_rep
+                        .kicked
+                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Kicked".to_string()),
                 }
             }
 
@@ -1577,7 +1679,11 @@ impl std::str::FromStr for Kicked {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Kicked {
-            kicked: intermediate_rep.kicked.into_iter().next().ok_or_else(|| "kicked missing in Kicked".to_string())?,
+            kicked: intermediate_rep
+                .kicked
+                .into_iter()
+                .next()
+                .ok_or_else(|| "kicked missing in Kicked".to_string())?,
         })
     }
 }
@@ -1591,9 +1697,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Kicked>> for hyper::header::H
     fn try_from(hdr_value: header::IntoHeaderValue<Kicked>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Kicked - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for Kicked - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -1604,15 +1711,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <Kicked as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Kicked - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <Kicked as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Kicked - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1622,13 +1729,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Kicked>>> for hyper::head
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Kicked>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1640,22 +1751,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Kicked> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <Kicked as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Kicked - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<Kicked> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <Kicked as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into Kicked - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1666,19 +1781,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MessageToSend {
     /// The sender, a user of this server (bare JID).
     #[serde(rename = "caller")]
-
     pub caller: String,
 
     /// The recipient (bare or full JID).
     #[serde(rename = "to")]
-
     pub to: String,
 
     /// The message text.
     #[serde(rename = "body")]
-
     pub body: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -1701,15 +1812,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MessageToSend {
     }
 }
 
-
 impl MessageToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(caller: String, to: String, body: String, ) -> MessageToSend {
-        MessageToSend {
-            caller,
-            to,
-            body,
-        }
+    pub fn new(caller: String, to: String, body: String) -> MessageToSend {
+        MessageToSend { caller, to, body }
     }
 }
 
@@ -1756,19 +1862,25 @@ impl std::str::FromStr for MessageToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MessageToSend".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MessageToSend".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "caller" => intermediate_rep.caller.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "caller" => intermediate_rep
+                        .caller
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep
+                        .to
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MessageToSend".to_string())
+                    "body" => intermediate_rep
+                        .body
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MessageToSend".to_string()),
                 }
             }
 
@@ -1778,9 +1890,21 @@ impl std::str::FromStr for MessageToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MessageToSend {
-            caller: intermediate_rep.caller.into_iter().next().ok_or_else(|| "caller missing in MessageToSend".to_string())?,
-            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in MessageToSend".to_string())?,
-            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in MessageToSend".to_string())?,
+            caller: intermediate_rep
+                .caller
+                .into_iter()
+                .next()
+                .ok_or_else(|| "caller missing in MessageToSend".to_string())?,
+            to: intermediate_rep
+                .to
+                .into_iter()
+                .next()
+                .ok_or_else(|| "to missing in MessageToSend".to_string())?,
+            body: intermediate_rep
+                .body
+                .into_iter()
+                .next()
+                .ok_or_else(|| "body missing in MessageToSend".to_string())?,
         })
     }
 }
@@ -1794,9 +1918,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MessageToSend>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<MessageToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MessageToSend - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MessageToSend - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -1807,15 +1932,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MessageToSend as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MessageToSend - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MessageToSend as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MessageToSend - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -1825,13 +1950,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MessageToSend>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MessageToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -1843,22 +1972,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MessageToSend> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MessageToSend as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MessageToSend - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MessageToSend> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MessageToSend as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MessageToSend - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -1869,19 +2002,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucInvitation {
     /// The inviting user.
     #[serde(rename = "sender")]
-
     pub sender: String,
 
     /// The invited user.
     #[serde(rename = "recipient")]
-
     pub recipient: String,
 
     /// Why (shown to the invitee).
     #[serde(rename = "reason")]
-
     pub reason: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -1904,10 +2033,9 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucInvitation {
     }
 }
 
-
 impl MucInvitation {
     #[allow(clippy::new_without_default)]
-    pub fn new(sender: String, recipient: String, reason: String, ) -> MucInvitation {
+    pub fn new(sender: String, recipient: String, reason: String) -> MucInvitation {
         MucInvitation {
             sender,
             recipient,
@@ -1959,19 +2087,25 @@ impl std::str::FromStr for MucInvitation {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucInvitation".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucInvitation".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep
+                        .sender
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "recipient" => intermediate_rep.recipient.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "recipient" => intermediate_rep
+                        .recipient
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "reason" => intermediate_rep.reason.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucInvitation".to_string())
+                    "reason" => intermediate_rep
+                        .reason
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucInvitation".to_string()),
                 }
             }
 
@@ -1981,9 +2115,21 @@ impl std::str::FromStr for MucInvitation {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucInvitation {
-            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in MucInvitation".to_string())?,
-            recipient: intermediate_rep.recipient.into_iter().next().ok_or_else(|| "recipient missing in MucInvitation".to_string())?,
-            reason: intermediate_rep.reason.into_iter().next().ok_or_else(|| "reason missing in MucInvitation".to_string())?,
+            sender: intermediate_rep
+                .sender
+                .into_iter()
+                .next()
+                .ok_or_else(|| "sender missing in MucInvitation".to_string())?,
+            recipient: intermediate_rep
+                .recipient
+                .into_iter()
+                .next()
+                .ok_or_else(|| "recipient missing in MucInvitation".to_string())?,
+            reason: intermediate_rep
+                .reason
+                .into_iter()
+                .next()
+                .ok_or_else(|| "reason missing in MucInvitation".to_string())?,
         })
     }
 }
@@ -1997,9 +2143,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucInvitation>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<MucInvitation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucInvitation - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucInvitation - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -2010,15 +2157,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucInvitation as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucInvitation - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucInvitation as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucInvitation - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -2028,13 +2175,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucInvitation>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucInvitation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -2046,22 +2197,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucInvitation> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucInvitation as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucInvitation - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucInvitation> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucInvitation as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucInvitation - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -2072,14 +2227,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightInvitation {
     /// The member (or owner) who adds.
     #[serde(rename = "sender")]
-
     pub sender: String,
 
     /// The user to add.
     #[serde(rename = "recipient")]
-
     pub recipient: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -2102,14 +2254,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightInvitation
     }
 }
 
-
 impl MucLightInvitation {
     #[allow(clippy::new_without_default)]
-    pub fn new(sender: String, recipient: String, ) -> MucLightInvitation {
-        MucLightInvitation {
-            sender,
-            recipient,
-        }
+    pub fn new(sender: String, recipient: String) -> MucLightInvitation {
+        MucLightInvitation { sender, recipient }
     }
 }
 
@@ -2153,17 +2301,23 @@ impl std::str::FromStr for MucLightInvitation {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightInvitation".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucLightInvitation".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep
+                        .sender
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "recipient" => intermediate_rep.recipient.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightInvitation".to_string())
+                    "recipient" => intermediate_rep
+                        .recipient
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => {
+                        return std::result::Result::Err("Unexpected key while parsing MucLightInvitation".to_string())
+                    }
                 }
             }
 
@@ -2173,8 +2327,16 @@ impl std::str::FromStr for MucLightInvitation {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightInvitation {
-            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in MucLightInvitation".to_string())?,
-            recipient: intermediate_rep.recipient.into_iter().next().ok_or_else(|| "recipient missing in MucLightInvitation".to_string())?,
+            sender: intermediate_rep
+                .sender
+                .into_iter()
+                .next()
+                .ok_or_else(|| "sender missing in MucLightInvitation".to_string())?,
+            recipient: intermediate_rep
+                .recipient
+                .into_iter()
+                .next()
+                .ok_or_else(|| "recipient missing in MucLightInvitation".to_string())?,
         })
     }
 }
@@ -2188,9 +2350,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightInvitation>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightInvitation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucLightInvitation - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucLightInvitation - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -2201,15 +2364,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucLightInvitation as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucLightInvitation - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucLightInvitation as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucLightInvitation - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -2218,14 +2381,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightInvitation>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightInvitation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<MucLightInvitation>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -2237,22 +2406,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucLightInvitation> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucLightInvitation as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucLightInvitation - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucLightInvitation> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucLightInvitation as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucLightInvitation - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -2262,21 +2435,16 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct MucLightRoom {
     #[serde(rename = "id")]
-
     pub id: String,
 
     #[serde(rename = "jid")]
-
     pub jid: String,
 
     #[serde(rename = "name")]
-
     pub name: String,
 
     #[serde(rename = "subject")]
-
     pub subject: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -2299,16 +2467,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoom {
     }
 }
 
-
 impl MucLightRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, jid: String, name: String, subject: String, ) -> MucLightRoom {
-        MucLightRoom {
-            id,
-            jid,
-            name,
-            subject,
-        }
+    pub fn new(id: String, jid: String, name: String, subject: String) -> MucLightRoom {
+        MucLightRoom { id, jid, name, subject }
     }
 }
 
@@ -2358,21 +2520,29 @@ impl std::str::FromStr for MucLightRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightRoom".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucLightRoom".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep
+                        .id
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep
+                        .name
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoom".to_string())
+                    "subject" => intermediate_rep
+                        .subject
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoom".to_string()),
                 }
             }
 
@@ -2382,10 +2552,26 @@ impl std::str::FromStr for MucLightRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoom {
-            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MucLightRoom".to_string())?,
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucLightRoom".to_string())?,
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoom".to_string())?,
-            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoom".to_string())?,
+            id: intermediate_rep
+                .id
+                .into_iter()
+                .next()
+                .ok_or_else(|| "id missing in MucLightRoom".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in MucLightRoom".to_string())?,
+            name: intermediate_rep
+                .name
+                .into_iter()
+                .next()
+                .ok_or_else(|| "name missing in MucLightRoom".to_string())?,
+            subject: intermediate_rep
+                .subject
+                .into_iter()
+                .next()
+                .ok_or_else(|| "subject missing in MucLightRoom".to_string())?,
         })
     }
 }
@@ -2399,9 +2585,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoom>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucLightRoom - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucLightRoom - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -2412,15 +2599,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucLightRoom as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucLightRoom - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucLightRoom as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucLightRoom - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -2430,13 +2617,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoom>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -2448,22 +2639,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucLightRoom> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucLightRoom as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucLightRoom - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucLightRoom> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucLightRoom as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucLightRoom - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -2474,19 +2669,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightRoomToCreate {
     /// The room's owner, a user of this server.
     #[serde(rename = "owner")]
-
     pub owner: String,
 
     /// The room's name.
     #[serde(rename = "name")]
-
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
-
     pub subject: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -2509,15 +2700,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoomToCrea
     }
 }
 
-
 impl MucLightRoomToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(owner: String, name: String, subject: String, ) -> MucLightRoomToCreate {
-        MucLightRoomToCreate {
-            owner,
-            name,
-            subject,
-        }
+    pub fn new(owner: String, name: String, subject: String) -> MucLightRoomToCreate {
+        MucLightRoomToCreate { owner, name, subject }
     }
 }
 
@@ -2564,19 +2750,31 @@ impl std::str::FromStr for MucLightRoomToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightRoomToCreate".to_string())
+                None => {
+                    return std::result::Result::Err("Missing value while parsing MucLightRoomToCreate".to_string())
+                }
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep
+                        .owner
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep
+                        .name
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoomToCreate".to_string())
+                    "subject" => intermediate_rep
+                        .subject
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => {
+                        return std::result::Result::Err(
+                            "Unexpected key while parsing MucLightRoomToCreate".to_string(),
+                        )
+                    }
                 }
             }
 
@@ -2586,9 +2784,21 @@ impl std::str::FromStr for MucLightRoomToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoomToCreate {
-            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucLightRoomToCreate".to_string())?,
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoomToCreate".to_string())?,
-            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoomToCreate".to_string())?,
+            owner: intermediate_rep
+                .owner
+                .into_iter()
+                .next()
+                .ok_or_else(|| "owner missing in MucLightRoomToCreate".to_string())?,
+            name: intermediate_rep
+                .name
+                .into_iter()
+                .next()
+                .ok_or_else(|| "name missing in MucLightRoomToCreate".to_string())?,
+            subject: intermediate_rep
+                .subject
+                .into_iter()
+                .next()
+                .ok_or_else(|| "subject missing in MucLightRoomToCreate".to_string())?,
         })
     }
 }
@@ -2602,9 +2812,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoomToCreate>> for hy
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoomToCreate>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucLightRoomToCreate - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucLightRoomToCreate - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -2615,15 +2826,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucLightRoomToCreate as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucLightRoomToCreate - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucLightRoomToCreate as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucLightRoomToCreate - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -2632,14 +2843,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoomToCreate>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoomToCreate>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<MucLightRoomToCreate>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -2651,22 +2868,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucLightRoomToCreate> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucLightRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucLightRoomToCreate - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucLightRoomToCreate> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucLightRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucLightRoomToCreate - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -2677,24 +2898,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightRoomWithIdToCreate {
     /// The room's id (the local part of its JID).
     #[serde(rename = "id")]
-
     pub id: String,
 
     /// The room's owner, a user of this server.
     #[serde(rename = "owner")]
-
     pub owner: String,
 
     /// The room's name.
     #[serde(rename = "name")]
-
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
-
     pub subject: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -2717,10 +2933,9 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoomWithId
     }
 }
 
-
 impl MucLightRoomWithIdToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, owner: String, name: String, subject: String, ) -> MucLightRoomWithIdToCreate {
+    pub fn new(id: String, owner: String, name: String, subject: String) -> MucLightRoomWithIdToCreate {
         MucLightRoomWithIdToCreate {
             id,
             owner,
@@ -2776,21 +2991,37 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightRoomWithIdToCreate".to_string())
+                None => {
+                    return std::result::Result::Err(
+                        "Missing value while parsing MucLightRoomWithIdToCreate".to_string(),
+                    )
+                }
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep
+                        .id
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep
+                        .owner
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep
+                        .name
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoomWithIdToCreate".to_string())
+                    "subject" => intermediate_rep
+                        .subject
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => {
+                        return std::result::Result::Err(
+                            "Unexpected key while parsing MucLightRoomWithIdToCreate".to_string(),
+                        )
+                    }
                 }
             }
 
@@ -2800,10 +3031,26 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoomWithIdToCreate {
-            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MucLightRoomWithIdToCreate".to_string())?,
-            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucLightRoomWithIdToCreate".to_string())?,
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoomWithIdToCreate".to_string())?,
-            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoomWithIdToCreate".to_string())?,
+            id: intermediate_rep
+                .id
+                .into_iter()
+                .next()
+                .ok_or_else(|| "id missing in MucLightRoomWithIdToCreate".to_string())?,
+            owner: intermediate_rep
+                .owner
+                .into_iter()
+                .next()
+                .ok_or_else(|| "owner missing in MucLightRoomWithIdToCreate".to_string())?,
+            name: intermediate_rep
+                .name
+                .into_iter()
+                .next()
+                .ok_or_else(|| "name missing in MucLightRoomWithIdToCreate".to_string())?,
+            subject: intermediate_rep
+                .subject
+                .into_iter()
+                .next()
+                .ok_or_else(|| "subject missing in MucLightRoomWithIdToCreate".to_string())?,
         })
     }
 }
@@ -2814,12 +3061,15 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
 impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoomWithIdToCreate>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoomWithIdToCreate>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(
+        hdr_value: header::IntoHeaderValue<MucLightRoomWithIdToCreate>,
+    ) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucLightRoomWithIdToCreate - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucLightRoomWithIdToCreate - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -2830,15 +3080,17 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucLightRoomWithIdToCreate as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucLightRoomWithIdToCreate - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => {
+                match <MucLightRoomWithIdToCreate as std::str::FromStr>::from_str(value) {
+                    std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                    std::result::Result::Err(err) => std::result::Result::Err(format!(
+                        "Unable to convert header value '{value}' into MucLightRoomWithIdToCreate - {err}"
+                    )),
+                }
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -2847,14 +3099,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -2880,8 +3138,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -2891,24 +3151,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct MucOccupant {
     #[serde(rename = "nick")]
-
     pub nick: String,
 
     /// The occupant's real full JID.
     #[serde(rename = "jid")]
-
     pub jid: String,
 
     #[serde(rename = "role")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub role: models::MucOccupantRole,
 
     #[serde(rename = "affiliation")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub affiliation: models::MucOccupantAffiliation,
-
 }
 
 #[cfg(feature = "validate")]
@@ -2931,10 +3186,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucOccupant {
     }
 }
 
-
 impl MucOccupant {
     #[allow(clippy::new_without_default)]
-    pub fn new(nick: String, jid: String, role: models::MucOccupantRole, affiliation: models::MucOccupantAffiliation, ) -> MucOccupant {
+    pub fn new(
+        nick: String,
+        jid: String,
+        role: models::MucOccupantRole,
+        affiliation: models::MucOccupantAffiliation,
+    ) -> MucOccupant {
         MucOccupant {
             nick,
             jid,
@@ -2988,21 +3247,30 @@ impl std::str::FromStr for MucOccupant {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucOccupant".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucOccupant".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "nick" => intermediate_rep.nick.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "nick" => intermediate_rep
+                        .nick
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "role" => intermediate_rep.role.push(<models::MucOccupantRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "role" => intermediate_rep.role.push(
+                        <models::MucOccupantRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
+                    ),
                     #[allow(clippy::redundant_clone)]
-                    "affiliation" => intermediate_rep.affiliation.push(<models::MucOccupantAffiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucOccupant".to_string())
+                    "affiliation" => intermediate_rep.affiliation.push(
+                        <models::MucOccupantAffiliation as std::str::FromStr>::from_str(val)
+                            .map_err(|x| x.to_string())?,
+                    ),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucOccupant".to_string()),
                 }
             }
 
@@ -3012,10 +3280,26 @@ impl std::str::FromStr for MucOccupant {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucOccupant {
-            nick: intermediate_rep.nick.into_iter().next().ok_or_else(|| "nick missing in MucOccupant".to_string())?,
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucOccupant".to_string())?,
-            role: intermediate_rep.role.into_iter().next().ok_or_else(|| "role missing in MucOccupant".to_string())?,
-            affiliation: intermediate_rep.affiliation.into_iter().next().ok_or_else(|| "affiliation missing in MucOccupant".to_string())?,
+            nick: intermediate_rep
+                .nick
+                .into_iter()
+                .next()
+                .ok_or_else(|| "nick missing in MucOccupant".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in MucOccupant".to_string())?,
+            role: intermediate_rep
+                .role
+                .into_iter()
+                .next()
+                .ok_or_else(|| "role missing in MucOccupant".to_string())?,
+            affiliation: intermediate_rep
+                .affiliation
+                .into_iter()
+                .next()
+                .ok_or_else(|| "affiliation missing in MucOccupant".to_string())?,
         })
     }
 }
@@ -3029,9 +3313,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupant>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupant>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucOccupant - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucOccupant - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3042,15 +3327,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucOccupant as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucOccupant - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucOccupant as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucOccupant - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3060,13 +3345,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupant>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupant>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3078,22 +3367,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucOccupant> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucOccupant as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucOccupant - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucOccupant> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucOccupant as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucOccupant - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3151,9 +3444,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupantAffiliation>> for 
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupantAffiliation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucOccupantAffiliation - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucOccupantAffiliation - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3164,15 +3458,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucOccupantAffiliation as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucOccupantAffiliation - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucOccupantAffiliation as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucOccupantAffiliation - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3181,14 +3475,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupantAffiliation>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupantAffiliation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<MucOccupantAffiliation>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3200,22 +3500,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucOccupantAffiliation> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucOccupantAffiliation as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucOccupantAffiliation - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucOccupantAffiliation> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucOccupantAffiliation as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucOccupantAffiliation - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3269,9 +3573,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupantRole>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupantRole>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucOccupantRole - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucOccupantRole - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3282,15 +3587,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucOccupantRole as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucOccupantRole - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucOccupantRole as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucOccupantRole - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3300,13 +3605,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupantRole>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupantRole>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3318,22 +3627,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucOccupantRole> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucOccupantRole as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucOccupantRole - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucOccupantRole> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucOccupantRole as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucOccupantRole - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3344,32 +3657,25 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucRoom {
     /// The local part of the room's JID.
     #[serde(rename = "name")]
-
     pub name: String,
 
     #[serde(rename = "jid")]
-
     pub jid: String,
 
     /// The room's configured name (may be empty).
     #[serde(rename = "title")]
-
     pub title: String,
 
     #[serde(rename = "persistent")]
-
     pub persistent: bool,
 
     /// Listed in the service's disco#items.
     #[serde(rename = "public")]
-
     pub public: bool,
 
     #[serde(rename = "occupants")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub occupants: Vec<models::MucOccupant>,
-
 }
 
 #[cfg(feature = "validate")]
@@ -3392,10 +3698,16 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucRoom {
     }
 }
 
-
 impl MucRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, jid: String, title: String, persistent: bool, public: bool, occupants: Vec<models::MucOccupant>, ) -> MucRoom {
+    pub fn new(
+        name: String,
+        jid: String,
+        title: String,
+        persistent: bool,
+        public: bool,
+        occupants: Vec<models::MucOccupant>,
+    ) -> MucRoom {
         MucRoom {
             name,
             jid,
@@ -3458,24 +3770,38 @@ impl std::str::FromStr for MucRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucRoom".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucRoom".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep
+                        .name
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "title" => intermediate_rep.title.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "title" => intermediate_rep
+                        .title
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "persistent" => intermediate_rep.persistent.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "persistent" => intermediate_rep
+                        .persistent
+                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "public" => intermediate_rep.public.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "occupants" => return std::result::Result::Err("Parsing a container in this style is not supported in MucRoom".to_string()),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoom".to_string())
+                    "public" => intermediate_rep
+                        .public
+                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "occupants" => {
+                        return std::result::Result::Err(
+                            "Parsing a container in this style is not supported in MucRoom".to_string(),
+                        )
+                    }
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoom".to_string()),
                 }
             }
 
@@ -3485,12 +3811,36 @@ impl std::str::FromStr for MucRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucRoom {
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucRoom".to_string())?,
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucRoom".to_string())?,
-            title: intermediate_rep.title.into_iter().next().ok_or_else(|| "title missing in MucRoom".to_string())?,
-            persistent: intermediate_rep.persistent.into_iter().next().ok_or_else(|| "persistent missing in MucRoom".to_string())?,
-            public: intermediate_rep.public.into_iter().next().ok_or_else(|| "public missing in MucRoom".to_string())?,
-            occupants: intermediate_rep.occupants.into_iter().next().ok_or_else(|| "occupants missing in MucRoom".to_string())?,
+            name: intermediate_rep
+                .name
+                .into_iter()
+                .next()
+                .ok_or_else(|| "name missing in MucRoom".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in MucRoom".to_string())?,
+            title: intermediate_rep
+                .title
+                .into_iter()
+                .next()
+                .ok_or_else(|| "title missing in MucRoom".to_string())?,
+            persistent: intermediate_rep
+                .persistent
+                .into_iter()
+                .next()
+                .ok_or_else(|| "persistent missing in MucRoom".to_string())?,
+            public: intermediate_rep
+                .public
+                .into_iter()
+                .next()
+                .ok_or_else(|| "public missing in MucRoom".to_string())?,
+            occupants: intermediate_rep
+                .occupants
+                .into_iter()
+                .next()
+                .ok_or_else(|| "occupants missing in MucRoom".to_string())?,
         })
     }
 }
@@ -3504,9 +3854,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucRoom>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<MucRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucRoom - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucRoom - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3517,15 +3868,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucRoom as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucRoom - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucRoom as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into MucRoom - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3535,13 +3886,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucRoom>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3553,22 +3908,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucRoom> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucRoom as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucRoom - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucRoom> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucRoom as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucRoom - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3579,19 +3938,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucRoomToCreate {
     /// The room's name (the local part of its JID).
     #[serde(rename = "name")]
-
     pub name: String,
 
     /// The room's owner, a user of this server (a resource is ignored).
     #[serde(rename = "owner")]
-
     pub owner: String,
 
     /// The owner's nickname in the room.
     #[serde(rename = "nick")]
-
     pub nick: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -3614,15 +3969,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucRoomToCreate {
     }
 }
 
-
 impl MucRoomToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, owner: String, nick: String, ) -> MucRoomToCreate {
-        MucRoomToCreate {
-            name,
-            owner,
-            nick,
-        }
+    pub fn new(name: String, owner: String, nick: String) -> MucRoomToCreate {
+        MucRoomToCreate { name, owner, nick }
     }
 }
 
@@ -3669,19 +4019,25 @@ impl std::str::FromStr for MucRoomToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucRoomToCreate".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MucRoomToCreate".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep
+                        .name
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep
+                        .owner
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "nick" => intermediate_rep.nick.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoomToCreate".to_string())
+                    "nick" => intermediate_rep
+                        .nick
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoomToCreate".to_string()),
                 }
             }
 
@@ -3691,9 +4047,21 @@ impl std::str::FromStr for MucRoomToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucRoomToCreate {
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucRoomToCreate".to_string())?,
-            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucRoomToCreate".to_string())?,
-            nick: intermediate_rep.nick.into_iter().next().ok_or_else(|| "nick missing in MucRoomToCreate".to_string())?,
+            name: intermediate_rep
+                .name
+                .into_iter()
+                .next()
+                .ok_or_else(|| "name missing in MucRoomToCreate".to_string())?,
+            owner: intermediate_rep
+                .owner
+                .into_iter()
+                .next()
+                .ok_or_else(|| "owner missing in MucRoomToCreate".to_string())?,
+            nick: intermediate_rep
+                .nick
+                .into_iter()
+                .next()
+                .ok_or_else(|| "nick missing in MucRoomToCreate".to_string())?,
         })
     }
 }
@@ -3707,9 +4075,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucRoomToCreate>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<MucRoomToCreate>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for MucRoomToCreate - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for MucRoomToCreate - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3720,15 +4089,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <MucRoomToCreate as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into MucRoomToCreate - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <MucRoomToCreate as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into MucRoomToCreate - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3738,13 +4107,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucRoomToCreate>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucRoomToCreate>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3756,22 +4129,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<MucRoomToCreate> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <MucRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into MucRoomToCreate - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<MucRoomToCreate> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <MucRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into MucRoomToCreate - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3782,9 +4159,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewPassword {
     /// The new password.
     #[serde(rename = "newpass")]
-
     pub newpass: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -3807,13 +4182,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewPassword {
     }
 }
 
-
 impl NewPassword {
     #[allow(clippy::new_without_default)]
-    pub fn new(newpass: String, ) -> NewPassword {
-        NewPassword {
-            newpass,
-        }
+    pub fn new(newpass: String) -> NewPassword {
+        NewPassword { newpass }
     }
 }
 
@@ -3822,10 +4194,7 @@ impl NewPassword {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("newpass".to_string()),
-            Some(self.newpass.to_string()),
-        ];
+        let params: Vec<Option<String>> = vec![Some("newpass".to_string()), Some(self.newpass.to_string())];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -3854,15 +4223,17 @@ impl std::str::FromStr for NewPassword {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string())
+                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "newpass" => intermediate_rep.newpass.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string())
+                    "newpass" => intermediate_rep
+                        .newpass
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string()),
                 }
             }
 
@@ -3872,7 +4243,11 @@ impl std::str::FromStr for NewPassword {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewPassword {
-            newpass: intermediate_rep.newpass.into_iter().next().ok_or_else(|| "newpass missing in NewPassword".to_string())?,
+            newpass: intermediate_rep
+                .newpass
+                .into_iter()
+                .next()
+                .ok_or_else(|| "newpass missing in NewPassword".to_string())?,
         })
     }
 }
@@ -3886,9 +4261,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewPassword>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<NewPassword>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -3899,15 +4275,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <NewPassword as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewPassword - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <NewPassword as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into NewPassword - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -3917,13 +4293,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewPassword>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewPassword>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -3935,22 +4315,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewPassword> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewPassword - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<NewPassword> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into NewPassword - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -3959,16 +4343,13 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewUser {
-    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case). 
+    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case).
     #[serde(rename = "username")]
-
     pub username: String,
 
     /// The account's password.
     #[serde(rename = "password")]
-
     pub password: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -3991,14 +4372,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewUser {
     }
 }
 
-
 impl NewUser {
     #[allow(clippy::new_without_default)]
-    pub fn new(username: String, password: String, ) -> NewUser {
-        NewUser {
-            username,
-            password,
-        }
+    pub fn new(username: String, password: String) -> NewUser {
+        NewUser { username, password }
     }
 }
 
@@ -4042,17 +4419,21 @@ impl std::str::FromStr for NewUser {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string())
+                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "username" => intermediate_rep.username.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "username" => intermediate_rep
+                        .username
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "password" => intermediate_rep.password.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string())
+                    "password" => intermediate_rep
+                        .password
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string()),
                 }
             }
 
@@ -4062,8 +4443,16 @@ impl std::str::FromStr for NewUser {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewUser {
-            username: intermediate_rep.username.into_iter().next().ok_or_else(|| "username missing in NewUser".to_string())?,
-            password: intermediate_rep.password.into_iter().next().ok_or_else(|| "password missing in NewUser".to_string())?,
+            username: intermediate_rep
+                .username
+                .into_iter()
+                .next()
+                .ok_or_else(|| "username missing in NewUser".to_string())?,
+            password: intermediate_rep
+                .password
+                .into_iter()
+                .next()
+                .ok_or_else(|| "password missing in NewUser".to_string())?,
         })
     }
 }
@@ -4077,9 +4466,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewUser>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<NewUser>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewUser - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for NewUser - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4090,15 +4480,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <NewUser as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewUser - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <NewUser as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into NewUser - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4108,13 +4498,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewUser>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewUser>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4126,22 +4520,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewUser> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <NewUser as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewUser - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<NewUser> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <NewUser as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into NewUser - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -4152,14 +4550,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomMessageToSend {
     /// The sender's bare JID.
     #[serde(rename = "from")]
-
     pub from: String,
 
     /// The message text.
     #[serde(rename = "body")]
-
     pub body: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -4182,14 +4577,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomMessageToSend 
     }
 }
 
-
 impl RoomMessageToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(from: String, body: String, ) -> RoomMessageToSend {
-        RoomMessageToSend {
-            from,
-            body,
-        }
+    pub fn new(from: String, body: String) -> RoomMessageToSend {
+        RoomMessageToSend { from, body }
     }
 }
 
@@ -4233,17 +4624,21 @@ impl std::str::FromStr for RoomMessageToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessageToSend".to_string())
+                None => return std::result::Result::Err("Missing value while parsing RoomMessageToSend".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep
+                        .from
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageToSend".to_string())
+                    "body" => intermediate_rep
+                        .body
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageToSend".to_string()),
                 }
             }
 
@@ -4253,8 +4648,16 @@ impl std::str::FromStr for RoomMessageToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomMessageToSend {
-            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in RoomMessageToSend".to_string())?,
-            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in RoomMessageToSend".to_string())?,
+            from: intermediate_rep
+                .from
+                .into_iter()
+                .next()
+                .ok_or_else(|| "from missing in RoomMessageToSend".to_string())?,
+            body: intermediate_rep
+                .body
+                .into_iter()
+                .next()
+                .ok_or_else(|| "body missing in RoomMessageToSend".to_string())?,
         })
     }
 }
@@ -4268,9 +4671,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessageToSend>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<RoomMessageToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for RoomMessageToSend - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for RoomMessageToSend - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4281,15 +4685,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <RoomMessageToSend as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into RoomMessageToSend - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <RoomMessageToSend as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into RoomMessageToSend - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4299,13 +4703,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessageToSend>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessageToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4317,22 +4725,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<RoomMessageToSend> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <RoomMessageToSend as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into RoomMessageToSend - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<RoomMessageToSend> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <RoomMessageToSend as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into RoomMessageToSend - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -4343,19 +4755,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Session {
     /// The session's full JID.
     #[serde(rename = "jid")]
-
     pub jid: String,
 
     #[serde(rename = "connection")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub connection: models::SessionConnection,
 
     /// The cluster node holding the session (the node's name; `local` without a cluster).
     #[serde(rename = "node")]
-
     pub node: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -4378,15 +4786,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Session {
     }
 }
 
-
 impl Session {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, connection: models::SessionConnection, node: String, ) -> Session {
-        Session {
-            jid,
-            connection,
-            node,
-        }
+    pub fn new(jid: String, connection: models::SessionConnection, node: String) -> Session {
+        Session { jid, connection, node }
     }
 }
 
@@ -4432,19 +4835,25 @@ impl std::str::FromStr for Session {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Session".to_string())
+                None => return std::result::Result::Err("Missing value while parsing Session".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep
+                        .jid
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "connection" => intermediate_rep.connection.push(<models::SessionConnection as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "connection" => intermediate_rep.connection.push(
+                        <models::SessionConnection as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
+                    ),
                     #[allow(clippy::redundant_clone)]
-                    "node" => intermediate_rep.node.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Session".to_string())
+                    "node" => intermediate_rep
+                        .node
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Session".to_string()),
                 }
             }
 
@@ -4454,9 +4863,21 @@ impl std::str::FromStr for Session {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Session {
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Session".to_string())?,
-            connection: intermediate_rep.connection.into_iter().next().ok_or_else(|| "connection missing in Session".to_string())?,
-            node: intermediate_rep.node.into_iter().next().ok_or_else(|| "node missing in Session".to_string())?,
+            jid: intermediate_rep
+                .jid
+                .into_iter()
+                .next()
+                .ok_or_else(|| "jid missing in Session".to_string())?,
+            connection: intermediate_rep
+                .connection
+                .into_iter()
+                .next()
+                .ok_or_else(|| "connection missing in Session".to_string())?,
+            node: intermediate_rep
+                .node
+                .into_iter()
+                .next()
+                .ok_or_else(|| "node missing in Session".to_string())?,
         })
     }
 }
@@ -4470,9 +4891,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Session>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Session>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for Session - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for Session - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4483,15 +4905,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <Session as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into Session - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <Session as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => {
+                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Session - {err}"))
+                }
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4501,13 +4923,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Session>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Session>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4519,27 +4945,31 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<Session> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <Session as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into Session - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<Session> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <Session as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into Session - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
 
-/// How the client is connected: XMPP over TCP (`c2s`), WebSocket (`websocket`) or BOSH (`bosh`), or a REST event stream (`sse`). 
+/// How the client is connected: XMPP over TCP (`c2s`), WebSocket (`websocket`) or BOSH (`bosh`), or a REST event stream (`sse`).
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
 /// which helps with FFI.
@@ -4593,9 +5023,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SessionConnection>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<SessionConnection>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for SessionConnection - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for SessionConnection - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4606,15 +5037,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <SessionConnection as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into SessionConnection - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <SessionConnection as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into SessionConnection - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4624,13 +5055,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SessionConnection>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<SessionConnection>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4642,22 +5077,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<SessionConnection> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <SessionConnection as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into SessionConnection - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<SessionConnection> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <SessionConnection as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into SessionConnection - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -4668,9 +5107,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct StanzaToSend {
     /// The stanza's XML, with `from` and `to`.
     #[serde(rename = "stanza")]
-
     pub stanza: String,
-
 }
 
 #[cfg(feature = "validate")]
@@ -4693,13 +5130,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for StanzaToSend {
     }
 }
 
-
 impl StanzaToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(stanza: String, ) -> StanzaToSend {
-        StanzaToSend {
-            stanza,
-        }
+    pub fn new(stanza: String) -> StanzaToSend {
+        StanzaToSend { stanza }
     }
 }
 
@@ -4708,10 +5142,7 @@ impl StanzaToSend {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for StanzaToSend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("stanza".to_string()),
-            Some(self.stanza.to_string()),
-        ];
+        let params: Vec<Option<String>> = vec![Some("stanza".to_string()), Some(self.stanza.to_string())];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -4740,15 +5171,17 @@ impl std::str::FromStr for StanzaToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing StanzaToSend".to_string())
+                None => return std::result::Result::Err("Missing value while parsing StanzaToSend".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "stanza" => intermediate_rep.stanza.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing StanzaToSend".to_string())
+                    "stanza" => intermediate_rep
+                        .stanza
+                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StanzaToSend".to_string()),
                 }
             }
 
@@ -4758,7 +5191,11 @@ impl std::str::FromStr for StanzaToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(StanzaToSend {
-            stanza: intermediate_rep.stanza.into_iter().next().ok_or_else(|| "stanza missing in StanzaToSend".to_string())?,
+            stanza: intermediate_rep
+                .stanza
+                .into_iter()
+                .next()
+                .ok_or_else(|| "stanza missing in StanzaToSend".to_string())?,
         })
     }
 }
@@ -4772,9 +5209,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<StanzaToSend>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<StanzaToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for StanzaToSend - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for StanzaToSend - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4785,15 +5223,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <StanzaToSend as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into StanzaToSend - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <StanzaToSend as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into StanzaToSend - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4803,13 +5241,17 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StanzaToSend>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<StanzaToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4821,22 +5263,26 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<StanzaToSend> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <StanzaToSend as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into StanzaToSend - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<StanzaToSend> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <StanzaToSend as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into StanzaToSend - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
@@ -4846,10 +5292,8 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct SubscriptionChange {
     #[serde(rename = "action")]
-
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::SubscriptionChangeAction,
-
 }
 
 #[cfg(feature = "validate")]
@@ -4872,13 +5316,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for SubscriptionChange
     }
 }
 
-
 impl SubscriptionChange {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::SubscriptionChangeAction, ) -> SubscriptionChange {
-        SubscriptionChange {
-            action,
-        }
+    pub fn new(action: models::SubscriptionChangeAction) -> SubscriptionChange {
+        SubscriptionChange { action }
     }
 }
 
@@ -4918,15 +5359,20 @@ impl std::str::FromStr for SubscriptionChange {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing SubscriptionChange".to_string())
+                None => return std::result::Result::Err("Missing value while parsing SubscriptionChange".to_string()),
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(<models::SubscriptionChangeAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing SubscriptionChange".to_string())
+                    "action" => intermediate_rep.action.push(
+                        <models::SubscriptionChangeAction as std::str::FromStr>::from_str(val)
+                            .map_err(|x| x.to_string())?,
+                    ),
+                    _ => {
+                        return std::result::Result::Err("Unexpected key while parsing SubscriptionChange".to_string())
+                    }
                 }
             }
 
@@ -4936,7 +5382,11 @@ impl std::str::FromStr for SubscriptionChange {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(SubscriptionChange {
-            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in SubscriptionChange".to_string())?,
+            action: intermediate_rep
+                .action
+                .into_iter()
+                .next()
+                .ok_or_else(|| "action missing in SubscriptionChange".to_string())?,
         })
     }
 }
@@ -4950,9 +5400,10 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionChange>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionChange>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for SubscriptionChange - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for SubscriptionChange - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -4963,15 +5414,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <SubscriptionChange as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into SubscriptionChange - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <SubscriptionChange as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into SubscriptionChange - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -4980,14 +5431,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionChange>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionChange>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<SubscriptionChange>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -4999,27 +5456,31 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<SubscriptionChange> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <SubscriptionChange as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into SubscriptionChange - {err}"))
-                        }
+                let hdr_values: std::vec::Vec<SubscriptionChange> = hdr_values
+                    .split(',')
+                    .filter_map(|hdr_value| match hdr_value.trim() {
+                        "" => std::option::Option::None,
+                        hdr_value => std::option::Option::Some({
+                            match <SubscriptionChange as std::str::FromStr>::from_str(hdr_value) {
+                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                                    "Unable to convert header value '{hdr_value}' into SubscriptionChange - {err}"
+                                )),
+                            }
+                        }),
                     })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }
 
-/// `invite` or `subscribe`: ask for the contact's presence; `accept` or `subscribed`: grant the user's presence to the contact. 
+/// `invite` or `subscribe`: ask for the contact's presence; `accept` or `subscribed`: grant the user's presence to the contact.
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
 /// which helps with FFI.
@@ -5070,12 +5531,15 @@ impl std::str::FromStr for SubscriptionChangeAction {
 impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionChangeAction>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionChangeAction>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(
+        hdr_value: header::IntoHeaderValue<SubscriptionChangeAction>,
+    ) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for SubscriptionChangeAction - value: {hdr_value} is invalid {e}"))
+            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+            std::result::Result::Err(e) => std::result::Result::Err(format!(
+                "Invalid header value for SubscriptionChangeAction - value: {hdr_value} is invalid {e}"
+            )),
         }
     }
 }
@@ -5086,15 +5550,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <SubscriptionChangeAction as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into SubscriptionChangeAction - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            std::result::Result::Ok(value) => match <SubscriptionChangeAction as std::str::FromStr>::from_str(value) {
+                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                std::result::Result::Err(err) => std::result::Result::Err(format!(
+                    "Unable to convert header value '{value}' into SubscriptionChangeAction - {err}"
+                )),
+            },
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+            }
         }
     }
 }
@@ -5103,14 +5567,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionChangeAction>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionChangeAction>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
+    fn try_from(
+        hdr_values: header::IntoHeaderValue<Vec<SubscriptionChangeAction>>,
+    ) -> std::result::Result<Self, Self::Error> {
+        let hdr_values: Vec<String> = hdr_values
+            .0
+            .into_iter()
+            .map(|hdr_value| hdr_value.to_string())
+            .collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+            }
         }
     }
 }
@@ -5136,8 +5606,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+            }
+            std::result::Result::Err(e) => {
+                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
+            }
         }
     }
 }

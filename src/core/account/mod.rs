@@ -242,9 +242,26 @@ impl Accounts {
         self.cache.invalidate(jid);
     }
 
-    pub async fn list(&self, domain: &str) -> Result<Vec<String>, AccountError> {
+    /// The domain's accounts, sorted; a page of them after the local part `after` (any
+    /// letter case) when `limit` is given.
+    pub async fn list(
+        &self,
+        domain: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, AccountError> {
         let domain = self.domain(domain)?;
-        Ok(self.store.list_accounts(&domain).await?)
+        let after = match after {
+            Some(a) => Some(self.user_jid(a, &domain)?.to_string()),
+            None => None,
+        };
+        Ok(self.store.list_accounts(&domain, after.as_deref(), limit).await?)
+    }
+
+    /// How many accounts `domain` has.
+    pub async fn count(&self, domain: &str) -> Result<u64, AccountError> {
+        let domain = self.domain(domain)?;
+        Ok(self.store.count_accounts(&domain).await?)
     }
 
     pub async fn exists(&self, jid: &BareJid) -> Result<bool, StoreError> {

@@ -89,6 +89,85 @@ pub async fn send_chat(core: &Core, from: &BareJid, to: &str, body: String) -> R
     Ok(id)
 }
 
+/// Why a stanza sent for a user (the admin API) was not sent. The texts are the admin
+/// API's (MongooseIM's).
+#[derive(Debug, thiserror::Error)]
+pub enum StanzaSendError {
+    #[error("Malformed stanza")]
+    Malformed,
+    #[error("Missing sender JID")]
+    MissingSender,
+    #[error("Invalid sender JID")]
+    InvalidSender,
+    #[error("Missing recipient JID")]
+    MissingRecipient,
+    #[error("Invalid recipient JID")]
+    InvalidRecipient,
+    #[error("User's domain does not exist")]
+    UnknownDomain,
+    #[error("User does not exist")]
+    UnknownUser,
+    #[error(transparent)]
+    Route(#[from] RouteError),
+}
+
+/// Sends `xml`, one `<message/>`, `<presence/>` or `<iq/>` of `jabber:client`, as the
+/// user its `from` names (bare or full JID), as if from that user's client: read with a
+/// client stanza's rules, then routed, archived and copied as theirs. A subscription
+/// presence goes through the user's roster first (RFC 6121 §3). An `id` is added when
+/// it has none.
+pub async fn send_stanza(core: &Core, xml: &str) -> Result<(), StanzaSendError> {
+    let mut stanza = crate::xml::parse_element(xml.trim()).map_err(|_| StanzaSendError::Malformed)?;
+    if stanza.ns != ns::CLIENT || !matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
+        return Err(StanzaSendError::Malformed);
+    }
+    let from = match stanza.attr("from").map(|f| crate::core::jid::parse(f.trim())) {
+        Some(Ok(f)) if f.node().is_some() => Some(f),
+        Some(_) => return Err(StanzaSendError::InvalidSender),
+        None => None,
+    };
+    let to = match stanza.attr("to").map(|t| crate::core::jid::parse(t.trim())) {
+        Some(Ok(t)) => t,
+        Some(Err(_)) => return Err(StanzaSendError::InvalidRecipient),
+        None => return Err(StanzaSendError::MissingRecipient),
+    };
+    let from = from.ok_or(StanzaSendError::MissingSender)?;
+    let owner = from.to_bare();
+    if !core.accounts.serves(owner.domain().as_str()) {
+        return Err(StanzaSendError::UnknownDomain);
+    }
+    if !core.accounts.exists(&owner).await.map_err(RouteError::from)? {
+        return Err(StanzaSendError::UnknownUser);
+    }
+    stanza.set_attr("from", from.to_string());
+    stanza.set_attr("to", to.to_string());
+    if stanza.attr("id").is_none_or(str::is_empty) {
+        stanza.set_attr("id", new_message_id());
+    }
+    if core
+        .blocked_recipient(&owner, &stanza)
+        .await
+        .map_err(RouteError::from)?
+    {
+        // XEP-0191 §3.4: nothing goes to someone the user blocked.
+        return Ok(());
+    }
+    if stanza.name == "presence" {
+        let action = crate::core::stanza::PresenceType::of(&stanza).and_then(super::roster::SubscriptionAction::of);
+        if let (Some(action), Some(contact)) = (action, to.node().map(|_| to.to_bare())) {
+            return Ok(super::roster::outbound(core, &owner, &contact, action, Some(stanza)).await?);
+        }
+    }
+    let copy = (stanza.name == "message" && super::carbons::eligible(&stanza) && super::carbons::wanted(core, &owner))
+        .then(|| stanza.clone());
+    core.route(from, stanza).await?;
+    if let Some(copy) = copy {
+        super::carbons::copy_sent(core, &owner, None, &copy);
+    }
+    core.settle().await;
+    Ok(())
+}
+
 /// A fresh message id: 128 random bits, hex.
 fn new_message_id() -> String {
     let bytes: [u8; 16] = rand::random();

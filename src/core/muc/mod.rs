@@ -26,6 +26,7 @@
 //! emits none. Its rooms are the partitioned service of a cluster: each lives on one node
 //! (`cluster` placement), where the router sends its stanzas.
 
+pub mod admin;
 mod history;
 mod protocol;
 mod room;

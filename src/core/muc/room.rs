@@ -719,6 +719,16 @@ impl Room {
         Ok(())
     }
 
+    /// Removes the occupant `nick` on the service's own authority (the admin API), as a
+    /// moderator's kick does (§8.2); `false` when nobody has that nick.
+    pub fn kick_by_service(&mut self, nick: &str, reason: &str, out: &mut Vec<Out>) -> bool {
+        let Some(i) = self.by_nick(nick) else {
+            return false;
+        };
+        self.remove(i, &[status::KICKED], None, Some(reason), out);
+        true
+    }
+
     /// Role and affiliation changes asked by `actor` (§8, §9, §10), all or none: the
     /// caller applies them to a copy and keeps it only when this succeeds. Returns whether
     /// affiliations changed.

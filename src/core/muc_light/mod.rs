@@ -545,10 +545,28 @@ async fn tell_removed(
 
 /// Destroys the room (its owner only): every occupant is told, the archive is deleted.
 pub async fn destroy(core: &Core, actor: &BareJid, room: &BareJid, id: Option<&str>) -> Result<(), RoomError> {
+    destroy_as(core, Some(actor), room, id).await
+}
+
+/// Destroys the room on the service's own authority (the admin API), as its owner would.
+pub async fn destroy_by_service(core: &Core, room: &BareJid) -> Result<(), RoomError> {
+    destroy_as(core, None, room, None).await
+}
+
+/// The service of this server named `domain` (any letter case), if there is one.
+pub fn service_named(core: &Core, domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_end_matches('.').to_lowercase();
+    let muc = core.muc_light.as_deref()?;
+    muc.domains().any(|(_, s)| s == domain).then_some(domain)
+}
+
+async fn destroy_as(core: &Core, actor: Option<&BareJid>, room: &BareJid, id: Option<&str>) -> Result<(), RoomError> {
     muc(core)?;
     for _ in 0..MAX_ATTEMPTS {
         let before = load(core, room).await?;
-        rules::may_destroy(&before, actor.as_str())?;
+        if let Some(actor) = actor {
+            rules::may_destroy(&before, actor.as_str())?;
+        }
         if !commit(core, &before, None).await? {
             continue;
         }

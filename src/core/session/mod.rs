@@ -113,12 +113,14 @@ pub enum Kick {
     Reset,
     /// The server is shutting down.
     Shutdown,
+    /// An administrator ended the session (the admin API); the account stays.
+    Admin,
 }
 
 impl Kick {
     /// The kick whose [`Kick::condition`] is `condition`.
     pub(crate) fn from_condition(condition: &str) -> Option<Kick> {
-        [Kick::Conflict, Kick::TooSlow, Kick::Reset, Kick::Shutdown]
+        [Kick::Conflict, Kick::TooSlow, Kick::Reset, Kick::Shutdown, Kick::Admin]
             .into_iter()
             .find(|k| k.condition() == condition)
     }
@@ -130,6 +132,7 @@ impl Kick {
             Kick::TooSlow => "resource-constraint",
             Kick::Reset => "reset",
             Kick::Shutdown => "system-shutdown",
+            Kick::Admin => "policy-violation",
         }
     }
 }

@@ -261,6 +261,20 @@ impl Sessions {
         }
     }
 
+    /// Every session (on every node) of the accounts of `domain`, sorted by JID.
+    pub fn of_domain(&self, domain: &str) -> Vec<Arc<Session>> {
+        let suffix = format!("@{domain}");
+        let table = self.sessions.read().expect("session table poisoned");
+        let mut found: Vec<Arc<Session>> = table
+            .iter()
+            .filter(|(bare, _)| bare.ends_with(&suffix))
+            .flat_map(|(_, list)| list.iter().cloned())
+            .collect();
+        drop(table);
+        found.sort_by(|a, b| a.jid.as_str().cmp(b.jid.as_str()));
+        found
+    }
+
     /// Kicks every session (shutdown).
     pub fn kick_all(&self, reason: Kick) {
         for s in self.local_sessions() {

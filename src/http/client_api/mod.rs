@@ -112,7 +112,13 @@ impl ClientApi {
     }
 
     pub(crate) async fn serve_docs(&self, req: &Request<Incoming>) -> Response<Body> {
-        super::docs::serve(req, self.docs.as_deref().unwrap_or_default(), &self.path).await
+        super::docs::serve(
+            req,
+            self.docs.as_deref().unwrap_or_default(),
+            &self.path,
+            super::docs::Spec::Client,
+        )
+        .await
     }
 
     /// Serves a request from `peer`.

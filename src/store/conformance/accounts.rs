@@ -36,7 +36,29 @@ async fn accounts_round_trip_and_log_their_changes(b: Under) {
         Err(StoreError::NotFound)
     ));
     a.create_account("carol@example.com", &creds(4)).await.unwrap();
-    assert_eq!(a.list_accounts("localhost").await.unwrap(), ["alice@localhost"]);
+    assert_eq!(
+        a.list_accounts("localhost", None, None).await.unwrap(),
+        ["alice@localhost"]
+    );
+    // Pages: after a JID, at most so many, counted per domain.
+    for name in ["dave", "bob", "erin"] {
+        a.create_account(&format!("{name}@localhost"), &creds(5)).await.unwrap();
+    }
+    assert_eq!(
+        a.list_accounts("localhost", None, Some(2)).await.unwrap(),
+        ["alice@localhost", "bob@localhost"]
+    );
+    assert_eq!(
+        a.list_accounts("localhost", Some("bob@localhost"), Some(2))
+            .await
+            .unwrap(),
+        ["dave@localhost", "erin@localhost"]
+    );
+    assert_eq!(a.count_accounts("localhost").await.unwrap(), 4);
+    assert_eq!(a.count_accounts("example.com").await.unwrap(), 1);
+    for name in ["dave", "bob", "erin"] {
+        a.delete_account(&format!("{name}@localhost")).await.unwrap();
+    }
     a.delete_account("alice@localhost").await.unwrap();
     assert!(matches!(
         a.delete_account("alice@localhost").await,
@@ -48,6 +70,7 @@ async fn accounts_round_trip_and_log_their_changes(b: Under) {
         .await
         .unwrap()
         .into_iter()
+        .filter(|c| !["bob@localhost", "dave@localhost", "erin@localhost"].contains(&c.jid.as_str()))
         .map(|c| (c.jid, c.kind))
         .collect();
     use AccountChangeKind::*;

@@ -47,15 +47,28 @@ impl AccountStore for MemoryStore {
         Ok(())
     }
 
-    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+    async fn list_accounts(
+        &self,
+        domain: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, StoreError> {
         let suffix = format!("@{domain}");
-        Ok(self
+        let mut jids: Vec<String> = self
             .data()
             .accounts
             .keys()
-            .filter(|j| j.ends_with(&suffix))
+            .filter(|j| j.ends_with(&suffix) && after.is_none_or(|a| j.as_str() > a))
             .cloned()
-            .collect())
+            .collect();
+        jids.sort();
+        jids.truncate(limit.unwrap_or(usize::MAX));
+        Ok(jids)
+    }
+
+    async fn count_accounts(&self, domain: &str) -> Result<u64, StoreError> {
+        let suffix = format!("@{domain}");
+        Ok(self.data().accounts.keys().filter(|j| j.ends_with(&suffix)).count() as u64)
     }
 
     async fn account_changes(&self, after: i64) -> Result<Vec<AccountChange>, StoreError> {

@@ -172,12 +172,30 @@ impl AccountStore for PgStore {
         .await
     }
 
-    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+    async fn list_accounts(
+        &self,
+        domain: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, StoreError> {
         let client = self.client().await?;
+        let after = after.unwrap_or_default();
+        let limit: Option<i64> = limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let rows = self
-            .timed(client.query("SELECT jid FROM accounts WHERE domain = $1 ORDER BY jid", &[&domain]))
+            .timed(client.query(
+                "SELECT jid FROM accounts WHERE domain = $1 AND jid > $2 ORDER BY jid LIMIT $3",
+                &[&domain, &after, &limit],
+            ))
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn count_accounts(&self, domain: &str) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let row = self
+            .timed(client.query_one("SELECT COUNT(*) FROM accounts WHERE domain = $1", &[&domain]))
+            .await?;
+        Ok(row.get::<_, i64>(0).max(0) as u64)
     }
 
     async fn account_changes(&self, after: i64) -> Result<Vec<AccountChange>, StoreError> {

@@ -157,14 +157,35 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn list_accounts(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+    async fn list_accounts(
+        &self,
+        domain: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<String>, StoreError> {
         let domain = domain.to_owned();
+        let after = after.unwrap_or_default().to_owned();
+        // SQLite reads a negative LIMIT as none.
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         self.with_conn(move |conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT jid FROM accounts WHERE domain = ?1 ORDER BY jid")
+                .prepare_cached("SELECT jid FROM accounts WHERE domain = ?1 AND jid > ?2 ORDER BY jid LIMIT ?3")
                 .map_err(db_err)?;
-            let rows = stmt.query_map([&domain], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            let rows = stmt
+                .query_map(rusqlite::params![domain, after, limit], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
+    async fn count_accounts(&self, domain: &str) -> Result<u64, StoreError> {
+        let domain = domain.to_owned();
+        self.with_conn(move |conn| {
+            conn.prepare_cached("SELECT COUNT(*) FROM accounts WHERE domain = ?1")
+                .and_then(|mut s| s.query_row([&domain], |r| r.get::<_, i64>(0)))
+                .map(|n| n.max(0) as u64)
+                .map_err(db_err)
         })
         .await
     }

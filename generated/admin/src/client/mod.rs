@@ -1,35 +1,42 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::{Stream, future, future::BoxFuture, stream, future::TryFutureExt, future::FutureExt, stream::StreamExt};
+use futures::{future, future::BoxFuture, future::FutureExt, future::TryFutureExt, stream, stream::StreamExt, Stream};
 use http_body_util::{combinators::BoxBody, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use hyper::{body::{Body, Incoming}, Request, Response, service::Service, Uri};
+use hyper::{
+    body::{Body, Incoming},
+    service::Service,
+    Request, Response, Uri,
+};
 use percent_encoding::{utf8_percent_encode, AsciiSet};
 use std::borrow::Cow;
-use std::convert::{TryInto, Infallible};
-use std::io::{ErrorKind, Read};
+use std::convert::{Infallible, TryInto};
 use std::error::Error;
-use std::future::Future;
 use std::fmt;
+use std::future::Future;
+use std::io::{ErrorKind, Read};
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::str;
 use std::str::FromStr;
 use std::string::ToString;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use swagger::{ApiError, AuthData, BodyExt, Connector, DropContextService, Has, XSpanIdString};
-use url::form_urlencoded;
 use tower_service::Service as _;
+use url::form_urlencoded;
 
-
-use crate::models;
 use crate::header;
+use crate::models;
 
 /// https://url.spec.whatwg.org/#fragment-percent-encode-set
 #[allow(dead_code)]
 const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`');
 
 /// This encode set is used for object IDs
 ///
@@ -38,40 +45,21 @@ const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
 #[allow(dead_code)]
 const ID_ENCODE_SET: &AsciiSet = &FRAGMENT_ENCODE_SET.add(b'|');
 
-use crate::{Api,
-     AddContactResponse,
-     ListContactsResponse,
-     ChangeSubscriptionResponse,
-     DeleteContactResponse,
-     ManageContactsResponse,
-     SendMessageResponse,
-     GetArchiveResponse,
-     GetArchiveWithResponse,
-     CreateMucLightRoomResponse,
-     CreateMucLightRoomWithIdResponse,
-     CreateMucRoomResponse,
-     ListMucRoomsResponse,
-     DeleteMucLightRoomResponse,
-     InviteToMucLightRoomResponse,
-     InviteToMucRoomResponse,
-     ListUserMucLightRoomsResponse,
-     SendMucLightMessageResponse,
-     SendMucMessageResponse,
-     KickMucOccupantResponse,
-     ListSessionsResponse,
-     KickUserResponse,
-     ListUserSessionsResponse,
-     KickSessionResponse,
-     SendStanzaResponse,
-     CountUsersResponse,
-     ListUsersResponse,
-     RegisterUserResponse,
-     ChangePasswordResponse,
-     UnregisterUserResponse
-     };
+use crate::{
+    AddContactResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
+    CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse,
+    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, InviteToMucLightRoomResponse,
+    InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse,
+    ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse, ListUserSessionsResponse,
+    ListUsersResponse, ManageContactsResponse, RegisterUserResponse, SendMessageResponse, SendMucLightMessageResponse,
+    SendMucMessageResponse, SendStanzaResponse, UnregisterUserResponse,
+};
 
 /// Convert input into a base path, e.g. "http://example:123". Also checks the scheme as it goes.
-fn into_base_path(input: impl TryInto<Uri, Error=hyper::http::uri::InvalidUri>, correct_scheme: Option<&'static str>) -> Result<String, ClientInitError> {
+fn into_base_path(
+    input: impl TryInto<Uri, Error = hyper::http::uri::InvalidUri>,
+    correct_scheme: Option<&'static str>,
+) -> Result<String, ClientInitError> {
     // First convert to Uri, since a base path is a subset of Uri.
     let uri = input.try_into()?;
 
@@ -90,12 +78,12 @@ fn into_base_path(input: impl TryInto<Uri, Error=hyper::http::uri::InvalidUri>, 
 }
 
 /// A client that implements the API by making HTTP calls out to a server.
-pub struct Client<S, C> where
-    S: Service<
-           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+pub struct Client<S, C>
+where
+    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static
+    C: Clone + Send + Sync + 'static,
 {
     /// Inner service
     client_service: S,
@@ -107,24 +95,24 @@ pub struct Client<S, C> where
     marker: PhantomData<fn(C)>,
 }
 
-impl<S, C> fmt::Debug for Client<S, C> where
-    S: Service<
-           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> fmt::Debug for Client<S, C>
+where
+    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static
+    C: Clone + Send + Sync + 'static,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Client {{ base_path: {} }}", self.base_path)
     }
 }
 
-impl<S, C> Clone for Client<S, C> where
-    S: Service<
-           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Clone for Client<S, C>
+where
+    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static
+    C: Clone + Send + Sync + 'static,
 {
     fn clone(&self) -> Self {
         Self {
@@ -135,18 +123,17 @@ impl<S, C> Clone for Client<S, C> where
     }
 }
 
-impl<Connector, C> Client<
-    DropContextService<
-        hyper_util::service::TowerToHyperService<
-            hyper_util::client::legacy::Client<
-                Connector,
-                BoxBody<Bytes, Infallible>
-            >
+impl<Connector, C>
+    Client<
+        DropContextService<
+            hyper_util::service::TowerToHyperService<
+                hyper_util::client::legacy::Client<Connector, BoxBody<Bytes, Infallible>>,
+            >,
+            C,
         >,
-        C
-    >,
-    C
-> where
+        C,
+    >
+where
     Connector: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
     C: Clone + Send + Sync + 'static,
 {
@@ -168,9 +155,9 @@ impl<Connector, C> Client<
         base_path: &str,
         protocol: Option<&'static str>,
         connector: Connector,
-    ) -> Result<Self, ClientInitError>
-    {
-        let client_service = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    ) -> Result<Self, ClientInitError> {
+        let client_service =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         let client_service = DropContextService::new(hyper_util::service::TowerToHyperService::new(client_service));
 
         Ok(Self {
@@ -181,15 +168,27 @@ impl<Connector, C> Client<
     }
 }
 
-#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
+#[cfg(all(
+    feature = "client-tls",
+    any(target_os = "macos", target_os = "windows", target_os = "ios")
+))]
 type HyperHttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
-type HyperHttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+#[cfg(all(
+    feature = "client-tls",
+    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
+))]
+type HyperHttpsConnector =
+    hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[derive(Debug, Clone)]
 pub enum HyperClient {
-    Http(hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, BoxBody<Bytes, Infallible>>),
+    Http(
+        hyper_util::client::legacy::Client<
+            hyper_util::client::legacy::connect::HttpConnector,
+            BoxBody<Bytes, Infallible>,
+        >,
+    ),
     #[cfg(feature = "client-tls")]
     Https(hyper_util::client::legacy::Client<HyperHttpsConnector, BoxBody<Bytes, Infallible>>),
 }
@@ -200,24 +199,23 @@ impl Service<Request<BoxBody<Bytes, Infallible>>> for HyperClient {
     type Future = hyper_util::client::legacy::ResponseFuture;
 
     fn call(&self, req: Request<BoxBody<Bytes, Infallible>>) -> Self::Future {
-       match self {
-          HyperClient::Http(client) => client.request(req),
-          #[cfg(feature = "client-tls")]
-          HyperClient::Https(client) => client.request(req),
-       }
+        match self {
+            HyperClient::Http(client) => client.request(req),
+            #[cfg(feature = "client-tls")]
+            HyperClient::Https(client) => client.request(req),
+        }
     }
 }
 
-impl<C> Client<DropContextService<HyperClient, C>, C> where
+impl<C> Client<DropContextService<HyperClient, C>, C>
+where
     C: Clone + Send + Sync + 'static,
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new(
-        base_path: &str,
-    ) -> Result<Self, ClientInitError> {
+    pub fn try_new(base_path: &str) -> Result<Self, ClientInitError> {
         let uri = Uri::from_str(base_path)?;
 
         let scheme = uri.scheme_str().ok_or(ClientInitError::InvalidScheme)?;
@@ -226,21 +224,22 @@ impl<C> Client<DropContextService<HyperClient, C>, C> where
         let connector = Connector::builder();
 
         let client_service = match scheme.as_str() {
-            "http" => {
-                HyperClient::Http(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.build()))
-            },
+            "http" => HyperClient::Http(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(connector.build()),
+            ),
             #[cfg(feature = "client-tls")]
             "https" => {
-                let https_connector = connector
-                    .https()
-                    .build()
-                    .map_err(ClientInitError::SslError)?;
-                HyperClient::Https(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https_connector))
-            },
+                let https_connector = connector.https().build().map_err(ClientInitError::SslError)?;
+                HyperClient::Https(
+                    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                        .build(https_connector),
+                )
+            }
             #[cfg(not(feature = "client-tls"))]
             "https" => {
                 return Err(ClientInitError::TlsNotEnabled);
-            },
+            }
             _ => {
                 return Err(ClientInitError::InvalidScheme);
             }
@@ -256,61 +255,65 @@ impl<C> Client<DropContextService<HyperClient, C>, C> where
     }
 }
 
-impl<C> Client<
-    DropContextService<
-        hyper_util::service::TowerToHyperService<
-            hyper_util::client::legacy::Client<
-                hyper_util::client::legacy::connect::HttpConnector,
-                BoxBody<Bytes, Infallible>
-            >
+impl<C>
+    Client<
+        DropContextService<
+            hyper_util::service::TowerToHyperService<
+                hyper_util::client::legacy::Client<
+                    hyper_util::client::legacy::connect::HttpConnector,
+                    BoxBody<Bytes, Infallible>,
+                >,
+            >,
+            C,
         >,
-        C
-    >,
-    C
-> where
-    C: Clone + Send + Sync + 'static
+        C,
+    >
+where
+    C: Clone + Send + Sync + 'static,
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new_http(
-        base_path: &str,
-    ) -> Result<Self, ClientInitError> {
+    pub fn try_new_http(base_path: &str) -> Result<Self, ClientInitError> {
         let http_connector = Connector::builder().build();
 
         Self::try_new_with_connector(base_path, Some("http"), http_connector)
     }
 }
 
-#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
+#[cfg(all(
+    feature = "client-tls",
+    any(target_os = "macos", target_os = "windows", target_os = "ios")
+))]
 type HttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
+#[cfg(all(
+    feature = "client-tls",
+    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
+))]
 type HttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[cfg(feature = "client-tls")]
-impl<C> Client<
-    DropContextService<
-        hyper_util::service::TowerToHyperService<
-            hyper_util::client::legacy::Client<
-                HttpsConnector,
-                BoxBody<Bytes, Infallible>
-            >
+impl<C>
+    Client<
+        DropContextService<
+            hyper_util::service::TowerToHyperService<
+                hyper_util::client::legacy::Client<HttpsConnector, BoxBody<Bytes, Infallible>>,
+            >,
+            C,
         >,
-        C
-    >,
-    C
-> where
-    C: Clone + Send + Sync + 'static
+        C,
+    >
+where
+    C: Clone + Send + Sync + 'static,
 {
     /// Create a client with a TLS connection to the server.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
-    {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -323,8 +326,7 @@ impl<C> Client<
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
-    {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -338,10 +340,7 @@ impl<C> Client<
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     /// * `ca_certificate` - Path to CA certificate used to authenticate the server
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https_pinned<CA>(
-        base_path: &str,
-        ca_certificate: CA,
-    ) -> Result<Self, ClientInitError>
+    pub fn try_new_https_pinned<CA>(base_path: &str, ca_certificate: CA) -> Result<Self, ClientInitError>
     where
         CA: AsRef<Path>,
     {
@@ -382,22 +381,18 @@ impl<C> Client<
     }
 }
 
-impl<S, C> Client<S, C> where
-    S: Service<
-           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Client<S, C>
+where
+    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static
+    C: Clone + Send + Sync + 'static,
 {
     /// Constructor for creating a `Client` by passing in a pre-made `hyper::service::Service` /
     /// `tower::Service`
     ///
     /// This allows adding custom wrappers around the underlying transport, for example for logging.
-    pub fn try_new_with_client_service(
-        client_service: S,
-        base_path: &str,
-    ) -> Result<Self, ClientInitError>
-    {
+    pub fn try_new_with_client_service(client_service: S, base_path: &str) -> Result<Self, ClientInitError> {
         Ok(Self {
             client_service,
             base_path: into_base_path(base_path, None)?,
@@ -422,11 +417,17 @@ pub enum ClientInitError {
     TlsNotEnabled,
 
     /// SSL Connection Error
-    #[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
+    #[cfg(all(
+        feature = "client-tls",
+        any(target_os = "macos", target_os = "windows", target_os = "ios")
+    ))]
     SslError(native_tls::Error),
 
     /// SSL Connection Error
-    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
+    #[cfg(all(
+        feature = "client-tls",
+        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
+    ))]
     SslError(openssl::error::ErrorStack),
 }
 
@@ -460,10 +461,9 @@ fn body_from_bytes(b: Vec<u8>) -> BoxBody<Bytes, Infallible> {
 }
 
 #[async_trait]
-impl<S, C, B> Api<C> for Client<S, C> where
-    S: Service<
-       (Request<BoxBody<Bytes, Infallible>>, C),
-       Response=Response<B>> + Clone + Sync + Send + 'static,
+impl<S, C, B> Api<C> for Client<S, C>
+where
+    S: Service<(Request<BoxBody<Bytes, Infallible>>, C), Response = Response<B>> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
     C: Has<XSpanIdString> + Has<Option<AuthData>> + Clone + Send + Sync + 'static,
@@ -471,20 +471,19 @@ impl<S, C, B> Api<C> for Client<S, C> where
     B::Data: Send,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
 {
-
     #[allow(clippy::vec_init_then_push)]
     async fn add_contact(
         &self,
         param_user: String,
         param_contact_to_add: models::ContactToAdd,
-        context: &C) -> Result<AddContactResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<AddContactResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}",
-            self.base_path
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -505,9 +504,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -516,13 +516,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -533,153 +538,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    AddContactResponse::ContactAdded
-                )
-            }
+            204 => Ok(AddContactResponse::ContactAdded),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::BadRequest
-                    (body)
-                )
+                Ok(AddContactResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(AddContactResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::Forbidden
-                    (body)
-                )
+                Ok(AddContactResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::NotFound
-                    (body)
-                )
+                Ok(AddContactResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(AddContactResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(AddContactResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -693,17 +679,13 @@ impl<S, C, B> Api<C> for Client<S, C> where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_contacts(
-        &self,
-        param_user: String,
-        context: &C) -> Result<ListContactsResponse, ApiError>
-    {
+    async fn list_contacts(&self, param_user: String, context: &C) -> Result<ListContactsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}",
-            self.base_path
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -724,16 +706,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -744,148 +730,133 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Contact>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Contacts
-                    (body)
-                )
+                Ok(ListContactsResponse::Contacts(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::BadRequest
-                    (body)
-                )
+                Ok(ListContactsResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListContactsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Forbidden
-                    (body)
-                )
+                Ok(ListContactsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::NotFound
-                    (body)
-                )
+                Ok(ListContactsResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ListContactsResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -904,15 +875,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_user: String,
         param_contact: String,
         param_subscription_change: models::SubscriptionChange,
-        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ChangeSubscriptionResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}",
-            self.base_path
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
-            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
+            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -933,9 +904,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -944,13 +916,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -961,153 +938,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    ChangeSubscriptionResponse::SubscriptionPresenceSent
-                )
-            }
+            204 => Ok(ChangeSubscriptionResponse::SubscriptionPresenceSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::BadRequest
-                    (body)
-                )
+                Ok(ChangeSubscriptionResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ChangeSubscriptionResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::Forbidden
-                    (body)
-                )
+                Ok(ChangeSubscriptionResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::NotFound
-                    (body)
-                )
+                Ok(ChangeSubscriptionResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(ChangeSubscriptionResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ChangeSubscriptionResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1125,15 +1083,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_user: String,
         param_contact: String,
-        context: &C) -> Result<DeleteContactResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<DeleteContactResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}",
-            self.base_path
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
-            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
+            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1154,16 +1112,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1174,137 +1136,122 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    DeleteContactResponse::ContactRemoved
-                )
-            }
+            204 => Ok(DeleteContactResponse::ContactRemoved),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::BadRequest
-                    (body)
-                )
+                Ok(DeleteContactResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(DeleteContactResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::Forbidden
-                    (body)
-                )
+                Ok(DeleteContactResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::NotFound
-                    (body)
-                )
+                Ok(DeleteContactResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(DeleteContactResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1323,15 +1270,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_user: String,
         param_contact: String,
         param_contacts_link: models::ContactsLink,
-        context: &C) -> Result<ManageContactsResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ManageContactsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}/manage",
-            self.base_path
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
-            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
+            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1352,9 +1299,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -1363,13 +1311,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1380,153 +1333,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    ManageContactsResponse::Done
-                )
-            }
+            204 => Ok(ManageContactsResponse::Done),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::BadRequest
-                    (body)
-                )
+                Ok(ManageContactsResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ManageContactsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::Forbidden
-                    (body)
-                )
+                Ok(ManageContactsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::NotFound
-                    (body)
-                )
+                Ok(ManageContactsResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(ManageContactsResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ManageContactsResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1543,14 +1477,11 @@ impl<S, C, B> Api<C> for Client<S, C> where
     async fn send_message(
         &self,
         param_message_to_send: models::MessageToSend,
-        context: &C) -> Result<SendMessageResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<SendMessageResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!(
-            "{}/api/messages",
-            self.base_path
-        );
+        let mut uri = format!("{}/api/messages", self.base_path);
 
         // Query parameters
         let query_string = {
@@ -1570,9 +1501,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -1581,13 +1513,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1598,137 +1535,122 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    SendMessageResponse::MessageSent
-                )
-            }
+            204 => Ok(SendMessageResponse::MessageSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::BadRequest
-                    (body)
-                )
+                Ok(SendMessageResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(SendMessageResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::Forbidden
-                    (body)
-                )
+                Ok(SendMessageResponse::Forbidden(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(SendMessageResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(SendMessageResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1749,34 +1671,30 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_before: Option<u64>,
         param_after_id: Option<String>,
         param_before_id: Option<String>,
-        context: &C) -> Result<GetArchiveResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<GetArchiveResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/messages/{owner}",
-            self.base_path
-            ,owner=utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            owner = utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit",
-                    &param_limit.to_string());
+                query_string.append_pair("limit", &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before",
-                    &param_before.to_string());
+                query_string.append_pair("before", &param_before.to_string());
             }
             if let Some(param_after_id) = param_after_id {
-                query_string.append_pair("after_id",
-                    &param_after_id);
+                query_string.append_pair("after_id", &param_after_id);
             }
             if let Some(param_before_id) = param_before_id {
-                query_string.append_pair("before_id",
-                    &param_before_id);
+                query_string.append_pair("before_id", &param_before_id);
             }
             query_string.finish()
         };
@@ -1793,16 +1711,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1813,148 +1735,133 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ArchivedMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::ArchivedMessages
-                    (body)
-                )
+                Ok(GetArchiveResponse::ArchivedMessages(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::BadRequest
-                    (body)
-                )
+                Ok(GetArchiveResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(GetArchiveResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::Forbidden
-                    (body)
-                )
+                Ok(GetArchiveResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::NotFound
-                    (body)
-                )
+                Ok(GetArchiveResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(GetArchiveResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1976,35 +1883,31 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_before: Option<u64>,
         param_after_id: Option<String>,
         param_before_id: Option<String>,
-        context: &C) -> Result<GetArchiveWithResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<GetArchiveWithResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/messages/{owner}/{with}",
-            self.base_path
-            ,owner=utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
-            ,with=utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            owner = utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET),
+            with = utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit",
-                    &param_limit.to_string());
+                query_string.append_pair("limit", &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before",
-                    &param_before.to_string());
+                query_string.append_pair("before", &param_before.to_string());
             }
             if let Some(param_after_id) = param_after_id {
-                query_string.append_pair("after_id",
-                    &param_after_id);
+                query_string.append_pair("after_id", &param_after_id);
             }
             if let Some(param_before_id) = param_before_id {
-                query_string.append_pair("before_id",
-                    &param_before_id);
+                query_string.append_pair("before_id", &param_before_id);
             }
             query_string.finish()
         };
@@ -2021,16 +1924,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2041,148 +1948,133 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ArchivedMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::ArchivedMessages
-                    (body)
-                )
+                Ok(GetArchiveWithResponse::ArchivedMessages(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::BadRequest
-                    (body)
-                )
+                Ok(GetArchiveWithResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(GetArchiveWithResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::Forbidden
-                    (body)
-                )
+                Ok(GetArchiveWithResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::NotFound
-                    (body)
-                )
+                Ok(GetArchiveWithResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(GetArchiveWithResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2200,14 +2092,14 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_muc_light_room_to_create: models::MucLightRoomToCreate,
-        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<CreateMucLightRoomResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2228,9 +2120,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -2239,13 +2132,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2256,164 +2154,145 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             201 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::RoomCreated
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::RoomCreated(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::BadRequest
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(CreateMucLightRoomResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::Forbidden
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::NotFound
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(CreateMucLightRoomResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2431,14 +2310,14 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2459,24 +2338,31 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
         // Body parameter
-        let body = serde_json::to_string(&param_muc_light_room_with_id_to_create).expect("impossible to fail to serialize");
+        let body =
+            serde_json::to_string(&param_muc_light_room_with_id_to_create).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2487,180 +2373,157 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             201 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::RoomCreated
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::RoomCreated(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::BadRequest
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(CreateMucLightRoomWithIdResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Forbidden
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::NotFound
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::NotFound(body))
             }
             409 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Conflict
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::Conflict(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(CreateMucLightRoomWithIdResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2678,14 +2541,14 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_muc_room_to_create: models::MucRoomToCreate,
-        context: &C) -> Result<CreateMucRoomResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<CreateMucRoomResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2706,9 +2569,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -2717,13 +2581,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2734,180 +2603,157 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             201 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::RoomCreated
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::RoomCreated(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::BadRequest
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(CreateMucRoomResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Forbidden
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::NotFound
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::NotFound(body))
             }
             409 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Conflict
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::Conflict(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(CreateMucRoomResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2921,17 +2767,13 @@ impl<S, C, B> Api<C> for Client<S, C> where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_muc_rooms(
-        &self,
-        param_domain: String,
-        context: &C) -> Result<ListMucRoomsResponse, ApiError>
-    {
+    async fn list_muc_rooms(&self, param_domain: String, context: &C) -> Result<ListMucRoomsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2952,16 +2794,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2972,116 +2818,109 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::MucRoom>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Rooms
-                    (body)
-                )
+                Ok(ListMucRoomsResponse::Rooms(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListMucRoomsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Forbidden
-                    (body)
-                )
+                Ok(ListMucRoomsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::NotFound
-                    (body)
-                )
+                Ok(ListMucRoomsResponse::NotFound(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3099,15 +2938,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_id: String,
-        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<DeleteMucLightRoomResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/management",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3128,16 +2967,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3148,137 +2991,122 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    DeleteMucLightRoomResponse::RoomDestroyed
-                )
-            }
+            204 => Ok(DeleteMucLightRoomResponse::RoomDestroyed),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::BadRequest
-                    (body)
-                )
+                Ok(DeleteMucLightRoomResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(DeleteMucLightRoomResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::Forbidden
-                    (body)
-                )
+                Ok(DeleteMucLightRoomResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::NotFound
-                    (body)
-                )
+                Ok(DeleteMucLightRoomResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(DeleteMucLightRoomResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3297,15 +3125,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_id: String,
         param_muc_light_invitation: models::MucLightInvitation,
-        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<InviteToMucLightRoomResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/participants",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3326,9 +3154,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -3337,13 +3166,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3354,153 +3188,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    InviteToMucLightRoomResponse::MemberAdded
-                )
-            }
+            204 => Ok(InviteToMucLightRoomResponse::MemberAdded),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::BadRequest
-                    (body)
-                )
+                Ok(InviteToMucLightRoomResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(InviteToMucLightRoomResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::Forbidden
-                    (body)
-                )
+                Ok(InviteToMucLightRoomResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::NotFound
-                    (body)
-                )
+                Ok(InviteToMucLightRoomResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(InviteToMucLightRoomResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(InviteToMucLightRoomResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3519,15 +3334,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_room: String,
         param_muc_invitation: models::MucInvitation,
-        context: &C) -> Result<InviteToMucRoomResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<InviteToMucRoomResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/participants",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3548,9 +3363,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -3559,13 +3375,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3576,153 +3397,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    InviteToMucRoomResponse::InvitationSent
-                )
-            }
+            204 => Ok(InviteToMucRoomResponse::InvitationSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::BadRequest
-                    (body)
-                )
+                Ok(InviteToMucRoomResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(InviteToMucRoomResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::Forbidden
-                    (body)
-                )
+                Ok(InviteToMucRoomResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::NotFound
-                    (body)
-                )
+                Ok(InviteToMucRoomResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(InviteToMucRoomResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(InviteToMucRoomResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3740,15 +3542,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_user: String,
-        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ListUserMucLightRoomsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/users/{user}/rooms",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3769,16 +3571,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3789,148 +3595,133 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::MucLightRoom>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Rooms
-                    (body)
-                )
+                Ok(ListUserMucLightRoomsResponse::Rooms(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::BadRequest
-                    (body)
-                )
+                Ok(ListUserMucLightRoomsResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListUserMucLightRoomsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Forbidden
-                    (body)
-                )
+                Ok(ListUserMucLightRoomsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::NotFound
-                    (body)
-                )
+                Ok(ListUserMucLightRoomsResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ListUserMucLightRoomsResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3949,15 +3740,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_id: String,
         param_room_message_to_send: models::RoomMessageToSend,
-        context: &C) -> Result<SendMucLightMessageResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<SendMucLightMessageResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/messages",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3978,9 +3769,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -3989,13 +3781,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4006,153 +3803,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    SendMucLightMessageResponse::MessageSent
-                )
-            }
+            204 => Ok(SendMucLightMessageResponse::MessageSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::BadRequest
-                    (body)
-                )
+                Ok(SendMucLightMessageResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(SendMucLightMessageResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::Forbidden
-                    (body)
-                )
+                Ok(SendMucLightMessageResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::NotFound
-                    (body)
-                )
+                Ok(SendMucLightMessageResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(SendMucLightMessageResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(SendMucLightMessageResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4171,15 +3949,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_room: String,
         param_room_message_to_send: models::RoomMessageToSend,
-        context: &C) -> Result<SendMucMessageResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<SendMucMessageResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/messages",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4200,9 +3978,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -4211,13 +3990,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4228,153 +4012,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    SendMucMessageResponse::MessageSent
-                )
-            }
+            204 => Ok(SendMucMessageResponse::MessageSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::BadRequest
-                    (body)
-                )
+                Ok(SendMucMessageResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(SendMucMessageResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::Forbidden
-                    (body)
-                )
+                Ok(SendMucMessageResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::NotFound
-                    (body)
-                )
+                Ok(SendMucMessageResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(SendMucMessageResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(SendMucMessageResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4393,16 +4158,16 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_room: String,
         param_nick: String,
-        context: &C) -> Result<KickMucOccupantResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<KickMucOccupantResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/{nick}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
-            ,nick=utf8_percent_encode(&param_nick.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET),
+            nick = utf8_percent_encode(&param_nick.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4423,16 +4188,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4443,137 +4212,122 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    KickMucOccupantResponse::OccupantKicked
-                )
-            }
+            204 => Ok(KickMucOccupantResponse::OccupantKicked),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::BadRequest
-                    (body)
-                )
+                Ok(KickMucOccupantResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(KickMucOccupantResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::Forbidden
-                    (body)
-                )
+                Ok(KickMucOccupantResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::NotFound
-                    (body)
-                )
+                Ok(KickMucOccupantResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(KickMucOccupantResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4587,17 +4341,13 @@ impl<S, C, B> Api<C> for Client<S, C> where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_sessions(
-        &self,
-        param_domain: String,
-        context: &C) -> Result<ListSessionsResponse, ApiError>
-    {
+    async fn list_sessions(&self, param_domain: String, context: &C) -> Result<ListSessionsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4618,16 +4368,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4638,116 +4392,109 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<String>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::SessionList
-                    (body)
-                )
+                Ok(ListSessionsResponse::SessionList(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListSessionsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::Forbidden
-                    (body)
-                )
+                Ok(ListSessionsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::NotFound
-                    (body)
-                )
+                Ok(ListSessionsResponse::NotFound(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4765,15 +4512,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C) -> Result<KickUserResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<KickUserResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4794,16 +4541,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4814,132 +4565,121 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::Kicked>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Kicked
-                    (body)
-                )
+                Ok(KickUserResponse::Kicked(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::BadRequest
-                    (body)
-                )
+                Ok(KickUserResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(KickUserResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Forbidden
-                    (body)
-                )
+                Ok(KickUserResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::NotFound
-                    (body)
-                )
+                Ok(KickUserResponse::NotFound(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4957,15 +4697,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C) -> Result<ListUserSessionsResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ListUserSessionsResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4986,16 +4726,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5006,132 +4750,121 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Session>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Sessions
-                    (body)
-                )
+                Ok(ListUserSessionsResponse::Sessions(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::BadRequest
-                    (body)
-                )
+                Ok(ListUserSessionsResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListUserSessionsResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Forbidden
-                    (body)
-                )
+                Ok(ListUserSessionsResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::NotFound
-                    (body)
-                )
+                Ok(ListUserSessionsResponse::NotFound(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5150,16 +4883,16 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_username: String,
         param_resource: String,
-        context: &C) -> Result<KickSessionResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<KickSessionResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}/{resource}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
-            ,resource=utf8_percent_encode(&param_resource.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET),
+            resource = utf8_percent_encode(&param_resource.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5180,16 +4913,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5200,121 +4937,110 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    KickSessionResponse::SessionEnded
-                )
-            }
+            204 => Ok(KickSessionResponse::SessionEnded),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::BadRequest
-                    (body)
-                )
+                Ok(KickSessionResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(KickSessionResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::Forbidden
-                    (body)
-                )
+                Ok(KickSessionResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::NotFound
-                    (body)
-                )
+                Ok(KickSessionResponse::NotFound(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5331,14 +5057,11 @@ impl<S, C, B> Api<C> for Client<S, C> where
     async fn send_stanza(
         &self,
         param_stanza_to_send: models::StanzaToSend,
-        context: &C) -> Result<SendStanzaResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<SendStanzaResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!(
-            "{}/api/stanzas",
-            self.base_path
-        );
+        let mut uri = format!("{}/api/stanzas", self.base_path);
 
         // Query parameters
         let query_string = {
@@ -5358,9 +5081,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -5369,13 +5093,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5386,137 +5115,122 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    SendStanzaResponse::StanzaSent
-                )
-            }
+            204 => Ok(SendStanzaResponse::StanzaSent),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::BadRequest
-                    (body)
-                )
+                Ok(SendStanzaResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(SendStanzaResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::Forbidden
-                    (body)
-                )
+                Ok(SendStanzaResponse::Forbidden(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(SendStanzaResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(SendStanzaResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5530,17 +5244,13 @@ impl<S, C, B> Api<C> for Client<S, C> where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn count_users(
-        &self,
-        param_domain: String,
-        context: &C) -> Result<CountUsersResponse, ApiError>
-    {
+    async fn count_users(&self, param_domain: String, context: &C) -> Result<CountUsersResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/count",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5561,16 +5271,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5581,132 +5295,121 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::Count>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Count
-                    (body)
-                )
+                Ok(CountUsersResponse::Count(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(CountUsersResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Forbidden
-                    (body)
-                )
+                Ok(CountUsersResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::NotFound
-                    (body)
-                )
+                Ok(CountUsersResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(CountUsersResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5725,26 +5428,24 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_limit: Option<u16>,
         param_after: Option<String>,
-        context: &C) -> Result<ListUsersResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ListUsersResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit",
-                    &param_limit.to_string());
+                query_string.append_pair("limit", &param_limit.to_string());
             }
             if let Some(param_after) = param_after {
-                query_string.append_pair("after",
-                    &param_after);
+                query_string.append_pair("after", &param_after);
             }
             query_string.finish()
         };
@@ -5761,16 +5462,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5781,148 +5486,133 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             200 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<String>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::UserList
-                    (body)
-                )
+                Ok(ListUsersResponse::UserList(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::BadRequest
-                    (body)
-                )
+                Ok(ListUsersResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ListUsersResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::Forbidden
-                    (body)
-                )
+                Ok(ListUsersResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::NotFound
-                    (body)
-                )
+                Ok(ListUsersResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ListUsersResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5940,14 +5630,14 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_new_user: models::NewUser,
-        context: &C) -> Result<RegisterUserResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<RegisterUserResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5968,9 +5658,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -5979,13 +5670,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5996,180 +5692,157 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
             201 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::UserRegistered
-                    (body)
-                )
+                Ok(RegisterUserResponse::UserRegistered(body))
             }
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::BadRequest
-                    (body)
-                )
+                Ok(RegisterUserResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(RegisterUserResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Forbidden
-                    (body)
-                )
+                Ok(RegisterUserResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::NotFound
-                    (body)
-                )
+                Ok(RegisterUserResponse::NotFound(body))
             }
             409 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Conflict
-                    (body)
-                )
+                Ok(RegisterUserResponse::Conflict(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(RegisterUserResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(RegisterUserResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6188,15 +5861,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         param_domain: String,
         param_username: String,
         param_new_password: models::NewPassword,
-        context: &C) -> Result<ChangePasswordResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<ChangePasswordResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -6217,9 +5890,10 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         // Consumes basic body
@@ -6228,13 +5902,18 @@ impl<S, C, B> Api<C> for Client<S, C> where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6245,153 +5924,134 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    ChangePasswordResponse::PasswordChanged
-                )
-            }
+            204 => Ok(ChangePasswordResponse::PasswordChanged),
             400 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::BadRequest
-                    (body)
-                )
+                Ok(ChangePasswordResponse::BadRequest(body))
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(ChangePasswordResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::Forbidden
-                    (body)
-                )
+                Ok(ChangePasswordResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::NotFound
-                    (body)
-                )
+                Ok(ChangePasswordResponse::NotFound(body))
             }
             413 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::PayloadTooLarge
-                    (body)
-                )
+                Ok(ChangePasswordResponse::PayloadTooLarge(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(ChangePasswordResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6409,15 +6069,15 @@ impl<S, C, B> Api<C> for Client<S, C> where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C) -> Result<UnregisterUserResponse, ApiError>
-    {
+        context: &C,
+    ) -> Result<UnregisterUserResponse, ApiError> {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path
-            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
-            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path,
+            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
+            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -6438,16 +6098,20 @@ impl<S, C, B> Api<C> for Client<S, C> where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new())) {
-                Ok(req) => req,
-                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
+            .body(BoxBody::new(http_body_util::Empty::new()))
+        {
+            Ok(req) => req,
+            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
-            Ok(h) => h,
-            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
-        });
+        request.headers_mut().insert(
+            HeaderName::from_static("x-span-id"),
+            match header {
+                Ok(h) => h,
+                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
+            },
+        );
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6458,121 +6122,110 @@ impl<S, C, B> Api<C> for Client<S, C> where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        auth.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
+                }
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
                     };
-                    request.headers_mut().insert(
-                        hyper::header::AUTHORIZATION,
-                        header.0.encode());
-                },
+                    request
+                        .headers_mut()
+                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
+                }
                 _ => {}
             }
         }
 
-        let response = client_service.call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
+        let response = client_service
+            .call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}")))
+            .await?;
 
         match response.status().as_u16() {
-            204 => {
-                Ok(
-                    UnregisterUserResponse::UserRemoved
-                )
-            }
+            204 => Ok(UnregisterUserResponse::UserRemoved),
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                            Ok(value) => value,
-                            Err(e) => {
-                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
-                            },
-                        };
+                        let response_www_authenticate =
+                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                                Ok(value) => value,
+                                Err(e) => {
+                                    return Err(ApiError(format!(
+                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
+                                    )));
+                                }
+                            };
                         response_www_authenticate.0
-                        },
-                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
+                    }
+                    None => {
+                        return Err(ApiError(String::from(
+                            "Required response header WWW-Authenticate for response 401 was not found.",
+                        )))
+                    }
                 };
 
-
                 let body = http_body_util::BodyExt::collect(body)
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
-
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::Unauthorized
-                    {
-                        body,
-                        www_authenticate: response_www_authenticate,
-                    }
-                )
+                Ok(UnregisterUserResponse::Unauthorized {
+                    body,
+                    www_authenticate: response_www_authenticate,
+                })
             }
             403 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::Forbidden
-                    (body)
-                )
+                Ok(UnregisterUserResponse::Forbidden(body))
             }
             404 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::NotFound
-                    (body)
-                )
+                Ok(UnregisterUserResponse::NotFound(body))
             }
             503 => {
-
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec())
-                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+                    .await
+                    .map(|f| f.to_bytes().to_vec())
+                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body)
-                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::ServiceUnavailable
-                    (body)
-                )
+                Ok(UnregisterUserResponse::ServiceUnavailable(body))
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                        .await
-                        .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
+                    .await
+                    .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!(
+                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6584,5 +6237,4 @@ impl<S, C, B> Api<C> for Client<S, C> where
             }
         }
     }
-
 }
