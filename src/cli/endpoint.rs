@@ -435,11 +435,11 @@ mod tests {
         let scoped =
             "[[listen.http]]\nport = 1\nip_address = \"127.0.0.1\"\n[[listen.http.handlers.mongoose_admin_api]]\n\
                       [[listen.http.handlers.mongoose_admin_api.credentials]]\n\
-                      token = \"narrow\"\nscopes = [\"users:read\"]\n\
+                      token = \"narrow-0123456789abcdef\"\nscopes = [\"users:read\"]\n\
                       [[listen.http.handlers.mongoose_admin_api.credentials]]\n\
-                      token = \"wide\"\nscopes = [\"*\"]\n";
+                      token = \"wide-0123456789abcdef\"\nscopes = [\"*\"]\n";
         let e = remote(None).endpoint(&config(scoped)).unwrap();
-        assert_eq!(e.auth, Some(AuthData::Bearer("wide".into())));
+        assert_eq!(e.auth, Some(AuthData::Bearer("wide-0123456789abcdef".into())));
 
         let mut given = remote(None);
         given.admin_token = Some("mine".into());

@@ -15,8 +15,8 @@
 //! sessions, purging what depended on a removed account), and a server started later
 //! applies it at start. `users register|passwd|remove` are the same commands.
 //!
-//! The other groups call the running server's admin API ([`admin`]), found and signed in
-//! to from the same configuration ([`endpoint`]).
+//! The other groups call the running server's admin API (`admin.rs`), found and signed
+//! in to from the same configuration (`endpoint.rs`).
 //!
 //! Exit codes: 0 success, 1 the operation failed (e.g. the user exists, the server
 //! refused or cannot be reached), 2 bad usage or configuration.

@@ -291,7 +291,19 @@ async fn messages_sent_as_users_are_read_back_from_the_archive() {
     );
     assert_eq!(stdout(&sent), "sent\n");
     let stanza = r#"<message from="bob@localhost" to="alice@localhost" type="chat"><body>hi alice</body></message>"#;
-    assert_eq!(stdout(&admin(&server, &["stanzas", "send", stanza])), "sent\n");
+    // `-`: the stanza comes from standard input.
+    let url = format!("{}/api", server.base_url("mongoose_admin_api"));
+    let mut piped = Command::new(BIN)
+        .args(["stanzas", "send", "-", "--admin-url", &url])
+        .env("MEERKAT_CONFIG", server.config_path.as_ref().unwrap())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    piped.stdin.take().unwrap().write_all(stanza.as_bytes()).unwrap();
+    assert_eq!(stdout(&piped.wait_with_output().unwrap()), "sent\n");
 
     let archive = json(&admin(&server, &["messages", "archive", "bob@localhost", "--json"]));
     let bodies: Vec<&str> = archive
@@ -473,7 +485,7 @@ async fn the_admin_api_and_its_credentials_are_found_in_the_config() {
             &format!(
                 "port = {port}\nip_address = \"127.0.0.1\"\n  [[listen.http.handlers.mongoose_admin_api]]\n  \
                  path = \"/admin\"\n  username = \"ops\"\n  password = \"0ps\"\n  \
-                 [[listen.http.handlers.mongoose_admin_api.credentials]]\n  token = \"reader\"\n  \
+                 [[listen.http.handlers.mongoose_admin_api.credentials]]\n  token = \"reader-0123456789abcdef\"\n  \
                  scopes = [\"users:read\", \"sessions:read\"]\n"
             ),
         )
@@ -502,9 +514,21 @@ async fn the_admin_api_and_its_credentials_are_found_in_the_config() {
     assert_eq!(wrong.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&wrong.stderr), "meerkat: Invalid credentials\n");
 
-    let reader = server.cli(&["users", "count", "localhost", "--admin-token", "reader"]);
+    let reader = server.cli(&[
+        "users",
+        "count",
+        "localhost",
+        "--admin-token",
+        "reader-0123456789abcdef",
+    ]);
     assert_eq!(stdout(&reader), "1\n");
-    let narrow = server.cli(&["sessions", "kick", "alice@localhost", "--admin-token", "reader"]);
+    let narrow = server.cli(&[
+        "sessions",
+        "kick",
+        "alice@localhost",
+        "--admin-token",
+        "reader-0123456789abcdef",
+    ]);
     assert_eq!(narrow.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&narrow.stderr),
