@@ -30,7 +30,7 @@ impl Spec {
     fn yaml(self) -> &'static str {
         match self {
             Spec::Client => super::CLIENT_SPEC,
-            Spec::Admin => super::admin_api::SPEC,
+            Spec::Admin => super::ADMIN_SPEC,
         }
     }
 

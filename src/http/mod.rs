@@ -47,6 +47,8 @@ pub(crate) type Body = BoxBody<Bytes, Infallible>;
 
 /// The client API's spec: the contract `client_api` enforces, served at `/api-docs`.
 pub(crate) const CLIENT_SPEC: &str = include_str!("../../api/client.yaml");
+/// The admin API's spec: the contract `admin_api` enforces, served at its `-docs` page.
+pub(crate) const ADMIN_SPEC: &str = include_str!("../../api/admin.yaml");
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 use subtle::ConstantTimeEq;
 use swagger::ApiError;
 
-pub(crate) const SPEC: &str = include_str!("../../../api/admin.yaml");
+use super::ADMIN_SPEC as SPEC;
 
 const REALM: &str = "meerkat admin";
 
