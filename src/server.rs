@@ -239,6 +239,10 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     // Account changes made by other processes (the command line) reach this server here.
     let every = Duration::from_millis(config.auth.sync_interval_ms);
     tasks.push(tokio::spawn(core.clone().follow_account_changes(every)));
+    // Domains added, disabled or removed through another node (or the command line) are
+    // served, or no longer, within an interval; interrupted removals resume.
+    let every = Duration::from_millis(config.general.domain_sync_interval_ms.max(1));
+    tasks.push(tokio::spawn(core.clone().follow_domains(every)));
     // Expired bearer tokens are deleted in the background (they are refused before that).
     tasks.push(tokio::spawn(core.clone().expire_tokens()));
     // Idempotency keys past their retention are forgotten in the background.

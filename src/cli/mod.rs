@@ -218,9 +218,26 @@ async fn account_command(config: Config, command: AccountChange) -> ExitCode {
         }
     };
     let settings = crate::server::core_settings(&config);
+    // Domains added at run time take accounts too, while enabled.
+    let hosts = crate::core::hosts::Hosts::new(settings.hosts);
+    match stores.domains.domains().await {
+        Ok(domains) => {
+            for d in domains {
+                let added = crate::core::hosts::AddedDomain {
+                    host_type: d.host_type,
+                    status: d.status,
+                };
+                hosts.set(&d.domain, Some(added));
+            }
+        }
+        Err(e) => {
+            eprintln!("meerkat: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let accounts = &Accounts::new(
         stores.accounts,
-        settings.hosts,
+        std::sync::Arc::new(hosts),
         settings.scram_iterations,
         settings.auth_cache_size,
     );

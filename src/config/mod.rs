@@ -204,6 +204,9 @@ pub struct General {
     /// Idempotency keys one user may hold; past that the oldest answered ones are
     /// forgotten.
     pub idempotency_max_keys: usize,
+    /// Milliseconds between two reads of the domains added at run time (what another
+    /// node or process changed is served within this).
+    pub domain_sync_interval_ms: u64,
 }
 
 impl Default for General {
@@ -219,6 +222,7 @@ impl Default for General {
             storage: crate::store::Backend::default(),
             idempotency_ttl: MIN_IDEMPOTENCY_TTL,
             idempotency_max_keys: 10_000,
+            domain_sync_interval_ms: 1000,
         }
     }
 }

@@ -149,6 +149,12 @@ fn general(g: &General) -> Result<(), ConfigError> {
             format!("expected at least {MIN_IDEMPOTENCY_TTL} seconds (the client API promises a day)"),
         ));
     }
+    if g.domain_sync_interval_ms < 1 {
+        return Err(invalid(
+            "general.domain_sync_interval_ms",
+            "expected a positive integer",
+        ));
+    }
     if g.idempotency_max_keys < 1 {
         return Err(invalid("general.idempotency_max_keys", "expected a positive integer"));
     }
@@ -280,7 +286,9 @@ fn http_listener(i: usize, l: &HttpListener, modules: &Modules) -> Result<(), Co
 }
 
 /// The admin API's operation tags, each a scope (`api/admin.yaml`).
-const ADMIN_TAGS: [&str; 6] = ["users", "sessions", "messages", "stanzas", "contacts", "rooms"];
+const ADMIN_TAGS: [&str; 7] = [
+    "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains",
+];
 
 /// `*`, a tag, or a tag with `:read` or `:write`.
 fn admin_scope(scope: &str) -> bool {

@@ -36,8 +36,10 @@ pub mod account;
 pub mod archive;
 pub(crate) mod caches;
 pub mod cluster;
+pub mod domains;
 pub(crate) mod events;
 pub(crate) mod forms;
+pub mod hosts;
 pub mod im;
 pub mod jid;
 pub(crate) mod metrics;
@@ -123,6 +125,8 @@ pub struct Settings {
 pub struct Core {
     settings: Settings,
     stores: Stores,
+    /// The domains served: the configuration's and those added at run time.
+    hosts: Arc<hosts::Hosts>,
     accounts: Accounts,
     sessions: Sessions,
     router: Router,
@@ -131,6 +135,8 @@ pub struct Core {
     /// Bearer tokens of the client REST API.
     tokens: account::tokens::Tokens,
     lifecycle: account::lifecycle::Lifecycle,
+    /// The account domains' service, which a domain added at run time gets too.
+    account_domains: Arc<routing::delivery::AccountDomains>,
     muc_light: Option<Arc<muc_light::MucLight>>,
     uploads: Option<Arc<uploads::Uploads>>,
     /// What clients' capabilities mean, for PEP notifications.
@@ -168,9 +174,10 @@ impl Core {
     ) -> Result<Arc<Core>, StoreError> {
         let metrics = Arc::new(Metrics::new());
         let archive = Archive::open(&*stores.archive, metrics.clone()).await?;
+        let hosts = Arc::new(hosts::Hosts::new(settings.hosts.clone()));
         let accounts = Accounts::new(
             stores.accounts.clone(),
-            settings.hosts.clone(),
+            hosts.clone(),
             settings.scram_iterations,
             settings.auth_cache_size,
         );
@@ -182,15 +189,15 @@ impl Core {
         let muc_light = settings
             .muc_light
             .as_ref()
-            .map(|m| Arc::new(muc_light::MucLight::new(m, &settings.hosts)));
+            .map(|m| Arc::new(muc_light::MucLight::new(m, hosts.clone())));
         if let Some(m) = &muc_light {
             for (host, domain) in m.domains() {
-                router.register_component(domain, Some(host), m.clone());
+                router.register_component(&domain, Some(&host), m.clone());
             }
         }
         let uploads = match &settings.uploads {
             None => None,
-            Some(u) => Some(Arc::new(uploads::Uploads::open(u, &settings.hosts).map_err(|e| {
+            Some(u) => Some(Arc::new(uploads::Uploads::open(u, hosts.clone()).map_err(|e| {
                 StoreError::Unavailable(crate::store::Cause::msg(format!(
                     "cannot open the upload directory or key: {e}"
                 )))
@@ -198,12 +205,12 @@ impl Core {
         };
         if let Some(u) = &uploads {
             for (host, domain) in u.domains() {
-                router.register_component(domain, Some(host), u.clone());
+                router.register_component(&domain, Some(&host), u.clone());
             }
         }
         let muc = match &settings.muc {
             Some(m) => {
-                let m = Arc::new(muc::Muc::new(m, &settings.hosts, settings.archive));
+                let m = Arc::new(muc::Muc::new(m, hosts.clone(), settings.archive));
                 // Persistent rooms are in memory from the start.
                 m.load(&*stores.muc).await?;
                 Some(m)
@@ -212,7 +219,7 @@ impl Core {
         };
         if let Some(m) = &muc {
             for (host, domain) in m.domains() {
-                router.register_partitioned(domain, Some(host), m.clone());
+                router.register_partitioned(&domain, Some(&host), m.clone());
             }
         }
         for (domain, service) in components {
@@ -243,7 +250,7 @@ impl Core {
         on_removal.push(Box::new(pep::DeletePepOfRemovedAccount));
         on_removal.push(Box::new(user_data::private::DeleteUserDataOfRemovedAccount));
         on_removal.push(Box::new(account::idempotency::ForgetKeysOfRemovedAccount));
-        Ok(Arc::new(Core {
+        let core = Arc::new(Core {
             throttle: AuthThrottle::new(
                 settings.max_auth_failures,
                 settings.max_auth_failures_per_account,
@@ -273,7 +280,12 @@ impl Core {
             resumptions: session::resumption::Resumptions::default(),
             in_flight: account::idempotency::InFlight::default(),
             cluster: std::sync::OnceLock::new(),
-        }))
+            hosts,
+            account_domains: local,
+        });
+        // The domains added at run time, as stored.
+        core.sync_domains().await?;
+        Ok(core)
     }
 
     /// Makes this core a node of a cluster whose messages go over `bus`; from now on the

@@ -36,6 +36,7 @@
 mod accounts;
 mod archive;
 mod blocking;
+mod domains;
 mod idempotency;
 pub mod memory;
 mod muc;
@@ -53,6 +54,7 @@ mod user_data;
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit};
 pub use blocking::BlockStore;
+pub use domains::{DomainStatus, DomainStore, StoredDomain};
 pub use idempotency::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim};
 pub use muc::{MucAffiliation, MucRoomRecord, MucStore};
 pub use muc_light::{Affiliation, Occupant, Room, RoomStore, RoomSummary};
@@ -121,6 +123,7 @@ pub struct Stores {
     pub muc: Arc<dyn MucStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
+    pub domains: Arc<dyn DomainStore>,
 }
 
 impl Stores {
@@ -139,7 +142,8 @@ impl Stores {
             + UserDataStore
             + MucStore
             + TokenStore
-            + IdempotencyStore,
+            + IdempotencyStore
+            + DomainStore,
     {
         Stores {
             accounts: store.clone(),
@@ -154,7 +158,8 @@ impl Stores {
             user_data: store.clone(),
             muc: store.clone(),
             tokens: store.clone(),
-            idempotency: store,
+            idempotency: store.clone(),
+            domains: store,
         }
     }
 

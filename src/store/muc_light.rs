@@ -92,4 +92,7 @@ pub trait RoomStore: Send + Sync + 'static {
     async fn rooms_of(&self, user: &str) -> Result<Vec<RoomSummary>, StoreError>;
     /// How many rooms `user` occupies.
     async fn count_rooms_of(&self, user: &str) -> Result<usize, StoreError>;
+    /// Up to `limit` room JIDs on the service `service`, sorted (a removed domain's
+    /// rooms, destroyed batch by batch).
+    async fn rooms_on(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 }

@@ -15,6 +15,7 @@ mod cli;
 mod cluster;
 mod component;
 mod contacts_rest;
+mod domains;
 mod federation;
 mod federation_interop;
 mod federation_peers;

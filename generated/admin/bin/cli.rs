@@ -6,13 +6,14 @@ use log::{debug, info};
 // models may be unused if all inputs are primitive types
 #[allow(unused_imports)]
 use meerkat_admin_api::{
-    models, AddContactResponse, ApiNoContext, ChangePasswordResponse, ChangeSubscriptionResponse, Client,
-    ContextWrapperExt, CountUsersResponse, CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse,
+    models, AddContactResponse, AddDomainResponse, ApiNoContext, ChangePasswordResponse, ChangeSubscriptionResponse,
+    Client, ContextWrapperExt, CountUsersResponse, CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse,
     CreateMucRoomResponse, DeleteContactResponse, DeleteMucLightRoomResponse, GetArchiveResponse,
-    GetArchiveWithResponse, InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse,
-    KickSessionResponse, KickUserResponse, ListContactsResponse, ListMucRoomsResponse, ListSessionsResponse,
-    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
-    RegisterUserResponse, SendMessageResponse, SendMucLightMessageResponse, SendMucMessageResponse, SendStanzaResponse,
+    GetArchiveWithResponse, GetDomainResponse, InviteToMucLightRoomResponse, InviteToMucRoomResponse,
+    KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse, ListDomainsResponse,
+    ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse, ListUserSessionsResponse,
+    ListUsersResponse, ManageContactsResponse, RegisterUserResponse, RemoveDomainResponse, SendMessageResponse,
+    SendMucLightMessageResponse, SendMucMessageResponse, SendStanzaResponse, SetDomainEnabledResponse,
     UnregisterUserResponse,
 };
 use simple_logger::SimpleLogger;
@@ -113,6 +114,34 @@ enum Operation {
         contact: String,
         #[clap(value_parser = parse_json::<models::ContactsLink>)]
         contacts_link: models::ContactsLink,
+    },
+    /// List the domains added at run time
+    ListDomains {},
+    /// Add a domain
+    AddDomain {
+        /// The domain, in any letter case.
+        domain: String,
+        #[clap(value_parser = parse_json::<models::DomainToAdd>)]
+        domain_to_add: models::DomainToAdd,
+    },
+    /// Read a domain added at run time
+    GetDomain {
+        /// The domain, in any letter case.
+        domain: String,
+    },
+    /// Remove a domain with its data
+    RemoveDomain {
+        /// The domain, in any letter case.
+        domain: String,
+        #[clap(value_parser = parse_json::<models::DomainToRemove>)]
+        domain_to_remove: models::DomainToRemove,
+    },
+    /// Enable or disable a domain
+    SetDomainEnabled {
+        /// The domain, in any letter case.
+        domain: String,
+        #[clap(value_parser = parse_json::<models::DomainEnabled>)]
+        domain_enabled: models::DomainEnabled,
     },
     /// Send a chat message as a user
     SendMessage {
@@ -534,6 +563,156 @@ async fn main() -> Result<()> {
                     "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
                 }
                 ManageContactsResponse::ServiceUnavailable(body) => {
+                    "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+            }
+        }
+        Operation::ListDomains {} => {
+            info!("Performing a ListDomains request");
+
+            let result = client.list_domains().await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListDomainsResponse::Domains(body) => "Domains\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                ListDomainsResponse::Unauthorized { body, www_authenticate } => {
+                    "Unauthorized\n".to_string()
+                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
+                        + &format!(
+                            "www_authenticate: {}\n",
+                            serde_json::to_string_pretty(&www_authenticate)?
+                        )
+                }
+                ListDomainsResponse::Forbidden(body) => {
+                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                ListDomainsResponse::ServiceUnavailable(body) => {
+                    "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+            }
+        }
+        Operation::AddDomain { domain, domain_to_add } => {
+            info!("Performing a AddDomain request on {:?}", (&domain));
+
+            let result = client.add_domain(domain, domain_to_add).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                AddDomainResponse::DomainAdded => "DomainAdded\n".to_string(),
+                AddDomainResponse::BadRequest(body) => {
+                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                AddDomainResponse::Unauthorized { body, www_authenticate } => {
+                    "Unauthorized\n".to_string()
+                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
+                        + &format!(
+                            "www_authenticate: {}\n",
+                            serde_json::to_string_pretty(&www_authenticate)?
+                        )
+                }
+                AddDomainResponse::Forbidden(body) => "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                AddDomainResponse::Conflict(body) => "Conflict\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                AddDomainResponse::PayloadTooLarge(body) => {
+                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                AddDomainResponse::ServiceUnavailable(body) => {
+                    "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+            }
+        }
+        Operation::GetDomain { domain } => {
+            info!("Performing a GetDomain request on {:?}", (&domain));
+
+            let result = client.get_domain(domain).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                GetDomainResponse::TheDomain(body) => "TheDomain\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                GetDomainResponse::BadRequest(body) => {
+                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                GetDomainResponse::Unauthorized { body, www_authenticate } => {
+                    "Unauthorized\n".to_string()
+                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
+                        + &format!(
+                            "www_authenticate: {}\n",
+                            serde_json::to_string_pretty(&www_authenticate)?
+                        )
+                }
+                GetDomainResponse::Forbidden(body) => "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                GetDomainResponse::NotFound(body) => "NotFound\n".to_string() + &serde_json::to_string_pretty(&body)?,
+                GetDomainResponse::ServiceUnavailable(body) => {
+                    "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+            }
+        }
+        Operation::RemoveDomain {
+            domain,
+            domain_to_remove,
+        } => {
+            prompt(args.force, "This will delete the given entry, are you sure?")?;
+            info!("Performing a RemoveDomain request on {:?}", (&domain));
+
+            let result = client.remove_domain(domain, domain_to_remove).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                RemoveDomainResponse::RemovalStarted => "RemovalStarted\n".to_string(),
+                RemoveDomainResponse::DomainRemoved => "DomainRemoved\n".to_string(),
+                RemoveDomainResponse::BadRequest(body) => {
+                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                RemoveDomainResponse::Unauthorized { body, www_authenticate } => {
+                    "Unauthorized\n".to_string()
+                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
+                        + &format!(
+                            "www_authenticate: {}\n",
+                            serde_json::to_string_pretty(&www_authenticate)?
+                        )
+                }
+                RemoveDomainResponse::Forbidden(body) => {
+                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                RemoveDomainResponse::NotFound(body) => {
+                    "NotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                RemoveDomainResponse::PayloadTooLarge(body) => {
+                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                RemoveDomainResponse::ServiceUnavailable(body) => {
+                    "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+            }
+        }
+        Operation::SetDomainEnabled { domain, domain_enabled } => {
+            info!("Performing a SetDomainEnabled request on {:?}", (&domain));
+
+            let result = client.set_domain_enabled(domain, domain_enabled).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                SetDomainEnabledResponse::StatusSet => "StatusSet\n".to_string(),
+                SetDomainEnabledResponse::BadRequest(body) => {
+                    "BadRequest\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                SetDomainEnabledResponse::Unauthorized { body, www_authenticate } => {
+                    "Unauthorized\n".to_string()
+                        + &format!("body: {}\n", serde_json::to_string_pretty(&body)?)
+                        + &format!(
+                            "www_authenticate: {}\n",
+                            serde_json::to_string_pretty(&www_authenticate)?
+                        )
+                }
+                SetDomainEnabledResponse::Forbidden(body) => {
+                    "Forbidden\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                SetDomainEnabledResponse::NotFound(body) => {
+                    "NotFound\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                SetDomainEnabledResponse::PayloadTooLarge(body) => {
+                    "PayloadTooLarge\n".to_string() + &serde_json::to_string_pretty(&body)?
+                }
+                SetDomainEnabledResponse::ServiceUnavailable(body) => {
                     "ServiceUnavailable\n".to_string() + &serde_json::to_string_pretty(&body)?
                 }
             }

@@ -122,6 +122,95 @@ pub enum ManageContactsResponse {
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
+pub enum ListDomainsResponse {
+    /// Domains
+    Domains(Vec<models::Domain>),
+    /// Unauthorized
+    Unauthorized { body: String, www_authenticate: String },
+    /// Forbidden
+    Forbidden(String),
+    /// Service unavailable
+    ServiceUnavailable(String),
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum AddDomainResponse {
+    /// Domain added
+    DomainAdded,
+    /// Bad request
+    BadRequest(String),
+    /// Unauthorized
+    Unauthorized { body: String, www_authenticate: String },
+    /// Forbidden
+    Forbidden(String),
+    /// Conflict
+    Conflict(String),
+    /// Payload too large
+    PayloadTooLarge(String),
+    /// Service unavailable
+    ServiceUnavailable(String),
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum GetDomainResponse {
+    /// The domain
+    TheDomain(models::Domain),
+    /// Bad request
+    BadRequest(String),
+    /// Unauthorized
+    Unauthorized { body: String, www_authenticate: String },
+    /// Forbidden
+    Forbidden(String),
+    /// Not found
+    NotFound(String),
+    /// Service unavailable
+    ServiceUnavailable(String),
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum RemoveDomainResponse {
+    /// Removal started
+    RemovalStarted,
+    /// Domain removed
+    DomainRemoved,
+    /// Bad request
+    BadRequest(String),
+    /// Unauthorized
+    Unauthorized { body: String, www_authenticate: String },
+    /// Forbidden
+    Forbidden(String),
+    /// Not found
+    NotFound(String),
+    /// Payload too large
+    PayloadTooLarge(String),
+    /// Service unavailable
+    ServiceUnavailable(String),
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum SetDomainEnabledResponse {
+    /// Status set
+    StatusSet,
+    /// Bad request
+    BadRequest(String),
+    /// Unauthorized
+    Unauthorized { body: String, www_authenticate: String },
+    /// Forbidden
+    Forbidden(String),
+    /// Not found
+    NotFound(String),
+    /// Payload too large
+    PayloadTooLarge(String),
+    /// Service unavailable
+    ServiceUnavailable(String),
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
 pub enum SendMessageResponse {
     /// Message sent
     MessageSent,
@@ -576,6 +665,36 @@ pub trait Api<C: Send + Sync> {
         context: &C,
     ) -> Result<ManageContactsResponse, ApiError>;
 
+    /// List the domains added at run time
+    async fn list_domains(&self, context: &C) -> Result<ListDomainsResponse, ApiError>;
+
+    /// Add a domain
+    async fn add_domain(
+        &self,
+        domain: String,
+        domain_to_add: models::DomainToAdd,
+        context: &C,
+    ) -> Result<AddDomainResponse, ApiError>;
+
+    /// Read a domain added at run time
+    async fn get_domain(&self, domain: String, context: &C) -> Result<GetDomainResponse, ApiError>;
+
+    /// Remove a domain with its data
+    async fn remove_domain(
+        &self,
+        domain: String,
+        domain_to_remove: models::DomainToRemove,
+        context: &C,
+    ) -> Result<RemoveDomainResponse, ApiError>;
+
+    /// Enable or disable a domain
+    async fn set_domain_enabled(
+        &self,
+        domain: String,
+        domain_enabled: models::DomainEnabled,
+        context: &C,
+    ) -> Result<SetDomainEnabledResponse, ApiError>;
+
     /// Send a chat message as a user
     async fn send_message(
         &self,
@@ -803,6 +922,33 @@ pub trait ApiNoContext<C: Send + Sync> {
         contacts_link: models::ContactsLink,
     ) -> Result<ManageContactsResponse, ApiError>;
 
+    /// List the domains added at run time
+    async fn list_domains(&self) -> Result<ListDomainsResponse, ApiError>;
+
+    /// Add a domain
+    async fn add_domain(
+        &self,
+        domain: String,
+        domain_to_add: models::DomainToAdd,
+    ) -> Result<AddDomainResponse, ApiError>;
+
+    /// Read a domain added at run time
+    async fn get_domain(&self, domain: String) -> Result<GetDomainResponse, ApiError>;
+
+    /// Remove a domain with its data
+    async fn remove_domain(
+        &self,
+        domain: String,
+        domain_to_remove: models::DomainToRemove,
+    ) -> Result<RemoveDomainResponse, ApiError>;
+
+    /// Enable or disable a domain
+    async fn set_domain_enabled(
+        &self,
+        domain: String,
+        domain_enabled: models::DomainEnabled,
+    ) -> Result<SetDomainEnabledResponse, ApiError>;
+
     /// Send a chat message as a user
     async fn send_message(&self, message_to_send: models::MessageToSend) -> Result<SendMessageResponse, ApiError>;
 
@@ -1012,6 +1158,48 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     ) -> Result<ManageContactsResponse, ApiError> {
         let context = self.context().clone();
         self.api().manage_contacts(user, contact, contacts_link, &context).await
+    }
+
+    /// List the domains added at run time
+    async fn list_domains(&self) -> Result<ListDomainsResponse, ApiError> {
+        let context = self.context().clone();
+        self.api().list_domains(&context).await
+    }
+
+    /// Add a domain
+    async fn add_domain(
+        &self,
+        domain: String,
+        domain_to_add: models::DomainToAdd,
+    ) -> Result<AddDomainResponse, ApiError> {
+        let context = self.context().clone();
+        self.api().add_domain(domain, domain_to_add, &context).await
+    }
+
+    /// Read a domain added at run time
+    async fn get_domain(&self, domain: String) -> Result<GetDomainResponse, ApiError> {
+        let context = self.context().clone();
+        self.api().get_domain(domain, &context).await
+    }
+
+    /// Remove a domain with its data
+    async fn remove_domain(
+        &self,
+        domain: String,
+        domain_to_remove: models::DomainToRemove,
+    ) -> Result<RemoveDomainResponse, ApiError> {
+        let context = self.context().clone();
+        self.api().remove_domain(domain, domain_to_remove, &context).await
+    }
+
+    /// Enable or disable a domain
+    async fn set_domain_enabled(
+        &self,
+        domain: String,
+        domain_enabled: models::DomainEnabled,
+    ) -> Result<SetDomainEnabledResponse, ApiError> {
+        let context = self.context().clone();
+        self.api().set_domain_enabled(domain, domain_enabled, &context).await
     }
 
     /// Send a chat message as a user

@@ -170,7 +170,7 @@ impl Core {
 
     /// After a change of our own: apply it now. It is logged, so a failure here is
     /// retried by the next read of the log rather than reported to the caller.
-    async fn settle_account_changes(&self) {
+    pub(crate) async fn settle_account_changes(&self) {
         if let Err(e) = self.read_account_changes(true).await {
             tracing::warn!(error = %e, "applying an account change failed; will retry");
         }

@@ -137,7 +137,7 @@ pub struct ScramLookup {
 /// The account service shared by the REST doors, the admin API, SASL and the CLI.
 pub struct Accounts {
     store: Arc<dyn AccountStore>,
-    hosts: Vec<String>,
+    hosts: Arc<crate::core::hosts::Hosts>,
     iterations: u32,
     cache: AuthCache,
     derivations: AtomicU64,
@@ -146,8 +146,13 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    /// `hosts` must already be prepped (lower-case domains).
-    pub fn new(store: Arc<dyn AccountStore>, hosts: Vec<String>, iterations: u32, cache_size: usize) -> Self {
+    /// The domains served (the configuration's, prepped, and those added at run time).
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        hosts: Arc<crate::core::hosts::Hosts>,
+        iterations: u32,
+        cache_size: usize,
+    ) -> Self {
         Accounts {
             store,
             hosts,
@@ -158,12 +163,13 @@ impl Accounts {
         }
     }
 
-    pub fn hosts(&self) -> &[String] {
-        &self.hosts
+    /// Every domain served now.
+    pub fn hosts(&self) -> Vec<String> {
+        self.hosts.served()
     }
 
     pub fn serves(&self, domain: &str) -> bool {
-        self.hosts.iter().any(|h| h == domain)
+        self.hosts.serves(domain)
     }
 
     /// Key derivations performed so far (registrations, password changes and uncached
@@ -335,7 +341,12 @@ mod tests {
     use crate::store::Stores;
 
     fn accounts(cache: usize) -> Accounts {
-        Accounts::new(Stores::memory().accounts, vec!["localhost".into()], 64, cache)
+        Accounts::new(
+            Stores::memory().accounts,
+            std::sync::Arc::new(crate::core::hosts::Hosts::new(vec!["localhost".into()])),
+            64,
+            cache,
+        )
     }
 
     #[tokio::test]

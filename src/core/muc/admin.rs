@@ -69,7 +69,10 @@ pub struct OccupantListing {
 fn service<'a>(core: &'a Core, host: &str) -> Result<(&'a Muc, String), MucAdminError> {
     let muc = core.muc.as_deref().ok_or(MucAdminError::NoService)?;
     let host = host.trim().trim_end_matches('.').to_lowercase();
-    let domain = muc.domains.get(&host).cloned().ok_or(MucAdminError::NoService)?;
+    if !muc.hosts.serves(&host) {
+        return Err(MucAdminError::NoService);
+    }
+    let domain = muc.pattern.domain_for(&host);
     Ok((muc, domain))
 }
 

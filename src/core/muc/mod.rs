@@ -41,6 +41,7 @@ use super::stanza::{self, ns, Condition, ErrorType, IqType, MessageType, Presenc
 use super::{archive, Core};
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
 use crate::core::archive::mam;
+use crate::core::hosts::{Hosts, SubdomainPattern};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::store::{ArchiveQuery, MucAffiliation, MucRoomRecord, MucStore, StoreError};
@@ -200,8 +201,9 @@ struct Entry {
 pub(crate) struct Muc {
     limits: Limits,
     defaults: RoomConfig,
-    /// Account host → its MUC domain.
-    domains: HashMap<String, String>,
+    /// Each served host's MUC domain.
+    pattern: SubdomainPattern,
+    hosts: Arc<Hosts>,
     /// IQs to the service domain (disco#info answered apart).
     service: IqTable,
     /// IQs to a room (disco#info answered apart: it depends on the room).
@@ -243,11 +245,7 @@ async fn send(core: &Core, out: Vec<Out>) -> Result<(), RouteError> {
 }
 
 impl Muc {
-    pub fn new(settings: &MucSettings, hosts: &[String], user_archive: bool) -> Self {
-        let domains = hosts
-            .iter()
-            .map(|h| (h.clone(), settings.host.replace("@HOST@", h).to_lowercase()))
-            .collect();
+    pub fn new(settings: &MucSettings, hosts: Arc<Hosts>, user_archive: bool) -> Self {
         let service = IqTable::new(identity()).with(ns::DISCO_ITEMS, "query", RoomList);
         let room = IqTable::new(identity())
             .with(ns::DISCO_ITEMS, "query", crate::core::routing::disco::NoItems)
@@ -257,7 +255,8 @@ impl Muc {
         Muc {
             limits: settings.limits.clone(),
             defaults: settings.defaults.config(),
-            domains,
+            pattern: SubdomainPattern::new(&settings.host),
+            hosts,
             service,
             room,
             rooms: Mutex::default(),
@@ -266,12 +265,24 @@ impl Muc {
     }
 
     /// Every MUC domain served, with the host it serves.
-    pub fn domains(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.domains.iter().map(|(h, d)| (h.as_str(), d.as_str()))
+    pub fn domains(&self) -> Vec<(String, String)> {
+        self.hosts
+            .served()
+            .into_iter()
+            .map(|h| {
+                let d = self.pattern.domain_for(&h);
+                (h, d)
+            })
+            .collect()
+    }
+
+    /// The MUC domain of `host`, served or not.
+    pub fn domain_for(&self, host: &str) -> String {
+        self.pattern.domain_for(host)
     }
 
     fn is_service(&self, domain: &str) -> bool {
-        self.domains.values().any(|d| d == domain)
+        self.pattern.host_of(domain, &self.hosts).is_some()
     }
 
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -281,7 +292,16 @@ impl Muc {
 
     /// Loads every persistent room of every service domain (at start).
     pub async fn load(&self, store: &dyn MucStore) -> Result<(), StoreError> {
-        for domain in self.domains.values() {
+        for (_, domain) in self.domains() {
+            self.load_service(store, &domain).await?;
+        }
+        Ok(())
+    }
+
+    /// Loads the persistent rooms of the service `domain` (at start, or when its host is
+    /// added at run time).
+    pub async fn load_service(&self, store: &dyn MucStore, domain: &str) -> Result<(), StoreError> {
+        {
             for record in store.muc_rooms(domain).await? {
                 match room_from_record(&record) {
                     Some(room) => {
@@ -301,14 +321,21 @@ impl Muc {
         Ok(())
     }
 
+    /// Forgets the rooms of the service `domain` (its host is no longer served): their
+    /// occupants' sessions end with the domain's.
+    pub(crate) fn forget_service(&self, domain: &str) {
+        let suffix = format!("@{domain}");
+        self.rooms().retain(|jid, _| !jid.ends_with(&suffix));
+    }
+
     /// In a cluster a room is hosted by one node, and another may have changed or
     /// destroyed a persistent room while it hosted it. When the nodes change, rooms with
     /// nobody in them are read again from storage (those no longer stored go), so a
     /// node that becomes a room's host starts from what is stored.
     pub(crate) async fn reload_idle(&self, store: &dyn MucStore) -> Result<(), StoreError> {
         let mut stored = HashMap::new();
-        for domain in self.domains.values() {
-            for record in store.muc_rooms(domain).await? {
+        for (_, domain) in self.domains() {
+            for record in store.muc_rooms(&domain).await? {
                 stored.insert(record.jid.clone(), record);
             }
         }

@@ -42,6 +42,7 @@ use super::stanza::{ns, Condition, ErrorType, IqType, MessageType, StanzaError};
 use super::Core;
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
 use crate::core::archive::mam;
+use crate::core::hosts::{Hosts, SubdomainPattern};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use crate::core::routing::router::{RouteError, Routed, Service};
 pub use crate::store::Affiliation;
@@ -51,6 +52,7 @@ use async_trait::async_trait;
 use jid::{BareJid, Jid};
 use rules::Change;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Why a room operation is refused; each door turns it into its own answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,8 +146,9 @@ const MAX_ATTEMPTS: usize = 16;
 /// The MUC Light service of every served host.
 pub(crate) struct MucLight {
     rules: Rules,
-    /// Account host → its MUC Light domain.
-    domains: HashMap<String, String>,
+    /// Each served host's MUC Light domain.
+    pattern: SubdomainPattern,
+    hosts: Arc<Hosts>,
     /// IQs to the service domain.
     service: IqTable,
     /// IQs to a room.
@@ -161,11 +164,7 @@ fn identity() -> Identity {
 }
 
 impl MucLight {
-    pub fn new(settings: &MucLightSettings, hosts: &[String]) -> Self {
-        let domains = hosts
-            .iter()
-            .map(|h| (h.clone(), settings.host.replace("@HOST@", h).to_lowercase()))
-            .collect();
+    pub fn new(settings: &MucLightSettings, hosts: Arc<Hosts>) -> Self {
         let service = IqTable::new(identity())
             .with(ns::DISCO_ITEMS, "query", RoomItems)
             .with(ns::MUCLIGHT, "query", NoQuery)
@@ -181,20 +180,34 @@ impl MucLight {
             .with(ns::MAM, "query", RoomMam);
         MucLight {
             rules: settings.rules.clone(),
-            domains,
+            pattern: SubdomainPattern::new(&settings.host),
+            hosts,
             service,
             room,
         }
     }
 
     /// Every MUC Light domain served, with the host it serves.
-    pub fn domains(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.domains.iter().map(|(h, d)| (h.as_str(), d.as_str()))
+    pub fn domains(&self) -> Vec<(String, String)> {
+        self.hosts
+            .served()
+            .into_iter()
+            .map(|h| {
+                let d = self.pattern.domain_for(&h);
+                (h, d)
+            })
+            .collect()
+    }
+
+    /// The MUC Light domain of `host`, served or not.
+    pub fn domain_for(&self, host: &str) -> String {
+        self.pattern.domain_for(host)
     }
 
     /// The MUC Light domain of `user`'s host.
-    pub fn domain_of(&self, user: &BareJid) -> Option<&str> {
-        self.domains.get(user.domain().as_str()).map(String::as_str)
+    pub fn domain_of(&self, user: &BareJid) -> Option<String> {
+        let host = user.domain().as_str();
+        self.hosts.serves(host).then(|| self.pattern.domain_for(host))
     }
 }
 
@@ -366,7 +379,7 @@ pub async fn create(
     let muc = muc(core)?;
     let service = muc.domain_of(creator).ok_or(Refusal::Disabled)?;
     if let Some(r) = room {
-        if r.domain().as_str() != service {
+        if r.domain().as_str() != service.as_str() {
             return Err(Refusal::BadRequest("Rooms are created on the service of one's own domain".into()).into());
         }
     }
@@ -557,7 +570,8 @@ pub async fn destroy_by_service(core: &Core, room: &BareJid) -> Result<(), RoomE
 pub fn service_named(core: &Core, domain: &str) -> Option<String> {
     let domain = domain.trim().trim_end_matches('.').to_lowercase();
     let muc = core.muc_light.as_deref()?;
-    muc.domains().any(|(_, s)| s == domain).then_some(domain)
+    muc.pattern.host_of(&domain, &muc.hosts)?;
+    Some(domain)
 }
 
 async fn destroy_as(core: &Core, actor: Option<&BareJid>, room: &BareJid, id: Option<&str>) -> Result<(), RoomError> {

@@ -97,6 +97,16 @@ pub(crate) enum OnConflict {
     Replace,
 }
 
+/// A domain served from some point at run time on (a domain added through the admin
+/// API, and its services' subdomains), until it is removed.
+#[derive(Clone)]
+struct Added {
+    service: Arc<dyn Service>,
+    /// The served host a component domain belongs to.
+    host: Option<String>,
+    partitioned: bool,
+}
+
 /// Domain → the service that owns it.
 #[derive(Default)]
 pub(crate) struct Router {
@@ -106,6 +116,8 @@ pub(crate) struct Router {
     components: HashMap<String, Option<String>>,
     /// Domains owned at runtime (external components while they are connected).
     attached: RwLock<HashMap<String, Attached>>,
+    /// Domains served from some point at run time on ([`Router::add`]).
+    added: RwLock<HashMap<String, Added>>,
     /// Domains whose entities (rooms) live on one node of a cluster each
     /// ([`crate::core::cluster`]): a stanza to one of them goes to the node hosting it.
     partitioned: std::collections::HashSet<String>,
@@ -138,6 +150,35 @@ impl Router {
         self.components.insert(domain.to_owned(), host.map(str::to_owned));
     }
 
+    /// Makes `service` the owner of `domain` from now on (a domain added at run time, or
+    /// one of its services' subdomains, belonging to `host`), until [`Router::remove`].
+    /// A domain registered at start-up stays with its service.
+    pub fn add(&self, domain: &str, host: Option<&str>, service: Arc<dyn Service>, partitioned: bool) {
+        if self.services.contains_key(domain) {
+            return;
+        }
+        let added = Added {
+            service,
+            host: host.map(str::to_owned),
+            partitioned,
+        };
+        self.added_table_mut().insert(domain.to_owned(), added);
+    }
+
+    /// Gives up `domain` added at run time.
+    pub fn remove(&self, domain: &str) {
+        self.added_table_mut().remove(domain);
+    }
+
+    fn added_table(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Added>> {
+        // The table is consistent after every write, even one that panicked midway.
+        self.added.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn added_table_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Added>> {
+        self.added.write().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The component domains a server `host` lists as its items, sorted: those
     /// registered for it or for no host in particular, and the attached ones that are not
     /// hidden and are a subdomain of `host` or of no served host at all.
@@ -148,6 +189,12 @@ impl Router {
             .filter(|(_, h)| h.as_deref().is_none_or(|h| h == host))
             .map(|(d, _)| d.clone())
             .collect();
+        d.extend(
+            self.added_table()
+                .iter()
+                .filter(|(_, a)| a.host.as_deref() == Some(host))
+                .map(|(domain, _)| domain.clone()),
+        );
         let belongs = |domain: &str, host: &str| domain.strip_suffix(host).is_some_and(|sub| sub.ends_with('.'));
         for (domain, a) in self.attached_table().iter() {
             if a.hidden {
@@ -167,12 +214,12 @@ impl Router {
 
     /// Whether `domain` was registered at start-up (a served host or a service's domain).
     pub fn is_registered(&self, domain: &str) -> bool {
-        self.services.contains_key(domain)
+        self.services.contains_key(domain) || self.added_table().contains_key(domain)
     }
 
     /// Whether some service here owns `domain` now (registered or attached).
     pub fn serves(&self, domain: &str) -> bool {
-        self.services.contains_key(domain) || self.attached_table().contains_key(domain)
+        self.is_registered(domain) || self.attached_table().contains_key(domain)
     }
 
     fn attached_table(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Attached>> {
@@ -190,7 +237,7 @@ impl Router {
         hidden: bool,
         on_conflict: OnConflict,
     ) -> Result<(), AttachError> {
-        if self.services.contains_key(domain) {
+        if self.is_registered(domain) {
             return Err(AttachError::Served);
         }
         let attached = Attached {
@@ -223,7 +270,7 @@ impl Router {
     /// Makes `service`, which forwards to the cluster's node `node`, the owner of
     /// `domain`, unless a service attached here owns it.
     pub fn attach_remote(&self, domain: &str, node: &str, service: Arc<dyn Service>, hidden: bool) {
-        if self.services.contains_key(domain) {
+        if self.is_registered(domain) {
             return;
         }
         let mut table = self.attached.write().unwrap_or_else(|p| p.into_inner());
@@ -334,15 +381,26 @@ impl Router {
         // The static table is read without a lock; the guard on the attached one is
         // released before the service runs.
         let attached;
+        let mut partitioned = false;
         let owner = match self.services.get(to.domain().as_str()) {
-            Some(service) => Some(service),
+            Some(service) => {
+                partitioned = self.partitioned.contains(to.domain().as_str());
+                Some(service)
+            }
             None => {
-                attached = self.attached_owner(to.domain().as_str());
+                let added = self.added_table().get(to.domain().as_str()).cloned();
+                attached = match added {
+                    Some(a) => {
+                        partitioned = a.partitioned;
+                        Some(a.service)
+                    }
+                    None => self.attached_owner(to.domain().as_str()),
+                };
                 attached.as_ref()
             }
         };
         match owner {
-            Some(_) if forward && to.node().is_some() && self.partitioned.contains(to.domain().as_str()) => {
+            Some(_) if forward && to.node().is_some() && partitioned => {
                 let kind = StanzaKind::of(&stanza.name);
                 match core.host_of(&to.to_bare()) {
                     // Counted by the node hosting the room.

@@ -115,14 +115,23 @@ pub enum Kick {
     Shutdown,
     /// An administrator ended the session (the admin API); the account stays.
     Admin,
+    /// The session's domain is no longer served (disabled or removed).
+    HostGone,
 }
 
 impl Kick {
     /// The kick whose [`Kick::condition`] is `condition`.
     pub(crate) fn from_condition(condition: &str) -> Option<Kick> {
-        [Kick::Conflict, Kick::TooSlow, Kick::Reset, Kick::Shutdown, Kick::Admin]
-            .into_iter()
-            .find(|k| k.condition() == condition)
+        [
+            Kick::Conflict,
+            Kick::TooSlow,
+            Kick::Reset,
+            Kick::Shutdown,
+            Kick::Admin,
+            Kick::HostGone,
+        ]
+        .into_iter()
+        .find(|k| k.condition() == condition)
     }
 
     /// The RFC 6120 §4.9.3 stream error condition.
@@ -133,6 +142,7 @@ impl Kick {
             Kick::Reset => "reset",
             Kick::Shutdown => "system-shutdown",
             Kick::Admin => "policy-violation",
+            Kick::HostGone => "host-gone",
         }
     }
 }

@@ -42,13 +42,13 @@ mod tests;
 use super::stanza::{error_reply, ns, Condition, IqType, StanzaError};
 use super::Core;
 use crate::core::account::lifecycle::{AccountEvent, Subscriber};
+use crate::core::hosts::{Hosts, SubdomainPattern};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::store::{Cause, DueUploads, StoreError, Upload};
 use async_trait::async_trait;
 use files::{Files, InFlight, PutFile, WriteError};
 use signing::{PutClaims, Signer};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -116,8 +116,9 @@ pub enum GetRefusal {
 /// The upload service of every served host.
 pub(crate) struct Uploads {
     settings: UploadSettings,
-    /// Upload domain → the host it serves.
-    domains: HashMap<String, String>,
+    /// Each served host's upload domain.
+    pattern: SubdomainPattern,
+    hosts: Arc<Hosts>,
     service: IqTable,
     signer: Signer,
     files: Files,
@@ -138,11 +139,7 @@ const SWEEP_BATCH: usize = 500;
 
 impl Uploads {
     /// Opens the upload directory and the signing key.
-    pub fn open(settings: &UploadSettings, hosts: &[String]) -> std::io::Result<Self> {
-        let domains = hosts
-            .iter()
-            .map(|h| (settings.host.replace("@HOST@", h).to_lowercase(), h.clone()))
-            .collect();
+    pub fn open(settings: &UploadSettings, hosts: Arc<Hosts>) -> std::io::Result<Self> {
         let service = IqTable::new(identity())
             .with(ns::DISCO_ITEMS, "query", crate::core::routing::disco::NoItems)
             .with(ns::HTTP_UPLOAD, "request", SlotIq)
@@ -155,7 +152,8 @@ impl Uploads {
             signer: Signer::load_or_create(&settings.key_file)?,
             files: Files::open(&settings.dir)?,
             settings: settings.clone(),
-            domains,
+            pattern: SubdomainPattern::new(&settings.host),
+            hosts,
             service,
             in_flight: InFlight::default(),
             base_url,
@@ -163,8 +161,20 @@ impl Uploads {
     }
 
     /// Every upload domain, with the host it serves.
-    pub fn domains(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.domains.iter().map(|(d, h)| (h.as_str(), d.as_str()))
+    pub fn domains(&self) -> Vec<(String, String)> {
+        self.hosts
+            .served()
+            .into_iter()
+            .map(|h| {
+                let d = self.pattern.domain_for(&h);
+                (h, d)
+            })
+            .collect()
+    }
+
+    /// The upload domain of `host`, served or not.
+    pub fn domain_for(&self, host: &str) -> String {
+        self.pattern.domain_for(host)
     }
 
     /// How often the expiry sweep runs: often enough that an upload outlives its time by
@@ -178,7 +188,7 @@ impl Uploads {
 
     /// The base URL of files of the service on `domain`.
     fn base_for(&self, domain: &str) -> Option<String> {
-        let host = self.domains.get(domain)?;
+        let host = self.pattern.host_of(domain, &self.hosts)?;
         Some(self.base_url.get()?.replace("@HOST@", host))
     }
 
@@ -204,7 +214,7 @@ impl Uploads {
     /// §4: a slot for `request`, recorded against the requester's quota.
     async fn request_slot(&self, core: &Core, request: &IqRequest<'_>, now_ms: i64) -> IqAnswer {
         let owner = request.from.to_bare();
-        let local = owner.node().is_some() && core.settings.hosts.iter().any(|h| h == owner.domain().as_str());
+        let local = owner.node().is_some() && core.accounts.serves(owner.domain().as_str());
         if !local {
             return Err(StanzaError::new(Condition::Forbidden).with_text("Only users of this server may upload files"));
         }

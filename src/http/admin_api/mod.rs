@@ -7,6 +7,7 @@
 //! `<tag>:write` otherwise).
 
 mod contacts;
+mod domains;
 mod messages;
 mod rooms;
 mod sessions;
@@ -261,6 +262,41 @@ impl api::Api<AdminContext> for AdminApiImpl {
         _: &AdminContext,
     ) -> Result<api::UnregisterUserResponse, ApiError> {
         users::unregister(&self.core, &domain, &username).await
+    }
+
+    async fn list_domains(&self, _: &AdminContext) -> Result<api::ListDomainsResponse, ApiError> {
+        domains::list(&self.core).await
+    }
+
+    async fn get_domain(&self, domain: String, _: &AdminContext) -> Result<api::GetDomainResponse, ApiError> {
+        domains::get(&self.core, &domain).await
+    }
+
+    async fn add_domain(
+        &self,
+        domain: String,
+        added: api::models::DomainToAdd,
+        _: &AdminContext,
+    ) -> Result<api::AddDomainResponse, ApiError> {
+        domains::add(&self.core, &domain, &added.host_type).await
+    }
+
+    async fn set_domain_enabled(
+        &self,
+        domain: String,
+        status: api::models::DomainEnabled,
+        _: &AdminContext,
+    ) -> Result<api::SetDomainEnabledResponse, ApiError> {
+        domains::set_enabled(&self.core, &domain, status.enabled).await
+    }
+
+    async fn remove_domain(
+        &self,
+        domain: String,
+        removal: api::models::DomainToRemove,
+        _: &AdminContext,
+    ) -> Result<api::RemoveDomainResponse, ApiError> {
+        domains::remove(&self.core, &domain, removal).await
     }
 
     async fn list_sessions(&self, domain: String, _: &AdminContext) -> Result<api::ListSessionsResponse, ApiError> {
@@ -580,7 +616,9 @@ mod tests {
 
     #[test]
     fn every_admin_operation_has_one_scope_tag() {
-        let tags = ["users", "sessions", "messages", "stanzas", "contacts", "rooms"];
+        let tags = [
+            "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains",
+        ];
         for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             for path in [
                 "/api/users/d",
@@ -588,6 +626,8 @@ mod tests {
                 "/api/messages",
                 "/api/stanzas",
                 "/api/contacts/u",
+                "/api/domains/d",
+                "/api/mucs/d",
             ] {
                 if let Ok(op) = contract().find(&method, path) {
                     assert_eq!(op.tags.len(), 1, "{}", op.id);

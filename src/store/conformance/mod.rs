@@ -97,6 +97,7 @@ macro_rules! for_every_backend {
 mod accounts;
 mod archive;
 mod blocking;
+mod domains;
 mod idempotency;
 mod muc;
 mod muc_light;

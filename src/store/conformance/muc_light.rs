@@ -65,6 +65,19 @@ async fn rooms_round_trip_with_occupants_in_join_order(b: Under) {
     assert_eq!(r.count_rooms_of("alice@localhost").await.unwrap(), 2);
     assert_eq!(r.count_rooms_of("carol@localhost").await.unwrap(), 1);
     assert_eq!(r.count_rooms_of("dave@localhost").await.unwrap(), 0);
+    // A service's rooms, by batch; another service's are not among them.
+    r.create_room(&room("tea@muclight.example.com", "zoe@example.com", &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.rooms_on("muclight.localhost", 10).await.unwrap(),
+        ["coffee@muclight.localhost", "tea@muclight.localhost"]
+    );
+    assert_eq!(
+        r.rooms_on("muclight.localhost", 1).await.unwrap(),
+        ["coffee@muclight.localhost"]
+    );
+    assert_eq!(r.rooms_on("example.com", 10).await.unwrap(), Vec::<String>::new());
 }
 
 async fn a_room_jid_is_created_once(b: Under) {

@@ -8,6 +8,7 @@
 mod accounts;
 mod archive;
 mod blocking;
+mod domains;
 mod idempotency;
 mod muc;
 mod muc_light;
@@ -52,6 +53,8 @@ struct Data {
     muc_rooms: BTreeMap<String, MucRoomRecord>,
     /// token id → bearer token
     tokens: BTreeMap<String, StoredToken>,
+    /// domain → its record
+    domains: BTreeMap<String, crate::store::StoredDomain>,
     /// owner → idempotency keys of the client API
     idempotency: BTreeMap<String, idempotency::Keys>,
 }

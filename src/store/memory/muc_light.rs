@@ -51,6 +51,18 @@ impl RoomStore for MemoryStore {
         Ok(())
     }
 
+    async fn rooms_on(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let suffix = format!("@{service}");
+        Ok(self
+            .data()
+            .rooms
+            .keys()
+            .filter(|j| j.ends_with(&suffix))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     async fn rooms_of(&self, user: &str) -> Result<Vec<RoomSummary>, StoreError> {
         Ok(self
             .data()

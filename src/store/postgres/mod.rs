@@ -18,6 +18,7 @@
 mod accounts;
 mod archive;
 mod blocking;
+mod domains;
 mod idempotency;
 mod muc;
 mod muc_light;
@@ -54,6 +55,8 @@ const MIGRATIONS: &[&[&str]] = &[
         blocking::SCHEMA,
         push::SCHEMA,
     ],
+    // 2: domains added at run time.
+    &[domains::SCHEMA],
 ];
 
 /// The schema version this build writes.

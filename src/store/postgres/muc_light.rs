@@ -168,6 +168,19 @@ impl RoomStore for PgStore {
         self.timed(tx.commit()).await
     }
 
+    async fn rooms_on(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let client = self.client().await?;
+        let suffix = format!("@{service}");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .timed(client.query(
+                "SELECT jid FROM rooms WHERE right(jid, length($1)) = $1 ORDER BY jid LIMIT $2",
+                &[&suffix, &limit],
+            ))
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn rooms_of(&self, user: &str) -> Result<Vec<RoomSummary>, StoreError> {
         let client = self.client().await?;
         let rows = self

@@ -8,6 +8,7 @@
 mod accounts;
 mod archive;
 mod blocking;
+mod domains;
 mod idempotency;
 mod muc;
 mod muc_light;
@@ -233,6 +234,13 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO archive_indexed (upto) SELECT COALESCE(MAX(id), 0) FROM archive;
      DROP INDEX archive_by_owner;
      DROP INDEX archive_by_with;",
+    // 14: domains added at run time (the admin API), with the configured host whose
+    // settings each takes and its status.
+    "CREATE TABLE domains (
+        domain TEXT PRIMARY KEY NOT NULL,
+        host_type TEXT NOT NULL,
+        status TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

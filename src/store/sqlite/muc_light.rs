@@ -140,6 +140,23 @@ impl RoomStore for SqliteStore {
         .await
     }
 
+    async fn rooms_on(&self, service: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let suffix = format!("@{service}");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_conn(move |conn| {
+            // `jid` sorts by local part first, so the suffix is a scan; a removal reads
+            // a batch at a time.
+            let mut stmt = conn
+                .prepare_cached("SELECT jid FROM rooms WHERE substr(jid, -length(?1)) = ?1 ORDER BY jid LIMIT ?2")
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(rusqlite::params![suffix, limit], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
     async fn rooms_of(&self, user: &str) -> Result<Vec<RoomSummary>, StoreError> {
         let user = user.to_owned();
         self.with_conn(move |conn| {

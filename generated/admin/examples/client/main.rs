@@ -5,14 +5,15 @@ use clap::{Arg, Command};
 use futures::{future, stream, Stream};
 #[allow(unused_imports)]
 use meerkat_admin_api::{
-    models, AddContactResponse, Api, ApiNoContext, ChangePasswordResponse, ChangeSubscriptionResponse, Claims, Client,
-    ContextWrapperExt, CountUsersResponse, CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse,
-    CreateMucRoomResponse, DeleteContactResponse, DeleteMucLightRoomResponse, GetArchiveResponse,
-    GetArchiveWithResponse, InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse,
-    KickSessionResponse, KickUserResponse, ListContactsResponse, ListMucRoomsResponse, ListSessionsResponse,
-    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
-    RegisterUserResponse, SendMessageResponse, SendMucLightMessageResponse, SendMucMessageResponse, SendStanzaResponse,
-    UnregisterUserResponse,
+    models, AddContactResponse, AddDomainResponse, Api, ApiNoContext, ChangePasswordResponse,
+    ChangeSubscriptionResponse, Claims, Client, ContextWrapperExt, CountUsersResponse, CreateMucLightRoomResponse,
+    CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse, DeleteMucLightRoomResponse,
+    GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse, InviteToMucLightRoomResponse,
+    InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse,
+    ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse,
+    ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse, RegisterUserResponse, RemoveDomainResponse,
+    SendMessageResponse, SendMucLightMessageResponse, SendMucMessageResponse, SendStanzaResponse,
+    SetDomainEnabledResponse, UnregisterUserResponse,
 };
 
 // NOTE: Set environment variable RUST_LOG to the name of the executable (or "cargo run") to activate console logging for all loglevels.
@@ -42,6 +43,8 @@ fn main() {
                 .value_parser(Vec::<&str>::from([
                     "ListContacts",
                     "DeleteContact",
+                    "ListDomains",
+                    "GetDomain",
                     "GetArchive",
                     "GetArchiveWith",
                     "ListMucRooms",
@@ -183,6 +186,49 @@ fn main() {
             let result = rt.block_on(client.manage_contacts(
                   "alice@localhost".to_string(),
                   "bob@localhost".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("ListDomains") => {
+            let result = rt.block_on(client.list_domains());
+            info!(
+                "{:?} (X-Span-ID: {:?})",
+                result,
+                (client.context() as &dyn Has<XSpanIdString>).get().clone()
+            );
+        }
+        /* Disabled because there's no example.
+        Some("AddDomain") => {
+            let result = rt.block_on(client.add_domain(
+                  "example.com".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        Some("GetDomain") => {
+            let result = rt.block_on(client.get_domain("example.com".to_string()));
+            info!(
+                "{:?} (X-Span-ID: {:?})",
+                result,
+                (client.context() as &dyn Has<XSpanIdString>).get().clone()
+            );
+        }
+        /* Disabled because there's no example.
+        Some("RemoveDomain") => {
+            let result = rt.block_on(client.remove_domain(
+                  "example.com".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
+        /* Disabled because there's no example.
+        Some("SetDomainEnabled") => {
+            let result = rt.block_on(client.set_domain_enabled(
+                  "example.com".to_string(),
                   ???
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());

@@ -132,13 +132,14 @@ use swagger::auth::Authorization;
 
 use meerkat_admin_api::server::MakeService;
 use meerkat_admin_api::{
-    AddContactResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
+    AddContactResponse, AddDomainResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
     CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse,
-    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, InviteToMucLightRoomResponse,
-    InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse,
-    ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse, ListUserSessionsResponse,
-    ListUsersResponse, ManageContactsResponse, RegisterUserResponse, SendMessageResponse, SendMucLightMessageResponse,
-    SendMucMessageResponse, SendStanzaResponse, UnregisterUserResponse,
+    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse,
+    InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse,
+    KickUserResponse, ListContactsResponse, ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse,
+    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
+    RegisterUserResponse, RemoveDomainResponse, SendMessageResponse, SendMucLightMessageResponse,
+    SendMucMessageResponse, SendStanzaResponse, SetDomainEnabledResponse, UnregisterUserResponse,
 };
 use std::error::Error;
 use swagger::ApiError;
@@ -217,6 +218,66 @@ where
             user,
             contact,
             contacts_link,
+            context.get().0.clone()
+        );
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the domains added at run time
+    async fn list_domains(&self, context: &C) -> Result<ListDomainsResponse, ApiError> {
+        info!("list_domains() - X-Span-ID: {:?}", context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Add a domain
+    async fn add_domain(
+        &self,
+        domain: String,
+        domain_to_add: models::DomainToAdd,
+        context: &C,
+    ) -> Result<AddDomainResponse, ApiError> {
+        info!(
+            "add_domain({:?}, {:?}) - X-Span-ID: {:?}",
+            domain,
+            domain_to_add,
+            context.get().0.clone()
+        );
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Read a domain added at run time
+    async fn get_domain(&self, domain: String, context: &C) -> Result<GetDomainResponse, ApiError> {
+        info!("get_domain({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Remove a domain with its data
+    async fn remove_domain(
+        &self,
+        domain: String,
+        domain_to_remove: models::DomainToRemove,
+        context: &C,
+    ) -> Result<RemoveDomainResponse, ApiError> {
+        info!(
+            "remove_domain({:?}, {:?}) - X-Span-ID: {:?}",
+            domain,
+            domain_to_remove,
+            context.get().0.clone()
+        );
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Enable or disable a domain
+    async fn set_domain_enabled(
+        &self,
+        domain: String,
+        domain_enabled: models::DomainEnabled,
+        context: &C,
+    ) -> Result<SetDomainEnabledResponse, ApiError> {
+        info!(
+            "set_domain_enabled({:?}, {:?}) - X-Span-ID: {:?}",
+            domain,
+            domain_enabled,
             context.get().0.clone()
         );
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))

@@ -28,13 +28,14 @@ pub use crate::context;
 type ServiceFuture = BoxFuture<'static, Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>>;
 
 use crate::{
-    AddContactResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
+    AddContactResponse, AddDomainResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
     CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse,
-    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, InviteToMucLightRoomResponse,
-    InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse,
-    ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse, ListUserSessionsResponse,
-    ListUsersResponse, ManageContactsResponse, RegisterUserResponse, SendMessageResponse, SendMucLightMessageResponse,
-    SendMucMessageResponse, SendStanzaResponse, UnregisterUserResponse,
+    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse,
+    InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse,
+    KickUserResponse, ListContactsResponse, ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse,
+    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
+    RegisterUserResponse, RemoveDomainResponse, SendMessageResponse, SendMucLightMessageResponse,
+    SendMucMessageResponse, SendStanzaResponse, SetDomainEnabledResponse, UnregisterUserResponse,
 };
 
 mod server_auth;
@@ -47,6 +48,8 @@ mod paths {
             r"^/api/contacts/(?P<user>[^/?#]*)$",
             r"^/api/contacts/(?P<user>[^/?#]*)/(?P<contact>[^/?#]*)$",
             r"^/api/contacts/(?P<user>[^/?#]*)/(?P<contact>[^/?#]*)/manage$",
+            r"^/api/domains$",
+            r"^/api/domains/(?P<domain>[^/?#]*)$",
             r"^/api/messages$",
             r"^/api/messages/(?P<owner>[^/?#]*)$",
             r"^/api/messages/(?P<owner>[^/?#]*)/(?P<with>[^/?#]*)$",
@@ -89,117 +92,124 @@ mod paths {
             regex::Regex::new(r"^/api/contacts/(?P<user>[^/?#]*)/(?P<contact>[^/?#]*)/manage$")
                 .expect("Unable to create regex for CONTACTS_USER_CONTACT_MANAGE");
     }
-    pub(crate) static ID_MESSAGES: usize = 3;
-    pub(crate) static ID_MESSAGES_OWNER: usize = 4;
+    pub(crate) static ID_DOMAINS: usize = 3;
+    pub(crate) static ID_DOMAINS_DOMAIN: usize = 4;
+    lazy_static! {
+        pub static ref REGEX_DOMAINS_DOMAIN: regex::Regex = #[allow(clippy::invalid_regex)]
+        regex::Regex::new(r"^/api/domains/(?P<domain>[^/?#]*)$")
+            .expect("Unable to create regex for DOMAINS_DOMAIN");
+    }
+    pub(crate) static ID_MESSAGES: usize = 5;
+    pub(crate) static ID_MESSAGES_OWNER: usize = 6;
     lazy_static! {
         pub static ref REGEX_MESSAGES_OWNER: regex::Regex = #[allow(clippy::invalid_regex)]
         regex::Regex::new(r"^/api/messages/(?P<owner>[^/?#]*)$")
             .expect("Unable to create regex for MESSAGES_OWNER");
     }
-    pub(crate) static ID_MESSAGES_OWNER_WITH: usize = 5;
+    pub(crate) static ID_MESSAGES_OWNER_WITH: usize = 7;
     lazy_static! {
         pub static ref REGEX_MESSAGES_OWNER_WITH: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/messages/(?P<owner>[^/?#]*)/(?P<with>[^/?#]*)$")
                 .expect("Unable to create regex for MESSAGES_OWNER_WITH");
     }
-    pub(crate) static ID_MUC_LIGHTS_DOMAIN: usize = 6;
+    pub(crate) static ID_MUC_LIGHTS_DOMAIN: usize = 8;
     lazy_static! {
         pub static ref REGEX_MUC_LIGHTS_DOMAIN: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/muc-lights/(?P<domain>[^/?#]*)$")
                 .expect("Unable to create regex for MUC_LIGHTS_DOMAIN");
     }
-    pub(crate) static ID_MUC_LIGHTS_DOMAIN_USERS_USER_ROOMS: usize = 7;
+    pub(crate) static ID_MUC_LIGHTS_DOMAIN_USERS_USER_ROOMS: usize = 9;
     lazy_static! {
         pub static ref REGEX_MUC_LIGHTS_DOMAIN_USERS_USER_ROOMS: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/muc-lights/(?P<domain>[^/?#]*)/users/(?P<user>[^/?#]*)/rooms$")
                 .expect("Unable to create regex for MUC_LIGHTS_DOMAIN_USERS_USER_ROOMS");
     }
-    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_MANAGEMENT: usize = 8;
+    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_MANAGEMENT: usize = 10;
     lazy_static! {
         pub static ref REGEX_MUC_LIGHTS_DOMAIN_ID_MANAGEMENT: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/muc-lights/(?P<domain>[^/?#]*)/(?P<id>[^/?#]*)/management$")
                 .expect("Unable to create regex for MUC_LIGHTS_DOMAIN_ID_MANAGEMENT");
     }
-    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_MESSAGES: usize = 9;
+    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_MESSAGES: usize = 11;
     lazy_static! {
         pub static ref REGEX_MUC_LIGHTS_DOMAIN_ID_MESSAGES: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/muc-lights/(?P<domain>[^/?#]*)/(?P<id>[^/?#]*)/messages$")
                 .expect("Unable to create regex for MUC_LIGHTS_DOMAIN_ID_MESSAGES");
     }
-    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_PARTICIPANTS: usize = 10;
+    pub(crate) static ID_MUC_LIGHTS_DOMAIN_ID_PARTICIPANTS: usize = 12;
     lazy_static! {
         pub static ref REGEX_MUC_LIGHTS_DOMAIN_ID_PARTICIPANTS: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/muc-lights/(?P<domain>[^/?#]*)/(?P<id>[^/?#]*)/participants$")
                 .expect("Unable to create regex for MUC_LIGHTS_DOMAIN_ID_PARTICIPANTS");
     }
-    pub(crate) static ID_MUCS_DOMAIN: usize = 11;
+    pub(crate) static ID_MUCS_DOMAIN: usize = 13;
     lazy_static! {
         pub static ref REGEX_MUCS_DOMAIN: regex::Regex = #[allow(clippy::invalid_regex)]
         regex::Regex::new(r"^/api/mucs/(?P<domain>[^/?#]*)$")
             .expect("Unable to create regex for MUCS_DOMAIN");
     }
-    pub(crate) static ID_MUCS_DOMAIN_ROOM_MESSAGES: usize = 12;
+    pub(crate) static ID_MUCS_DOMAIN_ROOM_MESSAGES: usize = 14;
     lazy_static! {
         pub static ref REGEX_MUCS_DOMAIN_ROOM_MESSAGES: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/mucs/(?P<domain>[^/?#]*)/(?P<room>[^/?#]*)/messages$")
                 .expect("Unable to create regex for MUCS_DOMAIN_ROOM_MESSAGES");
     }
-    pub(crate) static ID_MUCS_DOMAIN_ROOM_PARTICIPANTS: usize = 13;
+    pub(crate) static ID_MUCS_DOMAIN_ROOM_PARTICIPANTS: usize = 15;
     lazy_static! {
         pub static ref REGEX_MUCS_DOMAIN_ROOM_PARTICIPANTS: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/mucs/(?P<domain>[^/?#]*)/(?P<room>[^/?#]*)/participants$")
                 .expect("Unable to create regex for MUCS_DOMAIN_ROOM_PARTICIPANTS");
     }
-    pub(crate) static ID_MUCS_DOMAIN_ROOM_NICK: usize = 14;
+    pub(crate) static ID_MUCS_DOMAIN_ROOM_NICK: usize = 16;
     lazy_static! {
         pub static ref REGEX_MUCS_DOMAIN_ROOM_NICK: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/mucs/(?P<domain>[^/?#]*)/(?P<room>[^/?#]*)/(?P<nick>[^/?#]*)$")
                 .expect("Unable to create regex for MUCS_DOMAIN_ROOM_NICK");
     }
-    pub(crate) static ID_SESSIONS_DOMAIN: usize = 15;
+    pub(crate) static ID_SESSIONS_DOMAIN: usize = 17;
     lazy_static! {
         pub static ref REGEX_SESSIONS_DOMAIN: regex::Regex = #[allow(clippy::invalid_regex)]
         regex::Regex::new(r"^/api/sessions/(?P<domain>[^/?#]*)$")
             .expect("Unable to create regex for SESSIONS_DOMAIN");
     }
-    pub(crate) static ID_SESSIONS_DOMAIN_USERNAME: usize = 16;
+    pub(crate) static ID_SESSIONS_DOMAIN_USERNAME: usize = 18;
     lazy_static! {
         pub static ref REGEX_SESSIONS_DOMAIN_USERNAME: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/sessions/(?P<domain>[^/?#]*)/(?P<username>[^/?#]*)$")
                 .expect("Unable to create regex for SESSIONS_DOMAIN_USERNAME");
     }
-    pub(crate) static ID_SESSIONS_DOMAIN_USERNAME_RESOURCE: usize = 17;
+    pub(crate) static ID_SESSIONS_DOMAIN_USERNAME_RESOURCE: usize = 19;
     lazy_static! {
         pub static ref REGEX_SESSIONS_DOMAIN_USERNAME_RESOURCE: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/sessions/(?P<domain>[^/?#]*)/(?P<username>[^/?#]*)/(?P<resource>[^/?#]*)$")
                 .expect("Unable to create regex for SESSIONS_DOMAIN_USERNAME_RESOURCE");
     }
-    pub(crate) static ID_STANZAS: usize = 18;
-    pub(crate) static ID_USERS_DOMAIN: usize = 19;
+    pub(crate) static ID_STANZAS: usize = 20;
+    pub(crate) static ID_USERS_DOMAIN: usize = 21;
     lazy_static! {
         pub static ref REGEX_USERS_DOMAIN: regex::Regex = #[allow(clippy::invalid_regex)]
         regex::Regex::new(r"^/api/users/(?P<domain>[^/?#]*)$")
             .expect("Unable to create regex for USERS_DOMAIN");
     }
-    pub(crate) static ID_USERS_DOMAIN_COUNT: usize = 20;
+    pub(crate) static ID_USERS_DOMAIN_COUNT: usize = 22;
     lazy_static! {
         pub static ref REGEX_USERS_DOMAIN_COUNT: regex::Regex =
             #[allow(clippy::invalid_regex)]
             regex::Regex::new(r"^/api/users/(?P<domain>[^/?#]*)/count$")
                 .expect("Unable to create regex for USERS_DOMAIN_COUNT");
     }
-    pub(crate) static ID_USERS_DOMAIN_USERNAME: usize = 21;
+    pub(crate) static ID_USERS_DOMAIN_USERNAME: usize = 23;
     lazy_static! {
         pub static ref REGEX_USERS_DOMAIN_USERNAME: regex::Regex =
             #[allow(clippy::invalid_regex)]
@@ -416,6 +426,31 @@ where
                     handle_manage_contacts(api_impl, uri, headers, body, context, validation).await
                 }
 
+                // ListDomains - GET /domains
+                hyper::Method::GET if path.matched(paths::ID_DOMAINS) => {
+                    handle_list_domains(api_impl, uri, headers, body, context, validation).await
+                }
+
+                // AddDomain - PUT /domains/{domain}
+                hyper::Method::PUT if path.matched(paths::ID_DOMAINS_DOMAIN) => {
+                    handle_add_domain(api_impl, uri, headers, body, context, validation).await
+                }
+
+                // GetDomain - GET /domains/{domain}
+                hyper::Method::GET if path.matched(paths::ID_DOMAINS_DOMAIN) => {
+                    handle_get_domain(api_impl, uri, headers, body, context, validation).await
+                }
+
+                // RemoveDomain - DELETE /domains/{domain}
+                hyper::Method::DELETE if path.matched(paths::ID_DOMAINS_DOMAIN) => {
+                    handle_remove_domain(api_impl, uri, headers, body, context, validation).await
+                }
+
+                // SetDomainEnabled - PATCH /domains/{domain}
+                hyper::Method::PATCH if path.matched(paths::ID_DOMAINS_DOMAIN) => {
+                    handle_set_domain_enabled(api_impl, uri, headers, body, context, validation).await
+                }
+
                 // SendMessage - POST /messages
                 hyper::Method::POST if path.matched(paths::ID_MESSAGES) => {
                     handle_send_message(api_impl, uri, headers, body, context, validation).await
@@ -539,6 +574,8 @@ where
                 _ if path.matched(paths::ID_CONTACTS_USER) => method_not_allowed(),
                 _ if path.matched(paths::ID_CONTACTS_USER_CONTACT) => method_not_allowed(),
                 _ if path.matched(paths::ID_CONTACTS_USER_CONTACT_MANAGE) => method_not_allowed(),
+                _ if path.matched(paths::ID_DOMAINS) => method_not_allowed(),
+                _ if path.matched(paths::ID_DOMAINS_DOMAIN) => method_not_allowed(),
                 _ if path.matched(paths::ID_MESSAGES) => method_not_allowed(),
                 _ if path.matched(paths::ID_MESSAGES_OWNER) => method_not_allowed(),
                 _ if path.matched(paths::ID_MESSAGES_OWNER_WITH) => method_not_allowed(),
@@ -1584,6 +1621,943 @@ where
                         *response.body_mut() = body_from_string(body);
                     }
                     ManageContactsResponse::ServiceUnavailable(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                },
+                Err(_) => {
+                    // Application code returned an error. This should not happen, as the implementation should
+                    // return a valid response.
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    *response.body_mut() = body_from_str("An internal error occurred");
+                }
+            }
+
+            Ok(response)
+        }
+        Err(e) => Ok(Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+            .body(body_from_string(format!("Unable to read body: {}", e.into())))
+            .expect("Unable to create Bad Request response due to unable to read body")),
+    }
+}
+
+#[allow(unused_variables)]
+async fn handle_list_domains<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+    {
+        let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+            Some(ref authorization) => authorization,
+            None => {
+                return Ok(Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_str("Unauthenticated"))
+                    .expect("Unable to create Authentication Forbidden response"))
+            }
+        };
+    }
+
+    let result = api_impl.list_domains(&context).await;
+    let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+    response.headers_mut().insert(
+        HeaderName::from_static("x-span-id"),
+        HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+            .expect("Unable to create X-Span-ID header value"),
+    );
+
+    match result {
+        Ok(rsp) => match rsp {
+            ListDomainsResponse::Domains(body) => {
+                *response.status_mut() = StatusCode::from_u16(200).expect("Unable to turn 200 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            ListDomainsResponse::Unauthorized { body, www_authenticate } => {
+                *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                    Ok(val) => val,
+                    Err(e) => {
+                        return Ok(Response::builder()
+                            .status(StatusCode::INTERNAL_SERVER_ERROR)
+                            .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                            .body(body_from_string(format!(
+                                "An internal server error occurred handling www_authenticate header - {e}"
+                            )))
+                            .expect("Unable to create Internal Server Error for invalid response header"))
+                    }
+                };
+
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static("www-authenticate"), www_authenticate);
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            ListDomainsResponse::Forbidden(body) => {
+                *response.status_mut() = StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            ListDomainsResponse::ServiceUnavailable(body) => {
+                *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+        },
+        Err(_) => {
+            // Application code returned an error. This should not happen, as the implementation should
+            // return a valid response.
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            *response.body_mut() = body_from_str("An internal error occurred");
+        }
+    }
+
+    Ok(response)
+}
+
+#[allow(unused_variables)]
+async fn handle_add_domain<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+    {
+        let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+            Some(ref authorization) => authorization,
+            None => {
+                return Ok(Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_str("Unauthenticated"))
+                    .expect("Unable to create Authentication Forbidden response"))
+            }
+        };
+    }
+
+    // Path parameters
+    let path: &str = uri.path();
+    let path_params = paths::REGEX_DOMAINS_DOMAIN.captures(path).unwrap_or_else(|| {
+        panic!(
+            "Path {} matched RE DOMAINS_DOMAIN in set but failed match against \"{}\"",
+            path,
+            paths::REGEX_DOMAINS_DOMAIN.as_str()
+        )
+    });
+
+    let param_domain = match percent_encoding::percent_decode(path_params["domain"].as_bytes()).decode_utf8() {
+        Ok(param_domain) => match param_domain.parse::<String>() {
+            Ok(param_domain) => param_domain,
+            Err(e) => {
+                return Ok(Response::builder()
+                    .status(StatusCode::BAD_REQUEST)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_string(format!("Couldn't parse path parameter domain: {e}")))
+                    .expect("Unable to create Bad Request response for invalid path parameter"))
+            }
+        },
+        Err(_) => {
+            return Ok(Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                .body(body_from_string(format!(
+                    "Couldn't percent-decode path parameter as UTF-8: {}",
+                    &path_params["domain"]
+                )))
+                .expect("Unable to create Bad Request response for invalid percent decode"))
+        }
+    };
+
+    // Handle body parameters (note that non-required body parameters will ignore garbage
+    // values, rather than causing a 400 response). Produce warning header and logs for
+    // any unused fields.
+    let result = http_body_util::BodyExt::collect(body)
+        .await
+        .map(|f| f.to_bytes().to_vec());
+    match result {
+        Ok(body) => {
+            let mut unused_elements: Vec<String> = vec![];
+            let param_domain_to_add: Option<models::DomainToAdd> = if !body.is_empty() {
+                let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+                match serde_ignored::deserialize(deserializer, |path| {
+                                            warn!("Ignoring unknown field in body: {path}");
+                                            unused_elements.push(path.to_string());
+                                    }) {
+                                        Ok(param_domain_to_add) => param_domain_to_add,
+                                        Err(e) => return Ok(Response::builder()
+                                                        .status(StatusCode::BAD_REQUEST)
+                                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter DomainToAdd - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter DomainToAdd due to schema")),
+                                    }
+            } else {
+                None
+            };
+            let param_domain_to_add = match param_domain_to_add {
+                Some(param_domain_to_add) => param_domain_to_add,
+                None => {
+                    return Ok(Response::builder()
+                        .status(StatusCode::BAD_REQUEST)
+                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                        .body(BoxBody::new("Missing required body parameter DomainToAdd".to_string()))
+                        .expect("Unable to create Bad Request response for missing body parameter DomainToAdd"))
+                }
+            };
+            #[cfg(not(feature = "validate"))]
+            run_validation!(param_domain_to_add, "DomainToAdd", validation);
+
+            let result = api_impl.add_domain(param_domain, param_domain_to_add, &context).await;
+            let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+            response.headers_mut().insert(
+                HeaderName::from_static("x-span-id"),
+                HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                    .expect("Unable to create X-Span-ID header value"),
+            );
+
+            if !unused_elements.is_empty() {
+                response.headers_mut().insert(
+                    HeaderName::from_static("warning"),
+                    HeaderValue::from_str(format!("Ignoring unknown fields in body: {unused_elements:?}").as_str())
+                        .expect("Unable to create Warning header value"),
+                );
+            }
+            match result {
+                Ok(rsp) => match rsp {
+                    AddDomainResponse::DomainAdded => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(204).expect("Unable to turn 204 into a StatusCode");
+                    }
+                    AddDomainResponse::BadRequest(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    AddDomainResponse::Unauthorized { body, www_authenticate } => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                        let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                            Ok(val) => val,
+                            Err(e) => {
+                                return Ok(Response::builder()
+                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                    .body(body_from_string(format!(
+                                        "An internal server error occurred handling www_authenticate header - {e}"
+                                    )))
+                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                            }
+                        };
+
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("www-authenticate"), www_authenticate);
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    AddDomainResponse::Forbidden(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    AddDomainResponse::Conflict(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(409).expect("Unable to turn 409 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    AddDomainResponse::PayloadTooLarge(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    AddDomainResponse::ServiceUnavailable(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                },
+                Err(_) => {
+                    // Application code returned an error. This should not happen, as the implementation should
+                    // return a valid response.
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    *response.body_mut() = body_from_str("An internal error occurred");
+                }
+            }
+
+            Ok(response)
+        }
+        Err(e) => Ok(Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+            .body(body_from_string(format!("Unable to read body: {}", e.into())))
+            .expect("Unable to create Bad Request response due to unable to read body")),
+    }
+}
+
+#[allow(unused_variables)]
+async fn handle_get_domain<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+    {
+        let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+            Some(ref authorization) => authorization,
+            None => {
+                return Ok(Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_str("Unauthenticated"))
+                    .expect("Unable to create Authentication Forbidden response"))
+            }
+        };
+    }
+
+    // Path parameters
+    let path: &str = uri.path();
+    let path_params = paths::REGEX_DOMAINS_DOMAIN.captures(path).unwrap_or_else(|| {
+        panic!(
+            "Path {} matched RE DOMAINS_DOMAIN in set but failed match against \"{}\"",
+            path,
+            paths::REGEX_DOMAINS_DOMAIN.as_str()
+        )
+    });
+
+    let param_domain = match percent_encoding::percent_decode(path_params["domain"].as_bytes()).decode_utf8() {
+        Ok(param_domain) => match param_domain.parse::<String>() {
+            Ok(param_domain) => param_domain,
+            Err(e) => {
+                return Ok(Response::builder()
+                    .status(StatusCode::BAD_REQUEST)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_string(format!("Couldn't parse path parameter domain: {e}")))
+                    .expect("Unable to create Bad Request response for invalid path parameter"))
+            }
+        },
+        Err(_) => {
+            return Ok(Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                .body(body_from_string(format!(
+                    "Couldn't percent-decode path parameter as UTF-8: {}",
+                    &path_params["domain"]
+                )))
+                .expect("Unable to create Bad Request response for invalid percent decode"))
+        }
+    };
+
+    let result = api_impl.get_domain(param_domain, &context).await;
+    let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+    response.headers_mut().insert(
+        HeaderName::from_static("x-span-id"),
+        HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+            .expect("Unable to create X-Span-ID header value"),
+    );
+
+    match result {
+        Ok(rsp) => match rsp {
+            GetDomainResponse::TheDomain(body) => {
+                *response.status_mut() = StatusCode::from_u16(200).expect("Unable to turn 200 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            GetDomainResponse::BadRequest(body) => {
+                *response.status_mut() = StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            GetDomainResponse::Unauthorized { body, www_authenticate } => {
+                *response.status_mut() = StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                    Ok(val) => val,
+                    Err(e) => {
+                        return Ok(Response::builder()
+                            .status(StatusCode::INTERNAL_SERVER_ERROR)
+                            .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                            .body(body_from_string(format!(
+                                "An internal server error occurred handling www_authenticate header - {e}"
+                            )))
+                            .expect("Unable to create Internal Server Error for invalid response header"))
+                    }
+                };
+
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static("www-authenticate"), www_authenticate);
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            GetDomainResponse::Forbidden(body) => {
+                *response.status_mut() = StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            GetDomainResponse::NotFound(body) => {
+                *response.status_mut() = StatusCode::from_u16(404).expect("Unable to turn 404 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+            GetDomainResponse::ServiceUnavailable(body) => {
+                *response.status_mut() = StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // JSON Body
+                let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                *response.body_mut() = body_from_string(body);
+            }
+        },
+        Err(_) => {
+            // Application code returned an error. This should not happen, as the implementation should
+            // return a valid response.
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            *response.body_mut() = body_from_str("An internal error occurred");
+        }
+    }
+
+    Ok(response)
+}
+
+#[allow(unused_variables)]
+async fn handle_remove_domain<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+    {
+        let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+            Some(ref authorization) => authorization,
+            None => {
+                return Ok(Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_str("Unauthenticated"))
+                    .expect("Unable to create Authentication Forbidden response"))
+            }
+        };
+    }
+
+    // Path parameters
+    let path: &str = uri.path();
+    let path_params = paths::REGEX_DOMAINS_DOMAIN.captures(path).unwrap_or_else(|| {
+        panic!(
+            "Path {} matched RE DOMAINS_DOMAIN in set but failed match against \"{}\"",
+            path,
+            paths::REGEX_DOMAINS_DOMAIN.as_str()
+        )
+    });
+
+    let param_domain = match percent_encoding::percent_decode(path_params["domain"].as_bytes()).decode_utf8() {
+        Ok(param_domain) => match param_domain.parse::<String>() {
+            Ok(param_domain) => param_domain,
+            Err(e) => {
+                return Ok(Response::builder()
+                    .status(StatusCode::BAD_REQUEST)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_string(format!("Couldn't parse path parameter domain: {e}")))
+                    .expect("Unable to create Bad Request response for invalid path parameter"))
+            }
+        },
+        Err(_) => {
+            return Ok(Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                .body(body_from_string(format!(
+                    "Couldn't percent-decode path parameter as UTF-8: {}",
+                    &path_params["domain"]
+                )))
+                .expect("Unable to create Bad Request response for invalid percent decode"))
+        }
+    };
+
+    // Handle body parameters (note that non-required body parameters will ignore garbage
+    // values, rather than causing a 400 response). Produce warning header and logs for
+    // any unused fields.
+    let result = http_body_util::BodyExt::collect(body)
+        .await
+        .map(|f| f.to_bytes().to_vec());
+    match result {
+        Ok(body) => {
+            let mut unused_elements: Vec<String> = vec![];
+            let param_domain_to_remove: Option<models::DomainToRemove> = if !body.is_empty() {
+                let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+                match serde_ignored::deserialize(deserializer, |path| {
+                                            warn!("Ignoring unknown field in body: {path}");
+                                            unused_elements.push(path.to_string());
+                                    }) {
+                                        Ok(param_domain_to_remove) => param_domain_to_remove,
+                                        Err(e) => return Ok(Response::builder()
+                                                        .status(StatusCode::BAD_REQUEST)
+                                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter DomainToRemove - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter DomainToRemove due to schema")),
+                                    }
+            } else {
+                None
+            };
+            let param_domain_to_remove = match param_domain_to_remove {
+                Some(param_domain_to_remove) => param_domain_to_remove,
+                None => {
+                    return Ok(Response::builder()
+                        .status(StatusCode::BAD_REQUEST)
+                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                        .body(BoxBody::new(
+                            "Missing required body parameter DomainToRemove".to_string(),
+                        ))
+                        .expect("Unable to create Bad Request response for missing body parameter DomainToRemove"))
+                }
+            };
+            #[cfg(not(feature = "validate"))]
+            run_validation!(param_domain_to_remove, "DomainToRemove", validation);
+
+            let result = api_impl
+                .remove_domain(param_domain, param_domain_to_remove, &context)
+                .await;
+            let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+            response.headers_mut().insert(
+                HeaderName::from_static("x-span-id"),
+                HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                    .expect("Unable to create X-Span-ID header value"),
+            );
+
+            if !unused_elements.is_empty() {
+                response.headers_mut().insert(
+                    HeaderName::from_static("warning"),
+                    HeaderValue::from_str(format!("Ignoring unknown fields in body: {unused_elements:?}").as_str())
+                        .expect("Unable to create Warning header value"),
+                );
+            }
+            match result {
+                Ok(rsp) => match rsp {
+                    RemoveDomainResponse::RemovalStarted => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(202).expect("Unable to turn 202 into a StatusCode");
+                    }
+                    RemoveDomainResponse::DomainRemoved => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(204).expect("Unable to turn 204 into a StatusCode");
+                    }
+                    RemoveDomainResponse::BadRequest(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    RemoveDomainResponse::Unauthorized { body, www_authenticate } => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                        let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                            Ok(val) => val,
+                            Err(e) => {
+                                return Ok(Response::builder()
+                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                    .body(body_from_string(format!(
+                                        "An internal server error occurred handling www_authenticate header - {e}"
+                                    )))
+                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                            }
+                        };
+
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("www-authenticate"), www_authenticate);
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    RemoveDomainResponse::Forbidden(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    RemoveDomainResponse::NotFound(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(404).expect("Unable to turn 404 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    RemoveDomainResponse::PayloadTooLarge(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    RemoveDomainResponse::ServiceUnavailable(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                },
+                Err(_) => {
+                    // Application code returned an error. This should not happen, as the implementation should
+                    // return a valid response.
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    response
+                        .headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    *response.body_mut() = body_from_str("An internal error occurred");
+                }
+            }
+
+            Ok(response)
+        }
+        Err(e) => Ok(Response::builder()
+            .status(StatusCode::BAD_REQUEST)
+            .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+            .body(body_from_string(format!("Unable to read body: {}", e.into())))
+            .expect("Unable to create Bad Request response due to unable to read body")),
+    }
+}
+
+#[allow(unused_variables)]
+async fn handle_set_domain_enabled<T, C, ReqBody>(
+    mut api_impl: T,
+    uri: hyper::Uri,
+    headers: HeaderMap,
+    body: ReqBody,
+    context: C,
+    validation: bool,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, crate::ServiceError>
+where
+    T: Api<C> + Clone + Send + 'static,
+    C: Has<XSpanIdString> + Has<Option<Authorization>> + Send + Sync + 'static,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Error: Into<Box<dyn Error + Send + Sync>> + Send,
+    ReqBody::Data: Send,
+{
+    {
+        let authorization = match *(&context as &dyn Has<Option<Authorization>>).get() {
+            Some(ref authorization) => authorization,
+            None => {
+                return Ok(Response::builder()
+                    .status(StatusCode::FORBIDDEN)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_str("Unauthenticated"))
+                    .expect("Unable to create Authentication Forbidden response"))
+            }
+        };
+    }
+
+    // Path parameters
+    let path: &str = uri.path();
+    let path_params = paths::REGEX_DOMAINS_DOMAIN.captures(path).unwrap_or_else(|| {
+        panic!(
+            "Path {} matched RE DOMAINS_DOMAIN in set but failed match against \"{}\"",
+            path,
+            paths::REGEX_DOMAINS_DOMAIN.as_str()
+        )
+    });
+
+    let param_domain = match percent_encoding::percent_decode(path_params["domain"].as_bytes()).decode_utf8() {
+        Ok(param_domain) => match param_domain.parse::<String>() {
+            Ok(param_domain) => param_domain,
+            Err(e) => {
+                return Ok(Response::builder()
+                    .status(StatusCode::BAD_REQUEST)
+                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                    .body(body_from_string(format!("Couldn't parse path parameter domain: {e}")))
+                    .expect("Unable to create Bad Request response for invalid path parameter"))
+            }
+        },
+        Err(_) => {
+            return Ok(Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                .body(body_from_string(format!(
+                    "Couldn't percent-decode path parameter as UTF-8: {}",
+                    &path_params["domain"]
+                )))
+                .expect("Unable to create Bad Request response for invalid percent decode"))
+        }
+    };
+
+    // Handle body parameters (note that non-required body parameters will ignore garbage
+    // values, rather than causing a 400 response). Produce warning header and logs for
+    // any unused fields.
+    let result = http_body_util::BodyExt::collect(body)
+        .await
+        .map(|f| f.to_bytes().to_vec());
+    match result {
+        Ok(body) => {
+            let mut unused_elements: Vec<String> = vec![];
+            let param_domain_enabled: Option<models::DomainEnabled> = if !body.is_empty() {
+                let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+                match serde_ignored::deserialize(deserializer, |path| {
+                                            warn!("Ignoring unknown field in body: {path}");
+                                            unused_elements.push(path.to_string());
+                                    }) {
+                                        Ok(param_domain_enabled) => param_domain_enabled,
+                                        Err(e) => return Ok(Response::builder()
+                                                        .status(StatusCode::BAD_REQUEST)
+                                                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter DomainEnabled - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter DomainEnabled due to schema")),
+                                    }
+            } else {
+                None
+            };
+            let param_domain_enabled = match param_domain_enabled {
+                Some(param_domain_enabled) => param_domain_enabled,
+                None => {
+                    return Ok(Response::builder()
+                        .status(StatusCode::BAD_REQUEST)
+                        .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                        .body(BoxBody::new(
+                            "Missing required body parameter DomainEnabled".to_string(),
+                        ))
+                        .expect("Unable to create Bad Request response for missing body parameter DomainEnabled"))
+                }
+            };
+            #[cfg(not(feature = "validate"))]
+            run_validation!(param_domain_enabled, "DomainEnabled", validation);
+
+            let result = api_impl
+                .set_domain_enabled(param_domain, param_domain_enabled, &context)
+                .await;
+            let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
+            response.headers_mut().insert(
+                HeaderName::from_static("x-span-id"),
+                HeaderValue::from_str((&context as &dyn Has<XSpanIdString>).get().0.clone().as_str())
+                    .expect("Unable to create X-Span-ID header value"),
+            );
+
+            if !unused_elements.is_empty() {
+                response.headers_mut().insert(
+                    HeaderName::from_static("warning"),
+                    HeaderValue::from_str(format!("Ignoring unknown fields in body: {unused_elements:?}").as_str())
+                        .expect("Unable to create Warning header value"),
+                );
+            }
+            match result {
+                Ok(rsp) => match rsp {
+                    SetDomainEnabledResponse::StatusSet => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(204).expect("Unable to turn 204 into a StatusCode");
+                    }
+                    SetDomainEnabledResponse::BadRequest(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(400).expect("Unable to turn 400 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    SetDomainEnabledResponse::Unauthorized { body, www_authenticate } => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(401).expect("Unable to turn 401 into a StatusCode");
+
+                        let www_authenticate = match header::IntoHeaderValue(www_authenticate).try_into() {
+                            Ok(val) => val,
+                            Err(e) => {
+                                return Ok(Response::builder()
+                                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                                    .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
+                                    .body(body_from_string(format!(
+                                        "An internal server error occurred handling www_authenticate header - {e}"
+                                    )))
+                                    .expect("Unable to create Internal Server Error for invalid response header"))
+                            }
+                        };
+
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("www-authenticate"), www_authenticate);
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    SetDomainEnabledResponse::Forbidden(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(403).expect("Unable to turn 403 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    SetDomainEnabledResponse::NotFound(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(404).expect("Unable to turn 404 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    SetDomainEnabledResponse::PayloadTooLarge(body) => {
+                        *response.status_mut() =
+                            StatusCode::from_u16(413).expect("Unable to turn 413 into a StatusCode");
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                        // JSON Body
+                        let body = serde_json::to_string(&body).expect("impossible to fail to serialize");
+                        *response.body_mut() = body_from_string(body);
+                    }
+                    SetDomainEnabledResponse::ServiceUnavailable(body) => {
                         *response.status_mut() =
                             StatusCode::from_u16(503).expect("Unable to turn 503 into a StatusCode");
                         response
@@ -6638,6 +7612,16 @@ impl<T> RequestParser<T> for ApiRequestParser {
             hyper::Method::DELETE if path.matched(paths::ID_CONTACTS_USER_CONTACT) => Some("DeleteContact"),
             // ManageContacts - PUT /contacts/{user}/{contact}/manage
             hyper::Method::PUT if path.matched(paths::ID_CONTACTS_USER_CONTACT_MANAGE) => Some("ManageContacts"),
+            // ListDomains - GET /domains
+            hyper::Method::GET if path.matched(paths::ID_DOMAINS) => Some("ListDomains"),
+            // AddDomain - PUT /domains/{domain}
+            hyper::Method::PUT if path.matched(paths::ID_DOMAINS_DOMAIN) => Some("AddDomain"),
+            // GetDomain - GET /domains/{domain}
+            hyper::Method::GET if path.matched(paths::ID_DOMAINS_DOMAIN) => Some("GetDomain"),
+            // RemoveDomain - DELETE /domains/{domain}
+            hyper::Method::DELETE if path.matched(paths::ID_DOMAINS_DOMAIN) => Some("RemoveDomain"),
+            // SetDomainEnabled - PATCH /domains/{domain}
+            hyper::Method::PATCH if path.matched(paths::ID_DOMAINS_DOMAIN) => Some("SetDomainEnabled"),
             // SendMessage - POST /messages
             hyper::Method::POST if path.matched(paths::ID_MESSAGES) => Some("SendMessage"),
             // GetArchive - GET /messages/{owner}

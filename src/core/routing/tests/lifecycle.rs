@@ -63,7 +63,12 @@ async fn a_change_made_by_another_process_is_applied_once_when_the_log_is_read()
         .await;
     bob.take();
     // The command line: its own account service on the same storage, no core.
-    let cli = Accounts::new(h.stores.accounts.clone(), vec!["localhost".into()], 1, 0);
+    let cli = Accounts::new(
+        h.stores.accounts.clone(),
+        std::sync::Arc::new(crate::core::hosts::Hosts::new(vec!["localhost".into()])),
+        1,
+        0,
+    );
     cli.unregister(&bare("alice@localhost")).await.unwrap();
     assert_eq!(alice.kicked(), None, "nothing happens before the log is read");
     h.core.sync_account_changes().await.unwrap();
@@ -85,7 +90,12 @@ async fn a_password_change_ends_the_sessions_and_the_old_password_stops_working(
         .await
         .unwrap()
         .is_some());
-    let cli = Accounts::new(h.stores.accounts.clone(), vec!["localhost".into()], 1, 0);
+    let cli = Accounts::new(
+        h.stores.accounts.clone(),
+        std::sync::Arc::new(crate::core::hosts::Hosts::new(vec!["localhost".into()])),
+        1,
+        0,
+    );
     cli.set_password(&bare("alice@localhost"), "new").await.unwrap();
     h.core.sync_account_changes().await.unwrap();
     assert_eq!(alice.kicked(), Some(Kick::Reset));
@@ -108,7 +118,12 @@ async fn a_password_change_ends_the_sessions_and_the_old_password_stops_working(
 #[tokio::test]
 async fn a_removal_logged_while_no_server_ran_is_applied_at_start() {
     let stores = crate::store::Stores::memory();
-    let cli = Accounts::new(stores.accounts.clone(), vec!["localhost".into()], 1, 0);
+    let cli = Accounts::new(
+        stores.accounts.clone(),
+        std::sync::Arc::new(crate::core::hosts::Hosts::new(vec!["localhost".into()])),
+        1,
+        0,
+    );
     for u in ["alice@localhost", "bob@localhost"] {
         cli.register(&bare(u), "pw").await.unwrap();
     }
