@@ -913,8 +913,18 @@ async fn auth_cost() -> Value {
     use meerkat::store::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
-    let cached = Accounts::new(store.clone(), vec![DOMAIN.into()], 4096, 10_000);
-    let uncached = Accounts::new(store, vec![DOMAIN.into()], 4096, 0);
+    let cached = Accounts::new(
+        store.clone(),
+        std::sync::Arc::new(meerkat::core::hosts::Hosts::new(vec![DOMAIN.into()])),
+        4096,
+        10_000,
+    );
+    let uncached = Accounts::new(
+        store,
+        std::sync::Arc::new(meerkat::core::hosts::Hosts::new(vec![DOMAIN.into()])),
+        4096,
+        0,
+    );
     let jid = cached.user_jid("alice", DOMAIN).unwrap();
     cached.register(&jid, PASSWORD).await.unwrap();
     let n = 20_000;

@@ -8,7 +8,7 @@
 //! change at once, and every node reads the table every `sync interval` (a second by
 //! default) and applies what changed, so a domain added through one node of a cluster
 //! is served by all within that time. Applying means: the domain and its services'
-//! subdomains join or leave the router ([`Core::apply_domain`]); a domain that stops
+//! subdomains join or leave the router (`Core::apply_domain`); a domain that stops
 //! being served ends its sessions (`<host-gone/>`) and refuses logins.
 //!
 //! Removing a domain first marks it `deleting` (no longer served), then deletes its data
