@@ -103,7 +103,7 @@ STORAGE_SKIPS := --skip cluster:: --skip postgres_storage:: $(PEER_SKIPS)
 # service's disco#items, which lists the rooms of the node asked (docs/cluster.md).
 CLUSTER_SUITES := messaging:: contacts_rest:: rooms_rest:: rooms_xmpp:: roster_presence:: \
   sse_resume:: tokens:: account_lifecycle:: xmpp_core:: im_extensions:: pep:: idempotency:: \
-  push:: muc:: xmpp_websocket:: http_upload:: stream_management:: xmpp_clients::
+  push:: muc:: xmpp_websocket:: http_upload:: stream_management:: xmpp_clients:: admin_api:: domains::
 CLUSTER_SKIPS := --skip the_service_lists_public_rooms
 
 # The SDK consumer tests alone; `make test` runs them within `integration`.

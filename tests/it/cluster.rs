@@ -555,3 +555,75 @@ async fn a_rolling_restart_keeps_the_order_of_one_senders_messages() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "bob got {received:?}");
     assert!(received.len() >= 15, "bob got too little live: {received:?}");
 }
+
+#[tokio::test]
+async fn a_domain_added_on_one_node_is_served_by_all_and_disabling_it_ends_its_sessions_everywhere() {
+    use meerkat_admin_api::models::{DomainEnabled, DomainToAdd, NewUser};
+    use meerkat_admin_api::{AddDomainResponse, RegisterUserResponse, SetDomainEnabledResponse};
+    let c = Cluster::start(None).await;
+    let [n0, n1, n2] = &c.nodes[..] else { unreachable!() };
+
+    // Added through node0, it takes an account through node1 at once…
+    let added = n0
+        .admin(None)
+        .add_domain("tenant.example".into(), DomainToAdd::new("localhost".into()))
+        .await
+        .unwrap();
+    assert_eq!(added, AddDomainResponse::DomainAdded);
+    for user in ["dana", "erin"] {
+        let r = n1
+            .admin(None)
+            .register_user("tenant.example".into(), NewUser::new(user.into(), "secret".into()))
+            .await
+            .unwrap();
+        assert!(matches!(r, RegisterUserResponse::UserRegistered(_)), "{r:?}");
+    }
+    // …a login on node2 (SCRAM over plain TCP: no certificate names the new domain), and
+    // a REST send through node0 reaches it.
+    let (mut erin, _) = online(n2, "erin@tenant.example/phone", "secret", Transport::PlainTcp).await;
+    erin.send_stanza(Presence::new(PresenceType::None).into())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = n0
+        .client_as("dana@tenant.example", "secret")
+        .send_message(
+            NewMessage::new("erin@tenant.example".into(), "across tenants' nodes".into()),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
+    next_stanza(&mut erin, is_chat_with_body("across tenants' nodes")).await;
+
+    // Disabled through node1: erin's stream on node2 ends, and no node takes a login.
+    let (_, mut raw) = raw_login(
+        &common::xmpp::connector(n2, Transport::PlainTcp),
+        &"dana@tenant.example/desk".parse::<Jid>().unwrap(),
+        "secret",
+        None,
+    )
+    .await
+    .unwrap();
+    raw_bind(&mut raw, "desk").await.unwrap();
+    let r = n1
+        .admin(None)
+        .set_domain_enabled("tenant.example".into(), DomainEnabled::new(false))
+        .await
+        .unwrap();
+    assert_eq!(r, SetDomainEnabledResponse::StatusSet);
+    assert_eq!(
+        raw_stream_error(&mut raw).await,
+        tokio_xmpp::parsers::stream_error::DefinedCondition::HostGone
+    );
+    for node in [n0, n1, n2] {
+        let r = raw_request(
+            node.addr("mongoose_client_api"),
+            "GET",
+            "/api/contacts",
+            &[("Authorization", &common::basic("dana@tenant.example", "secret"))],
+            "",
+        );
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+}

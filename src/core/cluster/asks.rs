@@ -24,6 +24,9 @@ pub(super) struct Ask {
 /// missing (a peer paused or gone has nothing settling that it could still show).
 const WATERMARK_WAIT: Duration = Duration::from_millis(200);
 
+/// How long a call to another node waits for its answer.
+const CALL_WAIT: Duration = Duration::from_secs(5);
+
 /// How long an account change waits for the other nodes to forget cached credentials.
 const ACCOUNTS_WAIT: Duration = Duration::from_secs(2);
 
@@ -119,6 +122,41 @@ impl Cluster {
             jids,
         };
         self.ask_all(wire, 0, 0, ACCOUNTS_WAIT).await;
+    }
+
+    /// Tells the other nodes that the stored domains changed, and returns once they all
+    /// read them again (at most [`ACCOUNTS_WAIT`]): a domain added through this node can
+    /// take a login through any other the moment the admin API answers.
+    pub(crate) async fn domains_changed(&self) {
+        let wire = |ask| Wire::DomainsChanged {
+            node: self.settings.node.clone(),
+            inc: self.inc,
+            ask,
+        };
+        self.ask_all(wire, 0, 0, ACCOUNTS_WAIT).await;
+    }
+
+    /// Has `node` carry out `call` (`Core::answer_call` there) and returns its answer;
+    /// `None` when none came within [`CALL_WAIT`] (the node is gone or too busy).
+    pub(crate) async fn call(&self, node: &str, call: String) -> Option<String> {
+        let ask = self.next_ask.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.calls.lock().expect("call table poisoned").insert(ask, tx);
+        let wire = Wire::Call {
+            node: self.settings.node.clone(),
+            ask,
+            call,
+        };
+        self.link.to_node(node, &wire);
+        let answer = tokio::time::timeout(CALL_WAIT, rx).await;
+        self.calls.lock().expect("call table poisoned").remove(&ask);
+        answer.ok().and_then(Result::ok)
+    }
+
+    pub(super) fn call_answered(&self, ask: u64, answer: String) {
+        if let Some(tx) = self.calls.lock().expect("call table poisoned").remove(&ask) {
+            let _ = tx.send(answer);
+        }
     }
 
     /// The archive's watermarks across the cluster, from this node's own (`settled`,

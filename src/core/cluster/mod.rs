@@ -102,6 +102,8 @@ pub(crate) struct Cluster {
     link: Arc<Link>,
     asks: Mutex<HashMap<u64, Ask>>,
     next_ask: AtomicU64,
+    /// Calls to one node waiting for its answer ([`Cluster::call`]).
+    calls: Mutex<HashMap<u64, tokio::sync::oneshot::Sender<String>>>,
     /// The last marker sent to this node itself that came back ([`Cluster::flushed`]).
     markers: tokio::sync::watch::Sender<u64>,
     next_marker: AtomicU64,
@@ -145,6 +147,7 @@ impl Cluster {
             link,
             asks: Mutex::default(),
             next_ask: AtomicU64::new(0),
+            calls: Mutex::default(),
             markers: tokio::sync::watch::Sender::new(0),
             next_marker: AtomicU64::new(0),
             flushed_upto: AtomicU64::new(0),

@@ -91,6 +91,9 @@ impl Cluster {
                 issued,
             } => self.answered(ask, &node, settled, issued),
             Wire::AccountsChanged { node, inc, ask, jids } => self.on_accounts_changed(core, &node, inc, ask, &jids),
+            Wire::DomainsChanged { node, inc, ask } => self.on_domains_changed(core, node, inc, ask),
+            Wire::Call { node, ask, call } => self.on_call(core, node, ask, call),
+            Wire::Answer { ask, answer } => self.call_answered(ask, answer),
             Wire::Done { ask, node } => self.answered(ask, &node, i64::MAX, i64::MIN),
             Wire::Marker { n } => self.on_marker(n),
             Wire::Component {
@@ -194,6 +197,31 @@ impl Cluster {
             node: self.settings.node.clone(),
         };
         self.link.to_node(node, &done);
+    }
+
+    fn on_domains_changed(self: &Arc<Self>, core: &Arc<Core>, node: String, inc: u64, ask: u64) {
+        self.heard_from(core, &node, inc);
+        let (cluster, core) = (self.clone(), core.clone());
+        // Reading the domains waits on storage: not in the receive loop.
+        tokio::spawn(async move {
+            if let Err(e) = core.sync_domains().await {
+                tracing::warn!(error = %e, "cannot read the domains another node changed; the next read will");
+            }
+            let done = Wire::Done {
+                ask,
+                node: cluster.settings.node.clone(),
+            };
+            cluster.link.to_node(&node, &done);
+        });
+    }
+
+    fn on_call(self: &Arc<Self>, core: &Arc<Core>, node: String, ask: u64, call: String) {
+        let (cluster, core) = (self.clone(), core.clone());
+        // A call may wait on a room's lock and on storage: not in the receive loop.
+        tokio::spawn(async move {
+            let answer = core.answer_call(&call).await;
+            cluster.link.to_node(&node, &Wire::Answer { ask, answer });
+        });
     }
 
     fn on_marker(&self, n: u64) {

@@ -70,7 +70,15 @@ pub(super) enum Wire {
         ask: u64,
         jids: Vec<String>,
     },
-    /// The answer to an `AccountsChanged` ask.
+    /// The domains added at run time changed: read them again, then answer `ask` (on
+    /// `all`).
+    DomainsChanged { node: String, inc: u64, ask: u64 },
+    /// Carry out `call` (an operation on something this node hosts, such as a room) and
+    /// answer `ask` with its outcome; both are the caller's serialized types.
+    Call { node: String, ask: u64, call: String },
+    /// The outcome of a `Call`.
+    Answer { ask: u64, answer: String },
+    /// The answer to an `AccountsChanged` or `DomainsChanged` ask.
     Done { ask: u64, node: String },
     /// Sent to myself: everything I published before it has reached the NATS server.
     Marker { n: u64 },
@@ -137,6 +145,7 @@ impl Wire {
             | Wire::Snapshot { node, inc, .. }
             | Wire::Watermarks { node, inc, .. }
             | Wire::AccountsChanged { node, inc, .. }
+            | Wire::DomainsChanged { node, inc, .. }
             | Wire::Forget { node, inc, .. }
             | Wire::Component { node, inc, .. }
             | Wire::Leaving { node, inc } => Some((node, *inc)),
@@ -145,6 +154,8 @@ impl Wire {
             | Wire::Route { .. }
             | Wire::WatermarksAre { .. }
             | Wire::Done { .. }
+            | Wire::Call { .. }
+            | Wire::Answer { .. }
             | Wire::Marker { .. } => None,
         }
     }

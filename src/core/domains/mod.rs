@@ -137,6 +137,7 @@ pub async fn add(core: &Core, given: &str, host_type: &str) -> Result<DomainInfo
         Err(e) => return Err(e.into()),
     }
     core.apply_domain(&domain, Some(&stored)).await?;
+    core.domains_changed().await;
     tracing::info!(%domain, host_type = %stored.host_type, "domain added");
     Ok(stored.into())
 }
@@ -169,6 +170,7 @@ pub async fn set_enabled(core: &Core, given: &str, enabled: bool) -> Result<(), 
         Err(e) => return Err(e.into()),
     }
     core.apply_domain(&domain, Some(&stored)).await?;
+    core.domains_changed().await;
     tracing::info!(%domain, enabled, "domain status changed");
     Ok(())
 }
@@ -197,6 +199,7 @@ pub async fn remove(core: &Arc<Core>, given: &str, host_type: &str, wait: bool) 
             .set_domain_status(&domain, DomainStatus::Deleting)
             .await?;
         core.apply_domain(&domain, Some(&stored)).await?;
+        core.domains_changed().await;
         tracing::info!(%domain, "domain removal started");
     }
     let task = tokio::spawn(removal::run(core.clone(), domain));
@@ -210,6 +213,14 @@ pub async fn remove(core: &Arc<Core>, given: &str, host_type: &str, wait: bool) 
 }
 
 impl Core {
+    /// The other nodes of a cluster read the domains again before this returns (a
+    /// no-op alone).
+    async fn domains_changed(&self) {
+        if let Some(c) = self.cluster.get() {
+            c.domains_changed().await;
+        }
+    }
+
     /// Reads the stored domains and applies what changed since the last read.
     pub(crate) async fn sync_domains(&self) -> Result<(), StoreError> {
         let stored = self.stores.domains.domains().await?;

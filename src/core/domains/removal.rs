@@ -67,5 +67,6 @@ async fn remove_data(core: &Core, domain: &str) -> Result<(), DomainError> {
         Err(e) => return Err(e.into()),
     }
     core.apply_domain(domain, None).await?;
+    core.domains_changed().await;
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! occupant, list rooms with who is in them. Each acts on the room under its lock, with
 //! the room's own rules (limits, moderation, membership), as the XMPP operations do.
 //!
-//! In a cluster a room lives on one node (`cluster` placement); these operations act on
-//! the rooms of the node that runs them.
+//! In a cluster a room lives on one node (`cluster` placement): an operation on a room
+//! another node hosts is carried out there (`Cluster::call`, answered by
+//! [`Core::answer_call`]), and the list of rooms gathers every node's.
 
 use super::room::{Out, Room};
 use super::rules::Affiliation;
@@ -14,6 +15,7 @@ use crate::core::stanza::{ns, StanzaError};
 use crate::core::Core;
 use crate::xml::Element;
 use jid::{BareJid, Jid};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Why an admin operation on a room did not happen.
@@ -48,22 +50,22 @@ impl From<StanzaError> for MucAdminError {
 }
 
 /// One room as the admin API lists it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoomListing {
-    pub jid: BareJid,
+    pub jid: String,
     pub title: String,
     pub persistent: bool,
     pub public: bool,
     pub occupants: Vec<OccupantListing>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OccupantListing {
     pub nick: String,
     /// The real full JID of the occupant's first session.
     pub jid: String,
-    pub role: &'static str,
-    pub affiliation: &'static str,
+    pub role: String,
+    pub affiliation: String,
 }
 
 fn service<'a>(core: &'a Core, host: &str) -> Result<(&'a Muc, String), MucAdminError> {
@@ -98,7 +100,7 @@ fn find<'a>(core: &'a Core, room: &BareJid) -> Result<(&'a Muc, Slot), MucAdminE
 /// Creates `room` as an instant room (XEP-0045 §10.1.2) owned by `owner`: the service's
 /// default configuration, made persistent so that it stays while empty. `nick` is only
 /// checked: occupants are sessions, and the owner enters from a client.
-pub async fn create(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) -> Result<(), MucAdminError> {
+async fn create_here(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) -> Result<(), MucAdminError> {
     let muc = core.muc.as_deref().ok_or(MucAdminError::NoService)?;
     let nick = nick.trim();
     if nick.is_empty() || nick.chars().count() > muc.limits.max_nick_length || room.with_resource_str(nick).is_err() {
@@ -146,7 +148,7 @@ pub async fn create(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) ->
 
 /// Sends `recipient` a direct invitation (XEP-0249) to `room` from `sender`, with the
 /// room's password when it has one; a members-only room first makes `recipient` a member.
-pub async fn invite(
+async fn invite_here(
     core: &Core,
     room: &BareJid,
     sender: &BareJid,
@@ -185,7 +187,7 @@ pub async fn invite(
 
 /// Sends `body` to `room` as `from`'s occupant (its first session in the room), through
 /// the room's groupchat rules; what the room refuses goes back to that session.
-pub async fn send_message(core: &Core, room: &BareJid, from: &BareJid, body: String) -> Result<(), MucAdminError> {
+async fn send_here(core: &Core, room: &BareJid, from: &BareJid, body: String) -> Result<(), MucAdminError> {
     let (muc, slot) = find(core, room)?;
     let session = {
         let current = slot.lock().await;
@@ -211,7 +213,7 @@ pub async fn send_message(core: &Core, room: &BareJid, from: &BareJid, body: Str
 }
 
 /// Kicks the occupant `nick` (role `none`, XEP-0045 §8.2); everyone in the room is told.
-pub async fn kick(core: &Core, room: &BareJid, nick: &str) -> Result<(), MucAdminError> {
+async fn kick_here(core: &Core, room: &BareJid, nick: &str) -> Result<(), MucAdminError> {
     let (muc, slot) = find(core, room)?;
     let mut current = slot.lock().await;
     if current.destroyed {
@@ -227,13 +229,15 @@ pub async fn kick(core: &Core, room: &BareJid, nick: &str) -> Result<(), MucAdmi
 }
 
 /// The rooms of `host`'s MUC service on this node, sorted by JID.
-pub async fn rooms(core: &Core, host: &str) -> Result<Vec<RoomListing>, MucAdminError> {
+async fn rooms_here(core: &Core, host: &str) -> Result<Vec<RoomListing>, MucAdminError> {
     let (muc, domain) = service(core, host)?;
     let suffix = format!("@{domain}");
+    // In a cluster every node may hold a stored room; the node hosting it lists it.
+    let hosted_here = |jid: &str| BareJid::new(jid).is_ok_and(|j| core.host_of(&j).is_none());
     let mut slots: Vec<(String, Slot)> = muc
         .rooms()
         .iter()
-        .filter(|(jid, _)| jid.ends_with(&suffix))
+        .filter(|(jid, _)| jid.ends_with(&suffix) && hosted_here(jid))
         .map(|(jid, e)| (jid.clone(), e.room.clone()))
         .collect();
     slots.sort_by(|a, b| a.0.cmp(&b.0));
@@ -244,7 +248,7 @@ pub async fn rooms(core: &Core, host: &str) -> Result<Vec<RoomListing>, MucAdmin
             continue;
         }
         listed.push(RoomListing {
-            jid: room.jid.clone(),
+            jid: room.jid.to_string(),
             title: room.config.name.clone(),
             persistent: room.config.persistent,
             public: room.config.public,
@@ -254,11 +258,227 @@ pub async fn rooms(core: &Core, host: &str) -> Result<Vec<RoomListing>, MucAdmin
                 .map(|o| OccupantListing {
                     nick: o.nick().to_owned(),
                     jid: o.sessions.first().map(|s| s.to_string()).unwrap_or_default(),
-                    role: o.role.as_str(),
-                    affiliation: room.affiliation(&o.user).as_str(),
+                    role: o.role.as_str().to_owned(),
+                    affiliation: room.affiliation(&o.user).as_str().to_owned(),
                 })
                 .collect(),
         });
     }
     Ok(listed)
+}
+
+/// An operation on a room, as one node asks another to carry it out.
+#[derive(Debug, Serialize, Deserialize)]
+enum MucCall {
+    Create {
+        room: String,
+        owner: String,
+        nick: String,
+    },
+    Invite {
+        room: String,
+        sender: String,
+        recipient: String,
+        reason: String,
+    },
+    Send {
+        room: String,
+        from: String,
+        body: String,
+    },
+    Kick {
+        room: String,
+        nick: String,
+    },
+    List {
+        host: String,
+    },
+}
+
+/// Its outcome: the error as its variant name and text.
+#[derive(Debug, Serialize, Deserialize)]
+enum MucOutcome {
+    Done,
+    Rooms(Vec<RoomListing>),
+    Failed { kind: String, text: String },
+}
+
+impl MucAdminError {
+    fn to_outcome(&self) -> MucOutcome {
+        let kind = match self {
+            MucAdminError::NoService => "no_service",
+            MucAdminError::InvalidRoom => "invalid_room",
+            MucAdminError::InvalidNick => "invalid_nick",
+            MucAdminError::RoomNotFound => "room_not_found",
+            MucAdminError::AlreadyExists => "already_exists",
+            MucAdminError::NotOccupant => "not_occupant",
+            MucAdminError::OccupantNotFound => "occupant_not_found",
+            MucAdminError::Refused(_) => "refused",
+            MucAdminError::Route(_) => "failed",
+        };
+        MucOutcome::Failed {
+            kind: kind.to_owned(),
+            text: self.to_string(),
+        }
+    }
+
+    fn from_outcome(kind: &str, text: String) -> Self {
+        match kind {
+            "no_service" => MucAdminError::NoService,
+            "invalid_room" => MucAdminError::InvalidRoom,
+            "invalid_nick" => MucAdminError::InvalidNick,
+            "room_not_found" => MucAdminError::RoomNotFound,
+            "already_exists" => MucAdminError::AlreadyExists,
+            "not_occupant" => MucAdminError::NotOccupant,
+            "occupant_not_found" => MucAdminError::OccupantNotFound,
+            "refused" => MucAdminError::Refused(text),
+            _ => unreachable_node(text),
+        }
+    }
+}
+
+/// A failure on the node hosting the room (or no answer from it): ours, not the caller's.
+fn unreachable_node(text: String) -> MucAdminError {
+    MucAdminError::Route(RouteError::Store(crate::store::StoreError::Unavailable(
+        crate::store::Cause::msg(text),
+    )))
+}
+
+fn outcome_of(result: Result<(), MucAdminError>) -> MucOutcome {
+    match result {
+        Ok(()) => MucOutcome::Done,
+        Err(e) => e.to_outcome(),
+    }
+}
+
+/// Runs `call` on `node` and reads its outcome.
+async fn call_node(
+    cluster: &crate::core::cluster::Cluster,
+    node: &str,
+    call: &MucCall,
+) -> Result<MucOutcome, MucAdminError> {
+    let text = serde_json::to_string(call).map_err(|e| unreachable_node(e.to_string()))?;
+    let answer = cluster
+        .call(node, text)
+        .await
+        .ok_or_else(|| unreachable_node(format!("node {node} did not answer")))?;
+    let outcome: MucOutcome = serde_json::from_str(&answer).map_err(|e| unreachable_node(e.to_string()))?;
+    match outcome {
+        MucOutcome::Failed { kind, text } => Err(MucAdminError::from_outcome(&kind, text)),
+        done => Ok(done),
+    }
+}
+
+/// `call` where `room` lives: here, or on the node hosting it.
+async fn on_host(core: &Core, room: &BareJid, call: MucCall) -> Result<(), MucAdminError> {
+    match core.host_of(room) {
+        Some((cluster, node)) => call_node(cluster, &node, &call).await.map(|_| ()),
+        None => match carry_out(core, call).await? {
+            MucOutcome::Failed { kind, text } => Err(MucAdminError::from_outcome(&kind, text)),
+            _ => Ok(()),
+        },
+    }
+}
+
+async fn carry_out(core: &Core, call: MucCall) -> Result<MucOutcome, MucAdminError> {
+    let bare = |j: &str| BareJid::new(j).map_err(|_| MucAdminError::InvalidRoom);
+    Ok(match call {
+        MucCall::Create { room, owner, nick } => {
+            outcome_of(create_here(core, &bare(&room)?, &bare(&owner)?, &nick).await)
+        }
+        MucCall::Invite {
+            room,
+            sender,
+            recipient,
+            reason,
+        } => outcome_of(invite_here(core, &bare(&room)?, &bare(&sender)?, &bare(&recipient)?, &reason).await),
+        MucCall::Send { room, from, body } => outcome_of(send_here(core, &bare(&room)?, &bare(&from)?, body).await),
+        MucCall::Kick { room, nick } => outcome_of(kick_here(core, &bare(&room)?, &nick).await),
+        MucCall::List { host } => match rooms_here(core, &host).await {
+            Ok(rooms) => MucOutcome::Rooms(rooms),
+            Err(e) => e.to_outcome(),
+        },
+    })
+}
+
+impl Core {
+    /// Carries out what another node asked of this one (`Cluster::call`): a room
+    /// operation on a room hosted here. Answers with the serialized outcome.
+    pub(crate) async fn answer_call(&self, call: &str) -> String {
+        let outcome = match serde_json::from_str::<MucCall>(call) {
+            Ok(call) => carry_out(self, call).await.unwrap_or_else(|e| e.to_outcome()),
+            Err(e) => MucOutcome::Failed {
+                kind: "failed".into(),
+                text: format!("unreadable call: {e}"),
+            },
+        };
+        serde_json::to_string(&outcome)
+            .unwrap_or_else(|_| r#"{"Failed":{"kind":"failed","text":"unwritable answer"}}"#.into())
+    }
+}
+
+/// Creates `room` as an instant room (XEP-0045 §10.1.2) owned by `owner`, on the node
+/// hosting it; see [`create_here`].
+pub async fn create(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) -> Result<(), MucAdminError> {
+    let call = MucCall::Create {
+        room: room.to_string(),
+        owner: owner.to_string(),
+        nick: nick.to_owned(),
+    };
+    on_host(core, room, call).await
+}
+
+/// Sends a direct invitation to `room` for `recipient` from `sender`; see [`invite_here`].
+pub async fn invite(
+    core: &Core,
+    room: &BareJid,
+    sender: &BareJid,
+    recipient: &BareJid,
+    reason: &str,
+) -> Result<(), MucAdminError> {
+    let call = MucCall::Invite {
+        room: room.to_string(),
+        sender: sender.to_string(),
+        recipient: recipient.to_string(),
+        reason: reason.to_owned(),
+    };
+    on_host(core, room, call).await
+}
+
+/// Sends `body` to `room` as `from`'s occupant; see [`send_here`].
+pub async fn send_message(core: &Core, room: &BareJid, from: &BareJid, body: String) -> Result<(), MucAdminError> {
+    let call = MucCall::Send {
+        room: room.to_string(),
+        from: from.to_string(),
+        body,
+    };
+    on_host(core, room, call).await
+}
+
+/// Kicks the occupant `nick` of `room`; see [`kick_here`].
+pub async fn kick(core: &Core, room: &BareJid, nick: &str) -> Result<(), MucAdminError> {
+    let call = MucCall::Kick {
+        room: room.to_string(),
+        nick: nick.to_owned(),
+    };
+    on_host(core, room, call).await
+}
+
+/// The rooms of `host`'s MUC service on every node, sorted by JID.
+pub async fn rooms(core: &Core, host: &str) -> Result<Vec<RoomListing>, MucAdminError> {
+    let mut all = rooms_here(core, host).await?;
+    if let Some(cluster) = core.cluster.get() {
+        for node in cluster.live_nodes() {
+            if node == cluster.node() {
+                continue;
+            }
+            let call = MucCall::List { host: host.to_owned() };
+            if let MucOutcome::Rooms(rooms) = call_node(cluster, &node, &call).await? {
+                all.extend(rooms);
+            }
+        }
+    }
+    all.sort_by(|a, b| a.jid.cmp(&b.jid));
+    all.dedup_by(|a, b| a.jid == b.jid);
+    Ok(all)
 }

@@ -254,12 +254,12 @@ pub(super) async fn list_muc(core: &Core, domain: &str) -> Outcome<Vec<api::mode
                 .occupants
                 .into_iter()
                 .map(|o| {
-                    let role = match o.role {
+                    let role = match o.role.as_str() {
                         "moderator" => R::Moderator,
                         "visitor" => R::Visitor,
                         _ => R::Participant,
                     };
-                    let affiliation = match o.affiliation {
+                    let affiliation = match o.affiliation.as_str() {
                         "owner" => A::Owner,
                         "admin" => A::Admin,
                         "member" => A::Member,
@@ -268,8 +268,8 @@ pub(super) async fn list_muc(core: &Core, domain: &str) -> Outcome<Vec<api::mode
                     api::models::MucOccupant::new(o.nick, o.jid, role, affiliation)
                 })
                 .collect();
-            let name = r.jid.node().map(|n| n.to_string()).unwrap_or_default();
-            api::models::MucRoom::new(name, r.jid.to_string(), r.title, r.persistent, r.public, occupants)
+            let name = r.jid.split_once('@').map_or("", |(n, _)| n).to_owned();
+            api::models::MucRoom::new(name, r.jid, r.title, r.persistent, r.public, occupants)
         })
         .collect()))
 }
