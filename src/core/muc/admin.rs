@@ -5,7 +5,7 @@
 //!
 //! In a cluster a room lives on one node (`cluster` placement): an operation on a room
 //! another node hosts is carried out there (`Cluster::call`, answered by
-//! [`Core::answer_call`]), and the list of rooms gathers every node's.
+//! `Core::answer_call`), and the list of rooms gathers every node's.
 
 use super::room::{Out, Room};
 use super::rules::Affiliation;
@@ -418,7 +418,7 @@ impl Core {
 }
 
 /// Creates `room` as an instant room (XEP-0045 §10.1.2) owned by `owner`, on the node
-/// hosting it; see [`create_here`].
+/// hosting it; see `create_here`.
 pub async fn create(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) -> Result<(), MucAdminError> {
     let call = MucCall::Create {
         room: room.to_string(),
@@ -428,7 +428,7 @@ pub async fn create(core: &Core, room: &BareJid, owner: &BareJid, nick: &str) ->
     on_host(core, room, call).await
 }
 
-/// Sends a direct invitation to `room` for `recipient` from `sender`; see [`invite_here`].
+/// Sends a direct invitation to `room` for `recipient` from `sender`; see `invite_here`.
 pub async fn invite(
     core: &Core,
     room: &BareJid,
@@ -445,7 +445,7 @@ pub async fn invite(
     on_host(core, room, call).await
 }
 
-/// Sends `body` to `room` as `from`'s occupant; see [`send_here`].
+/// Sends `body` to `room` as `from`'s occupant; see `send_here`.
 pub async fn send_message(core: &Core, room: &BareJid, from: &BareJid, body: String) -> Result<(), MucAdminError> {
     let call = MucCall::Send {
         room: room.to_string(),
@@ -455,7 +455,7 @@ pub async fn send_message(core: &Core, room: &BareJid, from: &BareJid, body: Str
     on_host(core, room, call).await
 }
 
-/// Kicks the occupant `nick` of `room`; see [`kick_here`].
+/// Kicks the occupant `nick` of `room`; see `kick_here`.
 pub async fn kick(core: &Core, room: &BareJid, nick: &str) -> Result<(), MucAdminError> {
     let call = MucCall::Kick {
         room: room.to_string(),
