@@ -168,6 +168,28 @@ pub(crate) enum MucCall {
     List { domain: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum DomainsCall {
+    /// List the domains added at run time, with their host type and status
+    List,
+    /// Show one added domain
+    Get { domain: String },
+    /// Add DOMAIN, served at once, with the settings of the configured host HOST_TYPE
+    Add { domain: String, host_type: String },
+    /// Stop serving DOMAIN (its sessions end, logins are refused); its data stays
+    Disable { domain: String },
+    /// Serve DOMAIN again
+    Enable { domain: String },
+    /// Remove DOMAIN with its accounts and rooms (HOST_TYPE must be the domain's)
+    Remove {
+        domain: String,
+        host_type: String,
+        /// Return at once; the removal goes on in the background
+        #[arg(long)]
+        background: bool,
+    },
+}
+
 /// One admin command, of whichever group.
 #[derive(Debug)]
 pub(crate) enum Call {
@@ -178,6 +200,7 @@ pub(crate) enum Call {
     Contacts(ContactsCall),
     MucLight(MucLightCall),
     Muc(MucCall),
+    Domains(DomainsCall),
 }
 
 /// Runs `call` against the admin API `remote` and `config` point to, printing the
@@ -260,6 +283,7 @@ async fn execute(endpoint: &Endpoint, api: &AdminClient, call: Call) -> Result<R
         Call::Contacts(call) => contacts(endpoint, api, call).await,
         Call::MucLight(call) => muc_light(endpoint, api, call).await,
         Call::Muc(call) => muc(endpoint, api, call).await,
+        Call::Domains(call) => domains(endpoint, api, call).await,
     }
 }
 
@@ -545,6 +569,66 @@ async fn muc_light(endpoint: &Endpoint, api: &AdminClient, call: MucLightCall) -
                 other => Err(refusal(&other)),
             }
         }
+    }
+}
+
+async fn domains(endpoint: &Endpoint, api: &AdminClient, call: DomainsCall) -> Result<Reply, AdminError> {
+    use meerkat_admin_api::{AddDomainResponse, GetDomainResponse, ListDomainsResponse, RemoveDomainResponse};
+    let line = |d: &models::Domain| format!("{} {} {}", d.domain, d.host_type, d.status);
+    match call {
+        DomainsCall::List => match endpoint.ask(api.list_domains()).await? {
+            ListDomainsResponse::Domains(all) => {
+                let lines = all.iter().map(line).collect();
+                Ok(Reply::with_body(&all, lines))
+            }
+            other => Err(refusal(&other)),
+        },
+        DomainsCall::Get { domain } => match endpoint.ask(api.get_domain(domain)).await? {
+            GetDomainResponse::TheDomain(d) => Ok(Reply::with_body(&d, vec![line(&d)])),
+            other => Err(refusal(&other)),
+        },
+        DomainsCall::Add { domain, host_type } => {
+            match endpoint
+                .ask(api.add_domain(domain, models::DomainToAdd::new(host_type)))
+                .await?
+            {
+                AddDomainResponse::DomainAdded => Ok(Reply::done("added")),
+                other => Err(refusal(&other)),
+            }
+        }
+        DomainsCall::Disable { domain } => set_enabled(endpoint, api, domain, false).await,
+        DomainsCall::Enable { domain } => set_enabled(endpoint, api, domain, true).await,
+        DomainsCall::Remove {
+            domain,
+            host_type,
+            background,
+        } => {
+            let removal = models::DomainToRemove {
+                host_type,
+                request: background.then_some(true),
+            };
+            match endpoint.ask(api.remove_domain(domain, removal)).await? {
+                RemoveDomainResponse::DomainRemoved => Ok(Reply::done("removed")),
+                RemoveDomainResponse::RemovalStarted => Ok(Reply::done("removal started")),
+                other => Err(refusal(&other)),
+            }
+        }
+    }
+}
+
+async fn set_enabled(
+    endpoint: &Endpoint,
+    api: &AdminClient,
+    domain: String,
+    enabled: bool,
+) -> Result<Reply, AdminError> {
+    use meerkat_admin_api::SetDomainEnabledResponse;
+    match endpoint
+        .ask(api.set_domain_enabled(domain, models::DomainEnabled::new(enabled)))
+        .await?
+    {
+        SetDomainEnabledResponse::StatusSet => Ok(Reply::done(if enabled { "enabled" } else { "disabled" })),
+        other => Err(refusal(&other)),
     }
 }
 

@@ -5,7 +5,7 @@
 //! meerkat [--config FILE] register JID PASSWORD
 //! meerkat [--config FILE] unregister JID
 //! meerkat [--config FILE] passwd JID PASSWORD
-//! meerkat [--config FILE] users|sessions|messages|stanzas|contacts|muc-light|muc … [--json]
+//! meerkat [--config FILE] users|sessions|messages|stanzas|contacts|muc-light|muc|domains … [--json]
 //! ```
 //!
 //! `--config` may come before or after the subcommand; `MEERKAT_CONFIG` sets it too.
@@ -105,6 +105,13 @@ enum Command {
         #[command(subcommand)]
         command: admin::MucCall,
     },
+    /// Domains added, disabled and removed at run time (admin API)
+    Domains {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: admin::DomainsCall,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,6 +190,7 @@ pub fn main() -> ExitCode {
             Command::Contacts { remote, command } => (remote, Call::Contacts(command)),
             Command::MucLight { remote, command } => (remote, Call::MucLight(command)),
             Command::Muc { remote, command } => (remote, Call::Muc(command)),
+            Command::Domains { remote, command } => (remote, Call::Domains(command)),
         };
         admin::run(&config, &remote, call).await
     })

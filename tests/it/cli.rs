@@ -537,3 +537,39 @@ async fn the_admin_api_and_its_credentials_are_found_in_the_config() {
     let half = server.cli(&["users", "count", "localhost", "--admin-user", "ops"]);
     assert_eq!(half.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn domains_are_added_disabled_and_removed_from_the_command_line() {
+    let server = TestServer::start();
+    assert_eq!(
+        stdout(&admin(&server, &["domains", "add", "tenant.example", "localhost"])),
+        "added\n"
+    );
+    assert_eq!(
+        stdout(&admin(&server, &["domains", "list"])),
+        "tenant.example localhost enabled\n"
+    );
+    // The storage commands take accounts on it too.
+    let out = server.cli(&["register", "dana@tenant.example", "secret"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&admin(&server, &["users", "count", "tenant.example"])), "1\n");
+    assert_eq!(
+        stdout(&admin(&server, &["domains", "disable", "tenant.example"])),
+        "disabled\n"
+    );
+    assert_eq!(
+        json(&admin(&server, &["domains", "get", "tenant.example", "--json"])),
+        serde_json::json!({"domain": "tenant.example", "host_type": "localhost", "status": "disabled"})
+    );
+    let refused = admin(&server, &["domains", "add", "localhost", "localhost"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr).trim(),
+        "meerkat: Domain is static"
+    );
+    assert_eq!(
+        stdout(&admin(&server, &["domains", "remove", "tenant.example", "localhost"])),
+        "removed\n"
+    );
+    assert_eq!(stdout(&admin(&server, &["domains", "list"])), "");
+}
