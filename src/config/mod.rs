@@ -204,6 +204,9 @@ pub struct General {
     /// Idempotency keys one user may hold; past that the oldest answered ones are
     /// forgotten.
     pub idempotency_max_keys: usize,
+    /// Certificates picked by the name a TLS client asks for (SNI), for client and HTTP
+    /// listeners: every `.pem` file in it, by the names it covers.
+    pub tls_certs_dir: Option<PathBuf>,
     /// Milliseconds between two reads of the domains added at run time (what another
     /// node or process changed is served within this).
     pub domain_sync_interval_ms: u64,
@@ -223,6 +226,7 @@ impl Default for General {
             idempotency_ttl: MIN_IDEMPOTENCY_TTL,
             idempotency_max_keys: 10_000,
             domain_sync_interval_ms: 1000,
+            tls_certs_dir: None,
         }
     }
 }

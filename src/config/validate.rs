@@ -149,6 +149,14 @@ fn general(g: &General) -> Result<(), ConfigError> {
             format!("expected at least {MIN_IDEMPOTENCY_TTL} seconds (the client API promises a day)"),
         ));
     }
+    if let Some(dir) = &g.tls_certs_dir {
+        if !dir.is_dir() {
+            return Err(invalid(
+                "general.tls_certs_dir",
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+    }
     if g.domain_sync_interval_ms < 1 {
         return Err(invalid(
             "general.domain_sync_interval_ms",

@@ -433,8 +433,14 @@ pub(crate) async fn bind(
                 &config.general.data_dir,
                 &config.general.hosts[0],
             );
-            let acceptor = source.acceptor(&["h2", "http/1.1"]).map_err(|e| e.to_string())?;
-            Some(tokio_native_tls::TlsAcceptor::from(acceptor))
+            let alpn = ["h2", "http/1.1"];
+            let acceptor = source.acceptor(&alpn).map_err(|e| e.to_string())?;
+            let dir = config
+                .general
+                .tls_certs_dir
+                .as_deref()
+                .map(|d| std::sync::Arc::new(crate::transport::sni::CertDirectory::new(d, &alpn)));
+            Some(crate::transport::sni::Acceptors::new(acceptor, dir))
         }
     };
     let caps = crate::transport::listener::Caps {

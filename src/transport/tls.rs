@@ -119,6 +119,12 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), TlsError> {
     f.write_all(data).map_err(err)
 }
 
+/// A generated certificate and key for `host`, for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn self_signed_for_tests(host: &str) -> (Vec<u8>, Vec<u8>) {
+    self_signed(host).expect("a certificate can be generated")
+}
+
 /// A 2048-bit RSA certificate for `host` (and `*.host`, covering the MUC Light service),
 /// valid for ten years.
 fn self_signed(host: &str) -> Result<(Vec<u8>, Vec<u8>), TlsError> {

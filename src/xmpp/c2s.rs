@@ -5,6 +5,7 @@ use super::stream::{self, Activity, Connection, Framing, Settings, StreamRead, S
 use crate::config::{C2sListener, Config, TlsMode};
 use crate::core::Core;
 use crate::transport::shaper::Shaped;
+use crate::transport::sni::Acceptors as TlsAcceptor;
 use crate::xml::{StreamEvent, XmlError, XmlReader};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +15,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
-use tokio_native_tls::{TlsAcceptor, TlsStream};
+use tokio_native_tls::TlsStream;
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long, and how much, a closing stream reads of what its client still sends.
@@ -231,7 +232,12 @@ pub(crate) async fn bind(
         &config.general.data_dir,
         &config.general.hosts[0],
     );
-    let acceptor = TlsAcceptor::from(source.acceptor(&[]).map_err(|e| e.to_string())?);
+    let dir = config
+        .general
+        .tls_certs_dir
+        .as_deref()
+        .map(|d| std::sync::Arc::new(crate::transport::sni::CertDirectory::new(d, &[])));
+    let acceptor = TlsAcceptor::new(source.acceptor(&[]).map_err(|e| e.to_string())?, dir);
     let mode = listener.tls.mode;
     let settings = Settings {
         starttls_required: mode == TlsMode::StarttlsRequired,

@@ -323,3 +323,84 @@ async fn a_background_removal_and_a_kill_right_after_leave_the_domain_gone_and_e
         admin::CountUsersResponse::Count(models::Count::new(0))
     );
 }
+
+/// A self-signed certificate (and key, one PEM) for `host` and `*.host`.
+fn certificate_for(host: &str) -> (Vec<u8>, Vec<u8>) {
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+    use openssl::x509::{X509NameBuilder, X509};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", host).unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(1).unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().build().unwrap())
+        .unwrap();
+    let san = SubjectAlternativeName::new()
+        .dns(host)
+        .dns(&format!("*.{host}"))
+        .build(&b.x509v3_context(None, None))
+        .unwrap();
+    b.append_extension(san).unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    (b.build().to_pem().unwrap(), key.private_key_to_pem_pkcs8().unwrap())
+}
+
+/// A rustls client configuration trusting exactly `cert`.
+fn trusting(cert: &[u8]) -> std::sync::Arc<tokio_rustls::rustls::ClientConfig> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(cert) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+#[tokio::test]
+async fn a_certificate_dropped_in_the_directory_serves_a_new_domain_over_starttls() {
+    let certs = tempfile::tempdir().unwrap();
+    let certs_path = certs.path().to_owned();
+    let server = TestServer::start_with(move |dir| {
+        default_config(dir, "").replacen(
+            "[general]\n",
+            &format!("[general]\ntls_certs_dir = \"{}\"\n", certs_path.display()),
+            1,
+        )
+    });
+    add(&server, "tenant.example").await;
+    register(&server, "bob", "tenant.example").await;
+    // Written after the server started: read at the next handshake.
+    let (cert, key) = certificate_for("tenant.example");
+    let mut pem = cert.clone();
+    pem.extend(&key);
+    std::fs::write(certs.path().join("tenant.example.pem"), pem).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let mut connector = xmpp::connector(&server, Transport::StartTls);
+    connector.tls = trusting(&cert);
+    let jid: tokio_xmpp::jid::Jid = "bob@tenant.example/phone".parse().unwrap();
+    let (_, mut bob) = raw_login(&connector, &jid, "secret", None).await.unwrap();
+    raw_bind(&mut bob, "phone").await.unwrap();
+    // A client for localhost still gets the listener's own certificate, which does not
+    // name the new domain.
+    let localhost = xmpp::connector(&server, Transport::StartTls);
+    let jid: tokio_xmpp::jid::Jid = "bob@tenant.example/desk".parse().unwrap();
+    assert!(raw_login(&localhost, &jid, "secret", None).await.is_err());
+}

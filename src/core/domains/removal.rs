@@ -66,7 +66,8 @@ async fn remove_data(core: &Core, domain: &str) -> Result<(), DomainError> {
         Ok(()) | Err(StoreError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
-    core.apply_domain(domain, None).await?;
+    // What is stored now decides: the domain may have been added again meanwhile.
+    core.sync_domains().await?;
     core.domains_changed().await;
     Ok(())
 }
