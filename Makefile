@@ -42,7 +42,7 @@ OWN_CRATES := -p meerkat -p meerkat-bench
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
-	@echo "make contract           schemathesis, every check, against a local server (or URL=... USER=... PASSWORD=...)"
+	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=...)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
 	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
@@ -110,16 +110,21 @@ CLUSTER_SKIPS := --skip the_service_lists_public_rooms
 sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test it -- sdk_consumers::
 
-# The contract test (tests/contract.sh, tests/schemathesis.toml): against a server it starts,
-# or against a deployment with
+# The contract test (tests/contract.sh): the client API (tests/schemathesis.toml), then the
+# admin API (tests/schemathesis-admin.toml), against a server it starts, or against a
+# deployment with
 #   make contract URL=https://host/api USER=alice@host PASSWORD=... PEER=bob@host PEER_PASSWORD=...
-# (CONTACT=carol@host optional); see docs/api.md, "Contract testing".
+# (CONTACT=carol@host optional) for the client API and
+#   ADMIN_URL=http://host:8088/api ADMIN_USER=... ADMIN_PASSWORD=...
+# for the admin API, either or both; see docs/api.md and docs/admin-api.md, "Contract testing".
 contract: $(SCHEMATHESIS)
-ifdef URL
-	@[ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
+ifneq ($(URL)$(ADMIN_URL),)
+	@[ -z "$(URL)" ] || [ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
+	@[ -z "$(ADMIN_URL)" ] || [ -n "$(ADMIN_USER)" ] || { echo "contract: give ADMIN_USER and ADMIN_PASSWORD with ADMIN_URL" >&2; exit 1; }
 	@# Not echoed: the line holds the passwords.
-	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(USER)' CONTRACT_PASSWORD='$(PASSWORD)' \
+	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(if $(URL),$(USER))' CONTRACT_PASSWORD='$(PASSWORD)' \
 	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
+	CONTRACT_ADMIN_URL='$(ADMIN_URL)' CONTRACT_ADMIN_USER='$(ADMIN_USER)' CONTRACT_ADMIN_PASSWORD='$(ADMIN_PASSWORD)' \
 	  sh tests/contract.sh $(SCHEMATHESIS)
 else
 	$(CARGO) build --bin meerkat
