@@ -20,9 +20,10 @@ SPEC_LINT := api/lint/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
-# The client SDKs generated from api/client.yaml (api/sdk.sh; git-ignored), and what their
-# consumer tests need: pytest and the Python SDK's dependencies in .tools/venv, TypeScript
-# in tests/sdk-ts/node_modules (see docs/api.md, "Generating SDKs").
+# The client SDKs generated from api/client.yaml and the admin API's Python SDK from
+# api/admin.yaml (api/sdk.sh; git-ignored), and what their consumer tests need: pytest and
+# the Python SDKs' dependencies in .tools/venv, TypeScript in tests/sdk-ts/node_modules
+# (see docs/api.md, "Generating SDKs", and docs/admin-api.md, "A Python SDK").
 SDK_STAMP := sdk/.stamp
 SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
 SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
@@ -44,8 +45,8 @@ help:
 	@echo "make test               unit + integration + contract tests"
 	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=...)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
-	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
-	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
+	@echo "make sdk                generate the SDKs into sdk/: Python and TypeScript (client), Python (admin)"
+	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript, Python admin, against the server)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -310,7 +311,7 @@ sdk: $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $(SDK_STAMP)
 
-$(SDK_STAMP): api/client.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
+$(SDK_STAMP): api/client.yaml api/admin.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $@
 
