@@ -20,9 +20,10 @@ SPEC_LINT := api/lint/node_modules/.package-lock.json
 SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
-# The client SDKs generated from api/client.yaml (api/sdk.sh; git-ignored), and what their
-# consumer tests need: pytest and the Python SDK's dependencies in .tools/venv, TypeScript
-# in tests/sdk-ts/node_modules (see docs/api.md, "Generating SDKs").
+# The client SDKs generated from api/client.yaml and the admin API's Python SDK from
+# api/admin.yaml (api/sdk.sh; git-ignored), and what their consumer tests need: pytest and
+# the Python SDKs' dependencies in .tools/venv, TypeScript in tests/sdk-ts/node_modules
+# (see docs/api.md, "Generating SDKs", and docs/admin-api.md, "A Python SDK").
 SDK_STAMP := sdk/.stamp
 SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
 SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
@@ -42,10 +43,10 @@ OWN_CRATES := -p meerkat -p meerkat-bench
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
-	@echo "make contract           schemathesis, every check, against a local server (or URL=... USER=... PASSWORD=...)"
+	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=...)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
-	@echo "make sdk                generate the Python and TypeScript SDKs into sdk/ from api/client.yaml"
-	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript against the server)"
+	@echo "make sdk                generate the SDKs into sdk/: Python and TypeScript (client), Python (admin)"
+	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript, Python admin, against the server)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -110,16 +111,21 @@ CLUSTER_SKIPS := --skip the_service_lists_public_rooms
 sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 	$(CARGO) test --test it -- sdk_consumers::
 
-# The contract test (tests/contract.sh, tests/schemathesis.toml): against a server it starts,
-# or against a deployment with
+# The contract test (tests/contract.sh): the client API (tests/schemathesis.toml), then the
+# admin API (tests/schemathesis-admin.toml), against a server it starts, or against a
+# deployment with
 #   make contract URL=https://host/api USER=alice@host PASSWORD=... PEER=bob@host PEER_PASSWORD=...
-# (CONTACT=carol@host optional); see docs/api.md, "Contract testing".
+# (CONTACT=carol@host optional) for the client API and
+#   ADMIN_URL=http://host:8088/api ADMIN_USER=... ADMIN_PASSWORD=...
+# for the admin API, either or both; see docs/api.md and docs/admin-api.md, "Contract testing".
 contract: $(SCHEMATHESIS)
-ifdef URL
-	@[ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
+ifneq ($(URL)$(ADMIN_URL),)
+	@[ -z "$(URL)" ] || [ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
+	@[ -z "$(ADMIN_URL)" ] || [ -n "$(ADMIN_USER)" ] || { echo "contract: give ADMIN_USER and ADMIN_PASSWORD with ADMIN_URL" >&2; exit 1; }
 	@# Not echoed: the line holds the passwords.
-	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(USER)' CONTRACT_PASSWORD='$(PASSWORD)' \
+	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(if $(URL),$(USER))' CONTRACT_PASSWORD='$(PASSWORD)' \
 	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
+	CONTRACT_ADMIN_URL='$(ADMIN_URL)' CONTRACT_ADMIN_USER='$(ADMIN_USER)' CONTRACT_ADMIN_PASSWORD='$(ADMIN_PASSWORD)' \
 	  sh tests/contract.sh $(SCHEMATHESIS)
 else
 	$(CARGO) build --bin meerkat
@@ -305,7 +311,7 @@ sdk: $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $(SDK_STAMP)
 
-$(SDK_STAMP): api/client.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
+$(SDK_STAMP): api/client.yaml api/admin.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $@
 

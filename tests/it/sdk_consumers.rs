@@ -5,11 +5,16 @@
 //! the API's URL and their credentials (`MEERKAT_API`, `MEERKAT_USERS`); the programs do
 //! their own assertions, and a failure here shows their output.
 //!
+//! A third program (tests/sdk-python-admin, pytest) is a backend on the admin API's Python
+//! SDK (sdk/python-admin, from api/admin.yaml), checking what users then see through the
+//! client SDK; its server's admin handler has a username and password and a token with
+//! only some scopes.
+//!
 //! `make test` (the `integration` target) generates the SDKs and installs pytest and
 //! TypeScript first; run alone: `make sdk-test` (or `make sdk`, then
 //! `cargo test --test it -- sdk_consumers::`).
 
-use crate::common::TestServer;
+use crate::common::{default_config, TestServer};
 use std::path::Path;
 use std::process::Command;
 
@@ -70,6 +75,54 @@ async fn the_python_sdk_drives_the_server() {
     })
     .await
     .expect("the Python SDK test ran");
+}
+
+/// The admin handler's table in the test config (open, as the tests' servers have it).
+const ADMIN_HANDLER: &str = "  [[listen.http.handlers.mongoose_admin_api]]\n  path = \"/api\"\n";
+/// What this test's server adds to it: a username and password (every scope), and a token
+/// that may only read users and sessions.
+const ADMIN_CREDENTIALS: &str = "  username = \"backend\"\n  password = \"backend-secret\"\n    [[listen.http.handlers.mongoose_admin_api.credentials]]\n    token = \"support-tool-token-0123456789\"\n    scopes = [\"users:read\", \"sessions:read\"]\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_admin_sdk_drives_the_server() {
+    require("sdk/python-admin/meerkat_admin/__init__.py", "run `make sdk`");
+    require("sdk/python/meerkat_client/events.py", "run `make sdk`");
+    require(".tools/venv/bin/python", "run `make test` (it installs pytest)");
+    let server = TestServer::start_with(|dir| {
+        let config = default_config(dir, "");
+        assert!(
+            config.contains(ADMIN_HANDLER),
+            "the test config's admin handler changed"
+        );
+        config.replace(ADMIN_HANDLER, &format!("{ADMIN_HANDLER}{ADMIN_CREDENTIALS}"))
+    });
+    let sdks = std::env::join_paths([
+        Path::new(ROOT).join("sdk/python-admin"),
+        Path::new(ROOT).join("sdk/python"),
+    ])
+    .expect("paths without a separator");
+    let mut command = Command::new(Path::new(ROOT).join(".tools/venv/bin/python"));
+    command
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sdk-python-admin"])
+        .current_dir(ROOT)
+        .env("PYTHONPATH", sdks)
+        .env(
+            "MEERKAT_ADMIN_API",
+            format!("{}/api", server.base_url("mongoose_admin_api")),
+        )
+        .env("MEERKAT_ADMIN_USER", "backend")
+        .env("MEERKAT_ADMIN_PASSWORD", "backend-secret")
+        .env("MEERKAT_ADMIN_TOKEN", "support-tool-token-0123456789")
+        .env("MEERKAT_API", format!("{}/api", server.base_url("mongoose_client_api")));
+    tokio::task::spawn_blocking(move || {
+        run(command, |out| {
+            let summary = out.lines().last().unwrap_or_default();
+            summary.contains(" passed") && !summary.contains("failed") && !summary.contains("error")
+        });
+        drop(server);
+    })
+    .await
+    .expect("the Python admin SDK test ran");
 }
 
 #[tokio::test(flavor = "multi_thread")]
