@@ -1,15 +1,15 @@
-use crate::Api;
 use futures::future::BoxFuture;
 use hyper::header::HeaderName;
-use hyper::{service::Service, Error, Request, Response, StatusCode};
-use log::error;
+use hyper::{Error, Request, Response, StatusCode, service::Service};
+use url::form_urlencoded;
 use std::default::Default;
 use std::io;
 use std::marker::PhantomData;
-use std::task::{Context, Poll};
+use std::task::{Poll, Context};
 use swagger::auth::{AuthData, Authorization, Scopes};
 use swagger::{EmptyContext, Has, Pop, Push, XSpanIdString};
-use url::form_urlencoded;
+use crate::Api;
+use log::error;
 
 pub struct MakeAddContext<T, A> {
     inner: T,
@@ -43,14 +43,15 @@ where
 }
 
 // Make a service that adds context.
-impl<Target, T, A, B, C> Service<Target> for MakeAddContext<T, A>
+impl<Target, T, A, B, C> Service<Target> for
+    MakeAddContext<T, A>
 where
     Target: Send,
     A: Default + Push<XSpanIdString, Result = B> + Send,
     B: Push<Option<AuthData>, Result = C>,
     C: Send + 'static,
     T: Service<Target> + Send,
-    T::Future: Send + 'static,
+    T::Future: Send + 'static
 {
     type Error = T::Error;
     type Response = AddContext<T::Response, A>;
@@ -59,13 +60,16 @@ where
     fn call(&self, target: Target) -> Self::Future {
         let service = self.inner.call(target);
 
-        Box::pin(async move { Ok(AddContext::new(service.await?)) })
+        Box::pin(async move {
+            Ok(AddContext::new(service.await?))
+        })
     }
 }
 
 /// Middleware to add context data from the request
 #[derive(Debug, Clone)]
-pub struct AddContext<T, A> {
+pub struct AddContext<T, A>
+{
     inner: T,
     marker: PhantomData<A>,
 }
@@ -84,11 +88,11 @@ where
 }
 
 impl<T, A, B, C, ReqBody> Service<Request<ReqBody>> for AddContext<T, A>
-where
-    A: Default + Push<XSpanIdString, Result = B>,
-    B: Push<Option<AuthData>, Result = C>,
-    C: Send + 'static,
-    T: Service<(Request<ReqBody>, C)>,
+    where
+        A: Default + Push<XSpanIdString, Result=B>,
+        B: Push<Option<AuthData>, Result=C>,
+        C: Send + 'static,
+        T: Service<(Request<ReqBody>, C)>
 {
     type Error = T::Error;
     type Future = T::Future;
@@ -102,14 +106,14 @@ where
             if let Some(auth @ AuthData::Basic(..)) = swagger::auth::from_headers(headers) {
                 let context = context.push(Some(auth));
 
-                return self.inner.call((request, context));
+                return self.inner.call((request, context))
             }
         }
         {
             if let Some(bearer @ AuthData::Bearer(..)) = swagger::auth::from_headers(headers) {
                 let context = context.push(Some(bearer));
 
-                return self.inner.call((request, context));
+                return self.inner.call((request, context))
             }
         }
 

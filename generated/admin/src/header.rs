@@ -68,13 +68,12 @@ impl TryFrom<HeaderValue> for IntoHeaderValue<Vec<String>> {
         match hdr_value.to_str() {
             Ok(hdr_value) => Ok(IntoHeaderValue(
                 hdr_value
-                    .split(',')
-                    .filter_map(|x| match x.trim() {
-                        "" => None,
-                        y => Some(y.to_string()),
-                    })
-                    .collect(),
-            )),
+                .split(',')
+                .filter_map(|x| match x.trim() {
+                    "" => None,
+                    y => Some(y.to_string()),
+                })
+                .collect())),
             Err(e) => Err(format!("Unable to parse header: {hdr_value:?} as a string - {e}")),
         }
     }
@@ -84,10 +83,10 @@ impl TryFrom<IntoHeaderValue<Vec<String>>> for HeaderValue {
     type Error = String;
 
     fn try_from(hdr_value: IntoHeaderValue<Vec<String>>) -> Result<Self, Self::Error> {
-        match HeaderValue::from_str(&hdr_value.0.join(", ")) {
-            Ok(hdr_value) => Ok(hdr_value),
-            Err(e) => Err(format!("Unable to convert {hdr_value:?} into a header - {e}")),
-        }
+       match HeaderValue::from_str(&hdr_value.0.join(", ")) {
+           Ok(hdr_value) => Ok(hdr_value),
+           Err(e) => Err(format!("Unable to convert {hdr_value:?} into a header - {e}"))
+       }
     }
 }
 
@@ -110,7 +109,7 @@ impl TryFrom<IntoHeaderValue<String>> for HeaderValue {
     fn try_from(hdr_value: IntoHeaderValue<String>) -> Result<Self, Self::Error> {
         match HeaderValue::from_str(&hdr_value.0) {
             Ok(hdr_value) => Ok(hdr_value),
-            Err(e) => Err(format!("Unable to convert {hdr_value:?} from a header {e}")),
+            Err(e) => Err(format!("Unable to convert {hdr_value:?} from a header {e}"))
         }
     }
 }
@@ -136,7 +135,7 @@ impl TryFrom<IntoHeaderValue<bool>> for HeaderValue {
     fn try_from(hdr_value: IntoHeaderValue<bool>) -> Result<Self, Self::Error> {
         match HeaderValue::from_str(&hdr_value.0.to_string()) {
             Ok(hdr_value) => Ok(hdr_value),
-            Err(e) => Err(format!("Unable to convert: {hdr_value:?} into a header: {e}")),
+            Err(e) => Err(format!("Unable to convert: {hdr_value:?} into a header: {e}"))
         }
     }
 }

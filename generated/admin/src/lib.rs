@@ -1,24 +1,15 @@
-#![allow(
-    missing_docs,
-    trivial_casts,
-    unused_variables,
-    unused_mut,
-    unused_imports,
-    unused_extern_crates,
-    unused_attributes,
-    non_camel_case_types
-)]
+#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
 #![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
 
 use async_trait::async_trait;
 use futures::Stream;
 #[cfg(feature = "mock")]
 use mockall::automock;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::error::Error;
-use std::task::{Context, Poll};
-use swagger::{auth::Authorization, ApiError, ContextWrapper};
+use std::collections::BTreeSet;
+use std::task::{Poll, Context};
+use swagger::{ApiError, ContextWrapper, auth::Authorization};
+use serde::{Serialize, Deserialize};
 
 #[cfg(any(feature = "client", feature = "server"))]
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
@@ -29,598 +20,1106 @@ pub const API_VERSION: &str = "2.0.0";
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
+
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum AddContactResponse {
     /// Contact added
-    ContactAdded,
+    ContactAdded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListContactsResponse {
     /// Contacts
-    Contacts(Vec<models::Contact>),
+    Contacts
+    (Vec<models::Contact>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ChangeSubscriptionResponse {
     /// Subscription presence sent
-    SubscriptionPresenceSent,
+    SubscriptionPresenceSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactResponse {
     /// Contact removed
-    ContactRemoved,
+    ContactRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ManageContactsResponse {
     /// Done
-    Done,
+    Done
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListDomainsResponse {
     /// Domains
-    Domains(Vec<models::Domain>),
+    Domains
+    (Vec<models::Domain>)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum AddDomainResponse {
     /// Domain added
-    DomainAdded,
+    DomainAdded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Conflict
-    Conflict(String),
+    Conflict
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetDomainResponse {
     /// The domain
-    TheDomain(models::Domain),
+    TheDomain
+    (models::Domain)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RemoveDomainResponse {
     /// Removal started
-    RemovalStarted,
+    RemovalStarted
+    ,
     /// Domain removed
-    DomainRemoved,
+    DomainRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SetDomainEnabledResponse {
     /// Status set
-    StatusSet,
+    StatusSet
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMessageResponse {
     /// Message sent
-    MessageSent,
+    MessageSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetArchiveResponse {
     /// Archived messages, oldest first
-    ArchivedMessages(Vec<models::ArchivedMessage>),
+    ArchivedMessages
+    (Vec<models::ArchivedMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetArchiveWithResponse {
     /// Archived messages, oldest first
-    ArchivedMessages(Vec<models::ArchivedMessage>),
+    ArchivedMessages
+    (Vec<models::ArchivedMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucLightRoomResponse {
     /// Room created
-    RoomCreated(String),
+    RoomCreated
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucLightRoomWithIdResponse {
     /// Room created
-    RoomCreated(String),
+    RoomCreated
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Conflict
-    Conflict(String),
+    Conflict
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateMucRoomResponse {
     /// Room created
-    RoomCreated(String),
+    RoomCreated
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Conflict
-    Conflict(String),
+    Conflict
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListMucRoomsResponse {
     /// Rooms
-    Rooms(Vec<models::MucRoom>),
+    Rooms
+    (Vec<models::MucRoom>)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteMucLightRoomResponse {
     /// Room destroyed
-    RoomDestroyed,
+    RoomDestroyed
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToMucLightRoomResponse {
     /// Member added
-    MemberAdded,
+    MemberAdded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToMucRoomResponse {
     /// Invitation sent
-    InvitationSent,
+    InvitationSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUserMucLightRoomsResponse {
     /// Rooms
-    Rooms(Vec<models::MucLightRoom>),
+    Rooms
+    (Vec<models::MucLightRoom>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMucLightMessageResponse {
     /// Message sent
-    MessageSent,
+    MessageSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMucMessageResponse {
     /// Message sent
-    MessageSent,
+    MessageSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickMucOccupantResponse {
     /// Occupant kicked
-    OccupantKicked,
+    OccupantKicked
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListSessionsResponse {
     /// Session list
-    SessionList(Vec<String>),
+    SessionList
+    (Vec<String>)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickUserResponse {
     /// Kicked
-    Kicked(models::Kicked),
+    Kicked
+    (models::Kicked)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUserSessionsResponse {
     /// Sessions
-    Sessions(Vec<models::Session>),
+    Sessions
+    (Vec<models::Session>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum KickSessionResponse {
     /// Session ended
-    SessionEnded,
+    SessionEnded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendStanzaResponse {
     /// Stanza sent
-    StanzaSent,
+    StanzaSent
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CountUsersResponse {
     /// Count
-    Count(models::Count),
+    Count
+    (models::Count)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListUsersResponse {
     /// User list
-    UserList(Vec<String>),
+    UserList
+    (Vec<String>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RegisterUserResponse {
     /// User registered
-    UserRegistered(String),
+    UserRegistered
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Conflict
-    Conflict(String),
+    Conflict
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ChangePasswordResponse {
     /// Password changed
-    PasswordChanged,
+    PasswordChanged
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum UnregisterUserResponse {
     /// User removed
-    UserRemoved,
+    UserRemoved
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Not found
-    NotFound(String),
+    NotFound
+    (String)
+    ,
     /// Service unavailable
-    ServiceUnavailable(String),
+    ServiceUnavailable
+    (String)
 }
 
 /// API
@@ -633,11 +1132,13 @@ pub trait Api<C: Send + Sync> {
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-        context: &C,
-    ) -> Result<AddContactResponse, ApiError>;
+        context: &C) -> Result<AddContactResponse, ApiError>;
 
     /// List a user's contacts
-    async fn list_contacts(&self, user: String, context: &C) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        user: String,
+        context: &C) -> Result<ListContactsResponse, ApiError>;
 
     /// Ask for or grant a presence subscription
     async fn change_subscription(
@@ -645,16 +1146,14 @@ pub trait Api<C: Send + Sync> {
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-        context: &C,
-    ) -> Result<ChangeSubscriptionResponse, ApiError>;
+        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>;
 
     /// Remove a contact from a user's roster
     async fn delete_contact(
         &self,
         user: String,
         contact: String,
-        context: &C,
-    ) -> Result<DeleteContactResponse, ApiError>;
+        context: &C) -> Result<DeleteContactResponse, ApiError>;
 
     /// Connect or disconnect two users
     async fn manage_contacts(
@@ -662,45 +1161,45 @@ pub trait Api<C: Send + Sync> {
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-        context: &C,
-    ) -> Result<ManageContactsResponse, ApiError>;
+        context: &C) -> Result<ManageContactsResponse, ApiError>;
 
     /// List the domains added at run time
-    async fn list_domains(&self, context: &C) -> Result<ListDomainsResponse, ApiError>;
+    async fn list_domains(
+        &self,
+        context: &C) -> Result<ListDomainsResponse, ApiError>;
 
     /// Add a domain
     async fn add_domain(
         &self,
         domain: String,
         domain_to_add: models::DomainToAdd,
-        context: &C,
-    ) -> Result<AddDomainResponse, ApiError>;
+        context: &C) -> Result<AddDomainResponse, ApiError>;
 
     /// Read a domain added at run time
-    async fn get_domain(&self, domain: String, context: &C) -> Result<GetDomainResponse, ApiError>;
+    async fn get_domain(
+        &self,
+        domain: String,
+        context: &C) -> Result<GetDomainResponse, ApiError>;
 
     /// Remove a domain with its data
     async fn remove_domain(
         &self,
         domain: String,
         domain_to_remove: models::DomainToRemove,
-        context: &C,
-    ) -> Result<RemoveDomainResponse, ApiError>;
+        context: &C) -> Result<RemoveDomainResponse, ApiError>;
 
     /// Enable or disable a domain
     async fn set_domain_enabled(
         &self,
         domain: String,
         domain_enabled: models::DomainEnabled,
-        context: &C,
-    ) -> Result<SetDomainEnabledResponse, ApiError>;
+        context: &C) -> Result<SetDomainEnabledResponse, ApiError>;
 
     /// Send a chat message as a user
     async fn send_message(
         &self,
         message_to_send: models::MessageToSend,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError>;
+        context: &C) -> Result<SendMessageResponse, ApiError>;
 
     /// Read a user's archive
     async fn get_archive(
@@ -710,8 +1209,7 @@ pub trait Api<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveResponse, ApiError>;
+        context: &C) -> Result<GetArchiveResponse, ApiError>;
 
     /// Read a user's archive with one peer
     async fn get_archive_with(
@@ -722,43 +1220,41 @@ pub trait Api<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveWithResponse, ApiError>;
+        context: &C) -> Result<GetArchiveWithResponse, ApiError>;
 
     /// Create a MUC Light room
     async fn create_muc_light_room(
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomResponse, ApiError>;
+        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>;
 
     /// Create a MUC Light room with a given id
     async fn create_muc_light_room_with_id(
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
 
     /// Create a Multi-User Chat room
     async fn create_muc_room(
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucRoomResponse, ApiError>;
+        context: &C) -> Result<CreateMucRoomResponse, ApiError>;
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(&self, domain: String, context: &C) -> Result<ListMucRoomsResponse, ApiError>;
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListMucRoomsResponse, ApiError>;
 
     /// Destroy a MUC Light room
     async fn delete_muc_light_room(
         &self,
         domain: String,
         id: String,
-        context: &C,
-    ) -> Result<DeleteMucLightRoomResponse, ApiError>;
+        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>;
 
     /// Add a member to a MUC Light room, on behalf of a user
     async fn invite_to_muc_light_room(
@@ -766,8 +1262,7 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-        context: &C,
-    ) -> Result<InviteToMucLightRoomResponse, ApiError>;
+        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>;
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
     async fn invite_to_muc_room(
@@ -775,16 +1270,14 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-        context: &C,
-    ) -> Result<InviteToMucRoomResponse, ApiError>;
+        context: &C) -> Result<InviteToMucRoomResponse, ApiError>;
 
     /// List the MUC Light rooms a user is in
     async fn list_user_muc_light_rooms(
         &self,
         domain: String,
         user: String,
-        context: &C,
-    ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>;
 
     /// Send a message to a MUC Light room, on behalf of a member
     async fn send_muc_light_message(
@@ -792,8 +1285,7 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucLightMessageResponse, ApiError>;
+        context: &C) -> Result<SendMucLightMessageResponse, ApiError>;
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
     async fn send_muc_message(
@@ -801,8 +1293,7 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucMessageResponse, ApiError>;
+        context: &C) -> Result<SendMucMessageResponse, ApiError>;
 
     /// Kick an occupant out of a Multi-User Chat room
     async fn kick_muc_occupant(
@@ -810,22 +1301,27 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         room: String,
         nick: String,
-        context: &C,
-    ) -> Result<KickMucOccupantResponse, ApiError>;
+        context: &C) -> Result<KickMucOccupantResponse, ApiError>;
 
     /// List the sessions of a domain
-    async fn list_sessions(&self, domain: String, context: &C) -> Result<ListSessionsResponse, ApiError>;
+    async fn list_sessions(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListSessionsResponse, ApiError>;
 
     /// End all of a user's sessions
-    async fn kick_user(&self, domain: String, username: String, context: &C) -> Result<KickUserResponse, ApiError>;
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<KickUserResponse, ApiError>;
 
     /// List a user's sessions with their details
     async fn list_user_sessions(
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<ListUserSessionsResponse, ApiError>;
+        context: &C) -> Result<ListUserSessionsResponse, ApiError>;
 
     /// End one session
     async fn kick_session(
@@ -833,18 +1329,19 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         resource: String,
-        context: &C,
-    ) -> Result<KickSessionResponse, ApiError>;
+        context: &C) -> Result<KickSessionResponse, ApiError>;
 
     /// Send any stanza as a user
     async fn send_stanza(
         &self,
         stanza_to_send: models::StanzaToSend,
-        context: &C,
-    ) -> Result<SendStanzaResponse, ApiError>;
+        context: &C) -> Result<SendStanzaResponse, ApiError>;
 
     /// Count the users of a domain
-    async fn count_users(&self, domain: String, context: &C) -> Result<CountUsersResponse, ApiError>;
+    async fn count_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<CountUsersResponse, ApiError>;
 
     /// List the users of a domain
     async fn list_users(
@@ -852,16 +1349,14 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-        context: &C,
-    ) -> Result<ListUsersResponse, ApiError>;
+        context: &C) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
     async fn register_user(
         &self,
         domain: String,
         new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError>;
+        context: &C) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -869,16 +1364,15 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError>;
+        context: &C) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
     async fn unregister_user(
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError>;
+        context: &C) -> Result<UnregisterUserResponse, ApiError>;
+
 }
 
 /// API where `Context` isn't passed on every API call
@@ -898,10 +1392,13 @@ pub trait ApiNoContext<C: Send + Sync> {
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-    ) -> Result<AddContactResponse, ApiError>;
+        ) -> Result<AddContactResponse, ApiError>;
 
     /// List a user's contacts
-    async fn list_contacts(&self, user: String) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        user: String,
+        ) -> Result<ListContactsResponse, ApiError>;
 
     /// Ask for or grant a presence subscription
     async fn change_subscription(
@@ -909,10 +1406,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-    ) -> Result<ChangeSubscriptionResponse, ApiError>;
+        ) -> Result<ChangeSubscriptionResponse, ApiError>;
 
     /// Remove a contact from a user's roster
-    async fn delete_contact(&self, user: String, contact: String) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        ) -> Result<DeleteContactResponse, ApiError>;
 
     /// Connect or disconnect two users
     async fn manage_contacts(
@@ -920,37 +1421,45 @@ pub trait ApiNoContext<C: Send + Sync> {
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-    ) -> Result<ManageContactsResponse, ApiError>;
+        ) -> Result<ManageContactsResponse, ApiError>;
 
     /// List the domains added at run time
-    async fn list_domains(&self) -> Result<ListDomainsResponse, ApiError>;
+    async fn list_domains(
+        &self,
+        ) -> Result<ListDomainsResponse, ApiError>;
 
     /// Add a domain
     async fn add_domain(
         &self,
         domain: String,
         domain_to_add: models::DomainToAdd,
-    ) -> Result<AddDomainResponse, ApiError>;
+        ) -> Result<AddDomainResponse, ApiError>;
 
     /// Read a domain added at run time
-    async fn get_domain(&self, domain: String) -> Result<GetDomainResponse, ApiError>;
+    async fn get_domain(
+        &self,
+        domain: String,
+        ) -> Result<GetDomainResponse, ApiError>;
 
     /// Remove a domain with its data
     async fn remove_domain(
         &self,
         domain: String,
         domain_to_remove: models::DomainToRemove,
-    ) -> Result<RemoveDomainResponse, ApiError>;
+        ) -> Result<RemoveDomainResponse, ApiError>;
 
     /// Enable or disable a domain
     async fn set_domain_enabled(
         &self,
         domain: String,
         domain_enabled: models::DomainEnabled,
-    ) -> Result<SetDomainEnabledResponse, ApiError>;
+        ) -> Result<SetDomainEnabledResponse, ApiError>;
 
     /// Send a chat message as a user
-    async fn send_message(&self, message_to_send: models::MessageToSend) -> Result<SendMessageResponse, ApiError>;
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        ) -> Result<SendMessageResponse, ApiError>;
 
     /// Read a user's archive
     async fn get_archive(
@@ -960,7 +1469,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetArchiveResponse, ApiError>;
+        ) -> Result<GetArchiveResponse, ApiError>;
 
     /// Read a user's archive with one peer
     async fn get_archive_with(
@@ -971,34 +1480,41 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetArchiveWithResponse, ApiError>;
+        ) -> Result<GetArchiveWithResponse, ApiError>;
 
     /// Create a MUC Light room
     async fn create_muc_light_room(
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-    ) -> Result<CreateMucLightRoomResponse, ApiError>;
+        ) -> Result<CreateMucLightRoomResponse, ApiError>;
 
     /// Create a MUC Light room with a given id
     async fn create_muc_light_room_with_id(
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
+        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>;
 
     /// Create a Multi-User Chat room
     async fn create_muc_room(
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-    ) -> Result<CreateMucRoomResponse, ApiError>;
+        ) -> Result<CreateMucRoomResponse, ApiError>;
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(&self, domain: String) -> Result<ListMucRoomsResponse, ApiError>;
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        ) -> Result<ListMucRoomsResponse, ApiError>;
 
     /// Destroy a MUC Light room
-    async fn delete_muc_light_room(&self, domain: String, id: String) -> Result<DeleteMucLightRoomResponse, ApiError>;
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        ) -> Result<DeleteMucLightRoomResponse, ApiError>;
 
     /// Add a member to a MUC Light room, on behalf of a user
     async fn invite_to_muc_light_room(
@@ -1006,7 +1522,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-    ) -> Result<InviteToMucLightRoomResponse, ApiError>;
+        ) -> Result<InviteToMucLightRoomResponse, ApiError>;
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
     async fn invite_to_muc_room(
@@ -1014,14 +1530,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-    ) -> Result<InviteToMucRoomResponse, ApiError>;
+        ) -> Result<InviteToMucRoomResponse, ApiError>;
 
     /// List the MUC Light rooms a user is in
     async fn list_user_muc_light_rooms(
         &self,
         domain: String,
         user: String,
-    ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
+        ) -> Result<ListUserMucLightRoomsResponse, ApiError>;
 
     /// Send a message to a MUC Light room, on behalf of a member
     async fn send_muc_light_message(
@@ -1029,7 +1545,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-    ) -> Result<SendMucLightMessageResponse, ApiError>;
+        ) -> Result<SendMucLightMessageResponse, ApiError>;
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
     async fn send_muc_message(
@@ -1037,7 +1553,7 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-    ) -> Result<SendMucMessageResponse, ApiError>;
+        ) -> Result<SendMucMessageResponse, ApiError>;
 
     /// Kick an occupant out of a Multi-User Chat room
     async fn kick_muc_occupant(
@@ -1045,16 +1561,27 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         room: String,
         nick: String,
-    ) -> Result<KickMucOccupantResponse, ApiError>;
+        ) -> Result<KickMucOccupantResponse, ApiError>;
 
     /// List the sessions of a domain
-    async fn list_sessions(&self, domain: String) -> Result<ListSessionsResponse, ApiError>;
+    async fn list_sessions(
+        &self,
+        domain: String,
+        ) -> Result<ListSessionsResponse, ApiError>;
 
     /// End all of a user's sessions
-    async fn kick_user(&self, domain: String, username: String) -> Result<KickUserResponse, ApiError>;
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<KickUserResponse, ApiError>;
 
     /// List a user's sessions with their details
-    async fn list_user_sessions(&self, domain: String, username: String) -> Result<ListUserSessionsResponse, ApiError>;
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<ListUserSessionsResponse, ApiError>;
 
     /// End one session
     async fn kick_session(
@@ -1062,13 +1589,19 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         resource: String,
-    ) -> Result<KickSessionResponse, ApiError>;
+        ) -> Result<KickSessionResponse, ApiError>;
 
     /// Send any stanza as a user
-    async fn send_stanza(&self, stanza_to_send: models::StanzaToSend) -> Result<SendStanzaResponse, ApiError>;
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        ) -> Result<SendStanzaResponse, ApiError>;
 
     /// Count the users of a domain
-    async fn count_users(&self, domain: String) -> Result<CountUsersResponse, ApiError>;
+    async fn count_users(
+        &self,
+        domain: String,
+        ) -> Result<CountUsersResponse, ApiError>;
 
     /// List the users of a domain
     async fn list_users(
@@ -1076,10 +1609,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-    ) -> Result<ListUsersResponse, ApiError>;
+        ) -> Result<ListUsersResponse, ApiError>;
 
     /// Register a user
-    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError>;
+    async fn register_user(
+        &self,
+        domain: String,
+        new_user: models::NewUser,
+        ) -> Result<RegisterUserResponse, ApiError>;
 
     /// Change a user's password
     async fn change_password(
@@ -1087,16 +1624,19 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         new_password: models::NewPassword,
-    ) -> Result<ChangePasswordResponse, ApiError>;
+        ) -> Result<ChangePasswordResponse, ApiError>;
 
     /// Remove a user
-    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError>;
+    async fn unregister_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<UnregisterUserResponse, ApiError>;
+
 }
 
 /// Trait to extend an API to make it easy to bind it to a context.
-pub trait ContextWrapperExt<C: Send + Sync>
-where
-    Self: Sized,
+pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
 {
     /// Binds this API to a context.
     fn with_context(self, context: C) -> ContextWrapper<Self, C>;
@@ -1104,7 +1644,7 @@ where
 
 impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
     fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
-        ContextWrapper::<T, C>::new(self, context)
+         ContextWrapper::<T, C>::new(self, context)
     }
 }
 
@@ -1119,13 +1659,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-    ) -> Result<AddContactResponse, ApiError> {
+        ) -> Result<AddContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().add_contact(user, contact_to_add, &context).await
     }
 
     /// List a user's contacts
-    async fn list_contacts(&self, user: String) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        user: String,
+        ) -> Result<ListContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_contacts(user, &context).await
     }
@@ -1136,15 +1681,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-    ) -> Result<ChangeSubscriptionResponse, ApiError> {
+        ) -> Result<ChangeSubscriptionResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .change_subscription(user, contact, subscription_change, &context)
-            .await
+        self.api().change_subscription(user, contact, subscription_change, &context).await
     }
 
     /// Remove a contact from a user's roster
-    async fn delete_contact(&self, user: String, contact: String) -> Result<DeleteContactResponse, ApiError> {
+    async fn delete_contact(
+        &self,
+        user: String,
+        contact: String,
+        ) -> Result<DeleteContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_contact(user, contact, &context).await
     }
@@ -1155,13 +1704,17 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-    ) -> Result<ManageContactsResponse, ApiError> {
+        ) -> Result<ManageContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().manage_contacts(user, contact, contacts_link, &context).await
     }
 
     /// List the domains added at run time
-    async fn list_domains(&self) -> Result<ListDomainsResponse, ApiError> {
+    async fn list_domains(
+        &self,
+        ) -> Result<ListDomainsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_domains(&context).await
     }
@@ -1171,13 +1724,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         domain_to_add: models::DomainToAdd,
-    ) -> Result<AddDomainResponse, ApiError> {
+        ) -> Result<AddDomainResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().add_domain(domain, domain_to_add, &context).await
     }
 
     /// Read a domain added at run time
-    async fn get_domain(&self, domain: String) -> Result<GetDomainResponse, ApiError> {
+    async fn get_domain(
+        &self,
+        domain: String,
+        ) -> Result<GetDomainResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_domain(domain, &context).await
     }
@@ -1187,7 +1745,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         domain_to_remove: models::DomainToRemove,
-    ) -> Result<RemoveDomainResponse, ApiError> {
+        ) -> Result<RemoveDomainResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().remove_domain(domain, domain_to_remove, &context).await
     }
@@ -1197,13 +1756,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         domain_enabled: models::DomainEnabled,
-    ) -> Result<SetDomainEnabledResponse, ApiError> {
+        ) -> Result<SetDomainEnabledResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().set_domain_enabled(domain, domain_enabled, &context).await
     }
 
     /// Send a chat message as a user
-    async fn send_message(&self, message_to_send: models::MessageToSend) -> Result<SendMessageResponse, ApiError> {
+    async fn send_message(
+        &self,
+        message_to_send: models::MessageToSend,
+        ) -> Result<SendMessageResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().send_message(message_to_send, &context).await
     }
@@ -1216,11 +1780,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetArchiveResponse, ApiError> {
+        ) -> Result<GetArchiveResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .get_archive(owner, limit, before, after_id, before_id, &context)
-            .await
+        self.api().get_archive(owner, limit, before, after_id, before_id, &context).await
     }
 
     /// Read a user's archive with one peer
@@ -1232,11 +1795,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetArchiveWithResponse, ApiError> {
+        ) -> Result<GetArchiveWithResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .get_archive_with(owner, with, limit, before, after_id, before_id, &context)
-            .await
+        self.api().get_archive_with(owner, with, limit, before, after_id, before_id, &context).await
     }
 
     /// Create a MUC Light room
@@ -1244,11 +1806,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-    ) -> Result<CreateMucLightRoomResponse, ApiError> {
+        ) -> Result<CreateMucLightRoomResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .create_muc_light_room(domain, muc_light_room_to_create, &context)
-            .await
+        self.api().create_muc_light_room(domain, muc_light_room_to_create, &context).await
     }
 
     /// Create a MUC Light room with a given id
@@ -1256,11 +1817,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError> {
+        ) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .create_muc_light_room_with_id(domain, muc_light_room_with_id_to_create, &context)
-            .await
+        self.api().create_muc_light_room_with_id(domain, muc_light_room_with_id_to_create, &context).await
     }
 
     /// Create a Multi-User Chat room
@@ -1268,19 +1828,29 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-    ) -> Result<CreateMucRoomResponse, ApiError> {
+        ) -> Result<CreateMucRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_muc_room(domain, muc_room_to_create, &context).await
     }
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(&self, domain: String) -> Result<ListMucRoomsResponse, ApiError> {
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        ) -> Result<ListMucRoomsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_muc_rooms(domain, &context).await
     }
 
     /// Destroy a MUC Light room
-    async fn delete_muc_light_room(&self, domain: String, id: String) -> Result<DeleteMucLightRoomResponse, ApiError> {
+    async fn delete_muc_light_room(
+        &self,
+        domain: String,
+        id: String,
+        ) -> Result<DeleteMucLightRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_muc_light_room(domain, id, &context).await
     }
@@ -1291,11 +1861,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-    ) -> Result<InviteToMucLightRoomResponse, ApiError> {
+        ) -> Result<InviteToMucLightRoomResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .invite_to_muc_light_room(domain, id, muc_light_invitation, &context)
-            .await
+        self.api().invite_to_muc_light_room(domain, id, muc_light_invitation, &context).await
     }
 
     /// Invite a user to a Multi-User Chat room, on behalf of another
@@ -1304,11 +1873,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-    ) -> Result<InviteToMucRoomResponse, ApiError> {
+        ) -> Result<InviteToMucRoomResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .invite_to_muc_room(domain, room, muc_invitation, &context)
-            .await
+        self.api().invite_to_muc_room(domain, room, muc_invitation, &context).await
     }
 
     /// List the MUC Light rooms a user is in
@@ -1316,7 +1884,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         domain: String,
         user: String,
-    ) -> Result<ListUserMucLightRoomsResponse, ApiError> {
+        ) -> Result<ListUserMucLightRoomsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_user_muc_light_rooms(domain, user, &context).await
     }
@@ -1327,11 +1896,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-    ) -> Result<SendMucLightMessageResponse, ApiError> {
+        ) -> Result<SendMucLightMessageResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .send_muc_light_message(domain, id, room_message_to_send, &context)
-            .await
+        self.api().send_muc_light_message(domain, id, room_message_to_send, &context).await
     }
 
     /// Send a message to a Multi-User Chat room, on behalf of an occupant
@@ -1340,11 +1908,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-    ) -> Result<SendMucMessageResponse, ApiError> {
+        ) -> Result<SendMucMessageResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .send_muc_message(domain, room, room_message_to_send, &context)
-            .await
+        self.api().send_muc_message(domain, room, room_message_to_send, &context).await
     }
 
     /// Kick an occupant out of a Multi-User Chat room
@@ -1353,25 +1920,40 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         room: String,
         nick: String,
-    ) -> Result<KickMucOccupantResponse, ApiError> {
+        ) -> Result<KickMucOccupantResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().kick_muc_occupant(domain, room, nick, &context).await
     }
 
     /// List the sessions of a domain
-    async fn list_sessions(&self, domain: String) -> Result<ListSessionsResponse, ApiError> {
+    async fn list_sessions(
+        &self,
+        domain: String,
+        ) -> Result<ListSessionsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_sessions(domain, &context).await
     }
 
     /// End all of a user's sessions
-    async fn kick_user(&self, domain: String, username: String) -> Result<KickUserResponse, ApiError> {
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<KickUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().kick_user(domain, username, &context).await
     }
 
     /// List a user's sessions with their details
-    async fn list_user_sessions(&self, domain: String, username: String) -> Result<ListUserSessionsResponse, ApiError> {
+    async fn list_user_sessions(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<ListUserSessionsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_user_sessions(domain, username, &context).await
     }
@@ -1382,19 +1964,28 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         username: String,
         resource: String,
-    ) -> Result<KickSessionResponse, ApiError> {
+        ) -> Result<KickSessionResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().kick_session(domain, username, resource, &context).await
     }
 
     /// Send any stanza as a user
-    async fn send_stanza(&self, stanza_to_send: models::StanzaToSend) -> Result<SendStanzaResponse, ApiError> {
+    async fn send_stanza(
+        &self,
+        stanza_to_send: models::StanzaToSend,
+        ) -> Result<SendStanzaResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().send_stanza(stanza_to_send, &context).await
     }
 
     /// Count the users of a domain
-    async fn count_users(&self, domain: String) -> Result<CountUsersResponse, ApiError> {
+    async fn count_users(
+        &self,
+        domain: String,
+        ) -> Result<CountUsersResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().count_users(domain, &context).await
     }
@@ -1405,13 +1996,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-    ) -> Result<ListUsersResponse, ApiError> {
+        ) -> Result<ListUsersResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_users(domain, limit, after, &context).await
     }
 
     /// Register a user
-    async fn register_user(&self, domain: String, new_user: models::NewUser) -> Result<RegisterUserResponse, ApiError> {
+    async fn register_user(
+        &self,
+        domain: String,
+        new_user: models::NewUser,
+        ) -> Result<RegisterUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().register_user(domain, new_user, &context).await
     }
@@ -1422,19 +2019,25 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         domain: String,
         username: String,
         new_password: models::NewPassword,
-    ) -> Result<ChangePasswordResponse, ApiError> {
+        ) -> Result<ChangePasswordResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .change_password(domain, username, new_password, &context)
-            .await
+        self.api().change_password(domain, username, new_password, &context).await
     }
 
     /// Remove a user
-    async fn unregister_user(&self, domain: String, username: String) -> Result<UnregisterUserResponse, ApiError> {
+    async fn unregister_user(
+        &self,
+        domain: String,
+        username: String,
+        ) -> Result<UnregisterUserResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().unregister_user(domain, username, &context).await
     }
+
 }
+
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -2,9 +2,9 @@
 #[cfg(not(feature = "validate"))]
 use validator::Validate;
 
+use crate::models;
 #[cfg(any(feature = "client", feature = "server"))]
 use crate::header;
-use crate::models;
 #[cfg(feature = "validate")]
 use serde_valid::Validate;
 
@@ -14,23 +14,29 @@ use serde_valid::Validate;
 pub struct ArchivedMessage {
     /// The archive id (for `after_id` and `before_id`).
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Who sent it (as it was sent from, a full or bare JID).
     #[serde(rename = "sender")]
+
     pub sender: String,
 
     /// When it was archived, in Unix seconds (as MongooseIM).
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The stanza's `id`, or an empty string.
     #[serde(rename = "message_id")]
+
     pub message_id: String,
 
     /// The message text (empty when it had none).
     #[serde(rename = "body")]
+
     pub body: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -53,9 +59,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ArchivedMessage {
     }
 }
 
+
 impl ArchivedMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, sender: String, timestamp: i64, message_id: String, body: String) -> ArchivedMessage {
+    pub fn new(id: String, sender: String, timestamp: i64, message_id: String, body: String, ) -> ArchivedMessage {
         ArchivedMessage {
             id,
             sender,
@@ -115,33 +122,23 @@ impl std::str::FromStr for ArchivedMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ArchivedMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ArchivedMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep
-                        .sender
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "message_id" => intermediate_rep
-                        .message_id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "message_id" => intermediate_rep.message_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ArchivedMessage".to_string()),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ArchivedMessage".to_string())
                 }
             }
 
@@ -151,31 +148,11 @@ impl std::str::FromStr for ArchivedMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ArchivedMessage {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in ArchivedMessage".to_string())?,
-            sender: intermediate_rep
-                .sender
-                .into_iter()
-                .next()
-                .ok_or_else(|| "sender missing in ArchivedMessage".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in ArchivedMessage".to_string())?,
-            message_id: intermediate_rep
-                .message_id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "message_id missing in ArchivedMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in ArchivedMessage".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ArchivedMessage".to_string())?,
+            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in ArchivedMessage".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in ArchivedMessage".to_string())?,
+            message_id: intermediate_rep.message_id.into_iter().next().ok_or_else(|| "message_id missing in ArchivedMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in ArchivedMessage".to_string())?,
         })
     }
 }
@@ -189,10 +166,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ArchivedMessage>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<ArchivedMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ArchivedMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ArchivedMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -203,15 +179,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ArchivedMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ArchivedMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ArchivedMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ArchivedMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -221,17 +197,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ArchivedMessage>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ArchivedMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -243,26 +215,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ArchivedMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ArchivedMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ArchivedMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ArchivedMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ArchivedMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ArchivedMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -273,15 +241,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Contact {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "subscription")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub subscription: models::ContactSubscription,
 
     #[serde(rename = "ask")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub ask: models::ContactAsk,
+
 }
 
 #[cfg(feature = "validate")]
@@ -304,10 +276,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Contact {
     }
 }
 
+
 impl Contact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, subscription: models::ContactSubscription, ask: models::ContactAsk) -> Contact {
-        Contact { jid, subscription, ask }
+    pub fn new(jid: String, subscription: models::ContactSubscription, ask: models::ContactAsk, ) -> Contact {
+        Contact {
+            jid,
+            subscription,
+            ask,
+        }
     }
 }
 
@@ -352,25 +329,19 @@ impl std::str::FromStr for Contact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Contact".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Contact".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subscription" => intermediate_rep.subscription.push(
-                        <models::ContactSubscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
+                    "subscription" => intermediate_rep.subscription.push(<models::ContactSubscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "ask" => intermediate_rep
-                        .ask
-                        .push(<models::ContactAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string()),
+                    "ask" => intermediate_rep.ask.push(<models::ContactAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string())
                 }
             }
 
@@ -380,21 +351,9 @@ impl std::str::FromStr for Contact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Contact {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in Contact".to_string())?,
-            subscription: intermediate_rep
-                .subscription
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subscription missing in Contact".to_string())?,
-            ask: intermediate_rep
-                .ask
-                .into_iter()
-                .next()
-                .ok_or_else(|| "ask missing in Contact".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Contact".to_string())?,
+            subscription: intermediate_rep.subscription.into_iter().next().ok_or_else(|| "subscription missing in Contact".to_string())?,
+            ask: intermediate_rep.ask.into_iter().next().ok_or_else(|| "ask missing in Contact".to_string())?,
         })
     }
 }
@@ -408,10 +367,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Contact>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Contact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Contact - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Contact - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -422,15 +380,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Contact as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Contact - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Contact as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Contact - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -440,17 +398,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Contact>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Contact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -462,26 +416,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Contact> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Contact as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Contact - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Contact> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Contact as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Contact - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -540,10 +490,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactAsk>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<ContactAsk>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactAsk - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactAsk - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -554,15 +503,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactAsk as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactAsk - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactAsk as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactAsk - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -572,17 +521,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactAsk>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactAsk>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -594,26 +539,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactAsk> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactAsk as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactAsk - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactAsk> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactAsk as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactAsk - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -672,10 +613,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactSubscription>> for hyp
     fn try_from(hdr_value: header::IntoHeaderValue<ContactSubscription>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactSubscription - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactSubscription - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -686,15 +626,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactSubscription as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactSubscription - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactSubscription as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactSubscription - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -703,20 +643,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactSubscription>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<ContactSubscription>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactSubscription>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -728,26 +662,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactSubscription> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactSubscription as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactSubscription - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactSubscription> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactSubscription as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactSubscription - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -758,7 +688,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct ContactToAdd {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
+
     pub jid: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -781,10 +713,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactToAdd {
     }
 }
 
+
 impl ContactToAdd {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String) -> ContactToAdd {
-        ContactToAdd { jid }
+    pub fn new(jid: String, ) -> ContactToAdd {
+        ContactToAdd {
+            jid,
+        }
     }
 }
 
@@ -793,7 +728,10 @@ impl ContactToAdd {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for ContactToAdd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("jid".to_string()), Some(self.jid.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("jid".to_string()),
+            Some(self.jid.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -822,17 +760,15 @@ impl std::str::FromStr for ContactToAdd {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactToAdd".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactToAdd".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactToAdd".to_string()),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactToAdd".to_string())
                 }
             }
 
@@ -842,11 +778,7 @@ impl std::str::FromStr for ContactToAdd {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactToAdd {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in ContactToAdd".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in ContactToAdd".to_string())?,
         })
     }
 }
@@ -860,10 +792,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactToAdd>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<ContactToAdd>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactToAdd - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactToAdd - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -874,15 +805,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactToAdd as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactToAdd - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactToAdd as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactToAdd - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -892,17 +823,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactToAdd>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactToAdd>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -914,26 +841,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactToAdd> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactToAdd as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactToAdd - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactToAdd> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactToAdd as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactToAdd - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -943,8 +866,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactsLink {
     #[serde(rename = "action")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::ContactsLinkAction,
+
 }
 
 #[cfg(feature = "validate")]
@@ -967,10 +892,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactsLink {
     }
 }
 
+
 impl ContactsLink {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::ContactsLinkAction) -> ContactsLink {
-        ContactsLink { action }
+    pub fn new(action: models::ContactsLinkAction, ) -> ContactsLink {
+        ContactsLink {
+            action,
+        }
     }
 }
 
@@ -1010,17 +938,15 @@ impl std::str::FromStr for ContactsLink {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactsLink".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactsLink".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(
-                        <models::ContactsLinkAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsLink".to_string()),
+                    "action" => intermediate_rep.action.push(<models::ContactsLinkAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsLink".to_string())
                 }
             }
 
@@ -1030,11 +956,7 @@ impl std::str::FromStr for ContactsLink {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactsLink {
-            action: intermediate_rep
-                .action
-                .into_iter()
-                .next()
-                .ok_or_else(|| "action missing in ContactsLink".to_string())?,
+            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in ContactsLink".to_string())?,
         })
     }
 }
@@ -1048,10 +970,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsLink>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsLink>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactsLink - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactsLink - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1062,15 +983,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactsLink as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactsLink - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactsLink as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactsLink - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1080,17 +1001,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsLink>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsLink>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1102,26 +1019,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactsLink> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactsLink as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactsLink - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactsLink> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactsLink as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactsLink - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1171,10 +1084,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsLinkAction>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsLinkAction>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactsLinkAction - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactsLinkAction - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1185,15 +1097,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactsLinkAction as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactsLinkAction - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactsLinkAction as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactsLinkAction - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1202,20 +1114,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsLinkAction>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<ContactsLinkAction>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsLinkAction>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1227,26 +1133,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactsLinkAction> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactsLinkAction as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactsLinkAction - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactsLinkAction> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactsLinkAction as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactsLinkAction - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1256,9 +1158,13 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Count {
     #[serde(rename = "count")]
-    #[cfg_attr(not(feature = "validate"), validate(range(min = 0i64),))]
+    #[cfg_attr(not(feature = "validate"), validate(
+            range(min = 0i64),
+        ))]
     #[cfg_attr(feature = "validate", validate(minimum = 0i64))]
+
     pub count: i64,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1281,10 +1187,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Count {
     }
 }
 
+
 impl Count {
     #[allow(clippy::new_without_default)]
-    pub fn new(count: i64) -> Count {
-        Count { count }
+    pub fn new(count: i64, ) -> Count {
+        Count {
+            count,
+        }
     }
 }
 
@@ -1293,7 +1202,10 @@ impl Count {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("count".to_string()), Some(self.count.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("count".to_string()),
+            Some(self.count.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1322,17 +1234,15 @@ impl std::str::FromStr for Count {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Count".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Count".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "count" => intermediate_rep
-                        .count
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Count".to_string()),
+                    "count" => intermediate_rep.count.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Count".to_string())
                 }
             }
 
@@ -1342,11 +1252,7 @@ impl std::str::FromStr for Count {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Count {
-            count: intermediate_rep
-                .count
-                .into_iter()
-                .next()
-                .ok_or_else(|| "count missing in Count".to_string())?,
+            count: intermediate_rep.count.into_iter().next().ok_or_else(|| "count missing in Count".to_string())?,
         })
     }
 }
@@ -1360,10 +1266,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Count>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Count>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Count - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Count - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1374,15 +1279,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Count as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Count - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Count as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Count - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1392,17 +1297,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Count>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Count>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1414,26 +1315,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Count> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Count as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Count - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Count> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Count as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Count - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1443,15 +1340,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Domain {
     #[serde(rename = "domain")]
+
     pub domain: String,
 
     /// The configured host whose settings the domain takes.
     #[serde(rename = "host_type")]
+
     pub host_type: String,
 
     #[serde(rename = "status")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub status: models::DomainStatus,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1474,9 +1375,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Domain {
     }
 }
 
+
 impl Domain {
     #[allow(clippy::new_without_default)]
-    pub fn new(domain: String, host_type: String, status: models::DomainStatus) -> Domain {
+    pub fn new(domain: String, host_type: String, status: models::DomainStatus, ) -> Domain {
         Domain {
             domain,
             host_type,
@@ -1527,25 +1429,19 @@ impl std::str::FromStr for Domain {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Domain".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Domain".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "domain" => intermediate_rep
-                        .domain
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "domain" => intermediate_rep.domain.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "host_type" => intermediate_rep
-                        .host_type
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "host_type" => intermediate_rep.host_type.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "status" => intermediate_rep
-                        .status
-                        .push(<models::DomainStatus as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Domain".to_string()),
+                    "status" => intermediate_rep.status.push(<models::DomainStatus as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Domain".to_string())
                 }
             }
 
@@ -1555,21 +1451,9 @@ impl std::str::FromStr for Domain {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Domain {
-            domain: intermediate_rep
-                .domain
-                .into_iter()
-                .next()
-                .ok_or_else(|| "domain missing in Domain".to_string())?,
-            host_type: intermediate_rep
-                .host_type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "host_type missing in Domain".to_string())?,
-            status: intermediate_rep
-                .status
-                .into_iter()
-                .next()
-                .ok_or_else(|| "status missing in Domain".to_string())?,
+            domain: intermediate_rep.domain.into_iter().next().ok_or_else(|| "domain missing in Domain".to_string())?,
+            host_type: intermediate_rep.host_type.into_iter().next().ok_or_else(|| "host_type missing in Domain".to_string())?,
+            status: intermediate_rep.status.into_iter().next().ok_or_else(|| "status missing in Domain".to_string())?,
         })
     }
 }
@@ -1583,10 +1467,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Domain>> for hyper::header::H
     fn try_from(hdr_value: header::IntoHeaderValue<Domain>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Domain - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Domain - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1597,15 +1480,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Domain as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Domain - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Domain as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Domain - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1615,17 +1498,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Domain>>> for hyper::head
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Domain>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1637,26 +1516,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Domain> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Domain as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Domain - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Domain> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Domain as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Domain - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1666,7 +1541,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct DomainEnabled {
     #[serde(rename = "enabled")]
+
     pub enabled: bool,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1689,10 +1566,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for DomainEnabled {
     }
 }
 
+
 impl DomainEnabled {
     #[allow(clippy::new_without_default)]
-    pub fn new(enabled: bool) -> DomainEnabled {
-        DomainEnabled { enabled }
+    pub fn new(enabled: bool, ) -> DomainEnabled {
+        DomainEnabled {
+            enabled,
+        }
     }
 }
 
@@ -1701,7 +1581,10 @@ impl DomainEnabled {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for DomainEnabled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("enabled".to_string()), Some(self.enabled.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("enabled".to_string()),
+            Some(self.enabled.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -1730,17 +1613,15 @@ impl std::str::FromStr for DomainEnabled {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing DomainEnabled".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing DomainEnabled".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "enabled" => intermediate_rep
-                        .enabled
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing DomainEnabled".to_string()),
+                    "enabled" => intermediate_rep.enabled.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing DomainEnabled".to_string())
                 }
             }
 
@@ -1750,11 +1631,7 @@ impl std::str::FromStr for DomainEnabled {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(DomainEnabled {
-            enabled: intermediate_rep
-                .enabled
-                .into_iter()
-                .next()
-                .ok_or_else(|| "enabled missing in DomainEnabled".to_string())?,
+            enabled: intermediate_rep.enabled.into_iter().next().ok_or_else(|| "enabled missing in DomainEnabled".to_string())?,
         })
     }
 }
@@ -1768,10 +1645,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<DomainEnabled>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<DomainEnabled>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for DomainEnabled - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for DomainEnabled - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1782,15 +1658,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <DomainEnabled as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into DomainEnabled - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <DomainEnabled as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into DomainEnabled - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1800,17 +1676,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<DomainEnabled>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<DomainEnabled>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1822,31 +1694,27 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<DomainEnabled> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <DomainEnabled as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into DomainEnabled - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<DomainEnabled> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <DomainEnabled as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into DomainEnabled - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// `enabled` (served), `disabled` (kept, not served) or `deleting` (its data is being removed).
+/// `enabled` (served), `disabled` (kept, not served) or `deleting` (its data is being removed). 
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
 /// which helps with FFI.
@@ -1896,10 +1764,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<DomainStatus>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<DomainStatus>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for DomainStatus - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for DomainStatus - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1910,15 +1777,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <DomainStatus as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into DomainStatus - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <DomainStatus as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into DomainStatus - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1928,17 +1795,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<DomainStatus>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<DomainStatus>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1950,26 +1813,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<DomainStatus> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <DomainStatus as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into DomainStatus - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<DomainStatus> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <DomainStatus as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into DomainStatus - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1980,7 +1839,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct DomainToAdd {
     /// One of the configuration's hosts; the domain takes its settings.
     #[serde(rename = "host_type")]
+
     pub host_type: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2003,10 +1864,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for DomainToAdd {
     }
 }
 
+
 impl DomainToAdd {
     #[allow(clippy::new_without_default)]
-    pub fn new(host_type: String) -> DomainToAdd {
-        DomainToAdd { host_type }
+    pub fn new(host_type: String, ) -> DomainToAdd {
+        DomainToAdd {
+            host_type,
+        }
     }
 }
 
@@ -2015,7 +1879,10 @@ impl DomainToAdd {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for DomainToAdd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("host_type".to_string()), Some(self.host_type.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("host_type".to_string()),
+            Some(self.host_type.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -2044,17 +1911,15 @@ impl std::str::FromStr for DomainToAdd {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing DomainToAdd".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing DomainToAdd".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "host_type" => intermediate_rep
-                        .host_type
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing DomainToAdd".to_string()),
+                    "host_type" => intermediate_rep.host_type.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing DomainToAdd".to_string())
                 }
             }
 
@@ -2064,11 +1929,7 @@ impl std::str::FromStr for DomainToAdd {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(DomainToAdd {
-            host_type: intermediate_rep
-                .host_type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "host_type missing in DomainToAdd".to_string())?,
+            host_type: intermediate_rep.host_type.into_iter().next().ok_or_else(|| "host_type missing in DomainToAdd".to_string())?,
         })
     }
 }
@@ -2082,10 +1943,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<DomainToAdd>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<DomainToAdd>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for DomainToAdd - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for DomainToAdd - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2096,15 +1956,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <DomainToAdd as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into DomainToAdd - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <DomainToAdd as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into DomainToAdd - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2114,17 +1974,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<DomainToAdd>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<DomainToAdd>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2136,26 +1992,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<DomainToAdd> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <DomainToAdd as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into DomainToAdd - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<DomainToAdd> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <DomainToAdd as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into DomainToAdd - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2165,12 +2017,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct DomainToRemove {
     #[serde(rename = "host_type")]
+
     pub host_type: String,
 
     /// Answer `202` at once instead of `204` when the removal is done.
     #[serde(rename = "request")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub request: Option<bool>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2193,9 +2048,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for DomainToRemove {
     }
 }
 
+
 impl DomainToRemove {
     #[allow(clippy::new_without_default)]
-    pub fn new(host_type: String) -> DomainToRemove {
+    pub fn new(host_type: String, ) -> DomainToRemove {
         DomainToRemove {
             host_type,
             request: None,
@@ -2211,9 +2067,12 @@ impl std::fmt::Display for DomainToRemove {
         let params: Vec<Option<String>> = vec![
             Some("host_type".to_string()),
             Some(self.host_type.to_string()),
-            self.request
-                .as_ref()
-                .map(|request| ["request".to_string(), request.to_string()].join(",")),
+            self.request.as_ref().map(|request| {
+                [
+                    "request".to_string(),
+                    request.to_string(),
+                ].join(",")
+            }),
         ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
@@ -2244,21 +2103,17 @@ impl std::str::FromStr for DomainToRemove {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing DomainToRemove".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing DomainToRemove".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "host_type" => intermediate_rep
-                        .host_type
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "host_type" => intermediate_rep.host_type.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "request" => intermediate_rep
-                        .request
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing DomainToRemove".to_string()),
+                    "request" => intermediate_rep.request.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing DomainToRemove".to_string())
                 }
             }
 
@@ -2268,11 +2123,7 @@ impl std::str::FromStr for DomainToRemove {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(DomainToRemove {
-            host_type: intermediate_rep
-                .host_type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "host_type missing in DomainToRemove".to_string())?,
+            host_type: intermediate_rep.host_type.into_iter().next().ok_or_else(|| "host_type missing in DomainToRemove".to_string())?,
             request: intermediate_rep.request.into_iter().next(),
         })
     }
@@ -2287,10 +2138,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<DomainToRemove>> for hyper::h
     fn try_from(hdr_value: header::IntoHeaderValue<DomainToRemove>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for DomainToRemove - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for DomainToRemove - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2301,15 +2151,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <DomainToRemove as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into DomainToRemove - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <DomainToRemove as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into DomainToRemove - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2319,17 +2169,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<DomainToRemove>>> for hyp
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<DomainToRemove>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2341,26 +2187,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<DomainToRemove> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <DomainToRemove as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into DomainToRemove - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<DomainToRemove> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <DomainToRemove as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into DomainToRemove - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2369,7 +2211,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct Error(String);
+pub struct Error(
+    String
+);
 
 impl std::convert::From<String> for Error {
     fn from(x: String) -> Self {
@@ -2437,10 +2281,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Error>> for hyper::header::He
     fn try_from(hdr_value: header::IntoHeaderValue<Error>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Error - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Error - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2451,15 +2294,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Error as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Error - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Error as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Error - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2469,17 +2312,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Error>>> for hyper::heade
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Error>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2491,26 +2330,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Error> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Error as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Error - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Error> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Error as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Error - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2520,9 +2355,13 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Kicked {
     #[serde(rename = "kicked")]
-    #[cfg_attr(not(feature = "validate"), validate(range(min = 1i64),))]
+    #[cfg_attr(not(feature = "validate"), validate(
+            range(min = 1i64),
+        ))]
     #[cfg_attr(feature = "validate", validate(minimum = 1i64))]
+
     pub kicked: i64,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2545,10 +2384,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Kicked {
     }
 }
 
+
 impl Kicked {
     #[allow(clippy::new_without_default)]
-    pub fn new(kicked: i64) -> Kicked {
-        Kicked { kicked }
+    pub fn new(kicked: i64, ) -> Kicked {
+        Kicked {
+            kicked,
+        }
     }
 }
 
@@ -2557,7 +2399,10 @@ impl Kicked {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for Kicked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("kicked".to_string()), Some(self.kicked.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("kicked".to_string()),
+            Some(self.kicked.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -2586,17 +2431,15 @@ impl std::str::FromStr for Kicked {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Kicked".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Kicked".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "kicked" => intermediate_rep
-                        .kicked
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Kicked".to_string()),
+                    "kicked" => intermediate_rep.kicked.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Kicked".to_string())
                 }
             }
 
@@ -2606,11 +2449,7 @@ impl std::str::FromStr for Kicked {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Kicked {
-            kicked: intermediate_rep
-                .kicked
-                .into_iter()
-                .next()
-                .ok_or_else(|| "kicked missing in Kicked".to_string())?,
+            kicked: intermediate_rep.kicked.into_iter().next().ok_or_else(|| "kicked missing in Kicked".to_string())?,
         })
     }
 }
@@ -2624,10 +2463,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Kicked>> for hyper::header::H
     fn try_from(hdr_value: header::IntoHeaderValue<Kicked>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Kicked - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Kicked - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2638,15 +2476,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Kicked as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Kicked - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Kicked as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Kicked - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2656,17 +2494,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Kicked>>> for hyper::head
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Kicked>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2678,26 +2512,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Kicked> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Kicked as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Kicked - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Kicked> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Kicked as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Kicked - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2708,15 +2538,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MessageToSend {
     /// The sender, a user of this server (bare JID).
     #[serde(rename = "caller")]
+
     pub caller: String,
 
     /// The recipient (bare or full JID).
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2739,10 +2573,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MessageToSend {
     }
 }
 
+
 impl MessageToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(caller: String, to: String, body: String) -> MessageToSend {
-        MessageToSend { caller, to, body }
+    pub fn new(caller: String, to: String, body: String, ) -> MessageToSend {
+        MessageToSend {
+            caller,
+            to,
+            body,
+        }
     }
 }
 
@@ -2789,25 +2628,19 @@ impl std::str::FromStr for MessageToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MessageToSend".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MessageToSend".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "caller" => intermediate_rep
-                        .caller
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "caller" => intermediate_rep.caller.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MessageToSend".to_string()),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MessageToSend".to_string())
                 }
             }
 
@@ -2817,21 +2650,9 @@ impl std::str::FromStr for MessageToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MessageToSend {
-            caller: intermediate_rep
-                .caller
-                .into_iter()
-                .next()
-                .ok_or_else(|| "caller missing in MessageToSend".to_string())?,
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in MessageToSend".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in MessageToSend".to_string())?,
+            caller: intermediate_rep.caller.into_iter().next().ok_or_else(|| "caller missing in MessageToSend".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in MessageToSend".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in MessageToSend".to_string())?,
         })
     }
 }
@@ -2845,10 +2666,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MessageToSend>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<MessageToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MessageToSend - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MessageToSend - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2859,15 +2679,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MessageToSend as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MessageToSend - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MessageToSend as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MessageToSend - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2877,17 +2697,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MessageToSend>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MessageToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2899,26 +2715,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MessageToSend> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MessageToSend as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MessageToSend - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MessageToSend> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MessageToSend as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MessageToSend - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2929,15 +2741,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucInvitation {
     /// The inviting user.
     #[serde(rename = "sender")]
+
     pub sender: String,
 
     /// The invited user.
     #[serde(rename = "recipient")]
+
     pub recipient: String,
 
     /// Why (shown to the invitee).
     #[serde(rename = "reason")]
+
     pub reason: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2960,9 +2776,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucInvitation {
     }
 }
 
+
 impl MucInvitation {
     #[allow(clippy::new_without_default)]
-    pub fn new(sender: String, recipient: String, reason: String) -> MucInvitation {
+    pub fn new(sender: String, recipient: String, reason: String, ) -> MucInvitation {
         MucInvitation {
             sender,
             recipient,
@@ -3014,25 +2831,19 @@ impl std::str::FromStr for MucInvitation {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucInvitation".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucInvitation".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep
-                        .sender
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "recipient" => intermediate_rep
-                        .recipient
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "recipient" => intermediate_rep.recipient.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "reason" => intermediate_rep
-                        .reason
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucInvitation".to_string()),
+                    "reason" => intermediate_rep.reason.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucInvitation".to_string())
                 }
             }
 
@@ -3042,21 +2853,9 @@ impl std::str::FromStr for MucInvitation {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucInvitation {
-            sender: intermediate_rep
-                .sender
-                .into_iter()
-                .next()
-                .ok_or_else(|| "sender missing in MucInvitation".to_string())?,
-            recipient: intermediate_rep
-                .recipient
-                .into_iter()
-                .next()
-                .ok_or_else(|| "recipient missing in MucInvitation".to_string())?,
-            reason: intermediate_rep
-                .reason
-                .into_iter()
-                .next()
-                .ok_or_else(|| "reason missing in MucInvitation".to_string())?,
+            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in MucInvitation".to_string())?,
+            recipient: intermediate_rep.recipient.into_iter().next().ok_or_else(|| "recipient missing in MucInvitation".to_string())?,
+            reason: intermediate_rep.reason.into_iter().next().ok_or_else(|| "reason missing in MucInvitation".to_string())?,
         })
     }
 }
@@ -3070,10 +2869,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucInvitation>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<MucInvitation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucInvitation - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucInvitation - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3084,15 +2882,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucInvitation as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucInvitation - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucInvitation as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucInvitation - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3102,17 +2900,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucInvitation>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucInvitation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3124,26 +2918,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucInvitation> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucInvitation as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucInvitation - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucInvitation> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucInvitation as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucInvitation - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3154,11 +2944,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightInvitation {
     /// The member (or owner) who adds.
     #[serde(rename = "sender")]
+
     pub sender: String,
 
     /// The user to add.
     #[serde(rename = "recipient")]
+
     pub recipient: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3181,10 +2974,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightInvitation
     }
 }
 
+
 impl MucLightInvitation {
     #[allow(clippy::new_without_default)]
-    pub fn new(sender: String, recipient: String) -> MucLightInvitation {
-        MucLightInvitation { sender, recipient }
+    pub fn new(sender: String, recipient: String, ) -> MucLightInvitation {
+        MucLightInvitation {
+            sender,
+            recipient,
+        }
     }
 }
 
@@ -3228,23 +3025,17 @@ impl std::str::FromStr for MucLightInvitation {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightInvitation".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucLightInvitation".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "sender" => intermediate_rep
-                        .sender
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "sender" => intermediate_rep.sender.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "recipient" => intermediate_rep
-                        .recipient
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => {
-                        return std::result::Result::Err("Unexpected key while parsing MucLightInvitation".to_string())
-                    }
+                    "recipient" => intermediate_rep.recipient.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightInvitation".to_string())
                 }
             }
 
@@ -3254,16 +3045,8 @@ impl std::str::FromStr for MucLightInvitation {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightInvitation {
-            sender: intermediate_rep
-                .sender
-                .into_iter()
-                .next()
-                .ok_or_else(|| "sender missing in MucLightInvitation".to_string())?,
-            recipient: intermediate_rep
-                .recipient
-                .into_iter()
-                .next()
-                .ok_or_else(|| "recipient missing in MucLightInvitation".to_string())?,
+            sender: intermediate_rep.sender.into_iter().next().ok_or_else(|| "sender missing in MucLightInvitation".to_string())?,
+            recipient: intermediate_rep.recipient.into_iter().next().ok_or_else(|| "recipient missing in MucLightInvitation".to_string())?,
         })
     }
 }
@@ -3277,10 +3060,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightInvitation>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightInvitation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucLightInvitation - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucLightInvitation - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3291,15 +3073,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucLightInvitation as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucLightInvitation - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucLightInvitation as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucLightInvitation - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3308,20 +3090,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightInvitation>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<MucLightInvitation>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightInvitation>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3333,26 +3109,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucLightInvitation> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucLightInvitation as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucLightInvitation - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucLightInvitation> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucLightInvitation as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucLightInvitation - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3362,16 +3134,21 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct MucLightRoom {
     #[serde(rename = "id")]
+
     pub id: String,
 
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "name")]
+
     pub name: String,
 
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3394,10 +3171,16 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoom {
     }
 }
 
+
 impl MucLightRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, jid: String, name: String, subject: String) -> MucLightRoom {
-        MucLightRoom { id, jid, name, subject }
+    pub fn new(id: String, jid: String, name: String, subject: String, ) -> MucLightRoom {
+        MucLightRoom {
+            id,
+            jid,
+            name,
+            subject,
+        }
     }
 }
 
@@ -3447,29 +3230,21 @@ impl std::str::FromStr for MucLightRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucLightRoom".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucLightRoom".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoom".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoom".to_string())
                 }
             }
 
@@ -3479,26 +3254,10 @@ impl std::str::FromStr for MucLightRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoom {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in MucLightRoom".to_string())?,
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in MucLightRoom".to_string())?,
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in MucLightRoom".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in MucLightRoom".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MucLightRoom".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucLightRoom".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoom".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoom".to_string())?,
         })
     }
 }
@@ -3512,10 +3271,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoom>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucLightRoom - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucLightRoom - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3526,15 +3284,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucLightRoom as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucLightRoom - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucLightRoom as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucLightRoom - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3544,17 +3302,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoom>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3566,26 +3320,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucLightRoom> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucLightRoom as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucLightRoom - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucLightRoom> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucLightRoom as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucLightRoom - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3596,15 +3346,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightRoomToCreate {
     /// The room's owner, a user of this server.
     #[serde(rename = "owner")]
+
     pub owner: String,
 
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3627,10 +3381,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoomToCrea
     }
 }
 
+
 impl MucLightRoomToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(owner: String, name: String, subject: String) -> MucLightRoomToCreate {
-        MucLightRoomToCreate { owner, name, subject }
+    pub fn new(owner: String, name: String, subject: String, ) -> MucLightRoomToCreate {
+        MucLightRoomToCreate {
+            owner,
+            name,
+            subject,
+        }
     }
 }
 
@@ -3677,31 +3436,19 @@ impl std::str::FromStr for MucLightRoomToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => {
-                    return std::result::Result::Err("Missing value while parsing MucLightRoomToCreate".to_string())
-                }
+                None => return std::result::Result::Err("Missing value while parsing MucLightRoomToCreate".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep
-                        .owner
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => {
-                        return std::result::Result::Err(
-                            "Unexpected key while parsing MucLightRoomToCreate".to_string(),
-                        )
-                    }
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoomToCreate".to_string())
                 }
             }
 
@@ -3711,21 +3458,9 @@ impl std::str::FromStr for MucLightRoomToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoomToCreate {
-            owner: intermediate_rep
-                .owner
-                .into_iter()
-                .next()
-                .ok_or_else(|| "owner missing in MucLightRoomToCreate".to_string())?,
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in MucLightRoomToCreate".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in MucLightRoomToCreate".to_string())?,
+            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucLightRoomToCreate".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoomToCreate".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoomToCreate".to_string())?,
         })
     }
 }
@@ -3739,10 +3474,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoomToCreate>> for hy
     fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoomToCreate>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucLightRoomToCreate - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucLightRoomToCreate - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3753,15 +3487,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucLightRoomToCreate as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucLightRoomToCreate - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucLightRoomToCreate as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucLightRoomToCreate - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3770,20 +3504,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoomToCreate>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<MucLightRoomToCreate>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoomToCreate>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3795,26 +3523,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucLightRoomToCreate> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucLightRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucLightRoomToCreate - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucLightRoomToCreate> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucLightRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucLightRoomToCreate - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3825,19 +3549,24 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucLightRoomWithIdToCreate {
     /// The room's id (the local part of its JID).
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// The room's owner, a user of this server.
     #[serde(rename = "owner")]
+
     pub owner: String,
 
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3860,9 +3589,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucLightRoomWithId
     }
 }
 
+
 impl MucLightRoomWithIdToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, owner: String, name: String, subject: String) -> MucLightRoomWithIdToCreate {
+    pub fn new(id: String, owner: String, name: String, subject: String, ) -> MucLightRoomWithIdToCreate {
         MucLightRoomWithIdToCreate {
             id,
             owner,
@@ -3918,37 +3648,21 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => {
-                    return std::result::Result::Err(
-                        "Missing value while parsing MucLightRoomWithIdToCreate".to_string(),
-                    )
-                }
+                None => return std::result::Result::Err("Missing value while parsing MucLightRoomWithIdToCreate".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep
-                        .owner
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => {
-                        return std::result::Result::Err(
-                            "Unexpected key while parsing MucLightRoomWithIdToCreate".to_string(),
-                        )
-                    }
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucLightRoomWithIdToCreate".to_string())
                 }
             }
 
@@ -3958,26 +3672,10 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucLightRoomWithIdToCreate {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in MucLightRoomWithIdToCreate".to_string())?,
-            owner: intermediate_rep
-                .owner
-                .into_iter()
-                .next()
-                .ok_or_else(|| "owner missing in MucLightRoomWithIdToCreate".to_string())?,
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in MucLightRoomWithIdToCreate".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in MucLightRoomWithIdToCreate".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MucLightRoomWithIdToCreate".to_string())?,
+            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucLightRoomWithIdToCreate".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucLightRoomWithIdToCreate".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in MucLightRoomWithIdToCreate".to_string())?,
         })
     }
 }
@@ -3988,15 +3686,12 @@ impl std::str::FromStr for MucLightRoomWithIdToCreate {
 impl std::convert::TryFrom<header::IntoHeaderValue<MucLightRoomWithIdToCreate>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_value: header::IntoHeaderValue<MucLightRoomWithIdToCreate>,
-    ) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_value: header::IntoHeaderValue<MucLightRoomWithIdToCreate>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucLightRoomWithIdToCreate - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucLightRoomWithIdToCreate - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4007,17 +3702,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => {
-                match <MucLightRoomWithIdToCreate as std::str::FromStr>::from_str(value) {
-                    std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                    std::result::Result::Err(err) => std::result::Result::Err(format!(
-                        "Unable to convert header value '{value}' into MucLightRoomWithIdToCreate - {err}"
-                    )),
-                }
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucLightRoomWithIdToCreate as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucLightRoomWithIdToCreate - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4026,20 +3719,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucLightRoomWithIdToCreate>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4065,10 +3752,8 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4078,19 +3763,24 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct MucOccupant {
     #[serde(rename = "nick")]
+
     pub nick: String,
 
     /// The occupant's real full JID.
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "role")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub role: models::MucOccupantRole,
 
     #[serde(rename = "affiliation")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub affiliation: models::MucOccupantAffiliation,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4113,14 +3803,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucOccupant {
     }
 }
 
+
 impl MucOccupant {
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        nick: String,
-        jid: String,
-        role: models::MucOccupantRole,
-        affiliation: models::MucOccupantAffiliation,
-    ) -> MucOccupant {
+    pub fn new(nick: String, jid: String, role: models::MucOccupantRole, affiliation: models::MucOccupantAffiliation, ) -> MucOccupant {
         MucOccupant {
             nick,
             jid,
@@ -4174,30 +3860,21 @@ impl std::str::FromStr for MucOccupant {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucOccupant".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucOccupant".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "nick" => intermediate_rep
-                        .nick
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "nick" => intermediate_rep.nick.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "role" => intermediate_rep.role.push(
-                        <models::MucOccupantRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
+                    "role" => intermediate_rep.role.push(<models::MucOccupantRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "affiliation" => intermediate_rep.affiliation.push(
-                        <models::MucOccupantAffiliation as std::str::FromStr>::from_str(val)
-                            .map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucOccupant".to_string()),
+                    "affiliation" => intermediate_rep.affiliation.push(<models::MucOccupantAffiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucOccupant".to_string())
                 }
             }
 
@@ -4207,26 +3884,10 @@ impl std::str::FromStr for MucOccupant {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucOccupant {
-            nick: intermediate_rep
-                .nick
-                .into_iter()
-                .next()
-                .ok_or_else(|| "nick missing in MucOccupant".to_string())?,
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in MucOccupant".to_string())?,
-            role: intermediate_rep
-                .role
-                .into_iter()
-                .next()
-                .ok_or_else(|| "role missing in MucOccupant".to_string())?,
-            affiliation: intermediate_rep
-                .affiliation
-                .into_iter()
-                .next()
-                .ok_or_else(|| "affiliation missing in MucOccupant".to_string())?,
+            nick: intermediate_rep.nick.into_iter().next().ok_or_else(|| "nick missing in MucOccupant".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucOccupant".to_string())?,
+            role: intermediate_rep.role.into_iter().next().ok_or_else(|| "role missing in MucOccupant".to_string())?,
+            affiliation: intermediate_rep.affiliation.into_iter().next().ok_or_else(|| "affiliation missing in MucOccupant".to_string())?,
         })
     }
 }
@@ -4240,10 +3901,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupant>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupant>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucOccupant - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucOccupant - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4254,15 +3914,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucOccupant as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucOccupant - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucOccupant as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucOccupant - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4272,17 +3932,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupant>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupant>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4294,26 +3950,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucOccupant> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucOccupant as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucOccupant - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucOccupant> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucOccupant as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucOccupant - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4371,10 +4023,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupantAffiliation>> for 
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupantAffiliation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucOccupantAffiliation - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucOccupantAffiliation - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4385,15 +4036,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucOccupantAffiliation as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucOccupantAffiliation - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucOccupantAffiliation as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucOccupantAffiliation - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4402,20 +4053,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupantAffiliation>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<MucOccupantAffiliation>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupantAffiliation>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4427,26 +4072,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucOccupantAffiliation> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucOccupantAffiliation as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucOccupantAffiliation - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucOccupantAffiliation> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucOccupantAffiliation as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucOccupantAffiliation - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4500,10 +4141,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucOccupantRole>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<MucOccupantRole>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucOccupantRole - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucOccupantRole - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4514,15 +4154,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucOccupantRole as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucOccupantRole - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucOccupantRole as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucOccupantRole - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4532,17 +4172,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucOccupantRole>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucOccupantRole>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4554,26 +4190,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucOccupantRole> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucOccupantRole as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucOccupantRole - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucOccupantRole> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucOccupantRole as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucOccupantRole - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4584,25 +4216,32 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucRoom {
     /// The local part of the room's JID.
     #[serde(rename = "name")]
+
     pub name: String,
 
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     /// The room's configured name (may be empty).
     #[serde(rename = "title")]
+
     pub title: String,
 
     #[serde(rename = "persistent")]
+
     pub persistent: bool,
 
     /// Listed in the service's disco#items.
     #[serde(rename = "public")]
+
     pub public: bool,
 
     #[serde(rename = "occupants")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub occupants: Vec<models::MucOccupant>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4625,16 +4264,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucRoom {
     }
 }
 
+
 impl MucRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        name: String,
-        jid: String,
-        title: String,
-        persistent: bool,
-        public: bool,
-        occupants: Vec<models::MucOccupant>,
-    ) -> MucRoom {
+    pub fn new(name: String, jid: String, title: String, persistent: bool, public: bool, occupants: Vec<models::MucOccupant>, ) -> MucRoom {
         MucRoom {
             name,
             jid,
@@ -4697,38 +4330,24 @@ impl std::str::FromStr for MucRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucRoom".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucRoom".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "title" => intermediate_rep
-                        .title
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "title" => intermediate_rep.title.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "persistent" => intermediate_rep
-                        .persistent
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "persistent" => intermediate_rep.persistent.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "public" => intermediate_rep
-                        .public
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "occupants" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in MucRoom".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoom".to_string()),
+                    "public" => intermediate_rep.public.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "occupants" => return std::result::Result::Err("Parsing a container in this style is not supported in MucRoom".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoom".to_string())
                 }
             }
 
@@ -4738,36 +4357,12 @@ impl std::str::FromStr for MucRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucRoom {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in MucRoom".to_string())?,
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in MucRoom".to_string())?,
-            title: intermediate_rep
-                .title
-                .into_iter()
-                .next()
-                .ok_or_else(|| "title missing in MucRoom".to_string())?,
-            persistent: intermediate_rep
-                .persistent
-                .into_iter()
-                .next()
-                .ok_or_else(|| "persistent missing in MucRoom".to_string())?,
-            public: intermediate_rep
-                .public
-                .into_iter()
-                .next()
-                .ok_or_else(|| "public missing in MucRoom".to_string())?,
-            occupants: intermediate_rep
-                .occupants
-                .into_iter()
-                .next()
-                .ok_or_else(|| "occupants missing in MucRoom".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucRoom".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in MucRoom".to_string())?,
+            title: intermediate_rep.title.into_iter().next().ok_or_else(|| "title missing in MucRoom".to_string())?,
+            persistent: intermediate_rep.persistent.into_iter().next().ok_or_else(|| "persistent missing in MucRoom".to_string())?,
+            public: intermediate_rep.public.into_iter().next().ok_or_else(|| "public missing in MucRoom".to_string())?,
+            occupants: intermediate_rep.occupants.into_iter().next().ok_or_else(|| "occupants missing in MucRoom".to_string())?,
         })
     }
 }
@@ -4781,10 +4376,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucRoom>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<MucRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucRoom - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucRoom - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4795,15 +4389,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucRoom as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into MucRoom - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucRoom as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucRoom - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4813,17 +4407,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucRoom>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4835,26 +4425,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucRoom> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucRoom as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucRoom - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucRoom> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucRoom as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucRoom - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4865,15 +4451,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MucRoomToCreate {
     /// The room's name (the local part of its JID).
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's owner, a user of this server (a resource is ignored).
     #[serde(rename = "owner")]
+
     pub owner: String,
 
     /// The owner's nickname in the room.
     #[serde(rename = "nick")]
+
     pub nick: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4896,10 +4486,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MucRoomToCreate {
     }
 }
 
+
 impl MucRoomToCreate {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, owner: String, nick: String) -> MucRoomToCreate {
-        MucRoomToCreate { name, owner, nick }
+    pub fn new(name: String, owner: String, nick: String, ) -> MucRoomToCreate {
+        MucRoomToCreate {
+            name,
+            owner,
+            nick,
+        }
     }
 }
 
@@ -4946,25 +4541,19 @@ impl std::str::FromStr for MucRoomToCreate {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MucRoomToCreate".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MucRoomToCreate".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "owner" => intermediate_rep
-                        .owner
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "owner" => intermediate_rep.owner.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "nick" => intermediate_rep
-                        .nick
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoomToCreate".to_string()),
+                    "nick" => intermediate_rep.nick.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MucRoomToCreate".to_string())
                 }
             }
 
@@ -4974,21 +4563,9 @@ impl std::str::FromStr for MucRoomToCreate {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MucRoomToCreate {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in MucRoomToCreate".to_string())?,
-            owner: intermediate_rep
-                .owner
-                .into_iter()
-                .next()
-                .ok_or_else(|| "owner missing in MucRoomToCreate".to_string())?,
-            nick: intermediate_rep
-                .nick
-                .into_iter()
-                .next()
-                .ok_or_else(|| "nick missing in MucRoomToCreate".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in MucRoomToCreate".to_string())?,
+            owner: intermediate_rep.owner.into_iter().next().ok_or_else(|| "owner missing in MucRoomToCreate".to_string())?,
+            nick: intermediate_rep.nick.into_iter().next().ok_or_else(|| "nick missing in MucRoomToCreate".to_string())?,
         })
     }
 }
@@ -5002,10 +4579,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MucRoomToCreate>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<MucRoomToCreate>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MucRoomToCreate - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MucRoomToCreate - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5016,15 +4592,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MucRoomToCreate as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MucRoomToCreate - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MucRoomToCreate as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MucRoomToCreate - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5034,17 +4610,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MucRoomToCreate>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MucRoomToCreate>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5056,26 +4628,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MucRoomToCreate> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MucRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MucRoomToCreate - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MucRoomToCreate> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MucRoomToCreate as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MucRoomToCreate - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5086,7 +4654,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewPassword {
     /// The new password.
     #[serde(rename = "newpass")]
+
     pub newpass: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5109,10 +4679,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewPassword {
     }
 }
 
+
 impl NewPassword {
     #[allow(clippy::new_without_default)]
-    pub fn new(newpass: String) -> NewPassword {
-        NewPassword { newpass }
+    pub fn new(newpass: String, ) -> NewPassword {
+        NewPassword {
+            newpass,
+        }
     }
 }
 
@@ -5121,7 +4694,10 @@ impl NewPassword {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("newpass".to_string()), Some(self.newpass.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("newpass".to_string()),
+            Some(self.newpass.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -5150,17 +4726,15 @@ impl std::str::FromStr for NewPassword {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewPassword".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "newpass" => intermediate_rep
-                        .newpass
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string()),
+                    "newpass" => intermediate_rep.newpass.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewPassword".to_string())
                 }
             }
 
@@ -5170,11 +4744,7 @@ impl std::str::FromStr for NewPassword {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewPassword {
-            newpass: intermediate_rep
-                .newpass
-                .into_iter()
-                .next()
-                .ok_or_else(|| "newpass missing in NewPassword".to_string())?,
+            newpass: intermediate_rep.newpass.into_iter().next().ok_or_else(|| "newpass missing in NewPassword".to_string())?,
         })
     }
 }
@@ -5188,10 +4758,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewPassword>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<NewPassword>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewPassword - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5202,15 +4771,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewPassword as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewPassword - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewPassword as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewPassword - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5220,17 +4789,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewPassword>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewPassword>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5242,26 +4807,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewPassword> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewPassword - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewPassword> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewPassword as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewPassword - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5270,13 +4831,16 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewUser {
-    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case).
+    /// The local part of the new JID. It must be a valid JID local part (it is prepped, so it is stored lower-case). 
     #[serde(rename = "username")]
+
     pub username: String,
 
     /// The account's password.
     #[serde(rename = "password")]
+
     pub password: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5299,10 +4863,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewUser {
     }
 }
 
+
 impl NewUser {
     #[allow(clippy::new_without_default)]
-    pub fn new(username: String, password: String) -> NewUser {
-        NewUser { username, password }
+    pub fn new(username: String, password: String, ) -> NewUser {
+        NewUser {
+            username,
+            password,
+        }
     }
 }
 
@@ -5346,21 +4914,17 @@ impl std::str::FromStr for NewUser {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewUser".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "username" => intermediate_rep
-                        .username
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "username" => intermediate_rep.username.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "password" => intermediate_rep
-                        .password
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string()),
+                    "password" => intermediate_rep.password.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewUser".to_string())
                 }
             }
 
@@ -5370,16 +4934,8 @@ impl std::str::FromStr for NewUser {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewUser {
-            username: intermediate_rep
-                .username
-                .into_iter()
-                .next()
-                .ok_or_else(|| "username missing in NewUser".to_string())?,
-            password: intermediate_rep
-                .password
-                .into_iter()
-                .next()
-                .ok_or_else(|| "password missing in NewUser".to_string())?,
+            username: intermediate_rep.username.into_iter().next().ok_or_else(|| "username missing in NewUser".to_string())?,
+            password: intermediate_rep.password.into_iter().next().ok_or_else(|| "password missing in NewUser".to_string())?,
         })
     }
 }
@@ -5393,10 +4949,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewUser>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<NewUser>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewUser - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewUser - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5407,15 +4962,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewUser as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into NewUser - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewUser as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewUser - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5425,17 +4980,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewUser>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewUser>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5447,26 +4998,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewUser> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewUser as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewUser - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewUser> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewUser as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewUser - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5477,11 +5024,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomMessageToSend {
     /// The sender's bare JID.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5504,10 +5054,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomMessageToSend 
     }
 }
 
+
 impl RoomMessageToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(from: String, body: String) -> RoomMessageToSend {
-        RoomMessageToSend { from, body }
+    pub fn new(from: String, body: String, ) -> RoomMessageToSend {
+        RoomMessageToSend {
+            from,
+            body,
+        }
     }
 }
 
@@ -5551,21 +5105,17 @@ impl std::str::FromStr for RoomMessageToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessageToSend".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomMessageToSend".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageToSend".to_string()),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageToSend".to_string())
                 }
             }
 
@@ -5575,16 +5125,8 @@ impl std::str::FromStr for RoomMessageToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomMessageToSend {
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in RoomMessageToSend".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in RoomMessageToSend".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in RoomMessageToSend".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in RoomMessageToSend".to_string())?,
         })
     }
 }
@@ -5598,10 +5140,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessageToSend>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<RoomMessageToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomMessageToSend - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomMessageToSend - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5612,15 +5153,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomMessageToSend as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomMessageToSend - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomMessageToSend as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomMessageToSend - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5630,17 +5171,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessageToSend>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessageToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5652,26 +5189,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomMessageToSend> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomMessageToSend as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomMessageToSend - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomMessageToSend> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomMessageToSend as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomMessageToSend - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5682,15 +5215,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Session {
     /// The session's full JID.
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "connection")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub connection: models::SessionConnection,
 
     /// The cluster node holding the session (the node's name; `local` without a cluster).
     #[serde(rename = "node")]
+
     pub node: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5713,10 +5250,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Session {
     }
 }
 
+
 impl Session {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, connection: models::SessionConnection, node: String) -> Session {
-        Session { jid, connection, node }
+    pub fn new(jid: String, connection: models::SessionConnection, node: String, ) -> Session {
+        Session {
+            jid,
+            connection,
+            node,
+        }
     }
 }
 
@@ -5762,25 +5304,19 @@ impl std::str::FromStr for Session {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Session".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Session".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "connection" => intermediate_rep.connection.push(
-                        <models::SessionConnection as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
+                    "connection" => intermediate_rep.connection.push(<models::SessionConnection as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "node" => intermediate_rep
-                        .node
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Session".to_string()),
+                    "node" => intermediate_rep.node.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Session".to_string())
                 }
             }
 
@@ -5790,21 +5326,9 @@ impl std::str::FromStr for Session {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Session {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in Session".to_string())?,
-            connection: intermediate_rep
-                .connection
-                .into_iter()
-                .next()
-                .ok_or_else(|| "connection missing in Session".to_string())?,
-            node: intermediate_rep
-                .node
-                .into_iter()
-                .next()
-                .ok_or_else(|| "node missing in Session".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Session".to_string())?,
+            connection: intermediate_rep.connection.into_iter().next().ok_or_else(|| "connection missing in Session".to_string())?,
+            node: intermediate_rep.node.into_iter().next().ok_or_else(|| "node missing in Session".to_string())?,
         })
     }
 }
@@ -5818,10 +5342,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Session>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Session>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Session - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Session - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5832,15 +5355,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Session as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Session - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Session as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Session - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5850,17 +5373,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Session>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Session>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5872,31 +5391,27 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Session> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Session as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Session - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Session> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Session as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Session - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// How the client is connected: XMPP over TCP (`c2s`), WebSocket (`websocket`) or BOSH (`bosh`), or a REST event stream (`sse`).
+/// How the client is connected: XMPP over TCP (`c2s`), WebSocket (`websocket`) or BOSH (`bosh`), or a REST event stream (`sse`). 
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
 /// which helps with FFI.
@@ -5950,10 +5465,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SessionConnection>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<SessionConnection>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for SessionConnection - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for SessionConnection - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5964,15 +5478,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <SessionConnection as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into SessionConnection - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <SessionConnection as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into SessionConnection - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5982,17 +5496,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SessionConnection>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<SessionConnection>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6004,26 +5514,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<SessionConnection> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <SessionConnection as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into SessionConnection - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<SessionConnection> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <SessionConnection as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into SessionConnection - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6034,7 +5540,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct StanzaToSend {
     /// The stanza's XML, with `from` and `to`.
     #[serde(rename = "stanza")]
+
     pub stanza: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -6057,10 +5565,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for StanzaToSend {
     }
 }
 
+
 impl StanzaToSend {
     #[allow(clippy::new_without_default)]
-    pub fn new(stanza: String) -> StanzaToSend {
-        StanzaToSend { stanza }
+    pub fn new(stanza: String, ) -> StanzaToSend {
+        StanzaToSend {
+            stanza,
+        }
     }
 }
 
@@ -6069,7 +5580,10 @@ impl StanzaToSend {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for StanzaToSend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("stanza".to_string()), Some(self.stanza.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("stanza".to_string()),
+            Some(self.stanza.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -6098,17 +5612,15 @@ impl std::str::FromStr for StanzaToSend {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing StanzaToSend".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing StanzaToSend".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "stanza" => intermediate_rep
-                        .stanza
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing StanzaToSend".to_string()),
+                    "stanza" => intermediate_rep.stanza.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StanzaToSend".to_string())
                 }
             }
 
@@ -6118,11 +5630,7 @@ impl std::str::FromStr for StanzaToSend {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(StanzaToSend {
-            stanza: intermediate_rep
-                .stanza
-                .into_iter()
-                .next()
-                .ok_or_else(|| "stanza missing in StanzaToSend".to_string())?,
+            stanza: intermediate_rep.stanza.into_iter().next().ok_or_else(|| "stanza missing in StanzaToSend".to_string())?,
         })
     }
 }
@@ -6136,10 +5644,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<StanzaToSend>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<StanzaToSend>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for StanzaToSend - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StanzaToSend - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6150,15 +5657,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <StanzaToSend as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into StanzaToSend - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <StanzaToSend as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StanzaToSend - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6168,17 +5675,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StanzaToSend>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<StanzaToSend>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6190,26 +5693,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<StanzaToSend> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <StanzaToSend as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into StanzaToSend - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<StanzaToSend> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StanzaToSend as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StanzaToSend - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6219,8 +5718,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct SubscriptionChange {
     #[serde(rename = "action")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::SubscriptionChangeAction,
+
 }
 
 #[cfg(feature = "validate")]
@@ -6243,10 +5744,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for SubscriptionChange
     }
 }
 
+
 impl SubscriptionChange {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::SubscriptionChangeAction) -> SubscriptionChange {
-        SubscriptionChange { action }
+    pub fn new(action: models::SubscriptionChangeAction, ) -> SubscriptionChange {
+        SubscriptionChange {
+            action,
+        }
     }
 }
 
@@ -6286,20 +5790,15 @@ impl std::str::FromStr for SubscriptionChange {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing SubscriptionChange".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing SubscriptionChange".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(
-                        <models::SubscriptionChangeAction as std::str::FromStr>::from_str(val)
-                            .map_err(|x| x.to_string())?,
-                    ),
-                    _ => {
-                        return std::result::Result::Err("Unexpected key while parsing SubscriptionChange".to_string())
-                    }
+                    "action" => intermediate_rep.action.push(<models::SubscriptionChangeAction as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing SubscriptionChange".to_string())
                 }
             }
 
@@ -6309,11 +5808,7 @@ impl std::str::FromStr for SubscriptionChange {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(SubscriptionChange {
-            action: intermediate_rep
-                .action
-                .into_iter()
-                .next()
-                .ok_or_else(|| "action missing in SubscriptionChange".to_string())?,
+            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in SubscriptionChange".to_string())?,
         })
     }
 }
@@ -6327,10 +5822,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionChange>> for hype
     fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionChange>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for SubscriptionChange - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for SubscriptionChange - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6341,15 +5835,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <SubscriptionChange as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into SubscriptionChange - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <SubscriptionChange as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into SubscriptionChange - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6358,20 +5852,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionChange>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<SubscriptionChange>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionChange>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6383,31 +5871,27 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<SubscriptionChange> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <SubscriptionChange as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into SubscriptionChange - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<SubscriptionChange> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <SubscriptionChange as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into SubscriptionChange - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// `invite` or `subscribe`: ask for the contact's presence; `accept` or `subscribed`: grant the user's presence to the contact.
+/// `invite` or `subscribe`: ask for the contact's presence; `accept` or `subscribed`: grant the user's presence to the contact. 
 /// Enumeration of values.
 /// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
 /// which helps with FFI.
@@ -6458,15 +5942,12 @@ impl std::str::FromStr for SubscriptionChangeAction {
 impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionChangeAction>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_value: header::IntoHeaderValue<SubscriptionChangeAction>,
-    ) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionChangeAction>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for SubscriptionChangeAction - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for SubscriptionChangeAction - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6477,15 +5958,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <SubscriptionChangeAction as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into SubscriptionChangeAction - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <SubscriptionChangeAction as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into SubscriptionChangeAction - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6494,20 +5975,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionChangeAction>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<SubscriptionChangeAction>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionChangeAction>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6533,10 +6008,8 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }

@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use hyper::service::Service;
 use hyper::{Request, Response};
-use meerkat_admin_api::context::AddContext;
 use swagger::auth::AuthData;
 use swagger::{EmptyContext, Has};
+use meerkat_admin_api::context::AddContext;
 
 /// Innermost service: records the `Option<AuthData>` that `AddContext` pushed onto the context.
 #[derive(Clone, Default)]

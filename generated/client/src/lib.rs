@@ -1,24 +1,15 @@
-#![allow(
-    missing_docs,
-    trivial_casts,
-    unused_variables,
-    unused_mut,
-    unused_imports,
-    unused_extern_crates,
-    unused_attributes,
-    non_camel_case_types
-)]
+#![allow(missing_docs, trivial_casts, unused_variables, unused_mut, unused_imports, unused_extern_crates, unused_attributes, non_camel_case_types)]
 #![allow(clippy::derive_partial_eq_without_eq, clippy::disallowed_names)]
 
 use async_trait::async_trait;
 use futures::Stream;
 #[cfg(feature = "mock")]
 use mockall::automock;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::error::Error;
-use std::task::{Context, Poll};
-use swagger::{auth::Authorization, ApiError, ContextWrapper};
+use std::collections::BTreeSet;
+use std::task::{Poll, Context};
+use swagger::{ApiError, ContextWrapper, auth::Authorization};
+use serde::{Serialize, Deserialize};
 
 #[cfg(any(feature = "client", feature = "server"))]
 type ServiceError = Box<dyn Error + Send + Sync + 'static>;
@@ -29,443 +20,960 @@ pub const API_VERSION: &str = "1.0.0";
 mod auth;
 pub use auth::{AuthenticationApi, Claims};
 
+
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum AddContactResponse {
     /// Contact added
-    ContactAdded,
+    ContactAdded
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// The roster is full
-    TheRosterIsFull(String),
+    TheRosterIsFull
+    (String)
+    ,
     /// User not found
-    UserNotFound(String),
+    UserNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactsResponse {
     /// Contacts removed
-    ContactsRemoved(models::NotDeleted),
+    ContactsRemoved
+    (models::NotDeleted)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListContactsResponse {
     /// Contact list
-    ContactList(Vec<models::Contact>),
+    ContactList
+    (Vec<models::Contact>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum DeleteContactResponse {
     /// Contact removed
-    ContactRemoved,
+    ContactRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Contact not found
-    ContactNotFound(String),
+    ContactNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ManageContactResponse {
     /// Action done
-    ActionDone,
+    ActionDone
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Contact not found
-    ContactNotFound(String),
+    ContactNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetMessagesResponse {
     /// Archived messages
-    ArchivedMessages(Vec<models::ChatMessage>),
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendMessageResponse {
     /// Message sent
-    MessageSent(models::MessageId),
+    MessageSent
+    (models::MessageId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Idempotency key reused (with another request body)
-    IdempotencyKeyReused(String),
+    IdempotencyKeyReused
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetMessagesWithResponse {
     /// Archived messages
-    ArchivedMessages(Vec<models::ChatMessage>),
+    ArchivedMessages
+    (Vec<models::ChatMessage>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateRoomResponse {
     /// Room created
-    RoomCreated(models::RoomId),
+    RoomCreated
+    (models::RoomId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Idempotency key reused (with another request body)
-    IdempotencyKeyReused(String),
+    IdempotencyKeyReused
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListRoomsResponse {
     /// Room list
-    RoomList(Vec<models::RoomSummary>),
+    RoomList
+    (Vec<models::RoomSummary>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateRoomWithIdResponse {
     /// Room created
-    RoomCreated(models::RoomId),
+    RoomCreated
+    (models::RoomId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetRoomResponse {
     /// Room details
-    RoomDetails(models::RoomDetails),
+    RoomDetails
+    (models::RoomDetails)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum GetRoomMessagesResponse {
     /// Archived room events
-    ArchivedRoomEvents(Vec<models::RoomEvent>),
+    ArchivedRoomEvents
+    (Vec<models::RoomEvent>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum InviteToRoomResponse {
     /// User invited
-    UserInvited,
+    UserInvited
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room or user not found
-    RoomOrUserNotFound(String),
+    RoomOrUserNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SendRoomMessageResponse {
     /// Message sent
-    MessageSent(models::MessageId),
+    MessageSent
+    (models::MessageId)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Idempotency key reused (with another request body)
-    IdempotencyKeyReused(String),
+    IdempotencyKeyReused
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum SetRoomConfigResponse {
     /// Config changed
-    ConfigChanged,
+    ConfigChanged
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RemoveFromRoomResponse {
     /// User removed
-    UserRemoved,
+    UserRemoved
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
+    Forbidden
+    (String)
+    ,
     /// Room not found
-    RoomNotFound(String),
+    RoomNotFound
+    (String)
+    ,
     /// Not implemented
-    NotImplemented(String),
+    NotImplemented
+    (String)
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum OpenEventStreamResponse {
     /// Event stream
-    EventStream(String),
+    EventStream
+    (String)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum CreateTokenResponse {
     /// Token created
-    TokenCreated(models::NewToken),
+    TokenCreated
+    (models::NewToken)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// Forbidden
-    Forbidden(String),
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Forbidden
+    (String)
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum ListTokensResponse {
     /// Token list
-    TokenList(Vec<models::TokenInfo>),
+    TokenList
+    (Vec<models::TokenInfo>)
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[must_use]
 pub enum RevokeTokenResponse {
     /// Token revoked
-    TokenRevoked,
+    TokenRevoked
+    ,
     /// Bad request
-    BadRequest(String),
+    BadRequest
+    (String)
+    ,
     /// Unauthorized
-    Unauthorized { body: String, www_authenticate: String },
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
     /// No such token
-    NoSuchToken(String),
-    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait.
-    TooManyRequests { body: String, retry_after: Option<i32> },
+    NoSuchToken
+    (String)
+    ,
+    /// Too many requests: the address (or this account from this address) failed to log in too often recently, or, for the event stream, the account has as many sessions as it may have. `Retry-After` says how many seconds to wait. 
+    TooManyRequests
+    {
+        body: String,
+        retry_after:
+        Option<
+        i32
+        >
+    }
+    ,
     /// Payload too large
-    PayloadTooLarge(String),
+    PayloadTooLarge
+    (String)
+    ,
     /// Service temporarily unavailable (storage busy or unreachable; retry later)
-    ServiceTemporarilyUnavailable(String),
+    ServiceTemporarilyUnavailable
+    (String)
 }
 
 /// API
@@ -474,28 +982,34 @@ pub enum RevokeTokenResponse {
 #[allow(clippy::too_many_arguments, clippy::ptr_arg)]
 pub trait Api<C: Send + Sync> {
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact, context: &C) -> Result<AddContactResponse, ApiError>;
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        context: &C) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-        context: &C,
-    ) -> Result<DeleteContactsResponse, ApiError>;
+        context: &C) -> Result<DeleteContactsResponse, ApiError>;
 
     /// List contacts
-    async fn list_contacts(&self, context: &C) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        context: &C) -> Result<ListContactsResponse, ApiError>;
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String, context: &C) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>;
 
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
         jid: String,
         contact_action: models::ContactAction,
-        context: &C,
-    ) -> Result<ManageContactResponse, ApiError>;
+        context: &C) -> Result<ManageContactResponse, ApiError>;
 
     /// List archived chat messages
     async fn get_messages(
@@ -504,16 +1018,14 @@ pub trait Api<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetMessagesResponse, ApiError>;
+        context: &C) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
         new_message: models::NewMessage,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError>;
+        context: &C) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
@@ -523,30 +1035,32 @@ pub trait Api<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetMessagesWithResponse, ApiError>;
+        context: &C) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
     async fn create_room(
         &self,
         new_room: models::NewRoom,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<CreateRoomResponse, ApiError>;
+        context: &C) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
-    async fn list_rooms(&self, context: &C) -> Result<ListRoomsResponse, ApiError>;
+    async fn list_rooms(
+        &self,
+        context: &C) -> Result<ListRoomsResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
         &self,
         id: String,
         new_room: models::NewRoom,
-        context: &C,
-    ) -> Result<CreateRoomWithIdResponse, ApiError>;
+        context: &C) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
-    async fn get_room(&self, id: String, context: &C) -> Result<GetRoomResponse, ApiError>;
+    async fn get_room(
+        &self,
+        id: String,
+        context: &C) -> Result<GetRoomResponse, ApiError>;
 
     /// List a room's archive
     async fn get_room_messages(
@@ -556,16 +1070,14 @@ pub trait Api<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetRoomMessagesResponse, ApiError>;
+        context: &C) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
     async fn invite_to_room(
         &self,
         id: String,
         room_invite: models::RoomInvite,
-        context: &C,
-    ) -> Result<InviteToRoomResponse, ApiError>;
+        context: &C) -> Result<InviteToRoomResponse, ApiError>;
 
     /// Send a message to a room
     async fn send_room_message(
@@ -573,37 +1085,45 @@ pub trait Api<C: Send + Sync> {
         id: String,
         room_message: models::RoomMessage,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<SendRoomMessageResponse, ApiError>;
+        context: &C) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
     async fn set_room_config(
         &self,
         id: String,
         room_config: models::RoomConfig,
-        context: &C,
-    ) -> Result<SetRoomConfigResponse, ApiError>;
+        context: &C) -> Result<SetRoomConfigResponse, ApiError>;
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String, context: &C)
-        -> Result<RemoveFromRoomResponse, ApiError>;
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        context: &C) -> Result<RemoveFromRoomResponse, ApiError>;
 
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
         last_event_id: Option<String>,
         access_token: Option<String>,
-        context: &C,
-    ) -> Result<OpenEventStreamResponse, ApiError>;
+        context: &C) -> Result<OpenEventStreamResponse, ApiError>;
 
     /// Create a bearer token
-    async fn create_token(&self, context: &C) -> Result<CreateTokenResponse, ApiError>;
+    async fn create_token(
+        &self,
+        context: &C) -> Result<CreateTokenResponse, ApiError>;
 
     /// List the user's tokens
-    async fn list_tokens(&self, context: &C) -> Result<ListTokensResponse, ApiError>;
+    async fn list_tokens(
+        &self,
+        context: &C) -> Result<ListTokensResponse, ApiError>;
 
     /// Revoke a token
-    async fn revoke_token(&self, token_id: String, context: &C) -> Result<RevokeTokenResponse, ApiError>;
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        context: &C) -> Result<RevokeTokenResponse, ApiError>;
+
 }
 
 /// API where `Context` isn't passed on every API call
@@ -619,26 +1139,34 @@ pub trait ApiNoContext<C: Send + Sync> {
     fn context(&self) -> &C;
 
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact) -> Result<AddContactResponse, ApiError>;
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-    ) -> Result<DeleteContactsResponse, ApiError>;
+        ) -> Result<DeleteContactsResponse, ApiError>;
 
     /// List contacts
-    async fn list_contacts(&self) -> Result<ListContactsResponse, ApiError>;
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>;
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String) -> Result<DeleteContactResponse, ApiError>;
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>;
 
     /// Invite a contact or accept their invitation
     async fn manage_contact(
         &self,
         jid: String,
         contact_action: models::ContactAction,
-    ) -> Result<ManageContactResponse, ApiError>;
+        ) -> Result<ManageContactResponse, ApiError>;
 
     /// List archived chat messages
     async fn get_messages(
@@ -647,14 +1175,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetMessagesResponse, ApiError>;
+        ) -> Result<GetMessagesResponse, ApiError>;
 
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
         new_message: models::NewMessage,
         idempotency_key: Option<String>,
-    ) -> Result<SendMessageResponse, ApiError>;
+        ) -> Result<SendMessageResponse, ApiError>;
 
     /// List archived chat messages with one contact
     async fn get_messages_with(
@@ -664,27 +1192,32 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetMessagesWithResponse, ApiError>;
+        ) -> Result<GetMessagesWithResponse, ApiError>;
 
     /// Create a room
     async fn create_room(
         &self,
         new_room: models::NewRoom,
         idempotency_key: Option<String>,
-    ) -> Result<CreateRoomResponse, ApiError>;
+        ) -> Result<CreateRoomResponse, ApiError>;
 
     /// List the user's rooms
-    async fn list_rooms(&self) -> Result<ListRoomsResponse, ApiError>;
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>;
 
     /// Create a room with a given id
     async fn create_room_with_id(
         &self,
         id: String,
         new_room: models::NewRoom,
-    ) -> Result<CreateRoomWithIdResponse, ApiError>;
+        ) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
-    async fn get_room(&self, id: String) -> Result<GetRoomResponse, ApiError>;
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>;
 
     /// List a room's archive
     async fn get_room_messages(
@@ -694,14 +1227,14 @@ pub trait ApiNoContext<C: Send + Sync> {
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetRoomMessagesResponse, ApiError>;
+        ) -> Result<GetRoomMessagesResponse, ApiError>;
 
     /// Add a user to a room
     async fn invite_to_room(
         &self,
         id: String,
         room_invite: models::RoomInvite,
-    ) -> Result<InviteToRoomResponse, ApiError>;
+        ) -> Result<InviteToRoomResponse, ApiError>;
 
     /// Send a message to a room
     async fn send_room_message(
@@ -709,39 +1242,49 @@ pub trait ApiNoContext<C: Send + Sync> {
         id: String,
         room_message: models::RoomMessage,
         idempotency_key: Option<String>,
-    ) -> Result<SendRoomMessageResponse, ApiError>;
+        ) -> Result<SendRoomMessageResponse, ApiError>;
 
     /// Change a room's name and subject
     async fn set_room_config(
         &self,
         id: String,
         room_config: models::RoomConfig,
-    ) -> Result<SetRoomConfigResponse, ApiError>;
+        ) -> Result<SetRoomConfigResponse, ApiError>;
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String) -> Result<RemoveFromRoomResponse, ApiError>;
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>;
 
     /// Open a server-sent events stream
     async fn open_event_stream(
         &self,
         last_event_id: Option<String>,
         access_token: Option<String>,
-    ) -> Result<OpenEventStreamResponse, ApiError>;
+        ) -> Result<OpenEventStreamResponse, ApiError>;
 
     /// Create a bearer token
-    async fn create_token(&self) -> Result<CreateTokenResponse, ApiError>;
+    async fn create_token(
+        &self,
+        ) -> Result<CreateTokenResponse, ApiError>;
 
     /// List the user's tokens
-    async fn list_tokens(&self) -> Result<ListTokensResponse, ApiError>;
+    async fn list_tokens(
+        &self,
+        ) -> Result<ListTokensResponse, ApiError>;
 
     /// Revoke a token
-    async fn revoke_token(&self, token_id: String) -> Result<RevokeTokenResponse, ApiError>;
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        ) -> Result<RevokeTokenResponse, ApiError>;
+
 }
 
 /// Trait to extend an API to make it easy to bind it to a context.
-pub trait ContextWrapperExt<C: Send + Sync>
-where
-    Self: Sized,
+pub trait ContextWrapperExt<C: Send + Sync> where Self: Sized
 {
     /// Binds this API to a context.
     fn with_context(self, context: C) -> ContextWrapper<Self, C>;
@@ -749,7 +1292,7 @@ where
 
 impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ContextWrapperExt<C> for T {
     fn with_context(self: T, context: C) -> ContextWrapper<T, C> {
-        ContextWrapper::<T, C>::new(self, context)
+         ContextWrapper::<T, C>::new(self, context)
     }
 }
 
@@ -760,7 +1303,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     }
 
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact) -> Result<AddContactResponse, ApiError> {
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        ) -> Result<AddContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().add_contact(new_contact, &context).await
     }
@@ -769,19 +1316,27 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-    ) -> Result<DeleteContactsResponse, ApiError> {
+        ) -> Result<DeleteContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_contacts(contacts_to_delete, &context).await
     }
 
     /// List contacts
-    async fn list_contacts(&self) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        ) -> Result<ListContactsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_contacts(&context).await
     }
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String) -> Result<DeleteContactResponse, ApiError> {
+    async fn delete_contact(
+        &self,
+        jid: String,
+        ) -> Result<DeleteContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().delete_contact(jid, &context).await
     }
@@ -791,7 +1346,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         jid: String,
         contact_action: models::ContactAction,
-    ) -> Result<ManageContactResponse, ApiError> {
+        ) -> Result<ManageContactResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().manage_contact(jid, contact_action, &context).await
     }
@@ -803,11 +1359,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetMessagesResponse, ApiError> {
+        ) -> Result<GetMessagesResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .get_messages(limit, before, after_id, before_id, &context)
-            .await
+        self.api().get_messages(limit, before, after_id, before_id, &context).await
     }
 
     /// Send a one-to-one chat message
@@ -815,7 +1370,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         new_message: models::NewMessage,
         idempotency_key: Option<String>,
-    ) -> Result<SendMessageResponse, ApiError> {
+        ) -> Result<SendMessageResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().send_message(new_message, idempotency_key, &context).await
     }
@@ -828,11 +1384,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetMessagesWithResponse, ApiError> {
+        ) -> Result<GetMessagesWithResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .get_messages_with(jid, limit, before, after_id, before_id, &context)
-            .await
+        self.api().get_messages_with(jid, limit, before, after_id, before_id, &context).await
     }
 
     /// Create a room
@@ -840,13 +1395,17 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         new_room: models::NewRoom,
         idempotency_key: Option<String>,
-    ) -> Result<CreateRoomResponse, ApiError> {
+        ) -> Result<CreateRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_room(new_room, idempotency_key, &context).await
     }
 
     /// List the user's rooms
-    async fn list_rooms(&self) -> Result<ListRoomsResponse, ApiError> {
+    async fn list_rooms(
+        &self,
+        ) -> Result<ListRoomsResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_rooms(&context).await
     }
@@ -856,13 +1415,18 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         new_room: models::NewRoom,
-    ) -> Result<CreateRoomWithIdResponse, ApiError> {
+        ) -> Result<CreateRoomWithIdResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_room_with_id(id, new_room, &context).await
     }
 
     /// Get a room's details
-    async fn get_room(&self, id: String) -> Result<GetRoomResponse, ApiError> {
+    async fn get_room(
+        &self,
+        id: String,
+        ) -> Result<GetRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().get_room(id, &context).await
     }
@@ -875,11 +1439,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-    ) -> Result<GetRoomMessagesResponse, ApiError> {
+        ) -> Result<GetRoomMessagesResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .get_room_messages(id, limit, before, after_id, before_id, &context)
-            .await
+        self.api().get_room_messages(id, limit, before, after_id, before_id, &context).await
     }
 
     /// Add a user to a room
@@ -887,7 +1450,8 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         room_invite: models::RoomInvite,
-    ) -> Result<InviteToRoomResponse, ApiError> {
+        ) -> Result<InviteToRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().invite_to_room(id, room_invite, &context).await
     }
@@ -898,11 +1462,10 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         id: String,
         room_message: models::RoomMessage,
         idempotency_key: Option<String>,
-    ) -> Result<SendRoomMessageResponse, ApiError> {
+        ) -> Result<SendRoomMessageResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .send_room_message(id, room_message, idempotency_key, &context)
-            .await
+        self.api().send_room_message(id, room_message, idempotency_key, &context).await
     }
 
     /// Change a room's name and subject
@@ -910,13 +1473,19 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         id: String,
         room_config: models::RoomConfig,
-    ) -> Result<SetRoomConfigResponse, ApiError> {
+        ) -> Result<SetRoomConfigResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().set_room_config(id, room_config, &context).await
     }
 
     /// Remove a user from a room
-    async fn remove_from_room(&self, id: String, user: String) -> Result<RemoveFromRoomResponse, ApiError> {
+    async fn remove_from_room(
+        &self,
+        id: String,
+        user: String,
+        ) -> Result<RemoveFromRoomResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().remove_from_room(id, user, &context).await
     }
@@ -926,31 +1495,42 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
         &self,
         last_event_id: Option<String>,
         access_token: Option<String>,
-    ) -> Result<OpenEventStreamResponse, ApiError> {
+        ) -> Result<OpenEventStreamResponse, ApiError>
+    {
         let context = self.context().clone();
-        self.api()
-            .open_event_stream(last_event_id, access_token, &context)
-            .await
+        self.api().open_event_stream(last_event_id, access_token, &context).await
     }
 
     /// Create a bearer token
-    async fn create_token(&self) -> Result<CreateTokenResponse, ApiError> {
+    async fn create_token(
+        &self,
+        ) -> Result<CreateTokenResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().create_token(&context).await
     }
 
     /// List the user's tokens
-    async fn list_tokens(&self) -> Result<ListTokensResponse, ApiError> {
+    async fn list_tokens(
+        &self,
+        ) -> Result<ListTokensResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().list_tokens(&context).await
     }
 
     /// Revoke a token
-    async fn revoke_token(&self, token_id: String) -> Result<RevokeTokenResponse, ApiError> {
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        ) -> Result<RevokeTokenResponse, ApiError>
+    {
         let context = self.context().clone();
         self.api().revoke_token(token_id, &context).await
     }
+
 }
+
 
 #[cfg(feature = "client")]
 pub mod client;

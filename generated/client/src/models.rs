@@ -2,9 +2,9 @@
 #[cfg(not(feature = "validate"))]
 use validator::Validate;
 
+use crate::models;
 #[cfg(any(feature = "client", feature = "server"))]
 use crate::header;
-use crate::models;
 #[cfg(feature = "validate")]
 use serde_valid::Validate;
 
@@ -58,10 +58,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Affiliation>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<Affiliation>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Affiliation - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Affiliation - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -72,15 +71,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Affiliation as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into Affiliation - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Affiliation as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Affiliation - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -90,17 +89,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Affiliation>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Affiliation>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -112,35 +107,34 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Affiliation> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Affiliation as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Affiliation - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Affiliation> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Affiliation as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Affiliation - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`.
+/// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct ArchiveId(#[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))] String);
+pub struct ArchiveId(
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+    String
+);
 
 impl std::convert::From<String> for ArchiveId {
     fn from(x: String) -> Self {
@@ -208,10 +202,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ArchiveId>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<ArchiveId>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ArchiveId - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ArchiveId - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -222,15 +215,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ArchiveId as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ArchiveId - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ArchiveId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ArchiveId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -240,17 +233,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ArchiveId>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ArchiveId>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -262,26 +251,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ArchiveId> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ArchiveId as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ArchiveId - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ArchiveId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ArchiveId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ArchiveId - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -291,6 +276,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ChatMarker {
     #[serde(rename = "type")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub r#type: models::ChatMarkerType,
 
@@ -299,11 +285,10 @@ pub struct ChatMarker {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_CHATMARKER_ID),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -332,8 +317,11 @@ lazy_static::lazy_static! {
 
 impl ChatMarker {
     #[allow(clippy::new_without_default)]
-    pub fn new(r#type: models::ChatMarkerType, id: String) -> ChatMarker {
-        ChatMarker { r#type, id }
+    pub fn new(r#type: models::ChatMarkerType, id: String, ) -> ChatMarker {
+        ChatMarker {
+            r#type,
+            id,
+        }
     }
 }
 
@@ -376,21 +364,17 @@ impl std::str::FromStr for ChatMarker {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ChatMarker".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ChatMarker".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "type" => intermediate_rep
-                        .r#type
-                        .push(<models::ChatMarkerType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "type" => intermediate_rep.r#type.push(<models::ChatMarkerType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMarker".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMarker".to_string())
                 }
             }
 
@@ -400,16 +384,8 @@ impl std::str::FromStr for ChatMarker {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ChatMarker {
-            r#type: intermediate_rep
-                .r#type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "type missing in ChatMarker".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in ChatMarker".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in ChatMarker".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ChatMarker".to_string())?,
         })
     }
 }
@@ -423,10 +399,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMarker>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMarker>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMarker - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMarker - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -437,15 +412,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMarker as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMarker - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMarker as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMarker - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -455,17 +430,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMarker>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMarker>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -477,26 +448,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMarker> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMarker as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMarker - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMarker> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMarker as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMarker - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -551,10 +518,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMarkerType>> for hyper::h
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMarkerType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMarkerType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMarkerType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -565,15 +531,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMarkerType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMarkerType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMarkerType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMarkerType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -583,17 +549,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMarkerType>>> for hyp
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMarkerType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -605,26 +567,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMarkerType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMarkerType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMarkerType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMarkerType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMarkerType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMarkerType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -633,48 +591,58 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ChatMessage {
-    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`.
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
     #[serde(rename = "archive_id")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_CHATMESSAGE_ARCHIVE_ID),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
     pub archive_id: String,
 
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender, as stored on the stanza.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// Bare JID of the recipient, as stored on the stanza.
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// When the message was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
 
     /// Text of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "thread")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub thread: Option<String>,
 
     /// The `parent` attribute of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "parent")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub parent: Option<String>,
 
-    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out.
+    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out. 
     #[serde(rename = "properties")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub properties: Option<std::collections::HashMap<String, String>>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -703,7 +671,7 @@ lazy_static::lazy_static! {
 
 impl ChatMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(archive_id: String, id: String, from: String, to: String, timestamp: i64, body: String) -> ChatMessage {
+    pub fn new(archive_id: String, id: String, from: String, to: String, timestamp: i64, body: String, ) -> ChatMessage {
         ChatMessage {
             archive_id,
             id,
@@ -736,12 +704,18 @@ impl std::fmt::Display for ChatMessage {
             Some(self.timestamp.to_string()),
             Some("body".to_string()),
             Some(self.body.to_string()),
-            self.thread
-                .as_ref()
-                .map(|thread| ["thread".to_string(), thread.to_string()].join(",")),
-            self.parent
-                .as_ref()
-                .map(|parent| ["parent".to_string(), parent.to_string()].join(",")),
+            self.thread.as_ref().map(|thread| {
+                [
+                    "thread".to_string(),
+                    thread.to_string(),
+                ].join(",")
+            }),
+            self.parent.as_ref().map(|parent| {
+                [
+                    "parent".to_string(),
+                    parent.to_string(),
+                ].join(",")
+            }),
             // Skipping map properties in query parameter serialization
         ];
 
@@ -780,50 +754,30 @@ impl std::str::FromStr for ChatMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ChatMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ChatMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "archive_id" => intermediate_rep
-                        .archive_id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "thread" => intermediate_rep
-                        .thread
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "thread" => intermediate_rep.thread.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "parent" => intermediate_rep
-                        .parent
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "properties" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in ChatMessage".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMessage".to_string()),
+                    "parent" => intermediate_rep.parent.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "properties" => return std::result::Result::Err("Parsing a container in this style is not supported in ChatMessage".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ChatMessage".to_string())
                 }
             }
 
@@ -833,36 +787,12 @@ impl std::str::FromStr for ChatMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ChatMessage {
-            archive_id: intermediate_rep
-                .archive_id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "archive_id missing in ChatMessage".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in ChatMessage".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in ChatMessage".to_string())?,
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in ChatMessage".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in ChatMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in ChatMessage".to_string())?,
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in ChatMessage".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in ChatMessage".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in ChatMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in ChatMessage".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in ChatMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in ChatMessage".to_string())?,
             thread: intermediate_rep.thread.into_iter().next(),
             parent: intermediate_rep.parent.into_iter().next(),
             properties: intermediate_rep.properties.into_iter().next(),
@@ -879,10 +809,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ChatMessage>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<ChatMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ChatMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ChatMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -893,15 +822,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ChatMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ChatMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ChatMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ChatMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -911,17 +840,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ChatMessage>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ChatMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -933,26 +858,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ChatMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ChatMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ChatMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ChatMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ChatMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ChatMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -963,15 +884,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct Contact {
     /// Bare JID of the contact.
     #[serde(rename = "jid")]
+
     pub jid: String,
 
     #[serde(rename = "subscription")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub subscription: models::Subscription,
 
     #[serde(rename = "ask")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub ask: models::SubscriptionAsk,
+
 }
 
 #[cfg(feature = "validate")]
@@ -994,10 +919,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for Contact {
     }
 }
 
+
 impl Contact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, subscription: models::Subscription, ask: models::SubscriptionAsk) -> Contact {
-        Contact { jid, subscription, ask }
+    pub fn new(jid: String, subscription: models::Subscription, ask: models::SubscriptionAsk, ) -> Contact {
+        Contact {
+            jid,
+            subscription,
+            ask,
+        }
     }
 }
 
@@ -1042,25 +972,19 @@ impl std::str::FromStr for Contact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing Contact".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing Contact".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subscription" => intermediate_rep
-                        .subscription
-                        .push(<models::Subscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "subscription" => intermediate_rep.subscription.push(<models::Subscription as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "ask" => intermediate_rep.ask.push(
-                        <models::SubscriptionAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string()),
+                    "ask" => intermediate_rep.ask.push(<models::SubscriptionAsk as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing Contact".to_string())
                 }
             }
 
@@ -1070,21 +994,9 @@ impl std::str::FromStr for Contact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(Contact {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in Contact".to_string())?,
-            subscription: intermediate_rep
-                .subscription
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subscription missing in Contact".to_string())?,
-            ask: intermediate_rep
-                .ask
-                .into_iter()
-                .next()
-                .ok_or_else(|| "ask missing in Contact".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in Contact".to_string())?,
+            subscription: intermediate_rep.subscription.into_iter().next().ok_or_else(|| "subscription missing in Contact".to_string())?,
+            ask: intermediate_rep.ask.into_iter().next().ok_or_else(|| "ask missing in Contact".to_string())?,
         })
     }
 }
@@ -1098,10 +1010,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Contact>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<Contact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Contact - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Contact - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1112,15 +1023,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Contact as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Contact - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Contact as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Contact - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1130,17 +1041,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Contact>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Contact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1152,26 +1059,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Contact> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Contact as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Contact - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Contact> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Contact as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Contact - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1181,8 +1084,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactAction {
     #[serde(rename = "action")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub action: models::ContactActionType,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1205,10 +1110,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactAction {
     }
 }
 
+
 impl ContactAction {
     #[allow(clippy::new_without_default)]
-    pub fn new(action: models::ContactActionType) -> ContactAction {
-        ContactAction { action }
+    pub fn new(action: models::ContactActionType, ) -> ContactAction {
+        ContactAction {
+            action,
+        }
     }
 }
 
@@ -1248,17 +1156,15 @@ impl std::str::FromStr for ContactAction {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactAction".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactAction".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "action" => intermediate_rep.action.push(
-                        <models::ContactActionType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?,
-                    ),
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactAction".to_string()),
+                    "action" => intermediate_rep.action.push(<models::ContactActionType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactAction".to_string())
                 }
             }
 
@@ -1268,11 +1174,7 @@ impl std::str::FromStr for ContactAction {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactAction {
-            action: intermediate_rep
-                .action
-                .into_iter()
-                .next()
-                .ok_or_else(|| "action missing in ContactAction".to_string())?,
+            action: intermediate_rep.action.into_iter().next().ok_or_else(|| "action missing in ContactAction".to_string())?,
         })
     }
 }
@@ -1286,10 +1188,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactAction>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<ContactAction>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactAction - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactAction - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1300,15 +1201,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactAction as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactAction - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactAction as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactAction - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1318,17 +1219,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactAction>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactAction>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1340,26 +1237,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactAction> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactAction as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactAction - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactAction> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactAction as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactAction - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1410,10 +1303,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactActionType>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<ContactActionType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactActionType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactActionType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1424,15 +1316,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactActionType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactActionType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactActionType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactActionType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1442,17 +1334,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactActionType>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactActionType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1464,26 +1352,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactActionType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactActionType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactActionType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactActionType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactActionType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactActionType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1492,9 +1376,11 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct ContactsToDelete {
-    /// Bare JIDs of the contacts to remove. A JID the `Jid` pattern does not match gets `400 \"Invalid JID: <given>\"`.
+    /// Bare JIDs of the contacts to remove. A JID the `Jid` pattern does not match gets `400 \"Invalid JID: <given>\"`. 
     #[serde(rename = "to_delete")]
+
     pub to_delete: Vec<String>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -1517,10 +1403,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactsToDelete {
     }
 }
 
+
 impl ContactsToDelete {
     #[allow(clippy::new_without_default)]
-    pub fn new(to_delete: Vec<String>) -> ContactsToDelete {
-        ContactsToDelete { to_delete }
+    pub fn new(to_delete: Vec<String>, ) -> ContactsToDelete {
+        ContactsToDelete {
+            to_delete,
+        }
     }
 }
 
@@ -1531,13 +1420,7 @@ impl std::fmt::Display for ContactsToDelete {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
             Some("to_delete".to_string()),
-            Some(
-                self.to_delete
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            Some(self.to_delete.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")),
         ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
@@ -1567,18 +1450,14 @@ impl std::str::FromStr for ContactsToDelete {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing ContactsToDelete".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing ContactsToDelete".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
-                    "to_delete" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in ContactsToDelete".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsToDelete".to_string()),
+                    "to_delete" => return std::result::Result::Err("Parsing a container in this style is not supported in ContactsToDelete".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactsToDelete".to_string())
                 }
             }
 
@@ -1588,11 +1467,7 @@ impl std::str::FromStr for ContactsToDelete {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(ContactsToDelete {
-            to_delete: intermediate_rep
-                .to_delete
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to_delete missing in ContactsToDelete".to_string())?,
+            to_delete: intermediate_rep.to_delete.into_iter().next().ok_or_else(|| "to_delete missing in ContactsToDelete".to_string())?,
         })
     }
 }
@@ -1606,10 +1481,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ContactsToDelete>> for hyper:
     fn try_from(hdr_value: header::IntoHeaderValue<ContactsToDelete>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ContactsToDelete - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactsToDelete - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1620,15 +1494,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ContactsToDelete as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ContactsToDelete - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ContactsToDelete as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactsToDelete - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1638,17 +1512,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactsToDelete>>> for h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactsToDelete>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1660,26 +1530,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ContactsToDelete> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ContactsToDelete as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ContactsToDelete - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ContactsToDelete> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactsToDelete as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactsToDelete - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1688,7 +1554,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct ErrorMessage(String);
+pub struct ErrorMessage(
+    String
+);
 
 impl std::convert::From<String> for ErrorMessage {
     fn from(x: String) -> Self {
@@ -1756,10 +1624,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<ErrorMessage>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<ErrorMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for ErrorMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ErrorMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1770,15 +1637,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <ErrorMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into ErrorMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <ErrorMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ErrorMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1788,17 +1655,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ErrorMessage>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<ErrorMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1810,42 +1673,33 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<ErrorMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <ErrorMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into ErrorMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<ErrorMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ErrorMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ErrorMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// A bare JID, `localpart@domain` or a domain alone, in any letter case (see the conventions for the characters and lengths the pattern allows). Unless its field says otherwise, a value the pattern does not match gets `400 \"Invalid JID: <given>\"`.
+/// A bare JID, `localpart@domain` or a domain alone, in any letter case (see the conventions for the characters and lengths the pattern allows). Unless its field says otherwise, a value the pattern does not match gets `400 \"Invalid JID: <given>\"`. 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Jid(
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"
-        )
-    )]
-    String,
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    String
 );
 
 impl std::convert::From<String> for Jid {
@@ -1914,10 +1768,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Jid>> for hyper::header::Head
     fn try_from(hdr_value: header::IntoHeaderValue<Jid>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Jid - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Jid - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -1928,15 +1781,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Jid as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Jid - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Jid as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Jid - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -1946,17 +1799,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Jid>>> for hyper::header:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Jid>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -1968,26 +1817,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Jid> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Jid as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Jid - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Jid> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Jid as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Jid - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -1998,7 +1843,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct MessageId {
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2021,10 +1868,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MessageId {
     }
 }
 
+
 impl MessageId {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String) -> MessageId {
-        MessageId { id }
+    pub fn new(id: String, ) -> MessageId {
+        MessageId {
+            id,
+        }
     }
 }
 
@@ -2033,7 +1883,10 @@ impl MessageId {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for MessageId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("id".to_string()), Some(self.id.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -2062,17 +1915,15 @@ impl std::str::FromStr for MessageId {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing MessageId".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing MessageId".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing MessageId".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing MessageId".to_string())
                 }
             }
 
@@ -2082,11 +1933,7 @@ impl std::str::FromStr for MessageId {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(MessageId {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in MessageId".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in MessageId".to_string())?,
         })
     }
 }
@@ -2100,10 +1947,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<MessageId>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<MessageId>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for MessageId - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for MessageId - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2114,15 +1960,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <MessageId as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into MessageId - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <MessageId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into MessageId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2132,17 +1978,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MessageId>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<MessageId>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2154,26 +1996,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<MessageId> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <MessageId as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into MessageId - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<MessageId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <MessageId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into MessageId - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2182,18 +2020,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct NewContact {
-    /// Bare JID of the contact. A value that is not a string, or a string the `Jid` pattern does not match, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given.
+    /// Bare JID of the contact. A value that is not a string, or a string the `Jid` pattern does not match, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given. 
     #[serde(rename = "jid")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWCONTACT_JID),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"
-        )
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+
     pub jid: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2222,8 +2057,10 @@ lazy_static::lazy_static! {
 
 impl NewContact {
     #[allow(clippy::new_without_default)]
-    pub fn new(jid: String) -> NewContact {
-        NewContact { jid }
+    pub fn new(jid: String, ) -> NewContact {
+        NewContact {
+            jid,
+        }
     }
 }
 
@@ -2232,7 +2069,10 @@ impl NewContact {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for NewContact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("jid".to_string()), Some(self.jid.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("jid".to_string()),
+            Some(self.jid.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -2261,17 +2101,15 @@ impl std::str::FromStr for NewContact {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewContact".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewContact".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep
-                        .jid
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewContact".to_string()),
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewContact".to_string())
                 }
             }
 
@@ -2281,11 +2119,7 @@ impl std::str::FromStr for NewContact {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewContact {
-            jid: intermediate_rep
-                .jid
-                .into_iter()
-                .next()
-                .ok_or_else(|| "jid missing in NewContact".to_string())?,
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in NewContact".to_string())?,
         })
     }
 }
@@ -2299,10 +2133,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewContact>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NewContact>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewContact - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewContact - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2313,15 +2146,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewContact as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewContact - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewContact as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewContact - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2331,17 +2164,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewContact>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewContact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2353,26 +2182,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewContact> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewContact as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewContact - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewContact> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewContact as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewContact - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2386,12 +2211,8 @@ pub struct NewMessage {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWMESSAGE_TO),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"
-        )
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
+
     pub to: String,
 
     /// The message text.
@@ -2399,11 +2220,10 @@ pub struct NewMessage {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWMESSAGE_BODY),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub body: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2435,8 +2255,11 @@ lazy_static::lazy_static! {
 
 impl NewMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(to: String, body: String) -> NewMessage {
-        NewMessage { to, body }
+    pub fn new(to: String, body: String, ) -> NewMessage {
+        NewMessage {
+            to,
+            body,
+        }
     }
 }
 
@@ -2480,21 +2303,17 @@ impl std::str::FromStr for NewMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewMessage".to_string()),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewMessage".to_string())
                 }
             }
 
@@ -2504,16 +2323,8 @@ impl std::str::FromStr for NewMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewMessage {
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in NewMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in NewMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in NewMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in NewMessage".to_string())?,
         })
     }
 }
@@ -2527,10 +2338,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewMessage>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NewMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2541,15 +2351,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2559,17 +2369,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewMessage>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2581,26 +2387,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2614,10 +2416,8 @@ pub struct NewRoom {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWROOM_NAME),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub name: String,
 
     /// The room's subject.
@@ -2625,11 +2425,10 @@ pub struct NewRoom {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_NEWROOM_SUBJECT),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2661,8 +2460,11 @@ lazy_static::lazy_static! {
 
 impl NewRoom {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String) -> NewRoom {
-        NewRoom { name, subject }
+    pub fn new(name: String, subject: String, ) -> NewRoom {
+        NewRoom {
+            name,
+            subject,
+        }
     }
 }
 
@@ -2706,21 +2508,17 @@ impl std::str::FromStr for NewRoom {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewRoom".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewRoom".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewRoom".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewRoom".to_string())
                 }
             }
 
@@ -2730,16 +2528,8 @@ impl std::str::FromStr for NewRoom {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewRoom {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in NewRoom".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in NewRoom".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in NewRoom".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in NewRoom".to_string())?,
         })
     }
 }
@@ -2753,10 +2543,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewRoom>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<NewRoom>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewRoom - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewRoom - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2767,15 +2556,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewRoom as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into NewRoom - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewRoom as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewRoom - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -2785,17 +2574,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewRoom>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -2807,26 +2592,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewRoom> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewRoom as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewRoom - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewRoom> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewRoom as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewRoom - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -2837,15 +2618,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NewToken {
     /// The token's id, for listing and revoking it.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// The secret to send as `Authorization: Bearer <token>`.
     #[serde(rename = "token")]
+
     pub token: String,
 
     /// When the token expires, in Unix milliseconds.
     #[serde(rename = "expires_at")]
+
     pub expires_at: i64,
+
 }
 
 #[cfg(feature = "validate")]
@@ -2868,10 +2653,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewToken {
     }
 }
 
+
 impl NewToken {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, token: String, expires_at: i64) -> NewToken {
-        NewToken { id, token, expires_at }
+    pub fn new(id: String, token: String, expires_at: i64, ) -> NewToken {
+        NewToken {
+            id,
+            token,
+            expires_at,
+        }
     }
 }
 
@@ -2918,25 +2708,19 @@ impl std::str::FromStr for NewToken {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewToken".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NewToken".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "token" => intermediate_rep
-                        .token
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "token" => intermediate_rep.token.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "expires_at" => intermediate_rep
-                        .expires_at
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewToken".to_string()),
+                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NewToken".to_string())
                 }
             }
 
@@ -2946,21 +2730,9 @@ impl std::str::FromStr for NewToken {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NewToken {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in NewToken".to_string())?,
-            token: intermediate_rep
-                .token
-                .into_iter()
-                .next()
-                .ok_or_else(|| "token missing in NewToken".to_string())?,
-            expires_at: intermediate_rep
-                .expires_at
-                .into_iter()
-                .next()
-                .ok_or_else(|| "expires_at missing in NewToken".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in NewToken".to_string())?,
+            token: intermediate_rep.token.into_iter().next().ok_or_else(|| "token missing in NewToken".to_string())?,
+            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in NewToken".to_string())?,
         })
     }
 }
@@ -2974,10 +2746,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NewToken>> for hyper::header:
     fn try_from(hdr_value: header::IntoHeaderValue<NewToken>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NewToken - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NewToken - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -2988,15 +2759,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NewToken as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NewToken - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NewToken as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NewToken - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3006,17 +2777,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewToken>>> for hyper::he
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewToken>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3028,26 +2795,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NewToken> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NewToken as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NewToken - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NewToken> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NewToken as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NewToken - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3058,7 +2821,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct NotDeleted {
     /// JIDs that were not removed because they were not in the roster.
     #[serde(rename = "not_deleted")]
+
     pub not_deleted: Vec<String>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3081,10 +2846,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NotDeleted {
     }
 }
 
+
 impl NotDeleted {
     #[allow(clippy::new_without_default)]
-    pub fn new(not_deleted: Vec<String>) -> NotDeleted {
-        NotDeleted { not_deleted }
+    pub fn new(not_deleted: Vec<String>, ) -> NotDeleted {
+        NotDeleted {
+            not_deleted,
+        }
     }
 }
 
@@ -3095,13 +2863,7 @@ impl std::fmt::Display for NotDeleted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
             Some("not_deleted".to_string()),
-            Some(
-                self.not_deleted
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            Some(self.not_deleted.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")),
         ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
@@ -3131,18 +2893,14 @@ impl std::str::FromStr for NotDeleted {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NotDeleted".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing NotDeleted".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
-                    "not_deleted" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in NotDeleted".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing NotDeleted".to_string()),
+                    "not_deleted" => return std::result::Result::Err("Parsing a container in this style is not supported in NotDeleted".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing NotDeleted".to_string())
                 }
             }
 
@@ -3152,11 +2910,7 @@ impl std::str::FromStr for NotDeleted {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(NotDeleted {
-            not_deleted: intermediate_rep
-                .not_deleted
-                .into_iter()
-                .next()
-                .ok_or_else(|| "not_deleted missing in NotDeleted".to_string())?,
+            not_deleted: intermediate_rep.not_deleted.into_iter().next().ok_or_else(|| "not_deleted missing in NotDeleted".to_string())?,
         })
     }
 }
@@ -3170,10 +2924,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<NotDeleted>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<NotDeleted>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for NotDeleted - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for NotDeleted - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3184,15 +2937,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <NotDeleted as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into NotDeleted - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <NotDeleted as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into NotDeleted - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3202,17 +2955,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NotDeleted>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<NotDeleted>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3224,42 +2973,33 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<NotDeleted> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <NotDeleted as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into NotDeleted - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<NotDeleted> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <NotDeleted as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into NotDeleted - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// A user's JID, bare (`localpart@domain`) or full (`localpart@domain/resource`), in any letter case except for the resource (see the conventions for the characters and lengths the pattern allows; a resource takes the same characters as a localpart).
+/// A user's JID, bare (`localpart@domain`) or full (`localpart@domain/resource`), in any letter case except for the resource (see the conventions for the characters and lengths the pattern allows; a resource takes the same characters as a localpart). 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RecipientJid(
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"
-        )
-    )]
-    String,
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
+    String
 );
 
 impl std::convert::From<String> for RecipientJid {
@@ -3328,10 +3068,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RecipientJid>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<RecipientJid>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RecipientJid - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RecipientJid - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3342,15 +3081,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RecipientJid as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RecipientJid - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RecipientJid as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RecipientJid - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3360,17 +3099,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RecipientJid>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RecipientJid>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3382,26 +3117,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RecipientJid> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RecipientJid as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RecipientJid - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RecipientJid> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RecipientJid as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RecipientJid - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3415,10 +3146,8 @@ pub struct RoomConfig {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMCONFIG_NAME),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub name: String,
 
     /// The room's new subject.
@@ -3426,11 +3155,10 @@ pub struct RoomConfig {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMCONFIG_SUBJECT),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3462,8 +3190,11 @@ lazy_static::lazy_static! {
 
 impl RoomConfig {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String) -> RoomConfig {
-        RoomConfig { name, subject }
+    pub fn new(name: String, subject: String, ) -> RoomConfig {
+        RoomConfig {
+            name,
+            subject,
+        }
     }
 }
 
@@ -3507,21 +3238,17 @@ impl std::str::FromStr for RoomConfig {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomConfig".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomConfig".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomConfig".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomConfig".to_string())
                 }
             }
 
@@ -3531,16 +3258,8 @@ impl std::str::FromStr for RoomConfig {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomConfig {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomConfig".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomConfig".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomConfig".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomConfig".to_string())?,
         })
     }
 }
@@ -3554,10 +3273,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomConfig>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<RoomConfig>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomConfig - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomConfig - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3568,15 +3286,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomConfig as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomConfig - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomConfig as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomConfig - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3586,17 +3304,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomConfig>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomConfig>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3608,26 +3322,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomConfig> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomConfig as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomConfig - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomConfig> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomConfig as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomConfig - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -3638,16 +3348,20 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomDetails {
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
 
     /// Everyone affiliated with the room.
     #[serde(rename = "participants")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub participants: Vec<models::RoomParticipant>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3670,9 +3384,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomDetails {
     }
 }
 
+
 impl RoomDetails {
     #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String, participants: Vec<models::RoomParticipant>) -> RoomDetails {
+    pub fn new(name: String, subject: String, participants: Vec<models::RoomParticipant>, ) -> RoomDetails {
         RoomDetails {
             name,
             subject,
@@ -3723,26 +3438,18 @@ impl std::str::FromStr for RoomDetails {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomDetails".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomDetails".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "participants" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in RoomDetails".to_string(),
-                        )
-                    }
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomDetails".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "participants" => return std::result::Result::Err("Parsing a container in this style is not supported in RoomDetails".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomDetails".to_string())
                 }
             }
 
@@ -3752,21 +3459,9 @@ impl std::str::FromStr for RoomDetails {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomDetails {
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomDetails".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomDetails".to_string())?,
-            participants: intermediate_rep
-                .participants
-                .into_iter()
-                .next()
-                .ok_or_else(|| "participants missing in RoomDetails".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomDetails".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomDetails".to_string())?,
+            participants: intermediate_rep.participants.into_iter().next().ok_or_else(|| "participants missing in RoomDetails".to_string())?,
         })
     }
 }
@@ -3780,10 +3475,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomDetails>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomDetails>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomDetails - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomDetails - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -3794,15 +3488,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomDetails as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomDetails - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomDetails as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomDetails - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -3812,17 +3506,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomDetails>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomDetails>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -3834,82 +3524,89 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomDetails> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomDetails as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomDetails - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomDetails> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomDetails as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomDetails - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// An item of a room's archive: a groupchat message (`type: message`, with `body`, `markable` and `chat_marker` as sent) or an affiliation change (`type: affiliation`, with `user` and `affiliation`).
+/// An item of a room's archive: a groupchat message (`type: message`, with `body`, `markable` and `chat_marker` as sent) or an affiliation change (`type: affiliation`, with `user` and `affiliation`). 
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomEvent {
-    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`.
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
     #[serde(rename = "archive_id")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMEVENT_ARCHIVE_ID),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
     pub archive_id: String,
 
     #[serde(rename = "type")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub r#type: models::RoomEventType,
 
     /// The `id` attribute of the archived stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender of a message; the room JID for an affiliation change.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// When the item was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text (messages only, when present).
     #[serde(rename = "body")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<String>,
 
     /// Present and `true` when the message is markable (messages only).
     #[serde(rename = "markable")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub markable: Option<bool>,
 
     #[serde(rename = "chat_marker")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<models::ChatMarker>,
 
     /// Bare JID of the user whose affiliation changed (affiliation changes only).
     #[serde(rename = "user")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub user: Option<String>,
 
     #[serde(rename = "affiliation")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub affiliation: Option<models::Affiliation>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -3938,13 +3635,7 @@ lazy_static::lazy_static! {
 
 impl RoomEvent {
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        archive_id: String,
-        r#type: models::RoomEventType,
-        id: String,
-        from: String,
-        timestamp: i64,
-    ) -> RoomEvent {
+    pub fn new(archive_id: String, r#type: models::RoomEventType, id: String, from: String, timestamp: i64, ) -> RoomEvent {
         RoomEvent {
             archive_id,
             r#type,
@@ -3975,16 +3666,25 @@ impl std::fmt::Display for RoomEvent {
             Some(self.from.to_string()),
             Some("timestamp".to_string()),
             Some(self.timestamp.to_string()),
-            self.body
-                .as_ref()
-                .map(|body| ["body".to_string(), body.to_string()].join(",")),
-            self.markable
-                .as_ref()
-                .map(|markable| ["markable".to_string(), markable.to_string()].join(",")),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type chat_marker in query parameter serialization
-            self.user
-                .as_ref()
-                .map(|user| ["user".to_string(), user.to_string()].join(",")),
+            self.user.as_ref().map(|user| {
+                [
+                    "user".to_string(),
+                    user.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type affiliation in query parameter serialization
         ];
 
@@ -4024,53 +3724,33 @@ impl std::str::FromStr for RoomEvent {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomEvent".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomEvent".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "archive_id" => intermediate_rep
-                        .archive_id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "type" => intermediate_rep
-                        .r#type
-                        .push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "type" => intermediate_rep.r#type.push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "markable" => intermediate_rep
-                        .markable
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "affiliation" => intermediate_rep
-                        .affiliation
-                        .push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomEvent".to_string()),
+                    "affiliation" => intermediate_rep.affiliation.push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomEvent".to_string())
                 }
             }
 
@@ -4080,31 +3760,11 @@ impl std::str::FromStr for RoomEvent {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomEvent {
-            archive_id: intermediate_rep
-                .archive_id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "archive_id missing in RoomEvent".to_string())?,
-            r#type: intermediate_rep
-                .r#type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "type missing in RoomEvent".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomEvent".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in RoomEvent".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in RoomEvent".to_string())?,
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in RoomEvent".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in RoomEvent".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomEvent".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in RoomEvent".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in RoomEvent".to_string())?,
             body: intermediate_rep.body.into_iter().next(),
             markable: intermediate_rep.markable.into_iter().next(),
             chat_marker: intermediate_rep.chat_marker.into_iter().next(),
@@ -4123,10 +3783,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomEvent>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<RoomEvent>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomEvent - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomEvent - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4137,15 +3796,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomEvent as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomEvent - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomEvent as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomEvent - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4155,17 +3814,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomEvent>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomEvent>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4177,26 +3832,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomEvent> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomEvent as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomEvent - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomEvent> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomEvent as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomEvent - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4247,10 +3898,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomEventType>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<RoomEventType>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomEventType - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomEventType - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4261,15 +3911,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomEventType as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomEventType - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomEventType as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomEventType - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4279,17 +3929,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomEventType>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomEventType>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4301,26 +3947,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomEventType> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomEventType as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomEventType - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomEventType> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomEventType as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomEventType - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4331,7 +3973,9 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomId {
     /// The room id (the local part of the room JID).
     #[serde(rename = "id")]
+
     pub id: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4354,10 +3998,13 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomId {
     }
 }
 
+
 impl RoomId {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String) -> RoomId {
-        RoomId { id }
+    pub fn new(id: String, ) -> RoomId {
+        RoomId {
+            id,
+        }
     }
 }
 
@@ -4366,7 +4013,10 @@ impl RoomId {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for RoomId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("id".to_string()), Some(self.id.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -4395,17 +4045,15 @@ impl std::str::FromStr for RoomId {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomId".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomId".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomId".to_string()),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomId".to_string())
                 }
             }
 
@@ -4415,11 +4063,7 @@ impl std::str::FromStr for RoomId {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomId {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomId".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomId".to_string())?,
         })
     }
 }
@@ -4433,10 +4077,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomId>> for hyper::header::H
     fn try_from(hdr_value: header::IntoHeaderValue<RoomId>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomId - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomId - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4447,15 +4090,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomId as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into RoomId - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomId as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomId - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4465,17 +4108,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomId>>> for hyper::head
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomId>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4487,26 +4126,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomId> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomId as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomId - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomId> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomId as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomId - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -4515,18 +4150,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomInvite {
-    /// Bare JID of the user to add. A value that is not a string, or a string the `UserJid` pattern does not match, gets `400 \"Invalid user JID: <given>\"`, `<given>` being the value as given.
+    /// Bare JID of the user to add. A value that is not a string, or a string the `UserJid` pattern does not match, gets `400 \"Invalid user JID: <given>\"`, `<given>` being the value as given. 
     #[serde(rename = "user")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMINVITE_USER),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"
-        )
-    )]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+
     pub user: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4555,8 +4187,10 @@ lazy_static::lazy_static! {
 
 impl RoomInvite {
     #[allow(clippy::new_without_default)]
-    pub fn new(user: String) -> RoomInvite {
-        RoomInvite { user }
+    pub fn new(user: String, ) -> RoomInvite {
+        RoomInvite {
+            user,
+        }
     }
 }
 
@@ -4565,7 +4199,10 @@ impl RoomInvite {
 /// Should be implemented in a serde serializer
 impl std::fmt::Display for RoomInvite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![Some("user".to_string()), Some(self.user.to_string())];
+        let params: Vec<Option<String>> = vec![
+            Some("user".to_string()),
+            Some(self.user.to_string()),
+        ];
 
         write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
     }
@@ -4594,17 +4231,15 @@ impl std::str::FromStr for RoomInvite {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomInvite".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomInvite".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomInvite".to_string()),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomInvite".to_string())
                 }
             }
 
@@ -4614,11 +4249,7 @@ impl std::str::FromStr for RoomInvite {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomInvite {
-            user: intermediate_rep
-                .user
-                .into_iter()
-                .next()
-                .ok_or_else(|| "user missing in RoomInvite".to_string())?,
+            user: intermediate_rep.user.into_iter().next().ok_or_else(|| "user missing in RoomInvite".to_string())?,
         })
     }
 }
@@ -4632,10 +4263,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomInvite>> for hyper::heade
     fn try_from(hdr_value: header::IntoHeaderValue<RoomInvite>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomInvite - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomInvite - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4646,15 +4276,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomInvite as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomInvite - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomInvite as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomInvite - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4664,17 +4294,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomInvite>>> for hyper::
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomInvite>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4686,40 +4312,33 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomInvite> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomInvite as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomInvite - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomInvite> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomInvite as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomInvite - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// A room id, the localpart of the room's JID, in any letter case: 1 to 256 characters as in a JID's localpart (see the conventions), the first not a dot (a path segment `.` or `..` would be read as a relative path).
+/// A room id, the localpart of the room's JID, in any letter case: 1 to 256 characters as in a JID's localpart (see the conventions), the first not a dot (a path segment `.` or `..` would be read as a relative path). 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomLocalpart(
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[-!#$%()*+,0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ][-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{0,255}$")
-    )]
-    String,
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ][-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{0,255}$"))]
+    String
 );
 
 impl std::convert::From<String> for RoomLocalpart {
@@ -4788,10 +4407,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomLocalpart>> for hyper::he
     fn try_from(hdr_value: header::IntoHeaderValue<RoomLocalpart>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomLocalpart - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomLocalpart - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -4802,15 +4420,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomLocalpart as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomLocalpart - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomLocalpart as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomLocalpart - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -4820,17 +4438,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomLocalpart>>> for hype
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomLocalpart>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -4842,31 +4456,27 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomLocalpart> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomLocalpart as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomLocalpart - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomLocalpart> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomLocalpart as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomLocalpart - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// A message to send to a room. At least one of `body` and `chat_marker` must be given, otherwise `400 \"No valid message elements\"`. `markable` counts only together with `body`.
+/// A message to send to a room. At least one of `body` and `chat_marker` must be given, otherwise `400 \"No valid message elements\"`. `markable` counts only together with `body`. 
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomMessage {
@@ -4875,22 +4485,23 @@ pub struct RoomMessage {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMMESSAGE_BODY),
         ))]
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$")
-    )]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<String>,
 
     /// Mark the message as markable (XEP-0333), so recipients may send chat markers for it.
     #[serde(rename = "markable")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub markable: Option<bool>,
 
     #[serde(rename = "chat_marker")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<models::ChatMarker>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -4934,12 +4545,18 @@ impl RoomMessage {
 impl std::fmt::Display for RoomMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
-            self.body
-                .as_ref()
-                .map(|body| ["body".to_string(), body.to_string()].join(",")),
-            self.markable
-                .as_ref()
-                .map(|markable| ["markable".to_string(), markable.to_string()].join(",")),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type chat_marker in query parameter serialization
         ];
 
@@ -4972,25 +4589,19 @@ impl std::str::FromStr for RoomMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "markable" => intermediate_rep
-                        .markable
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessage".to_string()),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessage".to_string())
                 }
             }
 
@@ -5016,10 +4627,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessage>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5030,15 +4640,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5048,17 +4658,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessage>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessage>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5070,26 +4676,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5099,12 +4701,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomMessageNot {
     #[serde(rename = "body")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<serde_json::Value>,
 
     #[serde(rename = "chat_marker")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<serde_json::Value>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5126,6 +4731,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomMessageNot {
         Ok(())
     }
 }
+
 
 impl RoomMessageNot {
     #[allow(clippy::new_without_default)]
@@ -5175,21 +4781,17 @@ impl std::str::FromStr for RoomMessageNot {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessageNot".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomMessageNot".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageNot".to_string()),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageNot".to_string())
                 }
             }
 
@@ -5214,10 +4816,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessageNot>> for hyper::h
     fn try_from(hdr_value: header::IntoHeaderValue<RoomMessageNot>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomMessageNot - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomMessageNot - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5228,15 +4829,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomMessageNot as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomMessageNot - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomMessageNot as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomMessageNot - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5246,17 +4847,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessageNot>>> for hyp
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessageNot>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5268,26 +4865,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomMessageNot> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomMessageNot as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomMessageNot - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomMessageNot> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomMessageNot as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomMessageNot - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5298,11 +4891,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomParticipant {
     /// Bare JID of the participant.
     #[serde(rename = "user")]
+
     pub user: String,
 
     #[serde(rename = "role")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub role: models::RoomRole,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5325,10 +4921,14 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomParticipant {
     }
 }
 
+
 impl RoomParticipant {
     #[allow(clippy::new_without_default)]
-    pub fn new(user: String, role: models::RoomRole) -> RoomParticipant {
-        RoomParticipant { user, role }
+    pub fn new(user: String, role: models::RoomRole, ) -> RoomParticipant {
+        RoomParticipant {
+            user,
+            role,
+        }
     }
 }
 
@@ -5371,21 +4971,17 @@ impl std::str::FromStr for RoomParticipant {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomParticipant".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomParticipant".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "role" => intermediate_rep
-                        .role
-                        .push(<models::RoomRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomParticipant".to_string()),
+                    "role" => intermediate_rep.role.push(<models::RoomRole as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomParticipant".to_string())
                 }
             }
 
@@ -5395,16 +4991,8 @@ impl std::str::FromStr for RoomParticipant {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomParticipant {
-            user: intermediate_rep
-                .user
-                .into_iter()
-                .next()
-                .ok_or_else(|| "user missing in RoomParticipant".to_string())?,
-            role: intermediate_rep
-                .role
-                .into_iter()
-                .next()
-                .ok_or_else(|| "role missing in RoomParticipant".to_string())?,
+            user: intermediate_rep.user.into_iter().next().ok_or_else(|| "user missing in RoomParticipant".to_string())?,
+            role: intermediate_rep.role.into_iter().next().ok_or_else(|| "role missing in RoomParticipant".to_string())?,
         })
     }
 }
@@ -5418,10 +5006,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomParticipant>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<RoomParticipant>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomParticipant - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomParticipant - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5432,15 +5019,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomParticipant as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomParticipant - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomParticipant as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomParticipant - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5450,17 +5037,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomParticipant>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomParticipant>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5472,26 +5055,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomParticipant> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomParticipant as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomParticipant - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomParticipant> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomParticipant as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomParticipant - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5542,10 +5121,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomRole>> for hyper::header:
     fn try_from(hdr_value: header::IntoHeaderValue<RoomRole>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomRole - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomRole - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5556,15 +5134,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomRole as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomRole - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomRole as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomRole - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5574,17 +5152,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomRole>>> for hyper::he
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomRole>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5596,26 +5170,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomRole> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomRole as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomRole - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomRole> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomRole as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomRole - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5626,15 +5196,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct RoomSummary {
     /// The room id (the local part of the room JID).
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// The room's name.
     #[serde(rename = "name")]
+
     pub name: String,
 
     /// The room's subject.
     #[serde(rename = "subject")]
+
     pub subject: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5657,10 +5231,15 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomSummary {
     }
 }
 
+
 impl RoomSummary {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, name: String, subject: String) -> RoomSummary {
-        RoomSummary { id, name, subject }
+    pub fn new(id: String, name: String, subject: String, ) -> RoomSummary {
+        RoomSummary {
+            id,
+            name,
+            subject,
+        }
     }
 }
 
@@ -5707,25 +5286,19 @@ impl std::str::FromStr for RoomSummary {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomSummary".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing RoomSummary".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep
-                        .name
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep
-                        .subject
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomSummary".to_string()),
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomSummary".to_string())
                 }
             }
 
@@ -5735,21 +5308,9 @@ impl std::str::FromStr for RoomSummary {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(RoomSummary {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in RoomSummary".to_string())?,
-            name: intermediate_rep
-                .name
-                .into_iter()
-                .next()
-                .ok_or_else(|| "name missing in RoomSummary".to_string())?,
-            subject: intermediate_rep
-                .subject
-                .into_iter()
-                .next()
-                .ok_or_else(|| "subject missing in RoomSummary".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in RoomSummary".to_string())?,
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomSummary".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomSummary".to_string())?,
         })
     }
 }
@@ -5763,10 +5324,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<RoomSummary>> for hyper::head
     fn try_from(hdr_value: header::IntoHeaderValue<RoomSummary>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for RoomSummary - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomSummary - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -5777,15 +5337,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <RoomSummary as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into RoomSummary - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <RoomSummary as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomSummary - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -5795,17 +5355,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomSummary>>> for hyper:
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomSummary>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -5817,26 +5373,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<RoomSummary> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <RoomSummary as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into RoomSummary - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<RoomSummary> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomSummary as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomSummary - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -5845,48 +5397,58 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct StreamedChatMessage {
-    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`.
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
     #[serde(rename = "archive_id")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_STREAMEDCHATMESSAGE_ARCHIVE_ID),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
     pub archive_id: String,
 
     /// The `id` attribute of the message stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender, as stored on the stanza.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// Bare JID of the recipient, as stored on the stanza.
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// When the message was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text.
     #[serde(rename = "body")]
+
     pub body: String,
 
     /// Text of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "thread")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub thread: Option<String>,
 
     /// The `parent` attribute of the stanza's `<thread>` element, when it has one.
     #[serde(rename = "parent")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub parent: Option<String>,
 
-    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out.
+    /// Smack stanza properties (`<properties xmlns='http://www.jivesoftware.com/xmlns/xmpp/properties'>`), when the stanza carries them, as a flat object of name to value; every value is given as a string whatever its declared type. Properties that cannot be read are left out. 
     #[serde(rename = "properties")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub properties: Option<std::collections::HashMap<String, String>>,
+
 }
 
 #[cfg(feature = "validate")]
@@ -5915,14 +5477,7 @@ lazy_static::lazy_static! {
 
 impl StreamedChatMessage {
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        archive_id: String,
-        id: String,
-        from: String,
-        to: String,
-        timestamp: i64,
-        body: String,
-    ) -> StreamedChatMessage {
+    pub fn new(archive_id: String, id: String, from: String, to: String, timestamp: i64, body: String, ) -> StreamedChatMessage {
         StreamedChatMessage {
             archive_id,
             id,
@@ -5955,12 +5510,18 @@ impl std::fmt::Display for StreamedChatMessage {
             Some(self.timestamp.to_string()),
             Some("body".to_string()),
             Some(self.body.to_string()),
-            self.thread
-                .as_ref()
-                .map(|thread| ["thread".to_string(), thread.to_string()].join(",")),
-            self.parent
-                .as_ref()
-                .map(|parent| ["parent".to_string(), parent.to_string()].join(",")),
+            self.thread.as_ref().map(|thread| {
+                [
+                    "thread".to_string(),
+                    thread.to_string(),
+                ].join(",")
+            }),
+            self.parent.as_ref().map(|parent| {
+                [
+                    "parent".to_string(),
+                    parent.to_string(),
+                ].join(",")
+            }),
             // Skipping map properties in query parameter serialization
         ];
 
@@ -5999,52 +5560,30 @@ impl std::str::FromStr for StreamedChatMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing StreamedChatMessage".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing StreamedChatMessage".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "archive_id" => intermediate_rep
-                        .archive_id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "thread" => intermediate_rep
-                        .thread
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "thread" => intermediate_rep.thread.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "parent" => intermediate_rep
-                        .parent
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    "properties" => {
-                        return std::result::Result::Err(
-                            "Parsing a container in this style is not supported in StreamedChatMessage".to_string(),
-                        )
-                    }
-                    _ => {
-                        return std::result::Result::Err("Unexpected key while parsing StreamedChatMessage".to_string())
-                    }
+                    "parent" => intermediate_rep.parent.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "properties" => return std::result::Result::Err("Parsing a container in this style is not supported in StreamedChatMessage".to_string()),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedChatMessage".to_string())
                 }
             }
 
@@ -6054,36 +5593,12 @@ impl std::str::FromStr for StreamedChatMessage {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(StreamedChatMessage {
-            archive_id: intermediate_rep
-                .archive_id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "archive_id missing in StreamedChatMessage".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in StreamedChatMessage".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in StreamedChatMessage".to_string())?,
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in StreamedChatMessage".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in StreamedChatMessage".to_string())?,
-            body: intermediate_rep
-                .body
-                .into_iter()
-                .next()
-                .ok_or_else(|| "body missing in StreamedChatMessage".to_string())?,
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in StreamedChatMessage".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in StreamedChatMessage".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in StreamedChatMessage".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in StreamedChatMessage".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in StreamedChatMessage".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in StreamedChatMessage".to_string())?,
             thread: intermediate_rep.thread.into_iter().next(),
             parent: intermediate_rep.parent.into_iter().next(),
             properties: intermediate_rep.properties.into_iter().next(),
@@ -6100,10 +5615,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<StreamedChatMessage>> for hyp
     fn try_from(hdr_value: header::IntoHeaderValue<StreamedChatMessage>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for StreamedChatMessage - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StreamedChatMessage - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6114,15 +5628,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <StreamedChatMessage as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into StreamedChatMessage - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <StreamedChatMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StreamedChatMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6131,20 +5645,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StreamedChatMessage>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<StreamedChatMessage>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<StreamedChatMessage>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6156,26 +5664,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<StreamedChatMessage> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <StreamedChatMessage as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into StreamedChatMessage - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<StreamedChatMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StreamedChatMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StreamedChatMessage - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6186,24 +5690,30 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct StreamedMessageError {
     /// The `id` of the message that came back (as `POST /messages` returned it).
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// The bare JID the message was sent to.
     #[serde(rename = "to")]
+
     pub to: String,
 
     /// The XMPP stanza error condition (RFC 6120 §8.3.3): `remote-server-not-found` (the recipient's domain does not resolve or cannot be connected to), `remote-server-timeout` (no stream to it in time, or it broke), `resource-constraint` (too many messages waiting for that server), `service-unavailable` (no such user there), and others the remote server may send.
     #[serde(rename = "condition")]
+
     pub condition: String,
 
     /// A human-readable explanation, when the error carries one.
     #[serde(rename = "text")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub text: Option<String>,
 
     /// When the error arrived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
+
 }
 
 #[cfg(feature = "validate")]
@@ -6226,9 +5736,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for StreamedMessageErr
     }
 }
 
+
 impl StreamedMessageError {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, to: String, condition: String, timestamp: i64) -> StreamedMessageError {
+    pub fn new(id: String, to: String, condition: String, timestamp: i64, ) -> StreamedMessageError {
         StreamedMessageError {
             id,
             to,
@@ -6251,9 +5762,12 @@ impl std::fmt::Display for StreamedMessageError {
             Some(self.to.to_string()),
             Some("condition".to_string()),
             Some(self.condition.to_string()),
-            self.text
-                .as_ref()
-                .map(|text| ["text".to_string(), text.to_string()].join(",")),
+            self.text.as_ref().map(|text| {
+                [
+                    "text".to_string(),
+                    text.to_string(),
+                ].join(",")
+            }),
             Some("timestamp".to_string()),
             Some(self.timestamp.to_string()),
         ];
@@ -6289,39 +5803,23 @@ impl std::str::FromStr for StreamedMessageError {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => {
-                    return std::result::Result::Err("Missing value while parsing StreamedMessageError".to_string())
-                }
+                None => return std::result::Result::Err("Missing value while parsing StreamedMessageError".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "to" => intermediate_rep
-                        .to
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "condition" => intermediate_rep
-                        .condition
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "condition" => intermediate_rep.condition.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "text" => intermediate_rep
-                        .text
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "text" => intermediate_rep.text.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => {
-                        return std::result::Result::Err(
-                            "Unexpected key while parsing StreamedMessageError".to_string(),
-                        )
-                    }
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedMessageError".to_string())
                 }
             }
 
@@ -6331,27 +5829,11 @@ impl std::str::FromStr for StreamedMessageError {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(StreamedMessageError {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in StreamedMessageError".to_string())?,
-            to: intermediate_rep
-                .to
-                .into_iter()
-                .next()
-                .ok_or_else(|| "to missing in StreamedMessageError".to_string())?,
-            condition: intermediate_rep
-                .condition
-                .into_iter()
-                .next()
-                .ok_or_else(|| "condition missing in StreamedMessageError".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in StreamedMessageError".to_string())?,
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in StreamedMessageError".to_string())?,
+            condition: intermediate_rep.condition.into_iter().next().ok_or_else(|| "condition missing in StreamedMessageError".to_string())?,
             text: intermediate_rep.text.into_iter().next(),
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in StreamedMessageError".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in StreamedMessageError".to_string())?,
         })
     }
 }
@@ -6365,10 +5847,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<StreamedMessageError>> for hy
     fn try_from(hdr_value: header::IntoHeaderValue<StreamedMessageError>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for StreamedMessageError - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StreamedMessageError - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6379,15 +5860,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <StreamedMessageError as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into StreamedMessageError - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <StreamedMessageError as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StreamedMessageError - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6396,20 +5877,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StreamedMessageError>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(
-        hdr_values: header::IntoHeaderValue<Vec<StreamedMessageError>>,
-    ) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<StreamedMessageError>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6421,26 +5896,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<StreamedMessageError> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <StreamedMessageError as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into StreamedMessageError - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<StreamedMessageError> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StreamedMessageError as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StreamedMessageError - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6449,58 +5920,70 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct StreamedRoomEvent {
-    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`.
+    /// The item's id in the archive (its XEP-0359 stanza id), a decimal integer given as a string (it does not fit in a JavaScript number). Ids increase with time and are unique, even for items archived in the same millisecond; use them as `after_id` and `before_id` cursors and as the event stream's `Last-Event-ID`. 
     #[serde(rename = "archive_id")]
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_STREAMEDROOMEVENT_ARCHIVE_ID),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
     pub archive_id: String,
 
     #[serde(rename = "type")]
+
     #[cfg_attr(feature = "validate", validate)]
     pub r#type: models::RoomEventType,
 
     /// The `id` attribute of the archived stanza.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// Bare JID of the sender of a message; the room JID for an affiliation change.
     #[serde(rename = "from")]
+
     pub from: String,
 
     /// When the item was archived, in Unix milliseconds.
     #[serde(rename = "timestamp")]
+
     pub timestamp: i64,
 
     /// The message text (messages only, when present).
     #[serde(rename = "body")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub body: Option<String>,
 
     /// Present and `true` when the message is markable (messages only).
     #[serde(rename = "markable")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub markable: Option<bool>,
 
     #[serde(rename = "chat_marker")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub chat_marker: Option<models::ChatMarker>,
 
     /// Bare JID of the user whose affiliation changed (affiliation changes only).
     #[serde(rename = "user")]
-    #[serde(skip_serializing_if = "Option::is_none")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
     pub user: Option<String>,
 
     #[serde(rename = "affiliation")]
+
     #[cfg_attr(feature = "validate", validate)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if="Option::is_none")]
     pub affiliation: Option<models::Affiliation>,
 
     /// The room id (the local part of the room JID).
     #[serde(rename = "room")]
+
     pub room: String,
+
 }
 
 #[cfg(feature = "validate")]
@@ -6529,14 +6012,7 @@ lazy_static::lazy_static! {
 
 impl StreamedRoomEvent {
     #[allow(clippy::new_without_default)]
-    pub fn new(
-        archive_id: String,
-        r#type: models::RoomEventType,
-        id: String,
-        from: String,
-        timestamp: i64,
-        room: String,
-    ) -> StreamedRoomEvent {
+    pub fn new(archive_id: String, r#type: models::RoomEventType, id: String, from: String, timestamp: i64, room: String, ) -> StreamedRoomEvent {
         StreamedRoomEvent {
             archive_id,
             r#type,
@@ -6568,16 +6044,25 @@ impl std::fmt::Display for StreamedRoomEvent {
             Some(self.from.to_string()),
             Some("timestamp".to_string()),
             Some(self.timestamp.to_string()),
-            self.body
-                .as_ref()
-                .map(|body| ["body".to_string(), body.to_string()].join(",")),
-            self.markable
-                .as_ref()
-                .map(|markable| ["markable".to_string(), markable.to_string()].join(",")),
+            self.body.as_ref().map(|body| {
+                [
+                    "body".to_string(),
+                    body.to_string(),
+                ].join(",")
+            }),
+            self.markable.as_ref().map(|markable| {
+                [
+                    "markable".to_string(),
+                    markable.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type chat_marker in query parameter serialization
-            self.user
-                .as_ref()
-                .map(|user| ["user".to_string(), user.to_string()].join(",")),
+            self.user.as_ref().map(|user| {
+                [
+                    "user".to_string(),
+                    user.to_string(),
+                ].join(",")
+            }),
             // Skipping non-primitive type affiliation in query parameter serialization
             Some("room".to_string()),
             Some(self.room.to_string()),
@@ -6620,57 +6105,35 @@ impl std::str::FromStr for StreamedRoomEvent {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing StreamedRoomEvent".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing StreamedRoomEvent".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "archive_id" => intermediate_rep
-                        .archive_id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "archive_id" => intermediate_rep.archive_id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "type" => intermediate_rep
-                        .r#type
-                        .push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "type" => intermediate_rep.r#type.push(<models::RoomEventType as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "from" => intermediate_rep
-                        .from
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "timestamp" => intermediate_rep
-                        .timestamp
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "timestamp" => intermediate_rep.timestamp.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep
-                        .body
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "markable" => intermediate_rep
-                        .markable
-                        .push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "markable" => intermediate_rep.markable.push(<bool as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep
-                        .chat_marker
-                        .push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "chat_marker" => intermediate_rep.chat_marker.push(<models::ChatMarker as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "user" => intermediate_rep
-                        .user
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "user" => intermediate_rep.user.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "affiliation" => intermediate_rep
-                        .affiliation
-                        .push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "affiliation" => intermediate_rep.affiliation.push(<models::Affiliation as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "room" => intermediate_rep
-                        .room
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedRoomEvent".to_string()),
+                    "room" => intermediate_rep.room.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing StreamedRoomEvent".to_string())
                 }
             }
 
@@ -6680,41 +6143,17 @@ impl std::str::FromStr for StreamedRoomEvent {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(StreamedRoomEvent {
-            archive_id: intermediate_rep
-                .archive_id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "archive_id missing in StreamedRoomEvent".to_string())?,
-            r#type: intermediate_rep
-                .r#type
-                .into_iter()
-                .next()
-                .ok_or_else(|| "type missing in StreamedRoomEvent".to_string())?,
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in StreamedRoomEvent".to_string())?,
-            from: intermediate_rep
-                .from
-                .into_iter()
-                .next()
-                .ok_or_else(|| "from missing in StreamedRoomEvent".to_string())?,
-            timestamp: intermediate_rep
-                .timestamp
-                .into_iter()
-                .next()
-                .ok_or_else(|| "timestamp missing in StreamedRoomEvent".to_string())?,
+            archive_id: intermediate_rep.archive_id.into_iter().next().ok_or_else(|| "archive_id missing in StreamedRoomEvent".to_string())?,
+            r#type: intermediate_rep.r#type.into_iter().next().ok_or_else(|| "type missing in StreamedRoomEvent".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in StreamedRoomEvent".to_string())?,
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in StreamedRoomEvent".to_string())?,
+            timestamp: intermediate_rep.timestamp.into_iter().next().ok_or_else(|| "timestamp missing in StreamedRoomEvent".to_string())?,
             body: intermediate_rep.body.into_iter().next(),
             markable: intermediate_rep.markable.into_iter().next(),
             chat_marker: intermediate_rep.chat_marker.into_iter().next(),
             user: intermediate_rep.user.into_iter().next(),
             affiliation: intermediate_rep.affiliation.into_iter().next(),
-            room: intermediate_rep
-                .room
-                .into_iter()
-                .next()
-                .ok_or_else(|| "room missing in StreamedRoomEvent".to_string())?,
+            room: intermediate_rep.room.into_iter().next().ok_or_else(|| "room missing in StreamedRoomEvent".to_string())?,
         })
     }
 }
@@ -6728,10 +6167,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<StreamedRoomEvent>> for hyper
     fn try_from(hdr_value: header::IntoHeaderValue<StreamedRoomEvent>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for StreamedRoomEvent - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for StreamedRoomEvent - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6742,15 +6180,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <StreamedRoomEvent as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into StreamedRoomEvent - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <StreamedRoomEvent as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into StreamedRoomEvent - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6760,17 +6198,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<StreamedRoomEvent>>> for 
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<StreamedRoomEvent>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6782,26 +6216,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<StreamedRoomEvent> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <StreamedRoomEvent as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into StreamedRoomEvent - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<StreamedRoomEvent> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <StreamedRoomEvent as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into StreamedRoomEvent - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6860,10 +6290,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Subscription>> for hyper::hea
     fn try_from(hdr_value: header::IntoHeaderValue<Subscription>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Subscription - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Subscription - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -6874,15 +6303,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Subscription as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into Subscription - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Subscription as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Subscription - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -6892,17 +6321,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Subscription>>> for hyper
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Subscription>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -6914,26 +6339,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Subscription> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Subscription as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Subscription - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Subscription> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Subscription as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Subscription - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -6992,10 +6413,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<SubscriptionAsk>> for hyper::
     fn try_from(hdr_value: header::IntoHeaderValue<SubscriptionAsk>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for SubscriptionAsk - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for SubscriptionAsk - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -7006,15 +6426,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <SubscriptionAsk as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into SubscriptionAsk - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <SubscriptionAsk as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into SubscriptionAsk - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -7024,17 +6444,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<SubscriptionAsk>>> for hy
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<SubscriptionAsk>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -7046,40 +6462,33 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<SubscriptionAsk> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <SubscriptionAsk as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into SubscriptionAsk - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<SubscriptionAsk> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <SubscriptionAsk as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into SubscriptionAsk - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// Text that can go into an XMPP stanza: any characters XML 1.0 allows (so none of U+0000 to U+001F except tab, line feed and carriage return, and not U+FFFE or U+FFFF).
+/// Text that can go into an XMPP stanza: any characters XML 1.0 allows (so none of U+0000 to U+001F except tab, line feed and carriage return, and not U+FFFE or U+FFFF). 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Text(
-    #[cfg_attr(
-        feature = "validate",
-        validate(pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]*$")
-    )]
-    String,
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]*$"))]
+    String
 );
 
 impl std::convert::From<String> for Text {
@@ -7148,10 +6557,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Text>> for hyper::header::Hea
     fn try_from(hdr_value: header::IntoHeaderValue<Text>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for Text - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for Text - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -7162,15 +6570,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <Text as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into Text - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <Text as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into Text - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -7180,17 +6588,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<Text>>> for hyper::header
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<Text>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -7202,26 +6606,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<Text> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <Text as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into Text - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<Text> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <Text as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into Text - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
@@ -7232,15 +6632,19 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 pub struct TokenInfo {
     /// The token's id.
     #[serde(rename = "id")]
+
     pub id: String,
 
     /// When the token was created, in Unix milliseconds.
     #[serde(rename = "created_at")]
+
     pub created_at: i64,
 
     /// When the token expires, in Unix milliseconds.
     #[serde(rename = "expires_at")]
+
     pub expires_at: i64,
+
 }
 
 #[cfg(feature = "validate")]
@@ -7263,9 +6667,10 @@ impl serde_valid::validation::ValidateCompositedMaxLength for TokenInfo {
     }
 }
 
+
 impl TokenInfo {
     #[allow(clippy::new_without_default)]
-    pub fn new(id: String, created_at: i64, expires_at: i64) -> TokenInfo {
+    pub fn new(id: String, created_at: i64, expires_at: i64, ) -> TokenInfo {
         TokenInfo {
             id,
             created_at,
@@ -7317,25 +6722,19 @@ impl std::str::FromStr for TokenInfo {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing TokenInfo".to_string()),
+                None => return std::result::Result::Err("Missing value while parsing TokenInfo".to_string())
             };
 
             if let Some(key) = key_result {
                 #[allow(clippy::match_single_binding)]
                 match key {
                     #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep
-                        .id
-                        .push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "created_at" => intermediate_rep
-                        .created_at
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "created_at" => intermediate_rep.created_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
-                    "expires_at" => intermediate_rep
-                        .expires_at
-                        .push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing TokenInfo".to_string()),
+                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing TokenInfo".to_string())
                 }
             }
 
@@ -7345,21 +6744,9 @@ impl std::str::FromStr for TokenInfo {
 
         // Use the intermediate representation to return the struct
         std::result::Result::Ok(TokenInfo {
-            id: intermediate_rep
-                .id
-                .into_iter()
-                .next()
-                .ok_or_else(|| "id missing in TokenInfo".to_string())?,
-            created_at: intermediate_rep
-                .created_at
-                .into_iter()
-                .next()
-                .ok_or_else(|| "created_at missing in TokenInfo".to_string())?,
-            expires_at: intermediate_rep
-                .expires_at
-                .into_iter()
-                .next()
-                .ok_or_else(|| "expires_at missing in TokenInfo".to_string())?,
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in TokenInfo".to_string())?,
+            created_at: intermediate_rep.created_at.into_iter().next().ok_or_else(|| "created_at missing in TokenInfo".to_string())?,
+            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in TokenInfo".to_string())?,
         })
     }
 }
@@ -7373,10 +6760,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<TokenInfo>> for hyper::header
     fn try_from(hdr_value: header::IntoHeaderValue<TokenInfo>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for TokenInfo - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for TokenInfo - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -7387,15 +6773,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <TokenInfo as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                    "Unable to convert header value '{value}' into TokenInfo - {err}"
-                )),
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <TokenInfo as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into TokenInfo - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -7405,17 +6791,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<TokenInfo>>> for hyper::h
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<TokenInfo>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -7427,42 +6809,33 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<TokenInfo> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <TokenInfo as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into TokenInfo - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<TokenInfo> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <TokenInfo as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into TokenInfo - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }
 
-/// The bare JID of a user, `localpart@domain`, in any letter case (see the conventions for the characters and lengths the pattern allows).
+/// The bare JID of a user, `localpart@domain`, in any letter case (see the conventions for the characters and lengths the pattern allows). 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct UserJid(
-    #[cfg_attr(
-        feature = "validate",
-        validate(
-            pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"
-        )
-    )]
-    String,
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    String
 );
 
 impl std::convert::From<String> for UserJid {
@@ -7531,10 +6904,9 @@ impl std::convert::TryFrom<header::IntoHeaderValue<UserJid>> for hyper::header::
     fn try_from(hdr_value: header::IntoHeaderValue<UserJid>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
-            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-            std::result::Result::Err(e) => std::result::Result::Err(format!(
-                "Invalid header value for UserJid - value: {hdr_value} is invalid {e}"
-            )),
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for UserJid - value: {hdr_value} is invalid {e}"))
         }
     }
 }
@@ -7545,15 +6917,15 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
-            std::result::Result::Ok(value) => match <UserJid as std::str::FromStr>::from_str(value) {
-                std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                std::result::Result::Err(err) => {
-                    std::result::Result::Err(format!("Unable to convert header value '{value}' into UserJid - {err}"))
-                }
-            },
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-            }
+             std::result::Result::Ok(value) => {
+                    match <UserJid as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into UserJid - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
         }
     }
 }
@@ -7563,17 +6935,13 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<UserJid>>> for hyper::hea
     type Error = String;
 
     fn try_from(hdr_values: header::IntoHeaderValue<Vec<UserJid>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values: Vec<String> = hdr_values
-            .0
-            .into_iter()
-            .map(|hdr_value| hdr_value.to_string())
-            .collect();
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
 
         match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-            std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-            }
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
         }
     }
 }
@@ -7585,26 +6953,22 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values: std::vec::Vec<UserJid> = hdr_values
-                    .split(',')
-                    .filter_map(|hdr_value| match hdr_value.trim() {
-                        "" => std::option::Option::None,
-                        hdr_value => std::option::Option::Some({
-                            match <UserJid as std::str::FromStr>::from_str(hdr_value) {
-                                std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                                std::result::Result::Err(err) => std::result::Result::Err(format!(
-                                    "Unable to convert header value '{hdr_value}' into UserJid - {err}"
-                                )),
-                            }
-                        }),
+                let hdr_values : std::vec::Vec<UserJid> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <UserJid as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into UserJid - {err}"))
+                        }
                     })
-                    .collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
 
                 std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            }
-            std::result::Result::Err(e) => {
-                std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}"))
-            }
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
         }
     }
 }

@@ -1,20 +1,46 @@
 #![allow(missing_docs, unused_variables, trivial_casts)]
 
-use clap::{Arg, Command};
+
 #[allow(unused_imports)]
-use futures::{future, stream, Stream};
+use futures::{future, Stream, stream};
 #[allow(unused_imports)]
-use meerkat_admin_api::{
-    models, AddContactResponse, AddDomainResponse, Api, ApiNoContext, ChangePasswordResponse,
-    ChangeSubscriptionResponse, Claims, Client, ContextWrapperExt, CountUsersResponse, CreateMucLightRoomResponse,
-    CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse, DeleteMucLightRoomResponse,
-    GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse, InviteToMucLightRoomResponse,
-    InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse, KickUserResponse, ListContactsResponse,
-    ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse, ListUserMucLightRoomsResponse,
-    ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse, RegisterUserResponse, RemoveDomainResponse,
-    SendMessageResponse, SendMucLightMessageResponse, SendMucMessageResponse, SendStanzaResponse,
-    SetDomainEnabledResponse, UnregisterUserResponse,
-};
+use meerkat_admin_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, models,
+                      AddContactResponse,
+                      ListContactsResponse,
+                      ChangeSubscriptionResponse,
+                      DeleteContactResponse,
+                      ManageContactsResponse,
+                      ListDomainsResponse,
+                      AddDomainResponse,
+                      GetDomainResponse,
+                      RemoveDomainResponse,
+                      SetDomainEnabledResponse,
+                      SendMessageResponse,
+                      GetArchiveResponse,
+                      GetArchiveWithResponse,
+                      CreateMucLightRoomResponse,
+                      CreateMucLightRoomWithIdResponse,
+                      CreateMucRoomResponse,
+                      ListMucRoomsResponse,
+                      DeleteMucLightRoomResponse,
+                      InviteToMucLightRoomResponse,
+                      InviteToMucRoomResponse,
+                      ListUserMucLightRoomsResponse,
+                      SendMucLightMessageResponse,
+                      SendMucMessageResponse,
+                      KickMucOccupantResponse,
+                      ListSessionsResponse,
+                      KickUserResponse,
+                      ListUserSessionsResponse,
+                      KickSessionResponse,
+                      SendStanzaResponse,
+                      CountUsersResponse,
+                      ListUsersResponse,
+                      RegisterUserResponse,
+                      ChangePasswordResponse,
+                      UnregisterUserResponse,
+                     };
+use clap::{Command, Arg};
 
 // NOTE: Set environment variable RUST_LOG to the name of the executable (or "cargo run") to activate console logging for all loglevels.
 //     See https://docs.rs/env_logger/latest/env_logger/  for more details
@@ -31,51 +57,48 @@ type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Opt
 mod client_auth;
 use client_auth::build_token;
 
+
 // rt may be unused if there are no examples
 #[allow(unused_mut)]
 fn main() {
     env_logger::init();
 
     let matches = Command::new("client")
-        .arg(
-            Arg::new("operation")
-                .help("Sets the operation to run")
-                .value_parser(Vec::<&str>::from([
-                    "ListContacts",
-                    "DeleteContact",
-                    "ListDomains",
-                    "GetDomain",
-                    "GetArchive",
-                    "GetArchiveWith",
-                    "ListMucRooms",
-                    "DeleteMucLightRoom",
-                    "ListUserMucLightRooms",
-                    "KickMucOccupant",
-                    "ListSessions",
-                    "KickUser",
-                    "ListUserSessions",
-                    "KickSession",
-                    "CountUsers",
-                    "ListUsers",
-                    "UnregisterUser",
-                ]))
-                .required(true)
-                .index(1),
-        )
-        .arg(Arg::new("https").long("https").help("Whether to use HTTPS or not"))
-        .arg(
-            Arg::new("host")
-                .long("host")
-                .default_value("localhost")
-                .help("Hostname to contact"),
-        )
-        .arg(
-            Arg::new("port")
-                .long("port")
-                .value_parser(clap::value_parser!(u16))
-                .default_value("8080")
-                .help("Port to contact"),
-        )
+        .arg(Arg::new("operation")
+            .help("Sets the operation to run")
+            .value_parser(Vec::<&str>::from([
+                "ListContacts",
+                "DeleteContact",
+                "ListDomains",
+                "GetDomain",
+                "GetArchive",
+                "GetArchiveWith",
+                "ListMucRooms",
+                "DeleteMucLightRoom",
+                "ListUserMucLightRooms",
+                "KickMucOccupant",
+                "ListSessions",
+                "KickUser",
+                "ListUserSessions",
+                "KickSession",
+                "CountUsers",
+                "ListUsers",
+                "UnregisterUser",
+            ]))
+            .required(true)
+            .index(1))
+        .arg(Arg::new("https")
+            .long("https")
+            .help("Whether to use HTTPS or not"))
+        .arg(Arg::new("host")
+            .long("host")
+            .default_value("localhost")
+            .help("Hostname to contact"))
+        .arg(Arg::new("port")
+            .long("port")
+            .value_parser(clap::value_parser!(u16))
+            .default_value("8080")
+            .help("Port to contact"))
         .get_matches();
 
     // Create Bearer-token with a fixed key (secret) for test purposes.
@@ -83,19 +106,18 @@ fn main() {
     // Ensure that you set the correct algorithm and encodingkey that matches what is used on the server side.
     // See https://github.com/Keats/jsonwebtoken for more information
     let auth_token = build_token(
-        Claims {
-            sub: "tester@acme.com".to_owned(),
-            company: "ACME".to_owned(),
-            iss: "my_identity_provider".to_owned(),
-            // added a very long expiry time
-            aud: "org.acme.Resource_Server".to_string(),
-            exp: 10000000000,
-            // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
-            scopes: "".to_owned(),
-        },
-        b"secret",
-    )
-    .unwrap();
+            Claims {
+                sub: "tester@acme.com".to_owned(),
+                company: "ACME".to_owned(),
+                iss: "my_identity_provider".to_owned(),
+                // added a very long expiry time
+                aud: "org.acme.Resource_Server".to_string(),
+                exp: 10000000000,
+                // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
+                scopes:
+                  "".to_owned()
+            },
+            b"secret").unwrap();
 
     let auth_data = if !auth_token.is_empty() {
         Some(AuthData::Bearer(auth_token))
@@ -105,26 +127,26 @@ fn main() {
     };
 
     let is_https = matches.contains_id("https");
-    let base_url = format!(
-        "{}://{}:{}",
+    let base_url = format!("{}://{}:{}",
         if is_https { "https" } else { "http" },
         matches.get_one::<String>("host").unwrap(),
-        matches.get_one::<u16>("port").unwrap()
-    );
+        matches.get_one::<u16>("port").unwrap());
 
     let context: ClientContext =
         swagger::make_context!(ContextBuilder, EmptyContext, auth_data, XSpanIdString::default());
 
-    let mut client: Box<dyn ApiNoContext<ClientContext>> = {
+    let mut client : Box<dyn ApiNoContext<ClientContext>> = {
         #[cfg(feature = "client-tls")]
         {
             if is_https {
                 // Using HTTPS with native-tls
-                let client = Box::new(Client::try_new_https(&base_url).expect("Failed to create HTTPS client"));
+                let client = Box::new(Client::try_new_https(&base_url)
+                    .expect("Failed to create HTTPS client"));
                 Box::new(client.with_context(context))
             } else {
                 // Using HTTP
-                let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+                let client = Box::new(Client::try_new_http(&base_url)
+                    .expect("Failed to create HTTP client"));
                 Box::new(client.with_context(context))
             }
         }
@@ -132,13 +154,12 @@ fn main() {
         #[cfg(not(feature = "client-tls"))]
         {
             if is_https {
-                panic!(
-                    "HTTPS requested but TLS support not enabled. \
-                        Enable the 'client-tls' feature to use HTTPS."
-                );
+                panic!("HTTPS requested but TLS support not enabled. \
+                        Enable the 'client-tls' feature to use HTTPS.");
             }
             // Using HTTP only
-            let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+            let client = Box::new(Client::try_new_http(&base_url)
+                .expect("Failed to create HTTP client"));
             Box::new(client.with_context(context))
         }
     };
@@ -156,13 +177,11 @@ fn main() {
         },
         */
         Some("ListContacts") => {
-            let result = rt.block_on(client.list_contacts("alice@localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_contacts(
+                  "alice@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("ChangeSubscription") => {
             let result = rt.block_on(client.change_subscription(
@@ -174,13 +193,12 @@ fn main() {
         },
         */
         Some("DeleteContact") => {
-            let result = rt.block_on(client.delete_contact("alice@localhost".to_string(), "bob@localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.delete_contact(
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("ManageContacts") => {
             let result = rt.block_on(client.manage_contacts(
@@ -192,13 +210,10 @@ fn main() {
         },
         */
         Some("ListDomains") => {
-            let result = rt.block_on(client.list_domains());
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_domains(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("AddDomain") => {
             let result = rt.block_on(client.add_domain(
@@ -209,13 +224,11 @@ fn main() {
         },
         */
         Some("GetDomain") => {
-            let result = rt.block_on(client.get_domain("example.com".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.get_domain(
+                  "example.com".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("RemoveDomain") => {
             let result = rt.block_on(client.remove_domain(
@@ -244,33 +257,25 @@ fn main() {
         */
         Some("GetArchive") => {
             let result = rt.block_on(client.get_archive(
-                "alice@localhost".to_string(),
-                Some(50),
-                Some(1732521600),
-                Some("1732521600000000".to_string()),
-                Some("1732521600000000".to_string()),
+                  "alice@localhost".to_string(),
+                  Some(50),
+                  Some(1732521600),
+                  Some("1732521600000000".to_string()),
+                  Some("1732521600000000".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("GetArchiveWith") => {
             let result = rt.block_on(client.get_archive_with(
-                "alice@localhost".to_string(),
-                "bob@localhost".to_string(),
-                Some(50),
-                Some(1732521600),
-                Some("1732521600000000".to_string()),
-                Some("1732521600000000".to_string()),
+                  "alice@localhost".to_string(),
+                  "bob@localhost".to_string(),
+                  Some(50),
+                  Some(1732521600),
+                  Some("1732521600000000".to_string()),
+                  Some("1732521600000000".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("CreateMucLightRoom") => {
             let result = rt.block_on(client.create_muc_light_room(
@@ -299,22 +304,18 @@ fn main() {
         },
         */
         Some("ListMucRooms") => {
-            let result = rt.block_on(client.list_muc_rooms("localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_muc_rooms(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("DeleteMucLightRoom") => {
-            let result =
-                rt.block_on(client.delete_muc_light_room("muclight.localhost".to_string(), "lobby".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.delete_muc_light_room(
+                  "muclight.localhost".to_string(),
+                  "lobby".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("InviteToMucLightRoom") => {
             let result = rt.block_on(client.invite_to_muc_light_room(
@@ -336,15 +337,12 @@ fn main() {
         },
         */
         Some("ListUserMucLightRooms") => {
-            let result = rt.block_on(
-                client.list_user_muc_light_rooms("muclight.localhost".to_string(), "alice@localhost".to_string()),
-            );
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_user_muc_light_rooms(
+                  "muclight.localhost".to_string(),
+                  "alice@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("SendMucLightMessage") => {
             let result = rt.block_on(client.send_muc_light_message(
@@ -366,47 +364,41 @@ fn main() {
         },
         */
         Some("KickMucOccupant") => {
-            let result =
-                rt.block_on(client.kick_muc_occupant("localhost".to_string(), "lobby".to_string(), "bob".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.kick_muc_occupant(
+                  "localhost".to_string(),
+                  "lobby".to_string(),
+                  "bob".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("ListSessions") => {
-            let result = rt.block_on(client.list_sessions("localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_sessions(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("KickUser") => {
-            let result = rt.block_on(client.kick_user("localhost".to_string(), "alice".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.kick_user(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("ListUserSessions") => {
-            let result = rt.block_on(client.list_user_sessions("localhost".to_string(), "alice".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_user_sessions(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("KickSession") => {
-            let result =
-                rt.block_on(client.kick_session("localhost".to_string(), "alice".to_string(), "phone".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.kick_session(
+                  "localhost".to_string(),
+                  "alice".to_string(),
+                  "phone".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("SendStanza") => {
             let result = rt.block_on(client.send_stanza(
@@ -416,21 +408,19 @@ fn main() {
         },
         */
         Some("CountUsers") => {
-            let result = rt.block_on(client.count_users("localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.count_users(
+                  "localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("ListUsers") => {
-            let result = rt.block_on(client.list_users("localhost".to_string(), Some(100), Some("alice".to_string())));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_users(
+                  "localhost".to_string(),
+                  Some(100),
+                  Some("alice".to_string())
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("RegisterUser") => {
             let result = rt.block_on(client.register_user(
@@ -451,13 +441,12 @@ fn main() {
         },
         */
         Some("UnregisterUser") => {
-            let result = rt.block_on(client.unregister_user("localhost".to_string(), "alice".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.unregister_user(
+                  "localhost".to_string(),
+                  "alice".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         _ => {
             panic!("Invalid operation provided")
         }

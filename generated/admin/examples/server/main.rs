@@ -15,7 +15,11 @@ async fn main() {
     env_logger::init();
 
     let matches = Command::new("server")
-        .arg(Arg::new("https").long("https").help("Whether to use HTTPS or not"))
+        .arg(
+            Arg::new("https")
+                .long("https")
+                .help("Whether to use HTTPS or not"),
+        )
         .get_matches();
 
     let addr = "127.0.0.1:8080";

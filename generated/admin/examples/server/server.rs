@@ -5,17 +5,17 @@
 use async_trait::async_trait;
 use futures::{future, Stream, StreamExt, TryFutureExt, TryStreamExt};
 use hyper::server::conn::http1;
-use hyper::service::{service_fn, Service};
 use hyper_util::rt::TokioIo;
+use hyper::service::{service_fn, Service};
 use log::info;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use swagger::{Has, XSpanIdString};
 use swagger::auth::MakeAllowAllAuthenticator;
 use swagger::EmptyContext;
-use swagger::{Has, XSpanIdString};
 use tokio::net::TcpListener;
 
 #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
@@ -34,7 +34,10 @@ pub async fn create(addr: &str, https: bool) {
     let service = MakeAllowAllAuthenticator::new(service, "cosmo");
 
     #[allow(unused_mut)]
-    let mut service = meerkat_admin_api::server::context::MakeAddContext::<_, EmptyContext>::new(service);
+    let mut service =
+        meerkat_admin_api::server::context::MakeAddContext::<_, EmptyContext>::new(
+            service
+        );
 
     if https {
         #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
@@ -44,14 +47,11 @@ pub async fn create(addr: &str, https: bool) {
 
         #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
         {
-            let mut ssl =
-                SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
+            let mut ssl = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
 
             // Server authentication
-            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM)
-                .expect("Failed to set private key");
-            ssl.set_certificate_chain_file("examples/server-chain.pem")
-                .expect("Failed to set certificate chain");
+            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM).expect("Failed to set private key");
+            ssl.set_certificate_chain_file("examples/server-chain.pem").expect("Failed to set certificate chain");
             ssl.check_private_key().expect("Failed to check private key");
 
             let tls_acceptor = ssl.build();
@@ -97,8 +97,11 @@ pub async fn create(addr: &str, https: bool) {
             tokio::task::spawn(async move {
                 // Handle the connection from the client using HTTP1 and pass any
                 // HTTP requests received on that connection to the `hello` function
-                let result = http1::Builder::new().serve_connection(io, service).await;
-                if let Err(err) = result {
+                let result = http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+                if let Err(err) = result
+                {
                     println!("Error serving connection: {err:?}");
                 }
             });
@@ -113,60 +116,86 @@ pub struct Server<C> {
 
 impl<C> Server<C> {
     pub fn new() -> Self {
-        Server { marker: PhantomData }
+        Server{marker: PhantomData}
     }
 }
 
 impl<C> Clone for Server<C> {
     fn clone(&self) -> Self {
-        Self { marker: PhantomData }
+        Self {
+            marker: PhantomData,
+        }
     }
 }
 
-use crate::server_auth;
-use jsonwebtoken::{
-    decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation,
-};
+
+use jsonwebtoken::{decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
 use serde::{Deserialize, Serialize};
 use swagger::auth::Authorization;
+use crate::server_auth;
 
-use meerkat_admin_api::server::MakeService;
+
 use meerkat_admin_api::{
-    AddContactResponse, AddDomainResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
-    CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse,
-    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse,
-    InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse,
-    KickUserResponse, ListContactsResponse, ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse,
-    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
-    RegisterUserResponse, RemoveDomainResponse, SendMessageResponse, SendMucLightMessageResponse,
-    SendMucMessageResponse, SendStanzaResponse, SetDomainEnabledResponse, UnregisterUserResponse,
+    Api,
+    AddContactResponse,
+    ListContactsResponse,
+    ChangeSubscriptionResponse,
+    DeleteContactResponse,
+    ManageContactsResponse,
+    ListDomainsResponse,
+    AddDomainResponse,
+    GetDomainResponse,
+    RemoveDomainResponse,
+    SetDomainEnabledResponse,
+    SendMessageResponse,
+    GetArchiveResponse,
+    GetArchiveWithResponse,
+    CreateMucLightRoomResponse,
+    CreateMucLightRoomWithIdResponse,
+    CreateMucRoomResponse,
+    ListMucRoomsResponse,
+    DeleteMucLightRoomResponse,
+    InviteToMucLightRoomResponse,
+    InviteToMucRoomResponse,
+    ListUserMucLightRoomsResponse,
+    SendMucLightMessageResponse,
+    SendMucMessageResponse,
+    KickMucOccupantResponse,
+    ListSessionsResponse,
+    KickUserResponse,
+    ListUserSessionsResponse,
+    KickSessionResponse,
+    SendStanzaResponse,
+    CountUsersResponse,
+    ListUsersResponse,
+    RegisterUserResponse,
+    ChangePasswordResponse,
+    UnregisterUserResponse,
 };
+use meerkat_admin_api::server::MakeService;
 use std::error::Error;
 use swagger::ApiError;
 
 #[async_trait]
-impl<C> Api<C> for Server<C>
-where
-    C: Has<XSpanIdString> + Send + Sync,
+impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
 {
     /// Add a contact to a user's roster
     async fn add_contact(
         &self,
         user: String,
         contact_to_add: models::ContactToAdd,
-        context: &C,
-    ) -> Result<AddContactResponse, ApiError> {
-        info!(
-            "add_contact({:?}, {:?}) - X-Span-ID: {:?}",
-            user,
-            contact_to_add,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<AddContactResponse, ApiError>
+    {
+        info!("add_contact({:?}, {:?}) - X-Span-ID: {:?}", user, contact_to_add, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List a user's contacts
-    async fn list_contacts(&self, user: String, context: &C) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        user: String,
+        context: &C) -> Result<ListContactsResponse, ApiError>
+    {
         info!("list_contacts({:?}) - X-Span-ID: {:?}", user, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -177,15 +206,9 @@ where
         user: String,
         contact: String,
         subscription_change: models::SubscriptionChange,
-        context: &C,
-    ) -> Result<ChangeSubscriptionResponse, ApiError> {
-        info!(
-            "change_subscription({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            user,
-            contact,
-            subscription_change,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>
+    {
+        info!("change_subscription({:?}, {:?}, {:?}) - X-Span-ID: {:?}", user, contact, subscription_change, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -194,14 +217,9 @@ where
         &self,
         user: String,
         contact: String,
-        context: &C,
-    ) -> Result<DeleteContactResponse, ApiError> {
-        info!(
-            "delete_contact({:?}, {:?}) - X-Span-ID: {:?}",
-            user,
-            contact,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<DeleteContactResponse, ApiError>
+    {
+        info!("delete_contact({:?}, {:?}) - X-Span-ID: {:?}", user, contact, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -211,20 +229,17 @@ where
         user: String,
         contact: String,
         contacts_link: models::ContactsLink,
-        context: &C,
-    ) -> Result<ManageContactsResponse, ApiError> {
-        info!(
-            "manage_contacts({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            user,
-            contact,
-            contacts_link,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ManageContactsResponse, ApiError>
+    {
+        info!("manage_contacts({:?}, {:?}, {:?}) - X-Span-ID: {:?}", user, contact, contacts_link, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List the domains added at run time
-    async fn list_domains(&self, context: &C) -> Result<ListDomainsResponse, ApiError> {
+    async fn list_domains(
+        &self,
+        context: &C) -> Result<ListDomainsResponse, ApiError>
+    {
         info!("list_domains() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -234,19 +249,18 @@ where
         &self,
         domain: String,
         domain_to_add: models::DomainToAdd,
-        context: &C,
-    ) -> Result<AddDomainResponse, ApiError> {
-        info!(
-            "add_domain({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            domain_to_add,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<AddDomainResponse, ApiError>
+    {
+        info!("add_domain({:?}, {:?}) - X-Span-ID: {:?}", domain, domain_to_add, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Read a domain added at run time
-    async fn get_domain(&self, domain: String, context: &C) -> Result<GetDomainResponse, ApiError> {
+    async fn get_domain(
+        &self,
+        domain: String,
+        context: &C) -> Result<GetDomainResponse, ApiError>
+    {
         info!("get_domain({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -256,14 +270,9 @@ where
         &self,
         domain: String,
         domain_to_remove: models::DomainToRemove,
-        context: &C,
-    ) -> Result<RemoveDomainResponse, ApiError> {
-        info!(
-            "remove_domain({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            domain_to_remove,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<RemoveDomainResponse, ApiError>
+    {
+        info!("remove_domain({:?}, {:?}) - X-Span-ID: {:?}", domain, domain_to_remove, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -272,14 +281,9 @@ where
         &self,
         domain: String,
         domain_enabled: models::DomainEnabled,
-        context: &C,
-    ) -> Result<SetDomainEnabledResponse, ApiError> {
-        info!(
-            "set_domain_enabled({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            domain_enabled,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SetDomainEnabledResponse, ApiError>
+    {
+        info!("set_domain_enabled({:?}, {:?}) - X-Span-ID: {:?}", domain, domain_enabled, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -287,13 +291,9 @@ where
     async fn send_message(
         &self,
         message_to_send: models::MessageToSend,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError> {
-        info!(
-            "send_message({:?}) - X-Span-ID: {:?}",
-            message_to_send,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendMessageResponse, ApiError>
+    {
+        info!("send_message({:?}) - X-Span-ID: {:?}", message_to_send, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -305,17 +305,9 @@ where
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveResponse, ApiError> {
-        info!(
-            "get_archive({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            owner,
-            limit,
-            before,
-            after_id,
-            before_id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<GetArchiveResponse, ApiError>
+    {
+        info!("get_archive({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", owner, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -328,18 +320,9 @@ where
         before: Option<u64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveWithResponse, ApiError> {
-        info!(
-            "get_archive_with({:?}, {:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            owner,
-            with,
-            limit,
-            before,
-            after_id,
-            before_id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<GetArchiveWithResponse, ApiError>
+    {
+        info!("get_archive_with({:?}, {:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", owner, with, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -348,14 +331,9 @@ where
         &self,
         domain: String,
         muc_light_room_to_create: models::MucLightRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomResponse, ApiError> {
-        info!(
-            "create_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            muc_light_room_to_create,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>
+    {
+        info!("create_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_light_room_to_create, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -364,14 +342,9 @@ where
         &self,
         domain: String,
         muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError> {
-        info!(
-            "create_muc_light_room_with_id({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            muc_light_room_with_id_to_create,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
+    {
+        info!("create_muc_light_room_with_id({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_light_room_with_id_to_create, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -380,24 +353,19 @@ where
         &self,
         domain: String,
         muc_room_to_create: models::MucRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucRoomResponse, ApiError> {
-        info!(
-            "create_muc_room({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            muc_room_to_create,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<CreateMucRoomResponse, ApiError>
+    {
+        info!("create_muc_room({:?}, {:?}) - X-Span-ID: {:?}", domain, muc_room_to_create, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List the domain's Multi-User Chat rooms with their occupants
-    async fn list_muc_rooms(&self, domain: String, context: &C) -> Result<ListMucRoomsResponse, ApiError> {
-        info!(
-            "list_muc_rooms({:?}) - X-Span-ID: {:?}",
-            domain,
-            context.get().0.clone()
-        );
+    async fn list_muc_rooms(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListMucRoomsResponse, ApiError>
+    {
+        info!("list_muc_rooms({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -406,14 +374,9 @@ where
         &self,
         domain: String,
         id: String,
-        context: &C,
-    ) -> Result<DeleteMucLightRoomResponse, ApiError> {
-        info!(
-            "delete_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>
+    {
+        info!("delete_muc_light_room({:?}, {:?}) - X-Span-ID: {:?}", domain, id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -423,15 +386,9 @@ where
         domain: String,
         id: String,
         muc_light_invitation: models::MucLightInvitation,
-        context: &C,
-    ) -> Result<InviteToMucLightRoomResponse, ApiError> {
-        info!(
-            "invite_to_muc_light_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            id,
-            muc_light_invitation,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>
+    {
+        info!("invite_to_muc_light_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, id, muc_light_invitation, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -441,15 +398,9 @@ where
         domain: String,
         room: String,
         muc_invitation: models::MucInvitation,
-        context: &C,
-    ) -> Result<InviteToMucRoomResponse, ApiError> {
-        info!(
-            "invite_to_muc_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            room,
-            muc_invitation,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<InviteToMucRoomResponse, ApiError>
+    {
+        info!("invite_to_muc_room({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, muc_invitation, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -458,14 +409,9 @@ where
         &self,
         domain: String,
         user: String,
-        context: &C,
-    ) -> Result<ListUserMucLightRoomsResponse, ApiError> {
-        info!(
-            "list_user_muc_light_rooms({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            user,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>
+    {
+        info!("list_user_muc_light_rooms({:?}, {:?}) - X-Span-ID: {:?}", domain, user, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -475,15 +421,9 @@ where
         domain: String,
         id: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucLightMessageResponse, ApiError> {
-        info!(
-            "send_muc_light_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            id,
-            room_message_to_send,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendMucLightMessageResponse, ApiError>
+    {
+        info!("send_muc_light_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, id, room_message_to_send, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -493,15 +433,9 @@ where
         domain: String,
         room: String,
         room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucMessageResponse, ApiError> {
-        info!(
-            "send_muc_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            room,
-            room_message_to_send,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendMucMessageResponse, ApiError>
+    {
+        info!("send_muc_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, room_message_to_send, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -511,32 +445,30 @@ where
         domain: String,
         room: String,
         nick: String,
-        context: &C,
-    ) -> Result<KickMucOccupantResponse, ApiError> {
-        info!(
-            "kick_muc_occupant({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            room,
-            nick,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<KickMucOccupantResponse, ApiError>
+    {
+        info!("kick_muc_occupant({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, room, nick, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List the sessions of a domain
-    async fn list_sessions(&self, domain: String, context: &C) -> Result<ListSessionsResponse, ApiError> {
+    async fn list_sessions(
+        &self,
+        domain: String,
+        context: &C) -> Result<ListSessionsResponse, ApiError>
+    {
         info!("list_sessions({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// End all of a user's sessions
-    async fn kick_user(&self, domain: String, username: String, context: &C) -> Result<KickUserResponse, ApiError> {
-        info!(
-            "kick_user({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            context.get().0.clone()
-        );
+    async fn kick_user(
+        &self,
+        domain: String,
+        username: String,
+        context: &C) -> Result<KickUserResponse, ApiError>
+    {
+        info!("kick_user({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -545,14 +477,9 @@ where
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<ListUserSessionsResponse, ApiError> {
-        info!(
-            "list_user_sessions({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ListUserSessionsResponse, ApiError>
+    {
+        info!("list_user_sessions({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -562,15 +489,9 @@ where
         domain: String,
         username: String,
         resource: String,
-        context: &C,
-    ) -> Result<KickSessionResponse, ApiError> {
-        info!(
-            "kick_session({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            resource,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<KickSessionResponse, ApiError>
+    {
+        info!("kick_session({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, username, resource, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -578,18 +499,18 @@ where
     async fn send_stanza(
         &self,
         stanza_to_send: models::StanzaToSend,
-        context: &C,
-    ) -> Result<SendStanzaResponse, ApiError> {
-        info!(
-            "send_stanza({:?}) - X-Span-ID: {:?}",
-            stanza_to_send,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendStanzaResponse, ApiError>
+    {
+        info!("send_stanza({:?}) - X-Span-ID: {:?}", stanza_to_send, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Count the users of a domain
-    async fn count_users(&self, domain: String, context: &C) -> Result<CountUsersResponse, ApiError> {
+    async fn count_users(
+        &self,
+        domain: String,
+        context: &C) -> Result<CountUsersResponse, ApiError>
+    {
         info!("count_users({:?}) - X-Span-ID: {:?}", domain, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -600,15 +521,9 @@ where
         domain: String,
         limit: Option<u16>,
         after: Option<String>,
-        context: &C,
-    ) -> Result<ListUsersResponse, ApiError> {
-        info!(
-            "list_users({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            limit,
-            after,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ListUsersResponse, ApiError>
+    {
+        info!("list_users({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, limit, after, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -617,14 +532,9 @@ where
         &self,
         domain: String,
         new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError> {
-        info!(
-            "register_user({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            new_user,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<RegisterUserResponse, ApiError>
+    {
+        info!("register_user({:?}, {:?}) - X-Span-ID: {:?}", domain, new_user, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -634,15 +544,9 @@ where
         domain: String,
         username: String,
         new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError> {
-        info!(
-            "change_password({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            new_password,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ChangePasswordResponse, ApiError>
+    {
+        info!("change_password({:?}, {:?}, {:?}) - X-Span-ID: {:?}", domain, username, new_password, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -651,14 +555,10 @@ where
         &self,
         domain: String,
         username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError> {
-        info!(
-            "unregister_user({:?}, {:?}) - X-Span-ID: {:?}",
-            domain,
-            username,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<UnregisterUserResponse, ApiError>
+    {
+        info!("unregister_user({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
+
 }

@@ -1,42 +1,35 @@
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::{future, future::BoxFuture, future::FutureExt, future::TryFutureExt, stream, stream::StreamExt, Stream};
+use futures::{Stream, future, future::BoxFuture, stream, future::TryFutureExt, future::FutureExt, stream::StreamExt};
 use http_body_util::{combinators::BoxBody, Full};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use hyper::{
-    body::{Body, Incoming},
-    service::Service,
-    Request, Response, Uri,
-};
+use hyper::{body::{Body, Incoming}, Request, Response, service::Service, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet};
 use std::borrow::Cow;
-use std::convert::{Infallible, TryInto};
-use std::error::Error;
-use std::fmt;
-use std::future::Future;
+use std::convert::{TryInto, Infallible};
 use std::io::{ErrorKind, Read};
+use std::error::Error;
+use std::future::Future;
+use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::str;
 use std::str::FromStr;
 use std::string::ToString;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use swagger::{ApiError, AuthData, BodyExt, Connector, DropContextService, Has, XSpanIdString};
-use tower_service::Service as _;
 use url::form_urlencoded;
+use tower_service::Service as _;
 
-use crate::header;
+
 use crate::models;
+use crate::header;
 
 /// https://url.spec.whatwg.org/#fragment-percent-encode-set
 #[allow(dead_code)]
 const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`');
+    .add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
 
 /// This encode set is used for object IDs
 ///
@@ -45,22 +38,45 @@ const FRAGMENT_ENCODE_SET: &AsciiSet = &percent_encoding::CONTROLS
 #[allow(dead_code)]
 const ID_ENCODE_SET: &AsciiSet = &FRAGMENT_ENCODE_SET.add(b'|');
 
-use crate::{
-    AddContactResponse, AddDomainResponse, Api, ChangePasswordResponse, ChangeSubscriptionResponse, CountUsersResponse,
-    CreateMucLightRoomResponse, CreateMucLightRoomWithIdResponse, CreateMucRoomResponse, DeleteContactResponse,
-    DeleteMucLightRoomResponse, GetArchiveResponse, GetArchiveWithResponse, GetDomainResponse,
-    InviteToMucLightRoomResponse, InviteToMucRoomResponse, KickMucOccupantResponse, KickSessionResponse,
-    KickUserResponse, ListContactsResponse, ListDomainsResponse, ListMucRoomsResponse, ListSessionsResponse,
-    ListUserMucLightRoomsResponse, ListUserSessionsResponse, ListUsersResponse, ManageContactsResponse,
-    RegisterUserResponse, RemoveDomainResponse, SendMessageResponse, SendMucLightMessageResponse,
-    SendMucMessageResponse, SendStanzaResponse, SetDomainEnabledResponse, UnregisterUserResponse,
-};
+use crate::{Api,
+     AddContactResponse,
+     ListContactsResponse,
+     ChangeSubscriptionResponse,
+     DeleteContactResponse,
+     ManageContactsResponse,
+     ListDomainsResponse,
+     AddDomainResponse,
+     GetDomainResponse,
+     RemoveDomainResponse,
+     SetDomainEnabledResponse,
+     SendMessageResponse,
+     GetArchiveResponse,
+     GetArchiveWithResponse,
+     CreateMucLightRoomResponse,
+     CreateMucLightRoomWithIdResponse,
+     CreateMucRoomResponse,
+     ListMucRoomsResponse,
+     DeleteMucLightRoomResponse,
+     InviteToMucLightRoomResponse,
+     InviteToMucRoomResponse,
+     ListUserMucLightRoomsResponse,
+     SendMucLightMessageResponse,
+     SendMucMessageResponse,
+     KickMucOccupantResponse,
+     ListSessionsResponse,
+     KickUserResponse,
+     ListUserSessionsResponse,
+     KickSessionResponse,
+     SendStanzaResponse,
+     CountUsersResponse,
+     ListUsersResponse,
+     RegisterUserResponse,
+     ChangePasswordResponse,
+     UnregisterUserResponse
+     };
 
 /// Convert input into a base path, e.g. "http://example:123". Also checks the scheme as it goes.
-fn into_base_path(
-    input: impl TryInto<Uri, Error = hyper::http::uri::InvalidUri>,
-    correct_scheme: Option<&'static str>,
-) -> Result<String, ClientInitError> {
+fn into_base_path(input: impl TryInto<Uri, Error=hyper::http::uri::InvalidUri>, correct_scheme: Option<&'static str>) -> Result<String, ClientInitError> {
     // First convert to Uri, since a base path is a subset of Uri.
     let uri = input.try_into()?;
 
@@ -79,12 +95,12 @@ fn into_base_path(
 }
 
 /// A client that implements the API by making HTTP calls out to a server.
-pub struct Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+pub struct Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Inner service
     client_service: S,
@@ -96,24 +112,24 @@ where
     marker: PhantomData<fn(C)>,
 }
 
-impl<S, C> fmt::Debug for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> fmt::Debug for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Client {{ base_path: {} }}", self.base_path)
     }
 }
 
-impl<S, C> Clone for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Clone for Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     fn clone(&self) -> Self {
         Self {
@@ -124,17 +140,18 @@ where
     }
 }
 
-impl<Connector, C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<Connector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<Connector, C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                Connector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
+        C
+    >,
+    C
+> where
     Connector: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
     C: Clone + Send + Sync + 'static,
 {
@@ -156,9 +173,9 @@ where
         base_path: &str,
         protocol: Option<&'static str>,
         connector: Connector,
-    ) -> Result<Self, ClientInitError> {
-        let client_service =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    ) -> Result<Self, ClientInitError>
+    {
+        let client_service = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         let client_service = DropContextService::new(hyper_util::service::TowerToHyperService::new(client_service));
 
         Ok(Self {
@@ -169,27 +186,15 @@ where
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HyperHttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
-type HyperHttpsConnector =
-    hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
+type HyperHttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[derive(Debug, Clone)]
 pub enum HyperClient {
-    Http(
-        hyper_util::client::legacy::Client<
-            hyper_util::client::legacy::connect::HttpConnector,
-            BoxBody<Bytes, Infallible>,
-        >,
-    ),
+    Http(hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, BoxBody<Bytes, Infallible>>),
     #[cfg(feature = "client-tls")]
     Https(hyper_util::client::legacy::Client<HyperHttpsConnector, BoxBody<Bytes, Infallible>>),
 }
@@ -200,23 +205,24 @@ impl Service<Request<BoxBody<Bytes, Infallible>>> for HyperClient {
     type Future = hyper_util::client::legacy::ResponseFuture;
 
     fn call(&self, req: Request<BoxBody<Bytes, Infallible>>) -> Self::Future {
-        match self {
-            HyperClient::Http(client) => client.request(req),
-            #[cfg(feature = "client-tls")]
-            HyperClient::Https(client) => client.request(req),
-        }
+       match self {
+          HyperClient::Http(client) => client.request(req),
+          #[cfg(feature = "client-tls")]
+          HyperClient::Https(client) => client.request(req),
+       }
     }
 }
 
-impl<C> Client<DropContextService<HyperClient, C>, C>
-where
+impl<C> Client<DropContextService<HyperClient, C>, C> where
     C: Clone + Send + Sync + 'static,
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let uri = Uri::from_str(base_path)?;
 
         let scheme = uri.scheme_str().ok_or(ClientInitError::InvalidScheme)?;
@@ -225,22 +231,21 @@ where
         let connector = Connector::builder();
 
         let client_service = match scheme.as_str() {
-            "http" => HyperClient::Http(
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build(connector.build()),
-            ),
+            "http" => {
+                HyperClient::Http(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector.build()))
+            },
             #[cfg(feature = "client-tls")]
             "https" => {
-                let https_connector = connector.https().build().map_err(ClientInitError::SslError)?;
-                HyperClient::Https(
-                    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                        .build(https_connector),
-                )
-            }
+                let https_connector = connector
+                    .https()
+                    .build()
+                    .map_err(ClientInitError::SslError)?;
+                HyperClient::Https(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https_connector))
+            },
             #[cfg(not(feature = "client-tls"))]
             "https" => {
                 return Err(ClientInitError::TlsNotEnabled);
-            }
+            },
             _ => {
                 return Err(ClientInitError::InvalidScheme);
             }
@@ -256,65 +261,61 @@ where
     }
 }
 
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<
-                    hyper_util::client::legacy::connect::HttpConnector,
-                    BoxBody<Bytes, Infallible>,
-                >,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                hyper_util::client::legacy::connect::HttpConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create an HTTP client.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<http://www.my-api-implementation.com>"
-    pub fn try_new_http(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_http(
+        base_path: &str,
+    ) -> Result<Self, ClientInitError> {
         let http_connector = Connector::builder().build();
 
         Self::try_new_with_connector(base_path, Some("http"), http_connector)
     }
 }
 
-#[cfg(all(
-    feature = "client-tls",
-    any(target_os = "macos", target_os = "windows", target_os = "ios")
-))]
+#[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
 type HttpsConnector = hyper_tls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-#[cfg(all(
-    feature = "client-tls",
-    not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-))]
+#[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
 type HttpsConnector = hyper_openssl::client::legacy::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[cfg(feature = "client-tls")]
-impl<C>
-    Client<
-        DropContextService<
-            hyper_util::service::TowerToHyperService<
-                hyper_util::client::legacy::Client<HttpsConnector, BoxBody<Bytes, Infallible>>,
-            >,
-            C,
+impl<C> Client<
+    DropContextService<
+        hyper_util::service::TowerToHyperService<
+            hyper_util::client::legacy::Client<
+                HttpsConnector,
+                BoxBody<Bytes, Infallible>
+            >
         >,
-        C,
-    >
-where
-    C: Clone + Send + Sync + 'static,
+        C
+    >,
+    C
+> where
+    C: Clone + Send + Sync + 'static
 {
     /// Create a client with a TLS connection to the server.
     ///
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -327,7 +328,8 @@ where
     /// # Arguments
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_https(base_path: &str) -> Result<Self, ClientInitError>
+    {
         let https_connector = Connector::builder()
             .https()
             .build()
@@ -341,7 +343,10 @@ where
     /// * `base_path` - base path of the client API, i.e. "<https://www.my-api-implementation.com>"
     /// * `ca_certificate` - Path to CA certificate used to authenticate the server
     #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
-    pub fn try_new_https_pinned<CA>(base_path: &str, ca_certificate: CA) -> Result<Self, ClientInitError>
+    pub fn try_new_https_pinned<CA>(
+        base_path: &str,
+        ca_certificate: CA,
+    ) -> Result<Self, ClientInitError>
     where
         CA: AsRef<Path>,
     {
@@ -382,18 +387,22 @@ where
     }
 }
 
-impl<S, C> Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
+impl<S, C> Client<S, C> where
+    S: Service<
+           (Request<BoxBody<Bytes, Infallible>>, C)> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
-    C: Clone + Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static
 {
     /// Constructor for creating a `Client` by passing in a pre-made `hyper::service::Service` /
     /// `tower::Service`
     ///
     /// This allows adding custom wrappers around the underlying transport, for example for logging.
-    pub fn try_new_with_client_service(client_service: S, base_path: &str) -> Result<Self, ClientInitError> {
+    pub fn try_new_with_client_service(
+        client_service: S,
+        base_path: &str,
+    ) -> Result<Self, ClientInitError>
+    {
         Ok(Self {
             client_service,
             base_path: into_base_path(base_path, None)?,
@@ -418,17 +427,11 @@ pub enum ClientInitError {
     TlsNotEnabled,
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        any(target_os = "macos", target_os = "windows", target_os = "ios")
-    ))]
+    #[cfg(all(feature = "client-tls", any(target_os = "macos", target_os = "windows", target_os = "ios")))]
     SslError(native_tls::Error),
 
     /// SSL Connection Error
-    #[cfg(all(
-        feature = "client-tls",
-        not(any(target_os = "macos", target_os = "windows", target_os = "ios"))
-    ))]
+    #[cfg(all(feature = "client-tls", not(any(target_os = "macos", target_os = "windows", target_os = "ios"))))]
     SslError(openssl::error::ErrorStack),
 }
 
@@ -462,9 +465,10 @@ fn body_from_bytes(b: Vec<u8>) -> BoxBody<Bytes, Infallible> {
 }
 
 #[async_trait]
-impl<S, C, B> Api<C> for Client<S, C>
-where
-    S: Service<(Request<BoxBody<Bytes, Infallible>>, C), Response = Response<B>> + Clone + Sync + Send + 'static,
+impl<S, C, B> Api<C> for Client<S, C> where
+    S: Service<
+       (Request<BoxBody<Bytes, Infallible>>, C),
+       Response=Response<B>> + Clone + Sync + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<crate::ServiceError> + fmt::Display,
     C: Has<XSpanIdString> + Has<Option<AuthData>> + Clone + Send + Sync + 'static,
@@ -472,19 +476,20 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
 {
+
     #[allow(clippy::vec_init_then_push)]
     async fn add_contact(
         &self,
         param_user: String,
         param_contact_to_add: models::ContactToAdd,
-        context: &C,
-    ) -> Result<AddContactResponse, ApiError> {
+        context: &C) -> Result<AddContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}",
-            self.base_path,
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -505,10 +510,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -517,18 +521,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -539,134 +538,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(AddContactResponse::ContactAdded),
+            204 => {
+                Ok(
+                    AddContactResponse::ContactAdded
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::BadRequest(body))
+                Ok(AddContactResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(AddContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::Forbidden(body))
+                Ok(AddContactResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::NotFound(body))
+                Ok(AddContactResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::PayloadTooLarge(body))
+                Ok(AddContactResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddContactResponse::ServiceUnavailable(body))
+                Ok(AddContactResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -680,13 +698,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_contacts(&self, param_user: String, context: &C) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        param_user: String,
+        context: &C) -> Result<ListContactsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}",
-            self.base_path,
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -707,20 +729,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -731,133 +749,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Contact>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Contacts(body))
+                Ok(ListContactsResponse::Contacts
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::BadRequest(body))
+                Ok(ListContactsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListContactsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::Forbidden(body))
+                Ok(ListContactsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::NotFound(body))
+                Ok(ListContactsResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListContactsResponse::ServiceUnavailable(body))
+                Ok(ListContactsResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -876,15 +909,15 @@ where
         param_user: String,
         param_contact: String,
         param_subscription_change: models::SubscriptionChange,
-        context: &C,
-    ) -> Result<ChangeSubscriptionResponse, ApiError> {
+        context: &C) -> Result<ChangeSubscriptionResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}",
-            self.base_path,
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
-            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -905,10 +938,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -917,18 +949,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -939,134 +966,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(ChangeSubscriptionResponse::SubscriptionPresenceSent),
+            204 => {
+                Ok(
+                    ChangeSubscriptionResponse::SubscriptionPresenceSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::BadRequest(body))
+                Ok(ChangeSubscriptionResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ChangeSubscriptionResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::Forbidden(body))
+                Ok(ChangeSubscriptionResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::NotFound(body))
+                Ok(ChangeSubscriptionResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::PayloadTooLarge(body))
+                Ok(ChangeSubscriptionResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangeSubscriptionResponse::ServiceUnavailable(body))
+                Ok(ChangeSubscriptionResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1084,15 +1130,15 @@ where
         &self,
         param_user: String,
         param_contact: String,
-        context: &C,
-    ) -> Result<DeleteContactResponse, ApiError> {
+        context: &C) -> Result<DeleteContactResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}",
-            self.base_path,
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
-            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1113,20 +1159,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1137,122 +1179,137 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(DeleteContactResponse::ContactRemoved),
+            204 => {
+                Ok(
+                    DeleteContactResponse::ContactRemoved
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::BadRequest(body))
+                Ok(DeleteContactResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(DeleteContactResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::Forbidden(body))
+                Ok(DeleteContactResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::NotFound(body))
+                Ok(DeleteContactResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteContactResponse::ServiceUnavailable(body))
+                Ok(DeleteContactResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1271,15 +1328,15 @@ where
         param_user: String,
         param_contact: String,
         param_contacts_link: models::ContactsLink,
-        context: &C,
-    ) -> Result<ManageContactsResponse, ApiError> {
+        context: &C) -> Result<ManageContactsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/contacts/{user}/{contact}/manage",
-            self.base_path,
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET),
-            contact = utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            ,contact=utf8_percent_encode(&param_contact.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1300,10 +1357,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -1312,18 +1368,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1334,134 +1385,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(ManageContactsResponse::Done),
+            204 => {
+                Ok(
+                    ManageContactsResponse::Done
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::BadRequest(body))
+                Ok(ManageContactsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ManageContactsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::Forbidden(body))
+                Ok(ManageContactsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::NotFound(body))
+                Ok(ManageContactsResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::PayloadTooLarge(body))
+                Ok(ManageContactsResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ManageContactsResponse::ServiceUnavailable(body))
+                Ok(ManageContactsResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1475,10 +1545,16 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_domains(&self, context: &C) -> Result<ListDomainsResponse, ApiError> {
+    async fn list_domains(
+        &self,
+        context: &C) -> Result<ListDomainsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/domains", self.base_path);
+        let mut uri = format!(
+            "{}/api/domains",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -1498,20 +1574,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1522,109 +1594,116 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Domain>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListDomainsResponse::Domains(body))
+                Ok(ListDomainsResponse::Domains
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListDomainsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListDomainsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListDomainsResponse::Forbidden(body))
+                Ok(ListDomainsResponse::Forbidden
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListDomainsResponse::ServiceUnavailable(body))
+                Ok(ListDomainsResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1642,14 +1721,14 @@ where
         &self,
         param_domain: String,
         param_domain_to_add: models::DomainToAdd,
-        context: &C,
-    ) -> Result<AddDomainResponse, ApiError> {
+        context: &C) -> Result<AddDomainResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/domains/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1670,10 +1749,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -1682,18 +1760,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1704,134 +1777,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(AddDomainResponse::DomainAdded),
+            204 => {
+                Ok(
+                    AddDomainResponse::DomainAdded
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::BadRequest(body))
+                Ok(AddDomainResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(AddDomainResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::Forbidden(body))
+                Ok(AddDomainResponse::Forbidden
+                    (body)
+                )
             }
             409 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::Conflict(body))
+                Ok(AddDomainResponse::Conflict
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::PayloadTooLarge(body))
+                Ok(AddDomainResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(AddDomainResponse::ServiceUnavailable(body))
+                Ok(AddDomainResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -1845,13 +1937,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn get_domain(&self, param_domain: String, context: &C) -> Result<GetDomainResponse, ApiError> {
+    async fn get_domain(
+        &self,
+        param_domain: String,
+        context: &C) -> Result<GetDomainResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/domains/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -1872,20 +1968,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -1896,133 +1988,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::Domain>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::TheDomain(body))
+                Ok(GetDomainResponse::TheDomain
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::BadRequest(body))
+                Ok(GetDomainResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetDomainResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::Forbidden(body))
+                Ok(GetDomainResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::NotFound(body))
+                Ok(GetDomainResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetDomainResponse::ServiceUnavailable(body))
+                Ok(GetDomainResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2040,14 +2147,14 @@ where
         &self,
         param_domain: String,
         param_domain_to_remove: models::DomainToRemove,
-        context: &C,
-    ) -> Result<RemoveDomainResponse, ApiError> {
+        context: &C) -> Result<RemoveDomainResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/domains/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2068,10 +2175,9 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -2080,18 +2186,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2102,135 +2203,158 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            202 => Ok(RemoveDomainResponse::RemovalStarted),
-            204 => Ok(RemoveDomainResponse::DomainRemoved),
+            202 => {
+                Ok(
+                    RemoveDomainResponse::RemovalStarted
+                )
+            }
+            204 => {
+                Ok(
+                    RemoveDomainResponse::DomainRemoved
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::BadRequest(body))
+                Ok(RemoveDomainResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(RemoveDomainResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::Forbidden(body))
+                Ok(RemoveDomainResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::NotFound(body))
+                Ok(RemoveDomainResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::PayloadTooLarge(body))
+                Ok(RemoveDomainResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RemoveDomainResponse::ServiceUnavailable(body))
+                Ok(RemoveDomainResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2248,14 +2372,14 @@ where
         &self,
         param_domain: String,
         param_domain_enabled: models::DomainEnabled,
-        context: &C,
-    ) -> Result<SetDomainEnabledResponse, ApiError> {
+        context: &C) -> Result<SetDomainEnabledResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/domains/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -2276,10 +2400,9 @@ where
         let mut request = match Request::builder()
             .method("PATCH")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -2288,18 +2411,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2310,134 +2428,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SetDomainEnabledResponse::StatusSet),
+            204 => {
+                Ok(
+                    SetDomainEnabledResponse::StatusSet
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::BadRequest(body))
+                Ok(SetDomainEnabledResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SetDomainEnabledResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::Forbidden(body))
+                Ok(SetDomainEnabledResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::NotFound(body))
+                Ok(SetDomainEnabledResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::PayloadTooLarge(body))
+                Ok(SetDomainEnabledResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SetDomainEnabledResponse::ServiceUnavailable(body))
+                Ok(SetDomainEnabledResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2454,11 +2591,14 @@ where
     async fn send_message(
         &self,
         param_message_to_send: models::MessageToSend,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError> {
+        context: &C) -> Result<SendMessageResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/messages", self.base_path);
+        let mut uri = format!(
+            "{}/api/messages",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -2478,10 +2618,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -2490,18 +2629,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2512,122 +2646,137 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SendMessageResponse::MessageSent),
+            204 => {
+                Ok(
+                    SendMessageResponse::MessageSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::BadRequest(body))
+                Ok(SendMessageResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendMessageResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::Forbidden(body))
+                Ok(SendMessageResponse::Forbidden
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::PayloadTooLarge(body))
+                Ok(SendMessageResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMessageResponse::ServiceUnavailable(body))
+                Ok(SendMessageResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2648,30 +2797,34 @@ where
         param_before: Option<u64>,
         param_after_id: Option<String>,
         param_before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveResponse, ApiError> {
+        context: &C) -> Result<GetArchiveResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/messages/{owner}",
-            self.base_path,
-            owner = utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,owner=utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before", &param_before.to_string());
+                query_string.append_pair("before",
+                    &param_before.to_string());
             }
             if let Some(param_after_id) = param_after_id {
-                query_string.append_pair("after_id", &param_after_id);
+                query_string.append_pair("after_id",
+                    &param_after_id);
             }
             if let Some(param_before_id) = param_before_id {
-                query_string.append_pair("before_id", &param_before_id);
+                query_string.append_pair("before_id",
+                    &param_before_id);
             }
             query_string.finish()
         };
@@ -2688,20 +2841,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2712,133 +2861,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ArchivedMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::ArchivedMessages(body))
+                Ok(GetArchiveResponse::ArchivedMessages
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::BadRequest(body))
+                Ok(GetArchiveResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetArchiveResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::Forbidden(body))
+                Ok(GetArchiveResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::NotFound(body))
+                Ok(GetArchiveResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveResponse::ServiceUnavailable(body))
+                Ok(GetArchiveResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -2860,31 +3024,35 @@ where
         param_before: Option<u64>,
         param_after_id: Option<String>,
         param_before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetArchiveWithResponse, ApiError> {
+        context: &C) -> Result<GetArchiveWithResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/messages/{owner}/{with}",
-            self.base_path,
-            owner = utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET),
-            with = utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,owner=utf8_percent_encode(&param_owner.to_string(), ID_ENCODE_SET)
+            ,with=utf8_percent_encode(&param_with.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_before) = param_before {
-                query_string.append_pair("before", &param_before.to_string());
+                query_string.append_pair("before",
+                    &param_before.to_string());
             }
             if let Some(param_after_id) = param_after_id {
-                query_string.append_pair("after_id", &param_after_id);
+                query_string.append_pair("after_id",
+                    &param_after_id);
             }
             if let Some(param_before_id) = param_before_id {
-                query_string.append_pair("before_id", &param_before_id);
+                query_string.append_pair("before_id",
+                    &param_before_id);
             }
             query_string.finish()
         };
@@ -2901,20 +3069,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -2925,133 +3089,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::ArchivedMessage>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::ArchivedMessages(body))
+                Ok(GetArchiveWithResponse::ArchivedMessages
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::BadRequest(body))
+                Ok(GetArchiveWithResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(GetArchiveWithResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::Forbidden(body))
+                Ok(GetArchiveWithResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::NotFound(body))
+                Ok(GetArchiveWithResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(GetArchiveWithResponse::ServiceUnavailable(body))
+                Ok(GetArchiveWithResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3069,14 +3248,14 @@ where
         &self,
         param_domain: String,
         param_muc_light_room_to_create: models::MucLightRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomResponse, ApiError> {
+        context: &C) -> Result<CreateMucLightRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3097,10 +3276,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -3109,18 +3287,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3131,145 +3304,164 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::RoomCreated(body))
+                Ok(CreateMucLightRoomResponse::RoomCreated
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::BadRequest(body))
+                Ok(CreateMucLightRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CreateMucLightRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::Forbidden(body))
+                Ok(CreateMucLightRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::NotFound(body))
+                Ok(CreateMucLightRoomResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::PayloadTooLarge(body))
+                Ok(CreateMucLightRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomResponse::ServiceUnavailable(body))
+                Ok(CreateMucLightRoomResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3287,14 +3479,14 @@ where
         &self,
         param_domain: String,
         param_muc_light_room_with_id_to_create: models::MucLightRoomWithIdToCreate,
-        context: &C,
-    ) -> Result<CreateMucLightRoomWithIdResponse, ApiError> {
+        context: &C) -> Result<CreateMucLightRoomWithIdResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3315,31 +3507,24 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
         // Body parameter
-        let body =
-            serde_json::to_string(&param_muc_light_room_with_id_to_create).expect("impossible to fail to serialize");
+        let body = serde_json::to_string(&param_muc_light_room_with_id_to_create).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3350,157 +3535,180 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::RoomCreated(body))
+                Ok(CreateMucLightRoomWithIdResponse::RoomCreated
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::BadRequest(body))
+                Ok(CreateMucLightRoomWithIdResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CreateMucLightRoomWithIdResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Forbidden(body))
+                Ok(CreateMucLightRoomWithIdResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::NotFound(body))
+                Ok(CreateMucLightRoomWithIdResponse::NotFound
+                    (body)
+                )
             }
             409 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::Conflict(body))
+                Ok(CreateMucLightRoomWithIdResponse::Conflict
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::PayloadTooLarge(body))
+                Ok(CreateMucLightRoomWithIdResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucLightRoomWithIdResponse::ServiceUnavailable(body))
+                Ok(CreateMucLightRoomWithIdResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3518,14 +3726,14 @@ where
         &self,
         param_domain: String,
         param_muc_room_to_create: models::MucRoomToCreate,
-        context: &C,
-    ) -> Result<CreateMucRoomResponse, ApiError> {
+        context: &C) -> Result<CreateMucRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3546,10 +3754,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -3558,18 +3765,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3580,157 +3782,180 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::RoomCreated(body))
+                Ok(CreateMucRoomResponse::RoomCreated
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::BadRequest(body))
+                Ok(CreateMucRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CreateMucRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Forbidden(body))
+                Ok(CreateMucRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::NotFound(body))
+                Ok(CreateMucRoomResponse::NotFound
+                    (body)
+                )
             }
             409 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::Conflict(body))
+                Ok(CreateMucRoomResponse::Conflict
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::PayloadTooLarge(body))
+                Ok(CreateMucRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CreateMucRoomResponse::ServiceUnavailable(body))
+                Ok(CreateMucRoomResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3744,13 +3969,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_muc_rooms(&self, param_domain: String, context: &C) -> Result<ListMucRoomsResponse, ApiError> {
+    async fn list_muc_rooms(
+        &self,
+        param_domain: String,
+        context: &C) -> Result<ListMucRoomsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3771,20 +4000,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3795,109 +4020,116 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::MucRoom>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Rooms(body))
+                Ok(ListMucRoomsResponse::Rooms
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListMucRoomsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::Forbidden(body))
+                Ok(ListMucRoomsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListMucRoomsResponse::NotFound(body))
+                Ok(ListMucRoomsResponse::NotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -3915,15 +4147,15 @@ where
         &self,
         param_domain: String,
         param_id: String,
-        context: &C,
-    ) -> Result<DeleteMucLightRoomResponse, ApiError> {
+        context: &C) -> Result<DeleteMucLightRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/management",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -3944,20 +4176,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -3968,122 +4196,137 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(DeleteMucLightRoomResponse::RoomDestroyed),
+            204 => {
+                Ok(
+                    DeleteMucLightRoomResponse::RoomDestroyed
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::BadRequest(body))
+                Ok(DeleteMucLightRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(DeleteMucLightRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::Forbidden(body))
+                Ok(DeleteMucLightRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::NotFound(body))
+                Ok(DeleteMucLightRoomResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(DeleteMucLightRoomResponse::ServiceUnavailable(body))
+                Ok(DeleteMucLightRoomResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4102,15 +4345,15 @@ where
         param_domain: String,
         param_id: String,
         param_muc_light_invitation: models::MucLightInvitation,
-        context: &C,
-    ) -> Result<InviteToMucLightRoomResponse, ApiError> {
+        context: &C) -> Result<InviteToMucLightRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/participants",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4131,10 +4374,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -4143,18 +4385,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4165,134 +4402,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(InviteToMucLightRoomResponse::MemberAdded),
+            204 => {
+                Ok(
+                    InviteToMucLightRoomResponse::MemberAdded
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::BadRequest(body))
+                Ok(InviteToMucLightRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(InviteToMucLightRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::Forbidden(body))
+                Ok(InviteToMucLightRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::NotFound(body))
+                Ok(InviteToMucLightRoomResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::PayloadTooLarge(body))
+                Ok(InviteToMucLightRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucLightRoomResponse::ServiceUnavailable(body))
+                Ok(InviteToMucLightRoomResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4311,15 +4567,15 @@ where
         param_domain: String,
         param_room: String,
         param_muc_invitation: models::MucInvitation,
-        context: &C,
-    ) -> Result<InviteToMucRoomResponse, ApiError> {
+        context: &C) -> Result<InviteToMucRoomResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/participants",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4340,10 +4596,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -4352,18 +4607,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4374,134 +4624,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(InviteToMucRoomResponse::InvitationSent),
+            204 => {
+                Ok(
+                    InviteToMucRoomResponse::InvitationSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::BadRequest(body))
+                Ok(InviteToMucRoomResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(InviteToMucRoomResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::Forbidden(body))
+                Ok(InviteToMucRoomResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::NotFound(body))
+                Ok(InviteToMucRoomResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::PayloadTooLarge(body))
+                Ok(InviteToMucRoomResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(InviteToMucRoomResponse::ServiceUnavailable(body))
+                Ok(InviteToMucRoomResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4519,15 +4788,15 @@ where
         &self,
         param_domain: String,
         param_user: String,
-        context: &C,
-    ) -> Result<ListUserMucLightRoomsResponse, ApiError> {
+        context: &C) -> Result<ListUserMucLightRoomsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/users/{user}/rooms",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            user = utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,user=utf8_percent_encode(&param_user.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4548,20 +4817,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4572,133 +4837,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::MucLightRoom>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Rooms(body))
+                Ok(ListUserMucLightRoomsResponse::Rooms
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::BadRequest(body))
+                Ok(ListUserMucLightRoomsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListUserMucLightRoomsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::Forbidden(body))
+                Ok(ListUserMucLightRoomsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::NotFound(body))
+                Ok(ListUserMucLightRoomsResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserMucLightRoomsResponse::ServiceUnavailable(body))
+                Ok(ListUserMucLightRoomsResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4717,15 +4997,15 @@ where
         param_domain: String,
         param_id: String,
         param_room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucLightMessageResponse, ApiError> {
+        context: &C) -> Result<SendMucLightMessageResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/muc-lights/{domain}/{id}/messages",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            id = utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,id=utf8_percent_encode(&param_id.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4746,10 +5026,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -4758,18 +5037,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4780,134 +5054,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SendMucLightMessageResponse::MessageSent),
+            204 => {
+                Ok(
+                    SendMucLightMessageResponse::MessageSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::BadRequest(body))
+                Ok(SendMucLightMessageResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendMucLightMessageResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::Forbidden(body))
+                Ok(SendMucLightMessageResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::NotFound(body))
+                Ok(SendMucLightMessageResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::PayloadTooLarge(body))
+                Ok(SendMucLightMessageResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucLightMessageResponse::ServiceUnavailable(body))
+                Ok(SendMucLightMessageResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -4926,15 +5219,15 @@ where
         param_domain: String,
         param_room: String,
         param_room_message_to_send: models::RoomMessageToSend,
-        context: &C,
-    ) -> Result<SendMucMessageResponse, ApiError> {
+        context: &C) -> Result<SendMucMessageResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/messages",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -4955,10 +5248,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -4967,18 +5259,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -4989,134 +5276,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SendMucMessageResponse::MessageSent),
+            204 => {
+                Ok(
+                    SendMucMessageResponse::MessageSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::BadRequest(body))
+                Ok(SendMucMessageResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendMucMessageResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::Forbidden(body))
+                Ok(SendMucMessageResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::NotFound(body))
+                Ok(SendMucMessageResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::PayloadTooLarge(body))
+                Ok(SendMucMessageResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendMucMessageResponse::ServiceUnavailable(body))
+                Ok(SendMucMessageResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5135,16 +5441,16 @@ where
         param_domain: String,
         param_room: String,
         param_nick: String,
-        context: &C,
-    ) -> Result<KickMucOccupantResponse, ApiError> {
+        context: &C) -> Result<KickMucOccupantResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/mucs/{domain}/{room}/{nick}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            room = utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET),
-            nick = utf8_percent_encode(&param_nick.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,room=utf8_percent_encode(&param_room.to_string(), ID_ENCODE_SET)
+            ,nick=utf8_percent_encode(&param_nick.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5165,20 +5471,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5189,122 +5491,137 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(KickMucOccupantResponse::OccupantKicked),
+            204 => {
+                Ok(
+                    KickMucOccupantResponse::OccupantKicked
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::BadRequest(body))
+                Ok(KickMucOccupantResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(KickMucOccupantResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::Forbidden(body))
+                Ok(KickMucOccupantResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::NotFound(body))
+                Ok(KickMucOccupantResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickMucOccupantResponse::ServiceUnavailable(body))
+                Ok(KickMucOccupantResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5318,13 +5635,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn list_sessions(&self, param_domain: String, context: &C) -> Result<ListSessionsResponse, ApiError> {
+    async fn list_sessions(
+        &self,
+        param_domain: String,
+        context: &C) -> Result<ListSessionsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5345,20 +5666,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5369,109 +5686,116 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<String>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::SessionList(body))
+                Ok(ListSessionsResponse::SessionList
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListSessionsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::Forbidden(body))
+                Ok(ListSessionsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListSessionsResponse::NotFound(body))
+                Ok(ListSessionsResponse::NotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5489,15 +5813,15 @@ where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C,
-    ) -> Result<KickUserResponse, ApiError> {
+        context: &C) -> Result<KickUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5518,20 +5842,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5542,121 +5862,132 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::Kicked>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Kicked(body))
+                Ok(KickUserResponse::Kicked
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::BadRequest(body))
+                Ok(KickUserResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(KickUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::Forbidden(body))
+                Ok(KickUserResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickUserResponse::NotFound(body))
+                Ok(KickUserResponse::NotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5674,15 +6005,15 @@ where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C,
-    ) -> Result<ListUserSessionsResponse, ApiError> {
+        context: &C) -> Result<ListUserSessionsResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5703,20 +6034,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5727,121 +6054,132 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<models::Session>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Sessions(body))
+                Ok(ListUserSessionsResponse::Sessions
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::BadRequest(body))
+                Ok(ListUserSessionsResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListUserSessionsResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::Forbidden(body))
+                Ok(ListUserSessionsResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUserSessionsResponse::NotFound(body))
+                Ok(ListUserSessionsResponse::NotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -5860,16 +6198,16 @@ where
         param_domain: String,
         param_username: String,
         param_resource: String,
-        context: &C,
-    ) -> Result<KickSessionResponse, ApiError> {
+        context: &C) -> Result<KickSessionResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/sessions/{domain}/{username}/{resource}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET),
-            resource = utf8_percent_encode(&param_resource.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            ,resource=utf8_percent_encode(&param_resource.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -5890,20 +6228,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -5914,110 +6248,121 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(KickSessionResponse::SessionEnded),
+            204 => {
+                Ok(
+                    KickSessionResponse::SessionEnded
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::BadRequest(body))
+                Ok(KickSessionResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(KickSessionResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::Forbidden(body))
+                Ok(KickSessionResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(KickSessionResponse::NotFound(body))
+                Ok(KickSessionResponse::NotFound
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6034,11 +6379,14 @@ where
     async fn send_stanza(
         &self,
         param_stanza_to_send: models::StanzaToSend,
-        context: &C,
-    ) -> Result<SendStanzaResponse, ApiError> {
+        context: &C) -> Result<SendStanzaResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
-        let mut uri = format!("{}/api/stanzas", self.base_path);
+        let mut uri = format!(
+            "{}/api/stanzas",
+            self.base_path
+        );
 
         // Query parameters
         let query_string = {
@@ -6058,10 +6406,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -6070,18 +6417,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6092,122 +6434,137 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(SendStanzaResponse::StanzaSent),
+            204 => {
+                Ok(
+                    SendStanzaResponse::StanzaSent
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::BadRequest(body))
+                Ok(SendStanzaResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(SendStanzaResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::Forbidden(body))
+                Ok(SendStanzaResponse::Forbidden
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::PayloadTooLarge(body))
+                Ok(SendStanzaResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(SendStanzaResponse::ServiceUnavailable(body))
+                Ok(SendStanzaResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6221,13 +6578,17 @@ where
     }
 
     #[allow(clippy::vec_init_then_push)]
-    async fn count_users(&self, param_domain: String, context: &C) -> Result<CountUsersResponse, ApiError> {
+    async fn count_users(
+        &self,
+        param_domain: String,
+        context: &C) -> Result<CountUsersResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/count",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -6248,20 +6609,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6272,121 +6629,132 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<models::Count>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Count(body))
+                Ok(CountUsersResponse::Count
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(CountUsersResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::Forbidden(body))
+                Ok(CountUsersResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::NotFound(body))
+                Ok(CountUsersResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(CountUsersResponse::ServiceUnavailable(body))
+                Ok(CountUsersResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6405,24 +6773,26 @@ where
         param_domain: String,
         param_limit: Option<u16>,
         param_after: Option<String>,
-        context: &C,
-    ) -> Result<ListUsersResponse, ApiError> {
+        context: &C) -> Result<ListUsersResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
         let query_string = {
             let mut query_string = form_urlencoded::Serializer::new("".to_owned());
             if let Some(param_limit) = param_limit {
-                query_string.append_pair("limit", &param_limit.to_string());
+                query_string.append_pair("limit",
+                    &param_limit.to_string());
             }
             if let Some(param_after) = param_after {
-                query_string.append_pair("after", &param_after);
+                query_string.append_pair("after",
+                    &param_after);
             }
             query_string.finish()
         };
@@ -6439,20 +6809,16 @@ where
         let mut request = match Request::builder()
             .method("GET")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6463,133 +6829,148 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             200 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<Vec<String>>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::UserList(body))
+                Ok(ListUsersResponse::UserList
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::BadRequest(body))
+                Ok(ListUsersResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ListUsersResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::Forbidden(body))
+                Ok(ListUsersResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::NotFound(body))
+                Ok(ListUsersResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ListUsersResponse::ServiceUnavailable(body))
+                Ok(ListUsersResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6607,14 +6988,14 @@ where
         &self,
         param_domain: String,
         param_new_user: models::NewUser,
-        context: &C,
-    ) -> Result<RegisterUserResponse, ApiError> {
+        context: &C) -> Result<RegisterUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -6635,10 +7016,9 @@ where
         let mut request = match Request::builder()
             .method("POST")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -6647,18 +7027,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6669,157 +7044,180 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
             201 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::UserRegistered(body))
+                Ok(RegisterUserResponse::UserRegistered
+                    (body)
+                )
             }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::BadRequest(body))
+                Ok(RegisterUserResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(RegisterUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Forbidden(body))
+                Ok(RegisterUserResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::NotFound(body))
+                Ok(RegisterUserResponse::NotFound
+                    (body)
+                )
             }
             409 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::Conflict(body))
+                Ok(RegisterUserResponse::Conflict
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::PayloadTooLarge(body))
+                Ok(RegisterUserResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(RegisterUserResponse::ServiceUnavailable(body))
+                Ok(RegisterUserResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -6838,15 +7236,15 @@ where
         param_domain: String,
         param_username: String,
         param_new_password: models::NewPassword,
-        context: &C,
-    ) -> Result<ChangePasswordResponse, ApiError> {
+        context: &C) -> Result<ChangePasswordResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -6867,10 +7265,9 @@ where
         let mut request = match Request::builder()
             .method("PUT")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         // Consumes basic body
@@ -6879,18 +7276,13 @@ where
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
-        request
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(header));
+        request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(header));
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -6901,134 +7293,153 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(ChangePasswordResponse::PasswordChanged),
+            204 => {
+                Ok(
+                    ChangePasswordResponse::PasswordChanged
+                )
+            }
             400 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::BadRequest(body))
+                Ok(ChangePasswordResponse::BadRequest
+                    (body)
+                )
             }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(ChangePasswordResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::Forbidden(body))
+                Ok(ChangePasswordResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::NotFound(body))
+                Ok(ChangePasswordResponse::NotFound
+                    (body)
+                )
             }
             413 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::PayloadTooLarge(body))
+                Ok(ChangePasswordResponse::PayloadTooLarge
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(ChangePasswordResponse::ServiceUnavailable(body))
+                Ok(ChangePasswordResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -7046,15 +7457,15 @@ where
         &self,
         param_domain: String,
         param_username: String,
-        context: &C,
-    ) -> Result<UnregisterUserResponse, ApiError> {
+        context: &C) -> Result<UnregisterUserResponse, ApiError>
+    {
         let mut client_service = self.client_service.clone();
         #[allow(clippy::uninlined_format_args)]
         let mut uri = format!(
             "{}/api/users/{domain}/{username}",
-            self.base_path,
-            domain = utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET),
-            username = utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
+            self.base_path
+            ,domain=utf8_percent_encode(&param_domain.to_string(), ID_ENCODE_SET)
+            ,username=utf8_percent_encode(&param_username.to_string(), ID_ENCODE_SET)
         );
 
         // Query parameters
@@ -7075,20 +7486,16 @@ where
         let mut request = match Request::builder()
             .method("DELETE")
             .uri(uri)
-            .body(BoxBody::new(http_body_util::Empty::new()))
-        {
-            Ok(req) => req,
-            Err(e) => return Err(ApiError(format!("Unable to create request: {e}"))),
+            .body(BoxBody::new(http_body_util::Empty::new())) {
+                Ok(req) => req,
+                Err(e) => return Err(ApiError(format!("Unable to create request: {e}")))
         };
 
         let header = HeaderValue::from_str(Has::<XSpanIdString>::get(context).0.as_str());
-        request.headers_mut().insert(
-            HeaderName::from_static("x-span-id"),
-            match header {
-                Ok(h) => h,
-                Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}"))),
-            },
-        );
+        request.headers_mut().insert(HeaderName::from_static("x-span-id"), match header {
+            Ok(h) => h,
+            Err(e) => return Err(ApiError(format!("Unable to create X-Span ID header value: {e}")))
+        });
 
         #[allow(clippy::collapsible_match)]
         if let Some(auth_data) = Has::<Option<AuthData>>::get(context).as_ref() {
@@ -7099,110 +7506,121 @@ where
             match auth_data {
                 AuthData::Basic(ref basic_user, ref basic_password) => {
                     let auth = headers::Authorization::basic(basic_user.as_str(), basic_password.as_str());
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, auth.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        auth.0.encode());
+                },
                 AuthData::Bearer(ref bearer_header) => {
                     let header = match headers::Authorization::bearer(&bearer_header.to_string()) {
                         Ok(h) => h,
-                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}"))),
+                        Err(e) => return Err(ApiError(format!("Unable to create Authorization header: {e}")))
                     };
-                    request
-                        .headers_mut()
-                        .insert(hyper::header::AUTHORIZATION, header.0.encode());
-                }
+                    request.headers_mut().insert(
+                        hyper::header::AUTHORIZATION,
+                        header.0.encode());
+                },
                 _ => {}
             }
         }
 
-        let response = client_service
-            .call((request, context.clone()))
-            .map_err(|e| ApiError(format!("No response received: {e}")))
-            .await?;
+        let response = client_service.call((request, context.clone()))
+            .map_err(|e| ApiError(format!("No response received: {e}"))).await?;
 
         match response.status().as_u16() {
-            204 => Ok(UnregisterUserResponse::UserRemoved),
+            204 => {
+                Ok(
+                    UnregisterUserResponse::UserRemoved
+                )
+            }
             401 => {
                 let (header, body) = response.into_parts();
                 let response_www_authenticate = match header.headers.get(HeaderName::from_static("www-authenticate")) {
                     Some(response_www_authenticate) => {
                         let response_www_authenticate = response_www_authenticate.clone();
-                        let response_www_authenticate =
-                            match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
-                                Ok(value) => value,
-                                Err(e) => {
-                                    return Err(ApiError(format!(
-                                        "Invalid response header WWW-Authenticate for response 401 - {e}"
-                                    )));
-                                }
-                            };
+                        let response_www_authenticate = match TryInto::<header::IntoHeaderValue<String>>::try_into(response_www_authenticate) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return Err(ApiError(format!("Invalid response header WWW-Authenticate for response 401 - {e}")));
+                            },
+                        };
                         response_www_authenticate.0
-                    }
-                    None => {
-                        return Err(ApiError(String::from(
-                            "Required response header WWW-Authenticate for response 401 was not found.",
-                        )))
-                    }
+                        },
+                    None => return Err(ApiError(String::from("Required response header WWW-Authenticate for response 401 was not found."))),
                 };
 
-                let body = http_body_util::BodyExt::collect(body)
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(body)
+
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::Unauthorized {
-                    body,
-                    www_authenticate: response_www_authenticate,
-                })
+                Ok(UnregisterUserResponse::Unauthorized
+                    {
+                        body,
+                        www_authenticate: response_www_authenticate,
+                    }
+                )
             }
             403 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::Forbidden(body))
+                Ok(UnregisterUserResponse::Forbidden
+                    (body)
+                )
             }
             404 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::NotFound(body))
+                Ok(UnregisterUserResponse::NotFound
+                    (body)
+                )
             }
             503 => {
-                let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec())
-                    .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
 
-                let body = str::from_utf8(&body).map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
+                let body = http_body_util::BodyExt::collect(response.into_body())
+                        .await
+                        .map(|f| f.to_bytes().to_vec())
+                        .map_err(|e| ApiError(format!("Failed to read response: {}", e.into())))?;
+
+                let body = str::from_utf8(&body)
+                    .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
                 let body = serde_json::from_str::<String>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
-                Ok(UnregisterUserResponse::ServiceUnavailable(body))
+                Ok(UnregisterUserResponse::ServiceUnavailable
+                    (body)
+                )
             }
             code => {
                 let headers = response.headers().clone();
                 let body = http_body_util::BodyExt::collect(response.into_body())
-                    .await
-                    .map(|f| f.to_bytes().to_vec());
-                Err(ApiError(format!(
-                    "Unexpected response code {code}:\n{headers:?}\n\n{}",
+                        .await
+                        .map(|f| f.to_bytes().to_vec());
+                Err(ApiError(format!("Unexpected response code {code}:\n{headers:?}\n\n{}",
                     match body {
                         Ok(body) => match String::from_utf8(body) {
                             Ok(body) => body,
@@ -7214,4 +7632,5 @@ where
             }
         }
     }
+
 }

@@ -1,16 +1,33 @@
 #![allow(missing_docs, unused_variables, trivial_casts)]
 
-use clap::{Arg, Command};
+
 #[allow(unused_imports)]
-use futures::{future, stream, Stream};
+use futures::{future, Stream, stream};
 #[allow(unused_imports)]
-use meerkat_client_api::{
-    models, AddContactResponse, Api, ApiNoContext, Claims, Client, ContextWrapperExt, CreateRoomResponse,
-    CreateRoomWithIdResponse, CreateTokenResponse, DeleteContactResponse, DeleteContactsResponse, GetMessagesResponse,
-    GetMessagesWithResponse, GetRoomMessagesResponse, GetRoomResponse, InviteToRoomResponse, ListContactsResponse,
-    ListRoomsResponse, ListTokensResponse, ManageContactResponse, OpenEventStreamResponse, RemoveFromRoomResponse,
-    RevokeTokenResponse, SendMessageResponse, SendRoomMessageResponse, SetRoomConfigResponse,
-};
+use meerkat_client_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, models,
+                      AddContactResponse,
+                      DeleteContactsResponse,
+                      ListContactsResponse,
+                      DeleteContactResponse,
+                      ManageContactResponse,
+                      GetMessagesResponse,
+                      SendMessageResponse,
+                      GetMessagesWithResponse,
+                      CreateRoomResponse,
+                      ListRoomsResponse,
+                      CreateRoomWithIdResponse,
+                      GetRoomResponse,
+                      GetRoomMessagesResponse,
+                      InviteToRoomResponse,
+                      SendRoomMessageResponse,
+                      SetRoomConfigResponse,
+                      RemoveFromRoomResponse,
+                      OpenEventStreamResponse,
+                      CreateTokenResponse,
+                      ListTokensResponse,
+                      RevokeTokenResponse,
+                     };
+use clap::{Command, Arg};
 
 // NOTE: Set environment variable RUST_LOG to the name of the executable (or "cargo run") to activate console logging for all loglevels.
 //     See https://docs.rs/env_logger/latest/env_logger/  for more details
@@ -27,46 +44,43 @@ type ClientContext = swagger::make_context_ty!(ContextBuilder, EmptyContext, Opt
 mod client_auth;
 use client_auth::build_token;
 
+
 // rt may be unused if there are no examples
 #[allow(unused_mut)]
 fn main() {
     env_logger::init();
 
     let matches = Command::new("client")
-        .arg(
-            Arg::new("operation")
-                .help("Sets the operation to run")
-                .value_parser(Vec::<&str>::from([
-                    "ListContacts",
-                    "DeleteContact",
-                    "GetMessages",
-                    "GetMessagesWith",
-                    "ListRooms",
-                    "GetRoom",
-                    "GetRoomMessages",
-                    "RemoveFromRoom",
-                    "OpenEventStream",
-                    "CreateToken",
-                    "ListTokens",
-                    "RevokeToken",
-                ]))
-                .required(true)
-                .index(1),
-        )
-        .arg(Arg::new("https").long("https").help("Whether to use HTTPS or not"))
-        .arg(
-            Arg::new("host")
-                .long("host")
-                .default_value("localhost")
-                .help("Hostname to contact"),
-        )
-        .arg(
-            Arg::new("port")
-                .long("port")
-                .value_parser(clap::value_parser!(u16))
-                .default_value("8089")
-                .help("Port to contact"),
-        )
+        .arg(Arg::new("operation")
+            .help("Sets the operation to run")
+            .value_parser(Vec::<&str>::from([
+                "ListContacts",
+                "DeleteContact",
+                "GetMessages",
+                "GetMessagesWith",
+                "ListRooms",
+                "GetRoom",
+                "GetRoomMessages",
+                "RemoveFromRoom",
+                "OpenEventStream",
+                "CreateToken",
+                "ListTokens",
+                "RevokeToken",
+            ]))
+            .required(true)
+            .index(1))
+        .arg(Arg::new("https")
+            .long("https")
+            .help("Whether to use HTTPS or not"))
+        .arg(Arg::new("host")
+            .long("host")
+            .default_value("localhost")
+            .help("Hostname to contact"))
+        .arg(Arg::new("port")
+            .long("port")
+            .value_parser(clap::value_parser!(u16))
+            .default_value("8089")
+            .help("Port to contact"))
         .get_matches();
 
     // Create Bearer-token with a fixed key (secret) for test purposes.
@@ -74,19 +88,18 @@ fn main() {
     // Ensure that you set the correct algorithm and encodingkey that matches what is used on the server side.
     // See https://github.com/Keats/jsonwebtoken for more information
     let auth_token = build_token(
-        Claims {
-            sub: "tester@acme.com".to_owned(),
-            company: "ACME".to_owned(),
-            iss: "my_identity_provider".to_owned(),
-            // added a very long expiry time
-            aud: "org.acme.Resource_Server".to_string(),
-            exp: 10000000000,
-            // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
-            scopes: "".to_owned(),
-        },
-        b"secret",
-    )
-    .unwrap();
+            Claims {
+                sub: "tester@acme.com".to_owned(),
+                company: "ACME".to_owned(),
+                iss: "my_identity_provider".to_owned(),
+                // added a very long expiry time
+                aud: "org.acme.Resource_Server".to_string(),
+                exp: 10000000000,
+                // In this example code all available Scopes are added, so the current Bearer Token gets fully authorization.
+                scopes:
+                  "".to_owned()
+            },
+            b"secret").unwrap();
 
     let auth_data = if !auth_token.is_empty() {
         Some(AuthData::Bearer(auth_token))
@@ -96,26 +109,26 @@ fn main() {
     };
 
     let is_https = matches.contains_id("https");
-    let base_url = format!(
-        "{}://{}:{}",
+    let base_url = format!("{}://{}:{}",
         if is_https { "https" } else { "http" },
         matches.get_one::<String>("host").unwrap(),
-        matches.get_one::<u16>("port").unwrap()
-    );
+        matches.get_one::<u16>("port").unwrap());
 
     let context: ClientContext =
         swagger::make_context!(ContextBuilder, EmptyContext, auth_data, XSpanIdString::default());
 
-    let mut client: Box<dyn ApiNoContext<ClientContext>> = {
+    let mut client : Box<dyn ApiNoContext<ClientContext>> = {
         #[cfg(feature = "client-tls")]
         {
             if is_https {
                 // Using HTTPS with native-tls
-                let client = Box::new(Client::try_new_https(&base_url).expect("Failed to create HTTPS client"));
+                let client = Box::new(Client::try_new_https(&base_url)
+                    .expect("Failed to create HTTPS client"));
                 Box::new(client.with_context(context))
             } else {
                 // Using HTTP
-                let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+                let client = Box::new(Client::try_new_http(&base_url)
+                    .expect("Failed to create HTTP client"));
                 Box::new(client.with_context(context))
             }
         }
@@ -123,13 +136,12 @@ fn main() {
         #[cfg(not(feature = "client-tls"))]
         {
             if is_https {
-                panic!(
-                    "HTTPS requested but TLS support not enabled. \
-                        Enable the 'client-tls' feature to use HTTPS."
-                );
+                panic!("HTTPS requested but TLS support not enabled. \
+                        Enable the 'client-tls' feature to use HTTPS.");
             }
             // Using HTTP only
-            let client = Box::new(Client::try_new_http(&base_url).expect("Failed to create HTTP client"));
+            let client = Box::new(Client::try_new_http(&base_url)
+                .expect("Failed to create HTTP client"));
             Box::new(client.with_context(context))
         }
     };
@@ -154,21 +166,16 @@ fn main() {
         },
         */
         Some("ListContacts") => {
-            let result = rt.block_on(client.list_contacts());
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_contacts(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("DeleteContact") => {
-            let result = rt.block_on(client.delete_contact("bob@localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.delete_contact(
+                  "bob@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("ManageContact") => {
             let result = rt.block_on(client.manage_contact(
@@ -180,17 +187,13 @@ fn main() {
         */
         Some("GetMessages") => {
             let result = rt.block_on(client.get_messages(
-                Some(50),
-                Some(1732521600000),
-                Some("113573093703696384".to_string()),
-                Some("113573093703696384".to_string()),
+                  Some(50),
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("SendMessage") => {
             let result = rt.block_on(client.send_message(
@@ -202,18 +205,14 @@ fn main() {
         */
         Some("GetMessagesWith") => {
             let result = rt.block_on(client.get_messages_with(
-                "bob@localhost".to_string(),
-                Some(50),
-                Some(1732521600000),
-                Some("113573093703696384".to_string()),
-                Some("113573093703696384".to_string()),
+                  "bob@localhost".to_string(),
+                  Some(50),
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("CreateRoom") => {
             let result = rt.block_on(client.create_room(
@@ -224,13 +223,10 @@ fn main() {
         },
         */
         Some("ListRooms") => {
-            let result = rt.block_on(client.list_rooms());
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_rooms(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("CreateRoomWithId") => {
             let result = rt.block_on(client.create_room_with_id(
@@ -241,27 +237,21 @@ fn main() {
         },
         */
         Some("GetRoom") => {
-            let result = rt.block_on(client.get_room("656c6f656c6f".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.get_room(
+                  "656c6f656c6f".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("GetRoomMessages") => {
             let result = rt.block_on(client.get_room_messages(
-                "656c6f656c6f".to_string(),
-                Some(50),
-                Some(1732521600000),
-                Some("113573093703696384".to_string()),
-                Some("113573093703696384".to_string()),
+                  "656c6f656c6f".to_string(),
+                  Some(50),
+                  Some(1732521600000),
+                  Some("113573093703696384".to_string()),
+                  Some("113573093703696384".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         /* Disabled because there's no example.
         Some("InviteToRoom") => {
             let result = rt.block_on(client.invite_to_room(
@@ -291,48 +281,35 @@ fn main() {
         },
         */
         Some("RemoveFromRoom") => {
-            let result = rt.block_on(client.remove_from_room("656c6f656c6f".to_string(), "bob@localhost".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.remove_from_room(
+                  "656c6f656c6f".to_string(),
+                  "bob@localhost".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("OpenEventStream") => {
             let result = rt.block_on(client.open_event_stream(
-                Some("113573093703696384".to_string()),
-                Some("mkt_2bV0dQk3n9o1Yc8Z5xLr7TqAe4sWuHfJ".to_string()),
+                  Some("113573093703696384".to_string()),
+                  Some("mkt_2bV0dQk3n9o1Yc8Z5xLr7TqAe4sWuHfJ".to_string())
             ));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("CreateToken") => {
-            let result = rt.block_on(client.create_token());
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.create_token(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("ListTokens") => {
-            let result = rt.block_on(client.list_tokens());
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.list_tokens(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         Some("RevokeToken") => {
-            let result = rt.block_on(client.revoke_token("3f9a0c2b7d1e4a65".to_string()));
-            info!(
-                "{:?} (X-Span-ID: {:?})",
-                result,
-                (client.context() as &dyn Has<XSpanIdString>).get().clone()
-            );
-        }
+            let result = rt.block_on(client.revoke_token(
+                  "3f9a0c2b7d1e4a65".to_string()
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
         _ => {
             panic!("Invalid operation provided")
         }

@@ -5,17 +5,17 @@
 use async_trait::async_trait;
 use futures::{future, Stream, StreamExt, TryFutureExt, TryStreamExt};
 use hyper::server::conn::http1;
-use hyper::service::{service_fn, Service};
 use hyper_util::rt::TokioIo;
+use hyper::service::{service_fn, Service};
 use log::info;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use swagger::{Has, XSpanIdString};
 use swagger::auth::MakeAllowAllAuthenticator;
 use swagger::EmptyContext;
-use swagger::{Has, XSpanIdString};
 use tokio::net::TcpListener;
 
 #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
@@ -34,7 +34,10 @@ pub async fn create(addr: &str, https: bool) {
     let service = MakeAllowAllAuthenticator::new(service, "cosmo");
 
     #[allow(unused_mut)]
-    let mut service = meerkat_client_api::server::context::MakeAddContext::<_, EmptyContext>::new(service);
+    let mut service =
+        meerkat_client_api::server::context::MakeAddContext::<_, EmptyContext>::new(
+            service
+        );
 
     if https {
         #[cfg(any(target_os = "macos", target_os = "windows", target_os = "ios"))]
@@ -44,14 +47,11 @@ pub async fn create(addr: &str, https: bool) {
 
         #[cfg(not(any(target_os = "macos", target_os = "windows", target_os = "ios")))]
         {
-            let mut ssl =
-                SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
+            let mut ssl = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("Failed to create SSL Acceptor");
 
             // Server authentication
-            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM)
-                .expect("Failed to set private key");
-            ssl.set_certificate_chain_file("examples/server-chain.pem")
-                .expect("Failed to set certificate chain");
+            ssl.set_private_key_file("examples/server-key.pem", SslFiletype::PEM).expect("Failed to set private key");
+            ssl.set_certificate_chain_file("examples/server-chain.pem").expect("Failed to set certificate chain");
             ssl.check_private_key().expect("Failed to check private key");
 
             let tls_acceptor = ssl.build();
@@ -97,8 +97,11 @@ pub async fn create(addr: &str, https: bool) {
             tokio::task::spawn(async move {
                 // Handle the connection from the client using HTTP1 and pass any
                 // HTTP requests received on that connection to the `hello` function
-                let result = http1::Builder::new().serve_connection(io, service).await;
-                if let Err(err) = result {
+                let result = http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+                if let Err(err) = result
+                {
                     println!("Error serving connection: {err:?}");
                 }
             });
@@ -113,46 +116,63 @@ pub struct Server<C> {
 
 impl<C> Server<C> {
     pub fn new() -> Self {
-        Server { marker: PhantomData }
+        Server{marker: PhantomData}
     }
 }
 
 impl<C> Clone for Server<C> {
     fn clone(&self) -> Self {
-        Self { marker: PhantomData }
+        Self {
+            marker: PhantomData,
+        }
     }
 }
 
-use crate::server_auth;
-use jsonwebtoken::{
-    decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation,
-};
+
+use jsonwebtoken::{decode, encode, errors::Error as JwtError, Algorithm, DecodingKey, EncodingKey, Header, TokenData, Validation};
 use serde::{Deserialize, Serialize};
 use swagger::auth::Authorization;
+use crate::server_auth;
 
-use meerkat_client_api::server::MakeService;
+
 use meerkat_client_api::{
-    AddContactResponse, Api, CreateRoomResponse, CreateRoomWithIdResponse, CreateTokenResponse, DeleteContactResponse,
-    DeleteContactsResponse, GetMessagesResponse, GetMessagesWithResponse, GetRoomMessagesResponse, GetRoomResponse,
-    InviteToRoomResponse, ListContactsResponse, ListRoomsResponse, ListTokensResponse, ManageContactResponse,
-    OpenEventStreamResponse, RemoveFromRoomResponse, RevokeTokenResponse, SendMessageResponse, SendRoomMessageResponse,
+    Api,
+    AddContactResponse,
+    DeleteContactsResponse,
+    ListContactsResponse,
+    DeleteContactResponse,
+    ManageContactResponse,
+    GetMessagesResponse,
+    SendMessageResponse,
+    GetMessagesWithResponse,
+    CreateRoomResponse,
+    ListRoomsResponse,
+    CreateRoomWithIdResponse,
+    GetRoomResponse,
+    GetRoomMessagesResponse,
+    InviteToRoomResponse,
+    SendRoomMessageResponse,
     SetRoomConfigResponse,
+    RemoveFromRoomResponse,
+    OpenEventStreamResponse,
+    CreateTokenResponse,
+    ListTokensResponse,
+    RevokeTokenResponse,
 };
+use meerkat_client_api::server::MakeService;
 use std::error::Error;
 use swagger::ApiError;
 
 #[async_trait]
-impl<C> Api<C> for Server<C>
-where
-    C: Has<XSpanIdString> + Send + Sync,
+impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
 {
     /// Add a contact
-    async fn add_contact(&self, new_contact: models::NewContact, context: &C) -> Result<AddContactResponse, ApiError> {
-        info!(
-            "add_contact({:?}) - X-Span-ID: {:?}",
-            new_contact,
-            context.get().0.clone()
-        );
+    async fn add_contact(
+        &self,
+        new_contact: models::NewContact,
+        context: &C) -> Result<AddContactResponse, ApiError>
+    {
+        info!("add_contact({:?}) - X-Span-ID: {:?}", new_contact, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -160,24 +180,27 @@ where
     async fn delete_contacts(
         &self,
         contacts_to_delete: models::ContactsToDelete,
-        context: &C,
-    ) -> Result<DeleteContactsResponse, ApiError> {
-        info!(
-            "delete_contacts({:?}) - X-Span-ID: {:?}",
-            contacts_to_delete,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<DeleteContactsResponse, ApiError>
+    {
+        info!("delete_contacts({:?}) - X-Span-ID: {:?}", contacts_to_delete, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List contacts
-    async fn list_contacts(&self, context: &C) -> Result<ListContactsResponse, ApiError> {
+    async fn list_contacts(
+        &self,
+        context: &C) -> Result<ListContactsResponse, ApiError>
+    {
         info!("list_contacts() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Remove a contact
-    async fn delete_contact(&self, jid: String, context: &C) -> Result<DeleteContactResponse, ApiError> {
+    async fn delete_contact(
+        &self,
+        jid: String,
+        context: &C) -> Result<DeleteContactResponse, ApiError>
+    {
         info!("delete_contact({:?}) - X-Span-ID: {:?}", jid, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -187,14 +210,9 @@ where
         &self,
         jid: String,
         contact_action: models::ContactAction,
-        context: &C,
-    ) -> Result<ManageContactResponse, ApiError> {
-        info!(
-            "manage_contact({:?}, {:?}) - X-Span-ID: {:?}",
-            jid,
-            contact_action,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<ManageContactResponse, ApiError>
+    {
+        info!("manage_contact({:?}, {:?}) - X-Span-ID: {:?}", jid, contact_action, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -205,16 +223,9 @@ where
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetMessagesResponse, ApiError> {
-        info!(
-            "get_messages({:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            limit,
-            before,
-            after_id,
-            before_id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<GetMessagesResponse, ApiError>
+    {
+        info!("get_messages({:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -223,14 +234,9 @@ where
         &self,
         new_message: models::NewMessage,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<SendMessageResponse, ApiError> {
-        info!(
-            "send_message({:?}, {:?}) - X-Span-ID: {:?}",
-            new_message,
-            idempotency_key,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendMessageResponse, ApiError>
+    {
+        info!("send_message({:?}, {:?}) - X-Span-ID: {:?}", new_message, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -242,17 +248,9 @@ where
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetMessagesWithResponse, ApiError> {
-        info!(
-            "get_messages_with({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            jid,
-            limit,
-            before,
-            after_id,
-            before_id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<GetMessagesWithResponse, ApiError>
+    {
+        info!("get_messages_with({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", jid, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -261,19 +259,17 @@ where
         &self,
         new_room: models::NewRoom,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<CreateRoomResponse, ApiError> {
-        info!(
-            "create_room({:?}, {:?}) - X-Span-ID: {:?}",
-            new_room,
-            idempotency_key,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<CreateRoomResponse, ApiError>
+    {
+        info!("create_room({:?}, {:?}) - X-Span-ID: {:?}", new_room, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List the user's rooms
-    async fn list_rooms(&self, context: &C) -> Result<ListRoomsResponse, ApiError> {
+    async fn list_rooms(
+        &self,
+        context: &C) -> Result<ListRoomsResponse, ApiError>
+    {
         info!("list_rooms() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -283,19 +279,18 @@ where
         &self,
         id: String,
         new_room: models::NewRoom,
-        context: &C,
-    ) -> Result<CreateRoomWithIdResponse, ApiError> {
-        info!(
-            "create_room_with_id({:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            new_room,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<CreateRoomWithIdResponse, ApiError>
+    {
+        info!("create_room_with_id({:?}, {:?}) - X-Span-ID: {:?}", id, new_room, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Get a room's details
-    async fn get_room(&self, id: String, context: &C) -> Result<GetRoomResponse, ApiError> {
+    async fn get_room(
+        &self,
+        id: String,
+        context: &C) -> Result<GetRoomResponse, ApiError>
+    {
         info!("get_room({:?}) - X-Span-ID: {:?}", id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
@@ -308,17 +303,9 @@ where
         before: Option<i64>,
         after_id: Option<String>,
         before_id: Option<String>,
-        context: &C,
-    ) -> Result<GetRoomMessagesResponse, ApiError> {
-        info!(
-            "get_room_messages({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            limit,
-            before,
-            after_id,
-            before_id,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<GetRoomMessagesResponse, ApiError>
+    {
+        info!("get_room_messages({:?}, {:?}, {:?}, {:?}, {:?}) - X-Span-ID: {:?}", id, limit, before, after_id, before_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -327,14 +314,9 @@ where
         &self,
         id: String,
         room_invite: models::RoomInvite,
-        context: &C,
-    ) -> Result<InviteToRoomResponse, ApiError> {
-        info!(
-            "invite_to_room({:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            room_invite,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<InviteToRoomResponse, ApiError>
+    {
+        info!("invite_to_room({:?}, {:?}) - X-Span-ID: {:?}", id, room_invite, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -344,15 +326,9 @@ where
         id: String,
         room_message: models::RoomMessage,
         idempotency_key: Option<String>,
-        context: &C,
-    ) -> Result<SendRoomMessageResponse, ApiError> {
-        info!(
-            "send_room_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            room_message,
-            idempotency_key,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SendRoomMessageResponse, ApiError>
+    {
+        info!("send_room_message({:?}, {:?}, {:?}) - X-Span-ID: {:?}", id, room_message, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -361,14 +337,9 @@ where
         &self,
         id: String,
         room_config: models::RoomConfig,
-        context: &C,
-    ) -> Result<SetRoomConfigResponse, ApiError> {
-        info!(
-            "set_room_config({:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            room_config,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<SetRoomConfigResponse, ApiError>
+    {
+        info!("set_room_config({:?}, {:?}) - X-Span-ID: {:?}", id, room_config, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -377,14 +348,9 @@ where
         &self,
         id: String,
         user: String,
-        context: &C,
-    ) -> Result<RemoveFromRoomResponse, ApiError> {
-        info!(
-            "remove_from_room({:?}, {:?}) - X-Span-ID: {:?}",
-            id,
-            user,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<RemoveFromRoomResponse, ApiError>
+    {
+        info!("remove_from_room({:?}, {:?}) - X-Span-ID: {:?}", id, user, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -393,36 +359,38 @@ where
         &self,
         last_event_id: Option<String>,
         access_token: Option<String>,
-        context: &C,
-    ) -> Result<OpenEventStreamResponse, ApiError> {
-        info!(
-            "open_event_stream({:?}, {:?}) - X-Span-ID: {:?}",
-            last_event_id,
-            access_token,
-            context.get().0.clone()
-        );
+        context: &C) -> Result<OpenEventStreamResponse, ApiError>
+    {
+        info!("open_event_stream({:?}, {:?}) - X-Span-ID: {:?}", last_event_id, access_token, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Create a bearer token
-    async fn create_token(&self, context: &C) -> Result<CreateTokenResponse, ApiError> {
+    async fn create_token(
+        &self,
+        context: &C) -> Result<CreateTokenResponse, ApiError>
+    {
         info!("create_token() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// List the user's tokens
-    async fn list_tokens(&self, context: &C) -> Result<ListTokensResponse, ApiError> {
+    async fn list_tokens(
+        &self,
+        context: &C) -> Result<ListTokensResponse, ApiError>
+    {
         info!("list_tokens() - X-Span-ID: {:?}", context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
     /// Revoke a token
-    async fn revoke_token(&self, token_id: String, context: &C) -> Result<RevokeTokenResponse, ApiError> {
-        info!(
-            "revoke_token({:?}) - X-Span-ID: {:?}",
-            token_id,
-            context.get().0.clone()
-        );
+    async fn revoke_token(
+        &self,
+        token_id: String,
+        context: &C) -> Result<RevokeTokenResponse, ApiError>
+    {
+        info!("revoke_token({:?}) - X-Span-ID: {:?}", token_id, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
+
 }
