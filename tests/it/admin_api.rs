@@ -188,6 +188,65 @@ async fn sessions_are_listed_with_how_they_connect_and_a_kick_ends_the_stream() 
 }
 
 #[tokio::test]
+async fn a_contact_added_for_alice_is_invited_and_accepted_for_bob() {
+    let server = server_with(&["alice", "bob"]).await;
+    let admin = server.admin(None);
+    let added = admin
+        .add_contact(
+            "alice@localhost".into(),
+            models::ContactToAdd::new("bob@localhost".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added, admin::AddContactResponse::ContactAdded);
+    let contact = |subscription, ask| {
+        admin::ListContactsResponse::Contacts(vec![models::Contact::new("bob@localhost".into(), subscription, ask)])
+    };
+    assert_eq!(
+        admin.list_contacts("alice@localhost".into()).await.unwrap(),
+        contact(models::ContactSubscription::None, models::ContactAsk::None)
+    );
+    let invite = |action| models::SubscriptionChange::new(action);
+    let r = admin
+        .change_subscription(
+            "alice@localhost".into(),
+            "bob@localhost".into(),
+            invite(models::SubscriptionChangeAction::Invite),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, admin::ChangeSubscriptionResponse::SubscriptionPresenceSent);
+    assert_eq!(
+        admin.list_contacts("alice@localhost".into()).await.unwrap(),
+        contact(models::ContactSubscription::None, models::ContactAsk::Out)
+    );
+    // bob accepts (the same action under MongooseIM's other name).
+    let r = admin
+        .change_subscription(
+            "bob@localhost".into(),
+            "alice@localhost".into(),
+            invite(models::SubscriptionChangeAction::Subscribed),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, admin::ChangeSubscriptionResponse::SubscriptionPresenceSent);
+    assert_eq!(
+        admin.list_contacts("alice@localhost".into()).await.unwrap(),
+        contact(models::ContactSubscription::To, models::ContactAsk::None)
+    );
+    assert_eq!(
+        admin
+            .add_contact(
+                "alice@localhost".into(),
+                models::ContactToAdd::new("zorro@localhost".into())
+            )
+            .await
+            .unwrap(),
+        admin::AddContactResponse::NotFound("The user zorro@localhost does not exist".into())
+    );
+}
+
+#[tokio::test]
 async fn manage_connects_two_users_both_ways_and_disconnects_them() {
     let server = server_with(&["alice", "bob"]).await;
     let admin = server.admin(None);

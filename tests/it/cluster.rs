@@ -595,6 +595,23 @@ async fn a_domain_added_on_one_node_is_served_by_all_and_disabling_it_ends_its_s
         .unwrap();
     assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
     next_stanza(&mut erin, is_chat_with_body("across tenants' nodes")).await;
+    // Its MUC Light service answers on every node: a room made through node2 is there.
+    let room = n2
+        .admin(None)
+        .create_muc_light_room(
+            "muclight.tenant.example".into(),
+            meerkat_admin_api::models::MucLightRoomToCreate::new(
+                "dana@tenant.example".into(),
+                "Team".into(),
+                "Hi".into(),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(room, meerkat_admin_api::CreateMucLightRoomResponse::RoomCreated(_)),
+        "{room:?}"
+    );
 
     // Disabled through node1: erin's stream on node2 ends, and no node takes a login.
     let (_, mut raw) = raw_login(
