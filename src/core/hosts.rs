@@ -114,6 +114,18 @@ impl SubdomainPattern {
         format!("{}{host}{}", self.prefix, self.suffix)
     }
 
+    /// Every host served now, with the service's domain of each.
+    pub fn served_domains(&self, hosts: &Hosts) -> Vec<(String, String)> {
+        hosts
+            .served()
+            .into_iter()
+            .map(|h| {
+                let d = self.domain_for(&h);
+                (h, d)
+            })
+            .collect()
+    }
+
     /// The host `domain` is the service's domain of, if it has this pattern's form and
     /// `hosts` serves that host.
     pub fn host_of<'a>(&self, domain: &'a str, hosts: &Hosts) -> Option<&'a str> {

@@ -266,14 +266,7 @@ impl Muc {
 
     /// Every MUC domain served, with the host it serves.
     pub fn domains(&self) -> Vec<(String, String)> {
-        self.hosts
-            .served()
-            .into_iter()
-            .map(|h| {
-                let d = self.pattern.domain_for(&h);
-                (h, d)
-            })
-            .collect()
+        self.pattern.served_domains(&self.hosts)
     }
 
     /// The MUC domain of `host`, served or not.

@@ -162,14 +162,7 @@ impl Uploads {
 
     /// Every upload domain, with the host it serves.
     pub fn domains(&self) -> Vec<(String, String)> {
-        self.hosts
-            .served()
-            .into_iter()
-            .map(|h| {
-                let d = self.pattern.domain_for(&h);
-                (h, d)
-            })
-            .collect()
+        self.pattern.served_domains(&self.hosts)
     }
 
     /// The upload domain of `host`, served or not.

@@ -2,7 +2,7 @@
 //! roster operations, so roster pushes and presence follow as for a client's own change.
 //! `manage` links two users of this server both ways at once.
 
-use super::internal;
+use super::{account_exists, internal, NoAccount};
 use crate::core::im::roster::{self, Ask, RosterError, Subscription, SubscriptionAction};
 use crate::core::Core;
 use api::models::{ContactAsk, ContactSubscription, ContactsLinkAction, SubscriptionChangeAction};
@@ -25,14 +25,11 @@ async fn user(core: &Core, given: &str) -> Result<Result<BareJid, Refused>, ApiE
 }
 
 async fn exists(core: &Core, jid: BareJid) -> Result<Result<BareJid, Refused>, ApiError> {
-    if !core.accounts().serves(jid.domain().as_str()) {
-        return Ok(Err(Refused::NotFound("Domain not found".into())));
-    }
-    match core.accounts().exists(&jid).await {
-        Ok(true) => Ok(Ok(jid)),
-        Ok(false) => Ok(Err(Refused::NotFound(format!("The user {jid} does not exist")))),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(match account_exists(core, &jid).await? {
+        Ok(()) => Ok(jid),
+        Err(NoAccount::Domain) => Err(Refused::NotFound("Domain not found".into())),
+        Err(NoAccount::User) => Err(Refused::NotFound(format!("The user {jid} does not exist"))),
+    })
 }
 
 fn contact_jid(given: &str) -> Result<BareJid, Refused> {

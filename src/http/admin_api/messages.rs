@@ -2,7 +2,7 @@
 //! from that user's client, and a user's archive read (whole or with one peer) by time
 //! or by the client API's cursors.
 
-use super::internal;
+use super::{account_exists, internal, NoAccount};
 use crate::core::archive::{self, Page};
 use crate::core::im::messages::{self as core_messages, SendError, StanzaSendError};
 use crate::core::Core;
@@ -17,14 +17,11 @@ async fn account(core: &Core, given: &str, invalid: &str) -> Result<Result<BareJ
     let Ok(jid) = crate::core::jid::parse_account(given.trim()) else {
         return Ok(Err(invalid.to_owned()));
     };
-    if !core.accounts().serves(jid.domain().as_str()) {
-        return Ok(Err("User's domain does not exist".to_owned()));
-    }
-    match core.accounts().exists(&jid).await {
-        Ok(true) => Ok(Ok(jid)),
-        Ok(false) => Ok(Err("User does not exist".to_owned())),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(match account_exists(core, &jid).await? {
+        Ok(()) => Ok(jid),
+        Err(NoAccount::Domain) => Err("User's domain does not exist".to_owned()),
+        Err(NoAccount::User) => Err("User does not exist".to_owned()),
+    })
 }
 
 pub(super) async fn send(

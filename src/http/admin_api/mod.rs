@@ -208,6 +208,27 @@ fn missing_scope(op: &Operation, scopes: &Scopes) -> Option<String> {
     (!scopes.allows(tag, write)).then(|| format!("{tag}:{}", if write { "write" } else { "read" }))
 }
 
+/// Why a JID a request names is no account to act for.
+enum NoAccount {
+    /// Its domain is not served here.
+    Domain,
+    /// No account of that name on a served domain.
+    User,
+}
+
+/// Whether `jid` is an account of this server; each operation answers the misses with
+/// its own texts (MongooseIM's differ per family).
+async fn account_exists(core: &Core, jid: &jid::BareJid) -> Result<Result<(), NoAccount>, ApiError> {
+    if !core.accounts().serves(jid.domain().as_str()) {
+        return Ok(Err(NoAccount::Domain));
+    }
+    match core.accounts().exists(jid).await {
+        Ok(true) => Ok(Ok(())),
+        Ok(false) => Ok(Err(NoAccount::User)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 /// A failure of ours, not the caller's: logged, and answered `503` by
 /// [`super::dispatch`].
 fn internal(e: impl std::fmt::Display) -> ApiError {

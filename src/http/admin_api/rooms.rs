@@ -3,7 +3,7 @@
 //! as the service); MUC (XEP-0045) operations act on the room under its lock with the
 //! room's own rules (`core::muc::admin`).
 
-use super::internal;
+use super::{account_exists, internal, NoAccount};
 use crate::core::muc::admin::{self as muc, MucAdminError};
 use crate::core::muc_light::{self, Affiliation, ConfigFields, Refusal, RoomError};
 use crate::core::Core;
@@ -49,14 +49,11 @@ async fn account(core: &Core, given: &str, invalid: &str, unknown: &str) -> Outc
     if jid.node().is_none() {
         return Ok(Err(Refused::BadRequest(invalid.to_owned())));
     }
-    if !core.accounts().serves(jid.domain().as_str()) {
-        return Ok(Err(Refused::BadRequest("User's domain does not exist".to_owned())));
-    }
-    match core.accounts().exists(&jid).await {
-        Ok(true) => Ok(Ok(jid)),
-        Ok(false) => Ok(Err(Refused::BadRequest(unknown.to_owned()))),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(match account_exists(core, &jid).await? {
+        Ok(()) => Ok(jid),
+        Err(NoAccount::Domain) => Err(Refused::BadRequest("User's domain does not exist".to_owned())),
+        Err(NoAccount::User) => Err(Refused::BadRequest(unknown.to_owned())),
+    })
 }
 
 fn light_refusal<T>(e: RoomError) -> Outcome<T> {
@@ -191,10 +188,8 @@ pub(super) async fn rooms_of_user(core: &Core, service: &str, user: &str) -> Out
     let Ok(user) = crate::core::jid::parse_account(user.trim()) else {
         return Ok(Err(Refused::BadRequest("Invalid user JID".into())));
     };
-    match core.accounts().exists(&user).await {
-        Ok(true) => {}
-        Ok(false) => return Ok(Err(Refused::NotFound("User does not exist".into()))),
-        Err(e) => return Err(internal(e)),
+    if account_exists(core, &user).await?.is_err() {
+        return Ok(Err(Refused::NotFound("User does not exist".into())));
     }
     let suffix = format!("@{service}");
     match muc_light::rooms_of(core, &user).await {
