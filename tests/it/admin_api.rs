@@ -624,3 +624,65 @@ async fn users_are_listed_by_page_and_counted() {
     );
     assert_eq!((r.status, r.body.as_str()), (400, r#""User does not exist""#));
 }
+
+#[tokio::test]
+async fn users_named_in_cyrillic_and_chinese_are_registered_written_for_and_linked() {
+    let server = with_rooms();
+    let admin = server.admin(None);
+    for name in ["Дмитрий", "李"] {
+        let r = admin
+            .register_user("localhost".into(), models::NewUser::new(name.into(), "secret".into()))
+            .await
+            .unwrap();
+        assert!(matches!(r, admin::RegisterUserResponse::UserRegistered(_)), "{r:?}");
+    }
+    let sent = admin
+        .send_message(models::MessageToSend::new(
+            "дмитрий@localhost".into(),
+            "李@localhost".into(),
+            "你好".into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sent, admin::SendMessageResponse::MessageSent);
+    let admin::GetArchiveWithResponse::ArchivedMessages(got) = admin
+        .get_archive_with(
+            "李@localhost".into(),
+            "Дмитрий@localhost".into(),
+            None,
+            None,
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("李's archive")
+    };
+    assert_eq!(got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["你好"]);
+    assert!(got[0].sender.starts_with("дмитрий@localhost"), "{}", got[0].sender);
+    let r = admin
+        .manage_contacts(
+            "李@localhost".into(),
+            "дмитрий@localhost".into(),
+            models::ContactsLink::new(ContactsLinkAction::Connect),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r, admin::ManageContactsResponse::Done);
+    let admin::ListContactsResponse::Contacts(contacts) =
+        admin.list_contacts("дмитрий@localhost".into()).await.unwrap()
+    else {
+        panic!("contacts")
+    };
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(contacts[0].jid, "李@localhost");
+    assert_eq!(contacts[0].subscription, models::ContactSubscription::Both);
+    assert_eq!(
+        admin
+            .list_users("localhost".into(), None, Some("дмитрий".into()))
+            .await
+            .unwrap(),
+        admin::ListUsersResponse::UserList(vec!["李@localhost".into()])
+    );
+}
