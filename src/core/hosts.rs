@@ -50,11 +50,6 @@ impl Hosts {
         self.fixed.iter().any(|h| h == domain)
     }
 
-    /// The configuration's hosts.
-    pub fn fixed(&self) -> &[String] {
-        &self.fixed
-    }
-
     /// Every domain served now: the configured ones, then the enabled added ones, sorted.
     pub fn served(&self) -> Vec<String> {
         let mut all = self.fixed.clone();

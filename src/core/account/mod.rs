@@ -163,11 +163,6 @@ impl Accounts {
         }
     }
 
-    /// Every domain served now.
-    pub fn hosts(&self) -> Vec<String> {
-        self.hosts.served()
-    }
-
     pub fn serves(&self, domain: &str) -> bool {
         self.hosts.serves(domain)
     }
