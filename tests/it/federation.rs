@@ -120,7 +120,9 @@ pub(crate) async fn available(server: &TestServer, jid: &str) -> (Client, Jid) {
 
 /// What `wait` gives, or a failure showing both servers' logs.
 async fn arrives_or_logs<T>(a: &TestServer, b: &TestServer, wait: impl std::future::Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(4), wait).await.ok() {
+    // Generous: the first stanza to another server waits for a TCP connection, TLS and
+    // dialback both ways, which a loaded machine running the whole suite slows down.
+    match tokio::time::timeout(Duration::from_secs(10), wait).await.ok() {
         Some(t) => t,
         None => panic!(
             "nothing arrived\n--- a.test ---\n{}\n--- b.test ---\n{}",
@@ -1000,7 +1002,7 @@ async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_write
     bob.send_stanza(Stanza::Message(reply.try_into().unwrap()))
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let events = match alice
             .get_room_messages(id.clone(), None, None, None, None)
@@ -1018,7 +1020,9 @@ async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_write
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "bob's message is not in the room: {events:?}"
+            "bob's message is not in the room: {events:?}\n--- a.test ---\n{}\n--- b.test ---\n{}",
+            a.log(),
+            b.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
