@@ -663,7 +663,7 @@ paths:
       requestBody:
         content:
           application/json:
-            schema: {$ref: '#/components/schemas/NewMessage'}
+            schema: {$ref: '#/components/schemas/MessageRequest'}
       responses: {200: {description: ok}}
   /rooms/{id}/messages:
     post:
@@ -717,7 +717,7 @@ paths:
       responses: {204: {description: ok}}
 components:
   schemas:
-    NewMessage:
+    MessageRequest:
       type: object
       required: [to, body]
       properties:

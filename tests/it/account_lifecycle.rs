@@ -8,7 +8,7 @@ use crate::common::xmpp::{
 };
 use crate::common::TestServer;
 use meerkat_admin_api::ApiNoContext as _;
-use meerkat_client_api::models::{ContactAction, ContactActionType, NewContact, NewMessage};
+use meerkat_client_api::models::{ContactAction, ContactActionType, ContactRequest, MessageRequest};
 use meerkat_client_api::{ApiNoContext as _, GetMessagesResponse, ListContactsResponse};
 use std::time::Duration;
 use tokio_xmpp::parsers::iq::Iq;
@@ -66,7 +66,7 @@ async fn befriend(server: &TestServer) {
     let alice = server.client_as("alice@localhost", "secret");
     let bob = server.client_as("bob@localhost", "secret");
     for (client, contact) in [(&alice, "bob@localhost"), (&bob, "alice@localhost")] {
-        let r = client.add_contact(NewContact::new(contact.into())).await.unwrap();
+        let r = client.add_contact(ContactRequest::new(contact.into())).await.unwrap();
         assert_eq!(r, meerkat_client_api::AddContactResponse::ContactAdded);
     }
     // Alice asks, Bob accepts; Bob asks, Alice accepts.
@@ -130,7 +130,7 @@ async fn removing_alice_ends_her_sessions_and_purges_her(via: Via) {
     befriend(&server).await;
     let sent = server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new("bob@localhost".into(), "before".into()), None)
+        .send_message(MessageRequest::new("bob@localhost".into(), "before".into()), None)
         .await
         .unwrap();
     assert!(matches!(sent, meerkat_client_api::SendMessageResponse::MessageSent(_)));

@@ -9,7 +9,7 @@ use crate::common::xmpp::{arrives, next_stanza, online, Transport};
 use crate::common::TestServer;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use meerkat_client_api::models::{ContactAction, ContactActionType, NewContact, NewMessage};
+use meerkat_client_api::models::{ContactAction, ContactActionType, ContactRequest, MessageRequest};
 use meerkat_client_api::{ApiNoContext as _, ManageContactResponse, SendMessageResponse};
 use sasl::client::mechanisms::Scram;
 use sasl::client::Mechanism;
@@ -108,7 +108,7 @@ async fn a_strophe_client_logs_in_over_bosh_and_chats_with_tcp_and_rest_users() 
     let r = server
         .client_as("bob@localhost", "secret")
         .send_message(
-            NewMessage::new("alice@localhost".into(), "hello over REST".into()),
+            MessageRequest::new("alice@localhost".into(), "hello over REST".into()),
             None,
         )
         .await
@@ -172,7 +172,7 @@ async fn befriend(server: &TestServer, a: &str, b: &str) {
     );
     for (asker, other, answerer, asker_jid) in [(&a_rest, b, &b_rest, a), (&b_rest, a, &a_rest, b)] {
         let _ = asker
-            .add_contact(NewContact::new(format!("{other}@localhost")))
+            .add_contact(ContactRequest::new(format!("{other}@localhost")))
             .await
             .unwrap();
         let invite = ContactAction::new(ContactActionType::Invite);
@@ -675,7 +675,7 @@ async fn what_waits_for_a_client_that_stops_asking_is_bounded_by_the_session_que
     for i in 0..12 {
         let r = bob
             .send_message(
-                NewMessage::new("alice@localhost".into(), format!("{i} {}", "x".repeat(500))),
+                MessageRequest::new("alice@localhost".into(), format!("{i} {}", "x".repeat(500))),
                 None,
             )
             .await

@@ -12,7 +12,7 @@ use crate::common::xmpp::{
 };
 use crate::common::{default_config, raw_request, TestServer};
 use meerkat_admin_api::ApiNoContext as _;
-use meerkat_client_api::models::{NewMessage, NewRoom, RoomInvite, RoomMessage};
+use meerkat_client_api::models::{MessageRequest, RoomInvite, RoomMessage, RoomRequest};
 use meerkat_client_api::{
     ApiNoContext as _, CreateRoomResponse, GetMessagesWithResponse, InviteToRoomResponse, SendMessageResponse,
     SendRoomMessageResponse,
@@ -119,7 +119,7 @@ fn user(name: &str) -> String {
 async fn send(node: &TestServer, from: &str, to: &str, body: &str) -> Result<String, String> {
     match node
         .client_as(&user(from), "secret")
-        .send_message(NewMessage::new(user(to), body.into()), None)
+        .send_message(MessageRequest::new(user(to), body.into()), None)
         .await
     {
         Ok(SendMessageResponse::MessageSent(m)) => Ok(m.id),
@@ -270,7 +270,7 @@ async fn rooms_work_with_their_members_and_occupants_on_different_nodes() {
     bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
     let alice_api = n2.client_as("alice@localhost", "secret");
     let id = match alice_api
-        .create_room(NewRoom::new("Den".into(), "Naps".into()), None)
+        .create_room(RoomRequest::new("Den".into(), "Naps".into()), None)
         .await
         .unwrap()
     {
@@ -588,7 +588,7 @@ async fn a_domain_added_on_one_node_is_served_by_all_and_disabling_it_ends_its_s
     let sent = n0
         .client_as("dana@tenant.example", "secret")
         .send_message(
-            NewMessage::new("erin@tenant.example".into(), "across tenants' nodes".into()),
+            MessageRequest::new("erin@tenant.example".into(), "across tenants' nodes".into()),
             None,
         )
         .await

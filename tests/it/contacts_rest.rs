@@ -5,7 +5,7 @@ use crate::common;
 use crate::common::xmpp::{next_stanza, online, roster_of, Jid, Transport};
 use crate::common::{basic, raw_request, TestServer};
 use meerkat_client_api::models::{
-    ContactAction, ContactActionType, ContactsToDelete, NewContact, Subscription, SubscriptionAsk,
+    ContactAction, ContactActionType, ContactRequest, ContactsToDelete, Subscription, SubscriptionAsk,
 };
 use meerkat_client_api::{
     AddContactResponse, ApiNoContext as _, DeleteContactResponse, DeleteContactsResponse, ListContactsResponse,
@@ -39,19 +39,19 @@ async fn every_contacts_error_case_answers_as_documented() {
     let alice = server.client_as("alice@localhost", "secret");
 
     assert_eq!(
-        alice.add_contact(NewContact::new("@bad".into())).await.unwrap(),
+        alice.add_contact(ContactRequest::new("@bad".into())).await.unwrap(),
         AddContactResponse::BadRequest("Invalid JID: @bad".into())
     );
     assert!(matches!(
         alice
-            .add_contact(NewContact::new("zorro@localhost".into()))
+            .add_contact(ContactRequest::new("zorro@localhost".into()))
             .await
             .unwrap(),
         AddContactResponse::UserNotFound(_)
     ));
     assert!(matches!(
         alice
-            .add_contact(NewContact::new("bob@elsewhere.example".into()))
+            .add_contact(ContactRequest::new("bob@elsewhere.example".into()))
             .await
             .unwrap(),
         AddContactResponse::UserNotFound(_)
@@ -92,7 +92,7 @@ async fn contacts_are_added_listed_and_removed_in_any_letter_case() {
     let alice = server.client_as("alice@localhost", "secret");
     assert_eq!(
         alice
-            .add_contact(NewContact::new("Bob@LocalHost".into()))
+            .add_contact(ContactRequest::new("Bob@LocalHost".into()))
             .await
             .unwrap(),
         AddContactResponse::ContactAdded
@@ -127,7 +127,7 @@ async fn a_rest_invite_reaches_the_xmpp_client_and_its_answer_comes_back() {
 
     assert_eq!(
         alice_rest
-            .add_contact(NewContact::new("bob@localhost".into()))
+            .add_contact(ContactRequest::new("bob@localhost".into()))
             .await
             .unwrap(),
         AddContactResponse::ContactAdded
@@ -257,14 +257,14 @@ async fn a_full_roster_takes_no_new_contact_from_any_door_but_its_contacts_still
     let alice = server.client_as("alice@localhost", "secret");
     for c in ["bob", "carol", "dave"] {
         let added = alice
-            .add_contact(NewContact::new(format!("{c}@localhost")))
+            .add_contact(ContactRequest::new(format!("{c}@localhost")))
             .await
             .unwrap();
         assert_eq!(added, AddContactResponse::ContactAdded, "{c}");
     }
     assert_eq!(
         alice
-            .add_contact(NewContact::new("erin@localhost".into()))
+            .add_contact(ContactRequest::new("erin@localhost".into()))
             .await
             .unwrap(),
         AddContactResponse::TheRosterIsFull("The roster is full (at most 3 contacts)".into())
@@ -281,7 +281,7 @@ async fn a_full_roster_takes_no_new_contact_from_any_door_but_its_contacts_still
     // A subscription request from someone new is refused, not kept as a pending item.
     let erin = server.client_as("erin@localhost", "secret");
     assert_eq!(
-        erin.add_contact(NewContact::new("alice@localhost".into()))
+        erin.add_contact(ContactRequest::new("alice@localhost".into()))
             .await
             .unwrap(),
         AddContactResponse::ContactAdded

@@ -72,7 +72,10 @@ async fn a_domain_added_at_run_time_takes_accounts_logins_messages_and_rooms() {
     next_stanza(&mut bob, |s| matches!(s, Stanza::Iq(_))).await;
     let sent = alice
         .send_message(
-            meerkat_client_api::models::NewMessage::new("bob@tenant.example".into(), "hello on a new domain".into()),
+            meerkat_client_api::models::MessageRequest::new(
+                "bob@tenant.example".into(),
+                "hello on a new domain".into(),
+            ),
             None,
         )
         .await

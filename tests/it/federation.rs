@@ -379,7 +379,7 @@ async fn a_server_answers_whether_a_key_it_sent_is_right_on_any_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_user_and_a_remote_xmpp_user_subscribe_to_each_other_and_see_presence() {
-    use meerkat_client_api::models::{ContactAction, ContactActionType, NewContact, Subscription};
+    use meerkat_client_api::models::{ContactAction, ContactActionType, ContactRequest, Subscription};
     use meerkat_client_api::{AddContactResponse, ApiNoContext as _, ListContactsResponse, ManageContactResponse};
     let (a, b) = pair(
         |_| "use_starttls = \"required\"\n".to_owned(),
@@ -399,7 +399,7 @@ async fn a_rest_user_and_a_remote_xmpp_user_subscribe_to_each_other_and_see_pres
     // Alice adds and invites a user of the other server over REST; bob accepts over XMPP.
     assert_eq!(
         alice_rest
-            .add_contact(NewContact::new("bob@b.test".into()))
+            .add_contact(ContactRequest::new("bob@b.test".into()))
             .await
             .unwrap(),
         AddContactResponse::ContactAdded
@@ -459,13 +459,13 @@ async fn a_rest_user_and_a_remote_xmpp_user_subscribe_to_each_other_and_see_pres
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_send_to_a_remote_user_is_delivered_and_both_archives_list_it() {
-    use meerkat_client_api::models::NewMessage;
+    use meerkat_client_api::models::MessageRequest;
     use meerkat_client_api::{ApiNoContext as _, GetMessagesWithResponse, SendMessageResponse};
     let (a, b) = plain_pair();
     let (mut bob, _) = available(&b, "bob@b.test").await;
     let sent = a
         .client_as("alice@a.test", "pw")
-        .send_message(NewMessage::new("bob@b.test".into(), "over rest".into()), None)
+        .send_message(MessageRequest::new("bob@b.test".into(), "over rest".into()), None)
         .await
         .unwrap();
     assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
@@ -493,7 +493,7 @@ async fn a_rest_send_to_a_remote_user_is_delivered_and_both_archives_list_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_send_to_a_server_out_of_reach_comes_back_on_the_event_stream_and_a_refused_domain_is_403() {
     use crate::common::sse::EventStream;
-    use meerkat_client_api::models::NewMessage;
+    use meerkat_client_api::models::MessageRequest;
     use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
     let [port, closed] = free_ports();
     let server = TestServer::start_with(|data| {
@@ -505,7 +505,7 @@ async fn a_rest_send_to_a_server_out_of_reach_comes_back_on_the_event_stream_and
     let mut events = EventStream::open(&server, "alice@a.test").await;
 
     let id = match alice
-        .send_message(NewMessage::new("rita@gone.test".into(), "anyone?".into()), None)
+        .send_message(MessageRequest::new("rita@gone.test".into(), "anyone?".into()), None)
         .await
         .unwrap()
     {
@@ -525,7 +525,7 @@ async fn a_rest_send_to_a_server_out_of_reach_comes_back_on_the_event_stream_and
 
     assert_eq!(
         alice
-            .send_message(NewMessage::new("eve@spam.example".into(), "x".into()), None)
+            .send_message(MessageRequest::new("eve@spam.example".into(), "x".into()), None)
             .await
             .unwrap(),
         SendMessageResponse::Forbidden("This server does not federate with spam.example".into())
@@ -926,7 +926,7 @@ async fn servers_reach_each_other_over_tls_from_the_first_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_writes_in_it() {
-    use meerkat_client_api::models::{NewRoom, RoomInvite, RoomMessage};
+    use meerkat_client_api::models::{RoomInvite, RoomMessage, RoomRequest};
     use meerkat_client_api::{
         ApiNoContext as _, CreateRoomResponse, GetRoomMessagesResponse, InviteToRoomResponse, SendRoomMessageResponse,
     };
@@ -962,7 +962,7 @@ async fn a_muc_light_room_takes_a_member_from_another_server_who_reads_and_write
     let (mut bob, _) = available(&b, "bob@b.test").await;
 
     let id = match alice
-        .create_room(NewRoom::new("Burrow".into(), "Across servers".into()), None)
+        .create_room(RoomRequest::new("Burrow".into(), "Across servers".into()), None)
         .await
         .unwrap()
     {

@@ -11,7 +11,7 @@ use crate::common::xmpp::{roster_of, Client};
 use crate::common::TestServer;
 use crate::federation::{available, body_of, certified, chat, config, SECRET_A};
 use futures::StreamExt;
-use meerkat_client_api::models::{ContactAction, ContactActionType, NewMessage, Subscription};
+use meerkat_client_api::models::{ContactAction, ContactActionType, MessageRequest, Subscription};
 use meerkat_client_api::{
     ApiNoContext as _, GetMessagesWithResponse, ListContactsResponse, ManageContactResponse, SendMessageResponse,
 };
@@ -180,7 +180,7 @@ async fn everything_federates(kind: PeerKind, verified: bool) {
     // A REST send reaches the remote user, and meerkat's archive lists the conversation.
     let rest = w.meerkat.client_as("alice@meerkat.test", "pw");
     let sent = rest
-        .send_message(NewMessage::new(bob_jid.clone(), "over rest".into()), None)
+        .send_message(MessageRequest::new(bob_jid.clone(), "over rest".into()), None)
         .await
         .unwrap();
     assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");

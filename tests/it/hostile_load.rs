@@ -3,7 +3,7 @@
 
 use crate::common::xmpp::{self, online, raw_bind, raw_login, Jid, Transport};
 use crate::common::{basic, raw_request, TestServer};
-use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::models::MessageRequest;
 use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -130,7 +130,7 @@ async fn readers_that_never_read_cost_a_bounded_amount_of_memory_that_comes_back
     let body = "x".repeat(256 * 1024);
     for _ in 0..80 {
         let r = alice
-            .send_message(NewMessage::new("bob@localhost".into(), body.clone()), None)
+            .send_message(MessageRequest::new("bob@localhost".into(), body.clone()), None)
             .await
             .unwrap();
         assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -70,7 +70,7 @@ async fn chat(server: &TestServer, n: usize) {
     for i in 0..n {
         let r = alice
             .send_message(
-                models::NewMessage::new("bob@localhost".into(), format!("message number {i}")),
+                models::MessageRequest::new("bob@localhost".into(), format!("message number {i}")),
                 None,
             )
             .await
@@ -164,7 +164,7 @@ async fn a_compressed_event_stream_arrives_event_by_event() {
     for i in 0..3 {
         let body = format!("event number {i}");
         let r = alice
-            .send_message(models::NewMessage::new("bob@localhost".into(), body.clone()), None)
+            .send_message(models::MessageRequest::new("bob@localhost".into(), body.clone()), None)
             .await
             .unwrap();
         assert!(

@@ -110,7 +110,7 @@ async fn a_key_used_for_another_request_is_refused_and_keys_are_per_user() {
     let server = server_with(&["alice", "bob"]).await;
     let addr = server.addr("mongoose_client_api");
     let alice = server.client_as("alice@localhost", PASSWORD);
-    let message = |body: &str| models::NewMessage::new("bob@localhost".into(), body.into());
+    let message = |body: &str| models::MessageRequest::new("bob@localhost".into(), body.into());
 
     let first = alice.send_message(message("first"), Some("k-1".into())).await.unwrap();
     assert!(

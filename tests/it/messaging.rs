@@ -7,7 +7,7 @@ use crate::common::sse::EventStream;
 use crate::common::xmpp::{next_stanza, online, Jid, Transport};
 use crate::common::{basic, raw_request, TestServer};
 use futures::StreamExt;
-use meerkat_client_api::models::{ChatMessage, NewMessage};
+use meerkat_client_api::models::{ChatMessage, MessageRequest};
 use meerkat_client_api::{ApiNoContext as _, GetMessagesResponse, GetMessagesWithResponse, SendMessageResponse};
 use std::time::Duration;
 use tokio_xmpp::minidom::Element;
@@ -26,7 +26,7 @@ async fn server() -> TestServer {
 async fn send(server: &TestServer, from: &str, to: &str, body: &str) -> String {
     let r = server
         .client_as(&format!("{from}@localhost"), "secret")
-        .send_message(NewMessage::new(to.into(), body.into()), None)
+        .send_message(MessageRequest::new(to.into(), body.into()), None)
         .await
         .unwrap();
     match r {
@@ -449,7 +449,7 @@ async fn message_errors_answer_as_documented() {
     let alice = server.client_as("alice@localhost", "secret");
     assert_eq!(
         alice
-            .send_message(NewMessage::new("not a jid@@".into(), "x".into()), None)
+            .send_message(MessageRequest::new("not a jid@@".into(), "x".into()), None)
             .await
             .unwrap(),
         SendMessageResponse::BadRequest("Invalid recipient JID".into())

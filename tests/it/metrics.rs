@@ -9,7 +9,7 @@ use crate::common::{basic, raw_request, TestServer};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
-use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::models::MessageRequest;
 use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
 use sasl::client::mechanisms::Scram;
 use sasl::client::Mechanism;
@@ -211,7 +211,7 @@ async fn ws_login(server: &TestServer, user: &str, password: &str) -> Result<Ws,
 async fn rest_send(server: &TestServer, to: &str, body: String) {
     let r = server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new(to.into(), body), None)
+        .send_message(MessageRequest::new(to.into(), body), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -7,7 +7,7 @@
 use crate::common;
 use crate::common::postgres::PrivatePostgres;
 use crate::common::{default_config, TestServer};
-use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::models::MessageRequest;
 use meerkat_client_api::{ApiNoContext as _, GetMessagesWithResponse, SendMessageResponse};
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ async fn on_private_postgres() -> (PrivatePostgres, TestServer) {
 async fn send(server: &TestServer, body: &str) -> Result<String, String> {
     let r = server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new("bob@localhost".into(), body.into()), None)
+        .send_message(MessageRequest::new("bob@localhost".into(), body.into()), None)
         .await;
     match r {
         Ok(SendMessageResponse::MessageSent(id)) => Ok(id.id),

@@ -368,7 +368,7 @@ async fn a_body_over_the_limit_gets_413() {
 
     let r = server
         .client_as("alice@localhost", "wonderland")
-        .send_message(models::NewMessage::new("bob@localhost".into(), big), None)
+        .send_message(models::MessageRequest::new("bob@localhost".into(), big), None)
         .await
         .unwrap();
     assert_eq!(

@@ -5,7 +5,7 @@
 use crate::common;
 use crate::common::{default_config, TestServer};
 use meerkat_client_api::models::{
-    ChatMarker, ChatMarkerType, NewRoom, RoomConfig, RoomEvent, RoomEventType, RoomInvite, RoomMessage, RoomRole,
+    ChatMarker, ChatMarkerType, RoomConfig, RoomEvent, RoomEventType, RoomInvite, RoomMessage, RoomRequest, RoomRole,
 };
 use meerkat_client_api::{
     ApiNoContext as _, CreateRoomResponse, CreateRoomWithIdResponse, GetRoomMessagesResponse, GetRoomResponse,
@@ -29,8 +29,8 @@ fn client(server: &TestServer, user: &str) -> impl meerkat_client_api::ApiNoCont
     server.client_as(&format!("{user}@localhost"), "secret")
 }
 
-fn new_room(name: &str, subject: &str) -> NewRoom {
-    NewRoom::new(name.into(), subject.into())
+fn new_room(name: &str, subject: &str) -> RoomRequest {
+    RoomRequest::new(name.into(), subject.into())
 }
 
 /// `owner` creates a room (generated id) and adds `members`; the room id.

@@ -5,7 +5,7 @@ use crate::common;
 use crate::common::sse::EventStream;
 use crate::common::xmpp::{next_stanza, online, Client, Jid, Transport};
 use crate::common::TestServer;
-use meerkat_client_api::models::{NewRoom, RoomInvite, RoomMessage, RoomRole};
+use meerkat_client_api::models::{RoomInvite, RoomMessage, RoomRequest, RoomRole};
 use meerkat_client_api::{
     ApiNoContext as _, CreateRoomResponse, GetRoomMessagesResponse, GetRoomResponse, InviteToRoomResponse,
     ListRoomsResponse, SendRoomMessageResponse,
@@ -41,7 +41,7 @@ async fn available(server: &TestServer, jid: &str) -> Client {
 /// Alice creates a room over REST and adds `members`; its id.
 async fn rest_room(server: &TestServer, members: &[&str]) -> String {
     let id = match rest(server, "alice")
-        .create_room(NewRoom::new("Burrow".into(), "Sentries".into()), None)
+        .create_room(RoomRequest::new("Burrow".into(), "Sentries".into()), None)
         .await
         .unwrap()
     {

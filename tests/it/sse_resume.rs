@@ -6,7 +6,7 @@
 
 use crate::common::sse::{Event, EventStream};
 use crate::common::{basic, default_config, raw_request, TestServer};
-use meerkat_client_api::models::{NewMessage, NewRoom, RoomInvite, RoomMessage};
+use meerkat_client_api::models::{MessageRequest, RoomInvite, RoomMessage, RoomRequest};
 use meerkat_client_api::{
     ApiNoContext as _, CreateRoomResponse, GetMessagesResponse, InviteToRoomResponse, SendMessageResponse,
     SendRoomMessageResponse,
@@ -33,7 +33,7 @@ async fn server_with(extra: &str) -> TestServer {
 async fn send_chat(server: &TestServer, from: &str, to: &str, body: &str) {
     let r = server
         .client_as(&format!("{from}@localhost"), "secret")
-        .send_message(NewMessage::new(to.into(), body.into()), None)
+        .send_message(MessageRequest::new(to.into(), body.into()), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");
@@ -54,7 +54,7 @@ async fn send_to_room(server: &TestServer, from: &str, room: &str, body: &str) {
 async fn room_with_bob(server: &TestServer) -> String {
     let alice = server.client_as("alice@localhost", "secret");
     let id = match alice
-        .create_room(NewRoom::new("Burrow".into(), "Sentries".into()), None)
+        .create_room(RoomRequest::new("Burrow".into(), "Sentries".into()), None)
         .await
         .unwrap()
     {

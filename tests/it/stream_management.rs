@@ -8,7 +8,7 @@ use crate::common::TestServer;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use futures::{SinkExt, StreamExt};
-use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::models::MessageRequest;
 use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
 use sasl::client::mechanisms::Scram;
 use sasl::client::Mechanism;
@@ -176,7 +176,7 @@ async fn ws_login(server: &TestServer, user: &str) -> (Ws, String) {
 async fn rest_send(server: &TestServer, body: &str) {
     let r = server
         .client_as("bob@localhost", "secret")
-        .send_message(NewMessage::new("alice@localhost".into(), body.into()), None)
+        .send_message(MessageRequest::new("alice@localhost".into(), body.into()), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");

@@ -4,7 +4,7 @@
 use crate::common;
 use crate::common::xmpp::{next_stanza, online, raw_bind, raw_login, Jid, Transport};
 use crate::common::TestServer;
-use meerkat_client_api::models::{ChatMessage, NewMessage};
+use meerkat_client_api::models::{ChatMessage, MessageRequest};
 use meerkat_client_api::{ApiNoContext as _, GetMessagesWithResponse, SendMessageResponse};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_xmpp::parsers::message::{Lang, Message};
@@ -14,7 +14,7 @@ use tokio_xmpp::Stanza;
 async fn send(server: &TestServer, to: &str, body: &str) -> SendMessageResponse {
     server
         .client_as("alice@localhost", "secret")
-        .send_message(NewMessage::new(to.into(), body.into()), None)
+        .send_message(MessageRequest::new(to.into(), body.into()), None)
         .await
         .unwrap()
 }

@@ -7,7 +7,7 @@ use crate::common;
 use crate::common::sse::EventStream;
 use crate::common::{basic, raw_request, TestServer};
 use meerkat_admin_api::ApiNoContext as _;
-use meerkat_client_api::models::{NewMessage, NewToken};
+use meerkat_client_api::models::{IssuedToken, MessageRequest};
 use meerkat_client_api::{
     ApiNoContext as _, CreateTokenResponse, GetMessagesResponse, ListTokensResponse, RevokeTokenResponse,
     SendMessageResponse,
@@ -29,7 +29,7 @@ fn server_with_auth(auth: &str) -> TestServer {
 async fn send(server: &TestServer, from: &str, to: &str, body: &str) {
     let r = server
         .client_as(from, "secret")
-        .send_message(NewMessage::new(to.into(), body.into()), None)
+        .send_message(MessageRequest::new(to.into(), body.into()), None)
         .await
         .unwrap();
     assert!(matches!(r, SendMessageResponse::MessageSent(_)), "{r:?}");
@@ -46,7 +46,7 @@ fn now_ms() -> i64 {
 }
 
 /// A token for `user`, created with Basic credentials.
-async fn create(server: &TestServer, user: &str, password: &str) -> NewToken {
+async fn create(server: &TestServer, user: &str, password: &str) -> IssuedToken {
     match server.client_as(user, password).create_token().await.unwrap() {
         CreateTokenResponse::TokenCreated(t) => t,
         other => panic!("expected a token, got {other:?}"),
@@ -107,7 +107,7 @@ async fn a_token_created_with_basic_credentials_sends_and_reads_like_the_passwor
     let mut bobs_stream = EventStream::open(&server, "bob@localhost").await;
     let alice = server.client_with_token(&t.token);
     let sent = match alice
-        .send_message(NewMessage::new("bob@localhost".into(), "by token".into()), None)
+        .send_message(MessageRequest::new("bob@localhost".into(), "by token".into()), None)
         .await
         .unwrap()
     {

@@ -51,7 +51,7 @@ async fn a_websocket_client_and_a_tcp_client_chat_both_ways() {
     let r = server
         .client_as("bob@localhost", "secret")
         .send_message(
-            meerkat_client_api::models::NewMessage::new("alice@localhost".into(), "hello over REST".into()),
+            meerkat_client_api::models::MessageRequest::new("alice@localhost".into(), "hello over REST".into()),
             None,
         )
         .await

@@ -33,9 +33,9 @@ from meerkat_client.exceptions import (
 from meerkat_client.models import (
     Affiliation,
     ContactsToDelete,
-    NewContact,
-    NewMessage,
-    NewRoom,
+    ContactRequest,
+    MessageRequest,
+    RoomRequest,
     RoomEventType,
     RoomInvite,
     RoomMessage,
@@ -88,7 +88,7 @@ def test_send_and_page_history_with_limit_and_before():
     bodies = [unique(f"history {i}") for i in range(5)]
     ids = []
     for body in bodies:
-        ids.append(alice.send_message(NewMessage(to=jid(1), body=body)).id)
+        ids.append(alice.send_message(MessageRequest(to=jid(1), body=body)).id)
         time.sleep(0.005)  # distinct milliseconds, so `before` pages cleanly
 
     newest = bob.get_messages_with(jid(0), limit=2)
@@ -112,7 +112,7 @@ def test_page_history_with_archive_id_cursors():
     alice, bob = MessagesApi(client(0)), MessagesApi(client(1))
     bodies = [unique(f"cursor {i}") for i in range(4)]
     for body in bodies:  # no pause: items may share a millisecond, cursors still page
-        alice.send_message(NewMessage(to=jid(1), body=body))
+        alice.send_message(MessageRequest(to=jid(1), body=body))
     newest = bob.get_messages_with(jid(0), limit=2)
     assert [m.body for m in newest] == bodies[2:]
     older = bob.get_messages_with(jid(0), limit=2, before_id=newest[0].archive_id)
@@ -129,7 +129,7 @@ def test_errors_surface_as_typed_exceptions_with_the_documented_text():
     messages = MessagesApi(client(0))
     # A body the SDK's model would refuse, built without validation to reach the server.
     with pytest.raises(BadRequestException) as missing:
-        messages.send_message(NewMessage.model_construct(to=jid(1)))
+        messages.send_message(MessageRequest.model_construct(to=jid(1)))
     assert missing.value.status == 400
     assert missing.value.data == "Missing message body"
 
@@ -150,8 +150,8 @@ def test_errors_surface_as_typed_exceptions_with_the_documented_text():
 @needs_server
 def test_contacts_add_list_delete():
     contacts = ContactsApi(client(2))
-    contacts.add_contact(NewContact(jid=jid(0)))
-    contacts.add_contact(NewContact(jid=jid(1).upper()))  # any letter case, canonical back
+    contacts.add_contact(ContactRequest(jid=jid(0)))
+    contacts.add_contact(ContactRequest(jid=jid(1).upper()))  # any letter case, canonical back
     listed = {c.jid: c for c in contacts.list_contacts()}
     assert set(listed) == {jid(0), jid(1)}
     assert listed[jid(0)].subscription == Subscription.NONE
@@ -173,7 +173,7 @@ def test_contacts_add_list_delete():
 @needs_server
 def test_rooms_create_invite_send_read():
     alice, bob = RoomsApi(client(0)), RoomsApi(client(1))
-    room = alice.create_room(NewRoom(name="SDK fans", subject="Generated clients")).id
+    room = alice.create_room(RoomRequest(name="SDK fans", subject="Generated clients")).id
     alice.invite_to_room(room, RoomInvite(user=jid(1)))
 
     details = bob.get_room(room)
@@ -206,7 +206,7 @@ def test_event_stream_yields_typed_events():
     with EventStream(client(1), read_timeout=15, reconnect=False) as events:
         stream = iter(events)
         text = unique("live")
-        MessagesApi(client(0)).send_message(NewMessage(to=jid(1), body=text))
+        MessagesApi(client(0)).send_message(MessageRequest(to=jid(1), body=text))
         event = next(stream)
         assert event.name == "message"
         assert isinstance(event.data, StreamedChatMessage)
@@ -214,7 +214,7 @@ def test_event_stream_yields_typed_events():
         assert event.id is not None and event.id == events.last_event_id
 
         rooms = RoomsApi(client(0))
-        room = rooms.create_room(NewRoom(name="Stream", subject="Events")).id
+        room = rooms.create_room(RoomRequest(name="Stream", subject="Events")).id
         rooms.invite_to_room(room, RoomInvite(user=jid(1)))
         joined = next(stream)
         assert joined.name == "room.message"
@@ -241,10 +241,10 @@ def test_event_stream_refuses_wrong_credentials_with_the_text():
 def test_event_stream_resumes_from_last_event_id():
     first, missed = unique("before the gap"), unique("during the gap")
     with EventStream(client(1), read_timeout=15, reconnect=False) as events:
-        MessagesApi(client(0)).send_message(NewMessage(to=jid(1), body=first))
+        MessagesApi(client(0)).send_message(MessageRequest(to=jid(1), body=first))
         seen = next(iter(events))
         assert seen.data.body == first
-    MessagesApi(client(0)).send_message(NewMessage(to=jid(1), body=missed))
+    MessagesApi(client(0)).send_message(MessageRequest(to=jid(1), body=missed))
     with EventStream(client(1), last_event_id=seen.id, read_timeout=15, reconnect=False) as events:
         replayed = next(iter(events))
         assert replayed.data.body == missed and int(replayed.id) > int(seen.id)

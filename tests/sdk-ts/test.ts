@@ -25,7 +25,7 @@ import {
   EventStream,
   MeerkatEvent,
   MessagesApi,
-  NewMessage,
+  MessageRequest,
   ResponseError,
   RoomEventType,
   RoomRole,
@@ -150,7 +150,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
   test('errors surface as ResponseError with the documented text', async () => {
     const messages = new MessagesApi(config(0));
     // A body the SDK's types would refuse, to reach the server's own check.
-    const missing = await errorOf(messages.sendMessage({ newMessage: { to: jid(1) } as NewMessage }));
+    const missing = await errorOf(messages.sendMessage({ newMessage: { to: jid(1) } as MessageRequest }));
     assert.deepEqual(missing, { status: 400, text: 'Missing message body' });
 
     const notFound = await errorOf(new RoomsApi(config(0)).getRoom({ id: 'nosuchroom' }));

@@ -89,8 +89,8 @@ struct Cli {
 enum Operation {
     /// Add a contact
     AddContact {
-        #[clap(value_parser = parse_json::<models::NewContact>)]
-        new_contact: models::NewContact,
+        #[clap(value_parser = parse_json::<models::ContactRequest>)]
+        contact_request: models::ContactRequest,
     },
     /// Remove several contacts
     DeleteContacts {
@@ -125,8 +125,8 @@ enum Operation {
     },
     /// Send a one-to-one chat message
     SendMessage {
-        #[clap(value_parser = parse_json::<models::NewMessage>)]
-        new_message: models::NewMessage,
+        #[clap(value_parser = parse_json::<models::MessageRequest>)]
+        message_request: models::MessageRequest,
         /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. A UUID per logical request, e.g. `5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13`, is a good key. 
         idempotency_key: Option<String>,
     },
@@ -145,8 +145,8 @@ enum Operation {
     },
     /// Create a room
     CreateRoom {
-        #[clap(value_parser = parse_json::<models::NewRoom>)]
-        new_room: models::NewRoom,
+        #[clap(value_parser = parse_json::<models::RoomRequest>)]
+        room_request: models::RoomRequest,
         /// Makes the request safe to retry. A retry with the same key and the same body gets the first answer again (with `Idempotent-Replayed: true`) and creates nothing new; the same key with another body gets `422`. A key is remembered per user for at least 24 hours. 1 to 255 printable ASCII characters; anything else gets `400 \"Invalid Idempotency-Key\"`. A UUID per logical request, e.g. `5b0d7c1e-8a34-4f2e-9b61-2c9e4f0a7d13`, is a good key. 
         idempotency_key: Option<String>,
     },
@@ -157,8 +157,8 @@ enum Operation {
     CreateRoomWithId {
         /// The room: its id (`656c6f656c6f`, a `RoomLocalpart`), in any letter case. The full room JID on the user's own MUC Light service (`656c6f656c6f@muclight.localhost`) is accepted too, for compatibility; the schema cannot spell it because the service's domain is the deployment's (`muclight.<domain>` unless configured otherwise). An id (or the part of a room JID before its `@`) that the pattern does not match gets `400 \"Invalid room ID\"`; a room JID of another domain gets `400 \"Invalid MUC Light domain\"`. 
         id: String,
-        #[clap(value_parser = parse_json::<models::NewRoom>)]
-        new_room: models::NewRoom,
+        #[clap(value_parser = parse_json::<models::RoomRequest>)]
+        room_request: models::RoomRequest,
     },
     /// Get a room's details
     GetRoom {
@@ -297,12 +297,12 @@ async fn main() -> Result<()> {
 
     let result = match args.operation {
         Operation::AddContact {
-            new_contact,
+            contact_request,
         } => {
             info!("Performing a AddContact request");
 
             let result = client.add_contact(
-                new_contact,
+                contact_request,
             ).await?;
             debug!("Result: {:?}", result);
 
@@ -695,13 +695,13 @@ async fn main() -> Result<()> {
             }
         }
         Operation::SendMessage {
-            new_message,
+            message_request,
             idempotency_key,
         } => {
             info!("Performing a SendMessage request");
 
             let result = client.send_message(
-                new_message,
+                message_request,
                 idempotency_key,
             ).await?;
             debug!("Result: {:?}", result);
@@ -841,13 +841,13 @@ async fn main() -> Result<()> {
             }
         }
         Operation::CreateRoom {
-            new_room,
+            room_request,
             idempotency_key,
         } => {
             info!("Performing a CreateRoom request");
 
             let result = client.create_room(
-                new_room,
+                room_request,
                 idempotency_key,
             ).await?;
             debug!("Result: {:?}", result);
@@ -976,7 +976,7 @@ async fn main() -> Result<()> {
         }
         Operation::CreateRoomWithId {
             id,
-            new_room,
+            room_request,
         } => {
             info!("Performing a CreateRoomWithId request on {:?}", (
                 &id
@@ -984,7 +984,7 @@ async fn main() -> Result<()> {
 
             let result = client.create_room_with_id(
                 id,
-                new_room,
+                room_request,
             ).await?;
             debug!("Result: {:?}", result);
 

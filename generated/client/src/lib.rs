@@ -860,7 +860,7 @@ pub enum OpenEventStreamResponse {
 pub enum CreateTokenResponse {
     /// Token created
     TokenCreated
-    (models::NewToken)
+    (models::IssuedToken)
     ,
     /// Bad request
     BadRequest
@@ -984,7 +984,7 @@ pub trait Api<C: Send + Sync> {
     /// Add a contact
     async fn add_contact(
         &self,
-        new_contact: models::NewContact,
+        contact_request: models::ContactRequest,
         context: &C) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
@@ -1023,7 +1023,7 @@ pub trait Api<C: Send + Sync> {
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
-        new_message: models::NewMessage,
+        message_request: models::MessageRequest,
         idempotency_key: Option<String>,
         context: &C) -> Result<SendMessageResponse, ApiError>;
 
@@ -1040,7 +1040,7 @@ pub trait Api<C: Send + Sync> {
     /// Create a room
     async fn create_room(
         &self,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         idempotency_key: Option<String>,
         context: &C) -> Result<CreateRoomResponse, ApiError>;
 
@@ -1053,7 +1053,7 @@ pub trait Api<C: Send + Sync> {
     async fn create_room_with_id(
         &self,
         id: String,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         context: &C) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
@@ -1141,7 +1141,7 @@ pub trait ApiNoContext<C: Send + Sync> {
     /// Add a contact
     async fn add_contact(
         &self,
-        new_contact: models::NewContact,
+        contact_request: models::ContactRequest,
         ) -> Result<AddContactResponse, ApiError>;
 
     /// Remove several contacts
@@ -1180,7 +1180,7 @@ pub trait ApiNoContext<C: Send + Sync> {
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
-        new_message: models::NewMessage,
+        message_request: models::MessageRequest,
         idempotency_key: Option<String>,
         ) -> Result<SendMessageResponse, ApiError>;
 
@@ -1197,7 +1197,7 @@ pub trait ApiNoContext<C: Send + Sync> {
     /// Create a room
     async fn create_room(
         &self,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         idempotency_key: Option<String>,
         ) -> Result<CreateRoomResponse, ApiError>;
 
@@ -1210,7 +1210,7 @@ pub trait ApiNoContext<C: Send + Sync> {
     async fn create_room_with_id(
         &self,
         id: String,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         ) -> Result<CreateRoomWithIdResponse, ApiError>;
 
     /// Get a room's details
@@ -1305,11 +1305,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     /// Add a contact
     async fn add_contact(
         &self,
-        new_contact: models::NewContact,
+        contact_request: models::ContactRequest,
         ) -> Result<AddContactResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().add_contact(new_contact, &context).await
+        self.api().add_contact(contact_request, &context).await
     }
 
     /// Remove several contacts
@@ -1368,12 +1368,12 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
-        new_message: models::NewMessage,
+        message_request: models::MessageRequest,
         idempotency_key: Option<String>,
         ) -> Result<SendMessageResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().send_message(new_message, idempotency_key, &context).await
+        self.api().send_message(message_request, idempotency_key, &context).await
     }
 
     /// List archived chat messages with one contact
@@ -1393,12 +1393,12 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     /// Create a room
     async fn create_room(
         &self,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         idempotency_key: Option<String>,
         ) -> Result<CreateRoomResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().create_room(new_room, idempotency_key, &context).await
+        self.api().create_room(room_request, idempotency_key, &context).await
     }
 
     /// List the user's rooms
@@ -1414,11 +1414,11 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     async fn create_room_with_id(
         &self,
         id: String,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         ) -> Result<CreateRoomWithIdResponse, ApiError>
     {
         let context = self.context().clone();
-        self.api().create_room_with_id(id, new_room, &context).await
+        self.api().create_room_with_id(id, room_request, &context).await
     }
 
     /// Get a room's details

@@ -1372,6 +1372,192 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
+/// A contact to add.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct ContactRequest {
+    /// Bare JID of the contact. A value that is not a string, or a string the `Jid` pattern does not match, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given. 
+    #[serde(rename = "jid")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_CONTACTREQUEST_JID),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+
+    pub jid: String,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for ContactRequest {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for ContactRequest {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_CONTACTREQUEST_JID: regex::Regex = regex::Regex::new(r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
+}
+
+impl ContactRequest {
+    #[allow(clippy::new_without_default)]
+    pub fn new(jid: String, ) -> ContactRequest {
+        ContactRequest {
+            jid,
+        }
+    }
+}
+
+/// Converts the ContactRequest value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for ContactRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("jid".to_string()),
+            Some(self.jid.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a ContactRequest value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for ContactRequest {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub jid: Vec<String>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing ContactRequest".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing ContactRequest".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(ContactRequest {
+            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in ContactRequest".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<ContactRequest> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<ContactRequest>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<ContactRequest>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for ContactRequest - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<ContactRequest> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <ContactRequest as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into ContactRequest - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<ContactRequest>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<ContactRequest>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<ContactRequest>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<ContactRequest> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <ContactRequest as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into ContactRequest - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
 /// Contacts to remove.
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
@@ -1550,6 +1736,195 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
+/// What a `RoomMessage` must not be: neither `body` nor `chat_marker` given (answered `400 \"No valid message elements\"`). Named so that every language's SDK calls it the same; no request or response carries it. 
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct EmptyRoomMessage {
+    #[serde(rename = "body")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub body: Option<serde_json::Value>,
+
+    #[serde(rename = "chat_marker")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub chat_marker: Option<serde_json::Value>,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for EmptyRoomMessage {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for EmptyRoomMessage {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+
+impl EmptyRoomMessage {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> EmptyRoomMessage {
+        EmptyRoomMessage {
+            body: None,
+            chat_marker: None,
+        }
+    }
+}
+
+/// Converts the EmptyRoomMessage value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for EmptyRoomMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            // Skipping non-primitive type body in query parameter serialization
+            // Skipping non-primitive type chat_marker in query parameter serialization
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a EmptyRoomMessage value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for EmptyRoomMessage {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub body: Vec<serde_json::Value>,
+            pub chat_marker: Vec<serde_json::Value>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing EmptyRoomMessage".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "body" => intermediate_rep.body.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "chat_marker" => intermediate_rep.chat_marker.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing EmptyRoomMessage".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(EmptyRoomMessage {
+            body: intermediate_rep.body.into_iter().next(),
+            chat_marker: intermediate_rep.chat_marker.into_iter().next(),
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<EmptyRoomMessage> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<EmptyRoomMessage>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<EmptyRoomMessage>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for EmptyRoomMessage - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<EmptyRoomMessage> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <EmptyRoomMessage as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into EmptyRoomMessage - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<EmptyRoomMessage>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<EmptyRoomMessage>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<EmptyRoomMessage>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<EmptyRoomMessage> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <EmptyRoomMessage as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into EmptyRoomMessage - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
 /// A human-readable sentence describing the error.
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
@@ -1682,6 +2057,209 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
                                 format!("Unable to convert header value '{hdr_value}' into ErrorMessage - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// A bearer token just created; `token` is shown only here.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct IssuedToken {
+    /// The token's id, for listing and revoking it.
+    #[serde(rename = "id")]
+
+    pub id: String,
+
+    /// The secret to send as `Authorization: Bearer <token>`.
+    #[serde(rename = "token")]
+
+    pub token: String,
+
+    /// When the token expires, in Unix milliseconds.
+    #[serde(rename = "expires_at")]
+
+    pub expires_at: i64,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for IssuedToken {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for IssuedToken {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+
+impl IssuedToken {
+    #[allow(clippy::new_without_default)]
+    pub fn new(id: String, token: String, expires_at: i64, ) -> IssuedToken {
+        IssuedToken {
+            id,
+            token,
+            expires_at,
+        }
+    }
+}
+
+/// Converts the IssuedToken value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("id".to_string()),
+            Some(self.id.to_string()),
+            Some("token".to_string()),
+            Some(self.token.to_string()),
+            Some("expires_at".to_string()),
+            Some(self.expires_at.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a IssuedToken value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for IssuedToken {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub id: Vec<String>,
+            pub token: Vec<String>,
+            pub expires_at: Vec<i64>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing IssuedToken".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "token" => intermediate_rep.token.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing IssuedToken".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(IssuedToken {
+            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in IssuedToken".to_string())?,
+            token: intermediate_rep.token.into_iter().next().ok_or_else(|| "token missing in IssuedToken".to_string())?,
+            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in IssuedToken".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<IssuedToken> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<IssuedToken>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<IssuedToken>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for IssuedToken - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<IssuedToken> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <IssuedToken as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into IssuedToken - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<IssuedToken>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<IssuedToken>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<IssuedToken>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<IssuedToken> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <IssuedToken as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into IssuedToken - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
@@ -2016,200 +2594,14 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
-/// A contact to add.
-#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct NewContact {
-    /// Bare JID of the contact. A value that is not a string, or a string the `Jid` pattern does not match, gets `400 \"Invalid JID: <given>\"`, `<given>` being the value as given. 
-    #[serde(rename = "jid")]
-    #[cfg_attr(not(feature = "validate"), validate(
-           regex(path = *RE_NEWCONTACT_JID),
-        ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
-
-    pub jid: String,
-
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for NewContact {
-    fn validate_composited_min_length(
-        &self,
-        _min_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
-        Ok(())
-    }
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for NewContact {
-    fn validate_composited_max_length(
-        &self,
-        _max_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
-        Ok(())
-    }
-}
-
-lazy_static::lazy_static! {
-    static ref RE_NEWCONTACT_JID: regex::Regex = regex::Regex::new(r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
-}
-
-impl NewContact {
-    #[allow(clippy::new_without_default)]
-    pub fn new(jid: String, ) -> NewContact {
-        NewContact {
-            jid,
-        }
-    }
-}
-
-/// Converts the NewContact value to the Query Parameters representation (style=form, explode=false)
-/// specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde serializer
-impl std::fmt::Display for NewContact {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("jid".to_string()),
-            Some(self.jid.to_string()),
-        ];
-
-        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
-    }
-}
-
-/// Converts Query Parameters representation (style=form, explode=false) to a NewContact value
-/// as specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde deserializer
-impl std::str::FromStr for NewContact {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        /// An intermediate representation of the struct to use for parsing.
-        #[derive(Default)]
-        #[allow(dead_code)]
-        struct IntermediateRep {
-            pub jid: Vec<String>,
-        }
-
-        let mut intermediate_rep = IntermediateRep::default();
-
-        // Parse into intermediate representation
-        let mut string_iter = s.split(',');
-        let mut key_result = string_iter.next();
-
-        while key_result.is_some() {
-            let val = match string_iter.next() {
-                Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewContact".to_string())
-            };
-
-            if let Some(key) = key_result {
-                #[allow(clippy::match_single_binding)]
-                match key {
-                    #[allow(clippy::redundant_clone)]
-                    "jid" => intermediate_rep.jid.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewContact".to_string())
-                }
-            }
-
-            // Get the next key
-            key_result = string_iter.next();
-        }
-
-        // Use the intermediate representation to return the struct
-        std::result::Result::Ok(NewContact {
-            jid: intermediate_rep.jid.into_iter().next().ok_or_else(|| "jid missing in NewContact".to_string())?,
-        })
-    }
-}
-
-// Methods for converting between header::IntoHeaderValue<NewContact> and hyper::header::HeaderValue
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<NewContact>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_value: header::IntoHeaderValue<NewContact>) -> std::result::Result<Self, Self::Error> {
-        let hdr_value = hdr_value.to_string();
-        match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewContact - value: {hdr_value} is invalid {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<NewContact> {
-    type Error = String;
-
-    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <NewContact as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewContact - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewContact>>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewContact>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
-
-        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<NewContact>> {
-    type Error = String;
-
-    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_values.to_str() {
-            std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewContact> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <NewContact as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewContact - {err}"))
-                        }
-                    })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
-
-                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
-        }
-    }
-}
-
 /// A one-to-one chat message to send.
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct NewMessage {
+pub struct MessageRequest {
     /// JID of the recipient, bare (every session of the user) or full (one resource).
     #[serde(rename = "to")]
     #[cfg_attr(not(feature = "validate"), validate(
-           regex(path = *RE_NEWMESSAGE_TO),
+           regex(path = *RE_MESSAGEREQUEST_TO),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
 
@@ -2218,7 +2610,7 @@ pub struct NewMessage {
     /// The message text.
     #[serde(rename = "body")]
     #[cfg_attr(not(feature = "validate"), validate(
-           regex(path = *RE_NEWMESSAGE_BODY),
+           regex(path = *RE_MESSAGEREQUEST_BODY),
         ))]
     #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
 
@@ -2227,7 +2619,7 @@ pub struct NewMessage {
 }
 
 #[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for NewMessage {
+impl serde_valid::validation::ValidateCompositedMinLength for MessageRequest {
     fn validate_composited_min_length(
         &self,
         _min_length: usize,
@@ -2237,7 +2629,7 @@ impl serde_valid::validation::ValidateCompositedMinLength for NewMessage {
 }
 
 #[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for NewMessage {
+impl serde_valid::validation::ValidateCompositedMaxLength for MessageRequest {
     fn validate_composited_max_length(
         &self,
         _max_length: usize,
@@ -2247,26 +2639,26 @@ impl serde_valid::validation::ValidateCompositedMaxLength for NewMessage {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_NEWMESSAGE_TO: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$").unwrap();
+    static ref RE_MESSAGEREQUEST_TO: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$").unwrap();
 }
 lazy_static::lazy_static! {
-    static ref RE_NEWMESSAGE_BODY: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
+    static ref RE_MESSAGEREQUEST_BODY: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
 }
 
-impl NewMessage {
+impl MessageRequest {
     #[allow(clippy::new_without_default)]
-    pub fn new(to: String, body: String, ) -> NewMessage {
-        NewMessage {
+    pub fn new(to: String, body: String, ) -> MessageRequest {
+        MessageRequest {
             to,
             body,
         }
     }
 }
 
-/// Converts the NewMessage value to the Query Parameters representation (style=form, explode=false)
+/// Converts the MessageRequest value to the Query Parameters representation (style=form, explode=false)
 /// specified in <https://swagger.io/docs/specification/serialization/>
 /// Should be implemented in a serde serializer
-impl std::fmt::Display for NewMessage {
+impl std::fmt::Display for MessageRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let params: Vec<Option<String>> = vec![
             Some("to".to_string()),
@@ -2279,10 +2671,10 @@ impl std::fmt::Display for NewMessage {
     }
 }
 
-/// Converts Query Parameters representation (style=form, explode=false) to a NewMessage value
+/// Converts Query Parameters representation (style=form, explode=false) to a MessageRequest value
 /// as specified in <https://swagger.io/docs/specification/serialization/>
 /// Should be implemented in a serde deserializer
-impl std::str::FromStr for NewMessage {
+impl std::str::FromStr for MessageRequest {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
@@ -2303,7 +2695,7 @@ impl std::str::FromStr for NewMessage {
         while key_result.is_some() {
             let val = match string_iter.next() {
                 Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewMessage".to_string())
+                None => return std::result::Result::Err("Missing value while parsing MessageRequest".to_string())
             };
 
             if let Some(key) = key_result {
@@ -2313,7 +2705,7 @@ impl std::str::FromStr for NewMessage {
                     "to" => intermediate_rep.to.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
                     #[allow(clippy::redundant_clone)]
                     "body" => intermediate_rep.body.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewMessage".to_string())
+                    _ => return std::result::Result::Err("Unexpected key while parsing MessageRequest".to_string())
                 }
             }
 
@@ -2322,40 +2714,40 @@ impl std::str::FromStr for NewMessage {
         }
 
         // Use the intermediate representation to return the struct
-        std::result::Result::Ok(NewMessage {
-            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in NewMessage".to_string())?,
-            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in NewMessage".to_string())?,
+        std::result::Result::Ok(MessageRequest {
+            to: intermediate_rep.to.into_iter().next().ok_or_else(|| "to missing in MessageRequest".to_string())?,
+            body: intermediate_rep.body.into_iter().next().ok_or_else(|| "body missing in MessageRequest".to_string())?,
         })
     }
 }
 
-// Methods for converting between header::IntoHeaderValue<NewMessage> and hyper::header::HeaderValue
+// Methods for converting between header::IntoHeaderValue<MessageRequest> and hyper::header::HeaderValue
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<NewMessage>> for hyper::header::HeaderValue {
+impl std::convert::TryFrom<header::IntoHeaderValue<MessageRequest>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_value: header::IntoHeaderValue<NewMessage>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_value: header::IntoHeaderValue<MessageRequest>) -> std::result::Result<Self, Self::Error> {
         let hdr_value = hdr_value.to_string();
         match hyper::header::HeaderValue::from_str(&hdr_value) {
              std::result::Result::Ok(value) => std::result::Result::Ok(value),
              std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewMessage - value: {hdr_value} is invalid {e}"))
+                 format!("Invalid header value for MessageRequest - value: {hdr_value} is invalid {e}"))
         }
     }
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<NewMessage> {
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<MessageRequest> {
     type Error = String;
 
     fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_value.to_str() {
              std::result::Result::Ok(value) => {
-                    match <NewMessage as std::str::FromStr>::from_str(value) {
+                    match <MessageRequest as std::str::FromStr>::from_str(value) {
                         std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
                         std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewMessage - {err}"))
+                            format!("Unable to convert header value '{value}' into MessageRequest - {err}"))
                     }
              },
              std::result::Result::Err(e) => std::result::Result::Err(
@@ -2365,10 +2757,10 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewMessage>>> for hyper::header::HeaderValue {
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<MessageRequest>>> for hyper::header::HeaderValue {
     type Error = String;
 
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewMessage>>) -> std::result::Result<Self, Self::Error> {
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<MessageRequest>>) -> std::result::Result<Self, Self::Error> {
         let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
             hdr_value.to_string()
         }).collect();
@@ -2381,429 +2773,21 @@ impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewMessage>>> for hyper::
 }
 
 #[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<NewMessage>> {
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<MessageRequest>> {
     type Error = String;
 
     fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
         match hdr_values.to_str() {
             std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewMessage> = hdr_values
+                let hdr_values : std::vec::Vec<MessageRequest> = hdr_values
                 .split(',')
                 .filter_map(|hdr_value| match hdr_value.trim() {
                     "" => std::option::Option::None,
                     hdr_value => std::option::Option::Some({
-                        match <NewMessage as std::str::FromStr>::from_str(hdr_value) {
+                        match <MessageRequest as std::str::FromStr>::from_str(hdr_value) {
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewMessage - {err}"))
-                        }
-                    })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
-
-                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
-        }
-    }
-}
-
-/// A room to create.
-#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct NewRoom {
-    /// The room's name.
-    #[serde(rename = "name")]
-    #[cfg_attr(not(feature = "validate"), validate(
-           regex(path = *RE_NEWROOM_NAME),
-        ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
-
-    pub name: String,
-
-    /// The room's subject.
-    #[serde(rename = "subject")]
-    #[cfg_attr(not(feature = "validate"), validate(
-           regex(path = *RE_NEWROOM_SUBJECT),
-        ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
-
-    pub subject: String,
-
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for NewRoom {
-    fn validate_composited_min_length(
-        &self,
-        _min_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
-        Ok(())
-    }
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for NewRoom {
-    fn validate_composited_max_length(
-        &self,
-        _max_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
-        Ok(())
-    }
-}
-
-lazy_static::lazy_static! {
-    static ref RE_NEWROOM_NAME: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
-}
-lazy_static::lazy_static! {
-    static ref RE_NEWROOM_SUBJECT: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
-}
-
-impl NewRoom {
-    #[allow(clippy::new_without_default)]
-    pub fn new(name: String, subject: String, ) -> NewRoom {
-        NewRoom {
-            name,
-            subject,
-        }
-    }
-}
-
-/// Converts the NewRoom value to the Query Parameters representation (style=form, explode=false)
-/// specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde serializer
-impl std::fmt::Display for NewRoom {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("name".to_string()),
-            Some(self.name.to_string()),
-            Some("subject".to_string()),
-            Some(self.subject.to_string()),
-        ];
-
-        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
-    }
-}
-
-/// Converts Query Parameters representation (style=form, explode=false) to a NewRoom value
-/// as specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde deserializer
-impl std::str::FromStr for NewRoom {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        /// An intermediate representation of the struct to use for parsing.
-        #[derive(Default)]
-        #[allow(dead_code)]
-        struct IntermediateRep {
-            pub name: Vec<String>,
-            pub subject: Vec<String>,
-        }
-
-        let mut intermediate_rep = IntermediateRep::default();
-
-        // Parse into intermediate representation
-        let mut string_iter = s.split(',');
-        let mut key_result = string_iter.next();
-
-        while key_result.is_some() {
-            let val = match string_iter.next() {
-                Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewRoom".to_string())
-            };
-
-            if let Some(key) = key_result {
-                #[allow(clippy::match_single_binding)]
-                match key {
-                    #[allow(clippy::redundant_clone)]
-                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    #[allow(clippy::redundant_clone)]
-                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewRoom".to_string())
-                }
-            }
-
-            // Get the next key
-            key_result = string_iter.next();
-        }
-
-        // Use the intermediate representation to return the struct
-        std::result::Result::Ok(NewRoom {
-            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in NewRoom".to_string())?,
-            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in NewRoom".to_string())?,
-        })
-    }
-}
-
-// Methods for converting between header::IntoHeaderValue<NewRoom> and hyper::header::HeaderValue
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<NewRoom>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_value: header::IntoHeaderValue<NewRoom>) -> std::result::Result<Self, Self::Error> {
-        let hdr_value = hdr_value.to_string();
-        match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewRoom - value: {hdr_value} is invalid {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<NewRoom> {
-    type Error = String;
-
-    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <NewRoom as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewRoom - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewRoom>>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewRoom>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
-
-        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<NewRoom>> {
-    type Error = String;
-
-    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_values.to_str() {
-            std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewRoom> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <NewRoom as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewRoom - {err}"))
-                        }
-                    })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
-
-                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
-        }
-    }
-}
-
-/// A bearer token just created; `token` is shown only here.
-#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct NewToken {
-    /// The token's id, for listing and revoking it.
-    #[serde(rename = "id")]
-
-    pub id: String,
-
-    /// The secret to send as `Authorization: Bearer <token>`.
-    #[serde(rename = "token")]
-
-    pub token: String,
-
-    /// When the token expires, in Unix milliseconds.
-    #[serde(rename = "expires_at")]
-
-    pub expires_at: i64,
-
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for NewToken {
-    fn validate_composited_min_length(
-        &self,
-        _min_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
-        Ok(())
-    }
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for NewToken {
-    fn validate_composited_max_length(
-        &self,
-        _max_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
-        Ok(())
-    }
-}
-
-
-impl NewToken {
-    #[allow(clippy::new_without_default)]
-    pub fn new(id: String, token: String, expires_at: i64, ) -> NewToken {
-        NewToken {
-            id,
-            token,
-            expires_at,
-        }
-    }
-}
-
-/// Converts the NewToken value to the Query Parameters representation (style=form, explode=false)
-/// specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde serializer
-impl std::fmt::Display for NewToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            Some("id".to_string()),
-            Some(self.id.to_string()),
-            Some("token".to_string()),
-            Some(self.token.to_string()),
-            Some("expires_at".to_string()),
-            Some(self.expires_at.to_string()),
-        ];
-
-        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
-    }
-}
-
-/// Converts Query Parameters representation (style=form, explode=false) to a NewToken value
-/// as specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde deserializer
-impl std::str::FromStr for NewToken {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        /// An intermediate representation of the struct to use for parsing.
-        #[derive(Default)]
-        #[allow(dead_code)]
-        struct IntermediateRep {
-            pub id: Vec<String>,
-            pub token: Vec<String>,
-            pub expires_at: Vec<i64>,
-        }
-
-        let mut intermediate_rep = IntermediateRep::default();
-
-        // Parse into intermediate representation
-        let mut string_iter = s.split(',');
-        let mut key_result = string_iter.next();
-
-        while key_result.is_some() {
-            let val = match string_iter.next() {
-                Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing NewToken".to_string())
-            };
-
-            if let Some(key) = key_result {
-                #[allow(clippy::match_single_binding)]
-                match key {
-                    #[allow(clippy::redundant_clone)]
-                    "id" => intermediate_rep.id.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    #[allow(clippy::redundant_clone)]
-                    "token" => intermediate_rep.token.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    #[allow(clippy::redundant_clone)]
-                    "expires_at" => intermediate_rep.expires_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing NewToken".to_string())
-                }
-            }
-
-            // Get the next key
-            key_result = string_iter.next();
-        }
-
-        // Use the intermediate representation to return the struct
-        std::result::Result::Ok(NewToken {
-            id: intermediate_rep.id.into_iter().next().ok_or_else(|| "id missing in NewToken".to_string())?,
-            token: intermediate_rep.token.into_iter().next().ok_or_else(|| "token missing in NewToken".to_string())?,
-            expires_at: intermediate_rep.expires_at.into_iter().next().ok_or_else(|| "expires_at missing in NewToken".to_string())?,
-        })
-    }
-}
-
-// Methods for converting between header::IntoHeaderValue<NewToken> and hyper::header::HeaderValue
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<NewToken>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_value: header::IntoHeaderValue<NewToken>) -> std::result::Result<Self, Self::Error> {
-        let hdr_value = hdr_value.to_string();
-        match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for NewToken - value: {hdr_value} is invalid {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<NewToken> {
-    type Error = String;
-
-    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <NewToken as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into NewToken - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<NewToken>>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<NewToken>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
-
-        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<NewToken>> {
-    type Error = String;
-
-    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_values.to_str() {
-            std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<NewToken> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <NewToken as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into NewToken - {err}"))
+                                format!("Unable to convert header value '{hdr_value}' into MessageRequest - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
@@ -4696,195 +4680,6 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
-/// Neither `body` nor `chat_marker` (`400 \"No valid message elements\"`).
-#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
-pub struct RoomMessageNot {
-    #[serde(rename = "body")]
-
-    #[serde(skip_serializing_if="Option::is_none")]
-    pub body: Option<serde_json::Value>,
-
-    #[serde(rename = "chat_marker")]
-
-    #[serde(skip_serializing_if="Option::is_none")]
-    pub chat_marker: Option<serde_json::Value>,
-
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMinLength for RoomMessageNot {
-    fn validate_composited_min_length(
-        &self,
-        _min_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
-        Ok(())
-    }
-}
-
-#[cfg(feature = "validate")]
-impl serde_valid::validation::ValidateCompositedMaxLength for RoomMessageNot {
-    fn validate_composited_max_length(
-        &self,
-        _max_length: usize,
-    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
-        Ok(())
-    }
-}
-
-
-impl RoomMessageNot {
-    #[allow(clippy::new_without_default)]
-    pub fn new() -> RoomMessageNot {
-        RoomMessageNot {
-            body: None,
-            chat_marker: None,
-        }
-    }
-}
-
-/// Converts the RoomMessageNot value to the Query Parameters representation (style=form, explode=false)
-/// specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde serializer
-impl std::fmt::Display for RoomMessageNot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let params: Vec<Option<String>> = vec![
-            // Skipping non-primitive type body in query parameter serialization
-            // Skipping non-primitive type chat_marker in query parameter serialization
-        ];
-
-        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
-    }
-}
-
-/// Converts Query Parameters representation (style=form, explode=false) to a RoomMessageNot value
-/// as specified in <https://swagger.io/docs/specification/serialization/>
-/// Should be implemented in a serde deserializer
-impl std::str::FromStr for RoomMessageNot {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        /// An intermediate representation of the struct to use for parsing.
-        #[derive(Default)]
-        #[allow(dead_code)]
-        struct IntermediateRep {
-            pub body: Vec<serde_json::Value>,
-            pub chat_marker: Vec<serde_json::Value>,
-        }
-
-        let mut intermediate_rep = IntermediateRep::default();
-
-        // Parse into intermediate representation
-        let mut string_iter = s.split(',');
-        let mut key_result = string_iter.next();
-
-        while key_result.is_some() {
-            let val = match string_iter.next() {
-                Some(x) => x,
-                None => return std::result::Result::Err("Missing value while parsing RoomMessageNot".to_string())
-            };
-
-            if let Some(key) = key_result {
-                #[allow(clippy::match_single_binding)]
-                match key {
-                    #[allow(clippy::redundant_clone)]
-                    "body" => intermediate_rep.body.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    #[allow(clippy::redundant_clone)]
-                    "chat_marker" => intermediate_rep.chat_marker.push(<serde_json::Value as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
-                    _ => return std::result::Result::Err("Unexpected key while parsing RoomMessageNot".to_string())
-                }
-            }
-
-            // Get the next key
-            key_result = string_iter.next();
-        }
-
-        // Use the intermediate representation to return the struct
-        std::result::Result::Ok(RoomMessageNot {
-            body: intermediate_rep.body.into_iter().next(),
-            chat_marker: intermediate_rep.chat_marker.into_iter().next(),
-        })
-    }
-}
-
-// Methods for converting between header::IntoHeaderValue<RoomMessageNot> and hyper::header::HeaderValue
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<RoomMessageNot>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_value: header::IntoHeaderValue<RoomMessageNot>) -> std::result::Result<Self, Self::Error> {
-        let hdr_value = hdr_value.to_string();
-        match hyper::header::HeaderValue::from_str(&hdr_value) {
-             std::result::Result::Ok(value) => std::result::Result::Ok(value),
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Invalid header value for RoomMessageNot - value: {hdr_value} is invalid {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<RoomMessageNot> {
-    type Error = String;
-
-    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_value.to_str() {
-             std::result::Result::Ok(value) => {
-                    match <RoomMessageNot as std::str::FromStr>::from_str(value) {
-                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
-                        std::result::Result::Err(err) => std::result::Result::Err(
-                            format!("Unable to convert header value '{value}' into RoomMessageNot - {err}"))
-                    }
-             },
-             std::result::Result::Err(e) => std::result::Result::Err(
-                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomMessageNot>>> for hyper::header::HeaderValue {
-    type Error = String;
-
-    fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomMessageNot>>) -> std::result::Result<Self, Self::Error> {
-        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
-            hdr_value.to_string()
-        }).collect();
-
-        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
-           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
-           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
-        }
-    }
-}
-
-#[cfg(any(feature = "client", feature = "server"))]
-impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<RoomMessageNot>> {
-    type Error = String;
-
-    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
-        match hdr_values.to_str() {
-            std::result::Result::Ok(hdr_values) => {
-                let hdr_values : std::vec::Vec<RoomMessageNot> = hdr_values
-                .split(',')
-                .filter_map(|hdr_value| match hdr_value.trim() {
-                    "" => std::option::Option::None,
-                    hdr_value => std::option::Option::Some({
-                        match <RoomMessageNot as std::str::FromStr>::from_str(hdr_value) {
-                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
-                            std::result::Result::Err(err) => std::result::Result::Err(
-                                format!("Unable to convert header value '{hdr_value}' into RoomMessageNot - {err}"))
-                        }
-                    })
-                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
-
-                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
-            },
-            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
-        }
-    }
-}
-
 /// A participant of a room and their role.
 #[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
@@ -5064,6 +4859,211 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
                             std::result::Result::Ok(value) => std::result::Result::Ok(value),
                             std::result::Result::Err(err) => std::result::Result::Err(
                                 format!("Unable to convert header value '{hdr_value}' into RoomParticipant - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// A room to create.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct RoomRequest {
+    /// The room's name.
+    #[serde(rename = "name")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_ROOMREQUEST_NAME),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
+    pub name: String,
+
+    /// The room's subject.
+    #[serde(rename = "subject")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_ROOMREQUEST_SUBJECT),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$"))]
+
+    pub subject: String,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for RoomRequest {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for RoomRequest {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_ROOMREQUEST_NAME: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
+}
+lazy_static::lazy_static! {
+    static ref RE_ROOMREQUEST_SUBJECT: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
+}
+
+impl RoomRequest {
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: String, subject: String, ) -> RoomRequest {
+        RoomRequest {
+            name,
+            subject,
+        }
+    }
+}
+
+/// Converts the RoomRequest value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for RoomRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("name".to_string()),
+            Some(self.name.to_string()),
+            Some("subject".to_string()),
+            Some(self.subject.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a RoomRequest value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for RoomRequest {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub name: Vec<String>,
+            pub subject: Vec<String>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing RoomRequest".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "subject" => intermediate_rep.subject.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing RoomRequest".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(RoomRequest {
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in RoomRequest".to_string())?,
+            subject: intermediate_rep.subject.into_iter().next().ok_or_else(|| "subject missing in RoomRequest".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<RoomRequest> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<RoomRequest>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<RoomRequest>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for RoomRequest - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<RoomRequest> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <RoomRequest as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into RoomRequest - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<RoomRequest>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<RoomRequest>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<RoomRequest>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<RoomRequest> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <RoomRequest as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into RoomRequest - {err}"))
                         }
                     })
                 }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;

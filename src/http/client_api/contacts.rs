@@ -45,7 +45,7 @@ pub(super) async fn list(core: &Core, user: &BareJid) -> Result<api::ListContact
 pub(super) async fn add(
     core: &Core,
     user: &BareJid,
-    new_contact: api::models::NewContact,
+    new_contact: api::models::ContactRequest,
 ) -> Result<api::AddContactResponse, ApiError> {
     use api::AddContactResponse as R;
     let contact = match parse_contact(&new_contact.jid) {

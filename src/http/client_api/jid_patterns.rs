@@ -428,7 +428,7 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
         // An empty `to` or `user` is reported as missing, by its own text.
         if !bad.is_empty() && !p.recipient.is_match(bad) {
             expect(
-                "NewMessage.to",
+                "MessageRequest.to",
                 answer(
                     Method::POST,
                     "/api/messages",
@@ -446,7 +446,7 @@ fn strings_the_patterns_do_not_match_get_the_fields_documented_text() {
         }
         if !p.jid.is_match(bad) {
             expect(
-                "NewContact.jid",
+                "ContactRequest.jid",
                 answer(Method::POST, "/api/contacts", &format!(r#"{{"jid":{json}}}"#)),
                 format!("Invalid JID: {bad}"),
             );

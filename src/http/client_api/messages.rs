@@ -51,7 +51,7 @@ pub(super) async fn history_with(
 pub(super) async fn send(
     core: &Core,
     user: &BareJid,
-    message: api::models::NewMessage,
+    message: api::models::MessageRequest,
 ) -> Result<api::SendMessageResponse, ApiError> {
     use api::SendMessageResponse as R;
     match messages::send_chat(core, user, &message.to, message.body).await {

@@ -295,7 +295,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 impl api::Api<ApiContext> for ClientApiImpl {
     async fn add_contact(
         &self,
-        new_contact: api::models::NewContact,
+        new_contact: api::models::ContactRequest,
         context: &ApiContext,
     ) -> Result<api::AddContactResponse, ApiError> {
         contacts::add(&self.core, &context.user.jid, new_contact).await
@@ -343,7 +343,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn send_message(
         &self,
-        message: api::models::NewMessage,
+        message: api::models::MessageRequest,
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::SendMessageResponse, ApiError> {
@@ -368,7 +368,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
 
     async fn create_room(
         &self,
-        new_room: api::models::NewRoom,
+        new_room: api::models::RoomRequest,
         _idempotency_key: Option<String>,
         context: &ApiContext,
     ) -> Result<api::CreateRoomResponse, ApiError> {
@@ -382,7 +382,7 @@ impl api::Api<ApiContext> for ClientApiImpl {
     async fn create_room_with_id(
         &self,
         id: String,
-        new_room: api::models::NewRoom,
+        new_room: api::models::RoomRequest,
         context: &ApiContext,
     ) -> Result<api::CreateRoomWithIdResponse, ApiError> {
         rooms::create_with_id(&self.core, &context.user.jid, &id, new_room).await

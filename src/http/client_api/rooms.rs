@@ -135,7 +135,7 @@ pub(super) fn missing_user(core: &Core, user: &BareJid, id: &str) -> Option<(hyp
 pub(super) async fn create(
     core: &Core,
     user: &BareJid,
-    new: models::NewRoom,
+    new: models::RoomRequest,
 ) -> Result<api::CreateRoomResponse, ApiError> {
     respond(
         async {
@@ -152,7 +152,7 @@ pub(super) async fn create_with_id(
     core: &Core,
     user: &BareJid,
     id: &str,
-    new: models::NewRoom,
+    new: models::RoomRequest,
 ) -> Result<api::CreateRoomWithIdResponse, ApiError> {
     respond(
         async {

@@ -16,7 +16,7 @@ pub(super) async fn create(core: &Core, caller: &Caller) -> Result<api::CreateTo
         return Ok(api::CreateTokenResponse::Forbidden(NEEDS_BASIC.to_owned()));
     }
     match core.tokens().issue(&caller.jid).await {
-        Ok(t) => Ok(api::CreateTokenResponse::TokenCreated(api::models::NewToken::new(
+        Ok(t) => Ok(api::CreateTokenResponse::TokenCreated(api::models::IssuedToken::new(
             t.id,
             t.secret,
             t.expires_ms,

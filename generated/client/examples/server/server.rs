@@ -169,10 +169,10 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     /// Add a contact
     async fn add_contact(
         &self,
-        new_contact: models::NewContact,
+        contact_request: models::ContactRequest,
         context: &C) -> Result<AddContactResponse, ApiError>
     {
-        info!("add_contact({:?}) - X-Span-ID: {:?}", new_contact, context.get().0.clone());
+        info!("add_contact({:?}) - X-Span-ID: {:?}", contact_request, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -232,11 +232,11 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     /// Send a one-to-one chat message
     async fn send_message(
         &self,
-        new_message: models::NewMessage,
+        message_request: models::MessageRequest,
         idempotency_key: Option<String>,
         context: &C) -> Result<SendMessageResponse, ApiError>
     {
-        info!("send_message({:?}, {:?}) - X-Span-ID: {:?}", new_message, idempotency_key, context.get().0.clone());
+        info!("send_message({:?}, {:?}) - X-Span-ID: {:?}", message_request, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -257,11 +257,11 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     /// Create a room
     async fn create_room(
         &self,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         idempotency_key: Option<String>,
         context: &C) -> Result<CreateRoomResponse, ApiError>
     {
-        info!("create_room({:?}, {:?}) - X-Span-ID: {:?}", new_room, idempotency_key, context.get().0.clone());
+        info!("create_room({:?}, {:?}) - X-Span-ID: {:?}", room_request, idempotency_key, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 
@@ -278,10 +278,10 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
     async fn create_room_with_id(
         &self,
         id: String,
-        new_room: models::NewRoom,
+        room_request: models::RoomRequest,
         context: &C) -> Result<CreateRoomWithIdResponse, ApiError>
     {
-        info!("create_room_with_id({:?}, {:?}) - X-Span-ID: {:?}", id, new_room, context.get().0.clone());
+        info!("create_room_with_id({:?}, {:?}) - X-Span-ID: {:?}", id, room_request, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 

@@ -467,7 +467,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
     #[allow(clippy::vec_init_then_push)]
     async fn add_contact(
         &self,
-        param_new_contact: models::NewContact,
+        param_contact_request: models::ContactRequest,
         context: &C) -> Result<AddContactResponse, ApiError>
     {
         let mut client_service = self.client_service.clone();
@@ -502,7 +502,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
 
         // Consumes basic body
         // Body parameter
-        let body = serde_json::to_string(&param_new_contact).expect("impossible to fail to serialize");
+        let body = serde_json::to_string(&param_contact_request).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
@@ -1983,7 +1983,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
     #[allow(clippy::vec_init_then_push)]
     async fn send_message(
         &self,
-        param_new_message: models::NewMessage,
+        param_message_request: models::MessageRequest,
         param_idempotency_key: Option<String>,
         context: &C) -> Result<SendMessageResponse, ApiError>
     {
@@ -2019,7 +2019,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
 
         // Consumes basic body
         // Body parameter
-        let body = serde_json::to_string(&param_new_message).expect("impossible to fail to serialize");
+        let body = serde_json::to_string(&param_message_request).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
@@ -2543,7 +2543,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
     #[allow(clippy::vec_init_then_push)]
     async fn create_room(
         &self,
-        param_new_room: models::NewRoom,
+        param_room_request: models::RoomRequest,
         param_idempotency_key: Option<String>,
         context: &C) -> Result<CreateRoomResponse, ApiError>
     {
@@ -2579,7 +2579,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
 
         // Consumes basic body
         // Body parameter
-        let body = serde_json::to_string(&param_new_room).expect("impossible to fail to serialize");
+        let body = serde_json::to_string(&param_room_request).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
@@ -3082,7 +3082,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
     async fn create_room_with_id(
         &self,
         param_id: String,
-        param_new_room: models::NewRoom,
+        param_room_request: models::RoomRequest,
         context: &C) -> Result<CreateRoomWithIdResponse, ApiError>
     {
         let mut client_service = self.client_service.clone();
@@ -3118,7 +3118,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
 
         // Consumes basic body
         // Body parameter
-        let body = serde_json::to_string(&param_new_room).expect("impossible to fail to serialize");
+        let body = serde_json::to_string(&param_room_request).expect("impossible to fail to serialize");
         *request.body_mut() = body_from_string(body);
 
         let header = "application/json";
@@ -5350,7 +5350,7 @@ impl<S, C, B> Api<C> for Client<S, C> where
 
                 let body = str::from_utf8(&body)
                     .map_err(|e| ApiError(format!("Response was not valid UTF8: {e}")))?;
-                let body = serde_json::from_str::<models::NewToken>(body)
+                let body = serde_json::from_str::<models::IssuedToken>(body)
                     .map_err(|e| ApiError(format!("Response body did not match the schema: {e}")))?;
 
                 Ok(CreateTokenResponse::TokenCreated

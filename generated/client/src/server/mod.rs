@@ -474,36 +474,36 @@ where
                 match result {
                      Ok(body) => {
                                 let mut unused_elements : Vec<String> = vec![];
-                                let param_new_contact: Option<models::NewContact> = if !body.is_empty() {
+                                let param_contact_request: Option<models::ContactRequest> = if !body.is_empty() {
                                     let deserializer = &mut serde_json::Deserializer::from_slice(&body);
                                     match serde_ignored::deserialize(deserializer, |path| {
                                             warn!("Ignoring unknown field in body: {path}");
                                             unused_elements.push(path.to_string());
                                     }) {
-                                        Ok(param_new_contact) => param_new_contact,
+                                        Ok(param_contact_request) => param_contact_request,
                                         Err(e) => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new(format!("Couldn't parse body parameter NewContact - doesn't match schema: {e}")))
-                                                        .expect("Unable to create Bad Request response for invalid body parameter NewContact due to schema")),
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter ContactRequest - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter ContactRequest due to schema")),
                                     }
 
                                 } else {
                                     None
                                 };
-                                let param_new_contact = match param_new_contact {
-                                    Some(param_new_contact) => param_new_contact,
+                                let param_contact_request = match param_contact_request {
+                                    Some(param_contact_request) => param_contact_request,
                                     None => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new("Missing required body parameter NewContact".to_string()))
-                                                        .expect("Unable to create Bad Request response for missing body parameter NewContact")),
+                                                        .body(BoxBody::new("Missing required body parameter ContactRequest".to_string()))
+                                                        .expect("Unable to create Bad Request response for missing body parameter ContactRequest")),
                                 };
         #[cfg(not(feature = "validate"))]
-                                run_validation!(param_new_contact, "NewContact", validation);
+                                run_validation!(param_contact_request, "ContactRequest", validation);
 
                                 let result = api_impl.add_contact(
-                                            param_new_contact,
+                                            param_contact_request,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
@@ -1868,36 +1868,36 @@ where
                 match result {
                      Ok(body) => {
                                 let mut unused_elements : Vec<String> = vec![];
-                                let param_new_message: Option<models::NewMessage> = if !body.is_empty() {
+                                let param_message_request: Option<models::MessageRequest> = if !body.is_empty() {
                                     let deserializer = &mut serde_json::Deserializer::from_slice(&body);
                                     match serde_ignored::deserialize(deserializer, |path| {
                                             warn!("Ignoring unknown field in body: {path}");
                                             unused_elements.push(path.to_string());
                                     }) {
-                                        Ok(param_new_message) => param_new_message,
+                                        Ok(param_message_request) => param_message_request,
                                         Err(e) => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new(format!("Couldn't parse body parameter NewMessage - doesn't match schema: {e}")))
-                                                        .expect("Unable to create Bad Request response for invalid body parameter NewMessage due to schema")),
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter MessageRequest - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter MessageRequest due to schema")),
                                     }
 
                                 } else {
                                     None
                                 };
-                                let param_new_message = match param_new_message {
-                                    Some(param_new_message) => param_new_message,
+                                let param_message_request = match param_message_request {
+                                    Some(param_message_request) => param_message_request,
                                     None => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new("Missing required body parameter NewMessage".to_string()))
-                                                        .expect("Unable to create Bad Request response for missing body parameter NewMessage")),
+                                                        .body(BoxBody::new("Missing required body parameter MessageRequest".to_string()))
+                                                        .expect("Unable to create Bad Request response for missing body parameter MessageRequest")),
                                 };
         #[cfg(not(feature = "validate"))]
-                                run_validation!(param_new_message, "NewMessage", validation);
+                                run_validation!(param_message_request, "MessageRequest", validation);
 
                                 let result = api_impl.send_message(
-                                            param_new_message,
+                                            param_message_request,
                                             param_idempotency_key,
                                         &context
                                     ).await;
@@ -2424,36 +2424,36 @@ where
                 match result {
                      Ok(body) => {
                                 let mut unused_elements : Vec<String> = vec![];
-                                let param_new_room: Option<models::NewRoom> = if !body.is_empty() {
+                                let param_room_request: Option<models::RoomRequest> = if !body.is_empty() {
                                     let deserializer = &mut serde_json::Deserializer::from_slice(&body);
                                     match serde_ignored::deserialize(deserializer, |path| {
                                             warn!("Ignoring unknown field in body: {path}");
                                             unused_elements.push(path.to_string());
                                     }) {
-                                        Ok(param_new_room) => param_new_room,
+                                        Ok(param_room_request) => param_room_request,
                                         Err(e) => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new(format!("Couldn't parse body parameter NewRoom - doesn't match schema: {e}")))
-                                                        .expect("Unable to create Bad Request response for invalid body parameter NewRoom due to schema")),
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter RoomRequest - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter RoomRequest due to schema")),
                                     }
 
                                 } else {
                                     None
                                 };
-                                let param_new_room = match param_new_room {
-                                    Some(param_new_room) => param_new_room,
+                                let param_room_request = match param_room_request {
+                                    Some(param_room_request) => param_room_request,
                                     None => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new("Missing required body parameter NewRoom".to_string()))
-                                                        .expect("Unable to create Bad Request response for missing body parameter NewRoom")),
+                                                        .body(BoxBody::new("Missing required body parameter RoomRequest".to_string()))
+                                                        .expect("Unable to create Bad Request response for missing body parameter RoomRequest")),
                                 };
         #[cfg(not(feature = "validate"))]
-                                run_validation!(param_new_room, "NewRoom", validation);
+                                run_validation!(param_room_request, "RoomRequest", validation);
 
                                 let result = api_impl.create_room(
-                                            param_new_room,
+                                            param_room_request,
                                             param_idempotency_key,
                                         &context
                                     ).await;
@@ -2879,37 +2879,37 @@ where
                 match result {
                      Ok(body) => {
                                 let mut unused_elements : Vec<String> = vec![];
-                                let param_new_room: Option<models::NewRoom> = if !body.is_empty() {
+                                let param_room_request: Option<models::RoomRequest> = if !body.is_empty() {
                                     let deserializer = &mut serde_json::Deserializer::from_slice(&body);
                                     match serde_ignored::deserialize(deserializer, |path| {
                                             warn!("Ignoring unknown field in body: {path}");
                                             unused_elements.push(path.to_string());
                                     }) {
-                                        Ok(param_new_room) => param_new_room,
+                                        Ok(param_room_request) => param_room_request,
                                         Err(e) => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new(format!("Couldn't parse body parameter NewRoom - doesn't match schema: {e}")))
-                                                        .expect("Unable to create Bad Request response for invalid body parameter NewRoom due to schema")),
+                                                        .body(BoxBody::new(format!("Couldn't parse body parameter RoomRequest - doesn't match schema: {e}")))
+                                                        .expect("Unable to create Bad Request response for invalid body parameter RoomRequest due to schema")),
                                     }
 
                                 } else {
                                     None
                                 };
-                                let param_new_room = match param_new_room {
-                                    Some(param_new_room) => param_new_room,
+                                let param_room_request = match param_room_request {
+                                    Some(param_room_request) => param_room_request,
                                     None => return Ok(Response::builder()
                                                         .status(StatusCode::BAD_REQUEST)
                                                         .header(CONTENT_TYPE, mime::TEXT_PLAIN.as_ref())
-                                                        .body(BoxBody::new("Missing required body parameter NewRoom".to_string()))
-                                                        .expect("Unable to create Bad Request response for missing body parameter NewRoom")),
+                                                        .body(BoxBody::new("Missing required body parameter RoomRequest".to_string()))
+                                                        .expect("Unable to create Bad Request response for missing body parameter RoomRequest")),
                                 };
         #[cfg(not(feature = "validate"))]
-                                run_validation!(param_new_room, "NewRoom", validation);
+                                run_validation!(param_room_request, "RoomRequest", validation);
 
                                 let result = api_impl.create_room_with_id(
                                             param_id,
-                                            param_new_room,
+                                            param_room_request,
                                         &context
                                     ).await;
                                 let mut response = Response::new(BoxBody::new(http_body_util::Empty::new()));
