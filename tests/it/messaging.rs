@@ -518,3 +518,113 @@ async fn an_acknowledged_message_survives_a_kill_9() {
         ["durable", "after"]
     );
 }
+
+/// Names in other scripts are first-class over REST: alice writes to дмитрий and 李, pages
+/// her history with each by cursor, adds them as contacts and invites them to a room; each
+/// logs in over REST (Basic credentials in UTF-8), reads alice's message and answers her.
+#[tokio::test]
+async fn alice_writes_to_dmitry_and_li_over_rest_pages_their_history_adds_and_invites_them() {
+    use meerkat_client_api::models::{ContactRequest, RoomInvite, RoomRequest};
+    use meerkat_client_api::{AddContactResponse, CreateRoomResponse, GetRoomResponse, InviteToRoomResponse};
+    let server = server().await;
+    let others = ["дмитрий", "李"];
+    for name in others {
+        server.register(name, "пароль 密码").await;
+    }
+    let alice = server.client_as("alice@localhost", "secret");
+    for name in others {
+        // Given in another letter case where the script has one.
+        let given = format!("{}@LocalHost", name.to_uppercase());
+        let jid = format!("{name}@localhost");
+        for i in 0..3 {
+            send(&server, "alice", &given, &format!("{name} {i}")).await;
+        }
+        // Paged two by two by archive id, with the peer named as given.
+        let page = |before_id: Option<String>| {
+            let alice = &alice;
+            let given = given.clone();
+            async move {
+                match alice
+                    .get_messages_with(given, Some(2), None, None, before_id)
+                    .await
+                    .unwrap()
+                {
+                    GetMessagesWithResponse::ArchivedMessages(m) => m,
+                    other => panic!("{other:?}"),
+                }
+            }
+        };
+        let newest = page(None).await;
+        let older = page(Some(newest[0].archive_id.clone())).await;
+        let bodies: Vec<_> = older.iter().chain(&newest).map(|m| m.body.clone()).collect();
+        let expected: Vec<_> = (0..3).map(|i| format!("{name} {i}")).collect();
+        assert_eq!(bodies, expected);
+        assert!(newest.iter().all(|m| m.to == jid), "{newest:?}");
+
+        assert_eq!(
+            alice.add_contact(ContactRequest::new(given.clone())).await.unwrap(),
+            AddContactResponse::ContactAdded
+        );
+
+        // They log in over REST with their own names and answer.
+        let them = server.client_as(&jid, "пароль 密码");
+        let theirs = match them
+            .get_messages_with("alice@localhost".into(), None, None, None, None)
+            .await
+            .unwrap()
+        {
+            GetMessagesWithResponse::ArchivedMessages(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(theirs.len(), 3, "{theirs:?}");
+        assert!(theirs.iter().all(|m| m.from == "alice@localhost" && m.to == jid));
+        match them
+            .send_message(
+                MessageRequest::new("alice@localhost".into(), format!("hi from {name}")),
+                None,
+            )
+            .await
+            .unwrap()
+        {
+            SendMessageResponse::MessageSent(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    let contacts = match alice.list_contacts().await.unwrap() {
+        meerkat_client_api::ListContactsResponse::ContactList(c) => c,
+        other => panic!("{other:?}"),
+    };
+    let mut jids: Vec<_> = contacts.iter().map(|c| c.jid.clone()).collect();
+    jids.sort();
+    assert_eq!(jids, ["дмитрий@localhost", "李@localhost"]);
+
+    let room = match alice
+        .create_room(RoomRequest::new("Все вместе".into(), "大家".into()), None)
+        .await
+        .unwrap()
+    {
+        CreateRoomResponse::RoomCreated(r) => r.id,
+        other => panic!("{other:?}"),
+    };
+    for name in others {
+        assert_eq!(
+            alice
+                .invite_to_room(room.clone(), RoomInvite::new(format!("{name}@localhost")))
+                .await
+                .unwrap(),
+            InviteToRoomResponse::UserInvited
+        );
+    }
+    let details = match server
+        .client_as("李@localhost", "пароль 密码")
+        .get_room(room.clone())
+        .await
+        .unwrap()
+    {
+        GetRoomResponse::RoomDetails(d) => d,
+        other => panic!("{other:?}"),
+    };
+    let mut members: Vec<_> = details.participants.iter().map(|p| p.user.clone()).collect();
+    members.sort();
+    assert_eq!(members, ["alice@localhost", "дмитрий@localhost", "李@localhost"]);
+}

@@ -1381,7 +1381,7 @@ pub struct ContactRequest {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_CONTACTREQUEST_JID),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@)?[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$"))]
 
     pub jid: String,
 
@@ -1408,7 +1408,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for ContactRequest {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_CONTACTREQUEST_JID: regex::Regex = regex::Regex::new(r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
+    static ref RE_CONTACTREQUEST_JID: regex::Regex = regex::Regex::new(r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@)?[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$").unwrap();
 }
 
 impl ContactRequest {
@@ -2276,7 +2276,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct Jid(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^([-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@)?[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$"))]
     String
 );
 
@@ -2603,7 +2603,7 @@ pub struct MessageRequest {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_MESSAGEREQUEST_TO),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?(/[ -<>-Z^_a-~ -퟿豈-￯]{1,256})?$"))]
 
     pub to: String,
 
@@ -2639,7 +2639,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for MessageRequest {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_MESSAGEREQUEST_TO: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$").unwrap();
+    static ref RE_MESSAGEREQUEST_TO: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?(/[ -&lt;&gt;-Z^_a-~ -퟿豈-￯]{1,256})?$").unwrap();
 }
 lazy_static::lazy_static! {
     static ref RE_MESSAGEREQUEST_BODY: regex::Regex = regex::Regex::new(r"^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\uFFFE\\uFFFF]*$").unwrap();
@@ -2977,12 +2977,12 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
     }
 }
 
-/// A user's JID, bare (`localpart@domain`) or full (`localpart@domain/resource`), in any letter case except for the resource (see the conventions for the characters and lengths the pattern allows; a resource takes the same characters as a localpart). 
+/// A user's JID, bare (`localpart@domain`) or full (`localpart@domain/resource`), in any letter case except for the resource (see the conventions for the characters and lengths the pattern allows; a resource also takes spaces and `\"&'/:<>@`). 
 #[derive(Debug, Clone, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RecipientJid(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?(/[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256})?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?(/[ -<>-Z^_a-~ -퟿豈-￯]{1,256})?$"))]
     String
 );
 
@@ -4139,7 +4139,7 @@ pub struct RoomInvite {
     #[cfg_attr(not(feature = "validate"), validate(
            regex(path = *RE_ROOMINVITE_USER),
         ))]
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$"))]
 
     pub user: String,
 
@@ -4166,7 +4166,7 @@ impl serde_valid::validation::ValidateCompositedMaxLength for RoomInvite {
 }
 
 lazy_static::lazy_static! {
-    static ref RE_ROOMINVITE_USER: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$").unwrap();
+    static ref RE_ROOMINVITE_USER: regex::Regex = regex::Regex::new(r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$").unwrap();
 }
 
 impl RoomInvite {
@@ -4321,7 +4321,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct RoomLocalpart(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ][-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{0,255}$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,0-9;?A-Z^_a-z{|}~¡-퟿豈-￯][-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{0,255}$"))]
     String
 );
 
@@ -6834,7 +6834,7 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
 #[cfg_attr(feature = "validate", derive(Validate))]
 #[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
 pub struct UserJid(
-    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~À-ÖØ-öø-ſ]{1,256}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,15}[.]?$"))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[-!#$%()*+,.0-9;?A-Z^_a-z{|}~¡-퟿豈-￯]{1,256}@[A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?([.][A-Za-z0-9¡-퟿豈-￯]([-A-Za-z0-9¡-퟿豈-￯]{0,61}[A-Za-z0-9¡-퟿豈-￯])?){0,15}[.]?$"))]
     String
 );
 
