@@ -43,7 +43,7 @@ OWN_CRATES := -p meerkat -p meerkat-bench
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
-	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=...)"
+	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=..., CA=.../TLS_VERIFY=false)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make sdk                generate the SDKs into sdk/: Python and TypeScript (client), Python (admin)"
 	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript, Python admin, against the server)"
@@ -117,7 +117,12 @@ sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 #   make contract URL=https://host/api USER=alice@host PASSWORD=... PEER=bob@host PEER_PASSWORD=...
 # (CONTACT=carol@host optional) for the client API and
 #   ADMIN_URL=http://host:8088/api ADMIN_USER=... ADMIN_PASSWORD=...
-# for the admin API, either or both; see docs/api.md and docs/admin-api.md, "Contract testing".
+# for the admin API, either or both; over HTTPS with a certificate the system does not
+# trust (a self-signed one), add CA=path/to/cert.pem (data/self-signed-cert.pem of the
+# server's data directory) or TLS_VERIFY=false. The first request to each API stops the
+# run with a clear line if the URL, the certificate or the credentials are wrong. See
+# docs/api.md and docs/admin-api.md, "Contract testing". Without URL or ADMIN_URL: a local
+# server it starts, its client API on HTTPS with its own self-signed certificate.
 contract: $(SCHEMATHESIS)
 ifneq ($(URL)$(ADMIN_URL),)
 	@[ -z "$(URL)" ] || [ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
@@ -126,6 +131,7 @@ ifneq ($(URL)$(ADMIN_URL),)
 	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(if $(URL),$(USER))' CONTRACT_PASSWORD='$(PASSWORD)' \
 	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
 	CONTRACT_ADMIN_URL='$(ADMIN_URL)' CONTRACT_ADMIN_USER='$(ADMIN_USER)' CONTRACT_ADMIN_PASSWORD='$(ADMIN_PASSWORD)' \
+	CONTRACT_CA='$(CA)' CONTRACT_TLS_VERIFY='$(TLS_VERIFY)' \
 	  sh tests/contract.sh $(SCHEMATHESIS)
 else
 	$(CARGO) build --bin meerkat
