@@ -27,6 +27,9 @@ SLIXMPP := $(VENV)/.slixmpp-installed
 SDK_STAMP := sdk/.stamp
 SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
 SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
+# The browser test of the API docs page (tests/swagger-ui/browser.test.mjs): Playwright's
+# library from npm (no browser of its own) and Debian's Chromium (see `chromium` below).
+SWAGGER_UI_TEST := tests/swagger-ui/node_modules/.package-lock.json
 # cargo-fuzz, for the fuzz targets in fuzz/ (see docs/security.md, "Fuzzing").
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
@@ -38,7 +41,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration services interop-deps contract tools java generate sdk sdk-test check-generated \
-        check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
+        check-stale-guard chromium swagger-ui-test-deps ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -74,7 +77,7 @@ unit: services
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST) swagger-ui-test-deps
 	$(CARGO) test --test it -- $(PEER_SKIPS)
 	@# Prosody and ejabberd take seconds of CPU to start: their suites run on their own, two
 	@# tests at a time, so that starting them never starves the timing-sensitive tests.
@@ -263,6 +266,22 @@ $(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
 	  echo "installing Node.js and npm (needed by the TypeScript SDK test)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/sdk-ts && npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium, when missing: the browser test of the API docs page drives it headless
+# (tests/it/api_docs.rs), on loopback only.
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  echo "installing Chromium (needed by the browser test of the API docs page)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+swagger-ui-test-deps: chromium $(SWAGGER_UI_TEST)
+
+$(SWAGGER_UI_TEST): tests/swagger-ui/package.json tests/swagger-ui/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the browser test of the API docs page)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/swagger-ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	@touch $@
 
 $(SCHEMATHESIS): $(VENV)/bin/pip
