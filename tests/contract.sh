@@ -141,7 +141,8 @@ if [ -z "${CONTRACT_URL:-}" ] && [ -z "${CONTRACT_ADMIN_URL:-}" ]; then
   exit 1
 fi
 
-# The TLS settings of every request of the run: schemathesis' and the seeding's.
+# The TLS settings of every request of the run: schemathesis' and the seeding's. `tls` is
+# what schemathesis' --tls-verify gets (a CA file, or false); empty: the system's CAs.
 CONTRACT_CA="${CONTRACT_CA:-}"
 CONTRACT_TLS_VERIFY="${CONTRACT_TLS_VERIFY:-}"
 export CONTRACT_CA CONTRACT_TLS_VERIFY
@@ -152,7 +153,7 @@ case " ${CONTRACT_ARGS:-}" in
 esac
 case "$CONTRACT_TLS_VERIFY" in
   "" | true) tls="" ;;
-  false) tls="--tls-verify false" ;;
+  false) tls=false ;;
   *)
     echo "contract: TLS_VERIFY may only be false (or true, the default); a CA file goes in CA=" >&2
     exit 1 ;;
@@ -162,7 +163,7 @@ if [ -n "$CONTRACT_CA" ]; then
     echo "contract: give CA= or TLS_VERIFY=false, not both" >&2
     exit 1
   fi
-  tls="--tls-verify $CONTRACT_CA"
+  tls="$CONTRACT_CA"
 fi
 
 # A wrong URL, certificate or password stops the run here, before schemathesis starts,
@@ -225,7 +226,7 @@ client_run() {
     --checks all \
     --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
     --seed "${CONTRACT_SEED:-20261125}" \
-    $tls $excludes ${CONTRACT_ARGS:-}
+    ${tls:+--tls-verify "$tls"} $excludes ${CONTRACT_ARGS:-}
   echo "contract: passed in $(( $(date +%s) - start )) s"
 }
 
@@ -294,7 +295,7 @@ admin_pass() {
     --checks all \
     --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
     --seed "${CONTRACT_SEED:-20261125}" \
-    $tls $1 ${CONTRACT_ARGS:-}
+    ${tls:+--tls-verify "$tls"} $1 ${CONTRACT_ARGS:-}
 }
 
 if [ -n "${CONTRACT_URL:-}" ]; then
