@@ -27,6 +27,9 @@ SLIXMPP := $(VENV)/.slixmpp-installed
 SDK_STAMP := sdk/.stamp
 SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
 SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
+# The browser test of the API docs page (tests/swagger-ui/browser.test.mjs): Playwright's
+# library from npm (no browser of its own) and Debian's Chromium (see `chromium` below).
+SWAGGER_UI_TEST := tests/swagger-ui/node_modules/.package-lock.json
 # cargo-fuzz, for the fuzz targets in fuzz/ (see docs/security.md, "Fuzzing").
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := .tools/cargo/bin/cargo-fuzz
@@ -38,12 +41,12 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration services interop-deps contract tools java generate sdk sdk-test check-generated \
-        check-stale-guard ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
+        check-stale-guard chromium swagger-ui-test-deps ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
 	@echo "make test               unit + integration + contract tests"
-	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=...)"
+	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=..., CA=.../TLS_VERIFY=false)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
 	@echo "make sdk                generate the SDKs into sdk/: Python and TypeScript (client), Python (admin)"
 	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript, Python admin, against the server)"
@@ -74,7 +77,7 @@ unit: services
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST) swagger-ui-test-deps
 	$(CARGO) test --test it -- $(PEER_SKIPS)
 	@# Prosody and ejabberd take seconds of CPU to start: their suites run on their own, two
 	@# tests at a time, so that starting them never starves the timing-sensitive tests.
@@ -117,7 +120,12 @@ sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
 #   make contract URL=https://host/api USER=alice@host PASSWORD=... PEER=bob@host PEER_PASSWORD=...
 # (CONTACT=carol@host optional) for the client API and
 #   ADMIN_URL=http://host:8088/api ADMIN_USER=... ADMIN_PASSWORD=...
-# for the admin API, either or both; see docs/api.md and docs/admin-api.md, "Contract testing".
+# for the admin API, either or both; over HTTPS with a certificate the system does not
+# trust (a self-signed one), add CA=path/to/cert.pem (data/self-signed-cert.pem of the
+# server's data directory) or TLS_VERIFY=false. The first request to each API stops the
+# run with a clear line if the URL, the certificate or the credentials are wrong. See
+# docs/api.md and docs/admin-api.md, "Contract testing". Without URL or ADMIN_URL: a local
+# server it starts, its client API on HTTPS with its own self-signed certificate.
 contract: $(SCHEMATHESIS)
 ifneq ($(URL)$(ADMIN_URL),)
 	@[ -z "$(URL)" ] || [ "$(origin USER)" = "command line" ] || { echo "contract: give USER=<bare JID> with URL" >&2; exit 1; }
@@ -126,6 +134,7 @@ ifneq ($(URL)$(ADMIN_URL),)
 	@CONTRACT_URL='$(URL)' CONTRACT_USER='$(if $(URL),$(USER))' CONTRACT_PASSWORD='$(PASSWORD)' \
 	CONTRACT_PEER='$(PEER)' CONTRACT_PEER_PASSWORD='$(PEER_PASSWORD)' CONTRACT_CONTACT='$(CONTACT)' \
 	CONTRACT_ADMIN_URL='$(ADMIN_URL)' CONTRACT_ADMIN_USER='$(ADMIN_USER)' CONTRACT_ADMIN_PASSWORD='$(ADMIN_PASSWORD)' \
+	CONTRACT_CA='$(CA)' CONTRACT_TLS_VERIFY='$(TLS_VERIFY)' \
 	  sh tests/contract.sh $(SCHEMATHESIS)
 else
 	$(CARGO) build --bin meerkat
@@ -257,6 +266,22 @@ $(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
 	  echo "installing Node.js and npm (needed by the TypeScript SDK test)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/sdk-ts && npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium, when missing: the browser test of the API docs page drives it headless
+# (tests/it/api_docs.rs), on loopback only.
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  echo "installing Chromium (needed by the browser test of the API docs page)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+swagger-ui-test-deps: chromium $(SWAGGER_UI_TEST)
+
+$(SWAGGER_UI_TEST): tests/swagger-ui/package.json tests/swagger-ui/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Node.js and npm (needed by the browser test of the API docs page)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/swagger-ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	@touch $@
 
 $(SCHEMATHESIS): $(VENV)/bin/pip

@@ -5,7 +5,8 @@
 #
 #   sh tests/contract.sh SCHEMATHESIS BINARY
 #       starts BINARY on ephemeral ports with a temporary data directory, the users, the
-#       modules and the listeners both runs need, and tests it;
+#       modules and the listeners both runs need (the client API over HTTPS with the
+#       self-signed certificate the server makes, trusted with CONTRACT_CA), and tests it;
 #   CONTRACT_URL=https://host/api CONTRACT_USER=alice@host CONTRACT_PASSWORD=... \
 #   CONTRACT_ADMIN_URL=http://host:8088/api CONTRACT_ADMIN_USER=... CONTRACT_ADMIN_PASSWORD=... \
 #       sh tests/contract.sh SCHEMATHESIS
@@ -21,9 +22,20 @@
 # Admin API: every operation. CONTRACT_ADMIN_USER and CONTRACT_ADMIN_PASSWORD are the
 # handler's username and password (every scope). tests/contract_admin.py seeds the run.
 #
+# HTTPS: CONTRACT_CA, a PEM file of the certificates to trust (a server's own self-signed
+# certificate is data/self-signed-cert.pem in its data directory), or CONTRACT_TLS_VERIFY
+# `false`; neither: the system's trusted certificates. Both runs and every request of
+# their seeding use it (tests/contract_net.py). Before anything else, one request to each
+# API tested (tests/contract_net.py check) stops the run with a line saying what is wrong
+# when the URL, the certificate or the credentials are.
+#
 # CONTRACT_MAX_EXAMPLES (50) and CONTRACT_SEED tune both runs; CONTRACT_ARGS adds
 # schemathesis options to each schemathesis invocation (e.g. `--report junit`).
 set -eu
+case "${CONTRACT_CA:-}" in
+  "" | /*) ;;
+  *) CONTRACT_CA="$PWD/$CONTRACT_CA" ;;
+esac
 cd "$(dirname "$0")/.."
 st="$1"
 bin="${2:-}"
@@ -40,6 +52,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ -n "$bin" ]; then
+  # The client API is served as a server without a configuration file serves it: over
+  # HTTPS with the self-signed certificate it makes in its data directory, which the run
+  # trusts as a user would (CONTRACT_CA). The admin API is plain HTTP, as by default.
   # schemathesis sends wrong credentials on purpose, many times, and expects `401` each
   # time; the login throttle would (correctly) answer `429` after a few. Its limits are
   # raised here so that the run checks the contract, not the throttle
@@ -60,6 +75,7 @@ max_failures_per_account = 1000000
 [[listen.http]]
 port = 0
 ip_address = "127.0.0.1"
+tls = {}
   [[listen.http.handlers.mongoose_client_api]]
   path = "/api"
 
@@ -104,7 +120,10 @@ CONF
   listening() {
     sed -n "s/.* listening kind=$1 addr=\([^ ]*\) .*handlers=$2.*/\1/p" "$work/err" | head -n 1
   }
-  CONTRACT_URL="http://$(listening http mongoose_client_api)/api"
+  # The certificate names localhost.
+  CONTRACT_URL="https://localhost:$(listening http mongoose_client_api | sed 's/.*://')/api"
+  CONTRACT_CA="$work/data/self-signed-cert.pem"
+  CONTRACT_TLS_VERIFY=""
   CONTRACT_USER=alice@localhost
   CONTRACT_PASSWORD=contract-secret
   CONTRACT_CONTACT=bob@localhost
@@ -122,6 +141,63 @@ if [ -z "${CONTRACT_URL:-}" ] && [ -z "${CONTRACT_ADMIN_URL:-}" ]; then
   exit 1
 fi
 
+# The TLS settings of every request of the run: schemathesis' and the seeding's. `tls` is
+# what schemathesis' --tls-verify gets (a CA file, or false); empty: the system's CAs.
+CONTRACT_CA="${CONTRACT_CA:-}"
+CONTRACT_TLS_VERIFY="${CONTRACT_TLS_VERIFY:-}"
+export CONTRACT_CA CONTRACT_TLS_VERIFY
+case " ${CONTRACT_ARGS:-}" in
+  *" --tls-verify"*)
+    echo "contract: give CA=<PEM file> or TLS_VERIFY=false (CONTRACT_CA, CONTRACT_TLS_VERIFY) instead of --tls-verify in CONTRACT_ARGS: they apply to the seeding requests too" >&2
+    exit 1 ;;
+esac
+case "$CONTRACT_TLS_VERIFY" in
+  "" | true) tls="" ;;
+  false) tls=false ;;
+  *)
+    echo "contract: TLS_VERIFY may only be false (or true, the default); a CA file goes in CA=" >&2
+    exit 1 ;;
+esac
+if [ -n "$CONTRACT_CA" ]; then
+  if [ "$CONTRACT_TLS_VERIFY" = false ]; then
+    echo "contract: give CA= or TLS_VERIFY=false, not both" >&2
+    exit 1
+  fi
+  tls="$CONTRACT_CA"
+fi
+
+# A wrong URL, certificate or password stops the run here, before schemathesis starts,
+# with a line that says which (the three are shown to do so in a local run, below).
+export CONTRACT_URL CONTRACT_USER CONTRACT_PASSWORD CONTRACT_PEER CONTRACT_PEER_PASSWORD \
+  CONTRACT_ADMIN_URL CONTRACT_ADMIN_USER CONTRACT_ADMIN_PASSWORD
+[ -z "${CONTRACT_URL:-}" ] || "$python" tests/contract_net.py check client
+[ -z "${CONTRACT_ADMIN_URL:-}" ] || "$python" tests/contract_net.py check admin
+
+# The local run first shows that the check above stops a run early, naming the problem:
+# the same script against a closed port, then against this server without trusting its
+# certificate, then with a wrong password (and TLS_VERIFY=false, so that it gets that far).
+# Each must end before schemathesis would start (here a program that does not exist).
+early_stop() {
+  expected="$1"
+  shift
+  status=0
+  env CONTRACT_ADMIN_URL= CONTRACT_CA= CONTRACT_TLS_VERIFY= CONTRACT_ARGS= "$@" \
+    sh tests/contract.sh "$(dirname "$st")/not-reached" > "$work/early" 2>&1 || status=$?
+  if [ "$status" = 0 ] || ! grep -qF "$expected" "$work/early" || grep -q 'contract: testing' "$work/early"; then
+    echo "contract: a run with $* should have stopped early with \"$expected\"; it said (status $status):" >&2
+    cat "$work/early" >&2
+    exit 1
+  fi
+}
+if [ -n "$bin" ]; then
+  closed="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  early_stop "connection refused by localhost:$closed" CONTRACT_URL="https://localhost:$closed/api"
+  early_stop "the certificate of ${CONTRACT_URL%/api} is not trusted" CONTRACT_URL="$CONTRACT_URL"
+  early_stop "the user $CONTRACT_USER was refused at $CONTRACT_URL/contacts (401" \
+    CONTRACT_URL="$CONTRACT_URL" CONTRACT_PASSWORD=wrong CONTRACT_TLS_VERIFY=false
+  echo "contract: a wrong port, certificate or password stops the run before schemathesis starts"
+fi
+
 client_run() {
   : "${CONTRACT_USER:?set CONTRACT_USER (a bare JID)}"
   : "${CONTRACT_PASSWORD:?set CONTRACT_PASSWORD}"
@@ -133,27 +209,8 @@ client_run() {
 
   # The two identities as an auth document (Basic credentials as fixed headers), and a
   # contact in the user's roster, so that the contact operations have an item to act on.
-  "$python" - <<'PY'
-import base64, json, os, urllib.request
-def basic(user, password):
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-env = os.environ
-user = basic(env["CONTRACT_USER"], env["CONTRACT_PASSWORD"])
-peer = basic(env["CONTRACT_PEER"], env["CONTRACT_PEER_PASSWORD"])
-with open(env["CONTRACT_AUTH_FILE"], "w") as f:
-    json.dump({"auth": [
-        {"name": name, "fixedHeaders": [{"name": "Authorization", "value": value}]}
-        for name, value in (("user", user), ("peer", peer))
-    ]}, f)
-contact = env.get("CONTRACT_CONTACT")
-if contact:
-    request = urllib.request.Request(
-        env["CONTRACT_URL"].rstrip("/") + "/contacts", method="POST",
-        data=json.dumps({"jid": contact}).encode(),
-        headers={"Authorization": user, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 204, response.status
-PY
+  export CONTRACT_CONTACT="${CONTRACT_CONTACT:-}"
+  "$python" tests/contract_net.py seed-client
 
   excludes=""
   for id in $(grep -v '^#' src/http/not_implemented.txt | grep -v '^[[:space:]]*$'); do
@@ -169,7 +226,7 @@ PY
     --checks all \
     --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
     --seed "${CONTRACT_SEED:-20261125}" \
-    $excludes ${CONTRACT_ARGS:-}
+    ${tls:+--tls-verify "$tls"} $excludes ${CONTRACT_ARGS:-}
   echo "contract: passed in $(( $(date +%s) - start )) s"
 }
 
@@ -238,7 +295,7 @@ admin_pass() {
     --checks all \
     --max-examples "${CONTRACT_MAX_EXAMPLES:-50}" \
     --seed "${CONTRACT_SEED:-20261125}" \
-    $1 ${CONTRACT_ARGS:-}
+    ${tls:+--tls-verify "$tls"} $1 ${CONTRACT_ARGS:-}
 }
 
 if [ -n "${CONTRACT_URL:-}" ]; then

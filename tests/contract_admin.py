@@ -4,7 +4,8 @@
     python tests/contract_admin.py hold HOST:PORT
 
 Both read the admin API's base URL and credentials from CONTRACT_ADMIN_URL,
-CONTRACT_ADMIN_USER and CONTRACT_ADMIN_PASSWORD, and the password the seeded users get (or
+CONTRACT_ADMIN_USER and CONTRACT_ADMIN_PASSWORD, its TLS settings from CONTRACT_CA or
+CONTRACT_TLS_VERIFY (tests/contract_net.py), and the password the seeded users get (or
 already have) from CONTRACT_ADMIN_SEED_PASSWORD (`seed` makes up one when it is empty).
 
 `seed` makes, through the admin API, what the spec's examples name, so that the examples
@@ -33,6 +34,8 @@ import threading
 import urllib.error
 import urllib.request
 
+from contract_net import tls_context
+
 DOMAIN = "localhost"
 LIGHT = "muclight.localhost"
 MUC = "conference.localhost"
@@ -59,7 +62,7 @@ def call(method, path, body=None):
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=tls_context()) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()

@@ -1,12 +1,18 @@
 //! The API docs the running server serves without authentication: the spec at
 //! `/api-docs/client.yaml` and Swagger UI at `/api-docs`, its files built into the binary,
 //! its start script sending "Try it out" requests to the server that served the page
-//! (checked by running the script with node, tests/swagger-ui/initializer.test.mjs).
+//! (checked by running the script with node, tests/swagger-ui/initializer.test.mjs), and the
+//! page in a real browser: Debian's headless Chromium driven by tests/swagger-ui/browser.test.mjs
+//! (`make test` installs both).
 
 use crate::common;
 use crate::common::{raw_request, RawResponse, TestServer};
+use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
 use std::net::SocketAddr;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn get(addr: SocketAddr, path: &str) -> RawResponse {
     raw_request(addr, "GET", path, &[], "")
@@ -143,5 +149,73 @@ async fn the_start_script_sends_try_it_out_to_this_server() {
         output.status.success() && stdout.contains("ℹ pass 1") && stdout.contains("ℹ fail 0"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The browser test's bound: Chromium's start, the page and a few clicks take seconds; a
+/// hung browser is killed after this.
+const BROWSER_DEADLINE: Duration = Duration::from_secs(180);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn swagger_ui_authorize_and_execute_on_the_history_shows_alices_messages() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("tests/swagger-ui/node_modules/playwright-core").exists() && Path::new("/usr/bin/chromium").exists(),
+        "the browser test needs tests/swagger-ui/node_modules and /usr/bin/chromium: run `make test` \
+         (or `make swagger-ui-test-deps`)"
+    );
+    let server = TestServer::start();
+    for user in ["alice", "bob"] {
+        server.register(user, "secret").await;
+    }
+    let bodies = ["Hi Bob", "Lunch at noon? \u{1F96A}"];
+    let alice = server.client_as("alice@localhost", "secret");
+    for body in bodies {
+        let sent = alice
+            .send_message(NewMessage::new("bob@localhost".into(), body.into()), None)
+            .await
+            .unwrap();
+        assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
+    }
+
+    let docs = format!("{}/api-docs", server.base_url("mongoose_client_api"));
+    let mut command = Command::new("node");
+    command
+        .args(["--test", "--test-reporter=spec", "tests/swagger-ui/browser.test.mjs"])
+        .current_dir(root)
+        .env("MEERKAT_DOCS", docs)
+        .env("MEERKAT_USER", "alice@localhost")
+        .env("MEERKAT_PASSWORD", "secret")
+        .env("MEERKAT_PEER", "bob@localhost")
+        .env("MEERKAT_BODIES", serde_json::to_string(&bodies).unwrap());
+    // Into files, so that a chatty failure never fills a pipe nobody reads until the end.
+    let out = tempfile::tempdir().unwrap();
+    let (stdout_path, stderr_path) = (out.path().join("stdout"), out.path().join("stderr"));
+    command
+        .stdout(Stdio::from(std::fs::File::create(&stdout_path).unwrap()))
+        .stderr(Stdio::from(std::fs::File::create(&stderr_path).unwrap()));
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("node runs (installed with npm by `make test`)");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if start.elapsed() > BROWSER_DEADLINE {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    assert!(
+        status.is_some_and(|s| s.success()) && stdout.contains("ℹ pass 1") && stdout.contains("ℹ fail 0"),
+        "{} (the browser test's deadline is {BROWSER_DEADLINE:?})\n{stdout}\n{stderr}",
+        status.map_or("killed".to_owned(), |s| s.to_string()),
     );
 }

@@ -25,7 +25,7 @@ test('the start script configures Swagger UI and sends requests to this server',
 
   assert.equal(window.ui !== undefined, true);
   assert.equal(settings.url, `${new URL(docs).pathname}/client.yaml`);
-  assert.equal(settings.tryItOutEnabled, true);
+  assert.equal(settings.tryItOutEnabled, false); // until the visitor clicks it
   assert.equal(settings.validatorUrl, null);
   assert.equal(typeof settings.onComplete, 'function');
   assert.deepEqual([...settings.presets], ['apis-preset']); // an array of the script's realm

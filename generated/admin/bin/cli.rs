@@ -177,11 +177,11 @@ enum Operation {
         owner: String,
         /// The most messages to return.
         limit: Option<u16>,
-        /// Only messages sent before this time, in Unix seconds (as MongooseIM).
+        /// Only messages sent before this time, in Unix seconds (as MongooseIM), e.g. `1732521600`. 
         before: Option<u64>,
-        /// Only messages after this archive id (page forward by `id`).
+        /// Only messages after this archive id (page forward by `id`), e.g. `1732521600000000`. 
         after_id: Option<String>,
-        /// Only messages before this archive id (page back by `id`).
+        /// Only messages before this archive id (page back by `id`), e.g. `1732521600000000`. 
         before_id: Option<String>,
     },
     /// Read a user's archive with one peer
@@ -192,11 +192,11 @@ enum Operation {
         with: String,
         /// The most messages to return.
         limit: Option<u16>,
-        /// Only messages sent before this time, in Unix seconds (as MongooseIM).
+        /// Only messages sent before this time, in Unix seconds (as MongooseIM), e.g. `1732521600`. 
         before: Option<u64>,
-        /// Only messages after this archive id (page forward by `id`).
+        /// Only messages after this archive id (page forward by `id`), e.g. `1732521600000000`. 
         after_id: Option<String>,
-        /// Only messages before this archive id (page back by `id`).
+        /// Only messages before this archive id (page back by `id`), e.g. `1732521600000000`. 
         before_id: Option<String>,
     },
     /// Create a MUC Light room
@@ -326,9 +326,9 @@ enum Operation {
     ListUsers {
         /// One of the server's XMPP domains (hosts), in any letter case.
         domain: String,
-        /// The most users to return.
+        /// The most users to return, e.g. `100`.
         limit: Option<u16>,
-        /// Return only users whose JID sorts after `<after>@<domain>` (the last local part of the previous page). 
+        /// Return only users whose JID sorts after `<after>@<domain>` (the last local part of the previous page, e.g. `alice`). 
         after: Option<String>,
     },
     /// Register a user

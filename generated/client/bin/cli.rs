@@ -116,11 +116,11 @@ enum Operation {
     GetMessages {
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
-        /// Return only items older than this time, in Unix milliseconds.
+        /// Return only items older than this time, in Unix milliseconds, e.g. `1732521600000` (an item's `timestamp`). 
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         before_id: Option<String>,
     },
     /// Send a one-to-one chat message
@@ -136,11 +136,11 @@ enum Operation {
         jid: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
-        /// Return only items older than this time, in Unix milliseconds.
+        /// Return only items older than this time, in Unix milliseconds, e.g. `1732521600000` (an item's `timestamp`). 
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         before_id: Option<String>,
     },
     /// Create a room
@@ -171,11 +171,11 @@ enum Operation {
         id: String,
         /// Maximum number of items to return (the newest ones), 0 to 500.
         limit: Option<u16>,
-        /// Return only items older than this time, in Unix milliseconds.
+        /// Return only items older than this time, in Unix milliseconds, e.g. `1732521600000` (an item's `timestamp`). 
         before: Option<i64>,
-        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is greater than this one, the oldest `limit` of them (paging forward; `0` starts from the oldest item). Items sharing a millisecond are never skipped or repeated; an item still being written when the page is read, behind items already written, comes on the next page instead of being skipped. With `before_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         after_id: Option<String>,
-        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. 
+        /// Cursor: return only items whose `archive_id` is smaller than this one, the newest `limit` of them (paging backward). Items sharing a millisecond are never skipped or repeated. With `after_id` too, the page is the oldest `limit` items between both. E.g. `113573093703696384`, an item's `archive_id`. 
         before_id: Option<String>,
     },
     /// Add a user to a room
@@ -210,9 +210,9 @@ enum Operation {
     },
     /// Open a server-sent events stream
     OpenEventStream {
-        /// The `id:` of the last event received; the events after it are replayed first.
+        /// The `id:` of the last event received (e.g. `113573093703696384`); the events after it are replayed first. 
         last_event_id: Option<String>,
-        /// A bearer token from `POST /tokens`, for clients that cannot send headers.
+        /// A bearer token from `POST /tokens` (e.g. `mkt_2bV0dQk3n9o1Yc8Z5xLr7TqAe4sWuHfJ`), for clients that cannot send headers. 
         access_token: Option<String>,
     },
     /// Create a bearer token

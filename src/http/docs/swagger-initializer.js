@@ -50,7 +50,8 @@
     url: spec,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    tryItOutEnabled: true,
+    // "Try it out" is off until the visitor clicks it, as Swagger UI has it.
+    tryItOutEnabled: false,
     requestInterceptor: toThisServer,
     onComplete: showThisServer,
     // No badge from an external validator: the page loads nothing from elsewhere.

@@ -258,10 +258,10 @@ fn main() {
         Some("GetArchive") => {
             let result = rt.block_on(client.get_archive(
                   "alice@localhost".to_string(),
-                  Some(50),
-                  Some(1732521600),
-                  Some("1732521600000000".to_string()),
-                  Some("1732521600000000".to_string())
+                  Some(0),
+                  Some(0),
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -269,10 +269,10 @@ fn main() {
             let result = rt.block_on(client.get_archive_with(
                   "alice@localhost".to_string(),
                   "bob@localhost".to_string(),
-                  Some(50),
-                  Some(1732521600),
-                  Some("1732521600000000".to_string()),
-                  Some("1732521600000000".to_string())
+                  Some(0),
+                  Some(0),
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -416,8 +416,8 @@ fn main() {
         Some("ListUsers") => {
             let result = rt.block_on(client.list_users(
                   "localhost".to_string(),
-                  Some(100),
-                  Some("alice".to_string())
+                  Some(0),
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },

@@ -187,10 +187,10 @@ fn main() {
         */
         Some("GetMessages") => {
             let result = rt.block_on(client.get_messages(
-                  Some(50),
-                  Some(1732521600000),
-                  Some("113573093703696384".to_string()),
-                  Some("113573093703696384".to_string())
+                  Some(0),
+                  Some(0),
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -206,10 +206,10 @@ fn main() {
         Some("GetMessagesWith") => {
             let result = rt.block_on(client.get_messages_with(
                   "bob@localhost".to_string(),
-                  Some(50),
-                  Some(1732521600000),
-                  Some("113573093703696384".to_string()),
-                  Some("113573093703696384".to_string())
+                  Some(0),
+                  Some(0),
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -245,10 +245,10 @@ fn main() {
         Some("GetRoomMessages") => {
             let result = rt.block_on(client.get_room_messages(
                   "656c6f656c6f".to_string(),
-                  Some(50),
-                  Some(1732521600000),
-                  Some("113573093703696384".to_string()),
-                  Some("113573093703696384".to_string())
+                  Some(0),
+                  Some(0),
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
@@ -289,8 +289,8 @@ fn main() {
         },
         Some("OpenEventStream") => {
             let result = rt.block_on(client.open_event_stream(
-                  Some("113573093703696384".to_string()),
-                  Some("mkt_2bV0dQk3n9o1Yc8Z5xLr7TqAe4sWuHfJ".to_string())
+                  None,
+                  None
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
