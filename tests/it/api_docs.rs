@@ -7,7 +7,7 @@
 
 use crate::common;
 use crate::common::{raw_request, RawResponse, TestServer};
-use meerkat_client_api::models::NewMessage;
+use meerkat_client_api::models::MessageRequest;
 use meerkat_client_api::{ApiNoContext as _, SendMessageResponse};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -172,7 +172,7 @@ async fn swagger_ui_authorize_and_execute_on_the_history_shows_alices_messages()
     let alice = server.client_as("alice@localhost", "secret");
     for body in bodies {
         let sent = alice
-            .send_message(NewMessage::new("bob@localhost".into(), body.into()), None)
+            .send_message(MessageRequest::new("bob@localhost".into(), body.into()), None)
             .await
             .unwrap();
         assert!(matches!(sent, SendMessageResponse::MessageSent(_)), "{sent:?}");
