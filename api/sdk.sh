@@ -14,8 +14,9 @@
 # through the generated client and yields the generated event models:
 # meerkat_client.events, src/events.ts and events.go. The Python and TypeScript SDKs also
 # get a Configuration that sends Basic credentials as UTF-8 (credentials.py and .ts; the
-# generated ones encode Latin-1 only); Go's generated client already sends UTF-8. See
-# docs/api.md, "Generating SDKs".
+# generated ones encode Latin-1 only; Go's generated client already sends UTF-8), and
+# Go gets errors.go: the error answers' texts, which its generated client leaves
+# JSON-quoted. See docs/api.md, "Generating SDKs".
 #
 # sdk/templates/<language>/ replaces a few of the generator's templates: the header of
 # every generated file (the API's long description stays in each SDK's README, not in
@@ -94,6 +95,7 @@ generate client go --generator-name go --template-dir sdk/templates/go \
   --global-property apiTests=false,modelTests=false \
   --additional-properties "packageName=meerkat,enumClassPrefix=true,hideGenerationTimestamp=true,withGoMod=true"
 cp sdk/helpers/events.go "$out/go/events.go"
+cp sdk/helpers/errors.go "$out/go/errors.go"
 
 # The admin API's Python SDK. `from` is `from_` as above; `with` (the archive's peer in
 # `GET /messages/{owner}/{with}`) is a Python keyword too, so the parameter is `with_`.

@@ -16,7 +16,7 @@
 //	for {
 //		event, err := events.Next() // reconnects by itself, with Last-Event-ID
 //		if err != nil {
-//			break // io.EOF once closed; an error answer as *GenericOpenAPIError
+//			break // io.EOF once closed; an error answer's text: meerkat.ErrorText(err)
 //		}
 //		switch event.Name {
 //		case "message":
@@ -198,8 +198,8 @@ type EventStreamOptions struct {
 // With Reconnect, when the stream ends or the connection fails, it reconnects after
 // the server's `retry:` delay and sends the last id it saw as Last-Event-ID, so no event
 // is lost or repeated; without, Next returns io.EOF when the stream ends. An error
-// answer (401, 400 "Invalid Last-Event-ID"…) is returned as *GenericOpenAPIError, whose
-// Model() is the error text, and never retried. Close ends the stream from any goroutine.
+// answer (401, 400 "Invalid Last-Event-ID"…) is returned as *GenericOpenAPIError (its
+// text: ErrorText), and never retried. Close ends the stream from any goroutine.
 type EventStream struct {
 	// LastEventID is the id of the last event returned (or the one resumed from).
 	LastEventID string
@@ -311,6 +311,9 @@ func (s *EventStream) Next() (*Event, error) {
 			}
 		}
 		if err := s.Open(); err != nil {
+			if s.isClosed() {
+				return nil, io.EOF // closed while connecting: whatever failed is moot
+			}
 			var answer *GenericOpenAPIError
 			if errors.As(err, &answer) || errors.Is(err, io.EOF) || !s.options.Reconnect {
 				return nil, err

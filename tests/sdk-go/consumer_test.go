@@ -71,11 +71,10 @@ func unique(text string) string {
 // errorText is the status and the error text of a failed call.
 func errorText(t *testing.T, response *http.Response, err error) (int, string) {
 	t.Helper()
-	var failure *meerkat.GenericOpenAPIError
-	if !errors.As(err, &failure) {
+	text, ok := meerkat.ErrorText(err)
+	if !ok {
 		t.Fatalf("expected an error answer, got %v", err)
 	}
-	text, _ := failure.Model().(string)
 	status := 0
 	if response != nil {
 		status = response.StatusCode
