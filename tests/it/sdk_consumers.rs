@@ -168,6 +168,10 @@ async fn the_typescript_sdk_drives_the_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_go_sdk_drives_the_server() {
     require("sdk/go/events.go", "run `make sdk`");
+    assert!(
+        Command::new("go").arg("version").output().is_ok(),
+        "go is missing: run `make sdk-test` (it installs Debian's Go)"
+    );
     let (server, env) = server().await;
     let tools = Path::new(ROOT).join(".tools/go");
     let mut command = Command::new("go");
