@@ -21,12 +21,19 @@ SCHEMATHESIS := $(VENV)/bin/schemathesis
 # slixmpp, the Python XMPP client of the XEP scenarios (tests/slixmpp).
 SLIXMPP := $(VENV)/.slixmpp-installed
 # The client SDKs generated from api/client.yaml and the admin API's Python SDK from
-# api/admin.yaml (api/sdk.sh; git-ignored), and what their consumer tests need: pytest and
-# the Python SDKs' dependencies in .tools/venv, TypeScript in tests/sdk-ts/node_modules
-# (see docs/api.md, "Generating SDKs", and docs/admin-api.md, "A Python SDK").
+# api/admin.yaml (api/sdk.sh; git-ignored), each installed the way a project installs it,
+# for their consumer tests (see docs/api.md, "Generating SDKs", and docs/admin-api.md,
+# "A Python SDK"): the Python SDKs with pip into a fresh venv, .tools/sdk-python, from
+# the wheels of tests/sdk-python/requirements.txt (downloaded once into .tools/wheels);
+# the TypeScript SDK with `npm install ./sdk/typescript` in tests/sdk-ts, a project that
+# holds a copy of it and lists no TypeScript of its own; the Go SDK through a `replace`
+# in tests/sdk-go/go.mod, built by Debian's Go (installed when missing) with its cache in
+# .tools/go.
 SDK_STAMP := sdk/.stamp
-SDK_PYTHON_TEST := $(VENV)/.sdk-python-test-installed
-SDK_TS_TEST := tests/sdk-ts/node_modules/.package-lock.json
+SDK_WHEELS := .tools/wheels/.downloaded
+SDK_PYTHON_CONSUMER := .tools/sdk-python/.installed
+SDK_TS_CONSUMER := tests/sdk-ts/node_modules/.package-lock.json
+SDK_CONSUMERS := $(SDK_PYTHON_CONSUMER) $(SDK_TS_CONSUMER) go
 # The browser test of the API docs page (tests/swagger-ui/browser.test.mjs): Playwright's
 # library from npm (no browser of its own) and Debian's Chromium (see `chromium` below).
 SWAGGER_UI_TEST := tests/swagger-ui/node_modules/.package-lock.json
@@ -40,7 +47,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 # The hand-written crates; generated/ is the generator's and is never formatted or linted.
 OWN_CRATES := -p meerkat -p meerkat-bench
 
-.PHONY: help run build test unit integration services interop-deps contract tools java generate sdk sdk-test check-generated \
+.PHONY: help run build test unit integration services interop-deps contract tools java go generate sdk sdk-test check-generated \
         check-stale-guard chromium swagger-ui-test-deps ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
@@ -48,8 +55,8 @@ help:
 	@echo "make test               unit + integration + contract tests"
 	@echo "make contract           schemathesis, every check, client and admin API of a local server (or URL=.../ADMIN_URL=..., CA=.../TLS_VERIFY=false)"
 	@echo "make generate           regenerate generated/ from api/*.yaml (installs the generator)"
-	@echo "make sdk                generate the SDKs into sdk/: Python and TypeScript (client), Python (admin)"
-	@echo "make sdk-test           the SDK consumer tests alone (Python and TypeScript, Python admin, against the server)"
+	@echo "make sdk                generate the SDKs into sdk/: Python, TypeScript and Go (client), Python (admin)"
+	@echo "make sdk-test           the SDK consumer tests alone (Python, TypeScript, Go, Python admin, against the server)"
 	@echo "make check-generated    fail if generated/ differs from what api/*.yaml produce"
 	@echo "make check-stale-guard  show that an edited yaml never builds against a stale trait"
 	@echo "make bench              meerkat against ejabberd (installs ejabberd; ~15 min)"
@@ -77,7 +84,7 @@ unit: services
 	$(CARGO) test --lib
 	$(CARGO) test -p meerkat-bench
 
-integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST) swagger-ui-test-deps
+integration: services interop-deps $(WS_CLIENT) $(BOSH_CLIENT) $(SLIXMPP) $(SDK_STAMP) $(SDK_CONSUMERS) swagger-ui-test-deps
 	$(CARGO) test --test it -- $(PEER_SKIPS)
 	@# Prosody and ejabberd take seconds of CPU to start: their suites run on their own, two
 	@# tests at a time, so that starting them never starves the timing-sensitive tests.
@@ -111,7 +118,7 @@ CLUSTER_SUITES := messaging:: contacts_rest:: rooms_rest:: rooms_xmpp:: roster_p
 CLUSTER_SKIPS := --skip the_service_lists_public_rooms
 
 # The SDK consumer tests alone; `make test` runs them within `integration`.
-sdk-test: $(SDK_STAMP) $(SDK_PYTHON_TEST) $(SDK_TS_TEST)
+sdk-test: $(SDK_STAMP) $(SDK_CONSUMERS)
 	$(CARGO) test --test it -- sdk_consumers::
 
 # The contract test (tests/contract.sh): the client API (tests/schemathesis.toml), then the
@@ -257,15 +264,28 @@ $(SLIXMPP): $(VENV)/bin/pip tests/slixmpp/requirements.txt
 	$(VENV)/bin/pip install -q -r tests/slixmpp/requirements.txt
 	@touch $@
 
-$(SDK_PYTHON_TEST): $(VENV)/bin/pip tests/sdk-python/requirements.txt
-	$(VENV)/bin/python -m pip install -q -r tests/sdk-python/requirements.txt
+$(SDK_WHEELS): $(VENV)/bin/pip tests/sdk-python/requirements.txt
+	rm -rf .tools/wheels
+	$(VENV)/bin/python -m pip download -q -d .tools/wheels -r tests/sdk-python/requirements.txt
 	@touch $@
 
-$(SDK_TS_TEST): tests/sdk-ts/package.json tests/sdk-ts/package-lock.json
+# A fresh venv with the two Python SDKs installed from their folders, offline.
+$(SDK_PYTHON_CONSUMER): $(SDK_STAMP) $(SDK_WHEELS)
+	rm -rf .tools/sdk-python
+	$(PYTHON) -m venv .tools/sdk-python
+	.tools/sdk-python/bin/python -m pip install -q --no-index --find-links .tools/wheels \
+	  ./sdk/python ./sdk/python-admin -r tests/sdk-python/requirements.txt
+	@touch $@
+
+# A fresh copy of the SDK in the consumer project, installed as its README says.
+$(SDK_TS_CONSUMER): $(SDK_STAMP) tests/sdk-ts/package.json
 	@command -v npm >/dev/null 2>&1 || { \
 	  echo "installing Node.js and npm (needed by the TypeScript SDK test)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
-	cd tests/sdk-ts && npm ci --no-audit --no-fund
+	rm -rf tests/sdk-ts/node_modules tests/sdk-ts/sdk
+	mkdir -p tests/sdk-ts/sdk && cp -R sdk/typescript tests/sdk-ts/sdk/typescript
+	cd tests/sdk-ts && npm install --no-save --no-package-lock --no-audit --no-fund ./sdk/typescript
+	@test -f tests/sdk-ts/sdk/typescript/dist/index.js || { echo "npm install did not build the TypeScript SDK" >&2; exit 1; }
 	@touch $@
 
 # Debian's Chromium, when missing: the browser test of the API docs page drives it headless
@@ -283,6 +303,13 @@ $(SWAGGER_UI_TEST): tests/swagger-ui/package.json tests/swagger-ui/package-lock.
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/swagger-ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	@touch $@
+
+# Debian's Go, for the Go SDK's consumer test (tests/sdk-go); the module proxy is never
+# used (the SDK needs only the standard library).
+go:
+	@command -v go >/dev/null 2>&1 || { \
+	  echo "installing Go (needed by the Go SDK test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null; }
 
 $(SCHEMATHESIS): $(VENV)/bin/pip
 	$(VENV)/bin/python -m pip install -q "schemathesis==$(SCHEMATHESIS_VERSION)"
@@ -336,7 +363,7 @@ sdk: $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $(SDK_STAMP)
 
-$(SDK_STAMP): api/client.yaml api/admin.yaml api/sdk.sh sdk/helpers/events.py sdk/helpers/events.ts | $(GENERATOR) java
+$(SDK_STAMP): api/client.yaml api/admin.yaml api/sdk.sh $(wildcard sdk/helpers/* sdk/templates/*/*) | $(GENERATOR) java
 	sh api/sdk.sh
 	@touch $@
 

@@ -2,16 +2,27 @@
 # Generates the SDKs with the pinned openapi-generator: the client SDKs from
 # api/client.yaml, and a Python SDK of the admin API from api/admin.yaml:
 #
-#   sdk/python        package meerkat_client   (generator `python`, urllib3)
-#   sdk/typescript    package @meerkat/client  (generator `typescript-fetch`, ES2015+, fetch)
-#   sdk/python-admin  package meerkat_admin    (generator `python`, urllib3)
+#   sdk/python        package meerkat_client          (generator `python`, urllib3)
+#   sdk/typescript    package @meerkat/client         (generator `typescript-fetch`, ES2018, fetch)
+#   sdk/go            module meerkat.example/sdk/meerkat, package meerkat  (generator `go`)
+#   sdk/python-admin  package meerkat_admin           (generator `python`, urllib3)
 #
-#   sh api/sdk.sh [OUTPUT_DIR]      (default: sdk; the three folders are replaced)
+#   sh api/sdk.sh [OUTPUT_DIR]      (default: sdk; the four folders are replaced)
 #
 # The event stream (`GET /api/sse`) is not something OpenAPI can describe as a stream, so
-# each SDK also gets a small hand-written helper from sdk/helpers/ that opens it through
-# the generated client and yields the generated event models: meerkat_client.events and
-# src/events.ts (see docs/api.md, "Generating SDKs").
+# each client SDK also gets a small hand-written helper from sdk/helpers/ that opens it
+# through the generated client and yields the generated event models:
+# meerkat_client.events, src/events.ts and events.go. The Python and TypeScript SDKs also
+# get a Configuration that sends Basic credentials as UTF-8 (credentials.py and .ts; the
+# generated ones encode Latin-1 only; Go's generated client already sends UTF-8), and
+# Go gets errors.go: the error answers' texts, which its generated client leaves
+# JSON-quoted. See docs/api.md, "Generating SDKs".
+#
+# sdk/templates/<language>/ replaces a few of the generator's templates: the header of
+# every generated file (the API's long description stays in each SDK's README, not in
+# every file), and TypeScript's package.json and tsconfig.json (`npm install` builds the
+# package with its own TypeScript, for ES2018, which has async iterators), Go's go.mod
+# (the Go release the consumer test builds with, Debian's).
 #
 # Every generator warning fails the run, except the one known defect of the python
 # generator listed below (KNOWN_WARNINGS), which no change of the spec can avoid.
@@ -54,24 +65,46 @@ generate() {
   rm -f "$log"
 }
 
+# The package's Configuration becomes the helper's, which sends UTF-8 Basic credentials.
+python_credentials() {
+  cp sdk/helpers/credentials.py "$out/$2/$1/credentials.py"
+  echo "from $1.credentials import Configuration as Configuration" >>"$out/$2/$1/__init__.py"
+}
+
 # `from` is a Python keyword: the field is `from_` in Python, "from" on the wire.
-generate client python --generator-name python \
+generate client python --generator-name python --template-dir sdk/templates/python \
   --additional-properties "packageName=meerkat_client,projectName=meerkat-client,hideGenerationTimestamp=true" \
   --name-mappings "from=from_"
 cp sdk/helpers/events.py "$out/python/meerkat_client/events.py"
+python_credentials meerkat_client python
 
-generate client typescript --generator-name typescript-fetch \
+generate client typescript --generator-name typescript-fetch --template-dir sdk/templates/typescript \
   --additional-properties "npmName=@meerkat/client,supportsES6=true,hideGenerationTimestamp=true"
 cp sdk/helpers/events.ts "$out/typescript/src/events.ts"
-echo "export * from './events';" >>"$out/typescript/src/index.ts"
+cp sdk/helpers/credentials.ts "$out/typescript/src/credentials.ts"
+{
+  echo "export * from './events';"
+  echo "export { Configuration, basicAuthorization } from './credentials';"
+} >>"$out/typescript/src/index.ts"
+
+# Go: every enum's values are prefixed with its type (AFFILIATION_OWNER, ROOMROLE_OWNER:
+# several enums share values), the module path is meerkat.example/sdk/meerkat (a consumer
+# points it at the folder with a `replace`), and no generated tests (they need testify).
+generate client go --generator-name go --template-dir sdk/templates/go \
+  --git-host meerkat.example --git-user-id sdk --git-repo-id meerkat \
+  --global-property apiTests=false,modelTests=false \
+  --additional-properties "packageName=meerkat,enumClassPrefix=true,hideGenerationTimestamp=true,withGoMod=true"
+cp sdk/helpers/events.go "$out/go/events.go"
+cp sdk/helpers/errors.go "$out/go/errors.go"
 
 # The admin API's Python SDK. `from` is `from_` as above; `with` (the archive's peer in
 # `GET /messages/{owner}/{with}`) is a Python keyword too, so the parameter is `with_`.
 # The python generator of 7.26.0 also asks for a model name for that parameter, logs that
 # it renames the keyword, and makes no model of it; the model name mapping answers the
 # question without changing a byte of the output (checked), so no warning is left.
-generate admin python-admin --generator-name python \
+generate admin python-admin --generator-name python --template-dir sdk/templates/python \
   --additional-properties "packageName=meerkat_admin,projectName=meerkat-admin,hideGenerationTimestamp=true" \
   --name-mappings "from=from_" --parameter-name-mappings "with=with_" --model-name-mappings "with=WithParameter"
+python_credentials meerkat_admin python-admin
 
-echo "sdk: generated $out/python (meerkat_client), $out/typescript (@meerkat/client) and $out/python-admin (meerkat_admin)"
+echo "sdk: generated $out/python (meerkat_client), $out/typescript (@meerkat/client), $out/go (meerkat.example/sdk/meerkat) and $out/python-admin (meerkat_admin)"

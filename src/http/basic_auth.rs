@@ -78,6 +78,25 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_read_as_utf8() {
+        // RFC 7617's charset="UTF-8", which the challenge announces: any script.
+        for (user, password) in [("дмитрий@localhost", "пароль"), ("李@localhost", "密码")] {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            assert_eq!(
+                credentials(&with(&format!("Basic {b64}"))),
+                Some(BasicCredentials {
+                    user: user.into(),
+                    password: password.into()
+                })
+            );
+        }
+        // Latin-1 bytes (what a client that ignores the charset sends for "jürgen") are
+        // not UTF-8: no credentials, so a 401, never another user's name.
+        let latin1 = base64::engine::general_purpose::STANDARD.encode(b"j\xfcrgen@localhost:pw");
+        assert_eq!(credentials(&with(&format!("Basic {latin1}"))), None);
+    }
+
+    #[test]
     fn malformed_headers_are_no_credentials() {
         assert_eq!(credentials(&HeaderMap::new()), None);
         assert_eq!(credentials(&with("Bearer abc")), None);

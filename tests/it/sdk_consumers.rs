@@ -1,18 +1,23 @@
-//! The generated SDKs as their users run them: a Python program (tests/sdk-python, pytest)
-//! and a TypeScript one (tests/sdk-ts, node's test runner) drive a real server through the
-//! SDKs that `make sdk` generates from api/client.yaml into sdk/, with the shipped event
-//! stream helpers. Each test starts a server, registers three users and hands the program
+//! The generated SDKs as their users install and run them: a Python program
+//! (tests/sdk-python, pytest), a JavaScript one (tests/sdk-ts, node's test runner) and a Go
+//! one (tests/sdk-go, `go test`) drive a real server through the SDKs that `make sdk`
+//! generates from api/client.yaml into sdk/, with the shipped helpers (the event stream,
+//! UTF-8 Basic credentials). Each test starts a server, registers five users (two of them
+//! named in Cyrillic and Chinese, with passwords in those scripts) and hands the program
 //! the API's URL and their credentials (`MEERKAT_API`, `MEERKAT_USERS`); the programs do
 //! their own assertions, and a failure here shows their output.
 //!
-//! A third program (tests/sdk-python-admin, pytest) is a backend on the admin API's Python
+//! A fourth program (tests/sdk-python-admin, pytest) is a backend on the admin API's Python
 //! SDK (sdk/python-admin, from api/admin.yaml), checking what users then see through the
 //! client SDK; its server's admin handler has a username and password and a token with
 //! only some scopes.
 //!
-//! `make test` (the `integration` target) generates the SDKs and installs pytest and
-//! TypeScript first; run alone: `make sdk-test` (or `make sdk`, then
-//! `cargo test --test it -- sdk_consumers::`).
+//! Each SDK is installed as a separate project installs it, by `make` (the Makefile's
+//! SDK_CONSUMERS): the Python SDKs with pip into a fresh venv, .tools/sdk-python; the
+//! TypeScript SDK with `npm install ./sdk/typescript` in tests/sdk-ts, which lists no
+//! TypeScript; the Go SDK through a `replace` in tests/sdk-go/go.mod, with Debian's Go and
+//! no module proxy. `make test` (the `integration` target) does that first; run alone:
+//! `make sdk-test`.
 
 use crate::common::{default_config, TestServer};
 use std::path::Path;
@@ -20,21 +25,36 @@ use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
-/// A server with alice, bob and carol, and the environment the programs read.
+/// The users every program gets, in this order: three named in Latin script, then two
+/// who are not (their names and passwords are UTF-8 in the Basic credentials).
+const USERS: [(&str, &str); 5] = [
+    ("alice", "secret"),
+    ("bob", "secret"),
+    ("carol", "secret"),
+    ("дмитрий", "пароль"),
+    ("李", "密码"),
+];
+
+/// A server with the USERS, and the environment the programs read.
 async fn server() -> (TestServer, Vec<(&'static str, String)>) {
     let server = TestServer::start();
-    for u in ["alice", "bob", "carol"] {
-        server.register(u, "secret").await;
+    for (user, password) in USERS {
+        server.register(user, password).await;
     }
+    let users: Vec<String> = USERS
+        .iter()
+        .map(|(user, password)| format!("{user}@localhost:{password}"))
+        .collect();
     let env = vec![
         ("MEERKAT_API", format!("{}/api", server.base_url("mongoose_client_api"))),
-        (
-            "MEERKAT_USERS",
-            "alice@localhost:secret,bob@localhost:secret,carol@localhost:secret".to_owned(),
-        ),
+        ("MEERKAT_USERS", users.join(",")),
     ];
     (server, env)
 }
+
+/// The fresh venv that `make` installs the Python SDKs into.
+const PYTHON: &str = ".tools/sdk-python/bin/python";
+const PYTHON_HINT: &str = "run `make sdk-test` (it installs the SDKs into a fresh venv)";
 
 fn require(path: &str, hint: &str) {
     assert!(Path::new(ROOT).join(path).exists(), "{path} is missing: {hint}");
@@ -56,14 +76,13 @@ fn run(mut command: Command, passed: impl Fn(&str) -> bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_sdk_drives_the_server() {
-    require("sdk/python/meerkat_client/events.py", "run `make sdk`");
-    require(".tools/venv/bin/python", "run `make test` (it installs pytest)");
+    require(PYTHON, PYTHON_HINT);
     let (server, env) = server().await;
-    let mut command = Command::new(Path::new(ROOT).join(".tools/venv/bin/python"));
+    let mut command = Command::new(Path::new(ROOT).join(PYTHON));
     command
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sdk-python"])
         .current_dir(ROOT)
-        .env("PYTHONPATH", Path::new(ROOT).join("sdk/python"))
+        .env_remove("PYTHONPATH")
         .envs(env);
     tokio::task::spawn_blocking(move || {
         // pytest's summary, e.g. "9 passed, 2 skipped in 3.1s", with no failure in it.
@@ -85,9 +104,7 @@ const ADMIN_CREDENTIALS: &str = "  username = \"backend\"\n  password = \"backen
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_python_admin_sdk_drives_the_server() {
-    require("sdk/python-admin/meerkat_admin/__init__.py", "run `make sdk`");
-    require("sdk/python/meerkat_client/events.py", "run `make sdk`");
-    require(".tools/venv/bin/python", "run `make test` (it installs pytest)");
+    require(PYTHON, PYTHON_HINT);
     let server = TestServer::start_with(|dir| {
         let config = default_config(dir, "");
         assert!(
@@ -96,16 +113,11 @@ async fn the_python_admin_sdk_drives_the_server() {
         );
         config.replace(ADMIN_HANDLER, &format!("{ADMIN_HANDLER}{ADMIN_CREDENTIALS}"))
     });
-    let sdks = std::env::join_paths([
-        Path::new(ROOT).join("sdk/python-admin"),
-        Path::new(ROOT).join("sdk/python"),
-    ])
-    .expect("paths without a separator");
-    let mut command = Command::new(Path::new(ROOT).join(".tools/venv/bin/python"));
+    let mut command = Command::new(Path::new(ROOT).join(PYTHON));
     command
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/sdk-python-admin"])
         .current_dir(ROOT)
-        .env("PYTHONPATH", sdks)
+        .env_remove("PYTHONPATH")
         .env(
             "MEERKAT_ADMIN_API",
             format!("{}/api", server.base_url("mongoose_admin_api")),
@@ -127,10 +139,9 @@ async fn the_python_admin_sdk_drives_the_server() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_typescript_sdk_drives_the_server() {
-    require("sdk/typescript/src/events.ts", "run `make sdk`");
     require(
-        "tests/sdk-ts/node_modules/typescript",
-        "run `make test` (or `npm ci` in tests/sdk-ts)",
+        "tests/sdk-ts/node_modules/@meerkat/client/dist/index.js",
+        "run `make sdk-test` (it installs the SDK into tests/sdk-ts)",
     );
     let (server, env) = server().await;
     let mut command = Command::new("npm");
@@ -152,4 +163,39 @@ async fn the_typescript_sdk_drives_the_server() {
     })
     .await
     .expect("the TypeScript SDK test ran");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_go_sdk_drives_the_server() {
+    require("sdk/go/events.go", "run `make sdk`");
+    assert!(
+        Command::new("go").arg("version").output().is_ok(),
+        "go is missing: run `make sdk-test` (it installs Debian's Go)"
+    );
+    let (server, env) = server().await;
+    let tools = Path::new(ROOT).join(".tools/go");
+    let mut command = Command::new("go");
+    command
+        .args(["test", "-count=1", "-v", "."])
+        .current_dir(Path::new(ROOT).join("tests/sdk-go"))
+        // Offline: the SDK needs only the standard library, and the module proxy is
+        // never asked; the build cache is kept between runs.
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOCACHE", tools.join("cache"))
+        .env("GOPATH", tools.join("path"))
+        .envs(env);
+    tokio::task::spawn_blocking(move || {
+        // `go test -v` ends with "PASS" and "ok  <module> <time>"; every test ran.
+        run(command, |out| {
+            out.lines().any(|l| l == "PASS")
+                && out.lines().any(|l| l.starts_with("ok "))
+                && !out.contains("--- SKIP")
+                && !out.contains("--- FAIL")
+        });
+        drop(server);
+    })
+    .await
+    .expect("the Go SDK test ran");
 }

@@ -1,14 +1,18 @@
-"""Drives a running meerkat through the generated Python SDK (sdk/python, `make sdk`).
+"""Drives a running meerkat through the generated Python SDK (sdk/python, `make sdk`),
+installed as a project installs it: `pip install ./sdk/python` into a fresh venv
+(.tools/sdk-python, made by `make`), whose python runs this file.
 
 Started by tests/it/sdk_consumers.rs, which runs a server and registers the users, with:
 
     MEERKAT_API    the client API's base URL, e.g. http://127.0.0.1:40123/api
-    MEERKAT_USERS  three accounts as jid:password, comma-separated (alice, bob, carol)
+    MEERKAT_USERS  accounts as jid:password, comma-separated: alice, bob, carol, and two
+                   users whose names are not in Latin script
 
 Everything goes through the SDK's typed calls and models, as an application would; the
 event stream goes through the shipped helper, meerkat_client.events.
 """
 
+import base64
 import http.server
 import os
 import threading
@@ -17,6 +21,7 @@ import uuid
 
 import pytest
 
+import meerkat_client
 from meerkat_client import (
     ApiClient,
     Configuration,
@@ -24,6 +29,7 @@ from meerkat_client import (
     MessagesApi,
     RoomsApi,
 )
+from meerkat_client.credentials import basic_authorization
 from meerkat_client.events import EventStream, Frame, FrameParser
 from meerkat_client.exceptions import (
     BadRequestException,
@@ -49,8 +55,8 @@ from meerkat_client.models import (
 API = os.environ.get("MEERKAT_API", "")
 USERS = [tuple(u.split(":", 1)) for u in os.environ.get("MEERKAT_USERS", "").split(",") if u]
 
-if API and len(USERS) < 3:
-    raise RuntimeError("MEERKAT_USERS must name three accounts as jid:password")
+if API and len(USERS) < 5:
+    raise RuntimeError("MEERKAT_USERS must name five accounts as jid:password")
 # Without a server (the file run on its own) only the tests that need none run.
 needs_server = pytest.mark.skipif(not API, reason="needs a server: run by tests/it/sdk_consumers.rs")
 
@@ -77,6 +83,35 @@ def test_default_server_and_another_host():
     other = Configuration(server_variables={"scheme": "https", "host": "chat.example.com"})
     assert other.host == "https://chat.example.com/api"
     assert Configuration(host="https://chat.example.com:8089/api").host == "https://chat.example.com:8089/api"
+
+
+def test_the_sdk_is_the_installed_package():
+    assert "site-packages" in meerkat_client.__file__, meerkat_client.__file__
+
+
+def test_configuration_sends_utf8_basic_credentials():
+    config = Configuration(host="http://x/api", username="дмитрий@localhost", password="пароль")
+    expected = "Basic " + base64.b64encode("дмитрий@localhost:пароль".encode("utf-8")).decode("ascii")
+    assert config.auth_settings()["basicAuth"]["value"] == expected
+    assert basic_authorization("дмитрий@localhost", "пароль") == expected
+
+
+@needs_server
+def test_users_with_non_latin_names_log_in():
+    for index in (3, 4):
+        me = jid(index)
+        messages = MessagesApi(client(index))
+        text = unique(f"from {me}")
+        messages.send_message(MessageRequest(to=jid(0), body=text))
+        mine = [m for m in messages.get_messages(limit=50) if m.body == text]
+        assert [(m.from_, m.to) for m in mine] == [(me, jid(0))]
+        assert ContactsApi(client(index)).list_contacts() == []
+        with EventStream(client(index), read_timeout=15, reconnect=False):
+            pass
+        wrong = ApiClient(Configuration(host=API, username=me, password="wrong"))
+        with pytest.raises(UnauthorizedException) as refused:
+            MessagesApi(wrong).get_messages()
+        assert refused.value.data == "Invalid credentials"
 
 
 # --- one-to-one messages and history ----------------------------------------------------

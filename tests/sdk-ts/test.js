@@ -1,31 +1,32 @@
 /**
  * Drives a running meerkat through the generated TypeScript SDK (sdk/typescript,
- * `make sdk`), compiled together with this file by `npm test`.
+ * `make sdk`), installed into this project as its documentation says: a copy in
+ * ./sdk/typescript and `npm install ./sdk/typescript`, which builds it with the
+ * TypeScript it depends on; this project lists no TypeScript of its own, and this file is
+ * plain JavaScript (`npm test`, node's test runner).
  *
  * Started by tests/it/sdk_consumers.rs, which runs a server and registers the users, with:
  *
  *   MEERKAT_API    the client API's base URL, e.g. http://127.0.0.1:40123/api
- *   MEERKAT_USERS  three accounts as jid:password, comma-separated (alice, bob, carol)
+ *   MEERKAT_USERS  accounts as jid:password, comma-separated: alice, bob, carol, and two
+ *                  users whose names are not in Latin script
  *
- * Everything goes through the SDK's typed calls and models, as an application would; the
+ * Everything goes through the SDK's calls and models, as an application would; the
  * event stream goes through the shipped helper (EventStream, src/events.ts).
  */
 
-import { strict as assert } from 'node:assert';
-import { createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { describe, test } from 'node:test';
-import { randomUUID } from 'node:crypto';
+const { strict: assert } = require('node:assert');
+const { createServer } = require('node:http');
+const { describe, test } = require('node:test');
+const { randomUUID } = require('node:crypto');
 
-import {
+const {
   Affiliation,
   BASE_PATH,
   Configuration,
   ContactsApi,
   EventStream,
-  MeerkatEvent,
   MessagesApi,
-  MessageRequest,
   ResponseError,
   RoomEventType,
   RoomRole,
@@ -33,7 +34,8 @@ import {
   SseFrameParser,
   Subscription,
   SubscriptionAsk,
-} from '../../sdk/typescript/src';
+  basicAuthorization,
+} = require('@meerkat/client');
 
 const API = process.env.MEERKAT_API ?? '';
 const USERS = (process.env.MEERKAT_USERS ?? '')
@@ -43,28 +45,28 @@ const USERS = (process.env.MEERKAT_USERS ?? '')
     const at = u.indexOf(':');
     return { jid: u.slice(0, at), password: u.slice(at + 1) };
   });
-if (API && USERS.length < 3) {
-  throw new Error('MEERKAT_USERS must name three accounts as jid:password');
+if (API && USERS.length < 5) {
+  throw new Error('MEERKAT_USERS must name five accounts as jid:password');
 }
 // Without a server (the file run on its own) only the tests that need none run.
 const skipWithoutServer = API ? false : 'needs a server: run by tests/it/sdk_consumers.rs';
 
-function config(index: number): Configuration {
+function config(index) {
   return new Configuration({ basePath: API, username: USERS[index].jid, password: USERS[index].password });
 }
 
-function jid(index: number): string {
+function jid(index) {
   return USERS[index]?.jid ?? '';
 }
 
-function unique(text: string): string {
+function unique(text) {
   return `${text} ${randomUUID().slice(0, 8)}`;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The error text of a failed call: the SDK throws ResponseError, the body is a JSON string. */
-async function errorOf(call: Promise<unknown>): Promise<{ status: number; text: string }> {
+async function errorOf(call) {
   try {
     await call;
   } catch (e) {
@@ -74,16 +76,16 @@ async function errorOf(call: Promise<unknown>): Promise<{ status: number; text: 
   assert.fail('the call succeeded');
 }
 
-/** The next event of `events`, or a failure after `ms`. */
 /** The body of a one-to-one message event; any other kind of event fails the test. */
-function messageBody(event: MeerkatEvent): string {
+function messageBody(event) {
   assert.equal(event.name, 'message');
   return event.name === 'message' ? event.data.body : '';
 }
 
-async function nextEvent(events: AsyncIterator<MeerkatEvent>, ms = 15000): Promise<MeerkatEvent> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+/** The next event of `events`, or a failure after `ms`. */
+async function nextEvent(events, ms = 15000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms);
   });
   try {
@@ -107,9 +109,9 @@ describe('against the server', { skip: skipWithoutServer }, () => {
     const alice = new MessagesApi(config(0));
     const bob = new MessagesApi(config(1));
     const bodies = [0, 1, 2, 3, 4].map((i) => unique(`history ${i}`));
-    const ids: string[] = [];
+    const ids = [];
     for (const body of bodies) {
-      ids.push((await alice.sendMessage({ newMessage: { to: jid(1), body } })).id);
+      ids.push((await alice.sendMessage({ messageRequest: { to: jid(1), body } })).id);
       await sleep(5); // distinct milliseconds, so `before` pages cleanly
     }
 
@@ -136,7 +138,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
       const bob = new MessagesApi(config(1));
       const bodies = [0, 1, 2, 3].map((i) => unique(`cursor ${i}`));
       for (const body of bodies) {
-        await alice.sendMessage({ newMessage: { to: jid(1), body } });
+        await alice.sendMessage({ messageRequest: { to: jid(1), body } });
       }
       const newest = await bob.getMessagesWith({ jid: jid(0), limit: 2 });
       assert.deepEqual(newest.map((m) => m.body), bodies.slice(2));
@@ -150,7 +152,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
   test('errors surface as ResponseError with the documented text', async () => {
     const messages = new MessagesApi(config(0));
     // A body the SDK's types would refuse, to reach the server's own check.
-    const missing = await errorOf(messages.sendMessage({ newMessage: { to: jid(1) } as MessageRequest }));
+    const missing = await errorOf(messages.sendMessage({ messageRequest: { to: jid(1) } }));
     assert.deepEqual(missing, { status: 400, text: 'Missing message body' });
 
     const notFound = await errorOf(new RoomsApi(config(0)).getRoom({ id: 'nosuchroom' }));
@@ -163,8 +165,8 @@ describe('against the server', { skip: skipWithoutServer }, () => {
 
   test('contacts: add, list, delete', async () => {
     const contacts = new ContactsApi(config(2));
-    await contacts.addContact({ newContact: { jid: jid(0) } });
-    await contacts.addContact({ newContact: { jid: jid(1).toUpperCase() } }); // canonical back
+    await contacts.addContact({ contactRequest: { jid: jid(0) } });
+    await contacts.addContact({ contactRequest: { jid: jid(1).toUpperCase() } }); // canonical back
     const listed = await contacts.listContacts();
     assert.deepEqual(listed.map((c) => c.jid).sort(), [jid(0), jid(1)].sort());
     const alice = listed.find((c) => c.jid === jid(0));
@@ -183,7 +185,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
   test('rooms: create, invite, send, read', async () => {
     const alice = new RoomsApi(config(0));
     const bob = new RoomsApi(config(1));
-    const room = (await alice.createRoom({ newRoom: { name: 'SDK fans', subject: 'Generated clients' } })).id;
+    const room = (await alice.createRoom({ roomRequest: { name: 'SDK fans', subject: 'Generated clients' } })).id;
     await alice.inviteToRoom({ id: room, roomInvite: { user: jid(1) } });
 
     const details = await bob.getRoom({ id: room });
@@ -216,7 +218,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
     const stream = events[Symbol.asyncIterator]();
     try {
       const text = unique('live');
-      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: text } });
+      await new MessagesApi(config(0)).sendMessage({ messageRequest: { to: jid(1), body: text } });
       const event = await nextEvent(stream);
       assert.equal(event.name, 'message');
       if (event.name !== 'message') return;
@@ -224,7 +226,7 @@ describe('against the server', { skip: skipWithoutServer }, () => {
       assert.ok(event.id !== undefined && event.id === events.lastEventId);
 
       const rooms = new RoomsApi(config(0));
-      const room = (await rooms.createRoom({ newRoom: { name: 'Stream', subject: 'Events' } })).id;
+      const room = (await rooms.createRoom({ roomRequest: { name: 'Stream', subject: 'Events' } })).id;
       await rooms.inviteToRoom({ id: room, roomInvite: { user: jid(1) } });
       const joined = await nextEvent(stream);
       assert.equal(joined.name, 'room.message');
@@ -254,6 +256,25 @@ describe('against the server', { skip: skipWithoutServer }, () => {
     assert.deepEqual(refused, { status: 401, text: 'Invalid credentials' });
   });
 
+  test('users whose names are not in Latin script log in', async () => {
+    for (const index of [3, 4]) {
+      const me = jid(index);
+      const messages = new MessagesApi(config(index));
+      const text = unique(`from ${me}`);
+      await messages.sendMessage({ messageRequest: { to: jid(0), body: text } });
+      const mine = (await messages.getMessages({ limit: 50 })).filter((m) => m.body === text);
+      assert.deepEqual(mine.map((m) => [m.from, m.to]), [[me, jid(0)]]);
+      assert.deepEqual(await new ContactsApi(config(index)).listContacts(), []);
+
+      const events = new EventStream(config(index), { reconnect: false });
+      await events.open();
+      events.close();
+
+      const wrong = new Configuration({ basePath: API, username: me, password: 'wrong' });
+      assert.deepEqual(await errorOf(new MessagesApi(wrong).getMessages()), { status: 401, text: 'Invalid credentials' });
+    }
+  });
+
   test(
     'the event stream resumes from Last-Event-ID',
     async () => {
@@ -261,11 +282,11 @@ describe('against the server', { skip: skipWithoutServer }, () => {
       const missed = unique('during the gap');
       const events = new EventStream(config(1), { reconnect: false });
       await events.open();
-      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: first } });
+      await new MessagesApi(config(0)).sendMessage({ messageRequest: { to: jid(1), body: first } });
       const seen = await nextEvent(events[Symbol.asyncIterator]());
       events.close();
       assert.equal(messageBody(seen), first);
-      await new MessagesApi(config(0)).sendMessage({ newMessage: { to: jid(1), body: missed } });
+      await new MessagesApi(config(0)).sendMessage({ messageRequest: { to: jid(1), body: missed } });
       const resumed = new EventStream(config(1), { lastEventId: seen.id, reconnect: false });
       try {
         const replayed = await nextEvent(resumed[Symbol.asyncIterator]());
@@ -276,6 +297,14 @@ describe('against the server', { skip: skipWithoutServer }, () => {
       }
     },
   );
+});
+
+test('the package is the installed one, and its Configuration sends UTF-8 credentials', () => {
+  assert.match(require.resolve('@meerkat/client'), /node_modules[/]@meerkat[/]client|sdk[/]typescript[/]dist/);
+  assert.equal(basicAuthorization('李@localhost', '密码'), `Basic ${Buffer.from('李@localhost:密码').toString('base64')}`);
+  const config = new Configuration({ basePath: 'http://x/api', username: 'дмитрий@localhost', password: 'пароль' });
+  assert.equal(config.headers?.Authorization, basicAuthorization('дмитрий@localhost', 'пароль'));
+  assert.equal(config.basicUsername, 'дмитрий@localhost');
 });
 
 test('the frame parser follows the event stream format', () => {
@@ -295,16 +324,16 @@ test('the frame parser follows the event stream format', () => {
 
 test('the event stream reconnects with Last-Event-ID', async () => {
   // The helper's reconnection, against a stand-in for the stream that ends after one event.
-  const seen: (string | undefined)[] = [];
+  const seen = [];
   const server = createServer((req, res) => {
-    seen.push(req.headers['last-event-id'] as string | undefined);
+    seen.push(req.headers['last-event-id']);
     const n = seen.length;
     const data = { archive_id: `${n}`, id: `m${n}`, from: 'a@localhost', to: 'b@localhost', timestamp: 1, body: `${n}` };
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     res.end(`retry: 10\n\nid: ${n}\nevent: message\ndata: ${JSON.stringify(data)}\n\n`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = server.address().port;
   const configuration = new Configuration({ basePath: `http://127.0.0.1:${port}/api`, username: 'b@localhost', password: 'pw' });
   const events = new EventStream(configuration, { lastEventId: '0' });
   const stream = events[Symbol.asyncIterator]();
