@@ -21,6 +21,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,6 +276,54 @@ func TestUsersWithNonLatinNamesLogIn(t *testing.T) {
 		status, _ := errorText(t, response, err)
 		equal(t, status, 401)
 	}
+}
+
+// Named as JIDs (any letter case), not only logging in: carol writes to each, pages the
+// history with them, adds them as contacts and invites them to a room.
+func TestUsersWithNonLatinNamesAreWrittenToAddedAndInvited(t *testing.T) {
+	u := users(t)
+	carol := u[2]
+	created, _, err := client().RoomsAPI.CreateRoom(as(carol)).RoomRequest(*meerkat.NewRoomRequest("Все вместе", "大家")).Execute()
+	check(t, err)
+	for _, them := range u[3:5] {
+		text := unique("to " + them.jid)
+		send(t, carol, account{strings.ToUpper(them.jid), ""}, text)
+		withThem, _, err := client().MessagesAPI.GetMessagesWith(as(carol), strings.ToUpper(them.jid)).Limit(1).Execute()
+		check(t, err)
+		equal(t, len(withThem), 1)
+		equal(t, [2]string{withThem[0].To, withThem[0].Body}, [2]string{them.jid, text})
+		theirs, _, err := client().MessagesAPI.GetMessagesWith(as(them), carol.jid).Limit(1).Execute()
+		check(t, err)
+		equal(t, len(theirs), 1)
+		equal(t, [2]string{theirs[0].From, theirs[0].Body}, [2]string{carol.jid, text})
+		_, err = client().ContactsAPI.AddContact(as(carol)).ContactRequest(*meerkat.NewContactRequest(them.jid)).Execute()
+		check(t, err)
+		_, err = client().RoomsAPI.InviteToRoom(as(carol), created.Id).RoomInvite(*meerkat.NewRoomInvite(them.jid)).Execute()
+		check(t, err)
+		theirRooms, _, err := client().RoomsAPI.ListRooms(as(them)).Execute()
+		check(t, err)
+		found := false
+		for _, r := range theirRooms {
+			found = found || r.Id == created.Id
+		}
+		if !found {
+			t.Fatalf("%s is not in the room it was invited to", them.jid)
+		}
+	}
+	contacts, _, err := client().ContactsAPI.ListContacts(as(carol)).Execute()
+	check(t, err)
+	var jids []string
+	for _, c := range contacts {
+		jids = append(jids, c.Jid)
+	}
+	sort.Strings(jids)
+	want := []string{u[3].jid, u[4].jid}
+	sort.Strings(want)
+	equal(t, jids, want)
+	outcome, _, err := client().ContactsAPI.DeleteContacts(as(carol)).
+		ContactsToDelete(*meerkat.NewContactsToDelete(want)).Execute()
+	check(t, err)
+	equal(t, len(outcome.NotDeleted), 0)
 }
 
 func TestFrameParserFollowsTheEventStreamFormat(t *testing.T) {

@@ -114,6 +114,27 @@ def test_users_with_non_latin_names_log_in():
         assert refused.value.data == "Invalid credentials"
 
 
+@needs_server
+def test_users_with_non_latin_names_are_written_to_added_and_invited():
+    """Named as JIDs (any letter case), not only logging in: carol writes to each, pages
+    the history with them, adds them as contacts and invites them to a room."""
+    messages, contacts, rooms = MessagesApi(client(2)), ContactsApi(client(2)), RoomsApi(client(2))
+    room = rooms.create_room(RoomRequest(name="Все вместе", subject="大家")).id
+    for index in (3, 4):
+        them = jid(index)
+        text = unique(f"to {them}")
+        messages.send_message(MessageRequest(to=them.upper(), body=text))
+        with_them = messages.get_messages_with(them.upper(), limit=1)
+        assert [(m.to, m.body) for m in with_them] == [(them, text)]
+        theirs = MessagesApi(client(index)).get_messages_with(jid(2), limit=1)
+        assert [(m.from_, m.body) for m in theirs] == [(jid(2), text)]
+        contacts.add_contact(ContactRequest(jid=them))
+        rooms.invite_to_room(room, RoomInvite(user=them))
+        assert room in [r.id for r in RoomsApi(client(index)).list_rooms()]
+    assert sorted(c.jid for c in contacts.list_contacts()) == sorted([jid(3), jid(4)])
+    assert contacts.delete_contacts(ContactsToDelete(to_delete=[jid(3), jid(4)])).not_deleted == []
+
+
 # --- one-to-one messages and history ----------------------------------------------------
 
 

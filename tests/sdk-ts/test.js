@@ -275,6 +275,29 @@ describe('against the server', { skip: skipWithoutServer }, () => {
     }
   });
 
+  test('users whose names are not in Latin script are written to, added and invited', async () => {
+    // Named as JIDs (any letter case), not only logging in.
+    const messages = new MessagesApi(config(2));
+    const contacts = new ContactsApi(config(2));
+    const rooms = new RoomsApi(config(2));
+    const room = (await rooms.createRoom({ roomRequest: { name: 'Все вместе', subject: '大家' } })).id;
+    for (const index of [3, 4]) {
+      const them = jid(index);
+      const text = unique(`to ${them}`);
+      await messages.sendMessage({ messageRequest: { to: them.toUpperCase(), body: text } });
+      const withThem = await messages.getMessagesWith({ jid: them.toUpperCase(), limit: 1 });
+      assert.deepEqual(withThem.map((m) => [m.to, m.body]), [[them, text]]);
+      const theirs = await new MessagesApi(config(index)).getMessagesWith({ jid: jid(2), limit: 1 });
+      assert.deepEqual(theirs.map((m) => [m.from, m.body]), [[jid(2), text]]);
+      await contacts.addContact({ contactRequest: { jid: them } });
+      await rooms.inviteToRoom({ id: room, roomInvite: { user: them } });
+      assert.ok((await new RoomsApi(config(index)).listRooms()).some((r) => r.id === room));
+    }
+    assert.deepEqual((await contacts.listContacts()).map((c) => c.jid).sort(), [jid(3), jid(4)].sort());
+    const outcome = await contacts.deleteContacts({ contactsToDelete: { toDelete: [jid(3), jid(4)] } });
+    assert.deepEqual(outcome.notDeleted, []);
+  });
+
   test(
     'the event stream resumes from Last-Event-ID',
     async () => {
