@@ -253,7 +253,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     // Idempotency keys past their retention are forgotten in the background.
     tasks.push(tokio::spawn(core.clone().expire_idempotency_keys()));
     // Webhook deliveries, one task per endpoint (nothing without mod_event_pusher.http).
-    tasks.push(tokio::spawn(core.clone().deliver_webhooks()));
+    tasks.extend(core.start_webhooks().await?);
     // Expired uploads and abandoned upload slots are deleted in the background.
     if config.modules.mod_http_upload.is_some() {
         tasks.push(tokio::spawn(core.clone().expire_uploads()));

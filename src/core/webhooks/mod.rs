@@ -122,6 +122,8 @@ pub struct WebhookSettings {
 const PAGE: usize = 256;
 /// Outbox events taken per read.
 const BATCH: usize = 64;
+/// How often an idle task compares its cursors with the stored ones (a replay moves them).
+const RECHECK: Duration = Duration::from_millis(500);
 
 /// Why an admin operation on webhooks failed.
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +221,8 @@ struct Worker {
     endpoint: Endpoint,
     /// The cursors as last read or written (archive, account log).
     cursors: (i64, i64),
+    /// When the stored cursors were last compared with these.
+    last_check: std::time::Instant,
 }
 
 impl Worker {
@@ -262,6 +266,19 @@ impl Worker {
         }
         let to = (archive_to, account_to);
         if to == self.cursors {
+            // Nothing new. A replay (here or through another node) moves the stored
+            // cursors back without this task knowing: look at them now and then.
+            if self.last_check.elapsed() >= RECHECK {
+                self.last_check = std::time::Instant::now();
+                let stored = core.stores.webhooks.webhook_states().await?;
+                if let Some(s) = stored.iter().find(|s| s.endpoint == self.endpoint.name) {
+                    let cursors = (s.archive_cursor, s.account_cursor);
+                    if cursors != self.cursors {
+                        self.cursors = cursors;
+                        return Ok(true);
+                    }
+                }
+            }
             return Ok(false);
         }
         match core
@@ -353,17 +370,13 @@ impl Worker {
                         return Ok(Some(backoff(&self.settings, failures)));
                     }
                 }
-                // Keep the outbox filling while a long backlog drains.
-                self.fill().await.ok();
             }
+            // Keep the outbox filling while a long backlog drains.
+            self.fill().await.ok();
         }
     }
 
     async fn run(mut self) {
-        while let Err(e) = self.reload().await {
-            tracing::warn!(endpoint = %self.endpoint.name, error = %e, "webhook state unreadable; trying again");
-            tokio::time::sleep(self.settings.poll_interval.max(Duration::from_secs(1))).await;
-        }
         let mut retry_at: Option<tokio::time::Instant> = None;
         loop {
             self.fill_all().await;
@@ -386,39 +399,29 @@ impl Worker {
 }
 
 impl Core {
-    /// Runs every configured endpoint's delivery task (with `mod_event_pusher.http`);
-    /// returns at once without it. Spawned by the composition root.
-    pub async fn deliver_webhooks(self: Arc<Core>) {
+    /// Starts every configured endpoint's delivery task (with `mod_event_pusher.http`;
+    /// none without). Each endpoint's state exists when this returns, so what happens
+    /// after it (an account created, a message sent) is reported, also by a server that
+    /// has never run with that endpoint before. Called by the composition root, which
+    /// aborts the tasks at shutdown.
+    pub async fn start_webhooks(self: &Arc<Core>) -> Result<Vec<tokio::task::JoinHandle<()>>, StoreError> {
         let Some(settings) = self.settings.webhooks.clone() else {
-            return;
+            return Ok(Vec::new());
         };
         let settings = Arc::new(settings);
-        let tasks: Vec<_> = settings
-            .endpoints
-            .iter()
-            .map(|endpoint| {
-                tokio::spawn(
-                    Worker {
-                        core: self.clone(),
-                        settings: settings.clone(),
-                        endpoint: endpoint.clone(),
-                        cursors: (0, 0),
-                    }
-                    .run(),
-                )
-            })
-            .collect();
-        // Aborting this task (shutdown) ends the workers too.
-        struct AbortAll(Vec<tokio::task::JoinHandle<()>>);
-        impl Drop for AbortAll {
-            fn drop(&mut self) {
-                for t in &self.0 {
-                    t.abort();
-                }
-            }
+        let mut tasks = Vec::new();
+        for endpoint in &settings.endpoints {
+            let mut worker = Worker {
+                core: self.clone(),
+                settings: settings.clone(),
+                endpoint: endpoint.clone(),
+                cursors: (0, 0),
+                last_check: std::time::Instant::now(),
+            };
+            worker.reload().await?;
+            tasks.push(tokio::spawn(worker.run()));
         }
-        let _all = AbortAll(tasks);
-        std::future::pending::<()>().await;
+        Ok(tasks)
     }
 }
 
