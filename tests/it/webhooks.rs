@@ -611,3 +611,70 @@ async fn a_receiver_answering_500_for_ever_keeps_the_outbox_bounded_and_counts_w
     let expected: Vec<String> = (240..260).map(|i| format!("m{i}")).collect();
     assert_eq!(bodies(&got), expected);
 }
+
+/// The SDK helpers (sdk/helpers/webhooks.{py,go,ts}) against the Standard Webhooks
+/// convention's published test vector: it verifies, a changed body or a stale timestamp
+/// does not.
+#[test]
+fn the_sdk_helpers_verify_the_published_test_vector() {
+    use std::process::Command;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let helpers = root.join("sdk/helpers");
+    let run = |what: &str, command: &mut Command| {
+        let out = command.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+        assert!(
+            out.status.success(),
+            "{what} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run("python", Command::new("python3").arg(helpers.join("webhooks.py")));
+    let go_cache = tempfile::tempdir().unwrap();
+    run(
+        "go test",
+        Command::new("go")
+            .args(["test", "webhooks.go", "webhooks_test.go"])
+            .current_dir(&helpers)
+            .env("GOCACHE", go_cache.path().join("cache"))
+            .env("GO111MODULE", "off"),
+    );
+    let tsc = root.join("tests/sdk-ts/node_modules/.bin/tsc");
+    assert!(
+        tsc.exists(),
+        "TypeScript is missing: run `make test` (or `npm ci` in tests/sdk-ts)"
+    );
+    let out = tempfile::tempdir().unwrap();
+    run(
+        "tsc",
+        Command::new(&tsc)
+            .args([
+                "--strict", "--target", "ES2022", "--module", "commonjs", "--types", "node",
+            ])
+            .arg("--typeRoots")
+            .arg(root.join("tests/sdk-ts/node_modules/@types"))
+            .arg("--outDir")
+            .arg(out.path())
+            .arg(helpers.join("webhooks.ts")),
+    );
+    let check = r#"
+const w = require(process.argv[1]);
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+const body = '{"test": 2432232314}';
+const headers = { 'Webhook-Id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'Webhook-Timestamp': '1614265330', 'Webhook-Signature': signature };
+if (w.signWebhook(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body) !== signature) throw new Error('sign');
+if (w.verifyWebhook(secret, headers, Buffer.from(body), 1614265330).test !== 2432232314) throw new Error('verify');
+for (const [b, at] of [['{"test": 2432232315}', 1614265330], [body, 1614265330 + 301]]) {
+  let refused = false;
+  try { w.verifyWebhook(secret, headers, b, at); } catch (e) { refused = e instanceof w.WebhookVerificationError; }
+  if (!refused) throw new Error('a bad delivery was accepted');
+}
+"#;
+    run(
+        "node",
+        Command::new("node")
+            .args(["-e", check])
+            .arg(out.path().join("webhooks.js")),
+    );
+}
