@@ -33,6 +33,12 @@
 //!
 //! A new endpoint starts at the current end of the archive and the log: it gets what
 //! happens from then on, and history only through `replay`.
+//!
+//! In a cluster, the live node with the least name delivers (every node keeps a task,
+//! idle elsewhere); when it goes, the next one takes over from the stored cursors after
+//! the peer timeout. While nodes disagree on who is alive two may deliver at once: the
+//! outbox is still filled once (fills are conditional on the cursors), but an event may
+//! be sent twice, with its one `webhook-id`.
 
 pub mod sender;
 pub mod signing;
@@ -214,6 +220,15 @@ fn backoff(settings: &WebhookSettings, failures: u32) -> Duration {
         .min(settings.backoff_max)
 }
 
+/// Whether this node delivers webhooks: alone, yes; in a cluster, the live node with the
+/// least name does (the others take over when it is gone, after the peer timeout).
+fn delivers_here(core: &Core) -> bool {
+    match core.cluster.get() {
+        None => true,
+        Some(c) => c.live_nodes().first().map(String::as_str) == Some(c.node()),
+    }
+}
+
 /// One endpoint's delivery task.
 struct Worker {
     core: Arc<Core>,
@@ -378,7 +393,23 @@ impl Worker {
 
     async fn run(mut self) {
         let mut retry_at: Option<tokio::time::Instant> = None;
+        let mut active = true;
         loop {
+            if !delivers_here(&self.core) {
+                active = false;
+                tokio::time::sleep(self.settings.poll_interval).await;
+                continue;
+            }
+            if !active {
+                // Taking over from another node: its cursors, not ours.
+                if let Err(e) = self.reload().await {
+                    tracing::warn!(endpoint = %self.endpoint.name, error = %e, "webhook state unreadable");
+                    tokio::time::sleep(self.settings.poll_interval).await;
+                    continue;
+                }
+                active = true;
+                retry_at = None;
+            }
             self.fill_all().await;
             if retry_at.is_none_or(|at| tokio::time::Instant::now() >= at) {
                 retry_at = match self.deliver().await {
