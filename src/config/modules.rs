@@ -215,6 +215,8 @@ pub struct WebhookEndpoint {
     /// Event types: `message`, `room.message`, `account.created`,
     /// `account.password_changed`, `account.removed`.
     pub events: Vec<String>,
+    /// This endpoint's outbox bound, instead of the section's `max_backlog`.
+    pub max_backlog: Option<u64>,
 }
 
 impl From<&HttpBackend> for crate::core::webhooks::WebhookSettings {
@@ -231,6 +233,7 @@ impl From<&HttpBackend> for crate::core::webhooks::WebhookSettings {
                         url: url::Url::parse(&e.url).ok()?,
                         key: signing::parse_secret(&e.secret).ok()?,
                         events: e.events.iter().filter_map(|k| EventKind::parse(k)).collect(),
+                        max_backlog: e.max_backlog.unwrap_or(h.max_backlog),
                     })
                 })
                 .collect(),

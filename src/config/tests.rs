@@ -643,7 +643,7 @@ fn webhook_endpoints_are_read_and_checked() {
         (50, std::time::Duration::from_secs(86_400))
     );
     assert_eq!(s.endpoints.len(), 1);
-    assert_eq!(s.endpoints[0].key.len(), 24);
+    assert_eq!((s.endpoints[0].key.len(), s.endpoints[0].max_backlog), (24, 50));
     assert_eq!(
         s.endpoints[0].events,
         [
@@ -663,6 +663,7 @@ fn webhook_endpoints_are_read_and_checked() {
         ),
         ("name = \"x\"\nevents = []", "endpoints[1].events"),
         ("name = \"x\"\nevents = [\"presence\"]", "endpoints[1].events"),
+        ("name = \"x\"\nmax_backlog = 0", "endpoints[1].max_backlog"),
     ] {
         let defaults = "url = \"http://127.0.0.1:1/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"message\"]\n";
         // Later keys of the same name would be a TOML error: the bad one goes first.

@@ -469,6 +469,9 @@ fn webhooks(h: &super::modules::HttpBackend) -> Result<(), ConfigError> {
         if let Err(why) = signing::parse_secret(&e.secret) {
             return Err(invalid(at("secret"), why.to_string()));
         }
+        if e.max_backlog == Some(0) {
+            return Err(invalid(at("max_backlog"), "expected a positive integer"));
+        }
         if e.events.is_empty() {
             return Err(invalid(at("events"), "expected at least one event type"));
         }

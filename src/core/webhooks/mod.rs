@@ -96,6 +96,8 @@ pub struct Endpoint {
     /// The HMAC key (the secret's decoded bytes).
     pub key: Vec<u8>,
     pub events: Vec<EventKind>,
+    /// Events its outbox holds at most; the oldest fall out beyond it.
+    pub max_backlog: u64,
 }
 
 impl Endpoint {
@@ -108,7 +110,7 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
     pub endpoints: Vec<Endpoint>,
-    /// Events one outbox holds at most; the oldest fall out beyond it.
+    /// Events one outbox holds at most, unless its endpoint says otherwise.
     pub max_backlog: u64,
     /// The deadline of one delivery (connect, send, answer's status).
     pub request_timeout: Duration,
@@ -299,7 +301,7 @@ impl Worker {
         match core
             .stores
             .webhooks
-            .webhook_fill(&self.endpoint.name, self.cursors, events, to, self.settings.max_backlog)
+            .webhook_fill(&self.endpoint.name, self.cursors, events, to, self.endpoint.max_backlog)
             .await
         {
             Ok(dropped) => {
