@@ -216,12 +216,16 @@ lint-spec: $(SPEC_LINT)
 
 # --- tools -----------------------------------------------------------------------------
 
-# PostgreSQL (initdb, pg_ctl, psql) and nats-server, installed from Debian when missing.
+# PostgreSQL (initdb, pg_ctl, psql), nats-server and Go, installed from Debian when missing.
 services:
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null && command -v nats-server >/dev/null; then :; else \
 	  echo "installing PostgreSQL and nats-server (needed by the storage and cluster tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql nats-server >/dev/null; \
 	fi
+	@# Go, from Debian when missing: the webhook suite checks sdk/helpers/webhooks.go.
+	@command -v go >/dev/null 2>&1 || { \
+	  echo "installing Go (needed by the SDK webhook helper test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null; }
 
 # Prosody and ejabberd from Debian, when missing: the federation tests start private
 # instances of them (tests/it/common/peers.rs, tests/interop/README.md). Installed without

@@ -44,6 +44,7 @@ fn settings(roster: usize) -> Settings {
         caps_cache_size: 1,
         idempotency: meerkat::core::account::idempotency::IdempotencySettings::default(),
         s2s: None,
+        webhooks: None,
         vcard: None,
         private: None,
         muc: None,

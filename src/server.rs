@@ -79,6 +79,11 @@ pub fn core_settings(config: &Config) -> Settings {
         muc: modules.mod_muc.as_ref().map(Into::into),
         idempotency: general.into(),
         s2s: config.s2s_settings(),
+        webhooks: modules
+            .mod_event_pusher
+            .as_ref()
+            .and_then(|m| m.http.as_ref())
+            .map(Into::into),
     }
 }
 
@@ -247,6 +252,8 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     tasks.push(tokio::spawn(core.clone().expire_tokens()));
     // Idempotency keys past their retention are forgotten in the background.
     tasks.push(tokio::spawn(core.clone().expire_idempotency_keys()));
+    // Webhook deliveries, one task per endpoint (nothing without mod_event_pusher.http).
+    tasks.extend(core.start_webhooks().await?);
     // Expired uploads and abandoned upload slots are deleted in the background.
     if config.modules.mod_http_upload.is_some() {
         tasks.push(tokio::spawn(core.clone().expire_uploads()));

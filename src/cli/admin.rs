@@ -190,6 +190,14 @@ pub(crate) enum DomainsCall {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhooksCall {
+    /// List the webhook endpoints: name, backlog, delivered, dropped, URL, last error
+    List,
+    /// Deliver NAME's message and room events again from archive id FROM (included)
+    Replay { name: String, from: String },
+}
+
 /// One admin command, of whichever group.
 #[derive(Debug)]
 pub(crate) enum Call {
@@ -201,6 +209,7 @@ pub(crate) enum Call {
     MucLight(MucLightCall),
     Muc(MucCall),
     Domains(DomainsCall),
+    Webhooks(WebhooksCall),
 }
 
 /// Runs `call` against the admin API `remote` and `config` point to, printing the
@@ -284,6 +293,7 @@ async fn execute(endpoint: &Endpoint, api: &AdminClient, call: Call) -> Result<R
         Call::MucLight(call) => muc_light(endpoint, api, call).await,
         Call::Muc(call) => muc(endpoint, api, call).await,
         Call::Domains(call) => domains(endpoint, api, call).await,
+        Call::Webhooks(call) => webhooks(endpoint, api, call).await,
     }
 }
 
@@ -610,6 +620,37 @@ async fn domains(endpoint: &Endpoint, api: &AdminClient, call: DomainsCall) -> R
             match endpoint.ask(api.remove_domain(domain, removal)).await? {
                 RemoveDomainResponse::DomainRemoved => Ok(Reply::done("removed")),
                 RemoveDomainResponse::RemovalStarted => Ok(Reply::done("removal started")),
+                other => Err(refusal(&other)),
+            }
+        }
+    }
+}
+
+async fn webhooks(endpoint: &Endpoint, api: &AdminClient, call: WebhooksCall) -> Result<Reply, AdminError> {
+    use meerkat_admin_api::{ListWebhooksResponse, ReplayWebhookResponse};
+    match call {
+        WebhooksCall::List => match endpoint.ask(api.list_webhooks()).await? {
+            ListWebhooksResponse::Endpoints(all) => {
+                let lines = all
+                    .iter()
+                    .map(|e| {
+                        let error = e.last_error.as_deref().unwrap_or("-");
+                        format!(
+                            "{} backlog={} delivered={} dropped={} {} last_error={error}",
+                            e.name, e.backlog, e.delivered, e.dropped, e.url
+                        )
+                    })
+                    .collect();
+                Ok(Reply::with_body(&all, lines))
+            }
+            other => Err(refusal(&other)),
+        },
+        WebhooksCall::Replay { name, from } => {
+            match endpoint
+                .ask(api.replay_webhook(name, models::WebhookReplay::new(from)))
+                .await?
+            {
+                ReplayWebhookResponse::ReplayStarted => Ok(Reply::done("replay started")),
                 other => Err(refusal(&other)),
             }
         }

@@ -5,7 +5,7 @@
 //! meerkat [--config FILE] register JID PASSWORD
 //! meerkat [--config FILE] unregister JID
 //! meerkat [--config FILE] passwd JID PASSWORD
-//! meerkat [--config FILE] users|sessions|messages|stanzas|contacts|muc-light|muc|domains … [--json]
+//! meerkat [--config FILE] users|sessions|messages|stanzas|contacts|muc-light|muc|domains|webhooks … [--json]
 //! ```
 //!
 //! `--config` may come before or after the subcommand; `MEERKAT_CONFIG` sets it too.
@@ -112,6 +112,13 @@ enum Command {
         #[command(subcommand)]
         command: admin::DomainsCall,
     },
+    /// Webhook endpoints: delivery state and replays (admin API)
+    Webhooks {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: admin::WebhooksCall,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +198,7 @@ pub fn main() -> ExitCode {
             Command::MucLight { remote, command } => (remote, Call::MucLight(command)),
             Command::Muc { remote, command } => (remote, Call::Muc(command)),
             Command::Domains { remote, command } => (remote, Call::Domains(command)),
+            Command::Webhooks { remote, command } => (remote, Call::Webhooks(command)),
         };
         admin::run(&config, &remote, call).await
     })

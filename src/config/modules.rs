@@ -157,11 +157,95 @@ impl From<&ModMucLight> for crate::core::muc_light::MucLightSettings {
     }
 }
 
-/// Event pushers; only the XEP-0357 `push` backend exists.
+/// Event pushers: XEP-0357 `push` to app servers, and `http` webhooks.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ModEventPusher {
     pub push: Option<PushBackend>,
+    pub http: Option<HttpBackend>,
+}
+
+/// Webhooks: signed `POST`s of messages, room events and account changes to each
+/// endpoint (docs/webhooks.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct HttpBackend {
+    pub endpoints: Vec<WebhookEndpoint>,
+    /// Events waiting per endpoint at most; the oldest are dropped (and counted) beyond.
+    pub max_backlog: u64,
+    /// Deadline of one delivery: connecting, sending, the answer's status.
+    pub request_timeout_ms: u64,
+    /// An event still failing this long after its first failure is given up.
+    pub retry_window_s: u64,
+    /// Attempts at one event before it is given up; 0: only `retry_window_s` counts.
+    pub max_attempts: u32,
+    /// The wait after a first failure, doubled after each further one...
+    pub backoff_initial_ms: u64,
+    /// ...up to this.
+    pub backoff_max_s: u64,
+    /// How often the archive and the account log are read for new events.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for HttpBackend {
+    fn default() -> Self {
+        HttpBackend {
+            endpoints: Vec::new(),
+            max_backlog: 10_000,
+            request_timeout_ms: 5_000,
+            retry_window_s: 86_400,
+            max_attempts: 0,
+            backoff_initial_ms: 1_000,
+            backoff_max_s: 300,
+            poll_interval_ms: 200,
+        }
+    }
+}
+
+/// One webhook receiver.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookEndpoint {
+    /// Names its delivery state (admin API, CLI); letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// `http://` or `https://`.
+    pub url: String,
+    /// `whsec_` and the base64 of 24 to 64 random bytes.
+    pub secret: String,
+    /// Event types: `message`, `room.message`, `account.created`,
+    /// `account.password_changed`, `account.removed`.
+    pub events: Vec<String>,
+    /// This endpoint's outbox bound, instead of the section's `max_backlog`.
+    pub max_backlog: Option<u64>,
+}
+
+impl From<&HttpBackend> for crate::core::webhooks::WebhookSettings {
+    fn from(h: &HttpBackend) -> Self {
+        use crate::core::webhooks::{signing, Endpoint, EventKind, WebhookSettings};
+        WebhookSettings {
+            // Checked by `validate.rs`; an endpoint that would not convert is not started.
+            endpoints: h
+                .endpoints
+                .iter()
+                .filter_map(|e| {
+                    Some(Endpoint {
+                        name: e.name.clone(),
+                        url: url::Url::parse(&e.url).ok()?,
+                        key: signing::parse_secret(&e.secret).ok()?,
+                        events: e.events.iter().filter_map(|k| EventKind::parse(k)).collect(),
+                        max_backlog: e.max_backlog.unwrap_or(h.max_backlog),
+                    })
+                })
+                .collect(),
+            max_backlog: h.max_backlog,
+            request_timeout: Duration::from_millis(h.request_timeout_ms),
+            retry_window: Duration::from_secs(h.retry_window_s),
+            max_attempts: h.max_attempts,
+            backoff_initial: Duration::from_millis(h.backoff_initial_ms),
+            backoff_max: Duration::from_secs(h.backoff_max_s),
+            poll_interval: Duration::from_millis(h.poll_interval_ms),
+        }
+    }
 }
 
 /// Push notifications (XEP-0357) to app servers the clients register.
@@ -537,6 +621,7 @@ pub(super) fn default_modules() -> Modules {
         mod_offline: Some(ModOffline::default()),
         mod_event_pusher: Some(ModEventPusher {
             push: Some(PushBackend::default()),
+            http: None,
         }),
         mod_stream_management: Some(ModStreamManagement::default()),
         mod_csi: Some(ModCsi::default()),

@@ -620,3 +620,73 @@ fn bad_s2s_values_name_their_key() {
     assert_eq!(key_of(clustered), "s2s.shared");
     assert!(Config::parse(&format!("{clustered}shared = \"x\"\n")).is_ok());
 }
+
+#[test]
+fn webhook_endpoints_are_read_and_checked() {
+    let endpoint = |extra: &str| {
+        format!(
+            "[modules.mod_event_pusher.http]\nmax_backlog = 50\n[[modules.mod_event_pusher.http.endpoints]]\n\
+             name = \"crm\"\nurl = \"https://hooks.example.com/in\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+             events = [\"message\", \"account.removed\"]\n{extra}"
+        )
+    };
+    let c = Config::parse(&endpoint("")).unwrap().config;
+    let h = c
+        .modules
+        .mod_event_pusher
+        .as_ref()
+        .and_then(|m| m.http.as_ref())
+        .unwrap();
+    let s = crate::core::webhooks::WebhookSettings::from(h);
+    assert_eq!(
+        (s.max_backlog, s.retry_window),
+        (50, std::time::Duration::from_secs(86_400))
+    );
+    assert_eq!(s.endpoints.len(), 1);
+    assert_eq!((s.endpoints[0].key.len(), s.endpoints[0].max_backlog), (24, 50));
+    assert_eq!(
+        s.endpoints[0].events,
+        [
+            crate::core::webhooks::EventKind::Message,
+            crate::core::webhooks::EventKind::AccountRemoved
+        ]
+    );
+    // Off unless present.
+    assert!(Config::default().modules.mod_event_pusher.unwrap().http.is_none());
+    for (bad, key) in [
+        ("name = \"a b\"", "endpoints[1].name"),
+        ("name = \"crm\"", "endpoints[1].name"),
+        ("name = \"x\"\nurl = \"ftp://x\"", "endpoints[1].url"),
+        (
+            "name = \"x\"\nsecret = \"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"",
+            "endpoints[1].secret",
+        ),
+        ("name = \"x\"\nevents = []", "endpoints[1].events"),
+        ("name = \"x\"\nevents = [\"presence\"]", "endpoints[1].events"),
+        ("name = \"x\"\nmax_backlog = 0", "endpoints[1].max_backlog"),
+    ] {
+        let defaults = "url = \"http://127.0.0.1:1/\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nevents = [\"message\"]\n";
+        // Later keys of the same name would be a TOML error: the bad one goes first.
+        let mut table = format!("{bad}\n");
+        for line in defaults.lines() {
+            let k = line.split('=').next().unwrap_or_default().trim();
+            if !bad.lines().any(|b| b.starts_with(&format!("{k} "))) {
+                table.push_str(line);
+                table.push('\n');
+            }
+        }
+        let text = endpoint(&format!("[[modules.mod_event_pusher.http.endpoints]]\n{table}"));
+        let err = Config::parse(&text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("modules.mod_event_pusher.http.{key}")),
+            "{bad}: {err}"
+        );
+    }
+    let err = Config::parse("[modules.mod_event_pusher.http]\nrequest_timeout_ms = 0\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("modules.mod_event_pusher.http.request_timeout_ms"),
+        "{err}"
+    );
+}

@@ -294,8 +294,8 @@ fn http_listener(i: usize, l: &HttpListener, modules: &Modules) -> Result<(), Co
 }
 
 /// The admin API's operation tags, each a scope (`api/admin.yaml`).
-const ADMIN_TAGS: [&str; 7] = [
-    "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains",
+const ADMIN_TAGS: [&str; 8] = [
+    "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains", "webhooks",
 ];
 
 /// `*`, a tag, or a tag with `:read` or `:write`.
@@ -433,6 +433,59 @@ fn s2s(s: &S2s, in_cluster: bool) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `[modules.mod_event_pusher.http]`: positive limits, and endpoints with a unique
+/// name, an `http(s)` URL, a Standard Webhooks secret and known event types.
+fn webhooks(h: &super::modules::HttpBackend) -> Result<(), ConfigError> {
+    use crate::core::webhooks::{signing, EventKind};
+    const KEY: &str = "modules.mod_event_pusher.http";
+    for (k, v) in [
+        ("max_backlog", h.max_backlog),
+        ("request_timeout_ms", h.request_timeout_ms),
+        ("retry_window_s", h.retry_window_s),
+        ("backoff_initial_ms", h.backoff_initial_ms),
+        ("backoff_max_s", h.backoff_max_s),
+        ("poll_interval_ms", h.poll_interval_ms),
+    ] {
+        if v == 0 {
+            return Err(invalid(format!("{KEY}.{k}"), "expected a positive integer"));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, e) in h.endpoints.iter().enumerate() {
+        let at = |k: &str| format!("{KEY}.endpoints[{i}].{k}");
+        let name_ok = !e.name.is_empty()
+            && e.name.len() <= 64
+            && e.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !name_ok {
+            return Err(invalid(at("name"), "expected 1 to 64 letters, digits, '-', '_' or '.'"));
+        }
+        if !names.insert(e.name.as_str()) {
+            return Err(invalid(at("name"), "another endpoint has this name"));
+        }
+        match url::Url::parse(&e.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            _ => return Err(invalid(at("url"), "expected an http:// or https:// URL")),
+        }
+        if let Err(why) = signing::parse_secret(&e.secret) {
+            return Err(invalid(at("secret"), why.to_string()));
+        }
+        if e.max_backlog == Some(0) {
+            return Err(invalid(at("max_backlog"), "expected a positive integer"));
+        }
+        if e.events.is_empty() {
+            return Err(invalid(at("events"), "expected at least one event type"));
+        }
+        if let Some(bad) = e.events.iter().find(|k| EventKind::parse(k).is_none()) {
+            let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+            return Err(invalid(
+                at("events"),
+                format!("unknown event type \"{bad}\"; expected {}", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `[modules]`: every module that is on. The service domains are checked against the
 /// served hosts and each other, uploads against the listeners.
 fn modules(c: &Config) -> Result<(), ConfigError> {
@@ -444,6 +497,9 @@ fn modules(c: &Config) -> Result<(), ConfigError> {
                 "expected a positive integer",
             ));
         }
+    }
+    if let Some(h) = m.mod_event_pusher.as_ref().and_then(|m| m.http.as_ref()) {
+        webhooks(h)?;
     }
     if m.mod_offline.as_ref().is_some_and(|o| o.max_messages == 0) {
         return Err(invalid(

@@ -21,6 +21,8 @@
 //! - [`s2s`]: federation, the service owning every domain nobody here serves (queues per
 //!   domain pair towards other servers) and the checks on what they send;
 //! - [`cluster`]: this node's part in a cluster sharing one storage;
+//! - [`webhooks`]: signed HTTP deliveries of messages, room events and account changes
+//!   to configured endpoints, read from the archive and the account change log;
 //! - `metrics`: counters of what the core sees, rendered for Prometheus.
 //!
 //! Beside them: [`stanza`] and [`jid`] (the vocabulary every feature speaks), `forms`
@@ -52,6 +54,7 @@ pub mod session;
 pub mod stanza;
 pub mod uploads;
 pub mod user_data;
+pub mod webhooks;
 
 #[cfg(test)]
 pub(crate) mod testkit;
@@ -119,6 +122,8 @@ pub struct Settings {
     pub idempotency: account::idempotency::IdempotencySettings,
     /// Federation (`[s2s]`), when on.
     pub s2s: Option<s2s::S2sSettings>,
+    /// Webhooks (`mod_event_pusher.http`), when on.
+    pub webhooks: Option<webhooks::WebhookSettings>,
 }
 
 /// The core context: built once by the composition root, shared by every door.

@@ -71,6 +71,9 @@ pub trait ArchiveStore: Send + Sync + 'static {
     async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
     /// How many messages match `query`, ignoring its id bounds and limit.
     async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
+    /// Every archive's entries (all owners) with ids above `after` and at most `upto`,
+    /// oldest first, at most `limit`: what webhooks read, in archive order.
+    async fn archive_after(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<ArchivedMessage>, StoreError>;
     /// The highest archive id in use (0 when empty), so new ids keep increasing.
     async fn archive_max_id(&self) -> Result<i64, StoreError>;
     /// This node's number when several nodes write this archive: the ids it issues carry

@@ -1,6 +1,7 @@
 //! Storage, one trait per feature: [`AccountStore`], [`RosterStore`], [`ArchiveStore`],
 //! [`RoomStore`], [`OfflineStore`], [`BlockStore`], [`PushStore`], [`UploadStore`],
-//! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`], [`IdempotencyStore`].
+//! [`PepStore`], [`UserDataStore`], [`MucStore`], [`TokenStore`], [`IdempotencyStore`],
+//! [`DomainStore`], [`WebhookStore`].
 //!
 //! The core only sees these traits and plain data types; it never speaks SQL. Three
 //! backends implement all of them:
@@ -50,6 +51,7 @@ pub mod sqlite;
 mod tokens;
 mod uploads;
 mod user_data;
+mod webhooks;
 
 pub use accounts::{AccountChange, AccountChangeKind, AccountStore, Credentials, ScramCredential};
 pub use archive::{ArchiveQuery, ArchiveStore, ArchivedMessage, Commit};
@@ -70,6 +72,7 @@ pub use sqlite::SqliteStore;
 pub use tokens::{StoredToken, TokenStore};
 pub use uploads::{DueUploads, Upload, UploadStore};
 pub use user_data::{UserDataKind, UserDataStore};
+pub use webhooks::{NewWebhookEvent, WebhookEvent, WebhookState, WebhookStore};
 
 use std::sync::Arc;
 
@@ -124,6 +127,7 @@ pub struct Stores {
     pub tokens: Arc<dyn TokenStore>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub domains: Arc<dyn DomainStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 impl Stores {
@@ -143,7 +147,8 @@ impl Stores {
             + MucStore
             + TokenStore
             + IdempotencyStore
-            + DomainStore,
+            + DomainStore
+            + WebhookStore,
     {
         Stores {
             accounts: store.clone(),
@@ -159,7 +164,8 @@ impl Stores {
             muc: store.clone(),
             tokens: store.clone(),
             idempotency: store.clone(),
-            domains: store,
+            domains: store.clone(),
+            webhooks: store,
         }
     }
 

@@ -39,6 +39,7 @@ mod sse_resume;
 mod stream_management;
 mod strict_input;
 mod tokens;
+mod webhooks;
 mod xmpp_clients;
 mod xmpp_core;
 mod xmpp_limits;

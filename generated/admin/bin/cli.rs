@@ -41,6 +41,8 @@ use meerkat_admin_api::{
     RegisterUserResponse,
     ChangePasswordResponse,
     UnregisterUserResponse,
+    ListWebhooksResponse,
+    ReplayWebhookResponse,
 };
 use simple_logger::SimpleLogger;
 use swagger::{AuthData, ContextBuilder, EmptyContext, Push, XSpanIdString};
@@ -353,6 +355,16 @@ enum Operation {
         domain: String,
         /// The local part of the user's JID, in any letter case.
         username: String,
+    },
+    /// List the webhook endpoints with their delivery state
+    ListWebhooks {
+    },
+    /// Deliver an endpoint's events again from an archive id
+    ReplayWebhook {
+        /// The endpoint's configured name.
+        name: String,
+        #[clap(value_parser = parse_json::<models::WebhookReplay>)]
+        webhook_replay: models::WebhookReplay,
     },
 }
 
@@ -2291,6 +2303,101 @@ async fn main() -> Result<()> {
                    +
                     &serde_json::to_string_pretty(&body)?,
                 UnregisterUserResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ListWebhooks {
+        } => {
+            info!("Performing a ListWebhooks request");
+
+            let result = client.list_webhooks(
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ListWebhooksResponse::Endpoints
+                (body)
+                => "Endpoints\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListWebhooksResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ListWebhooksResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListWebhooksResponse::ServiceUnavailable
+                (body)
+                => "ServiceUnavailable\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+            }
+        }
+        Operation::ReplayWebhook {
+            name,
+            webhook_replay,
+        } => {
+            info!("Performing a ReplayWebhook request on {:?}", (
+                &name
+            ));
+
+            let result = client.replay_webhook(
+                name,
+                webhook_replay,
+            ).await?;
+            debug!("Result: {:?}", result);
+
+            match result {
+                ReplayWebhookResponse::ReplayStarted
+                => "ReplayStarted\n".to_string()
+                    ,
+                ReplayWebhookResponse::BadRequest
+                (body)
+                => "BadRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ReplayWebhookResponse::Unauthorized
+                {
+                    body,
+                    www_authenticate,
+                }
+                => "Unauthorized\n".to_string()
+                   +
+                    &format!("body: {}\n", serde_json::to_string_pretty(&body)?) +
+                    &format!(
+                        "www_authenticate: {}\n",
+                        serde_json::to_string_pretty(&www_authenticate)?
+                    ),
+                ReplayWebhookResponse::Forbidden
+                (body)
+                => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ReplayWebhookResponse::NotFound
+                (body)
+                => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ReplayWebhookResponse::PayloadTooLarge
+                (body)
+                => "PayloadTooLarge\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ReplayWebhookResponse::ServiceUnavailable
                 (body)
                 => "ServiceUnavailable\n".to_string()
                    +

@@ -1122,6 +1122,65 @@ pub enum UnregisterUserResponse {
     (String)
 }
 
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ListWebhooksResponse {
+    /// Endpoints
+    Endpoints
+    (Vec<models::WebhookEndpoint>)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[must_use]
+pub enum ReplayWebhookResponse {
+    /// Replay started
+    ReplayStarted
+    ,
+    /// Bad request
+    BadRequest
+    (String)
+    ,
+    /// Unauthorized
+    Unauthorized
+    {
+        body: String,
+        www_authenticate:
+        String
+    }
+    ,
+    /// Forbidden
+    Forbidden
+    (String)
+    ,
+    /// Not found
+    NotFound
+    (String)
+    ,
+    /// Payload too large
+    PayloadTooLarge
+    (String)
+    ,
+    /// Service unavailable
+    ServiceUnavailable
+    (String)
+}
+
 /// API
 #[cfg_attr(feature = "mock", automock)]
 #[async_trait]
@@ -1372,6 +1431,18 @@ pub trait Api<C: Send + Sync> {
         domain: String,
         username: String,
         context: &C) -> Result<UnregisterUserResponse, ApiError>;
+
+    /// List the webhook endpoints with their delivery state
+    async fn list_webhooks(
+        &self,
+        context: &C) -> Result<ListWebhooksResponse, ApiError>;
+
+    /// Deliver an endpoint's events again from an archive id
+    async fn replay_webhook(
+        &self,
+        name: String,
+        webhook_replay: models::WebhookReplay,
+        context: &C) -> Result<ReplayWebhookResponse, ApiError>;
 
 }
 
@@ -1632,6 +1703,18 @@ pub trait ApiNoContext<C: Send + Sync> {
         domain: String,
         username: String,
         ) -> Result<UnregisterUserResponse, ApiError>;
+
+    /// List the webhook endpoints with their delivery state
+    async fn list_webhooks(
+        &self,
+        ) -> Result<ListWebhooksResponse, ApiError>;
+
+    /// Deliver an endpoint's events again from an archive id
+    async fn replay_webhook(
+        &self,
+        name: String,
+        webhook_replay: models::WebhookReplay,
+        ) -> Result<ReplayWebhookResponse, ApiError>;
 
 }
 
@@ -2034,6 +2117,26 @@ impl<T: Api<C> + Send + Sync, C: Clone + Send + Sync> ApiNoContext<C> for Contex
     {
         let context = self.context().clone();
         self.api().unregister_user(domain, username, &context).await
+    }
+
+    /// List the webhook endpoints with their delivery state
+    async fn list_webhooks(
+        &self,
+        ) -> Result<ListWebhooksResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().list_webhooks(&context).await
+    }
+
+    /// Deliver an endpoint's events again from an archive id
+    async fn replay_webhook(
+        &self,
+        name: String,
+        webhook_replay: models::WebhookReplay,
+        ) -> Result<ReplayWebhookResponse, ApiError>
+    {
+        let context = self.context().clone();
+        self.api().replay_webhook(name, webhook_replay, &context).await
     }
 
 }

@@ -6013,3 +6013,635 @@ impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderVal
         }
     }
 }
+
+/// A webhook endpoint and its delivery state.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct WebhookEndpoint {
+    /// The endpoint's configured name.
+    #[serde(rename = "name")]
+
+    pub name: String,
+
+    /// Where events are posted.
+    #[serde(rename = "url")]
+
+    pub url: String,
+
+    /// The event types it gets.
+    #[serde(rename = "events")]
+
+    #[cfg_attr(feature = "validate", validate)]
+    pub events: Vec<models::WebhookEndpointEventsInner>,
+
+    /// Events waiting to be delivered.
+    #[serde(rename = "backlog")]
+    #[cfg_attr(not(feature = "validate"), validate(
+            range(min = 0i64),
+        ))]
+    #[cfg_attr(feature = "validate", validate(minimum = 0i64))]
+
+    pub backlog: i64,
+
+    /// Events delivered (answered `2xx`) so far.
+    #[serde(rename = "delivered")]
+    #[cfg_attr(not(feature = "validate"), validate(
+            range(min = 0i64),
+        ))]
+    #[cfg_attr(feature = "validate", validate(minimum = 0i64))]
+
+    pub delivered: i64,
+
+    /// Events that fell out of a full outbox or were given up after the retry window.
+    #[serde(rename = "dropped")]
+    #[cfg_attr(not(feature = "validate"), validate(
+            range(min = 0i64),
+        ))]
+    #[cfg_attr(feature = "validate", validate(minimum = 0i64))]
+
+    pub dropped: i64,
+
+    /// The archive has been read up to this id.
+    #[serde(rename = "cursor")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_WEBHOOKENDPOINT_CURSOR),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub cursor: String,
+
+    /// The last failure (`HTTP 500`, a timeout, a refused connection), if any.
+    #[serde(rename = "last_error")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub last_error: Option<String>,
+
+    /// When it happened, in Unix milliseconds.
+    #[serde(rename = "last_error_at")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub last_error_at: Option<i64>,
+
+    /// When an event was last delivered, in Unix milliseconds.
+    #[serde(rename = "last_delivered_at")]
+
+    #[serde(skip_serializing_if="Option::is_none")]
+    pub last_delivered_at: Option<i64>,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for WebhookEndpoint {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for WebhookEndpoint {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_WEBHOOKENDPOINT_CURSOR: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
+
+impl WebhookEndpoint {
+    #[allow(clippy::new_without_default)]
+    pub fn new(name: String, url: String, events: Vec<models::WebhookEndpointEventsInner>, backlog: i64, delivered: i64, dropped: i64, cursor: String, ) -> WebhookEndpoint {
+        WebhookEndpoint {
+            name,
+            url,
+            events,
+            backlog,
+            delivered,
+            dropped,
+            cursor,
+            last_error: None,
+            last_error_at: None,
+            last_delivered_at: None,
+        }
+    }
+}
+
+/// Converts the WebhookEndpoint value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("name".to_string()),
+            Some(self.name.to_string()),
+            Some("url".to_string()),
+            Some(self.url.to_string()),
+            // Skipping non-primitive type events in query parameter serialization
+            Some("backlog".to_string()),
+            Some(self.backlog.to_string()),
+            Some("delivered".to_string()),
+            Some(self.delivered.to_string()),
+            Some("dropped".to_string()),
+            Some(self.dropped.to_string()),
+            Some("cursor".to_string()),
+            Some(self.cursor.to_string()),
+            self.last_error.as_ref().map(|last_error| {
+                [
+                    "last_error".to_string(),
+                    last_error.to_string(),
+                ].join(",")
+            }),
+            self.last_error_at.as_ref().map(|last_error_at| {
+                [
+                    "last_error_at".to_string(),
+                    last_error_at.to_string(),
+                ].join(",")
+            }),
+            self.last_delivered_at.as_ref().map(|last_delivered_at| {
+                [
+                    "last_delivered_at".to_string(),
+                    last_delivered_at.to_string(),
+                ].join(",")
+            }),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a WebhookEndpoint value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for WebhookEndpoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub name: Vec<String>,
+            pub url: Vec<String>,
+            pub events: Vec<Vec<models::WebhookEndpointEventsInner>>,
+            pub backlog: Vec<i64>,
+            pub delivered: Vec<i64>,
+            pub dropped: Vec<i64>,
+            pub cursor: Vec<String>,
+            pub last_error: Vec<String>,
+            pub last_error_at: Vec<i64>,
+            pub last_delivered_at: Vec<i64>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing WebhookEndpoint".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "name" => intermediate_rep.name.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "url" => intermediate_rep.url.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    "events" => return std::result::Result::Err("Parsing a container in this style is not supported in WebhookEndpoint".to_string()),
+                    #[allow(clippy::redundant_clone)]
+                    "backlog" => intermediate_rep.backlog.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "delivered" => intermediate_rep.delivered.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "dropped" => intermediate_rep.dropped.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "cursor" => intermediate_rep.cursor.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "last_error" => intermediate_rep.last_error.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "last_error_at" => intermediate_rep.last_error_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    #[allow(clippy::redundant_clone)]
+                    "last_delivered_at" => intermediate_rep.last_delivered_at.push(<i64 as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing WebhookEndpoint".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(WebhookEndpoint {
+            name: intermediate_rep.name.into_iter().next().ok_or_else(|| "name missing in WebhookEndpoint".to_string())?,
+            url: intermediate_rep.url.into_iter().next().ok_or_else(|| "url missing in WebhookEndpoint".to_string())?,
+            events: intermediate_rep.events.into_iter().next().ok_or_else(|| "events missing in WebhookEndpoint".to_string())?,
+            backlog: intermediate_rep.backlog.into_iter().next().ok_or_else(|| "backlog missing in WebhookEndpoint".to_string())?,
+            delivered: intermediate_rep.delivered.into_iter().next().ok_or_else(|| "delivered missing in WebhookEndpoint".to_string())?,
+            dropped: intermediate_rep.dropped.into_iter().next().ok_or_else(|| "dropped missing in WebhookEndpoint".to_string())?,
+            cursor: intermediate_rep.cursor.into_iter().next().ok_or_else(|| "cursor missing in WebhookEndpoint".to_string())?,
+            last_error: intermediate_rep.last_error.into_iter().next(),
+            last_error_at: intermediate_rep.last_error_at.into_iter().next(),
+            last_delivered_at: intermediate_rep.last_delivered_at.into_iter().next(),
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<WebhookEndpoint> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<WebhookEndpoint>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<WebhookEndpoint>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for WebhookEndpoint - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<WebhookEndpoint> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <WebhookEndpoint as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into WebhookEndpoint - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<WebhookEndpoint>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<WebhookEndpoint>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<WebhookEndpoint>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<WebhookEndpoint> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <WebhookEndpoint as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into WebhookEndpoint - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// Enumeration of values.
+/// Since this enum's variants do not hold data, we can easily define them as `#[repr(C)]`
+/// which helps with FFI.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, Hash)]
+#[cfg_attr(feature = "validate", derive(Validate))]
+#[cfg_attr(feature = "conversion", derive(frunk_enum_derive::LabelledGenericEnum))]
+pub enum WebhookEndpointEventsInner {
+    #[serde(rename = "message")]
+    Message,
+    #[serde(rename = "room.message")]
+    RoomMessage,
+    #[serde(rename = "account.created")]
+    AccountCreated,
+    #[serde(rename = "account.password_changed")]
+    AccountPasswordChanged,
+    #[serde(rename = "account.removed")]
+    AccountRemoved,
+}
+
+impl std::fmt::Display for WebhookEndpointEventsInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            WebhookEndpointEventsInner::Message => write!(f, "message"),
+            WebhookEndpointEventsInner::RoomMessage => write!(f, "room.message"),
+            WebhookEndpointEventsInner::AccountCreated => write!(f, "account.created"),
+            WebhookEndpointEventsInner::AccountPasswordChanged => write!(f, "account.password_changed"),
+            WebhookEndpointEventsInner::AccountRemoved => write!(f, "account.removed"),
+        }
+    }
+}
+
+impl std::str::FromStr for WebhookEndpointEventsInner {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "message" => std::result::Result::Ok(WebhookEndpointEventsInner::Message),
+            "room.message" => std::result::Result::Ok(WebhookEndpointEventsInner::RoomMessage),
+            "account.created" => std::result::Result::Ok(WebhookEndpointEventsInner::AccountCreated),
+            "account.password_changed" => std::result::Result::Ok(WebhookEndpointEventsInner::AccountPasswordChanged),
+            "account.removed" => std::result::Result::Ok(WebhookEndpointEventsInner::AccountRemoved),
+            _ => std::result::Result::Err(format!("Value not valid: {s}")),
+        }
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<WebhookEndpointEventsInner> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<WebhookEndpointEventsInner>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<WebhookEndpointEventsInner>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for WebhookEndpointEventsInner - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<WebhookEndpointEventsInner> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <WebhookEndpointEventsInner as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into WebhookEndpointEventsInner - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<WebhookEndpointEventsInner>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<WebhookEndpointEventsInner>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<WebhookEndpointEventsInner>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<WebhookEndpointEventsInner> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <WebhookEndpointEventsInner as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into WebhookEndpointEventsInner - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}
+
+/// Where a replay starts.
+#[derive(Debug, Clone, PartialEq, Validate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "conversion", derive(frunk::LabelledGeneric))]
+pub struct WebhookReplay {
+    /// The first archive id to deliver again.
+    #[serde(rename = "from")]
+    #[cfg_attr(not(feature = "validate"), validate(
+           regex(path = *RE_WEBHOOKREPLAY_FROM),
+        ))]
+    #[cfg_attr(feature = "validate", validate(pattern = r"^[0-9]{1,19}$"))]
+
+    pub from: String,
+
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMinLength for WebhookReplay {
+    fn validate_composited_min_length(
+        &self,
+        _min_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MinLengthError>> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "validate")]
+impl serde_valid::validation::ValidateCompositedMaxLength for WebhookReplay {
+    fn validate_composited_max_length(
+        &self,
+        _max_length: usize,
+    ) -> Result<(), serde_valid::validation::Composited<serde_valid::validation::error::MaxLengthError>> {
+        Ok(())
+    }
+}
+
+lazy_static::lazy_static! {
+    static ref RE_WEBHOOKREPLAY_FROM: regex::Regex = regex::Regex::new(r"^[0-9]{1,19}$").unwrap();
+}
+
+impl WebhookReplay {
+    #[allow(clippy::new_without_default)]
+    pub fn new(from: String, ) -> WebhookReplay {
+        WebhookReplay {
+            from,
+        }
+    }
+}
+
+/// Converts the WebhookReplay value to the Query Parameters representation (style=form, explode=false)
+/// specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde serializer
+impl std::fmt::Display for WebhookReplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<Option<String>> = vec![
+            Some("from".to_string()),
+            Some(self.from.to_string()),
+        ];
+
+        write!(f, "{}", params.into_iter().flatten().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Converts Query Parameters representation (style=form, explode=false) to a WebhookReplay value
+/// as specified in <https://swagger.io/docs/specification/serialization/>
+/// Should be implemented in a serde deserializer
+impl std::str::FromStr for WebhookReplay {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        /// An intermediate representation of the struct to use for parsing.
+        #[derive(Default)]
+        #[allow(dead_code)]
+        struct IntermediateRep {
+            pub from: Vec<String>,
+        }
+
+        let mut intermediate_rep = IntermediateRep::default();
+
+        // Parse into intermediate representation
+        let mut string_iter = s.split(',');
+        let mut key_result = string_iter.next();
+
+        while key_result.is_some() {
+            let val = match string_iter.next() {
+                Some(x) => x,
+                None => return std::result::Result::Err("Missing value while parsing WebhookReplay".to_string())
+            };
+
+            if let Some(key) = key_result {
+                #[allow(clippy::match_single_binding)]
+                match key {
+                    #[allow(clippy::redundant_clone)]
+                    "from" => intermediate_rep.from.push(<String as std::str::FromStr>::from_str(val).map_err(|x| x.to_string())?),
+                    _ => return std::result::Result::Err("Unexpected key while parsing WebhookReplay".to_string())
+                }
+            }
+
+            // Get the next key
+            key_result = string_iter.next();
+        }
+
+        // Use the intermediate representation to return the struct
+        std::result::Result::Ok(WebhookReplay {
+            from: intermediate_rep.from.into_iter().next().ok_or_else(|| "from missing in WebhookReplay".to_string())?,
+        })
+    }
+}
+
+// Methods for converting between header::IntoHeaderValue<WebhookReplay> and hyper::header::HeaderValue
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<WebhookReplay>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_value: header::IntoHeaderValue<WebhookReplay>) -> std::result::Result<Self, Self::Error> {
+        let hdr_value = hdr_value.to_string();
+        match hyper::header::HeaderValue::from_str(&hdr_value) {
+             std::result::Result::Ok(value) => std::result::Result::Ok(value),
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Invalid header value for WebhookReplay - value: {hdr_value} is invalid {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<WebhookReplay> {
+    type Error = String;
+
+    fn try_from(hdr_value: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_value.to_str() {
+             std::result::Result::Ok(value) => {
+                    match <WebhookReplay as std::str::FromStr>::from_str(value) {
+                        std::result::Result::Ok(value) => std::result::Result::Ok(header::IntoHeaderValue(value)),
+                        std::result::Result::Err(err) => std::result::Result::Err(
+                            format!("Unable to convert header value '{value}' into WebhookReplay - {err}"))
+                    }
+             },
+             std::result::Result::Err(e) => std::result::Result::Err(
+                 format!("Unable to convert header: {hdr_value:?} to string: {e}"))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<header::IntoHeaderValue<Vec<WebhookReplay>>> for hyper::header::HeaderValue {
+    type Error = String;
+
+    fn try_from(hdr_values: header::IntoHeaderValue<Vec<WebhookReplay>>) -> std::result::Result<Self, Self::Error> {
+        let hdr_values : Vec<String> = hdr_values.0.into_iter().map(|hdr_value| {
+            hdr_value.to_string()
+        }).collect();
+
+        match hyper::header::HeaderValue::from_str(&hdr_values.join(", ")) {
+           std::result::Result::Ok(hdr_value) => std::result::Result::Ok(hdr_value),
+           std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to convert {hdr_values:?} into a header - {e}",))
+        }
+    }
+}
+
+#[cfg(any(feature = "client", feature = "server"))]
+impl std::convert::TryFrom<hyper::header::HeaderValue> for header::IntoHeaderValue<Vec<WebhookReplay>> {
+    type Error = String;
+
+    fn try_from(hdr_values: hyper::header::HeaderValue) -> std::result::Result<Self, Self::Error> {
+        match hdr_values.to_str() {
+            std::result::Result::Ok(hdr_values) => {
+                let hdr_values : std::vec::Vec<WebhookReplay> = hdr_values
+                .split(',')
+                .filter_map(|hdr_value| match hdr_value.trim() {
+                    "" => std::option::Option::None,
+                    hdr_value => std::option::Option::Some({
+                        match <WebhookReplay as std::str::FromStr>::from_str(hdr_value) {
+                            std::result::Result::Ok(value) => std::result::Result::Ok(value),
+                            std::result::Result::Err(err) => std::result::Result::Err(
+                                format!("Unable to convert header value '{hdr_value}' into WebhookReplay - {err}"))
+                        }
+                    })
+                }).collect::<std::result::Result<std::vec::Vec<_>, String>>()?;
+
+                std::result::Result::Ok(header::IntoHeaderValue(hdr_values))
+            },
+            std::result::Result::Err(e) => std::result::Result::Err(format!("Unable to parse header: {hdr_values:?} as a string - {e}")),
+        }
+    }
+}

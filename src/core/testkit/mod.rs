@@ -64,6 +64,7 @@ pub(crate) fn settings() -> Settings {
         caps_cache_size: 100,
         idempotency: crate::core::account::idempotency::IdempotencySettings::default(),
         s2s: None,
+        webhooks: None,
         vcard: Some(crate::core::user_data::vcard::VcardSettings { max_size: 2048 }),
         private: Some(crate::core::user_data::private::PrivateSettings {
             max_size: 2048,

@@ -1,7 +1,7 @@
 //! The REST API for backend services (`mongoose_admin_api`, `api/admin.yaml`): users,
 //! sessions, messages and stanzas sent for users, archives, contacts, MUC Light and MUC
-//! rooms. Each operation is a call to the core, which does what the same act over XMPP
-//! does. Open when the handler configures no credentials (the configuration refuses that
+//! rooms, domains, webhook endpoints. Each operation is a call to the core, which does
+//! what the same act over XMPP does. Open when the handler configures no credentials (the configuration refuses that
 //! off loopback); otherwise each request carries Basic credentials or a bearer token, and
 //! the credential's scopes must cover the operation (`<tag>:read` for `GET`,
 //! `<tag>:write` otherwise).
@@ -12,6 +12,7 @@ mod messages;
 mod rooms;
 mod sessions;
 mod users;
+mod webhooks;
 
 use super::contract::{Contract, Operation};
 use super::{basic_auth, bearer, json_error, Body, RequestContext};
@@ -283,6 +284,19 @@ impl api::Api<AdminContext> for AdminApiImpl {
         _: &AdminContext,
     ) -> Result<api::UnregisterUserResponse, ApiError> {
         users::unregister(&self.core, &domain, &username).await
+    }
+
+    async fn list_webhooks(&self, _: &AdminContext) -> Result<api::ListWebhooksResponse, ApiError> {
+        webhooks::list(&self.core).await
+    }
+
+    async fn replay_webhook(
+        &self,
+        name: String,
+        replay: api::models::WebhookReplay,
+        _: &AdminContext,
+    ) -> Result<api::ReplayWebhookResponse, ApiError> {
+        webhooks::replay(&self.core, &name, &replay.from).await
     }
 
     async fn list_domains(&self, _: &AdminContext) -> Result<api::ListDomainsResponse, ApiError> {
@@ -638,7 +652,7 @@ mod tests {
     #[test]
     fn every_admin_operation_has_one_scope_tag() {
         let tags = [
-            "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains",
+            "users", "sessions", "messages", "stanzas", "contacts", "rooms", "domains", "webhooks",
         ];
         for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             for path in [

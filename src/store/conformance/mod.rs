@@ -108,5 +108,6 @@ mod roster;
 mod tokens;
 mod uploads;
 mod user_data;
+mod webhooks;
 
 pub(crate) use archive::msg;

@@ -36,6 +36,18 @@ impl ArchiveStore for MemoryStore {
         Ok(self.data().archive.values().filter(|m| q.matches(m, false)).count() as u64)
     }
 
+    async fn archive_after(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<ArchivedMessage>, StoreError> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let d = self.data();
+        Ok(d.archive
+            .range(after.saturating_add(1)..=upto)
+            .take(limit)
+            .map(|(_, m)| m.clone())
+            .collect())
+    }
+
     async fn archive_max_id(&self) -> Result<i64, StoreError> {
         Ok(self.data().archive.keys().next_back().copied().unwrap_or(0))
     }

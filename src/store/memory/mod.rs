@@ -19,6 +19,7 @@ mod roster;
 mod tokens;
 mod uploads;
 mod user_data;
+mod webhooks;
 
 use super::{
     AccountChange, ArchivedMessage, Credentials, MucRoomRecord, OfflineMessage, PushRegistration, Room, RosterItem,
@@ -57,6 +58,8 @@ struct Data {
     domains: BTreeMap<String, crate::store::StoredDomain>,
     /// owner → idempotency keys of the client API
     idempotency: BTreeMap<String, idempotency::Keys>,
+    /// endpoint → webhook state and outbox
+    webhooks: BTreeMap<String, webhooks::Endpoint>,
 }
 
 #[derive(Default)]

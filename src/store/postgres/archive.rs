@@ -236,6 +236,29 @@ impl ArchiveStore for PgStore {
         Ok(row.get::<_, i64>(0) as u64)
     }
 
+    async fn archive_after(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<ArchivedMessage>, StoreError> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let rows = self
+            .timed(client.query(
+                "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
+                &[&after, &upto, &i64::try_from(limit).unwrap_or(i64::MAX)],
+            ))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ArchivedMessage {
+                id: r.get(0),
+                owner: r.get(1),
+                with: r.get(2),
+                timestamp_ms: r.get(3),
+                stanza: r.get(4),
+            })
+            .collect())
+    }
+
     async fn archive_max_id(&self) -> Result<i64, StoreError> {
         let client = self.client().await?;
         let row = self

@@ -29,6 +29,7 @@ mod roster;
 mod tokens;
 mod uploads;
 mod user_data;
+mod webhooks;
 
 use super::{Cause, StoreError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts, Transaction};
@@ -57,6 +58,8 @@ const MIGRATIONS: &[&[&str]] = &[
     ],
     // 2: domains added at run time.
     &[domains::SCHEMA],
+    // 3: webhook endpoints and their outboxes; the archive readable by id alone.
+    &[webhooks::SCHEMA],
 ];
 
 /// The schema version this build writes.

@@ -641,6 +641,33 @@ impl ArchiveStore for SqliteStore {
         .await
     }
 
+    async fn archive_after(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<ArchivedMessage>, StoreError> {
+        if upto <= after {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_reader(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+                )
+                .map_err(db_err)?;
+            let rows = stmt
+                .query_map(rusqlite::params![after, upto, limit], |r| {
+                    Ok(ArchivedMessage {
+                        id: r.get(0)?,
+                        owner: r.get(1)?,
+                        with: r.get(2)?,
+                        timestamp_ms: r.get(3)?,
+                        stanza: r.get(4)?,
+                    })
+                })
+                .map_err(db_err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
+        })
+        .await
+    }
+
     async fn archive_max_id(&self) -> Result<i64, StoreError> {
         self.with_reader(|conn| {
             conn.query_row("SELECT COALESCE(MAX(id), 0) FROM archive", [], |r| r.get(0))

@@ -19,6 +19,7 @@ mod roster;
 mod tokens;
 mod uploads;
 mod user_data;
+mod webhooks;
 
 #[cfg(test)]
 pub(crate) use archive::Indexing as ArchiveIndexing;
@@ -241,6 +242,29 @@ const MIGRATIONS: &[&str] = &[
         host_type TEXT NOT NULL,
         status TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 15: webhook endpoints (cursors into the archive and the account change log,
+    // counters, the last error) and their outboxes, in `seq` order.
+    "CREATE TABLE webhook_endpoints (
+        endpoint TEXT PRIMARY KEY NOT NULL,
+        archive_cursor INTEGER NOT NULL,
+        account_cursor INTEGER NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        dropped INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_error_ms INTEGER,
+        last_delivered_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        endpoint TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        archive_id INTEGER,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        first_failure_ms INTEGER
+     );
+     CREATE INDEX webhook_outbox_by_endpoint ON webhook_outbox (endpoint, seq);",
 ];
 
 /// The schema version this build writes.

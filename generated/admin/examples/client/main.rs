@@ -39,6 +39,8 @@ use meerkat_admin_api::{Api, ApiNoContext, Claims, Client, ContextWrapperExt, mo
                       RegisterUserResponse,
                       ChangePasswordResponse,
                       UnregisterUserResponse,
+                      ListWebhooksResponse,
+                      ReplayWebhookResponse,
                      };
 use clap::{Command, Arg};
 
@@ -84,6 +86,7 @@ fn main() {
                 "CountUsers",
                 "ListUsers",
                 "UnregisterUser",
+                "ListWebhooks",
             ]))
             .required(true)
             .index(1))
@@ -447,6 +450,20 @@ fn main() {
             ));
             info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
         },
+        Some("ListWebhooks") => {
+            let result = rt.block_on(client.list_webhooks(
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        /* Disabled because there's no example.
+        Some("ReplayWebhook") => {
+            let result = rt.block_on(client.replay_webhook(
+                  "crm".to_string(),
+                  ???
+            ));
+            info!("{:?} (X-Span-ID: {:?})", result, (client.context() as &dyn Has<XSpanIdString>).get().clone());
+        },
+        */
         _ => {
             panic!("Invalid operation provided")
         }

@@ -171,6 +171,8 @@ use meerkat_admin_api::{
     RegisterUserResponse,
     ChangePasswordResponse,
     UnregisterUserResponse,
+    ListWebhooksResponse,
+    ReplayWebhookResponse,
 };
 use meerkat_admin_api::server::MakeService;
 use std::error::Error;
@@ -558,6 +560,26 @@ impl<C> Api<C> for Server<C> where C: Has<XSpanIdString> + Send + Sync
         context: &C) -> Result<UnregisterUserResponse, ApiError>
     {
         info!("unregister_user({:?}, {:?}) - X-Span-ID: {:?}", domain, username, context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// List the webhook endpoints with their delivery state
+    async fn list_webhooks(
+        &self,
+        context: &C) -> Result<ListWebhooksResponse, ApiError>
+    {
+        info!("list_webhooks() - X-Span-ID: {:?}", context.get().0.clone());
+        Err(ApiError("Api-Error: Operation is NOT implemented".into()))
+    }
+
+    /// Deliver an endpoint's events again from an archive id
+    async fn replay_webhook(
+        &self,
+        name: String,
+        webhook_replay: models::WebhookReplay,
+        context: &C) -> Result<ReplayWebhookResponse, ApiError>
+    {
+        info!("replay_webhook({:?}, {:?}) - X-Span-ID: {:?}", name, webhook_replay, context.get().0.clone());
         Err(ApiError("Api-Error: Operation is NOT implemented".into()))
     }
 

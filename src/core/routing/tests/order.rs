@@ -33,6 +33,14 @@ impl crate::store::ArchiveStore for GatedArchive {
     async fn archive_count(&self, q: crate::store::ArchiveQuery) -> Result<u64, crate::store::StoreError> {
         self.inner.archive_count(q).await
     }
+    async fn archive_after(
+        &self,
+        after: i64,
+        upto: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::store::ArchivedMessage>, crate::store::StoreError> {
+        self.inner.archive_after(after, upto, limit).await
+    }
     async fn archive_max_id(&self) -> Result<i64, crate::store::StoreError> {
         self.inner.archive_max_id().await
     }
