@@ -16,7 +16,8 @@
 # get a Configuration that sends Basic credentials as UTF-8 (credentials.py and .ts; the
 # generated ones encode Latin-1 only; Go's generated client already sends UTF-8), and
 # Go gets errors.go: the error answers' texts, which its generated client leaves
-# JSON-quoted. See docs/api.md, "Generating SDKs".
+# JSON-quoted. Each also gets the webhook signature check (webhooks.py, webhooks.ts, and
+# the Go package `webhooks`; see docs/webhooks.md). See docs/api.md, "Generating SDKs".
 #
 # sdk/templates/<language>/ replaces a few of the generator's templates: the header of
 # every generated file (the API's long description stays in each SDK's README, not in
@@ -76,14 +77,17 @@ generate client python --generator-name python --template-dir sdk/templates/pyth
   --additional-properties "packageName=meerkat_client,projectName=meerkat-client,hideGenerationTimestamp=true" \
   --name-mappings "from=from_"
 cp sdk/helpers/events.py "$out/python/meerkat_client/events.py"
+cp sdk/helpers/webhooks.py "$out/python/meerkat_client/webhooks.py"
 python_credentials meerkat_client python
 
 generate client typescript --generator-name typescript-fetch --template-dir sdk/templates/typescript \
   --additional-properties "npmName=@meerkat/client,supportsES6=true,hideGenerationTimestamp=true"
 cp sdk/helpers/events.ts "$out/typescript/src/events.ts"
 cp sdk/helpers/credentials.ts "$out/typescript/src/credentials.ts"
+cp sdk/helpers/webhooks.ts "$out/typescript/src/webhooks.ts"
 {
   echo "export * from './events';"
+  echo "export * from './webhooks';"
   echo "export { Configuration, basicAuthorization } from './credentials';"
 } >>"$out/typescript/src/index.ts"
 
@@ -96,6 +100,10 @@ generate client go --generator-name go --template-dir sdk/templates/go \
   --additional-properties "packageName=meerkat,enumClassPrefix=true,hideGenerationTimestamp=true,withGoMod=true"
 cp sdk/helpers/events.go "$out/go/events.go"
 cp sdk/helpers/errors.go "$out/go/errors.go"
+# The webhook signature check is a package of its own, meerkat.example/sdk/meerkat/webhooks
+# (standard library only), so a receiver needs nothing else of the SDK.
+mkdir -p "$out/go/webhooks"
+cp sdk/helpers/webhooks.go "$out/go/webhooks/webhooks.go"
 
 # The admin API's Python SDK. `from` is `from_` as above; `with` (the archive's peer in
 # `GET /messages/{owner}/{with}`) is a Python keyword too, so the parameter is `with_`.

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use meerkat_admin_api::ApiNoContext as _;
-use meerkat_client_api::models::{NewMessage, NewRoom, RoomInvite, RoomMessage};
+use meerkat_client_api::models::{MessageRequest, RoomInvite, RoomMessage, RoomRequest};
 use meerkat_client_api::{
     ApiNoContext as _, CreateRoomResponse, InviteToRoomResponse, SendMessageResponse, SendRoomMessageResponse,
 };
@@ -271,7 +271,7 @@ events = [{events}]
 async fn send(server: &TestServer, from: &str, to: &str, body: &str) -> String {
     let r = server
         .client_as(&format!("{from}@localhost"), "secret")
-        .send_message(NewMessage::new(format!("{to}@localhost"), body.into()), None)
+        .send_message(MessageRequest::new(format!("{to}@localhost"), body.into()), None)
         .await
         .unwrap();
     match r {
@@ -337,7 +337,7 @@ async fn a_receiver_gets_signed_events_in_archive_order_and_a_replay_sends_them_
     sent.push(send(&server, "bob", "alice", "reply 2").await);
     let alice = server.client_as("alice@localhost", "secret");
     let room = match alice
-        .create_room(NewRoom::new("Burrow".into(), "Sentries".into()), None)
+        .create_room(RoomRequest::new("Burrow".into(), "Sentries".into()), None)
         .await
         .unwrap()
     {
@@ -649,10 +649,14 @@ fn the_sdk_helpers_verify_the_published_test_vector() {
         "tsc",
         Command::new(&tsc)
             .args([
-                "--strict", "--target", "ES2022", "--module", "commonjs", "--types", "node",
+                "--strict",
+                "--target",
+                "ES2022",
+                "--lib",
+                "ES2022,DOM",
+                "--module",
+                "commonjs",
             ])
-            .arg("--typeRoots")
-            .arg(root.join("tests/sdk-ts/node_modules/@types"))
             .arg("--outDir")
             .arg(out.path())
             .arg(helpers.join("webhooks.ts")),
@@ -663,13 +667,15 @@ const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
 const body = '{"test": 2432232314}';
 const headers = { 'Webhook-Id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'Webhook-Timestamp': '1614265330', 'Webhook-Signature': signature };
-if (w.signWebhook(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body) !== signature) throw new Error('sign');
-if (w.verifyWebhook(secret, headers, Buffer.from(body), 1614265330).test !== 2432232314) throw new Error('verify');
-for (const [b, at] of [['{"test": 2432232315}', 1614265330], [body, 1614265330 + 301]]) {
-  let refused = false;
-  try { w.verifyWebhook(secret, headers, b, at); } catch (e) { refused = e instanceof w.WebhookVerificationError; }
-  if (!refused) throw new Error('a bad delivery was accepted');
-}
+(async () => {
+  if (await w.signWebhook(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body) !== signature) throw new Error('sign');
+  if ((await w.verifyWebhook(secret, headers, Buffer.from(body), 1614265330)).test !== 2432232314) throw new Error('verify');
+  for (const [b, at] of [['{"test": 2432232315}', 1614265330], [body, 1614265330 + 301]]) {
+    let refused = false;
+    try { await w.verifyWebhook(secret, headers, b, at); } catch (e) { refused = e instanceof w.WebhookVerificationError; }
+    if (!refused) throw new Error('a bad delivery was accepted');
+  }
+})().catch((e) => { console.error(e); process.exit(1); });
 "#;
     run(
         "node",

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	meerkat "meerkat.example/sdk/meerkat"
+	"meerkat.example/sdk/meerkat/webhooks"
 )
 
 type account struct{ jid, password string }
@@ -366,4 +367,20 @@ func TestEventStreamReconnectsWithLastEventID(t *testing.T) {
 	events.Close()
 	equal(t, got, []string{"1", "2", "3"})
 	equal(t, seen, []string{"0", "1", "2"})
+}
+
+func TestTheWebhookHelperVerifiesASignedDelivery(t *testing.T) {
+	secret, body := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", []byte(`{"test": 2432232314}`)
+	signature, err := webhooks.Sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+	check(t, err)
+	equal(t, signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+	header := http.Header{}
+	header.Set("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek")
+	header.Set("webhook-timestamp", "1614265330")
+	header.Set("webhook-signature", signature)
+	at := time.Unix(1614265330, 0)
+	check(t, webhooks.VerifyAt(secret, header, body, at))
+	if webhooks.VerifyAt(secret, header, append(body, ' '), at) == nil {
+		t.Fatal("a changed body was accepted")
+	}
 }

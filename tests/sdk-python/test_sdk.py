@@ -355,3 +355,23 @@ def test_event_stream_reconnects_with_last_event_id():
         server.shutdown()
     assert got == ["1", "2", "3"]
     assert seen_headers == ["0", "1", "2"]
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def test_the_webhook_helper_verifies_a_signed_delivery():
+    from meerkat_client.webhooks import WebhookVerificationError, sign, verify
+
+    secret, body = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", b'{"test": 2432232314}'
+    signature = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    headers = {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": signature,
+    }
+    assert verify(secret, headers, body, now=1614265330) == {"test": 2432232314}
+    with pytest.raises(WebhookVerificationError):
+        verify(secret, headers, body + b" ", now=1614265330)
+

@@ -35,6 +35,9 @@ const {
   Subscription,
   SubscriptionAsk,
   basicAuthorization,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
 } = require('@meerkat/client');
 
 const API = process.env.MEERKAT_API ?? '';
@@ -372,4 +375,14 @@ test('the event stream reconnects with Last-Event-ID', async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('the webhook helper verifies a signed delivery', async () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const body = '{"test": 2432232314}';
+  const signature = await signWebhook(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, body);
+  assert.equal(signature, 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  const headers = { 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': signature };
+  assert.deepEqual(await verifyWebhook(secret, headers, body, 1614265330), { test: 2432232314 });
+  await assert.rejects(verifyWebhook(secret, headers, `${body} `, 1614265330), WebhookVerificationError);
 });
