@@ -425,6 +425,19 @@ impl Operation {
         &self.method
     }
 
+    /// `body` without the object fields its schema does not name, at any depth; `None`
+    /// when there is nothing to drop (or no JSON body). Unknown fields are ignored, as
+    /// MongooseIM ignores them, and dropped here so that the generated server never sees,
+    /// logs or echoes them: their names are the client's text, of any length.
+    pub(crate) fn without_unknown_fields(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let schema = &self.body.as_ref()?.schema;
+        let mut value: Value = serde_json::from_slice(body).ok()?;
+        if !drop_unknown_fields(schema, &mut value) {
+            return None;
+        }
+        serde_json::to_vec(&value).ok()
+    }
+
     /// The text for a body this operation cannot take.
     pub(crate) fn invalid_body_text(&self) -> &str {
         self.body
@@ -612,6 +625,28 @@ fn xml_safe(v: &Value) -> bool {
     }
 }
 
+/// Drops from `value` the object fields `schema` does not name (objects that name no
+/// field are left whole); whether anything went.
+fn drop_unknown_fields(schema: &Schema, value: &mut Value) -> bool {
+    match (&schema.kind, value) {
+        (Kind::Object { properties, .. }, Value::Object(map)) if !properties.is_empty() => {
+            let before = map.len();
+            map.retain(|key, _| properties.iter().any(|(name, _)| name == key));
+            let mut dropped = map.len() != before;
+            for (name, property) in properties {
+                if let Some(v) = map.get_mut(name) {
+                    dropped |= drop_unknown_fields(property, v);
+                }
+            }
+            dropped
+        }
+        (Kind::Array(items), Value::Array(values)) => values
+            .iter_mut()
+            .fold(false, |dropped, v| drop_unknown_fields(items, v) | dropped),
+        _ => false,
+    }
+}
+
 fn check_object(
     properties: &[(String, Schema)],
     required: &[String],
@@ -744,6 +779,27 @@ components:
         let op = c.find(&method, path).unwrap();
         op.check(path, query, &HeaderMap::new(), body.as_bytes())
             .map_err(|r| r.text)
+    }
+
+    #[test]
+    fn fields_the_schema_does_not_name_are_dropped_at_any_depth() {
+        let c = contract();
+        let op = c.find(&Method::POST, "/api/messages").unwrap();
+        let forged = format!("x\n2026-12-07T03:00:00Z ERROR forged {}", "y".repeat(100_000));
+        let body = serde_json::json!({"to": "bob@localhost", "body": "hi", forged: 1, "extra": {"a": 1}});
+        let kept = op
+            .without_unknown_fields(body.to_string().as_bytes())
+            .expect("fields dropped");
+        let kept: Value = serde_json::from_slice(&kept).unwrap();
+        assert_eq!(kept, serde_json::json!({"to": "bob@localhost", "body": "hi"}));
+        // Nothing to drop, nothing rewritten; no body, or not JSON, neither.
+        assert_eq!(
+            op.without_unknown_fields(br#"{"to":"bob@localhost","body":"hi"}"#),
+            None
+        );
+        assert_eq!(op.without_unknown_fields(b"not json"), None);
+        let get = c.find(&Method::GET, "/api/messages").unwrap();
+        assert_eq!(get.without_unknown_fields(br#"{"a":1}"#), None);
     }
 
     #[test]

@@ -222,6 +222,13 @@ where
     if let Err(rejection) = op.check(&routed_path, parts.uri.query(), &parts.headers, &body) {
         return json_error(rejection.status, &rejection.text);
     }
+    let body = match op.without_unknown_fields(&body) {
+        Some(known) => {
+            parts.headers.remove(hyper::header::CONTENT_LENGTH);
+            Bytes::from(known)
+        }
+        None => body,
+    };
     let path_and_query = match parts.uri.query() {
         Some(q) => format!("{routed_path}?{q}"),
         None => routed_path,

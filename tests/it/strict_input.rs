@@ -163,3 +163,51 @@ async fn rest_and_xmpp_read_a_jid_the_same_way() {
     alice.send_end().await.unwrap();
     bob.send_end().await.unwrap();
 }
+
+/// A field the body's schema does not name is ignored: the request is served, and the
+/// field's name (the client's text: a forged log line, 900,000 characters) is neither
+/// logged nor echoed in a response header.
+#[tokio::test]
+async fn an_unknown_field_is_ignored_and_never_logged_or_echoed() {
+    use crate::common::{basic, raw_request};
+    // Bodies up to a megabyte, as by default, so that the field's name can be long.
+    let server = TestServer::start_with(|dir| {
+        common::default_config(dir, "").replace("max_body_size = 4096", "max_body_size = 1048576")
+    });
+    for u in ["alice", "bob"] {
+        server.register(u, "secret").await;
+    }
+    let forged = format!("x\n2026-12-07T03:00:00Z ERROR forged line {}", "y".repeat(900_000));
+    let body = serde_json::json!({
+        "to": "bob@localhost",
+        "body": "with an extra field",
+        forged.clone(): 1,
+        "nested": {"also": "unknown"},
+    })
+    .to_string();
+    let auth = basic("alice@localhost", "secret");
+    let r = raw_request(
+        server.addr("mongoose_client_api"),
+        "POST",
+        "/api/messages",
+        &[("Authorization", auth.as_str()), ("Content-Type", "application/json")],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.header("warning").is_none(), "{:?}", r.headers);
+    assert!(r.headers.iter().all(|(_, v)| v.len() < 1_000), "{:?}", r.headers);
+    let archived = history(&server, "bob", "alice@localhost").await;
+    assert_eq!(archived.last().map(|m| m.body.as_str()), Some("with an extra field"));
+    // The admin API too.
+    let admin = raw_request(
+        server.addr("mongoose_admin_api"),
+        "POST",
+        "/api/users/localhost",
+        &[("Content-Type", "application/json")],
+        &serde_json::json!({"username": "carol", "password": "secret", forged.clone(): true}).to_string(),
+    );
+    assert_eq!(admin.status, 201, "{}", admin.body);
+    assert!(admin.header("warning").is_none(), "{:?}", admin.headers);
+    let log = server.log();
+    assert!(!log.contains("forged line") && !log.contains("unknown field"), "{log}");
+}
