@@ -99,9 +99,15 @@ pub(crate) fn parse_wrapper(bytes: &[u8]) -> Result<Element, BodyError> {
     Ok(el)
 }
 
+/// A numeric attribute: ASCII digits only (no sign, no white space, as a `rid` that two
+/// peers must agree on byte for byte), at most XEP-0124's largest `rid`, 2^53 - 1.
 fn number(el: &Element, name: &'static str) -> Result<Option<u64>, BodyError> {
+    const MAX: u64 = (1 << 53) - 1;
     el.attr(name)
-        .map(|v| v.trim().parse::<u64>().map_err(|_| BodyError::Attribute(name)))
+        .map(|v| match v.parse::<u64>() {
+            Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) && n <= MAX => Ok(n),
+            _ => Err(BodyError::Attribute(name)),
+        })
         .transpose()
 }
 
@@ -400,6 +406,22 @@ mod tests {
         assert_eq!(
             request(&format!("<body rid='-1' {ns}/>")).unwrap_err(),
             BodyError::Attribute("rid")
+        );
+        // Only digits: no sign, no white space, nothing past 2^53 - 1.
+        for rid in ["+5", " 7", "7 ", "0x10", "1e3", "9007199254740992", ""] {
+            assert_eq!(
+                request(&format!("<body rid='{rid}' {ns}/>")).unwrap_err(),
+                BodyError::Attribute("rid"),
+                "{rid:?}"
+            );
+        }
+        assert_eq!(
+            request(&format!("<body rid='9007199254740991' {ns}/>")).unwrap().rid,
+            (1 << 53) - 1
+        );
+        assert_eq!(
+            request(&format!("<body rid='1' wait=' 60' {ns}/>")).unwrap_err(),
+            BodyError::Attribute("wait")
         );
         assert_eq!(
             request(&format!("<body rid='1' wait='soon' {ns}/>")).unwrap_err(),
