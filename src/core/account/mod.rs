@@ -167,8 +167,9 @@ impl Accounts {
         self.hosts.serves(domain)
     }
 
-    /// Key derivations performed so far (registrations, password changes and uncached
-    /// checks); lets tests show that cached checks derive nothing.
+    /// Key derivations performed so far (registrations, password changes, uncached
+    /// checks and refusals of unknown accounts); lets tests show that cached checks
+    /// derive nothing and refusals as much as a wrong password.
     pub fn derivations(&self) -> u64 {
         self.derivations.load(Ordering::Relaxed)
     }
@@ -274,8 +275,19 @@ impl Accounts {
     pub async fn check_password(&self, jid: &str, password: &str) -> Result<Option<BareJid>, AccountError> {
         match self.parse_local_jid(jid) {
             Ok(jid) => self.check_account_password(jid, password).await,
-            Err(_) => Ok(None),
+            Err(_) => self.refuse_unknown(jid, password).await,
         }
+    }
+
+    /// `Ok(None)` for a name that is no account, after the work a wrong password costs.
+    pub async fn refuse_unknown(&self, name: &str, password: &str) -> Result<Option<BareJid>, AccountError> {
+        self.derivations.fetch_add(1, Ordering::Relaxed);
+        let salt = ScramHash::Sha256.hmac(&self.scram_secret, name.as_bytes())[..16].to_vec();
+        let (pw, iterations) = (password.to_owned(), self.iterations);
+        tokio::task::spawn_blocking(move || scram::verify_nothing(&pw, &salt, iterations))
+            .await
+            .map_err(task_failed)?;
+        Ok(None)
     }
 
     /// [`Accounts::check_password`] for a JID already parsed with
@@ -287,7 +299,7 @@ impl Accounts {
         }
         let epoch = self.cache.epoch.load(Ordering::Acquire);
         let Some(credentials) = self.store.credentials(jid.as_str()).await? else {
-            return Ok(None);
+            return self.refuse_unknown(jid.as_str(), password).await;
         };
         self.derivations.fetch_add(1, Ordering::Relaxed);
         let pw = password.to_owned();
@@ -364,6 +376,17 @@ mod tests {
         // A wrong password is never answered from the cache.
         assert_eq!(a.check_password("alice@localhost", "nope").await.unwrap(), None);
         assert_eq!(a.derivations(), after_register + 2);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_account_costs_the_key_derivation_a_wrong_password_costs() {
+        let a = accounts(10);
+        let before = a.derivations();
+        assert_eq!(a.check_password("nobody@localhost", "pw").await.unwrap(), None);
+        assert_eq!(a.derivations(), before + 1);
+        // Not even a local JID: the same work.
+        assert_eq!(a.check_password("nobody@elsewhere.example", "pw").await.unwrap(), None);
+        assert_eq!(a.derivations(), before + 2);
     }
 
     #[tokio::test]

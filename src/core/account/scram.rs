@@ -127,6 +127,14 @@ pub(crate) fn verify_password(credentials: &Credentials, password: &str) -> bool
     candidate.stored_key.ct_eq(&c.stored_key).into()
 }
 
+/// The work of [`verify_password`] against credentials that do not exist: one key
+/// derivation at `iterations` with `salt`, so that a check for an unknown account costs
+/// what a wrong password costs (no timing tells whether an account exists).
+pub(crate) fn verify_nothing(password: &str, salt: &[u8], iterations: u32) {
+    let prepared = prepare(password).unwrap_or_default();
+    std::hint::black_box(derive_sha256(prepared.as_bytes(), salt, iterations));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

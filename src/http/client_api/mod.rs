@@ -229,7 +229,7 @@ impl ClientApi {
         }
         let checked = match parsed {
             Some(jid) => accounts.check_account_password(jid, &creds.password).await,
-            None => Ok(None),
+            None => accounts.refuse_unknown(&account, &creds.password).await,
         };
         match checked {
             Ok(Some(user)) => {
