@@ -465,14 +465,25 @@ fn attribute_prefixes<R>(reader: &NsReader<R>, event: &Event<'_>) -> Result<Decl
         return Ok(Vec::new());
     };
     let mut declarations: Declarations = Vec::new();
+    // The expanded names (namespace, local name) of the prefixed attributes: two that are
+    // the same once their prefixes are resolved (`a:x` and `b:x` with `a` and `b` bound
+    // to one namespace) are one attribute given twice (Namespaces in XML 1.0 §6.3).
+    let mut expanded: Vec<(String, String)> = Vec::new();
     for attr in start.attributes().flatten() {
         check_qname(attr.key.0)?;
         match reader.resolver().resolve_attribute(attr.key) {
             (ResolveResult::Unknown(_), _) => return Err(XmlError::BadNamespacePrefix),
-            (ResolveResult::Bound(ns), _) => {
+            (ResolveResult::Bound(ns), local) => {
                 let Some((prefix, _)) = attr.key.0.split_once(':') else {
                     continue;
                 };
+                let name = (ns.0.to_owned(), local.into_inner().to_owned());
+                if expanded.contains(&name) {
+                    return Err(XmlError::NotWellFormed(
+                        "an attribute given twice under two prefixes of one namespace".into(),
+                    ));
+                }
+                expanded.push(name);
                 let name = format!("xmlns:{prefix}");
                 if prefix != "xml" && prefix != "xmlns" && !declarations.iter().any(|(n, _)| *n == name) {
                     declarations.push((name, namespace_name(ns.0)?));
@@ -713,6 +724,32 @@ mod tests {
         let mut r = XmlReader::new(nested.as_bytes(), 65536);
         assert!(matches!(r.next().await, Ok(StreamEvent::Open(_))));
         assert!(matches!(r.next().await, Ok(StreamEvent::Stanza(m)) if m.name == "message"));
+    }
+
+    #[tokio::test]
+    async fn an_attribute_given_twice_under_two_prefixes_of_one_namespace_is_not_well_formed() {
+        // In a stanza, in a child, and declared on an ancestor.
+        for stanza in [
+            "<message to='bob@localhost' xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'><body>hi</body></message>",
+            "<message xmlns:a='urn:u'><body xmlns:b='urn:u' a:x='1' b:x='2'>hi</body></message>",
+            "<message xmlns:a='urn:u' xmlns:b='urn:u'><x a:y='1'><z a:x='1' b:x='2'/></x></message>",
+        ] {
+            let e = first_error(&format!("{OPEN}{stanza}"), 65536).await;
+            assert_eq!(e.stream_condition(), Some("not-well-formed"), "{stanza}: {e:?}");
+            assert!(parse_element(stanza).is_err(), "{stanza}");
+        }
+        // The same local name in two namespaces, or with and without a prefix, is two
+        // attributes.
+        for stanza in [
+            "<message xmlns:a='urn:u' xmlns:b='urn:v' a:x='1' b:x='2'/>",
+            "<message xmlns:a='urn:u' x='1' a:x='2'/>",
+        ] {
+            let input = format!("{OPEN}{stanza}");
+            let mut r = XmlReader::new(input.as_bytes(), 65536);
+            assert!(matches!(r.next().await, Ok(StreamEvent::Open(_))));
+            assert!(matches!(r.next().await, Ok(StreamEvent::Stanza(_))), "{stanza}");
+            assert!(parse_element(stanza).is_ok(), "{stanza}");
+        }
     }
 
     #[tokio::test]

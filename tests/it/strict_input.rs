@@ -211,3 +211,39 @@ async fn an_unknown_field_is_ignored_and_never_logged_or_echoed() {
     let log = server.log();
     assert!(!log.contains("forged line") && !log.contains("unknown field"), "{log}");
 }
+
+/// An attribute given twice under two prefixes bound to one namespace (Namespaces in XML
+/// 1.0 §6.3) ends the sender's stream: the message is neither relayed nor archived.
+#[tokio::test]
+async fn an_attribute_given_twice_under_two_prefixes_ends_the_stream_and_is_never_relayed() {
+    let server = TestServer::start();
+    for u in ["alice", "bob"] {
+        server.register(u, "secret").await;
+    }
+    let (mut bob, _) = online(&server, "bob@localhost/phone", "secret", Transport::StartTls).await;
+    bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
+    let c = common::xmpp::connector(&server, Transport::StartTls);
+    let jid: Jid = "alice@localhost/raw".parse().unwrap();
+    let (_, mut raw) = raw_login(&c, &jid, "secret", None).await.unwrap();
+    raw_bind(&mut raw, "raw").await.unwrap();
+    let mut tcp = raw.into_inner();
+    let reply = write_and_read_until(
+        &mut tcp,
+        b"<message to='bob@localhost' type='chat' xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'>\
+          <body>twice</body></message>",
+        "</stream:stream>",
+    )
+    .await;
+    assert!(
+        reply.contains("<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+        "{reply}"
+    );
+    let SendMessageResponse::MessageSent(sent) = send(&server, "bob@localhost", "clean").await else {
+        panic!("a clean message was refused")
+    };
+    let first = next_stanza(&mut bob, |s| body_of(s).is_some()).await;
+    assert_eq!(body_of(&first), Some("clean"));
+    let h = history(&server, "bob", "alice@localhost").await;
+    assert_eq!(h.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [sent.id.as_str()]);
+    bob.send_end().await.unwrap();
+}
