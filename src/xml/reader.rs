@@ -51,6 +51,11 @@ pub enum XmlError {
     NotWellFormed(String),
     #[error("undeclared namespace prefix")]
     BadNamespacePrefix,
+    /// More namespace declarations in scope than the resolver keeps (128, quick-xml's
+    /// bound), or elements nested deeper than it counts: a bound on the work one stanza
+    /// can cause, not a malformed stanza.
+    #[error("too many namespace declarations in scope, or too deep")]
+    TooManyNamespaces,
     #[error("the peer closed the connection")]
     Eof,
     #[error("read failed: {0}")]
@@ -65,6 +70,7 @@ impl XmlError {
             XmlError::Restricted(_) => Some("restricted-xml"),
             XmlError::NotWellFormed(_) => Some("not-well-formed"),
             XmlError::BadNamespacePrefix => Some("bad-namespace-prefix"),
+            XmlError::TooManyNamespaces => Some("policy-violation"),
             XmlError::Eof | XmlError::Io(_) => None,
         }
     }
@@ -314,7 +320,7 @@ impl<R: AsyncRead + Unpin> XmlReader<R> {
                 Some(lex) => XmlError::NotWellFormed(lex.to_string()),
                 None => XmlError::Io(io::Error::new(e.kind(), e.to_string())),
             },
-            quick_xml::Error::Namespace(_) => XmlError::BadNamespacePrefix,
+            quick_xml::Error::Namespace(e) => namespace_error(e),
             quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..)) => {
                 XmlError::Restricted("entity reference")
             }
@@ -495,6 +501,14 @@ fn attribute_prefixes<R>(reader: &NsReader<R>, event: &Event<'_>) -> Result<Decl
     Ok(declarations)
 }
 
+fn namespace_error(e: quick_xml::name::NamespaceError) -> XmlError {
+    use quick_xml::name::NamespaceError as N;
+    match e {
+        N::TooManyBindings(_) | N::TooDeeplyNested(_) => XmlError::TooManyNamespaces,
+        _ => XmlError::BadNamespacePrefix,
+    }
+}
+
 fn configure<R>(reader: &mut NsReader<R>) {
     let config = reader.config_mut();
     config.check_end_names = true;
@@ -540,7 +554,7 @@ pub fn parse_element(text: &str) -> Result<Element, XmlError> {
     loop {
         let (ns, event) = match reader.read_resolved_event() {
             Ok(pair) => pair,
-            Err(quick_xml::Error::Namespace(_)) => return Err(XmlError::BadNamespacePrefix),
+            Err(quick_xml::Error::Namespace(e)) => return Err(namespace_error(e)),
             Err(quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(..))) => {
                 return Err(XmlError::Restricted("entity reference"))
             }
@@ -750,6 +764,25 @@ mod tests {
             assert!(matches!(r.next().await, Ok(StreamEvent::Stanza(_))), "{stanza}");
             assert!(parse_element(stanza).is_ok(), "{stanza}");
         }
+    }
+
+    #[tokio::test]
+    async fn too_many_namespace_declarations_in_scope_are_a_policy_violation() {
+        let decls: String = (0..1000).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect();
+        let stanza = format!("<message{decls}><body>x</body></message>");
+        let e = first_error(&format!("{OPEN}{stanza}"), 1 << 20).await;
+        assert_eq!(e.stream_condition(), Some("policy-violation"), "{e:?}");
+        assert_eq!(
+            parse_element(&stanza).unwrap_err().stream_condition(),
+            Some("policy-violation")
+        );
+        // Spread over nested elements, too.
+        let nested: String = (0..200).map(|i| format!("<x xmlns:p{i}='urn:{i}'>")).collect();
+        let e = first_error(&format!("{OPEN}<message>{nested}"), 1 << 20).await;
+        assert_eq!(e.stream_condition(), Some("policy-violation"), "{e:?}");
+        // A hundred are fine.
+        let decls: String = (0..100).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect();
+        assert!(parse_element(&format!("<message{decls}><body>x</body></message>")).is_ok());
     }
 
     #[tokio::test]
