@@ -253,7 +253,7 @@ mod tests {
         let mut s = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
             .expect("the statement prepares");
-        let nulls = std::iter::repeat(Null).take(s.parameter_count());
+        let nulls = std::iter::repeat_n(Null, s.parameter_count());
         s.query_map(params_from_iter(nulls), |r| r.get::<_, String>(3))
             .and_then(|rows| rows.collect())
             .expect("the plan reads")
