@@ -543,4 +543,25 @@ mod tests {
             Begun::Run(_)
         ));
     }
+
+    #[tokio::test]
+    async fn a_sweep_runs_batches_until_one_comes_back_short() {
+        let h = Harness::new(&["alice"]).await;
+        let store = h.core.stores.idempotency.clone();
+        for token in 0..5 {
+            let key = format!("k{token}");
+            let claim = KeyClaim {
+                owner: "alice@localhost",
+                key: &key,
+                fingerprint: b"req",
+                token,
+                now_ms: 0,
+                lease_until_ms: 10,
+                max_keys: 100,
+            };
+            assert_eq!(store.claim_idempotency_key(&claim).await.unwrap(), Claimed::Yes);
+        }
+        assert_eq!(sweep_expired_keys(&*store, 20, 2).await.unwrap(), 5);
+        assert_eq!(sweep_expired_keys(&*store, 20, 2).await.unwrap(), 0);
+    }
 }
