@@ -41,11 +41,13 @@ muc_occupants=50 muc_senders=8 muc_window=8
 # Growth curves: senders for the REST send, a bigger archive, more idle sessions.
 curve_senders="1 4 16 64 256"
 archive_big=${BENCH_ARCHIVE_BIG:-10000000}
+# Idempotency keys a user holds before the timed keyed sends (against 10 held).
+keys_held=${BENCH_KEYS_HELD:-10000}
 if [ "$smoke" = 1 ]; then
   runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
   room_members=4 room_online=2 room_senders=2 room_seconds=1
   muc_occupants=4 muc_senders=2 muc_window=2
-  curve_senders="1 4" archive_big=4000
+  curve_senders="1 4" archive_big=4000 keys_held=100
 fi
 case "$only" in
   "" | meerkat | ejabberd | prosody) ;;
@@ -219,6 +221,14 @@ EOF
     say "meerkat: archive read and auth cost, run $r"
     "$load" archive-read --http "127.0.0.1:$m_api" --requests 2000 --archive "$archive" | record
     "$load" auth-cost | record
+  done
+  # A keyed send's cost with few and with many keys held (a fresh user per run and size,
+  # so that each starts with none).
+  for r in $(seq "$runs"); do
+    for held in 10 "$keys_held"; do
+      say "meerkat: keyed send with $held idempotency keys held, run $r"
+      "$load" keyed-send --http "127.0.0.1:$m_api" --prefix u --user $(( held == 10 ? 80 + 2 * r : 90 + 2 * r )) --held "$held" --sends 500 | record
+    done
   done
   run_common meerkat "127.0.0.1:$m_api" "127.0.0.1:$m_c2s"
   # Room fan-out is meerkat only: ejabberd has no MUC Light (its rooms are XEP-0045 MUC),

@@ -15,6 +15,7 @@
 //! every XMPP login: `--sasl scram-sha-1` instead of PLAIN)
 //! meerkat-bench archive-fill --data-dir DIR --count N [--from N]
 //! meerkat-bench archive-read --http ADDR --requests N
+//! meerkat-bench keyed-send --http ADDR --prefix P --user N --held N --sends N
 //! meerkat-bench auth-cost
 //! meerkat-bench report FILE
 //! meerkat-bench charts FILE DIR        (growth curves as SVG, see charts.rs)
@@ -907,6 +908,77 @@ async fn archive_read(a: &Args) -> Value {
     json!({"workload": "archive-read", "target": "meerkat", "p50_ms": p50, "p99_ms": p99, "requests": requests})
 }
 
+/// A REST send with an `Idempotency-Key` while its user already holds `--held` keys:
+/// user `PREFIX<user>` first sends `held` keyed messages (8 at a time, not timed), then
+/// `--sends` more one after another, each timed from request to answer. The cost of a
+/// claim must not grow with the keys held (compare `keyed-send-10-held` with
+/// `keyed-send-10000-held`). Each run needs a user that holds no keys yet.
+async fn keyed_send(a: &Args) -> Value {
+    let http = a.get("http");
+    let prefix = a.get("prefix");
+    let user = a.num("user", 0);
+    let held = a.num("held", 10);
+    let sends = a.num("sends", 500);
+    let me = format!("{prefix}{user}");
+    let to = format!("{prefix}{}@{DOMAIN}", user + 1);
+    let auth = basic(&me);
+    let url = format!("{}/api/messages", tls::base(&http));
+    let client = http_client(8);
+    let send = |client: HttpClient, key: String| {
+        let (url, auth, to) = (url.clone(), auth.clone(), to.clone());
+        async move {
+            let req = hyper::Request::post(&url)
+                .header("content-type", "application/json")
+                .header("authorization", &auth)
+                .header("idempotency-key", &key)
+                .body(Full::new(Bytes::from(json!({"to": to, "body": key}).to_string())))
+                .map_err(|e| e.to_string())?;
+            let resp = client.request(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status().as_u16();
+            let _ = resp.into_body().collect().await;
+            if status == 200 {
+                Ok(())
+            } else {
+                Err(format!("keyed-send: {url}: {status}"))
+            }
+        }
+    };
+    let mut filled = 0;
+    while filled < held {
+        let batch: Vec<_> = (filled..(filled + 8).min(held))
+            .map(|i| tokio::spawn(send(client.clone(), format!("fill-{me}-{i}"))))
+            .collect();
+        filled += batch.len() as u64;
+        for t in batch {
+            t.await.expect("a fill send").expect("a fill send answered 200");
+        }
+    }
+    let mut samples = Vec::with_capacity(sends as usize);
+    let mut errors = 0u64;
+    for i in 0..sends {
+        let t = Instant::now();
+        match send(client.clone(), format!("timed-{me}-{i}")).await {
+            Ok(()) => samples.push(t.elapsed().as_micros() as u32),
+            Err(e) => {
+                if errors == 0 {
+                    eprintln!("{e}");
+                }
+                errors += 1;
+            }
+        }
+    }
+    let (p50, p99) = percentiles(samples);
+    json!({
+        "workload": format!("keyed-send-{held}-held"),
+        "target": "meerkat",
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "held": held,
+        "sends": sends,
+        "errors": errors,
+    })
+}
+
 /// Server-side cost of REST Basic auth, measured in process on the server's own code.
 async fn auth_cost() -> Value {
     use meerkat::core::account::Accounts;
@@ -1162,6 +1234,7 @@ async fn main() {
         "idle" => idle(&a).await,
         "archive-fill" => archive_fill(&a).await,
         "archive-read" => archive_read(&a).await,
+        "keyed-send" => keyed_send(&a).await,
         "auth-cost" => auth_cost().await,
         "soak" => std::process::exit(soak::run(&a).await),
         "soak-child" => std::process::exit(soak::child(&a).await),

@@ -6,7 +6,15 @@
 //! token until a lease ends, then, once answered, a kept answer until it expires. Every
 //! time is given by the caller (Unix milliseconds), so the store reads no clock and the
 //! contract tests control time. A record whose `expires_ms` has passed is as good as
-//! absent, claim or answer alike.
+//! absent, claim or answer alike: reads treat it so, a claim of its key replaces it, and
+//! it still holds its owner's slot only until a claim needs the room or the background
+//! sweep ([`IdempotencyStore::expire_idempotency_keys`]) removes it.
+//!
+//! Cost: a claim does a bounded amount of work whatever the number of keys its owner
+//! holds: it reads the key and the owner's count of records (kept by the store beside
+//! the records, in the same transactions), and only at the cap removes as many records
+//! as it needs room for, found in index order (expired ones first, then the oldest
+//! answers). No claim counts or sweeps the owner's records.
 
 use super::StoreError;
 use async_trait::async_trait;
@@ -58,10 +66,10 @@ pub enum Claimed {
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `claim.key` of `claim.owner`, unless a live record holds it (returned
-    /// instead). Atomically: the owner's records expired by `now_ms` are removed first;
-    /// when the owner then holds `max_keys` records, the oldest answered ones are removed
-    /// to make room; when only claims are left the claim is refused with
-    /// [`StoreError::LimitReached`].
+    /// instead). Atomically: an expired record of the key is replaced; when the owner
+    /// holds `max_keys` records, room is made by removing the owner's expired records
+    /// first, then the oldest answered ones; when only live claims are left the claim is
+    /// refused with [`StoreError::LimitReached`] (and nothing is removed).
     async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claimed, StoreError>;
     /// Records `answer` for the claim `token`, kept until `expires_ms`, durably when it
     /// returns. `false` (nothing written) when the claim is no longer held: released, or
@@ -76,8 +84,11 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Gives up the claim `token` without an answer; nothing happens if it is not held.
     async fn release_idempotency_key(&self, owner: &str, key: &str, token: i64) -> Result<(), StoreError>;
-    /// Removes every record expired by `now_ms`, of every owner; how many went.
-    async fn expire_idempotency_keys(&self, now_ms: i64) -> Result<usize, StoreError>;
+    /// Removes at most `limit` records expired by `now_ms`, of any owners (the earliest
+    /// expired first where the backend can tell); how many went. Fewer than `limit` means
+    /// none are left. Each call is one short write, so a sweep never holds the store for
+    /// long; the caller repeats it until it returns less than `limit`.
+    async fn expire_idempotency_keys(&self, now_ms: i64, limit: usize) -> Result<usize, StoreError>;
     /// Removes every record of `owner` (account removal).
     async fn delete_idempotency_keys(&self, owner: &str) -> Result<(), StoreError>;
 }

@@ -29,9 +29,11 @@
 //!
 //! Answers are kept for [`IdempotencySettings::ttl`] after they were recorded; each user
 //! may hold [`IdempotencySettings::max_keys`] keys, and past that the oldest answered
-//! keys are forgotten first (a retry with a forgotten key runs again). Expired keys are
-//! removed by [`Core::expire_idempotency_keys`] and when their user claims a new key;
-//! a removed account's keys go with it.
+//! keys are forgotten first (a retry with a forgotten key runs again). An expired key is
+//! as good as absent at once; its row is removed by [`Core::expire_idempotency_keys`]
+//! (every [`SWEEP_EVERY`], in batches of [`SWEEP_BATCH`]), or sooner when its user
+//! claims it again or needs its slot; a removed account's keys go with it. A claim costs
+//! the same whatever the number of keys its user holds (see [`IdempotencyStore`]).
 
 use super::lifecycle::{AccountEvent, Subscriber};
 use crate::core::routing::router::RouteError;
@@ -61,7 +63,11 @@ pub const WAIT_FOR_OTHER: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(100);
 
 /// How often expired keys are removed.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The most expired keys one sweep statement removes; a sweep runs batches until one
+/// comes back short, yielding between them, so no write holds the store for long.
+pub const SWEEP_BATCH: usize = 500;
 
 /// What the configuration says of keys (`[general] idempotency_ttl`,
 /// `idempotency_max_keys`).
@@ -307,24 +313,38 @@ pub(crate) async fn begin(
 }
 
 impl Core {
-    /// Removes expired idempotency keys every 10 minutes (`SWEEP_EVERY`), forever; a failed round is
-    /// logged and the next one tries again.
+    /// Removes expired idempotency keys every minute ([`SWEEP_EVERY`]), forever, in
+    /// batches of at most [`SWEEP_BATCH`]; a failed round is logged and the next one
+    /// tries again.
     pub async fn expire_idempotency_keys(self: Arc<Self>) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match self
-                .stores
-                .idempotency
-                .expire_idempotency_keys(crate::core::archive::now_ms())
-                .await
-            {
+            match sweep_expired_keys(&*self.stores.idempotency, crate::core::archive::now_ms(), SWEEP_BATCH).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(removed = n, "expired idempotency keys removed"),
                 Err(e) => tracing::warn!(error = %e, "the idempotency key sweep failed; will retry"),
             }
         }
+    }
+}
+
+/// Removes the keys expired by `now_ms`, `batch` at most per store call, until a call
+/// comes back short; how many went. Other writers get the store between batches.
+pub(crate) async fn sweep_expired_keys(
+    store: &dyn IdempotencyStore,
+    now_ms: i64,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    loop {
+        let n = store.expire_idempotency_keys(now_ms, batch).await?;
+        removed += n;
+        if n < batch.max(1) {
+            return Ok(removed);
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -522,5 +542,26 @@ mod tests {
                 .unwrap(),
             Begun::Run(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_sweep_runs_batches_until_one_comes_back_short() {
+        let h = Harness::new(&["alice"]).await;
+        let store = h.core.stores.idempotency.clone();
+        for token in 0..5 {
+            let key = format!("k{token}");
+            let claim = KeyClaim {
+                owner: "alice@localhost",
+                key: &key,
+                fingerprint: b"req",
+                token,
+                now_ms: 0,
+                lease_until_ms: 10,
+                max_keys: 100,
+            };
+            assert_eq!(store.claim_idempotency_key(&claim).await.unwrap(), Claimed::Yes);
+        }
+        assert_eq!(sweep_expired_keys(&*store, 20, 2).await.unwrap(), 5);
+        assert_eq!(sweep_expired_keys(&*store, 20, 2).await.unwrap(), 0);
     }
 }

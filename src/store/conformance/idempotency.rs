@@ -1,5 +1,6 @@
 //! Idempotency keys of the client API ([`IdempotencyStore`]): one holder per key, expiry,
-//! the per-owner cap, concurrent claims.
+//! the per-owner cap (kept by a count, not by counting: the count must follow every
+//! claim, release, sweep and removal), the sweep's bounded batches, concurrent claims.
 
 use super::*;
 
@@ -8,6 +9,7 @@ for_every_backend!(
     an_expired_claim_or_answer_frees_its_key,
     at_the_key_cap_the_oldest_answers_make_room_and_claims_are_kept,
     concurrent_claims_of_one_key_leave_one_holder,
+    expired_keys_free_their_slots_and_the_sweep_goes_in_bounded_batches,
 );
 
 fn claim<'a>(owner: &'a str, key: &'a str, fingerprint: &'a [u8], token: i64, now_ms: i64) -> KeyClaim<'a> {
@@ -136,14 +138,14 @@ async fn an_expired_claim_or_answer_frees_its_key(b: Under) {
         .unwrap();
     // The sweep removes what expired by then: alice's claim of k2 (lease to 2 000), not
     // her answer (to 50 000) nor bob's claim (to 41 000).
-    assert_eq!(s.expire_idempotency_keys(40_000).await.unwrap(), 1);
+    assert_eq!(s.expire_idempotency_keys(40_000, 100).await.unwrap(), 1);
     assert!(matches!(
         s.claim_idempotency_key(&claim("alice@localhost", "k1", b"req-b", 5, 40_000))
             .await
             .unwrap(),
         Claimed::Held(IdempotencyRecord { answer: Some(_), .. })
     ));
-    assert_eq!(s.expire_idempotency_keys(50_000).await.unwrap(), 2);
+    assert_eq!(s.expire_idempotency_keys(50_000, 100).await.unwrap(), 2);
     assert_eq!(
         s.claim_idempotency_key(&claim("alice@localhost", "k1", b"req-e", 6, 50_000))
             .await
@@ -222,4 +224,95 @@ async fn concurrent_claims_of_one_key_leave_one_holder(b: Under) {
         }
     }
     assert_eq!(holders, 1);
+}
+
+async fn expired_keys_free_their_slots_and_the_sweep_goes_in_bounded_batches(b: Under) {
+    let s = &b.stores.idempotency;
+    let capped = |owner: &'static str, key: &'static str, token: i64, now_ms: i64| KeyClaim {
+        max_keys: 3,
+        ..claim(owner, key, b"req", token, now_ms)
+    };
+    // Three claims (leases to 1 000), then three more once those expired, without a
+    // sweep: the expired ones give up their slots, and their keys read as absent.
+    for (token, key) in ["a", "b", "c"].into_iter().enumerate() {
+        assert_eq!(
+            s.claim_idempotency_key(&capped("alice@localhost", key, token as i64, 0))
+                .await
+                .unwrap(),
+            Claimed::Yes
+        );
+    }
+    for (token, key) in ["d", "a", "e"].into_iter().enumerate() {
+        assert_eq!(
+            s.claim_idempotency_key(&capped("alice@localhost", key, 10 + token as i64, 2_000))
+                .await
+                .unwrap(),
+            Claimed::Yes
+        );
+    }
+    // The cap still holds: three live claims, a fourth is refused, and the refusal
+    // removes nothing (b and c went to make room; the live ones stay).
+    let refused = s
+        .claim_idempotency_key(&capped("alice@localhost", "f", 20, 2_000))
+        .await;
+    assert!(matches!(refused, Err(StoreError::LimitReached)), "{refused:?}");
+    for key in ["d", "a", "e"] {
+        assert!(matches!(
+            s.claim_idempotency_key(&capped("alice@localhost", key, 21, 2_000))
+                .await
+                .unwrap(),
+            Claimed::Held(IdempotencyRecord { answer: None, .. })
+        ));
+    }
+    // A released claim gives its slot back.
+    s.release_idempotency_key("alice@localhost", "e", 12).await.unwrap();
+    assert_eq!(
+        s.claim_idempotency_key(&capped("alice@localhost", "f", 22, 2_000))
+            .await
+            .unwrap(),
+        Claimed::Yes
+    );
+
+    // Five of bob's claims expire (leases to 1 000); the sweep takes them two at a time.
+    for (token, key) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        s.claim_idempotency_key(&claim("bob@localhost", key, b"req", 30 + token as i64, 0))
+            .await
+            .unwrap();
+    }
+    // Alice's live claims (leases to 3 000) are not due at 2 500.
+    let batches = [
+        s.expire_idempotency_keys(2_500, 2).await.unwrap(),
+        s.expire_idempotency_keys(2_500, 2).await.unwrap(),
+        s.expire_idempotency_keys(2_500, 2).await.unwrap(),
+        s.expire_idempotency_keys(2_500, 2).await.unwrap(),
+    ];
+    assert_eq!(batches, [2, 2, 1, 0]);
+    // Swept rows gave their slots back: bob may again hold three claims, not a fourth.
+    for (token, key) in ["f", "g", "h"].into_iter().enumerate() {
+        assert_eq!(
+            s.claim_idempotency_key(&capped("bob@localhost", key, 40 + token as i64, 2_500))
+                .await
+                .unwrap(),
+            Claimed::Yes
+        );
+    }
+    let refused = s.claim_idempotency_key(&capped("bob@localhost", "i", 50, 2_500)).await;
+    assert!(matches!(refused, Err(StoreError::LimitReached)), "{refused:?}");
+    // So do the rows of a removed account.
+    s.delete_idempotency_keys("bob@localhost").await.unwrap();
+    for (token, key) in ["f", "g", "h"].into_iter().enumerate() {
+        assert_eq!(
+            s.claim_idempotency_key(&capped("bob@localhost", key, 60 + token as i64, 2_500))
+                .await
+                .unwrap(),
+            Claimed::Yes
+        );
+    }
+    // Alice's claims were left alone by the sweep.
+    assert!(matches!(
+        s.claim_idempotency_key(&capped("alice@localhost", "d", 70, 2_500))
+            .await
+            .unwrap(),
+        Claimed::Held(IdempotencyRecord { answer: None, .. })
+    ));
 }

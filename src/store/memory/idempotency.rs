@@ -1,5 +1,7 @@
 //! [`IdempotencyStore`] in memory: each owner's records in a map by key, behind the
-//! store's one mutex (so a claim is atomic as the contract asks).
+//! store's one mutex (so a claim is atomic as the contract asks). As on the databases,
+//! an expired record is replaced by a claim of its key and otherwise stays (holding a
+//! slot) until a claim at the cap needs the room or the sweep removes it.
 
 use super::MemoryStore;
 use crate::store::{Claimed, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, KeyClaim, StoreError};
@@ -24,24 +26,36 @@ impl IdempotencyStore for MemoryStore {
     async fn claim_idempotency_key(&self, claim: &KeyClaim<'_>) -> Result<Claimed, StoreError> {
         let mut d = self.data();
         let keys = d.idempotency.entry(claim.owner.to_owned()).or_default();
-        keys.retain(|_, r| r.expires_ms > claim.now_ms);
-        if let Some(r) = keys.get(claim.key) {
+        if let Some(r) = keys.get(claim.key).filter(|r| r.expires_ms > claim.now_ms) {
             return Ok(Claimed::Held(IdempotencyRecord {
                 fingerprint: r.fingerprint.clone(),
                 answer: r.answer.clone(),
                 expires_ms: r.expires_ms,
             }));
         }
-        while keys.len() >= claim.max_keys {
-            let oldest = keys
+        if !keys.contains_key(claim.key) && keys.len() >= claim.max_keys {
+            // Room: expired records first, then the oldest answers, never a live claim;
+            // refused with nothing removed when that is not enough.
+            let need = keys.len() + 1 - claim.max_keys;
+            let mut expired: Vec<_> = keys
                 .iter()
-                .filter(|(_, r)| r.answer.is_some())
-                .min_by(|(ka, a), (kb, b)| (a.created_ms, ka).cmp(&(b.created_ms, kb)))
-                .map(|(k, _)| k.clone());
-            match oldest {
-                Some(k) => keys.remove(&k),
-                None => return Err(StoreError::LimitReached),
-            };
+                .filter(|(_, r)| r.expires_ms <= claim.now_ms)
+                .map(|(k, r)| (r.expires_ms, k.clone()))
+                .collect();
+            expired.sort();
+            let mut answered: Vec<_> = keys
+                .iter()
+                .filter(|(_, r)| r.answer.is_some() && r.expires_ms > claim.now_ms)
+                .map(|(k, r)| (r.created_ms, k.clone()))
+                .collect();
+            answered.sort();
+            let room: Vec<String> = expired.into_iter().chain(answered).map(|(_, k)| k).take(need).collect();
+            if room.len() < need {
+                return Err(StoreError::LimitReached);
+            }
+            for k in room {
+                keys.remove(&k);
+            }
         }
         keys.insert(
             claim.key.to_owned(),
@@ -88,13 +102,17 @@ impl IdempotencyStore for MemoryStore {
         Ok(())
     }
 
-    async fn expire_idempotency_keys(&self, now_ms: i64) -> Result<usize, StoreError> {
+    async fn expire_idempotency_keys(&self, now_ms: i64, limit: usize) -> Result<usize, StoreError> {
         let mut d = self.data();
         let mut removed = 0;
         d.idempotency.retain(|_, keys| {
-            let before = keys.len();
-            keys.retain(|_, r| r.expires_ms > now_ms);
-            removed += before - keys.len();
+            keys.retain(|_, r| {
+                let keep = r.expires_ms > now_ms || removed >= limit;
+                if !keep {
+                    removed += 1;
+                }
+                keep
+            });
             !keys.is_empty()
         });
         Ok(removed)

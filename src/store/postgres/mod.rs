@@ -60,6 +60,9 @@ const MIGRATIONS: &[&[&str]] = &[
     &[domains::SCHEMA],
     // 3: webhook endpoints and their outboxes; the archive readable by id alone.
     &[webhooks::SCHEMA],
+    // 4: idempotency claims in bounded time: per-owner counts, indexes by owner and
+    // expiry and of answered keys by age.
+    &[idempotency::COUNTS],
 ];
 
 /// The schema version this build writes.

@@ -265,6 +265,21 @@ const MIGRATIONS: &[&str] = &[
         first_failure_ms INTEGER
      );
      CREATE INDEX webhook_outbox_by_endpoint ON webhook_outbox (endpoint, seq);",
+    // 16: idempotency claims in bounded time: each owner's count of records, kept in the
+    // transactions that insert or delete them (so the cap is one read, not a COUNT);
+    // the owner's records by expiry (room made from expired ones first) and the owner's
+    // answered records by age (the oldest answers go next), so a claim at the cap finds
+    // what to remove without reading the rest.
+    "CREATE TABLE idempotency_key_counts (
+        owner TEXT PRIMARY KEY NOT NULL,
+        keys INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     INSERT INTO idempotency_key_counts (owner, keys)
+        SELECT owner, COUNT(*) FROM idempotency_keys GROUP BY owner;
+     DROP INDEX idempotency_keys_by_age;
+     CREATE INDEX idempotency_keys_answered_by_age ON idempotency_keys (owner, created_ms, key)
+        WHERE status IS NOT NULL;
+     CREATE INDEX idempotency_keys_by_owner_expiry ON idempotency_keys (owner, expires_ms);",
 ];
 
 /// The schema version this build writes.
@@ -710,5 +725,35 @@ mod tests {
             })
             .unwrap();
         assert_eq!((kind.as_str(), applied), ("changed", true));
+    }
+
+    #[test]
+    fn a_database_of_schema_15_counts_the_idempotency_keys_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for m in &MIGRATIONS[..15] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 15).unwrap();
+            for (owner, key) in [("a@localhost", "1"), ("a@localhost", "2"), ("b@localhost", "1")] {
+                conn.execute(
+                    "INSERT INTO idempotency_keys (owner, key, fingerprint, token, created_ms, expires_ms) \
+                     VALUES (?1, ?2, x'00', 1, 0, 10)",
+                    [owner, key],
+                )
+                .unwrap();
+            }
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let counts: Vec<(String, i64)> = conn
+            .prepare("SELECT owner, keys FROM idempotency_key_counts ORDER BY owner")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(counts, [("a@localhost".to_owned(), 2), ("b@localhost".to_owned(), 1)]);
     }
 }
