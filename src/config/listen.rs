@@ -37,9 +37,22 @@ pub struct HttpListener {
     #[serde(default = "default_max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Seconds from accepting a connection (TLS included) to its first complete request
-    /// header, and for each later header; a connection that says nothing is closed.
+    /// header, for each later header, and for each request's body (plus a second per
+    /// `min_body_rate` bytes received); a connection that says nothing is closed, a body
+    /// that does not arrive gets `408`.
     #[serde(default = "default_request_timeout")]
     pub request_timeout: u64,
+    /// Bytes per second a request body must keep up to earn time beyond
+    /// `request_timeout`.
+    #[serde(default = "default_min_body_rate")]
+    pub min_body_rate: u64,
+    /// Seconds a connection may stay open with nothing in flight (HTTP/1.1 keep-alive,
+    /// HTTP/2 between streams).
+    #[serde(default = "default_http_idle_timeout")]
+    pub idle_timeout: u64,
+    /// HTTP/2 streams open at once on one connection.
+    #[serde(default = "default_max_concurrent_streams")]
+    pub max_concurrent_streams: u32,
     /// Seconds a response (or an event stream) may wait for the client to take any of
     /// it before the connection is closed.
     #[serde(default = "default_send_timeout")]
@@ -420,6 +433,15 @@ fn default_max_connections_per_ip() -> usize {
 fn default_request_timeout() -> u64 {
     30
 }
+fn default_min_body_rate() -> u64 {
+    4096
+}
+fn default_http_idle_timeout() -> u64 {
+    60
+}
+fn default_max_concurrent_streams() -> u32 {
+    100
+}
 fn default_send_timeout() -> u64 {
     30
 }
@@ -458,6 +480,9 @@ pub(super) fn default_listeners() -> Listen {
         max_connections: default_max_connections(),
         max_connections_per_ip: default_max_connections_per_ip(),
         request_timeout: default_request_timeout(),
+        min_body_rate: default_min_body_rate(),
+        idle_timeout: default_http_idle_timeout(),
+        max_concurrent_streams: default_max_concurrent_streams(),
         send_timeout: default_send_timeout(),
         handlers,
         compress: false,

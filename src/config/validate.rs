@@ -216,6 +216,9 @@ fn http_listener(i: usize, l: &HttpListener, modules: &Modules) -> Result<(), Co
         ("max_connections", l.max_connections as u64),
         ("max_connections_per_ip", l.max_connections_per_ip as u64),
         ("request_timeout", l.request_timeout),
+        ("min_body_rate", l.min_body_rate),
+        ("idle_timeout", l.idle_timeout),
+        ("max_concurrent_streams", u64::from(l.max_concurrent_streams)),
         ("send_timeout", l.send_timeout),
     ] {
         if v == 0 {

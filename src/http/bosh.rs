@@ -4,9 +4,8 @@
 //! [`BoshService`]'s business (XMPP over BOSH, wired in by the composition root).
 
 use super::cors::Cors;
-use super::{full, read_body, Body, BodyError};
+use super::{full, read_body, Body, BodyError, RequestBody};
 use crate::transport::bosh::{BoshPeer, BoshService};
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use std::sync::Arc;
@@ -40,7 +39,7 @@ fn terminate(status: StatusCode, condition: &str) -> Response<Body> {
 pub(crate) async fn serve(
     service: &Arc<dyn BoshService>,
     route: &BoshRoute,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     peer: BoshPeer,
     max_body: usize,
 ) -> Response<Body> {
@@ -58,6 +57,8 @@ pub(crate) async fn serve(
             // it from the status and from the wrapper alike.
             Err(BodyError::TooLarge) => terminate(StatusCode::PAYLOAD_TOO_LARGE, "policy-violation"),
             Err(BodyError::Broken) => terminate(StatusCode::OK, "bad-request"),
+            // No session is known yet: the client learns it from the status.
+            Err(BodyError::TimedOut) => terminate(StatusCode::REQUEST_TIMEOUT, "bad-request"),
             Ok(body) => xml(StatusCode::OK, service.request(body, peer).await),
         }
     };

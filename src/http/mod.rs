@@ -8,7 +8,8 @@
 //!
 //! Every response carries the configured `Server` header. Error bodies are JSON strings.
 //! A listener with `compress = true` compresses what clients accept compressed
-//! ([`compression`]).
+//! ([`compression`]). Request bodies have a deadline and idle connections are closed
+//! ([`timing`]).
 //!
 //! The doors here call the core's typed operations; a WebSocket handler hands its
 //! upgraded connections to the [`WebSocketService`] the composition root supplies, a
@@ -24,6 +25,7 @@ pub(crate) mod contract;
 mod cors;
 mod docs;
 mod prometheus;
+mod timing;
 mod upload;
 mod websocket;
 
@@ -33,7 +35,6 @@ use crate::transport::bosh::{BoshPeer, BoshService};
 use crate::transport::websocket::{Peer, WebSocketService};
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -44,6 +45,9 @@ use swagger::auth::{Authorization, Scopes};
 use swagger::{Has, XSpanIdString};
 
 pub(crate) type Body = BoxBody<Bytes, Infallible>;
+
+/// A request's body, as every handler receives it: within its deadline ([`timing`]).
+pub(crate) type RequestBody = timing::TimedBody;
 
 /// The client API's spec: the contract `client_api` enforces, served at `/api-docs`.
 pub(crate) const CLIENT_SPEC: &str = include_str!("../../api/client.yaml");
@@ -124,10 +128,12 @@ impl<U> Has<Option<Authorization>> for RequestContext<U> {
 pub(crate) enum BodyError {
     TooLarge,
     Broken,
+    /// Not all there within the listener's deadline.
+    TimedOut,
 }
 
 /// Reads the whole body, refusing more than `limit` bytes before buffering them.
-pub(crate) async fn read_body(body: Incoming, headers: &hyper::HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn read_body(body: RequestBody, headers: &hyper::HeaderMap, limit: usize) -> Result<Bytes, BodyError> {
     if let Some(len) = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
@@ -139,6 +145,7 @@ pub(crate) async fn read_body(body: Incoming, headers: &hyper::HeaderMap, limit:
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(e) if matches!(e.downcast_ref(), Some(timing::BodyFailure::TimedOut)) => Err(BodyError::TimedOut),
         Err(_) => Err(BodyError::Broken),
     }
 }
@@ -152,7 +159,14 @@ pub(crate) fn body_error_response(e: BodyError) -> Response<Body> {
     match e {
         BodyError::TooLarge => json_error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"),
         BodyError::Broken => json_error(StatusCode::BAD_REQUEST, "Invalid request body"),
+        BodyError::TimedOut => timed_out(),
     }
+}
+
+/// `408`: the request's body did not arrive in time. The connection closes after it
+/// ([`serve_connection`]).
+pub(crate) fn timed_out() -> Response<Body> {
+    json_error(StatusCode::REQUEST_TIMEOUT, "Request body timed out")
 }
 
 /// `path` is `prefix` itself or below it.
@@ -168,7 +182,7 @@ pub(crate) async fn dispatch<S, C>(
     router: &S,
     contract: &contract::Contract,
     mount: &str,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     max_body: usize,
     context: C,
     not_implemented: fn(&contract::Operation) -> bool,
@@ -365,7 +379,7 @@ impl Routes {
         })
     }
 
-    async fn handle(&self, req: Request<Incoming>, addr: std::net::SocketAddr) -> Response<Body> {
+    async fn handle(&self, req: Request<RequestBody>, addr: std::net::SocketAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
         let compression = self.compress.then(|| compression::Accepted::of(&req));
         // Exact paths first: they may sit under an API's mount point.
@@ -457,19 +471,34 @@ pub(crate) async fn bind(
     let timing = Timing {
         request: Duration::from_secs(listener.request_timeout),
         send: Duration::from_secs(listener.send_timeout),
+        idle: Duration::from_secs(listener.idle_timeout),
+        body: timing::BodyRules {
+            grace: Duration::from_secs(listener.request_timeout),
+            min_rate: listener.min_body_rate,
+        },
+        max_streams: listener.max_concurrent_streams,
     };
-    crate::transport::listener::bind(listener.addr(), caps, move |stream, peer| {
+    crate::transport::listener::bind_sheddable(listener.addr(), caps, move |stream, peer, standing| {
         let routes = routes.clone();
         let tls = tls.clone();
         let deadline = tokio::time::Instant::now() + timing.request;
         async move {
-            match tls {
-                None => serve_connection(routes, stream, peer, timing, deadline).await,
-                Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-                    Ok(Ok(stream)) => serve_connection(routes, stream, peer, timing, deadline).await,
-                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                },
+            let evicted = standing.clone();
+            let serve = async move {
+                match tls {
+                    None => serve_connection(routes, stream, peer, timing, deadline, standing).await,
+                    Some(tls) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(routes, stream, peer, timing, deadline, standing).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    },
+                }
+            };
+            tokio::select! {
+                () = serve => {}
+                () = evicted.evicted() => {
+                    tracing::debug!(%peer, "closed for a new connection: it waited longest on its client");
+                }
             }
         }
     })
@@ -489,26 +518,49 @@ struct Timing {
     request: Duration,
     /// For the client to take any part of what is written to it.
     send: Duration,
+    /// With nothing in flight, before the connection is closed.
+    idle: Duration,
+    /// For each request's body.
+    body: timing::BodyRules,
+    /// HTTP/2 streams open at once on one connection.
+    max_streams: u32,
 }
 
 /// Serves one connection. A connection with no complete request header by
 /// `first_request` (counted from accept, TLS included) is closed: silent connections do
-/// not hold a slot.
+/// not hold a slot. So is one with nothing in flight for `timing.idle` (over HTTP/2, a
+/// GOAWAY first, then at most `timing.request` for the peer to end it).
 async fn serve_connection<S>(
     routes: Arc<Routes>,
     stream: S,
     peer: std::net::SocketAddr,
     timing: Timing,
     first_request: tokio::time::Instant,
+    standing: Arc<crate::transport::listener::Standing>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let activity = timing::Activity::new(standing);
     let requested = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let seen = requested.clone();
-    let service = hyper::service::service_fn(move |req| {
+    let requests = activity.clone();
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         seen.store(true, std::sync::atomic::Ordering::Relaxed);
         let routes = routes.clone();
-        async move { Ok::<_, Infallible>(routes.handle(req, peer).await) }
+        let ticket = requests.request();
+        let version = req.version();
+        let req = req.map(|body| timing::TimedBody::new(body, timing.body, ticket.clone()));
+        async move {
+            let mut response = routes.handle(req, peer).await;
+            // A body that did not arrive ends its HTTP/1 connection: what is left of it
+            // would be read as the next request. HTTP/2 resets just the stream.
+            if response.status() == StatusCode::REQUEST_TIMEOUT && version < hyper::Version::HTTP_2 {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(response.map(|body| BoxBody::new(timing::Answering::new(body, ticket))))
+        }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -516,24 +568,39 @@ async fn serve_connection<S>(
         .timer(TokioTimer::new())
         .header_read_timeout(timing.request)
         .max_buf_size(WRITE_BUFFER);
-    // HTTP/2 has no per-request idle timer; pings find peers that went away.
+    // Pings find peers that went away; the idle timer below ends connections kept busy
+    // with nothing but pings.
     builder
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10))
+        .max_concurrent_streams(timing.max_streams)
         .max_send_buf_size(WRITE_BUFFER);
     let io = TokioIo::new(crate::transport::stall::WriteDeadline::new(stream, timing.send));
     let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
-    let result = tokio::select! {
-        r = &mut connection => r,
-        _ = tokio::time::sleep_until(first_request) => {
-            if !requested.load(std::sync::atomic::Ordering::Relaxed) {
-                tracing::debug!(%peer, "no request in time; connection closed");
+    let mut first_checked = false;
+    let mut closing: Option<tokio::time::Instant> = None;
+    let result = loop {
+        tokio::select! {
+            r = &mut connection => break r,
+            _ = tokio::time::sleep_until(first_request), if !first_checked => {
+                if !requested.load(std::sync::atomic::Ordering::Relaxed) {
+                    tracing::debug!(%peer, "no request in time; connection closed");
+                    return;
+                }
+                first_checked = true;
+            }
+            () = activity.idle_for(timing.idle), if closing.is_none() => {
+                tracing::debug!(%peer, "idle; connection closing");
+                connection.as_mut().graceful_shutdown();
+                closing = Some(tokio::time::Instant::now() + timing.request);
+            }
+            _ = tokio::time::sleep_until(closing.unwrap_or_else(tokio::time::Instant::now)), if closing.is_some() => {
+                tracing::debug!(%peer, "the peer did not end an idle connection in time; closed");
                 return;
             }
-            connection.await
         }
     };
     if let Err(e) = result {

@@ -4,7 +4,8 @@
 //! - `PUT` (with the signed query of a slot's PUT URL): `Content-Length` is required and
 //!   must be the slot's size, checked before any of the body is read; the body is
 //!   streamed to the core's [`PutWriter`], which refuses a byte more than announced; a
-//!   body that stalls for the listener's `request_timeout` is dropped. `201 Created`.
+//!   body that stalls for the listener's `request_timeout`, or falls behind its deadline
+//!   (`request_timeout` plus a second per `min_body_rate` bytes), is dropped. `201 Created`.
 //!   Refusals: `403` (not a valid PUT URL, or expired), `409` (uploaded already, or an
 //!   upload of it is under way), `411`, `413` (larger than announced), `400` (smaller),
 //!   `415` (another content type than announced), `503`.
@@ -21,12 +22,12 @@
 //! `http::dispatch`); an upload is bounded by its slot's size, which the core bounds
 //! by `max_file_size`.
 
-use super::{full, json_error, Body};
+use super::{full, json_error, Body, RequestBody};
 use crate::core::uploads::{self, Download, GetRefusal, PutRefusal, PutRequest, PutWriter};
 use crate::core::Core;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
@@ -46,7 +47,7 @@ const METHODS: &str = "GET, HEAD, PUT, OPTIONS";
 const CHUNK: usize = 64 * 1024;
 
 /// Serves a request below `route.path`.
-pub(crate) async fn serve(core: &Core, route: &UploadRoute, req: Request<Incoming>) -> Response<Body> {
+pub(crate) async fn serve(core: &Core, route: &UploadRoute, req: Request<RequestBody>) -> Response<Body> {
     let mut response = match *req.method() {
         Method::OPTIONS => preflight(),
         Method::PUT => put(core, route, req).await,
@@ -88,7 +89,7 @@ fn not_found() -> Response<Body> {
     json_error(StatusCode::NOT_FOUND, "Not found")
 }
 
-async fn put(core: &Core, route: &UploadRoute, req: Request<Incoming>) -> Response<Body> {
+async fn put(core: &Core, route: &UploadRoute, req: Request<RequestBody>) -> Response<Body> {
     let Some((id, filename)) = file_of(route, req.uri().path()) else {
         return not_found();
     };
@@ -130,11 +131,12 @@ enum Received {
 }
 
 /// Moves the body into `writer`, a frame at a time.
-async fn receive(mut writer: PutWriter, mut body: Incoming, idle: Duration, core: &Core) -> Result<(), Received> {
+async fn receive(mut writer: PutWriter, mut body: RequestBody, idle: Duration, core: &Core) -> Result<(), Received> {
     loop {
         match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => return Err(Received::Stalled),
             Ok(None) => break,
+            Ok(Some(Err(super::timing::BodyFailure::TimedOut))) => return Err(Received::Stalled),
             Ok(Some(Err(e))) => {
                 tracing::debug!(error = %e, "an upload body broke off");
                 return Err(Received::Broken);
@@ -163,7 +165,7 @@ fn put_refused(r: PutRefusal) -> Response<Body> {
     json_error(status, &r.to_string())
 }
 
-async fn get(core: &Core, route: &UploadRoute, req: &Request<Incoming>) -> Response<Body> {
+async fn get(core: &Core, route: &UploadRoute, req: &Request<RequestBody>) -> Response<Body> {
     let Some((id, filename)) = file_of(route, req.uri().path()) else {
         return not_found();
     };

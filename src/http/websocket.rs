@@ -3,9 +3,8 @@
 //! `101`, and hands the upgraded connection to the service (XMPP over WebSocket, RFC 7395,
 //! wired in by the composition root).
 
-use super::{full, json_error, Body};
+use super::{full, json_error, Body, RequestBody};
 use crate::transport::websocket::{Peer, WebSocketService};
-use hyper::body::Incoming;
 use hyper::header::{
     HeaderValue, CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION,
     UPGRADE,
@@ -17,7 +16,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
-fn header_has(req: &Request<Incoming>, name: hyper::header::HeaderName, token: &str) -> bool {
+fn header_has(req: &Request<RequestBody>, name: hyper::header::HeaderName, token: &str) -> bool {
     req.headers()
         .get_all(name)
         .iter()
@@ -27,7 +26,7 @@ fn header_has(req: &Request<Incoming>, name: hyper::header::HeaderName, token: &
 }
 
 /// Answers the upgrade request and, once upgraded, lets `service` serve the connection.
-pub(crate) fn upgrade(service: Arc<dyn WebSocketService>, mut req: Request<Incoming>, peer: Peer) -> Response<Body> {
+pub(crate) fn upgrade(service: Arc<dyn WebSocketService>, mut req: Request<RequestBody>, peer: Peer) -> Response<Body> {
     let protocol = service.subprotocol();
     if !header_has(&req, UPGRADE, "websocket") || !header_has(&req, CONNECTION, "upgrade") {
         let text = format!("{} needs a WebSocket upgrade", service.name());

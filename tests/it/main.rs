@@ -36,6 +36,7 @@ mod rooms_xmpp;
 mod roster_presence;
 mod sdk_consumers;
 mod sse_resume;
+mod stalled_requests;
 mod stream_management;
 mod strict_input;
 mod tokens;

@@ -481,6 +481,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 AddContactResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -591,6 +596,11 @@ async fn main() -> Result<()> {
                 ChangeSubscriptionResponse::NotFound
                 (body)
                 => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangeSubscriptionResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ChangeSubscriptionResponse::PayloadTooLarge
@@ -707,6 +717,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                ManageContactsResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 ManageContactsResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -800,6 +815,11 @@ async fn main() -> Result<()> {
                 AddDomainResponse::Conflict
                 (body)
                 => "Conflict\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                AddDomainResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 AddDomainResponse::PayloadTooLarge
@@ -915,6 +935,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                RemoveDomainResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 RemoveDomainResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -972,6 +997,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SetDomainEnabledResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 SetDomainEnabledResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1018,6 +1048,11 @@ async fn main() -> Result<()> {
                 SendMessageResponse::Forbidden
                 (body)
                 => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendMessageResponse::PayloadTooLarge
@@ -1202,6 +1237,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 CreateMucLightRoomResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1266,6 +1306,11 @@ async fn main() -> Result<()> {
                 => "Conflict\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                CreateMucLightRoomWithIdResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 CreateMucLightRoomWithIdResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1328,6 +1373,11 @@ async fn main() -> Result<()> {
                 CreateMucRoomResponse::Conflict
                 (body)
                 => "Conflict\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateMucRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 CreateMucRoomResponse::PayloadTooLarge
@@ -1486,6 +1536,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                InviteToMucLightRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 InviteToMucLightRoomResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1544,6 +1599,11 @@ async fn main() -> Result<()> {
                 InviteToMucRoomResponse::NotFound
                 (body)
                 => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToMucRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 InviteToMucRoomResponse::PayloadTooLarge
@@ -1661,6 +1721,11 @@ async fn main() -> Result<()> {
                 => "NotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SendMucLightMessageResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 SendMucLightMessageResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1719,6 +1784,11 @@ async fn main() -> Result<()> {
                 SendMucMessageResponse::NotFound
                 (body)
                 => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMucMessageResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendMucMessageResponse::PayloadTooLarge
@@ -2021,6 +2091,11 @@ async fn main() -> Result<()> {
                 => "Forbidden\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SendStanzaResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 SendStanzaResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -2188,6 +2263,11 @@ async fn main() -> Result<()> {
                 => "Conflict\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                RegisterUserResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 RegisterUserResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -2246,6 +2326,11 @@ async fn main() -> Result<()> {
                 ChangePasswordResponse::NotFound
                 (body)
                 => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ChangePasswordResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ChangePasswordResponse::PayloadTooLarge
@@ -2390,6 +2475,11 @@ async fn main() -> Result<()> {
                 ReplayWebhookResponse::NotFound
                 (body)
                 => "NotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ReplayWebhookResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ReplayWebhookResponse::PayloadTooLarge

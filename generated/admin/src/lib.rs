@@ -47,6 +47,10 @@ pub enum AddContactResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -112,6 +116,10 @@ pub enum ChangeSubscriptionResponse {
     ,
     /// Not found
     NotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -180,6 +188,10 @@ pub enum ManageContactsResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -237,6 +249,10 @@ pub enum AddDomainResponse {
     ,
     /// Conflict
     Conflict
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -309,6 +325,10 @@ pub enum RemoveDomainResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -344,6 +364,10 @@ pub enum SetDomainEnabledResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -373,6 +397,10 @@ pub enum SendMessageResponse {
     ,
     /// Forbidden
     Forbidden
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -475,6 +503,10 @@ pub enum CreateMucLightRoomResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -515,6 +547,10 @@ pub enum CreateMucLightRoomWithIdResponse {
     Conflict
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -553,6 +589,10 @@ pub enum CreateMucRoomResponse {
     ,
     /// Conflict
     Conflict
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -645,6 +685,10 @@ pub enum InviteToMucLightRoomResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -678,6 +722,10 @@ pub enum InviteToMucRoomResponse {
     ,
     /// Not found
     NotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -747,6 +795,10 @@ pub enum SendMucLightMessageResponse {
     NotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -780,6 +832,10 @@ pub enum SendMucMessageResponse {
     ,
     /// Not found
     NotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -951,6 +1007,10 @@ pub enum SendStanzaResponse {
     Forbidden
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -1051,6 +1111,10 @@ pub enum RegisterUserResponse {
     Conflict
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -1084,6 +1148,10 @@ pub enum ChangePasswordResponse {
     ,
     /// Not found
     NotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -1170,6 +1238,10 @@ pub enum ReplayWebhookResponse {
     ,
     /// Not found
     NotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large

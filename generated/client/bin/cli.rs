@@ -349,6 +349,11 @@ async fn main() -> Result<()> {
                 => "UserNotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                AddContactResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 AddContactResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -412,6 +417,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                DeleteContactsResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 DeleteContactsResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -475,6 +485,11 @@ async fn main() -> Result<()> {
                 ListContactsResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListContactsResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ListContactsResponse::PayloadTooLarge
@@ -545,6 +560,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                DeleteContactResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 DeleteContactResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -607,6 +627,11 @@ async fn main() -> Result<()> {
                 ManageContactResponse::ContactNotFound
                 (body)
                 => "ContactNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ManageContactResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ManageContactResponse::PayloadTooLarge
@@ -682,6 +707,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetMessagesResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 GetMessagesResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -749,6 +779,11 @@ async fn main() -> Result<()> {
                 SendMessageResponse::Forbidden
                 (body)
                 => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SendMessageResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SendMessageResponse::PayloadTooLarge
@@ -828,6 +863,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetMessagesWithResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 GetMessagesWithResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -897,6 +937,11 @@ async fn main() -> Result<()> {
                 => "Forbidden\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                CreateRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 CreateRoomResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -960,6 +1005,11 @@ async fn main() -> Result<()> {
                 ListRoomsResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                ListRoomsResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 ListRoomsResponse::PayloadTooLarge
@@ -1026,6 +1076,11 @@ async fn main() -> Result<()> {
                 CreateRoomWithIdResponse::Forbidden
                 (body)
                 => "Forbidden\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                CreateRoomWithIdResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 CreateRoomWithIdResponse::PayloadTooLarge
@@ -1105,6 +1160,11 @@ async fn main() -> Result<()> {
                 GetRoomResponse::NotImplemented
                 (body)
                 => "NotImplemented\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                GetRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 GetRoomResponse::PayloadTooLarge
@@ -1189,6 +1249,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                GetRoomMessagesResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 GetRoomMessagesResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1256,6 +1321,11 @@ async fn main() -> Result<()> {
                 InviteToRoomResponse::RoomOrUserNotFound
                 (body)
                 => "RoomOrUserNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                InviteToRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 InviteToRoomResponse::PayloadTooLarge
@@ -1341,6 +1411,11 @@ async fn main() -> Result<()> {
                 => "RoomNotFound\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                SendRoomMessageResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 SendRoomMessageResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1413,6 +1488,11 @@ async fn main() -> Result<()> {
                 SetRoomConfigResponse::RoomNotFound
                 (body)
                 => "RoomNotFound\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
+                SetRoomConfigResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
                 SetRoomConfigResponse::PayloadTooLarge
@@ -1496,6 +1576,11 @@ async fn main() -> Result<()> {
                 => "NotImplemented\n".to_string()
                    +
                     &serde_json::to_string_pretty(&body)?,
+                RemoveFromRoomResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 RemoveFromRoomResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1555,6 +1640,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                OpenEventStreamResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 OpenEventStreamResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1615,6 +1705,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                CreateTokenResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 CreateTokenResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1670,6 +1765,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                ListTokensResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 ListTokensResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()
@@ -1733,6 +1833,11 @@ async fn main() -> Result<()> {
                         "retry_after: {}\n",
                         serde_json::to_string_pretty(&retry_after)?
                     ),
+                RevokeTokenResponse::TheRequest
+                (body)
+                => "TheRequest\n".to_string()
+                   +
+                    &serde_json::to_string_pretty(&body)?,
                 RevokeTokenResponse::PayloadTooLarge
                 (body)
                 => "PayloadTooLarge\n".to_string()

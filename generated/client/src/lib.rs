@@ -57,6 +57,10 @@ pub enum AddContactResponse {
     UserNotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -98,6 +102,10 @@ pub enum DeleteContactsResponse {
         i32
         >
     }
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
     ,
     /// Payload too large
     PayloadTooLarge
@@ -145,6 +153,10 @@ pub enum ListContactsResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -190,6 +202,10 @@ pub enum DeleteContactResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -229,6 +245,10 @@ pub enum ManageContactResponse {
     ,
     /// Contact not found
     ContactNotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -277,6 +297,10 @@ pub enum GetMessagesResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -321,6 +345,10 @@ pub enum SendMessageResponse {
     ,
     /// Forbidden
     Forbidden
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -369,6 +397,10 @@ pub enum GetMessagesWithResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -413,6 +445,10 @@ pub enum CreateRoomResponse {
     ,
     /// Forbidden
     Forbidden
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -461,6 +497,10 @@ pub enum ListRoomsResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -501,6 +541,10 @@ pub enum CreateRoomWithIdResponse {
     ,
     /// Forbidden
     Forbidden
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -557,6 +601,10 @@ pub enum GetRoomResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -607,6 +655,10 @@ pub enum GetRoomMessagesResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -650,6 +702,10 @@ pub enum InviteToRoomResponse {
     ,
     /// Room or user not found
     RoomOrUserNotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -706,6 +762,10 @@ pub enum SendRoomMessageResponse {
     RoomNotFound
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -753,6 +813,10 @@ pub enum SetRoomConfigResponse {
     ,
     /// Room not found
     RoomNotFound
+    (String)
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
     (String)
     ,
     /// Payload too large
@@ -808,6 +872,10 @@ pub enum RemoveFromRoomResponse {
     NotImplemented
     (String)
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -845,6 +913,10 @@ pub enum OpenEventStreamResponse {
         i32
         >
     }
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
     ,
     /// Payload too large
     PayloadTooLarge
@@ -888,6 +960,10 @@ pub enum CreateTokenResponse {
         >
     }
     ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
+    ,
     /// Payload too large
     PayloadTooLarge
     (String)
@@ -925,6 +1001,10 @@ pub enum ListTokensResponse {
         i32
         >
     }
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
     ,
     /// Payload too large
     PayloadTooLarge
@@ -966,6 +1046,10 @@ pub enum RevokeTokenResponse {
         i32
         >
     }
+    ,
+    /// The request's body did not arrive in time (the connection closes after this answer)
+    TheRequest
+    (String)
     ,
     /// Payload too large
     PayloadTooLarge

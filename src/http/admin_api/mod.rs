@@ -19,7 +19,6 @@ use super::{basic_auth, bearer, json_error, Body, RequestContext};
 use crate::config::AdminApiHandler;
 use crate::core::Core;
 use async_trait::async_trait;
-use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use meerkat_admin_api as api;
 use std::sync::{Arc, OnceLock};
@@ -176,7 +175,7 @@ impl AdminApi {
         Err(Box::new(basic_auth::unauthorized(REALM, "Authentication required")))
     }
 
-    pub(crate) async fn serve(&self, req: Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn serve(&self, req: Request<crate::http::RequestBody>) -> Response<Body> {
         let (subject, scopes) = match self.authenticate(req.headers()) {
             Ok(who) => who,
             Err(response) => return *response,

@@ -21,9 +21,10 @@
 use super::{contract, is_not_implemented, Caller, ClientApi};
 use crate::core::account::idempotency::IdempotentAnswer;
 use crate::core::account::idempotency::{self, Begun, Claim, Fingerprint, InvalidKey, Key};
-use crate::http::{body_error_response, dispatch_read, full, json_error, read_body, unavailable, Body, RequestContext};
+use crate::http::{
+    body_error_response, dispatch_read, full, json_error, read_body, unavailable, Body, RequestBody, RequestContext,
+};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Request, Response, StatusCode};
 use serde_json::Value;
@@ -43,7 +44,7 @@ const REUSED: &str = "Idempotency-Key already used for another request";
 
 /// The key of a request to a keyed operation: `None` when it sends none or addresses
 /// another operation, an error when the header is not one valid key.
-pub(super) fn requested(api: &ClientApi, req: &Request<Incoming>) -> Option<Result<Key, InvalidKey>> {
+pub(super) fn requested(api: &ClientApi, req: &Request<RequestBody>) -> Option<Result<Key, InvalidKey>> {
     let mut values = req.headers().get_all(HEADER).iter();
     let first = values.next()?;
     let below = req.uri().path().get(api.path.len()..)?;
@@ -60,7 +61,7 @@ pub(super) fn requested(api: &ClientApi, req: &Request<Incoming>) -> Option<Resu
 }
 
 /// Serves an authenticated request of `caller` carrying `key`.
-pub(super) async fn serve(api: &ClientApi, key: Key, req: Request<Incoming>, caller: Caller) -> Response<Body> {
+pub(super) async fn serve(api: &ClientApi, key: Key, req: Request<RequestBody>, caller: Caller) -> Response<Body> {
     let user = caller.jid.clone();
     let (parts, body) = req.into_parts();
     let body = match read_body(body, &parts.headers, api.max_body).await {

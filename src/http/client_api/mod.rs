@@ -37,7 +37,6 @@ use crate::core::account::throttle::Door;
 use crate::core::account::tokens::Grant;
 use crate::core::Core;
 use async_trait::async_trait;
-use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use meerkat_client_api as api;
 use std::sync::{Arc, OnceLock};
@@ -111,7 +110,7 @@ impl ClientApi {
         self.docs.as_deref().is_some_and(|docs| super::under(path, docs))
     }
 
-    pub(crate) async fn serve_docs(&self, req: &Request<Incoming>) -> Response<Body> {
+    pub(crate) async fn serve_docs(&self, req: &Request<crate::http::RequestBody>) -> Response<Body> {
         super::docs::serve(
             req,
             self.docs.as_deref().unwrap_or_default(),
@@ -122,7 +121,7 @@ impl ClientApi {
     }
 
     /// Serves a request from `peer`.
-    pub(crate) async fn serve(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
+    pub(crate) async fn serve(&self, req: Request<crate::http::RequestBody>, peer: std::net::IpAddr) -> Response<Body> {
         if req.method() == Method::OPTIONS {
             return self.cors.preflight(req.headers());
         }
@@ -132,7 +131,11 @@ impl ClientApi {
         response
     }
 
-    async fn serve_authenticated(&self, req: Request<Incoming>, peer: std::net::IpAddr) -> Response<Body> {
+    async fn serve_authenticated(
+        &self,
+        req: Request<crate::http::RequestBody>,
+        peer: std::net::IpAddr,
+    ) -> Response<Body> {
         let caller = match self.authenticate(&req, peer).await {
             Ok(caller) => caller,
             Err(response) => return response,
@@ -180,7 +183,7 @@ impl ClientApi {
         .await
     }
 
-    fn is_event_stream(&self, req: &Request<Incoming>) -> bool {
+    fn is_event_stream(&self, req: &Request<crate::http::RequestBody>) -> bool {
         req.method() == Method::GET && req.uri().path() == self.sse_path
     }
 
@@ -188,7 +191,11 @@ impl ClientApi {
     /// on the event stream only and when there is no `Authorization`, a bearer token in
     /// `access_token`. `Err` is the answer: `401`, `429` for an address that failed too
     /// often, `503` when the storage cannot tell.
-    async fn authenticate(&self, req: &Request<Incoming>, peer: std::net::IpAddr) -> Result<Caller, Response<Body>> {
+    async fn authenticate(
+        &self,
+        req: &Request<crate::http::RequestBody>,
+        peer: std::net::IpAddr,
+    ) -> Result<Caller, Response<Body>> {
         let headers = req.headers();
         if let Some(creds) = basic_auth::credentials(headers) {
             let jid = self.check_password(creds, peer).await?;
