@@ -12,7 +12,9 @@
 # Environment: SOAK_SECONDS (600), SOAK_RATE (400 messages/s), SOAK_SAMPLE_MS (2000, less
 # for runs shorter than 32 s),
 # SOAK_OUT (target/soak.md; the readings go next to it as .csv),
-# SOAK_SMOKE=1 for a short run with a few clients (30 s, 200 messages/s, send_timeout 15 s).
+# SOAK_SMOKE=1 for a short run with a few clients (30 s, 200 messages/s, send_timeout 15 s,
+# request_timeout and idle_timeout 5 s; 10 s in the full run, so that the stalled-body and
+# idle HTTP/2 clients go through many cycles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -20,10 +22,12 @@ root="$(pwd)"
 smoke=${SOAK_SMOKE:-0}
 if [ "$smoke" = 1 ]; then
   seconds=${SOAK_SECONDS:-30} rate=${SOAK_RATE:-200} mix=smoke send_timeout=15
+  request_timeout=5 idle_timeout=5
   out=${SOAK_OUT:-target/soak-smoke.md}
   command="make soak-smoke"
 else
   seconds=${SOAK_SECONDS:-600} rate=${SOAK_RATE:-400} mix=full send_timeout=30
+  request_timeout=10 idle_timeout=10
   out=${SOAK_OUT:-target/soak.md}
   command="SOAK_SECONDS=$seconds SOAK_RATE=$rate make soak"
 fi
@@ -62,6 +66,8 @@ loglevel = "warn"
 port = $api
 ip_address = "127.0.0.1"
 send_timeout = $send_timeout
+request_timeout = $request_timeout
+idle_timeout = $idle_timeout
   [[listen.http.handlers.mongoose_client_api]]
   path = "/api"
 
@@ -99,7 +105,8 @@ sleep 1
 status=0
 "$load" soak --http "127.0.0.1:$api" --c2s "127.0.0.1:$c2s" --pid "$server_pid" \
   --prefix soak --users "$users" --seconds "$seconds" --rate "$rate" --mix "$mix" \
-  ${SOAK_SAMPLE_MS:+--sample-ms "$SOAK_SAMPLE_MS"} --send-timeout "$send_timeout" --server-log "$work/meerkat.err" \
+  ${SOAK_SAMPLE_MS:+--sample-ms "$SOAK_SAMPLE_MS"} --send-timeout "$send_timeout" \
+  --request-timeout "$request_timeout" --idle-timeout "$idle_timeout" --server-log "$work/meerkat.err" \
   --out "$out" --csv "${out%.md}.csv" --command "$command" \
   --when "$(date -u +%Y-%m-%dT%H:%MZ)" &
 soak_pid=$!

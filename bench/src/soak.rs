@@ -27,6 +27,9 @@
 //!   keep moving, while several shares of the small messages come in (the queue's bound in
 //!   stanzas); "bulk" readers read as slowly while a REST sender of its own posts them
 //!   messages of 8 to 24 KB (the bound in bytes).
+//! - Connections that hold a slot ([`stalled`]): request bodies that never arrive (the
+//!   server's body deadline must answer `408` and close) and HTTP/2 connections served
+//!   once, then kept with nothing but pings (`idle_timeout` must close them).
 //!
 //! Every `--sample-ms` the server process is read from `/proc/<pid>` (VmRSS, open file
 //! descriptors, threads). At the end: every acknowledged id is looked up in its sender's
@@ -36,6 +39,7 @@
 
 mod logic;
 mod sse;
+mod stalled;
 
 use crate::{basic, http_client, post_for_body, xmpp, Args, HttpClient, DOMAIN, PASSWORD};
 use bytes::Bytes;
@@ -127,6 +131,10 @@ struct Mix {
     sender_life_ms: (u64, u64),
     /// A client process lives this long (ms) before it is killed.
     child_life_ms: (u64, u64),
+    /// Clients sending request bodies that never arrive, one at a time.
+    stalled_bodies: usize,
+    /// Clients keeping an HTTP/2 connection idle after one request.
+    idle_http2: usize,
 }
 
 const FULL: Mix = Mix {
@@ -149,6 +157,8 @@ const FULL: Mix = Mix {
     slow_for_s: 45,
     sender_life_ms: (15_000, 60_000),
     child_life_ms: (1_500, 6_000),
+    stalled_bodies: 4,
+    idle_http2: 2,
 };
 
 const SMOKE: Mix = Mix {
@@ -173,6 +183,8 @@ const SMOKE: Mix = Mix {
     slow_for_s: 20,
     sender_life_ms: (3_000, 8_000),
     child_life_ms: (1_000, 3_000),
+    stalled_bodies: 1,
+    idle_http2: 1,
 };
 
 /// The accounts of each role, `PREFIXn` in order.
@@ -191,6 +203,8 @@ struct Layout {
     bulk_sender: Vec<String>,
     sse_reconnect: Vec<String>,
     offline: Vec<String>,
+    stalled_bodies: Vec<String>,
+    idle_http2: Vec<String>,
     /// Recipient bare JIDs, trickle readers several times (they must fall behind).
     targets: Vec<String>,
     /// The bulk readers' bare JIDs.
@@ -218,6 +232,8 @@ fn layout(prefix: &str, mix: &Mix) -> Layout {
         bulk_sender: take(usize::from(mix.sse_bulk > 0)),
         sse_reconnect: take(mix.sse_reconnect),
         offline: take(mix.offline),
+        stalled_bodies: take(mix.stalled_bodies),
+        idle_http2: take(mix.idle_http2),
         ..Layout::default()
     };
     l.accounts = next;
@@ -251,6 +267,9 @@ struct Params {
     rate: u64,
     sample: Duration,
     send_timeout: Duration,
+    /// The server's `request_timeout` and `idle_timeout` on the client API's listener.
+    request_timeout: Duration,
+    idle_timeout: Duration,
     mix: Mix,
     server_log: Option<PathBuf>,
     out: PathBuf,
@@ -306,6 +325,8 @@ impl Params {
                 (num(a, "seconds", 600)? * 1000 / 16).clamp(250, 2000),
             )?),
             send_timeout: Duration::from_secs(num(a, "send-timeout", 30)?),
+            request_timeout: Duration::from_secs(num(a, "request-timeout", 30)?),
+            idle_timeout: Duration::from_secs(num(a, "idle-timeout", 60)?),
             mix,
             server_log: opt(a, "server-log").map(PathBuf::from),
             out: PathBuf::from(opt(a, "out").unwrap_or("target/soak.md")),
@@ -371,6 +392,12 @@ counters! {
     trickle_survived: "trickle SSE readers not cut off within their time",
     bulk_cut: "bulk SSE readers cut off by the server",
     bulk_survived: "bulk SSE readers not cut off within their time",
+    body_cut: "stalled request bodies answered `408` and closed at `request_timeout`",
+    body_not_cut: "stalled request bodies answered otherwise (status, no close, or time)",
+    h2_served: "idle HTTP/2 connections served their one request",
+    h2_closed: "idle HTTP/2 connections closed by the server after `idle_timeout`",
+    h2_survived: "idle HTTP/2 connections still open past `idle_timeout` + `request_timeout` + 5 s",
+    h2_failed: "idle HTTP/2 connections not made, not served, or closed too early",
 }
 
 fn bump(c: &AtomicU64) {
@@ -1358,6 +1385,23 @@ fn spawn_clients(p: &Params, l: &Layout, env: &Arc<Env>, exe: &Path, stop: &Stop
             ));
         }
     }
+    for me in &l.stalled_bodies {
+        tasks.spawn(stalled::stalled_body(
+            env.clone(),
+            me.clone(),
+            p.request_timeout,
+            stop.clone(),
+        ));
+    }
+    for me in &l.idle_http2 {
+        tasks.spawn(stalled::idle_http2(
+            env.clone(),
+            me.clone(),
+            p.idle_timeout,
+            p.request_timeout,
+            stop.clone(),
+        ));
+    }
     tasks
 }
 
@@ -1661,8 +1705,16 @@ impl Run<'_> {
         );
         let _ = writeln!(
             r,
-            "- server: `send_timeout` {} s; readings every {} ms\n",
+            "- connections holding a slot: {} sending request bodies that never arrive, {} keeping HTTP/2 connections idle",
+            l.stalled_bodies.len(),
+            l.idle_http2.len()
+        );
+        let _ = writeln!(
+            r,
+            "- server: `send_timeout` {} s, `request_timeout` {} s, `idle_timeout` {} s; readings every {} ms\n",
             p.send_timeout.as_secs(),
+            p.request_timeout.as_secs(),
+            p.idle_timeout.as_secs(),
             p.sample.as_millis()
         );
 
@@ -1719,6 +1771,26 @@ impl Run<'_> {
             let _ = writeln!(r, "| REST sends answered `{status}` | {n} |");
         }
         checks.push(("no client task failed".into(), self.panicked == 0));
+        if !l.stalled_bodies.is_empty() {
+            let (cut, not) = (
+                count("stalled request bodies answered `408` and closed at `request_timeout`"),
+                count("stalled request bodies answered otherwise (status, no close, or time)"),
+            );
+            checks.push((
+                format!("the body deadline cut off every stalled request body ({cut} cut, {not} otherwise)"),
+                cut > 0 && not == 0,
+            ));
+        }
+        if !l.idle_http2.is_empty() {
+            let (closed, survived) = (
+                count("idle HTTP/2 connections closed by the server after `idle_timeout`"),
+                count("idle HTTP/2 connections still open past `idle_timeout` + `request_timeout` + 5 s"),
+            );
+            checks.push((
+                format!("idle_timeout closed every idle HTTP/2 connection ({closed} closed, {survived} left open)"),
+                closed > 0 && survived == 0,
+            ));
+        }
         if self.panicked > 0 || self.stragglers > 0 {
             let _ = writeln!(
                 r,
