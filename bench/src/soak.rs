@@ -2024,6 +2024,8 @@ mod tests {
                 &l.bulk_sender,
                 &l.sse_reconnect,
                 &l.offline,
+                &l.stalled_bodies,
+                &l.idle_http2,
             ]
             .into_iter()
             .flatten()
