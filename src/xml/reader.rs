@@ -477,6 +477,13 @@ fn attribute_prefixes<R>(reader: &NsReader<R>, event: &Event<'_>) -> Result<Decl
     let mut expanded: Vec<(String, String)> = Vec::new();
     for attr in start.attributes().flatten() {
         check_qname(attr.key.0)?;
+        // Namespaces in XML 1.0 §3, "No Prefix Undeclaring": only the default namespace
+        // may be declared empty.
+        if attr.key.0.starts_with("xmlns:") && attr.value.is_empty() {
+            return Err(XmlError::NotWellFormed(
+                "a prefix declared with an empty namespace".into(),
+            ));
+        }
         match reader.resolver().resolve_attribute(attr.key) {
             (ResolveResult::Unknown(_), _) => return Err(XmlError::BadNamespacePrefix),
             (ResolveResult::Bound(ns), local) => {
@@ -738,6 +745,15 @@ mod tests {
         let mut r = XmlReader::new(nested.as_bytes(), 65536);
         assert!(matches!(r.next().await, Ok(StreamEvent::Open(_))));
         assert!(matches!(r.next().await, Ok(StreamEvent::Stanza(m)) if m.name == "message"));
+    }
+
+    #[tokio::test]
+    async fn a_prefix_declared_empty_is_not_well_formed_and_an_empty_default_namespace_is_fine() {
+        let stanza = "<message xmlns:a=''><body>hi</body></message>";
+        let e = first_error(&format!("{OPEN}{stanza}"), 65536).await;
+        assert_eq!(e.stream_condition(), Some("not-well-formed"), "{e:?}");
+        assert!(parse_element(stanza).is_err());
+        assert!(parse_element("<message><x xmlns=''/></message>").is_ok());
     }
 
     #[tokio::test]
@@ -1015,6 +1031,117 @@ mod tests {
             }
         }
         assert!(checked > 19_000);
+    }
+
+    /// The same with namespaces in play, against expat in namespace-aware mode (Python's
+    /// `xml.parsers.expat` with a namespace separator no input holds: expat refuses a
+    /// namespace name holding its separator): prefixes declared, undeclared,
+    /// redeclared, bound twice to one name, attributes repeated under other prefixes.
+    #[test]
+    fn the_reader_agrees_with_a_namespace_aware_parser_on_mutated_stanzas() {
+        let corpus = [
+            "<message xmlns='jabber:client' xmlns:a='urn:a' a:x='1' to='bob@localhost'><body>hi</body></message>",
+            "<iq xmlns:a='urn:a' xmlns:b='urn:b' a:x='1' b:x='2'><q xmlns='urn:q' a:y='3'/></iq>",
+            "<presence xmlns:p='urn:p'><p:x p:a='1' a='2'><p:y/></p:x></presence>",
+            "<message><x xmlns='urn:x' xmlns:x='urn:x' x:k='1' k='2'/></message>",
+        ];
+        let noise: [&str; 13] = [
+            " xmlns:a='urn:b'",
+            " xmlns:b='urn:a'",
+            " a:x='1'",
+            " b:x='2'",
+            " x:k='3'",
+            " xmlns=''",
+            " xmlns:a=''",
+            " xmlns:xml='urn:x'",
+            " xmlns:xmlns='urn:y'",
+            " xml:lang='en'",
+            ":",
+            "a:",
+            " ",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(6120);
+        let mut inputs = Vec::new();
+        for _ in 0..5_000 {
+            let mut input = corpus[rng.gen_range(0..corpus.len())].to_owned();
+            for _ in 0..rng.gen_range(1..3) {
+                // At the end of a start tag's attributes most of the time.
+                let ends: Vec<usize> = input
+                    .match_indices('<')
+                    .filter(|(i, _)| !input[i + 1..].starts_with('/'))
+                    .filter_map(|(i, _)| {
+                        let close = i + input[i..].find('>')?;
+                        Some(if input[..close].ends_with('/') {
+                            close - 1
+                        } else {
+                            close
+                        })
+                    })
+                    .collect();
+                let at = if !ends.is_empty() && rng.gen_range(0..4) > 0 {
+                    ends[rng.gen_range(0..ends.len())]
+                } else {
+                    rng.gen_range(0..=input.len())
+                };
+                input.insert_str(at, noise[rng.gen_range(0..noise.len())]);
+            }
+            inputs.push(input);
+        }
+        let verdicts = expat_verdicts(&inputs);
+        let (mut refused_by_both, mut accepted_by_both) = (0, 0);
+        for (input, theirs) in inputs.iter().zip(&verdicts) {
+            let ours = parse_element(input);
+            match (&ours, theirs) {
+                (Ok(_), Err(e)) => panic!("accepted what expat refuses ({e}): {input:?}"),
+                (Err(e), Ok(())) if !matches!(e, XmlError::Restricted(_)) => {
+                    panic!("refused ({e}) what expat accepts: {input:?}")
+                }
+                (Err(_), Err(_)) => refused_by_both += 1,
+                (Ok(_), Ok(())) => accepted_by_both += 1,
+                _ => {}
+            }
+        }
+        // Both kinds occur: the mutations are neither all harmless nor all fatal.
+        assert!(
+            refused_by_both >= 500 && accepted_by_both >= 500,
+            "{refused_by_both} refused, {accepted_by_both} accepted"
+        );
+    }
+
+    /// Expat's verdict on each input (one `python3` process for all of them).
+    fn expat_verdicts(inputs: &[String]) -> Vec<Result<(), String>> {
+        use std::io::Write as _;
+        const SCRIPT: &str = r#"
+import json, sys, xml.parsers.expat as E
+for line in sys.stdin:
+    p = E.ParserCreate(namespace_separator="\x01")
+    try:
+        p.Parse(json.loads(line).encode(), True)
+        print("ok")
+    except E.ExpatError as e:
+        print("err " + str(e))
+"#;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", SCRIPT])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 (with its expat module) runs the namespace-aware oracle");
+        let mut stdin = child.stdin.take().expect("piped");
+        let lines: String = inputs
+            .iter()
+            .map(|i| serde_json::to_string(i).expect("a string serializes") + "\n")
+            .collect();
+        let writer = std::thread::spawn(move || stdin.write_all(lines.as_bytes()));
+        let out = child.wait_with_output().expect("python3 ran");
+        writer.join().expect("writer thread").expect("stdin written");
+        let text = String::from_utf8(out.stdout).expect("UTF-8 verdicts");
+        let verdicts: Vec<Result<(), String>> = text
+            .lines()
+            .map(|l| if l == "ok" { Ok(()) } else { Err(l.to_owned()) })
+            .collect();
+        assert_eq!(verdicts.len(), inputs.len(), "one verdict per input");
+        verdicts
     }
 
     #[test]
