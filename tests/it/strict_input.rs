@@ -2,7 +2,7 @@
 //! way: a message with a forbidden character never reaches its recipient or an archive.
 
 use crate::common;
-use crate::common::xmpp::{next_stanza, online, raw_bind, raw_login, Jid, Transport};
+use crate::common::xmpp::{next_stanza, online, raw_bind, raw_login, Client, Jid, Transport};
 use crate::common::TestServer;
 use meerkat_client_api::models::{ChatMessage, MessageRequest};
 use meerkat_client_api::{ApiNoContext as _, GetMessagesWithResponse, SendMessageResponse};
@@ -49,6 +49,44 @@ async fn write_and_read_until<S: AsyncRead + AsyncWrite + Unpin>(tcp: &mut S, in
     seen
 }
 
+/// Alice, logged in and bound over a raw stream, sends `stanza`: the server must end her
+/// stream with `<not-well-formed/>`.
+async fn ends_the_stream_as_not_well_formed(server: &TestServer, stanza: &[u8]) {
+    let c = common::xmpp::connector(server, Transport::StartTls);
+    let jid: Jid = "alice@localhost/raw".parse().unwrap();
+    let (_, mut raw) = raw_login(&c, &jid, "secret", None).await.unwrap();
+    raw_bind(&mut raw, "raw").await.unwrap();
+    let mut tcp = raw.into_inner();
+    let reply = write_and_read_until(&mut tcp, stanza, "</stream:stream>").await;
+    assert!(
+        reply.contains("<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
+        "{reply}"
+    );
+}
+
+/// A clean REST message from alice is the first bob gets, and the only one in `owners`'
+/// archives of their conversation: nothing refused before it got through.
+async fn only_the_clean_message_arrives(server: &TestServer, bob: &mut Client, owners: &[&str]) {
+    let SendMessageResponse::MessageSent(sent) = send(server, "bob@localhost", "clean").await else {
+        panic!("a clean message was refused")
+    };
+    let first = next_stanza(bob, |s| body_of(s).is_some()).await;
+    assert_eq!(body_of(&first), Some("clean"));
+    for owner in owners {
+        let with = if *owner == "alice" {
+            "bob@localhost"
+        } else {
+            "alice@localhost"
+        };
+        let h = history(server, owner, with).await;
+        assert_eq!(
+            h.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            [sent.id.as_str()],
+            "{owner}"
+        );
+    }
+}
+
 fn body_of(stanza: &Stanza) -> Option<&str> {
     match stanza {
         Stanza::Message(m) => m.bodies.values().next().map(String::as_str),
@@ -74,36 +112,12 @@ async fn a_message_xml_cannot_carry_is_refused_over_rest_and_xmpp_and_never_rela
     }
 
     // The same characters over XMPP end the sender's stream before anything is routed.
-    let c = common::xmpp::connector(&server, Transport::StartTls);
-    let jid: Jid = "alice@localhost/raw".parse().unwrap();
-    let (_, mut raw) = raw_login(&c, &jid, "secret", None).await.unwrap();
-    raw_bind(&mut raw, "raw").await.unwrap();
-    let mut tcp = raw.into_inner();
-    let reply = write_and_read_until(
-        &mut tcp,
+    ends_the_stream_as_not_well_formed(
+        &server,
         b"<message to='bob@localhost' type='chat'><body>a\x01b</body></message>",
-        "</stream:stream>",
     )
     .await;
-    assert!(
-        reply.contains("<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
-        "{reply}"
-    );
-
-    // Bob's first message is the clean one sent after; both archives hold only it.
-    let SendMessageResponse::MessageSent(sent) = send(&server, "bob@localhost", "clean").await else {
-        panic!("a clean message was refused")
-    };
-    let first = next_stanza(&mut bob, |s| body_of(s).is_some()).await;
-    assert_eq!(body_of(&first), Some("clean"));
-    for (owner, with) in [("alice", "bob@localhost"), ("bob", "alice@localhost")] {
-        let h = history(&server, owner, with).await;
-        assert_eq!(
-            h.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
-            [sent.id.as_str()],
-            "{owner}"
-        );
-    }
+    only_the_clean_message_arrives(&server, &mut bob, &["alice", "bob"]).await;
     bob.send_end().await.unwrap();
 }
 
@@ -213,7 +227,8 @@ async fn an_unknown_field_is_ignored_and_never_logged_or_echoed() {
 }
 
 /// An attribute given twice under two prefixes bound to one namespace (Namespaces in XML
-/// 1.0 §6.3) ends the sender's stream: the message is neither relayed nor archived.
+/// 1.0 §6.3), or a prefix declared empty (§3), ends the sender's stream: the message is
+/// neither relayed nor archived.
 #[tokio::test]
 async fn an_attribute_given_twice_under_two_prefixes_ends_the_stream_and_is_never_relayed() {
     let server = TestServer::start();
@@ -222,28 +237,13 @@ async fn an_attribute_given_twice_under_two_prefixes_ends_the_stream_and_is_neve
     }
     let (mut bob, _) = online(&server, "bob@localhost/phone", "secret", Transport::StartTls).await;
     bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
-    let c = common::xmpp::connector(&server, Transport::StartTls);
-    let jid: Jid = "alice@localhost/raw".parse().unwrap();
-    let (_, mut raw) = raw_login(&c, &jid, "secret", None).await.unwrap();
-    raw_bind(&mut raw, "raw").await.unwrap();
-    let mut tcp = raw.into_inner();
-    let reply = write_and_read_until(
-        &mut tcp,
-        b"<message to='bob@localhost' type='chat' xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'>\
-          <body>twice</body></message>",
-        "</stream:stream>",
-    )
-    .await;
-    assert!(
-        reply.contains("<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"),
-        "{reply}"
-    );
-    let SendMessageResponse::MessageSent(sent) = send(&server, "bob@localhost", "clean").await else {
-        panic!("a clean message was refused")
-    };
-    let first = next_stanza(&mut bob, |s| body_of(s).is_some()).await;
-    assert_eq!(body_of(&first), Some("clean"));
-    let h = history(&server, "bob", "alice@localhost").await;
-    assert_eq!(h.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [sent.id.as_str()]);
+    for stanza in [
+        &b"<message to='bob@localhost' type='chat' xmlns:a='urn:u' xmlns:b='urn:u' a:x='1' b:x='2'>\
+          <body>twice</body></message>"[..],
+        b"<message to='bob@localhost' type='chat' xmlns:a=''><body>undeclared</body></message>",
+    ] {
+        ends_the_stream_as_not_well_formed(&server, stanza).await;
+    }
+    only_the_clean_message_arrives(&server, &mut bob, &["bob"]).await;
     bob.send_end().await.unwrap();
 }
