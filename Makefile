@@ -48,7 +48,7 @@ FUZZ_SMOKE_SECONDS ?= 25
 OWN_CRATES := -p meerkat -p meerkat-bench
 
 .PHONY: help run build test unit integration services interop-deps contract tools java go generate sdk sdk-test check-generated \
-        check-stale-guard chromium swagger-ui-test-deps ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke stalled-flood fmt lint lint-spec fuzz fuzz-smoke fuzz-build
+        check-stale-guard chromium swagger-ui-test-deps ci clean bench bench-smoke bench-storage bench-cluster soak soak-smoke stalled-flood hostile-cluster fmt lint lint-spec fuzz fuzz-smoke fuzz-build
 
 help:
 	@echo "make run                build and run meerkat with its defaults (no config file)"
@@ -64,6 +64,7 @@ help:
 	@echo "make bench-cluster      three nodes on one PostgreSQL and NATS: throughput, cross-node latency (~5 min)"
 	@echo "make soak               10 min of mixed load: nothing acknowledged lost, server stays flat"
 	@echo "make stalled-flood      10,100 stalled request bodies from 101 addresses; a legitimate client still served"
+	@echo "make hostile-cluster    stalled bodies, spread password guessing and slow readers against three nodes"
 	@echo "make fuzz               run every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make fuzz-smoke         every fuzz target for FUZZ_SMOKE_SECONDS (default 25) each"
 	@echo "make services           install PostgreSQL and nats-server (the storage and cluster tests start their own)"
@@ -184,6 +185,11 @@ soak:
 stalled-flood:
 	cargo build --release -q -p meerkat
 	MEERKAT_BIN=target/release/meerkat python3 bench/stalled_flood.py
+
+# The hostile attacks once against three nodes on PostgreSQL and NATS (about 2 min; see
+# docs/security.md). Not part of `make test`.
+hostile-cluster:
+	bash bench/hostile_cluster.sh
 
 # The same with a few clients for 30 s (about 35 s), on the unoptimized build as bench-smoke.
 soak-smoke:
