@@ -124,6 +124,9 @@ pub struct Settings {
     pub s2s: Option<s2s::S2sSettings>,
     /// Webhooks (`mod_event_pusher.http`), when on.
     pub webhooks: Option<webhooks::WebhookSettings>,
+    /// How often one session's presence may be broadcast (`general.presence_burst`,
+    /// `general.presence_rate`); `None`: unshaped.
+    pub presence_rate: Option<session::presence_shaper::PresenceRate>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -481,13 +484,13 @@ impl Core {
     /// A stanza a bound client session sent: stamped with the session's JID and routed
     /// in its `turn` among the session's stanzas ([`routing::pipeline`]). Failures the sender must
     /// hear of come back to it as stanza errors.
-    pub async fn from_client(&self, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
+    pub async fn from_client(self: &Arc<Self>, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
         turn.start().await;
         self.handle_client_stanza(session, stanza, &mut turn).await;
         turn.finish().await;
     }
 
-    async fn handle_client_stanza(&self, session: &Arc<Session>, mut stanza: Element, turn: &mut Turn) {
+    async fn handle_client_stanza(self: &Arc<Self>, session: &Arc<Session>, mut stanza: Element, turn: &mut Turn) {
         stanza.set_attr("from", session.jid.to_string());
         // Enough of the stanza to answer it should routing fail.
         let stub = stanza::stub(&stanza);
