@@ -28,7 +28,9 @@
 //! Beside them: [`stanza`] and [`jid`] (the vocabulary every feature speaks), `forms`
 //! (XEP-0004 data forms), `events` (session and presence events: how a feature hears of
 //! another's news without calling it by name) and `caches` (stored state a node keeps in
-//! memory, forgotten on every node when it changes). A test build adds `testkit`: the
+//! memory, forgotten on every node when it changes); [`log_limit`] (log lines a client
+//! could cause without bound, written at most once per interval, and the default quieting
+//! of libraries' own such lines). A test build adds `testkit`: the
 //! core on in-memory storage, alone or as an in-process cluster.
 //!
 //! The core imports nothing above it (no door, no composition root); what it needs from
@@ -44,6 +46,7 @@ pub(crate) mod forms;
 pub mod hosts;
 pub mod im;
 pub mod jid;
+pub mod log_limit;
 pub(crate) mod metrics;
 pub mod muc;
 pub mod muc_light;
