@@ -30,7 +30,8 @@
 //! another's news without calling it by name) and `caches` (stored state a node keeps in
 //! memory, forgotten on every node when it changes); [`log_limit`] (log lines a client
 //! could cause without bound, written at most once per interval, and the default quieting
-//! of libraries' own such lines). A test build adds `testkit`: the
+//! of libraries' own such lines) and [`untrusted`] (text from outside, escaped and bounded
+//! for a log line). A test build adds `testkit`: the
 //! core on in-memory storage, alone or as an in-process cluster.
 //!
 //! The core imports nothing above it (no door, no composition root); what it needs from
@@ -55,6 +56,7 @@ pub mod routing;
 pub mod s2s;
 pub mod session;
 pub mod stanza;
+pub mod untrusted;
 pub mod uploads;
 pub mod user_data;
 pub mod webhooks;
