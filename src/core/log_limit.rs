@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 const QUIET: &[(&str, &str)] = &[("h2", "error")];
 
 /// A log filter (`RUST_LOG` or `general.loglevel`) with a directive added for each
-/// library of [`QUIET`] it does not name itself: `info` becomes `info,h2=error`, while
+/// library of `QUIET` (`h2`) it does not name itself: `info` becomes `info,h2=error`, while
 /// `info,h2=warn` is left as it is.
 pub fn quiet_libraries(filter: &str) -> String {
     let named = |library: &str| {
