@@ -45,6 +45,8 @@ fn settings(roster: usize) -> Settings {
         idempotency: meerkat::core::account::idempotency::IdempotencySettings::default(),
         s2s: None,
         webhooks: None,
+        // Unshaped: every presence timed here is broadcast, not held.
+        presence_rate: None,
         vcard: None,
         private: None,
         muc: None,

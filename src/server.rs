@@ -84,6 +84,7 @@ pub fn core_settings(config: &Config) -> Settings {
             .as_ref()
             .and_then(|m| m.http.as_ref())
             .map(Into::into),
+        presence_rate: general.into(),
     }
 }
 

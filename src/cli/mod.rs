@@ -205,8 +205,15 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.general.loglevel))
+    // Libraries a peer can make warn once per connection (h2's rapid-reset protection)
+    // log errors only unless the filter names them; the server reports those events
+    // itself, at most once a minute (`core::log_limit`).
+    let quiet = crate::core::log_limit::quiet_libraries;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|spec| !spec.trim().is_empty())
+        .and_then(|spec| tracing_subscriber::EnvFilter::try_new(quiet(&spec)).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(quiet(&config.general.loglevel)))
         // Scripts learn the listeners' ports from the start-up lines, whatever the level.
         .add_directive(
             format!("{}=info", crate::server::STARTUP)

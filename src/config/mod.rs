@@ -210,6 +210,11 @@ pub struct General {
     /// Milliseconds between two reads of the domains added at run time (what another
     /// node or process changed is served within this).
     pub domain_sync_interval_ms: u64,
+    /// Presence broadcasts one session may send at once (the shaper's bucket).
+    pub presence_burst: u32,
+    /// Presence broadcasts per second one session may send after its burst; over it the
+    /// latest waits for the next (0: unshaped).
+    pub presence_rate: f64,
 }
 
 impl Default for General {
@@ -227,6 +232,8 @@ impl Default for General {
             idempotency_max_keys: 10_000,
             domain_sync_interval_ms: 1000,
             tls_certs_dir: None,
+            presence_burst: 10,
+            presence_rate: 1.0,
         }
     }
 }
@@ -242,6 +249,17 @@ impl General {
                     .unwrap_or_else(|_| h.to_lowercase())
             })
             .collect()
+    }
+}
+
+/// The presence shaper of every session (`presence_burst`, `presence_rate`); `None`
+/// when `presence_rate` is 0.
+impl From<&General> for Option<crate::core::session::presence_shaper::PresenceRate> {
+    fn from(g: &General) -> Self {
+        (g.presence_rate > 0.0).then_some(crate::core::session::presence_shaper::PresenceRate {
+            burst: g.presence_burst,
+            per_second: g.presence_rate,
+        })
     }
 }
 

@@ -19,6 +19,41 @@ fn no_file_means_the_documented_defaults() {
 }
 
 #[test]
+fn presence_is_shaped_by_default_and_a_rate_of_zero_turns_it_off() {
+    use crate::core::session::presence_shaper::PresenceRate;
+    let c = Config::load(None).unwrap().config;
+    let rate: Option<PresenceRate> = (&c.general).into();
+    assert_eq!(
+        rate,
+        Some(PresenceRate {
+            burst: 10,
+            per_second: 1.0
+        })
+    );
+    let c = Config::parse("[general]\npresence_burst = 3\npresence_rate = 0.5\n")
+        .unwrap()
+        .config;
+    let rate: Option<PresenceRate> = (&c.general).into();
+    assert_eq!(
+        rate,
+        Some(PresenceRate {
+            burst: 3,
+            per_second: 0.5
+        })
+    );
+    let off = Config::parse("[general]\npresence_rate = 0\n").unwrap().config;
+    assert_eq!(Option::<PresenceRate>::from(&off.general), None);
+    for (text, key) in [
+        ("presence_burst = 0", "general.presence_burst"),
+        ("presence_rate = -1.0", "general.presence_rate"),
+        ("presence_rate = nan", "general.presence_rate"),
+    ] {
+        let e = Config::parse(&format!("[general]\n{text}\n")).unwrap_err().to_string();
+        assert!(e.contains(key), "{text}: {e}");
+    }
+}
+
+#[test]
 fn modules_default_to_all_unless_the_file_lists_them() {
     let c = Config::parse("[general]\nhosts = [\"localhost\"]\n").unwrap().config;
     assert!(c.modules.mod_mam.is_some() && c.modules.mod_muc_light.is_some());

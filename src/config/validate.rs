@@ -166,6 +166,15 @@ fn general(g: &General) -> Result<(), ConfigError> {
     if g.idempotency_max_keys < 1 {
         return Err(invalid("general.idempotency_max_keys", "expected a positive integer"));
     }
+    if g.presence_burst < 1 {
+        return Err(invalid("general.presence_burst", "expected a positive integer"));
+    }
+    if !(g.presence_rate.is_finite() && g.presence_rate >= 0.0) {
+        return Err(invalid(
+            "general.presence_rate",
+            "expected a number of broadcasts per second, 0 or more (0: unshaped)",
+        ));
+    }
     Ok(())
 }
 

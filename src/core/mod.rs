@@ -28,7 +28,10 @@
 //! Beside them: [`stanza`] and [`jid`] (the vocabulary every feature speaks), `forms`
 //! (XEP-0004 data forms), `events` (session and presence events: how a feature hears of
 //! another's news without calling it by name) and `caches` (stored state a node keeps in
-//! memory, forgotten on every node when it changes). A test build adds `testkit`: the
+//! memory, forgotten on every node when it changes); [`log_limit`] (log lines a client
+//! could cause without bound, written at most once per interval, and the default quieting
+//! of libraries' own such lines) and [`untrusted`] (text from outside, escaped and bounded
+//! for a log line). A test build adds `testkit`: the
 //! core on in-memory storage, alone or as an in-process cluster.
 //!
 //! The core imports nothing above it (no door, no composition root); what it needs from
@@ -44,6 +47,7 @@ pub(crate) mod forms;
 pub mod hosts;
 pub mod im;
 pub mod jid;
+pub mod log_limit;
 pub(crate) mod metrics;
 pub mod muc;
 pub mod muc_light;
@@ -52,6 +56,7 @@ pub mod routing;
 pub mod s2s;
 pub mod session;
 pub mod stanza;
+pub mod untrusted;
 pub mod uploads;
 pub mod user_data;
 pub mod webhooks;
@@ -124,6 +129,9 @@ pub struct Settings {
     pub s2s: Option<s2s::S2sSettings>,
     /// Webhooks (`mod_event_pusher.http`), when on.
     pub webhooks: Option<webhooks::WebhookSettings>,
+    /// How often one session's presence may be broadcast (`general.presence_burst`,
+    /// `general.presence_rate`); `None`: unshaped.
+    pub presence_rate: Option<session::presence_shaper::PresenceRate>,
 }
 
 /// The core context: built once by the composition root, shared by every door.
@@ -481,13 +489,13 @@ impl Core {
     /// A stanza a bound client session sent: stamped with the session's JID and routed
     /// in its `turn` among the session's stanzas ([`routing::pipeline`]). Failures the sender must
     /// hear of come back to it as stanza errors.
-    pub async fn from_client(&self, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
+    pub async fn from_client(self: &Arc<Self>, session: &Arc<Session>, stanza: Element, mut turn: Turn) {
         turn.start().await;
         self.handle_client_stanza(session, stanza, &mut turn).await;
         turn.finish().await;
     }
 
-    async fn handle_client_stanza(&self, session: &Arc<Session>, mut stanza: Element, turn: &mut Turn) {
+    async fn handle_client_stanza(self: &Arc<Self>, session: &Arc<Session>, mut stanza: Element, turn: &mut Turn) {
         stanza.set_attr("from", session.jid.to_string());
         // Enough of the stanza to answer it should routing fail.
         let stub = stanza::stub(&stanza);

@@ -273,3 +273,97 @@ async fn a_users_own_resources_see_each_other() {
     next_stanza(&mut phone, is_presence(PresenceType::Unavailable, "alice@localhost")).await;
     phone.send_end().await.unwrap();
 }
+
+/// Alice and Bob subscribed to each other, through REST invitations.
+async fn befriend(server: &TestServer, a: &str, b: &str) {
+    use meerkat_client_api::models::{ContactAction, ContactActionType, ContactRequest};
+    use meerkat_client_api::{AddContactResponse, ApiNoContext as _, ManageContactResponse};
+    let (a_rest, b_rest) = (server.client_as(a, "secret"), server.client_as(b, "secret"));
+    for (asker, other, answerer, asker_jid) in [(&a_rest, b, &b_rest, a), (&b_rest, a, &a_rest, b)] {
+        let added = asker.add_contact(ContactRequest::new(other.into())).await.unwrap();
+        assert_eq!(added, AddContactResponse::ContactAdded);
+        let invite = ContactAction::new(ContactActionType::Invite);
+        let invited = asker.manage_contact(other.into(), invite).await.unwrap();
+        assert_eq!(invited, ManageContactResponse::ActionDone);
+        let accept = ContactAction::new(ContactActionType::Accept);
+        let accepted = answerer.manage_contact(asker_jid.into(), accept).await.unwrap();
+        assert_eq!(accepted, ManageContactResponse::ActionDone);
+    }
+}
+
+/// The status of a presence from `from_bare`, available or not.
+fn status_from(stanza: &Stanza, from_bare: &str) -> Option<(PresenceType, String)> {
+    match stanza {
+        Stanza::Presence(p) if p.from.as_ref().is_some_and(|f| f.to_bare().to_string() == from_bare) => {
+            Some((p.type_.clone(), p.statuses.values().next().cloned().unwrap_or_default()))
+        }
+        _ => None,
+    }
+}
+
+/// A client sending presence in a loop: its contacts get the burst, then about one a
+/// second (`general.presence_burst`, `general.presence_rate`, 10 and 1 by default), and
+/// the last state they see is the last one sent. Directed presence still goes at once.
+#[tokio::test]
+async fn a_presence_flood_reaches_contacts_shaped_and_ends_with_the_last_state() {
+    use futures::StreamExt as _;
+    use tokio_xmpp::Event;
+    let server = TestServer::start();
+    for u in ["alice", "bob", "carol"] {
+        server.register(u, "secret").await;
+    }
+    befriend(&server, "alice@localhost", "bob@localhost").await;
+    let (mut bob, _) = online(&server, "bob@localhost/b", "secret", Transport::StartTls).await;
+    bob.send_stanza(Presence::new(PresenceType::None).into()).await.unwrap();
+    let (mut carol, _) = online(&server, "carol@localhost/c", "secret", Transport::StartTls).await;
+    let (mut alice, _) = online(&server, "alice@localhost/a", "secret", Transport::StartTls).await;
+    alice
+        .send_stanza(Presence::new(PresenceType::None).into())
+        .await
+        .unwrap();
+    next_stanza(&mut bob, is_presence(PresenceType::None, "alice@localhost")).await;
+
+    let started = std::time::Instant::now();
+    for i in 0..200 {
+        let mut p = Presence::new(PresenceType::None);
+        p.set_status("", format!("{i}"));
+        alice.send_stanza(p.into()).await.unwrap();
+    }
+    // A directed presence behind the flood is not held back by it.
+    let mut direct = Presence::new(PresenceType::None).with_to("carol@localhost/c".parse::<Jid>().unwrap());
+    direct.set_status("", "direct");
+    alice.send_stanza(direct.into()).await.unwrap();
+    next_stanza(&mut carol, |s| {
+        status_from(s, "alice@localhost").is_some_and(|(_, status)| status == "direct")
+    })
+    .await;
+    let sent_within = started.elapsed();
+
+    // Everything Bob gets from Alice until three quiet seconds.
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), bob.next()).await {
+            Err(_) => break,
+            Ok(Some(Event::Stanza(s))) => seen.extend(status_from(&s, "alice@localhost")),
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("bob's stream ended"),
+        }
+    }
+    let last = seen.last().cloned();
+    assert_eq!(last, Some((PresenceType::None, "199".to_owned())), "{seen:?}");
+    // The burst (the initial presence took one of its ten), one a second while Alice sent,
+    // and the last one when the next token came.
+    let allowed = 10 + sent_within.as_secs() as usize + 2;
+    assert!(
+        seen.len() <= allowed,
+        "{} presences reached Bob (at most {allowed} allowed after {sent_within:?}): {seen:?}",
+        seen.len()
+    );
+    assert!(seen.len() >= 9, "the burst went out at once: {seen:?}");
+
+    // Going away is never lost behind the shaper either.
+    alice.send_end().await.unwrap();
+    next_stanza(&mut bob, is_presence(PresenceType::Unavailable, "alice@localhost")).await;
+    bob.send_end().await.unwrap();
+    carol.send_end().await.unwrap();
+}

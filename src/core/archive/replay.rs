@@ -28,6 +28,7 @@
 
 use super::ChatItem;
 use crate::core::muc_light::RoomItem;
+use crate::core::untrusted::Untrusted;
 use crate::core::Core;
 use crate::store::{ArchiveQuery, ArchivedMessage, StoreError};
 use jid::BareJid;
@@ -118,7 +119,9 @@ impl Replay {
             for room in core.stores.rooms.rooms_of(user.as_str()).await? {
                 match crate::core::jid::parse_bare(&room.jid) {
                     Ok(jid) => sources.push(Source::Room(jid)),
-                    Err(_) => tracing::warn!(room = %room.jid, "stored room JID does not parse; not replayed"),
+                    Err(_) => {
+                        tracing::warn!(room = %Untrusted(&room.jid), "stored room JID does not parse; not replayed")
+                    }
                 }
             }
         }

@@ -13,10 +13,18 @@
 //!   audience and to every JID the session sent directed presence to.
 //! - Directed presence (with `to`) goes to that JID only, and is remembered.
 //! - Probes and errors sent by clients are not acted on.
+//!
+//! Broadcasts (available or unavailable, no `to`) pass the session's presence shaper
+//! ([`crate::core::session::presence_shaper`], `Settings::presence_rate`): over the rate,
+//! the latest is held and broadcast when the next token comes, so contacts end with the
+//! state last sent. Directed presence (MUC joins among it) and subscription stanzas are
+//! never shaped or delayed; a session's end sends unavailable at once, and what was held
+//! is dropped.
 
 use super::roster::{self, SubscriptionAction};
 use crate::core::events::{PresenceEvent, SessionEvent, Subscriber};
 use crate::core::routing::router::RouteError;
+use crate::core::session::presence_shaper::{Admit, Due, PresenceRate};
 use crate::core::session::Session;
 use crate::core::stanza::{self, ns, Condition, ErrorType, PresenceType, StanzaError};
 use crate::core::Core;
@@ -25,9 +33,10 @@ use crate::xml::Element;
 use async_trait::async_trait;
 use jid::{BareJid, FullJid, Jid};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A presence stanza from `session` (already stamped with its `from`).
-pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+pub(crate) async fn from_client(core: &Arc<Core>, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
     let Some(kind) = PresenceType::of(&stanza) else {
         return Ok(());
     };
@@ -47,13 +56,56 @@ pub(crate) async fn from_client(core: &Core, session: &Arc<Session>, stanza: Ele
         return roster::outbound(core, &session.jid.to_bare(), &contact, action, Some(stanza)).await;
     }
     match (to, kind) {
-        (None, PresenceType::Available) => available(core, session, stanza).await,
-        (None, PresenceType::Unavailable) => unavailable(core, session, Some(stanza)).await,
+        (None, PresenceType::Available | PresenceType::Unavailable) => shaped(core, session, stanza).await,
         (Some(to), PresenceType::Available | PresenceType::Unavailable) => {
             session.note_directed(&to, kind == PresenceType::Available);
             core.route(Jid::from(session.jid.clone()), stanza).await
         }
         _ => Ok(()),
+    }
+}
+
+/// A broadcast presence through the session's shaper: now, or held for the next token.
+async fn shaped(core: &Arc<Core>, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+    let Some(rate) = core.settings.presence_rate else {
+        return own(core, session, stanza).await;
+    };
+    match session.shape_presence(&rate, stanza) {
+        Admit::Now(stanza) => own(core, session, stanza).await,
+        Admit::Held(None) => Ok(()),
+        Admit::Held(Some(wait)) => {
+            send_when_due(core.clone(), session.clone(), rate, wait);
+            Ok(())
+        }
+    }
+}
+
+/// After `wait`, and again until a token came, broadcasts what the session's shaper holds
+/// then (the latest presence held), unless it was superseded or the session ended.
+fn send_when_due(core: Arc<Core>, session: Arc<Session>, rate: PresenceRate, mut wait: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(wait).await;
+            let _turn = session.presence_turn().await;
+            match session.presence_due(&rate) {
+                Due::Send(stanza) => {
+                    if let Err(e) = own(&core, &session, stanza).await {
+                        tracing::error!(jid = %session.jid, error = %e, "broadcasting a held presence failed");
+                    }
+                    return;
+                }
+                Due::Wait(more) => wait = more,
+                Due::Nothing => return,
+            }
+        }
+    });
+}
+
+/// A broadcast presence (available or unavailable) of the session's own, sent now.
+async fn own(core: &Core, session: &Arc<Session>, stanza: Element) -> Result<(), RouteError> {
+    match PresenceType::of(&stanza) {
+        Some(PresenceType::Unavailable) => unavailable(core, session, Some(stanza)).await,
+        _ => available(core, session, stanza).await,
     }
 }
 
@@ -179,7 +231,11 @@ impl Subscriber for TellContacts {
     async fn on_session(&self, core: &Core, event: SessionEvent<'_>) -> Result<(), RouteError> {
         match event {
             // The session is going away: unavailable presence to whoever saw it available.
-            SessionEvent::Ended(session) => unavailable(core, session, None).await,
+            // What its shaper held is dropped; one being broadcast goes out first.
+            SessionEvent::Ended(session) => {
+                let _turn = session.close_presence().await;
+                unavailable(core, session, None).await
+            }
             // A session of another node is back after this node told its contacts it was
             // gone (the node was paused, or cut off): its last presence to them again.
             SessionEvent::Returned(session) => match session.last_presence() {

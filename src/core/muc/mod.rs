@@ -44,6 +44,7 @@ use crate::core::archive::mam;
 use crate::core::hosts::{Hosts, SubdomainPattern};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable};
 use crate::core::routing::router::{RouteError, Routed, Service};
+use crate::core::untrusted::Untrusted;
 use crate::store::{ArchiveQuery, MucAffiliation, MucRoomRecord, MucStore, StoreError};
 use crate::xml::{parse_element, Element};
 use async_trait::async_trait;
@@ -307,7 +308,9 @@ impl Muc {
                             },
                         );
                     }
-                    None => tracing::error!(room = %record.jid, "a stored room could not be read; it is skipped"),
+                    None => {
+                        tracing::error!(room = %Untrusted(&record.jid), "a stored room could not be read; it is skipped")
+                    }
                 }
             }
         }
@@ -947,7 +950,9 @@ fn room_from_record(record: &MucRoomRecord) -> Option<Room> {
             Some(affiliation) if affiliation != Affiliation::None => {
                 room.affiliations.insert(a.user.clone(), affiliation);
             }
-            _ => tracing::warn!(room = %record.jid, user = %a.user, "unknown stored affiliation skipped"),
+            _ => {
+                tracing::warn!(room = %Untrusted(&record.jid), user = %Untrusted(&a.user), "unknown stored affiliation skipped")
+            }
         }
     }
     room.subject = record.subject.clone();

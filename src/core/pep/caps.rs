@@ -19,6 +19,7 @@ use crate::core::forms::Form;
 use crate::core::routing::router::RouteError;
 use crate::core::session::Session;
 use crate::core::stanza::{ns, IqType};
+use crate::core::untrusted::Untrusted;
 use crate::core::Core;
 use crate::xml::Element;
 use base64::Engine;
@@ -365,7 +366,7 @@ impl Caps {
                     }
                 };
                 if digest(algorithm, &s).as_deref() != Some(caps.ver.as_str()) {
-                    tracing::debug!(%jid, ver = %caps.ver, "capabilities do not match their hash");
+                    tracing::debug!(%jid, ver = %Untrusted(&caps.ver), "capabilities do not match their hash");
                     return None;
                 }
                 state

@@ -50,6 +50,7 @@ use crate::core::account::lifecycle::{AccountEvent, Subscriber};
 use crate::core::events::{self, PresenceEvent};
 use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest};
 use crate::core::routing::router::RouteError;
+use crate::core::untrusted::Untrusted;
 use crate::store::{
     AccessModel, NodeConfig, PepItem, PepLimits, PreconditionFn, Publication, Published, SendLastItem, StoreError,
     Subscription,
@@ -214,7 +215,7 @@ fn payload_of(owner: &BareJid, node: &str, item: &PepItem) -> Option<Element> {
     match parse_element(&item.payload) {
         Ok(p) => Some(p),
         Err(e) => {
-            tracing::error!(%owner, node, id = %item.id, error = %e, "unreadable PEP payload");
+            tracing::error!(%owner, node = %Untrusted(node), id = %Untrusted(&item.id), error = %e, "unreadable PEP payload");
             None
         }
     }

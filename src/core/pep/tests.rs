@@ -919,3 +919,79 @@ fn an_items_result_keeps_the_newest_items_within_its_budget() {
     assert_eq!(ids(super::newest_within(items, 10)), ["d"], "at least the newest");
     assert!(super::newest_within(Vec::new(), 10).is_empty());
 }
+
+/// What `tracing` writes while the returned guard lives on this thread (every level).
+fn capture_logs() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    tracing::subscriber::DefaultGuard,
+) {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let writer = Buffer(out.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    (out, tracing::subscriber::set_default(subscriber))
+}
+
+/// A `ver` is the client's text: logged escaped and cut short, never as lines of its own.
+#[tokio::test]
+async fn a_forged_caps_ver_is_logged_on_one_bounded_line() {
+    let (logs, _guard) = capture_logs();
+    let h = Harness::new(&["alice"]).await;
+    let (inner, _) = caps_for(&[AVATAR_META]);
+    let ver = format!("x&#10;2026-12-07T03:00:00Z ERROR forged line {}", "y".repeat(5000));
+    let c = h.bind("alice@localhost/a");
+    h.send(
+        &c,
+        &format!(
+            "<presence><c xmlns='{}' hash='sha-1' node='n' ver='{ver}'/></presence>",
+            ns::CAPS
+        ),
+    )
+    .await;
+    let mut c = c;
+    let got = c.take();
+    let q = caps_query(&got).expect("the server asks for the capabilities").clone();
+    let node = q
+        .child("query", ns::DISCO_INFO)
+        .unwrap()
+        .attr("node")
+        .unwrap()
+        .to_owned();
+    // An answer whose hash is not that ver.
+    h.send(
+        &c,
+        &format!(
+            "<iq type='result' id='{}' to='{}'><query xmlns='{}' node='{node}'>{inner}</query></iq>",
+            q.attr("id").unwrap(),
+            q.attr("from").unwrap(),
+            ns::DISCO_INFO
+        ),
+    )
+    .await;
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("capabilities do not match their hash"))
+        .unwrap_or_else(|| panic!("the mismatch is logged: {text}"));
+    assert!(line.contains("x\\n2026-12-07T03:00:00Z ERROR forged line"), "{line}");
+    assert!(line.len() < 1_000, "{} bytes", line.len());
+    assert!(
+        !text.lines().any(|l| l.starts_with("2026-12-07T03:00:00Z ERROR forged")),
+        "{text}"
+    );
+}

@@ -9,6 +9,7 @@
 
 use super::{DialError, Dialer, Outbound, S2sSettings};
 use crate::core::stanza::{Condition, StanzaError};
+use crate::core::untrusted::Untrusted;
 use crate::core::Core;
 use crate::xml::Element;
 use std::collections::VecDeque;
@@ -186,7 +187,9 @@ pub(super) async fn drive(link: Arc<Link>, core: Weak<Core>, dialer: Arc<dyn Dia
 }
 
 async fn fail(link: &Link, core: &Weak<Core>, error: DialError, settings: &S2sSettings) {
-    tracing::info!(local = %link.local, remote = %link.remote, %error, "no s2s stream");
+    // The text may quote what the remote server sent.
+    let text = error.to_string();
+    tracing::info!(local = %link.local, remote = %link.remote, error = %Untrusted(&text), "no s2s stream");
     let waited = link.failed(&error, settings.max_retry_delay);
     if let Some(core) = core.upgrade() {
         let text = format!("{} could not be reached: {error}", link.remote);

@@ -1,7 +1,8 @@
 //! Sessions: this file is one session (its bounded queue, kicks, presence and routing
 //! state); beside it, `table` (the table of every session, [`Sessions`]), [`csi`]
-//! (XEP-0352), [`stream_management`] (XEP-0198 counters) and [`resumption`] (sessions
-//! that outlive their connection for a while).
+//! (XEP-0352), [`presence_shaper`] (how often its presence may be broadcast),
+//! [`stream_management`] (XEP-0198 counters) and [`resumption`] (sessions that outlive
+//! their connection for a while).
 //!
 //! Events: none through `events`; a session tells the cluster of its opening, changes of
 //! routing state and end through `SessionNews`, and `Core::close_session` emits
@@ -24,6 +25,7 @@
 //! moves stanzas into queues.
 
 pub mod csi;
+pub mod presence_shaper;
 pub mod resumption;
 pub mod stream_management;
 mod table;
@@ -200,6 +202,11 @@ pub struct Session {
     remote: Option<Box<Remote>>,
     /// Out of the table: its news would make other nodes take it back.
     left: AtomicBool,
+    /// How often its presence may be broadcast, and what waits for the next token.
+    presence_shaper: Mutex<presence_shaper::PresenceShaper<Element>>,
+    /// Held by a presence that waited for the shaper while it is broadcast, and by the
+    /// session's end while it sends unavailable: the two never interleave.
+    presence_turn: tokio::sync::Mutex<()>,
 }
 
 /// Where a session of another node lives and how to reach it.
@@ -618,6 +625,45 @@ impl Session {
         };
         self.changed();
         result
+    }
+
+    /// A broadcast presence from the client, through the session's presence shaper.
+    pub(crate) fn shape_presence(
+        &self,
+        rate: &presence_shaper::PresenceRate,
+        presence: Element,
+    ) -> presence_shaper::Admit<Element> {
+        let mut shaper = self.presence_shaper.lock().expect("presence shaper mutex poisoned");
+        let was_holding = shaper.holds();
+        let admit = shaper.admit(rate, tokio::time::Instant::now(), presence);
+        if !was_holding && shaper.holds() {
+            tracing::debug!(jid = %self.jid, "presence over its rate; holding the latest");
+        }
+        admit
+    }
+
+    /// The scheduled look at the presence shaper: the held presence, once a token came.
+    pub(crate) fn presence_due(&self, rate: &presence_shaper::PresenceRate) -> presence_shaper::Due<Element> {
+        self.presence_shaper
+            .lock()
+            .expect("presence shaper mutex poisoned")
+            .due(rate, tokio::time::Instant::now())
+    }
+
+    /// The session ends: a presence held by the shaper is never sent. Then waits until
+    /// one being sent is out, and returns the guard the end holds while it sends
+    /// unavailable presence.
+    pub(crate) async fn close_presence(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.presence_shaper
+            .lock()
+            .expect("presence shaper mutex poisoned")
+            .close();
+        self.presence_turn.lock().await
+    }
+
+    /// Taken while a held presence is broadcast (see [`Session::close_presence`]).
+    pub(crate) async fn presence_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.presence_turn.lock().await
     }
 
     /// Remembers (or, for unavailable, forgets) directed presence sent to `to`.

@@ -79,6 +79,8 @@ impl Sessions {
             news: None,
             remote: None,
             left: AtomicBool::new(false),
+            presence_shaper: Mutex::new(Default::default()),
+            presence_turn: tokio::sync::Mutex::new(()),
         }
     }
 

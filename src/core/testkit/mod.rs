@@ -65,6 +65,7 @@ pub(crate) fn settings() -> Settings {
         idempotency: crate::core::account::idempotency::IdempotencySettings::default(),
         s2s: None,
         webhooks: None,
+        presence_rate: Some(crate::core::session::presence_shaper::PresenceRate::default()),
         vcard: Some(crate::core::user_data::vcard::VcardSettings { max_size: 2048 }),
         private: Some(crate::core::user_data::private::PrivateSettings {
             max_size: 2048,

@@ -16,6 +16,7 @@ use crate::core::account::lifecycle::{AccountEvent, Subscriber};
 use crate::core::routing::iq::{IqAnswer, IqHandler, IqRequest};
 use crate::core::routing::router::RouteError;
 use crate::core::stanza::{ns, Condition, ErrorType, StanzaError};
+use crate::core::untrusted::Untrusted;
 use crate::core::Core;
 use crate::store::{StoreError, UserDataKind};
 use crate::xml::{parse_element, Element};
@@ -102,7 +103,7 @@ impl IqHandler for PrivateIq {
                 None => vec![Element::new(asked.name.clone(), asked.ns.clone())],
                 Some(Some(elements)) => elements,
                 Some(None) => {
-                    tracing::error!(%owner, namespace = %asked.ns, "unreadable private data");
+                    tracing::error!(%owner, namespace = %Untrusted(&asked.ns), "unreadable private data");
                     vec![Element::new(asked.name.clone(), asked.ns.clone())]
                 }
             };

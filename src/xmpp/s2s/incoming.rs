@@ -25,6 +25,7 @@ use super::S2sDoor;
 use crate::config::UseStarttls;
 use crate::core::s2s::IncomingStream;
 use crate::core::stanza::ns;
+use crate::core::untrusted::Untrusted;
 use crate::xml::{Element, StreamEvent, XmlError};
 use crate::xmpp::stream::{into_client_ns, Framing, StreamError};
 use base64::Engine;
@@ -352,7 +353,8 @@ impl Incoming<'_> {
             match super::outgoing::verify_key(self.door, &remote, &local, &self.id, key.trim()).await {
                 Ok(valid) => valid,
                 Err(e) => {
-                    tracing::info!(%remote, error = %e, "dialback: the authoritative server could not be asked");
+                    let text = e.to_string();
+                    tracing::info!(%remote, error = %Untrusted(&text), "dialback: the authoritative server could not be asked");
                     let refusal = protocol::result_error(&local, &remote, "remote-connection-failed");
                     return self.send(wire, &refusal).await;
                 }

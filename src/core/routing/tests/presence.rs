@@ -192,3 +192,96 @@ async fn removing_a_contact_cancels_both_ways_and_the_contact_sees_it_go() {
         .unwrap();
     assert_eq!(item.subscription, Subscription::None);
 }
+
+/// The presences `client` was given from `from`, as (type, status).
+fn statuses(client: &mut crate::core::testkit::Client, from: &str) -> Vec<(Option<String>, String)> {
+    client
+        .take()
+        .into_iter()
+        .filter(|p| p.name == "presence" && p.attr("from") == Some(from))
+        .map(|p| {
+            let status = p.child("status", ns::CLIENT).map(|s| s.text()).unwrap_or_default();
+            (p.attr("type").map(str::to_owned), status)
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn presence_over_the_rate_is_coalesced_and_contacts_end_with_the_last_one() {
+    let h = Harness::new(&["alice", "bob", "carol"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let mut carol = h.online("carol@localhost/c").await;
+    let alice = h.online("alice@localhost/a").await;
+    bob.take();
+    // The initial presence took one token of ten: nine more go at once, the rest wait.
+    for i in 0..200 {
+        h.send(&alice, &format!("<presence><status>{i}</status></presence>"))
+            .await;
+    }
+    let seen = statuses(&mut bob, "alice@localhost/a");
+    assert_eq!(seen.len(), 9, "{seen:?}");
+    assert_eq!(seen.last().map(|s| s.1.as_str()), Some("8"));
+    // Directed presence is never held (a MUC join is one).
+    h.send(
+        &alice,
+        "<presence to='carol@localhost/c'><status>direct</status></presence>",
+    )
+    .await;
+    assert_eq!(statuses(&mut carol, "alice@localhost/a"), [(None, "direct".to_owned())]);
+    // When the next token comes, the latest one goes, and only it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(statuses(&mut bob, "alice@localhost/a"), [(None, "199".to_owned())]);
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert!(statuses(&mut bob, "alice@localhost/a").is_empty());
+    // Unavailable over the rate is held the same way, and goes last.
+    for i in 0..20 {
+        h.send(&alice, &format!("<presence><status>again {i}</status></presence>"))
+            .await;
+    }
+    h.send(&alice, "<presence type='unavailable'/>").await;
+    let before = statuses(&mut bob, "alice@localhost/a");
+    assert!(before.len() < 20 && before.iter().all(|s| s.0.is_none()), "{before:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        statuses(&mut bob, "alice@localhost/a"),
+        [(Some("unavailable".to_owned()), String::new())]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_ending_drops_its_held_presence_and_says_unavailable_last() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let alice = h.online("alice@localhost/a").await;
+    for i in 0..20 {
+        h.send(&alice, &format!("<presence><status>{i}</status></presence>"))
+            .await;
+    }
+    bob.take();
+    h.close(alice).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        statuses(&mut bob, "alice@localhost/a"),
+        [(Some("unavailable".to_owned()), String::new())]
+    );
+}
+
+#[tokio::test]
+async fn without_a_presence_rate_every_broadcast_goes_out() {
+    let settings = crate::core::Settings {
+        presence_rate: None,
+        ..settings()
+    };
+    let h = Harness::with(settings, &["alice", "bob"], Vec::new()).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let alice = h.online("alice@localhost/a").await;
+    bob.take();
+    for i in 0..30 {
+        h.send(&alice, &format!("<presence><status>{i}</status></presence>"))
+            .await;
+    }
+    assert_eq!(statuses(&mut bob, "alice@localhost/a").len(), 30);
+}
