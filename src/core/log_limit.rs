@@ -5,7 +5,7 @@
 //!   `WARN` line per interval, with how many happened since the last line and the last
 //!   one's detail (a peer address, say). Nothing is lost from the count: occurrences after
 //!   a line are told in the next one.
-//! - [`HTTP2_FLOODS`] and [`is_http2_flood`]: HTTP/2 connections the protocol library
+//! - [`http2_floods`] and [`is_http2_flood`]: HTTP/2 connections the protocol library
 //!   closed for resetting too many streams (the "rapid reset" attack, CVE-2023-44487,
 //!   and its variants: `GOAWAY` with `ENHANCE_YOUR_CALM`). The library logs a line of its
 //!   own for each one, which the default log filter quiets ([`quiet_libraries`]); the
@@ -48,11 +48,14 @@ pub fn quiet_libraries(filter: &str) -> String {
 /// How often the server reports HTTP/2 connections closed for too many resets.
 pub const HTTP2_FLOOD_INTERVAL: Duration = Duration::from_secs(60);
 
-/// HTTP/2 connections closed for resetting too many streams, process-wide (the log is).
-pub static HTTP2_FLOODS: RateLimitedWarning = RateLimitedWarning::new(
-    "HTTP/2 connections closed for resetting too many streams (rapid reset)",
-    HTTP2_FLOOD_INTERVAL,
-);
+/// The report of HTTP/2 connections closed for resetting too many streams; each HTTP
+/// listener keeps one.
+pub fn http2_floods() -> RateLimitedWarning {
+    RateLimitedWarning::new(
+        "HTTP/2 connections closed for resetting too many streams (rapid reset)",
+        HTTP2_FLOOD_INTERVAL,
+    )
+}
 
 /// How h2 writes the reason `ENHANCE_YOUR_CALM` (RFC 9113 §7) in an error's text.
 const CALM_TEXT: &str = "detected excessive load generating behavior";

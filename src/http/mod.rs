@@ -285,7 +285,11 @@ async fn own_rejection(op: &contract::Operation, response: Response<Body>) -> Re
         Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
         Err(_) => String::new(),
     };
-    tracing::debug!(operation = %op.id, said, "generated router refused a request");
+    tracing::debug!(
+        operation = %op.id,
+        said = %crate::core::untrusted::Untrusted(&said),
+        "generated router refused a request"
+    );
     let text = if said.contains("body") {
         op.invalid_body_text()
     } else if said.contains("query") {
@@ -323,6 +327,8 @@ pub(crate) struct Routes {
     secure: bool,
     /// Compress responses the client accepts compressed (`compress = true`).
     compress: bool,
+    /// HTTP/2 connections closed for flooding, reported once a minute.
+    floods: crate::core::log_limit::RateLimitedWarning,
 }
 
 impl Routes {
@@ -374,6 +380,7 @@ impl Routes {
             max_connections_per_ip: listener.max_connections_per_ip,
             secure: listener.tls.is_some(),
             compress: listener.compress,
+            floods: crate::core::log_limit::http2_floods(),
             server_name,
             core,
         })
@@ -540,6 +547,8 @@ async fn serve_connection<S>(
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    // The listener's reports outlive the service, which takes `routes`.
+    let reports = routes.clone();
     let activity = timing::Activity::new(standing);
     let requested = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let seen = requested.clone();
@@ -604,6 +613,9 @@ async fn serve_connection<S>(
         }
     };
     if let Err(e) = result {
+        if crate::core::log_limit::is_http2_flood(&*e) {
+            reports.floods.warn(&peer);
+        }
         tracing::debug!(error = %e, "HTTP connection ended with an error");
     }
 }
