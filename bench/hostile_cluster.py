@@ -13,11 +13,12 @@ node's memory not coming back within 100 MiB of where it started).
 import asyncio
 import base64
 import json
+import os
 import resource
 import sys
 import time
 
-PER_NODE = 1010  # stalled bodies per node: over its max_connections of 1,000
+PER_NODE = int(os.environ.get("HOSTILE_PER_NODE", "1010"))  # stalled bodies per node: over its max_connections of 1,000
 ADDRESSES = 11  # loopback source addresses per node (max_connections_per_ip is 100)
 
 
