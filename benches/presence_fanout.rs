@@ -68,6 +68,7 @@ fn main() {
         let storage = store::Storage::Sqlite {
             data_dir: dir.path().to_owned(),
             durability: store::Durability::Process,
+            cache_mb: store::sqlite::DEFAULT_CACHE_MB,
         };
         let stores = store::open(&storage).await.unwrap();
         for i in 0..roster {

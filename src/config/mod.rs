@@ -124,10 +124,22 @@ impl From<&Cluster> for crate::core::cluster::ClusterSettings {
 }
 
 /// `[storage]`: the settings of the database backends.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Storage {
+    /// MiB of page cache the SQLite store holds at most, all its connections together
+    /// (split between them; see [`crate::store::SqliteStore`]).
+    pub sqlite_cache_mb: u64,
     pub postgres: Postgres,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            sqlite_cache_mb: crate::store::sqlite::DEFAULT_CACHE_MB,
+            postgres: Postgres::default(),
+        }
+    }
 }
 
 /// `[storage.postgres]`, used when `[general] storage = "postgres"`.
@@ -391,6 +403,7 @@ impl Config {
             crate::store::Backend::Sqlite => crate::store::Storage::Sqlite {
                 data_dir: self.general.data_dir.clone(),
                 durability: self.archive_durability(),
+                cache_mb: self.storage.sqlite_cache_mb,
             },
             crate::store::Backend::Postgres => crate::store::Storage::Postgres((&self.storage.postgres).into()),
         }

@@ -208,6 +208,28 @@ fn room_limits_and_the_room_service_domain_are_checked() {
 }
 
 #[test]
+fn the_sqlite_page_cache_is_one_total_and_is_checked() {
+    let d = Config::default();
+    assert_eq!(d.storage.sqlite_cache_mb, 64);
+    let crate::store::Storage::Sqlite { cache_mb, .. } = d.storage() else {
+        panic!("SQLite is the default backend")
+    };
+    assert_eq!(cache_mb, 64);
+    let loaded = Config::parse("[storage]\nsqlite_cache_mb = 16\n").unwrap();
+    assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+    let crate::store::Storage::Sqlite { cache_mb, .. } = loaded.config.storage() else {
+        panic!("SQLite is the default backend")
+    };
+    assert_eq!(cache_mb, 16);
+    for bad in ["0", "65537", "-1", "\"64MB\""] {
+        let err = Config::parse(&format!("[storage]\nsqlite_cache_mb = {bad}\n")).unwrap_err();
+        assert!(err.to_string().contains("storage.sqlite_cache_mb"), "{bad}: {err}");
+    }
+    // The largest accepted value is accepted.
+    Config::parse("[storage]\nsqlite_cache_mb = 65536\n").unwrap();
+}
+
+#[test]
 fn multi_user_chat_is_on_by_default_and_its_limits_and_room_defaults_are_read_and_checked() {
     let d = Config::default();
     let m = d.modules.mod_muc.expect("on without a config file");

@@ -5,13 +5,13 @@
 //! own deserialisation has already refused malformed values.
 
 use super::{
-    invalid, Auth, C2sListener, Cluster, Config, ConfigError, General, HttpListener, ModHttpUpload, Modules, Postgres,
-    S2s, S2sListener, ServiceListener, MAX_BOSH_HOLD, MAX_BOSH_SECONDS, MAX_TOKEN_LIFETIME, MIN_IDEMPOTENCY_TTL,
+    invalid, Auth, C2sListener, Cluster, Config, ConfigError, General, HttpListener, ModHttpUpload, Modules, S2s,
+    S2sListener, ServiceListener, Storage, MAX_BOSH_HOLD, MAX_BOSH_SECONDS, MAX_TOKEN_LIFETIME, MIN_IDEMPOTENCY_TTL,
 };
 
 /// Every check, section by section.
 pub(super) fn config(c: &Config) -> Result<(), ConfigError> {
-    storage(&c.storage.postgres)?;
+    storage(&c.storage)?;
     if let Some(cluster_section) = &c.cluster {
         cluster(cluster_section, c.general.storage)?;
     }
@@ -36,8 +36,16 @@ pub(super) fn config(c: &Config) -> Result<(), ConfigError> {
     modules(c)
 }
 
-/// `[storage.postgres]`, checked whichever backend is chosen.
-fn storage(pg: &Postgres) -> Result<(), ConfigError> {
+/// `[storage]` and `[storage.postgres]`, checked whichever backend is chosen.
+fn storage(s: &Storage) -> Result<(), ConfigError> {
+    let max = crate::store::sqlite::MAX_CACHE_MB;
+    if s.sqlite_cache_mb == 0 || s.sqlite_cache_mb > max {
+        return Err(invalid(
+            "storage.sqlite_cache_mb",
+            format!("expected 1 to {max} (MiB, all connections together)"),
+        ));
+    }
+    let pg = &s.postgres;
     if let Err(e) = pg.url.parse::<tokio_postgres::Config>() {
         return Err(invalid(
             "storage.postgres.url",

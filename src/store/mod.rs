@@ -94,6 +94,8 @@ pub enum Storage {
         data_dir: std::path::PathBuf,
         /// What an acknowledged archive write survives.
         durability: Durability,
+        /// MiB of page cache, all connections together (`[storage] sqlite_cache_mb`).
+        cache_mb: u64,
     },
     Postgres(PgSettings),
 }
@@ -178,9 +180,14 @@ impl Stores {
 /// Opens the configured backend: the one place a backend is chosen.
 pub async fn open(storage: &Storage) -> Result<Stores, StoreError> {
     match storage {
-        Storage::Sqlite { data_dir, durability } => Ok(Stores::all_in(Arc::new(SqliteStore::open_with_durability(
+        Storage::Sqlite {
+            data_dir,
+            durability,
+            cache_mb,
+        } => Ok(Stores::all_in(Arc::new(SqliteStore::open_with(
             data_dir,
             *durability,
+            *cache_mb,
         )?))),
         Storage::Postgres(settings) => Ok(PgStore::connect(settings).await?.into_stores()),
     }

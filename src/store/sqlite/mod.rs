@@ -340,7 +340,46 @@ fn poisoned<T>(_: std::sync::PoisonError<T>) -> StoreError {
     StoreError::Failed(Cause::msg("a storage connection was poisoned by a panic"))
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+/// The page cache of all the store's connections together, in MiB, unless
+/// `[storage] sqlite_cache_mb` says otherwise.
+pub const DEFAULT_CACHE_MB: u64 = 64;
+
+/// The largest `[storage] sqlite_cache_mb` accepted (64 GiB).
+pub const MAX_CACHE_MB: u64 = 64 * 1024;
+
+/// What the checkpointer's connection keeps: it copies WAL frames into the database
+/// without going through its page cache, so it keeps no more than SQLite's minimum.
+const CHECKPOINTER_CACHE_KIB: i64 = 64;
+
+/// The page cache of each of the store's connections, in KiB, so that together they
+/// hold at most `total_mb` MiB: the checkpointer keeps its minimum, the archive writer
+/// (whose hot pages are the archive index's last leaves, one per owner written to)
+/// half of the rest, the main connection and the archive reader a quarter each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheSplit {
+    pub main: i64,
+    pub archive_reader: i64,
+    pub archive_writer: i64,
+    pub checkpointer: i64,
+}
+
+impl CacheSplit {
+    pub(crate) fn of(total_mb: u64) -> Self {
+        let total = (total_mb.clamp(1, MAX_CACHE_MB) * 1024) as i64;
+        let rest = total - CHECKPOINTER_CACHE_KIB;
+        let quarter = rest / 4;
+        CacheSplit {
+            main: quarter,
+            archive_reader: quarter,
+            archive_writer: rest - 2 * quarter,
+            checkpointer: CHECKPOINTER_CACHE_KIB,
+        }
+    }
+}
+
+/// Opens a connection with the store's settings and a page cache of `cache_kib` KiB
+/// (SQLite counts each page's bookkeeping in it).
+fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db_err)?;
     // Small pages: a commit writes every page it dirtied to the WAL, and an archive commit
     // dirties one index leaf per owner it touches, so 1 KiB pages write a quarter of the
@@ -354,8 +393,8 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     // process being killed; only a power loss can take the last commits.
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
     conn.pragma_update(None, "foreign_keys", "ON").map_err(db_err)?;
-    // A bigger page cache: the archive's hot index pages stay in memory.
-    conn.pragma_update(None, "cache_size", -65_536).map_err(db_err)?;
+    // Negative: a size in KiB rather than a number of pages (see `CacheSplit`).
+    conn.pragma_update(None, "cache_size", -cache_kib).map_err(db_err)?;
     // Checkpoints run in their own thread (see `checkpoint_loop`), never in a commit.
     conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db_err)?;
     // A WAL that grew under load is cut back to this size whenever it starts over.
@@ -394,20 +433,44 @@ impl SqliteStore {
 
     /// [`open`](Self::open), the archive's commits surviving what `durability` says.
     pub fn open_with_durability(data_dir: &Path, durability: Durability) -> Result<Self, StoreError> {
-        Self::open_tuned(data_dir, WAL_LIMIT, archive::Indexing::default(), durability)
+        Self::open_with(data_dir, durability, DEFAULT_CACHE_MB)
+    }
+
+    /// [`open_with_durability`](Self::open_with_durability), the connections' page
+    /// caches holding at most `cache_mb` MiB together.
+    pub fn open_with(data_dir: &Path, durability: Durability, cache_mb: u64) -> Result<Self, StoreError> {
+        Self::open_tuned(
+            data_dir,
+            WAL_LIMIT,
+            archive::Indexing::default(),
+            durability,
+            CacheSplit::of(cache_mb),
+        )
     }
 
     /// [`open`](Self::open) with another WAL bound (tests use a small one).
     #[cfg(test)]
     pub(crate) fn open_with_wal_limit(data_dir: &Path, wal_limit: u64) -> Result<Self, StoreError> {
-        Self::open_tuned(data_dir, wal_limit, archive::Indexing::default(), Durability::default())
+        Self::open_tuned(
+            data_dir,
+            wal_limit,
+            archive::Indexing::default(),
+            Durability::default(),
+            CacheSplit::of(DEFAULT_CACHE_MB),
+        )
     }
 
     /// [`open`](Self::open) with another rhythm of archive index writes (tests make
     /// them frequent and small).
     #[cfg(test)]
     pub(crate) fn open_with_indexing(data_dir: &Path, indexing: archive::Indexing) -> Result<Self, StoreError> {
-        Self::open_tuned(data_dir, WAL_LIMIT, indexing, Durability::default())
+        Self::open_tuned(
+            data_dir,
+            WAL_LIMIT,
+            indexing,
+            Durability::default(),
+            CacheSplit::of(DEFAULT_CACHE_MB),
+        )
     }
 
     fn open_tuned(
@@ -415,20 +478,21 @@ impl SqliteStore {
         wal_limit: u64,
         indexing: archive::Indexing,
         durability: Durability,
+        cache: CacheSplit,
     ) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError::Unavailable(Cause::msg(format!("cannot create {}: {e}", data_dir.display()))))?;
         let path = data_dir.join(DB_FILE);
-        let conn = open_connection(&path)?;
+        let conn = open_connection(&path, cache.main)?;
         let (tx, rx) = std::sync::mpsc::sync_channel(archive::WRITER_QUEUE);
         let mut store = SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
-            archive_reader: Arc::new(Mutex::new(open_connection(&path)?)),
+            archive_reader: Arc::new(Mutex::new(open_connection(&path, cache.archive_reader)?)),
             archive_writer: tx,
             archive_tail: archive::SharedTail::default(),
         };
         store.migrate()?;
-        let mut writer = open_connection(&path)?;
+        let mut writer = open_connection(&path, cache.archive_writer)?;
         if durability == Durability::Power {
             // FULL in WAL mode: every commit syncs the WAL to disk before it returns.
             writer.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
@@ -445,7 +509,7 @@ impl SqliteStore {
             .name("archive-writer".into())
             .spawn(move || archive::writer_loop(writer, rx, tail, indexing))
             .map_err(|e| thread_err("archive writer", e))?;
-        let checkpointer = open_connection(&path)?;
+        let checkpointer = open_connection(&path, cache.checkpointer)?;
         let alive = Arc::downgrade(&store.conn);
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
@@ -519,6 +583,33 @@ mod tests {
             SqliteStore::open(dir.path()),
             Err(StoreError::SchemaTooNew { .. })
         ));
+    }
+
+    #[test]
+    fn the_page_cache_is_one_total_split_between_the_connections() {
+        for total_mb in [1, 2, 3, 64, 1000, MAX_CACHE_MB] {
+            let c = CacheSplit::of(total_mb);
+            assert_eq!(
+                c.main + c.archive_reader + c.archive_writer + c.checkpointer,
+                total_mb as i64 * 1024,
+                "{c:?}"
+            );
+            assert!(
+                c.main > 0 && c.archive_reader > 0 && c.archive_writer >= c.main,
+                "{c:?}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_with(dir.path(), Durability::default(), 8).unwrap();
+        let split = CacheSplit::of(8);
+        let cache = |conn: &Mutex<Connection>| -> i64 {
+            conn.lock()
+                .unwrap()
+                .pragma_query_value(None, "cache_size", |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(cache(&store.conn), -split.main);
+        assert_eq!(cache(&store.archive_reader), -split.archive_reader);
     }
 
     #[tokio::test]
