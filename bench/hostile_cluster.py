@@ -18,27 +18,14 @@ import resource
 import sys
 import time
 
+from loopback import http
+
 PER_NODE = int(os.environ.get("HOSTILE_PER_NODE", "1010"))  # stalled bodies per node: over its max_connections of 1,000
 ADDRESSES = 11  # loopback source addresses per node (max_connections_per_ip is 100)
 
 
 def basic(user, password):
     return "Basic " + base64.b64encode(f"{user}@localhost:{password}".encode()).decode()
-
-
-async def http(port, method, path, headers=(), body=b"", addr="127.0.0.1", timeout=10):
-    started = time.monotonic()
-    r, w = await asyncio.wait_for(
-        asyncio.open_connection("127.0.0.1", port, local_addr=(addr, 0)), timeout)
-    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-    for k, v in headers:
-        head += f"{k}: {v}\r\n"
-    head += f"Content-Length: {len(body)}\r\n\r\n"
-    w.write(head.encode() + body)
-    data = await asyncio.wait_for(r.read(), timeout)
-    w.close()
-    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
-    return status, time.monotonic() - started
 
 
 def rss_mib(pid):

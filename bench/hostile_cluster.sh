@@ -9,34 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "hostile-cluster: $(date +%T) $*" >&2; }
 
-target_dir=${CARGO_TARGET_DIR:-target}
-source bench/profile.sh
-cargo build $build_flag -q -p meerkat -p meerkat-bench
-work="$(mktemp -d /tmp/meerkat-hostile.XXXXXX)"
-bin="$work/meerkat" load="$work/meerkat-bench"
-cp "$target_dir/$profile_dir/meerkat" "$bin"
-cp "$target_dir/$profile_dir/meerkat-bench" "$load"
-node_pids=("" "" "") nats_pid=""
-
-source bench/postgres.sh
-
-cleanup() {
-  for p in "${node_pids[@]}" "$nats_pid"; do
-    if [ -n "$p" ]; then kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; fi
-  done
-  pg_stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-pg_start
-
-if ! command -v nats-server >/dev/null; then
-  say "installing nats-server"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
-fi
-nats_port=$("$load" free-port)
-nats-server -a 127.0.0.1 -p "$nats_port" > "$work/nats.log" 2>&1 &
-nats_pid=$!
+source bench/three_nodes.sh meerkat-hostile
 
 api=() admin=()
 for i in 0 1 2; do

@@ -31,18 +31,14 @@ import threading
 import time
 import urllib.request
 
+from loopback import free_port
+
 DOMAIN = "localhost"
 PASSWORD = "flood-password"
 STREAM = (
     "<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' "
     "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 )
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid):

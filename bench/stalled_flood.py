@@ -32,16 +32,12 @@ import sys
 import tempfile
 import time
 
+from loopback import free_port, http
+
 CONNECTIONS = int(os.environ.get("FLOOD_CONNECTIONS", "10100"))
 ADDRESSES = int(os.environ.get("FLOOD_ADDRESSES", "101"))
 REQUEST_TIMEOUT = 30
 BIN = os.environ.get("MEERKAT_BIN", "target/release/meerkat")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(work):
@@ -85,23 +81,6 @@ ip_address = "127.0.0.1"
     return proc, api, admin
 
 
-async def http(addr, port, method, path, headers=(), body=b"", timeout=10):
-    """One request on its own connection from `addr`; (status, seconds)."""
-    started = time.monotonic()
-    r, w = await asyncio.wait_for(
-        asyncio.open_connection("127.0.0.1", port, local_addr=(addr, 0)), timeout
-    )
-    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-    for k, v in headers:
-        head += f"{k}: {v}\r\n"
-    head += f"Content-Length: {len(body)}\r\n\r\n"
-    w.write(head.encode() + body)
-    data = await asyncio.wait_for(r.read(), timeout)
-    w.close()
-    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
-    return status, time.monotonic() - started
-
-
 async def stalled(addr, port, results, i):
     """A BOSH request whose body never arrives; records (outcome, seconds after header)."""
     try:
@@ -131,13 +110,13 @@ async def stalled(addr, port, results, i):
 
 async def flood(api, admin):
     auth = "Basic " + base64.b64encode(b"alice@localhost:secret").decode()
-    status, _ = await http("127.0.0.1", admin, "POST", "/api/users/localhost",
+    status, _ = await http(admin, "POST", "/api/users/localhost",
                            [("Content-Type", "application/json")],
                            json.dumps({"username": "alice", "password": "secret"}).encode())
     assert status in (201, 204), f"registering alice: {status}"
     # Alice's first login derives her key; later ones find it cached, as for any client
     # that has logged in once.
-    status, _ = await http("127.0.0.1", api, "GET", "/api/contacts", [("Authorization", auth)])
+    status, _ = await http(api, "GET", "/api/contacts", [("Authorization", auth)])
     assert status == 200, f"alice's first request: {status}"
     # The legitimate client is a process of its own, so that opening the flood's
     # connections here never delays it.
