@@ -168,7 +168,8 @@ pub(crate) struct TimedBody {
     rules: BodyRules,
     started: Instant,
     received: u64,
-    timer: Pin<Box<Sleep>>,
+    /// Made the first time the body is not all there yet: most bodies never wait.
+    timer: Option<Pin<Box<Sleep>>>,
     ticket: Arc<Ticket>,
 }
 
@@ -183,7 +184,7 @@ impl TimedBody {
             rules,
             started,
             received: 0,
-            timer: Box::pin(tokio::time::sleep_until(rules.deadline(started, 0))),
+            timer: None,
             ticket,
         }
     }
@@ -199,8 +200,9 @@ impl HttpBody for TimedBody {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len() as u64;
-                    let deadline = this.rules.deadline(this.started, this.received);
-                    this.timer.as_mut().reset(deadline);
+                    if let Some(timer) = &mut this.timer {
+                        timer.as_mut().reset(this.rules.deadline(this.started, this.received));
+                    }
                 }
                 if this.inner.is_end_stream() {
                     this.ticket.in_flight();
@@ -212,10 +214,16 @@ impl HttpBody for TimedBody {
                 this.ticket.in_flight();
                 Poll::Ready(None)
             }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(BodyFailure::TimedOut))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                let deadline = this.rules.deadline(this.started, this.received);
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodyFailure::TimedOut))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
