@@ -42,6 +42,7 @@ fn main() {
                         ),
                         with,
                         timestamp_ms: ts,
+                        shared: true,
                     }
                 })
                 .collect();

@@ -867,6 +867,7 @@ async fn archive_fill(a: &Args) -> Value {
                     with: "bob@localhost".into(),
                     timestamp_ms: ts,
                     stanza: format!("<message xmlns='jabber:client' from='{from}@localhost' to='{to}@localhost' type='chat' id='m{i}'><body>archived message number {i}</body></message>"),
+                    shared: true,
                 }
             })
             .collect();

@@ -1,5 +1,10 @@
-//! Archive storage (XEP-0313 user archives): one row per owner of each message, ids
-//! assigned by the core (time-ordered, unique), appends durable before they return.
+//! Archive storage (XEP-0313 user archives): ids assigned by the core (time-ordered,
+//! unique), appends durable before they return.
+//!
+//! A one-to-one message between two accounts of this server is one row for both
+//! archives ([`ArchivedMessage::shared`]): one stanza stored, one id, an entry in each
+//! owner's index. Each owner reads it as its own copy; removing one owner's archive
+//! leaves the row to the other.
 
 use super::StoreError;
 use async_trait::async_trait;
@@ -7,7 +12,7 @@ use async_trait::async_trait;
 /// Messages queued by [`ArchiveStore::archive_enqueue`]: resolves once they are durable.
 pub type Commit = futures::future::BoxFuture<'static, Result<(), StoreError>>;
 
-/// One message as archived for one owner.
+/// One message as archived for one owner (and for `with` too when `shared`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedMessage {
     /// Server-assigned, unique and increasing with time.
@@ -20,6 +25,34 @@ pub struct ArchivedMessage {
     pub timestamp_ms: i64,
     /// The message stanza as XML.
     pub stanza: String,
+    /// Whether `with` keeps this message in its own archive too, from this same row.
+    /// Reads of `with`'s archive return it with `owner` and `with` swapped.
+    pub shared: bool,
+}
+
+impl ArchivedMessage {
+    /// Whether `owner`'s archive holds this message.
+    pub(crate) fn kept_by(&self, owner: &str) -> bool {
+        self.owner == owner || (self.shared && self.with == owner)
+    }
+
+    /// This message as `owner`'s archive shows it: `owner` first, the other party as
+    /// `with` (unchanged when `owner` is not the second keeper).
+    pub(crate) fn seen_by(mut self, owner: &str) -> Self {
+        if self.shared && self.owner != owner && self.with == owner {
+            std::mem::swap(&mut self.owner, &mut self.with);
+        }
+        self
+    }
+
+    /// The party `owner`'s copy is with.
+    fn other_than(&self, owner: &str) -> &str {
+        if self.owner == owner {
+            &self.with
+        } else {
+            &self.owner
+        }
+    }
 }
 
 /// What to read from one owner's archive. Bounds are exclusive for ids and `before_ms`,
@@ -41,7 +74,7 @@ pub struct ArchiveQuery {
 impl ArchiveQuery {
     /// Whether `m` passes the filters (ids too when `with_ids`).
     pub(crate) fn matches(&self, m: &ArchivedMessage, with_ids: bool) -> bool {
-        m.owner == self.owner && self.admits(m.id, &m.with, m.timestamp_ms, with_ids)
+        m.kept_by(&self.owner) && self.admits(m.id, m.other_than(&self.owner), m.timestamp_ms, with_ids)
     }
 
     /// Whether an entry of the owner's archive passes the other filters (ids too when
@@ -71,8 +104,9 @@ pub trait ArchiveStore: Send + Sync + 'static {
     async fn archive_query(&self, query: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError>;
     /// How many messages match `query`, ignoring its id bounds and limit.
     async fn archive_count(&self, query: ArchiveQuery) -> Result<u64, StoreError>;
-    /// Every archive's entries (all owners) with ids above `after` and at most `upto`,
-    /// oldest first, at most `limit`: what webhooks read, in archive order.
+    /// Every archive's rows (all owners, a shared row once, as written) with ids above
+    /// `after` and at most `upto`, oldest first, at most `limit`: what webhooks read, in
+    /// archive order.
     async fn archive_after(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<ArchivedMessage>, StoreError>;
     /// The highest archive id in use (0 when empty), so new ids keep increasing.
     async fn archive_max_id(&self) -> Result<i64, StoreError>;
@@ -82,6 +116,7 @@ pub trait ArchiveStore: Send + Sync + 'static {
     fn id_node(&self) -> Option<u8> {
         None
     }
-    /// Deletes every message of `owner`'s archive; returns how many.
+    /// Deletes every message of `owner`'s archive (a row shared with another owner stays
+    /// theirs); returns how many.
     async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError>;
 }

@@ -5,8 +5,10 @@
 //! Events: hears the removal of an account (its archive goes); emits none.
 //!
 //! The message archive (`mod_mam`): every one-to-one chat message routed between local
-//! users is stored once for each owner (sender and recipient) before it is delivered or
+//! users is in each owner's archive (sender and recipient) before it is delivered or
 //! acknowledged, so nothing acknowledged is lost (writes are group-committed by the store).
+//! Between two accounts here it is one stored row with one id that both archives read
+//! ([`ArchivedMessage::shared`]): one stanza serialized and written per message, not two.
 //!
 //! Archive ids are server-assigned and time-ordered: the millisecond timestamp shifted
 //! left 16 bits plus a counter, never decreasing across restarts. They are the XEP-0313
@@ -315,36 +317,24 @@ impl Archive {
         recipient_is_local: bool,
         stanza: &Element,
     ) -> Result<(Archived, Committing<'_>), StoreError> {
-        let xml = stanza.to_xml(ns::CLIENT);
         let both = recipient_is_local && recipient != sender;
-        let reserved = self.ids.reserve(now_ms(), if both { 2 } else { 1 });
-        let ts = reserved.timestamp_ms;
-        let mut out = Archived {
+        let reserved = self.ids.reserve(now_ms(), 1);
+        let (id, ts) = (reserved.ids[0], reserved.timestamp_ms);
+        let out = Archived {
             timestamp_ms: ts,
-            sender_id: Some(reserved.ids[0]),
-            recipient_id: None,
+            sender_id: Some(id),
+            // Both archives read the one row, under one id.
+            recipient_id: (both || recipient == sender).then_some(id),
         };
-        let mut rows = Vec::with_capacity(2);
-        rows.push(ArchivedMessage {
-            id: reserved.ids[0],
+        let row = ArchivedMessage {
+            id,
             owner: sender.to_string(),
             with: recipient.to_string(),
             timestamp_ms: ts,
-            stanza: xml.clone(),
-        });
-        if both {
-            out.recipient_id = Some(reserved.ids[1]);
-            rows.push(ArchivedMessage {
-                id: reserved.ids[1],
-                owner: recipient.to_string(),
-                with: sender.to_string(),
-                timestamp_ms: ts,
-                stanza: xml,
-            });
-        } else if recipient == sender {
-            out.recipient_id = out.sender_id;
-        }
-        let commit = self.enqueue(store, rows, Some(reserved)).await?;
+            stanza: stanza.to_xml(ns::CLIENT),
+            shared: both,
+        };
+        let commit = self.enqueue(store, vec![row], Some(reserved)).await?;
         Ok((out, commit))
     }
 
@@ -378,6 +368,7 @@ impl Archive {
             with: sender.to_string(),
             timestamp_ms: ts,
             stanza: stanza.to_xml(ns::CLIENT),
+            shared: false,
         };
         let commit = self.enqueue(store, vec![row], Some(reserved)).await?;
         Ok((out, commit))
@@ -406,6 +397,7 @@ impl Archive {
                 with,
                 timestamp_ms: ts,
                 stanza,
+                shared: false,
             })
             .collect();
         let ids = reserved.ids.clone();
@@ -776,6 +768,7 @@ mod tests {
             with: "alice@localhost".into(),
             timestamp_ms: 1234,
             stanza: xml.into(),
+            shared: false,
         };
         let item = ChatItem::from_archived(&m).unwrap();
         assert_eq!(item.id, "m1");

@@ -187,7 +187,9 @@ fn archive_event(core: &Core, row: &ArchivedMessage) -> Option<(EventKind, Strin
     let owner_domain = domain_of(&row.owner);
     if core.hosts.serves(owner_domain) {
         let item = ChatItem::from_archived(row)?;
-        let recipients_copy = row.owner == item.to;
+        // One event per message: from the recipient's copy (a row both keep is read once),
+        // or the sender's when the recipient is elsewhere.
+        let recipients_copy = row.kept_by(&item.to);
         let senders_copy_only = row.owner == item.from && !core.hosts.serves(domain_of(&item.to));
         if !(recipients_copy || senders_copy_only) {
             return None;

@@ -24,12 +24,17 @@ mod on_sqlite_eager_index {
     async fn an_archive_is_deleted_with_its_owner_only() {
         super::an_archive_is_deleted_with_its_owner_only(super::sqlite_eager_index()).await
     }
+    #[tokio::test]
+    async fn a_shared_row_is_in_both_archives_and_outlives_either_owner() {
+        super::a_shared_row_is_in_both_archives_and_outlives_either_owner(super::sqlite_eager_index()).await
+    }
 }
 
 for_every_backend!(
     archives_are_queried_by_owner_peer_time_and_id,
     cursors_page_through_one_millisecond_without_skipping_or_repeating,
     an_archive_is_deleted_with_its_owner_only,
+    a_shared_row_is_in_both_archives_and_outlives_either_owner,
 );
 
 /// An archived message whose stanza names its id.
@@ -40,6 +45,15 @@ pub(crate) fn msg(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage 
         with: with.into(),
         timestamp_ms: ts,
         stanza: format!("<message id='m{id}'/>"),
+        shared: false,
+    }
+}
+
+/// A message kept by both `owner` and `with`, in one row.
+pub(crate) fn shared(id: i64, owner: &str, with: &str, ts: i64) -> ArchivedMessage {
+    ArchivedMessage {
+        shared: true,
+        ..msg(id, owner, with, ts)
     }
 }
 
@@ -227,4 +241,75 @@ async fn an_archive_is_deleted_with_its_owner_only(b: Under) {
     };
     assert!(ids(&**store, q("alice@localhost")).await.is_empty());
     assert_eq!(ids(&**store, q("bob@localhost")).await, [2]);
+}
+
+async fn a_shared_row_is_in_both_archives_and_outlives_either_owner(b: Under) {
+    let store = &b.stores.archive;
+    let (alice, bob, carol) = ("alice@localhost", "bob@localhost", "carol@localhost");
+    store
+        .archive_append(vec![
+            shared(1, alice, bob, 1),
+            msg(2, alice, carol, 2),
+            shared(3, bob, alice, 3),
+        ])
+        .await
+        .unwrap();
+    let q = |owner: &str, with: Option<&str>| ArchiveQuery {
+        owner: owner.into(),
+        with: with.map(Into::into),
+        limit: 10,
+        ..Default::default()
+    };
+    let seen = |rows: Vec<ArchivedMessage>| {
+        rows.into_iter()
+            .map(|m| (m.id, m.owner, m.with, m.stanza))
+            .collect::<Vec<_>>()
+    };
+    let row =
+        |id: i64, owner: &str, with: &str| (id, owner.to_owned(), with.to_owned(), format!("<message id='m{id}'/>"));
+    // Each owner reads the shared rows as its own copies, in either direction.
+    assert_eq!(
+        seen(store.archive_query(q(alice, None)).await.unwrap()),
+        [row(1, alice, bob), row(2, alice, carol), row(3, alice, bob)]
+    );
+    assert_eq!(
+        seen(store.archive_query(q(bob, None)).await.unwrap()),
+        [row(1, bob, alice), row(3, bob, alice)]
+    );
+    assert_eq!(ids(&**store, q(bob, Some(alice))).await, [1, 3]);
+    assert_eq!(ids(&**store, q(alice, Some(bob))).await, [1, 3]);
+    assert!(ids(&**store, q(carol, None)).await.is_empty());
+    let newest = ArchiveQuery {
+        newest_first: true,
+        limit: 1,
+        ..q(bob, None)
+    };
+    assert_eq!(ids(&**store, newest).await, [3]);
+    assert_eq!(store.archive_count(q(alice, Some(bob))).await.unwrap(), 2);
+    assert_eq!(store.archive_count(q(bob, None)).await.unwrap(), 2);
+    // Webhooks read each row once, as written.
+    let all = store.archive_after(0, 10, 10).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|m| (m.id, m.owner.as_str(), m.shared))
+            .collect::<Vec<_>>(),
+        [(1, alice, true), (2, alice, false), (3, bob, true)]
+    );
+    // Removing alice's archive leaves bob his copies, rows of his alone now.
+    assert_eq!(store.delete_archive(alice).await.unwrap(), 3);
+    assert!(ids(&**store, q(alice, None)).await.is_empty());
+    assert_eq!(
+        seen(store.archive_query(q(bob, Some(alice))).await.unwrap()),
+        [row(1, bob, alice), row(3, bob, alice)]
+    );
+    assert_eq!(store.archive_count(q(alice, None)).await.unwrap(), 0);
+    let left = store.archive_after(0, 10, 10).await.unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|m| (m.id, m.owner.as_str(), m.shared))
+            .collect::<Vec<_>>(),
+        [(1, bob, false), (3, bob, false)]
+    );
+    assert_eq!(store.delete_archive(bob).await.unwrap(), 2);
+    assert!(store.archive_after(0, 10, 10).await.unwrap().is_empty());
 }

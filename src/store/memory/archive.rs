@@ -25,10 +25,11 @@ impl ArchiveStore for MemoryStore {
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {
         let d = self.data();
         let matching = d.archive.values().filter(|m| q.matches(m, true));
+        let seen = |m: &ArchivedMessage| m.clone().seen_by(&q.owner);
         Ok(if q.newest_first {
-            matching.rev().take(q.limit).cloned().collect()
+            matching.rev().take(q.limit).map(seen).collect()
         } else {
-            matching.take(q.limit).cloned().collect()
+            matching.take(q.limit).map(seen).collect()
         })
     }
 
@@ -54,8 +55,22 @@ impl ArchiveStore for MemoryStore {
 
     async fn delete_archive(&self, owner: &str) -> Result<u64, StoreError> {
         let mut d = self.data();
-        let before = d.archive.len();
-        d.archive.retain(|_, m| m.owner != owner);
-        Ok((before - d.archive.len()) as u64)
+        let mut deleted = 0;
+        d.archive.retain(|_, m| {
+            if !m.kept_by(owner) {
+                return true;
+            }
+            deleted += 1;
+            if !m.shared {
+                return false;
+            }
+            // The other keeper's copy stays, now theirs alone.
+            if m.owner == owner {
+                std::mem::swap(&mut m.owner, &mut m.with);
+            }
+            m.shared = false;
+            true
+        });
+        Ok(deleted)
     }
 }

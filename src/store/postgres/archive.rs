@@ -1,5 +1,6 @@
-//! [`ArchiveStore`] on PostgreSQL: one row per owner of each message, written by one
-//! writer task per node with group commit.
+//! [`ArchiveStore`] on PostgreSQL: one row per message and owner, or one row for two
+//! owners (`shared`: `with_jid` keeps it too), written by one writer task per node with
+//! group commit.
 //!
 //! Schema for growth: rows are keyed by `(owner, id)` and also indexed by
 //! `(owner, with_jid, id)`, so "the newest page of one owner" (or with one peer) is a
@@ -10,7 +11,10 @@
 //! serve `ORDER BY id`, and the planner, misled by statistics about an owner's share of
 //! the table, could then answer one owner's newest page by walking every owner's newest
 //! ids (measured: 44 ms instead of 0.5 ms for a page once other owners had written more
-//! recently). The expression index still answers the highest id in use at once.
+//! recently). The expression index still answers the highest id in use at once. A
+//! shared row is found for its second keeper through two partial indexes, `(with_jid,
+//! id)` and `(with_jid, owner, id)` over shared rows: an owner's page is the merge of
+//! two such backward scans, each stopping after the page.
 //!
 //! Group commit: `archive_enqueue` hands its rows to the writer in call order; the writer
 //! takes everything queued while its previous insert ran and writes it with one
@@ -40,6 +44,16 @@ CREATE TABLE archive (
 CREATE INDEX archive_by_with ON archive (owner, with_jid, id);
 CREATE UNIQUE INDEX archive_ids ON archive ((id + 0));
 "#;
+
+/// A one-to-one message between two accounts here is one row for both archives.
+pub(super) const SHARED: &str = r#"
+ALTER TABLE archive ADD COLUMN shared BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX archive_shared ON archive (with_jid, id) WHERE shared;
+CREATE INDEX archive_shared_by_with ON archive (with_jid, owner, id) WHERE shared;
+"#;
+
+/// The columns [`row`] reads, in its order.
+const COLUMNS: &str = "id, owner, with_jid, ts, stanza, shared";
 
 /// Rows one group commit writes at most; what is queued beyond waits for the next.
 const MAX_BATCH_ROWS: usize = 4096;
@@ -136,11 +150,12 @@ async fn insert(pool: &Pool, timeout: Duration, rows: &[ArchivedMessage]) -> Res
     let withs: Vec<&str> = rows.iter().map(|m| m.with.as_str()).collect();
     let ts: Vec<i64> = rows.iter().map(|m| m.timestamp_ms).collect();
     let stanzas: Vec<&str> = rows.iter().map(|m| m.stanza.as_str()).collect();
+    let shared: Vec<bool> = rows.iter().map(|m| m.shared).collect();
     let statement = timed(
         timeout,
         client.prepare_cached(
-            "INSERT INTO archive (owner, id, with_jid, ts, stanza)
-             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[])
+            "INSERT INTO archive (owner, id, with_jid, ts, stanza, shared)
+             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BOOLEAN[])
              ON CONFLICT DO NOTHING
              RETURNING id",
         ),
@@ -148,29 +163,64 @@ async fn insert(pool: &Pool, timeout: Duration, rows: &[ArchivedMessage]) -> Res
     .await?;
     let written = timed(
         timeout,
-        client.query(&statement, &[&owners, &ids, &withs, &ts, &stanzas]),
+        client.query(&statement, &[&owners, &ids, &withs, &ts, &stanzas, &shared]),
     )
     .await?;
     Ok(written.iter().map(|r| r.get(0)).collect())
 }
 
+/// Removes `owner`'s archive: its rows go, rows it shares become the other keeper's alone.
 async fn delete(pool: &Pool, timeout: Duration, owner: &str) -> Result<u64, StoreError> {
-    let client = pool.get().await.map_err(super::pool_err)?;
-    timed(
-        timeout,
-        client.execute("DELETE FROM archive WHERE owner = $1", &[&owner]),
-    )
+    let mut client = pool.get().await.map_err(super::pool_err)?;
+    timed(timeout, async {
+        let tx = client.transaction().await?;
+        let mut n = tx
+            .execute(
+                "DELETE FROM archive WHERE owner = $1 AND (NOT shared OR with_jid = $1)",
+                &[&owner],
+            )
+            .await?;
+        n += tx
+            .execute(
+                "UPDATE archive SET owner = with_jid, with_jid = owner, shared = false WHERE owner = $1 AND shared",
+                &[&owner],
+            )
+            .await?;
+        n += tx
+            .execute(
+                "UPDATE archive SET shared = false WHERE with_jid = $1 AND shared",
+                &[&owner],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok::<_, tokio_postgres::Error>(n)
+    })
     .await
 }
 
-/// The WHERE clause of `q` and its parameters (ids too when `with_ids`).
-fn filter(q: &ArchiveQuery, with_ids: bool) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
-    let mut sql = String::from("owner = $1");
+/// Which rows of an owner's archive a WHERE clause selects: those it owns first, or
+/// those shared with it.
+#[derive(Clone, Copy)]
+enum Keeper {
+    First,
+    Second,
+}
+
+/// The WHERE clauses of `q` for its owner as first and as second keeper, and their
+/// parameters (one list for both; ids too when `with_ids`).
+fn filter(q: &ArchiveQuery, with_ids: bool) -> ([String; 2], Vec<Box<dyn ToSql + Sync + Send>>) {
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(q.owner.clone())];
-    if let Some(w) = &q.with {
+    let with = q.with.as_ref().map(|w| {
         params.push(Box::new(w.clone()));
-        sql.push_str(&format!(" AND with_jid = ${}", params.len()));
-    }
+        params.len()
+    });
+    let side = |keeper: Keeper| match (keeper, with) {
+        (Keeper::First, None) => "owner = $1".to_owned(),
+        (Keeper::First, Some(w)) => format!("owner = $1 AND with_jid = ${w}"),
+        (Keeper::Second, None) => "with_jid = $1 AND shared".to_owned(),
+        (Keeper::Second, Some(w)) => format!("with_jid = $1 AND shared AND owner = ${w}"),
+    };
+    let mut sql = String::new();
     let mut bound = |clause: &str, v: Option<i64>| {
         if let Some(v) = v {
             params.push(Box::new(v));
@@ -184,7 +234,18 @@ fn filter(q: &ArchiveQuery, with_ids: bool) -> (String, Vec<Box<dyn ToSql + Sync
         bound("id >", q.after_id);
         bound("id <", q.before_id);
     }
-    (sql, params)
+    ([side(Keeper::First) + &sql, side(Keeper::Second) + &sql], params)
+}
+
+fn row(r: &tokio_postgres::Row) -> ArchivedMessage {
+    ArchivedMessage {
+        id: r.get(0),
+        owner: r.get(1),
+        with: r.get(2),
+        timestamp_ms: r.get(3),
+        stanza: r.get(4),
+        shared: r.get(5),
+    }
 }
 
 fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
@@ -206,33 +267,29 @@ impl ArchiveStore for PgStore {
     }
 
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {
-        let (filter, mut params) = filter(&q, true);
+        let ([first, second], mut params) = filter(&q, true);
         params.push(Box::new(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         let order = if q.newest_first { "DESC" } else { "ASC" };
+        let limit = params.len();
+        let select =
+            |filter: &str| format!("(SELECT {COLUMNS} FROM archive WHERE {filter} ORDER BY id {order} LIMIT ${limit})");
         let sql = format!(
-            "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE {filter} ORDER BY id {order} LIMIT ${}",
-            params.len()
+            "{} UNION ALL {} ORDER BY id {order} LIMIT ${limit}",
+            select(&first),
+            select(&second)
         );
         let client = self.client().await?;
         let rows = self.timed(client.query(&sql, &refs(&params))).await?;
-        Ok(rows
-            .iter()
-            .map(|r| ArchivedMessage {
-                id: r.get(0),
-                owner: r.get(1),
-                with: r.get(2),
-                timestamp_ms: r.get(3),
-                stanza: r.get(4),
-            })
-            .collect())
+        Ok(rows.iter().map(|r| row(r).seen_by(&q.owner)).collect())
     }
 
     async fn archive_count(&self, q: ArchiveQuery) -> Result<u64, StoreError> {
-        let (filter, params) = filter(&q, false);
+        let ([first, second], params) = filter(&q, false);
         let client = self.client().await?;
-        let row = self
-            .timed(client.query_one(&format!("SELECT COUNT(*) FROM archive WHERE {filter}"), &refs(&params)))
-            .await?;
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM archive WHERE {first}) + (SELECT COUNT(*) FROM archive WHERE {second})"
+        );
+        let row = self.timed(client.query_one(&sql, &refs(&params))).await?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -243,20 +300,11 @@ impl ArchiveStore for PgStore {
         let client = self.client().await?;
         let rows = self
             .timed(client.query(
-                "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
+                &format!("SELECT {COLUMNS} FROM archive WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"),
                 &[&after, &upto, &i64::try_from(limit).unwrap_or(i64::MAX)],
             ))
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ArchivedMessage {
-                id: r.get(0),
-                owner: r.get(1),
-                with: r.get(2),
-                timestamp_ms: r.get(3),
-                stanza: r.get(4),
-            })
-            .collect())
+        Ok(rows.iter().map(row).collect())
     }
 
     async fn archive_max_id(&self) -> Result<i64, StoreError> {

@@ -63,6 +63,8 @@ const MIGRATIONS: &[&[&str]] = &[
     // 4: idempotency claims in bounded time: per-owner counts, indexes by owner and
     // expiry and of answered keys by age.
     &[idempotency::COUNTS],
+    // 5: a one-to-one message between two accounts here is one row for both archives.
+    &[archive::SHARED],
 ];
 
 /// The schema version this build writes.

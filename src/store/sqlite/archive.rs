@@ -13,6 +13,10 @@
 //! the tail and starts its read transaction under the same lock, so it sees every entry
 //! in exactly one of the two.
 //!
+//! A row `shared` by two owners (a one-to-one message between two accounts here) has an
+//! index entry for each; reads give each owner its own view of the row, and deleting one
+//! owner's archive hands such rows over to the other.
+//!
 //! `archive_indexed.upto`: every row with an id up to it has its index entries. Opening
 //! the store indexes the rows above it, so a crash or a stop with a tail loses nothing
 //! but time at the next start. (A command-line process opening the database while a
@@ -104,22 +108,33 @@ fn lock(tail: &SharedTail) -> MutexGuard<'_, Tail> {
 }
 
 impl Tail {
+    /// Adds the index entries of `m`: its owner's, and its other keeper's when shared.
     fn insert(&mut self, m: &ArchivedMessage) {
-        let list = self.by_owner.entry(m.owner.clone()).or_default();
+        self.insert_entry(&m.owner, &m.with, m.id, m.timestamp_ms);
+        if m.shared && m.with != m.owner {
+            self.insert_entry(&m.with, &m.owner, m.id, m.timestamp_ms);
+        }
+    }
+
+    fn insert_entry(&mut self, owner: &str, with: &str, id: i64, ts: i64) {
+        let list = match self.by_owner.get_mut(owner) {
+            Some(list) => list,
+            None => self.by_owner.entry(owner.to_owned()).or_default(),
+        };
         let entry = Entry {
-            id: m.id,
-            with: m.with.clone(),
-            ts: m.timestamp_ms,
+            id,
+            with: with.to_owned(),
+            ts,
         };
         match list.last() {
-            Some(last) if last.id > m.id => {
-                let at = list.partition_point(|e| e.id < m.id);
+            Some(last) if last.id > id => {
+                let at = list.partition_point(|e| e.id < id);
                 list.insert(at, entry);
             }
             _ => list.push(entry),
         }
         self.len += 1;
-        self.max_id = self.max_id.max(m.id);
+        self.max_id = self.max_id.max(id);
         self.since.get_or_insert_with(Instant::now);
     }
 
@@ -278,11 +293,13 @@ impl Writer {
         let tx = self.conn.transaction().map_err(db_err)?;
         {
             let mut stmt = tx
-                .prepare_cached("INSERT INTO archive (id, owner, with_jid, ts, stanza) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached(
+                    "INSERT INTO archive (id, owner, with_jid, ts, stanza, shared) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
                 .map_err(db_err)?;
             for (messages, _) in batches {
                 for m in messages {
-                    stmt.execute(params![m.id, m.owner, m.with, m.timestamp_ms, m.stanza])
+                    stmt.execute(params![m.id, m.owner, m.with, m.timestamp_ms, m.stanza, m.shared])
                         .map_err(db_err)?;
                 }
             }
@@ -375,22 +392,29 @@ impl Writer {
             .query_row("SELECT id FROM archive_jids WHERE jid = ?1", [owner], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
+        // The owner's rows go; rows shared with someone else become theirs alone.
+        const HAND_OVER: [&str; 3] = [
+            "DELETE FROM archive WHERE id IN ({ids}) AND owner = ?2 AND (shared = 0 OR with_jid = ?2)",
+            "UPDATE archive SET owner = with_jid, with_jid = owner, shared = 0
+             WHERE id IN ({ids}) AND shared = 1 AND owner = ?2",
+            "UPDATE archive SET shared = 0 WHERE id IN ({ids}) AND shared = 1 AND with_jid = ?2",
+        ];
         if let Some(number) = number {
+            for step in HAND_OVER {
+                let sql = step.replace("{ids}", "SELECT id FROM archive_index WHERE owner = ?1");
+                tx.execute(&sql, params![number, owner]).map_err(db_err)?;
+            }
             deleted += tx
-                .execute(
-                    "DELETE FROM archive WHERE id IN (SELECT id FROM archive_index WHERE owner = ?1)",
-                    [number],
-                )
+                .execute("DELETE FROM archive_index WHERE owner = ?1", [number])
                 .map_err(db_err)? as u64;
-            tx.execute("DELETE FROM archive_index WHERE owner = ?1", [number])
-                .map_err(db_err)?;
         }
-        {
-            let mut stmt = tx.prepare_cached("DELETE FROM archive WHERE id = ?1").map_err(db_err)?;
+        for step in HAND_OVER {
+            let mut stmt = tx.prepare_cached(&step.replace("{ids}", "?1")).map_err(db_err)?;
             for e in t.by_owner.get(owner).into_iter().flatten() {
-                deleted += stmt.execute([e.id]).map_err(db_err)? as u64;
+                stmt.execute(params![e.id, owner]).map_err(db_err)?;
             }
         }
+        deleted += t.by_owner.get(owner).map_or(0, |l| l.len() as u64);
         tx.commit().map_err(db_err)?;
         t.remove_owner(owner);
         Ok(deleted)
@@ -472,7 +496,7 @@ pub(super) fn index_leftovers(conn: &mut Connection) -> Result<u64, StoreError> 
         [upto],
     )
     .map_err(db_err)?;
-    let n = tx
+    let owners = tx
         .execute(
             "INSERT OR IGNORE INTO archive_index (owner, id, with_jid, ts)
              SELECT o.id, a.id, w.id, a.ts FROM archive a
@@ -481,6 +505,16 @@ pub(super) fn index_leftovers(conn: &mut Connection) -> Result<u64, StoreError> 
             [upto],
         )
         .map_err(db_err)?;
+    let second_keepers = tx
+        .execute(
+            "INSERT OR IGNORE INTO archive_index (owner, id, with_jid, ts)
+             SELECT w.id, a.id, o.id, a.ts FROM archive a
+             JOIN archive_jids o ON o.jid = a.owner JOIN archive_jids w ON w.jid = a.with_jid
+             WHERE a.id > ?1 AND a.shared = 1 AND a.with_jid != a.owner",
+            [upto],
+        )
+        .map_err(db_err)?;
+    let n = owners + second_keepers;
     tx.execute(
         "UPDATE archive_indexed SET upto = (SELECT COALESCE(MAX(id), 0) FROM archive) WHERE upto < (SELECT COALESCE(MAX(id), 0) FROM archive)",
         [],
@@ -515,6 +549,10 @@ fn filter(q: &ArchiveQuery, with_ids: bool) -> (String, Vec<rusqlite::types::Val
     (sql, params)
 }
 
+/// The columns [`row`] reads, in its order.
+const COLUMNS: &str = "id, owner, with_jid, ts, stanza, shared";
+
+/// A row as written (see [`ArchivedMessage::seen_by`] for an owner's view).
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchivedMessage> {
     Ok(ArchivedMessage {
         id: r.get(0)?,
@@ -522,6 +560,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchivedMessage> {
         with: r.get(2)?,
         timestamp_ms: r.get(3)?,
         stanza: r.get(4)?,
+        shared: r.get(5)?,
     })
 }
 
@@ -590,7 +629,7 @@ impl ArchiveStore for SqliteStore {
                 let (filter, mut params) = filter(&q, true);
                 let order = if q.newest_first { "DESC" } else { "ASC" };
                 let sql = format!(
-                    "SELECT a.id, a.owner, a.with_jid, a.ts, a.stanza FROM archive_index i CROSS JOIN archive a ON a.id = i.id \
+                    "SELECT a.id, a.owner, a.with_jid, a.ts, a.stanza, a.shared FROM archive_index i CROSS JOIN archive a ON a.id = i.id \
                      WHERE {filter} ORDER BY i.id {order} LIMIT ?"
                 );
                 params.push(rusqlite::types::Value::Integer(q.limit as i64));
@@ -601,7 +640,7 @@ impl ArchiveStore for SqliteStore {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(db_err)?;
                 let mut by_id = conn
-                    .prepare_cached("SELECT id, owner, with_jid, ts, stanza FROM archive WHERE id = ?1")
+                    .prepare_cached(&format!("SELECT {COLUMNS} FROM archive WHERE id = ?1"))
                     .map_err(db_err)?;
                 for id in from_tail {
                     if let Some(m) = by_id.query_row([id], row).optional().map_err(db_err)? {
@@ -618,7 +657,7 @@ impl ArchiveStore for SqliteStore {
             }
             rows.dedup_by_key(|m| m.id);
             rows.truncate(q.limit);
-            Ok(rows)
+            Ok(rows.into_iter().map(|m| m.seen_by(&q.owner)).collect())
         })
         .await
     }
@@ -648,20 +687,12 @@ impl ArchiveStore for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with_reader(move |conn| {
             let mut stmt = conn
-                .prepare_cached(
-                    "SELECT id, owner, with_jid, ts, stanza FROM archive WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM archive WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
+                ))
                 .map_err(db_err)?;
             let rows = stmt
-                .query_map(rusqlite::params![after, upto, limit], |r| {
-                    Ok(ArchivedMessage {
-                        id: r.get(0)?,
-                        owner: r.get(1)?,
-                        with: r.get(2)?,
-                        timestamp_ms: r.get(3)?,
-                        stanza: r.get(4)?,
-                    })
-                })
+                .query_map(rusqlite::params![after, upto, limit], row)
                 .map_err(db_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
         })

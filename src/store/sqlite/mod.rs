@@ -280,6 +280,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX idempotency_keys_answered_by_age ON idempotency_keys (owner, created_ms, key)
         WHERE status IS NOT NULL;
      CREATE INDEX idempotency_keys_by_owner_expiry ON idempotency_keys (owner, expires_ms);",
+    // 17: a one-to-one message between two accounts here is one row for both archives
+    // (`shared`: `with_jid` keeps it too, through its own index entry).
+    "ALTER TABLE archive ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
@@ -632,6 +635,7 @@ mod tests {
                         with: "bob@localhost".into(),
                         timestamp_ms: n,
                         stanza: format!("<message id='{n}'><body>{body}</body></message>"),
+                        shared: false,
                     }
                 })
                 .collect();
@@ -668,12 +672,14 @@ mod tests {
         };
         let store = SqliteStore::open_with_indexing(dir.path(), never).unwrap();
         for id in 1..=30 {
-            store
-                .archive_append(vec![archived(id, "alice@localhost", "bob@localhost")])
-                .await
-                .unwrap();
+            let row = crate::store::ArchivedMessage {
+                shared: id % 2 == 0,
+                ..archived(id, "alice@localhost", "bob@localhost")
+            };
+            store.archive_append(vec![row]).await.unwrap();
         }
         assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 30);
+        assert_eq!(store.archive_count(newest("bob@localhost")).await.unwrap(), 15);
         drop(store);
         let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
         let indexed: i64 = conn
@@ -691,6 +697,15 @@ mod tests {
             .collect();
         assert_eq!(ids, (1..=30).rev().collect::<Vec<_>>());
         assert_eq!(store.archive_count(newest("alice@localhost")).await.unwrap(), 30);
+        let bobs: Vec<(i64, String)> = store
+            .archive_query(newest("bob@localhost"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.id, m.with))
+            .collect();
+        let shared: Vec<(i64, String)> = (1..=15).rev().map(|n| (2 * n, "alice@localhost".to_owned())).collect();
+        assert_eq!(bobs, shared);
         let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
         let (indexed, upto): (i64, i64) = conn
             .query_row(
@@ -699,7 +714,7 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
-        assert_eq!((indexed, upto), (30, 30));
+        assert_eq!((indexed, upto), (45, 30));
     }
 
     #[tokio::test]
