@@ -268,6 +268,12 @@ async fn an_operator_scrapes_sessions_messages_and_login_failures() {
     assert_eq!(s.commits(), 1.0, "one append holds both copies");
     assert_eq!(s.get("meerkat_archive_commit_seconds_bucket{le=\"+Inf\"}"), 1.0);
     assert!(s.get("meerkat_archive_commit_seconds_sum") > 0.0);
+    // The message's stages, each observed once; the whole takes at least the commit.
+    let stage = |name: &str, what: &str| s.get(&format!("meerkat_message_stage_seconds_{what}{{stage=\"{name}\"}}"));
+    for name in ["route", "archive_queue", "archive_commit", "order", "deliver", "total"] {
+        assert_eq!(stage(name, "count"), 1.0, "{name}");
+    }
+    assert!(stage("total", "sum") >= stage("archive_commit", "sum"));
     assert_eq!(
         (s.failures("rest"), s.failures("c2s"), s.failures("websocket")),
         (2.0, 1.0, 1.0)

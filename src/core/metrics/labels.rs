@@ -32,6 +32,47 @@ impl StanzaKind {
     }
 }
 
+/// The stages of a one-to-one message that goes to the archive, in order: the `stage`
+/// label of `meerkat_message_stage_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// From the stanza read (or the REST message made) to its delivery rules starting:
+    /// waiting for the session's earlier stanzas to release their turn, routing.
+    Route,
+    /// Reserving ids, serializing the row, queueing it for the writer.
+    ArchiveQueue,
+    /// Queued until durable: waiting for a group commit and taking part in it.
+    ArchiveCommit,
+    /// Durable until the session's earlier stanzas are done (their own commits, deliveries).
+    Order,
+    /// Queueing the stanza on every session of the recipient (and carbons).
+    Deliver,
+    /// The whole: read to delivery queued.
+    Total,
+}
+
+impl Stage {
+    pub(super) const ALL: [Stage; 6] = [
+        Stage::Route,
+        Stage::ArchiveQueue,
+        Stage::ArchiveCommit,
+        Stage::Order,
+        Stage::Deliver,
+        Stage::Total,
+    ];
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Stage::Route => "route",
+            Stage::ArchiveQueue => "archive_queue",
+            Stage::ArchiveCommit => "archive_commit",
+            Stage::Order => "order",
+            Stage::Deliver => "deliver",
+            Stage::Total => "total",
+        }
+    }
+}
+
 /// Which bound of a session's outbound queue was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum QueueLimit {

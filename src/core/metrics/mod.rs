@@ -1,6 +1,6 @@
 //! Operational figures of one server, for an operator's Prometheus to scrape: sessions
-//! open, stanzas routed, archive commit latency, sessions dropped for a full queue,
-//! failed and throttled logins, uptime.
+//! open, stanzas routed, archive commit latency, where an archived message's time goes
+//! (by stage), sessions dropped for a full queue, failed and throttled logins, uptime.
 //!
 //! [`Metrics`] is plain atomics and one fixed-bucket histogram, owned by the [`Core`]
 //! (no global state: two cores in one process, as tests build them, count apart) and
@@ -21,7 +21,7 @@
 mod labels;
 mod text;
 
-pub(crate) use labels::{Door, QueueLimit, SessionCounts, StanzaKind};
+pub(crate) use labels::{Door, QueueLimit, SessionCounts, Stage, StanzaKind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub(crate) use text::Text;
@@ -34,6 +34,12 @@ pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8"
 /// seconds mean the writer is far behind.
 const COMMIT_BUCKETS: [f64; 13] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Upper bounds (seconds) of the message stage histograms: stages take microseconds when
+/// nothing waits, so the buckets start at 50 µs.
+const STAGE_BUCKETS: [f64; 16] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 /// A histogram with fixed buckets; observing is two relaxed adds.
@@ -66,6 +72,15 @@ impl Histogram {
     /// `_count`. `_count` is the `+Inf` bucket itself, so the two always agree even while
     /// observations race with the scrape.
     fn render(&self, out: &mut Text, name: &str) {
+        self.render_with(out, name, &[]);
+    }
+
+    /// [`Histogram::render`] for one series of a family split by a label.
+    fn render_labelled(&self, out: &mut Text, name: &str, label: (&str, &str)) {
+        self.render_with(out, name, &[label]);
+    }
+
+    fn render_with(&self, out: &mut Text, name: &str, labels: &[(&str, &str)]) {
         let mut cumulative = 0;
         let bucket = format!("{name}_bucket");
         for (i, count) in self.counts.iter().enumerate() {
@@ -74,11 +89,13 @@ impl Histogram {
                 Some(b) => b.to_string(),
                 None => "+Inf".to_owned(),
             };
-            out.sample(&bucket, &[("le", &le)], cumulative);
+            let mut with_le = labels.to_vec();
+            with_le.push(("le", &le));
+            out.sample(&bucket, &with_le, cumulative);
         }
         let sum = Duration::from_nanos(self.sum_nanos.load(Ordering::Relaxed)).as_secs_f64();
-        out.sample(&format!("{name}_sum"), &[], sum);
-        out.sample(&format!("{name}_count"), &[], cumulative);
+        out.sample(&format!("{name}_sum"), labels, sum);
+        out.sample(&format!("{name}_count"), labels, cumulative);
     }
 }
 
@@ -111,6 +128,7 @@ pub(crate) struct Metrics {
     login_failures: Counters<{ Door::ALL.len() }>,
     login_throttled: Counters<{ Door::ALL.len() }>,
     archive_commit: Histogram,
+    stages: [Histogram; Stage::ALL.len()],
 }
 
 impl Metrics {
@@ -125,6 +143,7 @@ impl Metrics {
             login_failures: Counters::new(),
             login_throttled: Counters::new(),
             archive_commit: Histogram::new(&COMMIT_BUCKETS),
+            stages: std::array::from_fn(|_| Histogram::new(&STAGE_BUCKETS)),
         }
     }
 
@@ -151,6 +170,11 @@ impl Metrics {
     /// An archive append became durable after `took`.
     pub(crate) fn archive_committed(&self, took: Duration) {
         self.archive_commit.observe(took);
+    }
+
+    /// An archived one-to-one message spent `took` in `stage`.
+    pub(crate) fn message_stage(&self, stage: Stage, took: Duration) {
+        self.stages[stage as usize].observe(took);
     }
 
     /// Everything, in the Prometheus text format 0.0.4 ([`CONTENT_TYPE`]).
@@ -182,6 +206,18 @@ impl Metrics {
             "Time from handing an archive append to the store until it is durable (waiting for and taking part in a group commit).",
         );
         self.archive_commit.render(&mut out, "meerkat_archive_commit_seconds");
+        out.family(
+            "meerkat_message_stage_seconds",
+            "histogram",
+            "Where an archived one-to-one message's time goes, from its stanza read to its delivery queued, by stage.",
+        );
+        for stage in Stage::ALL {
+            self.stages[stage as usize].render_labelled(
+                &mut out,
+                "meerkat_message_stage_seconds",
+                ("stage", stage.label()),
+            );
+        }
         out.family(
             "meerkat_sessions_closed_queue_full_total",
             "counter",
@@ -328,6 +364,32 @@ mod tests {
             ("meerkat_login_throttled_total{door=\"rest\"}", 0.0),
         ] {
             assert_eq!(value(&text, series), Some(want), "{series}");
+        }
+    }
+
+    #[test]
+    fn message_stages_are_one_histogram_family_labelled_by_stage() {
+        let m = Metrics::new();
+        m.message_stage(Stage::Order, Duration::from_millis(3));
+        m.message_stage(Stage::Total, Duration::from_micros(40));
+        let text = m.render(SessionCounts::default());
+        let get = |s: &str| value(&text, s);
+        assert_eq!(
+            get("meerkat_message_stage_seconds_bucket{stage=\"order\",le=\"0.0025\"}"),
+            Some(0.0)
+        );
+        assert_eq!(
+            get("meerkat_message_stage_seconds_bucket{stage=\"order\",le=\"0.005\"}"),
+            Some(1.0)
+        );
+        assert_eq!(
+            get("meerkat_message_stage_seconds_bucket{stage=\"total\",le=\"0.00005\"}"),
+            Some(1.0)
+        );
+        assert_eq!(get("meerkat_message_stage_seconds_count{stage=\"order\"}"), Some(1.0));
+        for stage in Stage::ALL {
+            let count = format!("meerkat_message_stage_seconds_count{{stage=\"{}\"}}", stage.label());
+            assert!(get(&count).is_some(), "{count} is written even at zero");
         }
     }
 

@@ -30,6 +30,7 @@ use super::{disco, server_iq};
 use crate::core::archive::{mam, Keepers};
 use crate::core::im::roster::{self, SubscriptionAction};
 use crate::core::im::{blocking, carbons, push};
+use crate::core::metrics::{Metrics, Stage};
 use crate::core::pep;
 use crate::core::session::{Session, SessionKind};
 use crate::core::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
@@ -40,6 +41,7 @@ use crate::xml::{Element, Node};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The service owning every configured host.
 pub(crate) struct AccountDomains {
@@ -223,6 +225,49 @@ async fn message(core: &Core, routed: Routed, turn: &mut Turn) -> Result<(), Rou
     deliver_message(core, routed, turn).await
 }
 
+/// Times the stages of an archived message (`meerkat_message_stage_seconds`); delivery
+/// and the whole are observed when it is dropped, at whichever return the delivery ends
+/// (not when archiving failed: that message was never delivered).
+struct StageClock<'a> {
+    metrics: &'a Metrics,
+    read_at: Instant,
+    last: Instant,
+    delivering: bool,
+}
+
+impl<'a> StageClock<'a> {
+    /// Starts once the message's delivery rules start, observing its route stage.
+    fn start(metrics: &'a Metrics, turn: &Turn) -> Self {
+        let now = Instant::now();
+        let read_at = turn.read_at().unwrap_or(now);
+        metrics.message_stage(Stage::Route, now - read_at);
+        StageClock {
+            metrics,
+            read_at,
+            last: now,
+            delivering: false,
+        }
+    }
+
+    /// Ends `stage` now.
+    fn mark(&mut self, stage: Stage) {
+        let now = Instant::now();
+        self.metrics.message_stage(stage, now - self.last);
+        self.last = now;
+        self.delivering = stage == Stage::Order;
+    }
+}
+
+impl Drop for StageClock<'_> {
+    fn drop(&mut self) {
+        if !self.delivering {
+            return;
+        }
+        self.metrics.message_stage(Stage::Deliver, self.last.elapsed());
+        self.metrics.message_stage(Stage::Total, self.read_at.elapsed());
+    }
+}
+
 /// RFC 6121 §8.5 for a message to a JID with a local part; archives first.
 async fn deliver_message(
     core: &Core,
@@ -233,7 +278,9 @@ async fn deliver_message(
     let bare = to.to_bare();
     let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
+    let mut _clock = None;
     if core.archives(&stanza) {
+        let clock = _clock.insert(StageClock::start(&core.metrics, turn));
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
         let keepers = if core.accounts.serves(from.domain().as_str()) {
             Keepers::SenderAndRecipient { recipient_is_local }
@@ -243,10 +290,13 @@ async fn deliver_message(
             Keepers::Recipient { recipient_is_local }
         };
         let (archived, commit) = core.archive_chat(&from.to_bare(), &bare, &stanza, keepers).await?;
+        clock.mark(Stage::ArchiveQueue);
         // The next message's rows queue behind these and may share their commit.
         turn.release();
         commit.wait().await?;
+        clock.mark(Stage::ArchiveCommit);
         turn.in_order().await;
+        clock.mark(Stage::Order);
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
         stanza

@@ -17,6 +17,7 @@
 //!
 //! Stanzas from REST and from the server itself have no predecessor: [`Turn::alone`].
 
+use std::time::Instant;
 use tokio::sync::oneshot;
 
 /// Hands out the turns of one session's stanzas, in the order they were read.
@@ -49,6 +50,7 @@ impl Pipeline {
             previous_done,
             released: Some(released_tx),
             done: Some(done_tx),
+            read_at: Some(Instant::now()),
         }
     }
 }
@@ -62,12 +64,22 @@ pub struct Turn {
     previous_done: Option<oneshot::Receiver<()>>,
     released: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Sender<()>>,
+    /// When the stanza was read (or made, for REST): where its stage timings start.
+    read_at: Option<Instant>,
 }
 
 impl Turn {
     /// A stanza that waits for nothing and nothing waits for.
     pub fn alone() -> Turn {
-        Turn::default()
+        Turn {
+            read_at: Some(Instant::now()),
+            ..Turn::default()
+        }
+    }
+
+    /// When the stanza was read, if known.
+    pub(crate) fn read_at(&self) -> Option<Instant> {
+        self.read_at
     }
 
     /// Waits until this stanza may start.
