@@ -60,8 +60,11 @@ pub(crate) struct Indexing {
     pub start_at: usize,
     /// The longest an entry waits in the tail before a round starts anyway.
     pub max_age: Duration,
-    /// Entries written per index transaction; appends wait while one commits.
+    /// Entries written per index transaction at most; appends wait while one commits.
     pub chunk: usize,
+    /// How long one index transaction may write before it commits what it has: the
+    /// appends waiting behind it wait at most about this (their tail latency).
+    pub budget: Duration,
 }
 
 impl Default for Indexing {
@@ -70,6 +73,7 @@ impl Default for Indexing {
             start_at: 128 * 1024,
             max_age: Duration::from_secs(2),
             chunk: 2048,
+            budget: Duration::from_millis(1),
         }
     }
 }
@@ -352,19 +356,32 @@ impl Writer {
                 }
             }
         }
-        let last = round.owners.is_empty();
-        // An append with a lower id may commit after the round began (ids are issued
-        // before their commit): `upto` stays below whatever the tail still holds.
-        let upto = last.then(|| match t.lowest_left(&taken) {
-            Some(lowest) => round.upto.min(lowest - 1),
-            None => round.upto,
-        });
-        let written = write_index(&self.conn, &mut self.jids, &t, &taken, upto);
+        let deadline = Instant::now() + self.indexing.budget;
+        let owners_left = round.owners.is_empty();
+        // The round ends with this step if nothing is left for it once the step wrote
+        // everything it took. An append with a lower id may commit after the round began
+        // (ids are issued before their commit): `upto` stays below whatever the tail
+        // still holds.
+        let round_end = |written: &[(String, usize)]| {
+            let whole = written.iter().zip(&taken).all(|((_, w), (_, n))| w == n);
+            (owners_left && whole).then(|| match t.lowest_left(written) {
+                Some(lowest) => round.upto.min(lowest - 1),
+                None => round.upto,
+            })
+        };
+        let written = write_index(&self.conn, &mut self.jids, &t, &taken, deadline, round_end);
         match written {
-            Ok(()) => {
-                for (owner, n) in &taken {
+            Ok(written) => {
+                // Owners the budget cut short come first in the next step.
+                for ((owner, w), (_, n)) in written.iter().zip(&taken).rev() {
+                    if w < n {
+                        round.owners.push(owner.clone());
+                    }
+                }
+                for (owner, n) in &written {
                     t.remove_first(owner, *n);
                 }
+                let last = round.owners.is_empty();
                 if t.len > 0 && t.since.is_none() && last {
                     t.since = Some(Instant::now());
                 }
@@ -451,36 +468,48 @@ fn jid_number(tx: &Transaction<'_>, cache: &mut HashMap<String, i64>, jid: &str)
     Ok(n)
 }
 
-/// Writes the first `n` tail entries of each owner in `taken` to the index, and moves
-/// `archive_indexed.upto` when a round ends. On failure the caller clears `cache`
-/// (numbers given inside the rolled-back transaction are void).
+/// Writes the first `n` tail entries of each owner in `taken` to the index, in order,
+/// until `deadline`; returns how many of each it wrote (an owner's count may be short,
+/// the owners after it 0). `round_end` says, from those counts, where
+/// `archive_indexed.upto` moves (when the round is over). On failure the caller clears
+/// `cache` (numbers given inside the rolled-back transaction are void).
 fn write_index(
     conn: &Connection,
     cache: &mut HashMap<String, i64>,
     tail: &Tail,
     taken: &[(String, usize)],
-    round_end: Option<i64>,
-) -> Result<(), StoreError> {
+    deadline: Instant,
+    round_end: impl FnOnce(&[(String, usize)]) -> Option<i64>,
+) -> Result<Vec<(String, usize)>, StoreError> {
     // The writer's connection is only ever used by its own thread, one transaction at a
     // time.
     let tx = conn.unchecked_transaction().map_err(db_err)?;
+    let mut written: Vec<(String, usize)> = taken.iter().map(|(o, _)| (o.clone(), 0)).collect();
     {
         let mut stmt = tx
             .prepare_cached("INSERT OR IGNORE INTO archive_index (owner, id, with_jid, ts) VALUES (?1, ?2, ?3, ?4)")
             .map_err(db_err)?;
-        for (owner, n) in taken {
+        let mut count = 0;
+        'owners: for ((owner, n), (_, w)) in taken.iter().zip(&mut written) {
             let owner_number = jid_number(&tx, cache, owner)?;
             for e in tail.by_owner.get(owner).into_iter().flatten().take(*n) {
+                // Something is always written, so a slow machine still makes progress.
+                if count > 0 && Instant::now() >= deadline {
+                    break 'owners;
+                }
                 let with = jid_number(&tx, cache, &e.with)?;
                 stmt.execute(params![owner_number, e.id, with, e.ts]).map_err(db_err)?;
+                *w += 1;
+                count += 1;
             }
         }
     }
-    if let Some(upto) = round_end {
+    if let Some(upto) = round_end(&written) {
         tx.execute("UPDATE archive_indexed SET upto = MAX(upto, ?1)", [upto])
             .map_err(db_err)?;
     }
-    tx.commit().map_err(db_err)
+    tx.commit().map_err(db_err)?;
+    Ok(written)
 }
 
 /// Indexes the rows a previous process left unindexed (run at open, before the writer

@@ -669,6 +669,7 @@ mod tests {
             start_at: usize::MAX / 8,
             max_age: Duration::from_secs(3600),
             chunk: 16,
+            budget: Duration::from_secs(3600),
         };
         let store = SqliteStore::open_with_indexing(dir.path(), never).unwrap();
         for id in 1..=30 {
@@ -725,6 +726,7 @@ mod tests {
             start_at: 16,
             max_age: Duration::from_secs(3600),
             chunk: 3,
+            budget: Duration::from_secs(3600),
         };
         let store = SqliteStore::open_with_indexing(dir.path(), indexing).unwrap();
         for id in 1..=40 {
