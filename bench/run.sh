@@ -43,20 +43,23 @@ curve_senders="1 4 16 64 256"
 archive_big=${BENCH_ARCHIVE_BIG:-10000000}
 # Idempotency keys a user holds before the timed keyed sends (against 10 held).
 keys_held=${BENCH_KEYS_HELD:-10000}
+# Memory per idle session: seconds between the last login and the reading, and the points
+# of the curve besides the headline's $sessions (the last one is added below: as many
+# sessions as the open-file limit allows).
+idle_settle=10
+idle_points="1000 5000"
 if [ "$smoke" = 1 ]; then
   runs=1 seconds=2 sessions=50 archive=2000 only=meerkat
   room_members=4 room_online=2 room_senders=2 room_seconds=1
   muc_occupants=4 muc_senders=2 muc_window=2
   curve_senders="1 4" archive_big=4000 keys_held=100
+  idle_settle=2 idle_points=20
 fi
 case "$only" in
   "" | meerkat | ejabberd | prosody) ;;
   *) echo "bench: BENCH_ONLY is meerkat, ejabberd or prosody, not $only" >&2; exit 2 ;;
 esac
 wanted() { [ -z "$only" ] || [ "$only" = "$1" ]; }
-accounts=$(( sessions > users ? sessions : users ))
-accounts=$(( room_members > accounts ? room_members : accounts ))
-accounts=$(( muc_occupants > accounts ? muc_occupants : accounts ))
 
 # Every connection is a file descriptor, on both sides: take the hard limit.
 fd_limit=$(ulimit -Hn)
@@ -66,8 +69,18 @@ if [ "$fd_limit" -lt $(( sessions + 1000 )) ]; then
   echo "bench: the open-file limit ($fd_limit) is too low for $sessions sessions" >&2
   exit 1
 fi
-# Both ends of every idle session hold a descriptor; keep 2,000 spare.
-idle_big=$(( fd_limit - 2000 < 2 * sessions ? fd_limit - 2000 : 2 * sessions ))
+# The idle curve's last point: each end of an idle session holds a descriptor in its own
+# process (server and generator, each with this limit); keep 1,000 spare in each for
+# listeners, the database and the rest. At most twice the headline's sessions.
+idle_big=$(( fd_limit - 1000 < 2 * sessions ? fd_limit - 1000 : 2 * sessions ))
+idle_points="$idle_points $idle_big"
+# An account for every session of every point: a login without one fails, and the point
+# would measure fewer sessions than it names (18,000 sessions once had 8,000 failed logins
+# with 10,000 accounts).
+accounts=$(( sessions > users ? sessions : users ))
+accounts=$(( room_members > accounts ? room_members : accounts ))
+accounts=$(( muc_occupants > accounts ? muc_occupants : accounts ))
+accounts=$(( idle_big > accounts ? idle_big : accounts ))
 
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
@@ -111,30 +124,51 @@ fi
 record() { tee -a "$results"; }
 say() { echo "bench: $(date +%T) $*" >&2; }
 
+# A ceiling workload (unpaced) whose server used under 1.5 of the 2 cores while the load
+# generator took the rest measured the generator as much as the server (`meerkat-bench
+# bound`): it runs again, BENCH_RUNS times, with the generator pinned to one core, as
+# LABEL-pinned. The report gives that figure beside the first and keeps the first in its
+# tables. `pids`, if given, are waited for to be idle before each run.
+pin_core=$(( $(nproc) - 1 ))
+rerun_pinned() { # workload label pids meerkat-bench-arguments…
+  local workload=$1 label=$2 pids=$3
+  shift 3
+  [ "$("$load" bound "$results" "$workload" "$label")" = generator ] || return 0
+  for r in $(seq "$runs"); do
+    [ -z "$pids" ] || "$load" settle --pid "$pids" --seconds 60
+    say "$label: $workload was generator-bound; again with the load generator on core $pin_core only, run $r"
+    taskset -c "$pin_core" "$load" "$@" --label "$label-pinned" | record
+  done
+}
+
 # meerkat's workloads against a started server (the peers' are below). `restart_TARGET` must restart it
 # (same ports, same data) and set server_pid: each memory run gets a fresh process, since
 # neither allocator gives freed memory back and a second run would measure nothing.
 run_common() { # target http c2s
   local target=$1 http=$2 xmpp=$3
+  local rest=(rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --archive "$archive" --pid "$server_pid")
   for r in $(seq "$runs"); do
     say "$target: REST send → XMPP, run $r"
-    "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --archive "$archive" --pid "$server_pid" | record
+    "$load" "${rest[@]}" | record
   done
+  rerun_pinned rest-send "$target" "" "${rest[@]}"
   local max
   max=$("$load" median "$results" rest-send "$target" delivered_per_s)
   for r in $(seq "$runs"); do
     say "$target: REST send paced at half of $max/s, run $r"
     "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) --pid "$server_pid" | record
   done
+  local c2s=(c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid")
   for r in $(seq "$runs"); do
     say "$target: c2s → c2s, run $r"
-    "$load" c2s --target "$target" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
+    "$load" "${c2s[@]}" | record
   done
+  rerun_pinned c2s "$target" "" "${c2s[@]}"
   for r in $(seq "$runs"); do
     "restart_$target"
     sleep 2
     say "$target: $sessions idle sessions, run $r"
-    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$server_pid" | record
+    "$load" idle --target "$target" --c2s "$xmpp" --prefix u --sessions "$sessions" --pid "$server_pid" --settle "$idle_settle" | record
   done
 }
 
@@ -142,12 +176,14 @@ run_common() { # target http c2s
 # peer_throughput.
 run_muc() { # target label c2s pids service
   local target=$1 label=$2 xmpp=$3 pids=$4 service=$5
+  local muc=(muc-fanout --target "$target" --label "$label" --c2s "$xmpp" --service "$service" --prefix u
+    --occupants $muc_occupants --senders $muc_senders --window $muc_window --seconds "$room_seconds" --pid "$pids")
   for r in $(seq "$runs"); do
     "$load" settle --pid "$pids" --seconds 60
     say "$label: MUC fan-out, $muc_senders senders in a room of $muc_occupants, run $r"
-    "$load" muc-fanout --target "$target" --label "$label" --c2s "$xmpp" --service "$service" --prefix u \
-      --occupants $muc_occupants --senders $muc_senders --window $muc_window --seconds "$room_seconds" --pid "$pids" | record
+    "$load" "${muc[@]}" | record
   done
+  rerun_pinned muc-fanout "$label" "$pids" "${muc[@]}"
 }
 
 # ---------------------------------------------------------------- meerkat --------------
@@ -233,10 +269,12 @@ EOF
   run_common meerkat "127.0.0.1:$m_api" "127.0.0.1:$m_c2s"
   # Room fan-out is meerkat only: ejabberd has no MUC Light (its rooms are XEP-0045 MUC),
   # so the ejabberd side skips it and the figures have no ratio. A new room per run.
+  room=(room-fanout --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --members $room_members --online $room_online --senders $room_senders --seconds "$room_seconds" --pid "$server_pid")
   for r in $(seq "$runs"); do
     say "meerkat: room fan-out, $room_senders REST senders → $room_online of $room_members members online, run $r"
-    "$load" room-fanout --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --members $room_members --online $room_online --senders $room_senders --seconds "$room_seconds" | record
+    "$load" "${room[@]}" | record
   done
+  rerun_pinned room-fanout meerkat "" "${room[@]}"
   # The same rooms as the peers', XEP-0045 over c2s (rooms keep an archive by default).
   run_muc meerkat meerkat "127.0.0.1:$m_c2s" "$server_pid" conference.localhost
   # The ceiling of meerkat's own path: the throughput workloads again with the archive
@@ -246,43 +284,48 @@ EOF
     mod_pep mod_caps mod_vcard mod_private >> "$work/meerkat-archive-off.toml"
   m_config=meerkat-archive-off.toml
   restart_meerkat
+  rest=(rest-send --target meerkat --label meerkat-archive-off --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid")
   for r in $(seq "$runs"); do
     say "meerkat, archive off: REST send → XMPP, run $r"
-    "$load" rest-send --target meerkat --label meerkat-archive-off --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid" | record
+    "$load" "${rest[@]}" | record
   done
+  rerun_pinned rest-send meerkat-archive-off "" "${rest[@]}"
+  c2s=(c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid")
   for r in $(seq "$runs"); do
     say "meerkat, archive off: c2s → c2s, run $r"
-    "$load" c2s --target meerkat --label meerkat-archive-off --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
+    "$load" "${c2s[@]}" | record
   done
+  rerun_pinned c2s meerkat-archive-off "" "${c2s[@]}"
   m_config=meerkat.toml
   restart_meerkat
 
   # TLS as deployed: REST over HTTPS with keep-alive, c2s over STARTTLS (receivers too).
   for r in $(seq "$runs"); do
     say "meerkat, TLS: REST send over HTTPS → XMPP over STARTTLS, run $r"
-    "$load" rest-send --target meerkat --label meerkat-tls --tls 1 --http "https://127.0.0.1:$m_https" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+    "$load" rest-send --target meerkat --label meerkat-tls --tls 1 --http "https://127.0.0.1:$m_https" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid" | record
   done
   for r in $(seq "$runs"); do
     say "meerkat, TLS: c2s → c2s over STARTTLS, run $r"
-    "$load" c2s --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+    "$load" c2s --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
   done
   # Growth: REST send by concurrent senders (one run each; the headline is 64).
   for n in $curve_senders; do
     say "meerkat: REST send with $n senders"
-    "$load" rest-send --target meerkat --label meerkat-senders --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders "$n" --seconds "$seconds" | record
+    "$load" rest-send --target meerkat --label meerkat-senders --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders "$n" --seconds "$seconds" --pid "$server_pid" | record
   done
-  # Growth: memory per idle session over STARTTLS, and plain with as many sessions as
-  # this machine's open-file limit allows (the headline runs have $sessions).
+  # Growth: memory per idle session over STARTTLS, and plain at the other points of the
+  # curve (the headline runs have $sessions), each on a fresh server.
   restart_meerkat
   sleep 2
   say "meerkat, TLS: $sessions idle sessions over STARTTLS"
-  "$load" idle --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$sessions" --pid "$server_pid" | record
-  if [ "$idle_big" -gt "$sessions" ]; then
+  "$load" idle --target meerkat --label meerkat-tls --tls 1 --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$sessions" --pid "$server_pid" --settle "$idle_settle" | record
+  for n in $idle_points; do
+    [ "$n" != "$sessions" ] || continue
     restart_meerkat
     sleep 2
-    say "meerkat: $idle_big idle sessions"
-    "$load" idle --target meerkat --label meerkat-idle-curve --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$idle_big" --pid "$server_pid" | record
-  fi
+    say "meerkat: $n idle sessions"
+    "$load" idle --target meerkat --label meerkat-idle-curve --c2s "127.0.0.1:$m_c2s" --prefix u --sessions "$n" --pid "$server_pid" --settle "$idle_settle" | record
+  done
   # The cost of power-loss durability: an fsync per archive group commit. Last before
   # the 10M archive: the restart there indexes what these runs leave, with the rest.
   cp "$work/meerkat.toml" "$work/meerkat-power.toml"
@@ -293,11 +336,11 @@ EOF
   restart_meerkat
   for r in $(seq "$runs"); do
     say "meerkat, durability = power: REST send → XMPP, run $r"
-    "$load" rest-send --target meerkat --label meerkat-power --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+    "$load" rest-send --target meerkat --label meerkat-power --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid" | record
   done
   for r in $(seq "$runs"); do
     say "meerkat, durability = power: c2s → c2s, run $r"
-    "$load" c2s --target meerkat --label meerkat-power --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" | record
+    "$load" c2s --target meerkat --label meerkat-power --c2s "127.0.0.1:$m_c2s" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$server_pid" | record
   done
   kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   m_config=meerkat.toml
@@ -311,7 +354,7 @@ EOF
     for r in $(seq "$runs"); do
       say "meerkat: archive read from $archive_big, and REST send into it, run $r"
       "$load" archive-read --label meerkat-archive-10M --http "127.0.0.1:$m_api" --requests 2000 --archive "$archive_big" | record
-      "$load" rest-send --target meerkat --label meerkat-archive-10M --archive "$archive_big" --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" | record
+      "$load" rest-send --target meerkat --label meerkat-archive-10M --archive "$archive_big" --http "127.0.0.1:$m_api" --c2s "127.0.0.1:$m_c2s" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$server_pid" | record
     done
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   fi
@@ -347,11 +390,13 @@ peer_throughput() { # target label http c2s pids [paced]
   # (accounts, rosters, archive preferences) in its first run.
   say "$label: warm-up (not recorded)"
   "$load" rest-send --target "$target" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds 3 >/dev/null
+  local rest=(rest-send --target "$target" --label "$label" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$pids")
   for r in $(seq "$runs"); do
     "$load" settle --pid "$pids" --seconds 60
     say "$label: REST send → XMPP, run $r"
-    "$load" rest-send --target "$target" --label "$label" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --pid "$pids" | record
+    "$load" "${rest[@]}" | record
   done
+  rerun_pinned rest-send "$label" "$pids" "${rest[@]}"
   if [ -n "$paced" ]; then
     local max
     max=$("$load" median "$results" rest-send "$label" delivered_per_s)
@@ -361,11 +406,13 @@ peer_throughput() { # target label http c2s pids [paced]
       "$load" rest-send --target "$target" --label "$label" --http "$http" --c2s "$xmpp" --prefix u --users $users --senders $senders --seconds "$seconds" --rate $(( max / 2 > 0 ? max / 2 : 1 )) --pid "$pids" | record
     done
   fi
+  local c2s=(c2s --target "$target" --label "$label" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$pids")
   for r in $(seq "$runs"); do
     "$load" settle --pid "$pids" --seconds 60
     say "$label: c2s → c2s, run $r"
-    "$load" c2s --target "$target" --label "$label" --c2s "$xmpp" --prefix u --pairs $pairs --window 16 --seconds "$seconds" --pid "$pids" | record
+    "$load" "${c2s[@]}" | record
   done
+  rerun_pinned c2s "$label" "$pids" "${c2s[@]}"
 }
 
 # ---------------------------------------------------------------- ejabberd -------------
@@ -671,4 +718,12 @@ if [ "$smoke" != 1 ] && [ "$out" = bench/results.md ]; then
   } > "$work/generated.md"
   "$load" splice docs/performance.md "$work/generated.md"
   say "wrote $out, ${out%.md}.jsonl and the generated part of docs/performance.md"
+fi
+
+# The report shows a failed workload as FAILED instead of its figures; a smoke run, which
+# checks the machinery, fails on one.
+if ! "$load" failures "$results" > "$work/failed.txt"; then
+  say "FAILED workloads:"
+  cat "$work/failed.txt" >&2
+  [ "$smoke" != 1 ] || exit 1
 fi

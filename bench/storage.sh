@@ -182,3 +182,9 @@ mkdir -p "$(dirname "$out")"
   "$load" report "$results" | sed -n '/^| workload | figure | target |/,/^$/p'
 } > "$out"
 cat "$out"
+
+# The report shows a failed workload as FAILED instead of its figures; a smoke run, which
+# checks the machinery, fails on one.
+if [ "${BENCH_SMOKE:-0}" = 1 ] && ! "$load" failures "$results" >&2; then
+  exit 1
+fi

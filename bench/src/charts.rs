@@ -6,7 +6,10 @@
 //! - REST send throughput and the 50-message page p99 against the archive's size
 //!   (`meerkat` at the first size, `meerkat-archive-10M` after filling to the second);
 //! - RSS per idle session against the number of sessions, plain (`meerkat` at the
-//!   headline size, `meerkat-idle-curve` beyond) and over STARTTLS (`meerkat-tls`).
+//!   headline size, `meerkat-idle-curve` at the other points) and over STARTTLS
+//!   (`meerkat-tls`).
+//!
+//! Failed runs are left out (see `failure` in main.rs).
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -42,9 +45,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Medians of `figure` by the value of `by`, over the lines of `workload` and `target`.
 fn curve(lines: &[Value], workload: &str, target: &str, by: &str, figure: &str) -> Vec<(f64, f64)> {
     let mut runs: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    // A failed run's figure is no point of a curve (the report says FAILED instead).
     for v in lines
         .iter()
-        .filter(|v| v["workload"] == workload && v["target"] == target)
+        .filter(|v| v["workload"] == workload && v["target"] == target && crate::failure(v).is_none())
     {
         if let (Some(x), Some(y)) = (v[by].as_f64(), v[figure].as_f64()) {
             runs.entry(x as u64).or_default().push(y);
