@@ -164,6 +164,11 @@ run_common() { # target http c2s
     "$load" "${c2s[@]}" | record
   done
   rerun_pinned c2s "$target" "" "${c2s[@]}"
+  max=$("$load" median "$results" c2s "$target" delivered_per_s)
+  for r in $(seq "$runs"); do
+    say "$target: c2s → c2s paced at half of $max/s, run $r"
+    "$load" "${c2s[@]}" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
+  done
   for r in $(seq "$runs"); do
     "restart_$target"
     sleep 2
@@ -381,7 +386,7 @@ install_packages() {
 }
 
 # The peers' throughput workloads for one configuration; with `paced`, also the REST send
-# paced at half its own median rate. `pids` are the server's processes: their CPU time
+# and c2s paced at half their own median rates. `pids` are the server's processes: their CPU time
 # gives the per-core figures, and each run starts once they are idle again (a slow server
 # still works through the last run's backlog when the load stops).
 peer_throughput() { # target label http c2s pids [paced]
@@ -413,6 +418,15 @@ peer_throughput() { # target label http c2s pids [paced]
     "$load" "${c2s[@]}" | record
   done
   rerun_pinned c2s "$label" "$pids" "${c2s[@]}"
+  if [ -n "$paced" ]; then
+    local max
+    max=$("$load" median "$results" c2s "$label" delivered_per_s)
+    for r in $(seq "$runs"); do
+      "$load" settle --pid "$pids" --seconds 60
+      say "$label: c2s → c2s paced at half of $max/s, run $r"
+      "$load" "${c2s[@]}" --rate $(( max / 2 > 0 ? max / 2 : 1 )) | record
+    done
+  fi
 }
 
 # ---------------------------------------------------------------- ejabberd -------------

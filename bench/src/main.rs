@@ -7,7 +7,7 @@
 //! ```text
 //! meerkat-bench register  --target T --http ADDR --prefix P --users N --password PW
 //! meerkat-bench rest-send --target T --http ADDR --c2s ADDR --prefix P --users N --senders C --seconds S [--rate R] [--pid PIDS]
-//! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S [--pid PIDS]
+//! meerkat-bench c2s       --c2s ADDR --prefix P --pairs N --window W --seconds S [--rate R] [--pid PIDS]
 //! meerkat-bench room-fanout --http ADDR --c2s ADDR --prefix P --members M --online N --senders C --seconds S [--pid PIDS]
 //! meerkat-bench muc-fanout --target T --c2s ADDR --service DOMAIN --prefix P --occupants N --senders C --window W --seconds S [--pid PIDS]
 //! meerkat-bench idle      --c2s ADDR --prefix P --sessions N --pid PID [--gc COMMAND] [--settle S]
@@ -433,13 +433,19 @@ async fn receivers(
     handles
 }
 
-fn percentiles(mut v: Vec<u32>) -> (f64, f64) {
+fn percentiles(v: Vec<u32>) -> (f64, f64) {
+    let (p50, p99, _) = tail_percentiles(v);
+    (p50, p99)
+}
+
+/// p50, p99 and p99.9 in ms of latencies in µs (NaN when there are none).
+fn tail_percentiles(mut v: Vec<u32>) -> (f64, f64, f64) {
     if v.is_empty() {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, f64::NAN);
     }
     v.sort_unstable();
     let p = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
-    (p(0.5), p(0.99))
+    (p(0.5), p(0.99), p(0.999))
 }
 
 /// REST send → XMPP delivery. Closed loop (as fast as answers come) unless `--rate`
@@ -546,7 +552,7 @@ async fn rest_send(a: &Args) -> Value {
         h.abort();
     }
     let delivered = receipts.delivered.load(Ordering::Relaxed);
-    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    let (p50, p99, p999) = tail_percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
     let mut out = json!({
         "workload": if rate > 0 { "rest-send-paced" } else { "rest-send" },
         "target": target,
@@ -554,6 +560,7 @@ async fn rest_send(a: &Args) -> Value {
         "acked_per_s": sent_in_window as f64 / window,
         "p50_ms": p50,
         "p99_ms": p99,
+        "p999_ms": p999,
         "undelivered": undelivered,
         "rate": rate,
         "senders": senders,
@@ -565,12 +572,15 @@ async fn rest_send(a: &Args) -> Value {
 }
 
 /// c2s → c2s: `pairs` senders each keep up to `window` messages in flight to their own
-/// receiver.
+/// receiver. Closed loop (as fast as credit comes back) unless `--rate`: then the
+/// senders together send `rate` messages a second, still within their window, and the
+/// workload is `c2s-paced`.
 async fn c2s(a: &Args) -> Value {
     let c2s = a.addr("c2s");
     let prefix = a.get("prefix");
     let pairs = a.num("pairs", 50);
     let window = a.num("window", 16) as usize;
+    let rate = a.num("rate", 0);
     let seconds = a.num("seconds", 10);
     let target = a.0.get("target").cloned().unwrap_or_default();
     let pids = pid_list(a);
@@ -620,7 +630,18 @@ async fn c2s(a: &Args) -> Value {
             if started.wait_for(|go| *go).await.is_err() {
                 return;
             }
+            let mut ticker = (rate > 0).then(|| {
+                let every = Duration::from_secs_f64(pairs as f64 / rate as f64);
+                // Out of phase, as the paced REST senders are.
+                let offset = every.mul_f64(p as f64 / pairs as f64);
+                let mut t = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                t
+            });
             while !stop.load(Ordering::Relaxed) {
+                if let Some(t) = ticker.as_mut() {
+                    t.tick().await;
+                }
                 let Ok(permit) = sc.acquire().await else { return };
                 permit.forget();
                 let stanza = format!("<message to='{to}' type='chat'><body>t={}</body></message>", now_ns());
@@ -649,9 +670,11 @@ async fn c2s(a: &Args) -> Value {
         t.abort();
     }
     let delivered = receipts.delivered.load(Ordering::Relaxed);
-    let (p50, p99) = percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
-    let mut out = json!({"workload": "c2s", "target": target, "delivered_per_s": delivered as f64 / window_s,
-                         "p50_ms": p50, "p99_ms": p99, "pairs": pairs, "window": window, "undelivered": undelivered});
+    let (p50, p99, p999) = tail_percentiles(std::mem::take(&mut *receipts.latencies_us.lock().unwrap()));
+    let workload = if rate > 0 { "c2s-paced" } else { "c2s" };
+    let mut out = json!({"workload": workload, "target": target, "delivered_per_s": delivered as f64 / window_s,
+                         "p50_ms": p50, "p99_ms": p99, "p999_ms": p999, "pairs": pairs, "window": window, "rate": rate,
+                         "undelivered": undelivered});
     cpu.record(&mut out, window_s, delivered);
     failures.record(&mut out);
     out
@@ -1348,7 +1371,7 @@ const HIGHER_IS_BETTER: [&str; 5] = [
 ];
 
 /// Figures the report reads from the result lines.
-const FIGURES: [&str; 14] = [
+const FIGURES: [&str; 15] = [
     "delivered_per_s",
     "accepted_per_s",
     "sent_per_s",
@@ -1359,6 +1382,7 @@ const FIGURES: [&str; 14] = [
     "machine_busy_cores",
     "p50_ms",
     "p99_ms",
+    "p999_ms",
     "per_session_kb",
     "per_session_gc_kb",
     "cached_us",
@@ -1377,6 +1401,7 @@ fn peer_figures(figure: &str) -> &'static [&'static str] {
         "delivered_per_cpu_s" => &["delivered_per_cpu_s"],
         "p50_ms" => &["p50_ms"],
         "p99_ms" => &["p99_ms"],
+        "p999_ms" => &["p999_ms"],
         _ => &[],
     }
 }
@@ -1387,7 +1412,7 @@ fn headline_rank(figure: &str) -> u8 {
     match figure {
         "delivered_per_cpu_s" => 0,
         f if HIGHER_IS_BETTER.contains(&f) => 1,
-        "p50_ms" | "p99_ms" => 2,
+        "p50_ms" | "p99_ms" | "p999_ms" => 2,
         _ => 3,
     }
 }
@@ -1736,7 +1761,7 @@ fn render_report(text: &str) -> String {
         let _ = writeln!(
             o,
             "({}) that did not fail, chosen per workload and figure: per CPU-second first, then throughput, \
-             then latency and memory. The paced REST send runs each server at half its own maximum, so its \
+             then latency and memory. The paced REST send and c2s run each server at half its own maximum, so their \
              latencies are taken at different rates.",
             PEERS_ARCHIVE_ON.join(", ")
         );
@@ -1748,7 +1773,7 @@ fn render_report(text: &str) -> String {
         let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- | --- |");
         for (w, figure) in &ours {
             // A paced run's rate is half each server's own maximum: only its latencies compare.
-            if w == "rest-send-paced" && HIGHER_IS_BETTER.contains(&figure.as_str()) {
+            if w.ends_with("-paced") && HIGHER_IS_BETTER.contains(&figure.as_str()) {
                 continue;
             }
             for peer_figure in peer_figures(figure) {
