@@ -439,10 +439,20 @@ impl Writer {
 
     /// The background checkpointer has copied most frames already; as the only writer,
     /// finish the job now and then so the WAL starts over instead of growing.
+    ///
+    /// Without waiting: a reset must wait for every reader of an older snapshot, and
+    /// appends wait for the writer. A reset that would wait is skipped (SQLite says busy)
+    /// and tried again at the next turn; the checkpointer bounds the WAL meanwhile.
     fn reset_wal_now_and_then(&mut self) {
         if self.last_reset.elapsed() >= WAL_RESET_EVERY {
             self.last_reset = Instant::now();
-            if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            let reset = self
+                .conn
+                .busy_timeout(Duration::ZERO)
+                .and_then(|()| self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
+            // Whatever the reset did, the writer waits for locks as before.
+            let restored = self.conn.busy_timeout(super::BUSY_TIMEOUT);
+            if let Err(e) = reset.and(restored) {
                 tracing::warn!(error = %e, "WAL reset failed");
             }
         }

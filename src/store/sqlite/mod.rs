@@ -390,7 +390,7 @@ fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, StoreError
     conn.pragma_update(None, "page_size", 1024).map_err(db_err)?;
     // Another process (a CLI command, a second server by mistake) may hold the write
     // lock briefly; wait rather than fail.
-    conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err)?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
     // NORMAL in WAL mode: a commit is in the OS once it returns, so it survives the
     // process being killed; only a power loss can take the last commits.
@@ -405,6 +405,9 @@ fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection, StoreError
         .map_err(db_err)?;
     Ok(conn)
 }
+
+/// How long a connection waits for another's lock before it gives up with an error.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The WAL size the store keeps to: past it, the checkpointer waits for a full
 /// checkpoint and truncates the file (writers wait for that moment), so a sustained
@@ -646,6 +649,39 @@ mod tests {
         assert!(largest > limit, "the flood never filled the WAL ({largest} bytes)");
         tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
         assert!(wal_size() <= limit, "the WAL stayed at {} bytes", wal_size());
+    }
+
+    #[tokio::test]
+    async fn a_reader_holding_a_snapshot_does_not_hold_up_appends() {
+        use crate::store::ArchiveStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store
+            .archive_append(vec![archived(1, "alice@localhost", "bob@localhost")])
+            .await
+            .unwrap();
+        // A long read (an export, a big count) keeps its snapshot in the WAL past the
+        // writer's next WAL reset.
+        let reader = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT COUNT(*) FROM archive", [], |r| r.get(0))
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut slowest = Duration::ZERO;
+        let mut id = 2;
+        while started.elapsed() < Duration::from_secs(3) {
+            let t = std::time::Instant::now();
+            store
+                .archive_append(vec![archived(id, "alice@localhost", "bob@localhost")])
+                .await
+                .unwrap();
+            slowest = slowest.max(t.elapsed());
+            id += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        reader.execute_batch("COMMIT").unwrap();
+        assert!(slowest < Duration::from_millis(500), "an append waited {slowest:?}");
     }
 
     fn archived(id: i64, owner: &str, with: &str) -> crate::store::ArchivedMessage {
