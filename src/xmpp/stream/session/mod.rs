@@ -10,6 +10,7 @@
 //! a later `<resume/>` (XEP-0198 §7) or closed, what it did not write or the client did
 //! not acknowledge redelivered.
 
+mod control;
 mod sm;
 
 use super::bind::ResumedSm;
@@ -29,7 +30,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use sm::{handled_too_high, resume_on, Carried, SmLink, Untrusted};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 const CLIENT_NS: &str = ns::CLIENT;
@@ -82,8 +83,8 @@ fn replaced(framing: Framing) -> Vec<String> {
 enum Control {
     /// Write these (an `<a/>` answering `<r/>`, a `<failed/>`).
     Frames(Vec<String>),
-    /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed, as
-    /// the channel sets aside room for a block of these per session.
+    /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed: the
+    /// rare case need not make every queued entry larger.
     Enable(Box<(String, SmLink)>),
     /// The client acknowledged stanzas: there may be room to write again.
     Acked,
@@ -99,7 +100,7 @@ struct Reading {
     takeover: watch::Receiver<bool>,
     /// Notified by the writer when the connection cannot be written to.
     broken: Arc<Notify>,
-    control: mpsc::Sender<Control>,
+    control: control::Sender<Control>,
 }
 
 impl Reading {
@@ -166,7 +167,7 @@ pub(super) fn active<C: Connection>(
     let (reader, writer) = conn.split();
     let broken = Arc::new(Notify::new());
     let (end_tx, end_rx) = oneshot::channel();
-    let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
+    let (control_tx, control_rx) = control::channel(CONTROL_QUEUE);
     let writing = Writing {
         keepalive: settings.keepalive_interval,
         sm: sm.clone(),
@@ -408,7 +409,7 @@ async fn write_loop<C: Connection>(
     mut inbox: Inbox,
     session: Arc<Session>,
     mut end_rx: oneshot::Receiver<Ending>,
-    mut control: mpsc::Receiver<Control>,
+    mut control: control::Receiver<Control>,
     mut w: Writing,
 ) -> Inbox {
     let framing = C::FRAMING;
