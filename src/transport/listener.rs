@@ -10,6 +10,7 @@
 //! that never say they wait (XMPP streams) are never closed for room; when none waits, the
 //! new connection waits for a slot as the backlog does.
 
+use futures::FutureExt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -240,12 +241,11 @@ where
             let standing = Arc::new(Standing::new(epoch));
             let entry = standings.enter(standing.clone());
             let connection = handle(socket, peer, standing);
-            tokio::spawn(async move {
-                let _permit = permit;
-                let _slot = slot;
-                let _entry = entry;
-                connection.await;
-            });
+            // The slots go back when the connection's future ends or is dropped. `map`
+            // rather than an async block awaiting it: that block would hold the future
+            // twice (as captured, and again while awaiting it) for the connection's life.
+            let slots = (permit, slot, entry);
+            tokio::spawn(connection.map(move |()| drop(slots)));
         }
     };
     Ok((bound, serve))

@@ -159,12 +159,28 @@ impl From<XmlError> for StreamError {
 }
 
 /// Serves one client stream from its first byte to its end.
-pub(crate) async fn serve<C: Connection>(core: Arc<Core>, mut conn: C, settings: Settings) {
-    // Each phase is boxed: a connection's task holds only the phase it is in, not the
-    // largest of them, and an idle session is most of what a server holds.
-    if let Some((session, inbox, resumed)) = Box::pin(open(&core, &mut conn, &settings)).await {
-        Box::pin(active(core, conn, session, inbox, settings, resumed)).await;
+///
+/// Each phase is boxed: a connection's task holds only the phase it is in, not the
+/// largest of them, and an idle session is most of what a server holds. The connection
+/// moves from one phase's box into the next; an `async fn` taking it would keep its
+/// arguments beside the phase that owns them now, for as long as the stream lasts.
+pub(crate) fn serve<C: Connection>(core: Arc<Core>, conn: C, settings: Settings) -> impl Future<Output = ()> + Send {
+    let opening = Box::pin(opening(core, conn, settings));
+    async move {
+        if let Some(bound) = opening.await {
+            bound.await;
+        }
     }
+}
+
+/// Negotiation; the bound session's phase when it ends with one.
+async fn opening<C: Connection>(
+    core: Arc<Core>,
+    mut conn: C,
+    settings: Settings,
+) -> Option<futures::future::BoxFuture<'static, ()>> {
+    let (session, inbox, resumed) = open(&core, &mut conn, &settings).await?;
+    Some(active(core, conn, session, inbox, settings, resumed))
 }
 
 #[cfg(test)]
@@ -235,9 +251,9 @@ mod tests {
             std::mem::size_of_val(&serving)
         );
         assert!(
-            std::mem::size_of_val(&bound) <= 4096,
+            std::mem::size_of_val(&*bound) <= 4096,
             "active: {} bytes",
-            std::mem::size_of_val(&bound)
+            std::mem::size_of_val(&*bound)
         );
     }
 }

@@ -10,6 +10,7 @@
 //! a later `<resume/>` (XEP-0198 §7) or closed, what it did not write or the client did
 //! not acknowledge redelivered.
 
+mod control;
 mod sm;
 
 use super::bind::ResumedSm;
@@ -29,7 +30,8 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use sm::{handled_too_high, resume_on, Carried, SmLink, Untrusted};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
+use tokio::task::JoinHandle;
 
 const CLIENT_NS: &str = ns::CLIENT;
 
@@ -81,8 +83,8 @@ fn replaced(framing: Framing) -> Vec<String> {
 enum Control {
     /// Write these (an `<a/>` answering `<r/>`, a `<failed/>`).
     Frames(Vec<String>),
-    /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed, as
-    /// the channel sets aside room for a block of these per session.
+    /// Write `<enabled/>`, then count and keep every stanza written after it. Boxed: the
+    /// rare case need not make every queued entry larger.
     Enable(Box<(String, SmLink)>),
     /// The client acknowledged stanzas: there may be room to write again.
     Acked,
@@ -98,7 +100,7 @@ struct Reading {
     takeover: watch::Receiver<bool>,
     /// Notified by the writer when the connection cannot be written to.
     broken: Arc<Notify>,
-    control: mpsc::Sender<Control>,
+    control: control::Sender<Control>,
 }
 
 impl Reading {
@@ -124,14 +126,18 @@ struct Writing {
 
 /// The bound session: read and route client stanzas here, write queued ones in a task.
 /// `resumed`: the session was taken back with `<resume/>` (XEP-0198 §5).
-pub(super) async fn active<C: Connection>(
+///
+/// Set up here and run as a boxed future of what the session keeps: an `async fn` would
+/// keep its arguments (the whole negotiating connection among them) for as long as the
+/// session lasts, beside the halves it was split into.
+pub(super) fn active<C: Connection>(
     core: Arc<Core>,
     conn: C,
     session: Arc<Session>,
     inbox: Inbox,
     settings: Settings,
     resumed: Option<ResumedSm>,
-) {
+) -> BoxFuture<'static, ()> {
     let framing = C::FRAMING;
     let domain = session.jid.domain().as_str().to_owned();
     let (takeover_tx, takeover, sm, first_frames) = match resumed {
@@ -154,15 +160,14 @@ pub(super) async fn active<C: Connection>(
                     let _ = tokio::time::timeout(WRITE_TIMEOUT, conn.send(handled_too_high(too_high).frames(framing)))
                         .await;
                     conn.shutdown().await;
-                })
-                .await;
+                });
             }
         },
     };
-    let (mut reader, writer) = conn.split();
+    let (reader, writer) = conn.split();
     let broken = Arc::new(Notify::new());
     let (end_tx, end_rx) = oneshot::channel();
-    let (control_tx, control_rx) = mpsc::channel(CONTROL_QUEUE);
+    let (control_tx, control_rx) = control::channel(CONTROL_QUEUE);
     let writing = Writing {
         keepalive: settings.keepalive_interval,
         sm: sm.clone(),
@@ -178,7 +183,7 @@ pub(super) async fn active<C: Connection>(
         control_rx,
         writing,
     ));
-    let mut reading = Reading {
+    let reading = Reading {
         framing,
         sm,
         takeover_tx,
@@ -186,11 +191,42 @@ pub(super) async fn active<C: Connection>(
         broken,
         control: control_tx,
     };
-    let ending = read_loop(&core, &mut reader, &session, settings.idle_timeout, &mut reading).await;
+    let bound = Bound {
+        core,
+        session,
+        domain,
+        idle: settings.idle_timeout,
+        end_tx,
+        writer,
+    };
+    Box::pin(run(bound, reader, reading))
+}
+
+/// What the bound session keeps for its reading and its ending.
+struct Bound {
+    core: Arc<Core>,
+    session: Arc<Session>,
+    domain: String,
+    idle: Duration,
+    end_tx: oneshot::Sender<Ending>,
+    writer: JoinHandle<Inbox>,
+}
+
+/// Reads until the stream ends, then ends or detaches the session.
+async fn run<R: StreamRead>(bound: Bound, mut reader: R, mut reading: Reading) {
+    let ending = read_loop(&bound.core, &mut reader, &bound.session, bound.idle, &mut reading).await;
     let sm = reading.sm.take();
     drop(reading);
     // Boxed for the same reason as the phases of `serve`: only an ending stream needs it.
     Box::pin(async move {
+        let Bound {
+            core,
+            session,
+            domain,
+            end_tx,
+            writer,
+            ..
+        } = bound;
         let resumable = sm.as_ref().and_then(|l| l.id.clone());
         let detach = resumable.is_some() && ending.detaches() && !session.is_ended();
         if !detach {
@@ -373,7 +409,7 @@ async fn write_loop<C: Connection>(
     mut inbox: Inbox,
     session: Arc<Session>,
     mut end_rx: oneshot::Receiver<Ending>,
-    mut control: mpsc::Receiver<Control>,
+    mut control: control::Receiver<Control>,
     mut w: Writing,
 ) -> Inbox {
     let framing = C::FRAMING;
