@@ -223,8 +223,13 @@ impl Core {
 
     /// Reads the stored domains and applies what changed since the last read.
     pub(crate) async fn sync_domains(&self) -> Result<(), StoreError> {
-        let stored = self.stores.domains.domains().await?;
+        // What this node serves is read before the store: a change made here is stored
+        // before it is applied, so the stored list is then at least as new as the served
+        // one. Read the other way round, a domain added here between the two reads was
+        // served but not yet in the stored list, and was dropped again until the next
+        // round.
         let known = self.hosts.added_domains();
+        let stored = self.stores.domains.domains().await?;
         for d in &stored {
             let now = AddedDomain {
                 host_type: d.host_type.clone(),
