@@ -278,9 +278,10 @@ async fn deliver_message(
     let bare = to.to_bare();
     let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
-    let mut _clock = None;
+    // Held until this returns: its drop times the delivery, whichever return ends it.
+    let mut timing = None;
     if core.archives(&stanza) {
-        let clock = _clock.insert(StageClock::start(&core.metrics, turn));
+        let clock = timing.insert(StageClock::start(&core.metrics, turn));
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
         let keepers = if core.accounts.serves(from.domain().as_str()) {
             Keepers::SenderAndRecipient { recipient_is_local }
