@@ -36,6 +36,11 @@ pub enum JidError {
 /// parts, wherever it is parsed again.
 pub fn parse(given: &str) -> Result<Jid, JidError> {
     let mut jid = prepare_once(given)?;
+    if jid.as_str() == given {
+        // Already in its prepared form (most JIDs): a round is a function of its input,
+        // so the next one would give this same text again.
+        return Ok(jid);
+    }
     for _ in 0..3 {
         let again = prepare_once(jid.as_str())?;
         if again.as_str() == jid.as_str() {
