@@ -65,7 +65,7 @@ pub mod webhooks;
 pub(crate) mod testkit;
 
 use crate::store::{StoreError, Stores};
-use crate::xml::Element;
+use crate::xml::{Element, SharedElement};
 use ::jid::{BareJid, FullJid, Jid};
 use account::throttle::AuthThrottle;
 use account::Accounts;
@@ -73,7 +73,7 @@ use archive::Archive;
 use metrics::Metrics;
 use routing::pipeline::Turn;
 use routing::router::{RouteError, Router};
-use session::{Inbox, Kick, OpenError, Session, SessionKind, Sessions};
+use session::{Inbox, Kick, OpenError, Outbound, Session, SessionKind, Sessions};
 use stanza::{Condition, StanzaError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -559,6 +559,20 @@ impl Core {
     /// stanza was not accepted (not archived, not delivered).
     pub(crate) async fn route(&self, from: Jid, stanza: Element) -> Result<(), RouteError> {
         self.router.route(self, from, stanza).await
+    }
+
+    /// Routes `to`'s copy of a stanza shared by many recipients: delivered to a session
+    /// here, it is written without being cloned or serialized again.
+    pub(crate) async fn route_copy(&self, from: Jid, to: Jid, shared: &Arc<SharedElement>) -> Result<(), RouteError> {
+        self.router.route_copy(self, from, to, shared).await
+    }
+
+    /// Routes a stanza of its own or a copy, whichever `stanza` is.
+    pub(crate) async fn route_outbound(&self, from: Jid, stanza: Outbound) -> Result<(), RouteError> {
+        match stanza {
+            Outbound::Own(stanza) => self.route(from, stanza).await,
+            Outbound::Copy(shared, to) => self.route_copy(from, to, &shared).await,
+        }
     }
 
     /// Answers `stanza` with `error`, from `replier`, unless it is itself an error or a

@@ -4,8 +4,6 @@
 //! default namespace (`xmlns='…'`) wherever an element's namespace differs from its
 //! parent's, so the output never depends on the prefixes a client happened to use.
 
-use std::fmt::Write;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     Element(Element),
@@ -105,6 +103,12 @@ impl Element {
 
     /// Serializes this element as a child of an element in `parent_ns`.
     pub fn write_to(&self, out: &mut String, parent_ns: &str) {
+        self.write_name(out, parent_ns);
+        self.write_rest(out);
+    }
+
+    /// The start tag's name and namespace declaration: where attributes may be added.
+    pub(super) fn write_name(&self, out: &mut String, parent_ns: &str) {
         out.push('<');
         out.push_str(&self.name);
         if self.ns != parent_ns {
@@ -112,8 +116,14 @@ impl Element {
             escape_attr(&self.ns, out);
             out.push('\'');
         }
+    }
+
+    /// Everything after [`Element::write_name`].
+    pub(super) fn write_rest(&self, out: &mut String) {
         for (k, v) in &self.attrs {
-            let _ = write!(out, " {k}='");
+            out.push(' ');
+            out.push_str(k);
+            out.push_str("='");
             escape_attr(v, out);
             out.push('\'');
         }

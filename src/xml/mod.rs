@@ -5,9 +5,11 @@ mod buffer;
 mod element;
 mod lexical;
 mod reader;
+mod shared;
 
 pub use element::{escape_attr, escape_text, Element, Node};
 pub use reader::{parse_element, StreamEvent, XmlError, XmlReader, CLIENT_NS, STREAM_NS};
+pub use shared::SharedElement;
 
 /// Whether `c` may appear in an XML 1.0 document: the `Char` production (XML 1.0 §2.2).
 /// Everything else (most C0 controls, surrogates, U+FFFE and U+FFFF) can be neither

@@ -757,6 +757,6 @@ async fn an_event_stream_counts_as_an_available_session_on_every_node() {
         .await
         .unwrap();
     h.settle().await;
-    let got = inbox.try_recv().expect("delivered to the stream");
+    let got = inbox.try_recv().expect("delivered to the stream").into_element();
     assert_eq!(body(&got).as_deref(), Some("over sse"));
 }

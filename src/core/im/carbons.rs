@@ -8,10 +8,10 @@
 //! session of the sender gets the `<sent/>` copy.
 
 use crate::core::routing::iq::{IqAnswer, IqHandler, IqRequest};
-use crate::core::session::Session;
+use crate::core::session::{Outbound, Session};
 use crate::core::stanza::{ns, Condition, MessageType, StanzaError};
 use crate::core::Core;
-use crate::xml::Element;
+use crate::xml::{Element, SharedElement};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
 use std::sync::Arc;
@@ -31,27 +31,47 @@ pub(crate) fn eligible(stanza: &Element) -> bool {
         && stanza.child("received", NS).is_none()
 }
 
-fn wrap(direction: &str, owner: &BareJid, to: &Jid, stanza: &Element) -> Element {
-    Element::new("message", ns::CLIENT)
-        .with_attr("from", owner.to_string())
-        .with_attr("to", to.to_string())
-        .with_attr("type", stanza.attr("type").unwrap_or("normal"))
-        .with_child(
-            Element::new(direction, NS).with_child(Element::new("forwarded", ns::FORWARD).with_child(stanza.clone())),
-        )
+/// The carbon of `stanza`, shared by every session that gets one (each copy addressed to
+/// its session).
+fn wrap(direction: &str, owner: &BareJid, stanza: Element) -> Arc<SharedElement> {
+    let kind = stanza.attr("type").unwrap_or("normal").to_owned();
+    Arc::new(SharedElement::new(
+        Element::new("message", ns::CLIENT)
+            .with_attr("from", owner.to_string())
+            .with_attr("type", kind)
+            .with_child(
+                Element::new(direction, NS).with_child(Element::new("forwarded", ns::FORWARD).with_child(stanza)),
+            ),
+    ))
+}
+
+/// Sends the carbon of `stanza` to each of `sessions`, made only if there is one.
+fn send_carbons<'a>(
+    direction: &str,
+    owner: &BareJid,
+    sessions: impl Iterator<Item = &'a Arc<Session>>,
+    stanza: impl FnOnce() -> Element,
+) {
+    let mut sessions = sessions.peekable();
+    if sessions.peek().is_none() {
+        return;
+    }
+    let carbon = wrap(direction, owner, stanza());
+    for s in sessions {
+        s.send(Outbound::copy(&carbon, Jid::from(s.jid.clone())));
+    }
 }
 
 /// `<received/>` copies of a message delivered to `owner`, for its carbon-enabled
 /// available sessions that did not get the message itself (`delivered`, by session id).
-pub(crate) fn copy_received(owner: &BareJid, sessions: &[Arc<Session>], delivered: &[u64], stanza: &Element) {
-    if !eligible(stanza) {
+pub(crate) fn copy_received(owner: &BareJid, sessions: &[Arc<Session>], delivered: &[u64], stanza: &Outbound) {
+    if !eligible(stanza.content()) {
         return;
     }
-    for s in sessions {
-        if s.carbons() && s.available() && !delivered.contains(&s.id) {
-            s.send(wrap("received", owner, &Jid::from(s.jid.clone()), stanza));
-        }
-    }
+    let copied = sessions
+        .iter()
+        .filter(|s| s.carbons() && s.available() && !delivered.contains(&s.id));
+    send_carbons("received", owner, copied, || stanza.to_element().into_owned());
 }
 
 /// Whether any session of `owner` takes carbons (so a sent message is worth copying).
@@ -65,11 +85,9 @@ pub(crate) fn copy_sent(core: &Core, owner: &BareJid, sender: Option<u64>, stanz
     if !eligible(stanza) {
         return;
     }
-    for s in core.sessions.sessions_of(owner) {
-        if s.carbons() && Some(s.id) != sender {
-            s.send(wrap("sent", owner, &Jid::from(s.jid.clone()), stanza));
-        }
-    }
+    let sessions = core.sessions.sessions_of(owner);
+    let copied = sessions.iter().filter(|s| s.carbons() && Some(s.id) != sender);
+    send_carbons("sent", owner, copied, || stanza.clone());
 }
 
 /// `<enable/>` and `<disable/>` from a client, for that client's session.

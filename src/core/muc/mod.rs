@@ -240,7 +240,7 @@ fn internal(e: impl std::fmt::Display) -> StanzaError {
 /// Routes what a room sends, in order.
 async fn send(core: &Core, out: Vec<Out>) -> Result<(), RouteError> {
     for o in out {
-        core.route(o.from, o.stanza).await?;
+        core.route_outbound(o.from, o.stanza).await?;
     }
     Ok(())
 }
@@ -752,7 +752,7 @@ impl Muc {
         } else if says_something {
             room.remember(relay.clone(), archive::now_ms(), self.limits.history_length);
         }
-        send(core, room.to_everyone(&relay)).await
+        send(core, room.to_everyone(relay)).await
     }
 
     /// A message to `room/nick` (§7.5).

@@ -25,16 +25,36 @@ use super::protocol::{self, status, AdminChange, AdminItem, AdminList, Item, Joi
 use super::room_config::{RoomConfig, Whois};
 use super::rules::{self, Actor, Affiliation, Role};
 use super::Limits;
+use crate::core::session::Outbound;
 use crate::core::stanza::{ns, Condition, ErrorType, StanzaError};
-use crate::xml::{Element, Node};
+use crate::xml::{Element, Node, SharedElement};
 use jid::{BareJid, FullJid, Jid};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// A stanza the room sends: `stanza` carries its `to`; `from` is what the router is told.
 #[derive(Debug, Clone)]
 pub(crate) struct Out {
     pub from: Jid,
-    pub stanza: Element,
+    pub stanza: Outbound,
+}
+
+impl Out {
+    /// `stanza` for `to` alone.
+    fn one(from: Jid, stanza: Element, to: &FullJid) -> Out {
+        Out {
+            from,
+            stanza: protocol::addressed(stanza, to.as_str()).into(),
+        }
+    }
+
+    /// `to`'s copy of a stanza the room sends to several sessions.
+    fn copy(from: Jid, shared: &Arc<SharedElement>, to: &FullJid) -> Out {
+        Out {
+            from,
+            stanza: Outbound::copy(shared, Jid::from(to.clone())),
+        }
+    }
 }
 
 /// Someone in the room: one nick, one user, one or more of that user's sessions.
@@ -239,10 +259,7 @@ impl Room {
         } else {
             format!("{}/{}", self.jid, self.subject_by)
         };
-        Out {
-            from: self.room_jid(),
-            stanza: protocol::addressed(protocol::subject_message(&from, &self.subject), to.as_str()),
-        }
+        Out::one(self.room_jid(), protocol::subject_message(&from, &self.subject), to)
     }
 
     /// The presence of `subject` as `viewer` (an occupant) sees it.
@@ -274,23 +291,31 @@ impl Room {
     /// status 110 (§7.2.3: one's own presence comes last).
     fn announce(&self, out: &mut Vec<Out>, subject: &Occupant, notice: &Notice<'_>) {
         let from = Jid::from(subject.jid.clone());
-        for viewer in self.occupants.iter().filter(|v| v.jid != subject.jid) {
-            let p = self.presence_for(subject, notice, Some(viewer), notice.statuses);
-            for s in &viewer.sessions {
-                out.push(Out {
-                    from: from.clone(),
-                    stanza: protocol::addressed(p.clone(), s.as_str()),
-                });
-            }
-        }
+        self.tell_others(out, &from, subject, notice, notice.statuses);
         let mut own: Vec<u16> = notice.statuses.to_vec();
         own.push(status::SELF);
-        let p = self.presence_for(subject, notice, None, &own);
+        let p = Arc::new(SharedElement::new(self.presence_for(subject, notice, None, &own)));
         for s in &subject.sessions {
-            out.push(Out {
-                from: from.clone(),
-                stanza: protocol::addressed(p.clone(), s.as_str()),
+            out.push(Out::copy(from.clone(), &p, s));
+        }
+    }
+
+    /// `subject`'s presence to every other occupant: one shared presence for those who
+    /// see occupants' JIDs, one for those who do not.
+    fn tell_others(&self, out: &mut Vec<Out>, from: &Jid, subject: &Occupant, notice: &Notice<'_>, statuses: &[u16]) {
+        let mut shared: [Option<Arc<SharedElement>>; 2] = [None, None];
+        for viewer in self.occupants.iter().filter(|v| v.jid != subject.jid) {
+            let p = shared[usize::from(self.sees_jids(viewer))].get_or_insert_with(|| {
+                Arc::new(SharedElement::new(self.presence_for(
+                    subject,
+                    notice,
+                    Some(viewer),
+                    statuses,
+                )))
             });
+            for s in &viewer.sessions {
+                out.push(Out::copy(from.clone(), p, s));
+            }
         }
     }
 
@@ -300,10 +325,7 @@ impl Room {
         let me = &self.occupants[i];
         for o in self.occupants.iter().filter(|o| o.jid != me.jid) {
             let p = self.presence_for(o, &Notice::available(&o.shown, o.role), Some(me), &[]);
-            out.push(Out {
-                from: Jid::from(o.jid.clone()),
-                stanza: protocol::addressed(p, session.as_str()),
-            });
+            out.push(Out::one(Jid::from(o.jid.clone()), p, session));
         }
         let mut own = vec![status::SELF];
         if self.config.whois == Whois::Anyone {
@@ -316,10 +338,7 @@ impl Room {
             own.push(status::CREATED);
         }
         let p = self.presence_for(me, &Notice::available(&me.shown, me.role), None, &own);
-        out.push(Out {
-            from: Jid::from(me.jid.clone()),
-            stanza: protocol::addressed(p, session.as_str()),
-        });
+        out.push(Out::one(Jid::from(me.jid.clone()), p, session));
     }
 
     /// An available presence from `session` to `room/nick`: entering, a presence update,
@@ -435,15 +454,7 @@ impl Room {
         let notice = Notice::available(&newcomer.shown, newcomer.role);
         let from = Jid::from(newcomer.jid.clone());
         let mut broadcast = Vec::new();
-        for viewer in self.occupants.iter().filter(|v| v.jid != newcomer.jid) {
-            let p = self.presence_for(newcomer, &notice, Some(viewer), &[]);
-            for s in &viewer.sessions {
-                broadcast.push(Out {
-                    from: from.clone(),
-                    stanza: protocol::addressed(p.clone(), s.as_str()),
-                });
-            }
-        }
+        self.tell_others(&mut broadcast, &from, newcomer, &notice, &[]);
         let mut welcome = Vec::new();
         self.welcome(i, session, ctx.created, &mut welcome);
         // The newcomer's own presence stays last.
@@ -504,10 +515,7 @@ impl Room {
                 ..Notice::available(&payload, Role::None)
             };
             let p = self.presence_for(&leaving, &notice, None, &[status::SELF]);
-            out.push(Out {
-                from: Jid::from(leaving.jid.clone()),
-                stanza: protocol::addressed(p, session.as_str()),
-            });
+            out.push(Out::one(Jid::from(leaving.jid.clone()), p, session));
             return out;
         }
         let gone = self.occupants.remove(i);
@@ -563,13 +571,8 @@ impl Room {
             change.set_attr("id", id);
             self.subject = text;
             self.subject_by = nick;
-            let out = self
-                .sessions()
-                .map(|s| Out {
-                    from: from.clone(),
-                    stanza: protocol::addressed(change.clone(), s.as_str()),
-                })
-                .collect();
+            let change = Arc::new(SharedElement::new(change));
+            let out = self.sessions().map(|s| Out::copy(from.clone(), &change, s)).collect();
             return Ok(Groupchat::Subject(out));
         }
         if !o.role.has_voice() {
@@ -587,18 +590,15 @@ impl Room {
         Ok(Groupchat::Message(relay))
     }
 
-    /// The copies of a relayed groupchat message, one per session in the room.
-    pub fn to_everyone(&self, relay: &Element) -> Vec<Out> {
+    /// The copies of a relayed groupchat message, one per session in the room, all
+    /// sharing one stanza.
+    pub fn to_everyone(&self, relay: Element) -> Vec<Out> {
         let from = relay
             .attr("from")
             .and_then(|f| Jid::new(f).ok())
             .unwrap_or_else(|| self.room_jid());
-        self.sessions()
-            .map(|s| Out {
-                from: from.clone(),
-                stanza: protocol::addressed(relay.clone(), s.as_str()),
-            })
-            .collect()
+        let relay = Arc::new(SharedElement::new(relay));
+        self.sessions().map(|s| Out::copy(from.clone(), &relay, s)).collect()
     }
 
     /// Keeps `relay` among the recent messages of a room that is not archived.
@@ -632,14 +632,12 @@ impl Room {
         }
         relay.children = relayed_children(message);
         // Tells the recipient's client this came through a room (§7.5).
-        let relay = relay.with_child(Element::new("x", ns::MUC_USER));
+        let relay = Arc::new(SharedElement::new(relay.with_child(Element::new("x", ns::MUC_USER))));
+        let from = Jid::from(sender.jid.clone());
         Ok(target
             .sessions
             .iter()
-            .map(|s| Out {
-                from: Jid::from(sender.jid.clone()),
-                stanza: protocol::addressed(relay.clone(), s.as_str()),
-            })
+            .map(|s| Out::copy(from.clone(), &relay, s))
             .collect())
     }
 
@@ -675,7 +673,7 @@ impl Room {
             let m = protocol::invitation_message(self.jid.as_str(), inviter.as_str(), inv.reason.as_deref(), password);
             out.push(Out {
                 from: self.room_jid(),
-                stanza: protocol::addressed(m, inv.to.as_str()),
+                stanza: protocol::addressed(m, inv.to.as_str()).into(),
             });
         }
         Ok(changed)
@@ -689,7 +687,7 @@ impl Room {
                 let m = protocol::decline_message(self.jid.as_str(), from.to_bare().as_str(), d.reason.as_deref());
                 Out {
                     from: self.room_jid(),
-                    stanza: protocol::addressed(m, d.to.as_str()),
+                    stanza: protocol::addressed(m, d.to.as_str()).into(),
                 }
             })
             .collect()
@@ -887,12 +885,9 @@ impl Room {
                 Whois::Moderators => status::NOW_SEMI_ANONYMOUS,
             });
         }
-        let m = protocol::status_message(self.jid.as_str(), &codes);
+        let m = Arc::new(SharedElement::new(protocol::status_message(self.jid.as_str(), &codes)));
         for s in self.sessions() {
-            out.push(Out {
-                from: self.room_jid(),
-                stanza: protocol::addressed(m.clone(), s.as_str()),
-            });
+            out.push(Out::copy(self.room_jid(), &m, s));
         }
         if self.config.members_only && !old.members_only {
             let mut i = 0;
@@ -924,11 +919,9 @@ impl Room {
                 &[status::SELF],
             );
             let p = protocol::occupant_presence(o.jid.as_str(), &Element::new("presence", ns::CLIENT), true, x);
+            let p = Arc::new(SharedElement::new(p));
             for s in &o.sessions {
-                out.push(Out {
-                    from: Jid::from(o.jid.clone()),
-                    stanza: protocol::addressed(p.clone(), s.as_str()),
-                });
+                out.push(Out::copy(Jid::from(o.jid.clone()), &p, s));
             }
         }
         self.occupants.clear();
@@ -1003,8 +996,8 @@ mod tests {
         out.iter()
             .map(|o| {
                 (
-                    o.stanza.attr("from").unwrap_or_default().to_owned(),
-                    o.stanza.attr("to").unwrap_or_default().to_owned(),
+                    o.stanza.to_element().attr("from").unwrap_or_default().to_owned(),
+                    o.stanza.to_element().attr("to").unwrap_or_default().to_owned(),
                 )
             })
             .collect()
@@ -1030,7 +1023,7 @@ mod tests {
             ]
         );
         // The payload travels; the owner is a moderator, the others participants.
-        assert!(out[0].stanza.child("show", ns::CLIENT).is_some());
+        assert!(out[0].stanza.content().child("show", ns::CLIENT).is_some());
         assert_eq!(room.occupants[0].role, Role::Moderator);
         assert_eq!(room.occupants[2].role, Role::Participant);
     }

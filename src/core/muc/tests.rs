@@ -2,6 +2,7 @@
 //! (sessions registered directly, their queues read), routing included.
 
 use super::*;
+use crate::core::session::Outbound;
 use crate::core::testkit::{condition, Client, Harness};
 
 const ROOM: &str = "coven@conference.localhost";
@@ -297,6 +298,30 @@ async fn groupchat_reaches_everyone_with_the_rooms_stanza_id_and_a_late_joiner_g
     let got = join(&h, &mut dave, "wyrd", "<history maxstanzas='1'/>").await;
     assert_eq!(got.iter().filter_map(body).collect::<Vec<_>>(), ["spell 4"]);
     let _ = carol.take();
+}
+
+#[tokio::test]
+async fn a_groupchat_message_is_one_shared_stanza_each_occupant_gets_with_its_own_address() {
+    let h = Harness::new(&["alice", "bob"]).await;
+    let (mut alice, mut bob) = coven(&h, "").await;
+    bob.take();
+    h.send(
+        &bob,
+        &format!("<message id='m1' to='{ROOM}' type='groupchat'><body>double, double</body></message>"),
+    )
+    .await;
+    let (to_alice, to_bob) = (alice.take_queued(), bob.take_queued());
+    let (Some(Outbound::Copy(a, _)), Some(Outbound::Copy(b, _))) = (to_alice.first(), to_bob.first()) else {
+        panic!("not copies of a shared stanza: {to_alice:#?} {to_bob:#?}");
+    };
+    assert!(Arc::ptr_eq(a, b), "both copies share one stanza");
+    for (copy, jid) in [(&to_alice[0], "alice@localhost/a"), (&to_bob[0], "bob@localhost/b")] {
+        let whole = copy.to_element();
+        assert_eq!(whole.attr("to"), Some(jid));
+        assert_eq!(body(&whole).as_deref(), Some("double, double"));
+        let written = copy.to_xml(ns::CLIENT);
+        assert_eq!(parse_element(&written).expect("well-formed"), *whole);
+    }
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ use crate::core::routing::iq::{Identity, IqAnswer, IqHandler, IqRequest, IqTable
 use crate::core::routing::router::{RouteError, Routed, Service};
 pub use crate::store::Affiliation;
 use crate::store::{Room, RoomSummary, StoreError};
-use crate::xml::{Element, Node};
+use crate::xml::{Element, Node, SharedElement};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
 use rules::Change;
@@ -285,12 +285,15 @@ fn too_busy() -> RoomError {
     ))))
 }
 
-/// Routes `stanza` from `from` to every user in `to`.
+/// Routes `stanza` from `from` to every user in `to`, each a copy of one shared stanza.
 async fn send_to_each(core: &Core, from: &Jid, stanza: &Element, to: &[String]) -> Result<(), RouteError> {
+    let shared = Arc::new(SharedElement::new(stanza.clone()));
     for user in to {
-        let mut copy = stanza.clone();
-        copy.set_attr("to", user.clone());
-        core.route(from.clone(), copy).await?;
+        match crate::core::jid::parse(user) {
+            Ok(user) => core.route_copy(from.clone(), user, &shared).await?,
+            // Not a JID (nothing stores one): the router answers it as any stanza.
+            Err(_) => core.route(from.clone(), shared.with_to(user)).await?,
+        }
     }
     Ok(())
 }

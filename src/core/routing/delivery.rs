@@ -32,12 +32,12 @@ use crate::core::im::roster::{self, SubscriptionAction};
 use crate::core::im::{blocking, carbons, push};
 use crate::core::metrics::{Metrics, Stage};
 use crate::core::pep;
-use crate::core::session::{Session, SessionKind};
+use crate::core::session::{Outbound, Session, SessionKind};
 use crate::core::stanza::{ns, Condition, IqType, MessageType, PresenceType, StanzaError};
 use crate::core::user_data::{private, vcard};
 use crate::core::{Core, Settings};
 use crate::store::{StoreError, Subscription};
-use crate::xml::{Element, Node};
+use crate::xml::{Element, Node, SharedElement};
 use async_trait::async_trait;
 use jid::{BareJid, Jid};
 use std::sync::Arc;
@@ -128,23 +128,46 @@ impl Service for AccountDomains {
     }
 
     async fn handle_in_turn(&self, core: &Core, routed: Routed, turn: &mut Turn) -> Result<(), RouteError> {
-        if routed.to.node().is_some() && blocking::blocks(core, &routed.to.to_bare(), &routed.from).await? {
-            turn.in_order().await;
-            return refuse_blocked(core, routed).await;
-        }
-        if routed.stanza.name != "message" {
-            turn.in_order().await;
-        }
-        match routed.stanza.name.as_str() {
-            "message" => message(core, routed, turn).await,
-            "iq" => self.iq(core, routed).await,
-            "presence" => presence(core, routed).await,
-            _ => Ok(()),
-        }
+        let Routed { from, to, stanza } = routed;
+        self.take(core, from, to, stanza.into(), turn).await
+    }
+
+    async fn handle_copy(
+        &self,
+        core: &Core,
+        from: Jid,
+        to: Jid,
+        shared: &Arc<SharedElement>,
+    ) -> Result<(), RouteError> {
+        let stanza = Outbound::copy(shared, to.clone());
+        self.take(core, from, to, stanza, &mut Turn::alone()).await
     }
 }
 
 impl AccountDomains {
+    /// A stanza of its own or a copy: messages and presence are delivered as they are
+    /// (a copy stays shared), the rest made whole.
+    async fn take(&self, core: &Core, from: Jid, to: Jid, stanza: Outbound, turn: &mut Turn) -> Result<(), RouteError> {
+        if to.node().is_some() && blocking::blocks(core, &to.to_bare(), &from).await? {
+            turn.in_order().await;
+            let stanza = stanza.into_element();
+            return refuse_blocked(core, Routed { from, to, stanza }).await;
+        }
+        let name = stanza.content().name.as_str();
+        if name != "message" {
+            turn.in_order().await;
+        }
+        match name {
+            "message" => message(core, from, to, stanza, turn).await,
+            "iq" => {
+                let stanza = stanza.into_element();
+                self.iq(core, Routed { from, to, stanza }).await
+            }
+            "presence" => presence(core, from, to, stanza).await,
+            _ => Ok(()),
+        }
+    }
+
     async fn iq(&self, core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
         let is_request = IqType::of(&stanza).is_some_and(IqType::is_request);
         if let (Some(_), Ok(full)) = (to.node(), to.try_as_full()) {
@@ -210,19 +233,19 @@ async fn refuse_blocked(core: &Core, Routed { from, to, stanza }: Routed) -> Res
     Ok(())
 }
 
-async fn message(core: &Core, routed: Routed, turn: &mut Turn) -> Result<(), RouteError> {
-    if routed.to.node().is_none() {
+async fn message(core: &Core, from: Jid, to: Jid, stanza: Outbound, turn: &mut Turn) -> Result<(), RouteError> {
+    if to.node().is_none() {
         turn.in_order().await;
         // Messages to the server itself: nothing here handles them.
         core.bounce(
-            &routed.to,
-            &routed.stanza,
+            &to,
+            &stanza.to_element(),
             StanzaError::new(Condition::ServiceUnavailable),
         )
         .await;
         return Ok(());
     }
-    deliver_message(core, routed, turn).await
+    deliver_message(core, from, to, stanza, turn).await
 }
 
 /// Times the stages of an archived message (`meerkat_message_stage_seconds`); delivery
@@ -271,16 +294,18 @@ impl Drop for StageClock<'_> {
 /// RFC 6121 §8.5 for a message to a JID with a local part; archives first.
 async fn deliver_message(
     core: &Core,
-    Routed { from, to, mut stanza }: Routed,
+    from: Jid,
+    to: Jid,
+    mut stanza: Outbound,
     turn: &mut Turn,
 ) -> Result<(), RouteError> {
-    let kind = MessageType::of(&stanza);
+    let kind = MessageType::of(stanza.content());
     let bare = to.to_bare();
     let mut sessions = core.sessions.sessions_of(&bare);
     let refuse = StanzaError::new(Condition::ServiceUnavailable);
     // Held until this returns: its drop times the delivery, whichever return ends it.
     let mut timing = None;
-    if core.archives(&stanza) {
+    if core.archives(stanza.content()) {
         let clock = timing.insert(StageClock::start(&core.metrics, turn));
         let recipient_is_local = account_exists(core, &sessions, &bare).await?;
         let keepers = if core.accounts.serves(from.domain().as_str()) {
@@ -290,7 +315,9 @@ async fn deliver_message(
             // recipient keeps a copy; the service's JID owns no archive here.
             Keepers::Recipient { recipient_is_local }
         };
-        let (archived, commit) = core.archive_chat(&from.to_bare(), &bare, &stanza, keepers).await?;
+        let (archived, commit) = core
+            .archive_chat(&from.to_bare(), &bare, &stanza.to_element(), keepers)
+            .await?;
         clock.mark(Stage::ArchiveQueue);
         // The next message's rows queue behind these and may share their commit.
         turn.release();
@@ -300,15 +327,15 @@ async fn deliver_message(
         clock.mark(Stage::Order);
         // XEP-0359: the recipient learns the id of its archived copy; ids a client put
         // there itself are not trusted.
-        stanza
-            .children
+        let el = stanza.make_mut();
+        el.children
             .retain(|n| !matches!(n, Node::Element(e) if e.is("stanza-id", ns::STANZA_ID)));
         if let Some(id) = archived.recipient_id {
-            stanza = stanza.with_child(
+            el.children.push(Node::Element(
                 Element::new("stanza-id", ns::STANZA_ID)
                     .with_attr("id", id.to_string())
                     .with_attr("by", bare.to_string()),
-            );
+            ));
         }
         // The sessions that get it are those registered once it is durable: an event
         // stream that opened meanwhile may have read the archive before this commit
@@ -330,20 +357,20 @@ async fn deliver_message(
     if let Ok(full) = to.try_as_full() {
         if let Some(s) = sessions.iter().find(|s| &s.jid == full) {
             carbons::copy_received(&bare, &sessions, &[s.id], &stanza);
-            if s.is_detached() && crate::core::im::offline::holds(&stanza) {
-                push::message_held(core, &bare, &stanza).await;
+            if s.is_detached() && crate::core::im::offline::holds(stanza.content()) {
+                push::message_held(core, &bare, &stanza.to_element()).await;
             }
             s.send(stanza);
             return Ok(());
         }
         if !matches!(kind, MessageType::Chat | MessageType::Normal | MessageType::Headline) && !from_room {
-            core.bounce(&to, &stanza, refuse).await;
+            core.bounce(&to, &stanza.to_element(), refuse).await;
             return Ok(());
         }
     }
     match kind {
         MessageType::Groupchat if !from_room => {
-            core.bounce(&to, &stanza, refuse).await;
+            core.bounce(&to, &stanza.to_element(), refuse).await;
             return Ok(());
         }
         MessageType::Error => {
@@ -363,9 +390,14 @@ async fn deliver_message(
         carbons::copy_received(&bare, &sessions, &delivered, &stanza);
         // Every session waiting to be resumed: the devices sleep, wake them (XEP-0357).
         let asleep = targets.iter().all(|s| s.is_detached());
-        if asleep && crate::core::im::offline::holds(&stanza) {
-            push::message_held(core, &bare, &stanza).await;
+        if asleep && crate::core::im::offline::holds(stanza.content()) {
+            push::message_held(core, &bare, &stanza.to_element()).await;
         }
+        // Several sessions share one copy, written for each without serializing again.
+        let stanza = match stanza {
+            Outbound::Own(el) if targets.len() > 1 => Outbound::copy(&Arc::new(SharedElement::new(el)), to.clone()),
+            stanza => stanza,
+        };
         for s in targets {
             s.send(stanza.clone());
         }
@@ -377,6 +409,7 @@ async fn deliver_message(
     if from_room || kind == MessageType::Headline {
         return Ok(());
     }
+    let stanza = stanza.into_element();
     if !account_exists(core, &sessions, &bare).await? {
         core.bounce(&to, &stanza, refuse).await;
     } else if crate::core::im::offline::holds(&stanza) {
@@ -396,8 +429,8 @@ async fn account_exists(core: &Core, sessions: &[Arc<Session>], bare: &BareJid) 
     Ok(!sessions.is_empty() || core.accounts.exists(bare).await?)
 }
 
-async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<(), RouteError> {
-    let Some(kind) = PresenceType::of(&stanza) else {
+async fn presence(core: &Core, from: Jid, to: Jid, stanza: Outbound) -> Result<(), RouteError> {
+    let Some(kind) = PresenceType::of(stanza.content()) else {
         return Ok(());
     };
     if to.node().is_none() {
@@ -405,8 +438,9 @@ async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<()
         return Ok(());
     }
     if let Some(action) = SubscriptionAction::of(kind) {
+        let stanza = stanza.into_element();
         if let Some(delivered) = roster::inbound(core, &from.to_bare(), &to.to_bare(), action, stanza).await? {
-            deliver_presence(core, &from.to_bare().into(), &to.to_bare().into(), delivered);
+            deliver_presence(core, &from.to_bare().into(), &to.to_bare().into(), delivered.into());
         }
         return Ok(());
     }
@@ -420,8 +454,9 @@ async fn presence(core: &Core, Routed { from, to, stanza }: Routed) -> Result<()
 }
 
 /// Available, unavailable or error presence to a local JID: to the full JID's session,
-/// or to every available session of the bare JID except the sender's own.
-fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Element) {
+/// or to every available session of the bare JID except the sender's own, each a copy
+/// addressed to the session.
+fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Outbound) {
     match to.try_as_full() {
         Ok(full) => {
             if let Some(s) = core.sessions.session(full) {
@@ -429,11 +464,10 @@ fn deliver_presence(core: &Core, from: &Jid, to: &Jid, stanza: Element) {
             }
         }
         Err(bare) => {
+            let shared = stanza.share();
             for s in core.sessions.sessions_of(bare) {
                 if s.available() && from.try_as_full().ok() != Some(&s.jid) {
-                    let mut p = stanza.clone();
-                    p.set_attr("to", s.jid.to_string());
-                    s.send(p);
+                    s.send(Outbound::copy(&shared, Jid::from(s.jid.clone())));
                 }
             }
         }

@@ -24,7 +24,7 @@ use crate::core::session::Kick;
 use crate::core::stanza::{Condition, ErrorType, IqType, StanzaError};
 use crate::core::Core;
 use crate::store::StoreError;
-use crate::xml::Element;
+use crate::xml::{Element, SharedElement};
 use async_trait::async_trait;
 use jid::Jid;
 use std::collections::HashMap;
@@ -65,6 +65,19 @@ pub(crate) trait Service: Send + Sync {
     /// connection took it over, or the server is shutting down): it should end.
     /// Services registered at start-up are never told this.
     fn displaced(&self, _why: Kick) {}
+
+    /// Takes `to`'s copy of a stanza shared by many recipients. A service that knows no
+    /// better makes it an element of its own.
+    async fn handle_copy(
+        &self,
+        core: &Core,
+        from: Jid,
+        to: Jid,
+        shared: &Arc<SharedElement>,
+    ) -> Result<(), RouteError> {
+        let stanza = shared.with_to(to.as_str());
+        self.handle(core, Routed { from, to, stanza }).await
+    }
 }
 
 /// A service attached at runtime ([`Router::attach`]).
@@ -346,6 +359,46 @@ impl Router {
         self.dispatch(core, from, stanza, turn, true).await
     }
 
+    /// The service owning `domain`, and whether its entities live on one node each. The
+    /// static table is read without a lock; the guard on the others is released before
+    /// the service runs.
+    fn owner_of(&self, domain: &str) -> Option<(Arc<dyn Service>, bool)> {
+        if let Some(service) = self.services.get(domain) {
+            return Some((Arc::clone(service), self.partitioned.contains(domain)));
+        }
+        let added = self.added_table().get(domain).cloned();
+        match added {
+            Some(a) => Some((a.service, a.partitioned)),
+            None => self.attached_owner(domain).map(|service| (service, false)),
+        }
+    }
+
+    /// Routes the copy of `shared` for `to` ([`Service::handle_copy`]); a copy for a
+    /// partitioned domain, another server or nobody is made an element of its own and
+    /// routed as any stanza.
+    pub async fn route_copy(
+        &self,
+        core: &Core,
+        from: Jid,
+        to: Jid,
+        shared: &Arc<SharedElement>,
+    ) -> Result<(), RouteError> {
+        match self.owner_of(to.domain().as_str()) {
+            Some((service, partitioned)) if !(partitioned && to.node().is_some()) => {
+                let kind = StanzaKind::of(&shared.element().name);
+                service.handle_copy(core, from, to, shared).await?;
+                if let Some(kind) = kind {
+                    core.metrics.routed(kind);
+                }
+                Ok(())
+            }
+            _ => {
+                let stanza = shared.with_to(to.as_str());
+                self.route(core, from, stanza).await
+            }
+        }
+    }
+
     async fn dispatch(
         &self,
         core: &Core,
@@ -378,29 +431,12 @@ impl Router {
             core.bounce(&to, &stanza, StanzaError::new(Condition::BadRequest)).await;
             return Ok(());
         }
-        // The static table is read without a lock; the guard on the attached one is
-        // released before the service runs.
-        let attached;
-        let mut partitioned = false;
-        let owner = match self.services.get(to.domain().as_str()) {
-            Some(service) => {
-                partitioned = self.partitioned.contains(to.domain().as_str());
-                Some(service)
-            }
-            None => {
-                let added = self.added_table().get(to.domain().as_str()).cloned();
-                attached = match added {
-                    Some(a) => {
-                        partitioned = a.partitioned;
-                        Some(a.service)
-                    }
-                    None => self.attached_owner(to.domain().as_str()),
-                };
-                attached.as_ref()
-            }
+        let (owner, partitioned) = match self.owner_of(to.domain().as_str()) {
+            Some((service, partitioned)) => (Some(service), partitioned),
+            None => (None, false),
         };
         match owner {
-            Some(_) if forward && to.node().is_some() && partitioned => {
+            Some(service) if forward && to.node().is_some() && partitioned => {
                 let kind = StanzaKind::of(&stanza.name);
                 match core.host_of(&to.to_bare()) {
                     // Counted by the node hosting the room.
@@ -409,7 +445,6 @@ impl Router {
                         cluster.route_to(&node, &from, &stanza);
                     }
                     None => {
-                        let service = owner.expect("matched Some just above");
                         service.handle_in_turn(core, Routed { from, to, stanza }, turn).await?;
                         if let Some(kind) = kind {
                             core.metrics.routed(kind);

@@ -12,6 +12,7 @@
 //! This module decides and keeps; the session ([`super::Session`]) counts what
 //! is held against its queue limits and releases it into its queue.
 
+use super::Outbound;
 use crate::core::stanza::{ns, PresenceType};
 use crate::xml::Element;
 
@@ -87,13 +88,13 @@ fn bare(jid: &str) -> &str {
 /// sizes (as the session's queue counts them).
 #[derive(Debug, Default)]
 pub(crate) struct Held {
-    items: Vec<(Key, Element, usize)>,
+    items: Vec<(Key, Outbound, usize)>,
 }
 
 impl Held {
     /// Holds `stanza` under `key`, replacing what was held under it; returns the size of
     /// what it replaced (0 if nothing).
-    pub fn hold(&mut self, key: Key, stanza: Element, size: usize) -> usize {
+    pub fn hold(&mut self, key: Key, stanza: Outbound, size: usize) -> usize {
         let replaced = match self.items.iter().position(|(k, _, _)| *k == key) {
             Some(i) => self.items.remove(i).2,
             None => 0,
@@ -120,7 +121,7 @@ impl Held {
     }
 
     /// Everything held, oldest update first, with sizes.
-    pub fn take(&mut self) -> Vec<(Element, usize)> {
+    pub fn take(&mut self) -> Vec<(Outbound, usize)> {
         std::mem::take(&mut self.items)
             .into_iter()
             .map(|(_, s, size)| (s, size))
@@ -180,10 +181,10 @@ mod tests {
             }
         );
         let mut h = Held::default();
-        h.hold(Key::ChatState("bob@localhost/a".into()), xml("<message/>"), 10);
-        h.hold(Key::ChatState("bob@localhost/b".into()), xml("<message/>"), 20);
-        h.hold(Key::ChatState("carol@localhost/a".into()), xml("<message/>"), 40);
-        h.hold(Key::Presence("bob@localhost/a".into()), xml("<presence/>"), 80);
+        h.hold(Key::ChatState("bob@localhost/a".into()), xml("<message/>").into(), 10);
+        h.hold(Key::ChatState("bob@localhost/b".into()), xml("<message/>").into(), 20);
+        h.hold(Key::ChatState("carol@localhost/a".into()), xml("<message/>").into(), 40);
+        h.hold(Key::Presence("bob@localhost/a".into()), xml("<presence/>").into(), 80);
         assert_eq!(h.drop_chat_states_of("bob@localhost"), 30);
         assert_eq!(h.len(), 2);
     }
@@ -192,15 +193,20 @@ mod tests {
     fn only_the_latest_per_sender_is_held_in_the_order_of_the_last_update() {
         let mut h = Held::default();
         let p = |from: &str, show: &str| xml(&format!("<presence from='{from}'><show>{show}</show></presence>"));
-        assert_eq!(h.hold(Key::Presence("a@x/1".into()), p("a@x/1", "away"), 5), 0);
-        assert_eq!(h.hold(Key::Presence("b@x/1".into()), p("b@x/1", "away"), 6), 0);
-        assert_eq!(h.hold(Key::Presence("a@x/1".into()), p("a@x/1", "dnd"), 7), 5);
-        assert_eq!(h.hold(Key::ChatState("a@x/1".into()), xml("<message/>"), 8), 0);
+        assert_eq!(h.hold(Key::Presence("a@x/1".into()), p("a@x/1", "away").into(), 5), 0);
+        assert_eq!(h.hold(Key::Presence("b@x/1".into()), p("b@x/1", "away").into(), 6), 0);
+        assert_eq!(h.hold(Key::Presence("a@x/1".into()), p("a@x/1", "dnd").into(), 7), 5);
+        assert_eq!(h.hold(Key::ChatState("a@x/1".into()), xml("<message/>").into(), 8), 0);
         let out = h.take();
         assert_eq!(h.len(), 0);
         let shows: Vec<String> = out
             .iter()
-            .map(|(s, _)| s.child("show", ns::CLIENT).map(|c| c.text()).unwrap_or_default())
+            .map(|(s, _)| {
+                s.content()
+                    .child("show", ns::CLIENT)
+                    .map(|c| c.text())
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(shows, ["away", "dnd", ""]);
         assert_eq!(out.iter().map(|(_, n)| n).sum::<usize>(), 6 + 7 + 8);

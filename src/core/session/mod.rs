@@ -25,6 +25,7 @@
 //! moves stanzas into queues.
 
 pub mod csi;
+mod outbound;
 pub mod presence_shaper;
 pub mod resumption;
 pub mod stream_management;
@@ -32,6 +33,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use outbound::Outbound;
 pub(crate) use table::bare_of;
 pub use table::Sessions;
 
@@ -57,7 +59,7 @@ pub struct Limits {
 /// A queued stanza and its size. Boxed: the queue's channel sets aside room for a block
 /// of entries when it is made, and an idle session should not pay for a block of
 /// stanzas.
-type Queued = Box<(Element, usize)>;
+type Queued = Box<(Outbound, usize)>;
 
 /// The receiving end of a session's queue, read by its door's writer.
 #[derive(Debug)]
@@ -68,14 +70,14 @@ pub struct Inbox {
 
 impl Inbox {
     /// The next stanza; `None` once the session is gone.
-    pub async fn recv(&mut self) -> Option<Element> {
+    pub async fn recv(&mut self) -> Option<Outbound> {
         let (stanza, size) = *self.rx.recv().await?;
         self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
         Some(stanza)
     }
 
     /// A stanza already waiting, if any.
-    pub fn try_recv(&mut self) -> Option<Element> {
+    pub fn try_recv(&mut self) -> Option<Outbound> {
         let (stanza, size) = *self.rx.try_recv().ok()?;
         self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
         Some(stanza)
@@ -282,12 +284,13 @@ struct ClientState {
 impl Session {
     /// Queues `stanza`. A queue full in stanzas or bytes kicks the session (it cannot
     /// keep up); a session that was kicked takes nothing more. `false`: not queued.
-    pub fn send(&self, stanza: Element) -> bool {
+    pub fn send(&self, stanza: impl Into<Outbound>) -> bool {
         if self.ended.load(Ordering::Acquire) {
             return false;
         }
+        let stanza = stanza.into();
         if let Some(remote) = &self.remote {
-            remote.link.deliver(&remote.node, &self.jid, stanza);
+            remote.link.deliver(&remote.node, &self.jid, stanza.into_element());
             return true;
         }
         if self.inactive.load(Ordering::Acquire) {
@@ -296,7 +299,7 @@ impl Session {
         self.enqueue(stanza)
     }
 
-    fn enqueue(&self, stanza: Element) -> bool {
+    fn enqueue(&self, stanza: Outbound) -> bool {
         let size = stanza.approx_size();
         let queued = self.queued_bytes.fetch_add(size, Ordering::AcqRel) + size;
         let over_bytes = queued > self.max_bytes;
@@ -329,13 +332,13 @@ impl Session {
     }
 
     /// XEP-0352: holds what may wait (see [`csi`]), queues the rest.
-    fn send_while_inactive(&self, stanza: Element) -> bool {
+    fn send_while_inactive(&self, stanza: Outbound) -> bool {
         let mut state = self.client_state();
         if !state.inactive {
             drop(state);
             return self.enqueue(stanza);
         }
-        match csi::classify(&stanza) {
+        match csi::classify(stanza.content()) {
             csi::Verdict::Hold(key) => {
                 let size = stanza.approx_size();
                 let replaced = state.held.hold(key, stanza, size);

@@ -302,7 +302,7 @@ impl Core {
         let Parked { mut inbox, sm } = parked;
         let mut undelivered = sm.into_unacked(session.jid.domain().as_str());
         while let Some(stanza) = inbox.try_recv() {
-            undelivered.push(stanza);
+            undelivered.push(stanza.into_element());
         }
         self.redeliver_undelivered(session, undelivered).await;
     }

@@ -9,6 +9,7 @@
 //!
 //! Counters are sequence numbers modulo 2^32 (§4): `h` wraps around.
 
+use super::Outbound;
 use crate::core::stanza::ns;
 use crate::xml::{Element, Node};
 use std::collections::VecDeque;
@@ -38,7 +39,7 @@ pub struct HandledTooHigh {
 /// A stanza written to the client and not yet acknowledged.
 #[derive(Debug, Clone)]
 struct Unacked {
-    stanza: Element,
+    stanza: Outbound,
     /// When it was first written (Unix milliseconds), for the `<delay/>` of a retransmission.
     sent_at_ms: i64,
 }
@@ -73,11 +74,11 @@ impl SmState {
     }
 
     /// `stanza` was written to the client at `now_ms`.
-    pub fn sent_one(&mut self, stanza: Element, now_ms: i64) {
+    pub fn sent_one(&mut self, stanza: impl Into<Outbound>, now_ms: i64) {
         self.sent = self.sent.wrapping_add(1);
         self.since_request = self.since_request.saturating_add(1);
         self.unacked.push_back(Unacked {
-            stanza,
+            stanza: stanza.into(),
             sent_at_ms: now_ms,
         });
     }
@@ -132,7 +133,7 @@ impl SmState {
     pub fn retransmission(&self, domain: &str) -> Vec<Element> {
         self.unacked
             .iter()
-            .map(|u| delayed(u.stanza.clone(), domain, u.sent_at_ms))
+            .map(|u| delayed(u.stanza.to_element().into_owned(), domain, u.sent_at_ms))
             .collect()
     }
 
@@ -141,7 +142,7 @@ impl SmState {
     pub fn into_unacked(self, domain: &str) -> Vec<Element> {
         self.unacked
             .into_iter()
-            .map(|u| delayed(u.stanza, domain, u.sent_at_ms))
+            .map(|u| delayed(u.stanza.into_element(), domain, u.sent_at_ms))
             .collect()
     }
 }

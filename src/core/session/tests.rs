@@ -99,6 +99,7 @@ fn xml(text: &str) -> Element {
 fn names(inbox: &mut Inbox) -> Vec<String> {
     let mut out = Vec::new();
     while let Some(s) = inbox.try_recv() {
+        let s = s.into_element();
         let show = s.child("show", "jabber:client").map(|c| c.text());
         out.push(format!("{}:{}", s.name, show.unwrap_or_default()));
     }

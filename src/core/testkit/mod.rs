@@ -5,7 +5,7 @@
 
 pub(crate) mod cluster;
 
-use super::session::{Inbox, Kick, Session};
+use super::session::{Inbox, Kick, Outbound, Session};
 use super::{Core, Settings};
 use crate::core::routing::router::Service;
 use crate::store::Stores;
@@ -203,6 +203,11 @@ impl Harness {
 impl Client {
     /// Everything queued so far, in order.
     pub fn take(&mut self) -> Vec<Element> {
+        self.take_queued().into_iter().map(Outbound::into_element).collect()
+    }
+
+    /// Everything queued so far as the queue holds it (copies of shared stanzas as such).
+    pub fn take_queued(&mut self) -> Vec<Outbound> {
         let mut out = Vec::new();
         while let Some(s) = self.inbox.try_recv() {
             out.push(s);

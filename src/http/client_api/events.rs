@@ -283,10 +283,10 @@ pub(super) async fn open(
                             return Some((Bytes::from_static(b": keepalive\n\n"), st));
                         }
                     };
-                    let mut reports: Vec<Report> = report(&got?, &owner).into_iter().collect();
+                    let mut reports: Vec<Report> = report(&got?.to_element(), &owner).into_iter().collect();
                     while reports.len() < LIVE_BATCH {
                         let Some(more) = st.inbox.try_recv() else { break };
-                        reports.extend(report(&more, &owner));
+                        reports.extend(report(&more.to_element(), &owner));
                     }
                     // Deliveries finishing together may be queued out of order. (Events
                     // without an id keep their place: there is no order to restore.)

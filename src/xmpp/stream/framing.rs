@@ -12,7 +12,7 @@
 //! session kind.
 
 use crate::core::account::throttle::Door;
-use crate::core::session::SessionKind;
+use crate::core::session::{Outbound, SessionKind};
 use crate::core::stanza::ns;
 use crate::xml::{escape_attr, Element};
 
@@ -91,6 +91,22 @@ impl Framing {
         match self {
             Framing::Tcp => el.to_xml(CLIENT_NS),
             Framing::WebSocket | Framing::Bosh => el.to_xml(""),
+        }
+    }
+
+    /// Stanzas from a session's queue (a copy of a shared one written with its `to`),
+    /// as frames: on TCP one frame for them all, written into one buffer; otherwise one
+    /// frame (a WebSocket message) each.
+    pub(crate) fn outbound(self, batch: &[Outbound]) -> Vec<String> {
+        match self {
+            Framing::Tcp => {
+                let mut out = String::with_capacity(batch.iter().map(Outbound::approx_size).sum());
+                for stanza in batch {
+                    stanza.write_to(&mut out, CLIENT_NS);
+                }
+                vec![out]
+            }
+            Framing::WebSocket | Framing::Bosh => batch.iter().map(|s| s.to_xml("")).collect(),
         }
     }
 

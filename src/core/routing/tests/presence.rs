@@ -2,6 +2,7 @@
 //! subscription handshake with its pushes.
 
 use super::*;
+use crate::core::session::Outbound;
 
 #[tokio::test]
 async fn initial_presence_reaches_subscribers_and_own_resources_and_brings_theirs_back() {
@@ -25,6 +26,27 @@ async fn initial_presence_reaches_subscribers_and_own_resources_and_brings_their
         .collect();
     froms.sort();
     assert_eq!(froms, ["alice@localhost/phone", "bob@localhost/b"]);
+}
+
+#[tokio::test]
+async fn a_broadcast_presence_is_one_shared_stanza_addressed_to_each_session() {
+    let h = Harness::new(&["alice", "bob", "carol"]).await;
+    h.befriend("alice@localhost", "bob@localhost").await;
+    h.befriend("alice@localhost", "carol@localhost").await;
+    let mut bob = h.online("bob@localhost/b").await;
+    let mut carol = h.online("carol@localhost/c").await;
+    let alice = h.bind("alice@localhost/a");
+    bob.take();
+    carol.take();
+    h.send(&alice, "<presence><show>away</show></presence>").await;
+    let (to_bob, to_carol) = (bob.take_queued(), carol.take_queued());
+    let (Some(Outbound::Copy(b, _)), Some(Outbound::Copy(c, _))) = (to_bob.first(), to_carol.first()) else {
+        panic!("not copies of a shared stanza: {to_bob:#?} {to_carol:#?}");
+    };
+    assert!(std::sync::Arc::ptr_eq(b, c), "both contacts' copies share one stanza");
+    assert_eq!(to_bob[0].to_element().attr("to"), Some("bob@localhost/b"));
+    assert_eq!(to_carol[0].to_element().attr("to"), Some("carol@localhost/c"));
+    assert_eq!(to_carol[0].content().attr("from"), Some("alice@localhost/a"));
 }
 
 #[tokio::test]

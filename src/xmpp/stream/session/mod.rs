@@ -254,7 +254,7 @@ async fn run<R: StreamRead>(bound: Bound, mut reader: R, mut reading: Reading) {
                 let mut undelivered = state.into_unacked(&domain);
                 if let Ok(mut inbox) = inbox {
                     while let Some(stanza) = inbox.try_recv() {
-                        undelivered.push(stanza);
+                        undelivered.push(stanza.into_element());
                     }
                 }
                 core.redeliver_undelivered(&session, undelivered).await;
@@ -457,7 +457,7 @@ async fn write_loop<C: Connection>(
                             None => break,
                         }
                     }
-                    let mut frames: Vec<String> = batch.iter().map(|el| framing.stanza(el)).collect();
+                    let mut frames = framing.outbound(&batch);
                     if let Some(link) = &w.sm {
                         frames.extend(link.sent(batch, framing));
                     }

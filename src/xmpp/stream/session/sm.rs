@@ -12,9 +12,8 @@
 
 use super::{unsupported, Control, Ending, Reading};
 use crate::core::session::stream_management::{self as sm, SmSettings, SmState};
-use crate::core::session::Session;
+use crate::core::session::{Outbound, Session};
 use crate::core::Core;
-use crate::xml::Element;
 use crate::xmpp::nonza;
 use crate::xmpp::stream::bind::ResumedSm;
 use crate::xmpp::stream::{Framing, StreamError};
@@ -53,7 +52,7 @@ impl SmLink {
 
     /// Counts and keeps the stanzas just framed for writing; an `<r/>` to write after them
     /// when an ack is due.
-    pub(super) fn sent(&self, batch: Vec<Element>, framing: Framing) -> Option<String> {
+    pub(super) fn sent(&self, batch: Vec<Outbound>, framing: Framing) -> Option<String> {
         let mut state = self.lock();
         let now = sm::now_ms();
         for el in batch {
