@@ -37,10 +37,11 @@ impl Cluster {
     /// through another node the moment this one answers; once the first is with the
     /// server, the second reaches any node after it.
     pub(crate) async fn flushed(&self) {
-        if self.flushed_upto.load(Ordering::Acquire) >= self.link.published.load(Ordering::Acquire) {
+        let target = self.link.published.load(Ordering::Acquire);
+        if self.flushed_upto.load(Ordering::Acquire) >= target {
             return;
         }
-        self.marker_round_trip().await;
+        self.marker_round_trip(|_, upto| upto >= target).await;
     }
 
     /// Waits (at most [`FLUSH_WAIT`]) until this node has taken everything the NATS server
@@ -50,23 +51,48 @@ impl Cluster {
     /// previous message, acknowledged by another node once it reached the server, is
     /// then delivered here before this one, not overtaken by it.
     pub(crate) async fn caught_up(&self) {
-        self.marker_round_trip().await;
+        // A marker numbered past those sent so far leaves after this call began.
+        let sent = self.next_marker.load(Ordering::Acquire);
+        self.marker_round_trip(|n, _| n > sent).await;
     }
 
-    async fn marker_round_trip(&self) {
-        let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
-        let mut came_back = self.markers.subscribe();
-        self.link.to_node(&self.me, &Wire::Marker { n });
-        // The marker covers everything published before it, itself included (or a
-        // marker would call for the next one).
-        let upto = self.link.published.load(Ordering::Acquire);
-        let back = tokio::time::timeout(FLUSH_WAIT, came_back.wait_for(|seen| *seen >= n))
-            .await
-            .is_ok_and(|r| r.is_ok());
-        if back {
+    /// Waits for a marker that `will_do(number, published before it)` accepts to come
+    /// back. At most one marker is in flight: a request joins it when it will do, and
+    /// otherwise waits for it and then sends (or joins) the next. However many requests
+    /// wait, the node sends about one marker per round trip through NATS, as a group
+    /// commit writes one transaction for many appends.
+    async fn marker_round_trip(&self, will_do: impl Fn(u64, u64) -> bool) {
+        let deadline = tokio::time::Instant::now() + FLUSH_WAIT;
+        loop {
+            let (n, upto) = {
+                let mut flight = self.marker_in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                *flight.get_or_insert_with(|| {
+                    let n = self.next_marker.fetch_add(1, Ordering::AcqRel) + 1;
+                    self.link.to_node(&self.me, &Wire::Marker { n });
+                    // The marker covers everything published before it, itself included
+                    // (or a marker would call for the next one).
+                    (n, self.link.published.load(Ordering::Acquire))
+                })
+            };
+            let mut came_back = self.markers.subscribe();
+            let back = tokio::time::timeout_at(deadline, came_back.wait_for(|seen| *seen >= n))
+                .await
+                .is_ok_and(|r| r.is_ok());
+            {
+                // Back or given up on: the next request sends a marker of its own.
+                let mut flight = self.marker_in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                if *flight == Some((n, upto)) {
+                    *flight = None;
+                }
+            }
+            if !back {
+                tracing::debug!("stanzas to other nodes did not reach NATS within the flush wait");
+                return;
+            }
             self.flushed_upto.fetch_max(upto, Ordering::AcqRel);
-        } else {
-            tracing::debug!("stanzas to other nodes did not reach NATS within the flush wait");
+            if will_do(n, upto) {
+                return;
+            }
         }
     }
 

@@ -107,6 +107,8 @@ pub(crate) struct Cluster {
     /// The last marker sent to this node itself that came back ([`Cluster::flushed`]).
     markers: tokio::sync::watch::Sender<u64>,
     next_marker: AtomicU64,
+    /// The marker on its way back, and how much of what was published it covers.
+    marker_in_flight: Mutex<Option<(u64, u64)>>,
     /// Everything published up to this count is known to have reached NATS.
     flushed_upto: AtomicU64,
     /// Stanzas for rooms and components hosted here, handled in arrival order by a task
@@ -150,6 +152,7 @@ impl Cluster {
             calls: Mutex::default(),
             markers: tokio::sync::watch::Sender::new(0),
             next_marker: AtomicU64::new(0),
+            marker_in_flight: Mutex::new(None),
             flushed_upto: AtomicU64::new(0),
             routes: std::sync::OnceLock::new(),
             last_tick: Mutex::new(None),

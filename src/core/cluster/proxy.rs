@@ -8,7 +8,7 @@
 //! alike ([`upsert`]). The [`Link`] also hears of every local session's opening, change
 //! and end ([`SessionNews`]) and publishes it, in the order a snapshot is cut in.
 
-use super::wire::{kind_of, report, serialize, Report, Wire};
+use super::wire::{kind_of, report, Report, Wire};
 use super::{Bus, Cluster};
 use crate::core::routing::router::{RouteError, Routed, Service};
 use crate::core::session::{bare_of, Kick, RemoteLink, RoutingState, Session, SessionKind, SessionNews, Sessions};
@@ -64,12 +64,14 @@ impl Link {
 
     fn publish(&self, subject: String, wire: &Wire) {
         match serde_json::to_vec(wire) {
-            Ok(payload) => {
-                self.published.fetch_add(1, Ordering::AcqRel);
-                self.bus.publish(subject, payload)
-            }
+            Ok(payload) => self.publish_bytes(subject, payload),
             Err(e) => tracing::error!(error = %e, "a cluster message could not be encoded"),
         }
+    }
+
+    fn publish_bytes(&self, subject: String, payload: Vec<u8>) {
+        self.published.fetch_add(1, Ordering::AcqRel);
+        self.bus.publish(subject, payload)
     }
 
     fn news(&self, wire: &Wire) {
@@ -80,13 +82,8 @@ impl Link {
 
 impl RemoteLink for Link {
     fn deliver(&self, node: &str, to: &FullJid, stanza: Element) {
-        self.to_node(
-            node,
-            &Wire::Deliver {
-                to: to.to_string(),
-                stanza: serialize(&stanza),
-            },
-        );
+        let payload = super::wire::encode_deliver(to.as_str(), &stanza);
+        self.publish_bytes(format!("{}.node.{node}", self.prefix), payload);
     }
 
     fn kick(&self, node: &str, jid: &FullJid, bound_at: u64, reason: Kick) {

@@ -31,6 +31,13 @@ struct SnapshotPart {
 impl Cluster {
     /// Takes one message from the bus.
     pub fn receive(self: &Arc<Self>, core: &Arc<Core>, payload: &[u8]) {
+        if payload.first() == Some(&super::wire::DELIVER) {
+            match super::wire::decode_deliver(payload) {
+                Some((to, stanza)) => on_deliver(core, to, stanza),
+                None => tracing::warn!("an unreadable cluster message was dropped"),
+            }
+            return;
+        }
         let wire: Wire = match serde_json::from_slice(payload) {
             Ok(w) => w,
             Err(e) => {

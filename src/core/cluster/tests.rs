@@ -670,6 +670,29 @@ async fn a_rest_send_answers_only_once_its_stanzas_left_for_other_nodes() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn concurrent_rest_sends_share_the_markers_they_wait_for() {
+    let h = ClusterHarness::new(3, &["alice", "bob"]).await;
+    let mut bob = h.online(2, "bob@localhost/phone").await;
+    let alice = bare("alice@localhost");
+    const SENDS: usize = 32;
+    let before = h.cluster(0).next_marker.load(std::sync::atomic::Ordering::Acquire);
+    let sends = (0..SENDS).map(|i| send_chat(h.core(0), &alice, "bob@localhost", format!("{i}")));
+    for sent in futures::future::join_all(sends).await {
+        sent.unwrap();
+    }
+    assert_eq!(h.unsent(0), 0, "every send answered once its stanza left");
+    let markers = h.cluster(0).next_marker.load(std::sync::atomic::Ordering::Acquire) - before;
+    assert!(
+        markers <= (SENDS / 4) as u64,
+        "{markers} markers for {SENDS} concurrent sends"
+    );
+    h.settle().await;
+    let mut got = bodies(&bob.take());
+    got.sort_by_key(|b| b.parse::<usize>().unwrap());
+    assert_eq!(got, (0..SENDS).map(|i| i.to_string()).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
 async fn archive_watermarks_span_every_node() {
     let h = ClusterHarness::new(2, &["alice", "bob"]).await;
     let alice = bare("alice@localhost");

@@ -128,6 +128,28 @@ pub(super) fn kind_of(name: &str) -> SessionKind {
     }
 }
 
+/// The first byte of a [`Wire::Deliver`] in its compact form: the recipient's JID, a NUL,
+/// the stanza. Stanzas are most of what nodes send each other; this form is written and
+/// read without JSON's escaping. (A JSON message starts with `{`; a JID and XML never
+/// contain a NUL.)
+pub(super) const DELIVER: u8 = 0x01;
+
+/// `stanza` for the session `to`, compact.
+pub(super) fn encode_deliver(to: &str, stanza: &Element) -> Vec<u8> {
+    let mut out = String::with_capacity(1 + to.len() + 1 + stanza.approx_size());
+    out.push(char::from(DELIVER));
+    out.push_str(to);
+    out.push('\0');
+    stanza.write_to(&mut out, crate::xml::CLIENT_NS);
+    out.into_bytes()
+}
+
+/// The recipient and the stanza of a compact [`Wire::Deliver`].
+pub(super) fn decode_deliver(payload: &[u8]) -> Option<(&str, &str)> {
+    let rest = std::str::from_utf8(payload.strip_prefix(&[DELIVER])?).ok()?;
+    rest.split_once('\0')
+}
+
 pub(super) fn serialize(stanza: &Element) -> String {
     let mut out = String::with_capacity(stanza.approx_size());
     stanza.write_to(&mut out, crate::xml::CLIENT_NS);
@@ -197,6 +219,20 @@ mod tests {
             let back: Wire = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(format!("{w:?}"), format!("{back:?}"));
         }
+    }
+
+    #[test]
+    fn a_compact_delivery_reads_back_as_written() {
+        let stanza = crate::xml::parse_element(
+            "<message xmlns='jabber:client' type='chat'><body>a \"b\" &amp; c</body></message>",
+        )
+        .unwrap();
+        let payload = encode_deliver("bob@localhost/x y", &stanza);
+        assert_eq!(payload[0], DELIVER);
+        let (to, text) = decode_deliver(&payload).expect("compact");
+        assert_eq!(to, "bob@localhost/x y");
+        assert_eq!(crate::xml::parse_element(text).unwrap(), stanza);
+        assert_eq!(decode_deliver(b"{\"t\":\"heartbeat\"}"), None, "JSON is not compact");
     }
 
     #[test]
