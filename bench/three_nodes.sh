@@ -4,14 +4,15 @@
 # starts PostgreSQL (bench/postgres.sh) and nats-server ($nats_port), and on exit stops
 # them and the nodes whose pids the script keeps in $node_pids.
 #
-# Needs: say(); $1, the temp dir's name prefix.
+# Needs: say(); $1, the temp dir's name prefix. BENCH_MEERKAT names a meerkat binary to run
+# instead of the one built (an earlier build, for a before-and-after comparison).
 
 target_dir=${CARGO_TARGET_DIR:-target}
 source bench/profile.sh
 cargo build $build_flag -q -p meerkat -p meerkat-bench
 work="$(mktemp -d "/tmp/$1.XXXXXX")"
 bin="$work/meerkat" load="$work/meerkat-bench"
-cp "$target_dir/$profile_dir/meerkat" "$bin"
+cp "${BENCH_MEERKAT:-$target_dir/$profile_dir/meerkat}" "$bin"
 cp "$target_dir/$profile_dir/meerkat-bench" "$load"
 node_pids=("" "" "") nats_pid=""
 
