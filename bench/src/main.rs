@@ -176,12 +176,13 @@ impl Failures {
 
 /// The counters of a result line that say something went wrong, with what each counts.
 /// `failed` is the name older lines gave failed logins (`idle`).
-const FAILURE_COUNTERS: [(&str, &str); 5] = [
+const FAILURE_COUNTERS: [(&str, &str); 6] = [
     ("failed_logins", "failed logins"),
     ("failed", "failed logins"),
     ("errors", "errors"),
     ("timeouts", "timeouts"),
     ("undelivered", "missing deliveries"),
+    ("streams_ended", "receivers' streams ended by the server"),
 ];
 
 /// How many things went wrong in the run of result line `v`, and what they were (e.g.
@@ -305,6 +306,9 @@ struct Receipts {
     sent_from: AtomicU64,
     sent_until: AtomicU64,
     latencies_us: Mutex<Vec<u32>>,
+    /// Receivers' streams that ended while counting (the server closed them: a receiver
+    /// too slow for its queue, for one): their missing deliveries then say why.
+    ended: AtomicU64,
 }
 
 impl Default for Receipts {
@@ -316,6 +320,7 @@ impl Default for Receipts {
             sent_from: AtomicU64::new(0),
             sent_until: AtomicU64::new(u64::MAX),
             latencies_us: Mutex::default(),
+            ended: AtomicU64::new(0),
         }
     }
 }
@@ -374,6 +379,17 @@ impl Receipts {
     }
 
     /// A message sent at `sent` arrived at `now`: counted, with its latency, if it counts.
+    /// A receiver's stream ended; counted while the run counts.
+    fn stream_ended(&self) {
+        if self.measuring.load(Ordering::Acquire) {
+            self.ended.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn record(&self, out: &mut Value) {
+        out["streams_ended"] = json!(self.ended.load(Ordering::Relaxed));
+    }
+
     fn arrived(&self, sent: u64, now: u64) {
         self.all.fetch_add(1, Ordering::Relaxed);
         if self.counts(sent) {
@@ -398,10 +414,10 @@ async fn read_bodies(mut reader: xmpp::Reader, receipts: Arc<Receipts>, mut arri
     let mut scanner = xmpp::BodyScanner::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let Ok(n) = reader.read(&mut buf).await else { return };
-        if n == 0 {
-            return;
-        }
+        let n = match reader.read(&mut buf).await {
+            Ok(n) if n > 0 => n,
+            _ => return receipts.stream_ended(),
+        };
         let now = now_ns();
         let mut got = 0;
         scanner.feed(&buf[..n], |sent| {
@@ -568,6 +584,7 @@ async fn rest_send(a: &Args) -> Value {
     });
     cpu.record(&mut out, window, delivered);
     failures.record(&mut out);
+    receipts.record(&mut out);
     out
 }
 
@@ -677,6 +694,7 @@ async fn c2s(a: &Args) -> Value {
                          "undelivered": undelivered});
     cpu.record(&mut out, window_s, delivered);
     failures.record(&mut out);
+    receipts.record(&mut out);
     out
 }
 
@@ -806,6 +824,7 @@ async fn room_fanout(a: &Args) -> Value {
     });
     cpu.record(&mut out, window, delivered);
     failures.record(&mut out);
+    receipts.record(&mut out);
     out
 }
 
@@ -892,6 +911,11 @@ async fn muc_fanout(a: &Args) -> Value {
                     sent.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            // Stopped sending, still reading: the stream stays open until the drain is
+            // over (a sender that hung up at the window's end lost what was still on its
+            // way to it, its own copies included).
+            let _keep = writer;
+            std::future::pending::<()>().await;
         }));
     }
     let _ = start.send(true);
@@ -923,6 +947,7 @@ async fn muc_fanout(a: &Args) -> Value {
     });
     cpu.record(&mut out, window_s, delivered);
     failures.record(&mut out);
+    receipts.record(&mut out);
     out
 }
 
