@@ -9,9 +9,9 @@
 //! in after the element's name.
 
 use super::element::{escape_attr, Element};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-/// An element without its addressee, shared by every copy (behind an `Arc`).
+/// An element without its addressee, shared by every copy.
 #[derive(Debug)]
 pub struct SharedElement {
     element: Element,
@@ -29,14 +29,14 @@ struct Spliced {
 
 impl SharedElement {
     /// Shares `element`; a `to` it carries is dropped (each copy has its own).
-    pub fn new(mut element: Element) -> Self {
+    pub fn new(mut element: Element) -> Arc<Self> {
         element.remove_attr("to");
         let size = element.approx_size();
-        SharedElement {
+        Arc::new(SharedElement {
             element,
             size,
             text: Default::default(),
-        }
+        })
     }
 
     /// Everything but the addressee: name, type, `from`, children.

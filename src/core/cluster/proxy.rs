@@ -55,7 +55,12 @@ pub(super) struct Link {
 
 impl Link {
     pub(super) fn to_node(&self, node: &str, wire: &Wire) {
-        self.publish(format!("{}.node.{node}", self.prefix), wire);
+        self.publish(self.node_subject(node), wire);
+    }
+
+    /// The subject only `node` hears.
+    fn node_subject(&self, node: &str) -> String {
+        format!("{}.node.{node}", self.prefix)
     }
 
     pub(super) fn to_all(&self, wire: &Wire) {
@@ -83,7 +88,7 @@ impl Link {
 impl RemoteLink for Link {
     fn deliver(&self, node: &str, to: &FullJid, stanza: Element) {
         let payload = super::wire::encode_deliver(to.as_str(), &stanza);
-        self.publish_bytes(format!("{}.node.{node}", self.prefix), payload);
+        self.publish_bytes(self.node_subject(node), payload);
     }
 
     fn kick(&self, node: &str, jid: &FullJid, bound_at: u64, reason: Kick) {

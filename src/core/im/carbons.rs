@@ -35,14 +35,14 @@ pub(crate) fn eligible(stanza: &Element) -> bool {
 /// its session).
 fn wrap(direction: &str, owner: &BareJid, stanza: Element) -> Arc<SharedElement> {
     let kind = stanza.attr("type").unwrap_or("normal").to_owned();
-    Arc::new(SharedElement::new(
+    SharedElement::new(
         Element::new("message", ns::CLIENT)
             .with_attr("from", owner.to_string())
             .with_attr("type", kind)
             .with_child(
                 Element::new(direction, NS).with_child(Element::new("forwarded", ns::FORWARD).with_child(stanza)),
             ),
-    ))
+    )
 }
 
 /// Sends the carbon of `stanza` to each of `sessions`, made only if there is one.

@@ -140,7 +140,7 @@ async fn send_to(core: &Core, from: &FullJid, to: &BareJid, presence: &Arc<Share
 
 /// Sends `presence` from `from` to the user's other resources and to subscribers.
 async fn broadcast(core: &Core, from: &FullJid, presence: &Element) -> Result<(), RouteError> {
-    let presence = &Arc::new(SharedElement::new(presence.clone()));
+    let presence = &SharedElement::new(presence.clone());
     let owner = from.to_bare();
     send_to(core, from, &owner, presence).await?;
     for contact in present_contacts(core, &owner, &[Subscription::From, Subscription::Both]).await? {
@@ -173,7 +173,7 @@ async fn available(core: &Core, session: &Arc<Session>, mut stanza: Element) -> 
     // Bring the new resource up to date: its siblings, its contacts, pending requests.
     let owner = session.jid.to_bare();
     let probe = stanza::presence(PresenceType::Probe, &session.jid.to_string(), owner.as_str());
-    let probe = Arc::new(SharedElement::new(probe));
+    let probe = SharedElement::new(probe);
     send_to(core, &session.jid, &owner, &probe).await?;
     for contact in present_contacts(core, &owner, &[Subscription::To, Subscription::Both]).await? {
         send_to(core, &session.jid, &contact, &probe).await?;
@@ -207,7 +207,7 @@ async fn unavailable(core: &Core, session: &Arc<Session>, stanza: Option<Element
 async fn send_current(core: &Core, owner: &BareJid, contact: &BareJid) -> Result<(), RouteError> {
     for s in core.sessions.sessions_of(owner) {
         if let Some(p) = s.last_presence() {
-            send_to(core, &s.jid, contact, &Arc::new(SharedElement::new(p))).await?;
+            send_to(core, &s.jid, contact, &SharedElement::new(p)).await?;
         }
     }
     Ok(())

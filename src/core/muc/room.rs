@@ -294,7 +294,7 @@ impl Room {
         self.tell_others(out, &from, subject, notice, notice.statuses);
         let mut own: Vec<u16> = notice.statuses.to_vec();
         own.push(status::SELF);
-        let p = Arc::new(SharedElement::new(self.presence_for(subject, notice, None, &own)));
+        let p = SharedElement::new(self.presence_for(subject, notice, None, &own));
         for s in &subject.sessions {
             out.push(Out::copy(from.clone(), &p, s));
         }
@@ -305,14 +305,8 @@ impl Room {
     fn tell_others(&self, out: &mut Vec<Out>, from: &Jid, subject: &Occupant, notice: &Notice<'_>, statuses: &[u16]) {
         let mut shared: [Option<Arc<SharedElement>>; 2] = [None, None];
         for viewer in self.occupants.iter().filter(|v| v.jid != subject.jid) {
-            let p = shared[usize::from(self.sees_jids(viewer))].get_or_insert_with(|| {
-                Arc::new(SharedElement::new(self.presence_for(
-                    subject,
-                    notice,
-                    Some(viewer),
-                    statuses,
-                )))
-            });
+            let p = shared[usize::from(self.sees_jids(viewer))]
+                .get_or_insert_with(|| SharedElement::new(self.presence_for(subject, notice, Some(viewer), statuses)));
             for s in &viewer.sessions {
                 out.push(Out::copy(from.clone(), p, s));
             }
@@ -571,7 +565,7 @@ impl Room {
             change.set_attr("id", id);
             self.subject = text;
             self.subject_by = nick;
-            let change = Arc::new(SharedElement::new(change));
+            let change = SharedElement::new(change);
             let out = self.sessions().map(|s| Out::copy(from.clone(), &change, s)).collect();
             return Ok(Groupchat::Subject(out));
         }
@@ -597,7 +591,7 @@ impl Room {
             .attr("from")
             .and_then(|f| Jid::new(f).ok())
             .unwrap_or_else(|| self.room_jid());
-        let relay = Arc::new(SharedElement::new(relay));
+        let relay = SharedElement::new(relay);
         self.sessions().map(|s| Out::copy(from.clone(), &relay, s)).collect()
     }
 
@@ -632,7 +626,7 @@ impl Room {
         }
         relay.children = relayed_children(message);
         // Tells the recipient's client this came through a room (§7.5).
-        let relay = Arc::new(SharedElement::new(relay.with_child(Element::new("x", ns::MUC_USER))));
+        let relay = SharedElement::new(relay.with_child(Element::new("x", ns::MUC_USER)));
         let from = Jid::from(sender.jid.clone());
         Ok(target
             .sessions
@@ -885,7 +879,7 @@ impl Room {
                 Whois::Moderators => status::NOW_SEMI_ANONYMOUS,
             });
         }
-        let m = Arc::new(SharedElement::new(protocol::status_message(self.jid.as_str(), &codes)));
+        let m = SharedElement::new(protocol::status_message(self.jid.as_str(), &codes));
         for s in self.sessions() {
             out.push(Out::copy(self.room_jid(), &m, s));
         }
@@ -919,7 +913,7 @@ impl Room {
                 &[status::SELF],
             );
             let p = protocol::occupant_presence(o.jid.as_str(), &Element::new("presence", ns::CLIENT), true, x);
-            let p = Arc::new(SharedElement::new(p));
+            let p = SharedElement::new(p);
             for s in &o.sessions {
                 out.push(Out::copy(Jid::from(o.jid.clone()), &p, s));
             }

@@ -287,7 +287,7 @@ fn too_busy() -> RoomError {
 
 /// Routes `stanza` from `from` to every user in `to`, each a copy of one shared stanza.
 async fn send_to_each(core: &Core, from: &Jid, stanza: &Element, to: &[String]) -> Result<(), RouteError> {
-    let shared = Arc::new(SharedElement::new(stanza.clone()));
+    let shared = SharedElement::new(stanza.clone());
     for user in to {
         match crate::core::jid::parse(user) {
             Ok(user) => core.route_copy(from.clone(), user, &shared).await?,

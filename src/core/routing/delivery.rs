@@ -394,9 +394,10 @@ async fn deliver_message(
             push::message_held(core, &bare, &stanza.to_element()).await;
         }
         // Several sessions share one copy, written for each without serializing again.
-        let stanza = match stanza {
-            Outbound::Own(el) if targets.len() > 1 => Outbound::copy(&Arc::new(SharedElement::new(el)), to.clone()),
-            stanza => stanza,
+        let stanza = if targets.len() > 1 {
+            Outbound::copy(&stanza.share(), to.clone())
+        } else {
+            stanza
         };
         for s in targets {
             s.send(stanza.clone());

@@ -66,7 +66,7 @@ impl Outbound {
     /// this one stanza shared from now on.
     pub fn share(self) -> Arc<SharedElement> {
         match self {
-            Outbound::Own(el) => Arc::new(SharedElement::new(el)),
+            Outbound::Own(el) => SharedElement::new(el),
             Outbound::Copy(shared, _) => shared,
         }
     }

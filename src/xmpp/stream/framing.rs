@@ -100,7 +100,8 @@ impl Framing {
     pub(crate) fn outbound(self, batch: &[Outbound]) -> Vec<String> {
         match self {
             Framing::Tcp => {
-                let mut out = String::with_capacity(batch.iter().map(Outbound::approx_size).sum());
+                // A typical stanza's room each, without walking every element again.
+                let mut out = String::with_capacity(256 * batch.len());
                 for stanza in batch {
                     stanza.write_to(&mut out, CLIENT_NS);
                 }
