@@ -101,6 +101,8 @@ mod tests {
             "bob@localhost/phone",
             "o'brien@localhost/it's <me> & you",
             "bob@localhost",
+            "мария@localhost/телефон",
+            "小明@localhost/手机",
         ] {
             for stream_ns in [CLIENT_NS, ""] {
                 let mut out = String::new();
