@@ -29,12 +29,19 @@ use crate::store::{ArchiveQuery, ArchiveStore, ArchivedMessage, Cause, Commit, S
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-/// Rows to append and where to say they are durable.
-type Batch = (Vec<ArchivedMessage>, oneshot::Sender<Result<(), StoreError>>);
+/// Rows to append and where to say they are durable. The answer hands the rows back, so
+/// that they are freed by the thread that waits for them rather than by the writer: a
+/// thread that only frees what others allocated takes the allocator's lock of their
+/// memory for each row, and contends with them for it.
+type Batch = (Vec<ArchivedMessage>, oneshot::Sender<Appended>);
+
+/// The outcome of an append, with the rows it was given.
+type Appended = (Result<(), StoreError>, Vec<ArchivedMessage>);
 
 /// What the writer thread is asked to do.
 pub(super) enum Command {
@@ -202,6 +209,9 @@ struct Writer {
     /// JID numbers in `archive_jids`, as far as this writer has seen them.
     jids: HashMap<String, i64>,
     last_reset: Instant,
+    /// The background checkpointer's rounds, and how many of them the writer has seen.
+    checkpoints: Arc<AtomicU64>,
+    checkpoints_seen: u64,
 }
 
 /// Runs the writer: group commits of appends, deletions in their turn, and the tail
@@ -211,6 +221,7 @@ pub(super) fn writer_loop(
     rx: std::sync::mpsc::Receiver<Command>,
     tail: SharedTail,
     indexing: Indexing,
+    checkpoints: Arc<AtomicU64>,
 ) {
     use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
     let mut w = Writer {
@@ -220,6 +231,8 @@ pub(super) fn writer_loop(
         round: None,
         jids: HashMap::new(),
         last_reset: Instant::now(),
+        checkpoints,
+        checkpoints_seen: 0,
     };
     let mut held: Option<Command> = None;
     loop {
@@ -263,8 +276,8 @@ pub(super) fn writer_loop(
                     }
                 }
                 let result = w.append(&batches);
-                for (_, ack) in batches {
-                    let _ = ack.send(result.clone());
+                for (rows, ack) in batches {
+                    let _ = ack.send((result.clone(), rows));
                 }
                 if w.indexing_due().0 {
                     w.index_step();
@@ -440,16 +453,26 @@ impl Writer {
     /// The background checkpointer has copied most frames already; as the only writer,
     /// finish the job now and then so the WAL starts over instead of growing.
     ///
+    /// The rest of the job holds up appends, so it is kept small: it runs just after one
+    /// of the checkpointer's rounds (what is left to copy is what was committed during
+    /// that round, and syncing the database file after it is quick), and it restarts the
+    /// WAL rather than truncating it (the next commits overwrite the file from its start;
+    /// `journal_size_limit` cuts it back to `WAL_LIMIT`), since freeing a large file's
+    /// blocks took longer than the copy itself (6 ms of a 26 ms reset, measured).
+    ///
     /// Without waiting: a reset must wait for every reader of an older snapshot, and
     /// appends wait for the writer. A reset that would wait is skipped (SQLite says busy)
-    /// and tried again at the next turn; the checkpointer bounds the WAL meanwhile.
+    /// and tried again after the next round; the checkpointer bounds the WAL meanwhile.
     fn reset_wal_now_and_then(&mut self) {
-        if self.last_reset.elapsed() >= WAL_RESET_EVERY {
+        let rounds = self.checkpoints.load(Ordering::Acquire);
+        let round_just_ended = rounds != self.checkpoints_seen;
+        self.checkpoints_seen = rounds;
+        if round_just_ended && self.last_reset.elapsed() >= WAL_RESET_EVERY {
             self.last_reset = Instant::now();
             let reset = self
                 .conn
                 .busy_timeout(Duration::ZERO)
-                .and_then(|()| self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
+                .and_then(|()| self.conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())));
             // Whatever the reset did, the writer waits for locks as before.
             let restored = self.conn.busy_timeout(super::BUSY_TIMEOUT);
             if let Err(e) = reset.and(restored) {
@@ -657,7 +680,11 @@ impl ArchiveStore for SqliteStore {
         let (ack, done) = oneshot::channel();
         // The writer takes commands in the order they were sent.
         self.to_writer(Command::Append((messages, ack))).await?;
-        Ok(Box::pin(async move { done.await.map_err(|_| writer_stopped())? }))
+        Ok(Box::pin(async move {
+            let (result, rows) = done.await.map_err(|_| writer_stopped())?;
+            drop(rows);
+            result
+        }))
     }
 
     async fn archive_query(&self, q: ArchiveQuery) -> Result<Vec<ArchivedMessage>, StoreError> {

@@ -27,6 +27,7 @@ pub(crate) use archive::Indexing as ArchiveIndexing;
 use super::{Cause, Durability, StoreError};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -419,14 +420,24 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Copies committed WAL frames into the database without blocking writers (PASSIVE), so a
 /// commit never waits for a checkpoint and hot pages are written back once per round
-/// rather than once per commit.
-fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<Mutex<Connection>>, wal: PathBuf, limit: u64) {
+/// rather than once per commit. Counts its rounds in `rounds`: the archive writer
+/// finishes the job just after one (`archive::Writer::reset_wal_now_and_then`).
+fn checkpoint_loop(
+    conn: Connection,
+    alive: std::sync::Weak<Mutex<Connection>>,
+    wal: PathBuf,
+    limit: u64,
+    rounds: Arc<AtomicU64>,
+) {
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
         let over = std::fs::metadata(&wal).is_ok_and(|m| m.len() > limit);
         let mode = if over { "TRUNCATE" } else { "PASSIVE" };
-        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
-            tracing::warn!(error = %e, mode, "WAL checkpoint failed");
+        match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+            Ok(()) => {
+                rounds.fetch_add(1, Ordering::Release);
+            }
+            Err(e) => tracing::warn!(error = %e, mode, "WAL checkpoint failed"),
         }
     }
 }
@@ -511,15 +522,17 @@ impl SqliteStore {
         let thread_err = |what: &str, e: std::io::Error| {
             StoreError::Unavailable(Cause::msg(format!("cannot start the {what}: {e}")))
         };
+        let rounds = Arc::new(AtomicU64::new(0));
+        let seen = rounds.clone();
         std::thread::Builder::new()
             .name("archive-writer".into())
-            .spawn(move || archive::writer_loop(writer, rx, tail, indexing))
+            .spawn(move || archive::writer_loop(writer, rx, tail, indexing, seen))
             .map_err(|e| thread_err("archive writer", e))?;
         let checkpointer = open_connection(&path, cache.checkpointer)?;
         let alive = Arc::downgrade(&store.conn);
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpointer, alive, path.with_extension("db-wal"), wal_limit))
+            .spawn(move || checkpoint_loop(checkpointer, alive, path.with_extension("db-wal"), wal_limit, rounds))
             .map_err(|e| thread_err("checkpointer", e))?;
         Ok(store)
     }
