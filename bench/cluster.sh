@@ -9,6 +9,10 @@
 #   deliveries in three cross nodes). CPU counts every meerkat, PostgreSQL and nats-server.
 # - Delivery latency at a fixed rate (REST accepted → XMPP received), sender and
 #   receiver on the same node and on two different nodes.
+# - The CPU a delivery across nodes costs more than one on the same node: the same paced
+#   load (BENCH_COST_RATE) with the receivers on node0 and then on node1, counting only
+#   the three nodes (and, separately, nats-server): PostgreSQL's share is the same in
+#   both, and the closed-loop runs above carry its noise and the load's.
 #
 # Environment: BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_RATE (600 messages/s for the
 # latency runs), BENCH_OUT (target/bench-cluster.md), BENCH_SMOKE=1 for a short run that
@@ -19,10 +23,11 @@ cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-3}
 seconds=${BENCH_SECONDS:-10}
 rate=${BENCH_RATE:-600}
+cost_rate=${BENCH_COST_RATE:-3000}
 out=${BENCH_OUT:-target/bench-cluster.md}
 users=99 senders=63
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-  runs=1 seconds=2 users=9 senders=6 rate=100
+  runs=1 seconds=2 users=9 senders=6 rate=100 cost_rate=100
 fi
 say() { echo "bench-cluster: $(date +%T) $*" >&2; }
 
@@ -122,6 +127,12 @@ for r in $(seq "$runs"); do
   say "latency at $rate/s, same node and across nodes, run $r"
   rest same-node "$one_http" "$one_c2s" --rate "$rate" >> "$results"
   rest cross-node "$one_http" "127.0.0.1:${c2s[1]}" --rate "$rate" >> "$results"
+  say "CPU per delivery at $cost_rate/s, same node and across nodes, run $r"
+  nodes=$(printf '%s\n' "${node_pids[@]}" | grep . | paste -sd, -)
+  for where in same:0 cross:1; do
+    rest "cost-${where%:*}" "$one_http" "127.0.0.1:${c2s[${where#*:}]}" --rate "$cost_rate" --pid "$nodes" >> "$results"
+    rest "cost-${where%:*}-nats" "$one_http" "127.0.0.1:${c2s[${where#*:}]}" --rate "$cost_rate" --pid "$nats_pid" >> "$results"
+  done
   stop 2; stop 1; stop 0
   [ "$r" = "$runs" ] || start 0 0
 done
@@ -133,6 +144,8 @@ mkdir -p "$(dirname "$out")"
   echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), $(nats-server --version), all on the same 2 cores."
   echo
   "$load" report "$results" | sed -n '/^| workload | figure | target |/,/^$/p'
+  echo
+  python3 bench/cross_node_cost.py "$results"
 } > "$out"
 cat "$out"
 
