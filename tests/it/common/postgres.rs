@@ -1,6 +1,6 @@
-//! A private PostgreSQL server for tests: its own data directory under the temp dir, an
-//! ephemeral loopback port, no password (trust on loopback only), started by the test
-//! process and stopped when it ends.
+//! A private PostgreSQL server for tests: its own data directory under the temp dir, a
+//! free loopback port (below the ephemeral range: see `free_port`), no password (trust
+//! on loopback only), started by the test process and stopped when it ends.
 //!
 //! Uses only `std`, so both the library's unit tests (the storage contract) and the
 //! integration tests share this one file. The binaries come from Debian's `postgresql`
@@ -57,12 +57,42 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A loopback port nobody listens on right now.
+/// A loopback port nobody listens on right now, for a server that is told its port
+/// before it starts.
+///
+/// Taken below the kernel's ephemeral range: a port from that range, free when checked,
+/// can be handed to any socket bound to port 0 or to any outgoing connection before the
+/// server binds it (a federation test once failed with "Address already in use" that
+/// way). Below the range only another explicit choice can take it, and this function
+/// hands out each port once per process, starting at a place that depends on the
+/// process, so that two test processes rarely meet.
 pub fn free_port() -> u16 {
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let low = ephemeral_low();
+    if low > SPAN + 1_024 {
+        let from = low - SPAN;
+        let start = std::process::id().wrapping_mul(97) % SPAN;
+        for _ in 0..SPAN {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = (from + (start + n) % SPAN) as u16;
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("binding an ephemeral loopback port")
+}
+
+/// The first port of the kernel's ephemeral range (Linux's default when unreadable).
+fn ephemeral_low() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 fn check(what: &str, out: io::Result<std::process::Output>) -> io::Result<()> {
