@@ -378,7 +378,6 @@ impl Receipts {
         }
     }
 
-    /// A message sent at `sent` arrived at `now`: counted, with its latency, if it counts.
     /// A receiver's stream ended; counted while the run counts.
     fn stream_ended(&self) {
         if self.measuring.load(Ordering::Acquire) {
@@ -386,10 +385,12 @@ impl Receipts {
         }
     }
 
+    /// The receivers' streams that ended, into a result line.
     fn record(&self, out: &mut Value) {
         out["streams_ended"] = json!(self.ended.load(Ordering::Relaxed));
     }
 
+    /// A message sent at `sent` arrived at `now`: counted, with its latency, if it counts.
     fn arrived(&self, sent: u64, now: u64) {
         self.all.fetch_add(1, Ordering::Relaxed);
         if self.counts(sent) {

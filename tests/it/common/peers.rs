@@ -18,14 +18,13 @@
 use super::test_ca::{ServerCert, TestCa};
 use super::xmpp::{Client, TestConnector, Transport};
 use futures::StreamExt;
-use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_rustls::rustls;
 use tokio_xmpp::parsers::jid::Jid;
@@ -188,22 +187,10 @@ impl PeerError {
     }
 }
 
-/// A loopback port nobody listens on right now, and not handed out before by this
-/// function: tests start peers in parallel, and a port picked for one and not yet bound
-/// could otherwise be picked again for another.
-pub fn free_port() -> u16 {
-    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    loop {
-        let port = super::postgres::free_port();
-        if GIVEN
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(port)
-        {
-            return port;
-        }
-    }
-}
+/// A loopback port nobody listens on right now, never handed out twice: tests start
+/// peers in parallel, and a port picked for one and not yet bound must not be picked for
+/// another.
+pub use super::postgres::free_port;
 
 fn is_root() -> bool {
     Command::new("id")

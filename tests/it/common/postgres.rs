@@ -9,12 +9,13 @@
 
 #![allow(dead_code)] // each user needs its own subset
 
+use std::collections::BTreeSet;
 use std::io;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 pub struct PrivatePostgres {
@@ -58,17 +59,19 @@ fn is_root() -> bool {
 }
 
 /// A loopback port nobody listens on right now, for a server that is told its port
-/// before it starts.
+/// before it starts; never the same port twice in one process (tests start servers in
+/// parallel, and a port picked for one and not yet bound must not go to another).
 ///
 /// Taken below the kernel's ephemeral range: a port from that range, free when checked,
 /// can be handed to any socket bound to port 0 or to any outgoing connection before the
 /// server binds it (a federation test once failed with "Address already in use" that
-/// way). Below the range only another explicit choice can take it, and this function
-/// hands out each port once per process, starting at a place that depends on the
-/// process, so that two test processes rarely meet.
+/// way). Below the range only another explicit choice can take it. The search starts at
+/// a place that depends on the process, so that two test processes rarely meet.
 pub fn free_port() -> u16 {
     const SPAN: u32 = 12_000;
     static NEXT: AtomicU32 = AtomicU32::new(0);
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let fresh = |port: u16| GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port);
     let low = ephemeral_low();
     if low > SPAN + 1_024 {
         let from = low - SPAN;
@@ -76,15 +79,20 @@ pub fn free_port() -> u16 {
         for _ in 0..SPAN {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let port = (from + (start + n) % SPAN) as u16;
-            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() && fresh(port) {
                 return port;
             }
         }
     }
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("binding an ephemeral loopback port")
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("binding an ephemeral loopback port");
+        if fresh(port) {
+            return port;
+        }
+    }
 }
 
 /// The first port of the kernel's ephemeral range (Linux's default when unreadable).
